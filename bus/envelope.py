@@ -1,0 +1,131 @@
+"""What travels on the bus: the request envelope and its reply, both JSON on the wire."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from bus.errors import ErrorBody
+from bus.identifiers import ClientId, ServiceId
+
+
+def new_id() -> str:
+    """A fresh message or transaction id."""
+    return uuid.uuid4().hex
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class TraceContext(BaseModel):
+    """W3C trace context (https://www.w3.org/TR/trace-context/), carried across every hop."""
+
+    model_config = ConfigDict(frozen=True)
+
+    traceparent: str = Field(pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+    tracestate: str | None = None
+
+    @classmethod
+    def start(cls) -> TraceContext:
+        """A new trace with a new root span."""
+        return cls(traceparent=f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01")
+
+    @classmethod
+    def from_header(cls, traceparent: str | None, tracestate: str | None = None) -> TraceContext:
+        """Continue the caller's trace when its header is valid, else start one."""
+        if traceparent:
+            try:
+                return cls(traceparent=traceparent.strip().lower(), tracestate=tracestate)
+            except ValueError:
+                pass
+        return cls.start()
+
+    @property
+    def trace_id(self) -> str:
+        """The 32-hex trace id shared by every hop of one transaction."""
+        return self.traceparent.split("-")[1]
+
+    def child(self) -> TraceContext:
+        """The context for the next hop: same trace, new span id."""
+        version, trace_id, _, flags = self.traceparent.split("-")
+        return TraceContext(
+            traceparent=f"{version}-{trace_id}-{secrets.token_hex(8)}-{flags}", tracestate=self.tracestate
+        )
+
+
+class Envelope(BaseModel):
+    """A request on its way from a client to a service's adapter."""
+
+    message_id: str = Field(default_factory=new_id)
+    correlation_id: str = Field(default_factory=new_id, description="the transaction id")
+    client: ClientId
+    service: ServiceId
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    path: str = Field("", description="REST sub-path after the service id")
+    query: dict[str, str] = Field(default_factory=dict)
+    user_id: str | None = Field(None, description="the officer acting (X-Road userId)")
+    issue: str | None = Field(None, description="the dossier number the request is for")
+    created_at: datetime = Field(default_factory=utc_now)
+    deadline_at: datetime | None = None
+    attempt: int = Field(1, ge=1)
+    idempotency_key: str | None = None
+    trace: TraceContext = Field(default_factory=TraceContext.start)
+    payload: JsonValue = None
+
+    def with_deadline(self, seconds: float) -> Envelope:
+        """A copy whose deadline is `seconds` from now."""
+        return self.model_copy(update={"deadline_at": utc_now() + timedelta(seconds=seconds)})
+
+    def seconds_left(self, default: float = 30.0) -> float:
+        """Time left before the deadline (never negative); `default` when there is none."""
+        if self.deadline_at is None:
+            return default
+        return max(0.0, (self.deadline_at - utc_now()).total_seconds())
+
+
+class Reply(BaseModel):
+    """The answer to an Envelope: a payload, or an error of the taxonomy."""
+
+    correlation_id: str
+    message_id: str = Field(default_factory=new_id)
+    in_reply_to: str
+    ok: bool
+    status: int = 200
+    payload: JsonValue = None
+    error: ErrorBody | None = None
+    worker: str | None = Field(None, description="which worker process answered")
+    received_at: datetime | None = None
+    replied_at: datetime = Field(default_factory=utc_now)
+    trace: TraceContext | None = None
+
+    @classmethod
+    def success(cls, request: Envelope, payload: JsonValue, *, status: int = 200, **extra: object) -> Reply:
+        """A successful reply to `request`."""
+        return cls(
+            correlation_id=request.correlation_id,
+            in_reply_to=request.message_id,
+            ok=True,
+            status=status,
+            payload=payload,
+            trace=request.trace.child(),
+            **extra,  # type: ignore[arg-type]
+        )
+
+    @classmethod
+    def failure(cls, request: Envelope, error: ErrorBody, status: int, **extra: object) -> Reply:
+        """An error reply to `request`."""
+        return cls(
+            correlation_id=request.correlation_id,
+            in_reply_to=request.message_id,
+            ok=False,
+            status=status,
+            error=error,
+            trace=request.trace.child(),
+            **extra,  # type: ignore[arg-type]
+        )

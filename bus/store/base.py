@@ -1,0 +1,42 @@
+"""The shared-state contract: a small key-value store with expiry and atomic counters.
+
+`memory` serves one process (the embedded default); `redis` is shared by every gateway and worker.
+One contract test suite runs on both.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Keys are text, values bytes; `ttl` is in seconds (None = no expiry)."""
+
+    async def connect(self) -> None:
+        """Open connections; idempotent."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+    async def get(self, key: str) -> bytes | None:
+        """The value, or None when absent or expired."""
+        ...
+
+    async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        """Write `value`, replacing any previous one."""
+        ...
+
+    async def set_if_absent(self, key: str, value: bytes, *, ttl: float | None = None) -> bool:
+        """Write only when the key is absent; True when this call wrote it (atomic)."""
+        ...
+
+    async def delete(self, key: str) -> bool:
+        """Remove the key; True when it existed."""
+        ...
+
+    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
+        """Add `amount` atomically and return the new value; `ttl` is set when the key is created."""
+        ...
