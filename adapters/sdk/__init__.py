@@ -1,0 +1,68 @@
+"""The adapter SDK: what every adapter needs and should not write itself.
+
+ProviderClient             pooled outbound HTTP, deadline from the envelope, trace + request-id headers
+provider_errors            HTTP status / transport failure → taxonomy error
+soap, call_soap            SOAP 1.1 envelopes, safe parsing, faults, body → dict
+ClientCredentialsToken     OAuth2 client-credentials token cache (single flight, 401 → retry once)
+signing                    PayGov SHA-256 checksum, VNPay-style HMAC, constant-time verification
+ServiceSpec, ServiceTable  declared services with canonical models and JSON schemas
+"""
+
+from adapters.sdk.http_client import REQUEST_ID_HEADER, ProviderClient, outbound_headers
+from adapters.sdk.oauth2 import ClientCredentialsToken, TokenResponse
+from adapters.sdk.provider_errors import (
+    error_from_status,
+    error_from_transport,
+    json_body,
+    parse_retry_after,
+    raise_for_status,
+)
+from adapters.sdk.services import ServiceSpec, ServiceTable, describe_validation_error
+from adapters.sdk.signing import (
+    canonical_query,
+    hmac_signature,
+    paygov_checksum,
+    verify_hmac_signature,
+    verify_paygov_checksum,
+)
+from adapters.sdk.soap import (
+    SOAP_ENV_NS,
+    SoapFault,
+    build_envelope,
+    element_to_dict,
+    envelope_body,
+    find_fault,
+    parse_soap_response,
+    parse_xml,
+)
+from adapters.sdk.soap_call import call_soap
+
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "SOAP_ENV_NS",
+    "ClientCredentialsToken",
+    "ProviderClient",
+    "ServiceSpec",
+    "ServiceTable",
+    "SoapFault",
+    "TokenResponse",
+    "build_envelope",
+    "call_soap",
+    "canonical_query",
+    "describe_validation_error",
+    "element_to_dict",
+    "envelope_body",
+    "error_from_status",
+    "error_from_transport",
+    "find_fault",
+    "hmac_signature",
+    "json_body",
+    "outbound_headers",
+    "parse_retry_after",
+    "parse_soap_response",
+    "parse_xml",
+    "paygov_checksum",
+    "raise_for_status",
+    "verify_hmac_signature",
+    "verify_paygov_checksum",
+]

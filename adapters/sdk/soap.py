@@ -1,0 +1,157 @@
+"""SOAP 1.1 with lxml: build request envelopes, parse answers safely, detect faults, read bodies as dicts.
+
+Parsing refuses DTDs (hence XXE and entity bombs), never touches the network and caps the size;
+element names are read by their local part so providers that qualify children and those that do not
+both work. Text stays `str` throughout, so Vietnamese diacritics survive unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from lxml import etree
+from pydantic import BaseModel, JsonValue
+
+from bus.errors import BadResponse, ProviderError, ProviderFault, ProviderRejected
+
+SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+# Fault codes that say the request was wrong; anything else is the provider's own failure.
+_CLIENT_SIDE_CODES = frozenset({"Client", "VersionMismatch", "MustUnderstand"})
+
+
+class SoapFault(BaseModel):
+    """A SOAP 1.1 Fault: `faultcode`, `faultstring` and the `detail` as a dict."""
+
+    code: str
+    message: str
+    detail: JsonValue = None
+
+    @property
+    def side(self) -> str:
+        """The fault class without namespace prefix or dotted subcode: `soap:Client.Auth` → `Client`."""
+        return self.code.rpartition(":")[2].split(".")[0]
+
+    def to_error(self, provider: str) -> ProviderFault:
+        """Client faults → ProviderRejected, Server (and unknown) faults → ProviderError."""
+        text = f"{provider} SOAP fault {self.code}: {self.message}"
+        if self.side in _CLIENT_SIDE_CODES:
+            return ProviderRejected(text)
+        return ProviderError(text)
+
+
+def local_name(element: Any) -> str:
+    """An element's tag without its namespace."""
+    return str(etree.QName(element).localname)
+
+
+def _append(parent: Any, namespace: str, name: str, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            _append(parent, namespace, name, item)
+        return
+    child = etree.SubElement(parent, f"{{{namespace}}}{name}")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _append(child, namespace, str(key), item)
+    elif isinstance(value, bool):
+        child.text = "true" if value else "false"
+    else:
+        child.text = str(value)
+
+
+def build_envelope(operation: str, namespace: str, body: Mapping[str, Any], *, prefix: str = "ns") -> bytes:
+    """A UTF-8 SOAP 1.1 envelope whose Body holds `<operation>` with `body` as (nested) child elements.
+
+    Mappings become nested elements, lists repeat their element, None is left out, bools are
+    `true`/`false`; every element is qualified by `namespace`.
+    """
+    envelope = etree.Element(f"{{{SOAP_ENV_NS}}}Envelope", nsmap={"soapenv": SOAP_ENV_NS, prefix: namespace})
+    soap_body = etree.SubElement(envelope, f"{{{SOAP_ENV_NS}}}Body")
+    _append(soap_body, namespace, operation, dict(body))
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
+
+
+def _safe_parser() -> Any:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def parse_xml(data: bytes, *, provider: str = "provider", max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """Parse untrusted XML into its root element; BadResponse on size, DTD or syntax problems."""
+    if len(data) > max_bytes:
+        raise BadResponse(f"{provider} answered {len(data)} bytes of XML (limit {max_bytes})")
+    try:
+        root = etree.fromstring(data, parser=_safe_parser())
+    except etree.XMLSyntaxError as exc:
+        raise BadResponse(f"{provider} answered malformed XML: {exc}") from exc
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise BadResponse(f"{provider} answered XML with a DTD, which is refused (entities, XXE)")
+    return root
+
+
+def envelope_body(root: Any, *, provider: str = "provider") -> Any:
+    """The first element inside a SOAP Envelope's Body; BadResponse when there is none."""
+    if root.tag != f"{{{SOAP_ENV_NS}}}Envelope":
+        raise BadResponse(f"{provider} answered {local_name(root)!r}, not a SOAP 1.1 Envelope")
+    body = root.find(f"{{{SOAP_ENV_NS}}}Body")
+    content = None if body is None else next(iter(body.iterchildren(tag=etree.Element)), None)
+    if content is None:
+        raise BadResponse(f"{provider} answered a SOAP envelope with an empty Body")
+    return content
+
+
+def find_fault(content: Any) -> SoapFault | None:
+    """The fault a Body element carries, or None when it is not a Fault."""
+    if content.tag != f"{{{SOAP_ENV_NS}}}Fault":
+        return None
+    fields = {local_name(child): child for child in content.iterchildren(tag=etree.Element)}
+    code = fields.get("faultcode")
+    message = fields.get("faultstring")
+    detail = fields.get("detail")
+    return SoapFault(
+        code=(code.text or "").strip() if code is not None else "Server",
+        message=(message.text or "").strip() if message is not None else "",
+        detail=element_to_dict(detail) if detail is not None else None,
+    )
+
+
+def element_to_dict(element: Any, *, lists: Collection[str] = ()) -> JsonValue:
+    """An element as JSON: leaves become their text, repeated (or `lists`-named) children become lists."""
+    children = list(element.iterchildren(tag=etree.Element))
+    if not children:
+        return element.text.strip() if element.text and element.text.strip() else None
+    result: dict[str, JsonValue] = {}
+    for child in children:
+        name = local_name(child)
+        value = element_to_dict(child, lists=lists)
+        if name in result:
+            previous = result[name]
+            result[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        elif name in lists:
+            result[name] = [value]
+        else:
+            result[name] = value
+    return result
+
+
+def parse_soap_response(
+    data: bytes, *, provider: str = "provider", max_bytes: int = DEFAULT_MAX_BYTES
+) -> Any:
+    """The Body's content element of a SOAP answer; a Fault raises its taxonomy error."""
+    content = envelope_body(parse_xml(data, provider=provider, max_bytes=max_bytes), provider=provider)
+    fault = find_fault(content)
+    if fault is not None:
+        raise fault.to_error(provider)
+    return content
