@@ -1,0 +1,40 @@
+"""What only the Redis store has to prove: keys live under its prefix, and a bad server fails on connect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from bus.store import RedisStore
+
+
+@pytest.mark.redis
+async def test_keys_are_stored_under_prefix_and_invisible_to_other_prefixes(
+    make_redis_store: Callable[[str], RedisStore], raw_redis: aioredis.Redis, unique_prefix: str
+) -> None:
+    mine, theirs = make_redis_store("a:"), make_redis_store("b:")
+    await mine.set("k", b"mine", ttl=30)
+    assert await theirs.get("k") is None
+    assert await raw_redis.get(unique_prefix + "a:k") == b"mine"
+    assert 0 < await raw_redis.pttl(unique_prefix + "a:k") <= 30_000
+
+
+@pytest.mark.redis
+async def test_counter_ttl_is_set_on_creation_in_redis(
+    make_redis_store: Callable[[str], RedisStore], raw_redis: aioredis.Redis, unique_prefix: str
+) -> None:
+    store = make_redis_store("")
+    await store.incr("rate", ttl=60)
+    await store.incr("plain")
+    assert 0 < await raw_redis.pttl(unique_prefix + "rate") <= 60_000
+    assert await raw_redis.pttl(unique_prefix + "plain") == -1  # exists, no expiry
+
+
+async def test_connect_to_unreachable_server_raises_connection_error() -> None:
+    store = RedisStore("redis://127.0.0.1:1/0?socket_connect_timeout=1")
+    with pytest.raises(RedisConnectionError):
+        await store.connect()
+    await store.close()

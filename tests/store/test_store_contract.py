@@ -1,0 +1,171 @@
+"""The `Store` contract, written once and run on every store (see the `store` fixture)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bus.store import Store
+
+SHORT_TTL = 0.2
+PAST_SHORT_TTL = 0.35
+
+
+async def test_missing_key_reads_as_none(store: Store) -> None:
+    assert await store.get("absent") is None
+
+
+async def test_set_value_is_read_back_and_replaced_by_next_set(store: Store) -> None:
+    await store.set("k", b"first")
+    assert await store.get("k") == b"first"
+    await store.set("k", b"second")
+    assert await store.get("k") == b"second"
+
+
+async def test_delete_removes_key_and_reports_whether_it_existed(store: Store) -> None:
+    await store.set("k", b"v")
+    assert await store.delete("k") is True
+    assert await store.get("k") is None
+    assert await store.delete("k") is False
+
+
+async def test_keys_are_independent(store: Store) -> None:
+    await store.set("a", b"1")
+    await store.set("b", b"2")
+    await store.delete("a")
+    assert await store.get("b") == b"2"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [bytes(range(256)), b"", b"\x00\xff\x00", "Hải Phòng – Sở Tư pháp".encode(), b'{"json": true}'],
+    ids=["all-bytes", "empty", "nuls", "utf8", "json"],
+)
+async def test_binary_values_round_trip_unchanged(store: Store, value: bytes) -> None:
+    await store.set("bin", value)
+    assert await store.get("bin") == value
+
+
+async def test_key_with_ttl_expires(store: Store) -> None:
+    await store.set("k", b"v", ttl=SHORT_TTL)
+    assert await store.get("k") == b"v"
+    await asyncio.sleep(PAST_SHORT_TTL)
+    assert await store.get("k") is None
+    assert await store.delete("k") is False
+
+
+async def test_set_without_ttl_clears_previous_expiry(store: Store) -> None:
+    await store.set("k", b"old", ttl=SHORT_TTL)
+    await store.set("k", b"new")
+    await asyncio.sleep(PAST_SHORT_TTL)
+    assert await store.get("k") == b"new"
+
+
+async def test_set_if_absent_writes_only_when_absent(store: Store) -> None:
+    assert await store.set_if_absent("k", b"first") is True
+    assert await store.set_if_absent("k", b"second") is False
+    assert await store.get("k") == b"first"
+
+
+async def test_set_if_absent_has_exactly_one_winner_among_100_concurrent_callers(store: Store) -> None:
+    values = [f"caller-{i}".encode() for i in range(100)]
+    results = await asyncio.gather(*(store.set_if_absent("lock", value) for value in values))
+    winners = [value for value, won in zip(values, results, strict=True) if won]
+    assert len(winners) == 1
+    assert await store.get("lock") == winners[0]
+
+
+async def test_set_if_absent_succeeds_again_after_expiry(store: Store) -> None:
+    assert await store.set_if_absent("k", b"first", ttl=SHORT_TTL) is True
+    await asyncio.sleep(PAST_SHORT_TTL)
+    assert await store.set_if_absent("k", b"second") is True
+    assert await store.get("k") == b"second"
+
+
+async def test_incr_creates_counter_and_adds_amounts(store: Store) -> None:
+    assert await store.incr("n") == 1
+    assert await store.incr("n", 5) == 6
+    assert await store.incr("n", -10) == -4
+    assert await store.get("n") == b"-4"
+
+
+async def test_incr_continues_from_a_set_integer(store: Store) -> None:
+    await store.set("n", b"41")
+    assert await store.incr("n") == 42
+
+
+async def test_incr_is_atomic_under_200_concurrent_increments(store: Store) -> None:
+    results = await asyncio.gather(*(store.incr("hits") for _ in range(200)))
+    assert sorted(results) == list(range(1, 201))
+    assert await store.get("hits") == b"200"
+
+
+async def test_incr_ttl_is_applied_only_when_counter_is_created(store: Store) -> None:
+    await store.incr("window", ttl=0.3)
+    await asyncio.sleep(0.15)
+    # A ttl re-applied here would keep the key alive until 0.45 s after creation.
+    assert await store.incr("window", ttl=0.3) == 2
+    await asyncio.sleep(0.2)
+    assert await store.get("window") is None
+
+
+async def test_incr_without_ttl_keeps_existing_expiry(store: Store) -> None:
+    await store.incr("window", ttl=SHORT_TTL)
+    await store.incr("window")
+    await asyncio.sleep(PAST_SHORT_TTL)
+    assert await store.get("window") is None
+
+
+async def test_expired_counter_restarts_from_amount(store: Store) -> None:
+    await store.incr("window", 7, ttl=SHORT_TTL)
+    await asyncio.sleep(PAST_SHORT_TTL)
+    assert await store.incr("window") == 1
+
+
+async def test_incr_on_non_integer_value_raises_and_keeps_value(store: Store) -> None:
+    await store.set("k", b"not a number")
+    with pytest.raises(ValueError, match="not an integer"):
+        await store.incr("k")
+    assert await store.get("k") == b"not a number"
+
+
+@pytest.mark.parametrize("ttl", [0, -1.0])
+async def test_non_positive_ttl_is_rejected_and_writes_nothing(store: Store, ttl: float) -> None:
+    with pytest.raises(ValueError, match="ttl"):
+        await store.set("k", b"v", ttl=ttl)
+    with pytest.raises(ValueError, match="ttl"):
+        await store.set_if_absent("k", b"v", ttl=ttl)
+    with pytest.raises(ValueError, match="ttl"):
+        await store.incr("k", ttl=ttl)
+    assert await store.get("k") is None
+
+
+async def test_non_bytes_value_is_rejected_and_writes_nothing(store: Store) -> None:
+    with pytest.raises(TypeError, match="bytes"):
+        await store.set("k", "text")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="bytes"):
+        await store.set_if_absent("k", 42)  # type: ignore[arg-type]
+    assert await store.get("k") is None
+
+
+async def test_empty_key_is_rejected(store: Store) -> None:
+    with pytest.raises(ValueError, match="key"):
+        await store.set("", b"v")
+
+
+async def test_non_integer_incr_amount_is_rejected(store: Store) -> None:
+    with pytest.raises(TypeError, match="int"):
+        await store.incr("n", 1.5)  # type: ignore[arg-type]
+    assert await store.get("n") is None
+
+
+async def test_connect_and_close_are_idempotent_and_store_reopens(store: Store) -> None:
+    await store.connect()
+    await store.connect()
+    await store.set("k", b"v")
+    await store.close()
+    await store.close()
+    await store.connect()
+    assert await store.get("k") == b"v"
+    assert await store.incr("n") == 1
