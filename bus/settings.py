@@ -1,0 +1,70 @@
+"""Process-wide settings of the bus, from `LGSP_*` environment variables or a `.env` file."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_CATALOG: Path = Path(__file__).resolve().parent / "catalog" / "default.yaml"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _default_worker_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _require_scheme(url: str | None, schemes: tuple[str, ...], field: str) -> str | None:
+    # An empty variable (LGSP_REDIS_URL=) means "not set", i.e. the memory implementation.
+    if url is None or not url.strip():
+        return None
+    parts = urlparse(url)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"{field} must look like {schemes[0]}://host[:port]/..., got {url!r}")
+    return url
+
+
+class BusSettings(BaseSettings):
+    """Where the bus finds its broker, store and catalog, and the limits it enforces."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LGSP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    amqp_url: str | None = None
+    redis_url: str | None = None
+    catalog: Path | None = None
+    gateway_host: str = Field(default="127.0.0.1", min_length=1)
+    gateway_port: int = Field(default=8000, ge=1, le=65535)
+    worker_name: str = Field(default_factory=_default_worker_name, min_length=1)
+    log_level: LogLevel = "INFO"
+    delivery_limit: int = Field(default=5, ge=1)
+    prefetch: int = Field(default=32, ge=1, le=65535)
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
+    request_timeout_cap: float = Field(default=60.0, gt=0)
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _amqp_scheme(cls, url: str | None) -> str | None:
+        return _require_scheme(url, ("amqp", "amqps"), "amqp_url")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, url: str | None) -> str | None:
+        return _require_scheme(url, ("redis", "rediss"), "redis_url")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, level: object) -> object:
+        return level.upper() if isinstance(level, str) else level
+
+    @property
+    def catalog_path(self) -> Path:
+        """The catalog to load: the configured one, or the packaged default."""
+        return self.catalog if self.catalog is not None else DEFAULT_CATALOG
