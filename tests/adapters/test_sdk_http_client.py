@@ -1,0 +1,204 @@
+"""ProviderClient against a real uvicorn server: deadlines, failure mapping, headers, pooling."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+
+from adapters.sdk import REQUEST_ID_HEADER, ProviderClient
+from bus.envelope import Envelope, TraceContext
+from bus.errors import (
+    BadResponse,
+    ProviderError,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+
+
+def _provider_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/headers")
+    async def headers(request: Request) -> dict[str, object]:
+        return {"headers": dict(request.headers), "client_port": request.client.port if request.client else 0}
+
+    @app.get("/slow")
+    async def slow() -> dict[str, str]:
+        await asyncio.sleep(5)
+        return {"late": "yes"}
+
+    @app.get("/trickle")
+    async def trickle() -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(25):
+                await asyncio.sleep(0.2)
+                yield b"x"
+
+        return StreamingResponse(chunks())
+
+    @app.get("/status/{code}")
+    async def status(code: int, retry_after: str | None = None) -> Response:
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        return JSONResponse({"message": f"Lỗi {code} từ hệ thống"}, status_code=code, headers=headers)
+
+    @app.get("/not-json")
+    async def not_json() -> PlainTextResponse:
+        return PlainTextResponse("<html>maintenance</html>")
+
+    @app.get("/big")
+    async def big() -> PlainTextResponse:
+        return PlainTextResponse("y" * 5000)
+
+    return app
+
+
+def _serve(app: FastAPI) -> Iterator[str]:
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=1)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test provider did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def provider_url() -> Iterator[str]:
+    yield from _serve(_provider_app())
+
+
+@pytest.fixture
+async def client(provider_url: str) -> AsyncIterator[ProviderClient]:
+    async with ProviderClient(provider_url, provider="test-provider", timeout_cap=10) as pooled:
+        yield pooled
+
+
+def _envelope(deadline: float | None = None) -> Envelope:
+    envelope = Envelope(client="VN/GOV/HPG/STP", service="VN/GOV/BCA/CSDLDC/XacThucThongTinCongDan/v1")
+    return envelope.with_deadline(deadline) if deadline is not None else envelope
+
+
+async def test_short_deadline_on_slow_provider_raises_provider_timeout_promptly(
+    client: ProviderClient,
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(ProviderTimeout):
+        await client.request(_envelope(deadline=0.3), "GET", "/slow")
+    assert time.monotonic() - started < 2.5  # the endpoint takes 5 s; the deadline cut it short
+
+
+async def test_deadline_bounds_the_whole_call_even_when_bytes_keep_trickling(client: ProviderClient) -> None:
+    started = time.monotonic()
+    with pytest.raises(ProviderTimeout):
+        await client.request(_envelope(deadline=0.6), "GET", "/trickle")
+    assert time.monotonic() - started < 3.0  # the stream lasts 5 s, each chunk well within the budget
+
+
+async def test_expired_deadline_fails_without_calling_the_provider(client: ProviderClient) -> None:
+    with pytest.raises(ProviderTimeout, match="before"):
+        await client.request(_envelope(deadline=0.0), "GET", "/headers")
+
+
+async def test_timeout_cap_applies_when_envelope_has_no_deadline(provider_url: str) -> None:
+    async with ProviderClient(provider_url, provider="p", timeout_cap=0.3) as capped:
+        assert capped.time_budget(_envelope()) == pytest.approx(0.3)
+        with pytest.raises(ProviderTimeout):
+            await capped.request(_envelope(), "GET", "/slow")
+
+
+async def test_outbound_call_carries_child_traceparent_and_transaction_id(client: ProviderClient) -> None:
+    envelope = _envelope(deadline=5).model_copy(
+        update={"trace": TraceContext(traceparent=f"00-{'a' * 32}-{'b' * 16}-01", tracestate="lgsp=1")}
+    )
+    answer = await client.request_json(envelope, "GET", "/headers")
+    assert isinstance(answer, dict)
+    sent = answer["headers"]
+    version, trace_id, span_id, flags = sent["traceparent"].split("-")
+    assert (version, trace_id, flags) == ("00", "a" * 32, "01")
+    assert span_id != "b" * 16  # a new span for this hop
+    assert sent["tracestate"] == "lgsp=1"
+    assert sent[REQUEST_ID_HEADER.lower()] == envelope.correlation_id
+
+
+async def test_sequential_calls_reuse_one_pooled_connection(client: ProviderClient) -> None:
+    ports = set()
+    for _ in range(3):
+        answer = await client.request_json(_envelope(deadline=5), "GET", "/headers")
+        assert isinstance(answer, dict)
+        ports.add(answer["client_port"])
+    assert len(ports) == 1
+
+
+async def test_connection_refused_maps_to_provider_unavailable() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with ProviderClient(f"http://127.0.0.1:{port}", provider="gone") as dead:
+        with pytest.raises(ProviderUnavailable, match="could not be reached"):
+            await dead.request(_envelope(deadline=5), "GET", "/")
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, ProviderRejected),
+        (404, ProviderRejected),
+        (422, ProviderRejected),
+        (500, ProviderError),
+        (502, ProviderError),
+        (504, ProviderError),
+        (429, ProviderUnavailable),
+        (503, ProviderUnavailable),
+    ],
+)
+async def test_http_status_maps_to_taxonomy_error(
+    client: ProviderClient, status: int, error: type[Exception]
+) -> None:
+    with pytest.raises(error) as raised:
+        await client.request(_envelope(deadline=5), "GET", f"/status/{status}")
+    assert type(raised.value) is error
+    assert f"Lỗi {status} từ hệ thống" in str(raised.value)  # the provider's own message, diacritics kept
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_rate_limit_and_unavailable_carry_retry_after(client: ProviderClient, status: int) -> None:
+    with pytest.raises(ProviderUnavailable) as raised:
+        await client.request(_envelope(deadline=5), "GET", f"/status/{status}", params={"retry_after": "7"})
+    assert raised.value.retry_after == 7.0
+
+
+async def test_answer_that_is_not_json_maps_to_bad_response(client: ProviderClient) -> None:
+    with pytest.raises(BadResponse, match="not JSON"):
+        await client.request_json(_envelope(deadline=5), "GET", "/not-json")
+
+
+async def test_answer_over_the_size_limit_maps_to_bad_response(provider_url: str) -> None:
+    async with ProviderClient(provider_url, provider="p", max_body_bytes=1000) as small:
+        with pytest.raises(BadResponse, match="1000"):
+            await small.request(_envelope(deadline=5), "GET", "/big")
+
+
+async def test_check_status_off_returns_the_error_response(client: ProviderClient) -> None:
+    response = await client.request(_envelope(deadline=5), "GET", "/status/500", check_status=False)
+    assert response.status_code == 500
+
+
+def test_non_positive_timeout_cap_is_refused() -> None:
+    with pytest.raises(ValueError, match="timeout_cap"):
+        ProviderClient("http://127.0.0.1:1", provider="p", timeout_cap=0)
