@@ -1,0 +1,117 @@
+"""The catalog's shape: clients with credentials, adapters, services, and who may call what."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from bus.identifiers import ClientId, ServiceId
+
+GROUP_PREFIX = "group:"
+
+
+def hash_api_key(key: str) -> str:
+    """The SHA-256 hex digest under which an API key is stored in the catalog."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClientSpec(_Strict):
+    """A calling subsystem and its credentials (API keys stored as SHA-256 digests)."""
+
+    id: ClientId
+    name: str = ""
+    groups: tuple[str, ...] = ()
+    api_key_sha256: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("api_key_sha256")
+    @classmethod
+    def _hex_digests(cls, digests: tuple[str, ...]) -> tuple[str, ...]:
+        for digest in digests:
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise ValueError("each entry must be a 64-character lower-case SHA-256 hex digest")
+        return digests
+
+    def key_matches(self, key: str) -> bool:
+        """Constant-time check of a presented API key against every stored digest."""
+        presented = hash_api_key(key)
+        return any(hmac.compare_digest(presented, stored) for stored in self.api_key_sha256)
+
+
+class ServiceSpec(_Strict):
+    """A service on the bus: which adapter serves it, its deadline and concurrency, who may call it."""
+
+    id: ServiceId
+    name: str = ""
+    adapter: str
+    timeout: float = Field(10.0, gt=0, le=300, description="seconds the gateway waits for the reply")
+    concurrency: int = Field(16, ge=1, le=1024, description="requests one worker serves at once")
+    allow: tuple[str, ...] = Field(default=(), description="client ids or 'group:NAME'")
+
+
+class Catalog(_Strict):
+    """The whole configuration of the bus, as loaded from one YAML file."""
+
+    province: str = ""
+    adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    clients: tuple[ClientSpec, ...] = ()
+    services: tuple[ServiceSpec, ...] = ()
+    _client_index: dict[ClientId, ClientSpec] = PrivateAttr(default_factory=dict)
+    _service_index: dict[ServiceId, ServiceSpec] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._client_index.update((c.id, c) for c in self.clients)
+        self._service_index.update((s.id, s) for s in self.services)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Catalog:
+        _no_duplicates("clients", [str(c.id) for c in self.clients])
+        _no_duplicates("services", [str(s.id) for s in self.services])
+        known_clients = {str(c.id) for c in self.clients}
+        known_groups = {g for c in self.clients for g in c.groups}
+        for index, service in enumerate(self.services):
+            if service.adapter not in self.adapters:
+                raise ValueError(
+                    f"services[{index}] ({service.id}): adapter {service.adapter!r} has no section "
+                    f"under 'adapters' (known: {', '.join(sorted(self.adapters)) or 'none'})"
+                )
+            for grant in service.allow:
+                if grant.startswith(GROUP_PREFIX):
+                    if grant[len(GROUP_PREFIX) :] not in known_groups:
+                        raise ValueError(f"services[{index}] ({service.id}): allow names unknown {grant!r}")
+                elif grant not in known_clients:
+                    raise ValueError(f"services[{index}] ({service.id}): allow names unknown client {grant!r}")
+        return self
+
+    def client(self, client_id: ClientId) -> ClientSpec | None:
+        """The client with this id, if declared."""
+        return self._client_index.get(client_id)
+
+    def service(self, service_id: ServiceId) -> ServiceSpec | None:
+        """The service with this id, if declared."""
+        return self._service_index.get(service_id)
+
+    def may_call(self, client: ClientSpec, service: ServiceSpec) -> bool:
+        """Whether `client` holds a right to `service`, directly or through one of its groups."""
+        grants = set(service.allow)
+        if str(client.id) in grants:
+            return True
+        return any(GROUP_PREFIX + group in grants for group in client.groups)
+
+    def services_for(self, client: ClientSpec) -> list[ServiceSpec]:
+        """The services `client` may call (X-Road's allowedMethods)."""
+        return [s for s in self.services if self.may_call(client, s)]
+
+
+def _no_duplicates(section: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for index, ident in enumerate(ids):
+        if ident in seen:
+            raise ValueError(f"{section}[{index}]: duplicate id {ident!r}")
+        seen.add(ident)

@@ -1,0 +1,72 @@
+"""The embedded default: gateway, workers and mock systems in one process and one event loop."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bus.adapter_registry import build_adapters
+from bus.catalog import Catalog
+from bus.gateway.app import create_gateway
+from bus.serving import Served, ServerGroup
+from bus.transport.base import Transport
+from bus.worker import Worker
+from services.registry import MOCKS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EmbeddedStack:
+    """Everything `lgsp run` starts; `start()` returns when all of it listens."""
+
+    catalog: Catalog
+    transport: Transport
+    host: str = "127.0.0.1"
+    port: int = 8000
+    mocks: list[str] = field(default_factory=lambda: list(MOCKS))
+    latency: bool = True
+    workers: int = 1
+    worker_name: str = "embedded"
+    max_body_bytes: int = 1_048_576
+    log_level: str = "warning"
+    _group: ServerGroup | None = None
+    _workers: list[Worker] = field(default_factory=list)
+
+    async def start(self) -> list[Served]:
+        """Start mocks first (adapters call them), then workers, then the gateway."""
+        served = self._mock_apps()
+        gateway = create_gateway(
+            self.catalog, self.transport, max_body_bytes=self.max_body_bytes, manage_transport=False
+        )
+        served.append(Served("gateway", gateway, self.host, self.port))
+        await self.transport.connect()
+        self._group = ServerGroup(served, log_level=self.log_level)
+        await self._group.start()
+        for index in range(self.workers):
+            adapters = build_adapters(self.catalog, {s.adapter for s in self.catalog.services})
+            worker = Worker(self.catalog, self.transport, adapters, name=f"{self.worker_name}-{index + 1}")
+            await worker.start()
+            self._workers.append(worker)
+        return served
+
+    async def stop(self) -> None:
+        """Stop workers (draining in-flight work), then the servers, then the transport."""
+        for worker in self._workers:
+            await worker.stop()
+        if self._group is not None:
+            await self._group.stop()
+        await self.transport.close()
+
+    def _mock_apps(self) -> list[Served]:
+        if not self.mocks:
+            return []
+        from services.citizens import Population
+
+        population = Population()
+        served = []
+        for name in self.mocks:
+            spec = MOCKS[name]
+            served.append(Served(name, spec.build(population=population, latency=self.latency), self.host,
+                                 spec.port))
+        return served

@@ -1,0 +1,78 @@
+"""Serve several ASGI apps in one event loop (the embedded default), stopping them together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to its ServerGroup."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class Served:
+    """One app and where it listens."""
+
+    name: str
+    app: FastAPI
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        """The base URL of this app."""
+        return f"http://{self.host}:{self.port}"
+
+
+class ServerGroup:
+    """Runs several apps on their own ports until `stop()` or SIGINT/SIGTERM."""
+
+    def __init__(self, served: list[Served], *, log_level: str = "warning") -> None:
+        self.served = served
+        self._servers = [
+            _QuietServer(
+                uvicorn.Config(s.app, host=s.host, port=s.port, log_level=log_level, lifespan="on",
+                               access_log=False)
+            )
+            for s in served
+        ]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> list[asyncio.Task[None]]:
+        """Start every server and wait until all listen; raises if one fails to start."""
+        tasks = [asyncio.create_task(server.serve()) for server in self._servers]
+        while not all(server.started for server in self._servers):
+            failed = [t for t in tasks if t.done()]
+            if failed:
+                await self.stop()
+                for task in failed:
+                    task.result()
+                raise RuntimeError("a server exited during start-up (is its port taken?)")
+            await asyncio.sleep(0.02)
+        self._tasks = tasks
+        return tasks
+
+    async def stop(self) -> None:
+        """Ask every server to exit and wait for them."""
+        for server in self._servers:
+            server.should_exit = True
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def stop_on_signals(self) -> asyncio.Event:
+        """An event set on SIGINT/SIGTERM, which also asks the servers to exit."""
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopped.set)
+        return stopped

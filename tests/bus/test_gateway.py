@@ -1,0 +1,152 @@
+"""The gateway's answers, on the memory transport and on RabbitMQ."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bus.transport import Delivery
+from tests.bus.harness import KEY, OTHER_KEY, Stack, running_stack
+
+STP = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": KEY}
+
+
+@pytest.fixture(params=["memory", pytest.param("amqp", marks=pytest.mark.amqp)])
+async def stack(request: pytest.FixtureRequest) -> AsyncIterator[Stack]:
+    url = request.getfixturevalue("amqp_url") if request.param == "amqp" else None
+    async with running_stack(url, max_body_bytes=4096) as running:
+        yield running
+
+
+async def test_call_returns_the_adapters_answer_with_transaction_id(stack: Stack) -> None:
+    body = {"HoVaTen": "Nguyễn Thị Ánh Tuyết", "SoDinhDanh": "031190000001"}
+    response = await stack.client.post(
+        stack.url("Echo", "records/7"), json=body, params={"page": "2"},
+        headers={**STP, "X-Road-UserId": "canbo01", "traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"},
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["echo"] == body
+    assert answer["path"] == "records/7"
+    assert answer["query"] == {"page": "2"}
+    assert len(response.headers["x-road-id"]) == 32
+    assert response.headers["traceparent"].split("-")[1] == "a" * 32  # the caller's trace continues
+
+
+async def test_get_without_body_reaches_the_adapter(stack: Stack) -> None:
+    response = await stack.client.get(stack.url("Echo", "x"), headers=STP)
+    assert response.status_code == 200
+    assert response.json()["method"] == "GET"
+    assert response.json()["echo"] is None
+
+
+async def test_caller_transaction_id_is_kept(stack: Stack) -> None:
+    response = await stack.client.post(stack.url("Echo"), json={}, headers={**STP, "X-Road-Id": "tx-123"})
+    assert response.headers["x-road-id"] == "tx-123"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "error_type"),
+    [
+        ({}, 401, "Client.Unauthenticated"),
+        ({"X-Road-Client": "VN/GOV/HPG/STP"}, 401, "Client.Unauthenticated"),
+        ({"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": "wrong"}, 401, "Client.Unauthenticated"),
+        ({"X-Road-Client": "VN/GOV/HPG/NOBODY", "X-Api-Key": KEY}, 401, "Client.Unauthenticated"),
+        ({"X-Road-Client": "VN/GOV/HPG", "X-Api-Key": KEY}, 400, "Client.BadRequest"),
+        ({"X-Road-Client": "VN/GOV/HPG/OTHER", "X-Api-Key": OTHER_KEY}, 403, "Client.AccessDenied"),
+    ],
+)
+async def test_rejected_callers_get_their_error_and_nothing_is_sent(
+    stack: Stack, headers: dict[str, str], status: int, error_type: str
+) -> None:
+    response = await stack.client.post(stack.url("Echo"), json={}, headers=headers)
+    assert response.status_code == status
+    assert response.json()["type"] == error_type
+    assert response.json()["message"]
+    assert stack.transport.sent == []
+
+
+async def test_unknown_service_is_404_and_nothing_is_sent(stack: Stack) -> None:
+    response = await stack.client.post("/r1/VN/GOV/HPG/NOPE/Nothing/v1", json={}, headers=STP)
+    assert response.status_code == 404
+    assert response.json()["type"] == "Client.UnknownService"
+    assert stack.transport.sent == []
+
+
+async def test_bad_service_id_names_the_faulty_part(stack: Stack) -> None:
+    response = await stack.client.post("/r1/VN/GOV/HPG/X/Echo/1", json={}, headers=STP)
+    assert response.status_code == 400
+    assert "version '1'" in response.json()["message"]
+    assert stack.transport.sent == []
+
+
+async def test_malformed_json_is_a_bad_request(stack: Stack) -> None:
+    response = await stack.client.post(
+        stack.url("Echo"), content=b'{"a": ', headers={**STP, "content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "Client.BadRequest"
+    assert stack.transport.sent == []
+
+
+async def test_oversized_body_is_refused(stack: Stack) -> None:
+    response = await stack.client.post(stack.url("Echo"), json={"x": "a" * 5000}, headers=STP)
+    assert response.status_code == 413
+    assert response.json()["type"] == "Client.PayloadTooLarge"
+    assert stack.transport.sent == []
+
+
+async def test_provider_error_is_reported_as_provider_fault(stack: Stack) -> None:
+    response = await stack.client.post(stack.url("Failing"), json={}, headers=STP)
+    assert response.status_code == 502
+    body = response.json()
+    assert body["type"] == "Server.Provider.InternalError"
+    assert body["detail"] == response.headers["x-road-id"]
+
+
+async def test_adapter_bug_becomes_a_bus_error_reply(stack: Stack) -> None:
+    response = await stack.client.post(stack.url("Crashing"), json={}, headers=STP)
+    assert response.status_code == 500
+    assert response.json()["type"] == "Server.Bus.InternalError"
+    assert "ZeroDivisionError" in response.json()["message"]
+
+
+async def test_provider_slower_than_the_deadline_gives_provider_timeout(stack: Stack) -> None:
+    response = await stack.client.post(stack.url("Slow"), json={}, headers=STP)
+    assert response.status_code == 504
+    assert response.json()["type"] == "Server.Provider.Timeout"
+    assert response.json()["detail"] == response.headers["x-road-id"]
+
+
+async def test_no_reply_before_the_deadline_gives_bus_timeout(stack: Stack) -> None:
+    async def swallow(delivery: Delivery) -> None:  # a worker that takes the message and never answers
+        await delivery.ack()
+
+    subscription = await stack.transport.consume(stack.service("Orphan").id.queue_name, swallow)
+    try:
+        response = await stack.client.post(stack.url("Orphan"), json={}, headers=STP)
+    finally:
+        await subscription.cancel()
+    assert response.status_code == 504
+    assert response.json()["type"] == "Server.Bus.Timeout"
+    assert response.json()["detail"] == response.headers["x-road-id"]
+
+
+async def test_service_without_any_queue_gives_no_route(stack: Stack) -> None:
+    response = await stack.client.post(stack.url("Orphan"), json={}, headers=STP)
+    assert response.status_code == 502
+    assert response.json()["type"] == "Server.Bus.NoRoute"
+
+
+async def test_catalog_lists_only_the_services_a_client_may_call(stack: Stack) -> None:
+    mine = await stack.client.get("/catalog", headers=STP)
+    other = await stack.client.get("/catalog", headers={"X-Road-Client": "VN/GOV/HPG/OTHER", "X-Api-Key": OTHER_KEY})
+    assert len(mine.json()["services"]) == 5
+    assert other.json()["services"] == []
+    assert (await stack.client.get("/catalog")).status_code == 401
+
+
+async def test_health_and_openapi_are_served(stack: Stack) -> None:
+    assert (await stack.client.get("/health")).json()["status"] == "ok"
+    assert "/r1/{service_path}" in (await stack.client.get("/openapi.json")).json()["paths"]
