@@ -14,7 +14,7 @@ from services.faults.profile import FaultState, Latency
 
 faults_app = typer.Typer(help="Inject faults into a running mock national system.", no_args_is_help=True)
 
-Url = Annotated[str, typer.Argument(help="Base URL of the mock, e.g. http://127.0.0.1:8101")]
+Url = Annotated[str, typer.Argument(metavar="URL", help="Base URL of the mock, e.g. http://127.0.0.1:8101")]
 Rate = Annotated[float | None, typer.Option(min=0.0, max=1.0, show_default=False)]
 
 
