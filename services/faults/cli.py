@@ -105,7 +105,7 @@ def _print_state(state: FaultState) -> None:
     table = Table(title=f"faults of {state.name}", show_header=False)
     table.add_row("latency", ", ".join(f"{key}={value}" for key, value in latency.items()))
     for field, value in profile.items():
-        table.add_row(field, str(value))
+        table.add_row(field, "off" if value is None else str(value))
     counters = Table(title="injected since reset", show_header=False)
     for kind, count in state.stats.items():
         counters.add_row(kind, str(count))

@@ -15,7 +15,10 @@ from services.faults.profile import FaultProfile, FaultState
 
 
 def install_faults(app: FastAPI, name: str, defaults: FaultProfile | None = None) -> FaultInjector:
-    """Add fault injection and its control routes to `app`; the injector is also kept on app.state.faults."""
+    """Add fault injection and its control routes to `app`; the injector is also kept on app.state.faults.
+
+    Call it while building the app, before it serves its first request (Starlette freezes middleware then).
+    """
     injector = FaultInjector(name, defaults)
     app.add_middleware(FaultMiddleware, injector=injector)
     app.include_router(control_router(injector))
