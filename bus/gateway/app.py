@@ -26,6 +26,7 @@ ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 # The adapter's deadline is the service's time-out; the gateway waits a little longer so that the
 # worker's own verdict (Server.Provider.Timeout) arrives before the gateway's (Server.Bus.Timeout).
 REPLY_GRACE_SECONDS = 0.25
+WORKER_HEADER = "x-lgsp-worker"
 
 
 def error_response(error: BusError, transaction_id: str | None) -> JSONResponse:
@@ -96,6 +97,8 @@ def create_gateway(
             log.error("malformed reply for %s: %s", envelope.correlation_id, exc)
             raise InternalError("the worker's reply could not be read") from exc
         headers = {TRANSACTION_HEADER: envelope.correlation_id}
+        if reply.worker:
+            headers[WORKER_HEADER] = reply.worker
         if reply.trace is not None:
             headers["traceparent"] = reply.trace.traceparent
         if not reply.ok and reply.error is not None:
