@@ -18,6 +18,7 @@ from bus.adapter_registry import build_adapters, missing_adapters
 from bus.catalog import Catalog, CatalogError, hash_api_key, load_catalog
 from bus.settings import BusSettings
 from bus.transport import make_transport
+from services.faults.cli import faults_app
 from services.registry import MOCKS
 
 app = typer.Typer(help="LGSP integration-bus simulator.", no_args_is_help=True, add_completion=False)
@@ -116,9 +117,14 @@ def gateway(
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
     if settings.amqp_url is None:
-        errors.print("[yellow]no --amqp-url: memory transport, so only workers in this process answer[/yellow]")
-    transport = make_transport(settings.amqp_url, delivery_limit=settings.delivery_limit,
-                               connection_name=f"lgsp-gateway-{settings.worker_name}")
+        errors.print(
+            "[yellow]no --amqp-url: memory transport, so only workers in this process answer[/yellow]"
+        )
+    transport = make_transport(
+        settings.amqp_url,
+        delivery_limit=settings.delivery_limit,
+        connection_name=f"lgsp-gateway-{settings.worker_name}",
+    )
     api = create_gateway(_catalog(settings), transport, max_body_bytes=settings.max_body_bytes)
     uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
 
@@ -142,8 +148,11 @@ def worker(
         errors.print("[red]a separate worker needs --amqp-url (or LGSP_AMQP_URL)[/red]")
         raise typer.Exit(2)
     the_catalog = _catalog(settings)
-    transport = make_transport(settings.amqp_url, delivery_limit=settings.delivery_limit,
-                               connection_name=f"lgsp-worker-{settings.worker_name}")
+    transport = make_transport(
+        settings.amqp_url,
+        delivery_limit=settings.delivery_limit,
+        connection_name=f"lgsp-worker-{settings.worker_name}",
+    )
 
     async def main() -> None:
         import signal
@@ -185,8 +194,12 @@ def mock(
         from services.citizens import Population
 
         population = Population()
-    uvicorn.run(spec.build(population=population, latency=latency), host=host, port=port or spec.port,
-                log_level="warning")
+    uvicorn.run(
+        spec.build(population=population, latency=latency),
+        host=host,
+        port=port or spec.port,
+        log_level="warning",
+    )
 
 
 @app.command()
@@ -244,10 +257,14 @@ def catalog_check(path: Annotated[Path, typer.Argument(help="catalog YAML file")
         raise typer.Exit(1) from exc
     missing = missing_adapters(loaded)
     if missing:
-        errors.print(f"{path}: adapters not installed: {', '.join(missing)} (entry-point group lgsp.adapters)")
+        errors.print(
+            f"{path}: adapters not installed: {', '.join(missing)} (entry-point group lgsp.adapters)"
+        )
         raise typer.Exit(1)
-    console.print(f"{path}: ok — {len(loaded.clients)} clients, {len(loaded.services)} services, "
-                  f"{len(loaded.adapters)} adapters")
+    console.print(
+        f"{path}: ok — {len(loaded.clients)} clients, {len(loaded.services)} services, "
+        f"{len(loaded.adapters)} adapters"
+    )
 
 
 @catalog_app.command("hash-key")
@@ -256,15 +273,7 @@ def catalog_hash_key(key: Annotated[str, typer.Argument(help="an API key to stor
     console.print(hash_api_key(key))
 
 
-def _mount_optional() -> None:
-    try:
-        from services.faults.cli import faults_app
-    except ImportError:  # pragma: no cover - only while the package is missing
-        return
-    app.add_typer(faults_app, name="faults", help="Inject faults into a running mock system.")
-
-
-_mount_optional()
+app.add_typer(faults_app, name="faults", help="Inject faults into a running mock system.")
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -114,7 +114,7 @@ class Reply(BaseModel):
             status=status,
             payload=payload,
             trace=request.trace.child(),
-            **extra,  # type: ignore[arg-type]
+            **extra,
         )
 
     @classmethod
@@ -127,5 +127,5 @@ class Reply(BaseModel):
             status=status,
             error=error,
             trace=request.trace.child(),
-            **extra,  # type: ignore[arg-type]
+            **extra,
         )

@@ -114,8 +114,8 @@ class Worker:
         except BusError as error:
             return Reply.failure(envelope, error.body(envelope.correlation_id), error.status)
         except TimeoutError:
-            error = ProviderTimeout(f"{envelope.service} did not answer within its deadline")
-            return Reply.failure(envelope, error.body(envelope.correlation_id), error.status)
+            late = ProviderTimeout(f"{envelope.service} did not answer within its deadline")
+            return Reply.failure(envelope, late.body(envelope.correlation_id), late.status)
         except Exception as exc:  # an adapter bug must still produce an answer, never a lost message
             log.exception("adapter for %s failed on %s", envelope.service, envelope.correlation_id)
             fault = InternalError(f"adapter for {envelope.service} failed: {type(exc).__name__}")

@@ -86,7 +86,9 @@ class Catalog(_Strict):
                     if grant[len(GROUP_PREFIX) :] not in known_groups:
                         raise ValueError(f"services[{index}] ({service.id}): allow names unknown {grant!r}")
                 elif grant not in known_clients:
-                    raise ValueError(f"services[{index}] ({service.id}): allow names unknown client {grant!r}")
+                    raise ValueError(
+                        f"services[{index}] ({service.id}): allow names unknown client {grant!r}"
+                    )
         return self
 
     def client(self, client_id: ClientId) -> ClientSpec | None:

@@ -52,7 +52,7 @@ def create_gateway(
 
     app = FastAPI(
         title="LGSP gateway",
-        description="Provincial integration platform: `/r1/{service id}[/{path}]` routes calls to national systems.",
+        description="Provincial integration platform: `/r1/{service id}[/{path}]` calls a national system.",
         version="1",
         lifespan=lifespan,
     )

@@ -77,13 +77,28 @@ def test_catalog(subsystem: str) -> Catalog:
             ],
             "services": [
                 {"id": f"VN/GOV/HPG/{subsystem}/Echo/v1", "adapter": "echo", "allow": ["group:province"]},
-                {"id": f"VN/GOV/HPG/{subsystem}/Slow/v1", "adapter": "slow", "timeout": 0.5,
-                 "allow": ["VN/GOV/HPG/STP"]},
-                {"id": f"VN/GOV/HPG/{subsystem}/Failing/v1", "adapter": "failing", "allow": ["VN/GOV/HPG/STP"]},
-                {"id": f"VN/GOV/HPG/{subsystem}/Crashing/v1", "adapter": "crashing",
-                 "allow": ["VN/GOV/HPG/STP"]},
-                {"id": f"VN/GOV/HPG/{subsystem}/Orphan/v1", "adapter": "echo", "timeout": 0.3,
-                 "allow": ["VN/GOV/HPG/STP"]},
+                {
+                    "id": f"VN/GOV/HPG/{subsystem}/Slow/v1",
+                    "adapter": "slow",
+                    "timeout": 0.5,
+                    "allow": ["VN/GOV/HPG/STP"],
+                },
+                {
+                    "id": f"VN/GOV/HPG/{subsystem}/Failing/v1",
+                    "adapter": "failing",
+                    "allow": ["VN/GOV/HPG/STP"],
+                },
+                {
+                    "id": f"VN/GOV/HPG/{subsystem}/Crashing/v1",
+                    "adapter": "crashing",
+                    "allow": ["VN/GOV/HPG/STP"],
+                },
+                {
+                    "id": f"VN/GOV/HPG/{subsystem}/Orphan/v1",
+                    "adapter": "echo",
+                    "timeout": 0.3,
+                    "allow": ["VN/GOV/HPG/STP"],
+                },
             ],
         }
     )

@@ -52,10 +52,20 @@ def test_access_rights_through_groups_and_direct_grants() -> None:
     [
         (GOOD.replace("VN/GOV/HPG/STP", "VN/GOV/HPG", 1), 5, "clients.0.id", "3 part(s)"),
         (GOOD.replace(f"[{DIGEST}]", "[abc]", 1), 7, "clients.0.api_key_sha256", "SHA-256"),
-        (GOOD.replace("adapter: echo", "adapter: echo\n    timeout: -1"), 13, "services.0.timeout", "greater than 0"),
+        (
+            GOOD.replace("adapter: echo", "adapter: echo\n    timeout: -1"),
+            13,
+            "services.0.timeout",
+            "greater than 0",
+        ),
         (GOOD.replace("adapter: echo", "adapter: nope"), 11, "services[0]", "adapter 'nope'"),
         (GOOD.replace("group:province", "group:nobody"), 11, "services[0]", "unknown 'group:nobody'"),
-        (GOOD.replace("    adapter: echo", "    adapter: echo\n    colour: red"), 13, "services.0.colour", "Extra"),
+        (
+            GOOD.replace("    adapter: echo", "    adapter: echo\n    colour: red"),
+            13,
+            "services.0.colour",
+            "Extra",
+        ),
         (GOOD + "  - id: VN/GOV/HPG/LGSP/Echo/v1\n    adapter: echo\n", 14, "services[1]", "duplicate"),
     ],
 )

@@ -46,7 +46,10 @@ def worker_process(amqp_url: str, catalog_file: Path) -> Iterator[subprocess.Pop
     env = {**os.environ, "LGSP_AMQP_URL": amqp_url, "LGSP_CATALOG": str(catalog_file)}
     process = subprocess.Popen(
         [sys.executable, "-m", "bus.cli", "worker", "--name", "e2e-worker"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     yield process
     process.terminate()
@@ -84,7 +87,5 @@ async def test_request_crosses_rabbitmq_to_a_worker_process_and_back(
     assert response is not None and response.status_code == 200, response.text if response else None
     assert response.json()["echo"] == {"HoVaTen": "Trần Văn Bình"}
     assert response.headers["x-lgsp-worker"] == "e2e-worker"
-    answers = await asyncio.gather(
-        *(gateway.post(url, json={"n": n}, headers=headers) for n in range(50))
-    )
+    answers = await asyncio.gather(*(gateway.post(url, json={"n": n}, headers=headers) for n in range(50)))
     assert [a.json()["echo"]["n"] for a in answers] == list(range(50))

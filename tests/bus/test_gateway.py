@@ -22,7 +22,9 @@ async def stack(request: pytest.FixtureRequest) -> AsyncIterator[Stack]:
 async def test_call_returns_the_adapters_answer_with_transaction_id(stack: Stack) -> None:
     body = {"HoVaTen": "Nguyễn Thị Ánh Tuyết", "SoDinhDanh": "031190000001"}
     response = await stack.client.post(
-        stack.url("Echo", "records/7"), json=body, params={"page": "2"},
+        stack.url("Echo", "records/7"),
+        json=body,
+        params={"page": "2"},
         headers={**STP, "X-Road-UserId": "canbo01", "traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"},
     )
     assert response.status_code == 200, response.text
@@ -141,7 +143,9 @@ async def test_service_without_any_queue_gives_no_route(stack: Stack) -> None:
 
 async def test_catalog_lists_only_the_services_a_client_may_call(stack: Stack) -> None:
     mine = await stack.client.get("/catalog", headers=STP)
-    other = await stack.client.get("/catalog", headers={"X-Road-Client": "VN/GOV/HPG/OTHER", "X-Api-Key": OTHER_KEY})
+    other = await stack.client.get(
+        "/catalog", headers={"X-Road-Client": "VN/GOV/HPG/OTHER", "X-Api-Key": OTHER_KEY}
+    )
     assert len(mine.json()["services"]) == 5
     assert other.json()["services"] == []
     assert (await stack.client.get("/catalog")).status_code == 401
