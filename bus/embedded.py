@@ -67,6 +67,7 @@ class EmbeddedStack:
         served = []
         for name in self.mocks:
             spec = MOCKS[name]
-            served.append(Served(name, spec.build(population=population, latency=self.latency), self.host,
-                                 spec.port))
+            served.append(
+                Served(name, spec.build(population=population, latency=self.latency), self.host, spec.port)
+            )
         return served

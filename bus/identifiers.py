@@ -33,9 +33,7 @@ def _split(text: str, kind: str, expected: int, shape: str) -> list[str]:
         raise IdentifierError(f"{kind} id must be text like {shape!r}, got {type(text).__name__}")
     parts = text.strip("/").split("/")
     if len(parts) != expected:
-        raise IdentifierError(
-            f"{kind} id {text!r} has {len(parts)} part(s); expected {expected}: {shape}"
-        )
+        raise IdentifierError(f"{kind} id {text!r} has {len(parts)} part(s); expected {expected}: {shape}")
     return parts
 
 

@@ -42,8 +42,9 @@ class ServerGroup:
         self.served = served
         self._servers = [
             _QuietServer(
-                uvicorn.Config(s.app, host=s.host, port=s.port, log_level=log_level, lifespan="on",
-                               access_log=False)
+                uvicorn.Config(
+                    s.app, host=s.host, port=s.port, log_level=log_level, lifespan="on", access_log=False
+                )
             )
             for s in served
         ]
