@@ -46,6 +46,11 @@ def local_name(element: Any) -> str:
     return str(etree.QName(element).localname)
 
 
+def find_by_local_name(element: Any, name: str) -> Any | None:
+    """The element itself or its first descendant named `name` (any namespace), or None."""
+    return next((found for found in element.iter(tag=etree.Element) if local_name(found) == name), None)
+
+
 def _append(parent: Any, namespace: str, name: str, value: Any) -> None:
     if value is None:
         return
