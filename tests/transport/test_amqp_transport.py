@@ -1,0 +1,163 @@
+"""RabbitMQ-only behaviour: the declared topology, and surviving a connection the broker force-closes."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aio_pika
+import aiormq
+import pytest
+
+from bus.errors import BusTimeout
+from bus.transport import AmqpTransport, Delivery, Message, dead_letter_queue
+
+pytestmark = pytest.mark.amqp
+
+WAIT = 10.0
+
+
+@pytest.fixture
+async def channel(amqp_url: str) -> AsyncIterator[aio_pika.abc.AbstractChannel]:
+    """A plain channel of the test's own, for inspecting what the transport declared."""
+    connection = await aio_pika.connect(amqp_url, timeout=5)
+    try:
+        yield await connection.channel()
+    finally:
+        await connection.close()
+
+
+async def redeclare_succeeds(
+    channel: aio_pika.abc.AbstractChannel, queue: str, arguments: dict[str, Any]
+) -> bool:
+    """Whether `queue` already exists with exactly these arguments (RabbitMQ refuses a mismatch)."""
+    probe = await channel.get_underlay_channel()
+    try:
+        await probe.queue_declare(queue, durable=True, arguments=arguments)
+    except aiormq.exceptions.ChannelPreconditionFailed:
+        await channel.reopen()
+        return False
+    return True
+
+
+async def test_service_queue_is_a_quorum_queue_dead_lettering_to_its_own_dlq(
+    amqp_url: str, channel: aio_pika.abc.AbstractChannel
+) -> None:
+    transport = AmqpTransport(amqp_url, delivery_limit=4)
+    await transport.connect()
+    queue = "lgsp-test.topology"
+    try:
+        await transport.consume(queue, lambda delivery: delivery.ack())
+        expected = {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": 3,
+            "x-dead-letter-exchange": "lgsp.dlx",
+            "x-dead-letter-routing-key": queue,
+        }
+        assert await redeclare_succeeds(channel, queue, expected)
+        assert not await redeclare_succeeds(channel, queue, {**expected, "x-delivery-limit": 4})
+        # The DLQ has no dead-letter exchange of its own, also when a consumer declares it directly.
+        await transport.consume(dead_letter_queue(queue), lambda delivery: delivery.ack())
+        assert await redeclare_succeeds(channel, dead_letter_queue(queue), {"x-queue-type": "quorum"})
+        assert not await redeclare_succeeds(
+            channel,
+            dead_letter_queue(queue),
+            {"x-queue-type": "quorum", "x-dead-letter-exchange": "lgsp.dlx"},
+        )
+    finally:
+        await transport.close()
+        await channel.queue_delete(queue)
+        await channel.queue_delete(dead_letter_queue(queue))
+
+
+async def force_close(connection_name: str) -> None:
+    """Have the broker itself drop every connection named `connection_name` (rabbitmqctl)."""
+    listing = await run_rabbitmqctl(
+        "-q", "--no-table-headers", "list_connections", "pid", "client_properties"
+    )
+    marker = f'{{"connection_name","{connection_name}"}}'
+    pids = [line.split("\t", 1)[0] for line in listing.splitlines() if marker in line]
+    assert pids, f"no connection named {connection_name}"
+    for pid in pids:
+        await run_rabbitmqctl("close_connection", pid, "test: forced close")
+
+
+async def run_rabbitmqctl(*args: str) -> str:
+    """Run rabbitmqctl, bounded in time; the test is skipped when it is unavailable."""
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("rabbitmqctl is not installed: cannot make the broker drop a connection")
+    process = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    if process.returncode != 0:
+        pytest.skip(f"rabbitmqctl failed: {err.decode(errors='replace')[:200]}")
+    return out.decode()
+
+
+async def request_until_answered(caller: AmqpTransport, queue: str) -> Message:
+    """Retry a 1 s request until it is answered (20 tries at most); only BusTimeout may interrupt it."""
+    for _ in range(20):
+        try:
+            return await caller.request(queue, Message(body=b"ping"), timeout=1.0)
+        except BusTimeout:
+            continue
+    raise AssertionError("no reply within 20 attempts after the reconnect")
+
+
+@pytest.fixture
+async def pair(amqp_url: str) -> AsyncIterator[tuple[AmqpTransport, AmqpTransport, str]]:
+    """A caller and a service transport, each with its own named connection, plus a queue name."""
+    caller = AmqpTransport(amqp_url, connection_name="lgsp-test-caller-robust", reconnect_interval=0.5)
+    service = AmqpTransport(amqp_url, connection_name="lgsp-test-service-robust", reconnect_interval=0.5)
+    await caller.connect()
+    await service.connect()
+    queue = "lgsp-test.robust"
+
+    async def echo(delivery: Delivery) -> None:
+        assert delivery.message.reply_to is not None
+        if delivery.message.body == b"slow":
+            await asyncio.sleep(1.0)
+        reply = Message(body=b"pong", correlation_id=delivery.message.correlation_id)
+        await service.publish(delivery.message.reply_to, reply)
+        await delivery.ack()
+
+    await service.consume(queue, echo, prefetch=4)
+    try:
+        yield caller, service, queue
+    finally:
+        await caller.close()
+        await service.close()
+        cleanup = await aio_pika.connect(amqp_url, timeout=5)
+        cleanup_channel = await cleanup.channel()
+        await cleanup_channel.queue_delete(queue)
+        await cleanup_channel.queue_delete(dead_letter_queue(queue))
+        await cleanup.close()
+
+
+@pytest.mark.slow
+async def test_consumer_keeps_working_after_the_broker_force_closes_its_connection(
+    pair: tuple[AmqpTransport, AmqpTransport, str],
+) -> None:
+    caller, _service, queue = pair
+    assert (await caller.request(queue, Message(body=b"ping"), timeout=WAIT)).body == b"pong"
+    await force_close("lgsp-test-service-robust")
+    reply = await request_until_answered(caller, queue)
+    assert reply.body == b"pong"
+
+
+@pytest.mark.slow
+async def test_request_in_flight_when_the_callers_connection_drops_times_out_cleanly(
+    pair: tuple[AmqpTransport, AmqpTransport, str],
+) -> None:
+    caller, _service, queue = pair
+    in_flight = asyncio.ensure_future(caller.request(queue, Message(body=b"slow"), timeout=3.0))
+    await asyncio.sleep(0.2)
+    await force_close("lgsp-test-caller-robust")
+    # The reply may make it through the restored reply queue, or not; either way no hang, no other error.
+    [outcome] = await asyncio.wait_for(asyncio.gather(in_flight, return_exceptions=True), WAIT)
+    assert isinstance(outcome, Message | BusTimeout), outcome
+    reply = await request_until_answered(caller, queue)
+    assert reply.body == b"pong"
