@@ -1,0 +1,141 @@
+"""The civil registry mock (Ministry of Justice, hộ tịch): REST/JSON with the Ministry's field names.
+
+    python -m uvicorn --factory services.civil.app:create_app --port 8102
+    curl -s localhost:8102/api/v1/hotich/congdan/031190000001
+    curl -s -X POST localhost:8102/api/v1/hotich/khaisinh -H 'content-type: application/json' \\
+         -d @khaisinh.json
+
+Registrations are idempotent on `maHoSo`: the same body again answers 200 with the first record and the
+header `X-Idempotent-Replay: true`; a different body with a used `maHoSo` answers 409. Errors are
+`{maLoi, thongBao, chiTiet: [{truong, thongBao}]}` with the Ministry's field names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, FastAPI, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from services.citizens import Population
+from services.civil.errors import install_error_handlers
+from services.civil.models import (
+    EffectCounts,
+    HoTichRecord,
+    KetHonRequest,
+    KhaiSinhRequest,
+    KhaiTuRequest,
+    TinhTrangHonNhan,
+    XacNhanTTHNRequest,
+)
+from services.civil.registry import CivilRegistry, Kind
+from services.civil.settings import CivilSettings
+from services.faults import FaultProfile, Latency, install_faults
+
+Req = TypeVar("Req", bound=BaseModel)
+RecordId = Path(pattern=r"^[A-Z]{2}\.[0-9]{3}\.[0-9]{8}$", description="record id, e.g. KS.031.00000001")
+PersonId = Path(pattern=r"^[0-9]{12}$", description="12-digit personal ID number")
+DEFAULT_LATENCY = Latency.lognormal(p50_ms=200, p99_ms=1500)
+
+
+class CongDanHoTich(BaseModel):
+    """A person's civil status and every record that names them."""
+
+    soDinhDanh: str
+    hoTen: str
+    tinhTrangHonNhan: TinhTrangHonNhan
+    daMat: bool
+    hoSo: list[HoTichRecord]
+
+
+def create_app(
+    population: Population | None = None, *, latency: bool = True, settings: CivilSettings | None = None
+) -> FastAPI:
+    """The registry app; share `population` with the population mock so it finds newborns registered here."""
+    settings = settings or CivilSettings()
+    if population is None:
+        population = Population(seed=settings.population_seed, size=settings.population_size)
+    registry = CivilRegistry(
+        population,
+        province_code=settings.province_code,
+        pending_rate=settings.pending_rate,
+        seed=settings.seed,
+    )
+    app = FastAPI(title="Civil registry (hộ tịch) mock", version="1")
+    app.state.registry = registry
+    install_error_handlers(app)
+    profile = FaultProfile(latency=DEFAULT_LATENCY if latency else Latency())
+    install_faults(app, "civil", profile)
+    app.include_router(_registration_routes(registry))
+    app.include_router(_control_routes(registry))
+    return app
+
+
+def _answer(register: Callable[[Req], tuple[HoTichRecord, bool]], req: Req) -> JSONResponse:
+    record, replayed = register(req)
+    headers = {"X-Idempotent-Replay": "true" if replayed else "false"}
+    return JSONResponse(record.model_dump(mode="json"), status_code=200 if replayed else 201, headers=headers)
+
+
+def _registration_routes(registry: CivilRegistry) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/hotich", tags=["hộ tịch"])
+    created: dict[int | str, dict[str, Any]] = {201: {"model": HoTichRecord}, 200: {"model": HoTichRecord}}
+
+    @router.post("/khaisinh", responses=created)
+    async def khai_sinh(req: KhaiSinhRequest) -> JSONResponse:
+        """Register a birth; the child gets a personal ID number unless the record is left pending."""
+        return _answer(registry.register_birth, req)
+
+    @router.post("/khaitu", responses=created)
+    async def khai_tu(req: KhaiTuRequest) -> JSONResponse:
+        """Register the death of a living person of the population."""
+        return _answer(registry.register_death, req)
+
+    @router.post("/kethon", responses=created)
+    async def ket_hon(req: KetHonRequest) -> JSONResponse:
+        """Register a marriage between two unmarried adults of the population."""
+        return _answer(registry.register_marriage, req)
+
+    @router.post("/xacnhantthn", responses=created)
+    async def xac_nhan_tthn(req: XacNhanTTHNRequest) -> JSONResponse:
+        """Certify a living person's marital status."""
+        return _answer(registry.certify_marital_status, req)
+
+    for kind in ("khaisinh", "khaitu", "kethon", "xacnhantthn"):
+        router.add_api_route(f"/{kind}/{{record_id}}", _lookup(registry, kind), methods=["GET"])
+
+    @router.get("/congdan/{so_dinh_danh}")
+    async def cong_dan(so_dinh_danh: str = PersonId) -> CongDanHoTich:
+        """A person's current civil status and the records naming them."""
+        person, records = registry.records_of(so_dinh_danh)
+        return CongDanHoTich(
+            soDinhDanh=person.so_dinh_danh,
+            hoTen=person.ho_ten,
+            tinhTrangHonNhan=person.tinh_trang_hon_nhan,
+            daMat=not person.alive,
+            hoSo=records,
+        )
+
+    return router
+
+
+def _lookup(registry: CivilRegistry, kind: Kind) -> Callable[..., object]:
+    async def lookup(record_id: str = RecordId) -> HoTichRecord:
+        return registry.record(kind, record_id)
+
+    lookup.__doc__ = f"One {kind} record by its id."
+    lookup.__name__ = f"get_{kind}"
+    return lookup
+
+
+def _control_routes(registry: CivilRegistry) -> APIRouter:
+    router = APIRouter(prefix="/_control", tags=["control"])
+
+    @router.get("/effects")
+    async def effects() -> EffectCounts:
+        """How many registrations actually took effect (a replayed dossier counts once)."""
+        return registry.effects
+
+    return router

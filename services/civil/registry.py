@@ -1,0 +1,289 @@
+"""The civil registry's rules: what each registration checks, what it changes, and idempotency on maHoSo.
+
+Every check runs before any change, so a rejected request changes nothing. Methods are synchronous and
+called from the event loop, so two requests never interleave inside one registration.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Literal, TypeVar
+
+from services.citizens import Population, Sex
+from services.citizens.id_numbers import FIRST_YEAR, LAST_YEAR
+from services.civil.errors import DossierConflict, FieldInvalid, RecordNotFound
+from services.civil.models import (
+    EffectCounts,
+    GioiTinh,
+    HoTichRecord,
+    KetHonRequest,
+    KhaiSinhRequest,
+    KhaiTuRequest,
+    LoaiGiayTo,
+    NguoiThan,
+    Registration,
+    TinhTrangHonNhan,
+    TrangThai,
+    XacNhanTTHNRequest,
+)
+from services.civil.people import CivilStatusBook, Person, same_name
+
+Kind = Literal["khaisinh", "khaitu", "kethon", "xacnhantthn"]
+Req = TypeVar("Req", bound=Registration)
+
+# Luật Hộ tịch 2014, art. 15: a birth is registered "on time" within 60 days.
+ON_TIME_DAYS = 60
+# Luật Hôn nhân và gia đình 2014, art. 8: men from 20, women from 18.
+MIN_MARRIAGE_AGE = {"M": 20, "F": 18}
+_PREFIX: dict[Kind, str] = {"khaisinh": "KS", "khaitu": "KT", "kethon": "KH", "xacnhantthn": "XN"}
+PENDING_DOCUMENTS = ["Giấy chứng sinh (bản chính)", "Giấy tờ tùy thân của người yêu cầu (bản sao chứng thực)"]
+SEX_UNDETERMINED_DOCUMENTS = ["Giấy xác định giới tính của cơ sở y tế"]
+
+
+class CivilRegistry:
+    """Registrations of births, deaths, marriages and marital-status certificates over a shared population."""
+
+    def __init__(
+        self,
+        population: Population,
+        *,
+        province_code: str = "031",
+        pending_rate: float = 0.02,
+        seed: int = 2023,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.people = CivilStatusBook(population)
+        self.population = population
+        self.province_code = province_code
+        self.pending_rate = pending_rate
+        self.effects = EffectCounts()
+        self._random = random.Random(seed)
+        self._today = today
+        self._records: dict[str, HoTichRecord] = {}
+        self._by_dossier: dict[str, tuple[str, HoTichRecord]] = {}
+        self._by_person: dict[str, list[str]] = {}
+
+    # ---- registrations -------------------------------------------------------------------------------
+
+    def register_birth(self, req: KhaiSinhRequest) -> tuple[HoTichRecord, bool]:
+        """Register a birth and issue the child's ID number; returns (record, replayed)."""
+        return self._once("khaisinh", req, self._birth)
+
+    def register_death(self, req: KhaiTuRequest) -> tuple[HoTichRecord, bool]:
+        """Register a death: the person becomes deceased; returns (record, replayed)."""
+        return self._once("khaitu", req, self._death)
+
+    def register_marriage(self, req: KetHonRequest) -> tuple[HoTichRecord, bool]:
+        """Register a marriage between two unmarried adults; returns (record, replayed)."""
+        return self._once("kethon", req, self._marriage)
+
+    def certify_marital_status(self, req: XacNhanTTHNRequest) -> tuple[HoTichRecord, bool]:
+        """Issue a marital-status certificate for a living person; returns (record, replayed)."""
+        return self._once("xacnhantthn", req, self._certificate)
+
+    # ---- look-ups ------------------------------------------------------------------------------------
+
+    def record(self, kind: Kind, record_id: str) -> HoTichRecord:
+        """One record of the given kind by its id; RecordNotFound otherwise."""
+        found = self._records.get(record_id)
+        if found is None or found.loai != kind:
+            raise RecordNotFound(f"no {kind} record with id {record_id!r}")
+        return found
+
+    def records_of(self, so_dinh_danh: str) -> tuple[Person, list[HoTichRecord]]:
+        """A person's current status and every record naming them; RecordNotFound for an unknown person."""
+        try:
+            person = self.people.person(so_dinh_danh)
+        except ValueError as exc:
+            raise RecordNotFound(f"no citizen with personal ID number {so_dinh_danh!r}: {exc}") from None
+        if person is None:
+            raise RecordNotFound(f"no citizen with personal ID number {so_dinh_danh!r}")
+        return person, [self._records[rid] for rid in self._by_person.get(so_dinh_danh, [])]
+
+    # ---- the rules -----------------------------------------------------------------------------------
+
+    def _once(self, kind: Kind, req: Req, apply: Callable[[Req], HoTichRecord]) -> tuple[HoTichRecord, bool]:
+        fingerprint = f"{kind}:{req.model_dump_json()}"
+        dossier: str = req.maHoSo
+        seen = self._by_dossier.get(dossier)
+        if seen is not None:
+            if seen[0] != fingerprint:
+                raise DossierConflict(
+                    f"maHoSo {dossier!r} was already registered as {seen[1].loai} record {seen[1].id} "
+                    "with a different request; a dossier number may be used only once"
+                )
+            return seen[1], True
+        record = apply(req)
+        self._records[record.id] = record
+        self._by_dossier[dossier] = (fingerprint, record)
+        for person in record.nguoiLienQuan:
+            self._by_person.setdefault(person, []).append(record.id)
+        return record, False
+
+    def _new_id(self, kind: Kind) -> str:
+        return f"{_PREFIX[kind]}.{self.province_code}.{len(self._records) + 1:08d}"
+
+    def _check_registration_date(self, day: date) -> None:
+        if day > self._today():
+            raise FieldInvalid("ngayDangKy", f"registration date {day} is in the future")
+
+    def _birth(self, req: KhaiSinhRequest) -> HoTichRecord:
+        self._check_registration_date(req.ngayDangKy)
+        if req.nksNgaySinh > req.ngayDangKy:
+            raise FieldInvalid("nksNgaySinh", "date of birth is after the registration date")
+        if not FIRST_YEAR <= req.nksNgaySinh.year <= LAST_YEAR:
+            raise FieldInvalid("nksNgaySinh", f"year of birth must be within {FIRST_YEAR}-{LAST_YEAR}")
+        names = req.nksHoTen.split()
+        if len(names) < 2:
+            raise FieldInvalid("nksHoTen", "needs at least a family name and a given name")
+        late = req.ngayDangKy - req.nksNgaySinh > timedelta(days=ON_TIME_DAYS)
+        if req.loaiDangKy == 1 and late:
+            raise FieldInvalid(
+                "loaiDangKy", f"1 (on time) is only for births within {ON_TIME_DAYS} days; use 4"
+            )
+        mother = self._parent("me", req.me, "F", req.nksNgaySinh)
+        father = self._parent("cha", req.cha, "M", req.nksNgaySinh) if req.cha else None
+        related = [p.so_dinh_danh for p in (mother, father) if p is not None]
+        kind: Kind = "khaisinh"
+        if req.nksGioiTinh == GioiTinh.CHUA_XAC_DINH:
+            return self._pending_birth(req, related, SEX_UNDETERMINED_DOCUMENTS)
+        if self._random.random() < self.pending_rate:
+            return self._pending_birth(req, related, PENDING_DOCUMENTS)
+        sex: Sex = "M" if req.nksGioiTinh == GioiTinh.NAM else "F"
+        child_id = self.population.issue_id(self.province_code, sex, req.nksNgaySinh.year)
+        self.population.register_newborn(
+            family_name=names[0],
+            middle_name=" ".join(names[1:-1]),
+            given_name=names[-1],
+            sex=sex,
+            birth_date=req.nksNgaySinh,
+            mother_id=mother.so_dinh_danh,
+            father_id=father.so_dinh_danh if father else None,
+            province_code=self.province_code,
+            id_number=child_id,
+        )
+        self.effects.khaisinh += 1
+        return HoTichRecord(
+            id=self._new_id(kind),
+            loai=kind,
+            maHoSo=req.maHoSo,
+            trangThai=TrangThai.DA_DANG_KY,
+            nksSoDinhDanh=child_id,
+            nguoiLienQuan=[child_id, *related],
+            duLieu=req.model_dump(mode="json"),
+        )
+
+    def _pending_birth(self, req: KhaiSinhRequest, related: list[str], documents: list[str]) -> HoTichRecord:
+        self.effects.khaisinh_cho_cap_so += 1
+        return HoTichRecord(
+            id=self._new_id("khaisinh"),
+            loai="khaisinh",
+            maHoSo=req.maHoSo,
+            trangThai=TrangThai.CHO_CAP_SO_DINH_DANH,
+            yeuCauBoSung=list(documents),
+            nguoiLienQuan=related,
+            duLieu=req.model_dump(mode="json"),
+        )
+
+    def _death(self, req: KhaiTuRequest) -> HoTichRecord:
+        self._check_registration_date(req.ngayDangKy)
+        person = self._known("nktSoDinhDanh", req.nktSoDinhDanh, "nktHoTen", req.nktHoTen)
+        if not person.alive:
+            raise FieldInvalid("nktSoDinhDanh", f"a death was already registered for {person.so_dinh_danh}")
+        if req.nktNgayChet < person.ngay_sinh:
+            raise FieldInvalid("nktNgayChet", "date of death is before the date of birth")
+        if req.nktNgayChet > req.ngayDangKy:
+            raise FieldInvalid("nktNgayChet", "date of death is after the registration date")
+        self.people.record_death(person.so_dinh_danh, req.nktNgayChet)
+        self.effects.khaitu += 1
+        return HoTichRecord(
+            id=self._new_id("khaitu"),
+            loai="khaitu",
+            maHoSo=req.maHoSo,
+            trangThai=TrangThai.DA_DANG_KY,
+            nguoiLienQuan=[person.so_dinh_danh],
+            duLieu=req.model_dump(mode="json"),
+        )
+
+    def _marriage(self, req: KetHonRequest) -> HoTichRecord:
+        self._check_registration_date(req.ngayDangKy)
+        if req.chong.SoGiayToTuyThan == req.vo.SoGiayToTuyThan:
+            raise FieldInvalid("vo.SoGiayToTuyThan", "husband and wife are the same person")
+        spouses = []
+        for role, sex, data in (("chong", "M", req.chong), ("vo", "F", req.vo)):
+            person = self._identified(role, data)
+            if not person.alive:
+                raise FieldInvalid(f"{role}.SoGiayToTuyThan", "this person is registered as deceased")
+            if person.sex != sex:
+                raise FieldInvalid(f"{role}.SoGiayToTuyThan", _wrong_sex(sex))
+            minimum = MIN_MARRIAGE_AGE[sex]
+            if person.age_on(req.ngayDangKy) < minimum:
+                raise FieldInvalid(f"{role}.NgaySinh", f"under the marriage age of {minimum} on ngayDangKy")
+            if person.tinh_trang_hon_nhan == TinhTrangHonNhan.DANG_CO_VO_CHONG:
+                raise FieldInvalid(f"{role}.SoGiayToTuyThan", "this person is already married")
+            spouses.append(person.so_dinh_danh)
+        self.people.record_marriage(spouses[0], spouses[1])
+        self.effects.kethon += 1
+        return HoTichRecord(
+            id=self._new_id("kethon"),
+            loai="kethon",
+            maHoSo=req.maHoSo,
+            trangThai=TrangThai.DA_DANG_KY,
+            tinhTrangHonNhan=TinhTrangHonNhan.DANG_CO_VO_CHONG,
+            nguoiLienQuan=spouses,
+            duLieu=req.model_dump(mode="json"),
+        )
+
+    def _certificate(self, req: XacNhanTTHNRequest) -> HoTichRecord:
+        self._check_registration_date(req.ngayDangKy)
+        person = self._known("soDinhDanh", req.soDinhDanh, "hoTen", req.hoTen)
+        if not person.alive:
+            raise FieldInvalid("soDinhDanh", "this person is registered as deceased")
+        self.effects.xacnhantthn += 1
+        return HoTichRecord(
+            id=self._new_id("xacnhantthn"),
+            loai="xacnhantthn",
+            maHoSo=req.maHoSo,
+            trangThai=TrangThai.DA_DANG_KY,
+            tinhTrangHonNhan=person.tinh_trang_hon_nhan,
+            nguoiLienQuan=[person.so_dinh_danh],
+            duLieu=req.model_dump(mode="json"),
+        )
+
+    # ---- identity checks -----------------------------------------------------------------------------
+
+    def _known(self, id_field: str, so_dinh_danh: str, name_field: str, name: str) -> Person:
+        try:
+            person = self.people.person(so_dinh_danh)
+        except ValueError as exc:
+            raise FieldInvalid(id_field, f"not a valid personal ID number: {exc}") from None
+        if person is None:
+            raise FieldInvalid(
+                id_field, f"no citizen with personal ID number {so_dinh_danh} in the population"
+            )
+        if not same_name(person.ho_ten, name):
+            raise FieldInvalid(
+                name_field, f"{name!r} does not match the population's record for {so_dinh_danh}"
+            )
+        return person
+
+    def _identified(self, role: str, data: NguoiThan) -> Person:
+        if data.LoaiGiayToTuyThan != LoaiGiayTo.CCCD or len(data.SoGiayToTuyThan) != 12:
+            raise FieldInvalid(
+                f"{role}.SoGiayToTuyThan", "must be a 12-digit personal ID number (LoaiGiayToTuyThan 2, CCCD)"
+            )
+        return self._known(f"{role}.SoGiayToTuyThan", data.SoGiayToTuyThan, f"{role}.HoTen", data.HoTen)
+
+    def _parent(self, role: str, data: NguoiThan, sex: str, child_birth: date) -> Person:
+        person = self._identified(role, data)
+        if person.sex != sex:
+            raise FieldInvalid(f"{role}.SoGiayToTuyThan", _wrong_sex(sex))
+        if person.ngay_sinh >= child_birth:
+            raise FieldInvalid(f"{role}.NgaySinh", "a parent must be born before the child")
+        return person
+
+
+def _wrong_sex(expected: str) -> str:
+    return f"the population records this person as not {'male' if expected == 'M' else 'female'}"

@@ -1,0 +1,18 @@
+"""Settings of the civil-registry mock (environment prefix LGSP_CIVIL_)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CivilSettings(BaseSettings):
+    """What an operator may tune: the province served, the pending rate and its seed, the population."""
+
+    model_config = SettingsConfigDict(env_prefix="LGSP_CIVIL_")
+
+    province_code: str = Field("031", pattern=r"^[0-9]{3}$", description="province whose IDs births get")
+    pending_rate: float = Field(0.02, ge=0, le=1, description="share of births left waiting for an ID")
+    seed: int = 2023
+    population_seed: int = 2023
+    population_size: int = Field(2_000_000, gt=0)
