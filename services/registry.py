@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from services.faults import FaultInjector, Latency
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -26,13 +28,13 @@ class MockSpec:
         """Build the app; mocks that hold citizens share `population` so their data agrees."""
         module_name, function_name = self.factory.split(":")
         factory: Callable[..., FastAPI] = getattr(import_module(module_name), function_name)
-        kwargs: dict[str, Any] = {}
-        if self.takes_population:
-            kwargs = {"population": population, "latency": latency}
+        kwargs: dict[str, Any] = {"population": population} if self.takes_population else {}
         app = factory(**kwargs)
-        if not latency and hasattr(app.state, "faults"):
-            app.state.faults.patch({"latency": {"kind": "none"}})
-            app.state.faults.defaults = app.state.faults.profile
+        if not latency:
+            # Without realistic latency even a fault reset keeps the mock instant.
+            injector: FaultInjector = app.state.faults
+            injector.defaults = injector.defaults.model_copy(update={"latency": Latency()})
+            injector.reset()
         return app
 
 

@@ -2,43 +2,30 @@
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
 
 from bus.catalog import Catalog
-from bus.codec import decode_reply, envelope_message
-from bus.errors import BadRequest, BusError, InternalError
-from bus.gateway.access import authenticate, authorize
-from bus.gateway.requests import TRANSACTION_HEADER, build_envelope, read_payload
-from bus.identifiers import IdentifierError, split_service_path
+from bus.errors import BusError
+from bus.gateway.access import authenticate
+from bus.gateway.routing import ServiceRouter, error_response
+from bus.transaction import TransactionSink
 from bus.transport.base import Transport
 
-log = logging.getLogger(__name__)
-
 ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-# The adapter's deadline is the service's time-out; the gateway waits a little longer so that the
-# worker's own verdict (Server.Provider.Timeout) arrives before the gateway's (Server.Bus.Timeout).
-REPLY_GRACE_SECONDS = 0.25
-WORKER_HEADER = "x-lgsp-worker"
-
-
-def error_response(error: BusError, transaction_id: str | None) -> JSONResponse:
-    """The taxonomy error as `{type, message, detail}` with its status."""
-    headers = {TRANSACTION_HEADER: transaction_id} if transaction_id else {}
-    if error.retry_after is not None:
-        headers["retry-after"] = str(max(1, round(error.retry_after)))
-    return JSONResponse(error.body(transaction_id).model_dump(), status_code=error.status, headers=headers)
 
 
 def create_gateway(
-    catalog: Catalog, transport: Transport, *, max_body_bytes: int = 1_048_576, manage_transport: bool = True
+    catalog: Catalog,
+    transport: Transport,
+    *,
+    sinks: Sequence[TransactionSink] = (),
+    max_body_bytes: int = 1_048_576,
+    manage_transport: bool = True,
 ) -> FastAPI:
     """The gateway app; it connects (and on shutdown closes) `transport` unless told not to."""
 
@@ -77,39 +64,7 @@ def create_gateway(
             ],
         }
 
-    async def route(service_path: str, request: Request) -> Response:
-        """Call a service: `/r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE/VERSION[/path]`."""
-        client = authenticate(catalog, request.headers)
-        try:
-            service_id, path = split_service_path(service_path)
-        except IdentifierError as exc:
-            raise BadRequest(str(exc)) from exc
-        service = authorize(catalog, client, service_id)
-        payload = await read_payload(request, max_body_bytes)
-        envelope = build_envelope(request, client, service, path, payload)
-        request.state.transaction_id = envelope.correlation_id
-        answer = await transport.request(
-            service.id.queue_name, envelope_message(envelope), timeout=service.timeout + REPLY_GRACE_SECONDS
-        )
-        try:
-            reply = decode_reply(answer)
-        except ValidationError as exc:
-            log.error("malformed reply for %s: %s", envelope.correlation_id, exc)
-            raise InternalError("the worker's reply could not be read") from exc
-        headers = {TRANSACTION_HEADER: envelope.correlation_id}
-        if reply.worker:
-            headers[WORKER_HEADER] = reply.worker
-        if reply.trace is not None:
-            headers["traceparent"] = reply.trace.traceparent
-        if not reply.ok and reply.error is not None:
-            reply.error.detail = envelope.correlation_id
-            return JSONResponse(reply.error.model_dump(), status_code=reply.status, headers=headers)
-        return Response(
-            json.dumps(reply.payload, ensure_ascii=False).encode(),
-            status_code=reply.status,
-            media_type="application/json",
-            headers=headers,
-        )
+    route = ServiceRouter(catalog, transport, sinks, max_body_bytes)
 
     for method in ROUTE_METHODS:
         app.add_api_route(

@@ -8,18 +8,18 @@ from fastapi import Request
 from pydantic import JsonValue
 
 from bus.catalog import ClientSpec, ServiceSpec
-from bus.envelope import Envelope, TraceContext, new_id
+from bus.envelope import Envelope, TraceContext
 from bus.errors import BadRequest, PayloadTooLarge
 
 TRANSACTION_HEADER = "x-road-id"
 USER_HEADER = "x-road-userid"
 ISSUE_HEADER = "x-road-issue"
 IDEMPOTENCY_HEADER = "idempotency-key"
-_MAX_HEADER_VALUE = 256
+MAX_HEADER_VALUE = 256
 
 
-async def read_payload(request: Request, max_body_bytes: int) -> JsonValue:
-    """The JSON body (None when empty); raises PayloadTooLarge or BadRequest."""
+async def read_body(request: Request, max_body_bytes: int) -> bytes:
+    """The raw body, refused with PayloadTooLarge past the limit (checked before reading it all)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
         raise PayloadTooLarge(f"body of {declared} bytes exceeds the limit of {max_body_bytes}")
@@ -28,6 +28,11 @@ async def read_payload(request: Request, max_body_bytes: int) -> JsonValue:
         body.extend(chunk)
         if len(body) > max_body_bytes:
             raise PayloadTooLarge(f"body exceeds the limit of {max_body_bytes} bytes")
+    return bytes(body)
+
+
+def parse_payload(body: bytes) -> JsonValue:
+    """The JSON payload of a body (None when empty); BadRequest when it is not JSON."""
     if not body.strip():
         return None
     try:
@@ -37,29 +42,33 @@ async def read_payload(request: Request, max_body_bytes: int) -> JsonValue:
     return payload
 
 
-def _header(request: Request, name: str) -> str | None:
+def header(request: Request, name: str) -> str | None:
+    """A header's value; BadRequest when it is unreasonably long."""
     value = request.headers.get(name)
-    if value is None:
-        return None
-    if len(value) > _MAX_HEADER_VALUE:
-        raise BadRequest(f"header {name!r} is longer than {_MAX_HEADER_VALUE} characters")
+    if value is not None and len(value) > MAX_HEADER_VALUE:
+        raise BadRequest(f"header {name!r} is longer than {MAX_HEADER_VALUE} characters")
     return value
 
 
 def build_envelope(
-    request: Request, client: ClientSpec, service: ServiceSpec, path: str, payload: JsonValue
+    request: Request,
+    transaction_id: str,
+    client: ClientSpec,
+    service: ServiceSpec,
+    path: str,
+    payload: JsonValue,
 ) -> Envelope:
     """The envelope for this call, with the service's deadline and the caller's trace continued."""
     envelope = Envelope(
-        correlation_id=_header(request, TRANSACTION_HEADER) or new_id(),
+        correlation_id=transaction_id,
         client=client.id,
         service=service.id,
         method=request.method,
         path=path,
         query=dict(request.query_params),
-        user_id=_header(request, USER_HEADER),
-        issue=_header(request, ISSUE_HEADER),
-        idempotency_key=_header(request, IDEMPOTENCY_HEADER),
+        user_id=header(request, USER_HEADER),
+        issue=header(request, ISSUE_HEADER),
+        idempotency_key=header(request, IDEMPOTENCY_HEADER),
         trace=TraceContext.from_header(request.headers.get("traceparent"), request.headers.get("tracestate")),
         payload=payload,
     )

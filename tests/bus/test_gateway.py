@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 
 import pytest
 
+from bus.transaction import TransactionRecord
 from bus.transport import Delivery
 from tests.bus.harness import KEY, OTHER_KEY, Stack, running_stack
 
@@ -154,3 +156,31 @@ async def test_catalog_lists_only_the_services_a_client_may_call(stack: Stack) -
 async def test_health_and_openapi_are_served(stack: Stack) -> None:
     assert (await stack.client.get("/health")).json()["status"] == "ok"
     assert "/r1/{service_path}" in (await stack.client.get("/openapi.json")).json()["paths"]
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.records: list[TransactionRecord] = []
+
+    async def record(self, record: TransactionRecord) -> None:
+        self.records.append(record)
+
+
+async def test_every_call_leaves_one_record_with_the_four_timestamps() -> None:
+    sink = ListSink()
+    async with running_stack(None, sinks=[sink]) as stack:
+        body = {"id_number": "031190000001", "note": "Lê Văn Tám"}
+        ok = await stack.client.post(stack.url("Echo"), json=body, headers={**STP, "X-Road-UserId": "cb01"})
+        denied = await stack.client.post(stack.url("Echo"), json={}, headers={**STP, "X-Api-Key": "bad"})
+        failed = await stack.client.post(stack.url("Failing"), json={}, headers=STP)
+    assert [r.status for r in sink.records] == [200, 401, 502]
+    good, refused, broken = sink.records
+    assert good.transaction_id == ok.headers["x-road-id"] and good.succeeded and good.fault_type is None
+    assert good.subjects == ("031190000001",) and good.user_id == "cb01" and good.worker == "test-worker"
+    assert good.request_in <= good.request_out <= good.response_in <= good.response_out  # type: ignore[operator]
+    assert good.request_sha256 == hashlib.sha256(ok.request.content).hexdigest()
+    assert good.response_sha256 == hashlib.sha256(ok.content).hexdigest()
+    assert refused.fault_type == "Client.Unauthenticated" and refused.request_out is None
+    assert refused.transaction_id == denied.json()["detail"] and not refused.succeeded
+    assert broken.fault_type == "Server.Provider.InternalError"
+    assert broken.transaction_id == failed.headers["x-road-id"]
