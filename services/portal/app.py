@@ -1,0 +1,123 @@
+"""The National Public Service Portal mock (DVCQG) as a caller of the LGSP.
+
+    export LGSP_PORTAL_GATEWAY_URL=http://127.0.0.1:8000
+    python -m uvicorn --factory services.portal.app:create_app --port 8105
+    curl -s -X POST localhost:8105/_control/portal/send -H 'content-type: application/json' \\
+         -d '{"count": 10, "rate_per_second": 5}'
+    curl -s -X POST localhost:8105/api/CapNhatTienDoHoSoMC -H 'content-type: application/json' \\
+         -d '{"MaHoSo": "H31.29-20240315-0001", "TrangThaiHoSo": 2,
+              "NgayCapNhat": "20240315101500", "NoiDung": "Đã tiếp nhận"}'
+    curl -s 'localhost:8105/api/TraCuuHoSo?MaHoSo=H31.29-20240315-0001'
+
+Errors are `{error_code, message, field}`; error_code "0" means success.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from services.citizens import Population
+from services.faults import install_faults
+from services.portal.dossiers import DossierFactory
+from services.portal.progress import CapNhatTienDo, DossierBook, HoSoTraCuu, ProgressRejected, TienDo
+from services.portal.sender import DossierSender, SendRequest, SendSummary, check_bounds
+from services.portal.settings import PortalSettings
+
+
+class PortalError(BaseModel):
+    """The portal's one error body."""
+
+    error_code: str
+    message: str
+    field: str | None = None
+
+
+class CapNhatKetQua(BaseModel):
+    """The answer to an accepted progress update."""
+
+    error_code: str = "0"
+    message: str
+    TienDo: TienDo
+
+
+ERROR_CODES = {404: "HOSO_KHONG_TON_TAI", 409: "CHUYEN_TRANG_THAI_KHONG_HOP_LE", 422: "DU_LIEU_KHONG_HOP_LE"}
+
+
+def create_app(
+    settings: PortalSettings | None = None,
+    *,
+    population: Population | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The portal app; `transport` replaces the network for outbound calls (tests inject a MockTransport)."""
+    settings = settings or PortalSettings()
+    population = population or Population(seed=settings.population_seed, size=settings.population_size)
+    book = DossierBook()
+    factory = DossierFactory(population, agency_code=settings.agency_code, seed=settings.seed)
+    sender = DossierSender(settings, factory, book, transport)
+    app = FastAPI(title="National Public Service Portal (DVCQG) mock", version="1")
+    app.state.dossiers = book
+    install_faults(app, "portal")
+    _install_error_handlers(app)
+    app.include_router(_portal_routes(book))
+    app.include_router(_control_routes(sender, settings))
+    return app
+
+
+def _error(status: int, message: str, field: str | None = None) -> JSONResponse:
+    body = PortalError(error_code=ERROR_CODES.get(status, "LOI"), message=message, field=field)
+    return JSONResponse(body.model_dump(), status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def on_rejected(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProgressRejected)
+        return _error(exc.status, exc.message, exc.field)
+
+    async def on_invalid(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query")) or "body"
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        return _error(422, f"{field}: {first['msg']}{more}", field)
+
+    app.add_exception_handler(ProgressRejected, on_rejected)
+    app.add_exception_handler(RequestValidationError, on_invalid)
+
+
+def _portal_routes(book: DossierBook) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["DVCQG"])
+
+    @router.post("/CapNhatTienDoHoSoMC")
+    async def cap_nhat_tien_do(update: CapNhatTienDo) -> CapNhatKetQua:
+        """Receive a progress update from the province; a repeat of the last one is accepted once."""
+        entry, replayed = book.apply(update)
+        message = "Cập nhật đã được ghi nhận trước đó" if replayed else "Cập nhật thành công"
+        return CapNhatKetQua(message=message, TienDo=entry)
+
+    @router.get("/TraCuuHoSo")
+    async def tra_cuu_ho_so(MaHoSo: Annotated[str, Query(min_length=1, max_length=64)]) -> HoSoTraCuu:
+        """A dossier and its progress history."""
+        return book.lookup(MaHoSo)
+
+    return router
+
+
+def _control_routes(sender: DossierSender, settings: PortalSettings) -> APIRouter:
+    router = APIRouter(prefix="/_control/portal", tags=["control"])
+
+    @router.post("/send", response_model=SendSummary)
+    async def send(run: SendRequest) -> SendSummary | JSONResponse:
+        """Generate `count` dossiers and send them to the gateway at `rate_per_second`; answers a tally."""
+        problem = check_bounds(run, settings)
+        if problem is not None:
+            return _error(422, problem, "count" if problem.startswith("count") else "rate_per_second")
+        return await sender.run(run)
+
+    return router

@@ -1,0 +1,147 @@
+"""Dossiers the portal has sent and their progress (`CapNhatTienDoHoSoMC`), with the allowed transitions.
+
+1 new · 2 accepted · 3 not accepted · 4 processing · 5 supplement requested
+6 financial obligation requested · 7 withdrawn · 8 stopped · 9 processed · 10 result returned
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from services.portal.dossiers import TIME_FORMAT, HoSoMC, PortalTime
+
+STATUS_NAMES: dict[int, str] = {
+    1: "Mới",
+    2: "Đã tiếp nhận",
+    3: "Không được tiếp nhận",
+    4: "Đang xử lý",
+    5: "Yêu cầu bổ sung",
+    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    7: "Công dân yêu cầu rút hồ sơ",
+    8: "Dừng xử lý",
+    9: "Đã xử lý xong",
+    10: "Đã trả kết quả",
+}
+# Which states may follow which; 3, 7, 8 and 10 end a dossier. 4 → 4 carries further progress notes.
+NEXT_STATES: dict[int, frozenset[int]] = {
+    1: frozenset({2, 3, 4, 5, 6, 7}),
+    2: frozenset({4, 5, 6, 7, 8, 9}),
+    3: frozenset(),
+    4: frozenset({4, 5, 6, 7, 8, 9}),
+    5: frozenset({2, 4, 7, 8}),
+    6: frozenset({4, 7, 8, 9}),
+    7: frozenset(),
+    8: frozenset(),
+    9: frozenset({10}),
+    10: frozenset(),
+}
+
+
+class CapNhatTienDo(BaseModel):
+    """A progress update from the province (`CapNhatTienDoHoSoMC`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    MaHoSo: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    TrangThaiHoSo: int = Field(ge=1, le=10, description="1-10, see STATUS_NAMES")
+    NgayCapNhat: PortalTime
+    NoiDung: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    NguoiXuLy: str | None = None
+    DonViXuLy: str | None = None
+
+    @field_validator("NgayCapNhat")
+    @classmethod
+    def _is_a_real_time(cls, value: str) -> str:
+        datetime.strptime(value, TIME_FORMAT)  # ValueError names the bad part
+        return value
+
+
+class TienDo(CapNhatTienDo):
+    """One entry of a dossier's history, with the status's name."""
+
+    TenTrangThai: str
+
+
+class HoSoTraCuu(BaseModel):
+    """The answer of `TraCuuHoSo`: the dossier as sent, its current state and its history."""
+
+    HoSo: HoSoMC
+    TrangThaiHoSo: int
+    TenTrangThai: str
+    LichSuXuLy: list[TienDo]
+
+
+class ProgressRejected(Exception):
+    """An update the portal refuses; `status` is the HTTP status, `field` the field at fault."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+        self.message = message
+
+
+class DossierBook:
+    """The dossiers sent by this portal and the progress reported on each; bounded by what was sent."""
+
+    def __init__(self) -> None:
+        self._dossiers: dict[str, HoSoMC] = {}
+        self._history: dict[str, list[TienDo]] = {}
+
+    def __len__(self) -> int:
+        return len(self._dossiers)
+
+    def add(self, dossier: HoSoMC) -> None:
+        """Remember a dossier about to be sent; its history starts with its own state."""
+        self._dossiers[dossier.MaHoSo] = dossier
+        first = TienDo(
+            MaHoSo=dossier.MaHoSo,
+            TrangThaiHoSo=dossier.TrangThaiHoSo,
+            NgayCapNhat=dossier.NgayTiepNhan,
+            NoiDung="Hồ sơ được tiếp nhận trên Cổng Dịch vụ công quốc gia",
+            TenTrangThai=STATUS_NAMES[dossier.TrangThaiHoSo],
+        )
+        self._history[dossier.MaHoSo] = [first]
+
+    def apply(self, update: CapNhatTienDo) -> tuple[TienDo, bool]:
+        """Record an update; returns (entry, replayed). A repeat of the last update is accepted once."""
+        history = self._history.get(update.MaHoSo)
+        if history is None:
+            raise ProgressRejected(404, "MaHoSo", f"no dossier {update.MaHoSo!r} was sent by this portal")
+        entry = TienDo(**update.model_dump(), TenTrangThai=STATUS_NAMES[update.TrangThaiHoSo])
+        last = history[-1]
+        if entry == last:
+            return last, True
+        allowed = NEXT_STATES[last.TrangThaiHoSo]
+        if update.TrangThaiHoSo not in allowed:
+            after = f"{last.TrangThaiHoSo} ({last.TenTrangThai})"
+            if not allowed:
+                message = f"dossier {update.MaHoSo} is closed at state {after}; no further update is possible"
+            else:
+                nexts = ", ".join(str(s) for s in sorted(allowed))
+                message = f"state {update.TrangThaiHoSo} cannot follow {after}; allowed next: {nexts}"
+            raise ProgressRejected(409, "TrangThaiHoSo", message)
+        if update.NgayCapNhat < last.NgayCapNhat:  # fixed-width yyyyMMddHHmmss sorts as text
+            raise ProgressRejected(
+                422,
+                "NgayCapNhat",
+                f"{update.NgayCapNhat} is earlier than the last update ({last.NgayCapNhat})",
+            )
+        history.append(entry)
+        return entry, False
+
+    def lookup(self, ma_ho_so: str) -> HoSoTraCuu:
+        """A dossier and its history; ProgressRejected (404) when unknown."""
+        dossier = self._dossiers.get(ma_ho_so)
+        if dossier is None:
+            raise ProgressRejected(404, "MaHoSo", f"no dossier {ma_ho_so!r} was sent by this portal")
+        history = self._history[ma_ho_so]
+        return HoSoTraCuu(
+            HoSo=dossier,
+            TrangThaiHoSo=history[-1].TrangThaiHoSo,
+            TenTrangThai=history[-1].TenTrangThai,
+            LichSuXuLy=list(history),
+        )
