@@ -1,0 +1,112 @@
+"""Mock of the national population database (CSDL quốc gia về dân cư, provider BCA): SOAP 1.1 over HTTP.
+
+POST / (alias /CSDLDC) takes XacThucThongTinCongDanRequest (namespace http://dancuquocgia.bca) or
+XacMinhThongTinNhanThanRequest (http://www.mic.gov.vn/dancu/1.0), chosen by the Body element; a
+SOAPAction header, when sent, must name the same operation. GET /?wsdl serves the WSDL. Faults: HTTP
+500 with soap:Client (malformed XML, DTD, body over 256 KiB, wrong namespace, unknown operation, bad
+SoDinhDanh) or soap:Server (our own failure). Result codes and the data-mismatch answer: operations.py.
+Latency and injected failures come from services.faults (/_control/faults).
+
+    curl -s localhost:8101/ -H 'Content-Type: text/xml; charset=utf-8' --data-binary \
+      '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
+       <XacThucThongTinCongDanRequest xmlns="http://dancuquocgia.bca"><MaCanBo>CB01</MaCanBo>
+       <SoDinhDanh>031094411047</SoDinhDanh></XacThucThongTinCongDanRequest></s:Body></s:Envelope>'
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from importlib.resources import files
+
+from fastapi import FastAPI, Request, Response
+from lxml import etree
+
+from services.citizens import Population
+from services.faults import FaultProfile, Latency, install_faults
+from services.population.operations import OPERATIONS, read_query
+from services.population.settings import PopulationSettings
+from services.population.soap import (
+    CONTENT_TYPE,
+    MAX_BODY_BYTES,
+    SoapFault,
+    parse_request,
+    serialize_answer,
+    serialize_fault,
+)
+
+PATHS = ("/", "/CSDLDC")
+_WSDL = files("services.population").joinpath("population.wsdl").read_text(encoding="utf-8")
+_log = logging.getLogger(__name__)
+
+
+def default_faults(latency: bool) -> FaultProfile:
+    """Log-normal latency, p50 300 ms and p99 3 s (none when `latency` is false); errors as SOAP faults."""
+    return FaultProfile(latency=Latency.lognormal(300, 3000) if latency else Latency(), soap_fault=True)
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise SoapFault("Client", f"request body exceeds {MAX_BODY_BYTES} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():  # stop reading as soon as the limit is passed
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise SoapFault("Client", f"request body exceeds {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def answer_soap(body: bytes, headers: Mapping[str, str], population: Population) -> bytes:
+    """The SOAP answer to one request (raises SoapFault for the caller to serialise)."""
+    content_type, soap_action = headers.get("content-type"), headers.get("soapaction")
+    if content_type is not None and "xml" not in content_type.lower():
+        raise SoapFault("Client", f"Content-Type must be text/xml for SOAP 1.1, got {content_type!r}")
+    element = parse_request(body)
+    operation = OPERATIONS.get(element.tag)
+    if operation is None:
+        local = etree.QName(element).localname
+        same_name = [op for op in OPERATIONS.values() if f"{op.name}Request" == local]
+        if same_name:
+            expected = same_name[0].namespace
+            raise SoapFault("Client", f"{local} belongs to namespace {expected}, got {element.tag}")
+        raise SoapFault("Client", f"unknown operation {element.tag}")
+    if soap_action is not None and not operation.accepts_action(soap_action):
+        raise SoapFault("Client", f"SOAPAction {soap_action} does not name operation {operation.name}")
+    query = read_query(element, operation)
+    return serialize_answer(operation.handler(query, population))
+
+
+def create_app(population: Population | None = None, *, latency: bool = True) -> FastAPI:
+    """The population-database app over `population` (default: one built from PopulationSettings)."""
+    if population is None:
+        settings = PopulationSettings()
+        population = Population(settings.seed, settings.size, settings.province_code)
+    people = population
+    app = FastAPI(title="CSDL quốc gia về dân cư (mock)", docs_url=None, redoc_url=None)
+    app.state.population = people
+    install_faults(app, "population", default_faults(latency))
+
+    async def soap(request: Request) -> Response:
+        try:
+            body = await _read_body(request)
+            answer = answer_soap(body, request.headers, people)
+        except SoapFault as fault:
+            return Response(serialize_fault(fault), status_code=500, media_type=CONTENT_TYPE)
+        except Exception:
+            _log.exception("population database failed on a request")
+            internal = SoapFault("Server", "internal error of the population database")
+            return Response(serialize_fault(internal), status_code=500, media_type=CONTENT_TYPE)
+        return Response(answer, media_type=CONTENT_TYPE)
+
+    async def wsdl(request: Request) -> Response:
+        if "wsdl" not in {key.lower() for key in request.query_params}:
+            return Response("POST SOAP 1.1 requests here; the WSDL is at ?wsdl\n", 405, {"Allow": "POST"})
+        location = str(request.url.replace(query=""))
+        return Response(_WSDL.replace("__LOCATION__", location), media_type=CONTENT_TYPE)
+
+    for path in PATHS:
+        app.add_api_route(path, soap, methods=["POST"], include_in_schema=False)
+        app.add_api_route(path, wsdl, methods=["GET"], include_in_schema=False)
+    return app

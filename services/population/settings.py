@@ -1,0 +1,18 @@
+"""Settings of the population-database mock (environment prefix LGSP_POPULATION_)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.citizens.population import MAX_SIZE
+
+
+class PopulationSettings(BaseSettings):
+    """The synthetic population served when the app is not given one."""
+
+    model_config = SettingsConfigDict(env_prefix="LGSP_POPULATION_")
+
+    seed: int = 2023
+    size: int = Field(2_000_000, ge=1, le=MAX_SIZE)
+    province_code: str = Field("031", pattern=r"^[0-9]{3}$", description="province of the population")
