@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from services.citizens import Population
 from services.civil.errors import install_error_handlers
 from services.civil.models import (
+    BoSungKhaiSinh,
     EffectCounts,
     HoTichRecord,
     KetHonRequest,
@@ -102,6 +103,11 @@ def _registration_routes(registry: CivilRegistry) -> APIRouter:
     async def xac_nhan_tthn(req: XacNhanTTHNRequest) -> JSONResponse:
         """Certify a living person's marital status."""
         return _answer(registry.certify_marital_status, req)
+
+    @router.post("/khaisinh/{record_id}/bosung", responses=created)
+    async def bo_sung_khai_sinh(req: BoSungKhaiSinh, record_id: str = RecordId) -> JSONResponse:
+        """Supply the documents a pending birth waits for; the child's ID number is issued then."""
+        return _answer(lambda body: registry.supplement_birth(record_id, body), req)
 
     for kind in ("khaisinh", "khaitu", "kethon", "xacnhantthn"):
         router.add_api_route(f"/{kind}/{{record_id}}", _lookup(registry, kind), methods=["GET"])

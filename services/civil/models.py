@@ -105,6 +105,13 @@ class KhaiSinhRequest(SoDangKy):
     nyc: NguoiYeuCau
 
 
+class BoSungKhaiSinh(_Strict):
+    """Supplementary documents for a birth left pending; states the sex when it was undetermined."""
+
+    taiLieuBoSung: list[Text] = Field(min_length=1, description="names of the documents supplied")
+    nksGioiTinh: Literal[1, 2] | None = None
+
+
 class KhaiTuRequest(SoDangKy):
     """Register a death (khai tử) of a person known to the population database."""
 
@@ -177,8 +184,8 @@ class LoiBody(BaseModel):
 class EffectCounts(BaseModel):
     """How many registrations actually took effect, by kind; for reconciliation tests."""
 
-    khaisinh: int = 0
-    khaisinh_cho_cap_so: int = 0
+    khaisinh: int = Field(0, description="births registered with an ID number issued")
+    khaisinh_cho_cap_so: int = Field(0, description="births currently waiting for their ID number")
     khaitu: int = 0
     kethon: int = 0
     xacnhantthn: int = 0

@@ -15,6 +15,7 @@ from services.citizens import Population, Sex
 from services.citizens.id_numbers import FIRST_YEAR, LAST_YEAR
 from services.civil.errors import DossierConflict, FieldInvalid, RecordNotFound
 from services.civil.models import (
+    BoSungKhaiSinh,
     EffectCounts,
     GioiTinh,
     HoTichRecord,
@@ -82,6 +83,37 @@ class CivilRegistry:
     def certify_marital_status(self, req: XacNhanTTHNRequest) -> tuple[HoTichRecord, bool]:
         """Issue a marital-status certificate for a living person; returns (record, replayed)."""
         return self._once("xacnhantthn", req, self._certificate)
+
+    def supplement_birth(self, record_id: str, req: BoSungKhaiSinh) -> tuple[HoTichRecord, bool]:
+        """Complete a pending birth with the requested documents: the ID number is issued now.
+
+        A birth already registered is returned unchanged (replayed=True): repeating a supplement is harmless.
+        """
+        record = self.record("khaisinh", record_id)
+        if record.trangThai == TrangThai.DA_DANG_KY:
+            return record, True
+        original = KhaiSinhRequest.model_validate(record.duLieu)
+        sex_code = original.nksGioiTinh
+        if sex_code == GioiTinh.CHUA_XAC_DINH:
+            if req.nksGioiTinh is None:
+                raise FieldInvalid("nksGioiTinh", "the supplement must state the child's sex: 1 Nam or 2 Nữ")
+            sex_code = GioiTinh(req.nksGioiTinh)
+        child_id = self._issue_child_id(original, sex_code)
+        self.effects.khaisinh_cho_cap_so -= 1
+        done = record.model_copy(
+            update={
+                "trangThai": TrangThai.DA_DANG_KY,
+                "nksSoDinhDanh": child_id,
+                "yeuCauBoSung": [],
+                "nguoiLienQuan": [child_id, *record.nguoiLienQuan],
+                "duLieu": {**record.duLieu, "nksGioiTinh": int(sex_code)},
+            }
+        )
+        self._records[done.id] = done
+        fingerprint, _ = self._by_dossier[done.maHoSo]
+        self._by_dossier[done.maHoSo] = (fingerprint, done)
+        self._by_person.setdefault(child_id, []).append(done.id)
+        return done, False
 
     # ---- look-ups ------------------------------------------------------------------------------------
 
@@ -151,20 +183,7 @@ class CivilRegistry:
             return self._pending_birth(req, related, SEX_UNDETERMINED_DOCUMENTS)
         if self._random.random() < self.pending_rate:
             return self._pending_birth(req, related, PENDING_DOCUMENTS)
-        sex: Sex = "M" if req.nksGioiTinh == GioiTinh.NAM else "F"
-        child_id = self.population.issue_id(self.province_code, sex, req.nksNgaySinh.year)
-        self.population.register_newborn(
-            family_name=names[0],
-            middle_name=" ".join(names[1:-1]),
-            given_name=names[-1],
-            sex=sex,
-            birth_date=req.nksNgaySinh,
-            mother_id=mother.so_dinh_danh,
-            father_id=father.so_dinh_danh if father else None,
-            province_code=self.province_code,
-            id_number=child_id,
-        )
-        self.effects.khaisinh += 1
+        child_id = self._issue_child_id(req, req.nksGioiTinh)
         return HoTichRecord(
             id=self._new_id(kind),
             loai=kind,
@@ -174,6 +193,25 @@ class CivilRegistry:
             nguoiLienQuan=[child_id, *related],
             duLieu=req.model_dump(mode="json"),
         )
+
+    def _issue_child_id(self, req: KhaiSinhRequest, sex_code: GioiTinh) -> str:
+        """Issue the child's number and enter the child in the population (parents already checked)."""
+        sex: Sex = "M" if sex_code == GioiTinh.NAM else "F"
+        names = req.nksHoTen.split()
+        child_id = self.population.issue_id(self.province_code, sex, req.nksNgaySinh.year)
+        self.population.register_newborn(
+            family_name=names[0],
+            middle_name=" ".join(names[1:-1]),
+            given_name=names[-1],
+            sex=sex,
+            birth_date=req.nksNgaySinh,
+            mother_id=req.me.SoGiayToTuyThan,
+            father_id=req.cha.SoGiayToTuyThan if req.cha else None,
+            province_code=self.province_code,
+            id_number=child_id,
+        )
+        self.effects.khaisinh += 1
+        return child_id
 
     def _pending_birth(self, req: KhaiSinhRequest, related: list[str], documents: list[str]) -> HoTichRecord:
         self.effects.khaisinh_cho_cap_so += 1

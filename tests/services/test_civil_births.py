@@ -324,3 +324,55 @@ async def test_body_that_is_not_json_is_422_and_changes_nothing(civil: httpx.Asy
     assert answer.status_code == 422
     assert answer.json()["maLoi"] == "DU_LIEU_KHONG_HOP_LE"
     assert set((await effects(civil)).values()) == {0}
+
+
+async def test_supplementing_a_pending_birth_issues_the_id_number_exactly_once(
+    population: Population, mother: Citizen
+) -> None:
+    async with client_for(population, pending_rate=1.0) as civil:
+        pending = (await civil.post(KHAI_SINH, json=birth_body(mother, None, "H31.29-20240317-0001"))).json()
+        supplement = {"taiLieuBoSung": ["Giấy chứng sinh (bản chính)"]}
+        done = await civil.post(f"{KHAI_SINH}/{pending['id']}/bosung", json=supplement)
+        again = await civil.post(f"{KHAI_SINH}/{pending['id']}/bosung", json=supplement)
+        assert (done.status_code, again.status_code) == (201, 200)
+        record = done.json()
+        assert (record["trangThai"], record["yeuCauBoSung"]) == (1, [])
+        assert again.json() == record
+        assert population.citizen(record["nksSoDinhDanh"]) is not None
+        assert (await civil.get(f"{KHAI_SINH}/{pending['id']}")).json() == record
+        counted = await effects(civil)
+        assert (counted["khaisinh"], counted["khaisinh_cho_cap_so"]) == (1, 0)
+
+
+async def test_supplement_for_an_undetermined_sex_must_state_the_sex(
+    civil: httpx.AsyncClient, mother: Citizen
+) -> None:
+    body = birth_body(mother, None, "H31.29-20240317-0002", nksGioiTinh=3)
+    pending = (await civil.post(KHAI_SINH, json=body)).json()
+    url = f"{KHAI_SINH}/{pending['id']}/bosung"
+    documents = ["Giấy xác định giới tính của cơ sở y tế"]
+    silent = await civil.post(url, json={"taiLieuBoSung": documents})
+    assert silent.status_code == 422
+    assert silent.json()["chiTiet"][0]["truong"] == "nksGioiTinh"
+    stated = await civil.post(url, json={"taiLieuBoSung": documents, "nksGioiTinh": 2})
+    assert stated.status_code == 201
+    assert parse_id_number(stated.json()["nksSoDinhDanh"]).sex == "F"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("KS.031.00000001/bosung", {"taiLieuBoSung": []}, 422),
+        ("KS.031.00000001/bosung", {"taiLieuBoSung": ["x"], "nksGioiTinh": 3}, 422),
+        ("KS.031.99999999/bosung", {"taiLieuBoSung": ["Giấy chứng sinh"]}, 404),
+    ],
+)
+async def test_bad_supplement_is_refused_and_changes_nothing(
+    population: Population, mother: Citizen, path: str, body: dict[str, Any], status: int
+) -> None:
+    async with client_for(population, pending_rate=1.0) as civil:
+        await civil.post(KHAI_SINH, json=birth_body(mother, None, "H31.29-20240317-0003"))
+        answer = await civil.post(f"{KHAI_SINH}/{path}", json=body)
+        assert answer.status_code == status
+        assert answer.json()["maLoi"] in ("DU_LIEU_KHONG_HOP_LE", "KHONG_TIM_THAY")
+        assert (await effects(civil))["khaisinh_cho_cap_so"] == 1

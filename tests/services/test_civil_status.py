@@ -249,3 +249,20 @@ async def test_default_latency_profile_is_lognormal_200_1500_or_none(
     assert profile["kind"] == kind
     if latency:
         assert (profile["p50_ms"], profile["p99_ms"]) == (200, 1500)
+
+
+@pytest.mark.parametrize("kind", ["khaisinh", "khaitu", "kethon", "xacnhantthn"])
+async def test_every_registration_endpoint_names_missing_fields_and_changes_nothing(
+    civil: httpx.AsyncClient, kind: str
+) -> None:
+    answer = await civil.post(f"/api/v1/hotich/{kind}", json={"maHoSo": "H31.01-20240405-0001"})
+    assert answer.status_code == 422
+    named = {item["truong"] for item in answer.json()["chiTiet"]}
+    assert {"ngayDangKy", "noiDangKy"} <= named
+    assert "maHoSo" not in named
+    assert set((await effects(civil)).values()) == {0}
+
+
+async def test_fault_controls_are_installed_under_the_name_civil(civil: httpx.AsyncClient) -> None:
+    state = (await civil.get("/_control/faults")).json()
+    assert state["name"] == "civil"
