@@ -88,21 +88,32 @@ class PopulationAdapter:
     async def handle(self, request: Envelope) -> JsonValue:
         """Serve one request for either operation, chosen by the envelope's service code."""
         spec = self.services.spec_for(request.service)
-        await self.start()
-        assert self._client is not None
         if spec is VERIFY:
             verify = VERIFY.parse_request(request.payload)
             fields = verify_fields(verify, _officer(verify.officer_code, request), _code(verify, request))
-            content = await call_soap(
-                self._client, request, VERIFY_OPERATION, VERIFY_NAMESPACE, fields, path=self.config.path
+            content = await self._call(
+                request, VERIFY_OPERATION, VERIFY_NAMESPACE, VERIFY.service_code, fields
             )
             return VERIFY.dump_response(verify_answer(content))
         lookup = LOOKUP.parse_request(request.payload)
         fields = lookup_fields(lookup, _officer(lookup.officer_code, request), _code(lookup, request))
-        content = await call_soap(
-            self._client, request, LOOKUP_OPERATION, LOOKUP_NAMESPACE, fields, path=self.config.path
-        )
+        content = await self._call(request, LOOKUP_OPERATION, LOOKUP_NAMESPACE, LOOKUP.service_code, fields)
         return LOOKUP.dump_response(lookup_answer(content, lookup.id_number))
+
+    async def _call(
+        self, request: Envelope, operation: str, namespace: str, service_code: str, fields: dict[str, Any]
+    ) -> Any:
+        await self.start()
+        assert self._client is not None
+        return await call_soap(
+            self._client,
+            request,
+            operation,
+            namespace,
+            fields,
+            path=self.config.path,
+            soap_action=f"{namespace}/{service_code}",  # as the WSDL declares it
+        )
 
 
 def _officer(officer_code: str | None, request: Envelope) -> str:

@@ -14,6 +14,8 @@ OldIdNumber = Annotated[
     str, Field(pattern=r"^(\d{9}|\d{12})$", description="old id card number (CMND), 9 or 12 digits")
 ]
 Sex = Literal["male", "female", "undetermined"]
+# The database's MaKetQua: 00 match, 01 no such citizen, 02 the citizen exists but data given differs.
+Outcome = Literal["match", "not_found", "data_mismatch"]
 
 
 class _Canonical(BaseModel):
@@ -41,8 +43,13 @@ class VerifyCitizenRequest(_Request):
     public_service_code: str | None = Field(None, max_length=64, description="MaDichVu")
 
 
-class VerifyCitizenResponse(_Canonical):
-    """The verification's answer: False when no such citizen (not an error)."""
+class _Answer(_Canonical):
+    outcome: Outcome | None = Field(None, description="why, when the provider says (MaKetQua)")
+    provider_message: str | None = Field(None, description="the provider's words (MoTaKetQua)")
+
+
+class VerifyCitizenResponse(_Answer):
+    """The verification's answer: False when no such citizen or data mismatch (not an error)."""
 
     exists: bool
 
@@ -121,7 +128,7 @@ class Citizen(_Canonical):
     household: Household | None = None
 
 
-class CitizenLookupResponse(_Canonical):
+class CitizenLookupResponse(_Answer):
     """The look-up's answer: found=False and no citizen when there is none (not an error)."""
 
     found: bool

@@ -17,6 +17,7 @@ from adapters.population.models import (
     CitizenLookupRequest,
     CitizenLookupResponse,
     Household,
+    Outcome,
     PersonName,
     Relative,
     Sex,
@@ -32,6 +33,7 @@ VERIFY_OPERATION = "XacThucThongTinCongDanRequest"
 LOOKUP_OPERATION = "XacMinhThongTinNhanThanRequest"
 PROVIDER = "population database"
 _SEXES: dict[str, Sex] = {"1": "male", "2": "female", "3": "undetermined"}
+_OUTCOMES: dict[str, Outcome] = {"00": "match", "01": "not_found", "02": "data_mismatch"}
 
 
 class _Wire(BaseModel):
@@ -149,7 +151,9 @@ def verify_answer(content: Any) -> VerifyCitizenResponse:
     text = (found.text or "").strip().lower() if found is not None else None
     if text not in ("true", "false", "1", "0"):
         raise BadResponse(f"{PROVIDER} answered {local_name(content)!r} without a boolean TonTai")
-    return VerifyCitizenResponse(exists=text in ("true", "1"))
+    exists = text in ("true", "1")
+    outcome, message = _outcome(content, exists)
+    return VerifyCitizenResponse(exists=exists, outcome=outcome, provider_message=message)
 
 
 def lookup_answer(content: Any, id_number: str) -> CitizenLookupResponse:
@@ -159,13 +163,33 @@ def lookup_answer(content: Any, id_number: str) -> CitizenLookupResponse:
         raise BadResponse(f"{PROVIDER} answered {local_name(content)!r} without a CongdanCollection")
     records = [_congdan(child) for child in collection if local_name(child) == "CongDan"]
     matching = [record for record in records if record.SoDinhDanh == id_number]
+    outcome, message = _outcome(collection, bool(records))
     if not records:
-        return CitizenLookupResponse(found=False)
+        return CitizenLookupResponse(found=False, outcome=outcome, provider_message=message)
     if len(matching) != 1:
         raise BadResponse(
             f"{PROVIDER} answered {len(records)} record(s), {len(matching)} of them for the id asked"
         )
-    return CitizenLookupResponse(found=True, citizen=to_citizen(matching[0]))
+    citizen = to_citizen(matching[0])
+    return CitizenLookupResponse(found=True, citizen=citizen, outcome=outcome, provider_message=message)
+
+
+def _outcome(content: Any, found: bool) -> tuple[Outcome | None, str | None]:
+    """MaKetQua and MoTaKetQua when the provider sends them; a code contradicting the answer is garbage."""
+    code_element = find_by_local_name(content, "MaKetQua")
+    message_element = find_by_local_name(content, "MoTaKetQua")
+    message = None
+    if message_element is not None and message_element.text and message_element.text.strip():
+        message = message_element.text.strip()
+    if code_element is None:
+        return None, message
+    code = (code_element.text or "").strip()
+    outcome = _OUTCOMES.get(code)
+    if outcome is None:
+        raise BadResponse(f"{PROVIDER} answered an unknown result code MaKetQua={code!r}")
+    if (outcome == "match") != found:
+        raise BadResponse(f"{PROVIDER} answered MaKetQua={code} contradicting its own result")
+    return outcome, message
 
 
 def _congdan(element: Any) -> WireCongDan:

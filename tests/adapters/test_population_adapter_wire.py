@@ -76,7 +76,7 @@ async def test_verify_sends_bca_soap_request_and_answers_exists() -> None:
     )
     envelope = _envelope(VERIFY_SERVICE, {"id_number": "031095001234", "full_name": "Nguyễn Thị Ánh Tuyết"})
     answer = await _adapter(provider).handle(envelope)
-    assert answer == {"exists": True}
+    assert answer == {"exists": True, "outcome": None, "provider_message": None}
     tag, fields = provider.sent_operation()
     assert tag == f"{{{BCA}}}XacThucThongTinCongDanRequest"
     assert fields == {
@@ -93,7 +93,7 @@ async def test_verify_of_unknown_citizen_is_a_clean_false() -> None:
     )
     payload = {"id_number": "031095000000", "officer_code": "CB-9", "request_code": "YC-1"}
     answer = await _adapter(provider).handle(_envelope(VERIFY_SERVICE, payload, user_id=None))
-    assert answer == {"exists": False}
+    assert answer == {"exists": False, "outcome": None, "provider_message": None}
     assert provider.sent_operation()[1]["MaCanBo"] == "CB-9"
     assert provider.sent_operation()[1]["MaYeuCau"] == "YC-1"
 
@@ -143,7 +143,46 @@ async def test_lookup_with_empty_collection_is_a_clean_not_found() -> None:
     answer = await _adapter(ScriptedProvider(_collection())).handle(
         _envelope(LOOKUP_SERVICE, {"id_number": "031095000000"})
     )
-    assert answer == {"found": False, "citizen": None}
+    assert answer == {"found": False, "citizen": None, "outcome": None, "provider_message": None}
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "outcome"),
+    [("00", "true", "match"), ("01", "false", "not_found"), ("02", "false", "data_mismatch")],
+)
+async def test_result_code_becomes_the_outcome_with_the_provider_message(
+    code: str, value: str, outcome: str
+) -> None:
+    answer_xml = _soap(
+        f"<KetQuaXacThucResponse><TonTai>{value}</TonTai><MaKetQua>{code}</MaKetQua>"
+        "<MoTaKetQua>Sai lệch thông tin: HoVaTen</MoTaKetQua></KetQuaXacThucResponse>"
+    )
+    answer = await _adapter(ScriptedProvider(answer_xml)).handle(
+        _envelope(VERIFY_SERVICE, {"id_number": "031095001234"})
+    )
+    assert answer == {
+        "exists": value == "true",
+        "outcome": outcome,
+        "provider_message": "Sai lệch thông tin: HoVaTen",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "problem"),
+    [
+        ("false", "07", "unknown result code"),
+        ("true", "01", "contradicting"),
+        ("false", "00", "contradicting"),
+    ],
+)
+async def test_unknown_or_contradictory_result_code_is_bad_response(
+    value: str, code: str, problem: str
+) -> None:
+    answer_xml = _soap(f"<KetQua><TonTai>{value}</TonTai><MaKetQua>{code}</MaKetQua></KetQua>")
+    with pytest.raises(BadResponse, match=problem):
+        await _adapter(ScriptedProvider(answer_xml)).handle(
+            _envelope(VERIFY_SERVICE, {"id_number": "031095001234"})
+        )
 
 
 async def test_lookup_answering_someone_else_is_bad_response() -> None:
