@@ -58,7 +58,7 @@ def create_app(
     """The portal app; `transport` replaces the network for outbound calls (tests inject a MockTransport)."""
     settings = settings or PortalSettings()
     population = population or Population(seed=settings.population_seed, size=settings.population_size)
-    book = DossierBook()
+    book = DossierBook(settings.max_dossiers)
     factory = DossierFactory(population, agency_code=settings.agency_code, seed=settings.seed)
     sender = DossierSender(settings, factory, book, transport)
     app = FastAPI(title="National Public Service Portal (DVCQG) mock", version="1")

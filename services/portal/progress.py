@@ -85,9 +85,10 @@ class ProgressRejected(Exception):
 
 
 class DossierBook:
-    """The dossiers sent by this portal and the progress reported on each; bounded by what was sent."""
+    """The dossiers sent by this portal and their progress; beyond `capacity` the oldest are forgotten."""
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = 200_000) -> None:
+        self.capacity = capacity
         self._dossiers: dict[str, HoSoMC] = {}
         self._history: dict[str, list[TienDo]] = {}
 
@@ -105,6 +106,10 @@ class DossierBook:
             TenTrangThai=STATUS_NAMES[dossier.TrangThaiHoSo],
         )
         self._history[dossier.MaHoSo] = [first]
+        while len(self._dossiers) > self.capacity:
+            # dicts keep insertion order: the first key is the oldest dossier.
+            oldest = next(iter(self._dossiers))
+            del self._dossiers[oldest], self._history[oldest]
 
     def apply(self, update: CapNhatTienDo) -> tuple[TienDo, bool]:
         """Record an update; returns (entry, replayed). A repeat of the last update is accepted once."""

@@ -23,4 +23,5 @@ class PortalSettings(BaseSettings):
     max_in_flight: int = Field(20, ge=1, le=500)
     max_send_count: int = Field(10_000, ge=1)
     max_rate_per_second: float = Field(200.0, gt=0)
+    max_dossiers: int = Field(200_000, ge=1, description="dossiers remembered; the oldest go first")
     max_send_seconds: float = Field(600.0, gt=0, description="a send run may not be planned longer")

@@ -145,3 +145,18 @@ async def test_lookup_needs_a_known_dossier_number(portal: httpx.AsyncClient) ->
     unknown = await portal.get(LOOKUP, params={"MaHoSo": "H31.01-20990101-0001"})
     assert unknown.status_code == 404
     assert unknown.json()["error_code"] == "HOSO_KHONG_TON_TAI"
+
+
+async def test_the_portal_forgets_its_oldest_dossiers_beyond_its_capacity(population: Population) -> None:
+    gateway = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
+    settings = PortalSettings(gateway_url="http://lgsp.test", max_dossiers=3)
+    app = create_app(settings, population=population, transport=gateway)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as portal:
+        run = {"count": 5, "rate_per_second": 100}
+        sent = (await portal.post("/_control/portal/send", json=run)).json()["dossiers"]
+        found = [(await portal.get(LOOKUP, params={"MaHoSo": number})).status_code for number in sent]
+    assert found == [404, 404, 200, 200, 200]
+
+
+async def test_fault_controls_are_installed_under_the_name_portal(portal: httpx.AsyncClient) -> None:
+    assert (await portal.get("/_control/faults")).json()["name"] == "portal"
