@@ -203,6 +203,18 @@ async def test_consumers_on_one_queue_share_its_messages(transport: Transport, q
     assert got == {b"a", b"b"}
 
 
+async def test_declared_queue_keeps_messages_while_nobody_consumes(
+    transport: Transport, queue_name: str
+) -> None:
+    subscription = await transport.consume(queue_name, Inbox())
+    await subscription.cancel()
+    for n in range(3):
+        await transport.publish(queue_name, Message(body=str(n).encode()))
+    inbox = Inbox()
+    await transport.consume(queue_name, inbox)
+    assert [(await inbox.next()).message.body for _ in range(3)] == [b"0", b"1", b"2"]
+
+
 async def test_message_of_a_consumer_that_dies_mid_message_is_redelivered_to_another(
     new_transport: TransportFactory, queue_name: str
 ) -> None:
