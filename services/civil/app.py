@@ -1,10 +1,20 @@
 """The civil registry mock (Ministry of Justice, hộ tịch): REST/JSON with the Ministry's field names.
 
     python -m uvicorn --factory services.civil.app:create_app --port 8102
-    curl -s localhost:8102/api/v1/hotich/congdan/031190000001
-    curl -s -X POST localhost:8102/api/v1/hotich/khaisinh -H 'content-type: application/json' \\
-         -d @khaisinh.json
+    curl -s localhost:8102/api/v1/hotich/congdan/030190745721     # Nguyễn Thị Hương, seed 2023
+    curl -s -X POST localhost:8102/api/v1/hotich/khaisinh -H 'content-type: application/json' -d '{
+      "maHoSo": "H31.29-20250105-0001", "so": "1", "quyenSo": "01/2025", "trangSo": "1",
+      "ngayDangKy": "2025-01-05", "loaiDangKy": 1, "noiDangKy": "UBND phường Lạch Tray",
+      "nguoiKy": "Nguyễn Văn Hùng", "chucVuNguoiKy": "Chủ tịch", "nguoiThucHien": "Trần Thị Mai",
+      "nksHoTen": "Lê Minh Khôi", "nksGioiTinh": 1, "nksNgaySinh": "2025-01-01",
+      "nksNoiSinh": "Bệnh viện Phụ sản Hải Phòng", "nksQueQuan": "Hải Phòng",
+      "me": {"HoTen": "Nguyễn Thị Hương", "NgaySinh": "1990-08-07", "NoiCuTru": "Hải Phòng",
+             "SoGiayToTuyThan": "030190745721"},
+      "nyc": {"HoTen": "Nguyễn Thị Hương", "QuanHe": "Mẹ", "SoGiayToTuyThan": "030190745721"}}'
+    curl -s localhost:8102/_control/effects
 
+A birth answers 201 with `nksSoDinhDanh`, or (LGSP_CIVIL_PENDING_RATE, default 2 %) `trangThai` 2 and
+`yeuCauBoSung`; then POST .../khaisinh/{id}/bosung `{"taiLieuBoSung": [...]}` issues the number.
 Registrations are idempotent on `maHoSo`: the same body again answers 200 with the first record and the
 header `X-Idempotent-Replay: true`; a different body with a used `maHoSo` answers 409. Errors are
 `{maLoi, thongBao, chiTiet: [{truong, thongBao}]}` with the Ministry's field names.

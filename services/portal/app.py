@@ -3,11 +3,11 @@
     export LGSP_PORTAL_GATEWAY_URL=http://127.0.0.1:8000
     python -m uvicorn --factory services.portal.app:create_app --port 8105
     curl -s -X POST localhost:8105/_control/portal/send -H 'content-type: application/json' \\
-         -d '{"count": 10, "rate_per_second": 5}'
+         -d '{"count": 10, "rate_per_second": 5}'      # → {"by_status": {"200": 10}, "dossiers": [...], ...}
+    H=H31.29-20250105-0001                              # one of the "dossiers" numbers answered above
     curl -s -X POST localhost:8105/api/CapNhatTienDoHoSoMC -H 'content-type: application/json' \\
-         -d '{"MaHoSo": "H31.29-20240315-0001", "TrangThaiHoSo": 2,
-              "NgayCapNhat": "20240315101500", "NoiDung": "Đã tiếp nhận"}'
-    curl -s 'localhost:8105/api/TraCuuHoSo?MaHoSo=H31.29-20240315-0001'
+         -d '{"MaHoSo": "'$H'", "TrangThaiHoSo": 2, "NgayCapNhat": "20990101080000", "NoiDung": "Tiếp nhận"}'
+    curl -s "localhost:8105/api/TraCuuHoSo?MaHoSo=$H"
 
 Errors are `{error_code, message, field}`; error_code "0" means success.
 """

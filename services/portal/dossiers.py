@@ -103,7 +103,9 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
 )
 RECEIVING_UNITS = ("01", "02", "07", "11", "18", "29", "34")
-CHANNEL_WEIGHTS = {1: 9, 2: 90, 3: 1}  # Hải Phòng 2023: 90.7 % of dossiers online
+CHANNEL_WEIGHTS = {1: 9, 2: 90, 3: 1}
+OWNER_DRAWS = 50
+ADULT_DAYS = 18 * 365 + 5  # 18 years, leap days included  # Hải Phòng 2023: 90.7 % of dossiers online
 
 
 class DossierFactory:
@@ -157,7 +159,10 @@ class DossierFactory:
         return f"{self.agency_code}.{unit}-{day}-{sequence:04d}"
 
     def _owner(self, rng: random.Random) -> ChuHoSo:
-        (id_number,) = self.population.sample_ids(1, rng)
-        citizen = self.population.citizen(id_number)
-        assert citizen is not None, "sample_ids drew an id the population does not know"
-        return ChuHoSo(HoVaTen=citizen.full_name, SoDinhDanh=id_number)
+        """An adult of the population: children do not file dossiers (a few draws, deterministic)."""
+        today = self._now().date()
+        for id_number in self.population.sample_ids(OWNER_DRAWS, rng):
+            citizen = self.population.citizen(id_number)
+            if citizen is not None and (today - citizen.birth_date).days >= ADULT_DAYS:
+                return ChuHoSo(HoVaTen=citizen.full_name, SoDinhDanh=id_number)
+        raise RuntimeError(f"no adult among {OWNER_DRAWS} sampled citizens; is the population this small?")

@@ -8,7 +8,7 @@ import random
 import re
 import socket
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 import httpx
 import pytest
@@ -96,6 +96,7 @@ async def test_sent_dossier_has_dvcqg_field_names_and_an_owner_from_population(
         owner = population.citizen(dossier["ChuHoSo"]["SoDinhDanh"])
         assert owner is not None
         assert owner.full_name == dossier["ChuHoSo"]["HoVaTen"]
+        assert (date.today() - owner.birth_date).days >= 18 * 365
 
 
 async def test_summary_counts_the_gateways_answers_by_status(population: Population) -> None:
