@@ -8,6 +8,7 @@ import httpx
 import pytest
 from lxml import etree
 
+from adapters.base import ManagedAdapter
 from adapters.population import PopulationAdapter, PopulationConfig, create_adapter
 from adapters.sdk import SOAP_ENV_NS
 from bus.envelope import Envelope
@@ -40,6 +41,10 @@ def _soap(inner: str) -> bytes:
     return f'<s:Envelope xmlns:s="{SOAP_ENV_NS}"><s:Body>{inner}</s:Body></s:Envelope>'.encode()
 
 
+def _verdict(value: str) -> bytes:
+    return _soap(f"<KetQuaXacThucResponse><TonTai>{value}</TonTai></KetQuaXacThucResponse>")
+
+
 def _collection(*records: str) -> bytes:
     return _soap(f'<CongdanCollection xmlns="{MIC}">{"".join(records)}</CongdanCollection>')
 
@@ -54,6 +59,11 @@ class ScriptedProvider:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(request)
         return httpx.Response(self.status, content=self.answer, headers={"Content-Type": "text/xml"})
+
+    @staticmethod
+    def code_of(call: httpx.Request) -> str | None:
+        operation = etree.fromstring(call.content).find(f"{{{SOAP_ENV_NS}}}Body")[0]
+        return next(child.text for child in operation if etree.QName(child).localname == "MaYeuCau")
 
     def sent_operation(self) -> tuple[str, dict[str, str | None]]:
         operation = etree.fromstring(self.calls[-1].content).find(f"{{{SOAP_ENV_NS}}}Body")[0]
@@ -88,9 +98,7 @@ async def test_verify_sends_bca_soap_request_and_answers_exists() -> None:
 
 
 async def test_verify_of_unknown_citizen_is_a_clean_false() -> None:
-    provider = ScriptedProvider(
-        _soap("<KetQuaXacThucResponse><TonTai>false</TonTai></KetQuaXacThucResponse>")
-    )
+    provider = ScriptedProvider(_verdict("false"))
     payload = {"id_number": "031095000000", "officer_code": "CB-9", "request_code": "YC-1"}
     answer = await _adapter(provider).handle(_envelope(VERIFY_SERVICE, payload, user_id=None))
     assert answer == {"exists": False, "outcome": None, "provider_message": None}
@@ -272,3 +280,17 @@ def test_both_services_publish_json_schemas() -> None:
     assert set(schemas) == {"XacThucThongTinCongDan/v1", "XacMinhThongTinNhanThan/v1"}
     assert "exists" in schemas["XacThucThongTinCongDan/v1"]["response"]["properties"]
     assert schemas["XacMinhThongTinNhanThan/v1"]["request"]["required"] == ["id_number"]
+
+
+async def test_redelivered_request_carries_the_same_request_code_as_the_first_attempt() -> None:
+    provider = ScriptedProvider(_verdict("true"))
+    adapter = _adapter(provider)
+    first = _envelope(VERIFY_SERVICE, {"id_number": "031095001234"})
+    await adapter.handle(first)
+    await adapter.handle(first.model_copy(update={"attempt": 2, "message_id": "retried-message"}))
+    codes = [ScriptedProvider.code_of(call) for call in provider.calls]
+    assert codes == [first.correlation_id, first.correlation_id]
+
+
+def test_factory_builds_a_managed_adapter() -> None:
+    assert isinstance(create_adapter({}), ManagedAdapter)
