@@ -1,0 +1,183 @@
+"""Monitoring state in Redis, shared by every gateway replica: a capped list and one hash per service."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+
+from bus.monitoring.labels import HealthSample
+from bus.monitoring.records import DurationStats, OperationalRecord, ServiceHealth
+from bus.monitoring.state import MonitoringState, check_positive, check_query, matches
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FAULT_FIELD = "fault:"
+
+# One script, so a record and its aggregate land together and min/max/last never race between replicas.
+# KEYS: records list, services set, service hash.
+# ARGV: record JSON, records kept, service, succeeded (1/0), duration ms, request-in µs, fault type.
+_ADD = """
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+redis.call('SADD', KEYS[2], ARGV[3])
+local h = KEYS[3]
+local function keep_if(field, value, better)
+    local old = redis.call('HGET', h, field)
+    if not old or better(tonumber(value), tonumber(old)) then
+        redis.call('HSET', h, field, value)
+    end
+end
+local function greater(a, b) return a > b end
+local function smaller(a, b) return a < b end
+redis.call('HINCRBY', h, 'count', 1)
+if ARGV[4] == '1' then
+    redis.call('HINCRBYFLOAT', h, 'duration_sum', ARGV[5])
+    keep_if('duration_min', ARGV[5], smaller)
+    keep_if('duration_max', ARGV[5], greater)
+    keep_if('last_success', ARGV[6], greater)
+else
+    redis.call('HINCRBY', h, 'failures', 1)
+    redis.call('HINCRBY', h, 'fault:' .. ARGV[7], 1)
+    keep_if('last_failure', ARGV[6], greater)
+end
+"""
+
+
+def _microseconds(moment: datetime) -> int:
+    # Integer arithmetic: a float timestamp would lose the last microseconds.
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _moment(raw: str | None) -> datetime | None:
+    return None if raw is None else _EPOCH + timedelta(microseconds=int(raw))
+
+
+def _health(service: str, fields: dict[str, str]) -> ServiceHealth:
+    count = int(fields.get("count", 0))
+    failures = int(fields.get("failures", 0))
+    durations = None
+    if count > failures and "duration_min" in fields and "duration_max" in fields:
+        durations = DurationStats(
+            min=float(fields["duration_min"]),
+            avg=float(fields["duration_sum"]) / (count - failures),
+            max=float(fields["duration_max"]),
+        )
+    return ServiceHealth(
+        service=service,
+        request_count=count,
+        failure_count=failures,
+        last_success=_moment(fields.get("last_success")),
+        last_failure=_moment(fields.get("last_failure")),
+        successful_duration_ms=durations,
+        faults={
+            name[len(_FAULT_FIELD) :]: int(value)
+            for name, value in fields.items()
+            if name.startswith(_FAULT_FIELD)
+        },
+    )
+
+
+class RedisMonitoringState(MonitoringState):
+    """Monitoring state every replica shares; `connect` checks the server, operations connect lazily."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        records_kept: int = 10_000,
+        prefix: str = "lgsp:monitoring:",
+        max_connections: int = 32,
+        pool_timeout: float = 5.0,
+    ) -> None:
+        self._url = url
+        self._records_kept = check_positive(records_kept, "records kept")
+        self._prefix = prefix
+        self._max_connections = max_connections
+        self._pool_timeout = pool_timeout
+        self._client: aioredis.Redis | None = None
+        self._add_script: AsyncScript | None = None
+
+    @property
+    def records_key(self) -> str:
+        """The Redis list holding the latest records as JSON, newest first."""
+        return self._prefix + "records"
+
+    @property
+    def services_key(self) -> str:
+        """The Redis set naming every service with a health hash."""
+        return self._prefix + "services"
+
+    def health_key(self, service: str) -> str:
+        """The Redis hash holding one service's aggregates."""
+        return self._prefix + "health:" + service
+
+    async def connect(self) -> None:
+        """Open the pool and ping the server, so a wrong URL fails here; idempotent."""
+        await self._redis().ping()
+
+    async def close(self) -> None:
+        """Close the pool; a later operation opens a fresh one."""
+        client, self._client, self._add_script = self._client, None, None
+        if client is not None:
+            await client.aclose()
+
+    async def add(self, record: OperationalRecord, sample: HealthSample) -> None:
+        """Push `record` onto the capped list and fold `sample` into its service's hash, atomically."""
+        if self._add_script is None:
+            self._add_script = self._redis().register_script(_ADD)
+        await self._add_script(
+            keys=[self.records_key, self.services_key, self.health_key(sample.service)],
+            args=[
+                record.model_dump_json(),
+                self._records_kept,
+                sample.service,
+                1 if sample.succeeded else 0,
+                repr(sample.duration_ms),
+                _microseconds(sample.request_in),
+                sample.fault_type,
+            ],
+        )
+
+    async def health(self) -> list[ServiceHealth]:
+        """Health of every service any replica has seen, ordered by service id."""
+        client = self._redis()
+        services = sorted(_text(name) for name in await client.smembers(self.services_key))
+        async with client.pipeline(transaction=False) as pipe:
+            for service in services:
+                pipe.hgetall(self.health_key(service))
+            hashes = await pipe.execute()
+        return [
+            _health(service, {_text(k): _text(v) for k, v in fields.items()})
+            for service, fields in zip(services, hashes, strict=True)
+        ]
+
+    async def latest(
+        self, *, limit: int, service: str | None = None, since: datetime | None = None
+    ) -> list[OperationalRecord]:
+        """Up to `limit` kept records, newest first, of `service` and ending at or after `since`."""
+        check_query(limit, since)
+        filtered = service is not None or since is not None
+        # Unfiltered reads stop at `limit`; filtered ones scan the whole ring, which is bounded.
+        raw = await self._redis().lrange(self.records_key, 0, -1 if filtered else limit - 1)
+        found: list[OperationalRecord] = []
+        for item in raw:
+            record = OperationalRecord.model_validate_json(item)
+            if matches(record, service, since):
+                found.append(record)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def _redis(self) -> aioredis.Redis:
+        if self._client is None:
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self._url, max_connections=self._max_connections, timeout=self._pool_timeout
+            )
+            self._client = aioredis.Redis.from_pool(pool)
+        return self._client
+
+
+def _text(value: bytes | str) -> str:
+    # A URL may ask for decode_responses; accept both forms.
+    return value.decode() if isinstance(value, bytes) else value
