@@ -401,3 +401,13 @@ def test_settings_read_partners_from_lgsp_payment_environment(monkeypatch: pytes
 
     assert loaded.partners["QNH_LGSP"].secret == "quang-ninh-secret"
     assert loaded.time_scale == 0.01
+
+
+async def test_injected_errors_reach_the_caller_and_record_nothing(payment: httpx.AsyncClient) -> None:
+    patched = await payment.patch("/_control/faults", json={"error_rate": 1.0, "error_status": 502})
+    assert patched.status_code == 200
+
+    response = await payment.post("/api/v1/init", json=init_message())
+
+    assert response.status_code == 502
+    assert (await effects(payment))["payments_created"] == 0

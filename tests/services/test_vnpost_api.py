@@ -380,3 +380,18 @@ def test_settings_read_clients_and_speed_from_lgsp_vnpost_environment(
 
     assert loaded.clients == {"QNH_LGSP": "quang-ninh"}
     assert loaded.clock_speed == 3600
+
+
+async def test_fault_controls_change_what_a_caller_sees_and_reset_restores_it(
+    vnpost: httpx.AsyncClient,
+) -> None:
+    auth = await bearer(vnpost)
+    assert (await vnpost.patch("/_control/faults", json={"outage": True})).status_code == 200
+
+    during = await vnpost.post("/api/v1/postOrder", json=order(), headers=auth)
+    await vnpost.post("/_control/faults/reset")
+    after = await vnpost.post("/api/v1/postOrder", json=order(), headers=auth)
+
+    assert during.status_code == 503
+    assert after.status_code == 200
+    assert (await effects(vnpost))["orders_posted"] == 1
