@@ -17,9 +17,9 @@ import aio_pika
 import aiormq
 from aio_pika.abc import (
     AbstractChannel,
-    AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
+    AbstractRobustChannel,
     AbstractRobustConnection,
 )
 
@@ -214,6 +214,7 @@ class AmqpTransport:
         delivery_limit: int = 5,
         connection_name: str = "lgsp",
         reconnect_interval: float = 2.0,
+        reconnect_grace: float = 5.0,
     ) -> None:
         if delivery_limit < 1:
             raise ValueError(f"delivery_limit must be at least 1, got {delivery_limit}")
@@ -221,8 +222,9 @@ class AmqpTransport:
         self.delivery_limit = delivery_limit
         self.connection_name = connection_name
         self.reconnect_interval = reconnect_interval
+        self.reconnect_grace = reconnect_grace
         self._connection: AbstractRobustConnection | None = None
-        self._publisher: AbstractExchange | None = None
+        self._publish_channel: AbstractChannel | None = None
         self._reply_queue_name: str | None = None
         self._pending: dict[str, asyncio.Future[Message]] = {}
         self._subscriptions: list[AmqpSubscription] = []
@@ -260,7 +262,7 @@ class AmqpTransport:
             await connection.close()
             raise
         self._connection = connection
-        self._publisher = publish_channel.default_exchange
+        self._publish_channel = publish_channel
         self._reply_queue_name = reply_queue_name
 
     async def close(self) -> None:
@@ -273,29 +275,48 @@ class AmqpTransport:
             if not future.done():
                 future.set_exception(InternalError("transport closed while waiting for a reply"))
         connection, self._connection = self._connection, None
-        self._publisher = None
+        self._publish_channel = None
         self._reply_queue_name = None
         if connection is not None:
             await connection.close()
 
     async def publish(self, queue: str, message: Message) -> None:
-        """Publish to `queue` through the default exchange, mandatory and confirmed."""
-        if self._publisher is None:
+        """Publish to `queue` through the default exchange, mandatory and confirmed.
+
+        A publish cut by a connection loss is retried once after connect_robust restores the channel:
+        at-least-once, so a duplicate is possible (idempotency keys absorb it), a silent loss is not."""
+        outgoing = to_amqp(message)
+        for attempt in (1, 2):
+            channel = await self._ready_publish_channel()
+            try:
+                await channel.default_exchange.publish(outgoing, routing_key=queue, mandatory=True)
+                return
+            except aiormq.exceptions.PublishError:
+                raise NoRoute(f"no queue named {queue!r}") from None
+            except aiormq.exceptions.DeliveryError as error:
+                raise InternalError(f"broker refused the message for {queue!r}: {error}") from None
+            except _CHANNEL_GONE as error:
+                if attempt == 2:
+                    raise InternalError(f"broker connection unavailable: {error}") from None
+                log.warning("publish to %s interrupted (%s); retrying after reconnect", queue, error)
+
+    async def _ready_publish_channel(self) -> AbstractChannel:
+        channel = self._publish_channel
+        if channel is None:
             raise InternalError("amqp transport is not connected")
-        try:
-            await self._publisher.publish(to_amqp(message), routing_key=queue, mandatory=True)
-        except aiormq.exceptions.PublishError:
-            raise NoRoute(f"no queue named {queue!r}") from None
-        except aiormq.exceptions.DeliveryError as error:
-            raise InternalError(f"broker refused the message for {queue!r}: {error}") from None
-        except _CHANNEL_GONE as error:
-            raise InternalError(f"broker connection unavailable: {error}") from None
+        if channel.is_closed and isinstance(channel, AbstractRobustChannel):
+            # connect_robust is restoring the connection: a short blip should not fail the publish.
+            try:
+                await asyncio.wait_for(channel.ready(), self.reconnect_grace)
+            except TimeoutError:
+                raise InternalError("broker connection unavailable") from None
+        return channel
 
     async def request(
         self,
         queue: str,
         message: Message,
-        timeout: float,  # noqa: ASYNC109
+        timeout: float,
     ) -> Message:
         """Publish with this transport's reply queue and wait for the reply with the same correlation id."""
         if self._reply_queue_name is None:

@@ -283,7 +283,7 @@ class MemoryTransport:
         self,
         queue: str,
         message: Message,
-        timeout: float,  # noqa: ASYNC109
+        timeout: float,
     ) -> Message:
         """Publish with this transport's reply address and wait for the reply with the same correlation id."""
         reply_to = self._require_open()
