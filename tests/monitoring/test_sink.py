@@ -121,7 +121,8 @@ async def test_gateway_transactions_feed_health_records_and_metrics() -> None:
     assert newest.status == 401 and newest.request_out is None  # never reached the bus
     (failed,) = await sink.latest(limit=10, service=failing)
     assert failed.worker == "test-worker" and failed.bus_duration_ms is not None
-    assert failed.request_in <= failed.request_out <= failed.response_in <= failed.response_out  # type: ignore[operator]
+    assert failed.request_out is not None and failed.response_in is not None
+    assert failed.request_in <= failed.request_out <= failed.response_in <= failed.response_out
 
     registry = sink.metrics.registry
     assert _sample_value(registry, "lgsp_bus_duration_seconds_count", service=echo) == 2
