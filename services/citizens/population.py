@@ -141,13 +141,12 @@ class Population:
             wanted = (request.province_code, request.sex, request.birth_date.year)
             if (parts.province_code, parts.sex, parts.birth_year) != wanted:
                 raise ValueError(f"ID number {id_number} does not match province, sex, birth year {wanted}")
-        with self._lock:
-            if id_number is not None and (id_number not in self._issued or id_number in self._registered):
-                raise ValueError(f"ID number {id_number} was not issued by issue_id or is already registered")
         number = id_number or self.issue_id(request.province_code, request.sex, request.birth_date.year)
         rng = random.Random(derive_key(self.seed, "newborn", number))
         child = newborn_record(request, number, father, mother, rng)
-        with self._lock:
+        with self._lock:  # check and record at once, so one number is never registered twice
+            if number not in self._issued or number in self._registered:
+                raise ValueError(f"ID number {number} was not issued by issue_id or is already registered")
             self._registered[number] = child
         return child
 

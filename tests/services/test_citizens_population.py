@@ -9,6 +9,7 @@ import sys
 import tracemalloc
 import unicodedata
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -44,11 +45,12 @@ def test_default_population_is_two_million_people(population: Population) -> Non
         population.id_at(2_000_000)
 
 
-def test_every_person_of_a_small_population_has_a_distinct_id_that_leads_back_to_them() -> None:
-    people = Population(seed=5, size=SMALL)
-    ids = [people.id_at(index) for index in range(SMALL)]
-    assert len(set(ids)) == SMALL
-    for number in ids[:: SMALL // 500]:
+@pytest.mark.parametrize("size", [1, 7, 23, 1_001, SMALL])
+def test_every_person_of_a_small_population_has_a_distinct_id_that_leads_back_to_them(size: int) -> None:
+    people = Population(seed=5, size=size)
+    ids = [people.id_at(index) for index in range(size)]
+    assert len(set(ids)) == size
+    for number in ids[:: max(1, size // 500)]:
         citizen = people.citizen(number)
         assert citizen is not None and citizen.id_number == number
 
@@ -316,3 +318,33 @@ def test_a_father_given_as_mother_is_refused() -> None:
             family_name="Lê", middle_name="", given_name="An", sex="M", birth_date=date(2024, 1, 9),
             mother_id=father.id_number,
         )  # fmt: skip
+
+
+def test_one_issued_number_is_registered_once_under_concurrency() -> None:
+    people = Population(seed=6, size=50_000)
+    _, mother = _parents(people)
+    number = people.issue_id("031", "M", 2024)
+
+    def register(_: int) -> str:
+        try:
+            people.register_newborn(
+                family_name="Lê", middle_name="", given_name="An", sex="M", birth_date=date(2024, 1, 9),
+                mother_id=mother.id_number, id_number=number,
+            )  # fmt: skip
+        except ValueError:
+            return "refused"
+        return "registered"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = Counter(pool.map(register, range(16)))
+    assert outcomes == {"registered": 1, "refused": 15}
+
+
+def test_importing_the_population_pulls_in_no_web_or_asyncio_stack() -> None:
+    script = (
+        "import sys; from services.citizens import Population; Population();"
+        "print(sorted(m for m in ('fastapi', 'starlette', 'asyncio', 'uvicorn') if m in sys.modules))"
+    )
+    command = [sys.executable, "-c", script]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
