@@ -7,10 +7,13 @@ SOAPAction header, when sent, must name the same operation. GET /?wsdl serves th
 SoDinhDanh) or soap:Server (our own failure). Result codes and the data-mismatch answer: operations.py.
 Latency and injected failures come from services.faults (/_control/faults).
 
+    lgsp mock population          # or: uvicorn --factory services.population.app:create_app --port 8101
     curl -s localhost:8101/ -H 'Content-Type: text/xml; charset=utf-8' --data-binary \
       '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>
        <XacThucThongTinCongDanRequest xmlns="http://dancuquocgia.bca"><MaCanBo>CB01</MaCanBo>
-       <SoDinhDanh>031094411047</SoDinhDanh></XacThucThongTinCongDanRequest></s:Body></s:Envelope>'
+       <SoDinhDanh>031045375407</SoDinhDanh><HoVaTen>Phạm Văn Đức</HoVaTen>
+       </XacThucThongTinCongDanRequest></s:Body></s:Envelope>'
+    # → ...<dc:TonTai>true</dc:TonTai><dc:MaKetQua>00</dc:MaKetQua>... (person 0 of the default seed)
 """
 
 from __future__ import annotations
