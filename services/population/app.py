@@ -1,4 +1,4 @@
-"""Mock of the national population database (CSDL quốc gia về dân cư, provider BCA): SOAP 1.1 over HTTP.
+r"""Mock of the national population database (CSDL quốc gia về dân cư, provider BCA): SOAP 1.1 over HTTP.
 
 POST / (alias /CSDLDC) takes XacThucThongTinCongDanRequest (namespace http://dancuquocgia.bca) or
 XacMinhThongTinNhanThanRequest (http://www.mic.gov.vn/dancu/1.0), chosen by the Body element; a

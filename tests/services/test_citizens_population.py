@@ -348,3 +348,12 @@ def test_importing_the_population_pulls_in_no_web_or_asyncio_stack() -> None:
     command = [sys.executable, "-c", script]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_package_docstring_example_runs() -> None:
+    import doctest
+
+    import services.citizens
+
+    result = doctest.testmod(services.citizens)
+    assert result.attempted > 0 and result.failed == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from collections.abc import AsyncIterator
 from datetime import date
@@ -380,3 +381,15 @@ async def test_injected_errors_reach_the_caller_as_soap_faults(
     assert changed.status_code == 200
     code, _ = fault_of(await post(client, verify_body(SoDinhDanh=someone(population).id_number)))
     assert code == "soap:Server"
+
+
+async def test_the_curl_example_of_the_module_docstring_answers_as_documented() -> None:
+    import services.population.app as module
+
+    match = re.search(r"--data-binary \\\n\s*'(.*?)'", module.__doc__ or "", re.DOTALL)
+    assert match is not None
+    app = create_app(Population(), latency=False)  # the example names a person of the default seed
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p.test") as http:
+        answer = content_of(await post(http, match.group(1).encode()))
+    assert answer.findtext(f"{{{BCA}}}TonTai") == "true"
+    assert answer.findtext(f"{{{BCA}}}MaKetQua") == "00"
