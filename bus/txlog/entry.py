@@ -1,0 +1,135 @@
+"""One link of the hash chain: a transaction record plus its place in the log and its hashes.
+
+entry_hash = SHA-256 over the canonical JSON of the entry without `entry_hash` (keys sorted, no
+whitespace, UTF-8). `prev_hash` is part of that JSON, so each hash covers the whole chain before it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bus.transaction import TransactionRecord
+
+# The prev_hash of the very first entry of a log.
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class TransactionBodies:
+    """The raw request and response bodies of one transaction, for services with body logging on."""
+
+    request: bytes
+    response: bytes
+
+
+class StoredBody(BaseModel):
+    """A body kept in the log: UTF-8 text when it is text (JSON bodies are), base64 otherwise."""
+
+    model_config = ConfigDict(frozen=True)
+
+    encoding: Literal["utf-8", "base64"]
+    text: str
+
+    @classmethod
+    def of(cls, raw: bytes) -> StoredBody:
+        """Keep `raw` readably when it decodes as UTF-8, losslessly either way."""
+        try:
+            return cls(encoding="utf-8", text=raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            return cls(encoding="base64", text=base64.b64encode(raw).decode("ascii"))
+
+    def raw(self) -> bytes:
+        """The original bytes."""
+        if self.encoding == "utf-8":
+            return self.text.encode("utf-8")
+        return base64.b64decode(self.text, validate=True)
+
+
+class LogEntry(BaseModel):
+    """A transaction record as kept in the tamper-evident log."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sequence: int
+    transaction_id: str
+    message_id: str | None = None
+    client: str | None = None
+    service: str | None = None
+    method: str = "POST"
+    path: str = ""
+    user_id: str | None = None
+    issue: str | None = None
+    subjects: tuple[str, ...] = ()
+    trace_id: str | None = None
+    worker: str | None = None
+    request_in: datetime
+    request_out: datetime | None = None
+    response_in: datetime | None = None
+    response_out: datetime
+    status: int
+    succeeded: bool
+    fault_type: str | None = None
+    request_size: int = 0
+    response_size: int = 0
+    request_sha256: str
+    response_sha256: str
+    request_body: StoredBody | None = None
+    response_body: StoredBody | None = None
+    prev_hash: str
+    entry_hash: str
+
+    def computed_hash(self) -> str:
+        """The hash this entry's content and prev_hash give; differs from entry_hash if altered."""
+        return hash_content(self.model_dump(mode="json", exclude={"entry_hash"}))
+
+    def to_json(self) -> str:
+        """The stored form: compact JSON."""
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> LogEntry:
+        """Parse the stored form; raises pydantic.ValidationError when it is not an entry."""
+        return cls.model_validate_json(text)
+
+
+RECORD_FIELDS = frozenset(LogEntry.model_fields) - {
+    "sequence",
+    "prev_hash",
+    "entry_hash",
+    "request_body",
+    "response_body",
+}
+
+
+def canonical_json(content: dict[str, Any]) -> bytes:
+    """The one serialisation the hash is taken over: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def hash_content(content: dict[str, Any]) -> str:
+    """SHA-256 hex of `content`'s canonical JSON."""
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def build_entry(
+    record: TransactionRecord, sequence: int, prev_hash: str, bodies: TransactionBodies | None = None
+) -> LogEntry:
+    """The entry for `record` at `sequence`, chained on `prev_hash`, with its entry_hash computed."""
+    # Only the fields the entry knows; a test keeps LogEntry in step with TransactionRecord.
+    content = record.model_dump(mode="json", include=set(RECORD_FIELDS))
+    content.update(
+        sequence=sequence,
+        prev_hash=prev_hash,
+        request_body=StoredBody.of(bodies.request).model_dump() if bodies else None,
+        response_body=StoredBody.of(bodies.response).model_dump() if bodies else None,
+    )
+    # Round-trip through the model so the hash is over exactly what a reader will parse back.
+    draft = LogEntry.model_validate({**content, "entry_hash": ""})
+    return draft.model_copy(update={"entry_hash": draft.computed_hash()})

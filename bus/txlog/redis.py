@@ -1,0 +1,271 @@
+"""The transaction log on a Redis stream, safe with several gateway processes appending at once.
+
+Keys (K = the stream key): K the stream, one entry per transaction with fields seq, prev, hash,
+subjects, entry (the JSON); K:head {seq, hash, id} the last append; K:anchor {seq, hash} the first
+retained sequence and the hash it must chain on; K:subject:<citizen id> a sorted set of stream ids
+scored by request_in (ms).
+
+Why compare-and-set in Lua: the entry hash is SHA-256, which Redis scripts cannot compute, so the
+entry is built in Python on the head it last saw; the script appends only if the head is still that
+one, and moves head, anchor, subject index and retention in the same atomic step. A loser gets the
+current head back in the same reply and retries at once: one round trip when uncontended, no
+connection-bound WATCH state, and no way for two processes to chain on the same predecessor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis.asyncio as aioredis
+from pydantic import ValidationError
+from redis.commands.core import AsyncScript
+
+from bus.transaction import TransactionRecord
+from bus.txlog.base import Bound, SubjectAccess, VerifyReport, check_bounds, within
+from bus.txlog.entry import GENESIS_HASH, LogEntry, TransactionBodies, build_entry
+from bus.txlog.settings import TxLogSettings
+from bus.txlog.verify import ChainMark, ChainVerifier
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+# A who-accessed answer is for people to read; past this many rows, narrow the period.
+MAX_SUBJECT_RESULTS = 10_000
+
+_APPEND = """
+local head = redis.call('HMGET', KEYS[2], 'seq', 'hash')
+local seq = tonumber(head[1]) or 0
+local hash = head[2] or ARGV[10]
+if seq ~= tonumber(ARGV[1]) or hash ~= ARGV[2] then
+    return {0, tostring(seq), hash}
+end
+local new_seq = seq + 1
+local id = redis.call('XADD', KEYS[1], '*', 'seq', new_seq, 'prev', hash, 'hash', ARGV[3],
+    'subjects', ARGV[5], 'entry', ARGV[4])
+redis.call('HSET', KEYS[2], 'seq', new_seq, 'hash', ARGV[3], 'id', id)
+if new_seq == 1 then
+    redis.call('HSET', KEYS[3], 'seq', 1, 'hash', ARGV[10])
+end
+for subject in string.gmatch(ARGV[5], '[^,]+') do
+    redis.call('ZADD', ARGV[9] .. subject, ARGV[6], id)
+end
+local limit = tonumber(ARGV[7])
+if limit > 0 then
+    local length = redis.call('XLEN', KEYS[1])
+    if length > limit + tonumber(ARGV[8]) then
+        local doomed = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', length - limit)
+        local last_seq, last_hash
+        for _, item in ipairs(doomed) do
+            local fields = {}
+            for i = 1, #item[2], 2 do fields[item[2][i]] = item[2][i + 1] end
+            for subject in string.gmatch(fields['subjects'] or '', '[^,]+') do
+                redis.call('ZREM', ARGV[9] .. subject, item[1])
+            end
+            last_seq, last_hash = fields['seq'], fields['hash']
+        end
+        redis.call('XTRIM', KEYS[1], 'MAXLEN', limit)
+        -- The anchor moves past exactly what retention removed, so verify still sees a whole chain.
+        if last_seq then
+            redis.call('HSET', KEYS[3], 'seq', tonumber(last_seq) + 1, 'hash', last_hash)
+        end
+    end
+end
+return {1, tostring(new_seq), id}
+"""
+
+
+class TransactionLogBusy(RuntimeError):
+    """An append lost the compare-and-set race more times than configured."""
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _mark(fields: dict[str, str]) -> ChainMark | None:
+    try:
+        return ChainMark(int(fields["seq"]), fields["hash"])
+    except (KeyError, ValueError):
+        return None
+
+
+class RedisTransactionLog:
+    """A `TransactionLog` on a Redis stream (redis.asyncio); connects lazily."""
+
+    def __init__(self, settings: TxLogSettings) -> None:
+        if settings.redis_url is None:
+            raise ValueError("RedisTransactionLog needs settings.redis_url")
+        self.settings = settings
+        key = settings.stream_key
+        self.stream_key, self.head_key, self.anchor_key = key, f"{key}:head", f"{key}:anchor"
+        self.subject_prefix = f"{key}:subject:"
+        self._client: aioredis.Redis | None = None
+        self._script: AsyncScript | None = None
+        self._head: ChainMark | None = None
+        # Tasks of one process take turns, so they do not race each other, only other processes.
+        self._lock = asyncio.Lock()
+
+    async def append(self, record: TransactionRecord, bodies: TransactionBodies | None = None) -> LogEntry:
+        """Chain `record` onto the log; bodies are kept only for the configured body services."""
+        kept = bodies if self.settings.logs_bodies_of(record.service) else None
+        async with self._lock:
+            head = self._head or await self._read_head()
+            for attempt in range(self.settings.max_append_attempts):
+                entry = build_entry(record, head.sequence + 1, head.hash, kept)
+                done, seq, other = await self._append_script()(
+                    keys=[self.stream_key, self.head_key, self.anchor_key],
+                    args=self._script_args(head, entry),
+                )
+                if int(done) == 1:
+                    self._head = ChainMark(entry.sequence, entry.entry_hash)
+                    return entry
+                head = ChainMark(int(seq), str(other))
+                if attempt >= 2:
+                    # Several processes keep colliding: spread them out a little.
+                    await asyncio.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
+            self._head = None
+        raise TransactionLogBusy(
+            f"could not append transaction {record.transaction_id} in "
+            f"{self.settings.max_append_attempts} attempts"
+        )
+
+    async def entries(self, start: Bound = None, end: Bound = None) -> AsyncIterator[LogEntry]:
+        """Readable entries in stored order, both bounds inclusive, by sequence (int) or request_in time."""
+        check_bounds(start, end)
+        low, high = "-", "+"
+        slack = timedelta(seconds=self.settings.time_slack_seconds)
+        # A stream id is the append time, a little after request_in; widen, then filter exactly.
+        if isinstance(start, datetime):
+            low = str(max(0, _ms(start - slack)))
+        if isinstance(end, datetime):
+            high = str(_ms(end + slack))
+        async for _, fields in self._scan(low, high):
+            try:
+                entry = LogEntry.from_json(fields.get("entry", ""))
+            except ValidationError:
+                continue
+            if isinstance(end, int) and entry.sequence > end:
+                return
+            if within(entry, start, end):
+                yield entry
+
+    async def verify(self) -> VerifyReport:
+        """Walk the whole chain and report every alteration, deletion, insertion, reordering, truncation."""
+        client = self._redis()
+        # The anchor and the first batch, and later the head and the (empty) tail, are each read in
+        # one transaction, so concurrent appends and trimming never look like tampering.
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self.anchor_key)
+            pipe.xrange(self.stream_key, "-", "+", count=BATCH)
+            anchor_fields, batch = await pipe.execute()
+        verifier = ChainVerifier(_mark(anchor_fields))
+        items: list[tuple[str, dict[str, str]]] = batch
+        last_id: str | None = None
+        while True:
+            for stream_id, fields in items:
+                self._check_stored(verifier, stream_id, fields)
+            if items:
+                last_id = items[-1][0]
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.xrange(self.stream_key, f"({last_id}" if last_id else "-", "+", count=BATCH)
+                pipe.hgetall(self.head_key)
+                items, head_fields = await pipe.execute()
+            if not items:
+                return verifier.report(_mark(head_fields))
+
+    async def by_subject(
+        self, citizen_id: str, since: datetime | None = None, until: datetime | None = None
+    ) -> list[SubjectAccess]:
+        """Every transaction about `citizen_id` in the period, oldest first."""
+        check_bounds(since, until)
+        client = self._redis()
+        ids: list[str] = await client.zrangebyscore(  # type: ignore[assignment]
+            self.subject_prefix + citizen_id,
+            _ms(since) if since else "-inf",
+            _ms(until) if until else "+inf",
+            start=0,
+            num=MAX_SUBJECT_RESULTS,
+        )
+        async with client.pipeline(transaction=False) as pipe:
+            for stream_id in ids:
+                pipe.xrange(self.stream_key, stream_id, stream_id)
+            found: list[list[tuple[str, dict[str, str]]]] = await pipe.execute()
+        accesses: list[SubjectAccess] = []
+        for rows in found:
+            for _, fields in rows:
+                try:
+                    entry = LogEntry.from_json(fields.get("entry", ""))
+                except ValidationError:
+                    continue
+                if citizen_id in entry.subjects and within(entry, since, until):
+                    accesses.append(SubjectAccess.of(entry))
+        return accesses
+
+    async def close(self) -> None:
+        """Close the connection pool; idempotent, and a later call opens a fresh one."""
+        client, self._client, self._script = self._client, None, None
+        if client is not None:
+            await client.aclose()
+
+    def _check_stored(self, verifier: ChainVerifier, stream_id: str, fields: dict[str, str]) -> None:
+        try:
+            entry = LogEntry.from_json(fields.get("entry", ""))
+        except ValidationError as exc:
+            verifier.add_unreadable(stream_id, f"{exc.error_count()} validation error(s)")
+            return
+        verifier.add(stream_id, entry)
+        # The script trims by these fields, so they must agree with the hashed entry.
+        if (fields.get("seq"), fields.get("prev"), fields.get("hash")) != (
+            str(entry.sequence),
+            entry.prev_hash,
+            entry.entry_hash,
+        ):
+            verifier.add_finding(
+                "hash_mismatch", entry.sequence, stream_id, "stream fields disagree with the entry"
+            )
+
+    def _script_args(self, head: ChainMark, entry: LogEntry) -> Sequence[Any]:
+        return [
+            head.sequence,
+            head.hash,
+            entry.entry_hash,
+            entry.to_json(),
+            ",".join(entry.subjects),
+            _ms(entry.request_in),
+            self.settings.max_entries or 0,
+            self.settings.trim_batch,
+            self.subject_prefix,
+            GENESIS_HASH,
+        ]
+
+    async def _read_head(self) -> ChainMark:
+        fields: dict[str, str] = await self._redis().hgetall(self.head_key)  # type: ignore[assignment]
+        return _mark(fields) or ChainMark(0, GENESIS_HASH)
+
+    async def _scan(self, low: str, high: str) -> AsyncIterator[tuple[str, dict[str, str]]]:
+        client = self._redis()
+        while True:
+            batch: list[tuple[str, dict[str, str]]] = await client.xrange(  # type: ignore[assignment]
+                self.stream_key, low, high, count=BATCH
+            )
+            for item in batch:
+                yield item
+            if len(batch) < BATCH:
+                return
+            low = f"({batch[-1][0]}"
+
+    def _redis(self) -> aioredis.Redis:
+        if self._client is None:
+            assert self.settings.redis_url is not None
+            self._client = aioredis.Redis.from_url(self.settings.redis_url, decode_responses=True)
+        return self._client
+
+    def _append_script(self) -> AsyncScript:
+        if self._script is None:
+            self._script = self._redis().register_script(_APPEND)
+        return self._script
