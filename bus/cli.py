@@ -33,17 +33,17 @@ CatalogOption = Annotated[Path | None, typer.Option("--catalog", help="catalog Y
 
 
 def _settings(**overrides: Any) -> BusSettings:
-    settings = BusSettings()
     given = {k: v for k, v in overrides.items() if v is not None}
-    return settings.model_copy(update=given) if given else settings
+    try:
+        return BusSettings(**given)
+    except ValueError as exc:
+        errors.print(f"[red]bad settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
 
 
 def _catalog(settings: BusSettings) -> Catalog:
-    from bus.settings import DEFAULT_CATALOG
-
-    path = settings.catalog or DEFAULT_CATALOG
     try:
-        return load_catalog(path)
+        return load_catalog(settings.catalog_path)
     except CatalogError as exc:
         errors.print(f"[red]refusing to start:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -61,12 +61,13 @@ def run(
     mocks: Annotated[bool, typer.Option(help="start the mock national systems")] = True,
     workers: Annotated[int, typer.Option(min=1, max=32, help="in-process workers")] = 1,
     amqp_url: AmqpOption = None,
+    redis_url: RedisOption = None,
     catalog: CatalogOption = None,
 ) -> None:
     """The embedded default: gateway, workers and mock systems in one process (memory transport)."""
     from bus.embedded import EmbeddedStack
 
-    settings = _settings(amqp_url=amqp_url, catalog=catalog)
+    settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
     stack = EmbeddedStack(
         catalog=_catalog(settings),
@@ -76,7 +77,7 @@ def run(
         mocks=list(MOCKS) if mocks else [],
         latency=latency,
         workers=workers,
-        max_body_bytes=settings.max_body_bytes,
+        settings=settings,
     )
 
     async def main() -> None:
@@ -112,7 +113,7 @@ def gateway(
     """Run the gateway alone (needs RabbitMQ and separate `lgsp worker` processes)."""
     import uvicorn
 
-    from bus.gateway.app import create_gateway
+    from bus.gateway.assembly import assemble_gateway
 
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
@@ -125,7 +126,7 @@ def gateway(
         delivery_limit=settings.delivery_limit,
         connection_name=f"lgsp-gateway-{settings.worker_name}",
     )
-    api = create_gateway(_catalog(settings), transport, max_body_bytes=settings.max_body_bytes)
+    api = assemble_gateway(_catalog(settings), transport, settings)
     uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
 
 

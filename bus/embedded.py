@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from bus.adapter_registry import build_adapters
 from bus.catalog import Catalog
-from bus.gateway.app import create_gateway
+from bus.gateway.assembly import assemble_gateway
 from bus.serving import Served, ServerGroup
+from bus.settings import BusSettings
 from bus.transport.base import Transport
 from bus.worker import Worker
 from services.registry import MOCKS
@@ -28,7 +29,7 @@ class EmbeddedStack:
     latency: bool = True
     workers: int = 1
     worker_name: str = "embedded"
-    max_body_bytes: int = 1_048_576
+    settings: BusSettings = field(default_factory=BusSettings)
     log_level: str = "warning"
     _group: ServerGroup | None = None
     _workers: list[Worker] = field(default_factory=list)
@@ -36,9 +37,7 @@ class EmbeddedStack:
     async def start(self) -> list[Served]:
         """Start mocks first (adapters call them), then workers, then the gateway."""
         served = self._mock_apps()
-        gateway = create_gateway(
-            self.catalog, self.transport, max_body_bytes=self.max_body_bytes, manage_transport=False
-        )
+        gateway = assemble_gateway(self.catalog, self.transport, self.settings, manage_transport=False)
         served.append(Served("gateway", gateway, self.host, self.port))
         await self.transport.connect()
         self._group = ServerGroup(served, log_level=self.log_level)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -19,23 +19,34 @@ from bus.transport.base import Transport
 ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
+class Resource(Protocol):
+    """Something the gateway opens at start-up and closes at shutdown."""
+
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 def create_gateway(
     catalog: Catalog,
     transport: Transport,
     *,
     sinks: Sequence[TransactionSink] = (),
+    resources: Sequence[Resource] = (),
     max_body_bytes: int = 1_048_576,
     manage_transport: bool = True,
 ) -> FastAPI:
-    """The gateway app; it connects (and on shutdown closes) `transport` unless told not to."""
+    """The gateway app; it connects (and on shutdown closes) `transport` unless told not to, and
+    every one of `resources` (stores, sinks) always."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if manage_transport:
-            await transport.connect()
+        owned = [transport, *resources] if manage_transport else list(resources)
+        for resource in owned:
+            await resource.connect()
         yield
-        if manage_transport:
-            await transport.close()
+        for resource in reversed(owned):
+            await resource.close()
 
     app = FastAPI(
         title="LGSP gateway",

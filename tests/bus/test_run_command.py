@@ -65,6 +65,10 @@ def test_run_starts_gateway_workers_and_mocks_and_stops_on_sigint() -> None:
         )
         assert called.returncode == 0, called.stderr
         assert '"x": "Ánh"' in called.stdout and "HTTP 200" in called.stderr
+        metrics = httpx.get("http://127.0.0.1:8000/metrics").text
+        assert 'lgsp_requests_total{client="VN/GOV/HPG/STP"' in metrics
+        health = httpx.get("http://127.0.0.1:8000/monitoring/health").json()["services"]
+        assert any(h["service"] == "VN/GOV/HPG/LGSP/Echo/v1" and h["request_count"] >= 2 for h in health)
         for spec in MOCKS.values():
             assert httpx.get(f"http://127.0.0.1:{spec.port}/_control/health", timeout=2).status_code == 200
     finally:
