@@ -22,7 +22,6 @@ from bus.txlog.settings import TxLogSettings
 log_app = typer.Typer(
     help="Verify, export and query the tamper-evident transaction log.", no_args_is_help=True
 )
-console = Console()
 errors = Console(stderr=True)
 
 RedisOption = Annotated[
@@ -88,6 +87,7 @@ def _period(since: str | None, until: str | None) -> tuple[datetime | None, date
 @log_app.command("verify")
 def verify(redis_url: RedisOption = None, stream_key: StreamOption = None) -> None:
     """Walk the whole hash chain; list every tampered place (exit 1 when any is found)."""
+    console = Console()
     txlog = _open(redis_url, stream_key)
     report = _run(txlog, lambda opened: opened.verify())
     span = f"sequence {report.first_sequence}..{report.last_sequence}" if report.checked else "empty log"
@@ -96,7 +96,8 @@ def verify(redis_url: RedisOption = None, stream_key: StreamOption = None) -> No
         return
     table = Table(title=f"{len(report.findings)} finding(s) in {txlog.stream_key} ({span})")
     for column in ("kind", "sequence", "stream id", "what is wrong"):
-        table.add_column(column)
+        # Audit values (ids, hashes) must be read whole: wrap them rather than cut them.
+        table.add_column(column, overflow="fold")
     for finding in report.findings:
         sequence = "-" if finding.sequence is None else str(finding.sequence)
         table.add_row(finding.kind, sequence, finding.location or "-", finding.message)
@@ -148,6 +149,7 @@ def who_accessed(
     stream_key: StreamOption = None,
 ) -> None:
     """Which agency looked up this citizen, when, for which dossier, through which service."""
+    console = Console()
     if not CITIZEN_ID.match(citizen_id):
         errors.print(f"[red]{citizen_id!r} is not a 12-digit personal ID number[/red]")
         raise typer.Exit(2)
@@ -156,7 +158,8 @@ def who_accessed(
     accesses = _run(txlog, lambda opened: opened.by_subject(citizen_id, start, end))
     table = Table(title=f"who accessed {citizen_id}: {len(accesses)} transaction(s)")
     for column in ("when (UTC)", "agency", "officer", "dossier", "service", "status", "transaction"):
-        table.add_column(column)
+        # Audit values (ids, hashes) must be read whole: wrap them rather than cut them.
+        table.add_column(column, overflow="fold")
     for access in accesses:
         table.add_row(
             access.at.astimezone(UTC).isoformat(timespec="seconds"),

@@ -123,10 +123,46 @@ async def rewrite_stream(client: aioredis.Redis, key: str, slots: list[Slot]) ->
 MakeLog = Callable[..., Awaitable[LogUnderTest]]
 
 
+class RedisLogs:
+    """Makes Redis logs under unique stream keys, and removes every key they made."""
+
+    def __init__(self, url: str) -> None:
+        self.url = bounded(url)
+        self.raw = aioredis.Redis.from_url(self.url, decode_responses=True)
+        self.made: list[RedisTransactionLog] = []
+        self.keys: list[str] = []
+
+    async def make(self, **overrides: object) -> LogUnderTest:
+        """A fresh log; `overrides` are TxLogSettings fields."""
+        key = f"lgsp-test:txlog:{uuid.uuid4().hex}"
+        self.keys.append(key)
+        settings = TxLogSettings(redis_url=self.url, stream_key=key, **overrides)  # type: ignore[arg-type]
+
+        def another() -> TransactionLog:
+            self.made.append(RedisTransactionLog(settings))
+            return self.made[-1]
+
+        async def tampered(transform: Callable[[list[Slot]], list[Slot]]) -> None:
+            stored: list[tuple[str, dict[str, str]]] = await self.raw.xrange(key, "-", "+")  # type: ignore[assignment]
+            slots = [Slot(stream_id, LogEntry.from_json(fields["entry"])) for stream_id, fields in stored]
+            await rewrite_stream(self.raw, key, transform(slots))
+
+        return LogUnderTest("redis", another(), settings, another, tampered)
+
+    async def cleanup(self) -> None:
+        """Close every log and delete every key under the stream keys made."""
+        for log in self.made:
+            await log.close()
+        for key in self.keys:
+            found = [k async for k in self.raw.scan_iter(match=f"{key}*")]
+            if found:
+                await self.raw.delete(*found)
+        await self.raw.aclose()
+
+
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def make_log(request: pytest.FixtureRequest) -> AsyncIterator[MakeLog]:
-    """Builds fresh logs of each kind (settings as keywords); Redis ones get a unique stream key and
-    every key they made is deleted afterwards."""
+    """Builds fresh logs of each kind (settings as keywords); Redis keys are deleted afterwards."""
     if request.param == "memory":
 
         async def memory(**overrides: object) -> LogUnderTest:
@@ -134,40 +170,24 @@ async def make_log(request: pytest.FixtureRequest) -> AsyncIterator[MakeLog]:
 
         yield memory
         return
-    url = bounded(request.getfixturevalue("redis_url"))
-    raw = aioredis.Redis.from_url(url, decode_responses=True)
-    made: list[RedisTransactionLog] = []
-    keys: list[str] = []
-
-    async def redis(**overrides: object) -> LogUnderTest:
-        key = f"lgsp-test:txlog:{uuid.uuid4().hex}"
-        keys.append(key)
-        settings = TxLogSettings(redis_url=url, stream_key=key, **overrides)  # type: ignore[arg-type]
-
-        def another() -> TransactionLog:
-            made.append(RedisTransactionLog(settings))
-            return made[-1]
-
-        async def tampered(transform: Callable[[list[Slot]], list[Slot]]) -> None:
-            stored: list[tuple[str, dict[str, str]]] = await raw.xrange(key, "-", "+")  # type: ignore[assignment]
-            slots = [Slot(stream_id, LogEntry.from_json(fields["entry"])) for stream_id, fields in stored]
-            await rewrite_stream(raw, key, transform(slots))
-
-        return LogUnderTest("redis", another(), settings, another, tampered)
-
+    logs = RedisLogs(request.getfixturevalue("redis_url"))
     try:
-        yield redis
+        yield logs.make
     finally:
-        for log in made:
-            await log.close()
-        for key in keys:
-            found = [k async for k in raw.scan_iter(match=f"{key}*")]
-            if found:
-                await raw.delete(*found)
-        await raw.aclose()
+        await logs.cleanup()
 
 
 @pytest.fixture
 async def under_test(make_log: MakeLog) -> LogUnderTest:
     """A fresh log of each kind with default settings."""
     return await make_log()
+
+
+@pytest.fixture
+async def redis_log(redis_url: str) -> AsyncIterator[LogUnderTest]:
+    """A fresh Redis log only, for what a memory log cannot do (several processes)."""
+    logs = RedisLogs(redis_url)
+    try:
+        yield await logs.make()
+    finally:
+        await logs.cleanup()
