@@ -29,6 +29,10 @@ class ClientSpec(_Strict):
     name: str = ""
     groups: tuple[str, ...] = ()
     api_key_sha256: tuple[str, ...] = Field(min_length=1)
+    # --- rate quota (gateway, shared by replicas) ---
+    rate_limit_per_second: float | None = Field(None, gt=0, description="sustained calls/s; None = no quota")
+    rate_limit_burst: int | None = Field(None, ge=1, description="calls allowed at once; default ⌈rate⌉")
+    # --- end rate quota ---
 
     @field_validator("api_key_sha256")
     @classmethod
@@ -53,6 +57,10 @@ class ServiceSpec(_Strict):
     timeout: float = Field(10.0, gt=0, le=300, description="seconds the gateway waits for the reply")
     concurrency: int = Field(16, ge=1, le=1024, description="requests one worker serves at once")
     allow: tuple[str, ...] = Field(default=(), description="client ids or 'group:NAME'")
+    # --- rate quota (gateway, all clients together, shared by replicas) ---
+    rate_limit_per_second: float | None = Field(None, gt=0, description="sustained calls/s; None = no quota")
+    rate_limit_burst: int | None = Field(None, ge=1, description="calls allowed at once; default ⌈rate⌉")
+    # --- end rate quota ---
 
 
 class Catalog(_Strict):
