@@ -107,6 +107,7 @@ class RedisTransactionLog:
         self._client: aioredis.Redis | None = None
         self._script: AsyncScript | None = None
         self._head: ChainMark | None = None
+        self.conflicts = 0  # appends that found another process had moved the head: a contention gauge
         # Tasks of one process take turns, so they do not race each other, only other processes.
         self._lock = asyncio.Lock()
 
@@ -124,6 +125,7 @@ class RedisTransactionLog:
                 if int(done) == 1:
                     self._head = ChainMark(entry.sequence, entry.entry_hash)
                     return entry
+                self.conflicts += 1
                 head = ChainMark(int(seq), str(other))
                 if attempt >= 2:
                     # Several processes keep colliding: spread them out a little.

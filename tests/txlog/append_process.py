@@ -24,5 +24,6 @@ async def append_many(url: str, key: str, count: int, offset: int) -> None:
 
 if __name__ == "__main__":
     url, key, count, offset = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    print("ready", flush=True)
     sys.stdin.readline()
     asyncio.run(append_many(url, key, count, offset))

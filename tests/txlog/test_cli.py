@@ -66,7 +66,7 @@ def delete_entry(url: str, key: str, index: int) -> None:
 
         raw = aioredis.Redis.from_url(url, decode_responses=True)
         try:
-            stored = await raw.xrange(key, "-", "+")
+            stored: list[tuple[str, dict[str, str]]] = await raw.xrange(key, "-", "+")  # type: ignore[assignment]
             slots = [Slot(i, LogEntry.from_json(f["entry"])) for i, f in stored]
             await rewrite_stream(raw, key, slots[:index] + slots[index + 1 :])
         finally:

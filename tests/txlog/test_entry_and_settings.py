@@ -1,0 +1,75 @@
+"""The entry's hash can be recomputed by anyone from its JSON; the log's settings refuse bad values."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from bus.transaction import TransactionRecord
+from bus.txlog import GENESIS_HASH, LogEntry, StoredBody, TransactionBodies, TxLogSettings, build_entry
+from bus.txlog.entry import RECORD_FIELDS
+from tests.txlog.conftest import make_record
+
+
+def test_every_transaction_record_field_is_kept_in_the_entry() -> None:
+    assert set(TransactionRecord.model_fields) == RECORD_FIELDS
+
+
+def test_entry_hash_is_sha256_of_sorted_compact_json_without_the_hash() -> None:
+    entry = build_entry(make_record(1), 1, GENESIS_HASH, TransactionBodies(b"{}", b"\x00"))
+    exported = json.loads(entry.to_json())
+    claimed = exported.pop("entry_hash")
+    # What an auditor with only the export and the standard library would do.
+    canonical = json.dumps(exported, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert hashlib.sha256(canonical.encode("utf-8")).hexdigest() == claimed
+    assert LogEntry.from_json(entry.to_json()).computed_hash() == claimed
+
+
+def test_entry_hash_covers_the_link_to_the_previous_entry() -> None:
+    record = make_record(1)
+    first = build_entry(record, 2, "a" * 64)
+    second = build_entry(record, 2, "b" * 64)
+    assert first.entry_hash != second.entry_hash
+
+
+def test_stored_body_keeps_text_readable_and_binary_lossless() -> None:
+    text, binary = "Nguyễn Văn A".encode(), b"\xff\xfe\x00"
+    assert StoredBody.of(text).encoding == "utf-8" and StoredBody.of(text).raw() == text
+    assert StoredBody.of(binary).encoding == "base64" and StoredBody.of(binary).raw() == binary
+
+
+def test_settings_come_from_lgsp_txlog_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LGSP_TXLOG_STREAM_KEY", "hpg:txlog")
+    monkeypatch.setenv("LGSP_TXLOG_MAX_ENTRIES", "1000")
+    monkeypatch.setenv("LGSP_TXLOG_BODY_SERVICES", '["VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v1"]')
+    monkeypatch.setenv("LGSP_REDIS_URL", "redis://127.0.0.1:6379/3")
+    settings = TxLogSettings()
+    assert (settings.stream_key, settings.max_entries, settings.redis_url) == (
+        "hpg:txlog",
+        1000,
+        "redis://127.0.0.1:6379/3",
+    )
+    assert settings.logs_bodies_of("VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v1")
+    assert not settings.logs_bodies_of("VN/GOV/BTP/HOTICH/KhaiSinh/v1")
+
+
+def test_bodies_are_off_by_default() -> None:
+    assert not TxLogSettings(redis_url=None).logs_bodies_of("VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v1")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"redis_url": "http://127.0.0.1:6379"},
+        {"max_entries": 0},
+        {"stream_key": "has space"},
+        {"trim_batch": 0},
+    ],
+)
+def test_bad_settings_are_refused_naming_the_field(bad: dict[str, object]) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TxLogSettings(**bad)  # type: ignore[arg-type]
+    assert next(iter(bad)) in str(caught.value)
