@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from bus.identifiers import ClientId, ServiceId
 
@@ -22,6 +31,54 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# --- credentials and rights (issue 7) ---
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+class KeyWindow(_Strict):
+    """When a key is valid; a rotation overlaps the old key's not_after with the new one's not_before."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="a digest listed in api_key_sha256")
+    not_before: AwareDatetime | None = None
+    not_after: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> KeyWindow:
+        if self.not_before and self.not_after and self.not_before >= self.not_after:
+            raise ValueError("not_before must be earlier than not_after")
+        return self
+
+    def valid_at(self, moment: datetime) -> bool:
+        """Whether the key may be used at `moment`."""
+        return (self.not_before is None or self.not_before <= moment) and (
+            self.not_after is None or moment < self.not_after
+        )
+
+
+class EndpointGrant(_Strict):
+    """A right to some endpoints of a REST service: methods (none = all) under a path prefix ("" = all)."""
+
+    to: str = Field(description="a client id or 'group:NAME'")
+    service: ServiceId
+    methods: tuple[HttpMethod, ...] = ()
+    path_prefix: str = Field("", max_length=256)
+
+    @field_validator("path_prefix")
+    @classmethod
+    def _trim_slashes(cls, prefix: str) -> str:
+        return prefix.strip("/")
+
+    def covers(self, method: str, path: str) -> bool:
+        """Whether a call with `method` to `path` (below the service id) falls under this grant."""
+        if self.methods and method.upper() not in self.methods:
+            return False
+        path = path.strip("/")
+        return not self.path_prefix or path == self.path_prefix or path.startswith(self.path_prefix + "/")
+
+
+# --- end credentials and rights ---
+
+
 class ClientSpec(_Strict):
     """A calling subsystem and its credentials (API keys stored as SHA-256 digests)."""
 
@@ -33,6 +90,19 @@ class ClientSpec(_Strict):
     rate_limit_per_second: float | None = Field(None, gt=0, description="sustained calls/s; None = no quota")
     rate_limit_burst: int | None = Field(None, ge=1, description="calls allowed at once; default ⌈rate⌉")
     # --- end rate quota ---
+    # --- credentials and rights (issue 7) ---
+    key_windows: tuple[KeyWindow, ...] = Field(
+        default=(), description="key validity; unlisted keys never expire"
+    )
+
+    @model_validator(mode="after")
+    def _windows_name_keys(self) -> ClientSpec:
+        for window in self.key_windows:
+            if window.sha256 not in self.api_key_sha256:
+                raise ValueError(f"key_windows names {window.sha256[:12]}…, which is not in api_key_sha256")
+        return self
+
+    # --- end credentials and rights ---
 
     @field_validator("api_key_sha256")
     @classmethod
@@ -42,10 +112,18 @@ class ClientSpec(_Strict):
                 raise ValueError("each entry must be a 64-character lower-case SHA-256 hex digest")
         return digests
 
-    def key_matches(self, key: str) -> bool:
-        """Constant-time check of a presented API key against every stored digest."""
+    def key_matches(self, key: str, at: datetime | None = None) -> bool:
+        """Constant-time check of a presented API key against every digest valid `at` (default: now)."""
         presented = hash_api_key(key)
-        return any(hmac.compare_digest(presented, stored) for stored in self.api_key_sha256)
+        moment = at or datetime.now(UTC)
+        windows = {w.sha256: w for w in self.key_windows}
+        matched = False
+        for stored in self.api_key_sha256:
+            # No early exit: the time taken must not tell which key, or whether any, matched.
+            same = hmac.compare_digest(presented, stored)
+            window = windows.get(stored)
+            matched |= same and (window is None or window.valid_at(moment))
+        return matched
 
 
 class ServiceSpec(_Strict):
@@ -70,6 +148,22 @@ class Catalog(_Strict):
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     clients: tuple[ClientSpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
+    # --- credentials and rights (issue 7) ---
+    grants: tuple[EndpointGrant, ...] = Field(default=(), description="endpoint rights to REST services")
+
+    @model_validator(mode="after")
+    def _grants_name_known_parties(self) -> Catalog:
+        known_clients = {str(c.id) for c in self.clients}
+        known_groups = {GROUP_PREFIX + g for c in self.clients for g in c.groups}
+        known_services = {s.id for s in self.services}
+        for index, grant in enumerate(self.grants):
+            if grant.to not in known_clients | known_groups:
+                raise ValueError(f"grants[{index}]: 'to' names unknown client or group {grant.to!r}")
+            if grant.service not in known_services:
+                raise ValueError(f"grants[{index}]: service {grant.service} is not in the catalog")
+        return self
+
+    # --- end credentials and rights ---
     _client_index: dict[ClientId, ClientSpec] = PrivateAttr(default_factory=dict)
     _service_index: dict[ServiceId, ServiceSpec] = PrivateAttr(default_factory=dict)
 
