@@ -5,7 +5,7 @@ from __future__ import annotations
 from bus.txlog.base import Finding, FindingKind, SubjectAccess, TransactionLog, VerifyReport
 from bus.txlog.entry import GENESIS_HASH, LogEntry, StoredBody, TransactionBodies, build_entry
 from bus.txlog.memory import MemoryTransactionLog
-from bus.txlog.redis import RedisTransactionLog, TransactionLogBusy
+from bus.txlog.redis import RedisTransactionLog, TransactionLogBusy, TransactionLogDamaged
 from bus.txlog.settings import TxLogSettings
 from bus.txlog.sink import TransactionLogSink
 from bus.txlog.verify import ChainMark, ChainVerifier
@@ -24,6 +24,7 @@ __all__ = [
     "TransactionBodies",
     "TransactionLog",
     "TransactionLogBusy",
+    "TransactionLogDamaged",
     "TransactionLogSink",
     "TxLogSettings",
     "VerifyReport",

@@ -24,6 +24,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from pydantic import ValidationError
 from redis.commands.core import AsyncScript
+from redis.exceptions import ResponseError
 
 from bus.transaction import TransactionRecord
 from bus.txlog.base import Bound, SubjectAccess, VerifyReport, check_bounds, within
@@ -41,6 +42,10 @@ _APPEND = """
 local head = redis.call('HMGET', KEYS[2], 'seq', 'hash')
 local seq = tonumber(head[1]) or 0
 local hash = head[2] or ARGV[10]
+-- Without its head a non-empty log would restart at 1 and hide the damage; refuse until verified.
+if seq == 0 and redis.call('XLEN', KEYS[1]) > 0 then
+    return redis.error_reply('LGSP_TXLOG_NO_HEAD the head key is missing but the stream is not empty')
+end
 if seq ~= tonumber(ARGV[1]) or hash ~= ARGV[2] then
     return {0, tostring(seq), hash}
 end
@@ -77,6 +82,10 @@ if limit > 0 then
 end
 return {1, tostring(new_seq), id}
 """
+
+
+class TransactionLogDamaged(RuntimeError):
+    """The log's own bookkeeping is gone (head key deleted); appending would hide the damage."""
 
 
 class TransactionLogBusy(RuntimeError):
@@ -118,10 +127,17 @@ class RedisTransactionLog:
             head = self._head or await self._read_head()
             for attempt in range(self.settings.max_append_attempts):
                 entry = build_entry(record, head.sequence + 1, head.hash, kept)
-                done, seq, other = await self._append_script()(
-                    keys=[self.stream_key, self.head_key, self.anchor_key],
-                    args=self._script_args(head, entry),
-                )
+                try:
+                    done, seq, other = await self._append_script()(
+                        keys=[self.stream_key, self.head_key, self.anchor_key],
+                        args=self._script_args(head, entry),
+                    )
+                except ResponseError as exc:
+                    if "LGSP_TXLOG_NO_HEAD" in str(exc):
+                        raise TransactionLogDamaged(
+                            f"{self.head_key} is missing; run `lgsp log verify`"
+                        ) from exc
+                    raise
                 if int(done) == 1:
                     self._head = ChainMark(entry.sequence, entry.entry_hash)
                     return entry

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
-from bus.txlog import RedisTransactionLog
+from bus.txlog import RedisTransactionLog, TransactionLogDamaged
 from tests.txlog.conftest import LogUnderTest, make_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,3 +73,21 @@ async def test_append_on_a_stale_head_retries_on_the_current_one(redis_log: LogU
     assert third.sequence == 3
     report = await first.verify()
     assert report.ok and report.checked == 3
+
+
+@pytest.mark.redis
+async def test_append_is_refused_when_the_head_key_was_deleted(redis_log: LogUnderTest) -> None:
+    log = redis_log.log
+    assert isinstance(log, RedisTransactionLog)
+    await log.append(make_record(1))
+    fresh = RedisTransactionLog(redis_log.settings)
+    raw = aioredis.Redis.from_url(redis_log.settings.redis_url or "")
+    try:
+        await raw.delete(log.head_key)
+        with pytest.raises(TransactionLogDamaged, match="head"):
+            await fresh.append(make_record(2))
+        assert await raw.xlen(log.stream_key) == 1
+    finally:
+        await fresh.close()
+        await raw.aclose()
+    assert ("missing_anchor", None) in [(f.kind, f.sequence) for f in (await log.verify()).findings]
