@@ -280,6 +280,7 @@ class RedisTransactionLog:
     def _redis(self) -> aioredis.Redis:
         if self._client is None:
             assert self.settings.redis_url is not None
+            # Replies are str; redis-py annotates them bytes | str, hence the ignores on reads above.
             self._client = aioredis.Redis.from_url(self.settings.redis_url, decode_responses=True)
         return self._client
 
