@@ -9,15 +9,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import httpx
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import JsonValue, ValidationError
 
-from bus.catalog import Catalog
+from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_reply, envelope_message
 from bus.envelope import Envelope, Reply, new_id, utc_now
-from bus.errors import BadRequest, BusError, InternalError
+from bus.errors import BadRequest, BusError, ErrorBody, InternalError
 from bus.gateway.access import CLIENT_HEADER, authenticate, authorize
+from bus.gateway.async_requests import (
+    CALLBACK_HEADER,
+    PREFER_HEADER,
+    AsyncCalls,
+    AsyncChoice,
+    TransactionState,
+    async_choice,
+)
+from bus.gateway.backpressure import InFlightLimit, Slot
+from bus.gateway.idempotency import IdempotencyKeys, fingerprint
+from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, enforce, quotas_for
 from bus.gateway.requests import (
     MAX_HEADER_VALUE,
     TRANSACTION_HEADER,
@@ -26,7 +38,9 @@ from bus.gateway.requests import (
     parse_payload,
     read_body,
 )
+from bus.gateway.settings import GatewaySettings
 from bus.identifiers import IdentifierError, split_service_path
+from bus.store import MemoryStore, Store
 from bus.subjects import find_subjects
 from bus.transaction import TransactionRecord, TransactionSink
 from bus.transport.base import Transport
@@ -62,6 +76,8 @@ class _Facts:
     response_in: datetime | None = None
     worker: str | None = None
     subjects: tuple[str, ...] = field(default_factory=tuple)
+    # Set when an async call took over: its background task records and releases the slot.
+    handed_off: bool = False
 
     def record(self, response: Response, fault_type: str | None) -> TransactionRecord:
         envelope = self.envelope
@@ -91,36 +107,89 @@ class _Facts:
         )
 
 
+def fault_type_of(response: Response) -> str | None:
+    """The taxonomy type of an error answer, None for a success."""
+    if response.status_code < 400:
+        return None
+    try:
+        found = json.loads(bytes(response.body)).get("type")
+    except (ValueError, AttributeError):
+        found = None
+    return found if isinstance(found, str) else "Server.Provider.InternalError"
+
+
 class ServiceRouter:
-    """Authenticates, authorizes, puts the envelope on the bus and turns the reply into HTTP."""
+    """Authenticates, authorizes, limits, puts the envelope on the bus and turns the reply into HTTP.
+
+    `store` holds idempotent answers and async transactions (share one Redis store between replicas);
+    `rate_limiter` holds the quotas (a RedisRateLimiter for replicas). Call `drain` on shutdown.
+    """
 
     def __init__(
-        self, catalog: Catalog, transport: Transport, sinks: Sequence[TransactionSink], max_body_bytes: int
+        self,
+        catalog: Catalog,
+        transport: Transport,
+        sinks: Sequence[TransactionSink],
+        max_body_bytes: int,
+        *,
+        store: Store | None = None,
+        rate_limiter: RateLimiter | None = None,
+        settings: GatewaySettings | None = None,
+        callback_http: httpx.AsyncClient | None = None,
     ) -> None:
         self.catalog = catalog
         self.transport = transport
         self.sinks = list(sinks)
         self.max_body_bytes = max_body_bytes
+        self.settings = settings or GatewaySettings()
+        store = store or MemoryStore()
+        self.rate_limiter = rate_limiter or MemoryRateLimiter()
+        limits = self.settings
+        self.in_flight = InFlightLimit(limits.max_in_flight, retry_after=limits.overload_retry_after)
+        self.idempotency = IdempotencyKeys(
+            store,
+            ttl=self.settings.idempotency_ttl,
+            poll_seconds=self.settings.idempotency_poll_seconds,
+            lease_margin=self.settings.idempotency_lease_margin,
+        )
+        self.async_calls = AsyncCalls(
+            store,
+            ttl=self.settings.transaction_ttl,
+            callback_attempts=self.settings.callback_attempts,
+            callback_timeout=self.settings.callback_timeout,
+            callback_backoff=self.settings.callback_backoff,
+            http=callback_http,
+        )
+
+    async def drain(self) -> int:
+        """On shutdown: wait for async calls (up to `drain_seconds`); how many had to be cancelled."""
+        return await self.async_calls.drain(self.settings.drain_seconds)
 
     async def __call__(self, service_path: str, request: Request) -> Response:
         """Call a service: `/r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE/VERSION[/path]`."""
         given_id = request.headers.get(TRANSACTION_HEADER)
         usable_id = given_id if given_id and len(given_id) <= MAX_HEADER_VALUE else None
         facts = _Facts(transaction_id=usable_id or new_id(), request_in=utc_now(), method=request.method)
-        fault_type: str | None = None
+        slot: Slot | None = None
         try:
-            response = await self._serve(facts, service_path, request)
-            if response.status_code >= 400:
-                fault_type = json.loads(bytes(response.body)).get("type", "Server.Provider.InternalError")
+            # First of all, so that a flood is refused before any body is read or any store touched.
+            slot = self.in_flight.admit()
+            response = await self._serve(facts, service_path, request, slot)
         except BusError as error:
             response = error_response(error, facts.transaction_id)
-            fault_type = error.type
-        record = facts.record(response, fault_type)
-        for sink in self.sinks:
-            await sink.record(record)
+        finally:
+            if slot is not None and not facts.handed_off:
+                slot.release()
+        if not facts.handed_off:
+            await self._record(facts, response)
         return response
 
-    async def _serve(self, facts: _Facts, service_path: str, request: Request) -> Response:
+    async def _record(self, facts: _Facts, response: Response) -> None:
+        record = facts.record(response, fault_type_of(response))
+        for sink in self.sinks:
+            await sink.record(record)
+
+    async def _serve(self, facts: _Facts, service_path: str, request: Request, slot: Slot) -> Response:
         facts.client = header(request, CLIENT_HEADER)
         facts.service = service_path[:MAX_HEADER_VALUE]
         client = authenticate(self.catalog, request.headers)
@@ -130,11 +199,78 @@ class ServiceRouter:
             raise BadRequest(str(exc)) from exc
         facts.service = str(service_id)
         service = authorize(self.catalog, client, service_id)
+        choice = async_choice(header(request, PREFER_HEADER), request.headers.get(CALLBACK_HEADER))
+        await enforce(self.rate_limiter, quotas_for(client, service))
         facts.body = await read_body(request, self.max_body_bytes)
         payload = parse_payload(facts.body)
         facts.subjects = find_subjects(payload)
         envelope = build_envelope(request, facts.transaction_id, client, service, path, payload)
         facts.envelope = envelope
+        key = envelope.idempotency_key
+        if key is None:
+            return await self._dispatch(facts, envelope, service, slot, choice)
+        print_ = fingerprint(envelope.method, envelope.path, envelope.query, facts.body)
+        store_key = self.idempotency.store_key(str(client.id), str(service.id), key)
+        # The first call is given its reply deadline plus a second to store the answer.
+        wait = service.timeout + REPLY_GRACE_SECONDS + 1
+        first = await self.idempotency.begin(store_key, key, print_, wait)
+        if isinstance(first, Response):
+            return first
+        try:
+            response = await self._dispatch(facts, envelope, service, slot, choice)
+        except Exception:
+            # The bus failed before any worker answered: forget the key so the caller's retry can run.
+            await self.idempotency.abandon(first)
+            raise
+        await self.idempotency.complete(first, response)
+        return response
+
+    async def _dispatch(
+        self, facts: _Facts, envelope: Envelope, service: ServiceSpec, slot: Slot, choice: AsyncChoice
+    ) -> Response:
+        if not choice.respond_async:
+            return await self._call(facts, envelope, service)
+        state = TransactionState(
+            transaction_id=facts.transaction_id,
+            client=str(envelope.client),
+            service=str(envelope.service),
+            state="pending",
+            accepted_at=utc_now(),
+        )
+        await self.async_calls.accept(state)
+
+        async def finish() -> tuple[int, JsonValue, ErrorBody | None]:
+            return await self._finish_in_background(facts, envelope, service, slot)
+
+        facts.handed_off = True
+        self.async_calls.run(state, finish, choice.callback_url)
+        return JSONResponse(
+            state.model_dump(mode="json"),
+            status_code=202,
+            headers={
+                TRANSACTION_HEADER: facts.transaction_id,
+                "location": f"/transactions/{facts.transaction_id}",
+                "preference-applied": "respond-async",
+            },
+        )
+
+    async def _finish_in_background(
+        self, facts: _Facts, envelope: Envelope, service: ServiceSpec, slot: Slot
+    ) -> tuple[int, JsonValue, ErrorBody | None]:
+        try:
+            try:
+                response = await self._call(facts, envelope, service)
+            except BusError as error:
+                response = error_response(error, facts.transaction_id)
+            await self._record(facts, response)
+        finally:
+            slot.release()
+        body: JsonValue = json.loads(bytes(response.body)) if response.body else None
+        if response.status_code >= 400:
+            return response.status_code, None, ErrorBody.model_validate(body)
+        return response.status_code, body, None
+
+    async def _call(self, facts: _Facts, envelope: Envelope, service: ServiceSpec) -> Response:
         facts.request_out = utc_now()
         answer = await self.transport.request(
             service.id.queue_name, envelope_message(envelope), timeout=service.timeout + REPLY_GRACE_SECONDS

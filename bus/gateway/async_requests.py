@@ -1,0 +1,211 @@
+"""`Prefer: respond-async`: answer 202 at once, finish the call in the background, keep its state.
+
+The state lives in the shared store under the calling client's id, so `GET /transactions/{id}` works
+on any replica and another client cannot even learn that the transaction exists. An optional
+`X-Callback-Url` receives the final state by POST, with bounded retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, HttpUrl, JsonValue, TypeAdapter, ValidationError
+
+from bus.catalog import Catalog
+from bus.envelope import utc_now
+from bus.errors import BadRequest, ClientError, ErrorBody, InternalError
+from bus.gateway.access import authenticate
+from bus.store import Store
+
+log = logging.getLogger(__name__)
+
+PREFER_HEADER = "prefer"
+CALLBACK_HEADER = "x-callback-url"
+MAX_CALLBACK_URL = 2048
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
+class TransactionState(BaseModel):
+    """What `GET /transactions/{id}` and a callback receive."""
+
+    transaction_id: str
+    client: str
+    service: str
+    state: Literal["pending", "done"]
+    status: int | None = None
+    result: JsonValue = None
+    error: ErrorBody | None = None
+    accepted_at: datetime
+    finished_at: datetime | None = None
+
+
+class UnknownTransaction(ClientError):
+    """No such transaction for this client (never made, expired, or another client's)."""
+
+    type = "Client.UnknownTransaction"
+    status = 404
+
+
+def wants_async(prefer: str | None) -> bool:
+    """Whether a `Prefer` header (RFC 7240) asks for respond-async."""
+    if not prefer:
+        return False
+    names = (part.split(";")[0].split("=")[0].strip().lower() for part in prefer.split(","))
+    return "respond-async" in names
+
+
+def callback_url(value: str | None) -> str | None:
+    """The validated callback URL (http or https, with a host), or BadRequest naming the header."""
+    if value is None:
+        return None
+    if len(value) > MAX_CALLBACK_URL:
+        raise BadRequest(f"header {CALLBACK_HEADER!r} is longer than {MAX_CALLBACK_URL} characters")
+    try:
+        url = _HTTP_URL.validate_python(value)
+    except ValidationError as exc:
+        raise BadRequest(f"header {CALLBACK_HEADER!r} must be an http(s) URL, got {value!r}") from exc
+    return str(url)
+
+
+@dataclass(frozen=True)
+class AsyncChoice:
+    """Whether the caller asked for respond-async, and where to POST the result."""
+
+    respond_async: bool
+    callback_url: str | None
+
+
+def async_choice(prefer: str | None, callback: str | None) -> AsyncChoice:
+    """The caller's choice from its `Prefer` and `X-Callback-Url` headers; BadRequest when inconsistent."""
+    respond_async = wants_async(prefer)
+    if callback is not None and not respond_async:
+        raise BadRequest(f"header {CALLBACK_HEADER!r} needs 'Prefer: respond-async'")
+    return AsyncChoice(respond_async, callback_url(callback))
+
+
+def state_key(client: str, transaction_id: str) -> str:
+    """Where a transaction's state lives: under its client, so others cannot reach it."""
+    return f"tx:{client}|{transaction_id}"
+
+
+class AsyncCalls:
+    """Runs accepted calls in the background, records their state, and calls back when done."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        ttl: float,
+        callback_attempts: int = 3,
+        callback_timeout: float = 5.0,
+        callback_backoff: float = 0.5,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.callback_attempts = callback_attempts
+        self.callback_backoff = callback_backoff
+        self._http = http or httpx.AsyncClient(timeout=callback_timeout)
+        self._owns_http = http is None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def running(self) -> int:
+        """Background calls not yet finished."""
+        return len(self._tasks)
+
+    async def accept(self, state: TransactionState) -> None:
+        """Record a new pending transaction; BadRequest if this client already used the id."""
+        key = state_key(state.client, state.transaction_id)
+        if not await self.store.set_if_absent(key, state.model_dump_json().encode(), ttl=self.ttl):
+            raise BadRequest(f"transaction id {state.transaction_id!r} already used; send a new X-Road-Id")
+
+    def run(
+        self,
+        state: TransactionState,
+        call: Callable[[], Awaitable[tuple[int, JsonValue, ErrorBody | None]]],
+        callback: str | None,
+    ) -> None:
+        """Finish `call` in the background: store its outcome, then POST it to `callback`."""
+        task = asyncio.create_task(self._finish(state, call, callback), name=f"async-{state.transaction_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _finish(
+        self,
+        state: TransactionState,
+        call: Callable[[], Awaitable[tuple[int, JsonValue, ErrorBody | None]]],
+        callback: str | None,
+    ) -> None:
+        try:
+            status, result, error = await call()
+        except Exception as exc:
+            # A bug must still end the transaction, or its caller would poll "pending" until it expires.
+            log.exception("async call %s failed inside the gateway", state.transaction_id)
+            failure = InternalError(f"the gateway failed to finish the call: {type(exc).__name__}")
+            status, result, error = failure.status, None, failure.body(state.transaction_id)
+        outcome = {"status": status, "result": result, "error": error, "finished_at": utc_now()}
+        done = state.model_copy(update={"state": "done", **outcome})
+        key = state_key(done.client, done.transaction_id)
+        await self.store.set(key, done.model_dump_json().encode(), ttl=self.ttl)
+        if callback is not None:
+            await self._call_back(callback, done)
+
+    async def _call_back(self, url: str, state: TransactionState) -> None:
+        body = state.model_dump_json().encode()
+        headers = {"content-type": "application/json", "x-road-id": state.transaction_id}
+        for attempt in range(1, self.callback_attempts + 1):
+            try:
+                response = await self._http.post(url, content=body, headers=headers)
+                if response.is_success:
+                    return
+                reason = f"status {response.status_code}"
+            except httpx.HTTPError as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            log.warning("callback %s for %s failed (try %d): %s", url, state.transaction_id, attempt, reason)
+            if attempt < self.callback_attempts:
+                await asyncio.sleep(self.callback_backoff * 2 ** (attempt - 1))
+        log.error("callback %s for %s given up after %d attempts", url, state.transaction_id, attempt)
+
+    async def state(self, client: str, transaction_id: str) -> TransactionState | None:
+        """The transaction's state, if it belongs to `client` and is still kept."""
+        raw = await self.store.get(state_key(client, transaction_id))
+        return None if raw is None else TransactionState.model_validate_json(raw)
+
+    async def drain(self, timeout: float) -> int:
+        """Wait up to `timeout` s for background calls, cancel the rest; how many were cancelled."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+        left = list(self._tasks)
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left)
+        if self._owns_http:
+            await self._http.aclose()
+        return len(left)
+
+
+def transactions_router(catalog: Catalog, calls: AsyncCalls) -> APIRouter:
+    """`GET /transactions/{id}`: the state of an async call, for the client that made it only."""
+    router = APIRouter(tags=["routing"])
+
+    @router.get("/transactions/{transaction_id}")
+    async def transaction_state(transaction_id: str, request: Request) -> JSONResponse:
+        """State (`pending` or `done`), status, and result or error of an accepted async call."""
+        client = authenticate(catalog, request.headers)
+        state = await calls.state(str(client.id), transaction_id)
+        if state is None:
+            # The same answer for "never existed", "expired" and "another client's".
+            raise UnknownTransaction(f"no transaction {transaction_id!r} for client {client.id}")
+        return JSONResponse(state.model_dump(mode="json"))
+
+    return router

@@ -1,0 +1,27 @@
+"""The gateway's own limits: back-pressure, idempotency, async requests (`LGSP_GATEWAY_*`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    """How much one gateway takes on at once, and how long it remembers answers and transactions."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LGSP_GATEWAY_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    max_in_flight: int = Field(256, ge=1, description="calls one gateway serves at once; more get 503")
+    overload_retry_after: float = Field(1.0, gt=0, description="Retry-After (s) sent with a 503")
+    idempotency_ttl: float = Field(86_400.0, gt=0, description="how long an idempotent answer is kept (s)")
+    idempotency_poll_seconds: float = Field(0.05, gt=0, le=5, description="how often a duplicate looks again")
+    idempotency_lease_margin: float = Field(
+        5.0, gt=0, description="an abandoned in-flight marker outlives its deadline by this much (s)"
+    )
+    transaction_ttl: float = Field(86_400.0, gt=0, description="how long an async transaction is kept (s)")
+    callback_attempts: int = Field(3, ge=1, le=10, description="POSTs of a result to a callback URL")
+    callback_timeout: float = Field(5.0, gt=0, le=60, description="time-out of one callback POST (s)")
+    callback_backoff: float = Field(0.5, ge=0, le=60, description="first pause between callback attempts (s)")
+    drain_seconds: float = Field(10.0, ge=0, description="how long shutdown waits for async calls (s)")
