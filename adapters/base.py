@@ -8,11 +8,14 @@ Failures are raised as errors of the taxonomy (`bus.errors`), e.g. `ProviderTime
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import JsonValue
 
 from bus.envelope import Envelope
+
+if TYPE_CHECKING:
+    from adapters.sdk.services import ServiceTable
 
 
 @runtime_checkable
@@ -35,6 +38,13 @@ class ManagedAdapter(Adapter, Protocol):
     async def close(self) -> None:
         """Called once when the worker stops."""
         ...
+
+
+@runtime_checkable
+class DeclaresServices(Protocol):
+    """An adapter that lists the services it serves, with their canonical models and JSON schemas."""
+
+    services: ServiceTable
 
 
 class AdapterFactory(Protocol):

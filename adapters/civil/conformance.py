@@ -132,15 +132,30 @@ def samples(people: dict[str, Citizen], today: date) -> tuple[Sample, ...]:
     )
 
 
+def large_sample(birth: Sample) -> Sample:
+    """The birth with every free-text field at the canonical limit (255 characters), names untouched."""
+    long_text = ("Thôn Đông, xã Đông Hưng, huyện Tiên Lãng, thành phố Hải Phòng; " * 5)[:255]
+    payload: dict[str, Any] = dict(birth.payload) if isinstance(birth.payload, dict) else {}
+    child = dict(payload["child"]) if isinstance(payload.get("child"), dict) else {}
+    payload["child"] = child | {"birth_place": long_text, "hometown": long_text}
+    for role in ("mother", "father"):
+        parent = payload.get(role)
+        if isinstance(parent, dict):
+            payload[role] = parent | {"residence": long_text}
+    return birth.model_copy(update={"payload": payload})
+
+
 def conformance_profile() -> ConformanceProfile:
     """The civil-registry mock (no pending births, no latency) and one sample per service."""
     population = Population(seed=POPULATION_SEED, size=POPULATION_SIZE)
     today = date.today()
     people = pick_people(population, today)
     settings = CivilSettings(pending_rate=0.0)
+    declared = samples(people, today)
     return ConformanceProfile(
         provider=mock_provider("civil", population=population, latency=False, settings=settings),
         config={"timeout_cap": 10.0, "api_key": CONFORMANCE_API_KEY},
-        samples=samples(people, today),
+        samples=declared,
+        large_sample=large_sample(declared[0]),
         secrets=(CONFORMANCE_API_KEY,),
     )

@@ -1,0 +1,21 @@
+"""The conformance kit: is an adapter fit to go live? `lgsp adapter check ENTRYPOINT`, or in pytest.
+
+report = await check_target("civil")            # or "my_pkg.adapter:create_adapter"
+assert report.ok, report.failed()
+"""
+
+from adapters.conformance.profile import ConformanceProfile, ProviderFactory, Sample, mock_provider
+from adapters.conformance.report import CheckResult, ConformanceReport
+from adapters.conformance.runner import TargetNotFound, check_target, run_conformance
+
+__all__ = [
+    "CheckResult",
+    "ConformanceProfile",
+    "ConformanceReport",
+    "ProviderFactory",
+    "Sample",
+    "TargetNotFound",
+    "check_target",
+    "mock_provider",
+    "run_conformance",
+]
