@@ -1,39 +1,162 @@
-"""Who is calling, and may they: authentication by API key and the catalog's access rights."""
+"""Who is calling, and may they: API key or bearer token, then the access rights (catalog + run time).
+
+`AccessControl` is the gateway's gatekeeper; every refusal is logged as one structured line
+(`access denied` / `authentication refused`, with client, service and reason, never a secret).
+The plain functions `authenticate`/`authorize` check the catalog alone.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
+from bus.auth.keyring import KeyRing
+from bus.auth.rights import RightsBook
+from bus.auth.settings import AuthSettings
+from bus.auth.tokens import TokenIssuer
 from bus.catalog import Catalog, ClientSpec, ServiceSpec
 from bus.errors import AccessDenied, BadRequest, Unauthenticated, UnknownService
 from bus.identifiers import ClientId, IdentifierError, ServiceId
+from bus.store.base import Store
 
 CLIENT_HEADER = "x-road-client"
 API_KEY_HEADER = "x-api-key"
+AUTHORIZATION_HEADER = "authorization"
+MAX_LOGGED_CHARS = 128
+
+log = logging.getLogger(__name__)
+
+
+def _logged(value: str | None) -> str:
+    # Caller-controlled text goes into logs: cut it short and keep it on one line.
+    return (value or "-")[:MAX_LOGGED_CHARS].replace("\n", " ").replace("\r", " ")
+
+
+def log_denial(client: str | None, service: str | None, reason: str) -> None:
+    """The structured `access denied` line (attributes event, client, service, reason on the record)."""
+    log.warning(
+        "access denied: client=%s service=%s reason=%s",
+        _logged(client),
+        _logged(service),
+        reason,
+        extra={
+            "event": "access_denied",
+            "client": _logged(client),
+            "service": _logged(service),
+            "reason": reason,
+        },
+    )
+
+
+def _log_refusal(client: str | None, reason: str) -> None:
+    log.warning(
+        "authentication refused: client=%s reason=%s",
+        _logged(client),
+        reason,
+        extra={"event": "authentication_refused", "client": _logged(client), "reason": reason},
+    )
+
+
+def _parse_client(raw: str) -> ClientId:
+    try:
+        return ClientId.parse(raw)
+    except IdentifierError as exc:
+        raise BadRequest(str(exc)) from exc
 
 
 def authenticate(catalog: Catalog, headers: Mapping[str, str]) -> ClientSpec:
-    """The declared client whose API key the request carries; raises Unauthenticated otherwise."""
+    """The declared client whose (currently valid) catalog API key the request carries."""
     raw_client = headers.get(CLIENT_HEADER)
     key = headers.get(API_KEY_HEADER)
     if not raw_client or not key:
+        _log_refusal(raw_client, "no credentials")
         raise Unauthenticated(f"send the client id in {CLIENT_HEADER!r} and its key in {API_KEY_HEADER!r}")
-    try:
-        client_id = ClientId.parse(raw_client)
-    except IdentifierError as exc:
-        raise BadRequest(str(exc)) from exc
+    client_id = _parse_client(raw_client)
     client = catalog.client(client_id)
     # Same answer for an unknown client and a wrong key: do not reveal which clients exist.
     if client is None or not client.key_matches(key):
+        _log_refusal(raw_client, "bad credentials")
         raise Unauthenticated(f"credentials for client {client_id} were not accepted")
     return client
 
 
 def authorize(catalog: Catalog, client: ClientSpec, service_id: ServiceId) -> ServiceSpec:
-    """The service, if it exists and `client` holds a right to it."""
+    """The service, if it exists and `client` holds a catalog right to it."""
     service = catalog.service(service_id)
     if service is None:
         raise UnknownService(f"service {service_id} is not in the catalog")
     if not catalog.may_call(client, service):
+        log_denial(str(client.id), str(service_id), "no right to the service")
         raise AccessDenied(f"client {client.id} has no access right to {service_id}")
     return service
+
+
+class AccessControl:
+    """Authenticates a caller by API key (catalog or rotated) or bearer token, and checks its rights."""
+
+    def __init__(self, catalog: Catalog, keyring: KeyRing, tokens: TokenIssuer, rights: RightsBook) -> None:
+        self.catalog = catalog
+        self.keyring = keyring
+        self.tokens = tokens
+        self.rights = rights
+
+    @classmethod
+    def build(cls, catalog: Catalog, store: Store, settings: AuthSettings) -> AccessControl:
+        """The access control of a gateway whose run-time rights and keys live in `store`."""
+        overlap = timedelta(seconds=settings.key_overlap_seconds)
+        return cls(
+            catalog, KeyRing(store, overlap=overlap), TokenIssuer(settings), RightsBook(catalog, store)
+        )
+
+    async def authenticate(self, headers: Mapping[str, str]) -> ClientSpec:
+        """The calling client: `Authorization: Bearer <token>`, or X-Road-Client with X-Api-Key."""
+        authorization = headers.get(AUTHORIZATION_HEADER)
+        if authorization and authorization[:7].lower() == "bearer ":
+            return self._bearer(authorization[7:].strip(), headers.get(CLIENT_HEADER))
+        raw_client = headers.get(CLIENT_HEADER)
+        key = headers.get(API_KEY_HEADER)
+        if not raw_client or not key:
+            _log_refusal(raw_client, "no credentials")
+            raise Unauthenticated(
+                f"send a bearer token, or {CLIENT_HEADER!r} with the client's key in {API_KEY_HEADER!r}"
+            )
+        client_id = _parse_client(raw_client)
+        client = self.catalog.client(client_id)
+        # Same answer for an unknown client and a wrong key: do not reveal which clients exist.
+        if client is None or not await self.keyring.matches(client, key):
+            _log_refusal(raw_client, "bad credentials")
+            raise Unauthenticated(f"credentials for client {client_id} were not accepted")
+        return client
+
+    def _bearer(self, token: str, raw_client: str | None) -> ClientSpec:
+        try:
+            client_id = self.tokens.verify(token)
+        except Unauthenticated as refused:
+            _log_refusal(raw_client, refused.message)
+            raise
+        client = self.catalog.client(client_id)
+        if client is None:
+            _log_refusal(str(client_id), "token for a client no longer in the catalog")
+            raise Unauthenticated("the token's client is not known")
+        if raw_client is not None and raw_client != str(client_id):
+            _log_refusal(raw_client, "client header differs from the token's subject")
+            raise Unauthenticated(f"the token was issued to another client than {CLIENT_HEADER!r} names")
+        return client
+
+    async def authorize(
+        self, client: ClientSpec, service_id: ServiceId, method: str, path: str
+    ) -> ServiceSpec:
+        """The service, if it exists and some right lets `client` call `method` on `path` of it."""
+        service = self.catalog.service(service_id)
+        if service is None:
+            raise UnknownService(f"service {service_id} is not in the catalog")
+        if not await self.rights.permits(client, service, method, path):
+            reason = f"no right to {method.upper()} /{path.strip('/')}"
+            log_denial(str(client.id), str(service_id), reason[:MAX_LOGGED_CHARS])
+            raise AccessDenied(f"client {client.id} has no access right to {method.upper()} on {service_id}")
+        return service
+
+    async def services_for(self, client: ClientSpec) -> list[ServiceSpec]:
+        """The services `client` holds some right to (X-Road's allowedMethods)."""
+        return [s for s in self.catalog.services if await self.rights.permits_some(client, s)]
