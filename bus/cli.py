@@ -18,6 +18,7 @@ from bus.adapter_registry import build_adapters, missing_adapters
 from bus.catalog import Catalog, CatalogError, hash_api_key, load_catalog
 from bus.settings import BusSettings
 from bus.transport import make_transport
+from bus.txlog.cli import log_app
 from services.faults.cli import faults_app
 from services.registry import MOCKS
 
@@ -275,6 +276,7 @@ def catalog_hash_key(key: Annotated[str, typer.Argument(help="an API key to stor
 
 
 app.add_typer(faults_app, name="faults", help="Inject faults into a running mock system.")
+app.add_typer(log_app, name="log", help="Verify, export and query the transaction log.")
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

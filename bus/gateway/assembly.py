@@ -9,18 +9,21 @@ from bus.gateway.app import create_gateway
 from bus.monitoring import InFlightMiddleware, make_monitoring_sink, monitoring_router
 from bus.settings import BusSettings
 from bus.transport.base import Transport
+from bus.txlog import TransactionLogSink, TxLogSettings, make_transaction_log
 
 
 def assemble_gateway(
     catalog: Catalog, transport: Transport, settings: BusSettings, *, manage_transport: bool = True
 ) -> FastAPI:
-    """The full gateway: `/r1` routing, `/metrics`, `/monitoring/*`, shared state per `settings`."""
+    """The full gateway: `/r1` routing with the transaction log, `/metrics`, `/monitoring/*`;
+    state shared through Redis when `settings` name it, else held in this process."""
     monitoring = make_monitoring_sink(settings.redis_url, catalog=catalog)
+    txlog = TransactionLogSink(make_transaction_log(TxLogSettings(redis_url=settings.redis_url)))
     app = create_gateway(
         catalog,
         transport,
-        sinks=[monitoring],
-        resources=[monitoring],
+        sinks=[txlog, monitoring],
+        resources=[txlog, monitoring],
         max_body_bytes=settings.max_body_bytes,
         manage_transport=manage_transport,
     )

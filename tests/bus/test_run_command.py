@@ -1,4 +1,4 @@
-"""`lgsp run`, as the README tells a newcomer: everything in one process, answering calls, stopping cleanly."""
+"""`lgsp run` as the README tells a newcomer: everything in one process, answering, stopping cleanly."""
 
 from __future__ import annotations
 
