@@ -1,0 +1,191 @@
+"""LGSP traffic for Locust: the weighted mix of loadtests/mix.py, shaped by loadtests/schedules.py.
+
+HTTP only (Locust runs on gevent: nothing from bus/ or asyncio is imported here). Example:
+
+    locust -f loadtests/locustfile.py --headless --host http://127.0.0.1:8000 \
+        --lgsp-shape steady --lgsp-rate 20 --lgsp-seconds 60
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from locust import FastHttpUser, events, task
+from locust.env import Environment
+
+from loadtests.mix import available
+from loadtests.recorder import RequestRecorder, fault_type
+from loadtests.scenarios.base import Draw, Scenario, Step
+from loadtests.schedules import SHAPES
+from loadtests.shapes import ScheduledShape
+from services.citizens import Population
+
+__all__ = ["LgspUser", "ScheduledShape"]
+
+log = logging.getLogger("lgsp.loadtest")
+POPULATION = Population()  # same seed and size as the mocks', so every drawn id exists there
+RECORDER = RequestRecorder()
+ACTIVE: dict[Scenario, int] = {}
+SERVICE_IDS: dict[str, str] = {}
+OFFICERS = 200
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any) -> None:
+    group = parser.add_argument_group("LGSP")
+    group.add_argument("--lgsp-shape", choices=SHAPES, default="steady", help="load schedule")
+    group.add_argument("--lgsp-rate", type=float, default=10.0, help="steady/base rate, scenarios per second")
+    group.add_argument(
+        "--lgsp-seconds", type=float, default=60.0, help="hold of a stage, day length, spike length"
+    )
+    group.add_argument("--lgsp-levels", default="", help="step levels, e.g. 1,5,10,50 (default up to 1000)")
+    group.add_argument("--lgsp-user-rate", type=float, default=1.0, help="scenarios per second per user")
+    group.add_argument("--lgsp-client", default="VN/GOV/HPG/LOADTEST", help="X-Road client id")
+    group.add_argument("--lgsp-key", default="loadtest-demo-key", help="the client's API key")
+    group.add_argument("--lgsp-seed", type=int, default=2023, help="seed of the users' draws")
+    group.add_argument("--lgsp-raw", default="", help="write every request to this CSV at the end")
+    group.add_argument("--slo-p99-ms", type=float, default=1000.0, help="SLO: p99 latency bound")
+    group.add_argument("--slo-error-rate", type=float, default=0.001, help="SLO: error ratio bound")
+
+
+def _headers(environment: Environment) -> dict[str, str]:
+    options = environment.parsed_options
+    return {"X-Road-Client": options.lgsp_client, "X-Api-Key": options.lgsp_key}
+
+
+@events.test_start.add_listener
+def _discover(environment: Environment, **_: Any) -> None:
+    """Keep the scenarios whose services the catalog offers this client; say which are skipped and why."""
+    answer = requests.get(f"{environment.host}/catalog", headers=_headers(environment), timeout=10)
+    answer.raise_for_status()
+    ids = [service["id"] for service in answer.json()["services"]]
+    kept, by_code, skipped = available(ids)
+    ACTIVE.clear()
+    ACTIVE.update(kept)
+    SERVICE_IDS.clear()
+    SERVICE_IDS.update(by_code)
+    for reason in skipped:
+        log.warning(reason)
+    if not ACTIVE:
+        log.error("no scenario can run: the catalog offers none of their services")
+        environment.runner.quit()
+    RECORDER.restart()
+
+
+@events.request.add_listener
+def _record(name: str, response_time: float, exception: BaseException | None, **_: Any) -> None:
+    RECORDER.record(name, response_time, None if exception is None else fault_type(str(exception)))
+
+
+@events.quitting.add_listener
+def _judge(environment: Environment, **_: Any) -> None:
+    """Pass only when requests were made, errors stayed within the SLO ratio and p99 within its bound."""
+    options = environment.parsed_options
+    if options.lgsp_raw:
+        RECORDER.write(Path(options.lgsp_raw))
+    total = environment.stats.total
+    if total.num_requests == 0:
+        log.error("FAIL: no request was made")
+        environment.process_exit_code = 1
+        return
+    p99 = total.get_response_time_percentile(0.99)
+    errors = total.num_failures / total.num_requests
+    passed = errors <= options.slo_error_rate and p99 <= options.slo_p99_ms
+    log.info(
+        "%s: %d requests, %.3f %% errors, p99 %.0f ms",
+        "PASS" if passed else "FAIL",
+        total.num_requests,
+        100 * errors,
+        p99,
+    )
+    environment.process_exit_code = 0 if passed else 1
+
+
+class LgspUser(FastHttpUser):
+    """A province system calling the LGSP: runs scenarios drawn by weight, checking every answer."""
+
+    def wait_time(self) -> float:
+        """Pace each user to --lgsp-user-rate scenarios per second (constant throughput)."""
+        pace = 1.0 / self.environment.parsed_options.lgsp_user_rate
+        spent = getattr(self, "_spent", 0.0)
+        return max(0.0, pace - spent)
+
+    def on_start(self) -> None:
+        """Seed this user's draws from the run seed and its own number, so runs repeat."""
+        options = self.environment.parsed_options
+        tag = f"u{id(self) % 1_000_000:06d}"
+        self.draw = Draw(random.Random(f"{options.lgsp_seed}-{tag}"), POPULATION, tag)
+        # Officers (MaCanBo) have quotas at the population database: spread the load over a desk of them.
+        officer = f"HPG-CB{self.draw.rng.randint(1, OFFICERS):04d}"
+        self.headers = _headers(self.environment) | {"X-Road-UserId": officer}
+
+    @task
+    def run_scenario(self) -> None:
+        """One scenario, chosen with the mix's weights, every step checked."""
+        if not ACTIVE:
+            return
+
+        began = time.monotonic()
+        scenario = self.draw.rng.choices(list(ACTIVE), weights=list(ACTIVE.values()))[0]
+        steps = scenario.run(self.draw)
+        try:
+            step = next(steps)
+            while True:
+                step = steps.send(self._send(step))
+        except StopIteration:
+            pass
+        self._spent = time.monotonic() - began
+
+    def _send(self, step: Step) -> Any:
+        if step.direct_url is not None:
+            return self._send_form(step)
+        service_id = SERVICE_IDS[step.service_code]
+        url = f"/r1/{service_id}" + (f"/{step.path}" if step.path else "")
+        with self.client.request(
+            step.method,
+            url,
+            json=step.body,
+            headers=self.headers,
+            name=step.service_code,
+            catch_response=True,
+        ) as response:
+            try:
+                answer = json.loads(response.content or b"null")
+            except ValueError:
+                response.failure(f"Check.NotJson: HTTP {response.status_code}")
+                return None
+            if response.status_code >= 400 or response.status_code == 0:
+                kind = (
+                    answer.get("type", f"HTTP{response.status_code}")
+                    if isinstance(answer, dict)
+                    else "Unknown"
+                )
+                message = answer.get("message", "") if isinstance(answer, dict) else ""
+                response.failure(f"{kind}: {message}"[:300])
+                return None
+            problem = step.check(answer)
+            if problem:
+                response.failure(f"Check.Content: {problem}"[:300])
+                return None
+            response.success()
+            return answer
+
+    def _send_form(self, step: Step) -> Any:
+        with self.client.request(
+            "POST", step.direct_url or "", data=step.form, name="PayGov payment page", catch_response=True
+        ) as response:
+            if response.status_code >= 400 or response.status_code == 0:
+                response.failure(f"Server.Provider.PaymentPage: HTTP {response.status_code}")
+                return None
+            problem = step.check(response.text)
+            if problem:
+                response.failure(f"Check.Content: {problem}")
+                return None
+            response.success()
+            return response.text

@@ -1,0 +1,146 @@
+"""Civil-status registrations (births, marriages, marital-status certificates) and record look-ups."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from loadtests.scenarios.base import Draw, Scenario, Step, Steps, expect_keys
+from services.citizens import Citizen
+
+BIRTH = "DangKyKhaiSinh"
+MARRIAGE = "DangKyKetHon"
+MARITAL_STATUS = "XacNhanTinhTrangHonNhan"
+LOOKUP = "TraCuuHoTich"
+SINGLE = "1"  # the population database's marital status code for "never married"
+
+
+def _age(person: Citizen, today: date) -> int:
+    return (today - person.birth_date).days // 365
+
+
+def _relative(person: Citizen) -> dict[str, Any]:
+    return {
+        "full_name": person.full_name,
+        "birth_date": person.birth_date.isoformat(),
+        "residence": "Hải Phòng",
+        "id_document_number": person.id_number,
+    }
+
+
+def _register_entry(draw: Draw, today: date) -> dict[str, Any]:
+    return {
+        "number": str(draw.rng.randint(1, 9999)),
+        "book": f"01/{today.year}",
+        "page": str(draw.rng.randint(1, 400)),
+        "registration_date": today.isoformat(),
+        "registration_place": "UBND phường Lê Chân, Hải Phòng",
+        "signer_name": "Nguyễn Văn Ký",
+        "signer_title": "Chủ tịch",
+        "officer_name": "Trần Thị Hộ Tịch",
+    }
+
+
+def _record_check(kind: str, prefix: str) -> Any:
+    def check(answer: Any) -> str | None:
+        problem = expect_keys(answer, "record_id", "kind", "status")
+        if problem:
+            return problem
+        if answer["kind"] != kind or not str(answer["record_id"]).startswith(prefix):
+            return f"expected a {kind} record {prefix}…, got {answer['kind']} {answer['record_id']}"
+        return None
+
+    return check
+
+
+def _birth(draw: Draw) -> Steps:
+    today = date.today()
+    mother = draw.citizen(lambda c: c.sex == "F" and 18 <= _age(c, today) <= 45)
+    body = {
+        "dossier_number": draw.unique("KS"),
+        "register_entry": _register_entry(draw, today),
+        "child": {
+            "full_name": f"{mother.family_name} Minh {draw.rng.choice(['An', 'Khôi', 'Ngọc', 'Thư'])}",
+            "sex": draw.rng.choice(["male", "female"]),
+            "birth_date": (today - timedelta(days=draw.rng.randint(1, 50))).isoformat(),
+            "birth_place": "Bệnh viện Phụ sản Hải Phòng",
+            "hometown": "Hải Phòng",
+        },
+        "mother": _relative(mother),
+        "requester": {
+            "full_name": mother.full_name,
+            "relationship": "Mẹ",
+            "id_document_number": mother.id_number,
+        },
+    }
+    record = yield Step(BIRTH, body, _record_check("birth", "KS."))
+    if isinstance(record, dict) and "record_id" in record:
+        yield Step(LOOKUP, {"record_id": record["record_id"]}, _found_record(record["record_id"]))
+
+
+def _found_record(record_id: str) -> Any:
+    def check(answer: Any) -> str | None:
+        problem = expect_keys(answer, "found")
+        if problem:
+            return problem
+        if answer["found"] is not True or (answer.get("record") or {}).get("record_id") != record_id:
+            return f"record {record_id} just registered was not found: {str(answer)[:120]}"
+        return None
+
+    return check
+
+
+def _marriage(draw: Draw) -> Steps:
+    today = date.today()
+    husband = draw.citizen(
+        lambda c: c.sex == "M" and 20 <= _age(c, today) <= 40 and c.marital_status == SINGLE
+    )
+    wife = draw.citizen(lambda c: c.sex == "F" and 18 <= _age(c, today) <= 40 and c.marital_status == SINGLE)
+    body = {
+        "dossier_number": draw.unique("KH"),
+        "register_entry": _register_entry(draw, today),
+        "husband": _relative(husband),
+        "wife": _relative(wife),
+    }
+    yield Step(MARRIAGE, body, _record_check("marriage", "KH."))
+
+
+def _marital_status(draw: Draw) -> Steps:
+    today = date.today()
+    person = draw.citizen(lambda c: _age(c, today) >= 18)
+    body = {
+        "dossier_number": draw.unique("XN"),
+        "id_number": person.id_number,
+        "full_name": person.full_name,
+        "purpose": "Đăng ký kết hôn",
+        "registration_date": today.isoformat(),
+        "registration_place": "UBND phường Lê Chân, Hải Phòng",
+        "signer_name": "Nguyễn Văn Ký",
+        "signer_title": "Chủ tịch",
+        "requester": {
+            "full_name": person.full_name,
+            "relationship": "Bản thân",
+            "id_document_number": person.id_number,
+        },
+    }
+    yield Step(MARITAL_STATUS, body, _record_check("marital_status_certificate", "XN."))
+
+
+def _person_status(draw: Draw) -> Steps:
+    person = draw.citizen()
+
+    def check(answer: Any) -> str | None:
+        problem = expect_keys(answer, "found")
+        if problem:
+            return problem
+        if answer["found"] and (answer.get("person") or {}).get("id_number") != person.id_number:
+            return f"civil status of {person.id_number} named someone else: {str(answer)[:120]}"
+        return None
+
+    yield Step(LOOKUP, {"person_id": person.id_number}, check)
+
+
+REGISTER_BIRTH = Scenario("birth registration", (BIRTH, LOOKUP), _birth)
+REGISTER_MARRIAGE = Scenario("marriage registration", (MARRIAGE,), _marriage)
+CERTIFY_MARITAL_STATUS = Scenario("marital-status certificate", (MARITAL_STATUS,), _marital_status)
+LOOKUP_CIVIL_STATUS = Scenario("civil-status look-up", (LOOKUP,), _person_status)

@@ -1,0 +1,196 @@
+"""Start an LGSP stack as subprocesses on free ports, for load tests and benchmarks; stop it cleanly.
+
+The mocks run as `lgsp mock NAME --port P` and the catalog is copied with each adapter's `base_url`
+pointed at them, so a run never collides with another `lgsp run` on the default ports (8000, 8101-8105).
+On RabbitMQ the services are renamed into a subsystem of their own (`isolate`) so their queues are not
+shared with other buses on the same broker.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlparse
+
+import httpx
+import yaml
+
+from services.registry import MOCKS
+
+DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "bus" / "catalog" / "default.yaml"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def lgsp_command() -> list[str]:
+    """How to run `lgsp` with this interpreter (the venv's console script when present)."""
+    script = Path(sys.executable).with_name("lgsp")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bus.cli"]
+
+
+def rewrite_catalog(source: Path, target: Path, *, isolate: str | None = None) -> dict[str, int]:
+    """Copy a catalog with every mock URL moved to a free port; returns mock name → new port."""
+    data: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
+    by_port = {spec.port: name for name, spec in MOCKS.items()}
+    ports: dict[str, int] = {}
+    for config in (data.get("adapters") or {}).values():
+        url = (config or {}).get("base_url")
+        mock = by_port.get(urlparse(url).port or 0) if url else None
+        if mock is not None:
+            ports.setdefault(mock, free_port())
+            config["base_url"] = f"http://127.0.0.1:{ports[mock]}"
+    if isolate:
+        for service in data.get("services", []):
+            parts = service["id"].split("/")
+            parts[3] = f"{parts[3]}{isolate}"
+            service["id"] = "/".join(parts)
+    target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return ports
+
+
+@dataclass
+class Stack:
+    """The processes of a running stack, by name, and where its gateway listens."""
+
+    gateway_url: str
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: list[IO[bytes]] = field(default_factory=list)
+
+    def pids(self) -> dict[str, int]:
+        """Process ids by component name."""
+        return {name: process.pid for name, process in self.processes.items()}
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGINT every process (graceful drain), then kill what is still alive after `timeout`."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + timeout
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        for log in self.logs:
+            log.close()
+
+
+@dataclass
+class StackPlan:
+    """What to start: transport, worker processes, latency, catalog, where to keep logs."""
+
+    workdir: Path
+    amqp_url: str | None = None
+    worker_processes: int = 1
+    latency: bool = False
+    catalog: Path = DEFAULT_CATALOG
+    isolate: str | None = None
+    mocks: bool = True
+
+    def start(self, ready_timeout: float = 60.0) -> Stack:
+        """Start mocks, workers and gateway; return once the gateway answers /health and mocks listen."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        catalog = self.workdir / "catalog.yaml"
+        ports = rewrite_catalog(self.catalog, catalog, isolate=self.isolate)
+        gateway_port = free_port()
+        stack = Stack(gateway_url=f"http://127.0.0.1:{gateway_port}")
+        latency = "--latency" if self.latency else "--no-latency"
+        try:
+            if self.mocks:
+                for name, port in ports.items():
+                    self._spawn(stack, f"mock-{name}", ["mock", name, "--port", str(port), latency])
+                    _wait_port(port, ready_timeout, stack.processes[f"mock-{name}"])
+            if self.amqp_url is None:
+                self._spawn(
+                    stack,
+                    "run",
+                    ["run", "--no-mocks", "--port", str(gateway_port), "--catalog", str(catalog)],
+                )
+            else:
+                for index in range(self.worker_processes):
+                    self._spawn(
+                        stack,
+                        f"worker-{index + 1}",
+                        [
+                            "worker",
+                            "--amqp-url",
+                            self.amqp_url,
+                            "--catalog",
+                            str(catalog),
+                            "--name",
+                            f"bench-w{index + 1}",
+                        ],
+                    )
+                self._spawn(
+                    stack,
+                    "gateway",
+                    [
+                        "gateway",
+                        "--amqp-url",
+                        self.amqp_url,
+                        "--catalog",
+                        str(catalog),
+                        "--port",
+                        str(gateway_port),
+                    ],
+                )
+            _wait_health(stack, ready_timeout)
+        except BaseException:
+            stack.stop()
+            raise
+        return stack
+
+    def _spawn(self, stack: Stack, name: str, args: list[str]) -> None:
+        log = (self.workdir / f"{name}.log").open("wb")
+        stack.logs.append(log)
+        stack.processes[name] = subprocess.Popen(
+            [*lgsp_command(), *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+
+
+def _wait_port(port: int, timeout: float, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f} s")
+
+
+def _wait_health(stack: Stack, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, process in stack.processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
+        try:
+            if httpx.get(f"{stack.gateway_url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"the gateway at {stack.gateway_url} was not healthy after {timeout:.0f} s")
+
+
+def locust_command() -> list[str]:
+    """How to run `locust` with this interpreter."""
+    script = Path(sys.executable).with_name("locust")
+    return [str(script)] if script.exists() else [shutil.which("locust") or "locust"]
