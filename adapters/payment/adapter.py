@@ -1,0 +1,186 @@
+"""The payment adapter: canonical JSON on the bus ⇄ PayGov's signed JSON (protocol 1.0.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
+
+from adapters.payment.book import DEFAULT_TTL_S, InitiatedPayment, PaymentBook
+from adapters.payment.models import (
+    InitiatePaymentRequest,
+    InitiatePaymentResponse,
+    PaymentStatusRequest,
+    PaymentStatusResponse,
+)
+from adapters.payment.wire import (
+    PROVIDER,
+    UNKNOWN_REFERENCE,
+    error_code_of,
+    init_answer,
+    init_message,
+    query_answer,
+    query_message,
+    refusal,
+    timestamp,
+)
+from adapters.sdk import (
+    ProviderClient,
+    ServiceSpec,
+    ServiceTable,
+    describe_validation_error,
+    json_body,
+    raise_for_status,
+)
+from bus.envelope import Envelope, utc_now
+from bus.errors import BadRequest, BadResponse
+from bus.store import Store, make_store
+
+INITIATE = ServiceSpec(
+    "KhoiTaoThanhToan",
+    "v1",
+    InitiatePaymentRequest,
+    InitiatePaymentResponse,
+    summary="Open a payment for a dossier's fees; answers the URL to send the payer to",
+)
+STATUS = ServiceSpec(
+    "TraCuuGiaoDich",
+    "v1",
+    PaymentStatusRequest,
+    PaymentStatusResponse,
+    summary="The state of a payment (success, pending, failed, or not_found), checksum verified",
+)
+# The mock platform's default partner and secret, so that a bare catalog entry works against it.
+DEFAULT_PARTNER = "HPG_LGSP"
+DEFAULT_SECRET = "hpg-lgsp-paygov-shared-secret"
+
+
+class PaymentConfig(BaseModel):
+    """The adapter's section of the catalog."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field("http://127.0.0.1:8103", pattern=r"^https?://")
+    partner_code: str = Field(DEFAULT_PARTNER, min_length=1, max_length=255, description="MaDoiTac")
+    secret: SecretStr = Field(SecretStr(DEFAULT_SECRET), description="the partner's shared secret")
+    timeout_cap: float = Field(10.0, gt=0, description="upper bound of one call, whatever the deadline")
+    max_connections: int = Field(100, ge=1)
+    store_url: str | None = Field(
+        None, description="where initiated payments are recorded for the callbacks (memory:// or redis://)"
+    )
+    book_ttl_s: float = Field(DEFAULT_TTL_S, gt=0)
+
+
+class PaymentAdapter:
+    """Serves KhoiTaoThanhToan and TraCuuGiaoDich over PayGov; records what it initiates in a `Store`."""
+
+    services = ServiceTable([INITIATE, STATUS])
+
+    def __init__(
+        self,
+        config: PaymentConfig,
+        *,
+        store: Store | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self._owns_store = store is None
+        self.book = PaymentBook(
+            store if store is not None else make_store(config.store_url), ttl_s=config.book_ttl_s
+        )
+        self._transport = transport  # e.g. httpx.ASGITransport to call the mock in-process
+        self._client: ProviderClient | None = None
+
+    async def start(self) -> None:
+        """Open the connection pool and the store (called once by the worker; `handle` does it if not)."""
+        if self._client is None:
+            await self.book.store.connect()
+            self._client = ProviderClient(
+                self.config.base_url,
+                provider=PROVIDER,
+                timeout_cap=self.config.timeout_cap,
+                max_connections=self.config.max_connections,
+                transport=self._transport,
+            )
+
+    async def close(self) -> None:
+        """Close the connection pool, and the store when the adapter opened it."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+            if self._owns_store:
+                await self.book.store.close()
+
+    async def handle(self, request: Envelope) -> JsonValue:
+        """Serve one request for either operation, chosen by the envelope's service code."""
+        spec = self.services.spec_for(request.service)
+        if spec is INITIATE:
+            opened = await self.initiate(request, INITIATE.parse_request(request.payload))
+            return INITIATE.dump_response(opened)
+        state = await self.status(request, STATUS.parse_request(request.payload))
+        return STATUS.dump_response(state)
+
+    async def initiate(self, request: Envelope, payment: InitiatePaymentRequest) -> InitiatePaymentResponse:
+        """Open the payment at the platform, then record it for the confirmation callback."""
+        secret = self.config.secret.get_secret_value()
+        message = init_message(payment, self.config.partner_code, secret, timestamp())
+        url = init_answer(await self._call(request, "/api/v1/init", message))
+        await self.book.record(
+            InitiatedPayment(
+                partner_code=self.config.partner_code,
+                reference=payment.reference,
+                amount_vnd=payment.amount_vnd,
+                description=payment.description,
+                dossier_number=payment.dossier.dossier_number,
+                initiated_at=utc_now(),
+            )
+        )
+        return InitiatePaymentResponse(payment_url=url, reference=payment.reference)
+
+    async def status(self, request: Envelope, query: PaymentStatusRequest) -> PaymentStatusResponse:
+        """Ask the platform; an unknown reference is a clean `not_found`, not an error."""
+        amount = query.amount_vnd
+        if amount is None:
+            known = await self.book.find(self.config.partner_code, query.reference)
+            if known is None:
+                raise BadRequest(
+                    "field 'amount_vnd': required, the reference was not initiated through this bus"
+                )
+            amount = known.amount_vnd
+        secret = self.config.secret.get_secret_value()
+        message = query_message(query.reference, amount, self.config.partner_code, secret, timestamp())
+        body = await self._call(request, "/api/v1/query", message, not_found_ok=True)
+        if error_code_of(body) == UNKNOWN_REFERENCE:
+            return PaymentStatusResponse(reference=query.reference, status="not_found")
+        return query_answer(body, self.config.partner_code, query.reference, secret)
+
+    async def _call(
+        self, request: Envelope, path: str, message: dict[str, Any], *, not_found_ok: bool = False
+    ) -> object:
+        """POST a signed message; the platform's refusals become taxonomy errors, other failures by status."""
+        await self.start()
+        assert self._client is not None
+        response = await self._client.request(request, "POST", path, json=message, check_status=False)
+        try:
+            body = json_body(response, PROVIDER)
+        except BadResponse:
+            raise_for_status(response, PROVIDER)  # a proxy's 5xx page is Unavailable/Error, not garbage
+            raise
+        code = error_code_of(body)
+        if code is None or code == "0":
+            raise_for_status(response, PROVIDER)
+            return body
+        if code == UNKNOWN_REFERENCE and not_found_ok:
+            return body
+        assert isinstance(body, Mapping)
+        raise refusal(code, body)
+
+
+def create_adapter(config: Mapping[str, Any]) -> PaymentAdapter:
+    """The `lgsp.adapters` factory; a bad config raises ValueError saying which key is wrong."""
+    try:
+        return PaymentAdapter(PaymentConfig.model_validate(dict(config)))
+    except ValidationError as exc:
+        raise ValueError(f"payment adapter config: {describe_validation_error(exc)}") from exc
