@@ -113,7 +113,7 @@ class AsyncCalls:
         self.ttl = ttl
         self.callback_attempts = callback_attempts
         self.callback_backoff = callback_backoff
-        self._http = http or httpx.AsyncClient(timeout=callback_timeout)
+        self._http = httpx.AsyncClient(timeout=callback_timeout) if http is None else http
         self._owns_http = http is None
         self._tasks: set[asyncio.Task[None]] = set()
 

@@ -141,9 +141,10 @@ class ServiceRouter:
         self.transport = transport
         self.sinks = list(sinks)
         self.max_body_bytes = max_body_bytes
-        self.settings = settings or GatewaySettings()
-        store = store or MemoryStore()
-        self.rate_limiter = rate_limiter or MemoryRateLimiter()
+        self.settings = GatewaySettings() if settings is None else settings
+        # `is None`, not `or`: an empty MemoryStore is falsy (it has a length).
+        store = MemoryStore() if store is None else store
+        self.rate_limiter = MemoryRateLimiter() if rate_limiter is None else rate_limiter
         limits = self.settings
         self.in_flight = InFlightLimit(limits.max_in_flight, retry_after=limits.overload_retry_after)
         self.idempotency = IdempotencyKeys(
