@@ -1,0 +1,190 @@
+"""The VNPost adapter: canonical JSON on the bus ⇄ VNPost's OAuth2-protected REST API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
+
+from adapters.sdk import (
+    ClientCredentialsToken,
+    ProviderClient,
+    ServiceSpec,
+    ServiceTable,
+    describe_validation_error,
+)
+from adapters.vnpost.book import DEFAULT_TTL_S, OrderBook
+from adapters.vnpost.models import (
+    CancelOrderRequest,
+    CancelOrderResponse,
+    PostOrderRequest,
+    PostOrderResponse,
+    TrackingItem,
+    TrackingRequest,
+    TrackingResponse,
+)
+from adapters.vnpost.wire import PROVIDER, checked_body, order_answer, order_fields, tracking_page
+from bus.envelope import Envelope
+from bus.errors import BadResponse
+from bus.store import Store, make_store
+
+POST_ORDER = ServiceSpec(
+    "postOrder", "v1", PostOrderRequest, PostOrderResponse, summary="Post a parcel order (idempotent)"
+)
+CANCEL_ORDER = ServiceSpec(
+    "cancelOrder", "v1", CancelOrderRequest, CancelOrderResponse, summary="Cancel an order not yet out"
+)
+TRACKING = ServiceSpec(
+    "getOrderTracking",
+    "v1",
+    TrackingRequest,
+    TrackingResponse,
+    summary="Latest status of the customer's orders, page by page (bounded)",
+)
+# The mock's default client, so that a bare catalog entry works against it.
+DEFAULT_CLIENT_ID = "HPG_LGSP"
+DEFAULT_CLIENT_SECRET = "hpg-lgsp-vnpost-client-secret"
+
+
+class VnpostConfig(BaseModel):
+    """The adapter's section of the catalog."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field("http://127.0.0.1:8104", pattern=r"^https?://")
+    client_id: str = Field(DEFAULT_CLIENT_ID, min_length=1)
+    client_secret: SecretStr = SecretStr(DEFAULT_CLIENT_SECRET)
+    customer_code: str = Field("HPG_STP", min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$")
+    timeout_cap: float = Field(10.0, gt=0, description="upper bound of one call, whatever the deadline")
+    max_connections: int = Field(100, ge=1)
+    store_url: str | None = Field(
+        None, description="where posted orders are recorded for the webhook (memory:// or redis://)"
+    )
+    book_ttl_s: float = Field(DEFAULT_TTL_S, gt=0)
+
+
+class VnpostAdapter:
+    """Serves postOrder, cancelOrder and getOrderTracking with a cached client-credentials token."""
+
+    services = ServiceTable([POST_ORDER, CANCEL_ORDER, TRACKING])
+
+    def __init__(
+        self,
+        config: VnpostConfig,
+        *,
+        store: Store | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self._owns_store = store is None
+        self.book = OrderBook(
+            store if store is not None else make_store(config.store_url), ttl_s=config.book_ttl_s
+        )
+        self._transport = transport  # e.g. httpx.ASGITransport to call the mock in-process
+        self._client: ProviderClient | None = None
+        self.token: ClientCredentialsToken | None = None
+
+    async def start(self) -> None:
+        """Open the connection pool and the store (called once by the worker; `handle` does it if not)."""
+        if self._client is None:
+            await self.book.store.connect()
+            self._client = ProviderClient(
+                self.config.base_url,
+                provider=PROVIDER,
+                timeout_cap=self.config.timeout_cap,
+                max_connections=self.config.max_connections,
+                transport=self._transport,
+            )
+            self.token = ClientCredentialsToken(
+                self._client,
+                "/oauth/token",
+                self.config.client_id,
+                self.config.client_secret.get_secret_value(),
+                auth_method="basic",
+            )
+
+    async def close(self) -> None:
+        """Close the connection pool, and the store when the adapter opened it."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+            self.token = None
+            if self._owns_store:
+                await self.book.store.close()
+
+    async def handle(self, request: Envelope) -> JsonValue:
+        """Serve one request for any of the three operations, chosen by the envelope's service code."""
+        spec = self.services.spec_for(request.service)
+        if spec is POST_ORDER:
+            posted = await self.post_order(request, POST_ORDER.parse_request(request.payload))
+            return POST_ORDER.dump_response(posted)
+        if spec is CANCEL_ORDER:
+            cancelled = await self.cancel_order(request, CANCEL_ORDER.parse_request(request.payload))
+            return CANCEL_ORDER.dump_response(cancelled)
+        tracked = await self.tracking(request, TRACKING.parse_request(request.payload))
+        return TRACKING.dump_response(tracked)
+
+    async def post_order(self, request: Envelope, order: PostOrderRequest) -> PostOrderResponse:
+        """Post the order (a redelivery gets the same item code) and record it for the webhook."""
+        customer = self.config.customer_code
+        body = await self._call(request, "POST", "/api/v1/postOrder", json=order_fields(order, customer))
+        answer = order_answer(body)
+        if not answer.ItemCode:
+            raise BadResponse(f"{PROVIDER} accepted order {order.order_number} without an ItemCode")
+        await self.book.record(customer, order.order_number, answer.ItemCode)
+        return PostOrderResponse(
+            order_number=order.order_number, item_code=answer.ItemCode, provider_message=answer.Message
+        )
+
+    async def cancel_order(self, request: Envelope, command: CancelOrderRequest) -> CancelOrderResponse:
+        """Cancel the order; VNPost refuses (ProviderRejected) an unknown or already moving one."""
+        fields = {"CustomerCode": self.config.customer_code, "OrderNumber": command.order_number}
+        answer = order_answer(await self._call(request, "POST", "/api/v1/cancelOrder", json=fields))
+        return CancelOrderResponse(
+            order_number=command.order_number,
+            item_code=answer.ItemCode,
+            cancelled=True,
+            provider_message=answer.Message,
+        )
+
+    async def tracking(self, request: Envelope, query: TrackingRequest) -> TrackingResponse:
+        """Follow the `lastId` cursor for at most `max_pages` pages; say whether the end was reached."""
+        items: list[TrackingItem] = []
+        cursor = query.after_id
+        for _ in range(query.max_pages):
+            params = {
+                "CustomerCode": self.config.customer_code,
+                "pagesize": str(query.page_size),
+                "lastId": str(cursor),
+            }
+            page = tracking_page(await self._call(request, "GET", "/api/v1/getOrderTracking", params=params))
+            entries = [entry.canonical() for entry in page.embedded]
+            items.extend(entries)
+            if len(entries) < query.page_size:
+                return TrackingResponse(items=_only(items, query.order_number), complete=True)
+            if entries[-1].id <= cursor:
+                raise BadResponse(f"{PROVIDER} tracking cursor did not advance past lastId {cursor}")
+            cursor = entries[-1].id
+        return TrackingResponse(items=_only(items, query.order_number), complete=False, next_after_id=cursor)
+
+    async def _call(self, request: Envelope, method: str, path: str, **kwargs: Any) -> object:
+        await self.start()
+        assert self.token is not None
+        response = await self.token.authorized_request(request, method, path, check_status=False, **kwargs)
+        return checked_body(response)
+
+
+def _only(items: list[TrackingItem], order_number: str | None) -> list[TrackingItem]:
+    if order_number is None:
+        return items
+    return [item for item in items if item.order_number == order_number]
+
+
+def create_adapter(config: Mapping[str, Any]) -> VnpostAdapter:
+    """The `lgsp.adapters` factory; a bad config raises ValueError saying which key is wrong."""
+    try:
+        return VnpostAdapter(VnpostConfig.model_validate(dict(config)))
+    except ValidationError as exc:
+        raise ValueError(f"vnpost adapter config: {describe_validation_error(exc)}") from exc
