@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from bus.identifiers import ClientId, ServiceId
+from bus.reliability.policy import BreakerPolicy, RetryPolicy
 
 GROUP_PREFIX = "group:"
 
@@ -135,6 +136,13 @@ class ServiceSpec(_Strict):
     timeout: float = Field(10.0, gt=0, le=300, description="seconds the gateway waits for the reply")
     concurrency: int = Field(16, ge=1, le=1024, description="requests one worker serves at once")
     allow: tuple[str, ...] = Field(default=(), description="client ids or 'group:NAME'")
+    # Reliability policy (issue 5): how failures are retried, when the provider's circuit opens,
+    # and how many requests may wait in the service's queue before publishing is refused.
+    retry: RetryPolicy = RetryPolicy()
+    breaker: BreakerPolicy = BreakerPolicy()
+    # None leaves the queue unbounded, as before: RabbitMQ refuses to re-declare an existing queue with
+    # changed arguments, so a bound is opt-in per service.
+    max_queue_length: int | None = Field(None, ge=1, le=10_000_000, description="messages waiting, at most")
     # --- rate quota (gateway, all clients together, shared by replicas) ---
     rate_limit_per_second: float | None = Field(None, gt=0, description="sustained calls/s; None = no quota")
     rate_limit_burst: int | None = Field(None, ge=1, description="calls allowed at once; default ⌈rate⌉")

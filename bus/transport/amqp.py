@@ -3,13 +3,14 @@
 Topology per service queue `q`: a quorum queue `q` whose rejected or exhausted messages go through the
 direct exchange `lgsp.dlx` (routing key `q`) to the quorum queue `q.dlq`. Requests are answered on one
 exclusive, auto-delete reply queue per transport instance, matched to callers by correlation id.
+Delayed publishes go to retry queues `q.retry.<ms>`, one per delay bucket, whose messages expire after
+`<ms>` and are dead-lettered (at least once) back to `q` through the default exchange.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -24,85 +25,21 @@ from aio_pika.abc import (
 )
 
 from bus.envelope import new_id
-from bus.errors import BusTimeout, InternalError, NoRoute
-from bus.transport.base import Handler, HeaderValue, Message, dead_letter_queue
-from bus.transport.memory import (
-    DEATH_REASON_HEADER,
-    ORIGINAL_QUEUE_HEADER,
-    REASON_DELIVERY_LIMIT,
-    REASON_REJECTED,
+from bus.errors import BusTimeout, InternalError, NoRoute, Overloaded
+from bus.reliability.backoff import delay_bucket_ms
+from bus.transport.amqp_wire import (
+    CHANNEL_GONE,
+    DEAD_LETTER_EXCHANGE,
+    delivery_count,
+    from_amqp,
+    queue_arguments,
+    retry_queue_arguments,
+    retry_queue_name,
+    to_amqp,
 )
+from bus.transport.base import Handler, Message, dead_letter_queue
 
 log = logging.getLogger(__name__)
-
-DEAD_LETTER_EXCHANGE = "lgsp.dlx"
-# Headers RabbitMQ adds that the contract expresses otherwise (delivery_count, x-death-reason).
-_BROKER_HEADERS = {"x-delivery-count", "x-death"}
-_BROKER_HEADER_PREFIXES = ("x-first-death-", "x-last-death-")
-_DEATH_REASONS = {"delivery_limit": REASON_DELIVERY_LIMIT, "rejected": REASON_REJECTED}
-# A channel or connection that died under us: the broker requeues what we held, so this is not fatal.
-_CHANNEL_GONE = (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError)
-
-
-def queue_arguments(queue: str, delivery_limit: int) -> dict[str, Any]:
-    """Declaration arguments of a service queue (quorum, delivery limit, dead-lettering)."""
-    return {
-        "x-queue-type": "quorum",
-        # RabbitMQ dead-letters once the returns exceed x-delivery-limit; the contract counts
-        # deliveries, so `delivery_limit` deliveries means delivery_limit - 1 returns.
-        "x-delivery-limit": delivery_limit - 1,
-        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-        "x-dead-letter-routing-key": queue,
-    }
-
-
-def to_amqp(message: Message) -> aio_pika.Message:
-    """The aio-pika message carrying `message` (body bytes untouched, persistent)."""
-    return aio_pika.Message(
-        body=message.body,
-        message_id=message.message_id,
-        correlation_id=message.correlation_id,
-        reply_to=message.reply_to,
-        headers=dict(message.headers),
-        content_type=message.content_type,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-    )
-
-
-def from_amqp(incoming: AbstractIncomingMessage) -> Message:
-    """The contract's `Message` for a received AMQP message, broker death headers translated."""
-    return Message(
-        body=incoming.body,
-        message_id=incoming.message_id or new_id(),
-        correlation_id=incoming.correlation_id or new_id(),
-        reply_to=incoming.reply_to,
-        headers=_contract_headers(incoming.headers),
-        content_type=incoming.content_type or "application/json",
-    )
-
-
-def _contract_headers(raw: Mapping[str, Any]) -> dict[str, HeaderValue]:
-    headers: dict[str, HeaderValue] = {}
-    for key, value in raw.items():
-        if key in _BROKER_HEADERS or key.startswith(_BROKER_HEADER_PREFIXES):
-            continue
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", errors="replace")
-        if isinstance(value, str | int | float | bool):
-            headers[key] = value
-    reason = raw.get("x-first-death-reason")
-    if isinstance(reason, bytes | str):
-        reason = reason.decode() if isinstance(reason, bytes) else reason
-        headers[DEATH_REASON_HEADER] = _DEATH_REASONS.get(reason, reason)
-    queue = raw.get("x-first-death-queue")
-    if isinstance(queue, bytes | str):
-        headers[ORIGINAL_QUEUE_HEADER] = queue.decode() if isinstance(queue, bytes) else queue
-    return headers
-
-
-def _delivery_count(incoming: AbstractIncomingMessage) -> int:
-    returns = incoming.headers.get("x-delivery-count")
-    return returns + 1 if isinstance(returns, int) else 1
 
 
 class AmqpDelivery:
@@ -111,7 +48,7 @@ class AmqpDelivery:
     def __init__(self, incoming: AbstractIncomingMessage) -> None:
         self._incoming = incoming
         self._message = from_amqp(incoming)
-        self._delivery_count = _delivery_count(incoming)
+        self._delivery_count = delivery_count(incoming)
         self._settled = False
 
     @property
@@ -134,7 +71,7 @@ class AmqpDelivery:
         self._settle()
         try:
             await self._incoming.ack()
-        except _CHANNEL_GONE as error:
+        except CHANNEL_GONE as error:
             log.warning("ack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)
 
     async def nack(self, requeue: bool = True) -> None:
@@ -142,7 +79,7 @@ class AmqpDelivery:
         self._settle()
         try:
             await self._incoming.nack(requeue=requeue)
-        except _CHANNEL_GONE as error:
+        except CHANNEL_GONE as error:
             log.warning("nack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)
 
     def _settle(self) -> None:
@@ -183,16 +120,32 @@ class AmqpSubscription:
         if not delivery.settled:
             log.debug("handler left %s unacked; it holds a prefetch slot", delivery.message.message_id)
 
+    async def drain(self, timeout: float) -> None:
+        """Stop new deliveries (basic.cancel), give running handlers `timeout` seconds to settle on the
+        still-open channel, then cancel the rest, which the channel's close requeues."""
+        if self._cancelled:
+            return
+        await self._stop_deliveries()
+        current = asyncio.current_task()
+        running = [task for task in self._tasks if task is not current]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+        await self.cancel()
+
+    async def _stop_deliveries(self) -> None:
+        tag, self._tag = self._tag, None
+        if tag is not None:
+            try:
+                await self._queue.cancel(tag)
+            except CHANNEL_GONE as error:
+                log.info("cancelling consumer on %s: %s", self._queue.name, error)
+
     async def cancel(self) -> None:
         """Stop consuming, stop running handlers, and close the channel so unacked messages requeue."""
         if self._cancelled:
             return
         self._cancelled = True
-        if self._tag is not None:
-            try:
-                await self._queue.cancel(self._tag)
-            except _CHANNEL_GONE as error:
-                log.info("cancelling consumer on %s: %s", self._queue.name, error)
+        await self._stop_deliveries()
         current = asyncio.current_task()
         running = [task for task in self._tasks if task is not current]
         for task in running:
@@ -200,7 +153,7 @@ class AmqpSubscription:
         await asyncio.gather(*running, return_exceptions=True)
         try:
             await self._channel.close()
-        except _CHANNEL_GONE as error:
+        except CHANNEL_GONE as error:
             log.info("closing consumer channel of %s: %s", self._queue.name, error)
 
 
@@ -228,6 +181,9 @@ class AmqpTransport:
         self._reply_queue_name: str | None = None
         self._pending: dict[str, asyncio.Future[Message]] = {}
         self._subscriptions: list[AmqpSubscription] = []
+        self._retry_queues: set[str] = set()
+        # One channel holds what `get` took (unacked) until settled; closing it requeues the rest.
+        self._get_channel: AbstractChannel | None = None
 
     @property
     def connection(self) -> AbstractRobustConnection:
@@ -277,6 +233,8 @@ class AmqpTransport:
         connection, self._connection = self._connection, None
         self._publish_channel = None
         self._reply_queue_name = None
+        self._get_channel = None
+        self._retry_queues.clear()
         if connection is not None:
             await connection.close()
 
@@ -293,9 +251,10 @@ class AmqpTransport:
                 return
             except aiormq.exceptions.PublishError:
                 raise NoRoute(f"no queue named {queue!r}") from None
-            except aiormq.exceptions.DeliveryError as error:
-                raise InternalError(f"broker refused the message for {queue!r}: {error}") from None
-            except _CHANNEL_GONE as error:
+            except aiormq.exceptions.DeliveryError:
+                # With confirms on, a nack without a return means the queue's reject-publish bound hit.
+                raise Overloaded(f"queue {queue!r} is full (max length reached); try again later") from None
+            except CHANNEL_GONE as error:
                 if attempt == 2:
                     raise InternalError(f"broker connection unavailable: {error}") from None
                 log.warning("publish to %s interrupted (%s); retrying after reconnect", queue, error)
@@ -311,6 +270,45 @@ class AmqpTransport:
             except TimeoutError:
                 raise InternalError("broker connection unavailable") from None
         return channel
+
+    async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
+        """Publish to the retry queue of `queue` for the smallest delay bucket of at least `delay` s."""
+        if not delay >= 0:
+            raise ValueError(f"delay must be a non-negative number of seconds, got {delay!r}")
+        bucket = delay_bucket_ms(delay)
+        name = retry_queue_name(queue, bucket)
+        if name not in self._retry_queues:
+            await self._declare_retry_queue(queue, bucket)
+            self._retry_queues.add(name)
+        await self.publish(name, message)
+
+    async def _declare_retry_queue(self, queue: str, bucket_ms: int) -> None:
+        # A fresh channel each time: a failed passive declare closes the channel it ran on.
+        async with await self.connection.channel(publisher_confirms=False) as channel:
+            try:
+                await channel.declare_queue(queue, passive=True)
+            except aiormq.exceptions.ChannelNotFoundEntity:
+                raise NoRoute(f"no queue named {queue!r}") from None
+        async with await self.connection.channel(publisher_confirms=False) as channel:
+            await channel.declare_queue(
+                retry_queue_name(queue, bucket_ms),
+                durable=True,
+                arguments=retry_queue_arguments(queue, bucket_ms),
+            )
+
+    async def get(self, queue: str) -> AmqpDelivery | None:
+        """basic.get without ack on a channel kept for it; None when `queue` is empty."""
+        channel = self._get_channel
+        if channel is None or channel.is_closed:
+            channel = await self.connection.channel(publisher_confirms=False)
+            self._get_channel = channel
+        try:
+            declared = await channel.get_queue(queue, ensure=True)
+            incoming = await declared.get(no_ack=False, fail=False)
+        except aiormq.exceptions.ChannelNotFoundEntity:
+            self._get_channel = None  # the broker closed the channel along with the failed check
+            raise NoRoute(f"no queue named {queue!r}") from None
+        return AmqpDelivery(incoming) if incoming is not None else None
 
     async def request(
         self,
@@ -337,16 +335,20 @@ class AmqpTransport:
         finally:
             self._pending.pop(correlation_id, None)
 
-    async def consume(self, queue: str, handler: Handler, *, prefetch: int = 16) -> AmqpSubscription:
+    async def consume(
+        self, queue: str, handler: Handler, *, prefetch: int = 16, max_length: int | None = None
+    ) -> AmqpSubscription:
         """Declare `queue` (and its dead-letter queue) on a new channel and consume it with manual acks."""
         if not queue:
             raise ValueError("queue name must not be empty")
         if prefetch < 1:
             raise ValueError(f"prefetch must be at least 1, got {prefetch}")
+        if max_length is not None and max_length < 1:
+            raise ValueError(f"max_length must be at least 1, got {max_length}")
         channel = await self.connection.channel(publisher_confirms=False)
         try:
             await channel.set_qos(prefetch_count=prefetch)
-            declared = await self._declare(channel, queue)
+            declared = await self._declare(channel, queue, max_length)
             subscription = AmqpSubscription(channel, declared, handler)
             await subscription.start()
         except BaseException:
@@ -355,7 +357,7 @@ class AmqpTransport:
         self._subscriptions.append(subscription)
         return subscription
 
-    async def _declare(self, channel: AbstractChannel, queue: str) -> AbstractQueue:
+    async def _declare(self, channel: AbstractChannel, queue: str, max_length: int | None) -> AbstractQueue:
         suffix = dead_letter_queue("")
         service_queue = queue.removesuffix(suffix) if queue.endswith(suffix) else queue
         dlq = await channel.declare_queue(
@@ -365,7 +367,7 @@ class AmqpTransport:
         if queue != service_queue:
             return dlq
         return await channel.declare_queue(
-            queue, durable=True, arguments=queue_arguments(queue, self.delivery_limit)
+            queue, durable=True, arguments=queue_arguments(queue, self.delivery_limit, max_length)
         )
 
     async def _on_reply(self, incoming: AbstractIncomingMessage) -> None:

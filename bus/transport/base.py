@@ -61,7 +61,12 @@ class Subscription(Protocol):
     """A running consumer; cancelling it stops new deliveries (unacked ones are redelivered)."""
 
     async def cancel(self) -> None:
-        """Stop consuming; messages delivered but not acked go back to the queue."""
+        """Stop consuming now: running handlers are cancelled, their unacked messages go back to the queue."""
+        ...
+
+    async def drain(self, timeout: float) -> None:
+        """Graceful stop: no new deliveries, running handlers get up to `timeout` seconds to finish and
+        settle, then whatever is still unsettled is cancelled and requeued as by `cancel`."""
         ...
 
 
@@ -88,7 +93,20 @@ class Transport(Protocol):
         Raises BusTimeout when none arrives within `timeout` seconds, NoRoute as publish."""
         ...
 
-    async def consume(self, queue: str, handler: Handler, *, prefetch: int = 16) -> Subscription:
+    async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
+        """Deliver `message` to `queue` after at least `delay` seconds, held by the broker (no sleeping
+        consumer). RabbitMQ rounds the delay up to a fixed bucket. Raises NoRoute as publish."""
+        ...
+
+    async def get(self, queue: str) -> Delivery | None:
+        """Take one ready message from `queue` without a consumer (None when empty); it stays unacked,
+        and invisible to others, until settled. Lets tools browse a queue: get, then nack(requeue)."""
+        ...
+
+    async def consume(
+        self, queue: str, handler: Handler, *, prefetch: int = 16, max_length: int | None = None
+    ) -> Subscription:
         """Declare `queue` if needed and call `handler` for each delivery, at most `prefetch`
-        unacked at once. The handler must ack or nack; an exception it raises nacks with requeue."""
+        unacked at once. The handler must ack or nack; an exception it raises nacks with requeue.
+        With `max_length`, a publish finding that many ready messages raises Overloaded."""
         ...

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bus.envelope import new_id
-from bus.errors import BusTimeout, InternalError, NoRoute
-from bus.transport.base import Handler, HeaderValue, Message, dead_letter_queue
+from bus.errors import BusTimeout, InternalError, NoRoute, Overloaded
+from bus.transport.base import Delivery, Handler, HeaderValue, Message, dead_letter_queue
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,11 @@ class MemoryBroker:
     def __init__(self) -> None:
         self._queues: dict[str, _MemoryQueue] = {}
         self._reply_sinks: dict[str, Callable[[Message], None]] = {}
+        self._delayed = 0
 
-    def declare(self, name: str, delivery_limit: int) -> _MemoryQueue:
-        """The queue `name`, created if needed; a service queue also gets its dead-letter queue."""
+    def declare(self, name: str, delivery_limit: int, max_length: int | None = None) -> _MemoryQueue:
+        """The queue `name`, created if needed; a service queue also gets its dead-letter queue.
+        The first declaration fixes the queue's limits, as on RabbitMQ."""
         if name in self._queues:
             return self._queues[name]
         if name.endswith(dead_letter_queue("")):
@@ -48,8 +50,15 @@ class MemoryBroker:
             queue = _MemoryQueue(name, delivery_limit=None, dead_letter=None)
         else:
             dlq = self.declare(dead_letter_queue(name), delivery_limit)
-            queue = _MemoryQueue(name, delivery_limit=delivery_limit, dead_letter=dlq)
+            queue = _MemoryQueue(name, delivery_limit=delivery_limit, dead_letter=dlq, max_length=max_length)
         self._queues[name] = queue
+        return queue
+
+    def queue(self, name: str) -> _MemoryQueue:
+        """The declared queue `name`; NoRoute when there is none."""
+        queue = self._queues.get(name)
+        if queue is None:
+            raise NoRoute(f"no queue named {name!r}")
         return queue
 
     def depth(self, name: str) -> int:
@@ -71,27 +80,58 @@ class MemoryBroker:
         if sink is not None:
             sink(message)
             return
-        queue = self._queues.get(name)
-        if queue is None:
-            raise NoRoute(f"no queue named {name!r}")
+        queue = self.queue(name)
+        if queue.max_length is not None and len(queue.ready) >= queue.max_length:
+            raise Overloaded(f"queue {name!r} is full ({queue.max_length} messages waiting); try again later")
         queue.put(_Entry(message))
+
+    def schedule(self, name: str, message: Message, delay: float) -> None:
+        """Put `message` on queue `name` after `delay` seconds, like a TTL retry queue dead-lettering back.
+
+        The broker holds the timer, so the message survives the transport that scheduled it."""
+        self.queue(name)  # NoRoute now rather than a silent loss later
+        asyncio.get_running_loop().call_later(delay, self._return_delayed, name, message)
+        self._delayed += 1
+
+    def _return_delayed(self, name: str, message: Message) -> None:
+        self._delayed -= 1
+        # Dead-lettering back bypasses the length bound, as RabbitMQ's at-least-once dead-lettering
+        # waits rather than drops: a retry already accepted must not be lost to a full queue.
+        self._queues[name].put(_Entry(message))
+
+    @property
+    def delayed(self) -> int:
+        """Messages waiting on a delay timer (scheduled and not yet returned)."""
+        return self._delayed
 
 
 class _MemoryQueue:
     """One durable queue: ready messages plus the consumers it dispatches to, round-robin."""
 
-    def __init__(self, name: str, *, delivery_limit: int | None, dead_letter: _MemoryQueue | None) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        delivery_limit: int | None,
+        dead_letter: _MemoryQueue | None,
+        max_length: int | None = None,
+    ) -> None:
         self.name = name
         self.delivery_limit = delivery_limit
         self.dead_letter = dead_letter
+        self.max_length = max_length
         self.ready: deque[_Entry] = deque()
+        # How many entries at the front of `ready` are returns: like a quorum queue, returned messages
+        # go out before new ones, in the order they were returned.
+        self.returned = 0
         self.consumers: list[MemorySubscription] = []
         self._next_consumer = 0
 
     def put(self, entry: _Entry, *, front: bool = False) -> None:
-        """Enqueue `entry` (returned messages go to the front, keeping their order) and dispatch."""
+        """Enqueue `entry` (returned messages go after earlier returns, before new ones) and dispatch."""
         if front:
-            self.ready.appendleft(entry)
+            self.ready.insert(self.returned, entry)
+            self.returned += 1
         else:
             self.ready.append(entry)
         self.dispatch()
@@ -121,9 +161,15 @@ class _MemoryQueue:
             consumer = self._pick_consumer()
             if consumer is None:
                 return
-            entry = self.ready.popleft()
-            entry.deliveries += 1
+            entry = self.take()
             consumer.deliver(entry)
+
+    def take(self) -> _Entry:
+        """Remove the next ready entry, counting it as delivered once more."""
+        entry = self.ready.popleft()
+        self.returned = max(0, self.returned - 1)
+        entry.deliveries += 1
+        return entry
 
     def _pick_consumer(self) -> MemorySubscription | None:
         count = len(self.consumers)
@@ -225,6 +271,18 @@ class MemorySubscription:
         if not delivery.settled:
             log.debug("handler left %s unacked; it holds a prefetch slot", delivery.message.message_id)
 
+    async def drain(self, timeout: float) -> None:
+        """Stop new deliveries, give running handlers `timeout` seconds to settle, then cancel the rest."""
+        if self.cancelled:
+            return
+        if self in self.queue.consumers:
+            self.queue.consumers.remove(self)
+        current = asyncio.current_task()
+        running = [task for task in self._tasks if task is not current]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+        await self.cancel()
+
     async def cancel(self) -> None:
         """Stop consuming, stop running handlers, and return unacked messages to the queue."""
         if self.cancelled:
@@ -254,6 +312,8 @@ class MemoryTransport:
         self._reply_address: str | None = None
         self._pending: dict[str, asyncio.Future[Message]] = {}
         self._consumers: list[MemorySubscription] = []
+        # One handler-less subscription per queue holds what `get` took until it is settled.
+        self._getters: dict[str, MemorySubscription] = {}
 
     async def connect(self) -> None:
         """Open the reply address; idempotent."""
@@ -264,6 +324,8 @@ class MemoryTransport:
     async def close(self) -> None:
         """Stop consumers (unacked messages are requeued), fail pending requests, drop the reply address."""
         consumers, self._consumers = self._consumers, []
+        consumers.extend(self._getters.values())
+        self._getters.clear()
         for consumer in consumers:
             await consumer.cancel()
         if self._reply_address is not None:
@@ -278,6 +340,28 @@ class MemoryTransport:
         """Put `message` on `queue` or a reply address; NoRoute when it does not exist."""
         self._require_open()
         self.broker.route(queue, message)
+
+    async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
+        """Put `message` on `queue` after `delay` seconds (a broker timer); NoRoute when it does not exist."""
+        self._require_open()
+        if not delay >= 0:
+            raise ValueError(f"delay must be a non-negative number of seconds, got {delay!r}")
+        self.broker.schedule(queue, message, delay)
+
+    async def get(self, queue: str) -> MemoryDelivery | None:
+        """Take the next ready message of `queue`, unacked, or None when it is empty."""
+        self._require_open()
+        declared = self.broker.queue(queue)
+        if not declared.ready:
+            return None
+        getter = self._getters.get(queue)
+        if getter is None:
+            getter = MemorySubscription(declared, _never_called, prefetch=1)
+            self._getters[queue] = getter
+        entry = declared.take()
+        delivery = MemoryDelivery(entry, getter)
+        getter.unacked.add(delivery)
+        return delivery
 
     async def request(
         self,
@@ -302,14 +386,18 @@ class MemoryTransport:
         finally:
             self._pending.pop(correlation_id, None)
 
-    async def consume(self, queue: str, handler: Handler, *, prefetch: int = 16) -> MemorySubscription:
+    async def consume(
+        self, queue: str, handler: Handler, *, prefetch: int = 16, max_length: int | None = None
+    ) -> MemorySubscription:
         """Declare `queue` (and its dead-letter queue) and start delivering to `handler`."""
         self._require_open()
         if not queue:
             raise ValueError("queue name must not be empty")
         if prefetch < 1:
             raise ValueError(f"prefetch must be at least 1, got {prefetch}")
-        declared = self.broker.declare(queue, self.delivery_limit)
+        if max_length is not None and max_length < 1:
+            raise ValueError(f"max_length must be at least 1, got {max_length}")
+        declared = self.broker.declare(queue, self.delivery_limit, max_length)
         consumer = MemorySubscription(declared, handler, prefetch)
         self._consumers.append(consumer)
         declared.consumers.append(consumer)
@@ -327,3 +415,7 @@ class MemoryTransport:
         if self._reply_address is None:
             raise InternalError("memory transport is not connected")
         return self._reply_address
+
+
+async def _never_called(delivery: Delivery) -> None:
+    raise AssertionError("a get() holder is never dispatched to")  # it is not in any consumer list

@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aio_pika
 import pytest
 
+from bus.reliability.backoff import DELAY_BUCKETS_MS
 from bus.transport import AmqpTransport, MemoryBroker, MemoryTransport, Transport, dead_letter_queue
+from bus.transport.amqp_wire import retry_queue_name
 
 TransportFactory = Callable[..., Awaitable[Transport]]
 
@@ -25,6 +27,8 @@ async def delete_queues(url: str, names: list[str]) -> None:
         for name in names:
             await channel.queue_delete(name)
             await channel.queue_delete(dead_letter_queue(name))
+            for bucket in DELAY_BUCKETS_MS:  # retry queues of delayed publishes, if any were declared
+                await channel.queue_delete(retry_queue_name(name, bucket))
     finally:
         await connection.close()
 

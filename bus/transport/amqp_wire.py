@@ -1,0 +1,130 @@
+"""RabbitMQ wire details: queue declaration arguments, and contract messages to and from AMQP ones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aio_pika
+import aiormq
+from aio_pika.abc import AbstractIncomingMessage
+
+from bus.envelope import new_id
+from bus.transport.base import HeaderValue, Message
+from bus.transport.memory import (
+    DEATH_REASON_HEADER,
+    ORIGINAL_QUEUE_HEADER,
+    REASON_DELIVERY_LIMIT,
+    REASON_REJECTED,
+)
+
+DEAD_LETTER_EXCHANGE = "lgsp.dlx"
+# Headers RabbitMQ adds that the contract expresses otherwise (delivery_count, x-death-reason).
+_BROKER_HEADERS = {"x-delivery-count", "x-death"}
+_BROKER_HEADER_PREFIXES = ("x-first-death-", "x-last-death-")
+_DEATH_REASONS = {"delivery_limit": REASON_DELIVERY_LIMIT, "rejected": REASON_REJECTED}
+# A channel or connection that died under us: the broker requeues what we held, so this is not fatal.
+CHANNEL_GONE = (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError)
+
+
+def queue_arguments(queue: str, delivery_limit: int, max_length: int | None = None) -> dict[str, Any]:
+    """Declaration arguments of a service queue (quorum, delivery limit, dead-lettering, length bound)."""
+    arguments: dict[str, Any] = {
+        "x-queue-type": "quorum",
+        # RabbitMQ dead-letters once the returns exceed x-delivery-limit; the contract counts
+        # deliveries, so `delivery_limit` deliveries means delivery_limit - 1 returns.
+        "x-delivery-limit": delivery_limit - 1,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        "x-dead-letter-routing-key": queue,
+    }
+    if max_length is not None:
+        # reject-publish nacks the publisher's confirm, which publish() turns into Overloaded.
+        # A quorum queue refuses a publish only once it is already over x-max-length, so it holds
+        # x-max-length + 1; declaring one less makes `max_length` the real bound, as on memory.
+        arguments.update({"x-max-length": max_length - 1, "x-overflow": "reject-publish"})
+    return arguments
+
+
+def retry_queue_name(queue: str, bucket_ms: int) -> str:
+    """The retry queue holding messages for `queue` during `bucket_ms` milliseconds."""
+    return f"{queue}.retry.{bucket_ms}"
+
+
+def retry_queue_arguments(queue: str, bucket_ms: int) -> dict[str, Any]:
+    """A retry queue: messages expire after `bucket_ms` and are dead-lettered back to `queue`."""
+    return {
+        "x-queue-type": "quorum",
+        "x-message-ttl": bucket_ms,
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": queue,
+        # At-least-once dead-lettering keeps a message until `queue` confirms it (it needs reject-publish).
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+    }
+
+
+def to_amqp(message: Message) -> aio_pika.Message:
+    """The aio-pika message carrying `message` (body bytes untouched, persistent)."""
+    return aio_pika.Message(
+        body=message.body,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        reply_to=message.reply_to,
+        headers=dict(message.headers),
+        content_type=message.content_type,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
+
+
+def from_amqp(incoming: AbstractIncomingMessage) -> Message:
+    """The contract's `Message` for a received AMQP message, broker death headers translated."""
+    return Message(
+        body=incoming.body,
+        message_id=incoming.message_id or new_id(),
+        correlation_id=incoming.correlation_id or new_id(),
+        reply_to=incoming.reply_to,
+        headers=_contract_headers(incoming.headers),
+        content_type=incoming.content_type or "application/json",
+    )
+
+
+def _contract_headers(raw: Mapping[str, Any]) -> dict[str, HeaderValue]:
+    headers: dict[str, HeaderValue] = {}
+    for key, value in raw.items():
+        if key in _BROKER_HEADERS or key.startswith(_BROKER_HEADER_PREFIXES):
+            continue
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", errors="replace")
+        if isinstance(value, str | int | float | bool):
+            headers[key] = value
+    reason, queue = _latest_death(raw)
+    if reason is not None:
+        headers[DEATH_REASON_HEADER] = _DEATH_REASONS.get(reason, reason)
+    if queue is not None:
+        headers[ORIGINAL_QUEUE_HEADER] = queue
+    return headers
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value if isinstance(value, str) else None
+
+
+def _latest_death(raw: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """Reason and queue of the most recent dead-lettering: x-death lists it first, whereas the
+    x-first-death-* headers would name a retry queue's expiry long after the message left it."""
+    deaths = raw.get("x-death")
+    if isinstance(deaths, list) and deaths and isinstance(deaths[0], Mapping):
+        latest = deaths[0]
+        reason, queue = _text(latest.get("reason")), _text(latest.get("queue"))
+    else:
+        reason, queue = _text(raw.get("x-first-death-reason")), _text(raw.get("x-first-death-queue"))
+    if reason == "expired":
+        return None, None  # a retry queue's TTL sending the message back is no death
+    return reason, queue
+
+
+def delivery_count(incoming: AbstractIncomingMessage) -> int:
+    returns = incoming.headers.get("x-delivery-count")
+    return returns + 1 if isinstance(returns, int) else 1
