@@ -1,0 +1,157 @@
+"""The capacity report folder: PNG charts, an HTML page, JSON and CSV figures, the verdict line."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+
+from loadtests.figures import Rows, errors_by_type, per_service, stage_figures, timeline
+from loadtests.schedules import Stage
+from loadtests.slo import Slo, StageFigures, Verdict, judge
+
+CHARTS = ("throughput.png", "latency.png", "errors.png", "services.png")
+
+
+def write_report(
+    folder: Path, raw_csv: Path, stages: list[Stage], slo: Slo, required_tx_s: float, run: dict[str, Any]
+) -> Verdict:
+    """Compute every figure from the raw rows, write the folder, and return the verdict."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = Rows.read(raw_csv)
+    figures = stage_figures(rows, stages)
+    verdict = judge(figures, slo, required_tx_s)
+    series = timeline(rows)
+    services = per_service(rows)
+    errors = errors_by_type(rows)
+    _charts(folder, series, stages, errors, services)
+    _write_stages_csv(folder / "stages.csv", figures, slo)
+    summary = {
+        "verdict": verdict.model_dump() | {"line": verdict.line()},
+        "run": run,
+        "stages": [f.model_dump() | {"meets_slo": f.meets(slo)} for f in figures],
+        "services": services,
+        "errors_by_type": errors,
+        "timeline": series,
+    }
+    (folder / "figures.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    (folder / "index.html").write_text(_html(verdict, figures, slo, services, errors, run), encoding="utf-8")
+    (folder / "verdict.txt").write_text(verdict.line() + "\n", encoding="utf-8")
+    return verdict
+
+
+def _charts(
+    folder: Path,
+    series: dict[str, list[float]],
+    stages: list[Stage],
+    errors: dict[str, int],
+    services: dict[str, dict[str, float]],
+) -> None:
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot(series["t"], series["tx_s"], label="achieved tx/s")
+    ax.step([s.start for s in stages], [s.rate for s in stages], where="post", label="target tx/s", alpha=0.6)
+    ax.plot(series["t"], series["fail_s"], label="failures/s", color="red")
+    ax.set(xlabel="seconds", ylabel="requests per second", title="Throughput")
+    ax.legend()
+    fig.savefig(folder / "throughput.png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for q in ("p50", "p95", "p99"):
+        ax.plot(series["t"], series[q], label=q)
+    ax.set(xlabel="seconds", ylabel="ms", title="Latency over time", yscale="symlog")
+    ax.legend()
+    fig.savefig(folder / "latency.png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    ax.barh(list(errors) or ["(no errors)"], list(errors.values()) or [0], color="firebrick")
+    ax.set(xlabel="failed requests", title="Errors by taxonomy type")
+    fig.savefig(folder / "errors.png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 0.5 + 0.45 * max(1, len(services))))
+    names = list(services)
+    for offset, q in enumerate(("p50_ms", "p95_ms", "p99_ms")):
+        ax.barh(
+            [i + offset * 0.27 for i in range(len(names))], [services[n][q] for n in names], 0.27, label=q
+        )
+    ax.set_yticks([i + 0.27 for i in range(len(names))], names)
+    ax.set(xlabel="ms", title="Latency per service")
+    ax.legend()
+    fig.savefig(folder / "services.png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _write_stages_csv(path: Path, figures: list[StageFigures], slo: Slo) -> None:
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow([*StageFigures.model_fields, "error_ratio", "meets_slo"])
+        for f in figures:
+            writer.writerow([*f.model_dump().values(), round(f.error_ratio, 6), f.meets(slo)])
+
+
+def _html(
+    verdict: Verdict,
+    figures: list[StageFigures],
+    slo: Slo,
+    services: dict[str, dict[str, float]],
+    errors: dict[str, int],
+    run: dict[str, Any],
+) -> str:
+    def row(cells: list[Any]) -> str:
+        return "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
+
+    stage_rows = "".join(
+        row(
+            [
+                f.label,
+                f.target_tx_s,
+                f.achieved_tx_s,
+                f.requests,
+                f"{100 * f.error_ratio:.3f} %",
+                f"{f.p50_ms:.0f}",
+                f"{f.p95_ms:.0f}",
+                f"{f.p99_ms:.0f}",
+                "yes" if f.meets(slo) else "no",
+            ]
+        )
+        for f in figures
+    )
+    service_rows = "".join(
+        row(
+            [
+                n,
+                int(s["requests"]),
+                int(s["failures"]),
+                f"{s['p50_ms']:.0f}",
+                f"{s['p95_ms']:.0f}",
+                f"{s['p99_ms']:.0f}",
+            ]
+        )
+        for n, s in services.items()
+    )
+    error_rows = "".join(row([k, v]) for k, v in errors.items()) or row(["none", 0])
+    images = "".join(f'<p><img src="{name}" alt="{name}"></p>' for name in CHARTS)
+    colour = "green" if verdict.passed else "firebrick"
+    return f"""<!doctype html><html lang="en"><meta charset="utf-8"><title>LGSP capacity report</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}
+td,th{{padding:2px 8px;border-bottom:1px solid #ddd}}</style>
+<h1>LGSP capacity report</h1>
+<p style="color:{colour};font-weight:bold">{html.escape(verdict.line())}</p>
+<pre>{html.escape(json.dumps(run, indent=1, ensure_ascii=False))}</pre>
+<h2>Stages</h2><table><tr><th>stage</th><th>target tx/s</th><th>achieved tx/s</th><th>requests</th>
+<th>errors</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>meets SLO</th></tr>{stage_rows}</table>
+<h2>Per service</h2><table><tr><th>service</th><th>requests</th><th>failures</th><th>p50</th><th>p95</th>
+<th>p99</th></tr>{service_rows}</table>
+<h2>Errors by type</h2><table>{error_rows}</table>
+{images}
+</html>
+"""
