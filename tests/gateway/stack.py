@@ -198,13 +198,14 @@ def gateway_app(catalog: Catalog, router: ServiceRouter) -> FastAPI:
 
 @asynccontextmanager
 async def running_gateway(bus: Bus, backend: Backend, **options: Any) -> AsyncIterator[Gateway]:
-    """A gateway replica over `backend`; `options` go to GatewaySettings, or `callback_http`."""
+    """A gateway replica over `backend`; `options` go to GatewaySettings, except `callback_http`, `sinks`."""
     callback_http = options.pop("callback_http", None)
+    sinks = options.pop("sinks", [])
     settings = GatewaySettings(**{"idempotency_poll_seconds": 0.02, "drain_seconds": 5, **options})
     router = ServiceRouter(
         bus.catalog,
         bus.transport,
-        [],
+        sinks,
         1_048_576,
         store=backend.store(),
         rate_limiter=backend.limiter(),

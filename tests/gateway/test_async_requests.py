@@ -11,6 +11,7 @@ import pytest
 
 from bus.errors import BadRequest
 from bus.gateway.async_requests import async_choice, wants_async
+from bus.transaction import TransactionRecord
 from tests.gateway.stack import OTHER, STP, Backend, Bus, running_gateway
 
 ASYNC = {**STP, "Prefer": "respond-async"}
@@ -180,3 +181,21 @@ def test_async_choice_keeps_a_valid_callback() -> None:
     assert async_choice("respond-async", "https://a.vn/cb?x=1").callback_url == "https://a.vn/cb?x=1"
     with pytest.raises(BadRequest):
         async_choice("respond-async", "https://" + "a" * 3000 + ".vn/")
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.records: list[TransactionRecord] = []
+
+    async def record(self, record: TransactionRecord) -> None:
+        self.records.append(record)
+
+
+async def test_an_async_call_leaves_one_record_with_its_final_outcome(bus: Bus, backend: Backend) -> None:
+    sink = ListSink()
+    async with running_gateway(bus, backend, sinks=[sink]) as gateway:
+        accepted = await gateway.client.post(bus.url("Failing"), json={}, headers=ASYNC)
+        await gateway.router.drain()
+    assert [(r.transaction_id, r.status, r.fault_type) for r in sink.records] == [
+        (accepted.headers["x-road-id"], 502, "Server.Provider.InternalError")
+    ]
