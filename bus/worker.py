@@ -1,25 +1,54 @@
-"""The worker: consumes service queues, calls adapters, replies, and acks only after replying."""
+"""The worker: consumes service queues, calls adapters, replies, and acks only after the work is settled.
+
+Per message: answer a redelivery of completed work from its record; take the work lease (an in-flight
+duplicate on another worker is put back for later); ask the provider's circuit breaker; call the adapter
+within the service's concurrency limit; then either settle (record, reply, ack), retry a retryable
+failure through a broker-held delay (attempt + 1), or, when attempts are used up, dead-letter it with
+its reason and reply the last error. The worker never sleeps on a retry.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 
 from pydantic import JsonValue, ValidationError
 
 from adapters.base import Adapter, ManagedAdapter
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_envelope, reply_message
-from bus.envelope import Envelope, Reply, utc_now
-from bus.errors import BusError, InternalError, NoRoute, ProviderTimeout
-from bus.transport.base import Delivery, Handler, Subscription, Transport
+from bus.dlq.record import REASON_RETRIES_EXHAUSTED, REASON_UNPARSEABLE, dead_letter_headers
+from bus.envelope import Envelope, Reply, new_id, utc_now
+from bus.errors import BadRequest, BusError, InternalError, NoRoute, ProviderFault, ProviderTimeout
+from bus.reliability.backoff import retry_delay
+from bus.reliability.breaker import CircuitBreaker
+from bus.reliability.dedupe import CompletedWork
+from bus.store.base import Store
+from bus.store.memory import MemoryStore
+from bus.transport.base import Delivery, Handler, Message, Subscription, Transport, dead_letter_queue
 
 log = logging.getLogger(__name__)
 
+# Set on a retried message once its caller has had an answer, so later attempts do not answer again.
+REPLIED_HEADER = "x-lgsp-replied"
+# How long an in-flight duplicate waits before looking again whether the first copy completed.
+DUPLICATE_RECHECK_SECONDS = 1.0
+
+
+def counts_against_provider(error: BusError | None) -> bool:
+    """Whether a call's outcome is a provider failure for its circuit breaker (not a client's mistake)."""
+    return isinstance(error, ProviderFault) and error.retryable
+
 
 class Worker:
-    """Serves the catalog's services (or the `only` subset) with their adapters over `transport`."""
+    """Serves the catalog's services (or the `only` subset) with their adapters over `transport`.
+
+    `store` holds completed replies, work leases and breaker state; give every worker the same (Redis)
+    store to dedupe and break circuits across processes. `draw` is the jitter's random source."""
 
     def __init__(
         self,
@@ -30,6 +59,9 @@ class Worker:
         name: str,
         only: Iterable[str] | None = None,
         drain_seconds: float = 10.0,
+        store: Store | None = None,
+        completed_ttl: float = 86_400.0,
+        draw: Callable[[], float] = random.random,
     ) -> None:
         wanted = set(only) if only is not None else None
         self.services: list[ServiceSpec] = [
@@ -39,32 +71,47 @@ class Worker:
         self.adapters = dict(adapters)
         self.name = name
         self.drain_seconds = drain_seconds
+        self.store: Store = store if store is not None else MemoryStore()
+        self.completed = CompletedWork(self.store, ttl=completed_ttl)
+        self.draw = draw
+        # One circuit per provider: the first hosted service naming an adapter gives its policy.
+        self.breakers: dict[str, CircuitBreaker] = {}
+        for service in self.services:
+            self.breakers.setdefault(
+                service.adapter, CircuitBreaker(self.store, service.adapter, service.breaker)
+            )
+        self._limits = {service.id: asyncio.Semaphore(service.concurrency) for service in self.services}
+        self._holder = f"{name}/{new_id()}"
         self._subscriptions: list[Subscription] = []
         self._in_flight: set[asyncio.Task[None]] = set()
         self.handled = 0
+        self.stats: Counter[str] = Counter()
 
     async def start(self) -> None:
         """Start adapters that hold resources, then consume every hosted service's queue."""
         for adapter in self.adapters.values():
             if isinstance(adapter, ManagedAdapter):
                 await adapter.start()
+        await self.store.connect()
         await self.transport.connect()
         for service in self.services:
             adapter = self.adapters[service.adapter]
             handler = self._handler_for(service, adapter)
-            subscription = await self.transport.consume(
-                service.id.queue_name, handler, prefetch=service.concurrency
-            )
+            queue = service.id.queue_name
+            if service.max_queue_length is None:
+                subscription = await self.transport.consume(queue, handler, prefetch=service.concurrency)
+            else:
+                subscription = await self.transport.consume(
+                    queue, handler, prefetch=service.concurrency, max_length=service.max_queue_length
+                )
             self._subscriptions.append(subscription)
         log.info("worker %s serving %d service(s)", self.name, len(self.services))
 
     async def stop(self) -> None:
-        """Stop intake, let in-flight requests finish (up to drain_seconds), then close adapters."""
-        for subscription in self._subscriptions:
-            await subscription.cancel()
-        self._subscriptions.clear()
-        if self._in_flight:
-            await asyncio.wait(set(self._in_flight), timeout=self.drain_seconds)
+        """Graceful stop: no new deliveries, in-flight work gets drain_seconds to finish and ack (the
+        rest is requeued for another worker), then adapters are closed."""
+        subscriptions, self._subscriptions = self._subscriptions, []
+        await asyncio.gather(*(s.drain(self.drain_seconds) for s in subscriptions))
         for adapter in self.adapters.values():
             if isinstance(adapter, ManagedAdapter):
                 await adapter.close()
@@ -89,34 +136,134 @@ class Worker:
         except ValidationError as exc:
             # Malformed on the bus means a bug upstream: park it in the DLQ with the reason.
             log.error("unparseable message %s on %s: %s", delivery.message.message_id, service.id, exc)
-            await delivery.nack(requeue=False)
-            return
-        envelope = envelope.model_copy(update={"attempt": delivery.delivery_count})
-        if envelope.deadline_at is not None and envelope.seconds_left() <= 0:
-            log.warning("transaction %s expired before %s could serve it", envelope.correlation_id, self.name)
+            refusal = BadRequest(f"message is not a valid envelope: {exc}")
+            attempts = delivery.delivery_count
+            await self._dead_letter(service, delivery.message, REASON_UNPARSEABLE, refusal, attempts)
             await delivery.ack()
             return
-        reply = await self._call(adapter, envelope)
+        if await self._answered_from_record(envelope, delivery):
+            return
+        lease_seconds = service.timeout * 2 + DUPLICATE_RECHECK_SECONDS
+        if not await self.completed.lease(envelope.message_id, self._holder, seconds=lease_seconds):
+            # Another worker is on this very message: look again once it has had time to finish.
+            self.stats["in_flight_duplicates"] += 1
+            queue = service.id.queue_name
+            await self.transport.publish_delayed(queue, delivery.message, DUPLICATE_RECHECK_SECONDS)
+            await delivery.ack()
+            return
+        attempt = envelope.attempt + delivery.delivery_count - 1  # a redelivery may have called too
+        envelope = envelope.model_copy(update={"attempt": attempt})
+        reply, error = await self._guarded_call(service, adapter, envelope)
         reply = reply.model_copy(update={"worker": self.name, "received_at": received_at})
-        if delivery.message.reply_to:
-            try:
-                await self.transport.publish(delivery.message.reply_to, reply_message(reply))
-            except NoRoute:
-                log.warning("caller of %s is gone; reply dropped", envelope.correlation_id)
+        if error is not None and error.retryable:
+            if attempt < service.retry.max_attempts:
+                await self._retry(service, delivery, envelope, reply, error)
+                return
+            self.stats["dead_lettered"] += 1
+            await self._dead_letter(service, delivery.message, REASON_RETRIES_EXHAUSTED, error, attempt)
+        await self.completed.record(envelope.message_id, reply)
+        await self._answer(delivery, envelope, reply)
+        await self.completed.release(envelope.message_id)
         await delivery.ack()
         self.handled += 1
 
-    async def _call(self, adapter: Adapter, envelope: Envelope) -> Reply:
+    async def _answered_from_record(self, envelope: Envelope, delivery: Delivery) -> bool:
+        recorded = await self.completed.reply_for(envelope.message_id)
+        if recorded is None:
+            return False
+        self.stats["answered_from_record"] += 1
+        log.info("message %s already completed; answering from its record", envelope.message_id)
+        await self._answer(delivery, envelope, recorded)
+        await delivery.ack()
+        return True
+
+    async def _guarded_call(
+        self, service: ServiceSpec, adapter: Adapter, envelope: Envelope
+    ) -> tuple[Reply, BusError | None]:
+        breaker = self.breakers[service.adapter]
         try:
-            async with asyncio.timeout(envelope.seconds_left()):
+            probe = await breaker.allow()
+        except BusError as refused:  # CircuitOpen: the provider is not called at all
+            self.stats["circuit_open"] += 1
+            return Reply.failure(envelope, refused.body(envelope.correlation_id), refused.status), refused
+        async with self._limits[service.id]:
+            reply, error = await self._call(adapter, envelope, self._call_timeout(service, envelope))
+        await breaker.record(ok=not counts_against_provider(error), probe=probe)
+        return reply, error
+
+    @staticmethod
+    def _call_timeout(service: ServiceSpec, envelope: Envelope) -> float:
+        # While the caller still waits, answer before its deadline; a retry after it gets the full time.
+        left = envelope.seconds_left(default=service.timeout)
+        return min(service.timeout, left) if left > 0 else service.timeout
+
+    async def _call(
+        self, adapter: Adapter, envelope: Envelope, timeout: float
+    ) -> tuple[Reply, BusError | None]:
+        try:
+            async with asyncio.timeout(timeout):
                 payload: JsonValue = await adapter.handle(envelope)
-            return Reply.success(envelope, payload)
+            return Reply.success(envelope, payload), None
         except BusError as error:
-            return Reply.failure(envelope, error.body(envelope.correlation_id), error.status)
+            return Reply.failure(envelope, error.body(envelope.correlation_id), error.status), error
         except TimeoutError:
-            late = ProviderTimeout(f"{envelope.service} did not answer within its deadline")
-            return Reply.failure(envelope, late.body(envelope.correlation_id), late.status)
+            late = ProviderTimeout(f"{envelope.service} did not answer within {timeout:g} s")
+            return Reply.failure(envelope, late.body(envelope.correlation_id), late.status), late
         except Exception as exc:  # an adapter bug must still produce an answer, never a lost message
             log.exception("adapter for %s failed on %s", envelope.service, envelope.correlation_id)
             fault = InternalError(f"adapter for {envelope.service} failed: {type(exc).__name__}")
-            return Reply.failure(envelope, fault.body(envelope.correlation_id), fault.status)
+            return Reply.failure(envelope, fault.body(envelope.correlation_id), fault.status), fault
+
+    async def _retry(
+        self, service: ServiceSpec, delivery: Delivery, envelope: Envelope, reply: Reply, error: BusError
+    ) -> None:
+        delay = retry_delay(service.retry, envelope.attempt, retry_after=error.retry_after, draw=self.draw)
+        headers = dict(delivery.message.headers)
+        if envelope.deadline_at is not None and delay >= envelope.seconds_left() and not _replied(delivery):
+            # The caller's deadline passes before the next attempt: tell it now what went wrong
+            # rather than leave it a bare time-out; the work carries on and its result is recorded.
+            await self._answer(delivery, envelope, reply)
+            headers[REPLIED_HEADER] = True
+        retried = envelope.model_copy(update={"attempt": envelope.attempt + 1})
+        message = replace(delivery.message, body=retried.model_dump_json().encode(), headers=headers)
+        await self.completed.release(envelope.message_id)
+        await self.transport.publish_delayed(service.id.queue_name, message, delay)
+        await delivery.ack()
+        self.stats["retried"] += 1
+        log.info(
+            "retry %s: attempt %d %s, next in %.3f s",
+            retried.message_id,
+            retried.attempt - 1,
+            error.type,
+            delay,
+        )
+
+    async def _dead_letter(
+        self, service: ServiceSpec, message: Message, reason: str, error: BusError, attempts: int
+    ) -> None:
+        queue = service.id.queue_name
+        headers = dead_letter_headers(
+            message,
+            queue=queue,
+            reason=reason,
+            error_type=error.type,
+            error_message=error.message,
+            attempts=attempts,
+            at=utc_now(),
+            by=self.name,
+        )
+        await self.transport.publish(dead_letter_queue(queue), replace(message, headers=headers))
+        log.warning("dead-lettered %s from %s: %s, %d attempts", message.message_id, queue, reason, attempts)
+
+    async def _answer(self, delivery: Delivery, envelope: Envelope, reply: Reply) -> None:
+        reply_to = delivery.message.reply_to
+        if not reply_to or _replied(delivery):
+            return
+        try:
+            await self.transport.publish(reply_to, reply_message(reply))
+        except NoRoute:
+            log.warning("caller of %s is gone; reply dropped", envelope.correlation_id)
+
+
+def _replied(delivery: Delivery) -> bool:
+    return delivery.message.headers.get(REPLIED_HEADER) is True

@@ -1,0 +1,93 @@
+"""What a dead letter carries: headers set by the worker (or the broker) and their parsed view."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ValidationError
+
+from bus.codec import decode_envelope
+from bus.transport.base import HeaderValue, Message
+from bus.transport.memory import DEATH_REASON_HEADER, ORIGINAL_QUEUE_HEADER
+
+ERROR_TYPE_HEADER = "x-lgsp-error-type"
+ERROR_MESSAGE_HEADER = "x-lgsp-error-message"
+ATTEMPTS_HEADER = "x-lgsp-attempts"
+DEAD_AT_HEADER = "x-lgsp-dead-lettered-at"
+DEAD_BY_HEADER = "x-lgsp-dead-lettered-by"
+
+REASON_RETRIES_EXHAUSTED = "retries-exhausted"
+REASON_UNPARSEABLE = "unparseable"
+MAX_ERROR_MESSAGE = 1_000
+
+
+def dead_letter_headers(
+    message: Message,
+    *,
+    queue: str,
+    reason: str,
+    error_type: str,
+    error_message: str,
+    attempts: int,
+    at: datetime,
+    by: str,
+) -> dict[str, HeaderValue]:
+    """The message's headers plus why, where from, after how many attempts, when and by whom it died."""
+    return {
+        **message.headers,
+        DEATH_REASON_HEADER: reason,
+        ORIGINAL_QUEUE_HEADER: queue,
+        ERROR_TYPE_HEADER: error_type,
+        ERROR_MESSAGE_HEADER: error_message[:MAX_ERROR_MESSAGE],
+        ATTEMPTS_HEADER: attempts,
+        DEAD_AT_HEADER: at.isoformat(),
+        DEAD_BY_HEADER: by,
+    }
+
+
+class DeadLetter(BaseModel):
+    """One dead letter as `lgsp dlq` shows it; fields the broker did not set are None."""
+
+    message_id: str
+    correlation_id: str
+    queue: str | None
+    reason: str | None
+    error_type: str | None
+    error_message: str | None
+    attempts: int | None
+    dead_lettered_at: datetime | None
+    dead_lettered_by: str | None
+    service: str | None
+    issue: str | None
+    body_size: int
+
+    @classmethod
+    def of(cls, message: Message) -> DeadLetter:
+        """Read a dead-lettered message (parsing its envelope when it is one)."""
+        headers = message.headers
+        service = issue = None
+        try:
+            envelope = decode_envelope(message)
+            service, issue = str(envelope.service), envelope.issue
+        except ValidationError:
+            service = _text(headers.get("x-service"))
+        attempts = headers.get(ATTEMPTS_HEADER)
+        at = _text(headers.get(DEAD_AT_HEADER))
+        return cls(
+            message_id=message.message_id,
+            correlation_id=message.correlation_id,
+            queue=_text(headers.get(ORIGINAL_QUEUE_HEADER)),
+            reason=_text(headers.get(DEATH_REASON_HEADER)),
+            error_type=_text(headers.get(ERROR_TYPE_HEADER)),
+            error_message=_text(headers.get(ERROR_MESSAGE_HEADER)),
+            attempts=attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else None,
+            dead_lettered_at=datetime.fromisoformat(at) if at else None,
+            dead_lettered_by=_text(headers.get(DEAD_BY_HEADER)),
+            service=service,
+            issue=issue,
+            body_size=len(message.body),
+        )
+
+
+def _text(value: HeaderValue | None) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,155 @@
+"""A circuit breaker per provider whose state lives in the Store, so every worker sees the same circuit.
+
+    closed ──(failures/calls ≥ ratio over the window, calls ≥ min_calls)──▶ open
+    open ──(open_seconds passed; one caller wins the probe lease)──▶ half-open
+    half-open ──probe succeeds──▶ closed (fresh window)      half-open ──probe fails──▶ open
+
+The window is a few time slots of counters (`incr` with a TTL); a new generation after closing starts
+the window afresh. Only provider failures count: a client error says nothing about the provider's health.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+from pydantic import BaseModel
+
+from bus.errors import CircuitOpen
+from bus.reliability.policy import BreakerPolicy
+from bus.store.base import Store
+
+SLOTS = 5  # slots per window: coarse enough to read in a few calls, fine enough to slide
+KEY_PREFIX = "breaker:"
+
+BreakerStateName = Literal["closed", "open", "half-open"]
+
+
+class OpenCircuit(BaseModel):
+    """What the store holds while a circuit is open."""
+
+    opened_at: float
+    until: float
+
+
+class BreakerState(BaseModel):
+    """One provider's circuit as an operator sees it."""
+
+    provider: str
+    state: BreakerStateName
+    calls: int
+    failures: int
+    open_until: float | None = None
+
+
+class CircuitBreaker:
+    """The circuit of one provider (adapter name), shared through `store` by every worker."""
+
+    def __init__(
+        self,
+        store: Store,
+        provider: str,
+        policy: BreakerPolicy,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not provider:
+            raise ValueError("provider name must not be empty")
+        self.store = store
+        self.provider = provider
+        self.policy = policy
+        self.clock = clock  # wall clock: shared by processes on different hosts' synced clocks
+        self._key = f"{KEY_PREFIX}{provider}"
+
+    async def allow(self) -> bool:
+        """Let a call through, or raise CircuitOpen. True when this call is the half-open probe."""
+        opened = await self._open_circuit()
+        if opened is None:
+            return False
+        now = self.clock()
+        if now < opened.until:
+            raise CircuitOpen(
+                f"circuit of provider {self.provider!r} is open; failing fast",
+                retry_after=opened.until - now,
+            )
+        # The lease lasts as long as an open period: a probe that never reports frees it again.
+        if await self.store.set_if_absent(f"{self._key}:probe", b"1", ttl=self.policy.open_seconds):
+            return True
+        raise CircuitOpen(f"circuit of provider {self.provider!r} is half-open; a probe is under way")
+
+    async def record(self, *, ok: bool, probe: bool = False) -> None:
+        """Count one call's outcome; a probe's outcome closes or re-opens the circuit."""
+        if probe:
+            if ok:
+                await self._close()
+            else:
+                await self._open(replace=True)
+            await self.store.delete(f"{self._key}:probe")
+            return
+        generation = await self._generation()
+        slot = self._slot()
+        ttl = self.policy.window * 2
+        await self.store.incr(self._counter("calls", generation, slot), ttl=ttl)
+        if ok:
+            return
+        await self.store.incr(self._counter("failures", generation, slot), ttl=ttl)
+        calls, failures = await self._window(generation)
+        if calls >= self.policy.min_calls and failures / calls >= self.policy.failure_ratio:
+            await self._open(replace=False)
+
+    async def state(self) -> BreakerState:
+        """The circuit now: closed, open, or half-open (open period over, awaiting or running a probe)."""
+        calls, failures = await self._window(await self._generation())
+        opened = await self._open_circuit()
+        if opened is None:
+            return BreakerState(provider=self.provider, state="closed", calls=calls, failures=failures)
+        name: BreakerStateName = "open" if self.clock() < opened.until else "half-open"
+        return BreakerState(
+            provider=self.provider, state=name, calls=calls, failures=failures, open_until=opened.until
+        )
+
+    async def _open(self, *, replace: bool) -> None:
+        now = self.clock()
+        value = OpenCircuit(opened_at=now, until=now + self.policy.open_seconds).model_dump_json().encode()
+        if replace:
+            await self.store.set(f"{self._key}:open", value)
+        else:  # many workers may see the threshold crossed at once; the first one opens it
+            await self.store.set_if_absent(f"{self._key}:open", value)
+
+    async def _close(self) -> None:
+        await self.store.incr(f"{self._key}:generation")
+        await self.store.delete(f"{self._key}:open")
+
+    async def _open_circuit(self) -> OpenCircuit | None:
+        raw = await self.store.get(f"{self._key}:open")
+        return OpenCircuit.model_validate_json(raw) if raw is not None else None
+
+    async def _generation(self) -> int:
+        raw = await self.store.get(f"{self._key}:generation")
+        return int(raw) if raw is not None else 0
+
+    def _slot(self) -> int:
+        return math.floor(self.clock() / (self.policy.window / SLOTS))
+
+    def _counter(self, kind: str, generation: int, slot: int) -> str:
+        return f"{self._key}:{generation}:{kind}:{slot}"
+
+    async def _window(self, generation: int) -> tuple[int, int]:
+        current = self._slot()
+        calls = failures = 0
+        for slot in range(current - SLOTS + 1, current + 1):
+            calls += int(await self.store.get(self._counter("calls", generation, slot)) or 0)
+            failures += int(await self.store.get(self._counter("failures", generation, slot)) or 0)
+        return calls, failures
+
+
+async def breaker_states(
+    store: Store, providers: Iterable[str], policy: BreakerPolicy | None = None
+) -> list[BreakerState]:
+    """The circuits of `providers` (adapter names), for the gateway's status route.
+
+    The Store cannot list keys, so the caller names the providers (e.g. the catalog's adapters)."""
+    chosen = policy if policy is not None else BreakerPolicy()
+    return [await CircuitBreaker(store, name, chosen).state() for name in sorted(set(providers))]

@@ -1,0 +1,40 @@
+"""Worker-side dedupe: the replies of completed messages, and leases on messages being worked on.
+
+A redelivered message whose work completed is answered from its record, not by calling the provider
+again; a message already leased by another worker (an in-flight duplicate) is put back for later.
+"""
+
+from __future__ import annotations
+
+from bus.envelope import Reply
+from bus.store.base import Store
+
+DONE_PREFIX = "worker:done:"
+LEASE_PREFIX = "worker:lease:"
+
+
+class CompletedWork:
+    """Message id → final reply, kept `ttl` seconds, plus per-message work leases, in a shared Store."""
+
+    def __init__(self, store: Store, *, ttl: float = 86_400.0) -> None:
+        if not ttl > 0:
+            raise ValueError(f"ttl must be positive, got {ttl!r}")
+        self.store = store
+        self.ttl = ttl
+
+    async def reply_for(self, message_id: str) -> Reply | None:
+        """The final reply recorded for `message_id`, if its work completed."""
+        raw = await self.store.get(DONE_PREFIX + message_id)
+        return Reply.model_validate_json(raw) if raw is not None else None
+
+    async def record(self, message_id: str, reply: Reply) -> None:
+        """Remember that `message_id` completed with `reply`."""
+        await self.store.set(DONE_PREFIX + message_id, reply.model_dump_json().encode(), ttl=self.ttl)
+
+    async def lease(self, message_id: str, holder: str, *, seconds: float) -> bool:
+        """Take the work lease on `message_id` for `seconds`; False when another holder has it."""
+        return await self.store.set_if_absent(LEASE_PREFIX + message_id, holder.encode(), ttl=seconds)
+
+    async def release(self, message_id: str) -> None:
+        """Give the lease up (the work is recorded, or failed and will be retried)."""
+        await self.store.delete(LEASE_PREFIX + message_id)
