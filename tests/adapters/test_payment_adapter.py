@@ -216,7 +216,7 @@ async def test_initiate_of_a_completed_reference_is_rejected_naming_the_referenc
 
 
 async def test_wrong_secret_is_rejected_as_a_bad_checksum(mock_url: str) -> None:
-    config = PaymentConfig(base_url=mock_url, secret="not-the-shared-secret")  # type: ignore[arg-type]
+    config = PaymentConfig(base_url=mock_url, secret="not-the-shared-secret")
     async with running(PaymentAdapter(config, store=MemoryStore())) as payment:
         with pytest.raises(ProviderRejected, match="checksum"):
             await payment.handle(envelope(INITIATE, initiate_payload()))
@@ -326,3 +326,10 @@ async def test_rate_limited_provider_is_unavailable_with_retry_after(
         for _ in range(5):  # the bucket lets the first request or two through
             await adapter.handle(envelope(INITIATE, initiate_payload()))
     assert raised.value.retry_after is not None and raised.value.retry_after >= 1
+
+
+def test_public_surface_is_what_all_names() -> None:
+    import adapters.payment as package
+
+    assert all(hasattr(package, name) for name in package.__all__)
+    assert {"create_adapter", "PaymentAdapter", "PaymentBook", "verify_confirmation"} <= set(package.__all__)

@@ -208,7 +208,7 @@ async def test_expiring_token_is_renewed_before_it_expires() -> None:
 
 
 async def test_wrong_client_secret_is_rejected(mock: Mock) -> None:
-    config = VnpostConfig(base_url=mock.url, client_secret="wrong-secret")  # type: ignore[arg-type]
+    config = VnpostConfig(base_url=mock.url, client_secret="wrong-secret")
     vnpost = VnpostAdapter(config, store=MemoryStore())
     try:
         with pytest.raises(ProviderRejected, match="401"):
@@ -325,3 +325,10 @@ async def test_rate_limited_provider_is_unavailable_with_retry_after(
         for _ in range(5):  # the bucket lets the first request or two through
             await track(adapter)
     assert raised.value.retry_after is not None and raised.value.retry_after >= 1
+
+
+def test_public_surface_is_what_all_names() -> None:
+    import adapters.vnpost as package
+
+    assert all(hasattr(package, name) for name in package.__all__)
+    assert {"create_adapter", "VnpostAdapter", "OrderBook", "StatusChange"} <= set(package.__all__)

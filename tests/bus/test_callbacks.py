@@ -104,7 +104,7 @@ async def bus() -> AsyncIterator[Bus]:
 async def payment_mock(bus: Bus) -> AsyncIterator[str]:
     ipn_url = f"{bus.url}/callbacks/paygov/{PARTNER}"
     settings = PaymentSettings(
-        partners={PARTNER: PartnerConfig(secret=SECRET, callback_url=ipn_url)},  # type: ignore[arg-type]
+        partners={PARTNER: PartnerConfig(secret=SECRET, callback_url=ipn_url)},
         latency=Latency(),
         confirm_delay_min_s=0.05,
         confirm_delay_max_s=0.1,
@@ -296,7 +296,7 @@ async def test_confirmation_not_published_is_answered_99_and_taken_when_delivere
 async def vnpost_mock(bus: Bus) -> AsyncIterator[str]:
     settings = VnpostSettings(
         latency=Latency(),
-        webhook_url=f"{bus.url}/callbacks/vnpost",  # type: ignore[arg-type]
+        webhook_url=f"{bus.url}/callbacks/vnpost",
         webhook_scan_interval_s=0.05,
         webhook_backoff_s=0.05,
         seed=11,
