@@ -55,3 +55,41 @@ def capacity(
     console.print(verdict.line(), style="bold green" if verdict.passed else "bold red")
     if not verdict.passed:
         raise typer.Exit(1)
+
+
+bench_app = typer.Typer(
+    help="Micro-benchmark of the bus path against its raw hops (tx/s, latency, CPU-µs/tx)."
+)
+
+
+@bench_app.callback(invoke_without_command=True)
+def bench(
+    out: Annotated[Path, typer.Option(help="folder for bench.json and the processes' logs")] = Path(
+        "bench-results"
+    ),
+    seconds: Annotated[float, typer.Option(min=0.5, max=600, help="measured seconds per case")] = 10.0,
+    warmup: Annotated[float, typer.Option(min=0, max=60, help="unmeasured seconds before each case")] = 2.0,
+    concurrency: Annotated[int, typer.Option(min=1, max=1024, help="generator connections")] = 32,
+    amqp_url: Annotated[
+        str | None, typer.Option("--amqp-url", help="also measure on this RabbitMQ (omit: memory only)")
+    ] = None,
+    workers: Annotated[str, typer.Option(help="worker processes for the RabbitMQ scale-out")] = "1,2,4",
+) -> None:
+    """Measure gateway → transport → adapter → mock and its raw hops in one run; print a table, write JSON."""
+    from loadtests.bench.report import bench_table, write_bench_json
+    from loadtests.bench.runner import Bench, BenchConfig
+
+    try:
+        scale = tuple(int(x) for x in workers.split(",") if x.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(
+            "worker counts are integers separated by commas", param_hint="--workers"
+        ) from exc
+    if not scale or min(scale) < 1:
+        raise typer.BadParameter("give at least one worker count ≥ 1", param_hint="--workers")
+    config = BenchConfig(
+        seconds=seconds, warmup=warmup, concurrency=concurrency, amqp_url=amqp_url, scale_workers=scale
+    )
+    results = Bench(config, out, progress=console.print).run()
+    console.print(bench_table(results))
+    console.print(f"JSON: {write_bench_json(out / 'bench.json', config, results)}")

@@ -1,0 +1,48 @@
+"""CPU time of processes from /proc/<pid>/stat (utime + stime, all threads), and finding the broker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by `pid` (0 when it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    # The command name may hold spaces: fields are counted after its closing parenthesis.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+
+
+def snapshot(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds of each named process now."""
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
+def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds each process spent between two snapshots."""
+    return {name: round(after[name] - before.get(name, 0.0), 4) for name in after}
+
+
+def find_processes(command_name: str) -> list[int]:
+    """Pids whose command name (as in /proc/<pid>/comm) is `command_name`, e.g. beam.smp of RabbitMQ."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == command_name:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def broker_pids(names: Iterable[str] = ("beam.smp",)) -> dict[str, int]:
+    """The RabbitMQ broker's processes by label (empty when it runs elsewhere)."""
+    return {f"rabbitmq-{pid}": pid for name in names for pid in find_processes(name)}

@@ -1,0 +1,253 @@
+"""Run the benchmark: each case under the same generator, CPU charged to every process of the path.
+
+CPU-µs per transaction = Σ over the case's processes (gateway, workers, mocks, broker) of
+(utime + stime) spent during the measured window ÷ transactions answered in it. The generator's own
+CPU is not charged. The broker is shared with other users of this machine: its share is reported apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import httpx
+from pydantic import BaseModel, Field
+
+from loadtests.bench.cases import CITIZEN, CLIENT_HEADERS, ECHO_BODY, raw_hop, raw_mock, soap_verify_body
+from loadtests.bench.cpu import broker_pids, snapshot, spent
+from loadtests.bench.generator import GeneratorResult, GeneratorSpec
+from loadtests.stack import StackPlan
+
+ECHO = "VN/GOV/HPG/LGSP/Echo/v1"
+VERIFY = "VN/GOV/BCA/CSDLDC/XacThucThongTinCongDan/v1"
+
+
+class CaseResult(BaseModel):
+    """One case's figures."""
+
+    case: str
+    kind: str = Field(description="bus or raw")
+    transport: str
+    workers: int = 0
+    load: GeneratorResult
+    cpu_s: dict[str, float]
+    cpu_us_per_tx: float
+    broker_cpu_us_per_tx: float = 0.0
+    raw_cpu_us_per_tx: float | None = Field(None, description="the same path's raw hops, summed")
+    overhead_ratio: float | None = None
+
+
+class BenchConfig(BaseModel):
+    """How long and how hard each case runs, and on which broker."""
+
+    seconds: float = Field(5.0, gt=0)
+    warmup: float = Field(1.0, ge=0)
+    concurrency: int = Field(32, ge=1)
+    amqp_url: str | None = None
+    scale_workers: tuple[int, ...] = (1, 2, 4)
+    tag: str = Field("BENCH", pattern=r"^[A-Z0-9]{1,12}$", description="isolates the bench's queues")
+
+
+class Bench:
+    """Runs the cases in order, keeping results by case name."""
+
+    def __init__(self, config: BenchConfig, workdir: Path, progress: Callable[[str], None] = print) -> None:
+        self.config = config
+        self.workdir = workdir
+        self.progress = progress
+        self.results: list[CaseResult] = []
+
+    def run(self) -> list[CaseResult]:
+        """Every case: raw hops, bus on memory, and (with a broker) bus on RabbitMQ at 1, 2, 4 workers."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._raw_http_echo()
+        self._raw_mock()
+        self._bus(None, 1)
+        if self.config.amqp_url:
+            self._raw_rpc_echo()
+            for workers in self.config.scale_workers:
+                self._bus(self.config.amqp_url, workers, with_population=workers == 1)
+            asyncio.run(_delete_bench_queues(self.config.amqp_url, self.config.tag))
+        self._ratios()
+        return self.results
+
+    def _spec(
+        self, url: str, body: str, headers: dict[str, str], content_type: str = "application/json"
+    ) -> GeneratorSpec:
+        return GeneratorSpec(
+            url=url, body=body, headers=headers, content_type=content_type,
+            concurrency=self.config.concurrency, seconds=self.config.seconds, warmup=self.config.warmup,
+        )  # fmt: skip
+
+    def _measure(
+        self,
+        case: str,
+        kind: str,
+        transport: str,
+        spec: GeneratorSpec,
+        pids: dict[str, int],
+        workers: int = 0,
+    ) -> None:
+        self.progress(f"{case}: {spec.concurrency} connections for {spec.seconds:g} s")
+        brokers = broker_pids() if transport == "amqp" else {}
+        everyone = pids | brokers
+        generator = subprocess.Popen(
+            [sys.executable, "-m", "loadtests.bench.generator", spec.model_dump_json()],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        time.sleep(spec.warmup)
+        before = snapshot(everyone)
+        time.sleep(spec.seconds)
+        after = snapshot(everyone)
+        out, err = generator.communicate(timeout=spec.timeout + 30)
+        if generator.returncode != 0:
+            raise RuntimeError(f"the generator failed on {case}: {err.decode()[-500:]}")
+        load = GeneratorResult.model_validate_json(out)
+        cpu = spent(before, after)
+        answered = max(1, load.requests)
+        broker = sum(cpu[n] for n in brokers)
+        self.results.append(
+            CaseResult(
+                case=case, kind=kind, transport=transport, workers=workers, load=load, cpu_s=cpu,
+                cpu_us_per_tx=round(1e6 * sum(cpu.values()) / answered, 1),
+                broker_cpu_us_per_tx=round(1e6 * broker / answered, 1),
+            )
+        )  # fmt: skip
+        self.progress(
+            f"  {load.tx_s:,.0f} tx/s, p50 {load.p50_ms} ms, p99 {load.p99_ms} ms, failures {load.failures}"
+        )
+
+    def _raw_http_echo(self) -> None:
+        process, port = raw_hop("http-echo", self.workdir)
+        with _running({"http-echo": process}, port):
+            spec = self._spec(f"http://127.0.0.1:{port}/echo", ECHO_BODY, {})
+            self._measure("raw FastAPI echo", "raw", "none", spec, {"http-echo": process.pid})
+
+    def _raw_mock(self) -> None:
+        process, port = raw_mock(self.workdir)
+        with _running({"mock": process}, port):
+            spec = self._spec(
+                f"http://127.0.0.1:{port}/", soap_verify_body(), {"SOAPAction": '"http://dancuquocgia.bca/XacThucThongTinCongDan"'},
+                content_type="text/xml; charset=utf-8",
+            )  # fmt: skip
+            self._measure("raw population mock (SOAP)", "raw", "none", spec, {"mock": process.pid})
+
+    def _raw_rpc_echo(self) -> None:
+        assert self.config.amqp_url
+        queue = f"lgsp.bench.raw.{self.config.tag}"
+        echo, _ = raw_hop("rpc-echo", self.workdir, amqp_url=self.config.amqp_url, queue=queue)
+        time.sleep(2.0)  # the consumer declares the queue before the front publishes to it
+        front, port = raw_hop("rpc-front", self.workdir, amqp_url=self.config.amqp_url, queue=queue)
+        with _running({"rpc-front": front, "rpc-echo": echo}, port):
+            spec = self._spec(f"http://127.0.0.1:{port}/rpc", ECHO_BODY, {})
+            self._measure(
+                "raw FastAPI + aio-pika RPC echo",
+                "raw",
+                "amqp",
+                spec,
+                {"rpc-front": front.pid, "rpc-echo": echo.pid},
+            )
+
+    def _bus(self, amqp_url: str | None, workers: int, with_population: bool = True) -> None:
+        transport = "amqp" if amqp_url else "memory"
+        plan = StackPlan(
+            self.workdir / f"stack-{transport}-{workers}", amqp_url=amqp_url, worker_processes=workers,
+            isolate=self.config.tag if amqp_url else None,
+        )  # fmt: skip
+        stack = plan.start()
+        try:
+            member = f"LGSP{self.config.tag}" if amqp_url else "LGSP"
+            echo = ECHO.replace("/LGSP/", f"/{member}/")
+            spec = self._spec(f"{stack.gateway_url}/r1/{echo}", ECHO_BODY, CLIENT_HEADERS)
+            suffix = f", {workers} worker process{'es' if workers > 1 else ''}" if amqp_url else ""
+            self._measure(f"bus echo on {transport}{suffix}", "bus", transport, spec, stack.pids(), workers)
+            if with_population:
+                verify = VERIFY.replace("/CSDLDC/", f"/CSDLDC{self.config.tag}/") if amqp_url else VERIFY
+                body = _json(CITIZEN)
+                spec = self._spec(f"{stack.gateway_url}/r1/{verify}", body, CLIENT_HEADERS)
+                self._measure(
+                    f"bus population verify on {transport}{suffix}",
+                    "bus",
+                    transport,
+                    spec,
+                    stack.pids(),
+                    workers,
+                )
+        finally:
+            stack.stop()
+
+    def _ratios(self) -> None:
+        by_case = {r.case: r for r in self.results}
+
+        def cost(*cases: str) -> float | None:
+            found = [by_case[c].cpu_us_per_tx for c in cases if c in by_case]
+            return sum(found) if len(found) == len(cases) else None
+
+        for result in self.results:
+            if result.kind != "bus":
+                continue
+            hop = "raw FastAPI echo" if result.transport == "memory" else "raw FastAPI + aio-pika RPC echo"
+            parts = (hop, "raw population mock (SOAP)") if "population" in result.case else (hop,)
+            raw = cost(*parts)
+            if raw:
+                result.raw_cpu_us_per_tx = round(raw, 1)
+                result.overhead_ratio = round(result.cpu_us_per_tx / raw, 2)
+
+
+class _running:
+    """Context: wait until `port` listens; terminate the processes on exit."""
+
+    def __init__(self, processes: dict[str, subprocess.Popen[bytes]], port: int) -> None:
+        self.processes = processes
+        self.port = port
+
+    def __enter__(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}")
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/", timeout=0.5)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise TimeoutError(f"nothing listens on {self.port}")
+
+    def __exit__(self, *_: Any) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+async def _delete_bench_queues(amqp_url: str, tag: str) -> None:
+    """Remove the bench's isolated service queues (and their dead-letter queues) from the shared broker."""
+    lookup = "VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v1"
+    names = [ECHO.replace("/LGSP/", f"/LGSP{tag}/")]
+    names += [name.replace("/CSDLDC/", f"/CSDLDC{tag}/") for name in (VERIFY, lookup)]
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        for name in names:
+            queue = "lgsp.svc." + name.replace("/", ".")
+            for each in (queue, f"{queue}.dlq"):
+                channel = await connection.channel()
+                try:
+                    await channel.queue_delete(each)
+                except aio_pika.exceptions.AMQPError:
+                    pass  # never declared on this broker
