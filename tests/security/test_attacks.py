@@ -1,0 +1,90 @@
+"""Every attack of issue 7 is rejected with its error and changes nothing; the table goes to reports/."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bus.store import MemoryStore, Store
+from services.citizens import Population
+from services.population import create_app
+from tests.security.attacks import ATTACKS, Attack, Row, write_table
+from tests.security.conftest import (
+    ADMIN_KEY,
+    OTHER_KEY,
+    READER_KEY,
+    STP_EXPIRED_KEY,
+    STP_KEY,
+    STP_OLD_KEY,
+    TOKEN_SECRET,
+    auth_settings,
+    security_catalog,
+)
+from tests.security.secured import SecuredStack, secured_stack
+
+REPORT = Path(__file__).resolve().parents[2] / "reports" / "security" / "attack_table.json"
+SECRETS = (STP_KEY, STP_OLD_KEY, STP_EXPIRED_KEY, OTHER_KEY, READER_KEY, ADMIN_KEY, TOKEN_SECRET)
+WATCHED_KEYS = ("auth:rights", "auth:keys:VN/GOV/HPG/STP", "auth:keys:VN/GOV/HPG/OTHER")
+
+
+@pytest.fixture
+async def mock() -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Population(size=1_000), latency=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bca", timeout=10
+    ) as http:
+        yield http
+
+
+async def snapshot(store: Store) -> list[bytes | None]:
+    return [await store.get(key) for key in WATCHED_KEYS]
+
+
+async def attempt(attack: Attack, stack: SecuredStack, mock: httpx.AsyncClient) -> Row:
+    before_sent, before_state = len(stack.transport.sent), await snapshot(stack.store)
+    try:
+        observed = await attack.run(stack, mock)
+    except Exception as exc:
+        observed = f"unhandled {type(exc).__name__} (HTTP 500)"
+    unchanged = len(stack.transport.sent) == before_sent and await snapshot(stack.store) == before_state
+    return Row(attack.case, attack.target, attack.expected, observed, unchanged, attack.open_gap)
+
+
+async def test_every_attack_is_rejected_with_its_error_and_no_side_effect(
+    mock: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = MemoryStore()
+    with caplog.at_level(logging.DEBUG):
+        async with secured_stack(security_catalog(), store, auth_settings()) as stack:
+            token = stack.access.tokens.issue(stack.catalog.clients[0].id).access_token
+            rows = [await attempt(attack, stack, mock) for attack in ATTACKS]
+            # A legitimate call still works after the attacks: the defences refuse, they do not break.
+            good = await stack.http.post(
+                "/r1/VN/GOV/HPG/SEC/Echo/v1",
+                json={},
+                headers={"x-road-client": "VN/GOV/HPG/STP", "x-api-key": STP_KEY},
+            )
+    table = write_table(rows, REPORT)
+    with capsys.disabled():
+        print("\n" + table)
+    assert good.status_code == 200
+    failed = [r for r in rows if not r.ok and not r.open_gap]
+    assert not failed, "\n" + table
+    logged = "\n".join(record.getMessage() + repr(record.__dict__) for record in caplog.records)
+    assert "access denied" in logged and "authentication refused" in logged
+    for secret in (*SECRETS, token):
+        assert secret not in logged, "a secret reached the logs"
+
+
+async def test_open_gap_deep_json_at_the_gateway_is_still_open() -> None:
+    """Kept honest: fails (XPASS) the day routing calls check_json_depth, so the flag gets removed."""
+    attack = next(a for a in ATTACKS if a.open_gap)
+    async with secured_stack(security_catalog(), MemoryStore(), auth_settings()) as stack:
+        row = await attempt(attack, stack, httpx.AsyncClient())
+    if row.ok:
+        pytest.fail("the gap is closed: set open_gap=False on this attack")
+    assert row.observed.startswith("unhandled RecursionError")
