@@ -210,6 +210,8 @@ class ServiceRouter:
         key = envelope.idempotency_key
         if key is None:
             return await self._dispatch(facts, envelope, service, slot, choice)
+        if not key.strip():
+            raise BadRequest("header 'idempotency-key' is empty; send a unique key or leave it out")
         print_ = fingerprint(envelope.method, envelope.path, envelope.query, facts.body)
         store_key = self.idempotency.store_key(str(client.id), str(service.id), key)
         # The first call is given its reply deadline plus a second to store the answer.

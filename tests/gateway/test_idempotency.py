@@ -119,3 +119,10 @@ async def test_bad_json_with_a_key_is_refused_and_leaves_the_key_unused(bus: Bus
         good = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed("k-bad"))
     assert bad.status_code == 400
     assert good.status_code == 200 and "idempotent-replayed" not in good.headers
+
+
+async def test_an_empty_key_is_refused_and_nothing_is_sent(bus: Bus, backend: Backend) -> None:
+    async with running_gateway(bus, backend) as gateway:
+        refused = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed(" "))
+    assert refused.status_code == 400 and "idempotency-key" in refused.json()["message"]
+    assert bus.count.calls == 0

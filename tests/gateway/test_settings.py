@@ -11,7 +11,7 @@ from bus.gateway.settings import GatewaySettings
 def test_settings_are_read_from_lgsp_gateway_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LGSP_GATEWAY_MAX_IN_FLIGHT", "7")
     monkeypatch.setenv("LGSP_GATEWAY_IDEMPOTENCY_TTL", "60")
-    settings = GatewaySettings(_env_file=None)  # type: ignore[call-arg]
+    settings = GatewaySettings(_env_file=None)
     assert (settings.max_in_flight, settings.idempotency_ttl) == (7, 60.0)
 
 
@@ -21,4 +21,4 @@ def test_settings_are_read_from_lgsp_gateway_variables(monkeypatch: pytest.Monke
 )
 def test_nonsense_settings_are_refused_naming_the_field(name: str, value: float) -> None:
     with pytest.raises(ValidationError, match=name):
-        GatewaySettings(_env_file=None, **{name: value})  # type: ignore[call-arg]
+        GatewaySettings.model_validate({name: value})
