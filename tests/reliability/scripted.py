@@ -1,0 +1,104 @@
+"""A worker on the memory transport serving one service with a scripted adapter, for reliability tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import JsonValue
+
+from bus.catalog import Catalog, ServiceSpec, hash_api_key
+from bus.codec import decode_reply, envelope_message
+from bus.envelope import Envelope, Reply
+from bus.errors import BusError
+from bus.store.base import Store
+from bus.store.memory import MemoryStore
+from bus.transport import MemoryBroker, MemoryTransport
+from bus.worker import Worker
+
+SERVICE_ID = "VN/GOV/HPG/RELTEST/Scripted/v1"
+CLIENT_ID = "VN/GOV/HPG/STP"
+WAIT = 10.0
+
+
+@dataclass
+class ScriptedAdapter:
+    """Raises the scripted errors in turn (then answers); records each call's attempt and time."""
+
+    script: Sequence[BusError | None] = ()
+    delay: float = 0.0
+    calls: list[tuple[int, float]] = field(default_factory=list)
+
+    async def handle(self, request: Envelope) -> JsonValue:
+        index = len(self.calls)
+        self.calls.append((request.attempt, time.monotonic()))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        step = self.script[index] if index < len(self.script) else None
+        if step is not None:
+            raise step
+        return {"answer": request.payload, "attempt": request.attempt}
+
+
+def scripted_catalog(**service: Any) -> Catalog:
+    """One client and one service on the `scripted` adapter, with the given service fields."""
+    return Catalog.model_validate(
+        {
+            "adapters": {"scripted": {}},
+            "clients": [{"id": CLIENT_ID, "api_key_sha256": [hash_api_key("k")]}],
+            "services": [{"id": SERVICE_ID, "adapter": "scripted", "allow": [CLIENT_ID], **service}],
+        }
+    )
+
+
+@dataclass
+class Served:
+    """What a test drives: the transport, the worker(s), the adapter and the service."""
+
+    transport: MemoryTransport
+    workers: list[Worker]
+    adapter: ScriptedAdapter
+    service: ServiceSpec
+
+    @property
+    def queue(self) -> str:
+        return self.service.id.queue_name
+
+    def envelope(self, payload: JsonValue = None, *, timeout: float | None = None) -> Envelope:
+        envelope = Envelope(client=CLIENT_ID, service=SERVICE_ID, payload=payload)  # type: ignore[arg-type]
+        return envelope.with_deadline(timeout if timeout is not None else self.service.timeout)
+
+    async def call(self, envelope: Envelope, *, wait: float = WAIT) -> Reply:
+        answer = await self.transport.request(self.queue, envelope_message(envelope), timeout=wait)
+        return decode_reply(answer)
+
+
+@asynccontextmanager
+async def serving(
+    adapter: ScriptedAdapter, *, workers: int = 1, store: Store | None = None, **service: Any
+) -> AsyncIterator[Served]:
+    """`workers` workers sharing one memory broker and one store, serving the scripted service."""
+    catalog = scripted_catalog(**service)
+    shared = store if store is not None else MemoryStore()
+    broker = MemoryBroker()
+    caller = MemoryTransport(broker)
+    await caller.connect()
+    started = []
+    for index in range(workers):
+        worker = Worker(
+            catalog, MemoryTransport(broker), {"scripted": adapter}, name=f"w{index + 1}", store=shared,
+            drain_seconds=1,
+        )  # fmt: skip
+        await worker.start()
+        started.append(worker)
+    try:
+        yield Served(caller, started, adapter, catalog.services[0])
+    finally:
+        for worker in started:
+            await worker.stop()
+            await worker.transport.close()
+        await caller.close()
