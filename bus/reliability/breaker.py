@@ -146,10 +146,15 @@ class CircuitBreaker:
 
 
 async def breaker_states(
-    store: Store, providers: Iterable[str], policy: BreakerPolicy | None = None
+    store: Store,
+    providers: Iterable[str],
+    policy: BreakerPolicy | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
 ) -> list[BreakerState]:
     """The circuits of `providers` (adapter names), for the gateway's status route.
 
     The Store cannot list keys, so the caller names the providers (e.g. the catalog's adapters)."""
     chosen = policy if policy is not None else BreakerPolicy()
-    return [await CircuitBreaker(store, name, chosen).state() for name in sorted(set(providers))]
+    names = sorted(set(providers))
+    return [await CircuitBreaker(store, name, chosen, clock=clock).state() for name in names]

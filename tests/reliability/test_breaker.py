@@ -1,0 +1,124 @@
+"""Circuit breaker transitions, shared by two workers' breakers through the store (memory and Redis)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bus.errors import CircuitOpen, ProviderError
+from bus.reliability.breaker import CircuitBreaker, breaker_states
+from bus.reliability.policy import BreakerPolicy
+from bus.store import MemoryStore, RedisStore, Store
+from tests.reliability.scripted import ScriptedAdapter, serving
+
+POLICY = BreakerPolicy(failure_ratio=0.5, window=10.0, min_calls=4, open_seconds=5.0)
+
+
+class Clock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    chosen: Store
+    if request.param == "memory":
+        chosen = MemoryStore()
+    else:
+        chosen = RedisStore(request.getfixturevalue("redis_url"), prefix=f"lgsp-test:{uuid.uuid4().hex}:")
+    await chosen.connect()
+    yield chosen
+    await chosen.close()
+
+
+async def test_circuit_opens_on_failure_ratio_for_every_worker_then_probes_and_closes(store: Store) -> None:
+    clock = Clock()
+    first, second = (CircuitBreaker(store, "population", POLICY, clock=clock) for _ in range(2))
+    for ok in (True, False, True):
+        assert await first.allow() is False
+        await first.record(ok=ok)
+    assert (await second.state()).state == "closed"  # 1 of 3 failed, below min_calls anyway
+    await second.record(ok=False)  # 2 of 4 failed: ratio reached on the other worker
+    for breaker in (first, second):
+        with pytest.raises(CircuitOpen) as refused:
+            await breaker.allow()
+        assert refused.value.retry_after == pytest.approx(5.0)
+    assert (await first.state()).state == "open"
+
+    clock.now += 5.0
+    assert (await second.state()).state == "half-open"
+    assert await second.allow() is True  # the one probe
+    with pytest.raises(CircuitOpen, match="probe"):
+        await first.allow()
+    await second.record(ok=True, probe=True)
+    state = await first.state()
+    assert state.state == "closed" and (state.calls, state.failures) == (0, 0)  # a fresh window
+    assert await first.allow() is False
+
+
+async def test_a_failed_probe_opens_the_circuit_again(store: Store) -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(store, "payment", POLICY, clock=clock)
+    for _ in range(4):
+        await breaker.record(ok=False)
+    clock.now += 5.0
+    assert await breaker.allow() is True
+    await breaker.record(ok=False, probe=True)
+    with pytest.raises(CircuitOpen):
+        await breaker.allow()
+    clock.now += 5.0
+    assert await breaker.allow() is True  # the probe lease was given back
+
+
+async def test_failures_older_than_the_window_no_longer_count(store: Store) -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(store, "vnpost", POLICY, clock=clock)
+    for _ in range(3):
+        await breaker.record(ok=False)
+    clock.now += 11.0
+    await breaker.record(ok=False)
+    state = await breaker.state()
+    assert state.state == "closed" and state.failures == 1
+
+
+async def test_breaker_states_lists_each_named_provider(store: Store) -> None:
+    clock = Clock()
+    broken = CircuitBreaker(store, "civil", POLICY, clock=clock)
+    for _ in range(4):
+        await broken.record(ok=False)
+    states = {s.provider: s for s in await breaker_states(store, ["population", "civil"], clock=clock)}
+    assert states["civil"].state == "open" and states["civil"].open_until is not None
+    assert states["population"].state == "closed" and states["population"].calls == 0
+
+
+async def test_open_circuit_fails_fast_without_calling_the_provider() -> None:
+    adapter = ScriptedAdapter([ProviderError("500")] * 2)
+    breaker = {"failure_ratio": 0.5, "min_calls": 2, "window": 30, "open_seconds": 30}
+    async with serving(adapter, breaker=breaker) as served:
+        for _ in range(2):
+            assert not (await served.call(served.envelope())).ok
+        reply = await served.call(served.envelope())
+        assert reply.error is not None and reply.error.type == "Server.Bus.CircuitOpen"
+        assert len(adapter.calls) == 2
+        assert served.workers[0].stats["circuit_open"] == 1
+
+
+async def test_client_side_failures_do_not_open_the_circuit(store: Store) -> None:
+    breaker = CircuitBreaker(store, "population", POLICY, clock=Clock())
+    for _ in range(10):
+        await breaker.record(ok=True)  # what the worker records for Client.* and Provider.Rejected
+    assert (await breaker.state()).state == "closed"
+
+
+def test_bad_breaker_policy_is_refused() -> None:
+    with pytest.raises(ValueError):
+        BreakerPolicy(failure_ratio=0)
+    with pytest.raises(ValueError, match="provider"):
+        CircuitBreaker(MemoryStore(), "", POLICY)
