@@ -1,0 +1,68 @@
+"""The traffic mix: payloads the adapters accept, drawn from the mocks' population; skipping by catalog."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from pydantic import BaseModel
+
+from adapters.civil import models as civil
+from adapters.payment import models as payment
+from adapters.population import models as population
+from loadtests.mix import WEIGHTS, available, service_code
+from loadtests.scenarios import civil as civil_scenarios
+from loadtests.scenarios import payment as payment_scenarios
+from loadtests.scenarios import population as population_scenarios
+from loadtests.scenarios.base import Draw, Scenario
+from services.citizens import Population
+
+PEOPLE = Population()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "model"),
+    [
+        (population_scenarios.VERIFY_CITIZEN, population.VerifyCitizenRequest),
+        (population_scenarios.LOOKUP_CITIZEN, population.CitizenLookupRequest),
+        (civil_scenarios.REGISTER_BIRTH, civil.BirthRegistrationRequest),
+        (civil_scenarios.REGISTER_MARRIAGE, civil.MarriageRegistrationRequest),
+        (civil_scenarios.CERTIFY_MARITAL_STATUS, civil.MaritalStatusCertificateRequest),
+        (civil_scenarios.LOOKUP_CIVIL_STATUS, civil.RecordLookupRequest),
+        (payment_scenarios.PAY_FEES, payment.InitiatePaymentRequest),
+    ],
+    ids=lambda x: getattr(x, "name", getattr(x, "__name__", "")),
+)
+def test_first_step_is_a_valid_canonical_request(scenario: Scenario, model: type[BaseModel]) -> None:
+    for seed in range(5):
+        body = next(scenario.run(Draw(random.Random(seed), PEOPLE, "t"))).body
+        model.model_validate(body)
+
+
+def test_population_scenarios_draw_citizens_the_mocks_know() -> None:
+    draw = Draw(random.Random(7), PEOPLE, "t")
+    for _ in range(20):
+        body = next(population_scenarios.VERIFY_CITIZEN.run(draw)).body
+        assert body is not None
+        citizen = PEOPLE.citizen(body["id_number"])
+        assert citizen is not None and citizen.full_name == body["full_name"]
+
+
+def test_look_up_check_rejects_another_citizens_record() -> None:
+    step = next(population_scenarios.LOOKUP_CITIZEN.run(Draw(random.Random(1), PEOPLE, "t")))
+    wrong = {"found": True, "citizen": {"id_number": "000000000000", "name": {"full_name": "X"}}}
+    assert step.check(wrong) is not None
+    assert step.check({"no": "found key"}) is not None
+
+
+def test_scenarios_of_services_missing_from_the_catalog_are_skipped_with_a_reason() -> None:
+    ids = ["VN/GOV/BCA/CSDLDC/XacThucThongTinCongDan/v1", "VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v1"]
+    kept, by_code, skipped = available(ids)
+    assert set(kept) == {population_scenarios.VERIFY_CITIZEN, population_scenarios.LOOKUP_CITIZEN}
+    assert by_code["XacThucThongTinCongDan"] == ids[0]
+    assert len(skipped) == len(WEIGHTS) - 2
+    assert any("fee payment: skipped" in reason and "KhoiTaoThanhToan" in reason for reason in skipped)
+
+
+def test_service_code_is_the_second_last_part() -> None:
+    assert service_code("VN/GOV/BTP/HOTICH/DangKyKhaiSinh/v1") == "DangKyKhaiSinh"

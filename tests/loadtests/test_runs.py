@@ -1,0 +1,95 @@
+"""End-to-end runs against a real stack in subprocesses: Locust smoke, the capacity report, the bench.
+
+Each is bounded in time and uses free ports (never the default 8000/8101-8105).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from loadtests.bench.report import write_bench_json
+from loadtests.bench.runner import Bench, BenchConfig
+from loadtests.capacity import LOCUSTFILE, CapacityRun
+from loadtests.slo import Slo
+from loadtests.stack import Stack, StackPlan, locust_command
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = StackPlan(tmp_path_factory.mktemp("stack")).start(ready_timeout=60)
+    yield running
+    running.stop()
+
+
+def test_locust_smoke_run_checks_answers_and_passes(stack: Stack, tmp_path: Path) -> None:
+    raw = tmp_path / "raw.csv"
+    args = [
+        *locust_command(), "-f", str(LOCUSTFILE), "--headless", "--host", stack.gateway_url, "--only-summary",
+        "--lgsp-shape", "steady", "--lgsp-rate", "8", "--lgsp-seconds", "4", "--lgsp-raw", str(raw),
+    ]  # fmt: skip
+    done = subprocess.run(args, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "skipped, the catalog has no" in done.stderr  # services not yet in the default catalog
+    with raw.open() as source:
+        rows = list(csv.DictReader(source))
+    assert {r["name"] for r in rows} >= {"XacThucThongTinCongDan", "XacMinhThongTinNhanThan"}
+    assert len(rows) >= 20 and all(r["ok"] == "1" for r in rows)
+
+
+def test_capacity_run_writes_the_report_folder_and_a_verdict(stack: Stack, tmp_path: Path) -> None:
+    run = CapacityRun(
+        out=tmp_path / "report", shape="step", levels=(2.0, 6.0), seconds=4, host=stack.gateway_url,
+        slo=Slo(p99_ms=5000), required_tx_s=1.0,
+    )  # fmt: skip
+    verdict = run.execute(Console(quiet=True))
+    for name in ("index.html", "throughput.png", "latency.png", "errors.png", "services.png",
+                 "figures.json", "stages.csv", "raw.csv", "verdict.txt", "locust.html"):  # fmt: skip
+        assert (run.out / name).stat().st_size > 0, name
+    figures = json.loads((run.out / "figures.json").read_text())
+    assert [s["label"] for s in figures["stages"]] == ["2 tx/s", "6 tx/s"]
+    assert verdict.passed and verdict.sustained_tx_s > 2
+    assert verdict.line() in (run.out / "index.html").read_text()
+
+
+def test_capacity_verdict_fails_when_the_slo_cannot_be_met(stack: Stack, tmp_path: Path) -> None:
+    run = CapacityRun(
+        out=tmp_path / "report", shape="steady", rate=3, seconds=3, host=stack.gateway_url,
+        slo=Slo(p99_ms=0.001), required_tx_s=1.0,
+    )  # fmt: skip
+    verdict = run.execute(Console(quiet=True))
+    assert not verdict.passed and verdict.sustained_tx_s == 0
+
+
+def test_bench_tiny_run_on_memory_produces_its_json(tmp_path: Path) -> None:
+    config = BenchConfig(seconds=1.0, warmup=0.5, concurrency=4)
+    results = Bench(config, tmp_path, progress=lambda _: None).run()
+    path = write_bench_json(tmp_path / "bench.json", config, results)
+    document = json.loads(path.read_text())
+    cases = {r["case"]: r for r in document["results"]}
+    expected = {"raw FastAPI echo", "raw population mock (SOAP)"}
+    assert set(cases) == expected | {"bus echo on memory", "bus population verify on memory"}
+    for result in cases.values():
+        assert result["load"]["requests"] > 0 and result["load"]["failures"] == 0
+        assert result["cpu_us_per_tx"] > 0
+    assert cases["bus echo on memory"]["overhead_ratio"] > 0
+
+
+@pytest.mark.amqp
+def test_bench_tiny_run_on_rabbitmq_charges_the_broker(amqp_url: str, tmp_path: Path) -> None:
+    config = BenchConfig(
+        seconds=1.0, warmup=0.5, concurrency=4, amqp_url=amqp_url, scale_workers=(1, 2), tag="TEST"
+    )
+    results = {r.case: r for r in Bench(config, tmp_path, progress=lambda _: None).run()}
+    on_broker = results["bus echo on amqp, 2 worker processes"]
+    assert on_broker.load.requests > 0 and on_broker.load.failures == 0
+    assert any(name.startswith("rabbitmq-") for name in on_broker.cpu_s)
+    assert "worker-2" in on_broker.cpu_s
