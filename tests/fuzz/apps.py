@@ -1,0 +1,60 @@
+"""Every HTTP surface under fuzz: the secured gateway (with a worker) and each mock with its control API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from adapters.echo import EchoAdapter
+from bus.admin import AdminCredential, admin_router
+from bus.auth import token_router
+from bus.gateway.access import AccessControl
+from bus.gateway.app import create_gateway
+from bus.gateway.limits import HeaderLimitMiddleware
+from bus.store import MemoryStore
+from bus.transport import make_transport
+from bus.worker import Worker
+from services.citizens import Population
+from services.faults import FaultProfile
+from services.registry import MOCKS
+from tests.security.conftest import ADMIN_KEY, STP_KEY, auth_settings, security_catalog
+
+# Sent with every gateway case, so the fuzzer reaches the code behind authentication.
+GATEWAY_HEADERS = {"x-road-client": "VN/GOV/HPG/STP", "x-api-key": STP_KEY, "x-admin-key": ADMIN_KEY}
+
+
+class _WorkerResource:
+    """Starts the echo worker once the gateway's transport is connected, stops it at shutdown."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+
+    async def connect(self) -> None:
+        await self.worker.start()
+
+    async def close(self) -> None:
+        await self.worker.stop()
+
+
+def gateway_app() -> FastAPI:
+    """The gateway as the lead will wire it (issue 7 routers and middleware) on the memory transport."""
+    catalog, settings = security_catalog(), auth_settings()
+    transport = make_transport(None, connection_name="lgsp-fuzz")
+    worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="fuzz-worker", drain_seconds=1)
+    access = AccessControl.build(catalog, MemoryStore(), settings)
+    app = create_gateway(catalog, transport, resources=[_WorkerResource(worker)], max_body_bytes=65_536)
+    app.include_router(token_router(access.catalog, access.keyring, access.tokens))
+    app.include_router(admin_router(access, AdminCredential(settings.admin_key_sha256)))
+    app.add_middleware(HeaderLimitMiddleware)
+    return app
+
+
+def mock_apps() -> dict[str, FastAPI]:
+    """Each mock national system, without latency and without injected faults (reset after every case)."""
+    population = Population(size=1_000)
+    apps = {}
+    for name, spec in MOCKS.items():
+        app = spec.build(population=population, latency=False)
+        app.state.faults.defaults = FaultProfile()
+        app.state.faults.reset()
+        apps[name] = app
+    return apps
