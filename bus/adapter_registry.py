@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 from adapters.base import Adapter
 from bus.catalog import Catalog
 
 ENTRY_POINT_GROUP = "lgsp.adapters"
+PLACEHOLDER_PREFIX = "${bus."
 
 
 class AdapterNotInstalled(LookupError):
@@ -26,8 +28,24 @@ def missing_adapters(catalog: Catalog) -> list[str]:
     return sorted({s.adapter for s in catalog.services if s.adapter not in installed})
 
 
-def build_adapters(catalog: Catalog, names: Iterable[str]) -> dict[str, Adapter]:
-    """Load each named adapter's factory and call it with its catalog section."""
+def resolve_placeholders(config: Mapping[str, Any], bus_values: Mapping[str, str]) -> dict[str, Any]:
+    """The config with every string value of the form `${bus.NAME}` replaced by `bus_values[NAME]`."""
+    resolved: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, str) and value.startswith(PLACEHOLDER_PREFIX) and value.endswith("}"):
+            name = value[len(PLACEHOLDER_PREFIX) : -1]
+            if name not in bus_values:
+                raise KeyError(f"adapter config {key!r}: unknown placeholder {value!r}")
+            value = bus_values[name]
+        resolved[key] = value
+    return resolved
+
+
+def build_adapters(
+    catalog: Catalog, names: Iterable[str], *, bus_values: Mapping[str, str] | None = None
+) -> dict[str, Adapter]:
+    """Load each named adapter's factory and call it with its catalog section, placeholders such as
+    `${bus.store_url}` (the bus's shared store) resolved from `bus_values`."""
     installed = installed_adapters()
     built: dict[str, Adapter] = {}
     for name in sorted(set(names)):
@@ -37,7 +55,8 @@ def build_adapters(catalog: Catalog, names: Iterable[str]) -> dict[str, Adapter]
                 f"adapter {name!r} is not installed (entry-point group {ENTRY_POINT_GROUP!r} has: "
                 f"{', '.join(sorted(installed)) or 'nothing'})"
             )
-        adapter = entry.load()(catalog.adapters.get(name, {}))
+        config = resolve_placeholders(catalog.adapters.get(name, {}), bus_values or {})
+        adapter = entry.load()(config)
         if not isinstance(adapter, Adapter):
             raise TypeError(f"adapter {name!r} ({entry.value}) has no async handle(request) method")
         built[name] = adapter

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from adapters.conformance.cli import adapter_app
 from bus.adapter_registry import build_adapters, missing_adapters
 from bus.catalog import Catalog, CatalogError, hash_api_key, load_catalog
 from bus.settings import BusSettings
@@ -52,6 +53,7 @@ def _catalog(settings: BusSettings) -> Catalog:
 
 def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per outbound call drowns the rest
 
 
 @app.command()
@@ -142,6 +144,7 @@ def worker(
     catalog: CatalogOption = None,
 ) -> None:
     """Consume the queues of the catalog's services (or the chosen ones) and call their adapters."""
+    from bus.event_recorder import EventRecorder
     from bus.worker import Worker
 
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog, worker_name=name)
@@ -160,7 +163,9 @@ def worker(
         import signal
 
         hosted = Worker(the_catalog, transport, {}, name=settings.worker_name, only=service)
-        hosted.adapters = build_adapters(the_catalog, {s.adapter for s in hosted.services})
+        hosted.adapters = build_adapters(
+            the_catalog, {s.adapter for s in hosted.services}, bus_values=settings.bus_values
+        )
         if not hosted.services:
             errors.print(f"[red]no service in the catalog matches {service}[/red]")
             raise typer.Exit(2)
@@ -168,9 +173,12 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopped.set)
+        events = EventRecorder(transport, the_catalog.events)
         await hosted.start()
+        await events.start()
         console.print(f"worker {settings.worker_name} serving {len(hosted.services)} service(s)")
         await stopped.wait()
+        await events.stop()
         await hosted.stop()
         await transport.close()
 
@@ -191,13 +199,10 @@ def mock(
     if spec is None:
         errors.print(f"[red]unknown mock {name!r}[/red]; choose one of: {', '.join(MOCKS)}")
         raise typer.Exit(2)
-    population = None
-    if spec.takes_population:
-        from services.citizens import Population
+    from services.citizens import Population
 
-        population = Population()
     uvicorn.run(
-        spec.build(population=population, latency=latency),
+        spec.build(population=Population(), latency=latency),
         host=host,
         port=port or spec.port,
         log_level="warning",
@@ -277,6 +282,7 @@ def catalog_hash_key(key: Annotated[str, typer.Argument(help="an API key to stor
 
 app.add_typer(faults_app, name="faults", help="Inject faults into a running mock system.")
 app.add_typer(log_app, name="log", help="Verify, export and query the transaction log.")
+app.add_typer(adapter_app, name="adapter", help="Check adapters against the mocks (conformance kit).")
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bus.adapter_registry import build_adapters
 from bus.catalog import Catalog
+from bus.event_recorder import EventRecorder
 from bus.gateway.assembly import assemble_gateway
 from bus.serving import Served, ServerGroup
 from bus.settings import BusSettings
@@ -33,6 +34,7 @@ class EmbeddedStack:
     log_level: str = "warning"
     _group: ServerGroup | None = None
     _workers: list[Worker] = field(default_factory=list)
+    _events: EventRecorder | None = None
 
     async def start(self) -> list[Served]:
         """Start mocks first (adapters call them), then workers, then the gateway."""
@@ -42,8 +44,12 @@ class EmbeddedStack:
         await self.transport.connect()
         self._group = ServerGroup(served, log_level=self.log_level)
         await self._group.start()
+        self._events = EventRecorder(self.transport, self.catalog.events)
+        await self._events.start()
         for index in range(self.workers):
-            adapters = build_adapters(self.catalog, {s.adapter for s in self.catalog.services})
+            adapters = build_adapters(
+                self.catalog, {s.adapter for s in self.catalog.services}, bus_values=self.settings.bus_values
+            )
             worker = Worker(self.catalog, self.transport, adapters, name=f"{self.worker_name}-{index + 1}")
             await worker.start()
             self._workers.append(worker)
@@ -53,6 +59,8 @@ class EmbeddedStack:
         """Stop workers (draining in-flight work), then the servers, then the transport."""
         for worker in self._workers:
             await worker.stop()
+        if self._events is not None:
+            await self._events.stop()
         if self._group is not None:
             await self._group.stop()
         await self.transport.close()
@@ -63,10 +71,16 @@ class EmbeddedStack:
         from services.citizens import Population
 
         population = Population()
+        gateway_url = f"http://{self.host}:{self.port}"
         served = []
         for name in self.mocks:
             spec = MOCKS[name]
             served.append(
-                Served(name, spec.build(population=population, latency=self.latency), self.host, spec.port)
+                Served(
+                    name,
+                    spec.build(population=population, latency=self.latency, gateway_url=gateway_url),
+                    self.host,
+                    spec.port,
+                )
             )
         return served

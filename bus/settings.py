@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CATALOG: Path = Path(__file__).resolve().parent / "catalog" / "default.yaml"
 
+EMBEDDED_STORE_URL = "memory://lgsp"
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -63,6 +65,16 @@ class BusSettings(BaseSettings):
     @classmethod
     def _upper_log_level(cls, level: object) -> object:
         return level.upper() if isinstance(level, str) else level
+
+    @property
+    def store_url(self) -> str:
+        """Where shared state lives: Redis when configured, else this process's shared memory store."""
+        return self.redis_url or EMBEDDED_STORE_URL
+
+    @property
+    def bus_values(self) -> dict[str, str]:
+        """Values an adapter's catalog section may name as `${bus.NAME}`."""
+        return {"store_url": self.store_url}
 
     @property
     def catalog_path(self) -> Path:

@@ -156,6 +156,7 @@ class Catalog(_Strict):
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
     clients: tuple[ClientSpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
+    events: tuple[str, ...] = Field(default=(), description="event types published on the bus")
     # --- credentials and rights (issue 7) ---
     grants: tuple[EndpointGrant, ...] = Field(default=(), description="endpoint rights to REST services")
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from adapters.base import Adapter
 from bus.catalog import Catalog
 from bus.errors import BusError
 from bus.gateway.access import authenticate
+from bus.gateway.async_requests import transactions_router
+from bus.gateway.ratelimit import RateLimiter
 from bus.gateway.routing import ServiceRouter, error_response
+from bus.gateway.schemas import schemas_router
+from bus.gateway.settings import GatewaySettings
+from bus.store import Store
 from bus.transaction import TransactionSink
 from bus.transport.base import Transport
 
@@ -33,11 +39,16 @@ def create_gateway(
     *,
     sinks: Sequence[TransactionSink] = (),
     resources: Sequence[Resource] = (),
+    store: Store | None = None,
+    rate_limiter: RateLimiter | None = None,
+    gateway_settings: GatewaySettings | None = None,
+    adapters: Mapping[str, Adapter] | None = None,
     max_body_bytes: int = 1_048_576,
     manage_transport: bool = True,
 ) -> FastAPI:
     """The gateway app; it connects (and on shutdown closes) `transport` unless told not to, and
-    every one of `resources` (stores, sinks) always."""
+    every one of `resources` (stores, sinks) always. With `adapters`, each service's canonical
+    schema is served at `/catalog/schemas/{service id}` and linked from `GET /catalog`."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -45,6 +56,9 @@ def create_gateway(
         for resource in owned:
             await resource.connect()
         yield
+        await route.drain()
+        if rate_limiter is not None:
+            await rate_limiter.close()
         for resource in reversed(owned):
             await resource.close()
 
@@ -71,11 +85,28 @@ def create_gateway(
         return {
             "client": str(client.id),
             "services": [
-                {"id": str(s.id), "name": s.name, "timeout": s.timeout} for s in catalog.services_for(client)
+                {
+                    "id": str(s.id),
+                    "name": s.name,
+                    "timeout": s.timeout,
+                    "schema": f"/catalog/schemas/{s.id}" if adapters is not None else None,
+                }
+                for s in catalog.services_for(client)
             ],
         }
 
-    route = ServiceRouter(catalog, transport, sinks, max_body_bytes)
+    route = ServiceRouter(
+        catalog,
+        transport,
+        sinks,
+        max_body_bytes,
+        store=store,
+        rate_limiter=rate_limiter,
+        settings=gateway_settings,
+    )
+    app.include_router(transactions_router(catalog, route.async_calls))
+    if adapters is not None:
+        app.include_router(schemas_router(catalog, adapters))
 
     for method in ROUTE_METHODS:
         app.add_api_route(
