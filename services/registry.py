@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from services.faults import FaultInjector, Latency
 
@@ -21,23 +22,10 @@ DEFAULT_GATEWAY_URL = "http://127.0.0.1:8000"
 # The portal's credentials in the default catalog (client VN/GOV/DVCQG/PORTAL).
 PORTAL_DEMO_KEY = "portal-demo-key"
 
-Builder = Callable[["Population | None", str], "FastAPI"]
+Wiring = Callable[[str], dict[str, Any]]
 
 
-def _population(population: Population | None, gateway_url: str) -> FastAPI:
-    from services.population.app import create_app
-
-    return create_app(population)
-
-
-def _civil(population: Population | None, gateway_url: str) -> FastAPI:
-    from services.civil.app import create_app
-
-    return create_app(population)
-
-
-def _payment(population: Population | None, gateway_url: str) -> FastAPI:
-    from services.payment.app import create_app
+def _payment_wiring(gateway_url: str) -> dict[str, Any]:
     from services.payment.settings import PaymentSettings
 
     settings = PaymentSettings()
@@ -47,54 +35,82 @@ def _payment(population: Population | None, gateway_url: str) -> FastAPI:
         else partner.model_copy(update={"callback_url": f"{gateway_url}/callbacks/paygov/{code}"})
         for code, partner in settings.partners.items()
     }
-    return create_app(settings.model_copy(update={"partners": partners}))
+    return {"settings": settings.model_copy(update={"partners": partners})}
 
 
-def _vnpost(population: Population | None, gateway_url: str) -> FastAPI:
-    from services.vnpost.app import create_app
+def _vnpost_wiring(gateway_url: str) -> dict[str, Any]:
     from services.vnpost.settings import VnpostSettings
 
     settings = VnpostSettings()
     if settings.webhook_url is None:
         settings = VnpostSettings(webhook_url=f"{gateway_url}/callbacks/vnpost")
-    return create_app(settings)
+    return {"settings": settings}
 
 
-def _portal(population: Population | None, gateway_url: str) -> FastAPI:
-    from services.portal.app import create_app
+def _portal_wiring(gateway_url: str) -> dict[str, Any]:
     from services.portal.settings import PortalSettings
 
     settings = PortalSettings()
     if "api_key" not in settings.model_fields_set:
         settings = PortalSettings(gateway_url=gateway_url, api_key=PORTAL_DEMO_KEY)
-    return create_app(settings, population=population)
+    return {"settings": settings}
 
 
 @dataclass(frozen=True)
 class MockSpec:
-    """One mock system: how to build it, its default port and what it is."""
+    """One mock system: its app factory ('module:function'), default port and description; `wiring`
+    gives the factory's arguments that point the mock back at the gateway."""
 
-    builder: Builder
+    factory: str
     port: int
     description: str
+    takes_population: bool = False
+    wiring: Wiring | None = None
+
+    def create(self, **kwargs: Any) -> FastAPI:
+        """The factory called with `kwargs` as they are."""
+        module_name, function_name = self.factory.split(":")
+        factory: Callable[..., FastAPI] = getattr(import_module(module_name), function_name)
+        return factory(**kwargs)
 
     def build(
         self, *, population: Population | None, latency: bool, gateway_url: str = DEFAULT_GATEWAY_URL
     ) -> FastAPI:
-        """Build the app; mocks holding citizens share `population` so their data agrees."""
-        app = self.builder(population, gateway_url)
+        """The mock as the LGSP runs it: wired to the gateway, sharing `population` with the other
+        mocks that hold citizens, and instant when `latency` is off."""
+        kwargs = self.wiring(gateway_url) if self.wiring else {}
+        if self.takes_population:
+            kwargs["population"] = population
+        app = self.create(**kwargs)
         if not latency:
-            # Without realistic latency even a fault reset keeps the mock instant.
-            injector: FaultInjector = app.state.faults
-            injector.defaults = injector.defaults.model_copy(update={"latency": Latency()})
-            injector.reset()
+            without_latency(app)
         return app
 
 
+def without_latency(app: FastAPI) -> None:
+    """Make a mock instant, even after a fault reset."""
+    injector: FaultInjector = app.state.faults
+    injector.defaults = injector.defaults.model_copy(update={"latency": Latency()})
+    injector.reset()
+
+
 MOCKS: dict[str, MockSpec] = {
-    "population": MockSpec(_population, 8101, "national population database (BCA), SOAP/XML"),
-    "civil": MockSpec(_civil, 8102, "civil registry (Ministry of Justice), REST"),
-    "payment": MockSpec(_payment, 8103, "payment platform (PayGov-like), signed callbacks"),
-    "vnpost": MockSpec(_vnpost, 8104, "VNPost: OAuth2, orders, tracking, webhooks"),
-    "portal": MockSpec(_portal, 8105, "National Public Service Portal (a caller of the LGSP)"),
+    "population": MockSpec(
+        "services.population.app:create_app", 8101, "national population database (BCA), SOAP/XML", True
+    ),
+    "civil": MockSpec(
+        "services.civil.app:create_app", 8102, "civil registry (Ministry of Justice), REST", True
+    ),
+    "payment": MockSpec(
+        "services.payment.app:create_app", 8103, "payment platform (PayGov-like)", wiring=_payment_wiring
+    ),
+    "vnpost": MockSpec(
+        "services.vnpost.app:create_app", 8104, "VNPost: OAuth2, orders, tracking", wiring=_vnpost_wiring
+    ),
+    "portal": MockSpec(
+        "services.portal.app:create_app",
+        8105,
+        "National Public Service Portal (a caller)",
+        wiring=_portal_wiring,
+    ),
 }

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib import import_module
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from starlette.types import ASGIApp
 
-from services.faults import Latency
-from services.registry import MOCKS
+from services.registry import MOCKS, without_latency
 
 ProviderFactory = Callable[[], ASGIApp]
 
@@ -78,18 +76,8 @@ def mock_provider(name: str, **kwargs: Any) -> ProviderFactory:
         raise ValueError(f"unknown mock {name!r}; known: {', '.join(sorted(MOCKS))}")
 
     def build() -> ASGIApp:
-        module_name, function_name = MOCKS[name].factory.split(":")
-        factory = getattr(import_module(module_name), function_name)
-        app: ASGIApp = factory(**kwargs)
-        _quiet(app)
+        app = MOCKS[name].create(**kwargs)
+        without_latency(app)
         return app
 
     return build
-
-
-def _quiet(app: Any) -> None:
-    """Turn off a mock's simulated latency: the kit measures the adapter, not the mock's dice."""
-    injector = getattr(getattr(app, "state", None), "faults", None)
-    if injector is not None:
-        injector.defaults = injector.defaults.model_copy(update={"latency": Latency()})
-        injector.reset()

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from adapters.base import Adapter
 from bus.catalog import Catalog
 from bus.errors import BusError
-from bus.gateway.access import authenticate
+from bus.gateway.access import AccessControl
 from bus.gateway.async_requests import transactions_router
 from bus.gateway.ratelimit import RateLimiter
 from bus.gateway.routing import ServiceRouter, error_response
@@ -43,6 +43,7 @@ def create_gateway(
     rate_limiter: RateLimiter | None = None,
     gateway_settings: GatewaySettings | None = None,
     adapters: Mapping[str, Adapter] | None = None,
+    access: AccessControl | None = None,
     max_body_bytes: int = 1_048_576,
     manage_transport: bool = True,
 ) -> FastAPI:
@@ -81,7 +82,7 @@ def create_gateway(
     @app.get("/catalog", tags=["operations"])
     async def list_services(request: Request) -> dict[str, Any]:
         """The services the calling client may use (X-Road's allowedMethods)."""
-        client = authenticate(catalog, request.headers)
+        client = await route.access.authenticate(request.headers)
         return {
             "client": str(client.id),
             "services": [
@@ -91,7 +92,7 @@ def create_gateway(
                     "timeout": s.timeout,
                     "schema": f"/catalog/schemas/{s.id}" if adapters is not None else None,
                 }
-                for s in catalog.services_for(client)
+                for s in await route.access.services_for(client)
             ],
         }
 
@@ -103,8 +104,9 @@ def create_gateway(
         store=store,
         rate_limiter=rate_limiter,
         settings=gateway_settings,
+        access=access,
     )
-    app.include_router(transactions_router(catalog, route.async_calls))
+    app.include_router(transactions_router(route.access, route.async_calls))
     if adapters is not None:
         app.include_router(schemas_router(catalog, adapters))
 

@@ -6,10 +6,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bus.adapter_registry import build_adapters
+from bus.admin import AdminCredential, admin_router
+from bus.auth.oauth import token_router
+from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog
 from bus.events import TransportEventPublisher
+from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
 from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
 from bus.gateway.ratelimit import make_rate_limiter
 from bus.gateway.settings import GatewaySettings
 from bus.monitoring import InFlightMiddleware, make_monitoring_sink, monitoring_router
@@ -29,6 +34,8 @@ def assemble_gateway(
     txlog = TransactionLogSink(make_transaction_log(TxLogSettings(redis_url=settings.redis_url)))
     # Built only to describe their services' schemas; the workers run their own started copies.
     adapters = build_adapters(catalog, {s.adapter for s in catalog.services}, bus_values=settings.bus_values)
+    auth = AuthSettings()
+    access = AccessControl.build(catalog, store, auth)
     app = create_gateway(
         catalog,
         transport,
@@ -38,11 +45,15 @@ def assemble_gateway(
         rate_limiter=make_rate_limiter(settings.redis_url),
         gateway_settings=GatewaySettings(),
         adapters=adapters,
+        access=access,
         max_body_bytes=settings.max_body_bytes,
         manage_transport=manage_transport,
     )
+    app.include_router(token_router(access.catalog, access.keyring, access.tokens))
+    app.include_router(admin_router(access, AdminCredential(auth.admin_key_sha256)))
     app.include_router(monitoring_router(monitoring))
     app.include_router(callbacks_router(TransportEventPublisher(transport), CallbackConfig(), store))
+    app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
     # Outermost, so requests refused early are counted as in flight too.
     app.add_middleware(InFlightMiddleware, metrics=monitoring.metrics)
     return app

@@ -19,10 +19,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, HttpUrl, JsonValue, TypeAdapter, ValidationError
 
-from bus.catalog import Catalog
 from bus.envelope import utc_now
 from bus.errors import BadRequest, ClientError, ErrorBody, InternalError
-from bus.gateway.access import authenticate
+from bus.gateway.access import AccessControl
 from bus.store import Store
 
 log = logging.getLogger(__name__)
@@ -194,14 +193,14 @@ class AsyncCalls:
         return len(left)
 
 
-def transactions_router(catalog: Catalog, calls: AsyncCalls) -> APIRouter:
+def transactions_router(access: AccessControl, calls: AsyncCalls) -> APIRouter:
     """`GET /transactions/{id}`: the state of an async call, for the client that made it only."""
     router = APIRouter(tags=["routing"])
 
     @router.get("/transactions/{transaction_id}")
     async def transaction_state(transaction_id: str, request: Request) -> JSONResponse:
         """State (`pending` or `done`), status, and result or error of an accepted async call."""
-        client = authenticate(catalog, request.headers)
+        client = await access.authenticate(request.headers)
         state = await calls.state(str(client.id), transaction_id)
         if state is None:
             # The same answer for "never existed", "expired" and "another client's".

@@ -14,11 +14,12 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import JsonValue, ValidationError
 
+from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_reply, envelope_message
 from bus.envelope import Envelope, Reply, new_id, utc_now
 from bus.errors import BadRequest, BusError, ErrorBody, InternalError
-from bus.gateway.access import CLIENT_HEADER, authenticate, authorize
+from bus.gateway.access import CLIENT_HEADER, AccessControl
 from bus.gateway.async_requests import (
     CALLBACK_HEADER,
     PREFER_HEADER,
@@ -29,6 +30,7 @@ from bus.gateway.async_requests import (
 )
 from bus.gateway.backpressure import InFlightLimit, Slot
 from bus.gateway.idempotency import IdempotencyKeys, fingerprint
+from bus.gateway.limits import InputLimits, check_json_depth
 from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, enforce, quotas_for
 from bus.gateway.requests import (
     MAX_HEADER_VALUE,
@@ -136,6 +138,8 @@ class ServiceRouter:
         rate_limiter: RateLimiter | None = None,
         settings: GatewaySettings | None = None,
         callback_http: httpx.AsyncClient | None = None,
+        access: AccessControl | None = None,
+        limits: InputLimits | None = None,
     ) -> None:
         self.catalog = catalog
         self.transport = transport
@@ -144,9 +148,12 @@ class ServiceRouter:
         self.settings = GatewaySettings() if settings is None else settings
         # `is None`, not `or`: an empty MemoryStore is falsy (it has a length).
         store = MemoryStore() if store is None else store
+        self.access = AccessControl.build(catalog, store, AuthSettings()) if access is None else access
+        self.limits = InputLimits() if limits is None else limits
         self.rate_limiter = MemoryRateLimiter() if rate_limiter is None else rate_limiter
-        limits = self.settings
-        self.in_flight = InFlightLimit(limits.max_in_flight, retry_after=limits.overload_retry_after)
+        self.in_flight = InFlightLimit(
+            self.settings.max_in_flight, retry_after=self.settings.overload_retry_after
+        )
         self.idempotency = IdempotencyKeys(
             store,
             ttl=self.settings.idempotency_ttl,
@@ -193,16 +200,17 @@ class ServiceRouter:
     async def _serve(self, facts: _Facts, service_path: str, request: Request, slot: Slot) -> Response:
         facts.client = header(request, CLIENT_HEADER)
         facts.service = service_path[:MAX_HEADER_VALUE]
-        client = authenticate(self.catalog, request.headers)
+        client = await self.access.authenticate(request.headers)
         try:
             service_id, path = split_service_path(service_path)
         except IdentifierError as exc:
             raise BadRequest(str(exc)) from exc
         facts.service = str(service_id)
-        service = authorize(self.catalog, client, service_id)
+        service = await self.access.authorize(client, service_id, request.method, path)
         choice = async_choice(header(request, PREFER_HEADER), request.headers.get(CALLBACK_HEADER))
         await enforce(self.rate_limiter, quotas_for(client, service))
         facts.body = await read_body(request, self.max_body_bytes)
+        check_json_depth(facts.body, self.limits.max_json_depth)
         payload = parse_payload(facts.body)
         facts.subjects = find_subjects(payload)
         envelope = build_envelope(request, facts.transaction_id, client, service, path, payload)

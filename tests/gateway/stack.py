@@ -192,7 +192,7 @@ def gateway_app(catalog: Catalog, router: ServiceRouter) -> FastAPI:
         return error_response(error, None)
 
     app.add_api_route("/r1/{service_path:path}", router, methods=["GET", "POST"], response_class=Response)
-    app.include_router(transactions_router(catalog, router.async_calls))
+    app.include_router(transactions_router(router.access, router.async_calls))
     return app
 
 

@@ -78,13 +78,3 @@ async def test_every_attack_is_rejected_with_its_error_and_no_side_effect(
     assert "access denied" in logged and "authentication refused" in logged
     for secret in (*SECRETS, token):
         assert secret not in logged, "a secret reached the logs"
-
-
-async def test_open_gap_deep_json_at_the_gateway_is_still_open() -> None:
-    """Kept honest: fails (XPASS) the day routing calls check_json_depth, so the flag gets removed."""
-    attack = next(a for a in ATTACKS if a.open_gap)
-    async with secured_stack(security_catalog(), MemoryStore(), auth_settings()) as stack:
-        row = await attempt(attack, stack, httpx.AsyncClient())
-    if row.ok:
-        pytest.fail("the gap is closed: set open_gap=False on this attack")
-    assert row.observed.startswith("unhandled RecursionError")
