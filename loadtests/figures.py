@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from loadtests.recorder import DIRECT_PREFIX
 from loadtests.schedules import Stage
 from loadtests.slo import StageFigures
 
@@ -42,12 +43,13 @@ def _pct(values: np.ndarray, q: float) -> float:
 
 
 def stage_figures(rows: Rows, stages: list[Stage]) -> list[StageFigures]:
-    """Each measured stage judged over [judged_from, end): requests, failures, rate, percentiles."""
+    """Each measured stage judged over [judged_from, end): bus requests, failures, rate, percentiles."""
     out = []
+    through_bus = np.array([not str(n).startswith(DIRECT_PREFIX) for n in rows.name], dtype=bool)
     for stage in stages:
         if not stage.measured:
             continue
-        inside = (rows.t >= stage.judged_from) & (rows.t < stage.end)
+        inside = (rows.t >= stage.judged_from) & (rows.t < stage.end) & through_bus
         seconds = stage.end - stage.judged_from
         ms = rows.ms[inside]
         out.append(

@@ -20,7 +20,7 @@ from locust import FastHttpUser, events, task
 from locust.env import Environment
 
 from loadtests.mix import available
-from loadtests.recorder import RequestRecorder, fault_type
+from loadtests.recorder import DIRECT_PREFIX, RequestRecorder, fault_type
 from loadtests.scenarios.base import Draw, Scenario, Step
 from loadtests.schedules import SHAPES
 from loadtests.shapes import ScheduledShape
@@ -36,7 +36,7 @@ SERVICE_IDS: dict[str, str] = {}
 OFFICERS = 200
 
 
-@events.init_command_line_parser.add_listener
+@events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
 def _options(parser: Any) -> None:
     group = parser.add_argument_group("LGSP")
     group.add_argument("--lgsp-shape", choices=SHAPES, default="steady", help="load schedule")
@@ -54,12 +54,19 @@ def _options(parser: Any) -> None:
     group.add_argument("--slo-error-rate", type=float, default=0.001, help="SLO: error ratio bound")
 
 
-def _headers(environment: Environment) -> dict[str, str]:
+def _opts(environment: Environment) -> Any:
+    """The parsed command line (always there once Locust runs a test)."""
     options = environment.parsed_options
+    assert options is not None
+    return options
+
+
+def _headers(environment: Environment) -> dict[str, str]:
+    options = _opts(environment)
     return {"X-Road-Client": options.lgsp_client, "X-Api-Key": options.lgsp_key}
 
 
-@events.test_start.add_listener
+@events.test_start.add_listener  # type: ignore[untyped-decorator]
 def _discover(environment: Environment, **_: Any) -> None:
     """Keep the scenarios whose services the catalog offers this client; say which are skipped and why."""
     answer = requests.get(f"{environment.host}/catalog", headers=_headers(environment), timeout=10)
@@ -74,19 +81,20 @@ def _discover(environment: Environment, **_: Any) -> None:
         log.warning(reason)
     if not ACTIVE:
         log.error("no scenario can run: the catalog offers none of their services")
-        environment.runner.quit()
+        if environment.runner is not None:
+            environment.runner.quit()
     RECORDER.restart()
 
 
-@events.request.add_listener
+@events.request.add_listener  # type: ignore[untyped-decorator]
 def _record(name: str, response_time: float, exception: BaseException | None, **_: Any) -> None:
     RECORDER.record(name, response_time, None if exception is None else fault_type(str(exception)))
 
 
-@events.quitting.add_listener
+@events.quitting.add_listener  # type: ignore[untyped-decorator]
 def _judge(environment: Environment, **_: Any) -> None:
     """Pass only when requests were made, errors stayed within the SLO ratio and p99 within its bound."""
-    options = environment.parsed_options
+    options = _opts(environment)
     if options.lgsp_raw:
         RECORDER.write(Path(options.lgsp_raw))
     total = environment.stats.total
@@ -112,13 +120,13 @@ class LgspUser(FastHttpUser):
 
     def wait_time(self) -> float:
         """Pace each user to --lgsp-user-rate scenarios per second (constant throughput)."""
-        pace = 1.0 / self.environment.parsed_options.lgsp_user_rate
-        spent = getattr(self, "_spent", 0.0)
+        pace = 1.0 / float(_opts(self.environment).lgsp_user_rate)
+        spent = float(getattr(self, "_spent", 0.0))
         return max(0.0, pace - spent)
 
     def on_start(self) -> None:
         """Seed this user's draws from the run seed and its own number, so runs repeat."""
-        options = self.environment.parsed_options
+        options = _opts(self.environment)
         tag = f"u{id(self) % 1_000_000:06d}"
         self.draw = Draw(random.Random(f"{options.lgsp_seed}-{tag}"), POPULATION, tag)
         # Officers (MaCanBo) have quotas at the population database: spread the load over a desk of them.
@@ -155,12 +163,15 @@ class LgspUser(FastHttpUser):
             name=step.service_code,
             catch_response=True,
         ) as response:
+            if response.status_code == 0:  # no HTTP answer at all: refused, reset or timed out
+                response.failure(f"Transport.{type(response.error).__name__}: {response.error}"[:300])
+                return None
             try:
                 answer = json.loads(response.content or b"null")
             except ValueError:
                 response.failure(f"Check.NotJson: HTTP {response.status_code}")
                 return None
-            if response.status_code >= 400 or response.status_code == 0:
+            if response.status_code >= 400:
                 kind = (
                     answer.get("type", f"HTTP{response.status_code}")
                     if isinstance(answer, dict)
@@ -178,9 +189,16 @@ class LgspUser(FastHttpUser):
 
     def _send_form(self, step: Step) -> Any:
         with self.client.request(
-            "POST", step.direct_url or "", data=step.form, name="PayGov payment page", catch_response=True
+            "POST",
+            step.direct_url or "",
+            data=step.form,
+            name=f"{DIRECT_PREFIX}PayGov payment page",
+            catch_response=True,
         ) as response:
-            if response.status_code >= 400 or response.status_code == 0:
+            if response.status_code == 0:
+                response.failure(f"Transport.{type(response.error).__name__}: {response.error}"[:300])
+                return None
+            if response.status_code >= 400:
                 response.failure(f"Server.Provider.PaymentPage: HTTP {response.status_code}")
                 return None
             problem = step.check(response.text)

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 RAW_COLUMNS = ("t", "name", "ms", "ok", "fault")
+# Requests named so went straight to a provider (a payer's browser), not through the bus.
+DIRECT_PREFIX = "direct: "
 
 
 class RequestRecorder:

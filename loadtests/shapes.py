@@ -7,6 +7,7 @@ turns a target rate into a user count.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from locust import LoadTestShape
 
@@ -21,7 +22,8 @@ class ScheduledShape(LoadTestShape):
     def _stages(self) -> tuple[list[Stage], float]:
         cached: tuple[list[Stage], float] | None = getattr(self, "_cached", None)
         if cached is None:
-            options = self.runner.environment.parsed_options
+            assert self.runner is not None
+            options: Any = self.runner.environment.parsed_options
             levels = (
                 tuple(float(x) for x in options.lgsp_levels.split(","))
                 if options.lgsp_levels
@@ -35,7 +37,7 @@ class ScheduledShape(LoadTestShape):
     def tick(self) -> tuple[int, float] | None:
         """Users and spawn rate for now; None ends the test."""
         stages, user_rate = self._stages()
-        stage = stage_at(stages, self.get_run_time())
+        stage = stage_at(stages, self.get_run_time())  # type: ignore[no-untyped-call]
         if stage is None:
             return None
         users = max(1, math.ceil(stage.rate / user_rate))

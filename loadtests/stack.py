@@ -8,6 +8,7 @@ shared with other buses on the same broker.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -112,7 +113,9 @@ class StackPlan:
         try:
             if self.mocks:
                 for name, port in ports.items():
-                    self._spawn(stack, f"mock-{name}", ["mock", name, "--port", str(port), latency])
+                    # Mocks that put their own address in answers (PayGov's UrlThanhToan) must know the port.
+                    public = {f"LGSP_{name.upper()}_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+                    self._spawn(stack, f"mock-{name}", ["mock", name, "--port", str(port), latency], public)
                     _wait_port(port, ready_timeout, stack.processes[f"mock-{name}"])
             if self.amqp_url is None:
                 self._spawn(
@@ -154,11 +157,15 @@ class StackPlan:
             raise
         return stack
 
-    def _spawn(self, stack: Stack, name: str, args: list[str]) -> None:
+    def _spawn(
+        self, stack: Stack, name: str, args: list[str], settings: dict[str, str] | None = None
+    ) -> None:
         log = (self.workdir / f"{name}.log").open("wb")
         stack.logs.append(log)
+        # The child inherits this environment plus its own LGSP_ settings (read by its pydantic-settings).
+        env = {**os.environ, **settings} if settings else None
         stack.processes[name] = subprocess.Popen(
-            [*lgsp_command(), *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            [*lgsp_command(), *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
         )
 
 
@@ -166,7 +173,7 @@ def _wait_port(port: int, timeout: float, process: subprocess.Popen[bytes]) -> N
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode} before listening")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode} before listening")
         try:
             with socket.create_connection(("127.0.0.1", port), 0.5):
                 return

@@ -53,7 +53,7 @@ class Draw:
     user_tag: str
     _serial: count[int] = field(default_factory=lambda: count(1))
 
-    def citizen(self, accept: Callable[[Citizen], bool] = lambda _: True, tries: int = 50) -> Citizen:
+    def citizen(self, accept: Callable[[Citizen], bool] = lambda _: True, tries: int = 400) -> Citizen:
         """A citizen of the seeded population that `accept` likes (the mocks know every one of them)."""
         for id_number in self.population.sample_ids(tries, self.rng):
             person = self.population.citizen(id_number)

@@ -1,8 +1,4 @@
-"""VNPost: a result sent home by public postal service (order), then its tracking.
-
-The VNPost adapter's canonical models were not written when these were; field names follow VNPost's
-postOrder in snake_case. The scenario is skipped while the catalog has no such service.
-"""
+"""VNPost: a result sent home by public postal service (postOrder), then its tracking."""
 
 from __future__ import annotations
 
@@ -12,6 +8,13 @@ from loadtests.scenarios.base import Draw, Scenario, Step, Steps, expect_keys
 
 POST_ORDER = "postOrder"
 TRACKING = "getOrderTracking"
+CENTRE = {
+    "name": "Trung tâm Phục vụ hành chính công Hải Phòng",
+    "phone": "02253822000",
+    "address": "18 Hoàng Diệu, Hồng Bàng, Hải Phòng",
+    "province_code": "31",
+    "district_code": "303",
+}
 
 
 def _order(draw: Draw) -> Steps:
@@ -19,31 +22,39 @@ def _order(draw: Draw) -> Steps:
     order_number = draw.unique("VNP")
     body = {
         "order_number": order_number,
-        "cod_amount": 0,
-        "sender_name": "Trung tâm Phục vụ hành chính công Hải Phòng",
-        "sender_address": "18 Hoàng Diệu, Hồng Bàng",
-        "sender_tel": "02253822000",
-        "sender_province": "31",
-        "sender_district": "303",
-        "receiver_name": receiver.full_name,
-        "receiver_address": receiver.current_address.detail or "Hải Phòng",
-        "receiver_tel": f"09{draw.rng.randint(10_000_000, 99_999_999)}",
-        "receiver_province": "31",
-        "receiver_district": "304",
+        "sender": CENTRE,
+        "receiver": {
+            "name": receiver.full_name,
+            "phone": f"09{draw.rng.randint(10_000_000, 99_999_999)}",
+            "address": receiver.current_address.detail or "Hải Phòng",
+            "province_code": "31",
+            "district_code": "304",
+        },
         "description": f"Trả kết quả hồ sơ {order_number}",
     }
 
     def accepted(answer: Any) -> str | None:
-        return expect_keys(answer, "status")
+        problem = expect_keys(answer, "order_number", "item_code")
+        if problem:
+            return problem
+        return (
+            None if answer["order_number"] == order_number else f"order {order_number} answered for {answer}"
+        )
 
     yield Step(POST_ORDER, body, accepted)
 
     def tracked(answer: Any) -> str | None:
-        if not isinstance(answer, dict | list):
-            return f"tracking answered {str(answer)[:80]}"
-        return None if order_number in str(answer) or answer else f"no tracking for {order_number}"
+        problem = expect_keys(answer, "items", "complete")
+        if problem:
+            return problem
+        strangers = [i.get("order_number") for i in answer["items"] if i.get("order_number") != order_number]
+        if strangers:
+            return f"tracking of {order_number} returned other orders: {strangers[:3]}"
+        if answer["complete"] and not answer["items"]:
+            return f"order {order_number} just posted is not tracked"
+        return None
 
-    yield Step(TRACKING, {"page_size": 20}, tracked)
+    yield Step(TRACKING, {"order_number": order_number, "page_size": 100, "max_pages": 5}, tracked)
 
 
 SEND_BY_POST = Scenario("VNPost order and tracking", (POST_ORDER, TRACKING), _order)

@@ -10,10 +10,12 @@ from pydantic import BaseModel
 from adapters.civil import models as civil
 from adapters.payment import models as payment
 from adapters.population import models as population
+from adapters.vnpost import models as vnpost
 from loadtests.mix import WEIGHTS, available, service_code
 from loadtests.scenarios import civil as civil_scenarios
 from loadtests.scenarios import payment as payment_scenarios
 from loadtests.scenarios import population as population_scenarios
+from loadtests.scenarios import vnpost as vnpost_scenarios
 from loadtests.scenarios.base import Draw, Scenario
 from services.citizens import Population
 
@@ -30,6 +32,7 @@ PEOPLE = Population()
         (civil_scenarios.CERTIFY_MARITAL_STATUS, civil.MaritalStatusCertificateRequest),
         (civil_scenarios.LOOKUP_CIVIL_STATUS, civil.RecordLookupRequest),
         (payment_scenarios.PAY_FEES, payment.InitiatePaymentRequest),
+        (vnpost_scenarios.SEND_BY_POST, vnpost.PostOrderRequest),
     ],
     ids=lambda x: getattr(x, "name", getattr(x, "__name__", "")),
 )
