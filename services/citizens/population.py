@@ -5,7 +5,8 @@ sizes come from the chunk's own random source. Household h = 6 * chunk + slot is
 source keyed on (seed, h). A member's ID serial is a keyed permutation of h, one permutation per
 (birth province, sex, birth year) group; members of one household never share a group, so ID numbers
 are unique, and an ID number leads back to its household (inverse permutation) and then to its person.
-Only the ID numbers issued and the newborns registered through the mocks are stored.
+Only the ID numbers issued, the newborns, and the deaths and marriages registered through the mocks are
+stored (services.citizens.civil_status).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date
 from math import ceil
 
 from services.citizens import models as m
+from services.citizens.civil_status import CivilStatusChanges, DeceasedCitizen
 from services.citizens.geography import OTHER_PROVINCE_UNITS
 from services.citizens.households import (
     ADULT_AGE,
@@ -60,6 +62,7 @@ class Population:
         self._books = FeistelPermutation(_OLD_ID_SPACE, derive_key(seed, "hokhau"))
         self._issued: set[str] = set()
         self._registered: dict[str, m.Citizen] = {}
+        self._changes = CivilStatusChanges()
         self._issue_rng = random.Random(derive_key(seed, "issue"))
         self._lock = threading.Lock()
 
@@ -83,14 +86,59 @@ class Population:
     def citizen(self, id_number: str) -> m.Citizen | None:
         """The person with this ID number, or None; ValueError when it is not a well-formed ID number."""
         parts = parse_id_number(id_number)
-        registered = self._registered.get(id_number)
-        if registered is not None:
-            return registered
-        found = self._find(parts.province_code, parts.sex, parts.birth_year, parts.serial)
-        if found is None:
-            return None
-        household, first_index, draft, position = found
-        return self._citizen(household, first_index, draft, position)
+        citizen = self._registered.get(id_number)
+        if citizen is None:
+            found = self._find(parts.province_code, parts.sex, parts.birth_year, parts.serial)
+            if found is None:
+                return None
+            citizen = self._citizen(*found)
+        return self._changes.apply(citizen)
+
+    def record_death(self, id_number: str, day: date) -> m.Citizen:
+        """Record a registered death: `citizen()` then answers a DeceasedCitizen, a spouse is widowed.
+
+        ValueError, changing nothing, for an unknown or already deceased person or a death before birth.
+        """
+        with self._lock:
+            person = self._living(id_number, "id_number")
+            if day < person.birth_date:
+                raise ValueError(
+                    f"date of death {day} is before the birth of {id_number} ({person.birth_date})"
+                )
+            self._changes.record_death(person, day)
+        return self._changes.apply(person)
+
+    def record_marriage(self, id_a: str, id_b: str, day: date) -> tuple[m.Citizen, m.Citizen]:
+        """Record a registered marriage: both become married (status "2"), each the other's spouse.
+
+        ValueError, changing nothing, unless both are living, unmarried, of opposite sex and born by `day`.
+        """
+        if id_a == id_b:
+            raise ValueError(f"id_b: a person cannot marry themselves ({id_a})")
+        with self._lock:
+            first, second = self._living(id_a, "id_a"), self._living(id_b, "id_b")
+            for role, person in (("id_a", first), ("id_b", second)):
+                if person.marital_status == m.MARITAL_MARRIED:
+                    raise ValueError(f"{role}: {person.id_number} is already married")
+                if person.birth_date > day:
+                    raise ValueError(f"{role}: {person.id_number} was born after the marriage date {day}")
+            if first.sex == second.sex:
+                raise ValueError(
+                    f"id_b: {id_a} and {id_b} are of the same sex; the law registers no such marriage"
+                )
+            self._changes.record_marriage(first, second)
+        return self._changes.apply(first), self._changes.apply(second)
+
+    def _living(self, id_number: str, role: str) -> m.Citizen:
+        try:
+            person = self.citizen(id_number)
+        except ValueError as exc:
+            raise ValueError(f"{role}: {exc}") from None
+        if person is None:
+            raise ValueError(f"{role}: {id_number} is not in the population")
+        if isinstance(person, DeceasedCitizen):
+            raise ValueError(f"{role}: {id_number} is recorded as deceased since {person.death_date}")
+        return person
 
     def sample_ids(self, k: int, rng: random.Random) -> list[str]:
         """`k` distinct ID numbers of the generated population, drawn with `rng`."""

@@ -5,6 +5,11 @@ Result codes (MaKetQua, with MoTaKetQua in Vietnamese), in both answers:
   "02" data mismatch: the citizen exists but a HoVaTen, NgayThangNamSinh or SoCMND given differs.
 On "02" TonTai is false and the collection holds no CongDan: the database never discloses a record to
 a caller whose data does not match it. MoTaKetQua names the fields that differ.
+
+A person whose death was registered (through the civil registry) is still found, as in the real database,
+and their CongDan ends with `NgayMat` (yyyymmdd), an element DOMAIN.md does not list: the record keeps
+every listed field and adds the date of death the Law on Identification 2023 (art. 9) requires the
+database to hold. The WSDL declares it minOccurs="0"; living people have none.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
 from services.citizens import Citizen, Population, parse_id_number
+from services.citizens.civil_status import DeceasedCitizen
 from services.population.soap import SoapFault
 from services.population.wire import congdan_element
 
@@ -153,7 +159,10 @@ def look_up(query: CitizenQuery, population: Population) -> etree._Element:
     _add(answer, LOOKUP_NS, "MaKetQua", code)
     _add(answer, LOOKUP_NS, "MoTaKetQua", description)
     if citizen is not None:
-        answer.append(congdan_element(citizen.to_congdan(), LOOKUP_NS))
+        record = congdan_element(citizen.to_congdan(), LOOKUP_NS)
+        if isinstance(citizen, DeceasedCitizen):
+            _add(record, LOOKUP_NS, "NgayMat", citizen.death_date.strftime("%Y%m%d"))
+        answer.append(record)
     return answer
 
 

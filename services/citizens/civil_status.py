@@ -1,0 +1,59 @@
+"""Deaths and marriages registered through the mocks, laid over the citizens derived from the seed.
+
+Only what was registered is stored (one entry per death, a few per marriage), so memory is bounded by the
+registrations, never by the population's size. A deceased person's record stays readable, as it does in
+the national population database, and carries the date of death (`DeceasedCitizen.death_date`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from services.citizens import models as m
+
+
+class DeceasedCitizen(m.Citizen):
+    """A citizen whose death was registered: the record as it stood, plus the date of death."""
+
+    death_date: date
+
+
+@dataclass
+class CivilStatusChanges:
+    """Stored civil-status changes by ID number: date of death, marital status, spouse (None: no spouse)."""
+
+    deaths: dict[str, date] = field(default_factory=dict)
+    marital: dict[str, str] = field(default_factory=dict)
+    spouses: dict[str, m.Relative | None] = field(default_factory=dict)
+
+    def apply(self, citizen: m.Citizen) -> m.Citizen:
+        """`citizen` with the registered changes; the same object when nothing was registered."""
+        number = citizen.id_number
+        update: dict[str, object] = {}
+        if number in self.marital:
+            update["marital_status"] = self.marital[number]
+        if number in self.spouses:
+            update["spouse"] = self.spouses[number]
+        changed = citizen.model_copy(update=update) if update else citizen
+        died = self.deaths.get(number)
+        if died is None:
+            return changed
+        return DeceasedCitizen(**dict(changed), death_date=died)
+
+    def record_death(self, deceased: m.Citizen, day: date) -> None:
+        """Store a death; a living spouse named by ID number becomes widowed (no spouse)."""
+        self.deaths[deceased.id_number] = day
+        spouse = deceased.spouse
+        if deceased.marital_status == m.MARITAL_MARRIED and spouse is not None and spouse.id_number:
+            if spouse.id_number not in self.deaths:
+                self.marital[spouse.id_number] = m.MARITAL_WIDOWED
+                self.spouses[spouse.id_number] = None
+
+    def record_marriage(self, first: m.Citizen, second: m.Citizen) -> None:
+        """Store a marriage: both married, each the other's spouse."""
+        for me, other in ((first, second), (second, first)):
+            self.marital[me.id_number] = m.MARITAL_MARRIED
+            self.spouses[me.id_number] = m.Relative(
+                full_name=other.full_name, id_number=other.id_number, old_id_number=other.old_id_number
+            )
