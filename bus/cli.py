@@ -17,7 +17,9 @@ from rich.table import Table
 from adapters.conformance.cli import adapter_app
 from bus.adapter_registry import build_adapters, missing_adapters
 from bus.catalog import Catalog, CatalogError, hash_api_key, load_catalog
+from bus.dlq.cli import dlq_app
 from bus.settings import BusSettings
+from bus.store import make_store
 from bus.transport import make_transport
 from bus.txlog.cli import log_app
 from services.faults.cli import faults_app
@@ -162,7 +164,14 @@ def worker(
     async def main() -> None:
         import signal
 
-        hosted = Worker(the_catalog, transport, {}, name=settings.worker_name, only=service)
+        hosted = Worker(
+            the_catalog,
+            transport,
+            {},
+            name=settings.worker_name,
+            only=service,
+            store=make_store(settings.store_url),
+        )
         hosted.adapters = build_adapters(
             the_catalog, {s.adapter for s in hosted.services}, bus_values=settings.bus_values
         )
@@ -282,6 +291,7 @@ def catalog_hash_key(key: Annotated[str, typer.Argument(help="an API key to stor
 
 app.add_typer(faults_app, name="faults", help="Inject faults into a running mock system.")
 app.add_typer(log_app, name="log", help="Verify, export and query the transaction log.")
+app.add_typer(dlq_app, name="dlq", help="List, show, replay and purge dead letters.")
 app.add_typer(adapter_app, name="adapter", help="Check adapters against the mocks (conformance kit).")
 
 if __name__ == "__main__":  # pragma: no cover

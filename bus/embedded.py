@@ -11,6 +11,7 @@ from bus.event_recorder import EventRecorder
 from bus.gateway.assembly import assemble_gateway
 from bus.serving import Served, ServerGroup
 from bus.settings import BusSettings
+from bus.store import make_store
 from bus.transport.base import Transport
 from bus.worker import Worker
 from services.registry import MOCKS
@@ -50,7 +51,13 @@ class EmbeddedStack:
             adapters = build_adapters(
                 self.catalog, {s.adapter for s in self.catalog.services}, bus_values=self.settings.bus_values
             )
-            worker = Worker(self.catalog, self.transport, adapters, name=f"{self.worker_name}-{index + 1}")
+            worker = Worker(
+                self.catalog,
+                self.transport,
+                adapters,
+                name=f"{self.worker_name}-{index + 1}",
+                store=make_store(self.settings.store_url),
+            )
             await worker.start()
             self._workers.append(worker)
         return served

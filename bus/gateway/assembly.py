@@ -15,6 +15,7 @@ from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
 from bus.gateway.callbacks import CallbackConfig, callbacks_router
 from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
+from bus.gateway.operations import operations_router
 from bus.gateway.ratelimit import make_rate_limiter
 from bus.gateway.settings import GatewaySettings
 from bus.monitoring import InFlightMiddleware, make_monitoring_sink, monitoring_router
@@ -52,6 +53,7 @@ def assemble_gateway(
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
     app.include_router(admin_router(access, AdminCredential(auth.admin_key_sha256)))
     app.include_router(monitoring_router(monitoring))
+    app.include_router(operations_router(catalog, store))
     app.include_router(callbacks_router(TransportEventPublisher(transport), CallbackConfig(), store))
     app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
     # Outermost, so requests refused early are counted as in flight too.

@@ -20,7 +20,7 @@ from bus.envelope import Envelope
 from bus.errors import ProviderError
 from bus.gateway.app import create_gateway
 from bus.transport import Message, Transport, make_transport
-from bus.transport.base import Handler, Subscription, dead_letter_queue
+from bus.transport.base import Delivery, Handler, Subscription, dead_letter_queue
 from bus.worker import Worker
 
 KEY = "right-key"
@@ -62,8 +62,16 @@ class RecordingTransport:
         self.sent.append(queue)
         return await self.inner.request(queue, message, timeout)
 
-    async def consume(self, queue: str, handler: Handler, *, prefetch: int = 16) -> Subscription:
-        return await self.inner.consume(queue, handler, prefetch=prefetch)
+    async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
+        await self.inner.publish_delayed(queue, message, delay)
+
+    async def get(self, queue: str) -> Delivery | None:
+        return await self.inner.get(queue)
+
+    async def consume(
+        self, queue: str, handler: Handler, *, prefetch: int = 16, max_length: int | None = None
+    ) -> Subscription:
+        return await self.inner.consume(queue, handler, prefetch=prefetch, max_length=max_length)
 
 
 def test_catalog(subsystem: str) -> Catalog:

@@ -69,6 +69,9 @@ def test_run_starts_gateway_workers_and_mocks_and_stops_on_sigint() -> None:
         assert 'lgsp_requests_total{client="VN/GOV/HPG/STP"' in metrics
         health = httpx.get("http://127.0.0.1:8000/monitoring/health").json()["services"]
         assert any(h["service"] == "VN/GOV/HPG/LGSP/Echo/v1" and h["request_count"] >= 2 for h in health)
+        breakers = httpx.get("http://127.0.0.1:8000/monitoring/breakers").json()["breakers"]
+        assert {b["provider"] for b in breakers} >= {"population", "echo"}
+        assert all(b["state"] == "closed" for b in breakers)
         for spec in MOCKS.values():
             assert httpx.get(f"http://127.0.0.1:{spec.port}/_control/health", timeout=2).status_code == 200
     finally:
