@@ -1,0 +1,114 @@
+"""The one-stop system's REST dialect (camelCase, ISO times) and its mapping from the portal's format."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from adapters.motcua.models import DongBoHoSoRequest, DossierReceipt
+from adapters.sdk import describe_validation_error
+from bus.errors import BadRequest, BadResponse
+
+WireT = TypeVar("WireT", bound=BaseModel)
+PROVIDER = "one-stop dossier system"
+VIETNAM_TIME = timezone(timedelta(hours=7))
+PORTAL_TIME = "%Y%m%d%H%M%S"
+# wire field → canonical field, for the system's field-named errors.
+CANONICAL_FIELDS = {
+    "maHoSo": "MaHoSo",
+    "thuTuc.maTTHC": "MaTTHC",
+    "thuTuc.tenTTHC": "TenTTHC",
+    "thuTuc.maLinhVuc": "MaLinhVuc",
+    "thuTuc.tenLinhVuc": "TenLinhVuc",
+    "thuTuc.maDVC": "MaDVC",
+    "chuHoSo.hoTen": "ChuHoSo.HoVaTen",
+    "chuHoSo.soDinhDanh": "ChuHoSo.SoDinhDanh",
+    "kenhNop": "KenhThucHien",
+    "ngayTiepNhan": "NgayTiepNhan",
+    "ngayHenTra": "NgayHenTra",
+    "trichYeu": "TrichYeuHoSo",
+    "donViXuLy": "DonViXuLy",
+    "phiLePhi": "LePhi",
+}
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class WireReceipt(_Wire):
+    """The parts of the system's dossier answer the receipt needs."""
+
+    maHoSo: str
+    maHoSoHeThong: str
+    thoiDiemNhan: datetime
+
+
+class WireError(_Wire):
+    """The system's error body."""
+
+    maLoi: str
+    thongBao: str
+    truong: str | None = None
+
+
+def portal_time(value: str, field: str) -> str:
+    """A portal time (yyyyMMddHHmmss, Vietnam time) as ISO 8601; BadRequest naming the field."""
+    try:
+        return datetime.strptime(value, PORTAL_TIME).replace(tzinfo=VIETNAM_TIME).isoformat()
+    except ValueError as exc:
+        raise BadRequest(f"field '{field}': {value!r} is not a time yyyyMMddHHmmss: {exc}") from exc
+
+
+def to_wire(dossier: DongBoHoSoRequest) -> dict[str, Any]:
+    """The body of POST /api/v1/hoso."""
+    return {
+        "maHoSo": dossier.MaHoSo,
+        "thuTuc": {
+            "maTTHC": dossier.MaTTHC,
+            "tenTTHC": dossier.TenTTHC,
+            "maLinhVuc": dossier.MaLinhVuc,
+            "tenLinhVuc": dossier.TenLinhVuc,
+            "maDVC": dossier.MaDVC,
+        },
+        "chuHoSo": {"hoTen": dossier.ChuHoSo.HoVaTen, "soDinhDanh": dossier.ChuHoSo.SoDinhDanh},
+        "kenhNop": dossier.KenhThucHien,
+        "ngayTiepNhan": portal_time(dossier.NgayTiepNhan, "NgayTiepNhan"),
+        "ngayHenTra": portal_time(dossier.NgayHenTra, "NgayHenTra"),
+        "trichYeu": dossier.TrichYeuHoSo,
+        "donViXuLy": dossier.DonViXuLy,
+        "phiLePhi": [
+            {"ma": fee.MaPhiLePhi, "ten": fee.TenPhiLePhi, "soTien": fee.Gia, "loai": fee.LoaiPhiLePhi}
+            for fee in dossier.LePhi
+        ],
+        "nguon": "DVCQG",
+    }
+
+
+def parse_wire(model: type[WireT], body: object) -> WireT:
+    """A wire answer as its model; BadResponse when the system answered something else."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise BadResponse(
+            f"{PROVIDER} answered an unexpected body: {describe_validation_error(exc)}"
+        ) from exc
+
+
+def to_receipt(answer: WireReceipt) -> DossierReceipt:
+    """The canonical acknowledgement."""
+    return DossierReceipt(
+        dossier_number=answer.maHoSo, system_id=answer.maHoSoHeThong, received_at=answer.thoiDiemNhan
+    )
+
+
+def canonical_field(wire_field: str | None) -> str:
+    """The canonical name of a field the system named (the first known prefix), else the wire name."""
+    if not wire_field:
+        return "(payload)"
+    for wire, canonical in CANONICAL_FIELDS.items():
+        if wire_field == wire or wire_field.startswith(f"{wire}."):
+            return canonical + wire_field[len(wire) :]
+    return wire_field
