@@ -17,12 +17,13 @@ from typing import Any
 
 import aio_pika
 import httpx
+import yaml
 from pydantic import BaseModel, Field
 
 from loadtests.bench.cases import CITIZEN, CLIENT_HEADERS, ECHO_BODY, raw_hop, raw_mock, soap_verify_body
 from loadtests.bench.cpu import broker_pids, snapshot, spent
 from loadtests.bench.generator import GeneratorResult, GeneratorSpec
-from loadtests.stack import StackPlan
+from loadtests.stack import DEFAULT_CATALOG, Stack, StackPlan
 
 ECHO = "VN/GOV/HPG/LGSP/Echo/v1"
 VERIFY = "VN/GOV/BCA/CSDLDC/XacThucThongTinCongDan/v1"
@@ -70,6 +71,7 @@ class Bench:
         self._raw_mock()
         self._bus(None, 1)
         if self.config.amqp_url:
+            asyncio.run(_delete_bench_queues(self.config.amqp_url, self.config.tag))
             self._raw_rpc_echo()
             for workers in self.config.scale_workers:
                 self._bus(self.config.amqp_url, workers, with_population=workers == 1)
@@ -109,6 +111,8 @@ class Bench:
         if generator.returncode != 0:
             raise RuntimeError(f"the generator failed on {case}: {err.decode()[-500:]}")
         load = GeneratorResult.model_validate_json(out)
+        if load.requests == 0:
+            raise RuntimeError(f"no transaction of {case} completed in the window: {load.first_failure}")
         cpu = spent(before, after)
         answered = max(1, load.requests)
         broker = sum(cpu[n] for n in brokers)
@@ -200,6 +204,13 @@ class Bench:
                 result.overhead_ratio = round(result.cpu_us_per_tx / raw, 2)
 
 
+def _require_alive(stack: Stack) -> None:
+    """Figures from a stack that lost a process mid-run are not figures: say which one died."""
+    dead = [name for name, process in stack.processes.items() if process.poll() is not None]
+    if dead:
+        raise RuntimeError(f"{', '.join(dead)} exited during the run; see its log under the bench folder")
+
+
 class _running:
     """Context: wait until `port` listens; terminate the processes on exit."""
 
@@ -237,14 +248,17 @@ def _json(value: Any) -> str:
 
 
 async def _delete_bench_queues(amqp_url: str, tag: str) -> None:
-    """Remove the bench's isolated service queues (and their dead-letter queues) from the shared broker."""
-    lookup = "VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v1"
-    names = [ECHO.replace("/LGSP/", f"/LGSP{tag}/")]
-    names += [name.replace("/CSDLDC/", f"/CSDLDC{tag}/") for name in (VERIFY, lookup)]
+    """Remove every isolated service queue of the bench (and its dead-letter queue) from the shared broker.
+
+    Run before (queues left by an older version may carry other arguments) and after the RabbitMQ cases.
+    """
+    data = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
     connection = await aio_pika.connect(amqp_url)
     async with connection:
-        for name in names:
-            queue = "lgsp.svc." + name.replace("/", ".")
+        for service in data.get("services", []):
+            parts = service["id"].split("/")
+            parts[3] = f"{parts[3]}{tag}"
+            queue = "lgsp.svc." + ".".join(parts)
             for each in (queue, f"{queue}.dlq"):
                 channel = await connection.channel()
                 try:
