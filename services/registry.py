@@ -56,6 +56,15 @@ def _portal_wiring(gateway_url: str) -> dict[str, Any]:
     return {"settings": settings}
 
 
+def _motcua_wiring(gateway_url: str) -> dict[str, Any]:
+    from services.motcua.settings import MotcuaSettings
+
+    settings = MotcuaSettings()
+    if "gateway_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"gateway_url": gateway_url})
+    return {"settings": settings}
+
+
 @dataclass(frozen=True)
 class MockSpec:
     """One mock system: its app factory ('module:function'), default port and description; `wiring`
@@ -106,6 +115,9 @@ MOCKS: dict[str, MockSpec] = {
     ),
     "vnpost": MockSpec(
         "services.vnpost.app:create_app", 8104, "VNPost: OAuth2, orders, tracking", wiring=_vnpost_wiring
+    ),
+    "motcua": MockSpec(
+        "services.motcua.app:create_app", 8106, "provincial one-stop dossier system", wiring=_motcua_wiring
     ),
     "portal": MockSpec(
         "services.portal.app:create_app",

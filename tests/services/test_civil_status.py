@@ -72,7 +72,7 @@ def certificate_body(person: Citizen, ma_ho_so: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def population() -> Population:
     return Population(seed=2023, size=200_000)
 
@@ -87,17 +87,17 @@ async def civil(population: Population) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def man(population: Population) -> Citizen:
     return find_citizen(population, single("M", 25, 40), seed=11)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def woman(population: Population) -> Citizen:
     return find_citizen(population, single("F", 22, 38), seed=12)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def other_woman(population: Population, woman: Citizen) -> Citizen:
     return find_citizen(
         population, lambda c: single("F", 22, 38)(c) and c.id_number != woman.id_number, seed=13
