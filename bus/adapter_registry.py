@@ -42,10 +42,15 @@ def resolve_placeholders(config: Mapping[str, Any], bus_values: Mapping[str, str
 
 
 def build_adapters(
-    catalog: Catalog, names: Iterable[str], *, bus_values: Mapping[str, str] | None = None
+    catalog: Catalog,
+    names: Iterable[str],
+    *,
+    bus_values: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Adapter]:
-    """Load each named adapter's factory and call it with its catalog section, placeholders such as
-    `${bus.store_url}` (the bus's shared store) resolved from `bus_values`."""
+    """Load each named adapter's factory and call it with its catalog section, updated by its
+    `overrides` (a deployment's provider URLs, say), placeholders such as `${bus.store_url}` (the
+    bus's shared store) resolved from `bus_values`."""
     installed = installed_adapters()
     built: dict[str, Adapter] = {}
     for name in sorted(set(names)):
@@ -55,7 +60,8 @@ def build_adapters(
                 f"adapter {name!r} is not installed (entry-point group {ENTRY_POINT_GROUP!r} has: "
                 f"{', '.join(sorted(installed)) or 'nothing'})"
             )
-        config = resolve_placeholders(catalog.adapters.get(name, {}), bus_values or {})
+        section = {**catalog.adapters.get(name, {}), **(overrides or {}).get(name, {})}
+        config = resolve_placeholders(section, bus_values or {})
         adapter = entry.load()(config)
         if not isinstance(adapter, Adapter):
             raise TypeError(f"adapter {name!r} ({entry.value}) has no async handle(request) method")

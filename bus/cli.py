@@ -173,7 +173,10 @@ def worker(
             store=make_store(settings.store_url),
         )
         hosted.adapters = build_adapters(
-            the_catalog, {s.adapter for s in hosted.services}, bus_values=settings.bus_values
+            the_catalog,
+            {s.adapter for s in hosted.services},
+            bus_values=settings.bus_values,
+            overrides=settings.adapter_overrides,
         )
         if not hosted.services:
             errors.print(f"[red]no service in the catalog matches {service}[/red]")

@@ -49,7 +49,10 @@ class EmbeddedStack:
         await self._events.start()
         for index in range(self.workers):
             adapters = build_adapters(
-                self.catalog, {s.adapter for s in self.catalog.services}, bus_values=self.settings.bus_values
+                self.catalog,
+                {s.adapter for s in self.catalog.services},
+                bus_values=self.settings.bus_values,
+                overrides=self.settings.adapter_overrides,
             )
             worker = Worker(
                 self.catalog,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
@@ -50,6 +50,10 @@ class BusSettings(BaseSettings):
     prefetch: int = Field(default=32, ge=1, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1)
     request_timeout_cap: float = Field(default=60.0, gt=0)
+    adapter_overrides: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="per adapter, config keys replacing the catalog's (a deployment's provider URLs)",
+    )
 
     @field_validator("amqp_url")
     @classmethod

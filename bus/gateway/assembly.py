@@ -34,7 +34,12 @@ def assemble_gateway(
     monitoring = make_monitoring_sink(settings.redis_url, catalog=catalog)
     txlog = TransactionLogSink(make_transaction_log(TxLogSettings(redis_url=settings.redis_url)))
     # Built only to describe their services' schemas; the workers run their own started copies.
-    adapters = build_adapters(catalog, {s.adapter for s in catalog.services}, bus_values=settings.bus_values)
+    adapters = build_adapters(
+        catalog,
+        {s.adapter for s in catalog.services},
+        bus_values=settings.bus_values,
+        overrides=settings.adapter_overrides,
+    )
     auth = AuthSettings()
     access = AccessControl.build(catalog, store, auth)
     app = create_gateway(
