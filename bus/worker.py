@@ -141,6 +141,7 @@ class Worker:
             await self._dead_letter(service, delivery.message, REASON_UNPARSEABLE, refusal, attempts)
             await delivery.ack()
             return
+        _trace("received", envelope, delivery)
         if await self._answered_from_record(envelope, delivery):
             return
         lease_seconds = service.timeout * 2 + DUPLICATE_RECHECK_SECONDS
@@ -149,6 +150,7 @@ class Worker:
             self.stats["in_flight_duplicates"] += 1
             queue = service.id.queue_name
             await self.transport.publish_delayed(queue, delivery.message, DUPLICATE_RECHECK_SECONDS)
+            _trace("put-back", envelope, delivery)
             await delivery.ack()
             return
         attempt = envelope.attempt + delivery.delivery_count - 1  # a redelivery may have called too
@@ -164,6 +166,7 @@ class Worker:
         await self.completed.record(envelope.message_id, reply)
         await self._answer(delivery, envelope, reply)
         await self.completed.release(envelope.message_id)
+        _trace("settled" if error is None else f"settled-{error.type}", envelope, delivery)
         await delivery.ack()
         self.handled += 1
 
@@ -172,6 +175,7 @@ class Worker:
         if recorded is None:
             return False
         self.stats["answered_from_record"] += 1
+        _trace("from-record", envelope, delivery)
         log.info("message %s already completed; answering from its record", envelope.message_id)
         await self._answer(delivery, envelope, recorded)
         await delivery.ack()
@@ -228,6 +232,7 @@ class Worker:
         message = replace(delivery.message, body=retried.model_dump_json().encode(), headers=headers)
         await self.completed.release(envelope.message_id)
         await self.transport.publish_delayed(service.id.queue_name, message, delay)
+        _trace(f"retry-published-{error.type}", envelope, delivery)
         await delivery.ack()
         self.stats["retried"] += 1
         log.info(
@@ -263,6 +268,19 @@ class Worker:
             await self.transport.publish(reply_to, reply_message(reply))
         except NoRoute:
             log.warning("caller of %s is gone; reply dropped", envelope.correlation_id)
+
+
+def _trace(stage: str, envelope: Envelope, delivery: Delivery) -> None:
+    # One line per message and stage, so a message missing at the end can be followed to where it was
+    # last seen (the chaos test reads these).
+    log.debug(
+        "trace %s %s issue=%s attempt=%d delivery=%d",
+        stage,
+        envelope.message_id,
+        envelope.issue,
+        envelope.attempt,
+        delivery.delivery_count,
+    )
 
 
 def _replied(delivery: Delivery) -> bool:

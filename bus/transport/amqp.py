@@ -71,6 +71,7 @@ class AmqpDelivery:
         self._settle()
         try:
             await self._incoming.ack()
+            log.debug("trace acked %s", self._message.message_id)
         except CHANNEL_GONE as error:
             log.warning("ack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)
 
@@ -168,18 +169,24 @@ class AmqpTransport:
         connection_name: str = "lgsp",
         reconnect_interval: float = 2.0,
         reconnect_grace: float = 5.0,
+        confirm_timeout: float = 15.0,
     ) -> None:
         if delivery_limit < 1:
             raise ValueError(f"delivery_limit must be at least 1, got {delivery_limit}")
+        if not confirm_timeout > 0:
+            raise ValueError(f"confirm_timeout must be positive, got {confirm_timeout!r}")
         self.url = url
         self.delivery_limit = delivery_limit
         self.connection_name = connection_name
         self.reconnect_interval = reconnect_interval
         self.reconnect_grace = reconnect_grace
+        self.confirm_timeout = confirm_timeout
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._reply_queue_name: str | None = None
         self._pending: dict[str, asyncio.Future[Message]] = {}
+        # Request publishes in flight: held here so that no deadline or garbage collection cuts them.
+        self._publishing: set[asyncio.Future[None]] = set()
         self._subscriptions: list[AmqpSubscription] = []
         self._retry_queues: set[str] = set()
         # One channel holds what `get` took (unacked) until settled; closing it requeues the rest.
@@ -316,7 +323,9 @@ class AmqpTransport:
         message: Message,
         timeout: float,
     ) -> Message:
-        """Publish with this transport's reply queue and wait for the reply with the same correlation id."""
+        """Publish with this transport's reply queue and wait for the reply with the same correlation id.
+
+        `timeout` bounds the wait for the reply, never the publish itself (see _accepted)."""
         if self._reply_queue_name is None:
             raise InternalError("amqp transport is not connected")
         if timeout <= 0:
@@ -324,16 +333,47 @@ class AmqpTransport:
         correlation_id = message.correlation_id
         if correlation_id in self._pending:
             raise ValueError(f"a request with correlation id {correlation_id!r} is already waiting")
-        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        future: asyncio.Future[Message] = loop.create_future()
         self._pending[correlation_id] = future
         try:
-            async with asyncio.timeout(timeout):
-                await self.publish(queue, replace(message, reply_to=self._reply_queue_name))
+            await self._accepted(queue, replace(message, reply_to=self._reply_queue_name), timeout)
+            left = deadline - loop.time()
+            if left <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(left):
                 return await future
         except TimeoutError:
             raise BusTimeout(f"no reply from {queue!r} within {timeout:g} s") from None
         finally:
             self._pending.pop(correlation_id, None)
+
+    async def _accepted(self, queue: str, message: Message, timeout: float) -> None:
+        """Publish `message` and return once the broker confirmed it; raise its refusal if it refused.
+
+        The publish runs as a task that nobody cancels: cut short while it waited for the channel (held
+        by earlier publishes whose writes the broker throttles), it would never reach the broker, yet its
+        caller would be told "accepted, no reply in time" (Server.Bus.Timeout), a silent loss. A publish
+        still unconfirmed at the request's deadline gets `confirm_timeout` more seconds before the caller
+        is answered with a time-out; the task still finishes in the background."""
+        publishing = asyncio.ensure_future(self.publish(queue, message))
+        self._publishing.add(publishing)
+        publishing.add_done_callback(self._publishing.discard)
+        try:
+            done, _ = await asyncio.wait({publishing}, timeout=timeout)
+            if not done:
+                log.info("trace request-publish-slow %s %s", message.message_id, message.correlation_id)
+                done, _ = await asyncio.wait({publishing}, timeout=self.confirm_timeout)
+        except asyncio.CancelledError:
+            publishing.add_done_callback(_report_late_publish)  # the caller left; the publish goes on
+            raise
+        if not done:
+            log.warning("trace request-publish-unconfirmed %s %s", message.message_id, message.correlation_id)
+            publishing.add_done_callback(_report_late_publish)
+            raise TimeoutError
+        publishing.result()  # a refusal (full queue, no route, broker gone): not accepted, say so
+        log.debug("trace request-published %s %s", message.message_id, message.correlation_id)
 
     async def consume(
         self, queue: str, handler: Handler, *, prefetch: int = 16, max_length: int | None = None
@@ -376,3 +416,11 @@ class AmqpTransport:
             log.debug("dropping reply %s: nobody waits for it (late or unknown)", incoming.correlation_id)
             return
         future.set_result(from_amqp(incoming))
+
+
+def _report_late_publish(publishing: asyncio.Future[None]) -> None:
+    """Log a publish that failed after its caller stopped waiting for it (answered or cancelled)."""
+    if publishing.cancelled():
+        log.error("a request publish was cancelled after its caller stopped waiting")
+    elif (error := publishing.exception()) is not None:
+        log.error("a request whose caller stopped waiting was never accepted: %s", error)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import secrets
 import socket
@@ -27,9 +28,11 @@ import uvicorn
 from bus.catalog import Catalog, load_catalog
 from bus.dlq.inspect import DeadLetterQueues
 from bus.gateway.app import create_gateway
+from bus.gateway.requests import TRANSACTION_HEADER
 from bus.store import RedisStore
 from bus.transport import AmqpTransport
 from tests.chaos.effects_mock import create_effects_mock
+from tests.chaos.message_trace import last_seen, stage_counts
 from tests.reliability.processes import CLIENT, KEY, delete_queues, wait_for_queue, write_catalog
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.amqp, pytest.mark.redis]
@@ -145,8 +148,11 @@ async def mock_url() -> AsyncIterator[str]:
     await asyncio.wait_for(task, 15)
 
 
-async def send_all(client: httpx.AsyncClient, url: str, dossiers: list[str]) -> dict[str, tuple[int, str]]:
-    """Every request, CONCURRENCY at a time; the HTTP status and error type (or "") each dossier got."""
+async def send_all(
+    client: httpx.AsyncClient, url: str, dossiers: list[str], transactions: dict[str, str]
+) -> dict[str, tuple[int, str]]:
+    """Every request, CONCURRENCY at a time; the HTTP status and error type (or "") each dossier got.
+    The transaction id of each answer goes into `transactions`."""
     gate = asyncio.Semaphore(CONCURRENCY)
     statuses: dict[str, tuple[int, str]] = {}
 
@@ -160,6 +166,7 @@ async def send_all(client: httpx.AsyncClient, url: str, dossiers: list[str]) -> 
                 return
             kind = response.json().get("type", "") if response.status_code >= 400 else ""
             statuses[dossier] = (response.status_code, kind)
+            transactions[dossier] = response.headers.get(TRANSACTION_HEADER, "")
 
     await asyncio.gather(*(one(d) for d in dossiers))
     return statuses
@@ -186,28 +193,40 @@ async def fault_schedule(fleet: WorkerFleet, stop: asyncio.Event, faults: Faults
             next_cut += CUT_CONNECTIONS_EVERY
 
 
-async def queue_listing(amqp_url: str, catalog: Catalog) -> dict[str, int]:
-    """Messages (ready + unacked) in every queue of the service: its own, its DLQ, its retry queues."""
+async def queue_listing(catalog: Catalog) -> dict[str, tuple[int, int, int]]:
+    """(messages, ready, unacked) of every queue of the service: its own, its DLQ, its retry queues."""
     listing = await asyncio.to_thread(
         subprocess.run,
-        ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "messages"],
+        ["rabbitmqctl", "list_queues", "-q", "--no-table-headers",
+         "name", "messages", "messages_ready", "messages_unacknowledged"],
         capture_output=True, text=True, timeout=30, check=True,
     )  # fmt: skip
     queue = catalog.services[0].id.queue_name
     found = {}
     for line in listing.stdout.splitlines():
         parts = line.split()
-        if len(parts) == 2 and parts[0].startswith(queue):
-            found[parts[0]] = int(parts[1])
+        if len(parts) == 4 and parts[0].startswith(queue):
+            found[parts[0]] = (int(parts[1]), int(parts[2]), int(parts[3]))
     return found
 
 
-async def queue_depths(amqp_url: str, catalog: Catalog) -> int:
+async def queue_depths(catalog: Catalog) -> int:
     """Messages still waiting in the service queue and its retry queues (ready + unacked)."""
-    return sum(n for name, n in (await queue_listing(amqp_url, catalog)).items() if not name.endswith(".dlq"))
+    listing = await queue_listing(catalog)
+    return sum(n for name, (n, _, _) in listing.items() if not name.endswith(".dlq"))
 
 
-async def settled_effects(mock: httpx.AsyncClient, amqp_url: str, catalog: Catalog) -> dict[str, Any]:
+def trace_gateway_transport(path: Path) -> logging.Handler:
+    """Write the gateway transport's trace lines (publish confirmed or not, per message) to `path`."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    traced = logging.getLogger("bus.transport.amqp")
+    traced.setLevel(logging.DEBUG)
+    traced.addHandler(handler)
+    return handler
+
+
+async def settled_effects(mock: httpx.AsyncClient, catalog: Catalog) -> dict[str, Any]:
     """The mock's effects once the work that outlived its callers is done: queues empty and no new
     provider call for a few seconds in a row (messages between a retry queue and the service queue,
     or in a worker's hands, show in neither count alone)."""
@@ -216,7 +235,7 @@ async def settled_effects(mock: httpx.AsyncClient, amqp_url: str, catalog: Catal
     while time.monotonic() < deadline:
         await asyncio.sleep(1.0)
         effects: dict[str, Any] = (await mock.get("/_control/effects")).json()
-        depth = await queue_depths(amqp_url, catalog)
+        depth = await queue_depths(catalog)
         quiet = quiet + 1 if depth == 0 and effects["calls"] == last_calls else 0
         last_calls = effects["calls"]
         if quiet >= 5:
@@ -235,6 +254,8 @@ async def test_chaos_every_accepted_transaction_completes_once_or_is_parked(
     faults = Faults()
     run = secrets.token_hex(3).upper()
     dossiers = [f"HS-{run}-{n:05d}" for n in range(REQUESTS)]
+    transactions: dict[str, str] = {}
+    gateway_log = trace_gateway_transport(tmp_path / "gateway.log")
     started = time.monotonic()
     try:
         for slot in range(WORKERS):
@@ -253,14 +274,14 @@ async def test_chaos_every_accepted_transaction_completes_once_or_is_parked(
             assert patched.status_code == 200, patched.text
             stop = asyncio.Event()
             schedule = asyncio.create_task(fault_schedule(fleet, stop, faults))
-            statuses = await send_all(client, f"/r1/{service.id}", dossiers)
+            statuses = await send_all(client, f"/r1/{service.id}", dossiers, transactions)
             load_seconds = time.monotonic() - started
             stop.set()
             await schedule
             injected = (await mock.get("/_control/faults")).json()["stats"]
             await mock.post("/_control/faults/reset")
-            effects = await settled_effects(mock, amqp_url, catalog)
-        leftovers = await queue_listing(amqp_url, catalog)
+            effects = await settled_effects(mock, catalog)
+        leftovers = await queue_listing(catalog)
         store = RedisStore(redis_url, prefix=prefix)
         await store.connect()
         parked = await DeadLetterQueues(gateway_transport, store, [service.id.queue_name]).letters(
@@ -269,6 +290,8 @@ async def test_chaos_every_accepted_transaction_completes_once_or_is_parked(
         await store.close()
     finally:
         fleet.stop_all()
+        logging.getLogger("bus.transport.amqp").removeHandler(gateway_log)
+        gateway_log.close()
         await gateway_transport.close()
         await asyncio.wait_for(delete_queues(amqp_url, catalog), 60)
 
@@ -305,8 +328,11 @@ async def test_chaos_every_accepted_transaction_completes_once_or_is_parked(
         "statuses": dict(Counter(f"{status} {kind}".strip() for status, kind in statuses.values())),
         "faults": {**faults.counts, "mock_injected": injected},
         "queues_at_end": {
-            name.rsplit(".", 2)[-2] + "." + name.rsplit(".", 1)[-1]: n for name, n in leftovers.items()
+            name.removeprefix(service.id.queue_name) or "service": {"messages": n, "ready": r, "unacked": u}
+            for name, (n, r, u) in leftovers.items()
         },
+        "lost_last_seen": stage_counts(await asyncio.to_thread(last_seen, lost, transactions, tmp_path)),
+        "logs": str(tmp_path),
         "load_seconds": round(load_seconds, 1),
         "total_seconds": round(time.monotonic() - started, 1),
     }
@@ -314,6 +340,8 @@ async def test_chaos_every_accepted_transaction_completes_once_or_is_parked(
     (REPORTS / f"chaos-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json").write_text(json.dumps(report, indent=2))
     print("\nchaos reconciliation\n" + "\n".join(f"  {k:<28} {v}" for k, v in table.items()))
     print("faults\n" + "\n".join(f"  {k:<28} {v}" for k, v in report["faults"].items()))
+    print(f"queues at end {report['queues_at_end']}")
+    print(f"lost, by where last seen {report['lost_last_seen']}  (logs in {tmp_path})")
     print(
         f"statuses {report['statuses']}  load {report['load_seconds']} s  total {report['total_seconds']} s"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -161,3 +162,67 @@ async def test_request_in_flight_when_the_callers_connection_drops_times_out_cle
     assert isinstance(outcome, Message | BusTimeout), outcome
     reply = await request_until_answered(caller, queue)
     assert reply.body == b"pong"
+
+
+@pytest.fixture
+async def idle_queue(amqp_url: str, channel: aio_pika.abc.AbstractChannel) -> AsyncIterator[str]:
+    """A queue nobody consumes, so what a request published stays there to be counted."""
+    queue = f"lgsp-test.idle.{uuid.uuid4().hex[:12]}"
+    await channel.declare_queue(queue, durable=True, arguments={"x-queue-type": "quorum"})
+    try:
+        yield queue
+    finally:
+        await channel.queue_delete(queue)
+
+
+async def messages_in(channel: aio_pika.abc.AbstractChannel, queue: str) -> int:
+    declared = await channel.declare_queue(queue, passive=True)
+    count = declared.declaration_result.message_count
+    return int(count or 0)
+
+
+async def test_request_whose_publish_waits_for_the_channel_past_its_deadline_still_reaches_the_queue(
+    amqp_url: str, channel: aio_pika.abc.AbstractChannel, idle_queue: str
+) -> None:
+    transport = AmqpTransport(amqp_url, confirm_timeout=WAIT)
+    await transport.connect()
+    try:
+        # Holding the publish channel's lock is what a broker throttling earlier writes does to a
+        # publish: it waits its turn. The deadline passes meanwhile; the publish must not be cut.
+        publish_channel = await transport._ready_publish_channel()
+        underlay = await publish_channel.get_underlay_channel()
+        async with underlay.lock:
+            request = asyncio.create_task(transport.request(idle_queue, Message(body=b"x"), timeout=0.2))
+            await asyncio.sleep(0.5)
+            assert not request.done(), "answered before the broker confirmed the publish"
+        with pytest.raises(BusTimeout):
+            await asyncio.wait_for(request, WAIT)
+        assert await messages_in(channel, idle_queue) == 1
+    finally:
+        await transport.close()
+
+
+async def test_request_unconfirmed_after_the_confirm_timeout_times_out_and_its_publish_still_lands(
+    amqp_url: str, channel: aio_pika.abc.AbstractChannel, idle_queue: str
+) -> None:
+    transport = AmqpTransport(amqp_url, confirm_timeout=0.2)
+    await transport.connect()
+    try:
+        publish_channel = await transport._ready_publish_channel()
+        underlay = await publish_channel.get_underlay_channel()
+        async with underlay.lock:
+            with pytest.raises(BusTimeout):
+                await asyncio.wait_for(transport.request(idle_queue, Message(body=b"x"), timeout=0.2), WAIT)
+            assert await messages_in(channel, idle_queue) == 0
+        for _ in range(50):  # the publish goes on in the background once the channel is free
+            if await messages_in(channel, idle_queue) == 1:
+                break
+            await asyncio.sleep(0.1)
+        assert await messages_in(channel, idle_queue) == 1
+    finally:
+        await transport.close()
+
+
+def test_confirm_timeout_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="confirm_timeout"):
+        AmqpTransport("amqp://guest:guest@127.0.0.1/", confirm_timeout=0)
