@@ -53,6 +53,6 @@ def fault_type(message: str | None) -> str:
     if not message:
         return "Unknown"
     head = message.split(":", 1)[0].strip()
-    if head.startswith(("Client.", "Server.", "Check.")):
+    if head.startswith(("Client.", "Server.", "Check.", "Transport.")):
         return head
     return "Transport." + head.split("(", 1)[0].replace(" ", "")[:40]

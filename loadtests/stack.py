@@ -165,7 +165,12 @@ class StackPlan:
         # The child inherits this environment plus its own LGSP_ settings (read by its pydantic-settings).
         env = {**os.environ, **settings} if settings else None
         stack.processes[name] = subprocess.Popen(
-            [*lgsp_command(), *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            [*lgsp_command(), *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # a Ctrl+C or group signal meant for others must not stop it mid-run
         )
 
 

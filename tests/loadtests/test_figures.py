@@ -45,6 +45,7 @@ def test_fault_type_keeps_taxonomy_prefixes_and_labels_the_rest() -> None:
     assert fault_type("Server.Provider.Timeout: no answer") == "Server.Provider.Timeout"
     assert fault_type("Check.Content: wrong citizen") == "Check.Content"
     assert fault_type("ConnectionRefusedError(111)") == "Transport.ConnectionRefusedError"
+    assert fault_type("Transport.ConnectionRefusedError: [Errno 111]") == "Transport.ConnectionRefusedError"
 
 
 def test_recorder_writes_a_readable_csv(tmp_path: Path) -> None:
