@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from adapters.civil.models import (
     BirthRegistrationRequest,
@@ -36,12 +37,15 @@ from adapters.civil.wire import (
     to_wire,
 )
 from adapters.sdk import (
-    ProviderClient,
+    Operation,
+    ProviderAdapter,
+    ProviderConfig,
+    ProviderUrl,
     ServiceSpec,
     ServiceTable,
     describe_validation_error,
     json_body,
-    raise_for_status,
+    parse_config,
 )
 from bus.envelope import Envelope
 from bus.errors import BadRequest, ProviderRejected
@@ -85,58 +89,37 @@ class _Dossier(BaseModel):
     number: DossierNumber
 
 
-class CivilConfig(BaseModel):
+class CivilConfig(ProviderConfig):
     """The adapter's section of the catalog."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: str = Field("http://127.0.0.1:8102", pattern=r"^https?://")
-    timeout_cap: float = Field(10.0, gt=0, description="upper bound of one call, whatever the deadline")
-    max_connections: int = Field(100, ge=1)
+    base_url: ProviderUrl = "http://127.0.0.1:8102"
     api_key: SecretStr | None = Field(None, description="sent as X-API-Key when the registry requires one")
 
 
-class CivilAdapter:
+class CivilAdapter(ProviderAdapter[CivilConfig]):
     """Serves birth, death and marriage registration, record look-up and marital-status certificates."""
 
     services = ServiceTable([BIRTH, DEATH, MARRIAGE, LOOKUP, MARITAL_STATUS])
+    provider = PROVIDER
 
-    def __init__(self, config: CivilConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.config = config
-        self._transport = transport  # e.g. httpx.ASGITransport to call the mock in-process
-        self._client: ProviderClient | None = None
+    def operations(self) -> Mapping[str, Operation]:
+        """Each service's operation: the four registrations share one, with their own path and fields."""
+        registrations = {key: partial(self.register, key) for key in REGISTRATIONS}
+        return {**registrations, LOOKUP.key: self.lookup}
 
-    async def start(self) -> None:
-        """Open the connection pool (called once by the worker; `handle` opens it if not)."""
-        if self._client is None:
-            key = self.config.api_key
-            self._client = ProviderClient(
-                self.config.base_url,
-                provider=PROVIDER,
-                timeout_cap=self.config.timeout_cap,
-                max_connections=self.config.max_connections,
-                headers={API_KEY_HEADER: key.get_secret_value()} if key else None,
-                transport=self._transport,
-            )
+    def provider_headers(self) -> Mapping[str, str] | None:
+        """The API key, when the registry requires one."""
+        key = self.config.api_key
+        return {API_KEY_HEADER: key.get_secret_value()} if key else None
 
-    async def close(self) -> None:
-        """Close the connection pool."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
-    async def handle(self, request: Envelope) -> JsonValue:
-        """Serve one request, the operation chosen by the envelope's service code."""
-        spec = self.services.spec_for(request.service)
-        if spec is LOOKUP:
-            return LOOKUP.dump_response(await self._lookup(request, LOOKUP.parse_request(request.payload)))
-        path, fields = REGISTRATIONS[spec.key]
-        canonical = spec.parse_request(request.payload)
+    async def register(self, service: str, request: Envelope, canonical: Any) -> CivilRecord:
+        """Register one event at the registry; a redelivery is answered with the first record."""
+        path, fields = REGISTRATIONS[service]
         body = to_wire(canonical, fields, self.dossier_number(request, canonical.dossier_number))
-        response = await self._send(request, "POST", f"{API}/{path}", body)
+        response = await self.send(request, "POST", f"{API}/{path}", json=body)
         if response.status_code >= 400:
-            raise self._rejection(spec.key, response, fields)
-        return spec.dump_response(to_record(parse_wire(WireRecord, json_body(response, PROVIDER))))
+            raise self._rejection(service, response, fields)
+        return to_record(parse_wire(WireRecord, json_body(response, PROVIDER)))
 
     def dossier_number(self, request: Envelope, given: str | None) -> str:
         """The dossier number: the payload's, else the envelope's issue, else the transaction id.
@@ -153,35 +136,24 @@ class CivilAdapter:
                 f"dossier number: {describe_validation_error(exc)}"
             ) from exc
 
-    async def _lookup(self, request: Envelope, lookup: RecordLookupRequest) -> RecordLookupResponse:
+    async def lookup(self, request: Envelope, lookup: RecordLookupRequest) -> RecordLookupResponse:
+        """A record by its id, or a person's status and records by id number; found=False when unknown."""
         if lookup.record_id is not None:
             kind = WIRE_OF_PREFIX[lookup.record_id[:2]]
-            response = await self._send(request, "GET", f"{API}/{kind}/{lookup.record_id}")
+            response = await self.send(request, "GET", f"{API}/{kind}/{lookup.record_id}")
             if response.status_code == 404:
                 return RecordLookupResponse(found=False)
             if response.status_code >= 400:
                 raise self._rejection(LOOKUP.key, response, ())
             record = to_record(parse_wire(WireRecord, json_body(response, PROVIDER)))
             return RecordLookupResponse(found=True, record=record)
-        response = await self._send(request, "GET", f"{API}/congdan/{lookup.person_id}")
+        response = await self.send(request, "GET", f"{API}/congdan/{lookup.person_id}")
         if response.status_code == 404:
             return RecordLookupResponse(found=False)
         if response.status_code >= 400:
             raise self._rejection(LOOKUP.key, response, ())
         person = to_person(parse_wire(WirePerson, json_body(response, PROVIDER)))
         return RecordLookupResponse(found=True, person=person)
-
-    async def _send(
-        self, request: Envelope, method: str, url: str, body: dict[str, Any] | None = None
-    ) -> httpx.Response:
-        """One call to the registry; 4xx answers are returned (they carry field-named errors)."""
-        await self.start()
-        assert self._client is not None
-        response = await self._client.request(request, method, url, json=body, check_status=False)
-        if response.status_code >= 500 or response.status_code == 429:
-            # Server-side failures and throttling: the SDK's mapping knows them.
-            raise_for_status(response, PROVIDER)
-        return response
 
     def _rejection(
         self, service: str, response: httpx.Response, fields: Sequence[FieldMap]
@@ -203,7 +175,4 @@ class CivilAdapter:
 
 def create_adapter(config: Mapping[str, Any]) -> CivilAdapter:
     """The `lgsp.adapters` factory; a bad config raises ValueError saying which key is wrong."""
-    try:
-        return CivilAdapter(CivilConfig.model_validate(dict(config)))
-    except ValidationError as exc:
-        raise ValueError(f"civil adapter config: {describe_validation_error(exc)}") from exc
+    return CivilAdapter(parse_config(CivilConfig, config, adapter="civil"))

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from adapters.motcua.models import DongBoHoSoRequest, DossierReceipt
 from adapters.motcua.wire import (
@@ -19,12 +18,14 @@ from adapters.motcua.wire import (
     to_wire,
 )
 from adapters.sdk import (
-    ProviderClient,
+    Operation,
+    ProviderAdapter,
+    ProviderConfig,
+    ProviderUrl,
     ServiceSpec,
     ServiceTable,
-    describe_validation_error,
     json_body,
-    raise_for_status,
+    parse_config,
 )
 from bus.envelope import Envelope
 from bus.errors import ProviderRejected
@@ -38,57 +39,28 @@ DONG_BO_HO_SO = ServiceSpec(
 )
 
 
-class MotcuaConfig(BaseModel):
+class MotcuaConfig(ProviderConfig):
     """The adapter's section of the catalog."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: str = Field("http://127.0.0.1:8106", pattern=r"^https?://")
-    timeout_cap: float = Field(10.0, gt=0, description="upper bound of one call, whatever the deadline")
-    max_connections: int = Field(100, ge=1)
+    base_url: ProviderUrl = "http://127.0.0.1:8106"
 
 
-class MotcuaAdapter:
+class MotcuaAdapter(ProviderAdapter[MotcuaConfig]):
     """Serves DongBoHoSoMC: a synchronised dossier taken in once, however often it is delivered."""
 
     services = ServiceTable([DONG_BO_HO_SO])
+    provider = PROVIDER
 
-    def __init__(self, config: MotcuaConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.config = config
-        self._transport = transport  # e.g. httpx.ASGITransport to call the mock in-process
-        self._client: ProviderClient | None = None
+    def operations(self) -> Mapping[str, Operation]:
+        """Each service's operation."""
+        return {DONG_BO_HO_SO.key: self.synchronise}
 
-    async def start(self) -> None:
-        """Open the connection pool (called once by the worker; `handle` opens it if not)."""
-        if self._client is None:
-            self._client = ProviderClient(
-                self.config.base_url,
-                provider=PROVIDER,
-                timeout_cap=self.config.timeout_cap,
-                max_connections=self.config.max_connections,
-                transport=self._transport,
-            )
-
-    async def close(self) -> None:
-        """Close the connection pool."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
-    async def handle(self, request: Envelope) -> JsonValue:
+    async def synchronise(self, request: Envelope, dossier: DongBoHoSoRequest) -> DossierReceipt:
         """Hand the dossier to the one-stop system; a repeat is answered with the first receipt."""
-        spec = self.services.spec_for(request.service)
-        dossier = spec.parse_request(request.payload)
-        await self.start()
-        assert self._client is not None
-        response = await self._client.request(
-            request, "POST", "/api/v1/hoso", json=to_wire(dossier), check_status=False
-        )
-        if response.status_code >= 500 or response.status_code == 429:
-            raise_for_status(response, PROVIDER)
+        response = await self.send(request, "POST", "/api/v1/hoso", json=to_wire(dossier))
         if response.status_code >= 400:
             raise _rejection(response)
-        return spec.dump_response(to_receipt(parse_wire(WireReceipt, json_body(response, PROVIDER))))
+        return to_receipt(parse_wire(WireReceipt, json_body(response, PROVIDER)))
 
 
 def _rejection(response: httpx.Response) -> ProviderRejected:
@@ -105,7 +77,4 @@ def _rejection(response: httpx.Response) -> ProviderRejected:
 
 def create_adapter(config: Mapping[str, Any]) -> MotcuaAdapter:
     """The `lgsp.adapters` factory; a bad config raises ValueError saying which key is wrong."""
-    try:
-        return MotcuaAdapter(MotcuaConfig.model_validate(dict(config)))
-    except ValidationError as exc:
-        raise ValueError(f"motcua adapter config: {describe_validation_error(exc)}") from exc
+    return MotcuaAdapter(parse_config(MotcuaConfig, config, adapter="motcua"))

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
 from adapters.payment.book import DEFAULT_TTL_S, InitiatedPayment, PaymentBook
 from adapters.payment.models import (
@@ -27,16 +27,20 @@ from adapters.payment.wire import (
     timestamp,
 )
 from adapters.sdk import (
+    Operation,
+    ProviderAdapter,
     ProviderClient,
+    ProviderConfig,
+    ProviderUrl,
     ServiceSpec,
     ServiceTable,
-    describe_validation_error,
     json_body,
+    parse_config,
     raise_for_status,
 )
 from bus.envelope import Envelope, utc_now
 from bus.errors import BadRequest, BadResponse
-from bus.store import Store, make_store
+from bus.store import Store
 
 INITIATE = ServiceSpec(
     "KhoiTaoThanhToan",
@@ -57,26 +61,23 @@ DEFAULT_PARTNER = "HPG_LGSP"
 DEFAULT_SECRET = "hpg-lgsp-paygov-shared-secret"
 
 
-class PaymentConfig(BaseModel):
+class PaymentConfig(ProviderConfig):
     """The adapter's section of the catalog."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: str = Field("http://127.0.0.1:8103", pattern=r"^https?://")
+    base_url: ProviderUrl = "http://127.0.0.1:8103"
     partner_code: str = Field(DEFAULT_PARTNER, min_length=1, max_length=255, description="MaDoiTac")
     secret: SecretStr = Field(SecretStr(DEFAULT_SECRET), description="the partner's shared secret")
-    timeout_cap: float = Field(10.0, gt=0, description="upper bound of one call, whatever the deadline")
-    max_connections: int = Field(100, ge=1)
     store_url: str | None = Field(
         None, description="where initiated payments are recorded for the callbacks (memory:// or redis://)"
     )
     book_ttl_s: float = Field(DEFAULT_TTL_S, gt=0)
 
 
-class PaymentAdapter:
+class PaymentAdapter(ProviderAdapter[PaymentConfig]):
     """Serves KhoiTaoThanhToan and TraCuuGiaoDich over PayGov; records what it initiates in a `Store`."""
 
     services = ServiceTable([INITIATE, STATUS])
+    provider = PROVIDER
 
     def __init__(
         self,
@@ -85,42 +86,20 @@ class PaymentAdapter:
         store: Store | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.config = config
-        self._owns_store = store is None
-        self.book = PaymentBook(
-            store if store is not None else make_store(config.store_url), ttl_s=config.book_ttl_s
-        )
-        self._transport = transport  # e.g. httpx.ASGITransport to call the mock in-process
-        self._client: ProviderClient | None = None
+        super().__init__(config, transport=transport)
+        self.book = PaymentBook.on(store, config.store_url, ttl_s=config.book_ttl_s)
 
-    async def start(self) -> None:
-        """Open the connection pool and the store (called once by the worker; `handle` does it if not)."""
-        if self._client is None:
-            await self.book.store.connect()
-            self._client = ProviderClient(
-                self.config.base_url,
-                provider=PROVIDER,
-                timeout_cap=self.config.timeout_cap,
-                max_connections=self.config.max_connections,
-                transport=self._transport,
-            )
+    def operations(self) -> Mapping[str, Operation]:
+        """Each service's operation."""
+        return {INITIATE.key: self.initiate, STATUS.key: self.status}
 
-    async def close(self) -> None:
-        """Close the connection pool, and the store when the adapter opened it."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-            if self._owns_store:
-                await self.book.store.close()
+    async def open_resources(self, client: ProviderClient) -> None:
+        """Connect the book's store."""
+        await self.book.connect()
 
-    async def handle(self, request: Envelope) -> JsonValue:
-        """Serve one request for either operation, chosen by the envelope's service code."""
-        spec = self.services.spec_for(request.service)
-        if spec is INITIATE:
-            opened = await self.initiate(request, INITIATE.parse_request(request.payload))
-            return INITIATE.dump_response(opened)
-        state = await self.status(request, STATUS.parse_request(request.payload))
-        return STATUS.dump_response(state)
+    async def close_resources(self) -> None:
+        """Close the book's store when the adapter made it."""
+        await self.book.close()
 
     async def initiate(self, request: Envelope, payment: InitiatePaymentRequest) -> InitiatePaymentResponse:
         """Open the payment at the platform, then record it for the confirmation callback."""
@@ -160,9 +139,8 @@ class PaymentAdapter:
         self, request: Envelope, path: str, message: dict[str, Any], *, not_found_ok: bool = False
     ) -> object:
         """POST a signed message; the platform's refusals become taxonomy errors, other failures by status."""
-        await self.start()
-        assert self._client is not None
-        response = await self._client.request(request, "POST", path, json=message, check_status=False)
+        client = await self.client()
+        response = await client.request(request, "POST", path, json=message, check_status=False)
         try:
             body = json_body(response, PROVIDER)
         except BadResponse:
@@ -180,7 +158,4 @@ class PaymentAdapter:
 
 def create_adapter(config: Mapping[str, Any]) -> PaymentAdapter:
     """The `lgsp.adapters` factory; a bad config raises ValueError saying which key is wrong."""
-    try:
-        return PaymentAdapter(PaymentConfig.model_validate(dict(config)))
-    except ValidationError as exc:
-        raise ValueError(f"payment adapter config: {describe_validation_error(exc)}") from exc
+    return PaymentAdapter(parse_config(PaymentConfig, config, adapter="payment"))

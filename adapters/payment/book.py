@@ -11,7 +11,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bus.store.base import Store
+from adapters.sdk.store_book import StoreBook
 
 KEY_PREFIX = "payments:initiated:"
 DEFAULT_TTL_S = 30 * 24 * 3600.0  # confirmations come within minutes; reconciliation within days
@@ -30,28 +30,19 @@ class InitiatedPayment(BaseModel):
     initiated_at: datetime
 
 
-class PaymentBook:
+class PaymentBook(StoreBook):
     """Initiated payments by (partner, reference), JSON in a `Store`."""
 
-    def __init__(self, store: Store, *, ttl_s: float = DEFAULT_TTL_S) -> None:
-        if ttl_s <= 0:
-            raise ValueError(f"ttl_s must be positive, got {ttl_s}")
-        self.store = store
-        self.ttl_s = ttl_s
-
-    @staticmethod
-    def key(partner_code: str, reference: str) -> str:
-        """The store key of one payment."""
-        return f"{KEY_PREFIX}{partner_code}:{reference}"
+    key_prefix = KEY_PREFIX
+    default_ttl_s = DEFAULT_TTL_S
 
     async def record(self, payment: InitiatedPayment) -> None:
         """Remember `payment` (a repeated initiate rewrites the same entry)."""
-        key = self.key(payment.partner_code, payment.reference)
-        await self.store.set(key, payment.model_dump_json().encode(), ttl=self.ttl_s)
+        await self.put(payment.model_dump_json().encode(), payment.partner_code, payment.reference)
 
     async def find(self, partner_code: str, reference: str) -> InitiatedPayment | None:
         """The payment initiated under this reference, or None (an unreadable entry counts as none)."""
-        raw = await self.store.get(self.key(partner_code, reference))
+        raw = await self.get(partner_code, reference)
         if raw is None:
             return None
         try:

@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
-
 from adapters.population.models import (
     CitizenLookupRequest,
     CitizenLookupResponse,
@@ -25,7 +22,16 @@ from adapters.population.wire import (
     verify_answer,
     verify_fields,
 )
-from adapters.sdk import ProviderClient, ServiceSpec, ServiceTable, call_soap, describe_validation_error
+from adapters.sdk import (
+    Operation,
+    ProviderAdapter,
+    ProviderConfig,
+    ProviderUrl,
+    ServiceSpec,
+    ServiceTable,
+    call_soap,
+    parse_config,
+)
 from bus.envelope import Envelope
 from bus.errors import BadRequest
 
@@ -45,68 +51,40 @@ LOOKUP = ServiceSpec(
 )
 
 
-class PopulationConfig(BaseModel):
+class PopulationConfig(ProviderConfig):
     """The adapter's section of the catalog."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: str = Field("http://127.0.0.1:8101", pattern=r"^https?://")
+    base_url: ProviderUrl = "http://127.0.0.1:8101"
     path: str = "/"
-    timeout_cap: float = Field(10.0, gt=0, description="upper bound of one call, whatever the deadline")
-    max_connections: int = Field(100, ge=1)
 
 
-class PopulationAdapter:
+class PopulationAdapter(ProviderAdapter[PopulationConfig]):
     """Serves XacThucThongTinCongDan and XacMinhThongTinNhanThan over the database's SOAP interface."""
 
     services = ServiceTable([VERIFY, LOOKUP])
+    provider = PROVIDER
 
-    def __init__(
-        self, config: PopulationConfig, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
-        self.config = config
-        self._transport = transport  # e.g. httpx.ASGITransport to call the mock in-process
-        self._client: ProviderClient | None = None
+    def operations(self) -> Mapping[str, Operation]:
+        """Each service's operation."""
+        return {VERIFY.key: self.verify, LOOKUP.key: self.lookup}
 
-    async def start(self) -> None:
-        """Open the connection pool (called once by the worker; `handle` opens it if not)."""
-        if self._client is None:
-            self._client = ProviderClient(
-                self.config.base_url,
-                provider=PROVIDER,
-                timeout_cap=self.config.timeout_cap,
-                max_connections=self.config.max_connections,
-                transport=self._transport,
-            )
+    async def verify(self, request: Envelope, verify: VerifyCitizenRequest) -> VerifyCitizenResponse:
+        """Whether the citizen exists."""
+        fields = verify_fields(verify, _officer(verify.officer_code, request), _code(verify, request))
+        content = await self._call(request, VERIFY_OPERATION, VERIFY_NAMESPACE, VERIFY.service_code, fields)
+        return verify_answer(content)
 
-    async def close(self) -> None:
-        """Close the connection pool."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
-    async def handle(self, request: Envelope) -> JsonValue:
-        """Serve one request for either operation, chosen by the envelope's service code."""
-        spec = self.services.spec_for(request.service)
-        if spec is VERIFY:
-            verify = VERIFY.parse_request(request.payload)
-            fields = verify_fields(verify, _officer(verify.officer_code, request), _code(verify, request))
-            content = await self._call(
-                request, VERIFY_OPERATION, VERIFY_NAMESPACE, VERIFY.service_code, fields
-            )
-            return VERIFY.dump_response(verify_answer(content))
-        lookup = LOOKUP.parse_request(request.payload)
+    async def lookup(self, request: Envelope, lookup: CitizenLookupRequest) -> CitizenLookupResponse:
+        """The citizen's record, or found=False."""
         fields = lookup_fields(lookup, _officer(lookup.officer_code, request), _code(lookup, request))
         content = await self._call(request, LOOKUP_OPERATION, LOOKUP_NAMESPACE, LOOKUP.service_code, fields)
-        return LOOKUP.dump_response(lookup_answer(content, lookup.id_number))
+        return lookup_answer(content, lookup.id_number)
 
     async def _call(
         self, request: Envelope, operation: str, namespace: str, service_code: str, fields: dict[str, Any]
     ) -> Any:
-        await self.start()
-        assert self._client is not None
         return await call_soap(
-            self._client,
+            await self.client(),
             request,
             operation,
             namespace,
@@ -130,7 +108,4 @@ def _code(canonical: VerifyCitizenRequest | CitizenLookupRequest, request: Envel
 
 def create_adapter(config: Mapping[str, Any]) -> PopulationAdapter:
     """The `lgsp.adapters` factory; a bad config raises ValueError saying which key is wrong."""
-    try:
-        return PopulationAdapter(PopulationConfig.model_validate(dict(config)))
-    except ValidationError as exc:
-        raise ValueError(f"population adapter config: {describe_validation_error(exc)}") from exc
+    return PopulationAdapter(parse_config(PopulationConfig, config, adapter="population"))

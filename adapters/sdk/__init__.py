@@ -6,10 +6,19 @@ soap, call_soap            SOAP 1.1 envelopes, safe parsing, faults, body → di
 ClientCredentialsToken     OAuth2 client-credentials token cache (single flight, 401 → retry once)
 signing                    PayGov SHA-256 checksum, VNPay-style HMAC, constant-time verification
 ServiceSpec, ServiceTable  declared services with canonical models and JSON schemas
+ProviderAdapter            the shared skeleton: config, lazily opened pool, dispatch per service
+StoreBook                  entries an adapter keeps in the shared Store for later callbacks
 """
 
 from adapters.sdk.http_client import REQUEST_ID_HEADER, ProviderClient, outbound_headers
 from adapters.sdk.oauth2 import ClientCredentialsToken, TokenResponse
+from adapters.sdk.provider_adapter import (
+    Operation,
+    ProviderAdapter,
+    ProviderConfig,
+    ProviderUrl,
+    parse_config,
+)
 from adapters.sdk.provider_errors import (
     error_from_status,
     error_from_transport,
@@ -38,15 +47,21 @@ from adapters.sdk.soap import (
     parse_xml,
 )
 from adapters.sdk.soap_call import call_soap
+from adapters.sdk.store_book import StoreBook
 
 __all__ = [
     "REQUEST_ID_HEADER",
     "SOAP_ENV_NS",
     "ClientCredentialsToken",
+    "Operation",
+    "ProviderAdapter",
     "ProviderClient",
+    "ProviderConfig",
+    "ProviderUrl",
     "ServiceSpec",
     "ServiceTable",
     "SoapFault",
+    "StoreBook",
     "TokenResponse",
     "build_envelope",
     "call_soap",
@@ -62,6 +77,7 @@ __all__ = [
     "json_body",
     "local_name",
     "outbound_headers",
+    "parse_config",
     "parse_retry_after",
     "parse_soap_response",
     "parse_xml",

@@ -6,14 +6,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
 from adapters.sdk import (
     ClientCredentialsToken,
+    Operation,
+    ProviderAdapter,
     ProviderClient,
+    ProviderConfig,
+    ProviderUrl,
     ServiceSpec,
     ServiceTable,
-    describe_validation_error,
+    parse_config,
 )
 from adapters.vnpost.book import DEFAULT_TTL_S, OrderBook
 from adapters.vnpost.models import (
@@ -28,7 +32,7 @@ from adapters.vnpost.models import (
 from adapters.vnpost.wire import PROVIDER, checked_body, order_answer, order_fields, tracking_page
 from bus.envelope import Envelope
 from bus.errors import BadResponse
-from bus.store import Store, make_store
+from bus.store import Store
 
 POST_ORDER = ServiceSpec(
     "postOrder", "v1", PostOrderRequest, PostOrderResponse, summary="Post a parcel order (idempotent)"
@@ -48,27 +52,24 @@ DEFAULT_CLIENT_ID = "HPG_LGSP"
 DEFAULT_CLIENT_SECRET = "hpg-lgsp-vnpost-client-secret"
 
 
-class VnpostConfig(BaseModel):
+class VnpostConfig(ProviderConfig):
     """The adapter's section of the catalog."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: str = Field("http://127.0.0.1:8104", pattern=r"^https?://")
+    base_url: ProviderUrl = "http://127.0.0.1:8104"
     client_id: str = Field(DEFAULT_CLIENT_ID, min_length=1)
     client_secret: SecretStr = SecretStr(DEFAULT_CLIENT_SECRET)
     customer_code: str = Field("HPG_STP", min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$")
-    timeout_cap: float = Field(10.0, gt=0, description="upper bound of one call, whatever the deadline")
-    max_connections: int = Field(100, ge=1)
     store_url: str | None = Field(
         None, description="where posted orders are recorded for the webhook (memory:// or redis://)"
     )
     book_ttl_s: float = Field(DEFAULT_TTL_S, gt=0)
 
 
-class VnpostAdapter:
+class VnpostAdapter(ProviderAdapter[VnpostConfig]):
     """Serves postOrder, cancelOrder and getOrderTracking with a cached client-credentials token."""
 
     services = ServiceTable([POST_ORDER, CANCEL_ORDER, TRACKING])
+    provider = PROVIDER
 
     def __init__(
         self,
@@ -77,54 +78,33 @@ class VnpostAdapter:
         store: Store | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.config = config
-        self._owns_store = store is None
-        self.book = OrderBook(
-            store if store is not None else make_store(config.store_url), ttl_s=config.book_ttl_s
-        )
-        self._transport = transport  # e.g. httpx.ASGITransport to call the mock in-process
-        self._client: ProviderClient | None = None
+        super().__init__(config, transport=transport)
+        self.book = OrderBook.on(store, config.store_url, ttl_s=config.book_ttl_s)
         self.token: ClientCredentialsToken | None = None
 
-    async def start(self) -> None:
-        """Open the connection pool and the store (called once by the worker; `handle` does it if not)."""
-        if self._client is None:
-            await self.book.store.connect()
-            self._client = ProviderClient(
-                self.config.base_url,
-                provider=PROVIDER,
-                timeout_cap=self.config.timeout_cap,
-                max_connections=self.config.max_connections,
-                transport=self._transport,
-            )
-            self.token = ClientCredentialsToken(
-                self._client,
-                "/oauth/token",
-                self.config.client_id,
-                self.config.client_secret.get_secret_value(),
-                auth_method="basic",
-            )
+    def operations(self) -> Mapping[str, Operation]:
+        """Each service's operation."""
+        return {
+            POST_ORDER.key: self.post_order,
+            CANCEL_ORDER.key: self.cancel_order,
+            TRACKING.key: self.tracking,
+        }
 
-    async def close(self) -> None:
-        """Close the connection pool, and the store when the adapter opened it."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-            self.token = None
-            if self._owns_store:
-                await self.book.store.close()
+    async def open_resources(self, client: ProviderClient) -> None:
+        """Connect the book's store; make the token cache on the new pool."""
+        await self.book.connect()
+        self.token = ClientCredentialsToken(
+            client,
+            "/oauth/token",
+            self.config.client_id,
+            self.config.client_secret.get_secret_value(),
+            auth_method="basic",
+        )
 
-    async def handle(self, request: Envelope) -> JsonValue:
-        """Serve one request for any of the three operations, chosen by the envelope's service code."""
-        spec = self.services.spec_for(request.service)
-        if spec is POST_ORDER:
-            posted = await self.post_order(request, POST_ORDER.parse_request(request.payload))
-            return POST_ORDER.dump_response(posted)
-        if spec is CANCEL_ORDER:
-            cancelled = await self.cancel_order(request, CANCEL_ORDER.parse_request(request.payload))
-            return CANCEL_ORDER.dump_response(cancelled)
-        tracked = await self.tracking(request, TRACKING.parse_request(request.payload))
-        return TRACKING.dump_response(tracked)
+    async def close_resources(self) -> None:
+        """Drop the token; close the book's store when the adapter made it."""
+        self.token = None
+        await self.book.close()
 
     async def post_order(self, request: Envelope, order: PostOrderRequest) -> PostOrderResponse:
         """Post the order (a redelivery gets the same item code) and record it for the webhook."""
@@ -171,7 +151,7 @@ class VnpostAdapter:
 
     async def _call(self, request: Envelope, method: str, path: str, **kwargs: Any) -> object:
         await self.start()
-        assert self.token is not None
+        assert self.token is not None  # made with the pool
         response = await self.token.authorized_request(request, method, path, check_status=False, **kwargs)
         return checked_body(response)
 
@@ -184,7 +164,4 @@ def _only(items: list[TrackingItem], order_number: str | None) -> list[TrackingI
 
 def create_adapter(config: Mapping[str, Any]) -> VnpostAdapter:
     """The `lgsp.adapters` factory; a bad config raises ValueError saying which key is wrong."""
-    try:
-        return VnpostAdapter(VnpostConfig.model_validate(dict(config)))
-    except ValidationError as exc:
-        raise ValueError(f"vnpost adapter config: {describe_validation_error(exc)}") from exc
+    return VnpostAdapter(parse_config(VnpostConfig, config, adapter="vnpost"))
