@@ -12,8 +12,11 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 
 
-class TransactionRecord(BaseModel):
-    """What the bus knows of one call once it has answered, successful or not."""
+class TransactionFacts(BaseModel):
+    """The parties, timings and outcome of one call: what every view of a transaction shares.
+
+    Neither the citizens it is about nor its bodies' hashes: operational monitoring keeps only these.
+    """
 
     transaction_id: str
     message_id: str | None = None
@@ -23,7 +26,6 @@ class TransactionRecord(BaseModel):
     path: str = ""
     user_id: str | None = None
     issue: str | None = None
-    subjects: tuple[str, ...] = Field((), description="citizen ids the request is about")
     trace_id: str | None = None
     worker: str | None = None
     request_in: datetime
@@ -35,13 +37,19 @@ class TransactionRecord(BaseModel):
     fault_type: str | None = None
     request_size: int = 0
     response_size: int = 0
-    request_sha256: str
-    response_sha256: str
 
     @property
     def duration_ms(self) -> float:
         """Time from request in to response out."""
         return (self.response_out - self.request_in).total_seconds() * 1000
+
+
+class TransactionRecord(TransactionFacts):
+    """What the bus knows of one call once it has answered, successful or not."""
+
+    subjects: tuple[str, ...] = Field((), description="citizen ids the request is about")
+    request_sha256: str
+    response_sha256: str
 
 
 @runtime_checkable

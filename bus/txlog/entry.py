@@ -10,7 +10,6 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -52,34 +51,12 @@ class StoredBody(BaseModel):
         return base64.b64decode(self.text, validate=True)
 
 
-class LogEntry(BaseModel):
+class LogEntry(TransactionRecord):
     """A transaction record as kept in the tamper-evident log."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sequence: int
-    transaction_id: str
-    message_id: str | None = None
-    client: str | None = None
-    service: str | None = None
-    method: str = "POST"
-    path: str = ""
-    user_id: str | None = None
-    issue: str | None = None
-    subjects: tuple[str, ...] = ()
-    trace_id: str | None = None
-    worker: str | None = None
-    request_in: datetime
-    request_out: datetime | None = None
-    response_in: datetime | None = None
-    response_out: datetime
-    status: int
-    succeeded: bool
-    fault_type: str | None = None
-    request_size: int = 0
-    response_size: int = 0
-    request_sha256: str
-    response_sha256: str
     request_body: StoredBody | None = None
     response_body: StoredBody | None = None
     prev_hash: str
