@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import httpx
 import typer
+import uvloop
 from rich.console import Console
 from rich.table import Table
 
@@ -22,6 +23,7 @@ from bus.settings import BusSettings
 from bus.store import make_store
 from bus.transport import make_transport
 from bus.txlog.cli import log_app
+from loadtests.cli import bench_app, capacity_app
 from services.faults.cli import faults_app
 from services.registry import MOCKS
 
@@ -104,7 +106,7 @@ def run(
         console.print("stopping…")
         await stack.stop()
 
-    asyncio.run(main())
+    uvloop.run(main())
 
 
 @app.command()
@@ -194,7 +196,7 @@ def worker(
         await hosted.stop()
         await transport.close()
 
-    asyncio.run(main())
+    uvloop.run(main())
 
 
 @app.command()
@@ -295,6 +297,8 @@ def catalog_hash_key(key: Annotated[str, typer.Argument(help="an API key to stor
 app.add_typer(faults_app, name="faults", help="Inject faults into a running mock system.")
 app.add_typer(log_app, name="log", help="Verify, export and query the transaction log.")
 app.add_typer(dlq_app, name="dlq", help="List, show, replay and purge dead letters.")
+app.add_typer(capacity_app, name="capacity", help="Capacity report: Locust against the bus, SLO verdict.")
+app.add_typer(bench_app, name="bench", help="Micro-benchmark of the bus path and its raw hops.")
 app.add_typer(adapter_app, name="adapter", help="Check adapters against the mocks (conformance kit).")
 
 if __name__ == "__main__":  # pragma: no cover
