@@ -32,6 +32,7 @@ from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from services.clock import SimulatedClock
 from services.faults import FaultProfile, install_faults
 from services.motcua.book import DossierBook, DossierConflict, DossierUnknown
 from services.motcua.models import (
@@ -45,7 +46,6 @@ from services.motcua.models import (
 )
 from services.motcua.reporter import ProgressReporter
 from services.motcua.settings import MotcuaSettings
-from services.vnpost.clock import SimulatedClock
 
 DossierPath = Annotated[str, Path(min_length=1, max_length=64)]
 

@@ -6,9 +6,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.motcua.models import STATUS_NAMES, BuocXuLy, HoSoMotCua, HoSoTiepNhan
+from services.clock import VIETNAM_TIME
+from services.dossier_status import STATUS_NAMES
+from services.motcua.models import BuocXuLy, HoSoMotCua, HoSoTiepNhan
 from services.motcua.processing import Step, plan_processing
-from services.vnpost.clock import VIETNAM_TIME
 
 
 class DossierConflict(Exception):

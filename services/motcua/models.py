@@ -14,19 +14,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 Text = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 DossierNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{3,63}$")]
 
-STATUS_NAMES: dict[int, str] = {
-    1: "Mới",
-    2: "Đã tiếp nhận",
-    3: "Không được tiếp nhận",
-    4: "Đang xử lý",
-    5: "Yêu cầu bổ sung",
-    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
-    7: "Công dân yêu cầu rút hồ sơ",
-    8: "Dừng xử lý",
-    9: "Đã xử lý xong",
-    10: "Đã trả kết quả",
-}
-
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

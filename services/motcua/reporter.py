@@ -20,10 +20,10 @@ from enum import Enum
 
 import httpx
 
+from services.clock import SimulatedClock
 from services.motcua.book import Dossier, DossierBook, as_datetime
 from services.motcua.models import Effects, ProgressReport
 from services.motcua.settings import MotcuaSettings
-from services.vnpost.clock import SimulatedClock
 
 log = logging.getLogger(__name__)
 

@@ -11,20 +11,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from services.dossier_status import STATUS_NAMES
 from services.portal.dossiers import TIME_FORMAT, HoSoMC, PortalTime
 
-STATUS_NAMES: dict[int, str] = {
-    1: "Mới",
-    2: "Đã tiếp nhận",
-    3: "Không được tiếp nhận",
-    4: "Đang xử lý",
-    5: "Yêu cầu bổ sung",
-    6: "Yêu cầu thực hiện nghĩa vụ tài chính",
-    7: "Công dân yêu cầu rút hồ sơ",
-    8: "Dừng xử lý",
-    9: "Đã xử lý xong",
-    10: "Đã trả kết quả",
-}
 # Which states may follow which; 3, 7, 8 and 10 end a dossier. 4 → 4 carries further progress notes.
 NEXT_STATES: dict[int, frozenset[int]] = {
     1: frozenset({2, 3, 4, 5, 6, 7}),

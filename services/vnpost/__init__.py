@@ -11,7 +11,7 @@ Run alone: `lgsp mock vnpost`. With curl:
 """
 
 from services.vnpost.app import create_app
-from services.vnpost.clock import SimulatedClock
+from services.clock import SimulatedClock
 from services.vnpost.journey import TrackingStatus, plan_journey
 from services.vnpost.settings import VnpostSettings
 

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from services.faults import FaultProfile, install_faults
-from services.vnpost.clock import SimulatedClock
+from services.clock import SimulatedClock
 from services.vnpost.codes import VnpostCode, VnpostError
 from services.vnpost.models import (
     CancelOrderRequest,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.vnpost.clock import VIETNAM_TIME
+from services.clock import VIETNAM_TIME
 from services.vnpost.codes import VnpostCode, VnpostError
 from services.vnpost.journey import (
     CANCELLABLE,

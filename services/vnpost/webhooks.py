@@ -15,7 +15,7 @@ import random
 
 import httpx
 
-from services.vnpost.clock import SimulatedClock
+from services.clock import SimulatedClock
 from services.vnpost.models import Effects, StatusChange
 from services.vnpost.orders import Order
 from services.vnpost.settings import VnpostSettings

@@ -1,4 +1,5 @@
-"""The simulated clock parcels move on: real time × speed, plus whatever a demo fast-forwarded."""
+"""The simulated clock the mocks run on (parcels move, dossiers are processed): real time × speed, plus
+whatever a demo fast-forwarded."""
 
 from __future__ import annotations
 
