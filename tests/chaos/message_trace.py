@@ -48,3 +48,13 @@ def last_seen(dossiers: Iterable[str], transactions: dict[str, str], logs: Path)
 def stage_counts(stages: dict[str, str]) -> dict[str, int]:
     """How many dossiers were last seen at each stage."""
     return dict(Counter(stages.values()).most_common())
+
+
+def slow_publishes(logs: Path) -> dict[str, int]:
+    """Gateway publishes the broker had not confirmed by the request's deadline, and of those the ones
+    still unconfirmed after the transport's confirm_timeout."""
+    text = (logs / "gateway.log").read_text(errors="replace") if (logs / "gateway.log").exists() else ""
+    return {
+        "past_deadline": text.count("trace request-publish-slow "),
+        "unconfirmed": text.count("trace request-publish-unconfirmed "),
+    }

@@ -32,7 +32,7 @@ from bus.gateway.requests import TRANSACTION_HEADER
 from bus.store import RedisStore
 from bus.transport import AmqpTransport
 from tests.chaos.effects_mock import create_effects_mock
-from tests.chaos.message_trace import last_seen, stage_counts
+from tests.chaos.message_trace import last_seen, slow_publishes, stage_counts
 from tests.reliability.processes import CLIENT, KEY, delete_queues, wait_for_queue, write_catalog
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.amqp, pytest.mark.redis]
@@ -332,6 +332,7 @@ async def test_chaos_every_accepted_transaction_completes_once_or_is_parked(
             for name, (n, r, u) in leftovers.items()
         },
         "lost_last_seen": stage_counts(await asyncio.to_thread(last_seen, lost, transactions, tmp_path)),
+        "gateway_publishes_unconfirmed": await asyncio.to_thread(slow_publishes, tmp_path),
         "logs": str(tmp_path),
         "load_seconds": round(load_seconds, 1),
         "total_seconds": round(time.monotonic() - started, 1),
@@ -340,7 +341,10 @@ async def test_chaos_every_accepted_transaction_completes_once_or_is_parked(
     (REPORTS / f"chaos-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json").write_text(json.dumps(report, indent=2))
     print("\nchaos reconciliation\n" + "\n".join(f"  {k:<28} {v}" for k, v in table.items()))
     print("faults\n" + "\n".join(f"  {k:<28} {v}" for k, v in report["faults"].items()))
-    print(f"queues at end {report['queues_at_end']}")
+    print("queues at end (messages ready unacked)")
+    for name, depth in sorted(report["queues_at_end"].items()):
+        print(f"  {name:<28} {depth['messages']:>5} {depth['ready']:>5} {depth['unacked']:>5}")
+    print(f"gateway publishes unconfirmed at the request deadline {report['gateway_publishes_unconfirmed']}")
     print(f"lost, by where last seen {report['lost_last_seen']}  (logs in {tmp_path})")
     print(
         f"statuses {report['statuses']}  load {report['load_seconds']} s  total {report['total_seconds']} s"
