@@ -10,13 +10,11 @@ dossier is parked and tried again later: nothing is dropped, and memory stays bo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
 import random
 import uuid
-from enum import Enum
 
 import httpx
 
@@ -24,16 +22,9 @@ from services.clock import SimulatedClock
 from services.motcua.book import Dossier, DossierBook, as_datetime
 from services.motcua.models import Effects, ProgressReport
 from services.motcua.settings import MotcuaSettings
+from services.outbound import BackgroundTasks, Delivery, RetryPolicy, deliver_with_retries, every
 
 log = logging.getLogger(__name__)
-
-
-class Delivery(Enum):
-    """How one report fared."""
-
-    SENT = "sent"
-    REJECTED = "rejected"
-    FAILED = "failed"
 
 
 class ProgressReporter:
@@ -57,7 +48,8 @@ class ProgressReporter:
         self._pushes = itertools.count()
         self._queue: asyncio.Queue[Dossier] = asyncio.Queue(settings.report_queue_size)
         self._rng = random.Random(settings.seed)
-        self._tasks: list[asyncio.Task[None]] = []
+        self._retry = RetryPolicy(settings.report_attempts, settings.report_backoff_s)
+        self._tasks = BackgroundTasks()
 
     def watch(self, dossier: Dossier) -> None:
         """Report this new dossier's steps from now on."""
@@ -80,28 +72,19 @@ class ProgressReporter:
 
     def start(self) -> None:
         """Start the scanner and the senders."""
-        senders = [self._send_forever() for _ in range(self._settings.report_concurrency)]
-        self._tasks = [asyncio.create_task(c) for c in (self._scan_forever(), *senders)]
+        self._tasks.spawn(every(self._settings.report_scan_interval_s, self.scan))
+        for _ in range(self._settings.report_concurrency):
+            self._tasks.spawn(self._send_forever())
 
     async def aclose(self) -> None:
         """Stop every task; steps not yet reported stay unreported."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        await self._tasks.aclose()
 
     def _push(self, dossier: Dossier, at: float | None = None) -> None:
         if dossier.reported >= len(dossier.steps):
             return
         due = dossier.steps[dossier.reported].at if at is None else at
         heapq.heappush(self._due, (due, next(self._pushes), dossier.wire.maHoSo))
-
-    async def _scan_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.report_scan_interval_s)
-            self.scan()
 
     async def _send_forever(self) -> None:
         while True:
@@ -143,25 +126,21 @@ class ProgressReporter:
             # The same step re-sent after a lost answer must not be applied twice.
             "Idempotency-Key": f"{dossier.wire.maHoSo}:{index}:{step.status}",
         }
-        settings = self._settings
-        for attempt in range(settings.report_attempts):
-            if attempt:
-                self._effects.reports_retried += 1
-                await asyncio.sleep(
-                    settings.report_backoff_s * 2 ** (attempt - 1) * self._rng.uniform(0.5, 1.5)
-                )
+        timeout = self._settings.report_timeout_s
+
+        async def attempt() -> Delivery:
             try:
                 response = await self._client.post(
                     self._url,
                     json=report.model_dump(mode="json"),
                     headers={**headers, "X-Road-Id": str(uuid.uuid4())},
-                    timeout=settings.report_timeout_s,
+                    timeout=timeout,
                 )
             except httpx.HTTPError as exc:
                 log.info(
                     "progress of %s (status %s) not delivered: %s", report.dossier_number, step.status, exc
                 )
-                continue
+                return Delivery.FAILED
             if response.is_success:
                 return Delivery.SENT
             if 400 <= response.status_code < 500 and response.status_code != 429:
@@ -174,4 +153,10 @@ class ProgressReporter:
                 step.status,
                 response.status_code,
             )
-        return Delivery.FAILED
+            return Delivery.FAILED
+
+        return await deliver_with_retries(attempt, self._retry, self._rng, on_attempt=self._count_retry)
+
+    def _count_retry(self, attempt: int) -> None:
+        if attempt:
+            self._effects.reports_retried += 1

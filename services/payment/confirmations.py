@@ -13,6 +13,7 @@ from collections.abc import Callable
 import httpx
 from pydantic import ValidationError
 
+from services.outbound import BackgroundTasks, Delivery, RetryPolicy, deliver_with_retries
 from services.payment.checksum import CONFIRM_FIELDS, compute_checksum
 from services.payment.ledger import Effects, Payment
 from services.payment.models import Confirmation, ConfirmationReply
@@ -59,7 +60,10 @@ class ConfirmationSender:
         self._effects = effects
         self._should_lose = should_lose
         self._rng = rng
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._retry = RetryPolicy(
+            settings.callback_attempts, settings.callback_backoff_s, settings.time_scale
+        )
+        self._tasks = BackgroundTasks()
 
     @property
     def in_flight(self) -> int:
@@ -79,9 +83,7 @@ class ConfirmationSender:
             self._effects.callbacks_dropped += 1
             return
         confirmation = build_confirmation(payment, partner.secret)
-        task = asyncio.create_task(self._deliver(str(partner.callback_url), confirmation))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._deliver(str(partner.callback_url), confirmation))
         self._effects.callbacks_scheduled += 1
 
     async def _deliver(self, url: str, confirmation: Confirmation) -> None:
@@ -90,16 +92,23 @@ class ConfirmationSender:
         await asyncio.sleep(
             self._rng.uniform(settings.confirm_delay_min_s, settings.confirm_delay_max_s) * scale
         )
-        for attempt in range(settings.callback_attempts):
-            if attempt:
-                backoff = settings.callback_backoff_s * 2 ** (attempt - 1)
-                await asyncio.sleep(backoff * self._rng.uniform(0.5, 1.5) * scale)
-            self._effects.callbacks_attempts += 1
-            if await self._post(url, confirmation):
-                self._effects.callbacks_sent += 1
-                return
+
+        async def attempt() -> Delivery:
+            return Delivery.SENT if await self._post(url, confirmation) else Delivery.FAILED
+
+        outcome = await deliver_with_retries(attempt, self._retry, self._rng, on_attempt=self._count_attempt)
+        if outcome is Delivery.SENT:
+            self._effects.callbacks_sent += 1
+            return
         self._effects.callbacks_failed += 1
-        log.warning("confirmation of %s not taken after %d attempts", confirmation.MaThamChieu, attempt + 1)
+        log.warning(
+            "confirmation of %s not taken after %d attempts",
+            confirmation.MaThamChieu,
+            settings.callback_attempts,
+        )
+
+    def _count_attempt(self, attempt: int) -> None:
+        self._effects.callbacks_attempts += 1
 
     async def _post(self, url: str, confirmation: Confirmation) -> bool:
         """One attempt: True when the partner answered MaLoi "00"."""
@@ -114,6 +123,4 @@ class ConfirmationSender:
 
     async def aclose(self) -> None:
         """Cancel every pending callback and wait for the tasks to end."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.aclose()

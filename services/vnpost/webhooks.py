@@ -7,7 +7,6 @@ queue (overflow is counted, not stored) and one sender delivers them in order, r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
@@ -16,6 +15,7 @@ import random
 import httpx
 
 from services.clock import SimulatedClock
+from services.outbound import BackgroundTasks, Delivery, RetryPolicy, deliver_with_retries, every
 from services.vnpost.models import Effects, StatusChange
 from services.vnpost.orders import Order
 from services.vnpost.settings import VnpostSettings
@@ -44,7 +44,8 @@ class WebhookNotifier:
         self._notified: dict[int, int] = {}  # order id → events already announced
         self._queue: asyncio.Queue[StatusChange] = asyncio.Queue(settings.webhook_queue_size)
         self._rng = random.Random(settings.seed)
-        self._tasks: list[asyncio.Task[None]] = []
+        self._retry = RetryPolicy(settings.webhook_attempts, settings.webhook_backoff_s)
+        self._tasks = BackgroundTasks()
 
     def watch(self, order: Order) -> None:
         """Announce this order's changes from now on (its acceptance is due at once)."""
@@ -73,20 +74,12 @@ class WebhookNotifier:
 
     def start(self) -> None:
         """Start the scanner and the sender tasks."""
-        self._tasks = [asyncio.create_task(self._scan_forever()), asyncio.create_task(self._send_forever())]
+        self._tasks.spawn(every(self._settings.webhook_scan_interval_s, self.scan))
+        self._tasks.spawn(self._send_forever())
 
     async def aclose(self) -> None:
         """Stop both tasks; changes still queued are not sent."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _scan_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.webhook_scan_interval_s)
-            self.scan()
+        await self._tasks.aclose()
 
     async def _send_forever(self) -> None:
         while True:
@@ -97,18 +90,16 @@ class WebhookNotifier:
                 self._effects.webhooks_failed += 1
 
     async def _deliver(self, change: StatusChange) -> bool:
-        settings = self._settings
-        for attempt in range(settings.webhook_attempts):
-            if attempt:
-                await asyncio.sleep(
-                    settings.webhook_backoff_s * 2 ** (attempt - 1) * self._rng.uniform(0.5, 1.5)
-                )
+        timeout = self._settings.webhook_timeout_s
+
+        async def attempt() -> Delivery:
             try:
                 response = await self._client.post(
-                    self._url, json=change.model_dump(mode="json"), timeout=settings.webhook_timeout_s
+                    self._url, json=change.model_dump(mode="json"), timeout=timeout
                 )
-                if response.is_success:
-                    return True
             except httpx.HTTPError as exc:
                 log.info("webhook for %s failed: %s", change.OrderNumber, exc)
-        return False
+                return Delivery.FAILED
+            return Delivery.SENT if response.is_success else Delivery.FAILED
+
+        return await deliver_with_retries(attempt, self._retry, self._rng) is Delivery.SENT
