@@ -12,15 +12,16 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
-from typing import TypeVar
+from datetime import datetime
+from functools import partial
 from urllib.parse import parse_qsl
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from services.clock import VIETNAM_TIME
 from services.faults import FaultProfile, install_faults
 from services.payment.checksum import INIT_FIELDS, QUERY_FIELDS, QUERY_RESULT_FIELDS, compute_checksum
 from services.payment.checksum import verify_checksum as checksum_matches
@@ -39,26 +40,15 @@ from services.payment.models import (
 )
 from services.payment.payer_page import error_page, payment_page, result_page
 from services.payment.settings import PaymentSettings
+from services.request_body import Message, read_body
 
-VIETNAM_TIME = timezone(timedelta(hours=7))
 MAX_BODY_BYTES = 64 * 1024
-
-Message = TypeVar("Message", bound=BaseModel)
-
-
-def _describe(exc: ValidationError) -> str:
-    """The first few bad fields, by name, for the caller."""
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5])
 
 
 async def _read(request: Request, model: type[Message]) -> Message:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise PaymentError(PaymentCode.MALFORMED, f"body larger than {MAX_BODY_BYTES} bytes")
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as exc:
-        raise PaymentError(PaymentCode.MALFORMED, _describe(exc)) from None
+    return await read_body(
+        request, model, max_bytes=MAX_BODY_BYTES, refuse=partial(PaymentError, PaymentCode.MALFORMED)
+    )
 
 
 class PaymentPlatform:

@@ -13,15 +13,17 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, TypeVar
+from functools import partial
+from typing import Annotated
 
 import httpx
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from services.faults import FaultProfile, install_faults
 from services.clock import SimulatedClock
+from services.faults import FaultProfile, install_faults
+from services.request_body import Message, describe_problems, read_body
 from services.vnpost.codes import VnpostCode, VnpostError
 from services.vnpost.models import (
     CancelOrderRequest,
@@ -42,23 +44,13 @@ from services.vnpost.webhooks import WebhookNotifier
 
 MAX_BODY_BYTES = 64 * 1024
 
-Message = TypeVar("Message", bound=BaseModel)
 Authorization = Annotated[str | None, Header()]
 
 
-def _describe(exc: ValidationError) -> str:
-    """The first few bad fields, by name, for the caller."""
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5])
-
-
 async def _read(request: Request, model: type[Message]) -> Message:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise VnpostError(VnpostCode.INVALID, f"body larger than {MAX_BODY_BYTES} bytes")
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as exc:
-        raise VnpostError(VnpostCode.INVALID, _describe(exc)) from None
+    return await read_body(
+        request, model, max_bytes=MAX_BODY_BYTES, refuse=partial(VnpostError, VnpostCode.INVALID)
+    )
 
 
 class VnpostService:
@@ -156,7 +148,7 @@ def create_app(settings: VnpostSettings | None = None) -> FastAPI:
         try:
             query = TrackingQuery.model_validate(dict(request.query_params))
         except ValidationError as exc:
-            raise VnpostError(VnpostCode.INVALID, _describe(exc)) from None
+            raise VnpostError(VnpostCode.INVALID, describe_problems(exc)) from None
         now = service.clock.now()
         orders, total = service.orders.page(query.CustomerCode, query.pagesize, query.lastId)
         page = TrackingPage(
