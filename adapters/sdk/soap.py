@@ -14,6 +14,7 @@ from lxml import etree
 from pydantic import BaseModel, JsonValue
 
 from bus.errors import BadResponse, ProviderError, ProviderFault, ProviderRejected
+from services.safe_xml import MalformedXml, XmlWithDtd, parse_untrusted
 
 SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -80,30 +81,16 @@ def build_envelope(operation: str, namespace: str, body: Mapping[str, Any], *, p
     return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
 
 
-def _safe_parser() -> Any:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-
-
 def parse_xml(data: bytes, *, provider: str = "provider", max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     """Parse untrusted XML into its root element; BadResponse on size, DTD or syntax problems."""
     if len(data) > max_bytes:
         raise BadResponse(f"{provider} answered {len(data)} bytes of XML (limit {max_bytes})")
     try:
-        root = etree.fromstring(data, parser=_safe_parser())
-    except etree.XMLSyntaxError as exc:
+        return parse_untrusted(data)
+    except MalformedXml as exc:
         raise BadResponse(f"{provider} answered malformed XML: {exc}") from exc
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise BadResponse(f"{provider} answered XML with a DTD, which is refused (entities, XXE)")
-    return root
+    except XmlWithDtd as exc:
+        raise BadResponse(f"{provider} answered XML with a DTD, which is refused (entities, XXE)") from exc
 
 
 def envelope_body(root: Any, *, provider: str = "provider") -> Any:
