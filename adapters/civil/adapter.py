@@ -31,7 +31,6 @@ from adapters.civil.wire import (
     WirePerson,
     WireRecord,
     canonical_field,
-    parse_wire,
     to_person,
     to_record,
     to_wire,
@@ -44,7 +43,7 @@ from adapters.sdk import (
     ServiceSpec,
     ServiceTable,
     describe_validation_error,
-    json_body,
+    json_model,
     parse_config,
 )
 from bus.envelope import Envelope
@@ -119,7 +118,7 @@ class CivilAdapter(ProviderAdapter[CivilConfig]):
         response = await self.send(request, "POST", f"{API}/{path}", json=body)
         if response.status_code >= 400:
             raise self._rejection(service, response, fields)
-        return to_record(parse_wire(WireRecord, json_body(response, PROVIDER)))
+        return to_record(json_model(response, WireRecord, PROVIDER))
 
     def dossier_number(self, request: Envelope, given: str | None) -> str:
         """The dossier number: the payload's, else the envelope's issue, else the transaction id.
@@ -145,21 +144,21 @@ class CivilAdapter(ProviderAdapter[CivilConfig]):
                 return RecordLookupResponse(found=False)
             if response.status_code >= 400:
                 raise self._rejection(LOOKUP.key, response, ())
-            record = to_record(parse_wire(WireRecord, json_body(response, PROVIDER)))
+            record = to_record(json_model(response, WireRecord, PROVIDER))
             return RecordLookupResponse(found=True, record=record)
         response = await self.send(request, "GET", f"{API}/congdan/{lookup.person_id}")
         if response.status_code == 404:
             return RecordLookupResponse(found=False)
         if response.status_code >= 400:
             raise self._rejection(LOOKUP.key, response, ())
-        person = to_person(parse_wire(WirePerson, json_body(response, PROVIDER)))
+        person = to_person(json_model(response, WirePerson, PROVIDER))
         return RecordLookupResponse(found=True, person=person)
 
     def _rejection(
         self, service: str, response: httpx.Response, fields: Sequence[FieldMap]
     ) -> ProviderRejected:
         """The registry's 4xx as ProviderRejected, its Ministry field names translated to canonical ones."""
-        error = parse_wire(WireError, json_body(response, PROVIDER))
+        error = json_model(response, WireError, PROVIDER)
         if error.maLoi == "TRUNG_MA_HO_SO":
             return ProviderRejected(
                 f"{PROVIDER} refused {service}: field 'dossier_number': already used for a different "

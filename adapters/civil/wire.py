@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from adapters.civil.models import (
     CivilRecord,
@@ -19,8 +19,6 @@ from adapters.civil.models import (
     PersonCivilStatus,
     RecordKind,
 )
-from adapters.sdk import describe_validation_error
-from bus.errors import BadResponse
 
 PROVIDER = "civil registry"
 WireKind = Literal["khaisinh", "khaitu", "kethon", "xacnhantthn"]
@@ -212,15 +210,6 @@ class WireError(_Wire):
     maLoi: str
     thongBao: str
     chiTiet: list[WireFieldError] = []
-
-
-def parse_wire(model: type[_WireT], body: object) -> _WireT:
-    """Validate a provider body; BadResponse naming what does not fit."""
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        problem = describe_validation_error(exc)
-        raise BadResponse(f"{PROVIDER} answered an invalid {model.__name__}: {problem}") from exc
 
 
 def _subject(record: WireRecord) -> str | None:

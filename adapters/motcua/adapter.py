@@ -13,7 +13,6 @@ from adapters.motcua.wire import (
     WireError,
     WireReceipt,
     canonical_field,
-    parse_wire,
     to_receipt,
     to_wire,
 )
@@ -24,7 +23,7 @@ from adapters.sdk import (
     ProviderUrl,
     ServiceSpec,
     ServiceTable,
-    json_body,
+    json_model,
     parse_config,
 )
 from bus.envelope import Envelope
@@ -60,12 +59,12 @@ class MotcuaAdapter(ProviderAdapter[MotcuaConfig]):
         response = await self.send(request, "POST", "/api/v1/hoso", json=to_wire(dossier))
         if response.status_code >= 400:
             raise _rejection(response)
-        return to_receipt(parse_wire(WireReceipt, json_body(response, PROVIDER)))
+        return to_receipt(json_model(response, WireReceipt, PROVIDER))
 
 
 def _rejection(response: httpx.Response) -> ProviderRejected:
     """The system's 4xx as ProviderRejected, naming the canonical field at fault."""
-    error = parse_wire(WireError, json_body(response, PROVIDER))
+    error = json_model(response, WireError, PROVIDER)
     field = canonical_field(error.truong)
     if error.maLoi == "TRUNG_MA_HO_SO":
         return ProviderRejected(

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from adapters.motcua.models import DongBoHoSoRequest, DossierReceipt
-from adapters.sdk import describe_validation_error
-from bus.errors import BadRequest, BadResponse
+from bus.errors import BadRequest
 
 WireT = TypeVar("WireT", bound=BaseModel)
 PROVIDER = "one-stop dossier system"
@@ -85,16 +84,6 @@ def to_wire(dossier: DongBoHoSoRequest) -> dict[str, Any]:
         ],
         "nguon": "DVCQG",
     }
-
-
-def parse_wire(model: type[WireT], body: object) -> WireT:
-    """A wire answer as its model; BadResponse when the system answered something else."""
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise BadResponse(
-            f"{PROVIDER} answered an unexpected body: {describe_validation_error(exc)}"
-        ) from exc
 
 
 def to_receipt(answer: WireReceipt) -> DossierReceipt:

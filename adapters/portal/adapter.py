@@ -15,7 +15,6 @@ from adapters.portal.wire import (
     WireCapNhatKetQua,
     WireError,
     WireHoSoTraCuu,
-    parse_wire,
     to_entry,
     to_status,
     to_wire,
@@ -27,7 +26,7 @@ from adapters.sdk import (
     ProviderUrl,
     ServiceSpec,
     ServiceTable,
-    json_body,
+    json_model,
     parse_config,
 )
 from bus.envelope import Envelope
@@ -73,20 +72,20 @@ class PortalAdapter(ProviderAdapter[PortalConfig]):
             return DossierStatus(found=False, dossier_number=lookup.dossier_number)
         if response.status_code >= 400:
             raise _rejection(LOOKUP.key, response)
-        return to_status(parse_wire(WireHoSoTraCuu, json_body(response, PROVIDER)))
+        return to_status(json_model(response, WireHoSoTraCuu, PROVIDER))
 
     async def report_progress(self, request: Envelope, update: ProgressUpdate) -> ProgressEntry:
         """Report the status change; the portal's entry for it as the answer."""
         response = await self.send(request, "POST", "/api/CapNhatTienDoHoSoMC", json=to_wire(update))
         if response.status_code >= 400:
             raise _rejection(PROGRESS.key, response)
-        answer = parse_wire(WireCapNhatKetQua, json_body(response, PROVIDER))
+        answer = json_model(response, WireCapNhatKetQua, PROVIDER)
         return to_entry(answer.TienDo)
 
 
 def _rejection(service: str, response: httpx.Response) -> ProviderRejected:
     """The portal's 4xx as ProviderRejected, naming the canonical field at fault."""
-    error = parse_wire(WireError, json_body(response, PROVIDER))
+    error = json_model(response, WireError, PROVIDER)
     if not error.field:
         return ProviderRejected(f"{PROVIDER} refused {service} ({error.error_code}): {error.message}")
     field = CANONICAL_FIELDS.get(error.field, error.field)

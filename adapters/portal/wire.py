@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from adapters.portal.models import DossierStatus, DossierSummary, ProgressEntry, ProgressUpdate
-from adapters.sdk import describe_validation_error
 from bus.errors import BadResponse
 
 WireT = TypeVar("WireT", bound=BaseModel)
@@ -81,16 +80,6 @@ class WireError(_Wire):
     error_code: str
     message: str
     field: str | None = None
-
-
-def parse_wire(model: type[WireT], body: object) -> WireT:
-    """A wire answer as its model; BadResponse when the portal answered something else."""
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise BadResponse(
-            f"{PROVIDER} answered an unexpected body: {describe_validation_error(exc)}"
-        ) from exc
 
 
 def portal_time(moment: datetime) -> str:

@@ -23,6 +23,7 @@ from adapters.sdk.provider_errors import (
     error_from_status,
     error_from_transport,
     json_body,
+    json_model,
     parse_retry_after,
     raise_for_status,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "find_fault",
     "hmac_signature",
     "json_body",
+    "json_model",
     "local_name",
     "outbound_headers",
     "parse_config",

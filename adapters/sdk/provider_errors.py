@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
+from adapters.sdk.services import describe_validation_error
 from bus.errors import (
     BadResponse,
     ProviderError,
@@ -24,6 +27,8 @@ from bus.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 # A provider's message is echoed to the caller: keep it short enough to read in a log line.
 _MESSAGE_LIMIT = 300
@@ -97,3 +102,13 @@ def json_body(response: httpx.Response, provider: str) -> object:
         return response.json()
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadResponse(f"{provider} answered a body that is not JSON: {exc}") from exc
+
+
+def json_model(response: httpx.Response, model: type[ModelT], provider: str) -> ModelT:
+    """The JSON body as the provider's wire `model`; BadResponse naming what does not fit."""
+    body = json_body(response, provider)
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        problem = describe_validation_error(exc)
+        raise BadResponse(f"{provider} answered an invalid {model.__name__}: {problem}") from exc

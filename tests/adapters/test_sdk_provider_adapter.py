@@ -17,10 +17,11 @@ from adapters.sdk import (
     ServiceSpec,
     ServiceTable,
     StoreBook,
+    json_model,
     parse_config,
 )
 from bus.envelope import Envelope
-from bus.errors import BadRequest, ProviderRejected, ProviderUnavailable
+from bus.errors import BadRequest, BadResponse, ProviderRejected, ProviderUnavailable
 from bus.store import MemoryStore
 
 
@@ -154,3 +155,11 @@ async def test_book_entries_live_under_its_prefix_with_its_ttl() -> None:
     assert book.ttl_s == 60.0
     with pytest.raises(ValueError, match="ttl_s"):
         NoteBook(store, ttl_s=0)
+
+
+def test_json_model_reads_the_wire_model_and_names_what_does_not_fit() -> None:
+    assert json_model(httpx.Response(200, json={"said": "ok"}), Answer, "echo") == Answer(said="ok")
+    with pytest.raises(BadResponse, match=r"echo answered an invalid Answer: field 'said'"):
+        json_model(httpx.Response(200, json={"told": "ok"}), Answer, "echo")
+    with pytest.raises(BadResponse, match="not JSON"):
+        json_model(httpx.Response(200, text="<html>"), Answer, "echo")
