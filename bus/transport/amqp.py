@@ -406,9 +406,30 @@ class AmqpTransport:
         await dlq.bind(DEAD_LETTER_EXCHANGE, routing_key=service_queue)
         if queue != service_queue:
             return dlq
-        return await channel.declare_queue(
-            queue, durable=True, arguments=queue_arguments(queue, self.delivery_limit, max_length)
-        )
+        arguments = queue_arguments(queue, self.delivery_limit, max_length)
+        if not await self._declarable(queue, arguments):
+            return await channel.declare_queue(queue, passive=True)
+        return await channel.declare_queue(queue, durable=True, arguments=arguments)
+
+    async def _declarable(self, queue: str, arguments: dict[str, Any]) -> bool:
+        """Declare `queue` on a channel of its own; False when it exists with other arguments.
+
+        RabbitMQ refuses to redeclare a queue with different arguments (and closes the channel), so a
+        queue left by an older version is used as it is, with a warning saying how to upgrade it."""
+        async with await self.connection.channel(publisher_confirms=False) as probe:
+            try:
+                await probe.declare_queue(queue, durable=True, arguments=arguments)
+            except aiormq.exceptions.ChannelPreconditionFailed as refusal:
+                log.warning(
+                    "queue %s exists with other arguments than %s (%s); using it as it is. Drain and "
+                    "delete it (rabbitmqctl delete_queue %s) so that it is redeclared with them",
+                    queue,
+                    arguments,
+                    refusal,
+                    queue,
+                )
+                return False
+        return True
 
     async def _on_reply(self, incoming: AbstractIncomingMessage) -> None:
         future = self._pending.get(incoming.correlation_id or "")

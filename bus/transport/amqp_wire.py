@@ -36,12 +36,17 @@ def queue_arguments(queue: str, delivery_limit: int, max_length: int | None = No
         "x-delivery-limit": delivery_limit - 1,
         "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
         "x-dead-letter-routing-key": queue,
+        # Quorum queues dead-letter at most once by default: a message past its delivery limit is
+        # dropped if the DLQ cannot take it at that moment. At least once keeps it until the DLQ
+        # confirms; RabbitMQ allows that strategy only together with reject-publish overflow.
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
     }
     if max_length is not None:
         # reject-publish nacks the publisher's confirm, which publish() turns into Overloaded.
         # A quorum queue refuses a publish only once it is already over x-max-length, so it holds
         # x-max-length + 1; declaring one less makes `max_length` the real bound, as on memory.
-        arguments.update({"x-max-length": max_length - 1, "x-overflow": "reject-publish"})
+        arguments["x-max-length"] = max_length - 1
     return arguments
 
 

@@ -43,7 +43,7 @@ async def redeclare_succeeds(
     return True
 
 
-async def test_service_queue_is_a_quorum_queue_dead_lettering_to_its_own_dlq(
+async def test_service_queue_is_a_quorum_queue_dead_lettering_at_least_once_to_its_own_dlq(
     amqp_url: str, channel: aio_pika.abc.AbstractChannel
 ) -> None:
     transport = AmqpTransport(amqp_url, delivery_limit=4)
@@ -56,6 +56,8 @@ async def test_service_queue_is_a_quorum_queue_dead_lettering_to_its_own_dlq(
             "x-delivery-limit": 3,
             "x-dead-letter-exchange": "lgsp.dlx",
             "x-dead-letter-routing-key": queue,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
         }
         assert await redeclare_succeeds(channel, queue, expected)
         assert not await redeclare_succeeds(channel, queue, {**expected, "x-delivery-limit": 4})
@@ -226,3 +228,31 @@ async def test_request_unconfirmed_after_the_confirm_timeout_times_out_and_its_p
 def test_confirm_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError, match="confirm_timeout"):
         AmqpTransport("amqp://guest:guest@127.0.0.1/", confirm_timeout=0)
+
+
+async def test_queue_declared_earlier_with_other_arguments_is_used_as_it_is_with_a_warning(
+    amqp_url: str, channel: aio_pika.abc.AbstractChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = f"lgsp-test.older.{uuid.uuid4().hex[:12]}"
+    # What an earlier version declared: at-most-once dead-lettering, no overflow setting.
+    older = {"x-queue-type": "quorum", "x-delivery-limit": 4, "x-dead-letter-exchange": "lgsp.dlx"}
+    await channel.declare_queue(queue, durable=True, arguments=older)
+    transport = AmqpTransport(amqp_url)
+    await transport.connect()
+    received: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def keep(delivery: Delivery) -> None:
+        await received.put(delivery.message.body)
+        await delivery.ack()
+
+    try:
+        with caplog.at_level("WARNING", logger="bus.transport.amqp"):
+            await transport.consume(queue, keep)
+        assert any("exists with other arguments" in r.getMessage() for r in caplog.records)
+        await transport.publish(queue, Message(body=b"still served"))
+        assert await asyncio.wait_for(received.get(), WAIT) == b"still served"
+        assert await redeclare_succeeds(channel, queue, older)  # left untouched
+    finally:
+        await transport.close()
+        await channel.queue_delete(queue)
+        await channel.queue_delete(dead_letter_queue(queue))
