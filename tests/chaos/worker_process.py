@@ -45,6 +45,6 @@ async def serve(
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The per-message trace lines let the test say where a missing message was last seen.
-    for traced in ("bus.worker", "bus.transport.amqp"):
+    for traced in ("bus.worker", "bus.transport"):
         logging.getLogger(traced).setLevel(logging.DEBUG)
     asyncio.run(serve(*sys.argv[1:7]))

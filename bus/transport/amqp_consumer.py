@@ -1,0 +1,130 @@
+"""RabbitMQ consumers: deliveries settled by their handler, and subscriptions on a channel of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+
+from bus.transport.amqp_wire import CHANNEL_GONE, delivery_count, from_amqp
+from bus.transport.base import Handler, Message
+
+log = logging.getLogger(__name__)
+
+
+class AmqpDelivery:
+    """A message received from RabbitMQ, unacked until the handler settles it."""
+
+    def __init__(self, incoming: AbstractIncomingMessage) -> None:
+        self._incoming = incoming
+        self._message = from_amqp(incoming)
+        self._delivery_count = delivery_count(incoming)
+        self._settled = False
+
+    @property
+    def message(self) -> Message:
+        """The message delivered."""
+        return self._message
+
+    @property
+    def delivery_count(self) -> int:
+        """1 on first delivery, 2 on the first redelivery, and so on (from x-delivery-count)."""
+        return self._delivery_count
+
+    @property
+    def settled(self) -> bool:
+        """True once acked or nacked."""
+        return self._settled
+
+    async def ack(self) -> None:
+        """The work is done: remove the message for good."""
+        self._settle()
+        try:
+            await self._incoming.ack()
+            log.debug("trace acked %s", self._message.message_id)
+        except CHANNEL_GONE as error:
+            log.warning("ack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)
+
+    async def nack(self, requeue: bool = True) -> None:
+        """Redeliver the message (counting towards the limit), or dead-letter it at once."""
+        self._settle()
+        try:
+            await self._incoming.nack(requeue=requeue)
+        except CHANNEL_GONE as error:
+            log.warning("nack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)
+
+    def _settle(self) -> None:
+        if self._settled:
+            raise RuntimeError(f"delivery of {self._message.message_id} was already acked or nacked")
+        self._settled = True
+
+
+class AmqpSubscription:
+    """A consumer on its own channel; cancelling it closes the channel so unacked messages return."""
+
+    def __init__(self, channel: AbstractChannel, queue: AbstractQueue, handler: Handler) -> None:
+        self._channel = channel
+        self._queue = queue
+        self._handler = handler
+        self._tag: str | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._cancelled = False
+
+    async def start(self) -> None:
+        """Begin consuming with manual acks."""
+        self._tag = await self._queue.consume(self._on_message, no_ack=False)
+
+    async def _on_message(self, incoming: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # aio-pika runs each consumer callback in a task of its own
+        self._tasks.add(task)
+        delivery = AmqpDelivery(incoming)
+        try:
+            await self._handler(delivery)
+        except Exception:
+            log.exception("handler failed on %s; requeueing", delivery.message.message_id)
+            if not delivery.settled:
+                await delivery.nack(requeue=True)
+            return
+        finally:
+            self._tasks.discard(task)
+        if not delivery.settled:
+            log.debug("handler left %s unacked; it holds a prefetch slot", delivery.message.message_id)
+
+    async def drain(self, timeout: float) -> None:
+        """Stop new deliveries (basic.cancel), give running handlers `timeout` seconds to settle on the
+        still-open channel, then cancel the rest, which the channel's close requeues."""
+        if self._cancelled:
+            return
+        await self._stop_deliveries()
+        current = asyncio.current_task()
+        running = [task for task in self._tasks if task is not current]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+        await self.cancel()
+
+    async def _stop_deliveries(self) -> None:
+        tag, self._tag = self._tag, None
+        if tag is not None:
+            try:
+                await self._queue.cancel(tag)
+            except CHANNEL_GONE as error:
+                log.info("cancelling consumer on %s: %s", self._queue.name, error)
+
+    async def cancel(self) -> None:
+        """Stop consuming, stop running handlers, and close the channel so unacked messages requeue."""
+        if self._cancelled:
+            return
+        self._cancelled = True
+        await self._stop_deliveries()
+        current = asyncio.current_task()
+        running = [task for task in self._tasks if task is not current]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        try:
+            await self._channel.close()
+        except CHANNEL_GONE as error:
+            log.info("closing consumer channel of %s: %s", self._queue.name, error)
