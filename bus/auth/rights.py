@@ -10,6 +10,7 @@ from bus.auth.lease import StoreLease
 from bus.catalog import Catalog, ClientSpec, ServiceSpec
 from bus.catalog.model import GROUP_PREFIX, EndpointGrant
 from bus.errors import BadRequest, InternalError, UnknownService
+from bus.identifiers import ServiceId
 from bus.store.base import Store
 
 RIGHTS_KEY = "auth:rights"
@@ -41,34 +42,73 @@ def grantees(client: ClientSpec) -> set[str]:
     return {str(client.id), *(GROUP_PREFIX + group for group in client.groups)}
 
 
+class RightsIndex:
+    """The effective grants of one state of the run-time changes, looked up by grantee and service."""
+
+    def __init__(self, catalog_grants: list[EndpointGrant], runtime: RuntimeRights) -> None:
+        revoked = set(runtime.revoked)
+        self.catalog = [g for g in catalog_grants if g not in revoked]
+        self.runtime = list(runtime.granted)
+        self._by_party: dict[tuple[str, ServiceId], list[EndpointGrant]] = {}
+        for grant in (*self.catalog, *self.runtime):
+            self._by_party.setdefault((grant.to, grant.service), []).append(grant)
+
+    def grants(self, names: frozenset[str], service: ServiceId) -> list[EndpointGrant]:
+        """The grants held by any of `names` on `service`."""
+        found: list[EndpointGrant] = []
+        for name in names:
+            found += self._by_party.get((name, service), ())
+        return found
+
+
 class RightsBook:
-    """Who may call which service and endpoint: catalog rights plus run-time changes from the Store."""
+    """Who may call which service and endpoint: catalog rights plus run-time changes from the Store.
+
+    The Store is read on every check (another replica may have revoked a right a moment ago); only
+    parsing and indexing are skipped while the stored changes stay byte-for-byte the same.
+    """
 
     def __init__(self, catalog: Catalog, store: Store) -> None:
         self._catalog = catalog
         self._store = store
         self._catalog_rights = catalog_rights(catalog)
+        self._grantees: dict[str, frozenset[str]] = {}
+        empty = RightsIndex(self._catalog_rights, RuntimeRights())
+        self._indexed: tuple[bytes | None, RightsIndex] = (None, empty)
 
     async def rights(self) -> list[Right]:
         """Every effective right, catalog ones first."""
-        runtime = await self._load()
-        revoked = set(runtime.revoked)
-        found = [Right(grant=g, origin="catalog") for g in self._catalog_rights if g not in revoked]
-        found += [Right(grant=g, origin="runtime") for g in runtime.granted]
+        index = await self._index()
+        found = [Right(grant=g, origin="catalog") for g in index.catalog]
+        found += [Right(grant=g, origin="runtime") for g in index.runtime]
         return found
 
     async def permits(self, client: ClientSpec, service: ServiceSpec, method: str, path: str) -> bool:
         """Whether some effective right lets `client` call `method` on `path` of `service`."""
-        names = grantees(client)
-        return any(
-            r.grant.to in names and r.grant.service == service.id and r.grant.covers(method, path)
-            for r in await self.rights()
-        )
+        index = await self._index()
+        return any(g.covers(method, path) for g in index.grants(self._names(client), service.id))
 
     async def permits_some(self, client: ClientSpec, service: ServiceSpec) -> bool:
         """Whether `client` holds any right to `service` at all (for listing what it may call)."""
-        names = grantees(client)
-        return any(r.grant.to in names and r.grant.service == service.id for r in await self.rights())
+        index = await self._index()
+        return bool(index.grants(self._names(client), service.id))
+
+    def _names(self, client: ClientSpec) -> frozenset[str]:
+        # Keyed by id: catalog clients are fixed for the life of the book.
+        key = str(client.id)
+        names = self._grantees.get(key)
+        if names is None:
+            names = self._grantees[key] = frozenset(grantees(client))
+        return names
+
+    async def _index(self) -> RightsIndex:
+        raw = await self._store.get(RIGHTS_KEY)
+        cached_raw, index = self._indexed
+        if raw == cached_raw:
+            return index
+        index = RightsIndex(self._catalog_rights, self._parsed(raw))
+        self._indexed = (raw, index)
+        return index
 
     async def grant(self, grant: EndpointGrant) -> bool:
         """Add a right; False when it was already in force."""
@@ -113,7 +153,10 @@ class RightsBook:
         return StoreLease(self._store, LOCK_KEY, "change of access rights")
 
     async def _load(self) -> RuntimeRights:
-        raw = await self._store.get(RIGHTS_KEY)
+        return self._parsed(await self._store.get(RIGHTS_KEY))
+
+    @staticmethod
+    def _parsed(raw: bytes | None) -> RuntimeRights:
         if raw is None:
             return RuntimeRights()
         try:
