@@ -50,10 +50,9 @@ class CancelOrderRequest(_Wire):
     OrderNumber: Code
 
 
-class TrackingItem(_Wire):
-    """The latest status of one order; `Id` is the cursor for the next page (lastId)."""
+class _OrderStatus(_Wire):
+    """One order's status at one event: what tracking pages and webhooks both report."""
 
-    Id: int
     OrderNumber: str
     ItemCode: str
     StatusCode: int
@@ -61,6 +60,12 @@ class TrackingItem(_Wire):
     EventTime: str
     POSID: str
     Notes: str
+
+
+class TrackingItem(_OrderStatus):
+    """The latest status of one order; `Id` is the cursor for the next page (lastId)."""
+
+    Id: int
 
 
 class TrackingQuery(_Wire):
@@ -79,17 +84,10 @@ class TrackingPage(_Wire):
     total_pages: int = Field(serialization_alias="_total_pages")
 
 
-class StatusChange(_Wire):
+class StatusChange(_OrderStatus):
     """What the webhook POSTs on each status change."""
 
     CustomerCode: str
-    OrderNumber: str
-    ItemCode: str
-    StatusCode: int
-    StatusMessage: str
-    EventTime: str
-    POSID: str
-    Notes: str
 
 
 class TokenAnswer(_Wire):
