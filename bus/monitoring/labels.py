@@ -17,6 +17,8 @@ from bus.monitoring.records import OperationalRecord
 UNKNOWN = "unknown"
 NO_FAULT = "none"
 OTHER_FAULT = "other"
+# Raw strings already labelled; garbage can be unbounded, so the memo is emptied when it fills up.
+MEMO_SIZE = 1024
 
 
 @dataclass(frozen=True)
@@ -36,25 +38,39 @@ class Labeller:
     def __init__(self, catalog: Catalog | None = None) -> None:
         # Without a catalog only well-formed ids pass, which bounds the shape but not the number.
         self._catalog = catalog
+        self._services: dict[str, str] = {}
+        self._clients: dict[str, str] = {}
 
     def service(self, record: OperationalRecord) -> str:
         """The service id if it is well formed (and declared, when a catalog is known)."""
         if record.service is None:
             return UNKNOWN
+        label = self._services.get(record.service)
+        if label is None:
+            label = _remember(self._services, record.service, self._service_label(record.service))
+        return label
+
+    def client(self, record: OperationalRecord) -> str:
+        """The client id if it authenticated: a rejected caller's header is only a claim."""
+        if record.client is None or record.fault_type == "Client.Unauthenticated":
+            return UNKNOWN
+        label = self._clients.get(record.client)
+        if label is None:
+            label = _remember(self._clients, record.client, self._client_label(record.client))
+        return label
+
+    def _service_label(self, raw: str) -> str:
         try:
-            service_id = ServiceId.parse(record.service)
+            service_id = ServiceId.parse(raw)
         except (IdentifierError, ValueError):
             return UNKNOWN
         if self._catalog is not None and self._catalog.service(service_id) is None:
             return UNKNOWN
         return str(service_id)
 
-    def client(self, record: OperationalRecord) -> str:
-        """The client id if it authenticated: a rejected caller's header is only a claim."""
-        if record.client is None or record.fault_type == "Client.Unauthenticated":
-            return UNKNOWN
+    def _client_label(self, raw: str) -> str:
         try:
-            client_id = ClientId.parse(record.client)
+            client_id = ClientId.parse(raw)
         except (IdentifierError, ValueError):
             return UNKNOWN
         if self._catalog is not None and self._catalog.client(client_id) is None:
@@ -77,3 +93,10 @@ class Labeller:
             request_in=record.request_in,
             fault_type=self.fault(record),
         )
+
+
+def _remember(memo: dict[str, str], raw: str, label: str) -> str:
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[raw] = label
+    return label

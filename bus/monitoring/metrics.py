@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary
 
 from bus.monitoring.labels import Labeller
@@ -11,6 +13,16 @@ from bus.monitoring.records import OperationalRecord
 DURATION_BUCKETS: tuple[float, ...] = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0,
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _ServiceSeries:
+    """The labelled children one service's transactions feed (looked up once, not per request)."""
+
+    request_duration: Histogram
+    bus_duration: Histogram
+    request_size: Summary
+    response_size: Summary
 
 
 class BusMetrics:
@@ -54,18 +66,30 @@ class BusMetrics:
             "Records the shared monitoring state could not keep (the call itself was answered).",
             registry=self.registry,
         )
+        # Labels are bounded by the Labeller (catalog ids, taxonomy types, HTTP statuses), so are these.
+        self._counters: dict[tuple[str, str, int, str], Counter] = {}
+        self._series: dict[str, _ServiceSeries] = {}
 
     def observe(self, record: OperationalRecord, labeller: Labeller) -> None:
         """Count one transaction and its durations and sizes."""
         service = labeller.service(record)
-        self.requests.labels(
-            service=service,
-            client=labeller.client(record),
-            status=str(record.status),
-            fault_type=labeller.fault(record),
-        ).inc()
-        self.request_duration.labels(service=service).observe(record.duration_ms / 1000)
+        key = (service, labeller.client(record), record.status, labeller.fault(record))
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self.requests.labels(
+                service=key[0], client=key[1], status=str(key[2]), fault_type=key[3]
+            )
+        counter.inc()
+        series = self._series.get(service)
+        if series is None:
+            series = self._series[service] = _ServiceSeries(
+                self.request_duration.labels(service=service),
+                self.bus_duration.labels(service=service),
+                self.request_size.labels(service=service),
+                self.response_size.labels(service=service),
+            )
+        series.request_duration.observe(record.duration_ms / 1000)
         if record.bus_duration_ms is not None:
-            self.bus_duration.labels(service=service).observe(record.bus_duration_ms / 1000)
-        self.request_size.labels(service=service).observe(record.request_size)
-        self.response_size.labels(service=service).observe(record.response_size)
+            series.bus_duration.observe(record.bus_duration_ms / 1000)
+        series.request_size.observe(record.request_size)
+        series.response_size.observe(record.response_size)

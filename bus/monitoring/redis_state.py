@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
-
 from bus.monitoring.labels import HealthSample
 from bus.monitoring.records import DurationStats, OperationalRecord, ServiceHealth
 from bus.monitoring.state import MonitoringState, check_positive, check_query, matches
+from bus.redis_client import LazyRedis
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FAULT_FIELD = "fault:"
@@ -90,13 +88,9 @@ class RedisMonitoringState(MonitoringState):
         max_connections: int = 32,
         pool_timeout: float = 5.0,
     ) -> None:
-        self._url = url
         self._records_kept = check_positive(records_kept, "records kept")
         self._prefix = prefix
-        self._max_connections = max_connections
-        self._pool_timeout = pool_timeout
-        self._client: aioredis.Redis | None = None
-        self._add_script: AsyncScript | None = None
+        self._redis = LazyRedis(url, max_connections=max_connections, pool_timeout=pool_timeout)
 
     @property
     def records_key(self) -> str:
@@ -114,19 +108,15 @@ class RedisMonitoringState(MonitoringState):
 
     async def connect(self) -> None:
         """Open the pool and ping the server, so a wrong URL fails here; idempotent."""
-        await self._redis().ping()
+        await self._redis.ping()
 
     async def close(self) -> None:
         """Close the pool; a later operation opens a fresh one."""
-        client, self._client, self._add_script = self._client, None, None
-        if client is not None:
-            await client.aclose()
+        await self._redis.close()
 
     async def add(self, record: OperationalRecord, sample: HealthSample) -> None:
         """Push `record` onto the capped list and fold `sample` into its service's hash, atomically."""
-        if self._add_script is None:
-            self._add_script = self._redis().register_script(_ADD)
-        await self._add_script(
+        await self._redis.script(_ADD)(
             keys=[self.records_key, self.services_key, self.health_key(sample.service)],
             args=[
                 record.model_dump_json(),
@@ -141,7 +131,7 @@ class RedisMonitoringState(MonitoringState):
 
     async def health(self) -> list[ServiceHealth]:
         """Health of every service any replica has seen, ordered by service id."""
-        client = self._redis()
+        client = self._redis.client()
         services = sorted(_text(name) for name in await client.smembers(self.services_key))
         async with client.pipeline(transaction=False) as pipe:
             for service in services:
@@ -159,7 +149,7 @@ class RedisMonitoringState(MonitoringState):
         check_query(limit, since)
         filtered = service is not None or since is not None
         # Unfiltered reads stop at `limit`; filtered ones scan the whole ring, which is bounded.
-        raw = await self._redis().lrange(self.records_key, 0, -1 if filtered else limit - 1)
+        raw = await self._redis.client().lrange(self.records_key, 0, -1 if filtered else limit - 1)
         found: list[OperationalRecord] = []
         for item in raw:
             record = OperationalRecord.model_validate_json(item)
@@ -168,14 +158,6 @@ class RedisMonitoringState(MonitoringState):
                 if len(found) >= limit:
                     break
         return found
-
-    def _redis(self) -> aioredis.Redis:
-        if self._client is None:
-            pool = aioredis.BlockingConnectionPool.from_url(
-                self._url, max_connections=self._max_connections, timeout=self._pool_timeout
-            )
-            self._client = aioredis.Redis.from_pool(pool)
-        return self._client
 
 
 def _text(value: bytes | str) -> str:
