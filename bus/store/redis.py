@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
+from bus.redis_client import LazyRedis
 from bus.store.base import Store
 from bus.store.memory import check_entry
 
@@ -33,12 +33,8 @@ class RedisStore(Store):
     def __init__(
         self, url: str, *, prefix: str = "lgsp:", max_connections: int = 64, pool_timeout: float = 5.0
     ) -> None:
-        self._url = url
-        self._pool_timeout = pool_timeout
         self._prefix = prefix
-        self._max_connections = max_connections
-        self._client: aioredis.Redis | None = None
-        self._incr_script: AsyncScript | None = None
+        self._redis = LazyRedis(url, max_connections=max_connections, pool_timeout=pool_timeout)
 
     @property
     def prefix(self) -> str:
@@ -47,36 +43,34 @@ class RedisStore(Store):
 
     async def connect(self) -> None:
         """Open the pool and ping the server, so a wrong URL fails here; idempotent."""
-        await self._redis().ping()
+        await self._redis.ping()
 
     async def close(self) -> None:
         """Close the pool; idempotent, and a later operation opens a fresh one."""
-        client, self._client, self._incr_script = self._client, None, None
-        if client is not None:
-            await client.aclose()
+        await self._redis.close()
 
     async def get(self, key: str) -> bytes | None:
         """The value, or None when absent or expired."""
         check_entry(key, None)
-        value = await self._redis().get(self._prefix + key)
+        value = await self._redis.client().get(self._prefix + key)
         # A URL may ask for decode_responses; the contract is bytes either way.
         return value.encode() if isinstance(value, str) else value
 
     async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
         """Write `value`, replacing any previous one and its expiry."""
         check_entry(key, ttl, value)
-        await self._redis().set(self._prefix + key, value, px=_milliseconds(ttl))
+        await self._redis.client().set(self._prefix + key, value, px=_milliseconds(ttl))
 
     async def set_if_absent(self, key: str, value: bytes, *, ttl: float | None = None) -> bool:
         """Write only when the key is absent (SET NX); True when this call wrote it."""
         check_entry(key, ttl, value)
-        written = await self._redis().set(self._prefix + key, value, px=_milliseconds(ttl), nx=True)
+        written = await self._redis.client().set(self._prefix + key, value, px=_milliseconds(ttl), nx=True)
         return bool(written)
 
     async def delete(self, key: str) -> bool:
         """Remove the key; True when it existed."""
         check_entry(key, None)
-        removed: int = await self._redis().delete(self._prefix + key)
+        removed: int = await self._redis.client().delete(self._prefix + key)
         return removed > 0
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
@@ -94,17 +88,5 @@ class RedisStore(Store):
             raise
         return int(total)
 
-    def _redis(self) -> aioredis.Redis:
-        if self._client is None:
-            # A blocking pool makes a burst of callers wait for a connection instead of failing.
-            pool = aioredis.BlockingConnectionPool.from_url(
-                self._url, max_connections=self._max_connections, timeout=self._pool_timeout
-            )
-            self._client = aioredis.Redis.from_pool(pool)
-        return self._client
-
     def _incr_with_ttl(self) -> AsyncScript:
-        client = self._redis()
-        if self._incr_script is None:
-            self._incr_script = client.register_script(_INCR_WITH_TTL)
-        return self._incr_script
+        return self._redis.script(_INCR_WITH_TTL)

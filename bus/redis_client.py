@@ -1,0 +1,46 @@
+"""A redis.asyncio client opened on first use, shared by the Redis-backed components of the bus."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+
+
+class LazyRedis:
+    """One client over a blocking pool, made on first use; closing drops it and its registered scripts,
+    and a later use opens a fresh one."""
+
+    def __init__(self, url: str, *, max_connections: int, pool_timeout: float) -> None:
+        self._url = url
+        self._max_connections = max_connections
+        self._pool_timeout = pool_timeout
+        self._client: aioredis.Redis | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+
+    def client(self) -> aioredis.Redis:
+        """The client, its pool made now if there is none."""
+        if self._client is None:
+            # A blocking pool makes a burst of callers wait for a connection instead of failing.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self._url, max_connections=self._max_connections, timeout=self._pool_timeout
+            )
+            self._client = aioredis.Redis.from_pool(pool)
+        return self._client
+
+    def script(self, source: str) -> AsyncScript:
+        """The Lua `source` registered once on the current client."""
+        client = self.client()
+        if source not in self._scripts:
+            self._scripts[source] = client.register_script(source)
+        return self._scripts[source]
+
+    async def ping(self) -> None:
+        """Open the pool and ping the server, so a wrong URL fails here; idempotent."""
+        await self.client().ping()
+
+    async def close(self) -> None:
+        """Close the pool; idempotent."""
+        client, self._client = self._client, None
+        self._scripts.clear()
+        if client is not None:
+            await client.aclose()
