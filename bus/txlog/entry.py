@@ -83,6 +83,7 @@ RECORD_FIELDS = frozenset(LogEntry.model_fields) - {
     "request_body",
     "response_body",
 }
+_RECORD_FIELD_SET = set(RECORD_FIELDS)
 
 
 def canonical_json(content: dict[str, Any]) -> bytes:
@@ -100,13 +101,13 @@ def build_entry(
 ) -> LogEntry:
     """The entry for `record` at `sequence`, chained on `prev_hash`, with its entry_hash computed."""
     # Only the fields the entry knows; a test keeps LogEntry in step with TransactionRecord.
-    content = record.model_dump(mode="json", include=set(RECORD_FIELDS))
+    content = record.model_dump(mode="json", include=_RECORD_FIELD_SET)
     content.update(
         sequence=sequence,
         prev_hash=prev_hash,
         request_body=StoredBody.of(bodies.request).model_dump() if bodies else None,
         response_body=StoredBody.of(bodies.response).model_dump() if bodies else None,
     )
-    # Round-trip through the model so the hash is over exactly what a reader will parse back.
-    draft = LogEntry.model_validate({**content, "entry_hash": ""})
-    return draft.model_copy(update={"entry_hash": draft.computed_hash()})
+    # The entry is validated from the very JSON view that is hashed, so a reader parsing the stored
+    # form gets back what the hash covers (one dump, one hash, one validation).
+    return LogEntry.model_validate({**content, "entry_hash": hash_content(content)})
