@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -14,8 +13,9 @@ from bus.identifiers import ClientId, ServiceId
 
 
 def new_id() -> str:
-    """A fresh message or transaction id."""
-    return uuid.uuid4().hex
+    """A fresh message or transaction id: 128 random bits as 32 hex digits."""
+    # Same shape as uuid4().hex at a third of the cost; nothing reads a UUID version out of it.
+    return secrets.token_hex(16)
 
 
 def utc_now() -> datetime:
