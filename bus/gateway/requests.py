@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from fastapi import Request
 from pydantic import JsonValue
 
 from bus.catalog import ClientSpec, ServiceSpec
-from bus.envelope import Envelope, TraceContext
+from bus.envelope import Envelope, TraceContext, utc_now
 from bus.errors import BadRequest, PayloadTooLarge
 
 TRANSACTION_HEADER = "x-road-id"
@@ -59,7 +60,8 @@ def build_envelope(
     payload: JsonValue,
 ) -> Envelope:
     """The envelope for this call, with the service's deadline and the caller's trace continued."""
-    envelope = Envelope(
+    # Built once with its deadline: a second model (with_deadline's copy) per call is measurable.
+    return Envelope(
         correlation_id=transaction_id,
         client=client.id,
         service=service.id,
@@ -71,5 +73,5 @@ def build_envelope(
         idempotency_key=header(request, IDEMPOTENCY_HEADER),
         trace=TraceContext.from_header(request.headers.get("traceparent"), request.headers.get("tracestate")),
         payload=payload,
+        deadline_at=utc_now() + timedelta(seconds=service.timeout),
     )
-    return envelope.with_deadline(service.timeout)
