@@ -352,7 +352,7 @@ async def test_chaos_every_accepted_transaction_completes_once_or_is_parked(
 
     assert faults.counts["workers_killed"] >= 2 and faults.counts["connections_closed"] >= 1
     assert injected.get("error", 0) > 0 and injected.get("hang", 0) > 0
-    assert lost == [], f"{len(lost)} lost, e.g. {lost[:5]}"
+    assert lost == [], f"{len(lost)} lost, e.g. {lost[:5]}; last seen: {report['lost_last_seen']}"
     assert doubled == [], f"{len(doubled)} doubled, e.g. {doubled[:5]}"
     assert ok_without_effect == []
     assert len(completed) + len(parked_only) == len(accepted)
