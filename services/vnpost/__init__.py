@@ -10,8 +10,8 @@ Run alone: `lgsp mock vnpost`. With curl:
     curl -s "$V/api/v1/getOrderTracking?CustomerCode=HPG_STP&pagesize=20" -H "authorization: Bearer $TOKEN"
 """
 
-from services.vnpost.app import create_app
 from services.clock import SimulatedClock
+from services.vnpost.app import create_app
 from services.vnpost.journey import TrackingStatus, plan_journey
 from services.vnpost.settings import VnpostSettings
 
