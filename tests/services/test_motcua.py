@@ -15,9 +15,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from services.clock import VIETNAM_TIME
 from services.motcua import MotcuaSettings, create_app
 from services.motcua.processing import plan_processing
-from services.clock import VIETNAM_TIME
 
 NOW = datetime.now(VIETNAM_TIME).replace(microsecond=0)
 TEN_DAYS = 24 * 10
