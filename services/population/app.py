@@ -110,6 +110,8 @@ def create_app(population: Population | None = None, *, latency: bool = True) ->
         return Response(_WSDL.replace("__LOCATION__", location), media_type=CONTENT_TYPE)
 
     for path in PATHS:
-        app.add_api_route(path, soap, methods=["POST"], include_in_schema=False)
-        app.add_api_route(path, wsdl, methods=["GET"], include_in_schema=False)
+        # Plain Starlette routes: the handlers take the Request as it is, so FastAPI's per-call
+        # dependency solving and response wrapping would be pure overhead on every SOAP call.
+        app.add_route(path, soap, methods=["POST"], include_in_schema=False)
+        app.add_route(path, wsdl, methods=["GET"], include_in_schema=False)
     return app
