@@ -27,11 +27,15 @@ def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "250")
 
 
-BASE = datetime.now(UTC).replace(microsecond=0)
+@pytest.fixture
+def base() -> datetime:
+    """request_in of the first record: taken when the log is filled, as real records are appended
+    right after their request (the Redis log scans stream ids, i.e. append times, around a period)."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def filled(redis_url: str) -> Iterator[tuple[str, str]]:
+def filled(redis_url: str, base: datetime) -> Iterator[tuple[str, str]]:
     """(url, stream key) of a log with six transactions one second apart; keys deleted afterwards."""
     url, key = bounded(redis_url), f"lgsp-test:txlog-cli:{uuid.uuid4().hex}"
 
@@ -42,7 +46,7 @@ def filled(redis_url: str) -> Iterator[tuple[str, str]]:
                 subjects = (CITIZEN_A,) if n % 2 == 0 else (CITIZEN_B,)
                 client = "VN/GOV/HPG/STP" if n < 4 else "VN/GOV/HPG/CAT"
                 await log.append(
-                    make_record(n, at=BASE + timedelta(seconds=n), subjects=subjects, client=client)
+                    make_record(n, at=base + timedelta(seconds=n), subjects=subjects, client=client)
                 )
         finally:
             await log.close()
@@ -90,10 +94,12 @@ def test_verify_names_the_deleted_entry_and_exits_non_zero(filled: tuple[str, st
     assert "gap" in result.output and "sequence 3 missing" in result.output
 
 
-def test_export_writes_the_period_as_json_lines(filled: tuple[str, str], tmp_path: Path) -> None:
+def test_export_writes_the_period_as_json_lines(
+    filled: tuple[str, str], base: datetime, tmp_path: Path
+) -> None:
     url, key = filled
     target = tmp_path / "period.jsonl"
-    since, until = (BASE + timedelta(seconds=1)).isoformat(), (BASE + timedelta(seconds=3)).isoformat()
+    since, until = (base + timedelta(seconds=1)).isoformat(), (base + timedelta(seconds=3)).isoformat()
     args = ["export", "--since", since, "--until", until, "--output", str(target)]
     result = runner.invoke(log_app, [*args, "--redis-url", url, "--stream-key", key])
     assert result.exit_code == 0, result.output
@@ -136,9 +142,9 @@ def test_who_accessed_tables_agency_dossier_and_service(filled: tuple[str, str])
     assert "VN/GOV/HPG/CAT" in result.output and "XacMinhThongTinNhanThan" in result.output
 
 
-def test_who_accessed_with_a_period_narrows_the_answer(filled: tuple[str, str]) -> None:
+def test_who_accessed_with_a_period_narrows_the_answer(filled: tuple[str, str], base: datetime) -> None:
     url, key = filled
-    since = (BASE + timedelta(seconds=3)).isoformat()
+    since = (base + timedelta(seconds=3)).isoformat()
     args = ["who-accessed", CITIZEN_A, "--since", since, "--redis-url", url, "--stream-key", key]
     result = runner.invoke(log_app, args)
     assert result.exit_code == 0, result.output
