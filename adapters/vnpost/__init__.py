@@ -9,6 +9,7 @@ from adapters.vnpost.adapter import (
     create_adapter,
 )
 from adapters.vnpost.book import OrderBook
+from adapters.vnpost.conformance import conformance_profile
 from adapters.vnpost.models import (
     CancelOrderRequest,
     CancelOrderResponse,
@@ -37,6 +38,7 @@ __all__ = [
     "TrackingResponse",
     "VnpostAdapter",
     "VnpostConfig",
+    "conformance_profile",
     "create_adapter",
     "status_change_data",
 ]
