@@ -15,6 +15,8 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
 from pydantic import JsonValue, ValidationError
 
@@ -154,17 +156,19 @@ class Worker:
             await delivery.ack()
             return
         attempt = envelope.attempt + delivery.delivery_count - 1  # a redelivery may have called too
-        envelope = envelope.model_copy(update={"attempt": attempt})
-        reply, error = await self._guarded_call(service, adapter, envelope)
-        reply = reply.model_copy(update={"worker": self.name, "received_at": received_at})
+        if attempt != envelope.attempt:
+            envelope = envelope.model_copy(update={"attempt": attempt})
+        reply, error = await self._guarded_call(service, adapter, envelope, received_at)
         if error is not None and error.retryable:
             if attempt < service.retry.max_attempts:
                 await self._retry(service, delivery, envelope, reply, error)
                 return
             self.stats["dead_lettered"] += 1
             await self._dead_letter(service, delivery.message, REASON_RETRIES_EXHAUSTED, error, attempt)
-        await self.completed.record(envelope.message_id, reply)
-        await self._answer(delivery, envelope, reply)
+        # Encoded once: the same bytes are the record and the answer.
+        answer = reply_message(reply)
+        await self.completed.record(envelope.message_id, answer.body)
+        await self._send_answer(delivery, envelope, answer)
         await self.completed.release(envelope.message_id)
         _trace("settled" if error is None else f"settled-{error.type}", envelope, delivery)
         await delivery.ack()
@@ -182,16 +186,19 @@ class Worker:
         return True
 
     async def _guarded_call(
-        self, service: ServiceSpec, adapter: Adapter, envelope: Envelope
+        self, service: ServiceSpec, adapter: Adapter, envelope: Envelope, received_at: datetime
     ) -> tuple[Reply, BusError | None]:
         breaker = self.breakers[service.adapter]
+        stamp = {"worker": self.name, "received_at": received_at}
         try:
             probe = await breaker.allow()
         except BusError as refused:  # CircuitOpen: the provider is not called at all
             self.stats["circuit_open"] += 1
-            return Reply.failure(envelope, refused.body(envelope.correlation_id), refused.status), refused
+            body = refused.body(envelope.correlation_id)
+            return Reply.failure(envelope, body, refused.status, **stamp), refused
         async with self._limits[service.id]:
-            reply, error = await self._call(adapter, envelope, self._call_timeout(service, envelope))
+            timeout = self._call_timeout(service, envelope)
+            reply, error = await self._call(adapter, envelope, timeout, stamp)
         await breaker.record(ok=not counts_against_provider(error), probe=probe)
         return reply, error
 
@@ -202,21 +209,23 @@ class Worker:
         return min(service.timeout, left) if left > 0 else service.timeout
 
     async def _call(
-        self, adapter: Adapter, envelope: Envelope, timeout: float
+        self, adapter: Adapter, envelope: Envelope, timeout: float, stamp: dict[str, Any]
     ) -> tuple[Reply, BusError | None]:
+        """Call the adapter; the reply carries `stamp` (worker, received_at) from the start, uncopied."""
         try:
             async with asyncio.timeout(timeout):
                 payload: JsonValue = await adapter.handle(envelope)
-            return Reply.success(envelope, payload), None
+            return Reply.success(envelope, payload, **stamp), None
         except BusError as error:
-            return Reply.failure(envelope, error.body(envelope.correlation_id), error.status), error
+            body = error.body(envelope.correlation_id)
+            return Reply.failure(envelope, body, error.status, **stamp), error
         except TimeoutError:
             late = ProviderTimeout(f"{envelope.service} did not answer within {timeout:g} s")
-            return Reply.failure(envelope, late.body(envelope.correlation_id), late.status), late
+            return Reply.failure(envelope, late.body(envelope.correlation_id), late.status, **stamp), late
         except Exception as exc:  # an adapter bug must still produce an answer, never a lost message
             log.exception("adapter for %s failed on %s", envelope.service, envelope.correlation_id)
             fault = InternalError(f"adapter for {envelope.service} failed: {type(exc).__name__}")
-            return Reply.failure(envelope, fault.body(envelope.correlation_id), fault.status), fault
+            return Reply.failure(envelope, fault.body(envelope.correlation_id), fault.status, **stamp), fault
 
     async def _retry(
         self, service: ServiceSpec, delivery: Delivery, envelope: Envelope, reply: Reply, error: BusError
@@ -261,11 +270,14 @@ class Worker:
         log.warning("dead-lettered %s from %s: %s, %d attempts", message.message_id, queue, reason, attempts)
 
     async def _answer(self, delivery: Delivery, envelope: Envelope, reply: Reply) -> None:
+        await self._send_answer(delivery, envelope, reply_message(reply))
+
+    async def _send_answer(self, delivery: Delivery, envelope: Envelope, answer: Message) -> None:
         reply_to = delivery.message.reply_to
         if not reply_to or _replied(delivery):
             return
         try:
-            await self.transport.publish(reply_to, reply_message(reply))
+            await self.transport.publish(reply_to, answer)
         except NoRoute:
             log.warning("caller of %s is gone; reply dropped", envelope.correlation_id)
 

@@ -27,9 +27,9 @@ class CompletedWork:
         raw = await self.store.get(DONE_PREFIX + message_id)
         return Reply.model_validate_json(raw) if raw is not None else None
 
-    async def record(self, message_id: str, reply: Reply) -> None:
-        """Remember that `message_id` completed with `reply`."""
-        await self.store.set(DONE_PREFIX + message_id, reply.model_dump_json().encode(), ttl=self.ttl)
+    async def record(self, message_id: str, encoded_reply: bytes) -> None:
+        """Remember that `message_id` completed with `encoded_reply` (the Reply's JSON, as sent)."""
+        await self.store.set(DONE_PREFIX + message_id, encoded_reply, ttl=self.ttl)
 
     async def lease(self, message_id: str, holder: str, *, seconds: float) -> bool:
         """Take the work lease on `message_id` for `seconds`; False when another holder has it."""
