@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
 import aiormq
@@ -32,11 +32,11 @@ from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
 from bus.transport.amqp_wire import (
     CHANNEL_GONE,
     DEAD_LETTER_EXCHANGE,
+    amqp_properties,
     from_amqp,
     queue_arguments,
     retry_queue_arguments,
     retry_queue_name,
-    to_amqp,
 )
 from bus.transport.base import Handler, Message, dead_letter_queue
 
@@ -135,11 +135,17 @@ class AmqpTransport:
 
         A publish cut by a connection loss is retried once after connect_robust restores the channel:
         at-least-once, so a duplicate is possible (idempotency keys absorb it), a silent loss is not."""
-        outgoing = to_amqp(message)
+        properties = amqp_properties(message)
         for attempt in (1, 2):
             channel = await self._ready_publish_channel()
             try:
-                await channel.default_exchange.publish(outgoing, routing_key=queue, mandatory=True)
+                # Straight to aiormq, without an aio_pika.Message per publish. wait=False frees the
+                # channel's lock once the frame is queued instead of after the socket drained, so
+                # concurrent publishes pipeline; the broker's confirm is still awaited for each.
+                underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+                await underlay.basic_publish(
+                    message.body, routing_key=queue, properties=properties, mandatory=True, wait=False
+                )
                 return
             except aiormq.exceptions.PublishError:
                 raise NoRoute(f"no queue named {queue!r}") from None

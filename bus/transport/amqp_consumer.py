@@ -21,6 +21,7 @@ class AmqpDelivery:
         self._incoming = incoming
         self._message = from_amqp(incoming)
         self._delivery_count = delivery_count(incoming)
+        self._delivery_tag = incoming.delivery_tag or 0
         self._settled = False
 
     @property
@@ -42,7 +43,8 @@ class AmqpDelivery:
         """The work is done: remove the message for good."""
         self._settle()
         try:
-            await self._incoming.ack()
+            # An ack has no answer: queue its frame without waiting for the socket to drain.
+            await self._incoming.channel.basic_ack(self._delivery_tag, wait=False)
             log.debug("trace acked %s", self._message.message_id)
         except CHANNEL_GONE as error:
             log.warning("ack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)

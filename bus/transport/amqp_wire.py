@@ -19,6 +19,7 @@ from bus.transport.memory import (
 )
 
 DEAD_LETTER_EXCHANGE = "lgsp.dlx"
+PERSISTENT = int(aio_pika.DeliveryMode.PERSISTENT)
 # Headers RabbitMQ adds that the contract expresses otherwise (delivery_count, x-death-reason).
 _BROKER_HEADERS = {"x-delivery-count", "x-death"}
 _BROKER_HEADER_PREFIXES = ("x-first-death-", "x-last-death-")
@@ -68,16 +69,16 @@ def retry_queue_arguments(queue: str, bucket_ms: int) -> dict[str, Any]:
     }
 
 
-def to_amqp(message: Message) -> aio_pika.Message:
-    """The aio-pika message carrying `message` (body bytes untouched, persistent)."""
-    return aio_pika.Message(
-        body=message.body,
+def amqp_properties(message: Message) -> aiormq.spec.Basic.Properties:
+    """The AMQP properties carrying `message`'s metadata (persistent); the body travels as it is."""
+    return aiormq.spec.Basic.Properties(
         message_id=message.message_id,
         correlation_id=message.correlation_id,
         reply_to=message.reply_to,
-        headers=dict(message.headers),
+        # A plain dict is passed as it is: pamqp only reads it while marshalling the frame.
+        headers=message.headers if type(message.headers) is dict else dict(message.headers),
         content_type=message.content_type,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        delivery_mode=PERSISTENT,
     )
 
 
