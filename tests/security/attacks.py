@@ -64,13 +64,17 @@ class Row:
 
 @dataclass
 class Attack:
-    """A case: `run` returns what was observed; `open_gap` marks a defence that is built but not wired."""
+    """A case: `run` returns what was observed; `open_gap` marks a defence that is built but not wired.
+
+    `prepare` runs before the side effects are measured: the genuine message a replay repeats.
+    """
 
     case: str
     target: str
     expected: str
     run: Callable[[SecuredStack, httpx.AsyncClient], Awaitable[str]]
     open_gap: bool = False
+    prepare: Callable[[SecuredStack], Awaitable[None]] | None = None
 
 
 def http_outcome(response: httpx.Response) -> str:
@@ -116,11 +120,13 @@ def gateway(
 def bearer(
     token: Callable[[SecuredStack], str], client_header: str | None = None
 ) -> Callable[..., Awaitable[str]]:
-    async def run(stack: SecuredStack, _: httpx.AsyncClient) -> str:
+    """A call to the gateway's /r1 with `Authorization: Bearer <token>` (and a client header, if given)."""
+
+    async def run(stack: SecuredStack, mock: httpx.AsyncClient) -> str:
         headers = {"authorization": f"Bearer {token(stack)}"}
         if client_header:
             headers["x-road-client"] = client_header
-        return await refused_as(stack.access.authenticate(headers))
+        return await gateway(headers)(stack, mock)
 
     return run
 
@@ -251,38 +257,38 @@ ATTACKS: list[Attack] = [
     ),
     Attack(
         "expired token",
-        "AccessControl (bearer)",
-        "Client.Unauthenticated",
+        "gateway /r1 (bearer)",
+        UNAUTH,
         bearer(lambda _: signed(claims(iat=1, exp=2))),
     ),
     Attack(
         "token signed with a wrong secret",
-        "AccessControl (bearer)",
-        "Client.Unauthenticated",
+        "gateway /r1 (bearer)",
+        UNAUTH,
         bearer(lambda _: signed(claims(), key="w" * 40)),
     ),
     Attack(
         "token with alg none",
-        "AccessControl (bearer)",
-        "Client.Unauthenticated",
+        "gateway /r1 (bearer)",
+        UNAUTH,
         bearer(lambda _: signed(claims(), key=None, alg="none")),
     ),
     Attack(
         "token for another audience",
-        "AccessControl (bearer)",
-        "Client.Unauthenticated",
+        "gateway /r1 (bearer)",
+        UNAUTH,
         bearer(lambda _: signed(claims(aud="vnpost"))),
     ),
     Attack(
         "token with an altered subject",
-        "AccessControl (bearer)",
-        "Client.Unauthenticated",
+        "gateway /r1 (bearer)",
+        UNAUTH,
         bearer(altered_token),
     ),
     Attack(
         "STP's token presented as OTHER",
-        "AccessControl (bearer)",
-        "Client.Unauthenticated",
+        "gateway /r1 (bearer)",
+        UNAUTH,
         bearer(stp_token, client_header="VN/GOV/HPG/OTHER"),
     ),
     Attack(

@@ -9,10 +9,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bus.events import BusEvent
 from bus.store import MemoryStore, Store
 from services.citizens import Population
 from services.population import create_app
 from tests.security.attacks import ATTACKS, Attack, Row, write_table
+from tests.security.callback_attacks import (
+    CALLBACK_ATTACKS,
+    ITEM_CODE,
+    REPLAYED,
+    book_callback_subjects,
+)
 from tests.security.conftest import (
     ADMIN_KEY,
     OTHER_KEY,
@@ -40,11 +47,21 @@ async def mock() -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-async def snapshot(store: Store) -> list[bytes | None]:
-    return [await store.get(key) for key in WATCHED_KEYS]
+async def snapshot(store: Store) -> tuple[int | None, list[bytes | None]]:
+    """How many keys the store holds (a new replay claim, a new entry) and the watched keys' values."""
+    size = len(store) if isinstance(store, MemoryStore) else None
+    return size, [await store.get(key) for key in WATCHED_KEYS]
+
+
+def event_subject(event: BusEvent) -> object:
+    """The payment reference, or the parcel's item code and status, an event is about."""
+    data = event.data if isinstance(event.data, dict) else {}
+    return data.get("reference") or f"{data.get('item_code')}/{data.get('status_code')}"
 
 
 async def attempt(attack: Attack, stack: SecuredStack, mock: httpx.AsyncClient) -> Row:
+    if attack.prepare is not None:
+        await attack.prepare(stack)
     before_sent, before_state = len(stack.transport.sent), await snapshot(stack.store)
     try:
         observed = await attack.run(stack, mock)
@@ -61,17 +78,28 @@ async def test_every_attack_is_rejected_with_its_error_and_no_side_effect(
     with caplog.at_level(logging.DEBUG):
         async with secured_stack(security_catalog(), store, auth_settings()) as stack:
             token = stack.access.tokens.issue(stack.catalog.clients[0].id).access_token
-            rows = [await attempt(attack, stack, mock) for attack in ATTACKS]
-            # A legitimate call still works after the attacks: the defences refuse, they do not break.
+            await book_callback_subjects(stack)
+            rows = [await attempt(attack, stack, mock) for attack in (*ATTACKS, *CALLBACK_ATTACKS)]
+            # Legitimate calls still work after the attacks: the defences refuse, they do not break.
             good = await stack.http.post(
                 "/r1/VN/GOV/HPG/SEC/Echo/v1",
                 json={},
                 headers={"x-road-client": "VN/GOV/HPG/STP", "x-api-key": STP_KEY},
             )
+            good_bearer = await stack.http.post(
+                "/r1/VN/GOV/HPG/SEC/Echo/v1", json={}, headers={"authorization": f"Bearer {token}"}
+            )
+            events = [(event.type, event_subject(event)) for event in stack.events]
     table = write_table(rows, REPORT)
     with capsys.disabled():
         print("\n" + table)
     assert good.status_code == 200
+    assert good_bearer.status_code == 200, good_bearer.text
+    # The two genuine callbacks the replays repeat became one event each; no refused one did.
+    assert events.count(("payment.confirmed", REPLAYED)) == 1
+    assert events.count(("parcel.status_changed", f"{ITEM_CODE}/2")) == 1
+    # An open gap that let a callback through published its one event; nothing else did.
+    assert len(events) == 2 + sum(1 for r in rows if r.open_gap and not r.side_effect_free), events
     failed = [r for r in rows if not r.ok and not r.open_gap]
     assert not failed, "\n" + table
     logged = "\n".join(record.getMessage() + repr(record.__dict__) for record in caplog.records)
