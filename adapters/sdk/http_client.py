@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from http.cookiejar import CookieJar
 from types import TracebackType
 from typing import Any, Self
 
@@ -29,6 +30,13 @@ def outbound_headers(request: Envelope) -> dict[str, str]:
     if trace.tracestate:
         headers["tracestate"] = trace.tracestate
     return headers
+
+
+class _NoCookies(CookieJar):
+    """A cookie jar that keeps nothing: provider calls are stateless."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        """Ignore the response's Set-Cookie headers."""
 
 
 class ProviderClient:
@@ -62,6 +70,12 @@ class ProviderClient:
             ),
             transport=transport,
             follow_redirects=False,
+            # Each phase gets the cap; asyncio.timeout in `request` bounds the whole call by the
+            # envelope's deadline, so no Timeout object is built per call.
+            timeout=timeout_cap,
+            # One client serves every transaction: a provider's Set-Cookie must not ride along on the
+            # next citizen's call, and the jar's bookkeeping costs on every response.
+            cookies=_NoCookies(),
         )
 
     async def __aenter__(self) -> Self:
@@ -104,8 +118,7 @@ class ProviderClient:
             content=content,
             data=data,
             params=params,
-            headers={**outbound_headers(request), **(headers or {})},
-            timeout=httpx.Timeout(budget),
+            headers={**outbound_headers(request), **headers} if headers else outbound_headers(request),
         )
         try:
             # httpx times each phase separately; asyncio.timeout bounds the whole call by the deadline.

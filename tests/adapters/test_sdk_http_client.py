@@ -54,6 +54,12 @@ def _provider_app() -> FastAPI:
     async def not_json() -> PlainTextResponse:
         return PlainTextResponse("<html>maintenance</html>")
 
+    @app.get("/set-cookie")
+    async def set_cookie() -> JSONResponse:
+        answer = JSONResponse({"set": True})
+        answer.set_cookie("session", "citizen-A")
+        return answer
+
     @app.get("/big")
     async def big() -> PlainTextResponse:
         return PlainTextResponse("y" * 5000)
@@ -134,6 +140,14 @@ async def test_outbound_call_carries_child_traceparent_and_transaction_id(client
     assert span_id != "b" * 16  # a new span for this hop
     assert sent["tracestate"] == "lgsp=1"
     assert sent[REQUEST_ID_HEADER.lower()] == envelope.correlation_id
+
+
+async def test_a_providers_cookie_is_not_sent_on_the_next_transactions_call(client: ProviderClient) -> None:
+    first = await client.request(_envelope(deadline=5), "GET", "/set-cookie")
+    assert "session=citizen-A" in first.headers["set-cookie"]
+    answer = await client.request_json(_envelope(deadline=5), "GET", "/headers")
+    assert isinstance(answer, dict)
+    assert "cookie" not in answer["headers"]
 
 
 async def test_sequential_calls_reuse_one_pooled_connection(client: ProviderClient) -> None:
