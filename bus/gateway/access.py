@@ -24,6 +24,8 @@ CLIENT_HEADER = "x-road-client"
 API_KEY_HEADER = "x-api-key"
 AUTHORIZATION_HEADER = "authorization"
 MAX_LOGGED_CHARS = 128
+# Client headers already parsed; callers can send any text, so the memo is emptied when full.
+CLIENT_MEMO_SIZE = 1024
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,7 @@ class AccessControl:
         self.keyring = keyring
         self.tokens = tokens
         self.rights = rights
+        self._client_ids: dict[str, ClientId] = {}
 
     @classmethod
     def build(cls, catalog: Catalog, store: Store, settings: AuthSettings) -> AccessControl:
@@ -121,13 +124,22 @@ class AccessControl:
             raise Unauthenticated(
                 f"send a bearer token, or {CLIENT_HEADER!r} with the client's key in {API_KEY_HEADER!r}"
             )
-        client_id = _parse_client(raw_client)
+        client_id = self._client_id(raw_client)
         client = self.catalog.client(client_id)
         # Same answer for an unknown client and a wrong key: do not reveal which clients exist.
         if client is None or not await self.keyring.matches(client, key):
             _log_refusal(raw_client, "bad credentials")
             raise Unauthenticated(f"credentials for client {client_id} were not accepted")
         return client
+
+    def _client_id(self, raw: str) -> ClientId:
+        found = self._client_ids.get(raw)
+        if found is None:
+            found = _parse_client(raw)
+            if len(self._client_ids) >= CLIENT_MEMO_SIZE:
+                self._client_ids.clear()
+            self._client_ids[raw] = found
+        return found
 
     def _bearer(self, token: str, raw_client: str | None) -> ClientSpec:
         try:

@@ -42,7 +42,7 @@ from bus.gateway.requests import (
     read_body,
 )
 from bus.gateway.settings import GatewaySettings
-from bus.identifiers import IdentifierError, split_service_path
+from bus.identifiers import IdentifierError, ServiceId, split_service_path
 from bus.store import MemoryStore, Store
 from bus.subjects import find_subjects
 from bus.transaction import TransactionRecord, TransactionSink
@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 # worker's own verdict (Server.Provider.Timeout) arrives before the gateway's (Server.Bus.Timeout).
 REPLY_GRACE_SECONDS = 0.25
 WORKER_HEADER = "x-lgsp-worker"
+# Service paths already parsed; REST sub-paths can be unbounded, so the memo is emptied when full.
+PATH_MEMO_SIZE = 1024
 
 
 def error_response(error: BusError, transaction_id: str | None) -> JSONResponse:
@@ -169,6 +171,7 @@ class ServiceRouter:
             callback_backoff=self.settings.callback_backoff,
             http=callback_http,
         )
+        self._paths: dict[str, tuple[ServiceId, str]] = {}
 
     async def drain(self) -> int:
         """On shutdown: wait for async calls (up to `drain_seconds`); how many had to be cancelled."""
@@ -202,10 +205,7 @@ class ServiceRouter:
         facts.client = header(request, CLIENT_HEADER)
         facts.service = service_path[:MAX_HEADER_VALUE]
         client = await self.access.authenticate(request.headers)
-        try:
-            service_id, path = split_service_path(service_path)
-        except IdentifierError as exc:
-            raise BadRequest(str(exc)) from exc
+        service_id, path = self._split(service_path)
         facts.service = str(service_id)
         service = await self.access.authorize(client, service_id, request.method, path)
         choice = async_choice(header(request, PREFER_HEADER), request.headers.get(CALLBACK_HEADER))
@@ -236,6 +236,18 @@ class ServiceRouter:
             raise
         await self.idempotency.complete(first, response)
         return response
+
+    def _split(self, service_path: str) -> tuple[ServiceId, str]:
+        found = self._paths.get(service_path)
+        if found is None:
+            try:
+                found = split_service_path(service_path)
+            except IdentifierError as exc:
+                raise BadRequest(str(exc)) from exc
+            if len(self._paths) >= PATH_MEMO_SIZE:
+                self._paths.clear()
+            self._paths[service_path] = found
+        return found
 
     async def _dispatch(
         self, facts: _Facts, envelope: Envelope, service: ServiceSpec, slot: Slot, choice: AsyncChoice
