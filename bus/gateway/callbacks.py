@@ -7,12 +7,16 @@ PayGov is answered `{MaLoi, MoTaLoi}` with HTTP 200, as its protocol wants (VNPa
     00 taken            01 unknown reference      02 already confirmed (replay: no second event)
     04 amount/currency differs from the initiated one     97 bad checksum or unknown partner
     99 anything else: malformed, or the event could not be published (PayGov delivers again)
-VNPost is answered 200 (taken, or a duplicate), 400 malformed, 404 order not posted through the bus,
-503 event not published (VNPost retries). A rejected callback publishes nothing and records nothing.
+VNPost webhooks must carry X-VNPost-Signature: sha256=<HMAC-SHA256 of the raw body> (else 401); then
+VNPost is answered 200 (taken, or a duplicate), 400 malformed, 404 order (or its item code) not posted
+through the bus, 503 event not published (VNPost retries).
+A rejected callback publishes nothing and records nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from typing import Annotated, TypeVar
@@ -40,6 +44,16 @@ M = TypeVar("M", bound=BaseModel)
 PartnerCode = Annotated[str, Path(max_length=255, description="MaDoiTac")]
 
 
+DEFAULT_VNPOST_WEBHOOK_SECRET = "vnpost-webhook-demo-secret"  # the VNPost mock's default
+VNPOST_SIGNATURE_HEADER = "x-vnpost-signature"
+
+
+def _webhook_signature_ok(body: bytes, given: str | None, secret: SecretStr) -> bool:
+    """Constant-time check of `sha256=<HMAC-SHA256 of the raw body>`."""
+    expected = "sha256=" + hmac.new(secret.get_secret_value().encode(), body, hashlib.sha256).hexdigest()
+    return given is not None and hmac.compare_digest(expected.encode(), given.strip().encode())
+
+
 def _default_partners() -> dict[str, SecretStr]:
     return {DEFAULT_PARTNER: SecretStr(DEFAULT_SECRET)}
 
@@ -50,6 +64,7 @@ class CallbackConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     paygov_partners: dict[str, SecretStr] = Field(default_factory=_default_partners)
+    vnpost_webhook_secret: SecretStr = SecretStr(DEFAULT_VNPOST_WEBHOOK_SECRET)
     vnpost_known_orders_only: bool = Field(
         True, description="refuse webhooks for orders not posted through the bus"
     )
@@ -144,11 +159,21 @@ class CallbackHandlers:
     async def vnpost(self, request: Request) -> JSONResponse:
         """Publish one status change once; a duplicate is taken without a second event."""
         try:
-            change = _parse(StatusChange, await _body(request, self.config.max_body_bytes))
+            body = await _body(request, self.config.max_body_bytes)
+        except _Rejected as refused:
+            return _webhook_reply(400, "01", refused.reason)
+        if not _webhook_signature_ok(
+            body, request.headers.get(VNPOST_SIGNATURE_HEADER), self.config.vnpost_webhook_secret
+        ):
+            log.warning("VNPost webhook with a missing or wrong signature refused")
+            return _webhook_reply(401, "97", "signature missing or wrong")
+        try:
+            change = _parse(StatusChange, body)
         except _Rejected as refused:
             return _webhook_reply(400, "01", refused.reason)
         if self.config.vnpost_known_orders_only:
-            if await self.orders.item_code(change.CustomerCode, change.OrderNumber) is None:
+            recorded = await self.orders.item_code(change.CustomerCode, change.OrderNumber)
+            if recorded is None or not hmac.compare_digest(recorded, change.ItemCode):
                 log.warning("VNPost webhook for unknown order %s refused", change.OrderNumber)
                 return _webhook_reply(404, "03", f"order {change.OrderNumber} was not posted through the bus")
         event = BusEvent(

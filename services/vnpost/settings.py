@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.faults import Latency
@@ -25,6 +25,8 @@ class VnpostSettings(BaseSettings):
     return_rate: float = Field(default=0.02, ge=0, le=1)
     latency: Latency = Field(default_factory=lambda: Latency.lognormal(150, 1200, max_ms=5_000))
     webhook_url: HttpUrl | None = None
+    # Each webhook carries X-VNPost-Signature: sha256=<HMAC-SHA256 of the raw body with this secret>.
+    webhook_secret: SecretStr = SecretStr("vnpost-webhook-demo-secret")
     webhook_scan_interval_s: float = Field(default=1.0, gt=0)
     webhook_queue_size: int = Field(default=10_000, ge=1)
     webhook_attempts: int = Field(default=3, ge=1, le=20)

@@ -7,7 +7,9 @@ queue (overflow is counted, not stored) and one sender delivers them in order, r
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import heapq
+import hmac
 import itertools
 import logging
 import random
@@ -21,6 +23,13 @@ from services.vnpost.orders import Order
 from services.vnpost.settings import VnpostSettings
 
 log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-VNPost-Signature"
+
+
+def sign_webhook(body: bytes, secret: str) -> str:
+    """The signature header's value: `sha256=` and the HMAC-SHA256 of the raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 class WebhookNotifier:
@@ -38,6 +47,7 @@ class WebhookNotifier:
         self._client = client
         self._clock = clock
         self._settings = settings
+        self._secret = settings.webhook_secret.get_secret_value()
         self._effects = effects
         self._due: list[tuple[float, int, Order]] = []  # (due at, tie-breaker, order)
         self._pushes = itertools.count()
@@ -93,10 +103,10 @@ class WebhookNotifier:
         timeout = self._settings.webhook_timeout_s
 
         async def attempt() -> Delivery:
+            body = change.model_dump_json().encode()
+            headers = {"content-type": "application/json", SIGNATURE_HEADER: sign_webhook(body, self._secret)}
             try:
-                response = await self._client.post(
-                    self._url, json=change.model_dump(mode="json"), timeout=timeout
-                )
+                response = await self._client.post(self._url, content=body, headers=headers, timeout=timeout)
             except httpx.HTTPError as exc:
                 log.info("webhook for %s failed: %s", change.OrderNumber, exc)
                 return Delivery.FAILED

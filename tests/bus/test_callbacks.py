@@ -7,7 +7,10 @@ MemoryTransport, all on the test's event loop.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import inspect
+import json
 import socket
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -357,7 +360,7 @@ async def test_duplicate_webhook_is_taken_without_a_second_event(bus: Bus, vnpos
         "Notes": seen["notes"],
     }
     async with bus.http() as http:
-        response = await http.post("/callbacks/vnpost", json=again)
+        response = await post_webhook(http, again)
     assert response.status_code == 200 and "duplicate" in response.json()["Message"]
     await asyncio.sleep(0.1)
     assert len(bus.events["parcel.status_changed"]) == 1
@@ -375,8 +378,46 @@ async def test_webhook_for_an_order_not_posted_through_the_bus_is_refused(bus: B
         "Notes": "",
     }
     async with bus.http() as http:
-        unknown = await http.post("/callbacks/vnpost", json=change)
-        malformed = await http.post("/callbacks/vnpost", json={"OrderNumber": "X"})
+        unknown = await post_webhook(http, change)
+        malformed = await post_webhook(http, {"OrderNumber": "X"})
     assert (unknown.status_code, malformed.status_code) == (404, 400)
     assert bus.events["parcel.status_changed"] == []
     assert len(bus.store) == 0
+
+
+async def test_unsigned_or_wrongly_signed_webhook_is_refused_before_anything_else(
+    bus: Bus, vnpost: VnpostAdapter
+) -> None:
+    service = "VN/COM/VNPOST/BCCP/postOrder/v1"
+    request = Envelope(client="VN/GOV/HPG/STP", service=service, payload=order("HS-PARCEL-3"))
+    await vnpost.handle(request.with_deadline(5))
+    await until(lambda: len(bus.events["parcel.status_changed"]) == 1)
+    seen = data(bus.events["parcel.status_changed"][0])
+    delivered = {
+        "CustomerCode": seen["customer_code"],
+        "OrderNumber": seen["order_number"],
+        "ItemCode": seen["item_code"],
+        "StatusCode": 4,
+        "StatusMessage": "Phát thành công",
+        "EventTime": "2030-01-01T09:00:00+07:00",
+        "POSID": seen["post_office_id"],
+        "Notes": "",
+    }
+    stored = len(bus.store)
+    async with bus.http() as http:
+        unsigned = await http.post("/callbacks/vnpost", json=delivered)
+        guessed = await post_webhook(http, delivered, secret="guessed-secret")
+    assert (unsigned.status_code, guessed.status_code) == (401, 401)
+    assert unsigned.json()["Status"] == guessed.json()["Status"] == "97"
+    await asyncio.sleep(0.1)
+    assert len(bus.events["parcel.status_changed"]) == 1 and len(bus.store) == stored
+
+
+async def post_webhook(
+    http: httpx.AsyncClient, change: dict[str, Any], *, secret: str = "vnpost-webhook-demo-secret"
+) -> httpx.Response:
+    """POST a webhook signed as VNPost signs it (HMAC-SHA256 of the raw body), computed here."""
+    body = json.dumps(change, ensure_ascii=False).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"content-type": "application/json", "x-vnpost-signature": signature}
+    return await http.post("/callbacks/vnpost", content=body, headers=headers)

@@ -6,6 +6,9 @@ Each is sent to the gateway's /callbacks routes over a payment and a parcel the 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -77,8 +80,23 @@ def status_change(**changes: Any) -> dict[str, Any]:
     } | changes
 
 
-async def _post(stack: SecuredStack, url: str, message: dict[str, Any]) -> httpx.Response:
-    return await stack.http.post(url, json=message)
+# The VNPost mock's default webhook secret, which the gateway's callbacks router trusts by default.
+WEBHOOK_SECRET = "vnpost-webhook-demo-secret"
+
+
+def webhook_signature(body: bytes, secret: str) -> str:
+    """`sha256=` + HMAC-SHA256 of the raw body, computed here independently of the code under test."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def _post(
+    stack: SecuredStack, url: str, message: dict[str, Any], *, secret: str | None = WEBHOOK_SECRET
+) -> httpx.Response:
+    body = json.dumps(message, ensure_ascii=False).encode()
+    headers = {"content-type": "application/json"}
+    if url == WEBHOOK_URL and secret is not None:
+        headers["x-vnpost-signature"] = webhook_signature(body, secret)
+    return await stack.http.post(url, content=body, headers=headers)
 
 
 def paygov_outcome(response: httpx.Response) -> str:
@@ -101,9 +119,11 @@ def paygov(message: dict[str, Any], url: str = IPN_URL) -> Callable[..., Awaitab
     return run
 
 
-def vnpost(message: dict[str, Any]) -> Callable[..., Awaitable[str]]:
+def vnpost(message: dict[str, Any], *, secret: str | None = WEBHOOK_SECRET) -> Callable[..., Awaitable[str]]:
+    """Deliver a webhook signed with `secret` (VNPost's own by default; None: unsigned)."""
+
     async def run(stack: SecuredStack, _: httpx.AsyncClient) -> str:
-        return vnpost_outcome(await _post(stack, WEBHOOK_URL, message))
+        return vnpost_outcome(await _post(stack, WEBHOOK_URL, message, secret=secret))
 
     return run
 
@@ -149,12 +169,12 @@ CALLBACK_ATTACKS: list[Attack] = [
     Attack("webhook customer altered", WEBHOOK_TARGET, "404 Status 03",
            vnpost(status_change(CustomerCode="HPG_OTHER"))),
     Attack("webhook item code altered", WEBHOOK_TARGET, "404 Status 03",
-           vnpost(status_change(ItemCode="EB999999999VN", StatusCode=4)), open_gap=True),
-    # VNPost webhooks carry no signature (neither the mock nor the router has one): a forged change of a
-    # parcel the bus did post, with its true item code, cannot be told from a genuine one.
-    Attack("webhook 'delivered' forged for a posted parcel", WEBHOOK_TARGET, "401 (unsigned webhook)",
+           vnpost(status_change(ItemCode="EB999999999VN", StatusCode=4))),
+    Attack("webhook 'delivered' forged for a posted parcel (guessed secret)", WEBHOOK_TARGET, "401 Status 97",
            vnpost(status_change(StatusCode=4, StatusMessage="Phát thành công",
-                                EventTime="2025-01-05T11:00:00+07:00")), open_gap=True),
+                                EventTime="2025-01-05T11:00:00+07:00"), secret="guessed-secret-1")),
+    Attack("webhook without its signature", WEBHOOK_TARGET, "401 Status 97",
+           vnpost(status_change(StatusCode=4, EventTime="2025-01-05T11:05:00+07:00"), secret=None)),
     Attack("webhook with an injected field", WEBHOOK_TARGET, "400 Status 01",
            vnpost(status_change() | {"CODAmount": 0})),
     Attack("webhook replayed", WEBHOOK_TARGET, "200 Status 00 duplicate", vnpost(status_change()),

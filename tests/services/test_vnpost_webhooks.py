@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,6 +28,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
+        self.signatures_ok: list[bool] = []
         self.failures = 0
         self.url = "http://127.0.0.1:9/hook"
         self._arrived = asyncio.Condition()
@@ -41,8 +45,11 @@ class Receiver:
             if self.failures:
                 self.failures -= 1
                 return Response(status_code=500)
+            body = await request.body()
+            expected = "sha256=" + hmac.new(b"vnpost-webhook-demo-secret", body, hashlib.sha256).hexdigest()
             async with self._arrived:
-                self.received.append(await request.json())
+                self.signatures_ok.append(request.headers.get("x-vnpost-signature") == expected)
+                self.received.append(json.loads(body))
                 self._arrived.notify_all()
             return Response(status_code=204)
 
@@ -119,6 +126,7 @@ async def test_each_status_change_reaches_the_webhook_in_order_as_the_clock_adva
         await client.post("/api/v1/postOrder", json=order("DH-1"))
         await receiver.wait_for(lambda got: len(got) == 1)
         assert receiver.received[0]["StatusCode"] == 1
+        assert receiver.signatures_ok and all(receiver.signatures_ok)  # HMAC-SHA256 of the raw body
 
         await client.post("/_control/clock/advance", json={"hours": 24 * 10})
         last = await final_status(client)
