@@ -8,6 +8,7 @@ and fails with an error of the taxonomy, never with an httpx exception.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Mapping
 from http.cookiejar import CookieJar
 from types import TracebackType
@@ -21,6 +22,7 @@ from bus.errors import BadResponse, ProviderTimeout
 
 REQUEST_ID_HEADER = "X-Request-Id"
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+CONNECTIONS_PER_SHARD = 8
 
 
 def outbound_headers(request: Envelope) -> dict[str, str]:
@@ -60,23 +62,34 @@ class ProviderClient:
         self.provider = provider
         self.timeout_cap = timeout_cap
         self.max_body_bytes = max_body_bytes
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            headers=dict(headers or {}),
-            limits=httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=max_keepalive_connections,
-                keepalive_expiry=keepalive_expiry,
-            ),
-            transport=transport,
-            follow_redirects=False,
-            # Each phase gets the cap; asyncio.timeout in `request` bounds the whole call by the
-            # envelope's deadline, so no Timeout object is built per call.
-            timeout=timeout_cap,
-            # One client serves every transaction: a provider's Set-Cookie must not ride along on the
-            # next citizen's call, and the jar's bookkeeping costs on every response.
-            cookies=_NoCookies(),
-        )
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, got {max_connections}")
+        # httpcore walks every pooled connection (and every idle pair) on each request and response,
+        # so its CPU per call grows with the pool: several small pools keep each walk short.
+        # A transport given by the caller (a test's MockTransport or ASGITransport) has no such pool.
+        shards = math.ceil(max_connections / CONNECTIONS_PER_SHARD) if transport is None else 1
+        self._shard_limit = math.ceil(max_connections / shards)
+        self._clients = [
+            httpx.AsyncClient(
+                base_url=base_url,
+                headers=dict(headers or {}),
+                limits=httpx.Limits(
+                    max_connections=self._shard_limit,
+                    max_keepalive_connections=math.ceil(max_keepalive_connections / shards),
+                    keepalive_expiry=keepalive_expiry,
+                ),
+                transport=transport,
+                follow_redirects=False,
+                # Each phase gets the cap; asyncio.timeout in `request` bounds the whole call by the
+                # envelope's deadline, so no Timeout object is built per call.
+                timeout=timeout_cap,
+                # One client serves every transaction: a provider's Set-Cookie must not ride along on
+                # the next citizen's call, and the jar's bookkeeping costs on every response.
+                cookies=_NoCookies(),
+            )
+            for _ in range(shards)
+        ]
+        self._in_flight = [0] * shards
 
     async def __aenter__(self) -> Self:
         return self
@@ -88,7 +101,8 @@ class ProviderClient:
 
     async def close(self) -> None:
         """Close the pool; call once when the adapter stops."""
-        await self._client.aclose()
+        for client in self._clients:
+            await client.aclose()
 
     def time_budget(self, request: Envelope) -> float:
         """Seconds this call may take: the envelope's time left, capped by `timeout_cap`."""
@@ -111,7 +125,9 @@ class ProviderClient:
         budget = self.time_budget(request)
         if budget <= 0:
             raise ProviderTimeout(f"deadline passed before {self.provider} was called")
-        outbound = self._client.build_request(
+        shard = self._pick_shard()
+        client = self._clients[shard]
+        outbound = client.build_request(
             method,
             url,
             json=json,
@@ -122,14 +138,17 @@ class ProviderClient:
         )
         try:
             # httpx times each phase separately; asyncio.timeout bounds the whole call by the deadline.
+            self._in_flight[shard] += 1
             async with asyncio.timeout(budget):
-                response = await self._send(outbound)
+                response = await self._send(client, outbound)
         except TimeoutError as exc:
             raise ProviderTimeout(f"{self.provider} did not answer within {budget:.2f}s") from exc
         except httpx.TransportError as exc:
             raise error_from_transport(exc, self.provider) from exc
         except (httpx.DecodingError, httpx.TooManyRedirects) as exc:
             raise BadResponse(f"{self.provider} answered an unreadable response: {exc}") from exc
+        finally:
+            self._in_flight[shard] -= 1
         if check_status:
             raise_for_status(response, self.provider)
         return response
@@ -139,8 +158,15 @@ class ProviderClient:
         response = await self.request(request, method, url, **kwargs)
         return json_body(response, self.provider)
 
-    async def _send(self, outbound: httpx.Request) -> httpx.Response:
-        response = await self._client.send(outbound, stream=True)
+    def _pick_shard(self) -> int:
+        """The first pool with a free connection (sequential calls stay on one), else the least busy."""
+        for shard, busy in enumerate(self._in_flight):
+            if busy < self._shard_limit:
+                return shard
+        return min(range(len(self._in_flight)), key=self._in_flight.__getitem__)
+
+    async def _send(self, client: httpx.AsyncClient, outbound: httpx.Request) -> httpx.Response:
+        response = await client.send(outbound, stream=True)
         try:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:

@@ -54,6 +54,11 @@ def _provider_app() -> FastAPI:
     async def not_json() -> PlainTextResponse:
         return PlainTextResponse("<html>maintenance</html>")
 
+    @app.get("/held")
+    async def held(request: Request) -> dict[str, int]:
+        await asyncio.sleep(0.2)
+        return {"client_port": request.client.port if request.client else 0}
+
     @app.get("/set-cookie")
     async def set_cookie() -> JSONResponse:
         answer = JSONResponse({"set": True})
@@ -140,6 +145,15 @@ async def test_outbound_call_carries_child_traceparent_and_transaction_id(client
     assert span_id != "b" * 16  # a new span for this hop
     assert sent["tracestate"] == "lgsp=1"
     assert sent[REQUEST_ID_HEADER.lower()] == envelope.correlation_id
+
+
+async def test_concurrent_calls_use_the_whole_pool_and_never_more_connections(provider_url: str) -> None:
+    async with ProviderClient(provider_url, provider="p", max_connections=10, timeout_cap=10) as pooled:
+        answers = await asyncio.gather(
+            *(pooled.request_json(_envelope(deadline=10), "GET", "/held") for _ in range(30))
+        )
+    ports = {answer["client_port"] for answer in answers if isinstance(answer, dict)}
+    assert len(ports) == 10
 
 
 async def test_a_providers_cookie_is_not_sent_on_the_next_transactions_call(client: ProviderClient) -> None:
