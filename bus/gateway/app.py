@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from adapters.base import Adapter
 from bus.catalog import Catalog
@@ -110,6 +111,12 @@ def create_gateway(
     if adapters is not None:
         app.include_router(schemas_router(catalog, adapters))
 
+    async def serve_call(request: Request) -> Response:
+        return await route(request.path_params["service_path"], request)
+
+    # Served by a plain Starlette route (no FastAPI dependency resolution per call: 2–8 % of the
+    # gateway's CPU); the FastAPI operations below only document it in the OpenAPI schema.
+    app.router.routes.insert(0, Route("/r1/{service_path:path}", serve_call, methods=ROUTE_METHODS))
     for method in ROUTE_METHODS:
         app.add_api_route(
             "/r1/{service_path:path}",
