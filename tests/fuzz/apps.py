@@ -41,11 +41,16 @@ def gateway_app() -> FastAPI:
     transport = make_transport(None, connection_name="lgsp-fuzz")
     worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="fuzz-worker", drain_seconds=1)
     access = AccessControl.build(catalog, MemoryStore(), settings)
-    app = create_gateway(catalog, transport, resources=[_WorkerResource(worker)], max_body_bytes=65_536)
+    app = create_gateway(
+        catalog, transport, resources=[_WorkerResource(worker)], access=access, max_body_bytes=65_536
+    )
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
     app.include_router(admin_router(access, AdminCredential(settings.admin_key_sha256)))
     app.add_middleware(HeaderLimitMiddleware)
     return app
+
+
+NOWHERE = "http://127.0.0.1:9"
 
 
 def mock_apps() -> dict[str, FastAPI]:
@@ -53,7 +58,9 @@ def mock_apps() -> dict[str, FastAPI]:
     population = Population(size=1_000)
     apps = {}
     for name, spec in MOCKS.items():
-        app = spec.build(population=population, latency=False)
+        # Mocks that call the LGSP (portal, motcua, callbacks) are pointed at a closed port: a fuzz case
+        # must never reach whatever else listens on this machine (connection refused at once).
+        app = spec.build(population=population, latency=False, gateway_url=NOWHERE)
         app.state.faults.defaults = FaultProfile()
         app.state.faults.reset()
         apps[name] = app
