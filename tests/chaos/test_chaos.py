@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as redis
 import uvicorn
 
 from bus.catalog import Catalog, load_catalog
@@ -130,6 +131,17 @@ def catalog_path(tmp_path: Path) -> Path:
             }
         ],
     )
+
+
+async def delete_keys(redis_url: str, prefix: str) -> None:
+    """Remove the run's dedupe records, leases and breaker state from the shared Redis."""
+    connection = redis.from_url(redis_url)
+    try:
+        batch = [key async for key in connection.scan_iter(f"{prefix}*", count=1000)]
+        for start in range(0, len(batch), 1000):
+            await connection.delete(*batch[start : start + 1000])
+    finally:
+        await connection.aclose()
 
 
 @pytest.fixture
@@ -294,6 +306,7 @@ async def test_chaos_every_accepted_transaction_completes_once_or_is_parked(
         gateway_log.close()
         await gateway_transport.close()
         await asyncio.wait_for(delete_queues(amqp_url, catalog), 60)
+        await asyncio.wait_for(delete_keys(redis_url, prefix), 60)
 
     created: dict[str, int] = effects["effects"]
     parked_reasons = {letter.issue: letter.reason for letter in parked}
