@@ -97,6 +97,12 @@ test_civil_mock_survives_fuzzing = fuzz("civil", MOCKS["civil"], after=_reset(MO
 test_payment_mock_survives_fuzzing = fuzz("payment", MOCKS["payment"], after=_reset(MOCKS["payment"]))
 test_vnpost_mock_survives_fuzzing = fuzz("vnpost", MOCKS["vnpost"], after=_reset(MOCKS["vnpost"]))
 test_portal_mock_survives_fuzzing = fuzz("portal", MOCKS["portal"], after=_reset(MOCKS["portal"]))
+test_motcua_mock_survives_fuzzing = fuzz("motcua", MOCKS["motcua"], after=_reset(MOCKS["motcua"]))
+
+
+def test_every_mock_is_fuzzed() -> None:
+    fuzzed = {name.removeprefix("test_").removesuffix("_mock_survives_fuzzing") for name in globals()}
+    assert set(MOCKS) <= fuzzed
 
 
 class _Answer:
