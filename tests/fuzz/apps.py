@@ -7,9 +7,13 @@ from fastapi import FastAPI
 from adapters.echo import EchoAdapter
 from bus.admin import AdminCredential, admin_router
 from bus.auth import token_router
+from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
+from bus.gateway.callbacks import CallbackConfig, callbacks_router
 from bus.gateway.limits import HeaderLimitMiddleware
+from bus.gateway.operations import operations_router
+from bus.monitoring import make_monitoring_sink, monitoring_router
 from bus.store import MemoryStore
 from bus.transport import make_transport
 from bus.worker import Worker
@@ -41,11 +45,23 @@ def gateway_app() -> FastAPI:
     transport = make_transport(None, connection_name="lgsp-fuzz")
     worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="fuzz-worker", drain_seconds=1)
     access = AccessControl.build(catalog, MemoryStore(), settings)
+    store = MemoryStore()
+    monitoring = make_monitoring_sink(None, catalog=catalog)
     app = create_gateway(
-        catalog, transport, resources=[_WorkerResource(worker)], access=access, max_body_bytes=65_536
+        catalog,
+        transport,
+        sinks=[monitoring],
+        resources=[_WorkerResource(worker), monitoring],
+        access=access,
+        store=store,
+        max_body_bytes=65_536,
     )
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
     app.include_router(admin_router(access, AdminCredential(settings.admin_key_sha256)))
+    # The rest of what bus/gateway/assembly.py mounts: monitoring, breakers, provider callbacks.
+    app.include_router(monitoring_router(monitoring))
+    app.include_router(operations_router(catalog, store))
+    app.include_router(callbacks_router(TransportEventPublisher(transport), CallbackConfig(), store))
     app.add_middleware(HeaderLimitMiddleware)
     return app
 
