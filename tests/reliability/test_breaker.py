@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+import redis.asyncio as redis
 
 from bus.errors import CircuitOpen, ProviderError
 from bus.reliability.breaker import CircuitBreaker, breaker_states
@@ -29,13 +30,20 @@ class Clock:
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     chosen: Store
+    prefix = f"lgsp-test:{uuid.uuid4().hex}:"
     if request.param == "memory":
         chosen = MemoryStore()
     else:
-        chosen = RedisStore(request.getfixturevalue("redis_url"), prefix=f"lgsp-test:{uuid.uuid4().hex}:")
+        chosen = RedisStore(request.getfixturevalue("redis_url"), prefix=prefix)
     await chosen.connect()
     yield chosen
     await chosen.close()
+    if request.param == "redis":  # the breakers' keys outlive the test otherwise (no expiry on "open")
+        connection = redis.from_url(request.getfixturevalue("redis_url"))
+        keys = [key async for key in connection.scan_iter(f"{prefix}*")]
+        if keys:
+            await connection.delete(*keys)
+        await connection.aclose()
 
 
 async def test_circuit_opens_on_failure_ratio_for_every_worker_then_probes_and_closes(store: Store) -> None:
