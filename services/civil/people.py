@@ -1,22 +1,23 @@
-"""The registry's view of people: the shared population plus the civil-status changes the registry made.
+"""The registry's view of people, read from the shared population.
 
-The population derives a person from their ID number; deaths and marriages registered here are kept in
-a small overlay (bounded by what was registered), so the population itself is never copied.
+The population derives a person from their ID number and itself keeps the deaths and marriages the
+registry records in it (`Population.record_death`, `record_marriage`), so both mocks see one truth.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from services.citizens import Citizen, Population
+from services.citizens.civil_status import DeceasedCitizen
 from services.civil.models import TinhTrangHonNhan
 
 
 @dataclass(frozen=True)
 class Person:
-    """One person as the registry judges them: identity from the population, status from the overlay."""
+    """One person as the registry judges them: identity and civil status from the population."""
 
     so_dinh_danh: str
     ho_ten: str
@@ -45,14 +46,11 @@ def same_name(left: str, right: str) -> bool:
     return norm(left) == norm(right)
 
 
-@dataclass
+@dataclass(frozen=True)
 class CivilStatusBook:
-    """People of the shared population, with the deaths and marriages registered through this registry."""
+    """People of the shared population, as the registry judges them."""
 
     population: Population
-    deaths: dict[str, date] = field(default_factory=dict)
-    marital: dict[str, TinhTrangHonNhan] = field(default_factory=dict)
-    spouses: dict[str, str] = field(default_factory=dict)
 
     def person(self, so_dinh_danh: str) -> Person | None:
         """The person with this ID number, or None when unknown; ValueError when it is no valid ID number."""
@@ -64,25 +62,12 @@ class CivilStatusBook:
             ho_ten=citizen.full_name,
             ngay_sinh=citizen.birth_date,
             sex=citizen.sex,
-            tinh_trang_hon_nhan=self.marital.get(so_dinh_danh, _base_marital_status(citizen)),
-            ngay_mat=self.deaths.get(so_dinh_danh),
+            tinh_trang_hon_nhan=_marital_status(citizen),
+            ngay_mat=citizen.death_date if isinstance(citizen, DeceasedCitizen) else None,
         )
 
-    def record_death(self, so_dinh_danh: str, day: date) -> None:
-        """Mark a person deceased; a living spouse becomes widowed."""
-        self.deaths[so_dinh_danh] = day
-        spouse = self.spouses.pop(so_dinh_danh, None)
-        if spouse is not None:
-            self.spouses.pop(spouse, None)
-            self.marital[spouse] = TinhTrangHonNhan.GOA
 
-    def record_marriage(self, chong: str, vo: str) -> None:
-        """Mark two people married to each other."""
-        self.marital[chong] = self.marital[vo] = TinhTrangHonNhan.DANG_CO_VO_CHONG
-        self.spouses[chong], self.spouses[vo] = vo, chong
-
-
-def _base_marital_status(citizen: Citizen) -> TinhTrangHonNhan:
+def _marital_status(citizen: Citizen) -> TinhTrangHonNhan:
     # The population database codes marital status "1".."4" in the same order as the registry.
     try:
         return TinhTrangHonNhan(int(citizen.marital_status))

@@ -234,11 +234,10 @@ class CivilRegistry:
             raise FieldInvalid("nktNgayChet", "date of death is before the date of birth")
         if req.nktNgayChet > req.ngayDangKy:
             raise FieldInvalid("nktNgayChet", "date of death is after the registration date")
-        try:  # the shared population must show the death too (its own checks agree with the ones above)
+        try:  # recorded in the shared population (its own checks agree with the ones above)
             self.population.record_death(person.so_dinh_danh, req.nktNgayChet)
         except ValueError as exc:
             raise FieldInvalid("nktSoDinhDanh", str(exc)) from None
-        self.people.record_death(person.so_dinh_danh, req.nktNgayChet)
         self.effects.khaitu += 1
         return HoTichRecord(
             id=self._new_id("khaitu"),
@@ -266,11 +265,10 @@ class CivilRegistry:
             if person.tinh_trang_hon_nhan == TinhTrangHonNhan.DANG_CO_VO_CHONG:
                 raise FieldInvalid(f"{role}.SoGiayToTuyThan", "this person is already married")
             spouses.append(person.so_dinh_danh)
-        try:  # the shared population must show the marriage too
+        try:  # recorded in the shared population, which both mocks read
             self.population.record_marriage(spouses[0], spouses[1], req.ngayDangKy)
         except ValueError as exc:
             raise FieldInvalid("vo.SoGiayToTuyThan", str(exc)) from None
-        self.people.record_marriage(spouses[0], spouses[1])
         self.effects.kethon += 1
         return HoTichRecord(
             id=self._new_id("kethon"),
