@@ -19,6 +19,7 @@ from bus.transport import make_transport
 from bus.worker import Worker
 from services.citizens import Population
 from services.faults import FaultProfile
+from services.portal.settings import PortalSettings
 from services.registry import MOCKS
 from tests.security.conftest import ADMIN_KEY, STP_KEY, auth_settings, security_catalog
 
@@ -76,7 +77,13 @@ def mock_apps() -> dict[str, FastAPI]:
     for name, spec in MOCKS.items():
         # Mocks that call the LGSP (portal, motcua, callbacks) are pointed at a closed port: a fuzz case
         # must never reach whatever else listens on this machine (connection refused at once).
-        app = spec.build(population=population, latency=False, gateway_url=NOWHERE)
+        if name == "portal":
+            # A send run is paced (count / rate seconds) and answers when done: plans longer than the
+            # fuzzer's 10 s read time-out are refused with the portal's own error instead.
+            settings = PortalSettings(gateway_url=NOWHERE, max_send_seconds=3)
+            app = spec.create(settings=settings, population=population)
+        else:
+            app = spec.build(population=population, latency=False, gateway_url=NOWHERE)
         app.state.faults.defaults = FaultProfile()
         app.state.faults.reset()
         apps[name] = app
