@@ -1,19 +1,27 @@
-"""ProviderClient against a real uvicorn server: deadlines, failure mapping, headers, pooling."""
+"""ProviderClient against a real uvicorn server: deadlines, failure mapping, headers, pooling.
+
+Every test runs on both connection layers a deployment may use: the default aiohttp pool and httpx's
+own (httpcore) transport given explicitly.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from adapters.sdk import REQUEST_ID_HEADER, ProviderClient
+from adapters.sdk.aiohttp_transport import AiohttpTransport
 from bus.envelope import Envelope, TraceContext
 from bus.errors import (
     BadResponse,
@@ -69,6 +77,12 @@ def _provider_app() -> FastAPI:
     async def big() -> PlainTextResponse:
         return PlainTextResponse("y" * 5000)
 
+    @app.get("/gzip")
+    async def gzipped() -> Response:
+        return Response(
+            gzip.compress(b"y" * 5000), media_type="text/plain", headers={"Content-Encoding": "gzip"}
+        )
+
     return app
 
 
@@ -94,9 +108,30 @@ def provider_url() -> Iterator[str]:
     yield from _serve(_provider_app())
 
 
+class _Connect:
+    """Makes ProviderClients on one connection layer."""
+
+    def __init__(self, layer: str) -> None:
+        self.layer = layer
+
+    def __call__(
+        self, base_url: str, *, provider: str = "p", max_connections: int = 100, **options: Any
+    ) -> ProviderClient:
+        if self.layer == "aiohttp":
+            transport: httpx.AsyncBaseTransport = AiohttpTransport(max_connections=max_connections)
+        else:
+            transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=max_connections))
+        return ProviderClient(base_url, provider=provider, transport=transport, **options)
+
+
+@pytest.fixture(params=["aiohttp", "httpcore"])
+def connect(request: pytest.FixtureRequest) -> _Connect:
+    return _Connect(request.param)
+
+
 @pytest.fixture
-async def client(provider_url: str) -> AsyncIterator[ProviderClient]:
-    async with ProviderClient(provider_url, provider="test-provider", timeout_cap=10) as pooled:
+async def client(provider_url: str, connect: _Connect) -> AsyncIterator[ProviderClient]:
+    async with connect(provider_url, provider="test-provider", timeout_cap=10) as pooled:
         yield pooled
 
 
@@ -126,8 +161,10 @@ async def test_expired_deadline_fails_without_calling_the_provider(client: Provi
         await client.request(_envelope(deadline=0.0), "GET", "/headers")
 
 
-async def test_timeout_cap_applies_when_envelope_has_no_deadline(provider_url: str) -> None:
-    async with ProviderClient(provider_url, provider="p", timeout_cap=0.3) as capped:
+async def test_timeout_cap_applies_when_envelope_has_no_deadline(
+    provider_url: str, connect: _Connect
+) -> None:
+    async with connect(provider_url, timeout_cap=0.3) as capped:
         assert capped.time_budget(_envelope()) == pytest.approx(0.3)
         with pytest.raises(ProviderTimeout):
             await capped.request(_envelope(), "GET", "/slow")
@@ -147,8 +184,10 @@ async def test_outbound_call_carries_child_traceparent_and_transaction_id(client
     assert sent[REQUEST_ID_HEADER.lower()] == envelope.correlation_id
 
 
-async def test_concurrent_calls_use_the_whole_pool_and_never_more_connections(provider_url: str) -> None:
-    async with ProviderClient(provider_url, provider="p", max_connections=10, timeout_cap=10) as pooled:
+async def test_concurrent_calls_use_the_whole_pool_and_never_more_connections(
+    provider_url: str, connect: _Connect
+) -> None:
+    async with connect(provider_url, max_connections=10, timeout_cap=10) as pooled:
         answers = await asyncio.gather(
             *(pooled.request_json(_envelope(deadline=10), "GET", "/held") for _ in range(30))
         )
@@ -173,11 +212,11 @@ async def test_sequential_calls_reuse_one_pooled_connection(client: ProviderClie
     assert len(ports) == 1
 
 
-async def test_connection_refused_maps_to_provider_unavailable() -> None:
+async def test_connection_refused_maps_to_provider_unavailable(connect: _Connect) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with ProviderClient(f"http://127.0.0.1:{port}", provider="gone") as dead:
+    async with connect(f"http://127.0.0.1:{port}", provider="gone") as dead:
         with pytest.raises(ProviderUnavailable, match="could not be reached"):
             await dead.request(_envelope(deadline=5), "GET", "/")
 
@@ -216,10 +255,47 @@ async def test_answer_that_is_not_json_maps_to_bad_response(client: ProviderClie
         await client.request_json(_envelope(deadline=5), "GET", "/not-json")
 
 
-async def test_answer_over_the_size_limit_maps_to_bad_response(provider_url: str) -> None:
-    async with ProviderClient(provider_url, provider="p", max_body_bytes=1000) as small:
+async def test_answer_over_the_size_limit_maps_to_bad_response(provider_url: str, connect: _Connect) -> None:
+    async with connect(provider_url, max_body_bytes=1000) as small:
         with pytest.raises(BadResponse, match="1000"):
             await small.request(_envelope(deadline=5), "GET", "/big")
+
+
+async def test_compressed_answer_is_decoded_and_counted_decoded_against_the_limit(
+    provider_url: str, connect: _Connect
+) -> None:
+    async with connect(provider_url) as roomy:
+        response = await roomy.request(_envelope(deadline=5), "GET", "/gzip")
+        assert response.content == b"y" * 5000
+        assert "content-encoding" not in response.headers
+    async with connect(provider_url, max_body_bytes=1000) as small:
+        with pytest.raises(BadResponse, match="1000"):
+            await small.request(_envelope(deadline=5), "GET", "/gzip")
+
+
+async def _serve_raw(answer: bytes) -> tuple[asyncio.Server, int]:
+    """A TCP server that reads a request and writes `answer` (maybe not HTTP), then hangs up."""
+
+    async def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(reply, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"", b"garbage that is not HTTP\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"],
+    ids=["hang-up", "not-http", "truncated-body"],
+)
+async def test_broken_answers_map_to_provider_unavailable(answer: bytes, connect: _Connect) -> None:
+    server, port = await _serve_raw(answer)
+    async with server, connect(f"http://127.0.0.1:{port}", provider="broken") as broken:
+        with pytest.raises(ProviderUnavailable, match="broken could not be reached"):
+            await broken.request(_envelope(deadline=5), "GET", "/")
 
 
 async def test_check_status_off_returns_the_error_response(client: ProviderClient) -> None:
