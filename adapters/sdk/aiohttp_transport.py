@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import httpx
+from yarl import URL
 
 _READ_CHUNK = 64 * 1024
+_URL_MEMO_LIMIT = 1024
 
 
 @contextlib.contextmanager
@@ -63,6 +65,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self.max_connections = max_connections
         self.keepalive_expiry = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
+        self._urls: dict[str, URL] = {}
 
     def _open_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -85,7 +88,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         with _as_httpx_errors(request):
             response = await self._session.request(
                 request.method,
-                str(request.url),
+                self._url(str(request.url)),
                 headers=headers,
                 data=body or None,
                 allow_redirects=False,
@@ -97,6 +100,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             request=request,
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()},
         )
+
+    def _url(self, url: str) -> URL:
+        """`url` as aiohttp's URL, parsed once per distinct URL (bounded)."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _URL_MEMO_LIMIT:
+                self._urls.clear()
+            parsed = self._urls[url] = URL(url, encoded=True)
+        return parsed
 
     async def aclose(self) -> None:
         """Close every pooled connection."""

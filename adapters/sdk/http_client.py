@@ -22,6 +22,7 @@ from bus.errors import BadResponse, ProviderTimeout
 REQUEST_ID_HEADER = "X-Request-Id"
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 # What httpx's own client would send; bodies are decoded by httpx whichever transport fetched them.
+_URL_MEMO_LIMIT = 1024
 DEFAULT_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate", "User-Agent": "lgsp-bus"}
 
 
@@ -64,6 +65,7 @@ class ProviderClient:
         self.max_body_bytes = max_body_bytes
         self._base_url = _with_trailing_slash(httpx.URL(base_url))
         self._headers = {**DEFAULT_HEADERS, **(headers or {})}
+        self._urls: dict[str, httpx.URL] = {}
         self._transport = transport or AiohttpTransport(
             max_connections=max_connections, keepalive_expiry=keepalive_expiry
         )
@@ -129,11 +131,17 @@ class ProviderClient:
         return json_body(response, self.provider)
 
     def _url(self, url: str) -> httpx.URL:
-        """`url` as given when absolute, else relative to the base URL's path."""
+        """`url` as given when absolute, else relative to the base URL's path (parsed once per path)."""
+        known = self._urls.get(url)
+        if known is not None:
+            return known
         target = httpx.URL(url)
-        if not target.is_relative_url:
-            return target
-        return self._base_url.copy_with(raw_path=self._base_url.raw_path + target.raw_path.lstrip(b"/"))
+        if target.is_relative_url:
+            target = self._base_url.copy_with(raw_path=self._base_url.raw_path + target.raw_path.lstrip(b"/"))
+        if len(self._urls) >= _URL_MEMO_LIMIT:
+            self._urls.clear()  # paths with ids in them: start again rather than grow
+        self._urls[url] = target
+        return target
 
     async def _send(self, outbound: httpx.Request) -> httpx.Response:
         response = await self._transport.handle_async_request(outbound)
