@@ -157,7 +157,7 @@ class ProviderClient:
         finally:
             await response.aclose()
         # The body is already decoded (gzip bombs count against the limit): say so in the headers.
-        headers = response.headers.copy()
+        headers = response.headers  # the streamed response is discarded: its headers are reused
         headers.pop("Content-Encoding", None)
         headers["Content-Length"] = str(len(body))
         return httpx.Response(
