@@ -90,6 +90,19 @@ async def test_a_failing_state_neither_fails_nor_stalls_the_call_and_is_counted(
     assert _sample_value(registry, "lgsp_request_duration_seconds_count", service=ECHO) == 1
 
 
+async def test_the_in_process_state_is_written_without_a_timer(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_timer(delay: float | None) -> asyncio.Timeout:
+        raise AssertionError("the in-process state cannot stall; it needs no timer")
+
+    monkeypatch.setattr("bus.monitoring.sink.asyncio.timeout", no_timer)
+    sink = MonitoringSink(MemoryMonitoringState())
+
+    await sink.record(transaction())
+
+    assert _sample_value(sink.metrics.registry, "lgsp_monitoring_write_failures_total") == 0
+    assert [h.request_count for h in await sink.health()] == [1]
+
+
 def test_a_write_timeout_that_is_not_positive_is_refused() -> None:
     with pytest.raises(ValueError, match="write_timeout"):
         MonitoringSink(write_timeout=0)
