@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 
 from fastapi import Request
@@ -19,9 +20,17 @@ IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_HEADER_VALUE = 256
 
 
-async def read_body(request: Request, max_body_bytes: int) -> bytes:
+def header_values(request: Request) -> dict[str, str]:
+    """The request's headers by lower-case name; a repeated header gives its first value, as
+    Starlette's `request.headers.get` does. One pass, read instead of a dozen scans of the list."""
+    return {
+        name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(request.scope["headers"])
+    }
+
+
+async def read_body(request: Request, headers: Mapping[str, str], max_body_bytes: int) -> bytes:
     """The raw body, refused with PayloadTooLarge past the limit (checked before reading it all)."""
-    declared = request.headers.get("content-length")
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
         raise PayloadTooLarge(f"body of {declared} bytes exceeds the limit of {max_body_bytes}")
     body = bytearray()
@@ -43,9 +52,9 @@ def parse_payload(body: bytes) -> JsonValue:
     return payload
 
 
-def header(request: Request, name: str) -> str | None:
+def header(headers: Mapping[str, str], name: str) -> str | None:
     """A header's value; BadRequest when it is unreasonably long."""
-    value = request.headers.get(name)
+    value = headers.get(name)
     if value is not None and len(value) > MAX_HEADER_VALUE:
         raise BadRequest(f"header {name!r} is longer than {MAX_HEADER_VALUE} characters")
     return value
@@ -53,6 +62,7 @@ def header(request: Request, name: str) -> str | None:
 
 def build_envelope(
     request: Request,
+    headers: Mapping[str, str],
     transaction_id: str,
     client: ClientSpec,
     service: ServiceSpec,
@@ -68,10 +78,10 @@ def build_envelope(
         method=request.method,
         path=path,
         query=dict(request.query_params),
-        user_id=header(request, USER_HEADER),
-        issue=header(request, ISSUE_HEADER),
-        idempotency_key=header(request, IDEMPOTENCY_HEADER),
-        trace=TraceContext.from_header(request.headers.get("traceparent"), request.headers.get("tracestate")),
+        user_id=header(headers, USER_HEADER),
+        issue=header(headers, ISSUE_HEADER),
+        idempotency_key=header(headers, IDEMPOTENCY_HEADER),
+        trace=TraceContext.from_header(headers.get("traceparent"), headers.get("tracestate")),
         payload=payload,
         deadline_at=utc_now() + timedelta(seconds=service.timeout),
     )

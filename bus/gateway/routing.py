@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,6 +38,7 @@ from bus.gateway.requests import (
     TRANSACTION_HEADER,
     build_envelope,
     header,
+    header_values,
     parse_payload,
     read_body,
 )
@@ -179,14 +180,15 @@ class ServiceRouter:
 
     async def __call__(self, service_path: str, request: Request) -> Response:
         """Call a service: `/r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE/VERSION[/path]`."""
-        given_id = request.headers.get(TRANSACTION_HEADER)
+        headers = header_values(request)
+        given_id = headers.get(TRANSACTION_HEADER)
         usable_id = given_id if given_id and len(given_id) <= MAX_HEADER_VALUE else None
         facts = _Facts(transaction_id=usable_id or new_id(), request_in=utc_now(), method=request.method)
         slot: Slot | None = None
         try:
             # First of all, so that a flood is refused before any body is read or any store touched.
             slot = self.in_flight.admit()
-            response = await self._serve(facts, service_path, request, slot)
+            response = await self._serve(facts, service_path, request, headers, slot)
         except BusError as error:
             response = error_response(error, facts.transaction_id)
         finally:
@@ -201,20 +203,22 @@ class ServiceRouter:
         for sink in self.sinks:
             await sink.record(record)
 
-    async def _serve(self, facts: _Facts, service_path: str, request: Request, slot: Slot) -> Response:
-        facts.client = header(request, CLIENT_HEADER)
+    async def _serve(
+        self, facts: _Facts, service_path: str, request: Request, headers: Mapping[str, str], slot: Slot
+    ) -> Response:
+        facts.client = header(headers, CLIENT_HEADER)
         facts.service = service_path[:MAX_HEADER_VALUE]
-        client = await self.access.authenticate(request.headers)
+        client = await self.access.authenticate(headers)
         service_id, path = self._split(service_path)
         facts.service = str(service_id)
         service = await self.access.authorize(client, service_id, request.method, path)
-        choice = async_choice(header(request, PREFER_HEADER), request.headers.get(CALLBACK_HEADER))
+        choice = async_choice(header(headers, PREFER_HEADER), headers.get(CALLBACK_HEADER))
         await enforce(self.rate_limiter, quotas_for(client, service))
-        facts.body = await read_body(request, self.max_body_bytes)
+        facts.body = await read_body(request, headers, self.max_body_bytes)
         check_json_depth(facts.body, self.limits.max_json_depth)
         payload = parse_payload(facts.body)
         facts.subjects = find_subjects(payload)
-        envelope = build_envelope(request, facts.transaction_id, client, service, path, payload)
+        envelope = build_envelope(request, headers, facts.transaction_id, client, service, path, payload)
         facts.envelope = envelope
         key = envelope.idempotency_key
         if key is None:
