@@ -119,7 +119,11 @@ def create_gateway(
     # Calls are served by the shortcut middleware, ahead of FastAPI's routing; the plain route serves
     # them when the app is mounted under a root path. The FastAPI operations only document it.
     app.add_middleware(ServiceCallShortcut, call=route)
-    app.router.routes.insert(0, Route("/r1/{service_path:path}", serve_call, methods=list(ROUTE_METHODS)))
+    plain = Route("/r1/{service_path:path}", serve_call, methods=list(ROUTE_METHODS))
+    # Starlette adds HEAD to a route that lists GET; an envelope has no HEAD, so refuse it (405).
+    if plain.methods is not None:
+        plain.methods.discard("HEAD")
+    app.router.routes.insert(0, plain)
     for method in ROUTE_METHODS:
         app.add_api_route(
             "/r1/{service_path:path}",

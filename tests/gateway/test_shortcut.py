@@ -55,6 +55,14 @@ async def test_a_service_call_is_served_by_the_shortcut_and_other_methods_by_the
     assert options.status_code == 405
 
 
+async def test_head_is_refused_as_a_method_not_allowed_and_nothing_is_sent() -> None:
+    async with running_stack(None) as stack:
+        response = await stack.client.head(stack.url("Echo"), headers=STP)
+    assert response.status_code == 405  # was a 500: an envelope has no HEAD method
+    assert "GET" in response.headers["allow"]
+    assert stack.transport.sent == []
+
+
 async def test_a_call_under_a_root_path_is_served_by_the_route_with_the_same_answer() -> None:
     async with running_stack(None) as stack:
         routed = _spy_on_plain_route(_gateway(stack.client))
