@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from ipaddress import ip_network
 
 from bus.adapter_registry import build_adapters
 from bus.catalog import Catalog
 from bus.event_recorder import EventRecorder
 from bus.gateway.assembly import assemble_gateway
+from bus.gateway.settings import GatewaySettings
 from bus.serving import Served, ServerGroup
 from bus.settings import BusSettings
 from bus.store import make_store
@@ -17,6 +19,18 @@ from bus.worker import Worker
 from services.registry import MOCKS
 
 log = logging.getLogger(__name__)
+
+
+LOOPBACK_NETWORKS = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
+
+
+def embedded_gateway_settings() -> GatewaySettings:
+    """The gateway's settings for `lgsp run`: callbacks may reach this machine (where the demo's
+    receivers listen) unless `LGSP_GATEWAY_CALLBACK_ALLOWED_NETWORKS` says otherwise."""
+    settings = GatewaySettings()
+    if "callback_allowed_networks" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"callback_allowed_networks": LOOPBACK_NETWORKS})
 
 
 @dataclass
@@ -40,7 +54,13 @@ class EmbeddedStack:
     async def start(self) -> list[Served]:
         """Start mocks first (adapters call them), then workers, then the gateway."""
         served = self._mock_apps()
-        gateway = assemble_gateway(self.catalog, self.transport, self.settings, manage_transport=False)
+        gateway = assemble_gateway(
+            self.catalog,
+            self.transport,
+            self.settings,
+            manage_transport=False,
+            gateway_settings=embedded_gateway_settings(),
+        )
         served.append(Served("gateway", gateway, self.host, self.port))
         await self.transport.connect()
         self._group = ServerGroup(served, log_level=self.log_level)

@@ -26,7 +26,12 @@ from bus.txlog import TransactionLogSink, TxLogSettings, make_transaction_log
 
 
 def assemble_gateway(
-    catalog: Catalog, transport: Transport, settings: BusSettings, *, manage_transport: bool = True
+    catalog: Catalog,
+    transport: Transport,
+    settings: BusSettings,
+    *,
+    manage_transport: bool = True,
+    gateway_settings: GatewaySettings | None = None,
 ) -> FastAPI:
     """The full gateway; state is shared through Redis when `settings` name it, else held in this
     process (the embedded stack's memory store, shared with its adapters)."""
@@ -49,7 +54,7 @@ def assemble_gateway(
         resources=[store, txlog, monitoring],
         store=store,
         rate_limiter=make_rate_limiter(settings.redis_url),
-        gateway_settings=GatewaySettings(),
+        gateway_settings=GatewaySettings() if gateway_settings is None else gateway_settings,
         adapters=adapters,
         access=access,
         max_body_bytes=settings.max_body_bytes,

@@ -3,16 +3,25 @@
 The state lives in the shared store under the calling client's id, so `GET /transactions/{id}` works
 on any replica and another client cannot even learn that the transaction exists. An optional
 `X-Callback-Url` receives the final state by POST, with bounded retries.
+
+A callback URL is a request to make the platform send a POST on the caller's behalf, so it is checked
+before anything is accepted (SSRF): http or https only, no credentials, and every address its host
+resolves to must be public, unless it lies in a network the deployment allows
+(`LGSP_GATEWAY_CALLBACK_ALLOWED_NETWORKS`; `lgsp run` allows loopback, where its demo receivers listen).
+The check is repeated just before each POST, so a name re-pointed after acceptance is caught then.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import APIRouter, Request
@@ -29,6 +38,7 @@ log = logging.getLogger(__name__)
 PREFER_HEADER = "prefer"
 CALLBACK_HEADER = "x-callback-url"
 MAX_CALLBACK_URL = 2048
+RESOLVE_TIMEOUT = 5.0
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
 
@@ -74,6 +84,61 @@ def callback_url(value: str | None) -> str | None:
     return str(url)
 
 
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def resolve_host(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (IP literals resolve to themselves, without DNS)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+class CallbackPolicy:
+    """Which callback URLs the gateway POSTs to: public addresses, plus networks the deployment allows."""
+
+    def __init__(self, allowed: Iterable[IpNetwork] = (), resolver: Resolver = resolve_host) -> None:
+        self.allowed = tuple(allowed)
+        self._resolve = resolver
+
+    async def check(self, url: str) -> None:
+        """BadRequest, naming the reason, unless `url` may be called back."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BadRequest(f"header {CALLBACK_HEADER!r} must be an http(s) URL, got {url!r}")
+        if parts.username is not None or parts.password is not None:
+            raise BadRequest(f"header {CALLBACK_HEADER!r} must not carry credentials")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            async with asyncio.timeout(RESOLVE_TIMEOUT):
+                addresses = await self._resolve(parts.hostname, port)
+        except (OSError, TimeoutError) as exc:
+            raise BadRequest(f"callback host {parts.hostname!r} does not resolve") from exc
+        if not addresses:
+            raise BadRequest(f"callback host {parts.hostname!r} does not resolve")
+        for text in addresses:
+            address = _plain_address(text)
+            if not self._permits(address):
+                raise BadRequest(
+                    f"callback host {parts.hostname!r} resolves to {address}, a private, loopback, "
+                    "link-local or reserved address this gateway does not call back"
+                )
+
+    def _permits(self, address: IpAddress) -> bool:
+        if any(address in network for network in self.allowed):
+            return True
+        return address.is_global and not address.is_multicast
+
+
+def _plain_address(text: str) -> IpAddress:
+    # getaddrinfo may append an IPv6 zone ("fe80::1%eth0"); an IPv4-mapped IPv6 address is its IPv4 one.
+    address = ipaddress.ip_address(text.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 @dataclass(frozen=True)
 class AsyncChoice:
     """Whether the caller asked for respond-async, and where to POST the result."""
@@ -107,8 +172,10 @@ class AsyncCalls:
         callback_timeout: float = 5.0,
         callback_backoff: float = 0.5,
         http: httpx.AsyncClient | None = None,
+        callbacks: CallbackPolicy | None = None,
     ) -> None:
         self.store = store
+        self.callbacks = CallbackPolicy() if callbacks is None else callbacks
         self.ttl = ttl
         self.callback_attempts = callback_attempts
         self.callback_backoff = callback_backoff
@@ -120,6 +187,11 @@ class AsyncCalls:
     def running(self) -> int:
         """Background calls not yet finished."""
         return len(self._tasks)
+
+    async def check_callback(self, url: str | None) -> None:
+        """BadRequest unless the callback URL (if any) is one this gateway may POST to."""
+        if url is not None:
+            await self.callbacks.check(url)
 
     async def accept(self, state: TransactionState) -> None:
         """Record a new pending transaction; BadRequest if this client already used the id."""
@@ -159,6 +231,11 @@ class AsyncCalls:
             await self._call_back(callback, done)
 
     async def _call_back(self, url: str, state: TransactionState) -> None:
+        try:
+            await self.callbacks.check(url)  # again: the name may point elsewhere since acceptance
+        except BadRequest as refused:
+            log.error("callback for %s not sent: %s", state.transaction_id, refused)
+            return
         body = state.model_dump_json().encode()
         headers = {"content-type": "application/json", "x-road-id": state.transaction_id}
         for attempt in range(1, self.callback_attempts + 1):

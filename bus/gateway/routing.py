@@ -26,6 +26,7 @@ from bus.gateway.async_requests import (
     PREFER_HEADER,
     AsyncCalls,
     AsyncChoice,
+    CallbackPolicy,
     TransactionState,
     async_choice,
 )
@@ -171,6 +172,7 @@ class ServiceRouter:
             callback_timeout=self.settings.callback_timeout,
             callback_backoff=self.settings.callback_backoff,
             http=callback_http,
+            callbacks=CallbackPolicy(self.settings.callback_allowed_networks),
         )
         self._paths: dict[str, tuple[ServiceId, str]] = {}
 
@@ -213,6 +215,7 @@ class ServiceRouter:
         facts.service = str(service_id)
         service = await self.access.authorize(client, service_id, request.method, path)
         choice = async_choice(header(headers, PREFER_HEADER), headers.get(CALLBACK_HEADER))
+        await self.async_calls.check_callback(choice.callback_url)
         await enforce(self.rate_limiter, quotas_for(client, service))
         facts.body = await read_body(request, headers, self.max_body_bytes)
         check_json_depth(facts.body, self.limits.max_json_depth)

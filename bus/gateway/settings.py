@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,4 +24,7 @@ class GatewaySettings(BaseSettings):
     callback_attempts: int = Field(3, ge=1, le=10, description="POSTs of a result to a callback URL")
     callback_timeout: float = Field(5.0, gt=0, le=60, description="time-out of one callback POST (s)")
     callback_backoff: float = Field(0.5, ge=0, le=60, description="first pause between callback attempts (s)")
+    callback_allowed_networks: tuple[IPvAnyNetwork, ...] = Field(
+        (), description="private/loopback networks callbacks may still reach, e.g. '[\"127.0.0.0/8\"]'"
+    )
     drain_seconds: float = Field(10.0, ge=0, description="how long shutdown waits for async calls (s)")

@@ -89,10 +89,11 @@ async def test_callback_url_receives_the_result_after_a_failed_first_attempt(
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
         async with running_gateway(bus, backend, callback_http=http, callback_backoff=0.01) as gateway:
-            headers = {**ASYNC, "X-Callback-Url": "https://dvc.example.vn/lgsp/ket-qua"}
+            # A public address literal: no DNS needed, and the mock transport receives the POST.
+            headers = {**ASYNC, "X-Callback-Url": "https://8.8.8.8/lgsp/ket-qua"}
             accepted = await gateway.client.post(bus.url("Count"), json={"b": 2}, headers=headers)
             assert await gateway.router.drain() == 0  # shutdown waits for the call and its callback
-    assert [str(r.url) for r in received] == ["https://dvc.example.vn/lgsp/ket-qua"] * 2
+    assert [str(r.url) for r in received] == ["https://8.8.8.8/lgsp/ket-qua"] * 2
     delivered = json.loads(received[-1].content)
     assert delivered["transaction_id"] == accepted.headers["x-road-id"]
     assert delivered["state"] == "done" and delivered["result"]["echo"] == {"b": 2}
@@ -106,7 +107,12 @@ async def test_callback_gives_up_after_its_bounded_attempts(bus: Bus, backend: B
         raise httpx.ConnectError("refused", request=request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(broken)) as http:
-        options = {"callback_http": http, "callback_backoff": 0.01, "callback_attempts": 3}
+        options = {
+            "callback_http": http,
+            "callback_backoff": 0.01,
+            "callback_attempts": 3,
+            "callback_allowed_networks": ["127.0.0.0/8"],
+        }
         async with running_gateway(bus, backend, **options) as gateway:
             headers = {**ASYNC, "X-Callback-Url": "http://127.0.0.1:9/never"}
             accepted = await gateway.client.post(bus.url("Count"), json={}, headers=headers)
@@ -122,6 +128,11 @@ async def test_callback_gives_up_after_its_bounded_attempts(bus: Bus, backend: B
         ({"X-Callback-Url": "ftp://example.vn/x"}, "http(s) URL"),
         ({"X-Callback-Url": "not a url"}, "http(s) URL"),
         ({"Prefer": "", "X-Callback-Url": "https://example.vn/x"}, "respond-async"),
+        ({"X-Callback-Url": "http://169.254.169.254/latest/meta-data/"}, "resolves to 169.254.169.254"),
+        ({"X-Callback-Url": "http://127.0.0.1:6379/"}, "resolves to 127.0.0.1"),
+        ({"X-Callback-Url": "http://[::1]:8000/cb"}, "resolves to ::1"),
+        ({"X-Callback-Url": "http://2130706433/cb"}, "resolves to 127.0.0.1"),
+        ({"X-Callback-Url": "https://user:secret@8.8.8.8/cb"}, "credentials"),
     ],
 )
 async def test_bad_async_headers_are_refused_and_nothing_is_sent(
@@ -129,8 +140,17 @@ async def test_bad_async_headers_are_refused_and_nothing_is_sent(
 ) -> None:
     async with running_gateway(bus, backend) as gateway:
         refused = await gateway.client.post(bus.url("Count"), json={}, headers={**ASYNC, **extra})
-    assert refused.status_code == 400
+    assert refused.status_code == 400 and refused.json()["type"] == "Client.BadRequest"
     assert complaint in refused.json()["message"]
+    assert bus.count.calls == 0
+
+
+async def test_a_refused_callback_leaves_no_transaction_behind(bus: Bus, backend: Backend) -> None:
+    async with running_gateway(bus, backend) as gateway:
+        headers = {**ASYNC, "X-Road-Id": "tx-ssrf", "X-Callback-Url": "http://10.0.0.5/cb"}
+        refused = await gateway.client.post(bus.url("Count"), json={}, headers=headers)
+        unknown = await gateway.client.get("/transactions/tx-ssrf", headers=STP)
+    assert refused.status_code == 400 and unknown.status_code == 404
     assert bus.count.calls == 0
 
 
