@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from math import ceil
 
 from services.citizens import models as m
@@ -45,6 +47,9 @@ MAX_SIZE = CHUNK_PEOPLE * (SERIAL_SPACE // CHUNK_HOUSEHOLDS)
 _OLD_ID_SPACE = 10_000_000
 _OLD_ID_PREFIX = {"001": "01", "079": "02", "031": "03"}  # CMND numbers started with the issuing province
 _ISSUE_ATTEMPTS = 10_000
+# Deriving a person is most of a look-up's cost and callers ask for the same people again and again;
+# bounded well below what would make memory grow with the population (test_citizens_population).
+DERIVED_MEMO_SIZE = 1024
 
 
 class Population:
@@ -65,6 +70,7 @@ class Population:
         self._changes = CivilStatusChanges()
         self._issue_rng = random.Random(derive_key(seed, "issue"))
         self._lock = threading.Lock()
+        self._derived: Callable[[str], m.Citizen | None] = lru_cache(DERIVED_MEMO_SIZE)(self._derive)
 
     def __len__(self) -> int:
         """How many people the seed generates (newborns registered later are not counted)."""
@@ -85,14 +91,18 @@ class Population:
 
     def citizen(self, id_number: str) -> m.Citizen | None:
         """The person with this ID number, or None; ValueError when it is not a well-formed ID number."""
-        parts = parse_id_number(id_number)
         citizen = self._registered.get(id_number)
         if citizen is None:
-            found = self._find(parts.province_code, parts.sex, parts.birth_year, parts.serial)
-            if found is None:
+            citizen = self._derived(id_number)  # memoised: the registered changes are applied below
+            if citizen is None:
                 return None
-            citizen = self._citizen(*found)
         return self._changes.apply(citizen)
+
+    def _derive(self, id_number: str) -> m.Citizen | None:
+        # The seed's person as generated, before any registered change; ValueError when malformed.
+        parts = parse_id_number(id_number)
+        found = self._find(parts.province_code, parts.sex, parts.birth_year, parts.serial)
+        return None if found is None else self._citizen(*found)
 
     def record_death(self, id_number: str, day: date) -> m.Citizen:
         """Record a registered death: `citizen()` then answers a DeceasedCitizen, a spouse is widowed.

@@ -154,3 +154,21 @@ async def test_civil_marriage_reaches_the_population_and_its_soap_record(
     assert after.findtext(f"{{{MIC}}}VoChong/{{{MIC}}}SoDinhDanh") == husband.id_number
     assert after.findtext(f"{{{MIC}}}VoChong/{{{MIC}}}HoVaTen") == husband.full_name
     assert after.find(f"{{{MIC}}}NgayMat") is None
+
+
+def test_changes_recorded_after_a_memoised_read_still_show(population: Population) -> None:
+    person, spouse = married_couple(population)
+    first, again = population.citizen(person.id_number), population.citizen(person.id_number)
+    assert first is again  # the derived person is memoised: the second read did not derive it anew
+    died = TODAY - timedelta(days=1)
+    population.record_death(person.id_number, died)
+    dead, widowed = population.citizen(person.id_number), population.citizen(spouse.id_number)
+    assert isinstance(dead, DeceasedCitizen) and dead.death_date == died
+    assert widowed is not None and widowed.marital_status == "4" and widowed.spouse is None
+    husband = find_citizen(population, single("M", 25, 40))
+    wife = find_citizen(population, single("F", 22, 40))
+    population.citizen(husband.id_number)
+    population.record_marriage(husband.id_number, wife.id_number, TODAY)
+    married = population.citizen(husband.id_number)
+    assert married is not None and married.marital_status == "2"
+    assert married.spouse is not None and married.spouse.id_number == wife.id_number
