@@ -87,7 +87,13 @@ def create_app(population: Population | None = None, *, latency: bool = True) ->
         settings = PopulationSettings()
         population = Population(settings.seed, settings.size, settings.province_code)
     people = population
-    app = FastAPI(title="CSDL quốc gia về dân cư (mock)", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="CSDL quốc gia về dân cư (mock)",
+        docs_url=None,
+        redoc_url=None,
+        # Unused here; FastAPI's native OpenTelemetry looked its providers up on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.state.population = people
     install_faults(app, "population", default_faults(latency))
 
