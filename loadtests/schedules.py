@@ -46,9 +46,10 @@ def step(levels: tuple[float, ...] = STEP_LEVELS, hold: float = 30.0, warmup: fl
     return stages
 
 
-def workday(base_rate: float, day_seconds: float = 180.0) -> list[Stage]:
-    """Three compressed working days: a Monday, an ordinary day, a month-end day; one stage per half hour."""
-    stages: list[Stage] = []
+def workday(base_rate: float, day_seconds: float = 180.0, warmup: float = 5.0) -> list[Stage]:
+    """A warm-up at `base_rate`, then three compressed working days: a Monday, an ordinary day, a
+    month-end day; one stage per half hour."""
+    stages = [Stage(0, warmup, base_rate, "warm-up", False)]
     slot = day_seconds / len(DAY_PROFILE)
     for day in ("Monday", "ordinary day", "month-end"):
         for index, factor in enumerate(DAY_PROFILE):
@@ -56,18 +57,19 @@ def workday(base_rate: float, day_seconds: float = 180.0) -> list[Stage]:
                 factor *= MONDAY_MORNING_PEAK
             if day == "month-end":
                 factor *= MONTH_END_PEAK
-            start = stages[-1].end if stages else 0.0
+            start = stages[-1].end
             clock = f"{8 + index // 2:02d}:{30 * (index % 2):02d}"
             stages.append(Stage(start, start + slot, round(base_rate * factor, 2), f"{day} {clock}"))
     return stages
 
 
-def spike(base_rate: float, factor: float = 10.0, seconds: float = 20.0) -> list[Stage]:
-    """Baseline, a sudden spike of `factor` × baseline, then baseline again to watch recovery."""
+def spike(base_rate: float, factor: float = 10.0, seconds: float = 20.0, warmup: float = 5.0) -> list[Stage]:
+    """A warm-up, baseline, a sudden spike of `factor` × baseline, then baseline again to watch recovery."""
     return [
-        Stage(0, seconds, base_rate, "before"),
-        Stage(seconds, 2 * seconds, base_rate * factor, "spike"),
-        Stage(2 * seconds, 3 * seconds, base_rate, "after"),
+        Stage(0, warmup, base_rate, "warm-up", False),
+        Stage(warmup, warmup + seconds, base_rate, "before"),
+        Stage(warmup + seconds, warmup + 2 * seconds, base_rate * factor, "spike"),
+        Stage(warmup + 2 * seconds, warmup + 3 * seconds, base_rate, "after"),
     ]
 
 
