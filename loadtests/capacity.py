@@ -73,7 +73,12 @@ class CapacityRun:
             "host": host if self.host else "started by lgsp capacity", "latency": self.latency,
             "transport": "amqp" if self.amqp_url else "memory",
         }  # fmt: skip
-        return write_report(self.out, self.out / "raw.csv", self.stages(), self.slo, self.required_tx_s, run)
+        verdict = write_report(
+            self.out, self.out / "raw.csv", self.stages(), self.slo, self.required_tx_s, run
+        )
+        for line in (self.out / "verdict.txt").read_text(encoding="utf-8").splitlines()[1:]:
+            console.print(line)  # the spike's summary, when the shape had one
+        return verdict
 
     def _drive(self, host: str, console: Console) -> None:
         stages = self.stages()

@@ -42,10 +42,15 @@ def _pct(values: np.ndarray, q: float) -> float:
     return float(np.percentile(values, q)) if values.size else 0.0
 
 
+def bus_requests(rows: Rows) -> np.ndarray:
+    """True for each row that went through the bus (not straight to a provider)."""
+    return np.array([not str(n).startswith(DIRECT_PREFIX) for n in rows.name], dtype=bool)
+
+
 def stage_figures(rows: Rows, stages: list[Stage]) -> list[StageFigures]:
     """Each measured stage judged over [judged_from, end): bus requests, failures, rate, percentiles."""
     out = []
-    through_bus = np.array([not str(n).startswith(DIRECT_PREFIX) for n in rows.name], dtype=bool)
+    through_bus = bus_requests(rows)
     for stage in stages:
         if not stage.measured:
             continue

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 from loadtests.figures import Rows, errors_by_type, per_service, stage_figures, timeline
 from loadtests.schedules import Stage
 from loadtests.slo import Slo, StageFigures, Verdict, judge
+from loadtests.spike import SpikeFigures, spike_figures
 
 CHARTS = ("throughput.png", "latency.png", "errors.png", "services.png")
 
@@ -31,6 +32,7 @@ def write_report(
     series = timeline(rows)
     services = per_service(rows)
     errors = errors_by_type(rows)
+    spike = spike_figures(rows, stages)
     _charts(folder, series, stages, errors, services)
     _write_stages_csv(folder / "stages.csv", figures, slo)
     summary = {
@@ -39,11 +41,15 @@ def write_report(
         "stages": [f.model_dump() | {"meets_slo": f.meets(slo)} for f in figures],
         "services": services,
         "errors_by_type": errors,
+        "spike": spike.model_dump() | {"lines": spike.lines()} if spike else None,
         "timeline": series,
     }
     (folder / "figures.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
-    (folder / "index.html").write_text(_html(verdict, figures, slo, services, errors, run), encoding="utf-8")
-    (folder / "verdict.txt").write_text(verdict.line() + "\n", encoding="utf-8")
+    (folder / "index.html").write_text(
+        _html(verdict, figures, slo, services, errors, run, spike), encoding="utf-8"
+    )
+    spike_lines = spike.lines() if spike else []
+    (folder / "verdict.txt").write_text("\n".join([verdict.line(), *spike_lines]) + "\n", encoding="utf-8")
     return verdict
 
 
@@ -56,7 +62,10 @@ def _charts(
 ) -> None:
     fig, ax = plt.subplots(figsize=(9, 4))
     ax.plot(series["t"], series["tx_s"], label="achieved tx/s")
-    ax.step([s.start for s in stages], [s.rate for s in stages], where="post", label="target tx/s", alpha=0.6)
+    # Each stage's rate from its start, then once more at the last stage's end so that stage is drawn too.
+    edges = [s.start for s in stages] + [stages[-1].end]
+    rates = [s.rate for s in stages] + [stages[-1].rate]
+    ax.step(edges, rates, where="post", label="target scenarios/s", alpha=0.6)
     ax.plot(series["t"], series["fail_s"], label="failures/s", color="red")
     ax.set(xlabel="seconds", ylabel="requests per second", title="Throughput")
     ax.legend()
@@ -105,6 +114,7 @@ def _html(
     services: dict[str, dict[str, float]],
     errors: dict[str, int],
     run: dict[str, Any],
+    spike: SpikeFigures | None,
 ) -> str:
     def row(cells: list[Any]) -> str:
         return "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
@@ -139,6 +149,9 @@ def _html(
         for n, s in services.items()
     )
     error_rows = "".join(row([k, v]) for k, v in errors.items()) or row(["none", 0])
+    spike_html = (
+        "<h2>Spike</h2>" + "".join(f"<p>{html.escape(line)}</p>" for line in spike.lines()) if spike else ""
+    )
     images = "".join(f'<p><img src="{name}" alt="{name}"></p>' for name in CHARTS)
     colour = "green" if verdict.passed else "firebrick"
     return f"""<!doctype html><html lang="en"><meta charset="utf-8"><title>LGSP capacity report</title>
@@ -152,6 +165,7 @@ td,th{{padding:2px 8px;border-bottom:1px solid #ddd}}</style>
 <h2>Per service</h2><table><tr><th>service</th><th>requests</th><th>failures</th><th>p50</th><th>p95</th>
 <th>p99</th></tr>{service_rows}</table>
 <h2>Errors by type</h2><table>{error_rows}</table>
+{spike_html}
 {images}
 </html>
 """
