@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
 HAI_PHONG_2023_TX = 50_000_000  # Hải Phòng's LGSP, 2023 (DOMAIN.md)
+# Below this many requests a stage's "p99" is just its slowest request: the verdict says so.
+FEW_REQUESTS = 100
 
 
 class Slo(BaseModel):
@@ -47,6 +49,8 @@ class Verdict(BaseModel):
     slo: Slo
     sustained_tx_s: float
     sustained_stage: str | None
+    sustained_requests: int = 0
+    sustained_seconds: float = 0.0
     tx_per_year: float
     hai_phong_multiple: float
     required_tx_s: float
@@ -55,12 +59,24 @@ class Verdict(BaseModel):
     def line(self) -> str:
         """The one-line verdict."""
         mark = "PASS" if self.passed else "FAIL"
-        where = f" (stage {self.sustained_stage})" if self.sustained_stage else ""
+        where = (
+            f" (stage {self.sustained_stage}: {self.sustained_requests} requests "
+            f"in {self.sustained_seconds:g} s)"
+            if self.sustained_stage
+            else ""
+        )
+        caveat = (
+            f"; only {self.sustained_requests} requests judged, so its p99 is their slowest: "
+            "lengthen --seconds"
+            if self.sustained_stage and self.sustained_requests < FEW_REQUESTS
+            else ""
+        )
         return (
             f"{mark}: sustained {self.sustained_tx_s:,.1f} tx/s at SLO "
             f"(p99 ≤ {self.slo.p99_ms:g} ms, errors ≤ {100 * self.slo.max_error_ratio:g} %){where} = "
             f"{self.tx_per_year / 1e6:,.0f} M tx/year = "
-            f"{self.hai_phong_multiple:,.1f}× Hải Phòng 2023 (50 M); required {self.required_tx_s:g} tx/s"
+            f"{self.hai_phong_multiple:,.1f}× Hải Phòng 2023 (50 M); "
+            f"required {self.required_tx_s:g} tx/s{caveat}"
         )
 
 
@@ -74,6 +90,8 @@ def judge(stages: list[StageFigures], slo: Slo, required_tx_s: float) -> Verdict
         slo=slo,
         sustained_tx_s=sustained,
         sustained_stage=best.label if best else None,
+        sustained_requests=best.requests if best else 0,
+        sustained_seconds=best.seconds if best else 0.0,
         tx_per_year=per_year,
         hai_phong_multiple=per_year / HAI_PHONG_2023_TX,
         required_tx_s=required_tx_s,

@@ -49,3 +49,10 @@ def test_verdict_fails_below_the_required_rate_even_within_slo() -> None:
 
 def test_a_stage_without_requests_never_meets_the_slo() -> None:
     assert not stage("empty", 0, 0, requests=0).meets(Slo())
+
+
+def test_verdict_names_the_judged_sample_and_warns_when_it_is_too_small_for_a_p99() -> None:
+    large = judge([stage("50 tx/s", 50, 100, requests=1250)], Slo(), required_tx_s=7).line()
+    small = judge([stage("Monday 08:30", 26.4, 900, requests=33)], Slo(), required_tx_s=7).line()
+    assert "(stage 50 tx/s: 1250 requests in 10 s)" in large and "lengthen --seconds" not in large
+    assert "(stage Monday 08:30: 33 requests in 10 s)" in small and "lengthen --seconds" in small
