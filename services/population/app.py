@@ -95,7 +95,6 @@ def create_app(population: Population | None = None, *, latency: bool = True) ->
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.population = people
-    install_faults(app, "population", default_faults(latency))
 
     async def soap(request: Request) -> Response:
         try:
@@ -120,4 +119,6 @@ def create_app(population: Population | None = None, *, latency: bool = True) ->
         # dependency solving and response wrapping would be pure overhead on every SOAP call.
         app.add_route(path, soap, methods=["POST"], include_in_schema=False)
         app.add_route(path, wsdl, methods=["GET"], include_in_schema=False)
+    # After the SOAP routes, so that a SOAP call is matched first, not after every control route.
+    install_faults(app, "population", default_faults(latency))
     return app
