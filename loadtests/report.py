@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +68,18 @@ def _charts(
     rates = [s.rate for s in stages] + [stages[-1].rate]
     ax.step(edges, rates, where="post", label="target scenarios/s", alpha=0.6)
     ax.plot(series["t"], series["fail_s"], label="failures/s", color="red")
+    _mark_phases(ax, stages)
     ax.set(xlabel="seconds", ylabel="requests per second", title="Throughput")
     ax.legend()
     fig.savefig(folder / "throughput.png", dpi=90, bbox_inches="tight")
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(9, 4))
+    answered = [i for i, rate in enumerate(series["tx_s"]) if rate > 0]  # an empty bucket has no latency
     for q in ("p50", "p95", "p99"):
-        ax.plot(series["t"], series[q], label=q)
-    ax.set(xlabel="seconds", ylabel="ms", title="Latency over time", yscale="symlog")
+        ax.plot([series["t"][i] for i in answered], [series[q][i] for i in answered], label=q)
+    _mark_phases(ax, stages)
+    ax.set(xlabel="seconds", ylabel="ms", title="Latency over time", yscale="log")
     ax.legend()
     fig.savefig(folder / "latency.png", dpi=90, bbox_inches="tight")
     plt.close(fig)
@@ -97,6 +101,29 @@ def _charts(
     ax.legend()
     fig.savefig(folder / "services.png", dpi=90, bbox_inches="tight")
     plt.close(fig)
+
+
+def _phase(label: str) -> str:
+    """The phase a stage belongs to: its label without a trailing clock time (`Monday 08:30` → `Monday`)."""
+    return re.sub(r" \d\d:\d\d$", "", label)
+
+
+def _mark_phases(ax: Any, stages: list[Stage], most: int = 6) -> None:
+    """Unmeasured stages shaded; a dotted line and a name where each measured phase begins (days of a
+    workday, spike phases), if few enough."""
+    for stage in stages:
+        if not stage.measured:
+            ax.axvspan(stage.start, stage.end, color="grey", alpha=0.15, linewidth=0)
+    measured = [s for s in stages if s.measured]
+    starts = [s for i, s in enumerate(measured) if i == 0 or _phase(s.label) != _phase(measured[i - 1].label)]
+    if len(starts) > most:
+        return
+    for stage in starts:
+        ax.axvline(stage.start, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(
+            _phase(stage.label), (stage.start, 1), xycoords=("data", "axes fraction"),
+            xytext=(2, -10), textcoords="offset points", fontsize=8, color="dimgrey",
+        )  # fmt: skip
 
 
 def _write_stages_csv(path: Path, figures: list[StageFigures], slo: Slo) -> None:

@@ -18,6 +18,7 @@ class SpikeFigures(BaseModel):
     before_error_ratio: float
     before_p99_ms: float
     spike_requests: int
+    spike_tx_s: float
     spike_error_ratio: float
     spike_p99_ms: float
     after_p99_ms: float
@@ -35,7 +36,8 @@ class SpikeFigures(BaseModel):
             f"Spike: peak {self.peak_tx_s:g} tx/s reached (1-s buckets), "
             f"target {self.target_tx_s:g} scenarios/s.",
             f"Before: {self.before_requests} requests, {100 * self.before_error_ratio:.2f} % errors, "
-            f"p99 {self.before_p99_ms:.0f} ms. During: {self.spike_requests} requests, "
+            f"p99 {self.before_p99_ms:.0f} ms. During: {self.spike_requests} requests "
+            f"({self.spike_tx_s:g} tx/s), "
             f"{100 * self.spike_error_ratio:.2f} % errors, p99 {self.spike_p99_ms:.0f} ms.",
             f"After: p99 {self.after_p99_ms:.0f} ms; {recovered}.",
         ]
@@ -82,6 +84,7 @@ def spike_figures(rows: Rows, stages: list[Stage], window: float = 2.0) -> Spike
         before_error_ratio=before_err,
         before_p99_ms=before_p99,
         spike_requests=spike_n,
+        spike_tx_s=round(spike_n / (peak.end - peak.start), 2),
         spike_error_ratio=spike_err,
         spike_p99_ms=spike_p99,
         after_p99_ms=after_p99,

@@ -46,6 +46,7 @@ def test_spike_figures_give_peak_errors_p99_and_recovery() -> None:
     assert figures.before_error_ratio == 0 and figures.before_p99_ms == 10
     assert figures.spike_requests == 100 and figures.spike_error_ratio == 0.1 and figures.spike_p99_ms == 200
     assert figures.recovery_s == 6  # slices 22-24, 24-26 slow; 26-28 back at 10 ms
+    assert figures.spike_tx_s == 10 and "100 requests (10 tx/s)" in figures.lines()[1]
     assert "within 6 s" in figures.lines()[2]
 
 
