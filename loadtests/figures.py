@@ -38,6 +38,17 @@ class Rows:
         )
 
 
+def measured_rows(rows: Rows, stages: list[Stage]) -> Rows:
+    """The rows finished during measured stages: warm-up and anything after the schedule left out."""
+    keep = np.zeros(rows.t.shape, dtype=bool)
+    for stage in stages:
+        if stage.measured:
+            keep |= (rows.t >= stage.start) & (rows.t < stage.end)
+    return Rows(
+        t=rows.t[keep], name=rows.name[keep], ms=rows.ms[keep], ok=rows.ok[keep], fault=rows.fault[keep]
+    )
+
+
 def _pct(values: np.ndarray, q: float) -> float:
     return float(np.percentile(values, q)) if values.size else 0.0
 

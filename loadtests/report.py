@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 
-from loadtests.figures import Rows, errors_by_type, per_service, stage_figures, timeline
+from loadtests.figures import Rows, errors_by_type, measured_rows, per_service, stage_figures, timeline
 from loadtests.schedules import Stage
 from loadtests.slo import Slo, StageFigures, Verdict, judge
 from loadtests.spike import SpikeFigures, spike_figures
@@ -31,8 +31,8 @@ def write_report(
     figures = stage_figures(rows, stages)
     verdict = judge(figures, slo, required_tx_s)
     series = timeline(rows)
-    services = per_service(rows)
-    errors = errors_by_type(rows)
+    services = per_service(measured_rows(rows, stages))  # warm-up left out, as from the stages
+    errors = errors_by_type(measured_rows(rows, stages))
     spike = spike_figures(rows, stages)
     _charts(folder, series, stages, errors, services)
     _write_stages_csv(folder / "stages.csv", figures, slo)
@@ -70,7 +70,7 @@ def _charts(
     ax.plot(series["t"], series["fail_s"], label="failures/s", color="red")
     _mark_phases(ax, stages)
     ax.set(xlabel="seconds", ylabel="requests per second", title="Throughput")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.savefig(folder / "throughput.png", dpi=90, bbox_inches="tight")
     plt.close(fig)
 
@@ -80,7 +80,7 @@ def _charts(
         ax.plot([series["t"][i] for i in answered], [series[q][i] for i in answered], label=q)
     _mark_phases(ax, stages)
     ax.set(xlabel="seconds", ylabel="ms", title="Latency over time", yscale="log")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.savefig(folder / "latency.png", dpi=90, bbox_inches="tight")
     plt.close(fig)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from loadtests.figures import Rows, errors_by_type, per_service, stage_figures
+from loadtests.figures import Rows, errors_by_type, measured_rows, per_service, stage_figures
 from loadtests.recorder import DIRECT_PREFIX, RequestRecorder, fault_type
 from loadtests.schedules import Stage
 
@@ -55,3 +55,17 @@ def test_recorder_writes_a_readable_csv(tmp_path: Path) -> None:
     recorder.write(tmp_path / "raw.csv")
     read = Rows.read(tmp_path / "raw.csv")
     assert read.ok.tolist() == [1, 0] and read.fault.tolist() == ["", "Server.Bus.Timeout"]
+
+
+def test_measured_rows_leave_out_the_warm_up_and_what_came_after_the_schedule() -> None:
+    stages = [Stage(0, 5, 1, "warm-up", False), Stage(5, 10, 1, "1 tx/s")]
+    rows = Rows(
+        t=np.array([1.0, 4.9, 5.0, 9.9, 10.0]),
+        name=np.array(["A"] * 5, dtype=object),
+        ms=np.array([900.0, 900.0, 10.0, 20.0, 900.0]),
+        ok=np.array([0, 0, 1, 1, 0]),
+        fault=np.array(["Server.Bus.Timeout", "Server.Bus.Timeout", "", "", "Transport.X"], dtype=object),
+    )
+    kept = measured_rows(rows, stages)
+    assert kept.t.tolist() == [5.0, 9.9]
+    assert per_service(kept)["A"]["failures"] == 0 and errors_by_type(kept) == {}
