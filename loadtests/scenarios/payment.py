@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from loadtests.scenarios.base import Draw, Scenario, Step, Steps, expect_keys
+from loadtests.scenarios.base import Check, Draw, Scenario, Step, Steps, expect_keys
 
 INITIATE = "KhoiTaoThanhToan"
 STATUS = "TraCuuGiaoDich"
@@ -45,7 +45,8 @@ def _pay(draw: Draw) -> Steps:
     started = yield Step(INITIATE, body, initiated)
     if not isinstance(started, dict) or "payment_url" not in started:
         return
-    yield Step("", None, _page_says_paid, direct_url=started["payment_url"], form={"outcome": "success"})
+    page_check = _page_says_paid(reference)
+    yield Step("", None, page_check, direct_url=started["payment_url"], form={"outcome": "success"})
 
     def paid(answer: Any) -> str | None:
         problem = expect_keys(answer, "reference", "status")
@@ -58,8 +59,18 @@ def _pay(draw: Draw) -> Steps:
     yield Step(STATUS, {"reference": reference}, paid)
 
 
-def _page_says_paid(page: Any) -> str | None:
-    return None if isinstance(page, str) and page.strip() else "the payment page answered nothing"
+def _page_says_paid(reference: str) -> Check:
+    """The payer's result page must name this payment as succeeded (`PAY-…: succeeded`), or pending when
+    the intermediary timed out (the status step accepts that too)."""
+
+    def check(page: Any) -> str | None:
+        if isinstance(page, str) and any(
+            f"{reference}: {state}" in page for state in ("succeeded", "pending")
+        ):
+            return None
+        return f"the payment page for {reference} answered {str(page)[:120]!r}"
+
+    return check
 
 
 PAY_FEES = Scenario("fee payment", (INITIATE, STATUS), _pay)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from loadtests.scenarios.base import Draw, Scenario, Step, Steps
+from loadtests.scenarios.base import Draw, Scenario, Step, Steps, expect_keys
 from services.portal.dossiers import DossierFactory
 
 SYNC = "DongBoHoSoMC"
@@ -16,11 +16,13 @@ def _sync(draw: Draw) -> Steps:
     body = dossier.model_dump() | {"MaHoSo": number}
 
     def synced(answer: Any) -> str | None:
-        if not isinstance(answer, dict):
-            return f"dossier sync answered {str(answer)[:80]}"
-        # Any echo of a dossier number must be ours: a mixed-up answer is worse than none.
-        echoed = answer.get("MaHoSo") or answer.get("dossier_number")
-        return None if echoed in (None, number) else f"sync of {number} answered for {echoed}"
+        # The province's receipt: our dossier number (a mixed-up answer is worse than none) and its own id.
+        problem = expect_keys(answer, "dossier_number", "system_id", "received_at")
+        if problem:
+            return problem
+        if answer["dossier_number"] != number:
+            return f"sync of {number} answered for {answer['dossier_number']}"
+        return None if answer["system_id"] else f"sync of {number} answered without the system's id"
 
     yield Step(SYNC, body, synced)
 

@@ -15,6 +15,7 @@ from loadtests.mix import WEIGHTS, available, service_code
 from loadtests.scenarios import civil as civil_scenarios
 from loadtests.scenarios import payment as payment_scenarios
 from loadtests.scenarios import population as population_scenarios
+from loadtests.scenarios import portal as portal_scenarios
 from loadtests.scenarios import vnpost as vnpost_scenarios
 from loadtests.scenarios.base import Draw, Scenario
 from services.citizens import Population
@@ -69,3 +70,26 @@ def test_scenarios_of_services_missing_from_the_catalog_are_skipped_with_a_reaso
 
 def test_service_code_is_the_second_last_part() -> None:
     assert service_code("VN/GOV/BTP/HOTICH/DangKyKhaiSinh/v1") == "DangKyKhaiSinh"
+
+
+def test_dossier_sync_check_wants_the_receipt_of_this_dossier() -> None:
+    step = next(portal_scenarios.SYNC_DOSSIER.run(Draw(random.Random(3), PEOPLE, "t")))
+    assert step.body is not None
+    receipt = {"dossier_number": step.body["MaHoSo"], "system_id": "MC.031.1", "received_at": "2026-12-04"}
+    assert step.check(receipt) is None
+    assert step.check(receipt | {"dossier_number": "H31-other"}) is not None
+    assert step.check(receipt | {"system_id": ""}) is not None
+    assert step.check({}) is not None and step.check("ok") is not None
+
+
+def test_payment_page_check_wants_this_payment_succeeded() -> None:
+    steps = payment_scenarios.PAY_FEES.run(Draw(random.Random(4), PEOPLE, "t"))
+    first = next(steps)
+    assert first.body is not None
+    reference = first.body["reference"]
+    page = steps.send({"reference": reference, "payment_url": "http://127.0.0.1:1/pay/x"})
+    assert page.direct_url == "http://127.0.0.1:1/pay/x"
+    assert page.check(f"<h1>Kết quả giao dịch</h1><p>{reference}: succeeded</p>") is None
+    assert page.check(f"<p>{reference}: failed</p>") is not None
+    assert page.check("<p>PAY-someone-else: succeeded</p>") is not None
+    assert page.check("<h1>Không thể thực hiện giao dịch</h1>") is not None
