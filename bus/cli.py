@@ -19,6 +19,7 @@ from adapters.conformance.cli import adapter_app
 from bus.adapter_registry import build_adapters, missing_adapters
 from bus.catalog import Catalog, CatalogError, hash_api_key, load_catalog
 from bus.dlq.cli import dlq_app
+from bus.heap import freeze_startup_heap
 from bus.settings import BusSettings
 from bus.store import make_store
 from bus.transport import make_transport
@@ -89,6 +90,7 @@ def run(
 
     async def main() -> None:
         served = await stack.start()
+        freeze_startup_heap()
         table = Table(title=f"LGSP running ({'amqp' if settings.amqp_url else 'memory'} transport)")
         table.add_column("component")
         table.add_column("URL")
@@ -134,6 +136,7 @@ def gateway(
         connection_name=f"lgsp-gateway-{settings.worker_name}",
     )
     api = assemble_gateway(_catalog(settings), transport, settings)
+    freeze_startup_heap()
     uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
 
 
@@ -190,6 +193,7 @@ def worker(
         events = EventRecorder(transport, the_catalog.events)
         await hosted.start()
         await events.start()
+        freeze_startup_heap()
         console.print(f"worker {settings.worker_name} serving {len(hosted.services)} service(s)")
         await stopped.wait()
         await events.stop()
@@ -215,8 +219,10 @@ def mock(
         raise typer.Exit(2)
     from services.citizens import Population
 
+    served = spec.build(population=Population(), latency=latency)
+    freeze_startup_heap()
     uvicorn.run(
-        spec.build(population=Population(), latency=latency),
+        served,
         host=host,
         port=port or spec.port,
         log_level="warning",
