@@ -11,6 +11,7 @@ Delayed publishes go to retry queues `q.retry.<ms>`, one per delay bucket, whose
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import replace
 from typing import Any, cast
@@ -41,6 +42,14 @@ from bus.transport.amqp_wire import (
 from bus.transport.base import Handler, Message, dead_letter_queue
 
 log = logging.getLogger(__name__)
+
+CONSUME_ATTEMPTS = 5
+# The connection went away under a call (robust connections come back on their own).
+CONNECTION_LOST = (
+    aiormq.exceptions.AMQPConnectionError,
+    aiormq.exceptions.ChannelInvalidStateError,
+    RuntimeError,
+)
 
 
 class AmqpTransport:
@@ -276,6 +285,25 @@ class AmqpTransport:
             raise ValueError(f"prefetch must be at least 1, got {prefetch}")
         if max_length is not None and max_length < 1:
             raise ValueError(f"max_length must be at least 1, got {max_length}")
+        for attempt in range(1, CONSUME_ATTEMPTS + 1):
+            try:
+                subscription = await self._subscribe(queue, handler, prefetch, max_length)
+                break
+            except CONNECTION_LOST as error:
+                # RabbitMQ 3.10 closes the whole connection (INTERNAL_ERROR, noproc in its log) when a
+                # consumer arrives on a quorum queue that another worker declared an instant before,
+                # while its Raft leader is still starting: wait for the reconnection and try again.
+                if attempt == CONSUME_ATTEMPTS:
+                    raise
+                wait = self.reconnect_interval * attempt
+                log.warning("consuming %s failed (%r); retrying in %.1f s", queue, error, wait)
+                await asyncio.sleep(wait)
+        self._subscriptions.append(subscription)
+        return subscription
+
+    async def _subscribe(
+        self, queue: str, handler: Handler, prefetch: int, max_length: int | None
+    ) -> AmqpSubscription:
         channel = await self.connection.channel(publisher_confirms=False)
         try:
             await channel.set_qos(prefetch_count=prefetch)
@@ -283,9 +311,9 @@ class AmqpTransport:
             subscription = AmqpSubscription(channel, declared, handler)
             await subscription.start()
         except BaseException:
-            await channel.close()
+            with contextlib.suppress(*CONNECTION_LOST):
+                await channel.close()
             raise
-        self._subscriptions.append(subscription)
         return subscription
 
     async def _declare(self, channel: AbstractChannel, queue: str, max_length: int | None) -> AbstractQueue:

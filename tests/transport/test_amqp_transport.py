@@ -256,3 +256,43 @@ async def test_queue_declared_earlier_with_other_arguments_is_used_as_it_is_with
         await transport.close()
         await channel.queue_delete(queue)
         await channel.queue_delete(dead_letter_queue(queue))
+
+
+async def test_consume_is_retried_when_the_broker_drops_the_connection_under_it(
+    amqp_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RabbitMQ 3.10 answers a consumer on a quorum queue whose leader is still starting (another
+    worker declared it an instant before) with INTERNAL_ERROR on the whole connection; seen when two
+    `lgsp worker` processes started together on fresh queues, one died. The consume is tried again."""
+    transport = AmqpTransport(amqp_url, connection_name="lgsp-test-consume-retry", reconnect_interval=0.2)
+    await transport.connect()
+    queue = f"lgsp-test.consume-retry.{uuid.uuid4().hex[:8]}"
+    real_subscribe = transport._subscribe
+    attempts = 0
+
+    async def broker_fails_first(*args: Any) -> Any:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise aiormq.exceptions.ConnectionInternalError("INTERNAL_ERROR")
+        return await real_subscribe(*args)
+
+    monkeypatch.setattr(transport, "_subscribe", broker_fails_first)
+    received: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def keep(delivery: Delivery) -> None:
+        await received.put(delivery.message.body)
+        await delivery.ack()
+
+    try:
+        await transport.consume(queue, keep)
+        await transport.publish(queue, Message(body=b"after the retry"))
+        assert await asyncio.wait_for(received.get(), WAIT) == b"after the retry"
+        assert attempts == 2
+    finally:
+        await transport.close()
+        cleanup = await aio_pika.connect(amqp_url, timeout=5)
+        async with cleanup:
+            cleanup_channel = await cleanup.channel()
+            await cleanup_channel.queue_delete(queue)
+            await cleanup_channel.queue_delete(dead_letter_queue(queue))
