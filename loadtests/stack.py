@@ -8,6 +8,7 @@ shared with other buses on the same broker.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -20,9 +21,11 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlparse
 
+import aio_pika
 import httpx
 import yaml
 
+from bus.identifiers import ServiceId
 from services.registry import MOCKS
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "bus" / "catalog" / "default.yaml"
@@ -152,6 +155,9 @@ class StackPlan:
                     ],
                 )
             _wait_health(stack, ready_timeout)
+            if self.amqp_url is not None:
+                queues = [ServiceId.parse(sid).queue_name for sid in _service_ids(catalog)]
+                asyncio.run(_wait_consumers(self.amqp_url, queues, self.worker_processes, ready_timeout))
         except BaseException:
             stack.stop()
             raise
@@ -200,6 +206,37 @@ def _wait_health(stack: Stack, timeout: float) -> None:
             pass
         time.sleep(0.3)
     raise TimeoutError(f"the gateway at {stack.gateway_url} was not healthy after {timeout:.0f} s")
+
+
+def _service_ids(catalog: Path) -> list[str]:
+    data: dict[str, Any] = yaml.safe_load(catalog.read_text(encoding="utf-8"))
+    return [service["id"] for service in data.get("services", [])]
+
+
+async def _wait_consumers(amqp_url: str, queues: list[str], consumers: int, timeout: float) -> None:
+    """Return once every queue has at least `consumers` consumers (the workers are serving), else
+    raise naming the first queue that never got them: a gateway that answers /health before its
+    workers consume would answer NoRoute to the first calls."""
+    deadline = time.monotonic() + timeout
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        for queue in queues:
+            while True:
+                channel = await connection.channel()  # a failed passive declare closes its channel
+                try:
+                    declared = await channel.declare_queue(queue, passive=True)
+                    found = declared.declaration_result.consumer_count or 0
+                    await channel.close()
+                except aio_pika.exceptions.ChannelClosed:
+                    found = 0  # not declared yet
+                if found >= consumers:
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"queue {queue} has {found} consumer(s), not {consumers}, after {timeout:.0f} s; "
+                        "see the workers' logs"
+                    )
+                await asyncio.sleep(0.2)
 
 
 def locust_command() -> list[str]:
