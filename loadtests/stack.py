@@ -157,7 +157,7 @@ class StackPlan:
             _wait_health(stack, ready_timeout)
             if self.amqp_url is not None:
                 queues = [ServiceId.parse(sid).queue_name for sid in _service_ids(catalog)]
-                asyncio.run(_wait_consumers(self.amqp_url, queues, self.worker_processes, ready_timeout))
+                asyncio.run(wait_for_consumers(self.amqp_url, queues, self.worker_processes, ready_timeout))
         except BaseException:
             stack.stop()
             raise
@@ -213,7 +213,7 @@ def _service_ids(catalog: Path) -> list[str]:
     return [service["id"] for service in data.get("services", [])]
 
 
-async def _wait_consumers(amqp_url: str, queues: list[str], consumers: int, timeout: float) -> None:
+async def wait_for_consumers(amqp_url: str, queues: list[str], consumers: int, timeout: float) -> None:
     """Return once every queue has at least `consumers` consumers (the workers are serving), else
     raise naming the first queue that never got them: a gateway that answers /health before its
     workers consume would answer NoRoute to the first calls."""
