@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import lru_cache
 from math import ceil
@@ -150,9 +150,10 @@ class Population:
             raise ValueError(f"{role}: {id_number} is recorded as deceased since {person.death_date}")
         return person
 
-    def sample_ids(self, k: int, rng: random.Random) -> list[str]:
-        """`k` distinct ID numbers of the generated population, drawn with `rng`."""
-        return [self.id_at(index) for index in rng.sample(range(self.size), k)]
+    def sample_ids(self, k: int, rng: random.Random) -> Iterator[str]:
+        """`k` distinct ID numbers of the generated population, drawn with `rng`, each derived only
+        when it is reached (a caller taking the first suitable one pays for the ones it looked at)."""
+        return (self.id_at(index) for index in rng.sample(range(self.size), k))
 
     def issue_id(self, province_code: str, sex: Sex, birth_year: int) -> str:
         """A new ID number, taken by neither the generated population nor any number issued before."""

@@ -27,7 +27,7 @@ def population() -> Population:
 
 @pytest.fixture(scope="module")
 def sample(population: Population) -> list[Citizen]:
-    ids = population.sample_ids(3_000, random.Random(11))
+    ids = list(population.sample_ids(3_000, random.Random(11)))
     found = [population.citizen(number) for number in ids]
     assert all(citizen is not None for citizen in found)
     return [citizen for citizen in found if citizen is not None]
@@ -57,7 +57,7 @@ def test_every_person_of_a_small_population_has_a_distinct_id_that_leads_back_to
 
 @pytest.mark.slow
 def test_ids_are_unique_over_a_large_sample_of_the_default_population(population: Population) -> None:
-    ids = population.sample_ids(40_000, random.Random(3))
+    ids = list(population.sample_ids(40_000, random.Random(3)))
     assert len(set(ids)) == len(ids)
     for number in ids[::40]:
         citizen = population.citizen(number)
