@@ -14,7 +14,7 @@ counts them: the day of the event itself is not counted):
 - Appointment (`NgayHenTra`) for n working days: the n-th working day after the counting day, at the
   results-due time (17:00); n = 0 ("same day") is the counting day itself at 17:00.
 - Working time between two instants: their overlap with the office windows of working days
-  (07:30–11:30 and 13:00–17:00 by default: 8 hours a day).
+  (07:30–11:30 and 13:00–17:00 by default: 8 hours a day); `add_working_time` is its inverse.
 
 Every instant is timezone-aware; the local rules apply in Asia/Ho_Chi_Minh (no daylight saving).
 """
@@ -237,6 +237,27 @@ class WorkingCalendar:
                     total += overlap
             day += timedelta(days=1)
         return total
+
+    def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
+        """The earliest instant by which `duration` of office time has passed since `start` (deadlines
+        in working hours; the inverse of `working_time_between`)."""
+        local = self.local(start, "start")
+        if duration < timedelta():
+            raise CalendarError(f"a working-time span is not negative, got {duration}")
+        if not duration:
+            return start
+        left = duration
+        day = local.date()
+        for _ in range(_SEARCH_LIMIT_DAYS):
+            for opens, closes in self.office_windows(day):
+                begin = max(opens, local)
+                if begin >= closes:
+                    continue
+                if begin + left <= closes:
+                    return begin + left
+                left -= closes - begin
+            day += timedelta(days=1)
+        raise CalendarError(f"{duration} of working time does not fit within {_SEARCH_LIMIT_DAYS} days")
 
     def working_days_between(self, start: datetime, end: datetime) -> float:
         """Working time between `start` and `end` in working days (8 office hours = 1.0)."""

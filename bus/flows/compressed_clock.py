@@ -9,7 +9,8 @@ is: non-working time is skipped fast, so a 10-working-day procedure runs in abou
 
 The mapping is anchored at an epoch: simulated `sim_epoch` is wall `wall_epoch`. Processes given the
 same epochs and pace read the same simulated time (within their clocks' skew), so a gateway and its
-workers agree. Before the wall epoch, the simulated time stays at `sim_epoch`.
+workers agree. Before the wall epoch, the simulated time stays at `sim_epoch`; it never runs backwards,
+even if the wall clock is stepped back.
 """
 
 from __future__ import annotations
@@ -94,9 +95,12 @@ class CompressedClock:
         # the start of the stretch the simulated time was last seen in; it only moves forward
         self._mark_sim = self._sim_epoch
         self._mark_wall = 0.0
+        self._seen = 0.0
 
     def _elapsed(self) -> float:
-        return max(0.0, self._wall() - self._wall_epoch)
+        # never less than already seen: a wall clock stepped back (NTP) must not turn simulated time back
+        self._seen = max(self._seen, self._wall() - self._wall_epoch)
+        return self._seen
 
     def _catch_up(self, elapsed: float) -> tuple[datetime, float]:
         """Move the mark to the stretch containing `elapsed` wall seconds; return that stretch."""

@@ -211,3 +211,22 @@ def test_office_hours_are_configurable() -> None:
     assert late_office.next_office_opening(at(2026, 12, 7, 12)) == at(2026, 12, 7, 13, 30)
     elapsed = late_office.working_time_between(at(2026, 12, 7, 17), at(2026, 12, 8, 9))
     assert elapsed == timedelta(hours=1, minutes=30)
+
+
+def test_adding_working_time_walks_office_windows_and_inverts_working_time_between(
+    calendar: WorkingCalendar,
+) -> None:
+    assert calendar.add_working_time(at(2026, 12, 4, 16), timedelta(hours=2)) == at(2026, 12, 7, 8, 30)
+    assert calendar.add_working_time(at(2026, 12, 7, 11), timedelta(hours=1)) == at(2026, 12, 7, 13, 30)
+    assert calendar.add_working_time(at(2026, 12, 5, 10), timedelta(0)) == at(2026, 12, 5, 10)
+    # 24 working hours from Friday 13/2/2026 16:00: 1 h that day, Tết, then 23/2, 24/2 and 7 h of 25/2
+    assert calendar.add_working_time(at(2026, 2, 13, 16), timedelta(hours=24)) == at(2026, 2, 25, 16)
+    for start in (at(2026, 12, 4, 16), at(2026, 4, 29, 12), at(2026, 8, 21, 9, 15)):
+        for hours in (0.5, 3, 8, 17.25, 40):
+            end = calendar.add_working_time(start, timedelta(hours=hours))
+            assert calendar.working_time_between(start, end) == timedelta(hours=hours)
+
+
+def test_negative_working_time_is_refused(calendar: WorkingCalendar) -> None:
+    with pytest.raises(CalendarError, match="not negative"):
+        calendar.add_working_time(at(2026, 12, 4, 16), timedelta(hours=-1))

@@ -81,14 +81,13 @@ def test_wall_seconds_until_is_the_inverse_of_now() -> None:
     clock = hour_per_second(at(12, 7, 7, 30), wall)
     wall.seconds += 2.0
     targets = [at(12, 7, 10), at(12, 7, 12), at(12, 9, 14, 45), at(12, 14, 8), at(12, 31, 16, 59)]
-    for target in targets:
-        wait = clock.wall_seconds_until(target)
-        assert wait > 0
-        before = wall.seconds
-        wall.seconds += wait
-        assert abs(clock.now() - target) <= timedelta(milliseconds=1)
-        wall.seconds = before
     assert clock.wall_seconds_until(at(12, 7, 9)) == 0.0
+    now_wall = wall.seconds
+    waits = [clock.wall_seconds_until(target) for target in targets]
+    assert all(wait > 0 for wait in waits)
+    for target, wait in zip(targets, waits, strict=True):  # in time order: the clock only moves forward
+        wall.seconds = now_wall + wait
+        assert abs(clock.now() - target) <= timedelta(milliseconds=1)
 
 
 def test_a_ten_working_day_procedure_takes_about_a_minute_at_the_default_pace() -> None:
@@ -117,6 +116,15 @@ def test_processes_sharing_the_epochs_read_the_same_time() -> None:
     pace = WorkingDayPace(CALENDAR, 8.0, 0.5)
     second = CompressedClock(pace, sim_epoch=at(12, 7, 7, 30), wall_epoch=epoch, wall=wall)
     assert first.now() == second.now()
+
+
+def test_simulated_time_does_not_run_back_when_the_wall_clock_is_stepped_back() -> None:
+    wall = FakeWall()
+    clock = hour_per_second(at(12, 7, 7, 30), wall)
+    wall.seconds += 2.0
+    seen = clock.now()
+    wall.seconds -= 1.5
+    assert clock.now() == seen == at(12, 7, 9, 30)
 
 
 def test_a_uniform_pace_divides_all_time_by_its_factor() -> None:
