@@ -83,6 +83,17 @@ class MemoryStore(Store):
         self._values[key] = str(total).encode()  # keeps the expiry, as Redis INCRBY does
         return total
 
+    async def compare_and_set(
+        self, key: str, expected: bytes | None, value: bytes, *, ttl: float | None = None
+    ) -> bool:
+        """Write `value` only when the key holds `expected` (None: absent); True when this call wrote it."""
+        check_entry(key, ttl, value)
+        self._purge()
+        if self._values.get(key) != expected:
+            return False
+        self._write(key, value, ttl)
+        return True
+
     def __len__(self) -> int:
         """Live keys held, after purging the expired ones."""
         self._purge()

@@ -21,6 +21,22 @@ end
 return value
 """
 
+# Compare and write in one step; ARGV[1] is '0' for "expected absent" so an empty value stays comparable.
+_COMPARE_AND_SET = """
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '0' then
+    if current then return 0 end
+elseif current ~= ARGV[2] then
+    return 0
+end
+if ARGV[4] ~= '' then
+    redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+else
+    redis.call('SET', KEYS[1], ARGV[3])
+end
+return 1
+"""
+
 
 def _milliseconds(ttl: float | None) -> int | None:
     # Redis counts expiry in whole milliseconds; round up so a tiny ttl never becomes "no expiry".
@@ -90,3 +106,13 @@ class RedisStore(Store):
 
     def _incr_with_ttl(self) -> AsyncScript:
         return self._redis.script(_INCR_WITH_TTL)
+
+    async def compare_and_set(
+        self, key: str, expected: bytes | None, value: bytes, *, ttl: float | None = None
+    ) -> bool:
+        """Write `value` only when the key holds `expected` (None: absent), atomically (a Lua script)."""
+        check_entry(key, ttl, value)
+        expiry = _milliseconds(ttl)
+        args = ["0" if expected is None else "1", expected or b"", value, "" if expiry is None else expiry]
+        written = await self._redis.script(_COMPARE_AND_SET)(keys=[self._prefix + key], args=args)
+        return bool(written)
