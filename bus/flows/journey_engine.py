@@ -25,7 +25,7 @@ from bus.flows.journey_events import EventWaits
 from bus.flows.journey_model import JourneyDefinition
 from bus.flows.journey_run import JourneyRun, LostJourney, Services
 from bus.flows.journey_settings import JourneySettings
-from bus.flows.journey_ticks import JourneyTick, TickPublisher, decode_tick
+from bus.flows.journey_ticks import JourneyTick, TickPublisher, decode_tick, is_due
 from bus.flows.service_calls import ServiceCaller
 from bus.store.base import Store
 from bus.transport.base import Delivery, Subscription, Transport
@@ -131,6 +131,14 @@ class JourneyEngine:
         state = stored.state
         if state.terminal:
             return
+        if tick.timer is not None:
+            timer = state.timers.get(tick.timer)
+            if timer is None:
+                return  # fired already, or dropped with its step
+            if not is_due(timer, self.services.clock):
+                # Not yet (a bucket shorter than the wait, or a manual clock): arm again, state untouched.
+                await self.ticks.arm(state.journey_id, timer)
+                return
         held_for = state.lease_until - time.time()
         if state.lease_holder not in (None, self.services.holder) and held_for > 0:
             await self.ticks.after(tick, held_for + self.settings.busy_retry_seconds)

@@ -18,7 +18,9 @@ from tests.transport.conftest import delete_queues
 EVENT_NAMES = ("paid", "supplemented")
 
 
-@pytest.fixture(params=["memory", pytest.param("rabbitmq+redis", marks=[pytest.mark.amqp, pytest.mark.redis])])
+@pytest.fixture(
+    params=["memory", pytest.param("rabbitmq+redis", marks=[pytest.mark.amqp, pytest.mark.redis])]
+)
 async def journey_stack(request: pytest.FixtureRequest) -> AsyncIterator[JourneyStack]:
     """A started-on-demand journey stack; everything it made is stopped and removed afterwards."""
     subsystem, queue, prefix = unique_names()

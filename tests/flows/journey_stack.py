@@ -21,7 +21,7 @@ from pydantic import JsonValue
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, hash_api_key
 from bus.envelope import Envelope
-from bus.errors import ProviderRejected
+from bus.errors import ProviderRejected, ProviderUnavailable
 from bus.events import BusEvent, TransportEventPublisher
 from bus.flows import VIETNAM_TZ, ManualClock, WorkingCalendar
 from bus.flows.journey_engine import JourneyEngine
@@ -45,13 +45,14 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM_TZ)
 class FakeSystems:
     """The national systems of these tests, behind one adapter: `act` takes effect (counted per
     idempotency key), `undo` records a compensation, `status` answers a scripted status, `reject`
-    refuses (422). A payload with `"block": true` holds `act` until `gate` is set."""
+    refuses (422), `flaky` fails (503) as often as `failures` says, then acts. A payload with `"block": true` holds `act` until `gate` is set."""
 
     def __init__(self) -> None:
         self.effects: Counter[str] = Counter()
         self.undone: list[str] = []
         self.order: list[str] = []
         self.statuses: dict[str, list[str]] = {}
+        self.failures: Counter[str] = Counter()  # idempotency key → `flaky` calls still to fail
         self.gate = asyncio.Event()
         self.entered = asyncio.Event()
         self.running = 0
@@ -61,6 +62,9 @@ class FakeSystems:
         """Serve one request as the scripted system would."""
         payload: dict[str, Any] = request.payload if isinstance(request.payload, dict) else {}
         key = request.idempotency_key or ""
+        if request.path == "flaky" and self.failures[key] > 0:
+            self.failures[key] -= 1
+            raise ProviderUnavailable("the system is down for a moment")
         if request.path == "reject":
             raise ProviderRejected(f"ineligible: {payload.get('why', 'no reason')}")
         if request.path == "status":
@@ -158,7 +162,9 @@ class JourneyStack:
     async def start(self, engines: int = 1) -> Journeys:
         """Start the worker and `engines` engines; the Journeys API to start journeys with."""
         worker_transport: Transport = await self.make_transport()
-        self.worker = Worker(self.catalog, worker_transport, {"fake": self.systems}, name="w", store=self.store)
+        self.worker = Worker(
+            self.catalog, worker_transport, {"fake": self.systems}, name="w", store=self.store
+        )
         await self.worker.start()
         for _ in range(engines):
             await self.add_engine()
@@ -199,7 +205,9 @@ class JourneyStack:
             if check(record):
                 return record
             if time.monotonic() > deadline:
-                raise AssertionError(f"journey never got there; last state: {record.model_dump_json(indent=1)}")
+                raise AssertionError(
+                    f"journey never got there; last state: {record.model_dump_json(indent=1)}"
+                )
             await asyncio.sleep(0.02)
 
 

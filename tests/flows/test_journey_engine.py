@@ -222,10 +222,16 @@ async def test_a_refusal_runs_the_compensations_in_reverse_order_and_stops_what_
 async def test_a_provider_rejection_refuses_and_a_missing_right_parks(journey_stack: JourneyStack) -> None:
     stack = journey_stack
     stack.define(
-        {"kind": "rejected", "steps": [{"kind": "call", "id": "check", "call": call(stack, "Insurance", {}, "reject")}]}
+        {
+            "kind": "rejected",
+            "steps": [{"kind": "call", "id": "check", "call": call(stack, "Insurance", {}, "reject")}],
+        }
     )
     stack.define(
-        {"kind": "forbidden", "steps": [{"kind": "call", "id": "peek", "call": call(stack, "Secret", {"step": "x"})}]}
+        {
+            "kind": "forbidden",
+            "steps": [{"kind": "call", "id": "peek", "call": call(stack, "Secret", {"step": "x"})}],
+        }
     )
     journeys = await stack.start()
     rejected = await stack.until((await journeys.start("rejected", {}, "HS-422")).journey_id, ended)
@@ -309,8 +315,12 @@ async def test_a_repeated_start_with_the_same_dossier_code_returns_the_same_jour
     journey_stack: JourneyStack,
 ) -> None:
     stack = journey_stack
-    stack.define({"kind": "once", "steps": [{"kind": "call", "id": "only", "call": call(stack, "Registry", {})}]})
-    stack.define({"kind": "other", "steps": [{"kind": "call", "id": "only", "call": call(stack, "Registry", {})}]})
+    stack.define(
+        {"kind": "once", "steps": [{"kind": "call", "id": "only", "call": call(stack, "Registry", {})}]}
+    )
+    stack.define(
+        {"kind": "other", "steps": [{"kind": "call", "id": "only", "call": call(stack, "Registry", {})}]}
+    )
     journeys = await stack.start()
     first = await journeys.start("once", {"n": 1}, "HS-SAME")
     again = await journeys.start("once", {"n": 2}, "HS-SAME")
@@ -342,3 +352,105 @@ async def test_bad_starts_are_refused_and_change_nothing(journey_stack: JourneyS
         await journeys.start("needs", {"citizen": "x"}, "  ")
     assert await journeys.list() == []
     assert await journeys.find("HS-2") is None
+
+
+async def test_a_wait_past_its_working_days_refuses_and_refunds(journey_stack: JourneyStack) -> None:
+    stack = journey_stack
+    stack.define(
+        {
+            "kind": "supplement",
+            "steps": [
+                {"kind": "call", "id": "fee", "call": call(stack, "Payment", {"step": "fee"}),
+                 "compensation": call(stack, "Payment", {"step": "fee"}, "undo")},
+                {"kind": "wait", "id": "supplement", "event": stack.event_type("supplemented"),
+                 "match": {"at": "/dossier", "equals": "${/journey/dossier_code}"},
+                 "timeout_days": 7, "on_timeout": "refuse"},
+            ],
+        }
+    )  # fmt: skip
+    journeys = await stack.start()
+    started = await journeys.start("supplement", {}, "HS-SUP")
+    await stack.until(started.journey_id, lambda r: r.steps[1].status == StepStatus.WAITING)
+
+    await stack.clock.advance(timedelta(days=8))  # Tuesday the 10th, 09:00: 7 working days end Wednesday
+    assert (await journeys.get(started.journey_id)).status == JourneyStatus.RUNNING
+    await stack.clock.advance(timedelta(days=1, hours=9))  # Wednesday 18:00
+    record = await stack.until(started.journey_id, ended)
+
+    assert record.status == JourneyStatus.REFUSED
+    assert "7 working days" in (record.reason or "")
+    assert stack.systems.undone == ["fee"]
+    await stack.publish("supplemented", {"dossier": "HS-SUP"})  # too late: changes nothing
+    assert (await journeys.get(started.journey_id)).status == JourneyStatus.REFUSED
+
+
+async def test_a_failing_system_is_called_again_by_the_journey_with_one_idempotency_key(
+    journey_stack: JourneyStack,
+) -> None:
+    stack = journey_stack
+    stack.define(
+        {
+            "kind": "flaky",
+            "steps": [
+                {"kind": "call", "id": "push", "call": call(stack, "Registry", {"step": "push"}, "flaky"),
+                 "retry": {"attempts": 3, "delay_seconds": 0.05}},
+            ],
+        }
+    )  # fmt: skip
+    journeys = await stack.start()
+    started = await journeys.start("flaky", {}, "HS-FLAKY")
+    stack.systems.failures[f"{started.journey_id}.push"] = 2
+    record = await stack.until(started.journey_id, ended)
+
+    assert record.status == DONE, record.reason
+    calls = record.steps[0].calls
+    assert [c.outcome for c in calls] == ["failed", "failed", "succeeded"]
+    assert len({c.transaction_id for c in calls}) == 3
+    assert {c.idempotency_key for c in calls} == {f"{started.journey_id}.push"}
+
+
+async def test_a_refusal_waits_for_a_parallel_branch_in_flight_and_undoes_it(
+    journey_stack: JourneyStack,
+) -> None:
+    stack = journey_stack
+    stack.define(
+        {
+            "kind": "race",
+            "steps": [
+                {"kind": "call", "id": "slow", "after": [],
+                 "call": call(stack, "Residence", {"step": "slow", "work_seconds": 0.3}),
+                 "compensation": call(stack, "Residence", {"step": "slow"}, "undo")},
+                {"kind": "call", "id": "refuse", "after": [], "call": call(stack, "Insurance", {}, "reject")},
+            ],
+        }
+    )  # fmt: skip
+    journeys = await stack.start()
+    started = await journeys.start("race", {}, "HS-RACE")
+    record = await stack.until(started.journey_id, ended)
+
+    assert record.status == JourneyStatus.REFUSED
+    assert stack.systems.undone == ["slow"]
+    assert [step.status for step in record.steps] == [StepStatus.COMPENSATED, StepStatus.REFUSED]
+
+
+async def test_two_engines_share_the_journeys_and_each_step_takes_effect_once(
+    journey_stack: JourneyStack,
+) -> None:
+    stack = journey_stack
+    stack.define(
+        {
+            "kind": "busy",
+            "steps": [
+                {"kind": "call", "id": "one", "call": call(stack, "Registry", {"step": "one"})},
+                {"kind": "call", "id": "two", "call": call(stack, "Residence", {"step": "two"})},
+            ],
+        }
+    )  # fmt: skip
+    journeys = await stack.start(engines=2)
+    started = [await journeys.start("busy", {}, f"HS-B{n}") for n in range(12)]
+    for journey in started:
+        record = await stack.until(journey.journey_id, ended)
+        assert record.status == DONE, record.reason
+    assert len(stack.systems.effects) == 24
+    assert set(stack.systems.effects.values()) == {1}
+    assert len(await journeys.list(kind="busy", status=JourneyStatus.COMPLETED, limit=50)) == 12
