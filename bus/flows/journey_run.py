@@ -19,13 +19,13 @@ from bus.events import BusEvent
 from bus.flows.calendar import WorkingCalendar
 from bus.flows.clock import Clock
 from bus.flows.journey_book import EventWait, JourneyBook, Stored
+from bus.flows.journey_calls import Outgoing, build_call, note_answer, note_sent
 from bus.flows.journey_model import CallStep, JourneyDefinition, Outcome, PollStep, ServiceCallSpec, WaitStep
-from bus.flows.journey_paths import MissingValue, render, render_text
+from bus.flows.journey_paths import MissingValue, render_text
 from bus.flows.journey_settings import JourneySettings
 from bus.flows.journey_state import (
     FINISHED,
     CallPurpose,
-    CallRecord,
     JourneyStatus,
     StepState,
     StepStatus,
@@ -33,7 +33,7 @@ from bus.flows.journey_state import (
     TimerRecord,
 )
 from bus.flows.journey_ticks import JourneyTick, TickPublisher, is_due
-from bus.flows.service_calls import CallResult, ServiceCall, ServiceCaller, derived_ids
+from bus.flows.service_calls import CallResult, ServiceCaller
 
 AnyStep = CallStep | PollStep | WaitStep
 OPEN = frozenset({StepStatus.PENDING, StepStatus.RUNNING, StepStatus.WAITING})
@@ -41,15 +41,6 @@ OPEN = frozenset({StepStatus.PENDING, StepStatus.RUNNING, StepStatus.WAITING})
 
 class LostJourney(Exception):
     """Another worker wrote the journey's state first: this one stops."""
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A call to make once the state recording it is written."""
-
-    step: str
-    purpose: CallPurpose
-    call: ServiceCall
 
 
 @dataclass(frozen=True)
@@ -266,7 +257,7 @@ class JourneyRun:
             if stops:
                 step.move(StepStatus.CANCELLED)
                 step.held_by = None
-                self._drop_timers(step.step)
+                self.state.drop_timers(step.step)
         # A call whose outcome is not known yet may have taken effect: learn it before undoing anything.
         unresolved = [step for step in self.state.steps.values() if step.status == StepStatus.RUNNING]
         for step in unresolved:
@@ -318,51 +309,20 @@ class JourneyRun:
         purpose: CallPurpose,
         outgoing: list[Outgoing],
     ) -> None:
-        context = self.state.context()
         try:
-            path = render_text(spec.path, context)
-            query = {name: render_text(value, context) for name, value in spec.query.items()}
-            payload = render(spec.payload, context)
+            call = build_call(self.state, spec, key, attempt)
         except MissingValue as missing:
             step.move(StepStatus.FAILED)  # it cannot be called
             self._park(f"step {step.step}: {missing}")
             return
-        message_id, transaction_id = derived_ids(key, attempt)
-        call = ServiceCall(
-            client=self.state.client,
-            service=str(spec.service),
-            method=spec.method,
-            path=path,
-            query=query,
-            payload=payload,
-            issue=self.state.dossier_code,
-            idempotency_key=key,
-            message_id=message_id,
-            transaction_id=transaction_id,
-        )
-        if not any(record.message_id == message_id for record in step.calls):
-            step.calls.append(
-                CallRecord(
-                    purpose=purpose,
-                    transaction_id=transaction_id,
-                    message_id=message_id,
-                    idempotency_key=key,
-                    attempt=attempt,
-                    sent_at=self.s.clock.now(),
-                )
-            )
+        note_sent(step, call, purpose, attempt, self.s.clock.now())
         outgoing.append(Outgoing(step.step, purpose, call))
 
     # --- answers --------------------------------------------------------------------------------------
 
     def _absorb(self, out: Outgoing, result: CallResult) -> None:
         step = self.state.steps[out.step]
-        for record in step.calls:
-            if record.message_id == out.call.message_id:
-                record.answered_at = self.s.clock.now()
-                record.status = result.status
-                record.outcome = result.outcome
-                record.error_type = result.error.type if result.error is not None else None
+        note_answer(step, out.call.message_id, result, self.s.clock.now())
         if self.state.terminal:
             return
         if out.purpose == "compensate":
@@ -433,13 +393,13 @@ class JourneyRun:
         step.finished_at = self.s.clock.now()
         step.completed_seq = self.state.next_seq()
         step.held_by = None
-        self._drop_timers(step.step)
+        self.state.drop_timers(step.step)
 
     def _conclude(self, step: StepState, outcome: Outcome, reason: str) -> None:
         step.reason = reason
         step.finished_at = self.s.clock.now()
         step.held_by = None
-        self._drop_timers(step.step)
+        self.state.drop_timers(step.step)
         if outcome == "continue":
             step.move(StepStatus.SKIPPED)
         elif outcome == "refuse":
@@ -457,27 +417,11 @@ class JourneyRun:
     # --- timers ---------------------------------------------------------------------------------------
 
     def _arm(self, step: StepState, purpose: TimerPurpose, *, due_at: datetime) -> str:
-        timer = TimerRecord(
-            timer_id=f"{step.step}.{purpose}.{self.state.next_seq()}",
-            step=step.step,
-            purpose=purpose,
-            due_at=due_at,
-        )
-        self.state.timers[timer.timer_id] = timer
+        timer = self.state.add_timer(step.step, purpose, due_at=due_at)
         self._to_arm.append(timer)
         return timer.timer_id
 
     def _hold(self, step: StepState, purpose: TimerPurpose, seconds: float) -> None:
-        timer = TimerRecord(
-            timer_id=f"{step.step}.{purpose}.{self.state.next_seq()}",
-            step=step.step,
-            purpose=purpose,
-            wall_due=time.time() + seconds,
-        )
-        self.state.timers[timer.timer_id] = timer
+        timer = self.state.add_timer(step.step, purpose, wall_due=time.time() + seconds)
         self._to_arm.append(timer)
         step.held_by = timer.timer_id
-
-    def _drop_timers(self, step_id: str) -> None:
-        for timer_id in [tid for tid, timer in self.state.timers.items() if timer.step == step_id]:
-            del self.state.timers[timer_id]

@@ -157,6 +157,25 @@ class JourneyState(BaseModel):
             },
         }
 
+    def add_timer(
+        self,
+        step: str,
+        purpose: TimerPurpose,
+        *,
+        due_at: datetime | None = None,
+        wall_due: float | None = None,
+    ) -> TimerRecord:
+        """Record a new timer for `step` (its tick is the caller's to publish)."""
+        timer_id = f"{step}.{purpose}.{self.next_seq()}"
+        timer = TimerRecord(timer_id=timer_id, step=step, purpose=purpose, due_at=due_at, wall_due=wall_due)
+        self.timers[timer_id] = timer
+        return timer
+
+    def drop_timers(self, step: str) -> None:
+        """Forget `step`'s timers: their ticks, when they come, find nothing to fire."""
+        for timer_id in [found for found, timer in self.timers.items() if timer.step == step]:
+            del self.timers[timer_id]
+
     def finish(self, status: JourneyStatus, at: datetime, reason: str | None = None) -> None:
         """End the journey; its timers are dropped (a late tick finds nothing to fire)."""
         self.status = status

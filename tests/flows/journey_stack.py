@@ -45,7 +45,8 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM_TZ)
 class FakeSystems:
     """The national systems of these tests, behind one adapter: `act` takes effect (counted per
     idempotency key), `undo` records a compensation, `status` answers a scripted status, `reject`
-    refuses (422), `flaky` fails (503) as often as `failures` says, then acts. A payload with `"block": true` holds `act` until `gate` is set."""
+    refuses (422), `flaky` fails (503) as often as `failures` says, then acts. A payload with
+    `"block": true` holds `act` until `gate` is set."""
 
     def __init__(self) -> None:
         self.effects: Counter[str] = Counter()
