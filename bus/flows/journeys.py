@@ -9,7 +9,7 @@ queue is declared by its first consumer).
     ├── UnknownJourney      no journey with that id
     ├── UnknownKind         no definition of that kind
     ├── InvalidStart        inputs or dossier code refused (a required input missing, …)
-    └── DossierCodeInUse    the code belongs to a journey of another kind
+    └── DossierCodeInUse    the code belongs to a journey of another kind, or another client's
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ class Journeys:
         journey_id = await self.book.claim_dossier(dossier_code, new_id())
         stored = await self.book.load(journey_id)
         if stored is not None:
+            if client is not None and stored.state.client != client:
+                raise DossierCodeInUse(f"dossier {dossier_code!r} belongs to another client's journey")
             if stored.state.kind != kind:
                 raise DossierCodeInUse(
                     f"dossier {dossier_code!r} is journey {journey_id} of kind "
@@ -176,6 +178,13 @@ class Journeys:
         stored = await self._load(journey_id)
         return describe(stored.state, self.clock.now())
 
+    async def find_for(self, journey_id: str, client: str) -> JourneyRecord | None:
+        """The journey `journey_id` if it acts as `client` (None otherwise: another's is not shown)."""
+        stored = await self.book.load(journey_id)
+        if stored is None or stored.state.client != client:
+            return None
+        return describe(stored.state, self.clock.now())
+
     async def find(self, dossier_code: str) -> JourneyRecord | None:
         """The journey started for `dossier_code`, if any."""
         journey_id = await self.book.dossier_owner(dossier_code)
@@ -190,9 +199,11 @@ class Journeys:
         kind: str | None = None,
         status: JourneyStatus | None = None,
         late: bool | None = None,
+        client: str | None = None,
         limit: int = 100,
     ) -> list[JourneyRecord]:
-        """Journeys, newest first, filtered by kind, status and lateness (journey or any step)."""
+        """Journeys, newest first, filtered by kind, status, lateness (journey or any step) and the
+        client they act as."""
         if limit < 1:
             raise JourneyError(f"limit must be at least 1, got {limit}")
         now = self.clock.now()
@@ -201,11 +212,14 @@ class Journeys:
             stored = await self.book.load(journey_id)
             if stored is None:
                 continue
-            if (kind is not None and stored.state.kind != kind) or (
-                status is not None and stored.state.status != status
+            state = stored.state
+            if (
+                (kind is not None and state.kind != kind)
+                or (status is not None and state.status != status)
+                or (client is not None and state.client != client)
             ):
                 continue
-            record = describe(stored.state, now)
+            record = describe(state, now)
             if late is not None and record.late != late:
                 continue
             records.append(record)
