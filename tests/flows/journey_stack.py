@@ -23,7 +23,7 @@ from bus.catalog import Catalog, hash_api_key
 from bus.envelope import Envelope
 from bus.errors import ProviderRejected, ProviderUnavailable
 from bus.events import BusEvent, TransportEventPublisher
-from bus.flows import VIETNAM_TZ, ManualClock, WorkingCalendar
+from bus.flows import VIETNAM_TZ, Clock, ManualClock, WorkingCalendar
 from bus.flows.journey_engine import JourneyEngine
 from bus.flows.journey_model import JourneyDefinition, load_journey
 from bus.flows.journey_records import JourneyRecord
@@ -133,7 +133,7 @@ class JourneyStack:
     event_prefix: str
     systems: FakeSystems = field(default_factory=FakeSystems)
     sink: RecordingSink = field(default_factory=RecordingSink)
-    clock: ManualClock = field(default_factory=lambda: ManualClock(START))
+    clock: Clock = field(default_factory=lambda: ManualClock(START))
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     definitions: list[JourneyDefinition] = field(default_factory=list)
     engines: list[JourneyEngine] = field(default_factory=list)

@@ -6,16 +6,22 @@ from datetime import timedelta
 
 import pytest
 
+from bus.flows import CompressedClock, ManualClock, WorkingDayPace
 from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_state import JourneyStatus, StepStatus
 from bus.flows.journeys import DossierCodeInUse, InvalidStart, UnknownKind
-from tests.flows.journey_stack import CLIENT, JourneyStack
+from tests.flows.journey_stack import CLIENT, START, JourneyStack
 
 DONE = JourneyStatus.COMPLETED
 
 
 def ended(record: JourneyRecord) -> bool:
     return record.status in (JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED)
+
+
+def manual(stack: JourneyStack) -> ManualClock:
+    assert isinstance(stack.clock, ManualClock)
+    return stack.clock
 
 
 def call(stack: JourneyStack, system: str, payload: object, path: str = "act") -> dict[str, object]:
@@ -211,19 +217,19 @@ async def test_a_poll_repeats_on_the_simulated_clock_until_the_status_is_reached
         }
     )
     journeys = await stack.start()
-    key_of_request = None
     started = await journeys.start("certificate", {}, "HS-LLTP")
     key_of_request = f"{started.journey_id}.request"
     stack.systems.statuses[f"ref-{key_of_request}"] = ["verifying", "verifying", "issued"]
 
     for polls in (1, 2):
-        await stack.until(
-            started.journey_id,
-            lambda r, n=polls: r.steps[1].status == StepStatus.WAITING and len(r.steps[1].calls) == n,
-        )
-        await stack.clock.advance(timedelta(minutes=59))
+
+        def polled(record: JourneyRecord, n: int = polls) -> bool:
+            return record.steps[1].status == StepStatus.WAITING and len(record.steps[1].calls) == n
+
+        await stack.until(started.journey_id, polled)
+        await manual(stack).advance(timedelta(minutes=59))
         assert len((await journeys.get(started.journey_id)).steps[1].calls) == polls  # not before its time
-        await stack.clock.advance(timedelta(minutes=1))
+        await manual(stack).advance(timedelta(minutes=1))
     record = await stack.until(started.journey_id, ended)
 
     assert record.status == DONE, record.reason
@@ -299,3 +305,48 @@ async def test_two_engines_share_the_journeys_and_each_step_takes_effect_once(
     assert len(stack.systems.effects) == 24
     assert set(stack.systems.effects.values()) == {1}
     assert len(await journeys.list(kind="busy", status=JourneyStatus.COMPLETED, limit=50)) == 12
+
+
+async def test_timers_on_a_compressed_clock_are_broker_delayed_messages(journey_stack: JourneyStack) -> None:
+    stack = journey_stack
+    # a working day in 0.5 s of wall time, each night or weekend in 0.05 s
+    stack.clock = CompressedClock(WorkingDayPace(stack.calendar, 0.5, 0.05), sim_epoch=START)
+    stack.define(
+        {
+            "kind": "compressed",
+            "steps": [
+                {
+                    "kind": "wait",
+                    "id": "supplement",
+                    "event": stack.event_type("supplemented"),
+                    "match": {"at": "/dossier", "equals": "${/journey/dossier_code}"},
+                    "timeout_days": 1,
+                    "on_timeout": "continue",
+                },
+                {"kind": "call", "id": "request", "call": call(stack, "Registry", {"step": "request"})},
+                {
+                    "kind": "poll",
+                    "id": "result",
+                    "interval_minutes": 120,
+                    "call": call(
+                        stack, "Registry", {"reference": "${/steps/request/result/reference}"}, "status"
+                    ),
+                    "until": {"at": "/status", "equals": "issued"},
+                },
+            ],
+        }
+    )
+    journeys = await stack.start()
+    started = await journeys.start("compressed", {}, "HS-FAST")
+    stack.systems.statuses[f"ref-{started.journey_id}.request"] = ["verifying", "issued"]
+    record = await stack.until(started.journey_id, ended, timeout=15)
+
+    assert record.status == DONE, record.reason
+    supplement, _, result = record.steps
+    assert supplement.status == StepStatus.SKIPPED and "within 1 working days" in (supplement.reason or "")
+    assert supplement.finished_at is not None and supplement.finished_at >= stack.calendar.add_working_days(
+        START, 1
+    )
+    assert len(result.calls) == 2
+    assert result.finished_at is not None and result.started_at is not None
+    assert result.finished_at - result.started_at >= timedelta(minutes=120)

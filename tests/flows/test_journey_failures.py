@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bus.flows import ManualClock
 from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_state import JourneyStatus, StepStatus
 from bus.flows.timeliness import Verdict
@@ -15,6 +16,11 @@ DONE = JourneyStatus.COMPLETED
 
 def ended(record: JourneyRecord) -> bool:
     return record.status in (JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED)
+
+
+def manual(stack: JourneyStack) -> ManualClock:
+    assert isinstance(stack.clock, ManualClock)
+    return stack.clock
 
 
 def call(stack: JourneyStack, system: str, payload: object, path: str = "act") -> dict[str, object]:
@@ -158,7 +164,7 @@ async def test_a_missed_deadline_marks_the_step_late(journey_stack: JourneyStack
     assert waiting.steps[0].verdict == Verdict.OPEN
     assert await journeys.list(late=True) == []
 
-    await stack.clock.advance(timedelta(days=3))  # Thursday 09:00: the deadline passed on Wednesday
+    await manual(stack).advance(timedelta(days=3))  # Thursday 09:00: the deadline passed on Wednesday
     overdue = await stack.until(started.journey_id, lambda r: r.steps[0].overdue_at is not None)
     assert overdue.steps[0].verdict == Verdict.OPEN_LATE
     assert [r.journey_id for r in await journeys.list(late=True)] == [started.journey_id]
@@ -198,9 +204,9 @@ async def test_a_wait_past_its_working_days_refuses_and_refunds(journey_stack: J
     started = await journeys.start("supplement", {}, "HS-SUP")
     await stack.until(started.journey_id, lambda r: r.steps[1].status == StepStatus.WAITING)
 
-    await stack.clock.advance(timedelta(days=8))  # Tuesday the 10th, 09:00: 7 working days end Wednesday
+    await manual(stack).advance(timedelta(days=8))  # Tuesday the 10th, 09:00: 7 working days end Wednesday
     assert (await journeys.get(started.journey_id)).status == JourneyStatus.RUNNING
-    await stack.clock.advance(timedelta(days=1, hours=9))  # Wednesday 18:00
+    await manual(stack).advance(timedelta(days=1, hours=9))  # Wednesday 18:00
     record = await stack.until(started.journey_id, ended)
 
     assert record.status == JourneyStatus.REFUSED

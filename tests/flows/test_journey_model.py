@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import JsonValue
 
 from bus.flows.journey_model import (
     DuplicateStep,
@@ -90,8 +91,8 @@ def test_a_malformed_definition_is_a_definition_error_naming_the_field() -> None
 
 
 def test_templates_keep_a_whole_values_type_and_put_text_into_strings() -> None:
-    context = {"inputs": {"child": {"name": "An", "born": 2026}, "fee": 20000}}
-    template = {
+    context: JsonValue = {"inputs": {"child": {"name": "An", "born": 2026}, "fee": 20000}}
+    template: JsonValue = {
         "who": "${/inputs/child}",
         "label": "child ${/inputs/child/name} (${/inputs/fee} VND)",
         "n": 3,
@@ -121,7 +122,12 @@ def test_templates_keep_a_whole_values_type_and_put_text_into_strings() -> None:
     ],
 )
 def test_conditions(condition: dict[str, Any], holds: bool) -> None:
-    document = {"status": 6, "legs": ["residence", "insurance"], "note": "ok then", "nothing": None}
+    document: JsonValue = {
+        "status": 6,
+        "legs": ["residence", "insurance"],
+        "note": "ok then",
+        "nothing": None,
+    }
     assert Condition.model_validate(condition).holds(document) is holds
 
 
