@@ -14,14 +14,19 @@ from dataclasses import dataclass, replace
 
 from bus.envelope import new_id
 from bus.errors import BusTimeout, InternalError, NoRoute, Overloaded
-from bus.transport.base import Delivery, Handler, HeaderValue, Message, dead_letter_queue
+from bus.transport.base import (
+    DEATH_REASON_HEADER,
+    ORIGINAL_QUEUE_HEADER,
+    REASON_DELIVERY_LIMIT,
+    REASON_REJECTED,
+    Delivery,
+    Handler,
+    HeaderValue,
+    Message,
+    dead_letter_queue,
+)
 
 log = logging.getLogger(__name__)
-
-DEATH_REASON_HEADER = "x-death-reason"
-ORIGINAL_QUEUE_HEADER = "x-original-queue"
-REASON_DELIVERY_LIMIT = "delivery-limit"
-REASON_REJECTED = "rejected"
 
 
 @dataclass
