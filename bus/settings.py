@@ -42,14 +42,10 @@ class BusSettings(BaseSettings):
     amqp_url: str | None = None
     redis_url: str | None = None
     catalog: Path | None = None
-    gateway_host: str = Field(default="127.0.0.1", min_length=1)
-    gateway_port: int = Field(default=8000, ge=1, le=65535)
     worker_name: str = Field(default_factory=_default_worker_name, min_length=1)
     log_level: LogLevel = "INFO"
     delivery_limit: int = Field(default=5, ge=1)
-    prefetch: int = Field(default=32, ge=1, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1)
-    request_timeout_cap: float = Field(default=60.0, gt=0)
     adapter_overrides: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="per adapter, config keys replacing the catalog's (a deployment's provider URLs)",
