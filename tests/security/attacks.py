@@ -1,4 +1,4 @@
-"""The attack cases of issue 7: each names what it tries, what the bus must answer, and what it saw."""
+"""Attacks on the security surface: each names what it tries, what the bus must answer, what it saw."""
 
 from __future__ import annotations
 

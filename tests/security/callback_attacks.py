@@ -1,4 +1,4 @@
-"""The signed-callback cases of issue 7: forged, altered and replayed PayGov IPNs and VNPost webhooks.
+"""The signed-callback cases: forged, altered and replayed PayGov IPNs and VNPost webhooks.
 
 Each is sent to the gateway's /callbacks routes over a payment and a parcel the bus really knows
 (`book_callback_subjects`); a rejection must publish no event and write nothing to the store.

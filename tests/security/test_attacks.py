@@ -1,4 +1,4 @@
-"""Every attack of issue 7 is rejected with its error and changes nothing; the table goes to reports/."""
+"""Each attack on the security surface is refused with its error, changing nothing; table in reports/."""
 
 from __future__ import annotations
 
