@@ -18,6 +18,7 @@ from rich.table import Table
 from adapters.conformance.cli import adapter_app
 from bus.adapter_registry import build_adapters, missing_adapters
 from bus.catalog import Catalog, CatalogError, hash_api_key, load_catalog
+from bus.config_report import config_app
 from bus.dlq.cli import dlq_app
 from bus.gateway.settings import bind_address
 from bus.heap import freeze_startup_heap
@@ -309,6 +310,7 @@ app.add_typer(dlq_app, name="dlq", help="List, show, replay and purge dead lette
 app.add_typer(capacity_app, name="capacity", help="Capacity report: Locust against the bus, SLO verdict.")
 app.add_typer(bench_app, name="bench", help="Micro-benchmark of the bus path and its raw hops.")
 app.add_typer(adapter_app, name="adapter", help="Check adapters against the mocks (conformance kit).")
+app.add_typer(config_app, name="config", help="The configuration in effect (secrets masked); every setting.")
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
