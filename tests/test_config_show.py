@@ -79,6 +79,7 @@ def _secret_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LGSP_AUTH_TOKEN_SECRET", TOKEN_SECRET)
     monkeypatch.setenv("LGSP_ADAPTER_OVERRIDES", json.dumps({"population": {"api_key": PROVIDER_KEY}}))
     monkeypatch.setenv("LGSP_GATEWAY_MAX_IN_FLIGHT", "17")
+    monkeypatch.delenv("LGSP_DELIVERY_LIMIT", raising=False)
 
 
 def test_config_show_prints_values_in_effect_and_their_source(
