@@ -47,7 +47,8 @@ def _modules_defining_settings(package: str) -> list[str]:
     for location in spec.submodule_search_locations:
         root = Path(location)
         for source in sorted(root.rglob("*.py")):
-            if _DEFINES_SETTINGS.search(source.read_text(encoding="utf-8")):
+            in_package = all((d / "__init__.py").exists() for d in source.parents if d.is_relative_to(root))
+            if in_package and _DEFINES_SETTINGS.search(source.read_text(encoding="utf-8")):
                 parts = source.relative_to(root).with_suffix("").parts
                 names.append(".".join((package, *parts)).removesuffix(".__init__"))
     return names

@@ -88,6 +88,11 @@ def outside_package(tmp_path: Path) -> Iterator[str]:
         '    password: SecretStr = Field(SecretStr("hunter2-hunter2"), description="its password")\n'
         '    rate: float = Field(0.5, description="its rate")\n'
     )
+    # A scaffold shipped as data (no __init__.py beside it) is not a module of the package.
+    (package / "skeleton").mkdir()
+    (package / "skeleton" / "settings.py").write_text(
+        "import not_installed_anywhere\n\nclass SkeletonSettings(BaseSettings):\n    pass\n"
+    )
     sys.path.insert(0, str(tmp_path))
     try:
         yield package.name
