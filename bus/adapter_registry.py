@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from adapters.base import Adapter
+from bus.adapter import Adapter
 from bus.catalog import Catalog
 
 ENTRY_POINT_GROUP = "lgsp.adapters"

@@ -10,10 +10,10 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from adapters.base import Adapter, DeclaresServices
 from adapters.conformance.profile import ConformanceProfile, Sample
 from adapters.conformance.provider import RunningProvider
 from adapters.sdk import ServiceSpec
+from bus.adapter import Adapter, DeclaresServices
 from bus.envelope import Envelope, new_id
 from bus.identifiers import ServiceId
 

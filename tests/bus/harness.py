@@ -13,8 +13,8 @@ import aio_pika
 import httpx
 from pydantic import JsonValue
 
-from adapters.base import Adapter
 from adapters.echo import EchoAdapter
+from bus.adapter import Adapter
 from bus.catalog import Catalog, ServiceSpec, hash_api_key
 from bus.envelope import Envelope
 from bus.errors import ProviderError

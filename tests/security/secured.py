@@ -12,14 +12,17 @@ import httpx
 from pydantic import SecretStr
 
 from adapters.echo import EchoAdapter
+from adapters.payment import PaymentAdapter, PaymentConfig
+from adapters.vnpost import VnpostAdapter, VnpostConfig
 from bus.admin import AdminCredential, admin_router
 from bus.auth import AuthSettings, token_router
 from bus.catalog import Catalog
 from bus.events import BusEvent, TransportEventPublisher, decode_event, event_queue
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
-from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.callbacks import callbacks_router
 from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
+from bus.inbound import InboundContext, InboundSettings
 from bus.store import Store
 from bus.transport import Delivery, make_transport
 from bus.worker import Worker
@@ -67,8 +70,14 @@ async def secured_stack(
     )
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
     app.include_router(admin_router(access, AdminCredential(settings.admin_key_sha256)))
-    callbacks = CallbackConfig(paygov_partners={PAYGOV_PARTNER: SecretStr(PAYGOV_SECRET)})
-    app.include_router(callbacks_router(TransportEventPublisher(transport), callbacks, store))
+    receivers = {
+        "payment": PaymentAdapter(
+            PaymentConfig(partner_code=PAYGOV_PARTNER, secret=SecretStr(PAYGOV_SECRET))
+        ),
+        "vnpost": VnpostAdapter(VnpostConfig()),
+    }
+    inbound = InboundContext(TransportEventPublisher(transport), store, InboundSettings())
+    app.include_router(callbacks_router(receivers, inbound))
     app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
     try:
         async with httpx.AsyncClient(

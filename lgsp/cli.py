@@ -15,7 +15,6 @@ import uvloop
 from rich.console import Console
 from rich.table import Table
 
-from adapters.conformance.cli import adapter_app
 from bus.adapter_registry import build_adapters, missing_adapters
 from bus.catalog import Catalog, CatalogError, hash_api_key, load_catalog
 from bus.dlq.cli import dlq_app
@@ -24,6 +23,7 @@ from bus.settings import BusSettings
 from bus.store import make_store
 from bus.transport import make_transport
 from bus.txlog.cli import log_app
+from lgsp.adapter_cli import adapter_app
 from loadtests.cli import bench_app, capacity_app
 from services.faults.cli import faults_app
 from services.registry import MOCKS
@@ -73,7 +73,7 @@ def run(
     catalog: CatalogOption = None,
 ) -> None:
     """The embedded default: gateway, workers and mock systems in one process (memory transport)."""
-    from bus.embedded import EmbeddedStack
+    from lgsp.embedded import EmbeddedStack
 
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
