@@ -3,7 +3,8 @@
 Each adapter that `ReceivesCallbacks` (bus.adapter) gives a router built against its own
 `InboundContext` (bus.inbound: body limit, once-only publication, trace context); this module only
 mounts them under `/callbacks` and refuses two adapters claiming the same method and path, since the
-second would silently never be reached.
+second would silently never be reached. Routes are compared as their OpenAPI document lists them, so a
+route hidden from it (`include_in_schema=False`) escapes the check.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Mapping
 
 from fastapi import APIRouter
-from starlette.routing import BaseRoute
+from fastapi.openapi.utils import get_openapi
 
 from bus.adapter import Adapter, ReceivesCallbacks
 from bus.inbound import InboundContext
@@ -25,13 +26,16 @@ class CallbackRouteConflict(ValueError):
     """Two adapters declare the same callback method and path."""
 
 
-def _claims(route: BaseRoute) -> list[tuple[str, str]]:
-    """(method, path template) pairs a route answers; parameters' names do not make paths differ."""
-    path = getattr(route, "path", None)
-    if not isinstance(path, str):
-        return []
-    template = _PATH_PARAMETER.sub("{}", path)
-    return [(method, template) for method in sorted(getattr(route, "methods", None) or {"*"})]
+def _claims(router: APIRouter) -> list[tuple[str, str]]:
+    """(method, path template) pairs the router answers; parameters' names do not make paths differ."""
+    paths: dict[str, dict[str, object]] = get_openapi(title="callbacks", version="1", routes=router.routes)[
+        "paths"
+    ]
+    return [
+        (method.upper(), _PATH_PARAMETER.sub("{}", path))
+        for path, methods in paths.items()
+        for method in methods
+    ]
 
 
 def callbacks_router(adapters: Mapping[str, Adapter], inbound: InboundContext) -> APIRouter:
@@ -43,13 +47,12 @@ def callbacks_router(adapters: Mapping[str, Adapter], inbound: InboundContext) -
         if not isinstance(adapter, ReceivesCallbacks):
             continue
         contributed = adapter.callback_router(inbound.for_adapter(name))
-        for route in contributed.routes:
-            for claim in _claims(route):
-                owner = owners.setdefault(claim, name)
-                if owner != name:
-                    method, path = claim
-                    raise CallbackRouteConflict(
-                        f"adapters {owner!r} and {name!r} both declare {method} {CALLBACKS_PREFIX}{path}"
-                    )
+        for claim in _claims(contributed):
+            owner = owners.setdefault(claim, name)
+            if owner != name:
+                method, path = claim
+                raise CallbackRouteConflict(
+                    f"adapters {owner!r} and {name!r} both declare {method} {CALLBACKS_PREFIX}{path}"
+                )
         router.include_router(contributed)
     return router
