@@ -28,9 +28,8 @@ class CallbackRouteConflict(ValueError):
 
 def _claims(router: APIRouter) -> list[tuple[str, str]]:
     """(method, path template) pairs the router answers; parameters' names do not make paths differ."""
-    paths: dict[str, dict[str, object]] = get_openapi(title="callbacks", version="1", routes=router.routes)[
-        "paths"
-    ]
+    schema = get_openapi(title="callbacks", version="1", routes=router.routes)
+    paths: dict[str, dict[str, object]] = schema.get("paths", {})
     return [
         (method.upper(), _PATH_PARAMETER.sub("{}", path))
         for path, methods in paths.items()
