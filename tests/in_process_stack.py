@@ -23,8 +23,10 @@ import httpx
 from fastapi import FastAPI
 from pydantic import JsonValue, SecretStr
 
-from adapters.base import Adapter
 from adapters.echo import EchoAdapter
+from adapters.payment import PaymentAdapter, PaymentConfig
+from adapters.vnpost import VnpostAdapter, VnpostConfig
+from bus.adapter import Adapter
 from bus.admin import AdminCredential, admin_router
 from bus.auth import AuthSettings, token_router
 from bus.catalog import Catalog, ServiceSpec, hash_api_key
@@ -33,11 +35,12 @@ from bus.errors import ProviderError
 from bus.events import BusEvent, TransportEventPublisher, decode_event, event_queue
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
-from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.callbacks import callbacks_router
 from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
 from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from bus.gateway.routing import ServiceRouter
 from bus.gateway.settings import GatewaySettings
+from bus.inbound import InboundContext, InboundSettings
 from bus.store import MemoryStore, RedisStore, Store
 from bus.transaction import TransactionSink
 from bus.transport import Delivery, Message, Transport, make_transport
@@ -334,8 +337,14 @@ async def secured_stack(
         def mount(app: FastAPI) -> None:
             app.include_router(token_router(access.catalog, access.keyring, access.tokens))
             app.include_router(admin_router(access, AdminCredential(settings.admin_key_sha256)))
-            callbacks = CallbackConfig(paygov_partners={PAYGOV_PARTNER: SecretStr(PAYGOV_SECRET)})
-            app.include_router(callbacks_router(TransportEventPublisher(bus.transport), callbacks, store))
+            receivers = {
+                "payment": PaymentAdapter(
+                    PaymentConfig(partner_code=PAYGOV_PARTNER, secret=SecretStr(PAYGOV_SECRET))
+                ),
+                "vnpost": VnpostAdapter(VnpostConfig()),
+            }
+            inbound = InboundContext(TransportEventPublisher(bus.transport), store, InboundSettings())
+            app.include_router(callbacks_router(receivers, inbound))
             app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
 
         async with running_gateway(

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.base import Adapter
+from bus.adapter import Adapter
 from bus.catalog import Catalog
 from bus.errors import BusError
 from bus.gateway.access import AccessControl
