@@ -20,6 +20,7 @@ from bus.adapter_registry import build_adapters, missing_adapters
 from bus.catalog import Catalog, CatalogError, hash_api_key, load_catalog
 from bus.dlq.cli import dlq_app
 from bus.heap import freeze_startup_heap
+from bus.loop_watchdog import start_loop_watchdog, watched_lifespan
 from bus.settings import BusSettings
 from bus.store import make_store
 from bus.transport import make_transport
@@ -91,6 +92,7 @@ def run(
     async def main() -> None:
         served = await stack.start()
         freeze_startup_heap()
+        start_loop_watchdog()
         table = Table(title=f"LGSP running ({'amqp' if settings.amqp_url else 'memory'} transport)")
         table.add_column("component")
         table.add_column("URL")
@@ -136,6 +138,7 @@ def gateway(
         connection_name=f"lgsp-gateway-{settings.worker_name}",
     )
     api = assemble_gateway(_catalog(settings), transport, settings)
+    api.router.lifespan_context = watched_lifespan(api.router.lifespan_context)
     freeze_startup_heap()
     uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
 
@@ -194,6 +197,7 @@ def worker(
         await hosted.start()
         await events.start()
         freeze_startup_heap()
+        start_loop_watchdog()
         console.print(f"worker {settings.worker_name} serving {len(hosted.services)} service(s)")
         await stopped.wait()
         await events.stop()

@@ -4,11 +4,13 @@ report = await check_target("civil")            # or "my_pkg.adapter:create_adap
 assert report.ok, report.failed()
 """
 
+from adapters.conformance.context import CallLimits
 from adapters.conformance.profile import ConformanceProfile, ProviderFactory, Sample, mock_provider
 from adapters.conformance.report import CheckResult, ConformanceReport
 from adapters.conformance.runner import TargetNotFound, check_target, run_conformance
 
 __all__ = [
+    "CallLimits",
     "CheckResult",
     "ConformanceProfile",
     "ConformanceReport",
