@@ -88,7 +88,9 @@ async def check_idempotent(ctx: CheckContext) -> CheckResult:
             detail = f"{delivery} {outcome.describe()}; a call that never answers is not idempotent"
             return CheckResult(name=name, status="fail", detail=detail)
     if first.error is not None or second.error is not None:
-        return CheckResult(name=name, status="fail", detail=f"{first.describe()}; then {second.describe()}")
+        said = (first.describe(), second.describe())
+        detail = f"both deliveries: {said[0]}" if said[0] == said[1] else f"{said[0]}; then {said[1]}"
+        return CheckResult(name=name, status="fail", detail=detail)
     if before is not None and after_first is not None and after_second is not None:
         effects = (after_first - before, after_second - after_first)
         if effects[1] != 0:

@@ -24,7 +24,7 @@ KIT_STALL_SECONDS = 0.2
 _FIX = (
     "blocking code inside `async def` stops every other call of the process, /health included: "
     "run it in a thread (`await asyncio.to_thread(blocking_function, ...)`) or use an async client "
-    "(httpx.AsyncClient, redis.asyncio, asyncpg)"
+    "(the SDK's ProviderClient, httpx.AsyncClient, redis.asyncio)"
 )
 
 
