@@ -119,6 +119,7 @@ def run(
 
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
+    from bus.loop_watchdog import start_loop_watchdog
     from bus.transport import make_transport
     from lgsp.embedded import EmbeddedStack
     from services.registry import MOCKS
@@ -140,6 +141,7 @@ def run(
     async def main() -> None:
         served = await stack.start()
         freeze_startup_heap()
+        start_loop_watchdog()
         table = Table(title=f"LGSP running ({'amqp' if settings.amqp_url else 'memory'} transport)")
         table.add_column("component")
         table.add_column("URL")
@@ -176,6 +178,7 @@ def gateway(
     from bus.gateway.assembly import assemble_gateway
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
+    from bus.loop_watchdog import watched_lifespan
     from bus.transport import make_transport
 
     host, port = bind_address(host, port)
@@ -192,6 +195,7 @@ def gateway(
     )
     with _refusing_broken_adapters(debug):
         api = assemble_gateway(_catalog(settings), transport, settings)
+    api.router.lifespan_context = watched_lifespan(api.router.lifespan_context)
     freeze_startup_heap()
     uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
 
@@ -215,6 +219,7 @@ def worker(
     from bus.adapter_registry import build_adapters
     from bus.event_recorder import EventRecorder
     from bus.heap import freeze_startup_heap
+    from bus.loop_watchdog import start_loop_watchdog
     from bus.store import make_store
     from bus.transport import make_transport
     from bus.worker import Worker
@@ -259,6 +264,7 @@ def worker(
         await hosted.start()
         await events.start()
         freeze_startup_heap()
+        start_loop_watchdog()
         console.print(f"worker {settings.worker_name} serving {len(hosted.services)} service(s)")
         await stopped.wait()
         await events.stop()
