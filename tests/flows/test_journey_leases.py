@@ -17,8 +17,7 @@ from bus.flows.journey_state import JourneyState, StepState
 from bus.flows.journey_ticks import JourneyTick, TickPublisher
 from bus.flows.service_calls import CallResult, ServiceCall
 from bus.store import Store
-from bus.transport import MemoryBroker, MemoryTransport
-from bus.transport.base import Delivery
+from bus.transport import MemoryTransport
 from tests.flows.journey_stack import CLIENT, START
 from tests.store.conftest import store, unique_prefix  # noqa: F401  (fixtures)
 
@@ -77,23 +76,23 @@ async def test_a_tick_for_a_journey_held_by_a_live_lease_is_put_back_untouched(s
     held = new_state()
     held.lease_holder, held.lease_until = "someone-else", time.time() + 5
     assert await book.create(held) is not None
-    transport = MemoryTransport(MemoryBroker())
-    await transport.connect()
-    delivered: list[Delivery] = []
-
-    async def keep(delivery: Delivery) -> None:
-        delivered.append(delivery)
-
-    await transport.consume("q", keep)
     engine = JourneyEngine(
-        [DEFINITION], store=store, transport=transport, caller=NoCalls(), clock=ManualClock(START),
-        calendar=WorkingCalendar(), settings=JourneySettings(queue="q"),
+        [DEFINITION], store=store, transport=MemoryTransport(), caller=NoCalls(), clock=ManualClock(START),
+        calendar=WorkingCalendar(), settings=JourneySettings(queue="q", busy_retry_seconds=0.1),
     )  # fmt: skip
-    await engine.advance(JourneyTick(journey_id="j1"))
+    put_back: list[tuple[JourneyTick, float]] = []
+
+    class Spy(TickPublisher):
+        async def after(self, tick: JourneyTick, seconds: float) -> None:
+            put_back.append((tick, seconds))
+
+    engine.ticks = Spy(engine.transport, "q", engine.services.clock, recheck_seconds=0.1)
+    tick = JourneyTick(journey_id="j1")
+    await engine.advance(tick)
 
     stored = await book.load("j1")
     assert (
         stored is not None and stored.state.transitions == 0 and stored.state.lease_holder == "someone-else"
     )
-    assert transport.broker.delayed == 1  # the tick, back after the lease
-    await transport.close()
+    ((again, after),) = put_back
+    assert again == tick and 4.5 < after <= 5.1  # back once the lease has run out
