@@ -384,7 +384,8 @@ class JourneyRun:
             step.move(StepStatus.FAILED)
             self._park(f"step {step.step}: outcome unknown after {step.rechecks} tries ({result.error_text})")
             return
-        self._hold(step, "recheck", self.s.settings.recheck_seconds)
+        # doubled each time: a system down for minutes is not asked every second
+        self._hold(step, "recheck", self.s.settings.recheck_seconds * 2 ** (step.rechecks - 1))
 
     # --- outcomes -------------------------------------------------------------------------------------
 

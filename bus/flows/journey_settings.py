@@ -27,9 +27,9 @@ class JourneySettings(BaseSettings):
         description="how often a timer on a clock the wall does not drive (manual) looks again",
     )
     recheck_seconds: float = Field(
-        1.0, gt=0, le=3600, description="before asking again about an unanswered call"
+        1.0, gt=0, le=3600, description="before asking again about an unanswered call (doubled each time)"
     )
-    max_rechecks: int = Field(5, ge=0, le=100, description="unanswered calls asked again before parking")
+    max_rechecks: int = Field(8, ge=0, le=30, description="unanswered calls asked again before parking")
     event_retention_seconds: float = Field(
         30 * 86_400.0, gt=0, description="an arrived event waits this long"
     )

@@ -271,3 +271,31 @@ async def test_a_refusal_waits_for_a_parallel_branch_in_flight_and_undoes_it(
     assert record.status == JourneyStatus.REFUSED
     assert stack.systems.undone == ["slow"]
     assert [step.status for step in record.steps] == [StepStatus.COMPENSATED, StepStatus.REFUSED]
+
+
+async def test_a_call_unanswered_while_its_system_is_down_is_asked_again_and_takes_effect_once(
+    journey_stack: JourneyStack,
+) -> None:
+    stack = journey_stack
+    stack.define(
+        {
+            "kind": "outage",
+            "steps": [{"kind": "call", "id": "push", "call": call(stack, "Registry", {"step": "push"})}],
+        }
+    )
+    journeys = await stack.start()
+    assert stack.worker is not None
+    await stack.worker.stop()  # the registry's worker is down: the call waits in its queue, unanswered
+    started = await journeys.start("outage", {}, "HS-DOWN")
+    await stack.until(
+        started.journey_id, lambda r: bool(r.steps[0].calls) and r.steps[0].calls[0].outcome == "unknown"
+    )
+    assert stack.systems.effects == {}
+
+    await stack.worker.start()  # back: it finds the first copy and the copies sent again, all one message id
+    record = await stack.until(started.journey_id, ended)
+
+    assert record.status == DONE, record.reason
+    assert stack.systems.effects[f"{started.journey_id}.push"] == 1
+    (only,) = record.steps[0].calls
+    assert only.outcome == "succeeded"
