@@ -10,9 +10,11 @@ record: the step's effect happens once. Several engines may consume the same que
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from pydantic import ValidationError
 
@@ -140,7 +142,7 @@ class JourneyEngine:
                 await self.ticks.arm(state.journey_id, timer)
                 return
         held_for = state.lease_until - time.time()
-        if state.lease_holder not in (None, self.services.holder) and held_for > 0:
+        if state.lease_holder is not None and held_for > 0:
             await self.ticks.after(tick, held_for + self.settings.busy_retry_seconds)
             return
         definition = self.definitions.get(state.kind)
@@ -148,13 +150,20 @@ class JourneyEngine:
             raise UnknownJourneyKind(
                 f"journey {state.journey_id} is of kind {state.kind!r}, not defined here"
             )
-        run = JourneyRun(definition, stored, self.services)
+        # A holder per run, not per engine: two ticks of one journey on one engine do not run at once.
+        services = replace(self.services, holder=f"{self.services.holder}/{new_id()[:8]}")
+        run = JourneyRun(definition, stored, services)
         try:
             await run.commit()  # takes the lease
             await run.advance(tick)
-            await run.release()
         except LostJourney:
-            # Another worker wrote first (it took over an expired lease): it carries the journey on.
-            # Put back all the same: a tick costs little, and one lost could leave a timer unfired.
-            log.info("journey %s was advanced by another worker; tick put back", tick.journey_id)
+            # Another run wrote first (it held the lease, or took over an expired one): it carries the
+            # journey on. The tick goes back all the same: it costs little, and it may carry a timer.
+            log.info("journey %s was advanced by another run; tick put back", tick.journey_id)
             await self.ticks.after(tick, self.settings.busy_retry_seconds)
+            return
+        except Exception:
+            with contextlib.suppress(Exception):  # the tick is redelivered; let it find the journey free
+                await run.release()
+            raise
+        await run.release()

@@ -4,6 +4,11 @@ Journey: running → completed | compensating → refused; any open state → pa
 Step: pending → running ⇄ waiting → done | refused | failed | skipped | cancelled; done → compensating →
 compensated. A move outside `STEP_MOVES` raises IllegalTransition: a bug, never a journey's fate.
 A step that is `running` with no call out (after a worker died) is sent again with the same ids.
+
+No state-machine library: the state is a pydantic document read from the Store, changed, and written
+back by compare-and-set on every transition, and its legal moves are the table below. `transitions`
+and `python-statemachine` keep the current state on a live Python object and drive callbacks from it,
+a second model of the same state that would have to be rebuilt from the document at every tick.
 """
 
 from __future__ import annotations
