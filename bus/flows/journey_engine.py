@@ -63,7 +63,11 @@ class JourneyEngine:
         calendar: WorkingCalendar,
         settings: JourneySettings | None = None,
         name: str = "journeys",
+        consume_events: bool = True,
     ) -> None:
+        """`consume_events=False` when another consumer of the event queues (an EventRecorder) hands
+        the events to `self.events.deliver` instead: a queue gives each event to one consumer only."""
+        self.consume_events = consume_events
         self.definitions: Mapping[str, JourneyDefinition] = definitions_by_kind(definitions)
         self.settings = JourneySettings() if settings is None else settings
         self.store = store
@@ -94,7 +98,7 @@ class JourneyEngine:
         self._subscriptions.append(
             await self.transport.consume(self.settings.queue, self._on_tick, prefetch=self.settings.prefetch)
         )
-        for event_type in self.events.event_types:
+        for event_type in self.events.event_types if self.consume_events else ():
             self._subscriptions.append(await self.transport.consume(event_queue(event_type), self._on_event))
         log.info("journey engine %s serving %d kind(s)", self.name, len(self.definitions))
 

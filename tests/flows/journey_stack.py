@@ -177,7 +177,7 @@ class JourneyStack:
         self._events = TransportEventPublisher(api_transport)
         return self._journeys
 
-    async def add_engine(self) -> JourneyEngine:
+    async def add_engine(self, *, consume_events: bool = True) -> JourneyEngine:
         """Start one more engine on a transport of its own."""
         transport: Transport = await self.make_transport()
         access = AccessControl.build(self.catalog, self.store, AuthSettings())
@@ -185,6 +185,7 @@ class JourneyStack:
         engine = JourneyEngine(
             self.definitions, store=self.store, transport=transport, caller=caller, clock=self.clock,
             calendar=self.calendar, settings=self.settings, name=f"engine-{len(self.engines)}",
+            consume_events=consume_events,
         )  # fmt: skip
         await engine.start()
         self.engines.append(engine)

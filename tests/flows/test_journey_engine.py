@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bus.event_recorder import EventRecorder
 from bus.flows import CompressedClock, ManualClock, WorkingDayPace
 from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_state import JourneyStatus, StepStatus
@@ -167,6 +168,34 @@ async def test_a_wait_for_an_event_resumes_the_journey_with_the_event(journey_st
     assert record.status == DONE, record.reason
     assert record.steps[1].result == {"reference": reference, "receipt": "R-1"}
     assert record.steps[2].result["echo"]["receipt"] == "R-1"  # type: ignore[index,call-overload]
+
+
+async def test_events_read_by_an_event_recorder_reach_the_waits_through_its_listener(
+    journey_stack: JourneyStack,
+) -> None:
+    stack = journey_stack
+    stack.define(
+        {
+            "kind": "recorded",
+            "steps": [
+                {"kind": "wait", "id": "paid", "event": stack.event_type("paid"),
+                 "match": {"at": "/reference", "equals": "${/inputs/reference}"}},
+            ],
+        }
+    )  # fmt: skip
+    journeys = await stack.start(engines=0)
+    engine = await stack.add_engine(consume_events=False)
+    recorder = EventRecorder(engine.transport, [stack.event_type("paid")], listeners=[engine.events.deliver])
+    await recorder.start()
+    try:
+        started = await journeys.start("recorded", {"reference": "PAY-1"}, "HS-REC")
+        await stack.until(started.journey_id, lambda r: r.steps[0].status == StepStatus.WAITING)
+        await stack.publish("paid", {"reference": "PAY-1"})
+        record = await stack.until(started.journey_id, ended)
+    finally:
+        await recorder.stop()
+    assert record.status == DONE
+    assert [event.data for event in recorder.recent] == [{"reference": "PAY-1"}]
 
 
 async def test_an_event_that_came_before_its_wait_is_found_when_the_wait_begins(
