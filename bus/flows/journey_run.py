@@ -14,13 +14,21 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bus.errors import ProviderRejected
+from bus.errors import CircuitOpen, Overloaded, ProviderRejected, RateLimited
 from bus.events import BusEvent
 from bus.flows.calendar import WorkingCalendar
 from bus.flows.clock import Clock
 from bus.flows.journey_book import EventWait, JourneyBook, Stored
 from bus.flows.journey_calls import Outgoing, build_call, note_answer, note_sent
-from bus.flows.journey_model import CallStep, JourneyDefinition, Outcome, PollStep, ServiceCallSpec, WaitStep
+from bus.flows.journey_model import (
+    CallStep,
+    JourneyDefinition,
+    Outcome,
+    PollStep,
+    ServiceCallSpec,
+    StepRetry,
+    WaitStep,
+)
 from bus.flows.journey_paths import MissingValue, render_text
 from bus.flows.journey_settings import JourneySettings
 from bus.flows.journey_state import (
@@ -37,6 +45,8 @@ from bus.flows.service_calls import CallResult, ServiceCaller
 
 AnyStep = CallStep | PollStep | WaitStep
 OPEN = frozenset({StepStatus.PENDING, StepStatus.RUNNING, StepStatus.WAITING})
+# Failures of calls the bus turned away before any provider saw them.
+NOT_CALLED = frozenset({CircuitOpen.type, RateLimited.type, Overloaded.type})
 
 
 class LostJourney(Exception):
@@ -277,6 +287,7 @@ class JourneyRun:
         if step.status == StepStatus.DONE:
             step.move(StepStatus.COMPENSATING)
             step.compensation_attempt = 1
+            step.deferrals = 0  # counted again for the compensation's attempts
         if step.held_by is None and step.step not in busy:
             self._send_compensation(step, outgoing)
 
@@ -338,9 +349,7 @@ class JourneyRun:
             return
         step.rechecks = 0
         if result.outcome == "failed":
-            if result.retryable and step.attempt < spec.retry.attempts:
-                delay = spec.retry.delay_seconds * 2 ** (step.attempt - 1)
-                self._hold(step, "retry", max(delay, result.retry_after or 0.0))
+            if self._tried_again(step, result, step.attempt, spec.retry):
                 return
             rejected = result.error is not None and result.error.type == ProviderRejected.type
             self._conclude(
@@ -371,12 +380,27 @@ class JourneyRun:
             step.move(StepStatus.COMPENSATED)
         elif result.outcome == "unknown":
             self._recheck(step, result)
-        elif result.retryable and step.compensation_attempt < spec.retry.attempts:
-            delay = spec.retry.delay_seconds * 2 ** (step.compensation_attempt - 1)
-            self._hold(step, "retry", max(delay, result.retry_after or 0.0))
-        else:
+        elif not self._tried_again(step, result, step.compensation_attempt, spec.retry):
             step.move(StepStatus.FAILED)
             self._park(f"compensation of step {step.step} failed: {result.error_text}")
+
+    def _tried_again(self, step: StepState, result: CallResult, attempt: int, retry: StepRetry) -> bool:
+        """Hold the step for another attempt if the failure allows one; False when it does not."""
+        if not result.retryable:
+            return False
+        if result.error is not None and result.error.type in NOT_CALLED:
+            # The bus turned the call away (circuit open, quota, full queue): the provider was not
+            # reached, so no attempt is used up; wait at least as long as a circuit stays open.
+            if step.deferrals >= self.s.settings.max_deferrals:
+                return False
+            step.deferrals += 1
+            self._hold(step, "retry", max(self.s.settings.deferral_seconds, result.retry_after or 0.0))
+            return True
+        if attempt - step.deferrals >= retry.attempts:
+            return False
+        delay = retry.delay_seconds * 2 ** (attempt - step.deferrals - 1)
+        self._hold(step, "retry", max(delay, result.retry_after or 0.0))
+        return True
 
     def _recheck(self, step: StepState, result: CallResult) -> None:
         step.rechecks += 1

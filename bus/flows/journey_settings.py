@@ -30,6 +30,10 @@ class JourneySettings(BaseSettings):
         1.0, gt=0, le=3600, description="before asking again about an unanswered call (doubled each time)"
     )
     max_rechecks: int = Field(8, ge=0, le=30, description="unanswered calls asked again before parking")
+    deferral_seconds: float = Field(
+        5.0, gt=0, le=3600, description="before calling again a provider the bus turned the call away from"
+    )
+    max_deferrals: int = Field(60, ge=0, le=10_000, description="calls turned away before parking")
     event_retention_seconds: float = Field(
         30 * 86_400.0, gt=0, description="an arrived event waits this long"
     )

@@ -105,6 +105,7 @@ class StepState(BaseModel):
     attempt: int = 0
     polls: int = 0
     rechecks: int = 0
+    deferrals: int = Field(0, description="calls the bus turned away (circuit open, quota): no attempt used")
     compensation_attempt: int = 0
     held_by: str | None = Field(None, description="a timer that must fire before the next call")
     wait_key: str | None = None

@@ -53,6 +53,7 @@ async def journey_stack(request: pytest.FixtureRequest) -> AsyncIterator[Journey
         busy_retry_seconds=0.1,
         timer_recheck_seconds=0.05,
         recheck_seconds=0.2,
+        deferral_seconds=0.1,
     )
     stack = JourneyStack(request.param, make_transport, store, subsystem, settings, prefix)
     try:

@@ -30,6 +30,7 @@ from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_settings import JourneySettings
 from bus.flows.journeys import Journeys
 from bus.gateway.access import AccessControl
+from bus.gateway.ratelimit import MemoryRateLimiter
 from bus.gateway.service_caller import BusServiceCaller
 from bus.store.base import Store
 from bus.transaction import TransactionRecord
@@ -109,6 +110,10 @@ def catalog_for(subsystem: str) -> Catalog:
     services.append(
         {"id": f"VN/GOV/HPG/{subsystem}/Secret/v1", "adapter": "fake", "timeout": 1.0, "allow": [STRANGER]}
     )
+    services.append(
+        {"id": f"VN/GOV/HPG/{subsystem}/Quota/v1", "adapter": "fake", "allow": [CLIENT],
+         "rate_limit_per_second": 5, "rate_limit_burst": 1}
+    )  # fmt: skip
     return Catalog.model_validate(
         {
             "adapters": {"fake": {}},
@@ -147,7 +152,7 @@ class JourneyStack:
         return catalog_for(self.subsystem)
 
     def service(self, name: str) -> str:
-        """The id of system `name` (Registry, Residence, Insurance, Payment, Secret)."""
+        """The id of system `name` (Registry, Residence, Insurance, Payment, Secret, Quota: 5 calls/s)."""
         return f"VN/GOV/HPG/{self.subsystem}/{name}/v1"
 
     def event_type(self, name: str) -> str:
@@ -181,7 +186,9 @@ class JourneyStack:
         """Start one more engine on a transport of its own."""
         transport: Transport = await self.make_transport()
         access = AccessControl.build(self.catalog, self.store, AuthSettings())
-        caller = BusServiceCaller(self.catalog, transport, access, [self.sink])
+        caller = BusServiceCaller(
+            self.catalog, transport, access, [self.sink], rate_limiter=MemoryRateLimiter()
+        )
         engine = JourneyEngine(
             self.definitions, store=self.store, transport=transport, caller=caller, clock=self.clock,
             calendar=self.calendar, settings=self.settings, name=f"engine-{len(self.engines)}",

@@ -299,3 +299,27 @@ async def test_a_call_unanswered_while_its_system_is_down_is_asked_again_and_tak
     assert stack.systems.effects[f"{started.journey_id}.push"] == 1
     (only,) = record.steps[0].calls
     assert only.outcome == "succeeded"
+
+
+async def test_calls_the_bus_turns_away_over_a_quota_wait_without_using_attempts(
+    journey_stack: JourneyStack,
+) -> None:
+    stack = journey_stack
+    stack.define(
+        {
+            "kind": "quota",
+            "steps": [
+                {"kind": "call", "id": f"s{n}", "after": [], "retry": {"attempts": 1},
+                 "call": {"service": stack.service("Quota"), "path": "act", "payload": {"step": f"s{n}"}}}
+                for n in range(3)
+            ],
+        }
+    )  # fmt: skip
+    journeys = await stack.start()
+    started = await journeys.start("quota", {}, "HS-QUOTA")
+    record = await stack.until(started.journey_id, ended)
+
+    assert record.status == DONE, record.reason
+    turned_away = [c for step in record.steps for c in step.calls if c.error_type == "Client.RateLimited"]
+    assert turned_away  # three at once over a burst of one: some waited their turn
+    assert sorted(stack.systems.order) == ["s0", "s1", "s2"]
