@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bus.errors import CircuitOpen, Overloaded, ProviderRejected, RateLimited
 from bus.events import BusEvent
 from bus.flows.calendar import WorkingCalendar
 from bus.flows.clock import Clock
+from bus.flows.journey_answers import Decision, judge_answer, judge_compensation
 from bus.flows.journey_book import EventWait, JourneyBook, Stored
 from bus.flows.journey_calls import Outgoing, build_call, note_answer, note_sent
 from bus.flows.journey_model import (
@@ -26,7 +26,6 @@ from bus.flows.journey_model import (
     Outcome,
     PollStep,
     ServiceCallSpec,
-    StepRetry,
     WaitStep,
 )
 from bus.flows.journey_paths import MissingValue, render_text
@@ -45,8 +44,6 @@ from bus.flows.service_calls import CallResult, ServiceCaller
 
 AnyStep = CallStep | PollStep | WaitStep
 OPEN = frozenset({StepStatus.PENDING, StepStatus.RUNNING, StepStatus.WAITING})
-# Failures of calls the bus turned away before any provider saw them.
-NOT_CALLED = frozenset({CircuitOpen.type, RateLimited.type, Overloaded.type})
 
 
 class LostJourney(Exception):
@@ -336,6 +333,8 @@ class JourneyRun:
         note_answer(step, out.call.message_id, result, self.s.clock.now())
         if self.state.terminal:
             return
+        if result.outcome != "unknown":
+            step.rechecks = 0
         if out.purpose == "compensate":
             self._absorb_compensation(step, result)
         elif step.status == StepStatus.RUNNING:
@@ -344,72 +343,42 @@ class JourneyRun:
     def _absorb_call(self, step: StepState, result: CallResult) -> None:
         spec = self.definition.step(step.step)
         assert isinstance(spec, CallStep | PollStep)
-        if result.outcome == "unknown":
-            self._recheck(step, result)
-            return
-        step.rechecks = 0
-        if result.outcome == "failed":
-            if self._tried_again(step, result, step.attempt, spec.retry):
-                return
-            rejected = result.error is not None and result.error.type == ProviderRejected.type
-            self._conclude(
-                step, spec.on_rejected if rejected else "park", f"step {step.step}: {result.error_text}"
-            )
-            return
-        step.result = result.payload
-        if spec.refuse_if is not None and spec.refuse_if.holds(result.payload):
-            self._conclude(step, "refuse", f"step {step.step} answered a refusal ({spec.refuse_if.at})")
-        elif spec.park_if is not None and spec.park_if.holds(result.payload):
-            self._conclude(step, "park", f"step {step.step} answered {spec.park_if.at}: parked")
-        elif isinstance(spec, PollStep) and not spec.until.holds(result.payload):
-            if spec.max_polls is not None and step.polls >= spec.max_polls:
-                self._conclude(step, "park", f"step {step.step}: no result after {step.polls} polls")
-                return
+        decision = judge_answer(spec, step, result, self.s.settings)
+        if result.outcome == "succeeded":
+            step.result = result.payload
+        if decision.verdict == "poll_again":
+            assert isinstance(spec, PollStep)
             step.move(StepStatus.WAITING)
             due = self.s.clock.now() + timedelta(minutes=spec.interval_minutes)
             step.held_by = self._arm(step, "poll", due_at=due)
-        else:
+        elif decision.verdict == "done":
             self._complete(step)
+        else:
+            self._apply(step, decision)
 
     def _absorb_compensation(self, step: StepState, result: CallResult) -> None:
         if step.status != StepStatus.COMPENSATING:
             return
         spec = self.definition.step(step.step)
         assert isinstance(spec, CallStep)
-        if result.outcome == "succeeded":
+        decision = judge_compensation(spec, step, result, self.s.settings)
+        if decision.verdict == "done":
             step.move(StepStatus.COMPENSATED)
-        elif result.outcome == "unknown":
-            self._recheck(step, result)
-        elif not self._tried_again(step, result, step.compensation_attempt, spec.retry):
-            step.move(StepStatus.FAILED)
-            self._park(f"compensation of step {step.step} failed: {result.error_text}")
+        else:
+            self._apply(step, decision)
 
-    def _tried_again(self, step: StepState, result: CallResult, attempt: int, retry: StepRetry) -> bool:
-        """Hold the step for another attempt if the failure allows one; False when it does not."""
-        if not result.retryable:
-            return False
-        if result.error is not None and result.error.type in NOT_CALLED:
-            # The bus turned the call away (circuit open, quota, full queue): the provider was not
-            # reached, so no attempt is used up; wait at least as long as a circuit stays open.
-            if step.deferrals >= self.s.settings.max_deferrals:
-                return False
-            step.deferrals += 1
-            self._hold(step, "retry", max(self.s.settings.deferral_seconds, result.retry_after or 0.0))
-            return True
-        if attempt - step.deferrals >= retry.attempts:
-            return False
-        delay = retry.delay_seconds * 2 ** (attempt - step.deferrals - 1)
-        self._hold(step, "retry", max(delay, result.retry_after or 0.0))
-        return True
-
-    def _recheck(self, step: StepState, result: CallResult) -> None:
-        step.rechecks += 1
-        if step.rechecks > self.s.settings.max_rechecks:
-            step.move(StepStatus.FAILED)
-            self._park(f"step {step.step}: outcome unknown after {step.rechecks} tries ({result.error_text})")
-            return
-        # doubled each time: a system down for minutes is not asked every second
-        self._hold(step, "recheck", self.s.settings.recheck_seconds * 2 ** (step.rechecks - 1))
+    def _apply(self, step: StepState, decision: Decision) -> None:
+        """Carry out a decision to try again, ask again, refuse or park."""
+        if decision.verdict in ("retry", "defer"):
+            step.deferrals += decision.verdict == "defer"
+            self._hold(step, "retry", decision.delay)
+        elif decision.verdict == "recheck":
+            step.rechecks += 1
+            self._hold(step, "recheck", decision.delay)
+        elif decision.verdict == "refuse":
+            self._conclude(step, "refuse", decision.reason)
+        else:
+            self._conclude(step, "park", decision.reason)
 
     # --- outcomes -------------------------------------------------------------------------------------
 
