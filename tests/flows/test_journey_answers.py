@@ -28,11 +28,11 @@ def result(
     outcome: Outcome, payload: JsonValue = None, error: str | None = None, **more: object
 ) -> CallResult:
     body = ErrorBody(type=error, message="m") if error else None
-    return CallResult(outcome=outcome, transaction_id="t", status=200, payload=payload, error=body, **more)  # type: ignore[arg-type]
+    return CallResult(outcome=outcome, transaction_id="t", status=200, payload=payload, error=body, **more)
 
 
 def state(**fields: object) -> StepState:
-    return StepState(step="register", kind="call", **fields)  # type: ignore[arg-type]
+    return StepState(step="register", kind="call", **fields)
 
 
 @pytest.mark.parametrize(
