@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import JsonValue
 
 from bus.flows.journey_model import (
@@ -136,3 +139,11 @@ def test_a_condition_has_exactly_one_test() -> None:
         Condition.model_validate({"at": "/a", "equals": 1, "exists": True})
     with pytest.raises(ValueError, match="pointer"):
         Condition.model_validate({"at": "a", "exists": True})
+
+
+def test_the_definition_in_docs_journeys_loads() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "JOURNEYS.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```yaml\n(.*?)```", page, re.S)
+    journey = load_journey(yaml.safe_load(block))
+    assert [step.id for step in journey.steps] == ["register", "residence", "card", "paid"]
+    assert journey.predecessors("paid") == ("residence", "card")
