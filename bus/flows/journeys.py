@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from pydantic import JsonValue
+from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from bus.envelope import new_id
 from bus.flows.calendar import WorkingCalendar, require_aware
@@ -35,6 +35,7 @@ from bus.store.base import Store
 from bus.transport.base import Transport
 
 MAX_DOSSIER_CODE = 100
+_INPUTS: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])
 
 
 class JourneyError(ValueError):
@@ -122,8 +123,10 @@ class Journeys:
         client: str | None,
         received_at: datetime | None,
     ) -> None:
-        if not isinstance(inputs, dict):
-            raise InvalidStart("inputs are a JSON object")
+        try:
+            _INPUTS.validate_python(inputs, strict=True)
+        except ValidationError as invalid:
+            raise InvalidStart(f"inputs are a JSON object: {invalid.errors(include_url=False)}") from None
         if not dossier_code.strip() or len(dossier_code) > MAX_DOSSIER_CODE or not dossier_code.isprintable():
             raise InvalidStart(f"a dossier code is 1 to {MAX_DOSSIER_CODE} printable characters")
         missing = [p for p in definition.required_inputs if not found(lookup(p, {"inputs": inputs}))]

@@ -309,8 +309,11 @@ async def test_bad_starts_are_refused_and_change_nothing(journey_stack: JourneyS
         await journeys.start("needs", {}, "HS-2")
     with pytest.raises(InvalidStart):
         await journeys.start("needs", {"citizen": "x"}, "  ")
+    with pytest.raises(InvalidStart, match="JSON"):
+        await journeys.start("needs", {"citizen": {1, 2}}, "HS-3")  # type: ignore[dict-item]
     assert await journeys.list() == []
     assert await journeys.find("HS-2") is None
+    assert await journeys.find("HS-3") is None
 
 
 async def test_two_engines_share_the_journeys_and_each_step_takes_effect_once(
