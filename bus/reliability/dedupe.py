@@ -6,8 +6,13 @@ again; a message already leased by another worker (an in-flight duplicate) is pu
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from bus.envelope import Reply
 from bus.store.base import Store
+
+log = logging.getLogger(__name__)
 
 DONE_PREFIX = "worker:done:"
 LEASE_PREFIX = "worker:lease:"
@@ -34,6 +39,18 @@ class CompletedWork:
     async def lease(self, message_id: str, holder: str, *, seconds: float) -> bool:
         """Take the work lease on `message_id` for `seconds`; False when another holder has it."""
         return await self.store.set_if_absent(LEASE_PREFIX + message_id, holder.encode(), ttl=seconds)
+
+    async def keep(self, message_id: str, holder: str, *, seconds: float, every: float) -> None:
+        """Renew `holder`'s lease every `every` seconds until cancelled; stop once it is released or lost."""
+        key = LEASE_PREFIX + message_id
+        held = holder.encode()
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if not await self.store.replace_if(key, held, held, ttl=seconds):
+                    return
+            except Exception as error:  # a store hiccup: the lease may lapse, the next round tries again
+                log.warning("renewing the work lease of %s failed: %r", message_id, error)
 
     async def release(self, message_id: str) -> None:
         """Give the lease up (the work is recorded, or failed and will be retried)."""

@@ -20,6 +20,6 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
 
 
 @pytest.fixture
-async def bus() -> AsyncIterator[Bus]:
-    async with running_bus() as running:
+async def bus(backend: Backend) -> AsyncIterator[Bus]:
+    async with running_bus(store=backend.store()) as running:
         yield running

@@ -20,7 +20,7 @@ from pydantic import JsonValue
 
 from bus.catalog import Catalog, hash_api_key
 from bus.envelope import Envelope
-from bus.errors import BusError, ProviderError
+from bus.errors import BusError, ProviderError, ProviderRejected
 from bus.gateway.async_requests import transactions_router
 from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from bus.gateway.routing import ServiceRouter, error_response
@@ -41,15 +41,18 @@ LIMITED = {"X-Road-Client": "VN/GOV/HPG/LIMITED", "X-Api-Key": LIMITED_KEY}
 class CountingAdapter:
     """Answers like a provider after `delay` seconds, counting calls and the most it served at once."""
 
-    def __init__(self, delay: float = 0.0, *, fail: bool = False) -> None:
+    def __init__(self, delay: float = 0.0, *, fail: bool = False, reject: bool = False) -> None:
         self.delay = delay
         self.fail = fail
+        self.reject = reject
+        self.codes: list[str] = []  # the request code of every call, in order
         self.calls = 0
         self.running = 0
         self.most_at_once = 0
 
     async def handle(self, request: Envelope) -> JsonValue:
         self.calls += 1
+        self.codes.append(request.request_code)
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         try:
@@ -57,6 +60,8 @@ class CountingAdapter:
                 await asyncio.sleep(self.delay)
             if self.fail:
                 raise ProviderError("provider answered 500")
+            if self.reject:
+                raise ProviderRejected("provider refused the request as invalid")
             return {"echo": request.payload, "call": self.calls, "attempt": request.attempt}
         finally:
             self.running -= 1
@@ -68,7 +73,7 @@ def gateway_catalog(subsystem: str) -> Catalog:
     everyone = ["group:province"]
     return Catalog.model_validate(
         {
-            "adapters": {name: {} for name in ("count", "slow", "failing", "quota")},
+            "adapters": {name: {} for name in ("count", "slow", "failing", "rejecting", "quota", "late")},
             "clients": [
                 {"id": "VN/GOV/HPG/STP", "groups": ["province"], "api_key_sha256": [hash_api_key(KEY)]},
                 {
@@ -95,6 +100,7 @@ def gateway_catalog(subsystem: str) -> Catalog:
                     "allow": everyone,
                 },
                 {"id": f"{base}/Failing/v1", "adapter": "failing", "allow": everyone},
+                {"id": f"{base}/Rejecting/v1", "adapter": "rejecting", "allow": everyone},
                 {
                     "id": f"{base}/Quota/v1",
                     "adapter": "quota",
@@ -103,6 +109,8 @@ def gateway_catalog(subsystem: str) -> Catalog:
                     "rate_limit_burst": 2,
                 },
                 {"id": f"{base}/Unserved/v1", "adapter": "count", "timeout": 0.3, "allow": everyone},
+                # Served only once a test starts its worker: its requests wait in the queue meanwhile.
+                {"id": f"{base}/Late/v1", "adapter": "late", "timeout": 0.3, "allow": everyone},
             ],
         }
     )
@@ -150,24 +158,34 @@ class Bus:
     count: CountingAdapter
     slow: CountingAdapter
     quota: CountingAdapter
+    failing: CountingAdapter = field(default_factory=lambda: CountingAdapter(fail=True))
+    rejecting: CountingAdapter = field(default_factory=lambda: CountingAdapter(reject=True))
 
     def url(self, service_code: str) -> str:
         return f"/r1/VN/GOV/HPG/{self.subsystem}/{service_code}/v1"
 
 
 @asynccontextmanager
-async def running_bus(slow_delay: float = 0.4) -> AsyncIterator[Bus]:
-    """The worker and its transport; the Unserved service has no worker."""
+async def running_bus(slow_delay: float = 0.4, store: Store | None = None) -> AsyncIterator[Bus]:
+    """The worker (on `store`, shared with the gateways as in production) and its transport; the
+    Unserved and Late services have no worker."""
     subsystem = "G" + secrets.token_hex(4).upper()
     catalog = gateway_catalog(subsystem)
     transport = make_transport(None)
     await transport.connect()
     count, slow, quota = CountingAdapter(0.2), CountingAdapter(slow_delay), CountingAdapter()
     bus = Bus(catalog, transport, subsystem, count, slow, quota)
-    failing = CountingAdapter(fail=True)
-    adapters = {"count": bus.count, "slow": bus.slow, "quota": bus.quota, "failing": failing}
-    served = [str(s.id) for s in catalog.services if s.id.service_code != "Unserved"]
-    worker = Worker(catalog, transport, adapters, name="gw-test-worker", only=served, drain_seconds=1)
+    adapters = {
+        "count": bus.count,
+        "slow": bus.slow,
+        "quota": bus.quota,
+        "failing": bus.failing,
+        "rejecting": bus.rejecting,
+    }
+    served = [str(s.id) for s in catalog.services if s.id.service_code not in ("Unserved", "Late")]
+    worker = Worker(
+        catalog, transport, adapters, name="gw-test-worker", only=served, drain_seconds=1, store=store
+    )
     await worker.start()
     try:
         yield bus
