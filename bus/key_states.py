@@ -5,11 +5,12 @@
                                            └──transient failure, dead letter──▶ unknown  (may have happened)
     not_done, unknown, or in_flight past its `until` ──the next attempt claims it──▶ in_flight
 
-Only definitive outcomes are answers: a success, `Client.*`, `Server.Provider.Rejected`. Any other
-outcome lets the next attempt run again with the same provider request code (`Envelope.request_code`),
-so the provider's own de-duplication keeps the effect single. An in-flight record names the attempt
-holding it (its message id, carried by the bus's retries, redeliveries and DLQ replays) and until when
-it is presumed busy; only that attempt settles it. Every change is a compare-and-set on the record.
+Only definitive outcomes are answers: a success, `Client.*` (but RateLimited), `Server.Provider.Rejected`.
+Any other outcome lets the next attempt run again with the same provider request code
+(`Envelope.request_code`), so the provider's own de-duplication keeps the effect single. An in-flight
+record names the attempt holding it (its message id, carried by the bus's retries, redeliveries and DLQ
+replays) and until when it is presumed busy; only that attempt settles it. Every change is a
+compare-and-set on the record.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from bus.answers import HttpAnswer, http_answer
 from bus.envelope import Envelope, Reply
-from bus.errors import ProviderRejected
+from bus.errors import ProviderRejected, RateLimited
 from bus.store.base import Store
 
 KEY_PREFIX = "idem:"
@@ -58,8 +59,11 @@ def envelope_key_location(envelope: Envelope) -> str | None:
 
 
 def is_definitive(error_type: str | None) -> bool:
-    """Whether an outcome is the request's answer for good: success (None), `Client.*`, or Rejected."""
-    return error_type is None or error_type.startswith("Client.") or error_type == ProviderRejected.type
+    """Whether an outcome is the request's answer for good: success (None), `Client.*` (but a rate
+    limit, which passes), or `Server.Provider.Rejected`."""
+    if error_type is None or error_type == ProviderRejected.type:
+        return True
+    return error_type.startswith("Client.") and error_type != RateLimited.type
 
 
 class KeyBook:
