@@ -47,11 +47,11 @@ log = logging.getLogger(__name__)
 # Set on a retried message once its caller has had an answer, so later attempts do not answer again.
 REPLIED_HEADER = "x-lgsp-replied"
 # How long an in-flight duplicate waits before looking again whether the first copy completed.
-DUPLICATE_RECHECK_SECONDS = 1.0
+DUPLICATE_RECHECK_SECONDS = 0.5
 # The work lease is short and renewed while the work runs, so a killed worker's message is taken up
 # again within seconds of its redelivery rather than after a lease sized for the longest call.
-WORK_LEASE_SECONDS = 3.0
-LEASE_RENEW_SECONDS = 1.0
+WORK_LEASE_SECONDS = 2.0
+LEASE_RENEW_SECONDS = 0.5
 
 
 def counts_against_provider(error: BusError | None) -> bool:
