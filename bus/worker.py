@@ -169,15 +169,11 @@ class Worker:
             _trace("put-back", envelope, delivery)
             await delivery.ack()
             return
-        renewal = asyncio.create_task(
-            self.completed.keep(
-                envelope.message_id, self._holder, seconds=WORK_LEASE_SECONDS, every=LEASE_RENEW_SECONDS
-            )
-        )
+        renewal = _LeaseRenewal(self.completed, envelope.message_id, self._holder)
         try:
             await self._work(service, adapter, delivery, envelope, received_at)
         finally:
-            renewal.cancel()
+            renewal.stop()
 
     async def _work(
         self,
@@ -341,6 +337,27 @@ class Worker:
             await self.transport.publish(reply_to, answer)
         except NoRoute:
             log.warning("caller of %s is gone; reply dropped", envelope.correlation_id)
+
+
+class _LeaseRenewal:
+    """Keeps a work lease alive while the work runs; the renewing task starts only for work that
+    outlasts one renewal period, so the common short call costs a timer, not a task."""
+
+    def __init__(self, completed: CompletedWork, message_id: str, holder: str) -> None:
+        self._task: asyncio.Task[None] | None = None
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(LEASE_RENEW_SECONDS, self._start, loop, completed, message_id, holder)
+
+    def _start(
+        self, loop: asyncio.AbstractEventLoop, completed: CompletedWork, message_id: str, holder: str
+    ) -> None:
+        renew = completed.renew(message_id, holder, seconds=WORK_LEASE_SECONDS, every=LEASE_RENEW_SECONDS)
+        self._task = loop.create_task(renew)
+
+    def stop(self) -> None:
+        self._timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
 
 
 def _trace(stage: str, envelope: Envelope, delivery: Delivery) -> None:

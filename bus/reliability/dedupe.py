@@ -40,17 +40,18 @@ class CompletedWork:
         """Take the work lease on `message_id` for `seconds`; False when another holder has it."""
         return await self.store.set_if_absent(LEASE_PREFIX + message_id, holder.encode(), ttl=seconds)
 
-    async def keep(self, message_id: str, holder: str, *, seconds: float, every: float) -> None:
-        """Renew `holder`'s lease every `every` seconds until cancelled; stop once it is released or lost."""
+    async def renew(self, message_id: str, holder: str, *, seconds: float, every: float) -> None:
+        """Renew `holder`'s lease for `seconds` now and every `every` seconds until cancelled; stop
+        once it is released or lost (another holder's lease is never extended)."""
         key = LEASE_PREFIX + message_id
         held = holder.encode()
         while True:
-            await asyncio.sleep(every)
             try:
                 if not await self.store.replace_if(key, held, held, ttl=seconds):
                     return
             except Exception as error:  # a store hiccup: the lease may lapse, the next round tries again
                 log.warning("renewing the work lease of %s failed: %r", message_id, error)
+            await asyncio.sleep(every)
 
     async def release(self, message_id: str) -> None:
         """Give the lease up (the work is recorded, or failed and will be retried)."""

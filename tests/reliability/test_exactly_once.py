@@ -146,3 +146,14 @@ async def test_a_retry_refused_by_an_open_circuit_comes_back_after_its_half_open
     assert reply.ok
     assert [attempt for attempt, _ in adapter.calls] == [1, 3]
     assert adapter.calls[1][1] - adapter.calls[0][1] >= 1.0
+
+
+async def test_a_call_longer_than_the_work_lease_keeps_it_so_a_duplicate_never_calls_twice() -> None:
+    adapter = ScriptedAdapter(delay=WORK_LEASE_SECONDS + 1.0)
+    async with serving(adapter, workers=2, timeout=30.0) as served:
+        sent = served.envelope(timeout=30.0)
+        await served.transport.publish(served.queue, envelope_message(sent))
+        await eventually(lambda: len(adapter.calls) == 1)
+        await served.transport.publish(served.queue, envelope_message(sent))  # a duplicate copy
+        await eventually(lambda: sum(w.stats["answered_from_record"] for w in served.workers) == 1)
+    assert len(adapter.calls) == 1
