@@ -1,8 +1,9 @@
 """The worker: consumes service queues, calls adapters, replies, and acks only after the work is settled.
 
-Per message: answer a redelivery of completed work from its record; take the work lease (an in-flight
-duplicate on another worker is put back for later); ask the provider's circuit breaker; call the adapter
-within the service's concurrency limit; then either settle (record, reply, ack), retry a retryable
+Per message: answer a redelivery of completed work from its record; take the work lease (renewed while
+the work runs; an in-flight duplicate on another worker is put back for later); ask the provider's
+circuit breaker; call the adapter within the service's concurrency limit, with a deadline of the
+attempt's own; then either settle (record, settle its Idempotency-Key, reply, ack), retry a retryable
 failure through a broker-held delay (attempt + 1), or, when attempts are used up, dead-letter it with
 its reason and reply the last error. The worker never sleeps on a retry.
 """
@@ -37,7 +38,7 @@ from bus.errors import (
 from bus.key_states import KeyBook, envelope_key_location
 from bus.reliability.backoff import retry_delay
 from bus.reliability.breaker import CircuitBreaker
-from bus.reliability.dedupe import CompletedWork
+from bus.reliability.dedupe import WORK_LEASE_SECONDS, CompletedWork, LeaseRenewal
 from bus.store.base import Store
 from bus.store.memory import MemoryStore
 from bus.transport.base import Delivery, Handler, Message, Subscription, Transport, dead_letter_queue
@@ -48,10 +49,6 @@ log = logging.getLogger(__name__)
 REPLIED_HEADER = "x-lgsp-replied"
 # How long an in-flight duplicate waits before looking again whether the first copy completed.
 DUPLICATE_RECHECK_SECONDS = 0.5
-# The work lease is short and renewed while the work runs, so a killed worker's message is taken up
-# again within seconds of its redelivery rather than after a lease sized for the longest call.
-WORK_LEASE_SECONDS = 2.0
-LEASE_RENEW_SECONDS = 0.5
 
 
 def counts_against_provider(error: BusError | None) -> bool:
@@ -169,7 +166,7 @@ class Worker:
             _trace("put-back", envelope, delivery)
             await delivery.ack()
             return
-        renewal = _LeaseRenewal(self.completed, envelope.message_id, self._holder)
+        renewal = LeaseRenewal(self.completed, envelope.message_id, self._holder)
         try:
             await self._work(service, adapter, delivery, envelope, received_at)
         finally:
@@ -339,30 +336,9 @@ class Worker:
             log.warning("caller of %s is gone; reply dropped", envelope.correlation_id)
 
 
-class _LeaseRenewal:
-    """Keeps a work lease alive while the work runs; the renewing task starts only for work that
-    outlasts one renewal period, so the common short call costs a timer, not a task."""
-
-    def __init__(self, completed: CompletedWork, message_id: str, holder: str) -> None:
-        self._task: asyncio.Task[None] | None = None
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(LEASE_RENEW_SECONDS, self._start, loop, completed, message_id, holder)
-
-    def _start(
-        self, loop: asyncio.AbstractEventLoop, completed: CompletedWork, message_id: str, holder: str
-    ) -> None:
-        renew = completed.renew(message_id, holder, seconds=WORK_LEASE_SECONDS, every=LEASE_RENEW_SECONDS)
-        self._task = loop.create_task(renew)
-
-    def stop(self) -> None:
-        self._timer.cancel()
-        if self._task is not None:
-            self._task.cancel()
-
-
 def _trace(stage: str, envelope: Envelope, delivery: Delivery) -> None:
     # One line per message and stage, so a message missing at the end can be followed to where it was
-    # last seen (the chaos test reads these).
+    # last seen.
     log.debug(
         "trace %s %s issue=%s attempt=%d delivery=%d",
         stage,

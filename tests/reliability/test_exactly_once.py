@@ -13,7 +13,8 @@ from bus.dlq.inspect import DeadLetterQueues, LetterFilter
 from bus.envelope import Envelope
 from bus.errors import ProviderError, ProviderTimeout
 from bus.key_states import KeyBook, envelope_key_location
-from bus.worker import DUPLICATE_RECHECK_SECONDS, WORK_LEASE_SECONDS
+from bus.reliability.dedupe import WORK_LEASE_SECONDS
+from bus.worker import DUPLICATE_RECHECK_SECONDS
 from tests.reliability.scripted import WAIT, ScriptedAdapter, Served, serving
 
 
