@@ -14,7 +14,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,7 @@ class ChaosReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
     def text(self, title: str) -> str:
+        """The tables, for the test's output."""
         return "\n".join(
             [
                 table_text(f"{title}: reconciliation after the client's retries", self.after_retries),
@@ -71,9 +72,10 @@ class ChaosReport:
         )
 
     def save(self, name: str) -> Path:
+        """Write the report as JSON under reports/chaos/; its path."""
         REPORTS.mkdir(parents=True, exist_ok=True)
         path = REPORTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-        path.write_text(json.dumps(self.__dict__, indent=2, ensure_ascii=False, default=str))
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False, default=str))
         return path
 
 

@@ -12,7 +12,7 @@ import secrets
 import httpx
 import pytest
 
-from adapters.civil.adapter import create_adapter
+from adapters.civil.adapter import CivilAdapter, create_adapter
 from bus.catalog import Catalog, hash_api_key
 from bus.dlq.inspect import DeadLetterQueues
 from bus.gateway.app import create_gateway
@@ -63,9 +63,8 @@ class MemoryFleet:
         self.broker = broker
         self.store = store
         self.mock_url = mock_url
-        self.workers: list[Worker] = []
+        self.workers: list[tuple[Worker, CivilAdapter]] = []
         self.started = 0
-        self.next_victim = 0
 
     async def start(self) -> None:
         self.started += 1
@@ -78,25 +77,24 @@ class MemoryFleet:
             store=self.store,
         )
         await worker.start()
-        self.workers.append(worker)
+        self.workers.append((worker, adapter))
 
     async def kill_one(self) -> int:
         """Like SIGKILL: the running handlers are cancelled where they stand, nothing is released."""
-        victim = self.workers.pop(self.next_victim % len(self.workers))
-        self.next_victim += 1
+        victim, adapter = self.workers.pop(0)
         await victim.transport.close()
-        await victim.adapters["civil"].close()  # type: ignore[attr-defined]
+        await adapter.close()
         await self.start()
         return 1
 
     async def stop(self) -> None:
-        for worker in self.workers:
+        for worker, _ in self.workers:
             await worker.stop()
             await worker.transport.close()
 
     def busy(self) -> bool:
         queue = self.catalog.services[0].id.queue_name
-        in_hands = sum(len(worker._in_flight) for worker in self.workers)
+        in_hands = sum(len(worker._in_flight) for worker, _ in self.workers)
         return bool(self.broker.depth(queue) or self.broker.delayed or in_hands)
 
 
