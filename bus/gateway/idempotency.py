@@ -26,6 +26,8 @@ from bus.key_states import KeyBook, key_location
 from bus.store import Store
 
 REPLAYED_HEADER = "idempotent-replayed"
+# Said to a caller whose keyed request timed out at the gateway: it was accepted and is not lost.
+STILL_WORKING = "the bus goes on with it: retry with the same Idempotency-Key for its outcome"
 # Headers of the first answer worth giving back; the rest are per-connection.
 KEPT_HEADERS = ("content-type", "x-road-id", "x-lgsp-worker", "traceparent", "location", "preference-applied")
 

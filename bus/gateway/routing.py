@@ -19,7 +19,7 @@ from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_reply, envelope_message
 from bus.envelope import Envelope, Reply, new_id, utc_now
-from bus.errors import BadRequest, BusError, ErrorBody, InternalError
+from bus.errors import BadRequest, BusError, BusTimeout, ErrorBody, InternalError
 from bus.gateway.access import CLIENT_HEADER, AccessControl
 from bus.gateway.async_requests import (
     CALLBACK_HEADER,
@@ -31,7 +31,7 @@ from bus.gateway.async_requests import (
     async_choice,
 )
 from bus.gateway.backpressure import InFlightLimit, Slot
-from bus.gateway.idempotency import IdempotencyKeys, fingerprint
+from bus.gateway.idempotency import STILL_WORKING, IdempotencyKeys, fingerprint
 from bus.gateway.limits import InputLimits, check_json_depth
 from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, enforce, quotas_for
 from bus.gateway.requests import (
@@ -247,6 +247,8 @@ class ServiceRouter:
         except Exception as error:
             # No reply: the key is freed, or kept in flight while the bus still works on the request.
             await self.idempotency.failed(first, error, service)
+            if isinstance(error, BusTimeout):
+                raise BusTimeout(f"{error.message}; {STILL_WORKING}") from error
             raise
         if choice.respond_async:
             await self.idempotency.complete(first, response)

@@ -174,6 +174,7 @@ async def test_work_accepted_after_the_caller_timed_out_is_recorded_and_returned
         finally:
             await worker.stop()
     assert timed_out.status_code == 504 and timed_out.json()["type"] == "Server.Bus.Timeout"
+    assert "retry with the same Idempotency-Key" in timed_out.json()["message"]
     assert too_soon.status_code == 409  # the bus still holds the first: no second run meanwhile
     assert retried.status_code == 200 and retried.headers["idempotent-replayed"] == "true"
     assert retried.headers["x-road-id"] == timed_out.headers["x-road-id"]
