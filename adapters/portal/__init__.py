@@ -1,7 +1,6 @@
 """The National Public Service Portal adapter (REST/JSON): progress updates and dossier look-ups."""
 
 from adapters.portal.adapter import LOOKUP, PROGRESS, PortalAdapter, PortalConfig, create_adapter
-from adapters.portal.conformance import conformance_profile
 from adapters.portal.models import (
     DossierLookup,
     DossierStatus,
@@ -20,6 +19,5 @@ __all__ = [
     "PortalConfig",
     "ProgressEntry",
     "ProgressUpdate",
-    "conformance_profile",
     "create_adapter",
 ]

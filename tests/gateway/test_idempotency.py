@@ -8,7 +8,8 @@ import time
 from bus.gateway.idempotency import fingerprint
 from bus.transport.base import Delivery
 from bus.worker import Worker
-from tests.gateway.stack import OTHER, STP, Backend, Bus, CountingAdapter, running_gateway
+from tests.gateway.conftest import OTHER, STP, CountedBus, CountingAdapter
+from tests.in_process_stack import Backend, running_gateway
 
 BODY = b'{"SoDinhDanh": "031190000001"}'
 
@@ -17,7 +18,7 @@ def keyed(key: str, headers: dict[str, str] = STP) -> dict[str, str]:
     return {**headers, "Idempotency-Key": key, "content-type": "application/json"}
 
 
-async def test_fifty_concurrent_duplicates_call_the_adapter_once(bus: Bus, backend: Backend) -> None:
+async def test_fifty_concurrent_duplicates_call_the_adapter_once(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as gateway:
         post = gateway.client.post
         calls = [post(bus.url("Count"), content=BODY, headers=keyed("k-50")) for _ in range(50)]
@@ -30,7 +31,7 @@ async def test_fifty_concurrent_duplicates_call_the_adapter_once(bus: Bus, backe
 
 
 async def test_duplicates_across_two_gateways_sharing_a_store_call_the_adapter_once(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     async with running_gateway(bus, backend) as first, running_gateway(bus, backend) as second:
         calls = [
@@ -43,7 +44,7 @@ async def test_duplicates_across_two_gateways_sharing_a_store_call_the_adapter_o
     assert len({(r.status_code, r.content) for r in responses}) == 1
 
 
-async def test_a_restarted_gateway_returns_the_stored_answer(bus: Bus, backend: Backend) -> None:
+async def test_a_restarted_gateway_returns_the_stored_answer(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as before:
         original = await before.client.post(bus.url("Count"), content=BODY, headers=keyed("k-restart"))
     async with running_gateway(bus, backend) as after:
@@ -55,7 +56,9 @@ async def test_a_restarted_gateway_returns_the_stored_answer(bus: Bus, backend: 
     assert bus.count.calls == 1
 
 
-async def test_same_key_with_a_different_body_is_refused_naming_the_key(bus: Bus, backend: Backend) -> None:
+async def test_same_key_with_a_different_body_is_refused_naming_the_key(
+    bus: CountedBus, backend: Backend
+) -> None:
     async with running_gateway(bus, backend) as gateway:
         await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed("k-body"))
         changed = b'{"SoDinhDanh": "2"}'
@@ -68,7 +71,7 @@ async def test_same_key_with_a_different_body_is_refused_naming_the_key(bus: Bus
     assert bus.count.calls == 1
 
 
-async def test_keys_are_separate_per_client(bus: Bus, backend: Backend) -> None:
+async def test_keys_are_separate_per_client(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as gateway:
         mine = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed("k-shared"))
         theirs = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed("k-shared", OTHER))
@@ -78,7 +81,7 @@ async def test_keys_are_separate_per_client(bus: Bus, backend: Backend) -> None:
 
 
 async def test_a_retry_waits_for_an_attempt_in_flight_then_gets_409_naming_when_to_come_back(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     async with running_gateway(bus, backend) as gateway:
         service = next(s for s in bus.catalog.services if s.id.service_code == "Unserved")
@@ -96,7 +99,9 @@ async def test_a_retry_waits_for_an_attempt_in_flight_then_gets_409_naming_when_
     assert waited >= service.timeout  # it waited out its own deadline before giving up
 
 
-async def test_a_key_whose_holder_died_is_taken_over_once_its_hold_lapses(bus: Bus, backend: Backend) -> None:
+async def test_a_key_whose_holder_died_is_taken_over_once_its_hold_lapses(
+    bus: CountedBus, backend: Backend
+) -> None:
     async with running_gateway(bus, backend) as gateway:
         service = next(s for s in bus.catalog.services if s.id.service_code == "Count")
         book = gateway.router.idempotency.book
@@ -110,7 +115,7 @@ async def test_a_key_whose_holder_died_is_taken_over_once_its_hold_lapses(bus: B
 
 
 async def test_a_bus_refusal_leaves_the_key_not_done_so_a_retry_runs_again(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     async with running_gateway(bus, backend) as gateway:
         first = await gateway.client.post(bus.url("Unserved"), content=BODY, headers=keyed("k-noroute"))
@@ -125,7 +130,7 @@ async def test_a_bus_refusal_leaves_the_key_not_done_so_a_retry_runs_again(
 
 
 async def test_a_transient_provider_failure_is_not_stored_and_the_retry_reaches_it_with_the_same_code(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     async with running_gateway(bus, backend) as gateway:
         first = await gateway.client.post(bus.url("Failing"), content=BODY, headers=keyed("k-fail"))
@@ -138,7 +143,9 @@ async def test_a_transient_provider_failure_is_not_stored_and_the_retry_reaches_
     assert len(codes) == 3 and codes[0] == codes[1] != codes[2]  # ... one business request
 
 
-async def test_a_definitive_provider_rejection_is_stored_and_replayed(bus: Bus, backend: Backend) -> None:
+async def test_a_definitive_provider_rejection_is_stored_and_replayed(
+    bus: CountedBus, backend: Backend
+) -> None:
     async with running_gateway(bus, backend) as gateway:
         first = await gateway.client.post(bus.url("Rejecting"), content=BODY, headers=keyed("k-rejected"))
         second = await gateway.client.post(bus.url("Rejecting"), content=BODY, headers=keyed("k-rejected"))
@@ -149,7 +156,7 @@ async def test_a_definitive_provider_rejection_is_stored_and_replayed(bus: Bus, 
 
 
 async def test_work_accepted_after_the_caller_timed_out_is_recorded_and_returned_to_its_retry(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     service = next(s for s in bus.catalog.services if s.id.service_code == "Late")
     queue = service.id.queue_name
@@ -185,7 +192,9 @@ async def _unused(delivery: Delivery) -> None:
     raise AssertionError("this consumer is cancelled before anything is published")
 
 
-async def test_bad_json_with_a_key_is_refused_and_leaves_the_key_unused(bus: Bus, backend: Backend) -> None:
+async def test_bad_json_with_a_key_is_refused_and_leaves_the_key_unused(
+    bus: CountedBus, backend: Backend
+) -> None:
     async with running_gateway(bus, backend) as gateway:
         bad = await gateway.client.post(bus.url("Count"), content=b'{"a": ', headers=keyed("k-bad"))
         good = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed("k-bad"))
@@ -193,7 +202,7 @@ async def test_bad_json_with_a_key_is_refused_and_leaves_the_key_unused(bus: Bus
     assert good.status_code == 200 and "idempotent-replayed" not in good.headers
 
 
-async def test_an_empty_key_is_refused_and_nothing_is_sent(bus: Bus, backend: Backend) -> None:
+async def test_an_empty_key_is_refused_and_nothing_is_sent(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as gateway:
         refused = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed(" "))
     assert refused.status_code == 400 and "idempotency-key" in refused.json()["message"]
