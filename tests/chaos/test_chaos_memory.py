@@ -26,7 +26,7 @@ from tests.chaos.run import ChaosStack, assert_exactly_once, run_certificate_cha
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
-PEOPLE = 400
+PEOPLE = 600
 WORKERS = 2
 KILL_EVERY = 1.0
 CLIENT = "VN/GOV/HPG/STP"
