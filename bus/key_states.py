@@ -114,16 +114,25 @@ class KeyBook:
         """Keep `owner`'s in-flight record busy until `until` (the bus still works on it)."""
         return await self._change(location, owner, lambda record: record.model_copy(update={"until": until}))
 
-    async def settle(self, location: str, owner: str, state: KeyStateName, **facts: object) -> bool:
-        """Record `owner`'s outcome; False when another attempt holds the key or it is already completed."""
-        update = {"state": state, "until": self.clock(), **facts}
+    async def settle(
+        self,
+        location: str,
+        owner: str,
+        state: KeyStateName,
+        *,
+        answer: HttpAnswer | None = None,
+        reason: str | None = None,
+    ) -> bool:
+        """Record `owner`'s outcome (the answer of a completed key, the error type of another);
+        False when another attempt holds the key or it is already completed."""
+        update = {"state": state, "until": self.clock(), "answer": answer, "reason": reason}
         return await self._change(location, owner, lambda record: record.model_copy(update=update))
 
     async def settle_reply(self, location: str, owner: str, reply: Reply) -> bool:
         """Record a worker's final reply: the answer when definitive, else unknown (run again next time)."""
         error_type = reply.error.type if reply.error is not None else None
         if reply.ok or is_definitive(error_type):
-            return await self.settle(location, owner, "completed", answer=http_answer(reply), reason=None)
+            return await self.settle(location, owner, "completed", answer=http_answer(reply))
         return await self.settle(location, owner, "unknown", reason=error_type)
 
     async def _change(self, location: str, owner: str, change: Callable[[KeyRecord], KeyRecord]) -> bool:
