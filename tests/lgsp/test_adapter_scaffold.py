@@ -4,6 +4,8 @@ template file renders to a complete, compilable skeleton."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -110,3 +112,16 @@ def test_lgsp_adapter_new_writes_the_skeleton_and_refuses_a_bad_name_in_one_line
     assert refused.exit_code == 2 and "lower-case Python identifier" in refused.output
     assert not (tmp_path / "other").exists()
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+@pytest.mark.parametrize("name", ["judicial", "r" * 40])
+def test_the_skeleton_is_lint_clean_and_formatted_whatever_its_name(tmp_path: Path, name: str) -> None:
+    target, _ = write_skeleton(name, tmp_path / "pkg")
+    for command in (["check"], ["format", "--check"]):
+        linted = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "--no-cache", str(target)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert linted.returncode == 0, linted.stdout + linted.stderr
