@@ -44,7 +44,7 @@ class _WorkerResource:
 
 
 def gateway_app() -> FastAPI:
-    """The gateway as the lead will wire it (issue 7 routers and middleware) on the memory transport."""
+    """The gateway with the security routers and middleware assembly mounts, on the memory transport."""
     catalog, settings = security_catalog(), auth_settings()
     transport = make_transport(None, connection_name="lgsp-fuzz")
     worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="fuzz-worker", drain_seconds=1)
