@@ -40,6 +40,7 @@ from bus.worker import Worker
 pytestmark = pytest.mark.slow
 
 NAME = "records_office_e2e"
+DISTRIBUTION = "lgsp-adapter-records-office-e2e"
 SUBMIT = f"/r1/VN/GOV/HPG/{NAME.upper()}/NopHoSo/v1"
 LOOK_UP = f"/r1/VN/GOV/HPG/{NAME.upper()}/TraCuuHoSo/v1"
 CALLBACK = f"/callbacks/{NAME}/decisions"
@@ -66,6 +67,7 @@ def _run(*args: str, cwd: Path | None = None, timeout: float = 120) -> subproces
 def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The generated package's directory, installed for the module's tests."""
     target = tmp_path_factory.mktemp("outside") / NAME
+    _run("-m", "pip", "uninstall", "-q", "-y", DISTRIBUTION)  # left over by a run that was killed
     made = _run("-m", "lgsp.cli", "adapter", "new", NAME, "--dir", str(target))
     assert made.returncode == 0, made.stderr
     installed = _run(
@@ -76,7 +78,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     try:
         yield target
     finally:
-        _run("-m", "pip", "uninstall", "-q", "-y", f"lgsp-adapter-{NAME.replace('_', '-')}")
+        _run("-m", "pip", "uninstall", "-q", "-y", DISTRIBUTION)
         for module in [m for m in sys.modules if m == NAME or m.startswith(f"{NAME}.")]:
             del sys.modules[module]
         importlib.invalidate_caches()
