@@ -30,12 +30,12 @@ class LgspCommands(LazySubcommands):
 
     subcommands: ClassVar[dict[str, tuple[str, str]]] = {
         "faults": ("services.faults.cli:faults_app", "Inject faults into a running mock system."),
-        "log": ("bus.txlog.cli:log_app", "Verify, export and query the transaction log."),
-        "dlq": ("bus.dlq.cli:dlq_app", "List, show, replay and purge dead letters."),
+        "log": ("lgsp.log_cli:log_app", "Verify, export and query the transaction log."),
+        "dlq": ("lgsp.dlq_cli:dlq_app", "List, show, replay and purge dead letters."),
         "capacity": ("loadtests.cli:capacity_app", "Capacity report: Locust against the bus, SLO verdict."),
         "bench": ("loadtests.cli:bench_app", "Micro-benchmark of the bus path and its raw hops."),
-        "adapter": ("lgsp.adapter_cli:adapter_app", "Check adapters against the mocks (conformance kit)."),
-        "config": ("bus.config_report:config_app", "The configuration in effect, secrets masked."),
+        "adapter": ("lgsp.adapter_cli:adapter_app", "Write (template), check and list adapters."),
+        "config": ("lgsp.config_report:config_app", "The configuration in effect, secrets masked."),
     }
 
 
@@ -86,9 +86,10 @@ def _settings(**overrides: Any) -> BusSettings:
 
 def _catalog(settings: BusSettings) -> Catalog:
     from bus.catalog import CatalogError, load_catalog
+    from lgsp.default_catalog import catalog_path
 
     try:
-        return load_catalog(settings.catalog_path)
+        return load_catalog(catalog_path(settings))
     except CatalogError as exc:
         errors.print(f"[red]refusing to start:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -4,8 +4,8 @@ the start order, and the event waits.
 Keys (under `prefix`): `journey:{id}` the state; `dossier:{maHoSo}` the journey id owning a code;
 `index:count` and `index:{n}` the start order; `wait:{event type}:{key}` the journey and step waiting
 for that event; `event:{event type}:{key}` an event that arrived (so a wait registered after it still
-finds it). Every state write is conditional on the bytes read before it: a worker whose write fails
-has lost the journey to another and stops.
+finds it). Every state write is conditional on the bytes read before it (`Store.replace_if`): a
+worker whose write fails has lost the journey to another and stops.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class JourneyBook:
     async def create(self, state: JourneyState) -> Stored | None:
         """Store a new journey; None when one with its id already exists."""
         raw = state.model_dump_json().encode()
-        written = await self.store.compare_and_set(self._key("journey", state.journey_id), None, raw)
+        written = await self.store.set_if_absent(self._key("journey", state.journey_id), raw)
         return Stored(state, raw) if written else None
 
     async def replace(self, before: Stored, state: JourneyState) -> Stored | None:
@@ -62,7 +62,7 @@ class JourneyBook:
         state.transitions = before.state.transitions + 1
         raw = state.model_dump_json().encode()
         key = self._key("journey", state.journey_id)
-        return Stored(state, raw) if await self.store.compare_and_set(key, before.raw, raw) else None
+        return Stored(state, raw) if await self.store.replace_if(key, before.raw, raw) else None
 
     async def claim_dossier(self, dossier_code: str, journey_id: str) -> str:
         """The id of the journey owning `dossier_code`: `journey_id` if this call claimed it."""

@@ -33,17 +33,14 @@ class Store(Protocol):
         """Write only when the key is absent; True when this call wrote it (atomic)."""
         ...
 
+    async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
+        """Write `value` only when the key holds exactly `expected`; True when this call wrote it (atomic)."""
+        ...
+
     async def delete(self, key: str) -> bool:
         """Remove the key; True when it existed."""
         ...
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         """Add `amount` atomically and return the new value; `ttl` is set when the key is created."""
-        ...
-
-    async def compare_and_set(
-        self, key: str, expected: bytes | None, value: bytes, *, ttl: float | None = None
-    ) -> bool:
-        """Write `value` only when the key holds exactly `expected` (None: absent); True when this call
-        wrote it (atomic). Optimistic concurrency: a writer that lost the race re-reads and decides again."""
         ...

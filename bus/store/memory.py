@@ -59,6 +59,15 @@ class MemoryStore(Store):
         self._write(key, value, ttl)
         return True
 
+    async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
+        """Write `value` only when the key holds exactly `expected`; True when this call wrote it."""
+        check_entry(key, ttl, value)
+        self._purge()
+        if self._values.get(key) != expected:
+            return False
+        self._write(key, value, ttl)
+        return True
+
     async def delete(self, key: str) -> bool:
         """Remove the key; True when it existed (and had not expired)."""
         check_entry(key, None)
@@ -82,17 +91,6 @@ class MemoryStore(Store):
             raise ValueError(f"value at {key!r} is not an integer") from None
         self._values[key] = str(total).encode()  # keeps the expiry, as Redis INCRBY does
         return total
-
-    async def compare_and_set(
-        self, key: str, expected: bytes | None, value: bytes, *, ttl: float | None = None
-    ) -> bool:
-        """Write `value` only when the key holds `expected` (None: absent); True when this call wrote it."""
-        check_entry(key, ttl, value)
-        self._purge()
-        if self._values.get(key) != expected:
-            return False
-        self._write(key, value, ttl)
-        return True
 
     def __len__(self) -> int:
         """Live keys held, after purging the expired ones."""

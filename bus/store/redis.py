@@ -21,18 +21,15 @@ end
 return value
 """
 
-# Compare and write in one step; ARGV[1] is '0' for "expected absent" so an empty value stays comparable.
-_COMPARE_AND_SET = """
-local current = redis.call('GET', KEYS[1])
-if ARGV[1] == '0' then
-    if current then return 0 end
-elseif current ~= ARGV[2] then
+# Compare and write in one step: a check-then-set from the client could overwrite a rival's write.
+_REPLACE_IF = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
     return 0
 end
-if ARGV[4] ~= '' then
-    redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+if ARGV[3] == '' then
+    redis.call('SET', KEYS[1], ARGV[2])
 else
-    redis.call('SET', KEYS[1], ARGV[3])
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 end
 return 1
 """
@@ -83,6 +80,15 @@ class RedisStore(Store):
         written = await self._redis.client().set(self._prefix + key, value, px=_milliseconds(ttl), nx=True)
         return bool(written)
 
+    async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
+        """Write `value` only when the key holds exactly `expected` (one Lua step); True when written."""
+        check_entry(key, ttl, value)
+        check_entry(key, None, expected)
+        expiry = _milliseconds(ttl)
+        args = [expected, value, "" if expiry is None else expiry]
+        written = await self._redis.script(_REPLACE_IF)(keys=[self._prefix + key], args=args)
+        return bool(written)
+
     async def delete(self, key: str) -> bool:
         """Remove the key; True when it existed."""
         check_entry(key, None)
@@ -106,13 +112,3 @@ class RedisStore(Store):
 
     def _incr_with_ttl(self) -> AsyncScript:
         return self._redis.script(_INCR_WITH_TTL)
-
-    async def compare_and_set(
-        self, key: str, expected: bytes | None, value: bytes, *, ttl: float | None = None
-    ) -> bool:
-        """Write `value` only when the key holds `expected` (None: absent), atomically (a Lua script)."""
-        check_entry(key, ttl, value)
-        expiry = _milliseconds(ttl)
-        args = ["0" if expected is None else "1", expected or b"", value, "" if expiry is None else expiry]
-        written = await self._redis.script(_COMPARE_AND_SET)(keys=[self._prefix + key], args=args)
-        return bool(written)
