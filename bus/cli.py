@@ -123,6 +123,7 @@ def gateway(
     import uvicorn
 
     from bus.gateway.assembly import assemble_gateway
+    from bus.http_intake import server_config
 
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
@@ -137,7 +138,8 @@ def gateway(
     )
     api = assemble_gateway(_catalog(settings), transport, settings)
     freeze_startup_heap()
-    uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+    # With the intake's read time-outs and connection bound, and TLS / mutual TLS when configured.
+    uvicorn.Server(server_config(api, host, port, log_level=settings.log_level.lower())).run()
 
 
 @app.command()

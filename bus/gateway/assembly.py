@@ -14,10 +14,12 @@ from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
 from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.client_certificates import ClientCertificateMiddleware
 from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
 from bus.gateway.operations import operations_router
 from bus.gateway.ratelimit import make_rate_limiter
 from bus.gateway.settings import GatewaySettings
+from bus.http_intake import HttpIntakeSettings
 from bus.monitoring import InFlightMiddleware, make_monitoring_sink, monitoring_router
 from bus.settings import BusSettings
 from bus.store import make_store
@@ -66,6 +68,9 @@ def assemble_gateway(
     app.include_router(operations_router(catalog, store))
     app.include_router(callbacks_router(TransportEventPublisher(transport), CallbackConfig(), store))
     app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
+    client_ids = HttpIntakeSettings().tls_client_ids
+    if client_ids:  # mutual TLS: a call acts as the client its certificate names
+        app.add_middleware(ClientCertificateMiddleware, client_ids=client_ids)
     # Outermost, so requests refused early are counted as in flight too.
     app.add_middleware(InFlightMiddleware, metrics=monitoring.metrics)
     return app
