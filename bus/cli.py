@@ -74,6 +74,7 @@ def run(
 ) -> None:
     """The embedded default: gateway, workers and mock systems in one process (memory transport)."""
     from bus.embedded import EmbeddedStack
+    from bus.monitoring.access import monitoring_hint
 
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
@@ -98,6 +99,7 @@ def run(
             table.add_row(item.name, item.url)
         console.print(table)
         console.print(f"API docs: http://{host}:{port}/docs   stop with Ctrl+C")
+        console.print(monitoring_hint(f"http://{host}:{port}", stack.monitoring_token), soft_wrap=True)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         import signal
