@@ -17,7 +17,7 @@ from adapters.base import Adapter
 from adapters.echo import EchoAdapter
 from bus.catalog import Catalog, ServiceSpec, hash_api_key
 from bus.envelope import Envelope
-from bus.errors import ProviderError
+from bus.errors import DuplicateRequest, ProviderError
 from bus.gateway.app import create_gateway
 from bus.transport import Message, Transport, make_transport
 from bus.transport.base import Delivery, Handler, Subscription, dead_letter_queue
@@ -60,7 +60,11 @@ class RecordingTransport:
 
     async def request(self, queue: str, message: Message, timeout: float) -> Message:
         self.sent.append(queue)
-        return await self.inner.request(queue, message, timeout)
+        try:
+            return await self.inner.request(queue, message, timeout)
+        except DuplicateRequest:
+            self.sent.remove(queue)  # refused before anything was published: not sent
+            raise
 
     async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
         await self.inner.publish_delayed(queue, message, delay)

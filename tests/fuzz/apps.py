@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from adapters.echo import EchoAdapter
 from bus.admin import AdminCredential, admin_router
@@ -14,6 +14,7 @@ from bus.gateway.callbacks import CallbackConfig, callbacks_router
 from bus.gateway.limits import HeaderLimitMiddleware
 from bus.gateway.operations import operations_router
 from bus.monitoring import make_monitoring_sink, monitoring_router
+from bus.monitoring.access import MonitoringCredential
 from bus.store import MemoryStore
 from bus.transport import make_transport
 from bus.worker import Worker
@@ -21,7 +22,7 @@ from services.citizens import Population
 from services.faults import FaultProfile
 from services.portal.settings import PortalSettings
 from services.registry import MOCKS
-from tests.security.conftest import ADMIN_KEY, STP_KEY, auth_settings, security_catalog
+from tests.security.conftest import ADMIN_KEY, SLOW_SECONDS, STP_KEY, auth_settings, security_catalog
 
 # Sent with every gateway case, so the fuzzer reaches the code behind authentication.
 GATEWAY_HEADERS = {"x-road-client": "VN/GOV/HPG/STP", "x-api-key": STP_KEY, "x-admin-key": ADMIN_KEY}
@@ -44,7 +45,8 @@ def gateway_app() -> FastAPI:
     """The gateway as the lead will wire it (issue 7 routers and middleware) on the memory transport."""
     catalog, settings = security_catalog(), auth_settings()
     transport = make_transport(None, connection_name="lgsp-fuzz")
-    worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="fuzz-worker", drain_seconds=1)
+    adapters = {"echo": EchoAdapter({}), "slow": EchoAdapter({"delay": SLOW_SECONDS})}
+    worker = Worker(catalog, transport, adapters, name="fuzz-worker", drain_seconds=1)
     access = AccessControl.build(catalog, MemoryStore(), settings)
     store = MemoryStore()
     monitoring = make_monitoring_sink(None, catalog=catalog)
@@ -58,10 +60,13 @@ def gateway_app() -> FastAPI:
         max_body_bytes=65_536,
     )
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
-    app.include_router(admin_router(access, AdminCredential(settings.admin_key_sha256)))
-    # The rest of what bus/gateway/assembly.py mounts: monitoring, breakers, provider callbacks.
-    app.include_router(monitoring_router(monitoring))
-    app.include_router(operations_router(catalog, store))
+    admin = AdminCredential(settings.admin_key_sha256)
+    app.include_router(admin_router(access, admin))
+    # The rest of what bus/gateway/assembly.py mounts: monitoring and breakers behind their credential
+    # (GATEWAY_HEADERS carry the admin key), provider callbacks.
+    monitored = [Depends(MonitoringCredential(settings.monitoring_token_sha256, admin))]
+    app.include_router(monitoring_router(monitoring, dependencies=monitored))
+    app.include_router(operations_router(catalog, store, dependencies=monitored))
     app.include_router(callbacks_router(TransportEventPublisher(transport), CallbackConfig(), store))
     app.add_middleware(HeaderLimitMiddleware)
     return app

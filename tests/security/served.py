@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -105,3 +106,21 @@ async def served_gateway(
         await asyncio.wait_for(task, 15)
         await worker.stop()
         await transport.close()
+
+
+def head(headers: dict[str, str], length: int) -> bytes:
+    lines = [f"POST {ECHO} HTTP/1.1", "host: gw", "content-type: application/json"]
+    lines.append(f"content-length: {length}")
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def closed_after(gateway: ServedGateway, sent: bytes, limit: float) -> tuple[float, bytes]:
+    """Open a connection, send `sent`, and read until the server closes it: (seconds, what came back)."""
+    reader, writer = await asyncio.open_connection(gateway.host, gateway.port)
+    started = time.monotonic()
+    writer.write(sent)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), limit)
+    writer.close()
+    return time.monotonic() - started, answer

@@ -13,31 +13,13 @@ import httpx
 import pytest
 
 from bus.http_intake import HttpIntakeSettings
-from tests.security.served import AGENCY, ATTACKER, ECHO, ServedGateway, served_gateway
+from tests.security.served import AGENCY, ATTACKER, ECHO, closed_after, head, served_gateway
 
 HEADER_TIMEOUT = 0.5
 BODY_TIMEOUT = 1.0
 # How late a close may come after its time-out (a loaded 2-core machine, 260 sockets).
 SLACK = 1.0
 INTAKE = HttpIntakeSettings(header_timeout=HEADER_TIMEOUT, body_timeout=BODY_TIMEOUT, keep_alive_timeout=1)
-
-
-def head(headers: dict[str, str], length: int) -> bytes:
-    lines = [f"POST {ECHO} HTTP/1.1", "host: gw", "content-type: application/json"]
-    lines.append(f"content-length: {length}")
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-async def closed_after(gateway: ServedGateway, sent: bytes, limit: float) -> tuple[float, bytes]:
-    """Open a connection, send `sent`, and read until the server closes it: (seconds, what came back)."""
-    reader, writer = await asyncio.open_connection(gateway.host, gateway.port)
-    started = time.monotonic()
-    writer.write(sent)
-    await writer.drain()
-    answer = await asyncio.wait_for(reader.read(), limit)
-    writer.close()
-    return time.monotonic() - started, answer
 
 
 @pytest.mark.parametrize(
