@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from adapters.base import Adapter
 from bus.catalog import Catalog
-from bus.errors import BusError
+from bus.errors import BusError, InternalError
 from bus.gateway.access import AccessControl
 from bus.gateway.async_requests import transactions_router
 from bus.gateway.ratelimit import RateLimiter
@@ -76,6 +76,12 @@ def create_gateway(
     @app.exception_handler(BusError)
     async def _bus_error(request: Request, error: BusError) -> JSONResponse:
         return error_response(error, getattr(request.state, "transaction_id", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        # Starlette's outermost middleware answers with this instead of a text/plain 500 (and still
+        # logs the traceback: an unexpected failure is a bug to see).
+        return error_response(InternalError("the bus failed to serve this request"), None)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, Any]:

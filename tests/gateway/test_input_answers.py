@@ -139,3 +139,18 @@ async def test_fifty_calls_reusing_an_x_road_id_leave_the_first_alone_and_get_40
     assert sum(1 for r in records.kept if r.worker) == 1  # the duplicates reached no worker
     faults = Counter(r.fault_type for r in records.kept)
     assert faults == {"Server.Provider.Timeout": 1, "Client.DuplicateRequest": 49}
+
+
+async def test_an_unexpected_failure_outside_r1_is_a_json_bus_internal_error() -> None:
+    async with running_stack(None) as stack:
+        app = stack.client._transport.app  # type: ignore[attr-defined]
+
+        @app.get("/boom")
+        async def boom() -> None:
+            raise RuntimeError("a bug")
+
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            answer = await client.get("/boom")
+    assert answer.status_code == 500 and answer.headers["content-type"] == "application/json"
+    assert answer.json()["type"] == "Server.Bus.InternalError" and "a bug" not in answer.text
