@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
 from adapters.base import Adapter
 from bus.catalog import Catalog
-from bus.errors import BusError, InternalError
+from bus.errors import BusError, InternalError, RequestIncomplete
 from bus.gateway.access import AccessControl
 from bus.gateway.async_requests import transactions_router
 from bus.gateway.ratelimit import RateLimiter
@@ -23,6 +25,8 @@ from bus.gateway.shortcut import ROUTE_METHODS, ServiceCallShortcut
 from bus.store import Store
 from bus.transaction import TransactionSink
 from bus.transport.base import Transport
+
+log = logging.getLogger(__name__)
 
 
 class Resource(Protocol):
@@ -76,6 +80,12 @@ def create_gateway(
     @app.exception_handler(BusError)
     async def _bus_error(request: Request, error: BusError) -> JSONResponse:
         return error_response(error, getattr(request.state, "transaction_id", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+        # A caller leaving mid-body (admin, token, callbacks) is routine: a warning, not a traceback.
+        log.warning("caller disconnected mid-request: %s %s", request.method, request.url.path[:128])
+        return error_response(RequestIncomplete("the request ended early: connection closed"), None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

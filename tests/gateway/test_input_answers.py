@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.routing import Mount
 
 from bus.transaction import TransactionRecord
@@ -154,3 +155,43 @@ async def test_an_unexpected_failure_outside_r1_is_a_json_bus_internal_error() -
             answer = await client.get("/boom")
     assert answer.status_code == 500 and answer.headers["content-type"] == "application/json"
     assert answer.json()["type"] == "Server.Bus.InternalError" and "a bug" not in answer.text
+
+
+async def test_a_caller_leaving_mid_body_on_another_route_is_a_warning_not_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with running_stack(None) as stack:
+        app = stack.client._transport.app  # type: ignore[attr-defined]
+
+        @app.post("/reads-its-body")
+        async def reads(request: Request) -> int:
+            return len(await request.body())
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/reads-its-body",
+            "raw_path": b"/reads-its-body",
+            "query_string": b"",
+            "headers": [(b"content-type", b"application/json")],
+            "root_path": "",
+            "scheme": "http",
+            "server": ("gw", 80),
+            "client": ("127.0.0.1", 1),
+        }
+        sent: list[dict[str, object]] = []
+        messages = iter(
+            [{"type": "http.request", "body": b"{", "more_body": True}, {"type": "http.disconnect"}]
+        )
+
+        async def receive() -> object:
+            return next(messages)
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        with caplog.at_level("WARNING"):
+            await app(scope, receive, send)
+    assert sent[0]["status"] == 408
+    assert "caller disconnected" in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
