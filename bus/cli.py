@@ -18,7 +18,9 @@ from rich.table import Table
 from adapters.conformance.cli import adapter_app
 from bus.adapter_registry import build_adapters, missing_adapters
 from bus.catalog import Catalog, CatalogError, hash_api_key, load_catalog
+from bus.config_report import config_app
 from bus.dlq.cli import dlq_app
+from bus.gateway.settings import bind_address
 from bus.heap import freeze_startup_heap
 from bus.settings import BusSettings
 from bus.store import make_store
@@ -63,8 +65,8 @@ def _logging(level: str) -> None:
 
 @app.command()
 def run(
-    host: Annotated[str, typer.Option(help="address every server binds")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="gateway port")] = 8000,
+    host: Annotated[str | None, typer.Option(help="address all servers bind [env LGSP_GATEWAY_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="gateway port [env LGSP_GATEWAY_PORT]")] = None,
     latency: Annotated[bool, typer.Option(help="realistic provider latencies in the mocks")] = True,
     mocks: Annotated[bool, typer.Option(help="start the mock national systems")] = True,
     workers: Annotated[int, typer.Option(min=1, max=32, help="in-process workers")] = 1,
@@ -76,6 +78,7 @@ def run(
     from bus.embedded import EmbeddedStack
     from bus.monitoring.access import monitoring_hint
 
+    host, port = bind_address(host, port)
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
     stack = EmbeddedStack(
@@ -115,8 +118,8 @@ def run(
 
 @app.command()
 def gateway(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    host: Annotated[str | None, typer.Option(help="address to bind [env LGSP_GATEWAY_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [env LGSP_GATEWAY_PORT]")] = None,
     amqp_url: AmqpOption = None,
     redis_url: RedisOption = None,
     catalog: CatalogOption = None,
@@ -125,8 +128,9 @@ def gateway(
     import uvicorn
 
     from bus.gateway.assembly import assemble_gateway
-    from bus.http_intake import server_config
+    from bus.http_intake import server_options
 
+    host, port = bind_address(host, port)
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
     if settings.amqp_url is None:
@@ -141,7 +145,7 @@ def gateway(
     api = assemble_gateway(_catalog(settings), transport, settings)
     freeze_startup_heap()
     # With the intake's read time-outs and connection bound, and TLS / mutual TLS when configured.
-    uvicorn.Server(server_config(api, host, port, log_level=settings.log_level.lower())).run()
+    uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), **server_options())
 
 
 @app.command()
@@ -310,6 +314,7 @@ app.add_typer(dlq_app, name="dlq", help="List, show, replay and purge dead lette
 app.add_typer(capacity_app, name="capacity", help="Capacity report: Locust against the bus, SLO verdict.")
 app.add_typer(bench_app, name="bench", help="Micro-benchmark of the bus path and its raw hops.")
 app.add_typer(adapter_app, name="adapter", help="Check adapters against the mocks (conformance kit).")
+app.add_typer(config_app, name="config", help="The configuration in effect (secrets masked); every setting.")
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

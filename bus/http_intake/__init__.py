@@ -15,13 +15,19 @@ import uvicorn
 from bus.http_intake.protocol import BoundedHttpProtocol, subject_name
 from bus.http_intake.settings import HttpIntakeSettings
 
-__all__ = ["BoundedHttpProtocol", "HttpIntakeSettings", "server_config", "subject_name"]
+__all__ = ["BoundedHttpProtocol", "HttpIntakeSettings", "server_config", "server_options", "subject_name"]
 
 
 def server_config(
     app: Any, host: str, port: int, *, settings: HttpIntakeSettings | None = None, log_level: str = "warning"
 ) -> uvicorn.Config:
     """The uvicorn configuration every server of the bus runs with."""
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, **server_options(settings))
+
+
+def server_options(settings: HttpIntakeSettings | None = None) -> dict[str, Any]:
+    """uvicorn's options for `settings` (read from the environment when not given): the bounded
+    protocol, keep-alive, the connection bound, TLS; for `uvicorn.Config` or `uvicorn.run`."""
     settings = HttpIntakeSettings() if settings is None else settings
     protocol = type(
         "ConfiguredHttpProtocol",
@@ -33,18 +39,14 @@ def server_config(
         tls = {"ssl_certfile": str(settings.tls_certfile), "ssl_keyfile": _path(settings.tls_keyfile)}
     if settings.tls_client_ca is not None:
         tls |= {"ssl_ca_certs": str(settings.tls_client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        http=protocol,
-        log_level=log_level,
-        lifespan="on",
-        access_log=False,
-        timeout_keep_alive=settings.keep_alive_timeout,
-        limit_concurrency=settings.max_connections,
+    return {
+        "http": protocol,
+        "lifespan": "on",
+        "access_log": False,
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        "limit_concurrency": settings.max_connections,
         **tls,
-    )
+    }
 
 
 def _path(path: Path | None) -> str | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, FilePath, model_validator
+from pathlib import Path
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,9 +21,9 @@ class HttpIntakeSettings(BaseSettings):
     max_connections: int = Field(
         2048, ge=1, description="connections plus requests in progress at once; past it uvicorn answers 503"
     )
-    tls_certfile: FilePath | None = Field(None, description="PEM certificate (chain): serve HTTPS")
-    tls_keyfile: FilePath | None = Field(None, description="PEM private key of tls_certfile")
-    tls_client_ca: FilePath | None = Field(
+    tls_certfile: Path | None = Field(None, description="PEM certificate (chain): serve HTTPS")
+    tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
+    tls_client_ca: Path | None = Field(
         None, description="PEM CA bundle: require client certificates it signed (mutual TLS)"
     )
     tls_client_ids: dict[str, str] = Field(
@@ -35,6 +37,10 @@ class HttpIntakeSettings(BaseSettings):
             raise ValueError("LGSP_HTTP_TLS_KEYFILE and _CLIENT_CA need LGSP_HTTP_TLS_CERTFILE")
         if self.tls_client_ids and not self.tls_client_ca:
             raise ValueError("LGSP_HTTP_TLS_CLIENT_IDS needs LGSP_HTTP_TLS_CLIENT_CA (mutual TLS)")
+        for name in ("tls_certfile", "tls_keyfile", "tls_client_ca"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"LGSP_HTTP_{name.upper()}: no file at {path}")
         return self
 
     @property

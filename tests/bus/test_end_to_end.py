@@ -17,7 +17,7 @@ import yaml
 from bus.catalog import hash_api_key, load_catalog
 from bus.gateway.app import create_gateway
 from bus.transport import make_transport
-from tests.bus.harness import _delete_queues
+from tests.reliability.processes import delete_queues
 
 pytestmark = pytest.mark.amqp
 KEY = "e2e-key"
@@ -68,7 +68,7 @@ async def gateway(amqp_url: str, catalog_file: Path) -> AsyncIterator[httpx.Asyn
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
         yield client
     await transport.close()
-    await _delete_queues(amqp_url, catalog)
+    await delete_queues(amqp_url, catalog)
 
 
 async def test_request_crosses_rabbitmq_to_a_worker_process_and_back(

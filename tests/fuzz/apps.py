@@ -22,7 +22,8 @@ from services.citizens import Population
 from services.faults import FaultProfile
 from services.portal.settings import PortalSettings
 from services.registry import MOCKS
-from tests.security.conftest import ADMIN_KEY, SLOW_SECONDS, STP_KEY, auth_settings, security_catalog
+from tests.in_process_stack import SECURED_SLOW_SECONDS
+from tests.security.conftest import ADMIN_KEY, STP_KEY, auth_settings, security_catalog
 
 # Sent with every gateway case, so the fuzzer reaches the code behind authentication.
 GATEWAY_HEADERS = {"x-road-client": "VN/GOV/HPG/STP", "x-api-key": STP_KEY, "x-admin-key": ADMIN_KEY}
@@ -42,10 +43,10 @@ class _WorkerResource:
 
 
 def gateway_app() -> FastAPI:
-    """The gateway as the lead will wire it (issue 7 routers and middleware) on the memory transport."""
+    """The gateway with the security routers and middleware assembly mounts, on the memory transport."""
     catalog, settings = security_catalog(), auth_settings()
     transport = make_transport(None, connection_name="lgsp-fuzz")
-    adapters = {"echo": EchoAdapter({}), "slow": EchoAdapter({"delay": SLOW_SECONDS})}
+    adapters = {"echo": EchoAdapter({}), "slow": EchoAdapter({"delay": SECURED_SLOW_SECONDS})}
     worker = Worker(catalog, transport, adapters, name="fuzz-worker", drain_seconds=1)
     access = AccessControl.build(catalog, MemoryStore(), settings)
     store = MemoryStore()

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.routing import Mount
 
 from bus.transaction import TransactionRecord
-from tests.bus.harness import KEY, Stack, running_stack
+from tests.in_process_stack import KEY, Stack, running_stack
 
 STP = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": KEY}
 JSON = {**STP, "content-type": "application/json"}

@@ -23,13 +23,12 @@ READER_KEY = "reader-client-key"
 ADMIN_KEY = "admin-key-for-tests"
 TOKEN_SECRET = "s" * 40
 MONITORING_TOKEN = "monitoring-token-for-tests"
-SLOW_SECONDS = 0.5
 NOW = datetime.now(UTC)
 
 
 def security_catalog(subsystem: str = "SEC") -> Catalog:
     """STP with keys before, during and after a rotation; OTHER with no right; READER with GET on /records;
-    Echo takes POST alone; Slow (STP only) answers after SLOW_SECONDS."""
+    Echo takes POST alone; Slow (STP only) is served slowly by `secured_stack`."""
     return Catalog.model_validate(
         {
             "adapters": {"echo": {}, "slow": {}},

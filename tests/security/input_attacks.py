@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from tests.in_process_stack import SECURED_SLOW_SECONDS, SecuredStack
 from tests.security.attacks import ECHO_URL, STP_AUTH, UNAUTH, Attack, gateway, http_outcome
-from tests.security.conftest import MONITORING_TOKEN, SLOW_SECONDS
-from tests.security.secured import SecuredStack
+from tests.security.conftest import MONITORING_TOKEN
 
 SLOW_URL = "/r1/VN/GOV/HPG/SEC/Slow/v1"
 REUSED_ID = "reused-transaction-id"
@@ -58,7 +58,7 @@ async def hold_the_id(stack: SecuredStack) -> None:
     before = len(stack.transport.sent)
     headers = {**STP_AUTH, "x-road-id": REUSED_ID}
     first = asyncio.create_task(stack.http.post(SLOW_URL, json={}, headers=headers))
-    async with asyncio.timeout(SLOW_SECONDS):
+    async with asyncio.timeout(SECURED_SLOW_SECONDS):
         while len(stack.transport.sent) == before:  # noqa: ASYNC110 - it has reached the bus
             await asyncio.sleep(0.005)
     _HELD.append(first)

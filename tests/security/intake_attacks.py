@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 
 from bus.http_intake import HttpIntakeSettings
+from tests.in_process_stack import SecuredStack
 from tests.pki import make_pki, subject
 from tests.security.attacks import Attack, http_outcome
 from tests.security.input_attacks import Run
-from tests.security.secured import SecuredStack
 from tests.security.served import AGENCY, ATTACKER, ECHO, closed_after, head, served_gateway
 
 HEADER_TIMEOUT = 0.3

@@ -1,5 +1,5 @@
-"""Every attack of issues 7 and 14 is rejected (or survived) with its answer and changes nothing; the
-table goes to reports/."""
+"""Each attack on the security surface (issues 7 and 14) is refused, or survived, with its answer,
+changing nothing; table in reports/."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bus.events import BusEvent
 from bus.store import MemoryStore, Store
 from services.citizens import Population
 from services.population import create_app
+from tests.in_process_stack import SecuredStack, secured_stack
 from tests.security.attacks import ATTACKS, Attack, Row, write_table
 from tests.security.callback_attacks import (
     CALLBACK_ATTACKS,
@@ -35,7 +36,6 @@ from tests.security.conftest import (
 )
 from tests.security.input_attacks import INPUT_ATTACKS, REUSED_ID_ATTACK, held_calls
 from tests.security.intake_attacks import INTAKE_ATTACKS
-from tests.security.secured import SecuredStack, secured_stack
 
 REPORT = Path(__file__).resolve().parents[2] / "reports" / "security" / "attack_table.json"
 SECRETS = (STP_KEY, STP_OLD_KEY, STP_EXPIRED_KEY, OTHER_KEY, READER_KEY, ADMIN_KEY, TOKEN_SECRET)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from bus.catalog import load_catalog
 from bus.gateway.assembly import assemble_gateway
 from bus.gateway.client_certificates import ClientCertificateMiddleware
-from bus.http_intake import HttpIntakeSettings
+from bus.http_intake import BoundedHttpProtocol, HttpIntakeSettings
 from bus.settings import DEFAULT_CATALOG, BusSettings
 from bus.transport import make_transport
 from tests.pki import Pki, make_pki, subject
@@ -127,3 +130,21 @@ def test_incomplete_tls_settings_are_refused(pki: Pki, values: dict[str, object]
     given = {k: files.get(v, v) if isinstance(v, str) else v for k, v in values.items()}
     with pytest.raises(ValueError, match="LGSP_HTTP_TLS"):
         HttpIntakeSettings(**given)
+
+
+def test_lgsp_gateway_serves_with_read_time_outs_and_mutual_tls_from_settings(
+    pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    bound: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: bound.update(options))
+    monkeypatch.setenv("LGSP_HTTP_HEADER_TIMEOUT", "3")
+    monkeypatch.setenv("LGSP_HTTP_TLS_CERTFILE", str(pki.server_file))
+    monkeypatch.setenv("LGSP_HTTP_TLS_CLIENT_CA", str(pki.ca_file))
+    lgsp = next(iter(entry_points(group="console_scripts", name="lgsp"))).load()
+    result = CliRunner().invoke(lgsp, ["gateway"])
+    assert result.exit_code == 0, result.output
+    assert issubclass(bound["http"], BoundedHttpProtocol) and bound["http"].header_timeout == 3.0
+    assert bound["ssl_certfile"] == str(pki.server_file) and bound["ssl_cert_reqs"] == ssl.CERT_REQUIRED
+    assert bound["limit_concurrency"] == 2048 and bound["timeout_keep_alive"] == 5
