@@ -1,0 +1,97 @@
+"""The police residence database mock (CSDL về cư trú, Bộ Công an): REST/JSON with its own field names.
+
+    lgsp mock residence            # or: uvicorn --factory services.residence.app:create_app --port 8107
+    curl -s -X POST localhost:8107/api/v1/cutru/dangkythuongtru -H 'content-type: application/json' -d '{
+      "maHoSo": "H31.29-20261207-0001", "soSoHoKhau": "310000123",
+      "nguoiDangKy": {"soDinhDanh": "031226000123", "hoTen": "Lê Minh Khôi", "ngaySinh": "2026-12-01",
+                      "gioiTinh": 1},
+      "chuHo": {"soDinhDanh": "031085000456", "hoTen": "Lê Văn Nam"},
+      "nguoiKeKhai": {"hoTen": "Nguyễn Thị Hương", "soDinhDanh": "031190000789", "quanHe": "Mẹ"}}'
+    curl -s localhost:8107/api/v1/cutru/hoso/H31.29-20261207-0001      # trangThai, ngayHenTra, ketQua
+    curl -s localhost:8107/api/v1/cutru/congdan/031226000123            # the person's residence now
+    curl -s -X POST localhost:8107/_control/clock/advance -H 'content-type: application/json' \\
+         -d '{"hours": 48}'
+    curl -s localhost:8107/_control/effects
+
+A new dossier answers 201, the same request again 200 with `X-Idempotent-Replay: true`, a used maHoSo
+with other content 409. Errors are `{maLoi, thongBao, truong}`; the codes are listed in registry.py.
+Statuses (trangThai): 1 received, 2 verifying, 3 processing, 4 done (ketQua then holds the outcome).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Path
+from fastapi.responses import JSONResponse
+
+from services.casework import clock_router, effects_router, install_agency_errors
+from services.citizens import Population
+from services.clock import SimulatedClock
+from services.faults import FaultProfile, Latency, install_faults
+from services.residence.models import (
+    CongDanCuTru,
+    DangKyThuongTruRequest,
+    HoSoCuTru,
+    XoaDangKyThuongTruRequest,
+)
+from services.residence.registry import ResidenceDatabase
+from services.residence.settings import ResidenceSettings
+
+DossierCode = Annotated[str, Path(min_length=1, max_length=64)]
+IdNumber = Annotated[str, Path(pattern=r"^[0-9]{12}$")]
+
+
+def create_app(
+    population: Population | None = None, *, settings: ResidenceSettings | None = None, latency: bool = True
+) -> FastAPI:
+    """The residence database over `population` (shared with the other mocks in one process)."""
+    settings = settings or ResidenceSettings()
+    if population is None:
+        population = Population(settings.population_seed, settings.population_size, settings.province_code)
+    clock = SimulatedClock(settings.clock_speed)
+    database = ResidenceDatabase(population, settings, clock)
+    app = FastAPI(title="CSDL về cư trú (mock)", version="1")
+    app.state.residence = database
+    install_faults(app, "residence", FaultProfile(latency=settings.latency if latency else Latency()))
+    install_agency_errors(
+        app, invalid="DU_LIEU_KHONG_HOP_LE", conflict="TRUNG_MA_HO_SO", unknown="HO_SO_KHONG_TON_TAI"
+    )
+    app.include_router(_routes(database))
+    app.include_router(clock_router(clock))
+    app.include_router(effects_router(database.effects))
+    return app
+
+
+def _answer(dossier: HoSoCuTru, replayed: bool) -> JSONResponse:
+    headers = {"X-Idempotent-Replay": "true" if replayed else "false"}
+    return JSONResponse(
+        dossier.model_dump(mode="json"), status_code=200 if replayed else 201, headers=headers
+    )
+
+
+def _routes(database: ResidenceDatabase) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/cutru", tags=["cư trú"])
+    created: dict[int | str, dict[str, Any]] = {201: {"model": HoSoCuTru}, 200: {"model": HoSoCuTru}}
+
+    @router.post("/dangkythuongtru", responses=created)
+    async def dang_ky_thuong_tru(req: DangKyThuongTruRequest) -> JSONResponse:
+        """Register a newborn's permanent residence in a household."""
+        return _answer(*database.register_newborn(req))
+
+    @router.post("/xoadangkythuongtru", responses=created)
+    async def xoa_dang_ky_thuong_tru(req: XoaDangKyThuongTruRequest) -> JSONResponse:
+        """Remove a deceased person's permanent residence."""
+        return _answer(*database.remove_deceased(req))
+
+    @router.get("/hoso/{ma_ho_so}")
+    async def ho_so(ma_ho_so: DossierCode) -> HoSoCuTru:
+        """A dossier's status, appointment date and, once done, its result."""
+        return database.dossier(ma_ho_so)
+
+    @router.get("/congdan/{so_dinh_danh}")
+    async def cong_dan(so_dinh_danh: IdNumber) -> CongDanCuTru:
+        """A person's permanent residence as the database holds it now."""
+        return database.resident(so_dinh_danh)
+
+    return router

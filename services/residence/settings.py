@@ -1,0 +1,27 @@
+"""Settings of the residence-database mock (environment prefix LGSP_RESIDENCE_)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.faults import Latency
+
+
+class ResidenceSettings(BaseSettings):
+    """Deadlines, shares of slow cases, the clock and the population served."""
+
+    model_config = SettingsConfigDict(env_prefix="LGSP_RESIDENCE_")
+
+    province_code: str = Field("031", pattern=r"^[0-9]{3}$")
+    seed: int = 2026
+    population_seed: int = 2023
+    population_size: int = Field(2_000_000, gt=0)
+    clock_speed: float = Field(1.0, gt=0, le=1_000_000)
+    registration_days: int = Field(2, ge=0, le=30, description="working days to register a newborn")
+    verification_days: int = Field(5, ge=0, le=30, description="working days when verification is needed")
+    removal_days: int = Field(1, ge=0, le=30, description="working days to remove a deceased person")
+    verification_rate: float = Field(0.1, ge=0, le=1, description="registrations needing verification")
+    late_rate: float = Field(0.02, ge=0, le=1, description="dossiers finished after their appointment")
+    max_dossiers: int = Field(200_000, ge=1)
+    latency: Latency = Field(default_factory=lambda: Latency.lognormal(250, 2000))
