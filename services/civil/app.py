@@ -13,8 +13,11 @@
       "nyc": {"HoTen": "Nguyễn Thị Hương", "QuanHe": "Mẹ", "SoGiayToTuyThan": "030190745721"}}'
     curl -s localhost:8102/_control/effects
 
-A birth answers 201 with `nksSoDinhDanh`, or (LGSP_CIVIL_PENDING_RATE, default 2 %) `trangThai` 2 and
-`yeuCauBoSung`; then POST .../khaisinh/{id}/bosung `{"taiLieuBoSung": [...]}` issues the number.
+A birth answers 201 with `nksSoDinhDanh`, issued by the population database (over HTTP at
+LGSP_CIVIL_POPULATION_URL, else in the population this process shares with the population mock), or
+(LGSP_CIVIL_PENDING_RATE, default 2 %) `trangThai` 2 and `yeuCauBoSung`; then POST
+.../khaisinh/{id}/bosung `{"taiLieuBoSung": [...]}` issues the number. When the population database
+does not answer, the birth waits (`trangThai` 2, no documents asked) and GET .../khaisinh/{id} asks again.
 Registrations are idempotent on `maHoSo`: the same body again answers 200 with the first record and the
 header `X-Idempotent-Replay: true`; a different body with a used `maHoSo` answers 409. Errors are
 `{maLoi, thongBao, chiTiet: [{truong, thongBao}]}` with the Ministry's field names.
@@ -22,15 +25,18 @@ header `X-Idempotent-Replay: true`; a different body with a used `maHoSo` answer
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import httpx
 from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.citizens import Population
 from services.civil.errors import install_error_handlers
+from services.civil.id_issuers import ChildIdIssuer, HttpIdIssuer, SharedPopulationIssuer
 from services.civil.models import (
     BoSungKhaiSinh,
     EffectCounts,
@@ -62,19 +68,38 @@ class CongDanHoTich(BaseModel):
 
 
 def create_app(
-    population: Population | None = None, *, latency: bool = True, settings: CivilSettings | None = None
+    population: Population | None = None,
+    *,
+    latency: bool = True,
+    settings: CivilSettings | None = None,
+    population_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The registry app; share `population` with the population mock so it finds newborns registered here."""
+    """The registry app. Newborns' numbers are issued by the population database at
+    `settings.population_url` (`population_transport` replaces the network, e.g. an ASGI transport to the
+    population mock), else in `population`, shared with the population mock of this process."""
     settings = settings or CivilSettings()
     if population is None:
         population = Population(seed=settings.population_seed, size=settings.population_size)
+    client: httpx.AsyncClient | None = None
+    issuer: ChildIdIssuer = SharedPopulationIssuer(population)
+    if settings.population_url is not None:
+        client = httpx.AsyncClient(base_url=settings.population_url, transport=population_transport)
+        issuer = HttpIdIssuer(client, settings.population_timeout_s)
     registry = CivilRegistry(
         population,
         province_code=settings.province_code,
         pending_rate=settings.pending_rate,
         seed=settings.seed,
+        issuer=issuer,
     )
-    app = FastAPI(title="Civil registry (hộ tịch) mock", version="1")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if client is not None:
+            await client.aclose()
+
+    app = FastAPI(title="Civil registry (hộ tịch) mock", version="1", lifespan=lifespan)
     app.state.registry = registry
     install_error_handlers(app)
     profile = FaultProfile(latency=DEFAULT_LATENCY if latency else Latency())
@@ -85,7 +110,10 @@ def create_app(
 
 
 def _answer(register: Callable[[Req], tuple[HoTichRecord, bool]], req: Req) -> JSONResponse:
-    record, replayed = register(req)
+    return _response(*register(req))
+
+
+def _response(record: HoTichRecord, replayed: bool) -> JSONResponse:
     headers = {"X-Idempotent-Replay": "true" if replayed else "false"}
     return JSONResponse(record.model_dump(mode="json"), status_code=200 if replayed else 201, headers=headers)
 
@@ -97,7 +125,7 @@ def _registration_routes(registry: CivilRegistry) -> APIRouter:
     @router.post("/khaisinh", responses=created)
     async def khai_sinh(req: KhaiSinhRequest) -> JSONResponse:
         """Register a birth; the child gets a personal ID number unless the record is left pending."""
-        return _answer(registry.register_birth, req)
+        return _response(*await registry.register_birth(req))
 
     @router.post("/khaitu", responses=created)
     async def khai_tu(req: KhaiTuRequest) -> JSONResponse:
@@ -117,9 +145,14 @@ def _registration_routes(registry: CivilRegistry) -> APIRouter:
     @router.post("/khaisinh/{record_id}/bosung", responses=created)
     async def bo_sung_khai_sinh(req: BoSungKhaiSinh, record_id: str = RecordId) -> JSONResponse:
         """Supply the documents a pending birth waits for; the child's ID number is issued then."""
-        return _answer(lambda body: registry.supplement_birth(record_id, body), req)
+        return _response(*await registry.supplement_birth(record_id, req))
 
-    for kind in ("khaisinh", "khaitu", "kethon", "xacnhantthn"):
+    @router.get("/khaisinh/{record_id}")
+    async def get_khaisinh(record_id: str = RecordId) -> HoTichRecord:
+        """One birth record by its id; a number the population database did not issue is asked again."""
+        return await registry.refresh_birth(record_id)
+
+    for kind in ("khaitu", "kethon", "xacnhantthn"):
         router.add_api_route(f"/{kind}/{{record_id}}", _lookup(registry, kind), methods=["GET"])
 
     @router.get("/congdan/{so_dinh_danh}")

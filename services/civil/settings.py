@@ -16,3 +16,10 @@ class CivilSettings(BaseSettings):
     seed: int = 2023
     population_seed: int = 2023
     population_size: int = Field(2_000_000, gt=0)
+    population_url: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="the population database that issues newborns' numbers over HTTP; unset: the "
+        "population shared in this process",
+    )
+    population_timeout_s: float = Field(5.0, gt=0, le=60)
