@@ -1,12 +1,16 @@
 """Vietnam Social Security mock (BHXH/VSS): children's health-insurance cards and survivor benefits.
 
     lgsp mock insurance            # or: uvicorn --factory services.insurance.app:create_app --port 8108
+    # CHILD: a newborn's number, as the civil registry answered it (see services/residence/app.py)
     curl -s -X POST localhost:8108/api/v1/bhyt/the-tre-em -H 'content-type: application/json' -d '{
-      "maHoSo": "H31.29-20261207-0001", "soDinhDanh": "031226665682", "hoTen": "Phan Minh Khôi",
-      "ngaySinh": "01/12/2026", "gioiTinh": 1,
+      "maHoSo": "H31.29-20261207-0001", "soDinhDanh": "'$CHILD'", "hoTen": "Phan Minh Khôi",
+      "ngaySinh": "03/12/2026", "gioiTinh": 1,
       "nguoiGiamHo": {"hoTen": "Nguyễn Thị Hương", "soDinhDanh": "030190745721", "quanHe": "Mẹ"}}'
     curl -s localhost:8108/api/v1/hoso/H31.29-20261207-0001       # trangThai, ngayHenTra, theBhyt once done
-    curl -s -X POST localhost:8108/api/v1/chedo/tu-tuat -H 'content-type: application/json' -d '{...}'
+    curl -s -X POST localhost:8108/api/v1/chedo/tu-tuat -H 'content-type: application/json' -d '{
+      "maHoSo": "H31.29-20261207-0005", "nguoiNhan": {"hoTen": "Nguyễn Thị Hương",
+      "soDinhDanh": "030190745721", "quanHe": "Vợ"}, "nguoiChet": {"soDinhDanh": "031088551159",
+      "hoTen": "Phan Anh Hải", "ngayChet": "30/11/2026"}}'
     curl -s localhost:8108/_control/effects
 
 A card goes to a child under six only (422 NGOAI_DOI_TUONG otherwise), numbered TE1 + province + the

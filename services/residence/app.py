@@ -1,14 +1,15 @@
 """The police residence database mock (CSDL về cư trú, Bộ Công an): REST/JSON with its own field names.
 
     lgsp mock residence            # or: uvicorn --factory services.residence.app:create_app --port 8107
+    # CHILD: the number the civil registry answered for a birth to Nguyễn Thị Hương (seed 2023)
     curl -s -X POST localhost:8107/api/v1/cutru/dangkythuongtru -H 'content-type: application/json' -d '{
-      "maHoSo": "H31.29-20261207-0001", "soSoHoKhau": "310000123",
-      "nguoiDangKy": {"soDinhDanh": "031226000123", "hoTen": "Lê Minh Khôi", "ngaySinh": "2026-12-01",
+      "maHoSo": "H31.29-20261207-0001", "soSoHoKhau": "319569559",
+      "nguoiDangKy": {"soDinhDanh": "'$CHILD'", "hoTen": "Phan Minh Khôi", "ngaySinh": "2026-12-03",
                       "gioiTinh": 1},
-      "chuHo": {"soDinhDanh": "031085000456", "hoTen": "Lê Văn Nam"},
-      "nguoiKeKhai": {"hoTen": "Nguyễn Thị Hương", "soDinhDanh": "031190000789", "quanHe": "Mẹ"}}'
+      "chuHo": {"soDinhDanh": "031088551159", "hoTen": "Phan Anh Hải"},
+      "nguoiKeKhai": {"hoTen": "Nguyễn Thị Hương", "soDinhDanh": "030190745721", "quanHe": "Mẹ"}}'
     curl -s localhost:8107/api/v1/cutru/hoso/H31.29-20261207-0001      # trangThai, ngayHenTra, ketQua
-    curl -s localhost:8107/api/v1/cutru/congdan/031226000123            # the person's residence now
+    curl -s localhost:8107/api/v1/cutru/congdan/$CHILD                  # the person's residence now
     curl -s -X POST localhost:8107/_control/clock/advance -H 'content-type: application/json' \\
          -d '{"hours": 48}'
     curl -s localhost:8107/_control/effects

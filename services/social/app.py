@@ -3,8 +3,8 @@
     lgsp mock social               # or: uvicorn --factory services.social.app:create_app --port 8109
     curl -s -X POST localhost:8109/api/v1/trogiup/mai-tang -H 'content-type: application/json' -d '{
       "maHoSo": "H31.29-20261207-0002",
-      "nguoiMat": {"soDinhDanh": "031048000123", "hoTen": "Trần Văn Bình", "ngayMat": "30/11/2026"},
-      "nguoiLoMaiTang": {"hoTen": "Trần Thị Lan", "soDinhDanh": "031180000456", "quanHe": "Con",
+      "nguoiMat": {"soDinhDanh": "031034998043", "hoTen": "Nguyễn Văn Khoa", "ngayMat": "30/11/2026"},
+      "nguoiLoMaiTang": {"hoTen": "Đào Ngọc Dũng", "soDinhDanh": "031086944424", "quanHe": "Con",
                          "diaChi": "Số 12, ngõ 40, Lạch Tray, Ngô Quyền, Hải Phòng"}}'
     curl -s localhost:8109/api/v1/hoso/H31.29-20261207-0002       # trangThai, ngayHenTra, quyetDinh
     curl -s localhost:8109/_control/effects
