@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from typing import Protocol
 
 from services.casework.errors import AgencyError
-from services.citizens import Citizen, Population
+from services.citizens import Citizen
 from services.citizens.civil_status import DeceasedCitizen
+
+
+class People(Protocol):
+    """Where people are found: a Population, or a PeopleDirectory that also asks the national database."""
+
+    def citizen(self, id_number: str) -> Citizen | None:
+        """The person, or None; ValueError for a malformed number."""
+        ...
 
 
 def same_name(left: str, right: str) -> bool:
@@ -34,16 +43,16 @@ def sixth_birthday_eve(birth: date) -> date:
 
 
 class PersonCheck:
-    """Finds a named person in the population, refusing with the system's own codes."""
+    """Finds a named person among `people`, refusing with the system's own codes."""
 
-    def __init__(self, population: Population, *, invalid: str, not_found: str, mismatch: str) -> None:
-        self.population = population
+    def __init__(self, people: People, *, invalid: str, not_found: str, mismatch: str) -> None:
+        self.people = people
         self.invalid, self.not_found, self.mismatch = invalid, not_found, mismatch
 
     def find(self, id_number: str, name: str | None, *, id_field: str, name_field: str) -> Citizen:
         """The person with `id_number` whose name is `name` (when given); AgencyError otherwise."""
         try:
-            person = self.population.citizen(id_number)
+            person = self.people.citizen(id_number)
         except ValueError as exc:
             raise AgencyError(422, self.invalid, f"{id_field}: {exc}", id_field) from None
         if person is None:

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import JSONResponse
 
-from services.casework import AgencyError, clock_router, effects_router, install_agency_errors
+from services.casework import AgencyError, effects_router
+from services.casework.agency_app import agency_app
 from services.citizens import Population
-from services.clock import SimulatedClock
-from services.faults import FaultProfile, Latency, install_faults
+from services.faults import Latency
 from services.insurance.fund import SocialInsuranceFund
 from services.insurance.models import CapTheTreEmRequest, HoSoBhxh, TheBhyt, TuTuatRequest
 from services.insurance.settings import InsuranceSettings
@@ -39,24 +40,33 @@ IdNumber = Annotated[str, Path(pattern=r"^[0-9]{12}$")]
 
 
 def create_app(
-    population: Population | None = None, *, settings: InsuranceSettings | None = None, latency: bool = True
+    population: Population | None = None,
+    *,
+    settings: InsuranceSettings | None = None,
+    latency: bool = True,
+    population_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The social-insurance system over `population` (shared with the other mocks in one process)."""
+    """The mock over `population` (shared with the other mocks in one process); people it does not hold
+    are asked of the population database at `settings.population_url` (`population_transport` replaces
+    the network)."""
     settings = settings or InsuranceSettings()
     if population is None:
         population = Population(settings.population_seed, settings.population_size, settings.province_code)
-    clock = SimulatedClock(settings.clock_speed)
-    fund = SocialInsuranceFund(population, settings, clock)
-    app = FastAPI(title="Bảo hiểm xã hội Việt Nam (mock)", version="1")
-    app.state.insurance = fund
-    install_faults(app, "insurance", FaultProfile(latency=settings.latency if latency else Latency()))
-    install_agency_errors(
-        app, invalid="DU_LIEU_KHONG_HOP_LE", conflict="TRUNG_MA_HO_SO", unknown="HO_SO_KHONG_TON_TAI"
+    base = agency_app(
+        title="Bảo hiểm xã hội Việt Nam (mock)",
+        name="insurance",
+        population=population,
+        population_url=settings.population_url,
+        population_transport=population_transport,
+        clock_speed=settings.clock_speed,
+        latency=settings.latency if latency else Latency(),
+        code_field="maHoSo",
     )
-    app.include_router(_routes(fund))
-    app.include_router(clock_router(clock))
-    app.include_router(effects_router(fund.effects))
-    return app
+    fund = SocialInsuranceFund(base.people, settings, base.clock)
+    base.app.state.insurance = fund
+    base.app.include_router(_routes(fund))
+    base.app.include_router(effects_router(fund.effects))
+    return base.app
 
 
 def _answer(dossier: HoSoBhxh, replayed: bool) -> JSONResponse:
@@ -73,11 +83,13 @@ def _routes(fund: SocialInsuranceFund) -> APIRouter:
     @router.post("/bhyt/the-tre-em", responses=created)
     async def the_tre_em(req: CapTheTreEmRequest) -> JSONResponse:
         """Issue a health-insurance card to a child under six."""
+        await fund.directory.learn([req.soDinhDanh, req.nguoiGiamHo.soDinhDanh])
         return _answer(*fund.issue_child_card(req))
 
     @router.post("/chedo/tu-tuat", responses=created)
     async def tu_tuat(req: TuTuatRequest) -> JSONResponse:
         """Settle the survivor benefit of a deceased insured person."""
+        await fund.directory.learn([req.nguoiChet.soDinhDanh, req.nguoiNhan.soDinhDanh])
         return _answer(*fund.settle_survivor_benefit(req))
 
     @router.get("/hoso/{ma_ho_so}")

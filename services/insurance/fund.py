@@ -34,8 +34,9 @@ from services.casework import (
     plan_steps,
     sixth_birthday_eve,
 )
+from services.casework.directory import PeopleDirectory
 from services.casework.timeline import as_datetime
-from services.citizens import Citizen, Population
+from services.citizens import Citizen
 from services.clock import SimulatedClock
 from services.insurance.models import (
     CO_KET_QUA,
@@ -76,12 +77,13 @@ class InsuranceRecord:
 class SocialInsuranceFund:
     """Insurance dossiers by maHoSo, cards by child, settled survivor benefits by deceased."""
 
-    def __init__(self, population: Population, settings: InsuranceSettings, clock: SimulatedClock) -> None:
+    def __init__(self, people: PeopleDirectory, settings: InsuranceSettings, clock: SimulatedClock) -> None:
         self.settings = settings
         self.clock = clock
+        self.directory = people
         self.calendar = WorkingCalendar()
         self.book: CaseBook[Request] = CaseBook(settings.max_dossiers)
-        self.people = PersonCheck(population, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
+        self.people = PersonCheck(people, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
         self.effects = Effects()
         self._cards: dict[str, str] = {}  # child's ID number → maHoSo
         self._survivors: dict[str, str] = {}  # deceased's ID number → maHoSo

@@ -17,6 +17,10 @@ class InsuranceSettings(BaseSettings):
     seed: int = 2026
     population_seed: int = 2023
     population_size: int = Field(2_000_000, gt=0)
+    population_url: str | None = Field(
+        None, pattern=r"^https?://", description="the population database asked about people this process "
+        "does not hold (newborns issued elsewhere); unset: the population of this process alone",
+    )  # fmt: skip
     clock_speed: float = Field(1.0, gt=0, le=1_000_000)
     card_days: int = Field(2, ge=0, le=30, description="working days to issue a child's card")
     survivor_days: int = Field(10, ge=0, le=60, description="working days to settle a survivor benefit")

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import JSONResponse, Response
 
-from services.casework import AgencyError, CaseUnknown, clock_router, effects_router, install_agency_errors
+from services.casework import AgencyError, CaseUnknown, effects_router
+from services.casework.agency_app import agency_app
 from services.citizens import Population
-from services.clock import SimulatedClock
-from services.faults import FaultProfile, Latency, install_faults
+from services.faults import Latency
 from services.lltp.models import (
     DangKyCapPhieuRequest,
     HoSoLLTP,
@@ -45,28 +46,33 @@ DossierCode = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def create_app(
-    population: Population | None = None, *, settings: LltpSettings | None = None, latency: bool = True
+    population: Population | None = None,
+    *,
+    settings: LltpSettings | None = None,
+    latency: bool = True,
+    population_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The judicial-records system over `population` (shared with the other mocks in one process)."""
+    """The mock over `population` (shared with the other mocks in one process); people it does not hold
+    are asked of the population database at `settings.population_url` (`population_transport` replaces
+    the network)."""
     settings = settings or LltpSettings()
     if population is None:
         population = Population(settings.population_seed, settings.population_size, settings.province_code)
-    clock = SimulatedClock(settings.clock_speed)
-    office = JudicialRecordsOffice(population, settings, clock)
-    app = FastAPI(title="Hệ thống lý lịch tư pháp (mock)", version="1")
-    app.state.lltp = office
-    install_faults(app, "lltp", FaultProfile(latency=settings.latency if latency else Latency()))
-    install_agency_errors(
-        app,
-        invalid="DU_LIEU_KHONG_HOP_LE",
-        conflict="TRUNG_MA_HO_SO",
-        unknown="HO_SO_KHONG_TON_TAI",
-        field_names={"code": "maHoSoMCDT"},
+    base = agency_app(
+        title="Hệ thống lý lịch tư pháp (mock)",
+        name="lltp",
+        population=population,
+        population_url=settings.population_url,
+        population_transport=population_transport,
+        clock_speed=settings.clock_speed,
+        latency=settings.latency if latency else Latency(),
+        code_field="maHoSoMCDT",
     )
-    app.include_router(_routes(office, settings))
-    app.include_router(clock_router(clock))
-    app.include_router(effects_router(office.effects))
-    return app
+    office = JudicialRecordsOffice(base.people, settings, base.clock)
+    base.app.state.lltp = office
+    base.app.include_router(_routes(office, settings))
+    base.app.include_router(effects_router(office.effects))
+    return base.app
 
 
 def _answer(request: HoSoLLTP, replayed: bool) -> JSONResponse:
@@ -83,6 +89,7 @@ def _routes(office: JudicialRecordsOffice, settings: LltpSettings) -> APIRouter:
     @router.post("/dangky", responses=created)
     async def dang_ky(req: DangKyCapPhieuRequest) -> JSONResponse:
         """Take in a certificate request forwarded by the one-stop system."""
+        await office.directory.learn([req.toKhai.soGiayTo])
         return _answer(*office.request(req))
 
     @router.get("/ketqua/{ma_ho_so}")

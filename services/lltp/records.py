@@ -26,8 +26,9 @@ import random
 from typing import Any
 
 from services.casework import AgencyError, Case, CaseBook, PersonCheck, Step, WorkingCalendar, plan_steps
+from services.casework.directory import PeopleDirectory
 from services.casework.timeline import as_datetime
-from services.citizens import PROVINCE_NAMES, Citizen, Population
+from services.citizens import PROVINCE_NAMES, Citizen
 from services.clock import SimulatedClock
 from services.lltp.certificate_pdf import render_pdf
 from services.lltp.models import (
@@ -64,12 +65,13 @@ CRIMES = (
 class JudicialRecordsOffice:
     """Certificate requests by maHoSoMCDT, with their planned course and, once issued, the certificate."""
 
-    def __init__(self, population: Population, settings: LltpSettings, clock: SimulatedClock) -> None:
+    def __init__(self, people: PeopleDirectory, settings: LltpSettings, clock: SimulatedClock) -> None:
         self.settings = settings
         self.clock = clock
+        self.directory = people
         self.calendar = WorkingCalendar()
         self.book: CaseBook[DangKyCapPhieuRequest] = CaseBook(settings.max_dossiers)
-        self.people = PersonCheck(population, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
+        self.people = PersonCheck(people, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
         self.effects = Effects()
         self.province_name = PROVINCE_NAMES[settings.province_code]
 

@@ -19,6 +19,10 @@ class LltpSettings(BaseSettings):
     seed: int = 2026
     population_seed: int = 2023
     population_size: int = Field(2_000_000, gt=0)
+    population_url: str | None = Field(
+        None, pattern=r"^https?://", description="the population database asked about people this process "
+        "does not hold (newborns issued elsewhere); unset: the population of this process alone",
+    )  # fmt: skip
     clock_speed: float = Field(1.0, gt=0, le=1_000_000)
     certificate_days: int = Field(10, ge=0, le=60, description="working days to issue a certificate")
     several_places_days: int = Field(15, ge=0, le=60, description="when the person lived elsewhere too")

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import JSONResponse
 
-from services.casework import clock_router, effects_router, install_agency_errors
+from services.casework import effects_router
+from services.casework.agency_app import agency_app
 from services.citizens import Population
-from services.clock import SimulatedClock
-from services.faults import FaultProfile, Latency, install_faults
+from services.faults import Latency
 from services.residence.models import (
     CongDanCuTru,
     DangKyThuongTruRequest,
@@ -44,24 +45,33 @@ IdNumber = Annotated[str, Path(pattern=r"^[0-9]{12}$")]
 
 
 def create_app(
-    population: Population | None = None, *, settings: ResidenceSettings | None = None, latency: bool = True
+    population: Population | None = None,
+    *,
+    settings: ResidenceSettings | None = None,
+    latency: bool = True,
+    population_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The residence database over `population` (shared with the other mocks in one process)."""
+    """The mock over `population` (shared with the other mocks in one process); people it does not hold
+    are asked of the population database at `settings.population_url` (`population_transport` replaces
+    the network)."""
     settings = settings or ResidenceSettings()
     if population is None:
         population = Population(settings.population_seed, settings.population_size, settings.province_code)
-    clock = SimulatedClock(settings.clock_speed)
-    database = ResidenceDatabase(population, settings, clock)
-    app = FastAPI(title="CSDL về cư trú (mock)", version="1")
-    app.state.residence = database
-    install_faults(app, "residence", FaultProfile(latency=settings.latency if latency else Latency()))
-    install_agency_errors(
-        app, invalid="DU_LIEU_KHONG_HOP_LE", conflict="TRUNG_MA_HO_SO", unknown="HO_SO_KHONG_TON_TAI"
+    base = agency_app(
+        title="CSDL về cư trú (mock)",
+        name="residence",
+        population=population,
+        population_url=settings.population_url,
+        population_transport=population_transport,
+        clock_speed=settings.clock_speed,
+        latency=settings.latency if latency else Latency(),
+        code_field="maHoSo",
     )
-    app.include_router(_routes(database))
-    app.include_router(clock_router(clock))
-    app.include_router(effects_router(database.effects))
-    return app
+    database = ResidenceDatabase(base.people, settings, base.clock)
+    base.app.state.residence = database
+    base.app.include_router(_routes(database))
+    base.app.include_router(effects_router(database.effects))
+    return base.app
 
 
 def _answer(dossier: HoSoCuTru, replayed: bool) -> JSONResponse:
@@ -78,11 +88,16 @@ def _routes(database: ResidenceDatabase) -> APIRouter:
     @router.post("/dangkythuongtru", responses=created)
     async def dang_ky_thuong_tru(req: DangKyThuongTruRequest) -> JSONResponse:
         """Register a newborn's permanent residence in a household."""
+        await database.directory.learn([req.nguoiDangKy.soDinhDanh, req.chuHo.soDinhDanh])
+        child = database.directory.citizen(req.nguoiDangKy.soDinhDanh)
+        parents = [p.id_number for p in (child.father, child.mother) if p and p.id_number] if child else []
+        await database.directory.learn(parents)
         return _answer(*database.register_newborn(req))
 
     @router.post("/xoadangkythuongtru", responses=created)
     async def xoa_dang_ky_thuong_tru(req: XoaDangKyThuongTruRequest) -> JSONResponse:
         """Remove a deceased person's permanent residence."""
+        await database.directory.learn([req.soDinhDanh])
         return _answer(*database.remove_deceased(req))
 
     @router.get("/hoso/{ma_ho_so}")
@@ -93,6 +108,7 @@ def _routes(database: ResidenceDatabase) -> APIRouter:
     @router.get("/congdan/{so_dinh_danh}")
     async def cong_dan(so_dinh_danh: IdNumber) -> CongDanCuTru:
         """A person's permanent residence as the database holds it now."""
+        await database.directory.learn([so_dinh_danh])
         return database.resident(so_dinh_danh)
 
     return router

@@ -27,8 +27,9 @@ from services.casework import (
     plan_steps,
     same_name,
 )
+from services.casework.directory import PeopleDirectory
 from services.casework.timeline import as_datetime
-from services.citizens import Citizen, Population
+from services.citizens import Citizen
 from services.citizens.households import REFERENCE_DATE
 from services.clock import SimulatedClock
 from services.residence.models import (
@@ -55,13 +56,13 @@ Request = DangKyThuongTruRequest | XoaDangKyThuongTruRequest
 class ResidenceDatabase:
     """Residence dossiers by maHoSo, and who was registered or removed by which dossier."""
 
-    def __init__(self, population: Population, settings: ResidenceSettings, clock: SimulatedClock) -> None:
-        self.population = population
+    def __init__(self, people: PeopleDirectory, settings: ResidenceSettings, clock: SimulatedClock) -> None:
+        self.directory = people
         self.settings = settings
         self.clock = clock
         self.calendar = WorkingCalendar()
         self.book: CaseBook[Request] = CaseBook(settings.max_dossiers)
-        self.people = PersonCheck(population, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
+        self.people = PersonCheck(people, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
         self.effects = Effects()
         self._registered: dict[str, str] = {}  # child's ID number → maHoSo
         self._removed: dict[str, str] = {}  # person's ID number → maHoSo
@@ -222,7 +223,7 @@ class ResidenceDatabase:
             "soSoHoKhau",
         )
         try:
-            head = self.population.citizen(req.chuHo.soDinhDanh)
+            head = self.directory.citizen(req.chuHo.soDinhDanh)
         except ValueError:
             raise unknown from None
         if head is None or head.household.relation != HEAD or head.household.book_number != req.soSoHoKhau:
@@ -237,7 +238,7 @@ class ResidenceDatabase:
         books = set()
         for parent in (child.father, child.mother):
             if parent is not None and parent.id_number:
-                record = self.population.citizen(parent.id_number)
+                record = self.directory.citizen(parent.id_number)
                 if record is not None:
                     books.add(record.household.book_number)
         return books

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import JSONResponse
 
-from services.casework import clock_router, effects_router, install_agency_errors
+from services.casework import effects_router
+from services.casework.agency_app import agency_app
 from services.citizens import Population
-from services.clock import SimulatedClock
-from services.faults import FaultProfile, Latency, install_faults
+from services.faults import Latency
 from services.social.models import HoSoMaiTang, HoTroMaiTangRequest
 from services.social.office import SocialProtectionOffice
 from services.social.settings import SocialSettings
@@ -33,24 +34,33 @@ DossierCode = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def create_app(
-    population: Population | None = None, *, settings: SocialSettings | None = None, latency: bool = True
+    population: Population | None = None,
+    *,
+    settings: SocialSettings | None = None,
+    latency: bool = True,
+    population_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The social-protection system over `population` (shared with the other mocks in one process)."""
+    """The mock over `population` (shared with the other mocks in one process); people it does not hold
+    are asked of the population database at `settings.population_url` (`population_transport` replaces
+    the network)."""
     settings = settings or SocialSettings()
     if population is None:
         population = Population(settings.population_seed, settings.population_size, settings.province_code)
-    clock = SimulatedClock(settings.clock_speed)
-    office = SocialProtectionOffice(population, settings, clock)
-    app = FastAPI(title="Hệ thống bảo trợ xã hội - Bộ LĐTBXH (mock)", version="1")
-    app.state.social = office
-    install_faults(app, "social", FaultProfile(latency=settings.latency if latency else Latency()))
-    install_agency_errors(
-        app, invalid="DU_LIEU_KHONG_HOP_LE", conflict="TRUNG_MA_HO_SO", unknown="HO_SO_KHONG_TON_TAI"
+    base = agency_app(
+        title="Hệ thống bảo trợ xã hội - Bộ LĐTBXH (mock)",
+        name="social",
+        population=population,
+        population_url=settings.population_url,
+        population_transport=population_transport,
+        clock_speed=settings.clock_speed,
+        latency=settings.latency if latency else Latency(),
+        code_field="maHoSo",
     )
-    app.include_router(_routes(office))
-    app.include_router(clock_router(clock))
-    app.include_router(effects_router(office.effects))
-    return app
+    office = SocialProtectionOffice(base.people, settings, base.clock)
+    base.app.state.social = office
+    base.app.include_router(_routes(office))
+    base.app.include_router(effects_router(office.effects))
+    return base.app
 
 
 def _routes(office: SocialProtectionOffice) -> APIRouter:
@@ -60,6 +70,7 @@ def _routes(office: SocialProtectionOffice) -> APIRouter:
     @router.post("/trogiup/mai-tang", responses=created)
     async def mai_tang(req: HoTroMaiTangRequest) -> JSONResponse:
         """Claim the funeral allowance of a deceased social-assistance beneficiary."""
+        await office.directory.learn([req.nguoiMat.soDinhDanh, req.nguoiLoMaiTang.soDinhDanh])
         dossier, replayed = office.claim_funeral_allowance(req)
         headers = {"X-Idempotent-Replay": "true" if replayed else "false"}
         body = dossier.model_dump(mode="json")

@@ -18,8 +18,9 @@ import random
 from typing import Any
 
 from services.casework import AgencyError, Case, CaseBook, PersonCheck, WorkingCalendar, age_on, plan_steps
+from services.casework.directory import PeopleDirectory
 from services.casework.timeline import as_datetime
-from services.citizens import Citizen, Population
+from services.citizens import Citizen
 from services.clock import SimulatedClock
 from services.social.models import (
     BENEFICIARY_GROUPS,
@@ -42,12 +43,13 @@ FUNERAL_MULTIPLE = 20
 class SocialProtectionOffice:
     """Funeral-allowance dossiers by maHoSo, and who was granted one."""
 
-    def __init__(self, population: Population, settings: SocialSettings, clock: SimulatedClock) -> None:
+    def __init__(self, people: PeopleDirectory, settings: SocialSettings, clock: SimulatedClock) -> None:
         self.settings = settings
         self.clock = clock
+        self.directory = people
         self.calendar = WorkingCalendar()
         self.book: CaseBook[HoTroMaiTangRequest] = CaseBook(settings.max_dossiers)
-        self.people = PersonCheck(population, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
+        self.people = PersonCheck(people, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
         self.effects = Effects()
         self._granted: dict[str, str] = {}  # deceased's ID number → maHoSo
 

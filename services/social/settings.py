@@ -17,6 +17,10 @@ class SocialSettings(BaseSettings):
     seed: int = 2026
     population_seed: int = 2023
     population_size: int = Field(2_000_000, gt=0)
+    population_url: str | None = Field(
+        None, pattern=r"^https?://", description="the population database asked about people this process "
+        "does not hold (newborns issued elsewhere); unset: the population of this process alone",
+    )  # fmt: skip
     clock_speed: float = Field(1.0, gt=0, le=1_000_000)
     funeral_days: int = Field(3, ge=0, le=30, description="working days to settle a funeral allowance")
     pension_age: int = Field(80, ge=60, le=100, description="age from which everyone gets a social pension")
