@@ -17,11 +17,13 @@ Refusals (maLoi):
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from services.casework import (
     AgencyError,
     Case,
     CaseBook,
+    CaseUnknown,
     PersonCheck,
     WorkingCalendar,
     plan_steps,
@@ -65,6 +67,7 @@ class ResidenceDatabase:
         self.people = PersonCheck(people, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
         self.effects = Effects()
         self._registered: dict[str, str] = {}  # child's ID number → maHoSo
+        self._results: dict[str, dict[str, Any]] = {}  # child's ID number → where they were registered
         self._removed: dict[str, str] = {}  # person's ID number → maHoSo
 
     def register_newborn(self, req: DangKyThuongTruRequest) -> tuple[HoSoCuTru, bool]:
@@ -88,7 +91,7 @@ class ResidenceDatabase:
         person = self.people.find(id_number, None, id_field="soDinhDanh", name_field="hoTen")
         now = self.clock.now()
         removal = self._removed.get(id_number)
-        if removal is not None and self.book.get(removal).finished(now):
+        if removal is not None and self._done(removal, now):
             return CongDanCuTru(
                 soDinhDanh=id_number,
                 hoTen=person.full_name,
@@ -98,8 +101,8 @@ class ResidenceDatabase:
                 chuHo=None,
             )
         registration = self._registered.get(id_number)
-        if registration is not None and self.book.get(registration).finished(now):
-            result = self.book.get(registration).result
+        if registration is not None and self._done(registration, now):
+            result = self._results[id_number]
             return CongDanCuTru(
                 soDinhDanh=id_number,
                 hoTen=person.full_name,
@@ -178,6 +181,7 @@ class ResidenceDatabase:
             "canXacMinh": verify,
         }
         self._registered[child.id_number] = req.maHoSo
+        self._results[child.id_number] = case.result
         self.effects.dang_ky_thuong_tru += 1
         self.effects.can_xac_minh += int(verify)
         return case
@@ -214,6 +218,13 @@ class ResidenceDatabase:
         self._removed[person.id_number] = req.maHoSo
         self.effects.xoa_dang_ky_thuong_tru += 1
         return case
+
+    def _done(self, code: str, now: float) -> bool:
+        """Whether the dossier is done by `now`; one forgotten to keep the book bounded was long done."""
+        try:
+            return self.book.get(code).finished(now)
+        except CaseUnknown:
+            return True
 
     def _household_head(self, req: DangKyThuongTruRequest) -> Citizen:
         unknown = AgencyError(
