@@ -192,12 +192,3 @@ def _leaves(cls: type[BusError]) -> list[type[BusError]]:
 ERRORS_BY_TYPE: dict[str, type[BusError]] = {}
 for _cls in _leaves(BusError):
     ERRORS_BY_TYPE[_cls.type] = _cls  # depth-first: the most specific class wins
-
-
-def error_from_body(body: ErrorBody) -> BusError:
-    """Rebuild the exception an ErrorBody describes (unknown types become InternalError)."""
-    cls = ERRORS_BY_TYPE.get(body.type, InternalError)
-    error = cls(body.message)
-    if cls is InternalError and body.type != InternalError.type:
-        error.message = f"{body.type}: {body.message}"
-    return error

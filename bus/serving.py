@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -69,11 +68,3 @@ class ServerGroup:
         for server in self._servers:
             server.should_exit = True
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def stop_on_signals(self) -> asyncio.Event:
-        """An event set on SIGINT/SIGTERM, which also asks the servers to exit."""
-        stopped = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stopped.set)
-        return stopped

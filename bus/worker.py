@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import JsonValue, ValidationError
 
-from adapters.base import Adapter, ManagedAdapter
+from bus.adapter import Adapter, ManagedAdapter
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_envelope, reply_message
 from bus.dlq.record import REASON_RETRIES_EXHAUSTED, REASON_UNPARSEABLE, dead_letter_headers

@@ -42,7 +42,7 @@ def free_port() -> int:
 def lgsp_command() -> list[str]:
     """How to run `lgsp` with this interpreter (the venv's console script when present)."""
     script = Path(sys.executable).with_name("lgsp")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bus.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lgsp.cli"]
 
 
 def rewrite_catalog(source: Path, target: Path, *, isolate: str | None = None) -> dict[str, int]:

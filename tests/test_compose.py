@@ -51,3 +51,13 @@ def test_environment_parses_into_the_settings_and_names_real_adapters(
     callback = PaymentSettings().partners["HPG_LGSP"].callback_url
     assert callback is not None and callback.host == "gateway"
     assert str(VnpostSettings().webhook_url) == "http://gateway:8000/callbacks/vnpost"
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    import tomllib
+
+    root = COMPOSE.parent
+    included = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {pattern.rstrip("*") for pattern in included["include"]}
+    dockerfile = (root / "Dockerfile").read_text()
+    assert {p for p in packages if f"COPY {p} ./{p}" not in dockerfile} == set()

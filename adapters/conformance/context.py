@@ -10,10 +10,10 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from adapters.base import Adapter, DeclaresServices
 from adapters.conformance.profile import ConformanceProfile, Sample
 from adapters.conformance.provider import RunningProvider
-from adapters.sdk import ServiceSpec
+from adapters.sdk import ServiceSpec, ServiceTable
+from bus.adapter import Adapter
 from bus.envelope import Envelope, new_id
 from bus.identifiers import ServiceId
 
@@ -56,10 +56,9 @@ class CheckContext:
         return self.profile.samples[0] if self.profile.samples else None
 
     def declared_specs(self) -> list[ServiceSpec[Any, Any]]:
-        """The services the adapter declares (empty when it declares none)."""
-        if isinstance(self.adapter, DeclaresServices):
-            return list(self.adapter.services)
-        return []
+        """The services the adapter declares in an SDK `ServiceTable` (empty when it declares none)."""
+        services = getattr(self.adapter, "services", None)
+        return list(services) if isinstance(services, ServiceTable) else []
 
     def spec_for(self, sample: Sample) -> ServiceSpec[Any, Any] | None:
         """The declared spec serving `sample`'s service, if the adapter declares services."""

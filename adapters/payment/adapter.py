@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from fastapi import APIRouter
 from pydantic import Field, SecretStr
 
 from adapters.payment.book import DEFAULT_TTL_S, InitiatedPayment, PaymentBook
+from adapters.payment.callbacks import paygov_router
 from adapters.payment.models import (
     InitiatePaymentRequest,
     InitiatePaymentResponse,
@@ -40,6 +42,7 @@ from adapters.sdk import (
 )
 from bus.envelope import Envelope, utc_now
 from bus.errors import BadRequest, BadResponse
+from bus.inbound import InboundContext
 from bus.store import Store
 
 INITIATE = ServiceSpec(
@@ -66,7 +69,10 @@ class PaymentConfig(ProviderConfig):
 
     base_url: ProviderUrl = "http://127.0.0.1:8103"
     partner_code: str = Field(DEFAULT_PARTNER, min_length=1, max_length=255, description="MaDoiTac")
-    secret: SecretStr = Field(SecretStr(DEFAULT_SECRET), description="the partner's shared secret")
+    secret: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET),
+        description="the partner's shared secret: signs calls and checks the platform's confirmations",
+    )
     store_url: str | None = Field(
         None, description="where initiated payments are recorded for the callbacks (memory:// or redis://)"
     )
@@ -92,6 +98,10 @@ class PaymentAdapter(ProviderAdapter[PaymentConfig]):
     def operations(self) -> Mapping[str, Operation]:
         """Each service's operation."""
         return {INITIATE.key: self.initiate, STATUS.key: self.status}
+
+    def callback_router(self, inbound: InboundContext) -> APIRouter:
+        """PayGov's confirmations (`POST /callbacks/paygov/{partner}`), checked with this partner's secret."""
+        return paygov_router({self.config.partner_code: self.config.secret}, inbound)
 
     async def open_resources(self, client: ProviderClient) -> None:
         """Connect the book's store."""

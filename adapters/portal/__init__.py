@@ -9,7 +9,6 @@ from adapters.portal.adapter import (
     PortalConfig,
     create_adapter,
 )
-from adapters.portal.conformance import conformance_profile
 from adapters.portal.interconnected import InterconnectedStatusEntry, InterconnectedStatusUpdate
 from adapters.portal.models import (
     DossierLookup,
@@ -32,6 +31,5 @@ __all__ = [
     "PortalConfig",
     "ProgressEntry",
     "ProgressUpdate",
-    "conformance_profile",
     "create_adapter",
 ]

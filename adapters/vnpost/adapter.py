@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from fastapi import APIRouter
 from pydantic import Field, SecretStr
 
 from adapters.sdk import (
@@ -20,6 +21,7 @@ from adapters.sdk import (
     parse_config,
 )
 from adapters.vnpost.book import DEFAULT_TTL_S, OrderBook
+from adapters.vnpost.callbacks import webhook_router
 from adapters.vnpost.models import (
     CancelOrderRequest,
     CancelOrderResponse,
@@ -32,6 +34,7 @@ from adapters.vnpost.models import (
 from adapters.vnpost.wire import PROVIDER, checked_body, order_answer, order_fields, tracking_page
 from bus.envelope import Envelope
 from bus.errors import BadResponse
+from bus.inbound import InboundContext
 from bus.store import Store
 
 POST_ORDER = ServiceSpec(
@@ -50,6 +53,7 @@ TRACKING = ServiceSpec(
 # The mock's default client, so that a bare catalog entry works against it.
 DEFAULT_CLIENT_ID = "HPG_LGSP"
 DEFAULT_CLIENT_SECRET = "hpg-lgsp-vnpost-client-secret"
+DEFAULT_WEBHOOK_SECRET = "vnpost-webhook-demo-secret"
 
 
 class VnpostConfig(ProviderConfig):
@@ -63,6 +67,12 @@ class VnpostConfig(ProviderConfig):
         None, description="where posted orders are recorded for the webhook (memory:// or redis://)"
     )
     book_ttl_s: float = Field(DEFAULT_TTL_S, gt=0)
+    webhook_secret: SecretStr = Field(
+        SecretStr(DEFAULT_WEBHOOK_SECRET), description="signs VNPost's status-change webhooks (HMAC-SHA256)"
+    )
+    webhook_known_orders_only: bool = Field(
+        True, description="refuse webhooks for orders not posted through the bus"
+    )
 
 
 class VnpostAdapter(ProviderAdapter[VnpostConfig]):
@@ -89,6 +99,12 @@ class VnpostAdapter(ProviderAdapter[VnpostConfig]):
             CANCEL_ORDER.key: self.cancel_order,
             TRACKING.key: self.tracking,
         }
+
+    def callback_router(self, inbound: InboundContext) -> APIRouter:
+        """VNPost's status changes (`POST /callbacks/vnpost`), checked with this config's webhook secret."""
+        return webhook_router(
+            self.config.webhook_secret, inbound, known_orders_only=self.config.webhook_known_orders_only
+        )
 
     async def open_resources(self, client: ProviderClient) -> None:
         """Connect the book's store; make the token cache on the new pool."""

@@ -1,4 +1,4 @@
-"""`lgsp dlq`: list, show, replay and purge dead letters (mounted by bus.cli as a typer sub-app).
+"""`lgsp dlq`: list, show, replay and purge dead letters (mounted by lgsp.cli as a typer sub-app).
 
 Dead letters are browsed by taking them unacked and giving them back (see bus.dlq.inspect), so a
 listing is bounded by --limit per queue. Replay remembers what it replayed in the store (Redis when

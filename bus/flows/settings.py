@@ -51,7 +51,7 @@ class CalendarSettings(BaseSettings):
     )
     cutoff: time = Field(default=time(15, 0), description="received after this counts from the next day")
     results_due_at: time = Field(default=time(17, 0), description="the hour an appointment falls due")
-    timezone: str = Field(default="Asia/Ho_Chi_Minh", min_length=1)
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", min_length=1, description="IANA zone of office hours")
 
     @field_validator("days_off", "working_days", mode="before")
     @classmethod
@@ -81,7 +81,9 @@ class ClockSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LGSP_CLOCK_", extra="ignore")
 
-    mode: Literal["real", "compressed", "scaled"] = "real"
+    mode: Literal["real", "compressed", "scaled"] = Field(
+        default="real", description="real time, working days compressed, or a scaled clock"
+    )
     working_day_seconds: float = Field(
         default=5.0, gt=0, description="compressed: wall seconds per working day"
     )

@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.base import Adapter
+from bus.adapter import Adapter
 from bus.catalog import Catalog
 from bus.errors import BusError
 from bus.gateway.access import AccessControl
@@ -46,10 +47,12 @@ def create_gateway(
     access: AccessControl | None = None,
     max_body_bytes: int = 1_048_576,
     manage_transport: bool = True,
+    callback_http: httpx.AsyncClient | None = None,
 ) -> FastAPI:
     """The gateway app; it connects (and on shutdown closes) `transport` unless told not to, and
     every one of `resources` (stores, sinks) always. With `adapters`, each service's canonical
-    schema is served at `/catalog/schemas/{service id}` and linked from `GET /catalog`."""
+    schema is served at `/catalog/schemas/{service id}` and linked from `GET /catalog`.
+    `callback_http` posts async results to their callback URLs (default: a client of its own)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -108,7 +111,9 @@ def create_gateway(
         rate_limiter=rate_limiter,
         settings=gateway_settings,
         access=access,
+        callback_http=callback_http,
     )
+    app.state.service_router = route  # what serves /r1: its in-flight slots, idempotency keys, drain
     app.include_router(transactions_router(route.access, route.async_calls))
     if adapters is not None:
         app.include_router(schemas_router(catalog, adapters))

@@ -13,11 +13,12 @@ from bus.catalog import Catalog
 from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
-from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.callbacks import callbacks_router
 from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
 from bus.gateway.operations import operations_router
 from bus.gateway.ratelimit import make_rate_limiter
 from bus.gateway.settings import GatewaySettings
+from bus.inbound import InboundContext, InboundSettings
 from bus.monitoring import InFlightMiddleware, make_monitoring_sink, monitoring_router
 from bus.settings import BusSettings
 from bus.store import make_store
@@ -38,7 +39,8 @@ def assemble_gateway(
     store = make_store(settings.store_url)
     monitoring = make_monitoring_sink(settings.redis_url, catalog=catalog)
     txlog = TransactionLogSink(make_transaction_log(TxLogSettings(redis_url=settings.redis_url)))
-    # Built only to describe their services' schemas; the workers run their own started copies.
+    # Built, never started, to describe their services' schemas and mount their callback routes; the
+    # workers run their own started copies.
     adapters = build_adapters(
         catalog,
         {s.adapter for s in catalog.services},
@@ -64,7 +66,8 @@ def assemble_gateway(
     app.include_router(admin_router(access, AdminCredential(auth.admin_key_sha256)))
     app.include_router(monitoring_router(monitoring))
     app.include_router(operations_router(catalog, store))
-    app.include_router(callbacks_router(TransportEventPublisher(transport), CallbackConfig(), store))
+    inbound = InboundContext(TransportEventPublisher(transport), store, InboundSettings())
+    app.include_router(callbacks_router(adapters, inbound))
     app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
     # Outermost, so requests refused early are counted as in flight too.
     app.add_middleware(InFlightMiddleware, metrics=monitoring.metrics)

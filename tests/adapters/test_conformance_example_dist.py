@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from adapters.conformance import check_target
-from adapters.conformance.profile import mock_provider
 from adapters.conformance.provider import RunningProvider
 from bus.adapter_registry import build_adapters, installed_adapters
 from bus.catalog import parse_catalog
@@ -23,6 +22,7 @@ from bus.codec import decode_reply, envelope_message
 from bus.envelope import Envelope
 from bus.transport.memory import MemoryTransport
 from bus.worker import Worker
+from lgsp.mock_provider import mock_provider
 
 DIST = Path(__file__).parent / "example_dist"
 PIP_SECONDS = 180

@@ -5,14 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from adapters.echo import EchoAdapter
+from adapters.payment import PaymentAdapter, PaymentConfig
+from adapters.vnpost import VnpostAdapter, VnpostConfig
 from bus.admin import AdminCredential, admin_router
 from bus.auth import token_router
 from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
-from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.callbacks import callbacks_router
 from bus.gateway.limits import HeaderLimitMiddleware
 from bus.gateway.operations import operations_router
+from bus.inbound import InboundContext, InboundSettings
 from bus.monitoring import make_monitoring_sink, monitoring_router
 from bus.store import MemoryStore
 from bus.transport import make_transport
@@ -41,7 +44,7 @@ class _WorkerResource:
 
 
 def gateway_app() -> FastAPI:
-    """The gateway as the lead will wire it (issue 7 routers and middleware) on the memory transport."""
+    """The gateway with the security routers and middleware assembly mounts, on the memory transport."""
     catalog, settings = security_catalog(), auth_settings()
     transport = make_transport(None, connection_name="lgsp-fuzz")
     worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="fuzz-worker", drain_seconds=1)
@@ -62,7 +65,9 @@ def gateway_app() -> FastAPI:
     # The rest of what bus/gateway/assembly.py mounts: monitoring, breakers, provider callbacks.
     app.include_router(monitoring_router(monitoring))
     app.include_router(operations_router(catalog, store))
-    app.include_router(callbacks_router(TransportEventPublisher(transport), CallbackConfig(), store))
+    receivers = {"payment": PaymentAdapter(PaymentConfig()), "vnpost": VnpostAdapter(VnpostConfig())}
+    inbound = InboundContext(TransportEventPublisher(transport), store, InboundSettings())
+    app.include_router(callbacks_router(receivers, inbound))
     app.add_middleware(HeaderLimitMiddleware)
     return app
 

@@ -13,7 +13,8 @@ import pytest
 
 from bus.errors import Overloaded
 from bus.gateway.backpressure import InFlightLimit
-from tests.gateway.stack import STP, Backend, Bus, Gateway, running_gateway
+from tests.gateway.conftest import STP, CountedBus
+from tests.in_process_stack import Backend, Gateway, running_gateway
 
 BOUND = 20
 FLOOD = 1000
@@ -33,7 +34,9 @@ async def flood(gateway: Gateway, url: str, count: int) -> Counter[int]:
 
 
 @pytest.mark.slow
-async def test_flood_past_the_bound_is_answered_503_and_retains_no_memory(bus: Bus, backend: Backend) -> None:
+async def test_flood_past_the_bound_is_answered_503_and_retains_no_memory(
+    bus: CountedBus, backend: Backend
+) -> None:
     async with running_gateway(bus, backend, max_in_flight=BOUND) as gateway:
         await flood(gateway, bus.url("Slow"), 2 * BOUND)  # warm-up: lazy imports and pools are not growth
         gc.collect()
@@ -55,7 +58,7 @@ async def test_flood_past_the_bound_is_answered_503_and_retains_no_memory(bus: B
     assert after - before < 512 * 1024  # nothing of the flood is kept once it is answered
 
 
-async def test_every_error_path_gives_its_slot_back(bus: Bus, backend: Backend) -> None:
+async def test_every_error_path_gives_its_slot_back(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend, max_in_flight=1) as gateway:
         wrong = [
             gateway.client.post(bus.url("Count"), json={}, headers={**STP, "X-Api-Key": "bad"}),
@@ -72,7 +75,7 @@ async def test_every_error_path_gives_its_slot_back(bus: Bus, backend: Backend) 
     assert good.status_code == 200
 
 
-async def test_a_refused_call_is_refused_before_its_body_is_read(bus: Bus, backend: Backend) -> None:
+async def test_a_refused_call_is_refused_before_its_body_is_read(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend, max_in_flight=1) as gateway:
         slot = gateway.router.in_flight.admit()  # the one slot is busy
         read = asyncio.Event()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bus.gateway.idempotency import fingerprint
-from tests.gateway.stack import OTHER, STP, Backend, Bus, running_gateway
+from tests.gateway.conftest import OTHER, STP, CountedBus
+from tests.in_process_stack import Backend, running_gateway
 
 BODY = b'{"SoDinhDanh": "031190000001"}'
 
@@ -14,7 +15,7 @@ def keyed(key: str, headers: dict[str, str] = STP) -> dict[str, str]:
     return {**headers, "Idempotency-Key": key, "content-type": "application/json"}
 
 
-async def test_fifty_concurrent_duplicates_call_the_adapter_once(bus: Bus, backend: Backend) -> None:
+async def test_fifty_concurrent_duplicates_call_the_adapter_once(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as gateway:
         post = gateway.client.post
         calls = [post(bus.url("Count"), content=BODY, headers=keyed("k-50")) for _ in range(50)]
@@ -27,7 +28,7 @@ async def test_fifty_concurrent_duplicates_call_the_adapter_once(bus: Bus, backe
 
 
 async def test_duplicates_across_two_gateways_sharing_a_store_call_the_adapter_once(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     async with running_gateway(bus, backend) as first, running_gateway(bus, backend) as second:
         calls = [
@@ -40,7 +41,7 @@ async def test_duplicates_across_two_gateways_sharing_a_store_call_the_adapter_o
     assert len({(r.status_code, r.content) for r in responses}) == 1
 
 
-async def test_a_restarted_gateway_returns_the_stored_answer(bus: Bus, backend: Backend) -> None:
+async def test_a_restarted_gateway_returns_the_stored_answer(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as before:
         original = await before.client.post(bus.url("Count"), content=BODY, headers=keyed("k-restart"))
     async with running_gateway(bus, backend) as after:
@@ -52,7 +53,9 @@ async def test_a_restarted_gateway_returns_the_stored_answer(bus: Bus, backend: 
     assert bus.count.calls == 1
 
 
-async def test_same_key_with_a_different_body_is_refused_naming_the_key(bus: Bus, backend: Backend) -> None:
+async def test_same_key_with_a_different_body_is_refused_naming_the_key(
+    bus: CountedBus, backend: Backend
+) -> None:
     async with running_gateway(bus, backend) as gateway:
         await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed("k-body"))
         changed = b'{"SoDinhDanh": "2"}'
@@ -65,7 +68,7 @@ async def test_same_key_with_a_different_body_is_refused_naming_the_key(bus: Bus
     assert bus.count.calls == 1
 
 
-async def test_keys_are_separate_per_client(bus: Bus, backend: Backend) -> None:
+async def test_keys_are_separate_per_client(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as gateway:
         mine = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed("k-shared"))
         theirs = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed("k-shared", OTHER))
@@ -75,7 +78,7 @@ async def test_keys_are_separate_per_client(bus: Bus, backend: Backend) -> None:
 
 
 async def test_duplicate_of_a_call_stuck_past_its_deadline_gets_409_then_may_run_once_the_marker_expires(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     async with running_gateway(bus, backend, idempotency_lease_margin=0.5) as gateway:
         service = next(s for s in bus.catalog.services if s.id.service_code == "Count")
@@ -96,7 +99,9 @@ async def test_duplicate_of_a_call_stuck_past_its_deadline_gets_409_then_may_run
     assert retried.status_code == 200 and bus.count.calls == 1
 
 
-async def test_a_bus_failure_is_not_remembered_so_a_retry_runs_again(bus: Bus, backend: Backend) -> None:
+async def test_a_bus_failure_is_not_remembered_so_a_retry_runs_again(
+    bus: CountedBus, backend: Backend
+) -> None:
     async with running_gateway(bus, backend) as gateway:
         first = await gateway.client.post(bus.url("Unserved"), content=BODY, headers=keyed("k-noroute"))
         second = await gateway.client.post(bus.url("Unserved"), content=BODY, headers=keyed("k-noroute"))
@@ -105,7 +110,7 @@ async def test_a_bus_failure_is_not_remembered_so_a_retry_runs_again(bus: Bus, b
     assert first.headers["x-road-id"] != second.headers["x-road-id"]
 
 
-async def test_a_provider_failure_is_remembered_like_any_answer(bus: Bus, backend: Backend) -> None:
+async def test_a_provider_failure_is_remembered_like_any_answer(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as gateway:
         first = await gateway.client.post(bus.url("Failing"), content=BODY, headers=keyed("k-fail"))
         second = await gateway.client.post(bus.url("Failing"), content=BODY, headers=keyed("k-fail"))
@@ -113,7 +118,9 @@ async def test_a_provider_failure_is_remembered_like_any_answer(bus: Bus, backen
     assert second.json() == first.json() and second.headers["idempotent-replayed"] == "true"
 
 
-async def test_bad_json_with_a_key_is_refused_and_leaves_the_key_unused(bus: Bus, backend: Backend) -> None:
+async def test_bad_json_with_a_key_is_refused_and_leaves_the_key_unused(
+    bus: CountedBus, backend: Backend
+) -> None:
     async with running_gateway(bus, backend) as gateway:
         bad = await gateway.client.post(bus.url("Count"), content=b'{"a": ', headers=keyed("k-bad"))
         good = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed("k-bad"))
@@ -121,7 +128,7 @@ async def test_bad_json_with_a_key_is_refused_and_leaves_the_key_unused(bus: Bus
     assert good.status_code == 200 and "idempotent-replayed" not in good.headers
 
 
-async def test_an_empty_key_is_refused_and_nothing_is_sent(bus: Bus, backend: Backend) -> None:
+async def test_an_empty_key_is_refused_and_nothing_is_sent(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as gateway:
         refused = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed(" "))
     assert refused.status_code == 400 and "idempotency-key" in refused.json()["message"]

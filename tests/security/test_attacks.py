@@ -1,4 +1,4 @@
-"""Every attack of issue 7 is rejected with its error and changes nothing; the table goes to reports/."""
+"""Each attack on the security surface is refused with its error, changing nothing; table in reports/."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bus.events import BusEvent
 from bus.store import MemoryStore, Store
 from services.citizens import Population
 from services.population import create_app
+from tests.in_process_stack import SecuredStack, secured_stack
 from tests.security.attacks import ATTACKS, Attack, Row, write_table
 from tests.security.callback_attacks import (
     CALLBACK_ATTACKS,
@@ -31,7 +32,6 @@ from tests.security.conftest import (
     auth_settings,
     security_catalog,
 )
-from tests.security.secured import SecuredStack, secured_stack
 
 REPORT = Path(__file__).resolve().parents[2] / "reports" / "security" / "attack_table.json"
 SECRETS = (STP_KEY, STP_OLD_KEY, STP_EXPIRED_KEY, OTHER_KEY, READER_KEY, ADMIN_KEY, TOKEN_SECRET)

@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
-from adapters.conformance import ConformanceProfile, Sample, mock_provider
+from adapters.conformance import ConformanceProfile, Sample
 from adapters.sdk import ProviderClient, ServiceSpec, ServiceTable, json_body, raise_for_status
 from bus.envelope import Envelope
+from lgsp.mock_provider import mock_provider
 
 
 class MaritalStatusRequest(BaseModel):

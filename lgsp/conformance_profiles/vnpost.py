@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pydantic import SecretStr
 from starlette.types import ASGIApp
 
 from adapters.conformance.profile import ConformanceProfile, Sample
@@ -34,7 +35,7 @@ PRESET_TOKENS = 8
 class PresetTokenIssuer(TokenIssuer):
     """The mock's issuer, handing out tokens drawn in advance (in turn) instead of fresh random ones."""
 
-    def __init__(self, tokens: Iterable[str], clients: Mapping[str, str], ttl_s: float) -> None:
+    def __init__(self, tokens: Iterable[str], clients: Mapping[str, str | SecretStr], ttl_s: float) -> None:
         super().__init__(clients, ttl_s)
         self._preset = itertools.cycle(tuple(tokens))
 

@@ -12,9 +12,10 @@ from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from adapters.conformance.profile import Sample, mock_provider
+from adapters.conformance.profile import Sample
 from adapters.conformance.runner import TargetNotFound, check_target
 from bus.adapter_registry import installed_adapters
+from lgsp.mock_provider import mock_provider
 
 adapter_app = typer.Typer(help="Write, check and run adapters.", no_args_is_help=True)
 _SAMPLES = TypeAdapter(tuple[Sample, ...])

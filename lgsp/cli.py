@@ -1,34 +1,47 @@
-"""The `lgsp` command: run the embedded stack, or the gateway, a worker or a mock alone; call a service."""
+"""The `lgsp` command: run the embedded stack, or the gateway, a worker or a mock alone; call a service.
+
+Heavy imports (the bus, the mocks, FastAPI, aio-pika) happen inside the commands and sub-command groups
+load on first use (`lgsp.lazy_commands`), so that `lgsp --help` starts at once.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-import httpx
 import typer
-import uvloop
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from adapters.conformance.cli import adapter_app
-from bus.adapter_registry import build_adapters, missing_adapters
-from bus.catalog import Catalog, CatalogError, hash_api_key, load_catalog
-from bus.dlq.cli import dlq_app
-from bus.heap import freeze_startup_heap
-from bus.settings import BusSettings
-from bus.store import make_store
-from bus.transport import make_transport
-from bus.txlog.cli import log_app
-from loadtests.cli import bench_app, capacity_app
-from services.faults.cli import faults_app
-from services.registry import MOCKS
+from lgsp.lazy_commands import LazySubcommands
 
-app = typer.Typer(help="LGSP integration-bus simulator.", no_args_is_help=True, add_completion=False)
+if TYPE_CHECKING:
+    from bus.catalog import Catalog
+    from bus.settings import BusSettings
+
+
+class LgspCommands(LazySubcommands):
+    """The `lgsp` group: its sub-command groups, imported when used."""
+
+    subcommands: ClassVar[dict[str, tuple[str, str]]] = {
+        "faults": ("services.faults.cli:faults_app", "Inject faults into a running mock system."),
+        "log": ("bus.txlog.cli:log_app", "Verify, export and query the transaction log."),
+        "dlq": ("bus.dlq.cli:dlq_app", "List, show, replay and purge dead letters."),
+        "capacity": ("loadtests.cli:capacity_app", "Capacity report: Locust against the bus, SLO verdict."),
+        "bench": ("loadtests.cli:bench_app", "Micro-benchmark of the bus path and its raw hops."),
+        "adapter": ("lgsp.adapter_cli:adapter_app", "Check adapters against the mocks (conformance kit)."),
+        "config": ("bus.config_report:config_app", "The configuration in effect, secrets masked."),
+    }
+
+
+app = typer.Typer(
+    cls=LgspCommands, help="LGSP integration-bus simulator.", no_args_is_help=True, add_completion=False
+)
 catalog_app = typer.Typer(help="Validate and work with catalog files.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 console = Console()
@@ -37,9 +50,32 @@ errors = Console(stderr=True)
 AmqpOption = Annotated[str | None, typer.Option("--amqp-url", help="RabbitMQ URL (env LGSP_AMQP_URL)")]
 RedisOption = Annotated[str | None, typer.Option("--redis-url", help="Redis URL (env LGSP_REDIS_URL)")]
 CatalogOption = Annotated[Path | None, typer.Option("--catalog", help="catalog YAML (env LGSP_CATALOG)")]
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="on a failure to start, show the full traceback")
+]
+
+
+@contextmanager
+def _refusing_broken_adapters(debug: bool) -> Iterator[None]:
+    """An adapter that is not installed, does not build, or whose callback routes collide stops the
+    command with one line naming it (exit 2); the traceback only with --debug."""
+    from bus.adapter_registry import AdapterUnavailable
+    from bus.gateway.callbacks import CallbackRouteConflict
+
+    try:
+        yield
+    except (AdapterUnavailable, CallbackRouteConflict) as exc:
+        if debug:
+            raise
+        errors.print(
+            f"[red]refusing to start:[/red] {escape(str(exc))} (--debug shows the traceback)", soft_wrap=True
+        )
+        raise typer.Exit(2) from None
 
 
 def _settings(**overrides: Any) -> BusSettings:
+    from bus.settings import BusSettings
+
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return BusSettings(**given)
@@ -49,6 +85,8 @@ def _settings(**overrides: Any) -> BusSettings:
 
 
 def _catalog(settings: BusSettings) -> Catalog:
+    from bus.catalog import CatalogError, load_catalog
+
     try:
         return load_catalog(settings.catalog_path)
     except CatalogError as exc:
@@ -63,18 +101,29 @@ def _logging(level: str) -> None:
 
 @app.command()
 def run(
-    host: Annotated[str, typer.Option(help="address every server binds")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="gateway port")] = 8000,
+    host: Annotated[str | None, typer.Option(help="address all servers bind [env LGSP_GATEWAY_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="gateway port [env LGSP_GATEWAY_PORT]")] = None,
     latency: Annotated[bool, typer.Option(help="realistic provider latencies in the mocks")] = True,
     mocks: Annotated[bool, typer.Option(help="start the mock national systems")] = True,
     workers: Annotated[int, typer.Option(min=1, max=32, help="in-process workers")] = 1,
     amqp_url: AmqpOption = None,
     redis_url: RedisOption = None,
     catalog: CatalogOption = None,
+    debug: DebugOption = False,
 ) -> None:
     """The embedded default: gateway, workers and mock systems in one process (memory transport)."""
-    from bus.embedded import EmbeddedStack
+    import asyncio
 
+    import uvloop
+    from rich.table import Table
+
+    from bus.gateway.settings import bind_address
+    from bus.heap import freeze_startup_heap
+    from bus.transport import make_transport
+    from lgsp.embedded import EmbeddedStack
+    from services.registry import MOCKS
+
+    host, port = bind_address(host, port)
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
     stack = EmbeddedStack(
@@ -108,22 +157,28 @@ def run(
         console.print("stopping…")
         await stack.stop()
 
-    uvloop.run(main())
+    with _refusing_broken_adapters(debug):
+        uvloop.run(main())
 
 
 @app.command()
 def gateway(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    host: Annotated[str | None, typer.Option(help="address to bind [env LGSP_GATEWAY_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [env LGSP_GATEWAY_PORT]")] = None,
     amqp_url: AmqpOption = None,
     redis_url: RedisOption = None,
     catalog: CatalogOption = None,
+    debug: DebugOption = False,
 ) -> None:
     """Run the gateway alone (needs RabbitMQ and separate `lgsp worker` processes)."""
     import uvicorn
 
     from bus.gateway.assembly import assemble_gateway
+    from bus.gateway.settings import bind_address
+    from bus.heap import freeze_startup_heap
+    from bus.transport import make_transport
 
+    host, port = bind_address(host, port)
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
     if settings.amqp_url is None:
@@ -135,7 +190,8 @@ def gateway(
         delivery_limit=settings.delivery_limit,
         connection_name=f"lgsp-gateway-{settings.worker_name}",
     )
-    api = assemble_gateway(_catalog(settings), transport, settings)
+    with _refusing_broken_adapters(debug):
+        api = assemble_gateway(_catalog(settings), transport, settings)
     freeze_startup_heap()
     uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
 
@@ -149,9 +205,18 @@ def worker(
     amqp_url: AmqpOption = None,
     redis_url: RedisOption = None,
     catalog: CatalogOption = None,
+    debug: DebugOption = False,
 ) -> None:
     """Consume the queues of the catalog's services (or the chosen ones) and call their adapters."""
+    import asyncio
+
+    import uvloop
+
+    from bus.adapter_registry import build_adapters
     from bus.event_recorder import EventRecorder
+    from bus.heap import freeze_startup_heap
+    from bus.store import make_store
+    from bus.transport import make_transport
     from bus.worker import Worker
 
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog, worker_name=name)
@@ -200,18 +265,22 @@ def worker(
         await hosted.stop()
         await transport.close()
 
-    uvloop.run(main())
+    with _refusing_broken_adapters(debug):
+        uvloop.run(main())
 
 
 @app.command()
 def mock(
-    name: Annotated[str, typer.Argument(help=f"one of: {', '.join(MOCKS)}")],
+    name: Annotated[str, typer.Argument(help="the mock's name (an unknown one lists them all)")],
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="default: the mock's own port")] = None,
     latency: Annotated[bool, typer.Option(help="realistic latencies")] = True,
 ) -> None:
     """Run one mock national system alone."""
     import uvicorn
+
+    from bus.heap import freeze_startup_heap
+    from services.registry import MOCKS
 
     spec = MOCKS.get(name)
     if spec is None:
@@ -243,6 +312,7 @@ def call(
     timeout: Annotated[float, typer.Option(help="seconds to wait")] = 60.0,
 ) -> None:
     """Send one request through the gateway and pretty-print the answer."""
+    import httpx
     body: Any = None
     if json_body is not None:
         try:
@@ -275,6 +345,9 @@ def call(
 @catalog_app.command("check")
 def catalog_check(path: Annotated[Path, typer.Argument(help="catalog YAML file")]) -> None:
     """Validate a catalog; name the line and field of each mistake (exit 1 when invalid)."""
+    from bus.adapter_registry import missing_adapters
+    from bus.catalog import CatalogError, load_catalog
+
     try:
         loaded = load_catalog(path)
     except CatalogError as exc:
@@ -297,15 +370,10 @@ def catalog_check(path: Annotated[Path, typer.Argument(help="catalog YAML file")
 @catalog_app.command("hash-key")
 def catalog_hash_key(key: Annotated[str, typer.Argument(help="an API key to store in a catalog")]) -> None:
     """Print the SHA-256 digest under which a catalog stores an API key."""
+    from bus.catalog import hash_api_key
+
     console.print(hash_api_key(key))
 
-
-app.add_typer(faults_app, name="faults", help="Inject faults into a running mock system.")
-app.add_typer(log_app, name="log", help="Verify, export and query the transaction log.")
-app.add_typer(dlq_app, name="dlq", help="List, show, replay and purge dead letters.")
-app.add_typer(capacity_app, name="capacity", help="Capacity report: Locust against the bus, SLO verdict.")
-app.add_typer(bench_app, name="bench", help="Micro-benchmark of the bus path and its raw hops.")
-app.add_typer(adapter_app, name="adapter", help="Check adapters against the mocks (conformance kit).")
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -1,13 +1,9 @@
-"""Profiles of the project's adapters that do not carry their own `conformance_profile` (yet).
-
-Keyed by the factory's 'module:qualname'; an adapter's own hook, next to its factory, always wins.
-"""
+"""Conformance profiles of the echo and population adapters (registered in `lgsp.conformance`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from adapters.conformance.profile import ConformanceProfile, Sample, mock_provider
+from adapters.conformance.profile import ConformanceProfile, Sample
+from lgsp.mock_provider import mock_provider
 from services.citizens import Population
 
 _POPULATION_SIZE = 3000
@@ -47,9 +43,3 @@ def population_profile() -> ConformanceProfile:
         ),
         soap=True,
     )
-
-
-BUILTIN_PROFILES: dict[str, Callable[[], ConformanceProfile]] = {
-    "adapters.echo:EchoAdapter": echo_profile,
-    "adapters.population.adapter:create_adapter": population_profile,
-}

@@ -1,9 +1,9 @@
 """Parsing untrusted XML with lxml: no DTD, no entity, no network, bounded trees.
 
 One parser for both sides of SOAP: the population mock parses its callers' requests with it and the
-adapter SDK parses providers' answers. It lives with the mocks because they depend on nothing else of
-this project, while the adapters already depend on the mocks (conformance kit); each caller words the
-refusal in its own terms.
+adapter SDK parses providers' answers. It is a bottom-layer package, importing nothing of this project,
+so that both may use it without the adapters depending on the mocks; each caller words the refusal in
+its own terms.
 """
 
 from __future__ import annotations

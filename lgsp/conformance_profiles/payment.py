@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.conformance.profile import ConformanceProfile, Sample, mock_provider
+from adapters.conformance.profile import ConformanceProfile, Sample
+from lgsp.mock_provider import mock_provider
 from services.payment.settings import PartnerConfig, PaymentSettings
 
 SERVICE_PREFIX = "VN/GOV/NAPAS/PAYGOV"

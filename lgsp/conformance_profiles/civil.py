@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from adapters.conformance.profile import ConformanceProfile, Sample, mock_provider
+from adapters.conformance.profile import ConformanceProfile, Sample
+from lgsp.mock_provider import mock_provider
 from services.citizens import Citizen, Population
 from services.civil import CivilSettings
 
