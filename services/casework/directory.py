@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 from lxml import etree
 
+from safe_xml import UnsafeXml, parse_untrusted
 from services.citizens import Citizen, CongDan, Population
 from services.citizens import models as m
 from services.citizens.civil_status import DeceasedCitizen
-from services.safe_xml import UnsafeXml, parse_untrusted
 
 LOOKUP_NS = "http://www.mic.gov.vn/dancu/1.0"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -112,6 +112,13 @@ class PeopleDirectory:
     def citizen(self, id_number: str) -> Citizen | None:
         """The person with this number, or None; ValueError for a malformed number."""
         return self.population.citizen(id_number) or self._learnt.get(id_number)
+
+    def known(self, id_number: str) -> Citizen | None:
+        """The person with this number, or None, also for a malformed number (the rules refuse it)."""
+        try:
+            return self.citizen(id_number)
+        except ValueError:
+            return None
 
     async def learn(self, id_numbers: Iterable[str]) -> None:
         """Ask the population database for the well-formed numbers this process does not know."""

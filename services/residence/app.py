@@ -89,7 +89,7 @@ def _routes(database: ResidenceDatabase) -> APIRouter:
     async def dang_ky_thuong_tru(req: DangKyThuongTruRequest) -> JSONResponse:
         """Register a newborn's permanent residence in a household."""
         await database.directory.learn([req.nguoiDangKy.soDinhDanh, req.chuHo.soDinhDanh])
-        child = database.directory.citizen(req.nguoiDangKy.soDinhDanh)
+        child = database.directory.known(req.nguoiDangKy.soDinhDanh)
         parents = [p.id_number for p in (child.father, child.mother) if p and p.id_number] if child else []
         await database.directory.learn(parents)
         return _answer(*database.register_newborn(req))
