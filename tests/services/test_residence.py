@@ -143,6 +143,19 @@ async def test_a_repeated_request_is_answered_with_the_first_dossier_and_counted
             "nguoiDangKy.soDinhDanh",
         ),
         ({"maHoSo": "x"}, 422, "DU_LIEU_KHONG_HOP_LE", "maHoSo"),
+        (
+            {
+                "nguoiDangKy": {
+                    "soDinhDanh": "000000000000",
+                    "hoTen": "A B",
+                    "ngaySinh": "2026-12-01",
+                    "gioiTinh": 1,
+                }
+            },
+            422,
+            "DU_LIEU_KHONG_HOP_LE",
+            "nguoiDangKy.soDinhDanh",
+        ),
     ],
 )
 async def test_invalid_registrations_are_refused_with_the_systems_code_and_change_nothing(
