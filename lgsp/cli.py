@@ -30,12 +30,12 @@ class LgspCommands(LazySubcommands):
 
     subcommands: ClassVar[dict[str, tuple[str, str]]] = {
         "faults": ("services.faults.cli:faults_app", "Inject faults into a running mock system."),
-        "log": ("bus.txlog.cli:log_app", "Verify, export and query the transaction log."),
-        "dlq": ("bus.dlq.cli:dlq_app", "List, show, replay and purge dead letters."),
+        "log": ("lgsp.log_cli:log_app", "Verify, export and query the transaction log."),
+        "dlq": ("lgsp.dlq_cli:dlq_app", "List, show, replay and purge dead letters."),
         "capacity": ("loadtests.cli:capacity_app", "Capacity report: Locust against the bus, SLO verdict."),
         "bench": ("loadtests.cli:bench_app", "Micro-benchmark of the bus path and its raw hops."),
         "adapter": ("lgsp.adapter_cli:adapter_app", "Check adapters against the mocks (conformance kit)."),
-        "config": ("bus.config_report:config_app", "The configuration in effect, secrets masked."),
+        "config": ("lgsp.config_report:config_app", "The configuration in effect, secrets masked."),
     }
 
 
@@ -86,9 +86,10 @@ def _settings(**overrides: Any) -> BusSettings:
 
 def _catalog(settings: BusSettings) -> Catalog:
     from bus.catalog import CatalogError, load_catalog
+    from lgsp.default_catalog import catalog_path
 
     try:
-        return load_catalog(settings.catalog_path)
+        return load_catalog(catalog_path(settings))
     except CatalogError as exc:
         errors.print(f"[red]refusing to start:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -119,6 +120,7 @@ def run(
 
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
+    from bus.loop_watchdog import start_loop_watchdog
     from bus.transport import make_transport
     from lgsp.embedded import EmbeddedStack
     from services.registry import MOCKS
@@ -140,6 +142,7 @@ def run(
     async def main() -> None:
         served = await stack.start()
         freeze_startup_heap()
+        start_loop_watchdog()
         table = Table(title=f"LGSP running ({'amqp' if settings.amqp_url else 'memory'} transport)")
         table.add_column("component")
         table.add_column("URL")
@@ -176,6 +179,7 @@ def gateway(
     from bus.gateway.assembly import assemble_gateway
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
+    from bus.loop_watchdog import watched_lifespan
     from bus.transport import make_transport
 
     host, port = bind_address(host, port)
@@ -192,6 +196,7 @@ def gateway(
     )
     with _refusing_broken_adapters(debug):
         api = assemble_gateway(_catalog(settings), transport, settings)
+    api.router.lifespan_context = watched_lifespan(api.router.lifespan_context)
     freeze_startup_heap()
     uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
 
@@ -215,6 +220,7 @@ def worker(
     from bus.adapter_registry import build_adapters
     from bus.event_recorder import EventRecorder
     from bus.heap import freeze_startup_heap
+    from bus.loop_watchdog import start_loop_watchdog
     from bus.store import make_store
     from bus.transport import make_transport
     from bus.worker import Worker
@@ -259,6 +265,7 @@ def worker(
         await hosted.start()
         await events.start()
         freeze_startup_heap()
+        start_loop_watchdog()
         console.print(f"worker {settings.worker_name} serving {len(hosted.services)} service(s)")
         await stopped.wait()
         await events.stop()

@@ -28,7 +28,8 @@ import yaml
 from bus.identifiers import ServiceId
 from services.registry import MOCKS
 
-DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "bus" / "catalog" / "default.yaml"
+# the composition root's packaged catalog, by path: load tests drive the stack from outside
+DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "lgsp" / "default_catalog.yaml"
 
 
 def free_port() -> int:

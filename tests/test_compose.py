@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from bus.catalog import load_catalog
-from bus.settings import DEFAULT_CATALOG, BusSettings
+from bus.settings import BusSettings
+from lgsp.default_catalog import DEFAULT_CATALOG
 from services.registry import MOCKS
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"

@@ -13,7 +13,8 @@ from typing import Any
 
 from adapters.conformance import checks_behaviour as behaviour
 from adapters.conformance import checks_faults as faults
-from adapters.conformance.context import CheckContext
+from adapters.conformance.context import CallLimits, CheckContext
+from adapters.conformance.loop_block import LoopBlockProbe, check_event_loop
 from adapters.conformance.profile import ConformanceProfile
 from adapters.conformance.provider import RunningProvider
 from adapters.conformance.report import CheckResult, ConformanceReport
@@ -124,11 +125,16 @@ async def _timed(results: list[CheckResult], check: Any) -> None:
 
 
 async def run_conformance(
-    factory: AdapterFactory, profile: ConformanceProfile, *, name: str | None = None
+    factory: AdapterFactory,
+    profile: ConformanceProfile,
+    *,
+    name: str | None = None,
+    limits: CallLimits | None = None,
 ) -> ConformanceReport:
-    """Check the adapter `factory` builds, against the provider `profile` describes."""
+    """Check the adapter `factory` builds, against the provider `profile` describes; `limits` sets
+    each call's deadline and the grace after which a call is abandoned as hung."""
     results: list[CheckResult] = []
-    with captured_logs() as capture:
+    with captured_logs() as capture, LoopBlockProbe() as loop_probe:
         async with _provider(profile) as provider:
             config = dict(profile.config)
             if provider is not None:
@@ -137,7 +143,7 @@ async def run_conformance(
             if isinstance(adapter, ManagedAdapter):
                 await adapter.start()
             try:
-                ctx = CheckContext(adapter, profile, provider)
+                ctx = CheckContext(adapter, profile, provider, limits=limits or CallLimits())
                 ctx.faults = provider is not None and await provider.has_faults()
                 await _timed(results, behaviour.check_every_service(ctx))
                 await _timed(results, behaviour.check_correlation(ctx))
@@ -150,10 +156,12 @@ async def run_conformance(
                 await _timed(results, faults.check_malformed(ctx))
                 await _timed(results, faults.check_soap_fault(ctx))
                 await _timed(results, faults.check_rate_limit(ctx))
+                results.append(behaviour.check_answers_are_json(ctx))
             finally:
                 if isinstance(adapter, ManagedAdapter):
                     await adapter.close()
         results.append(behaviour.check_no_credentials(ctx, capture))
+        results.append(check_event_loop(loop_probe))
     label = name or factory_path(factory)
     return ConformanceReport(adapter=label, results=results)
 

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings
 from bus.config_masking import masked
 from bus.settings import BusSettings
 from bus.settings_reference import distribution_packages, env_names, render_reference, settings_classes
+from lgsp.default_catalog import catalog_path
 
 config_app = typer.Typer(help="Show the configuration in effect, or the reference of every setting.")
 
@@ -88,7 +89,7 @@ def render_configuration(sections: Iterable[EffectiveSection], catalog: Path | N
 
 def _catalog_in_use() -> Path | None:
     try:
-        return BusSettings().catalog_path
+        return catalog_path(BusSettings())
     except ValidationError:
         return None  # its section says why
 

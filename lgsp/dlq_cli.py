@@ -21,6 +21,7 @@ from bus.dlq.inspect import DEFAULT_LIMIT, DeadLetterQueues, LetterFilter
 from bus.settings import BusSettings
 from bus.store import make_store
 from bus.transport import make_transport
+from lgsp.default_catalog import catalog_path
 
 dlq_app = typer.Typer(help="Inspect, replay and purge dead-letter queues.", no_args_is_help=True)
 console = Console()
@@ -54,7 +55,7 @@ def _run(
         )
         raise typer.Exit(2)
     try:
-        catalog = load_catalog(settings.catalog_path)
+        catalog = load_catalog(catalog_path(settings))
     except CatalogError as exc:
         errors.print(f"[red]bad catalog:[/red] {exc}")
         raise typer.Exit(2) from exc
