@@ -18,9 +18,9 @@ from adapters.residence import ResidenceAdapter, ResidenceConfig
 from adapters.social import SocialAdapter, SocialConfig
 from bus.catalog import Catalog
 from bus.gateway.app import create_gateway
-from bus.settings import DEFAULT_CATALOG
 from bus.transport import make_transport
 from bus.worker import Worker
+from lgsp.default_catalog import DEFAULT_CATALOG
 from services import insurance, lltp, residence, social
 from tests.services.agency_people import Family, family
 
