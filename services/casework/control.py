@@ -1,13 +1,15 @@
 """The control routes the agency mocks share: the simulated clock (`GET /_control/clock`,
-`POST /_control/clock {speed}`, `POST /_control/clock/advance {hours}`; the one-stop mock's own are
-alike) and the counters of effects (`GET /_control/effects`)."""
+`POST /_control/clock {speed}`, `POST /_control/clock/advance {hours}`, `POST /_control/clock/jump
+{now}` to follow another clock; the one-stop mock's own are alike) and the counters of effects
+(`GET /_control/effects`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.clock import MAX_ADVANCE_HOURS, SimulatedClock
 
@@ -25,6 +27,14 @@ class ClockSpeed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     speed: float = Field(gt=0, le=1_000_000)
+
+
+class ClockJump(BaseModel):
+    """Jump the simulated clock forward to `now` (e.g. the bus's simulated time)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    now: AwareDatetime
 
 
 class ClockAdvance(BaseModel):
@@ -51,6 +61,15 @@ def clock_router(clock: SimulatedClock) -> APIRouter:
     async def set_clock_speed(speed: ClockSpeed) -> ClockState:
         """Run the simulated clock at `speed` × real time from now on."""
         clock.set_speed(speed.speed)
+        return state()
+
+    @router.post("/jump", response_model=ClockState, responses={409: {"description": "a time in the past"}})
+    async def jump_clock(jump: ClockJump) -> ClockState | JSONResponse:
+        """Jump forward to a given time, to follow another simulated clock; never backwards (409)."""
+        try:
+            clock.jump_to(jump.now.timestamp())
+        except ValueError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=409)
         return state()
 
     @router.post("/advance")

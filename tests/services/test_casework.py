@@ -6,10 +6,13 @@ from __future__ import annotations
 import random
 from datetime import date, datetime
 
+import httpx
 import pytest
 
 from services.casework import WorkingCalendar, plan_steps
+from services.citizens import Population
 from services.clock import VIETNAM_TIME
+from services.social import create_app
 
 CALENDAR = WorkingCalendar()
 
@@ -66,3 +69,14 @@ def test_the_late_share_ends_after_the_appointment() -> None:
         for seed in range(50)
     ]
     assert all(end > due.timestamp() for end in late)
+
+
+async def test_an_agency_clock_jumps_forward_to_follow_another_clock_but_never_back() -> None:
+    app = create_app(Population(size=100), latency=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://btxh") as client:
+        target = "2027-02-10T09:30:00+07:00"
+        moved = await client.post("/_control/clock/jump", json={"now": target})
+        assert moved.status_code == 200 and moved.json()["now"].startswith("2027-02-10T09:30")
+        back = await client.post("/_control/clock/jump", json={"now": "2026-01-01T00:00:00+07:00"})
+        assert back.status_code == 409
+        assert (await client.get("/_control/clock")).json()["now"].startswith("2027-02-10T09:30")
