@@ -25,6 +25,7 @@ header `X-Idempotent-Replay: true`; a different body with a used `maHoSo` answer
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.citizens import Population
+from services.civil.death_notices import DeathNotices
 from services.civil.errors import install_error_handlers
 from services.civil.id_issuers import ChildIdIssuer, HttpIdIssuer, SharedPopulationIssuer
 from services.civil.models import (
@@ -82,9 +84,11 @@ def create_app(
         population = Population(seed=settings.population_seed, size=settings.population_size)
     client: httpx.AsyncClient | None = None
     issuer: ChildIdIssuer = SharedPopulationIssuer(population)
+    notices: DeathNotices | None = None  # in one process, the shared population records deaths itself
     if settings.population_url is not None:
         client = httpx.AsyncClient(base_url=settings.population_url, transport=population_transport)
         issuer = HttpIdIssuer(client, settings.population_timeout_s)
+        notices = DeathNotices(client, settings.population_timeout_s)
     registry = CivilRegistry(
         population,
         province_code=settings.province_code,
@@ -95,17 +99,24 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if client is not None:
-            await client.aclose()
+        retrying = asyncio.create_task(notices.keep_sending(settings.notice_retry_s)) if notices else None
+        try:
+            yield
+        finally:
+            if retrying is not None:
+                retrying.cancel()
+                await asyncio.gather(retrying, return_exceptions=True)
+            if client is not None:
+                await client.aclose()
 
     app = FastAPI(title="Civil registry (hộ tịch) mock", version="1", lifespan=lifespan)
     app.state.registry = registry
     install_error_handlers(app)
     profile = FaultProfile(latency=DEFAULT_LATENCY if latency else Latency())
     install_faults(app, "civil", profile)
-    app.include_router(_registration_routes(registry))
-    app.include_router(_control_routes(registry))
+    app.state.death_notices = notices
+    app.include_router(_registration_routes(registry, notices))
+    app.include_router(_control_routes(registry, notices))
     return app
 
 
@@ -118,7 +129,7 @@ def _response(record: HoTichRecord, replayed: bool) -> JSONResponse:
     return JSONResponse(record.model_dump(mode="json"), status_code=200 if replayed else 201, headers=headers)
 
 
-def _registration_routes(registry: CivilRegistry) -> APIRouter:
+def _registration_routes(registry: CivilRegistry, notices: DeathNotices | None) -> APIRouter:
     router = APIRouter(prefix="/api/v1/hotich", tags=["hộ tịch"])
     created: dict[int | str, dict[str, Any]] = {201: {"model": HoTichRecord}, 200: {"model": HoTichRecord}}
 
@@ -130,7 +141,11 @@ def _registration_routes(registry: CivilRegistry) -> APIRouter:
     @router.post("/khaitu", responses=created)
     async def khai_tu(req: KhaiTuRequest) -> JSONResponse:
         """Register the death of a living person of the population."""
-        return _answer(registry.register_death, req)
+        record, replayed = registry.register_death(req)
+        if notices is not None and not replayed:
+            notices.add(record.maHoSo, req.nktSoDinhDanh, req.nktNgayChet)
+            await notices.flush()  # best effort: what is not taken now is re-sent in the background
+        return _response(record, replayed)
 
     @router.post("/kethon", responses=created)
     async def ket_hon(req: KetHonRequest) -> JSONResponse:
@@ -179,12 +194,13 @@ def _lookup(registry: CivilRegistry, kind: Kind) -> Callable[..., object]:
     return lookup
 
 
-def _control_routes(registry: CivilRegistry) -> APIRouter:
+def _control_routes(registry: CivilRegistry, notices: DeathNotices | None) -> APIRouter:
     router = APIRouter(prefix="/_control", tags=["control"])
 
     @router.get("/effects")
     async def effects() -> EffectCounts:
         """How many registrations actually took effect (a replayed dossier counts once)."""
-        return registry.effects
+        pending = len(notices) if notices is not None else 0
+        return registry.effects.model_copy(update={"khaitu_cho_bao_dan_cu": pending})
 
     return router

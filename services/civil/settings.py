@@ -23,3 +23,6 @@ class CivilSettings(BaseSettings):
         "population shared in this process",
     )
     population_timeout_s: float = Field(5.0, gt=0, le=60, description="time-out of one issuing call")
+    notice_retry_s: float = Field(
+        5.0, gt=0, le=3600, description="how often deaths the population database did not take are re-sent"
+    )

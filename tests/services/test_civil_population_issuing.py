@@ -4,6 +4,7 @@ flow: the child is then found by a population look-up, even when the two mocks h
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,6 +30,7 @@ class Pair:
     civil: httpx.AsyncClient
     population: httpx.AsyncClient
     population_app: FastAPI
+    civil_app: FastAPI
     mother: Citizen
 
 
@@ -48,7 +50,7 @@ async def pair() -> AsyncIterator[Pair]:
             transport=httpx.ASGITransport(national), base_url="http://population"
         ) as pop_client,
     ):
-        yield Pair(civil_client, pop_client, national, mother)
+        yield Pair(civil_client, pop_client, national, civil, mother)
 
 
 def birth(mother: Citizen, code: str = "H31.29-20261207-0001") -> dict[str, Any]:
@@ -136,3 +138,43 @@ async def test_a_refusal_by_the_population_database_refuses_the_registration(pai
         answer = await client.post(KHAI_SINH, json=birth(pair.mother))
         assert answer.status_code == 422 and answer.json()["chiTiet"][0]["truong"] == "nksSoDinhDanh"
         assert (await client.get("/_control/effects")).json()["khaisinh"] == 0
+
+
+def death(person: Citizen, code: str) -> dict[str, Any]:
+    today = date.today().isoformat()
+    return {
+        "maHoSo": code, "so": "7", "quyenSo": "01/2026", "trangSo": "2", "ngayDangKy": today,
+        "noiDangKy": "UBND phường Lạch Tray", "nguoiKy": "Nguyễn Văn Hùng", "chucVuNguoiKy": "Chủ tịch",
+        "nguoiThucHien": "Trần Thị Mai", "nktHoTen": person.full_name, "nktSoDinhDanh": person.id_number,
+        "nktNgayChet": today, "nktNoiChet": "Bệnh viện Việt Tiệp", "nktNguyenNhan": "Bệnh",
+        "nyc": {"HoTen": "Đào Ngọc Dũng", "QuanHe": "Con", "SoGiayToTuyThan": "031086944424"},
+    }  # fmt: skip
+
+
+async def test_a_death_registered_here_reaches_the_population_database_of_another_process(pair: Pair) -> None:
+    answer = await pair.civil.post("/api/v1/hotich/khaitu", json=death(pair.mother, "KT-2026-0001"))
+    assert answer.status_code == 201, answer.text
+    feed = (await pair.population.get("/api/v1/biendong/khaitu")).json()["BienDong"]
+    assert [event["SoDinhDanh"] for event in feed] == [pair.mother.id_number]
+    again = await pair.civil.post("/api/v1/hotich/khaitu", json=death(pair.mother, "KT-2026-0001"))
+    assert again.status_code == 200
+    assert len((await pair.population.get("/api/v1/biendong/khaitu")).json()["BienDong"]) == 1
+
+
+async def test_a_death_the_population_database_did_not_take_is_sent_again_later(pair: Pair) -> None:
+    await pair.population.patch("/_control/faults", json={"outage": True})
+    answer = await pair.civil.post("/api/v1/hotich/khaitu", json=death(pair.mother, "KT-2026-0002"))
+    assert answer.status_code == 201  # the registration stands; the notice waits
+    assert (await pair.civil.get("/_control/effects")).json()["khaitu_cho_bao_dan_cu"] == 1
+    await pair.population.post("/_control/faults/reset")
+    retrying = asyncio.create_task(
+        pair.civil_app.state.death_notices.keep_sending(0.01)
+    )  # as in the lifespan
+    try:
+        async with asyncio.timeout(5):
+            while (await pair.civil.get("/_control/effects")).json()["khaitu_cho_bao_dan_cu"]:  # noqa: ASYNC110 - polled over HTTP, as a caller would
+                await asyncio.sleep(0.01)
+    finally:
+        retrying.cancel()
+    feed = (await pair.population.get("/api/v1/biendong/khaitu")).json()["BienDong"]
+    assert [event["SoDinhDanh"] for event in feed] == [pair.mother.id_number]
