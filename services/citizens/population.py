@@ -126,7 +126,10 @@ class Population:
         if position < 0 or limit < 0:
             raise ValueError(f"position and limit must not be negative, got {position} and {limit}")
         with self._lock:
-            recorded = list(islice(self._changes.deaths.items(), position, position + limit))
+            deaths = self._changes.deaths
+            if position >= len(deaths):
+                return []
+            recorded = list(islice(deaths.items(), position, min(position + limit, len(deaths))))
         return [(position + offset + 1, number, day) for offset, (number, day) in enumerate(recorded)]
 
     def record_marriage(self, id_a: str, id_b: str, day: date) -> tuple[m.Citizen, m.Citizen]:

@@ -98,7 +98,7 @@ def death_feed_router(population: Population) -> APIRouter:
 
     @router.get("/biendong/khaitu")
     async def khai_tu(
-        sau: Annotated[int, Query(ge=0, description="the last ThuTu already handled")] = 0,
+        sau: Annotated[int, Query(ge=0, le=10**12, description="the last ThuTu already handled")] = 0,
         soLuong: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     ) -> DanhSachBienDong:
         """Deaths recorded after position `sau`, oldest first, at most `soLuong`."""

@@ -71,3 +71,10 @@ async def test_a_bad_cursor_or_page_size_is_refused(query: dict[str, int]) -> No
     app = population_app(family().population, latency=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://dc") as client:
         assert (await client.get(FEED, params=query)).status_code == 422
+
+
+async def test_a_cursor_past_the_end_is_an_empty_page() -> None:
+    app = population_app(family().population, latency=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://dc") as client:
+        page = (await client.get(FEED, params={"sau": 10**12})).json()
+    assert page == {"BienDong": [], "ThuTuCuoi": 10**12}
