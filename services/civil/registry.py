@@ -69,7 +69,8 @@ class CivilRegistry:
     ) -> None:
         self.people = CivilStatusBook(population)
         self.issuer = issuer or SharedPopulationIssuer(population)
-        self._births_in_flight: dict[str, asyncio.Lock] = {}
+        # maHoSo → (its lock, how many deliveries hold or wait for it); dropped when the last one leaves
+        self._births_in_flight: dict[str, tuple[asyncio.Lock, list[int]]] = {}
         self.population = population
         self.province_code = province_code
         self.pending_rate = pending_rate
@@ -84,7 +85,8 @@ class CivilRegistry:
 
     async def register_birth(self, req: KhaiSinhRequest) -> tuple[HoTichRecord, bool]:
         """Register a birth and have the child's ID number issued; returns (record, replayed)."""
-        lock = self._births_in_flight.setdefault(req.maHoSo, asyncio.Lock())
+        lock, users = self._births_in_flight.setdefault(req.maHoSo, (asyncio.Lock(), [0]))
+        users[0] += 1
         try:
             async with lock:  # a second delivery of the same dossier waits, then is a replay
                 seen = self._replay("khaisinh", req)
@@ -94,8 +96,9 @@ class CivilRegistry:
                 self._store("khaisinh", req, record)  # no await since the record id was drawn
                 return record, False
         finally:
-            if not lock.locked():
-                self._births_in_flight.pop(req.maHoSo, None)
+            users[0] -= 1
+            if not users[0]:
+                del self._births_in_flight[req.maHoSo]
 
     def register_death(self, req: KhaiTuRequest) -> tuple[HoTichRecord, bool]:
         """Register a death: the person becomes deceased; returns (record, replayed)."""

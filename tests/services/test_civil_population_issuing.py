@@ -178,3 +178,11 @@ async def test_a_death_the_population_database_did_not_take_is_sent_again_later(
         retrying.cancel()
     feed = (await pair.population.get("/api/v1/biendong/khaitu")).json()["BienDong"]
     assert [event["SoDinhDanh"] for event in feed] == [pair.mother.id_number]
+
+
+async def test_concurrent_deliveries_of_one_birth_register_it_once(pair: Pair) -> None:
+    answers = await asyncio.gather(*(pair.civil.post(KHAI_SINH, json=birth(pair.mother)) for _ in range(5)))
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 200, 200, 201]
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    assert (await pair.civil.get("/_control/effects")).json()["khaisinh"] == 1
+    assert len(pair.population_app.state.newborn_numbers) == 1
