@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from services.citizens import Citizen, Population
 
@@ -39,14 +40,33 @@ class Family:
     school_child: Citizen  # 6 to 12 years old
 
 
-def family(population: Population | None = None, today: date | None = None, days_old: int = 3) -> Family:
-    """A fresh population with a newborn registered into it."""
-    population = population or Population(seed=2023, size=SIZE)
-    today = today or date.today()
+@lru_cache(maxsize=4)
+def _chosen(today: date) -> tuple[str, str, str, str]:
+    """ID numbers of the mother, elder, adult and school child (the search is the slow part: done once)."""
+    population = Population(seed=2023, size=SIZE)
     mother = first(
         population,
         lambda c: c.sex == "F" and 20 <= age(c, today) <= 40 and c.household.relation in ("CH01", "CH02"),
     )
+    taken = {mother.id_number, mother.household.head_id_number}
+    elder = first(population, lambda c: age(c, today) >= 85, taken)
+    adult = first(population, lambda c: 30 <= age(c, today) <= 60, taken)
+    school_child = first(population, lambda c: 6 <= age(c, today) <= 12, taken)
+    return mother.id_number, elder.id_number, adult.id_number, school_child.id_number
+
+
+def _known(population: Population, id_number: str) -> Citizen:
+    person = population.citizen(id_number)
+    assert person is not None
+    return person
+
+
+def family(today: date | None = None, days_old: int = 3) -> Family:
+    """A fresh population (seed 2023) with a newborn registered into it."""
+    population = Population(seed=2023, size=SIZE)
+    today = today or date.today()
+    mother_id, elder_id, adult_id, school_child_id = _chosen(today)
+    mother = _known(population, mother_id)
     head = population.citizen(mother.household.head_id_number)
     assert head is not None
     born = today - timedelta(days=days_old)
@@ -60,13 +80,12 @@ def family(population: Population | None = None, today: date | None = None, days
         mother_id=mother.id_number,
         id_number=number,
     )
-    taken = {mother.id_number, head.id_number}
     return Family(
         population=population,
         mother=mother,
         head=head,
         child=child,
-        elder=first(population, lambda c: age(c, today) >= 85, taken),
-        adult=first(population, lambda c: 30 <= age(c, today) <= 60, taken),
-        school_child=first(population, lambda c: 6 <= age(c, today) <= 12, taken),
+        elder=_known(population, elder_id),
+        adult=_known(population, adult_id),
+        school_child=_known(population, school_child_id),
     )
