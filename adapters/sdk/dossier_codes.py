@@ -1,8 +1,9 @@
 """The dossier code (mã hồ sơ) a call to an agency carries: the key the agency de-duplicates on.
 
 Taken from the payload when given, else from the envelope's issue (the dossier a journey serves), else
-from the transaction id: all derived from the envelope, so a redelivered request carries the same code
-and the agency answers it with its first result instead of acting twice.
+from its `request_code` (from the Idempotency-Key, else the transaction id): all derived from the
+request, so every attempt carries the same code and the agency answers it with its first result instead
+of acting twice.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ class _Code(BaseModel):
 
 
 def dossier_code(request: Envelope, given: str | None, *, field: str = "dossier_number") -> str:
-    """The payload's code, else the envelope's issue, else its transaction id; BadRequest if malformed."""
-    code = given or request.issue or request.correlation_id
+    """The payload's code, else the envelope's issue, else its request_code; BadRequest if malformed."""
+    code = given or request.issue or request.request_code
     try:
         return _Code(code=code).code
     except ValidationError as exc:

@@ -144,3 +144,20 @@ async def test_an_outage_of_the_database_is_a_retryable_provider_error(
 def test_factory_refuses_a_bad_config_naming_the_key() -> None:
     with pytest.raises(ValueError, match="base_url"):
         create_adapter({"base_url": "ftp://nowhere"})
+
+
+async def test_without_a_dossier_number_or_issue_the_idempotency_key_keeps_one_registration(
+    system: tuple[ResidenceAdapter, httpx.AsyncClient], people: Family
+) -> None:
+    adapter, control = system
+    attempts = [
+        envelope(f"{PREFIX}/DangKyThuongTru/v1", newborn(people), issue=None).model_copy(
+            update={"idempotency_key": "portal-retry-7"}
+        )
+        for _ in range(2)
+    ]
+    assert attempts[0].correlation_id != attempts[1].correlation_id  # two separate calls by the client
+    first, second = [await adapter.handle(attempt) for attempt in attempts]
+    assert first == second and isinstance(first, dict)
+    assert first["dossier_number"] == attempts[0].request_code
+    assert (await effects(control))["dang_ky_thuong_tru"] == 1
