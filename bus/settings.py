@@ -11,8 +11,6 @@ from urllib.parse import urlparse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_CATALOG: Path = Path(__file__).resolve().parent / "catalog" / "default.yaml"
-
 EMBEDDED_STORE_URL = "memory://lgsp"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -46,7 +44,9 @@ class BusSettings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis URL of shared state; unset: this process's memory store"
     )
-    catalog: Path | None = Field(default=None, description="catalog YAML; unset: the packaged default")
+    catalog: Path | None = Field(
+        default=None, description="catalog YAML; unset: the packaged default (lgsp/default_catalog.yaml)"
+    )
     worker_name: str = Field(
         default_factory=_default_worker_name,
         min_length=1,
@@ -88,8 +88,3 @@ class BusSettings(BaseSettings):
     def bus_values(self) -> dict[str, str]:
         """Values an adapter's catalog section may name as `${bus.NAME}`."""
         return {"store_url": self.store_url}
-
-    @property
-    def catalog_path(self) -> Path:
-        """The catalog to load: the configured one, or the packaged default."""
-        return self.catalog if self.catalog is not None else DEFAULT_CATALOG

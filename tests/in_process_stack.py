@@ -23,8 +23,10 @@ import httpx
 from fastapi import Depends, FastAPI
 from pydantic import JsonValue, SecretStr
 
-from adapters.base import Adapter
 from adapters.echo import EchoAdapter
+from adapters.payment import PaymentAdapter, PaymentConfig
+from adapters.vnpost import VnpostAdapter, VnpostConfig
+from bus.adapter import Adapter
 from bus.admin import AdminCredential, admin_router
 from bus.auth import AuthSettings, token_router
 from bus.catalog import Catalog, ServiceSpec, hash_api_key
@@ -33,12 +35,13 @@ from bus.errors import DuplicateRequest, ProviderError
 from bus.events import BusEvent, TransportEventPublisher, decode_event, event_queue
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
-from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.callbacks import callbacks_router
 from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
 from bus.gateway.operations import operations_router
 from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from bus.gateway.routing import ServiceRouter
 from bus.gateway.settings import GatewaySettings
+from bus.inbound import InboundContext, InboundSettings
 from bus.monitoring import make_monitoring_sink, monitoring_router
 from bus.monitoring.access import MonitoringCredential
 from bus.store import MemoryStore, RedisStore, Store
@@ -116,13 +119,15 @@ async def running_bus(
     transport_url: str | None = None,
     unserved: Iterable[str] = (),
     worker_name: str = "test-worker",
+    store: Store | None = None,
 ) -> AsyncIterator[Bus]:
-    """The transport and a worker serving every service but those coded in `unserved`."""
+    """The transport and a worker (on `store`, else its own) serving every service but those coded
+    in `unserved`."""
     transport = RecordingTransport(make_transport(transport_url, connection_name=f"lgsp-{worker_name}"))
     await transport.connect()
     left_out = set(unserved)
     served = [str(s.id) for s in catalog.services if s.id.service_code not in left_out]
-    worker = Worker(catalog, transport, adapters, name=worker_name, only=served, drain_seconds=1)
+    worker = Worker(catalog, transport, adapters, name=worker_name, only=served, drain_seconds=1, store=store)
     await worker.start()
     try:
         yield Bus(catalog, transport, subsystem)
@@ -349,8 +354,14 @@ async def secured_stack(
             monitored = [Depends(MonitoringCredential(settings.monitoring_token_sha256, admin))]
             app.include_router(monitoring_router(monitoring, dependencies=monitored))
             app.include_router(operations_router(catalog, store, dependencies=monitored))
-            callbacks = CallbackConfig(paygov_partners={PAYGOV_PARTNER: SecretStr(PAYGOV_SECRET)})
-            app.include_router(callbacks_router(TransportEventPublisher(bus.transport), callbacks, store))
+            receivers = {
+                "payment": PaymentAdapter(
+                    PaymentConfig(partner_code=PAYGOV_PARTNER, secret=SecretStr(PAYGOV_SECRET))
+                ),
+                "vnpost": VnpostAdapter(VnpostConfig()),
+            }
+            inbound = InboundContext(TransportEventPublisher(bus.transport), store, InboundSettings())
+            app.include_router(callbacks_router(receivers, inbound))
             app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
 
         async with running_gateway(

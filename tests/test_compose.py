@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from bus.catalog import load_catalog
-from bus.settings import DEFAULT_CATALOG, BusSettings
+from bus.settings import BusSettings
+from lgsp.default_catalog import DEFAULT_CATALOG
 from services.registry import MOCKS
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
@@ -79,3 +80,13 @@ def test_monitoring_is_opened_by_a_configured_token_only(
     settings = AuthSettings()
     assert settings.monitoring_token_sha256 == (hash_api_key("compose-monitoring-token"),)
     assert "compose-monitoring-token" in COMPOSE.read_text()  # the header comment says how to use it
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    import tomllib
+
+    root = COMPOSE.parent
+    included = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {pattern.rstrip("*") for pattern in included["include"]}
+    dockerfile = (root / "Dockerfile").read_text()
+    assert {p for p in packages if f"COPY {p} ./{p}" not in dockerfile} == set()

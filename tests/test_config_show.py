@@ -11,8 +11,8 @@ from pydantic import BaseModel, SecretStr
 from typer.testing import CliRunner
 
 from bus.config_masking import MASK, hide_url_secrets, is_secret_name, masked
-from bus.config_report import config_app
-from bus.settings import DEFAULT_CATALOG
+from lgsp.config_report import config_app
+from lgsp.default_catalog import DEFAULT_CATALOG
 
 AMQP_PASSWORD = "amqp-pass-4f9c"
 TOKEN_SECRET = "token-secret-" + "x" * 40

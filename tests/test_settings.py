@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-import bus
-from bus.settings import DEFAULT_CATALOG, BusSettings
+import lgsp
+from bus.settings import BusSettings
+from lgsp.default_catalog import DEFAULT_CATALOG, catalog_path
 
 
 @pytest.fixture(autouse=True)
@@ -26,14 +27,15 @@ def test_defaults_select_memory_transport_and_store_and_packaged_catalog() -> No
     assert settings.amqp_url is None
     assert settings.redis_url is None
     assert settings.catalog is None
-    assert settings.catalog_path == DEFAULT_CATALOG
+    assert catalog_path(settings) == DEFAULT_CATALOG
     assert settings.delivery_limit == 5
     assert settings.max_body_bytes == 1_048_576
     assert settings.log_level == "INFO"
 
 
-def test_default_catalog_is_inside_the_bus_package() -> None:
-    assert DEFAULT_CATALOG == Path(bus.__file__).resolve().parent / "catalog" / "default.yaml"
+def test_default_catalog_belongs_to_the_composition_root() -> None:
+    assert DEFAULT_CATALOG == Path(lgsp.__file__).resolve().parent / "default_catalog.yaml"
+    assert DEFAULT_CATALOG.is_file()
 
 
 def test_default_worker_name_is_host_and_process() -> None:
@@ -50,7 +52,7 @@ def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch
     settings = BusSettings()
     assert settings.amqp_url == "amqp://guest:guest@127.0.0.1:5672/"
     assert settings.redis_url == "rediss://cache:6380/0"
-    assert settings.catalog_path == tmp_path / "hpg.yaml"
+    assert catalog_path(settings) == tmp_path / "hpg.yaml"
     assert settings.worker_name == "worker-7"
     assert settings.log_level == "DEBUG"
     assert settings.delivery_limit == 3

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
-from adapters.base import Adapter
+from bus.adapter import Adapter
 from bus.catalog import Catalog
 from bus.errors import BusError, InternalError, RequestIncomplete
 from bus.gateway.access import AccessControl

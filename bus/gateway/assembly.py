@@ -13,13 +13,14 @@ from bus.catalog import Catalog, hash_api_key
 from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
-from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.callbacks import callbacks_router
 from bus.gateway.client_certificates import ClientCertificateMiddleware
 from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
 from bus.gateway.operations import operations_router
 from bus.gateway.ratelimit import make_rate_limiter
 from bus.gateway.settings import GatewaySettings
 from bus.http_intake import HttpIntakeSettings
+from bus.inbound import InboundContext, InboundSettings
 from bus.monitoring import InFlightMiddleware, make_monitoring_sink, monitoring_router
 from bus.monitoring.access import MonitoringCredential
 from bus.settings import BusSettings
@@ -43,7 +44,8 @@ def assemble_gateway(
     store = make_store(settings.store_url)
     monitoring = make_monitoring_sink(settings.redis_url, catalog=catalog)
     txlog = TransactionLogSink(make_transaction_log(TxLogSettings(redis_url=settings.redis_url)))
-    # Built only to describe their services' schemas; the workers run their own started copies.
+    # Built, never started, to describe their services' schemas and mount their callback routes; the
+    # workers run their own started copies.
     adapters = build_adapters(
         catalog,
         {s.adapter for s in catalog.services},
@@ -72,7 +74,8 @@ def assemble_gateway(
     app.include_router(admin_router(access, admin))
     app.include_router(monitoring_router(monitoring, dependencies=monitored))
     app.include_router(operations_router(catalog, store, dependencies=monitored))
-    app.include_router(callbacks_router(TransportEventPublisher(transport), CallbackConfig(), store))
+    inbound = InboundContext(TransportEventPublisher(transport), store, InboundSettings())
+    app.include_router(callbacks_router(adapters, inbound))
     app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
     client_ids = HttpIntakeSettings().tls_client_ids
     if client_ids:  # mutual TLS: a call acts as the client its certificate names

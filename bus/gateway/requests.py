@@ -13,13 +13,13 @@ from pydantic import JsonValue
 from pydantic_core import from_json
 from starlette.requests import ClientDisconnect
 
+from bus.answers import TRANSACTION_HEADER as TRANSACTION_HEADER  # the gateway's name for it
 from bus.catalog import ClientSpec, ServiceSpec
 from bus.envelope import Envelope, TraceContext, utc_now
 from bus.errors import BadRequest, PayloadTooLarge, RequestIncomplete, UnsupportedMediaType
 
 log = logging.getLogger(__name__)
 
-TRANSACTION_HEADER = "x-road-id"
 USER_HEADER = "x-road-userid"
 ISSUE_HEADER = "x-road-issue"
 IDEMPOTENCY_HEADER = "idempotency-key"

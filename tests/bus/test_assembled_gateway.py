@@ -13,11 +13,12 @@ from typer.testing import CliRunner
 
 from adapters.echo import EchoAdapter
 from bus.catalog import load_catalog
-from bus.cli import app as lgsp
 from bus.gateway.assembly import assemble_gateway
-from bus.settings import DEFAULT_CATALOG, BusSettings
+from bus.settings import BusSettings
 from bus.transport import make_transport
 from bus.worker import Worker
+from lgsp.cli import app as lgsp
+from lgsp.default_catalog import DEFAULT_CATALOG
 
 pytestmark = pytest.mark.redis
 STP = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": "stp-demo-key", "X-Road-Issue": "H31.99-20261124-0001"}

@@ -45,7 +45,7 @@ def catalog_file(tmp_path: Path) -> Path:
 def worker_process(amqp_url: str, catalog_file: Path) -> Iterator[subprocess.Popen[str]]:
     env = {**os.environ, "LGSP_AMQP_URL": amqp_url, "LGSP_CATALOG": str(catalog_file)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bus.cli", "worker", "--name", "e2e-worker"],
+        [sys.executable, "-m", "lgsp.cli", "worker", "--name", "e2e-worker"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -31,7 +31,7 @@ def test_run_starts_gateway_workers_and_mocks_and_stops_on_sigint() -> None:
     busy = [p for p in ports if not _port_free(p)]
     assert not busy, f"ports {busy} are taken: stop the other `lgsp run` first"
     process = subprocess.Popen(
-        [sys.executable, "-m", "bus.cli", "run", "--no-latency"],
+        [sys.executable, "-m", "lgsp.cli", "run", "--no-latency"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -65,7 +65,7 @@ def test_run_starts_gateway_workers_and_mocks_and_stops_on_sigint() -> None:
         assert verify.status_code == 200, verify.text
         assert verify.json()["exists"] in (True, False)
         called = subprocess.run(
-            [sys.executable, "-m", "bus.cli", "call", "VN/GOV/HPG/LGSP/Echo/v1", "--json", '{"x": "Ánh"}'],
+            [sys.executable, "-m", "lgsp.cli", "call", "VN/GOV/HPG/LGSP/Echo/v1", "--json", '{"x": "Ánh"}'],
             capture_output=True,
             text=True,
             timeout=30,

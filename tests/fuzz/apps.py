@@ -5,14 +5,17 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from adapters.echo import EchoAdapter
+from adapters.payment import PaymentAdapter, PaymentConfig
+from adapters.vnpost import VnpostAdapter, VnpostConfig
 from bus.admin import AdminCredential, admin_router
 from bus.auth import token_router
 from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
-from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.callbacks import callbacks_router
 from bus.gateway.limits import HeaderLimitMiddleware
 from bus.gateway.operations import operations_router
+from bus.inbound import InboundContext, InboundSettings
 from bus.monitoring import make_monitoring_sink, monitoring_router
 from bus.monitoring.access import MonitoringCredential
 from bus.store import MemoryStore
@@ -68,7 +71,9 @@ def gateway_app() -> FastAPI:
     monitored = [Depends(MonitoringCredential(settings.monitoring_token_sha256, admin))]
     app.include_router(monitoring_router(monitoring, dependencies=monitored))
     app.include_router(operations_router(catalog, store, dependencies=monitored))
-    app.include_router(callbacks_router(TransportEventPublisher(transport), CallbackConfig(), store))
+    receivers = {"payment": PaymentAdapter(PaymentConfig()), "vnpost": VnpostAdapter(VnpostConfig())}
+    inbound = InboundContext(TransportEventPublisher(transport), store, InboundSettings())
+    app.include_router(callbacks_router(receivers, inbound))
     app.add_middleware(HeaderLimitMiddleware)
     return app
 

@@ -10,8 +10,9 @@ import pytest
 from bus.catalog import hash_api_key, load_catalog
 from bus.gateway.assembly import assemble_gateway
 from bus.monitoring.access import monitoring_hint
-from bus.settings import DEFAULT_CATALOG, BusSettings
+from bus.settings import BusSettings
 from bus.transport import make_transport
+from lgsp.default_catalog import DEFAULT_CATALOG
 
 TOKEN = "the-monitoring-token"
 RUN_TOKEN = "this-runs-own-token"

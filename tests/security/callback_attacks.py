@@ -80,7 +80,7 @@ def status_change(**changes: Any) -> dict[str, Any]:
     } | changes
 
 
-# The VNPost mock's default webhook secret, which the gateway's callbacks router trusts by default.
+# The VNPost mock's default webhook secret, which the VNPost adapter's config trusts by default.
 WEBHOOK_SECRET = "vnpost-webhook-demo-secret"
 
 

@@ -16,8 +16,9 @@ from bus.catalog import load_catalog
 from bus.gateway.assembly import assemble_gateway
 from bus.gateway.client_certificates import ClientCertificateMiddleware
 from bus.http_intake import BoundedHttpProtocol, HttpIntakeSettings
-from bus.settings import DEFAULT_CATALOG, BusSettings
+from bus.settings import BusSettings
 from bus.transport import make_transport
+from lgsp.default_catalog import DEFAULT_CATALOG
 from tests.pki import Pki, make_pki, subject
 from tests.security.served import AGENCY, AGENCY_KEY, ATTACKER, ECHO, ServedGateway, served_gateway
 
