@@ -24,9 +24,14 @@ class Outgoing:
     call: ServiceCall
 
 
-def build_call(state: JourneyState, spec: ServiceCallSpec, key: str, attempt: int) -> ServiceCall:
-    """The call `spec` describes, filled from the journey's context; MissingValue when it cannot be."""
+def build_call(
+    state: JourneyState, spec: ServiceCallSpec, key: str, attempt: int, now: datetime
+) -> ServiceCall:
+    """The call `spec` describes, filled from the journey's context and `/journey/now` (the simulated
+    time it is sent: status pushes carry it); MissingValue when it cannot be."""
     context = state.context()
+    assert isinstance(context, dict) and isinstance(context["journey"], dict)
+    context["journey"]["now"] = now.isoformat()
     message_id, transaction_id = derived_ids(key, attempt)
     return ServiceCall(
         client=state.client,

@@ -1,7 +1,8 @@
 """Where a journey's data comes from: JSON pointers (RFC 6901), payload templates and conditions.
 
 A journey's context is one JSON document:
-    {"journey": {"id", "kind", "dossier_code"}, "inputs": {...}, "steps": {"<step>": {"result": ...}}}
+    {"journey": {"id", "kind", "dossier_code", "received_at", "due_at", "now"}, "inputs": {...},
+     "steps": {"<step>": {"result": ...}}}
 A template is any JSON value. A string that is exactly `${/pointer}` becomes the value found there (of
 any JSON type); a string with `${/pointer}` inside it gets that value's text; anything else is copied.
 There is no expression language and nothing is evaluated: pointers only.

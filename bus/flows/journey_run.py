@@ -318,7 +318,7 @@ class JourneyRun:
         outgoing: list[Outgoing],
     ) -> None:
         try:
-            call = build_call(self.state, spec, key, attempt)
+            call = build_call(self.state, spec, key, attempt, self.s.clock.now())
         except MissingValue as missing:
             step.move(StepStatus.FAILED)  # it cannot be called
             self._park(f"step {step.step}: {missing}")

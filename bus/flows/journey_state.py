@@ -154,7 +154,13 @@ class JourneyState(BaseModel):
     def context(self) -> JsonValue:
         """The document a step's pointers read (see journey_paths)."""
         return {
-            "journey": {"id": self.journey_id, "kind": self.kind, "dossier_code": self.dossier_code},
+            "journey": {
+                "id": self.journey_id,
+                "kind": self.kind,
+                "dossier_code": self.dossier_code,
+                "received_at": self.received_at.isoformat(),
+                "due_at": None if self.due_at is None else self.due_at.isoformat(),
+            },
             "inputs": self.inputs,
             "steps": {
                 name: {"result": step.result, "status": step.status.value}
