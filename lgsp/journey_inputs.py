@@ -1,0 +1,215 @@
+"""A journey's inputs built from the seeded population, as the one-stop's pre-filled form would be:
+the birth of a real mother's child, the death of a real person with a relative declaring it.
+
+Bad requests raise the typed `JourneyRequestError`s before anything is started:
+
+    JourneyRequestError (ValueError)
+    ├── UnknownCitizen      not a 12-digit number, or nobody of the population has it
+    ├── IneligibleRequest   the person cannot be the subject (a man as mother, a health-insurance card
+    │                       for a child of six or more, a death for a minor's survivor benefit…)
+    └── UnknownLeg          a leg the journey does not offer
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from pydantic import JsonValue
+
+from services.casework.directory import PeopleDirectory
+from services.citizens import Citizen, Population
+from services.clock import SimulatedClock
+from services.insurance.fund import SocialInsuranceFund
+from services.insurance.settings import InsuranceSettings
+
+BIRTH_LEGS = ("residence", "insurance")
+DEATH_LEGS = ("residence", "funeral", "survivor")
+BUNDLES = {
+    (): "KS",
+    ("residence",): "KS-TT",
+    ("insurance",): "KS-BHYT",
+    ("insurance", "residence"): "KS-TT-BHYT",
+}
+# How far the first fitting person is looked for (the seeded population is 2 million people).
+SEARCH_LIMIT = 20_000
+PENSION_AGE = 80
+OFFICE = "UBND phường Lê Chân"
+SIGNER = {"signer_name": "Nguyễn Văn Hùng", "signer_title": "Chủ tịch", "officer_name": "Trần Thị Mai"}
+
+
+class JourneyRequestError(ValueError):
+    """The request cannot become a journey; nothing was started."""
+
+
+class UnknownCitizen(JourneyRequestError, LookupError):
+    """No such person in the population database."""
+
+
+class IneligibleRequest(JourneyRequestError):
+    """The person is not eligible for what was asked."""
+
+
+class UnknownLeg(JourneyRequestError):
+    """The journey does not offer that leg."""
+
+
+def age_on(person: Citizen, day: date) -> int:
+    """Whole years of age on `day`."""
+    born = person.birth_date
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def citizen(population: Population, id_number: str) -> Citizen:
+    """The living or dead person with this number, else UnknownCitizen."""
+    if not re.fullmatch(r"\d{12}", id_number):
+        raise UnknownCitizen(f"{id_number!r} is not a personal ID number (12 digits)")
+    try:
+        found = population.citizen(id_number)
+    except ValueError:
+        found = None
+    if found is None:
+        raise UnknownCitizen(f"nobody in the population database has ID number {id_number}")
+    return found
+
+
+def first_fitting(population: Population, fits: Callable[[Citizen], bool], what: str) -> Citizen:
+    """The first person of the population that fits (deterministic: the population is seeded)."""
+    for index in range(min(len(population), SEARCH_LIMIT)):
+        person = population.citizen(population.id_at(index))
+        if person is not None and fits(person):
+            return person
+    raise LookupError(f"no {what} among the first {SEARCH_LIMIT} people")
+
+
+def checked_legs(legs: Sequence[str], offered: Sequence[str]) -> list[str]:
+    """The legs asked for, sorted and without repeats, all offered; else UnknownLeg."""
+    unknown = sorted(set(legs) - set(offered))
+    if unknown:
+        raise UnknownLeg(f"unknown legs {unknown}: choose among {list(offered)}")
+    return sorted(set(legs))
+
+
+def _entry(day: date, number: int) -> dict[str, JsonValue]:
+    return {
+        "number": str(number),
+        "book": f"01/{day.year}",
+        "page": str(1 + number // 10),
+        "registration_date": day.isoformat(),
+        "registration_place": OFFICE,
+        **SIGNER,
+    }
+
+
+def _is_mother(person: Citizen, today: date) -> bool:
+    return person.sex == "F" and 18 <= age_on(person, today) <= 50
+
+
+def birth_inputs(
+    population: Population,
+    *,
+    today: date,
+    legs: Sequence[str] = BIRTH_LEGS,
+    mother_id: str | None = None,
+    born_on: date | None = None,
+    child_name: str = "Minh Khôi",
+    sex: str = "male",
+    entry_number: int = 1,
+) -> dict[str, JsonValue]:
+    """The birth journey's inputs for a child of `mother_id` (default: the first mother of the
+    population) born on `born_on` (default: yesterday)."""
+    chosen = checked_legs(legs, BIRTH_LEGS)
+    mother = (
+        first_fitting(population, lambda p: _is_mother(p, today), "mother")
+        if mother_id is None
+        else citizen(population, mother_id)
+    )
+    if not _is_mother(mother, today):
+        raise IneligibleRequest(f"{mother.id_number} ({mother.full_name}) cannot be a newborn's mother")
+    born = born_on or date.fromordinal(today.toordinal() - 1)
+    if born > today:
+        raise IneligibleRequest(f"the child's birth date {born} is after today ({today})")
+    sixth = date(born.year + 6, born.month, 28 if (born.month, born.day) == (2, 29) else born.day)
+    if "insurance" in chosen and sixth <= today:
+        raise IneligibleRequest(f"a child born on {born} is six or over: no child's health-insurance card")
+    head = citizen(population, mother.household.head_id_number)
+    family = head.family_name if head.sex == "M" else mother.family_name
+    middle, _, given = child_name.rpartition(" ")
+    mother_papers = {"id_document_type": "citizen_id", "id_document_number": mother.id_number}
+    return {
+        "legs": list(chosen),
+        "bundle": BUNDLES[tuple(chosen)],
+        "register_entry": _entry(today, entry_number),
+        "child": {
+            "full_name": " ".join(part for part in (family, middle, given) if part),
+            "sex": sex,
+            "birth_date": born.isoformat(),
+            "birth_place": "Bệnh viện Phụ sản Hải Phòng",
+            "hometown": "Hải Phòng",
+        },
+        "mother": {
+            "full_name": mother.full_name,
+            "birth_date": mother.birth_date.isoformat(),
+            "residence": mother.permanent_address.detail or "Hải Phòng",
+            **mother_papers,
+        },
+        "requester": {"full_name": mother.full_name, "relationship": "Mẹ", **mother_papers},
+        "household": {
+            "head": {"id_number": head.id_number, "full_name": head.full_name},
+            "book_number": mother.household.book_number,
+        },
+        "guardian": {"id_number": mother.id_number, "full_name": mother.full_name, "relationship": "Mẹ"},
+    }
+
+
+def _insured(population: Population, today: date) -> Callable[[Citizen], bool]:
+    fund = SocialInsuranceFund(PeopleDirectory(population), InsuranceSettings(), SimulatedClock())
+    return lambda person: fund.record_of(person, today) is not None
+
+
+def death_inputs(
+    population: Population,
+    *,
+    today: date,
+    legs: Sequence[str] = DEATH_LEGS,
+    deceased_id: str | None = None,
+    entry_number: int = 1,
+) -> dict[str, JsonValue]:
+    """The death journey's inputs for `deceased_id` (default: the first person of pension age the
+    social-insurance fund knows as insured, not the head of a household), declared by the head."""
+    chosen = checked_legs(legs, DEATH_LEGS)
+    if not chosen:
+        raise UnknownLeg(f"choose at least one leg besides the death registration among {list(DEATH_LEGS)}")
+    if deceased_id is None:
+        insured = _insured(population, today)
+        deceased = first_fitting(
+            population,
+            lambda p: age_on(p, today) >= PENSION_AGE and p.household.relation != "CH01" and insured(p),
+            "insured elder",
+        )
+    else:
+        deceased = citizen(population, deceased_id)
+    relative = citizen(population, deceased.household.head_id_number)
+    if relative.id_number == deceased.id_number or age_on(relative, today) < 18:
+        raise IneligibleRequest(f"{deceased.id_number} has no adult relative at the head of the household")
+    papers = {"id_document_type": "citizen_id", "id_document_number": relative.id_number}
+    return {
+        "legs": list(chosen),
+        "bundle": "KT-" + "-".join({"residence": "TT", "funeral": "MT", "survivor": "TT2"}[leg] for leg in chosen),
+        "register_entry": _entry(today, entry_number),
+        "deceased": {
+            "full_name": deceased.full_name,
+            "id_number": deceased.id_number,
+            "death_date": today.isoformat(),
+            "death_place": "Bệnh viện Hữu nghị Việt Tiệp",
+            "cause": "Bệnh",
+        },
+        "requester": {"full_name": relative.full_name, "relationship": "Con", **papers},
+        "relative": {
+            "full_name": relative.full_name,
+            "id_number": relative.id_number,
+            "relationship": "Con",
+            "address": relative.permanent_address.detail or "Hải Phòng",
+        },
+    }

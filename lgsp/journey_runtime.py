@@ -1,0 +1,142 @@
+"""The journeys of the province run by a bus process: the `Journeys` API and its `/journeys` routes,
+`JourneyEngine`s whose calls go through the bus like any client's (rights, quotas, transaction log and
+monitoring), the simulated clock, and the mocks' clocks kept in step with it.
+
+`lgsp run` compresses time by default (a working day in `LGSP_CLOCK_WORKING_DAY_SECONDS`, 5 s) so a
+3-working-day birth completes in well under a minute; `lgsp gateway` and `lgsp worker` use the
+`LGSP_CLOCK_*` settings as given (give them the same epochs so they agree on simulated time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import httpx
+from fastapi import APIRouter
+
+from bus.catalog import Catalog
+from bus.flows import (
+    CalendarSettings,
+    Clock,
+    ClockSettings,
+    JourneyDefinition,
+    JourneyEngine,
+    Journeys,
+    JourneySettings,
+    WorkingCalendar,
+    build_calendar,
+    build_clock,
+)
+from bus.gateway.access import AccessControl
+from bus.gateway.journeys_router import journeys_router
+from bus.gateway.ratelimit import RateLimiter
+from bus.gateway.service_caller import BusServiceCaller
+from bus.store.base import Store
+from bus.transaction import TransactionSink
+from bus.transport.base import Transport
+from lgsp.journeys import load_definitions
+
+log = logging.getLogger(__name__)
+
+
+def journey_time(*, compressed_by_default: bool) -> tuple[Clock, WorkingCalendar]:
+    """The calendar and clock the `LGSP_CALENDAR_*` and `LGSP_CLOCK_*` settings describe; with
+    `compressed_by_default`, a clock mode left unset means compressed (the embedded demo)."""
+    calendar = build_calendar(CalendarSettings())
+    clock_settings = ClockSettings()
+    if compressed_by_default and "mode" not in clock_settings.model_fields_set:
+        clock_settings = clock_settings.model_copy(update={"mode": "compressed"})
+    return build_clock(clock_settings, calendar), calendar
+
+
+class MockClockFollower:
+    """Keeps mocks' simulated clocks at the bus's simulated time: every `interval` wall seconds each is
+    asked to jump to the bus clock's now (`POST /_control/clock/jump`). A mock ahead of the bus (409) or
+    not answering is left alone until the next round."""
+
+    def __init__(self, clock: Clock, clients: Sequence[httpx.AsyncClient], *, interval: float = 0.2) -> None:
+        self.clock = clock
+        self.clients = list(clients)
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def step(self) -> None:
+        """One round: every mock jumps to now."""
+        body = {"now": self.clock.now().isoformat()}
+        for client in self.clients:
+            with contextlib.suppress(httpx.HTTPError):
+                await client.post("/_control/clock/jump", json=body)
+
+    async def _follow(self) -> None:
+        while True:
+            await self.step()
+            await asyncio.sleep(self.interval)
+
+    async def start(self) -> None:
+        """Jump the mocks now, then keep following."""
+        await self.step()
+        self._task = asyncio.create_task(self._follow(), name="mock-clock-follower")
+
+    async def stop(self) -> None:
+        """Stop following and close the clients."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for client in self.clients:
+            await client.aclose()
+
+
+@dataclass
+class JourneyRuntime:
+    """Journeys and their engines on one bus process. Start it before serving its router (engines
+    declare the journey queue), stop it before closing the transport."""
+
+    catalog: Catalog
+    transport: Transport
+    store: Store
+    access: AccessControl
+    clock: Clock
+    calendar: WorkingCalendar
+    sinks: Sequence[TransactionSink] = ()
+    rate_limiter: RateLimiter | None = None
+    definitions: list[JourneyDefinition] = field(default_factory=load_definitions)
+    settings: JourneySettings = field(default_factory=JourneySettings)
+    engines: int = 1
+    name: str = "journeys"
+    _engines: list[JourneyEngine] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.journeys = Journeys(
+            self.definitions, store=self.store, transport=self.transport, clock=self.clock,
+            calendar=self.calendar, settings=self.settings,
+        )  # fmt: skip
+
+    def router(self) -> APIRouter:
+        """`/journeys`, authenticated and authorised as `/r1` is."""
+        return journeys_router(self.journeys, self.access)
+
+    async def start(self) -> None:
+        """Start the engines."""
+        caller = BusServiceCaller(
+            self.catalog, self.transport, self.access, self.sinks, rate_limiter=self.rate_limiter
+        )
+        for index in range(self.engines):
+            engine = JourneyEngine(
+                self.definitions, store=self.store, transport=self.transport, caller=caller,
+                clock=self.clock, calendar=self.calendar, settings=self.settings,
+                name=f"{self.name}-{index + 1}",
+            )  # fmt: skip
+            await engine.start()
+            self._engines.append(engine)
+        log.info("%d journey engine(s) running %s", self.engines, [d.kind for d in self.definitions])
+
+    async def stop(self) -> None:
+        """Stop the engines (a tick in progress is finished or left for another engine)."""
+        for engine in self._engines:
+            await engine.stop()
+        self._engines.clear()

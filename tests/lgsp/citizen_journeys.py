@@ -1,0 +1,220 @@
+"""The province's real journeys (lgsp/journeys/*.yaml) on a bus whose workers call the real mocks in
+process (ASGI), with a compressed clock the mocks follow: one working day in `DAY_SECONDS`.
+
+Service ids get a unique subsystem suffix (in the catalog and the definitions alike), so on RabbitMQ
+the test's queues are its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import httpx
+import yaml
+from fastapi import FastAPI
+
+from adapters.civil import CivilAdapter, CivilConfig
+from adapters.insurance import InsuranceAdapter, InsuranceConfig
+from adapters.portal import PortalAdapter, PortalConfig
+from adapters.residence import ResidenceAdapter, ResidenceConfig
+from adapters.social import SocialAdapter, SocialConfig
+from bus.adapter import Adapter
+from bus.auth.settings import AuthSettings
+from bus.catalog import Catalog
+from bus.flows import (
+    VIETNAM_TZ,
+    CompressedClock,
+    JourneyDefinition,
+    JourneyRecord,
+    JourneySettings,
+    WorkingCalendar,
+    WorkingDayPace,
+    load_journey,
+)
+from bus.gateway.access import AccessControl
+from bus.gateway.ratelimit import MemoryRateLimiter
+from bus.store.base import Store
+from bus.transaction import TransactionRecord
+from bus.transport.base import Transport
+from bus.worker import Worker
+from lgsp.default_catalog import DEFAULT_CATALOG
+from lgsp.journey_runtime import JourneyRuntime, MockClockFollower
+from lgsp.journeys import load_definitions
+from services.citizens import Population
+from services.civil.app import create_app as civil_app
+from services.insurance.app import create_app as insurance_app
+from services.portal.app import create_app as portal_app
+from services.residence.app import create_app as residence_app
+from services.residence.settings import ResidenceSettings
+from services.social.app import create_app as social_app
+
+ADAPTERS = ("civil", "portal", "residence", "insurance", "social")
+DAY_SECONDS = 1.0  # wall seconds per working day
+POPULATION_SIZE = 3000
+
+
+class RecordingSink:
+    """Every transaction record the journeys' calls made."""
+
+    def __init__(self) -> None:
+        self.records: list[TransactionRecord] = []
+
+    async def record(self, record: TransactionRecord) -> None:
+        """Keep it."""
+        self.records.append(record)
+
+
+def renamed(text: str, token: str) -> str:
+    """Service ids `A/B/C/D/Svc/v1` of the national systems with their subsystem made unique."""
+    for prefix in ("VN/GOV/BTP/HOTICH", "VN/GOV/DVCQG/PORTAL", "VN/GOV/BCA/CSDLCT", "VN/GOV/BHXH/VSS",
+                   "VN/GOV/BLDTBXH/BTXH"):  # fmt: skip
+        text = text.replace(prefix + "/", f"{prefix}{token}/")
+    return text
+
+
+def test_catalog(token: str) -> Catalog:
+    """The default catalog's clients and the journeys' services, renamed."""
+    data = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    data["services"] = [s for s in data["services"] if s["adapter"] in ADAPTERS]
+    data["adapters"] = {name: {} for name in ADAPTERS}
+    return Catalog.model_validate(json.loads(renamed(json.dumps(data), token)))
+
+
+def test_definitions(token: str) -> list[JourneyDefinition]:
+    """lgsp/journeys' definitions, renamed."""
+    return [
+        load_journey(json.loads(renamed(json.dumps(d.model_dump(mode="json", exclude_none=True)), token)))
+        for d in load_definitions()
+    ]
+
+
+@dataclass
+class Mocks:
+    """The national systems' mocks over one population, and ASGI clients on them."""
+
+    population: Population
+    apps: dict[str, FastAPI] = field(default_factory=dict)
+
+    def transport(self, name: str) -> httpx.AsyncBaseTransport:
+        """An in-process transport to mock `name`."""
+        return httpx.ASGITransport(app=self.apps[name])
+
+    def client(self, name: str) -> httpx.AsyncClient:
+        """A client on mock `name`'s control routes."""
+        return httpx.AsyncClient(transport=self.transport(name), base_url=f"http://{name}")
+
+
+def national_mocks(population: Population, residence: ResidenceSettings | None = None) -> Mocks:
+    """The five mocks the birth and death journeys reach, latency off."""
+    mocks = Mocks(population)
+    mocks.apps["civil"] = civil_app(population, latency=False)
+    mocks.apps["portal"] = portal_app(population=population)
+    mocks.apps["residence"] = residence_app(population, latency=False, settings=residence)
+    mocks.apps["insurance"] = insurance_app(population, latency=False)
+    mocks.apps["social"] = social_app(population, latency=False)
+    return mocks
+
+
+def adapters_over(mocks: Mocks) -> Mapping[str, Adapter]:
+    """The real adapters, each calling its mock in process."""
+    return {
+        "civil": CivilAdapter(CivilConfig(), transport=mocks.transport("civil")),
+        "portal": PortalAdapter(PortalConfig(), transport=mocks.transport("portal")),
+        "residence": ResidenceAdapter(ResidenceConfig(), transport=mocks.transport("residence")),
+        "insurance": InsuranceAdapter(InsuranceConfig(), transport=mocks.transport("insurance")),
+        "social": SocialAdapter(SocialConfig(), transport=mocks.transport("social")),
+    }
+
+
+@dataclass
+class CitizenJourneys:
+    """A started bus with the journeys' engine; `start` journeys and wait for them."""
+
+    runtime: JourneyRuntime
+    mocks: Mocks
+    worker: Worker
+    follower: MockClockFollower
+    sink: RecordingSink
+    clock: CompressedClock
+
+    @property
+    def today(self) -> date:
+        """The day a dossier is filed: the civil registry's (real) today, which registration dates may
+        not pass; simulated time runs on from there."""
+        return datetime.now(VIETNAM_TZ).date()
+
+    async def start(self, kind: str, inputs: dict[str, Any], code: str | None = None) -> JourneyRecord:
+        """Start a journey as the one-stop system."""
+        return await self.runtime.journeys.start(kind, inputs, code or f"H31.{uuid.uuid4().hex[:12]}")
+
+    async def until(
+        self, journey_id: str, check: Callable[[JourneyRecord], bool], timeout: float = 20.0
+    ) -> JourneyRecord:
+        """The journey once `check` holds (AssertionError with its last state after `timeout` s)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            record = await self.runtime.journeys.get(journey_id)
+            if check(record):
+                return record
+            if time.monotonic() > deadline:
+                raise AssertionError(f"journey never got there: {record.model_dump_json(indent=1)}")
+            await asyncio.sleep(0.05)
+
+    async def finished(self, journey_id: str, timeout: float = 20.0) -> JourneyRecord:
+        """The journey once completed, refused or parked."""
+        return await self.until(journey_id, lambda r: r.status in ("completed", "refused", "parked"), timeout)
+
+
+def journey_settings(queue: str) -> JourneySettings:
+    """Short leases and rechecks, a queue of the test's own."""
+    return JourneySettings(
+        queue=queue, store_prefix="flows:", lease_seconds=1.5, busy_retry_seconds=0.05,
+        timer_recheck_seconds=0.05, recheck_seconds=0.2, deferral_seconds=0.1,
+    )  # fmt: skip
+
+
+async def start_citizen_journeys(
+    transport: Transport,
+    worker_transport: Transport,
+    store: Store,
+    *,
+    token: str,
+    residence: ResidenceSettings | None = None,
+) -> CitizenJourneys:
+    """Mocks, a worker with the real adapters, the journeys' runtime and the clock follower, started."""
+    population = Population(seed=2023, size=POPULATION_SIZE)
+    mocks = national_mocks(population, residence)
+    catalog = test_catalog(token)
+    calendar = WorkingCalendar()
+    pace = WorkingDayPace(calendar, DAY_SECONDS, 0.05)
+    # Simulated time starts now: the civil registry refuses registration dates after its (real) today,
+    # and the other mocks' clocks only jump forward.
+    clock = CompressedClock(pace, sim_epoch=datetime.now(VIETNAM_TZ), wall_epoch=time.time())
+    worker = Worker(catalog, worker_transport, adapters_over(mocks), name=f"w-{token}", store=store)
+    await worker.start()
+    sink = RecordingSink()
+    runtime = JourneyRuntime(
+        catalog, transport, store, AccessControl.build(catalog, store, AuthSettings()), clock, calendar,
+        sinks=[sink], rate_limiter=MemoryRateLimiter(), definitions=test_definitions(token),
+        settings=journey_settings(f"lgsp-test.journeys.{token}"),
+    )  # fmt: skip
+    await runtime.start()
+    follower = MockClockFollower(
+        clock, [mocks.client(name) for name in ("residence", "insurance", "social")], interval=0.05
+    )
+    await follower.start()
+    return CitizenJourneys(runtime, mocks, worker, follower, sink, clock)
+
+
+async def stop_citizen_journeys(stack: CitizenJourneys) -> None:
+    """Everything started, stopped."""
+    await stack.follower.stop()
+    await stack.runtime.stop()
+    await stack.worker.stop()
