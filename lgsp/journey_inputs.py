@@ -27,7 +27,6 @@ from services.insurance.settings import InsuranceSettings
 BIRTH_LEGS = ("residence", "insurance")
 DEATH_LEGS = ("residence", "funeral", "survivor")
 BUNDLES = {
-    (): "KS",
     ("residence",): "KS-TT",
     ("insurance",): "KS-BHYT",
     ("insurance", "residence"): "KS-TT-BHYT",
@@ -120,6 +119,8 @@ def birth_inputs(
     """The birth journey's inputs for a child of `mother_id` (default: the first mother of the
     population) born on `born_on` (default: yesterday)."""
     chosen = checked_legs(legs, BIRTH_LEGS)
+    if not chosen:
+        raise UnknownLeg(f"choose the legs besides the birth registration among {list(BIRTH_LEGS)}")
     mother = (
         first_fitting(population, lambda p: _is_mother(p, today), "mother")
         if mother_id is None
@@ -196,7 +197,8 @@ def death_inputs(
     papers = {"id_document_type": "citizen_id", "id_document_number": relative.id_number}
     return {
         "legs": list(chosen),
-        "bundle": "KT-" + "-".join({"residence": "TT", "funeral": "MT", "survivor": "TT2"}[leg] for leg in chosen),
+        "bundle": "KT-"
+        + "-".join({"residence": "TT", "funeral": "MT", "survivor": "TT2"}[leg] for leg in chosen),
         "register_entry": _entry(today, entry_number),
         "deceased": {
             "full_name": deceased.full_name,

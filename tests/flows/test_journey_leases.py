@@ -95,4 +95,4 @@ async def test_a_tick_for_a_journey_held_by_a_live_lease_is_put_back_untouched(s
         stored is not None and stored.state.transitions == 0 and stored.state.lease_holder == "someone-else"
     )
     ((again, after),) = put_back
-    assert again == tick and 4.5 < after <= 5.1  # back once the lease has run out
+    assert again == tick and after == 0.1  # looked at again soon: the holder usually ends in milliseconds

@@ -50,13 +50,15 @@ from lgsp.journeys import load_definitions
 from services.citizens import Population
 from services.civil.app import create_app as civil_app
 from services.insurance.app import create_app as insurance_app
+from services.insurance.settings import InsuranceSettings
 from services.portal.app import create_app as portal_app
 from services.residence.app import create_app as residence_app
 from services.residence.settings import ResidenceSettings
 from services.social.app import create_app as social_app
+from services.social.settings import SocialSettings
 
 ADAPTERS = ("civil", "portal", "residence", "insurance", "social")
-DAY_SECONDS = 1.0  # wall seconds per working day
+DAY_SECONDS = 0.6  # wall seconds per working day: a simulated hour is 75 ms, several engine ticks
 POPULATION_SIZE = 3000
 
 
@@ -112,13 +114,17 @@ class Mocks:
 
 
 def national_mocks(population: Population, residence: ResidenceSettings | None = None) -> Mocks:
-    """The five mocks the birth and death journeys reach, latency off."""
+    """The five mocks the birth and death journeys reach, latency off; legs take a working day less
+    than their deadline and none is late (polls every 2 simulated hours would otherwise find a
+    dossier finished at its appointment hour after it: counted late, as it would be)."""
     mocks = Mocks(population)
     mocks.apps["civil"] = civil_app(population, latency=False)
     mocks.apps["portal"] = portal_app(population=population)
     mocks.apps["residence"] = residence_app(population, latency=False, settings=residence)
-    mocks.apps["insurance"] = insurance_app(population, latency=False)
-    mocks.apps["social"] = social_app(population, latency=False)
+    insurance = InsuranceSettings(card_days=1, survivor_days=2, late_rate=0.0)
+    mocks.apps["insurance"] = insurance_app(population, latency=False, settings=insurance)
+    social = SocialSettings(funeral_days=2, late_rate=0.0)
+    mocks.apps["social"] = social_app(population, latency=False, settings=social)
     return mocks
 
 

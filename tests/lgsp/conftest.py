@@ -24,7 +24,7 @@ from tests.transport.conftest import delete_queues
 @pytest.fixture
 def residence_settings() -> ResidenceSettings:
     """The residence mock's settings (no verification, no late dossier unless a test says so)."""
-    return ResidenceSettings(verification_rate=0.0, late_rate=0.0)
+    return ResidenceSettings(registration_days=1, removal_days=0, verification_rate=0.0, late_rate=0.0)
 
 
 @pytest.fixture(

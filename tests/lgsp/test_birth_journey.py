@@ -1,5 +1,5 @@
 """The interconnected birth (lgsp/journeys/birth.yaml) end to end: the real adapters and mocks, on memory
-and on RabbitMQ + Redis, time compressed (a working day in a second)."""
+and on RabbitMQ + Redis, time compressed (a working day in `DAY_SECONDS`)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,31 @@ import pytest
 
 from bus.flows import JourneyRecord
 from lgsp.journey_inputs import birth_inputs
+from services.residence.settings import ResidenceSettings
 from tests.lgsp.citizen_journeys import CitizenJourneys
 
 pytestmark = pytest.mark.slow
 
 
 def statuses(record: JourneyRecord) -> dict[str, str]:
-    return {step.step: step.status for step in record.steps}
+    return {step.step: step.status.value for step in record.steps}
+
+
+def late_steps(record: JourneyRecord) -> list[tuple[str, object, object]]:
+    """(step, due, finished) of each step judged late."""
+    return [(s.step, s.due_at, s.finished_at) for s in record.steps if s.verdict in ("late", "open_late")]
+
+
+def step(record: JourneyRecord, name: str):  # type: ignore[no-untyped-def]
+    return next(s for s in record.steps if s.step == name)
+
+
+async def portal_history(stack: CitizenJourneys, code: str) -> list[int]:
+    """The interconnected statuses the portal recorded for the dossier, in order."""
+    async with stack.mocks.client("portal") as portal:
+        answer = await portal.get("/api/lienthong/TraCuu", params={"maHoSo": code})
+    assert answer.status_code == 200, answer.text
+    return [entry["trangThai"] for entry in answer.json()["lichSu"]]
 
 
 @pytest.mark.parametrize(
@@ -24,12 +42,93 @@ def statuses(record: JourneyRecord) -> dict[str, str]:
         (["insurance"], {"residence", "residence_done"}),
     ],
 )
-async def test_a_birth_completes_the_legs_chosen_within_three_working_days(
+async def test_a_birth_completes_the_legs_chosen_on_time_and_the_portal_sees_every_status(
     citizen_journeys: CitizenJourneys, legs: list[str], skipped: set[str]
 ) -> None:
-    inputs = birth_inputs(citizen_journeys.mocks.population, today=citizen_journeys.today, legs=legs)
-    started = await citizen_journeys.start("birth", inputs)
-    record = await citizen_journeys.finished(started.journey_id)
+    stack = citizen_journeys
+    inputs = birth_inputs(stack.mocks.population, today=stack.today, legs=legs)
+    started = await stack.start("birth", inputs)
+    record = await stack.finished(started.journey_id)
     assert record.status == "completed", record.model_dump_json(indent=1)
-    assert {s for s, status in statuses(record).items() if status == "skipped"} == skipped
-    assert record.verdict is not None
+    assert {name for name, status in statuses(record).items() if status == "skipped"} == skipped
+    assert record.verdict in ("early", "on_time")
+    assert late_steps(record) == []
+    # The child's ID number was issued through the population database: a later look-up finds the child.
+    child_id = step(record, "registered").result["record"]["child_id_number"]
+    child = stack.mocks.population.citizen(child_id)
+    assert child is not None and child.full_name == inputs["child"]["full_name"]  # type: ignore[index]
+    assert await portal_history(stack, started.dossier_code) == [1, 3, 7, 4, 7, 4, 5]
+    # One id across systems: every transaction of the journey carries its dossier code.
+    mine = [r for r in stack.sink.records if r.issue == started.dossier_code]
+    ids = {t for s in record.steps for t in s.transaction_ids}
+    assert ids and ids <= {r.transaction_id for r in mine}
+    assert all(r.client == "VN/GOV/HPG/MOTCUA" for r in mine)
+
+
+async def test_refused_at_the_registry_no_downstream_leg_starts_and_the_portal_is_told(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    stack = citizen_journeys
+    inputs = birth_inputs(stack.mocks.population, today=stack.today)
+    inputs["mother"]["full_name"] = "Tên Không Khớp"  # type: ignore[index]  # the registry checks the mother
+    started = await stack.start("birth", inputs)
+    record = await stack.finished(started.journey_id)
+    assert record.status == "refused", record.model_dump_json(indent=1)
+    assert statuses(record)["register"] == "refused"
+    for leg in ("residence", "residence_done", "card", "card_done", "result_returned"):
+        assert statuses(record)[leg] == "cancelled"
+        assert step(record, leg).transaction_ids == []
+    assert statuses(record)["received"] == "compensated"
+    assert await portal_history(stack, started.dossier_code) == [1, 3, 7, 6]
+
+
+async def test_a_supplement_never_given_refuses_the_birth_after_seven_working_days(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    stack = citizen_journeys
+    # A child whose sex is undetermined: the registry holds the birth and asks for a medical certificate.
+    inputs = birth_inputs(stack.mocks.population, today=stack.today, sex="undetermined")
+    started = await stack.start("birth", inputs)
+    pending = await stack.until(started.journey_id, lambda r: statuses(r)["registered"] == "running")
+    assert step(pending, "register").result["documents_requested"]  # type: ignore[index]
+    record = await stack.finished(started.journey_id, timeout=30)
+    assert record.status == "refused", record.model_dump_json(indent=1)
+    registered = step(record, "registered")
+    assert registered.status == "refused" and registered.due_at is not None
+    assert registered.started_at is not None
+    assert registered.due_at == stack.runtime.calendar.add_working_days(registered.started_at, 7)
+    assert statuses(record)["residence"] == "cancelled"
+    assert await portal_history(stack, started.dossier_code) == [1, 3, 7, 6]
+
+
+@pytest.mark.parametrize("residence_settings", [ResidenceSettings(verification_rate=0.0, late_rate=1.0)])
+async def test_a_leg_that_misses_its_deadline_is_counted_late_and_the_journey_still_completes(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    stack = citizen_journeys
+    inputs = birth_inputs(stack.mocks.population, today=stack.today, legs=["residence"])
+    started = await stack.start("birth", inputs)
+    record = await stack.finished(started.journey_id, timeout=30)
+    assert record.status == "completed", record.model_dump_json(indent=1)
+    residence = step(record, "residence_done")
+    assert residence.verdict == "late", residence.model_dump_json(indent=1)
+    assert record.late
+    lates = await stack.runtime.journeys.list(kind="birth", late=True)
+    assert [j.journey_id for j in lates] == [started.journey_id]
+
+
+async def test_a_failing_portal_push_is_retried_until_the_portal_records_it(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    stack = citizen_journeys
+    async with stack.mocks.client("portal") as portal:
+        assert (await portal.patch("/_control/faults", json={"outage": True})).status_code == 200
+        inputs = birth_inputs(stack.mocks.population, today=stack.today, legs=["insurance"])
+        started = await stack.start("birth", inputs)
+        await stack.until(started.journey_id, lambda r: any(c.status for c in step(r, "received").calls))
+        assert (await portal.patch("/_control/faults", json={"outage": False})).status_code == 200
+    record = await stack.finished(started.journey_id)
+    assert record.status == "completed", record.model_dump_json(indent=1)
+    received = step(record, "received")
+    assert len(received.calls) >= 2 and received.calls[0].status != 200 and received.calls[-1].status == 200
+    assert await portal_history(stack, started.dossier_code) == [1, 3, 7, 4, 7, 4, 5]

@@ -1,0 +1,60 @@
+"""The interconnected death (lgsp/journeys/death.yaml) end to end, 2 and 4 procedures, on memory and on
+RabbitMQ + Redis over the real adapters and mocks."""
+
+from __future__ import annotations
+
+import pytest
+
+from lgsp.journey_inputs import death_inputs
+from tests.lgsp.citizen_journeys import CitizenJourneys
+from tests.lgsp.test_birth_journey import late_steps, portal_history, statuses, step
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    ("legs", "ran"),
+    [
+        (["residence"], {"residence", "residence_done"}),
+        (["residence", "funeral", "survivor"],
+         {"residence", "residence_done", "funeral", "funeral_done", "survivor", "survivor_done"}),
+    ],
+)  # fmt: skip
+async def test_a_death_runs_the_procedures_chosen_and_removes_the_residence_within_a_working_day(
+    citizen_journeys: CitizenJourneys, legs: list[str], ran: set[str]
+) -> None:
+    stack = citizen_journeys
+    inputs = death_inputs(stack.mocks.population, today=stack.today, legs=legs)
+    started = await stack.start("death", inputs)
+    record = await stack.finished(started.journey_id)
+    assert record.status == "completed", record.model_dump_json(indent=1)
+    legs_steps = {"residence", "residence_done", "funeral", "funeral_done", "survivor", "survivor_done"}
+    assert {name for name in legs_steps if statuses(record)[name] == "done"} == ran
+    assert {name for name in legs_steps if statuses(record)[name] == "skipped"} == legs_steps - ran
+    # The population database recorded the death; the residence removal followed within 1 working day.
+    deceased = inputs["deceased"]["id_number"]  # type: ignore[index]
+    removal = step(record, "residence_done")
+    assert removal.verdict in ("early", "on_time")
+    assert removal.result["dossier"]["outcome"]["residence_status"] == "removed"  # type: ignore[index]
+    assert stack.mocks.population.citizen(str(deceased)) is not None
+    assert late_steps(record) == []
+    assert await portal_history(stack, started.dossier_code) == [1, 3, 7, 4, 7, 4, 5]
+
+
+async def test_a_death_of_someone_without_a_social_allowance_is_refused_with_the_portal_told(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    stack = citizen_journeys
+    # The mother of the birth tests is 20-40: no monthly social allowance, so no funeral allowance.
+    from lgsp.journey_inputs import birth_inputs
+
+    mother = birth_inputs(stack.mocks.population, today=stack.today)["guardian"]["id_number"]  # type: ignore[index]
+    inputs = death_inputs(
+        stack.mocks.population, today=stack.today, legs=["funeral"], deceased_id=str(mother)
+    )
+    started = await stack.start("death", inputs)
+    record = await stack.finished(started.journey_id)
+    assert record.status == "refused", record.model_dump_json(indent=1)
+    assert statuses(record)["funeral"] == "refused"
+    assert statuses(record)["received"] == "compensated"
+    assert (await portal_history(stack, started.dossier_code))[-1] == 6
