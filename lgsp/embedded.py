@@ -17,6 +17,7 @@ from bus.settings import BusSettings
 from bus.store import make_store
 from bus.transport.base import Transport
 from bus.worker import Worker
+from lgsp.journey_runtime import JourneyRuntime, MockClockFollower, gateway_journeys, mock_clock_follower
 from services.registry import MOCKS
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class EmbeddedStack:
     _group: ServerGroup | None = None
     _workers: list[Worker] = field(default_factory=list)
     _events: EventRecorder | None = None
+    _journeys: JourneyRuntime | None = None
+    _clocks: MockClockFollower | None = None
 
     async def start(self) -> list[Served]:
         """Start mocks first (adapters call them), then workers, then the gateway."""
@@ -65,10 +68,18 @@ class EmbeddedStack:
             gateway_settings=embedded_gateway_settings(),
             monitoring_token=self.monitoring_token,
         )
+        # Journeys run here with the gateway's access control and sinks, on a compressed clock unless
+        # LGSP_CLOCK_MODE says otherwise; the mocks' clocks follow it.
+        self._journeys = gateway_journeys(
+            gateway, self.catalog, self.transport, self.settings, engines=1, compressed_by_default=True
+        )
         served.append(Served("gateway", gateway, self.host, self.port))
         await self.transport.connect()
+        await self._journeys.start()
         self._group = ServerGroup(served, log_level=self.log_level)
         await self._group.start()
+        self._clocks = mock_clock_follower(self._journeys.clock, self.host, self.mocks)
+        await self._clocks.start()
         self._events = EventRecorder(self.transport, self.catalog.events)
         await self._events.start()
         for index in range(self.workers):
@@ -91,6 +102,10 @@ class EmbeddedStack:
 
     async def stop(self) -> None:
         """Stop workers (draining in-flight work), then the servers, then the transport."""
+        if self._clocks is not None:
+            await self._clocks.stop()
+        if self._journeys is not None:
+            await self._journeys.stop()
         for worker in self._workers:
             await worker.stop()
         if self._events is not None:

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
+from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog
 from bus.flows import (
     CalendarSettings,
@@ -33,14 +34,22 @@ from bus.flows import (
 )
 from bus.gateway.access import AccessControl
 from bus.gateway.journeys_router import journeys_router
-from bus.gateway.ratelimit import RateLimiter
+from bus.gateway.ratelimit import RateLimiter, make_rate_limiter
 from bus.gateway.service_caller import BusServiceCaller
+from bus.monitoring import make_monitoring_sink
+from bus.settings import BusSettings
+from bus.store import make_store
 from bus.store.base import Store
 from bus.transaction import TransactionSink
 from bus.transport.base import Transport
+from bus.txlog import make_transaction_log
+from bus.txlog.settings import TxLogSettings
+from bus.txlog.sink import TransactionLogSink
 from lgsp.journeys import load_definitions
 
 log = logging.getLogger(__name__)
+# The mocks with a simulated clock (`/_control/clock`): they follow the bus's.
+CLOCKED_MOCKS = ("residence", "insurance", "social", "lltp", "motcua", "vnpost")
 
 
 def journey_time(*, compressed_by_default: bool) -> tuple[Clock, WorkingCalendar]:
@@ -140,3 +149,48 @@ class JourneyRuntime:
         for engine in self._engines:
             await engine.stop()
         self._engines.clear()
+
+
+def gateway_journeys(
+    app: FastAPI, catalog: Catalog, transport: Transport, settings: BusSettings, *, engines: int,
+    compressed_by_default: bool = False,
+) -> JourneyRuntime:  # fmt: skip
+    """A runtime beside an assembled gateway, its calls made with the gateway's own access control,
+    transaction sinks (log, monitoring) and quotas; `/journeys` mounted on `app`. With `engines=0` the
+    gateway only starts and reads journeys (`lgsp worker`s run them)."""
+    route = app.state.service_router
+    clock, calendar = journey_time(compressed_by_default=compressed_by_default)
+    runtime = JourneyRuntime(
+        catalog, transport, make_store(settings.store_url), route.access, clock, calendar,
+        sinks=route.sinks, rate_limiter=route.rate_limiter, engines=engines,
+        name=f"{settings.worker_name}-journeys",
+    )  # fmt: skip
+    app.include_router(runtime.router())
+    return runtime
+
+
+def worker_journeys(catalog: Catalog, transport: Transport, settings: BusSettings) -> JourneyRuntime:
+    """The engines of an `lgsp worker`: their calls recorded in the shared transaction log and
+    monitoring (Redis), checked against the shared rights and quotas."""
+    store = make_store(settings.store_url)
+    sinks = [
+        TransactionLogSink(make_transaction_log(TxLogSettings(redis_url=settings.redis_url))),
+        make_monitoring_sink(settings.redis_url, catalog=catalog),
+    ]
+    clock, calendar = journey_time(compressed_by_default=False)
+    return JourneyRuntime(
+        catalog, transport, store, AccessControl.build(catalog, store, AuthSettings()), clock, calendar,
+        sinks=sinks, rate_limiter=make_rate_limiter(settings.redis_url),
+        name=f"{settings.worker_name}-journeys",
+    )  # fmt: skip
+
+
+def mock_clock_follower(clock: Clock, host: str, mocks: Sequence[str]) -> MockClockFollower:
+    """A follower of the started mocks that keep a simulated clock."""
+    from services.registry import MOCKS
+
+    followed = [name for name in mocks if name in CLOCKED_MOCKS]
+    return MockClockFollower(
+        clock,
+        [httpx.AsyncClient(base_url=f"http://{host}:{MOCKS[name].port}", timeout=2.0) for name in followed],
+    )
