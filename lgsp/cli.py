@@ -198,8 +198,12 @@ def gateway(
         delivery_limit=settings.delivery_limit,
         connection_name=f"lgsp-gateway-{settings.worker_name}",
     )
+    from lgsp.journey_runtime import gateway_journeys
+
     with _refusing_broken_adapters(debug):
-        api = assemble_gateway(_catalog(settings), transport, settings)
+        the_catalog = _catalog(settings)
+        api = assemble_gateway(the_catalog, transport, settings)
+    gateway_journeys(api, the_catalog, transport, settings, engines=0)  # /journeys; workers run them
     api.router.lifespan_context = watched_lifespan(api.router.lifespan_context)
     freeze_startup_heap()
     # With the intake's read time-outs and connection bound, and TLS / mutual TLS when configured.
@@ -229,6 +233,7 @@ def worker(
     from bus.store import make_store
     from bus.transport import make_transport
     from bus.worker import Worker
+    from lgsp.journey_runtime import worker_journeys
 
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog, worker_name=name)
     _logging(settings.log_level)
@@ -267,12 +272,15 @@ def worker(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopped.set)
         events = EventRecorder(transport, the_catalog.events)
+        journeys = worker_journeys(the_catalog, transport, settings)
         await hosted.start()
         await events.start()
+        await journeys.start()
         freeze_startup_heap()
         start_loop_watchdog()
         console.print(f"worker {settings.worker_name} serving {len(hosted.services)} service(s)")
         await stopped.wait()
+        await journeys.stop()
         await events.stop()
         await hosted.stop()
         await transport.close()

@@ -70,16 +70,15 @@ class EmbeddedStack:
         )
         # Journeys run here with the gateway's access control and sinks, on a compressed clock unless
         # LGSP_CLOCK_MODE says otherwise; the mocks' clocks follow it.
-        self._journeys = gateway_journeys(
+        journeys = gateway_journeys(
             gateway, self.catalog, self.transport, self.settings, engines=1, compressed_by_default=True
         )
+        self._journeys = journeys
         served.append(Served("gateway", gateway, self.host, self.port))
         await self.transport.connect()
-        await self._journeys.start()
+        await journeys.start()
         self._group = ServerGroup(served, log_level=self.log_level)
         await self._group.start()
-        self._clocks = mock_clock_follower(self._journeys.clock, self.host, self.mocks)
-        await self._clocks.start()
         self._events = EventRecorder(self.transport, self.catalog.events)
         await self._events.start()
         for index in range(self.workers):
@@ -98,6 +97,8 @@ class EmbeddedStack:
             )
             await worker.start()
             self._workers.append(worker)
+        self._clocks = mock_clock_follower(journeys.clock, self.host, self.mocks)
+        await self._clocks.start()
         return served
 
     async def stop(self) -> None:
