@@ -57,7 +57,7 @@ def _request(method: str, url: str, client: str, key: str, **kwargs: Any) -> htt
 def _answer(response: httpx.Response) -> dict[str, Any]:
     if response.status_code >= 400:
         try:
-            error = response.json().get("error", {})
+            error = response.json()  # the bus's {type, message, detail}
             text = f"{error.get('type', response.status_code)}: {error.get('message', response.text)}"
         except (ValueError, AttributeError):
             text = response.text
@@ -71,7 +71,7 @@ def _inputs(kind: str, citizen: str | None, legs: str | None, born: str | None, 
     from lgsp.journey_inputs import BIRTH_LEGS, DEATH_LEGS, JourneyRequestError, birth_inputs, death_inputs
     from services.citizens import Population
 
-    chosen = [leg.strip() for leg in legs.split(",") if leg.strip()] if legs else None
+    chosen = None if legs is None else [leg.strip() for leg in legs.split(",") if leg.strip()]
     today = date.today()
     try:
         born_on = date.fromisoformat(born) if born else None
@@ -84,7 +84,8 @@ def _inputs(kind: str, citizen: str | None, legs: str | None, born: str | None, 
                 born_on=born_on,
                 sex=sex,
             )
-        return death_inputs(Population(), today=today, legs=chosen or DEATH_LEGS, deceased_id=citizen)
+        death_legs = DEATH_LEGS if chosen is None else chosen
+        return death_inputs(Population(), today=today, legs=death_legs, deceased_id=citizen)
     except (JourneyRequestError, ValueError) as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
