@@ -58,7 +58,7 @@ from services.social.app import create_app as social_app
 from services.social.settings import SocialSettings
 
 ADAPTERS = ("civil", "portal", "residence", "insurance", "social")
-DAY_SECONDS = 0.6  # wall seconds per working day: a simulated hour is 75 ms, several engine ticks
+DAY_SECONDS = 1.0  # wall seconds per working day: a simulated hour is 125 ms, room for a loaded machine
 POPULATION_SIZE = 3000
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bus.flows import JourneyRecord
-from lgsp.journey_inputs import birth_inputs
+from bus.flows import DossierCodeInUse, InvalidStart, JourneyRecord, UnknownKind
+from lgsp.journey_inputs import birth_inputs, death_inputs
 from services.residence.settings import ResidenceSettings
 from tests.lgsp.citizen_journeys import CitizenJourneys
 
@@ -132,3 +132,27 @@ async def test_a_failing_portal_push_is_retried_until_the_portal_records_it(
     received = step(record, "received")
     assert len(received.calls) >= 2 and received.calls[0].status != 200 and received.calls[-1].status == 200
     assert await portal_history(stack, started.dossier_code) == [1, 3, 7, 4, 7, 4, 5]
+
+
+async def test_a_repeated_dossier_code_answers_its_journey_and_bad_starts_change_nothing(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    stack = citizen_journeys
+    journeys = stack.runtime.journeys
+    inputs = birth_inputs(stack.mocks.population, today=stack.today)
+    first = await stack.start("birth", inputs, "H31.29-REPEAT-1")
+    again = await stack.start("birth", inputs, "H31.29-REPEAT-1")
+    assert again.journey_id == first.journey_id
+    with pytest.raises(DossierCodeInUse):
+        await stack.start("death", death_inputs(stack.mocks.population, today=stack.today), "H31.29-REPEAT-1")
+    with pytest.raises(UnknownKind):
+        await stack.start("marriage", inputs, "H31.29-REPEAT-2")
+    with pytest.raises(InvalidStart):
+        await stack.start("birth", {"legs": ["residence"]}, "H31.29-REPEAT-3")
+    assert [j.journey_id for j in await journeys.list()] == [first.journey_id]
+    assert await journeys.find("H31.29-REPEAT-3") is None
+    record = await stack.finished(first.journey_id)
+    assert record.status == "completed"
+    mine = [r for r in stack.sink.records if r.issue == "H31.29-REPEAT-1"]
+    births = [r for r in mine if "DangKyKhaiSinh" in str(r.service)]
+    assert len(births) == 1
