@@ -91,7 +91,10 @@ class NationalSystems:
             return {"payment_url": f"https://paygov.test/pay/{reference}", "reference": reference}
         if code == "TraCuuGiaoDich":
             reference = payload["reference"]
-            return {"reference": reference, "status": _next(self.payment_statuses.setdefault(reference, ["pending"]))}
+            return {
+                "reference": reference,
+                "status": _next(self.payment_statuses.setdefault(reference, ["pending"])),
+            }
         if code == "HoanTien":
             self.refunds.append(payload)
             return {"reference": payload["reference"], "refunded": True, "e_receipt_cancelled": True}
@@ -143,7 +146,9 @@ class CitizenStack(JourneyStack):
     @property
     def catalog(self) -> Catalog:
         """The default catalog's entries of the renamed services (the LLTP ones on the real adapter)."""
-        declared = {entry["id"]: entry for entry in yaml.safe_load(DEFAULT_CATALOG.read_text("utf-8"))["services"]}
+        declared = {
+            entry["id"]: entry for entry in yaml.safe_load(DEFAULT_CATALOG.read_text("utf-8"))["services"]
+        }
         services = []
         for original, renamed in self._renamed.items():
             entry = dict(declared.get(original, {"timeout": 5}))

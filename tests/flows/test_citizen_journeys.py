@@ -69,7 +69,11 @@ async def stack(request: pytest.FixtureRequest) -> AsyncIterator[CitizenStack]:
         for transport in made:
             await asyncio.wait_for(transport.close(), 10)
         if request.param != "memory":
-            queues = [queue, *(s.id.queue_name for s in built.catalog.services), event_queue(built.event_type("paid"))]
+            queues = [
+                queue,
+                *(s.id.queue_name for s in built.catalog.services),
+                event_queue(built.event_type("paid")),
+            ]
             await asyncio.wait_for(delete_queues(amqp_url, queues), 30)
             await store.close()
             await delete_prefixed(request.getfixturevalue("redis_url"), f"lgsp-test:{prefix}:")
