@@ -1,14 +1,15 @@
-"""A journey stack for the province's own journey definitions (lgsp/journeys/*.yaml): the judicial-records
-mock served in-process to its real adapter, the other national systems scripted behind one adapter that
-checks every request against the real adapter's canonical model (a payload the real adapter would refuse
-is refused here too). Service ids and event types are renamed to this test's unique ones, so on a shared
-RabbitMQ no other test's worker or consumer shares a queue with it.
+"""A journey stack for the province's own journey definitions (lgsp/journeys/*.yaml): the judicial-records,
+payment-platform and VNPost mocks served in-process (ASGI) to their real adapters; the population database
+and the portal scripted behind one adapter that checks every request against the real adapter's
+canonical model (a payload the real adapter would refuse is refused here too). Service ids and event
+types are renamed to this test's unique ones, so on a shared RabbitMQ no other test's worker or consumer
+shares a queue with it. The payment adapter's verified IPN callback is stood in for by publishing
+`payment.confirmed` (renamed) with the reference, as that callback does.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,19 +21,24 @@ from pydantic import BaseModel, JsonValue, ValidationError
 
 import lgsp
 from adapters.lltp import LltpAdapter, LltpConfig
-from adapters.payment.models import InitiatePaymentRequest, PaymentStatusRequest
+from adapters.payment import PaymentAdapter, PaymentConfig
 from adapters.population.models import VerifyCitizenRequest
 from adapters.portal.models import DossierLookup, ProgressUpdate
-from adapters.vnpost.models import CancelOrderRequest, PostOrderRequest, TrackingRequest
+from adapters.vnpost import VnpostAdapter, VnpostConfig
 from bus.catalog import Catalog, hash_api_key
 from bus.envelope import Envelope
 from bus.errors import ProviderRejected
+from bus.events import TransportEventPublisher
 from bus.flows.journey_model import JourneyDefinition, load_journey
+from bus.flows.journeys import Journeys
 from bus.transport.base import Transport
 from bus.worker import Worker
 from lgsp.default_catalog import DEFAULT_CATALOG
-from services import lltp
+from services import lltp, payment, vnpost
+from services.faults import Latency
 from services.lltp.settings import LltpSettings
+from services.payment import PaymentSettings
+from services.vnpost import VnpostSettings
 from tests.flows.journey_stack import CLIENT, JourneyStack
 from tests.services.agency_people import Family, family
 
@@ -43,27 +49,19 @@ REQUESTS: dict[str, type[BaseModel]] = {
     "XacThucThongTinCongDan": VerifyCitizenRequest,
     "CapNhatTienDoHoSoMC": ProgressUpdate,
     "TraCuuHoSo": DossierLookup,
-    "KhoiTaoThanhToan": InitiatePaymentRequest,
-    "TraCuuGiaoDich": PaymentStatusRequest,
-    "postOrder": PostOrderRequest,
-    "cancelOrder": CancelOrderRequest,
-    "getOrderTracking": TrackingRequest,
 }
+# Which real adapter serves a service, by the provider part of its declared id.
+REAL_ADAPTERS = {"/LLTP/": "lltp", "/PAYGOV/": "payment", "/VNPOST/": "vnpost"}
+PARTNER = "HPG_LGSP"
 
 
 class NationalSystems:
-    """Population, portal, payment platform and VNPost as scripted systems; each keeps what it was asked.
+    """The population database and the portal as scripted systems; each keeps what it was asked.
     Scripts are lists of answers taken in turn (the last one repeats)."""
 
     def __init__(self, citizens: dict[str, str]) -> None:
         self.citizens = citizens  # id number → full name
         self.portal: list[tuple[str, int]] = []  # (dossier, status) progress updates, in order
-        self.initiated: Counter[str] = Counter()  # payment reference → initiations (idempotent replays too)
-        self.payment_statuses: dict[str, list[str]] = {}
-        self.refunds: list[dict[str, Any]] = []
-        self.posted: list[str] = []
-        self.cancelled: list[str] = []
-        self.tracking: dict[str, list[str]] = {}
         self.dossier_statuses: dict[str, list[int]] = {}
 
     async def handle(self, request: Envelope) -> JsonValue:
@@ -85,32 +83,6 @@ class NationalSystems:
             number = payload["dossier_number"]
             status = _next(self.dossier_statuses.setdefault(number, [4]))
             return {"found": True, "dossier_number": number, "status": status}
-        if code == "KhoiTaoThanhToan":
-            reference = payload["reference"]
-            self.initiated[reference] += 1
-            return {"payment_url": f"https://paygov.test/pay/{reference}", "reference": reference}
-        if code == "TraCuuGiaoDich":
-            reference = payload["reference"]
-            return {
-                "reference": reference,
-                "status": _next(self.payment_statuses.setdefault(reference, ["pending"])),
-            }
-        if code == "HoanTien":
-            self.refunds.append(payload)
-            return {"reference": payload["reference"], "refunded": True, "e_receipt_cancelled": True}
-        if code == "postOrder":
-            self.posted.append(payload["order_number"])
-            return {"order_number": payload["order_number"], "item_code": f"EB{len(self.posted):09d}VN"}
-        if code == "cancelOrder":
-            self.cancelled.append(payload["order_number"])
-            return {"order_number": payload["order_number"], "cancelled": True}
-        if code == "getOrderTracking":
-            number = payload["order_number"]
-            status = _next(self.tracking.setdefault(number, ["in_transit"]))
-            item = {"id": 1, "order_number": number, "item_code": "EB1VN", "status_code": 0, "status": status,
-                    "status_message": status, "event_time": "2026-03-03T10:00:00+07:00",
-                    "post_office_id": "180000", "notes": ""}  # fmt: skip
-            return {"items": [item], "complete": True}
         raise ProviderRejected(f"no scripted system serves {code}")
 
 
@@ -119,16 +91,51 @@ def _next(script: list[Any]) -> Any:
 
 
 @dataclass
+class Mock:
+    """A mock served in-process: its real adapter and a client on its control routes."""
+
+    adapter: LltpAdapter | PaymentAdapter | VnpostAdapter
+    control: httpx.AsyncClient
+
+    async def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        """POST to a control route; AssertionError unless it answers 200."""
+        answer = await self.control.post(path, json=body)
+        assert answer.status_code == 200, answer.text
+        return answer
+
+    async def effects(self) -> dict[str, int]:
+        """The mock's effect counters."""
+        counts: dict[str, int] = (await self.control.get("/_control/effects")).json()
+        return counts
+
+    async def close(self) -> None:
+        """Close the adapter and the control client."""
+        await self.adapter.close()
+        await self.control.aclose()
+
+
+def _served(app: Any, make: Any, config: Any) -> Mock:
+    transport = httpx.ASGITransport(app=app)
+    return Mock(
+        make(config, transport=transport), httpx.AsyncClient(transport=transport, base_url="http://mock")
+    )
+
+
+@dataclass
 class CitizenStack(JourneyStack):
-    """A JourneyStack running lgsp/journeys definitions against the LLTP mock and scripted systems."""
+    """A JourneyStack running lgsp/journeys definitions against the mocks and the scripted systems."""
 
     people: Family = field(default_factory=family)
     lltp_settings: LltpSettings = field(
         default_factory=lambda: LltpSettings(late_rate=0, refusal_rate=0, conviction_rate=0)
     )
+    vnpost_settings: VnpostSettings = field(
+        default_factory=lambda: VnpostSettings(
+            latency=Latency(), seed=7, failed_attempt_rate=0, return_rate=0
+        )
+    )
     national: NationalSystems | None = None
-    lltp_control: httpx.AsyncClient | None = None
-    _lltp: LltpAdapter | None = None
+    mocks: dict[str, Mock] = field(default_factory=dict)
     _renamed: dict[str, str] = field(default_factory=dict)
 
     def load(self, kind: str) -> JourneyDefinition:
@@ -145,50 +152,50 @@ class CitizenStack(JourneyStack):
 
     @property
     def catalog(self) -> Catalog:
-        """The default catalog's entries of the renamed services (the LLTP ones on the real adapter)."""
-        declared = {
-            entry["id"]: entry for entry in yaml.safe_load(DEFAULT_CATALOG.read_text("utf-8"))["services"]
-        }
+        """The default catalog's entries of the renamed services, each on its real or scripted adapter."""
+        declared = {s["id"]: s for s in yaml.safe_load(DEFAULT_CATALOG.read_text("utf-8"))["services"]}
         services = []
         for original, renamed in self._renamed.items():
-            entry = dict(declared.get(original, {"timeout": 5}))
+            entry = dict(declared[original])
             entry.pop("methods", None)
-            adapter = "lltp" if "/LLTP/" in original else "fake"
+            adapter = next((name for part, name in REAL_ADAPTERS.items() if part in original), "fake")
             services.append(entry | {"id": renamed, "adapter": adapter, "allow": [CLIENT]})
         return Catalog.model_validate(
             {
-                "adapters": {"fake": {}, "lltp": {}},
+                "adapters": {"fake": {}, **{name: {} for name in REAL_ADAPTERS.values()}},
                 "clients": [{"id": CLIENT, "api_key_sha256": [hash_api_key("journey-key")]}],
                 "services": services,
             }
         )
 
-    async def start_systems(self) -> None:
-        """The LLTP mock in-process and its adapter, the scripted systems (who the population knows)."""
-        people = self.people
-        self.national = NationalSystems({p.id_number: p.full_name for p in (people.mother, people.adult)})
-        app = lltp.create_app(people.population, settings=self.lltp_settings, latency=False)
-        transport = httpx.ASGITransport(app=app)
-        self._lltp = LltpAdapter(LltpConfig(base_url="http://lltp"), transport=transport)
-        self.lltp_control = httpx.AsyncClient(transport=transport, base_url="http://lltp")
+    def mock(self, name: str) -> Mock:
+        """The in-process mock `name` (lltp, payment, vnpost)."""
+        return self.mocks[name]
 
     async def start(self, engines: int = 1) -> Any:
-        """Start the systems, the worker on the real and scripted adapters, the engines, the API."""
-        await self.start_systems()
-        assert self.national is not None and self._lltp is not None
+        """Start the mocks, the worker on the real and scripted adapters, the engines, the API."""
+        people = self.people
+        self.national = NationalSystems({p.id_number: p.full_name for p in (people.mother, people.adult)})
+        payment_settings = PaymentSettings(latency=Latency(), stay_pending_rate=0.0, lost_callback_rate=0.0)
+        self.mocks = {
+            "lltp": _served(
+                lltp.create_app(people.population, settings=self.lltp_settings, latency=False),
+                LltpAdapter,
+                LltpConfig(base_url="http://lltp"),
+            ),
+            "payment": _served(
+                payment.create_app(payment_settings), PaymentAdapter, PaymentConfig(base_url="http://paygov")
+            ),
+            "vnpost": _served(
+                vnpost.create_app(self.vnpost_settings), VnpostAdapter, VnpostConfig(base_url="http://vnpost")
+            ),
+        }
+        adapters: dict[str, Any] = {name: served.adapter for name, served in self.mocks.items()}
         worker_transport: Transport = await self.make_transport()
         self.worker = Worker(
-            self.catalog, worker_transport, {"fake": self.national, "lltp": self._lltp}, name="w",
-            store=self.store,
-        )  # fmt: skip
+            self.catalog, worker_transport, {"fake": self.national, **adapters}, name="w", store=self.store
+        )
         await self.worker.start()
-        self.systems = self.national  # type: ignore[assignment]
-        return await self._start_engines_and_api(engines)
-
-    async def _start_engines_and_api(self, engines: int) -> Any:
-        from bus.events import TransportEventPublisher
-        from bus.flows.journeys import Journeys
-
         for _ in range(engines):
             await self.add_engine()
         api_transport: Transport = await self.make_transport()
@@ -199,24 +206,19 @@ class CitizenStack(JourneyStack):
         self._events = TransportEventPublisher(api_transport)
         return self._journeys
 
-    async def advance_lltp(self, hours: float) -> None:
-        """Move the judicial-records mock's own clock."""
-        assert self.lltp_control is not None
-        answer = await self.lltp_control.post("/_control/clock/advance", json={"hours": hours})
-        assert answer.status_code == 200, answer.text
+    async def pay(self, reference: str, outcome: str = "success") -> None:
+        """The citizen pays (or fails to) on the payment platform's page."""
+        command = {"MaDoiTac": PARTNER, "MaThamChieu": reference, "outcome": outcome}
+        await self.mock("payment").post("/_control/payments/complete", command)
 
-    async def lltp_effects(self) -> dict[str, int]:
-        """The LLTP mock's effect counters (requests taken in, revocations)."""
-        assert self.lltp_control is not None
-        counts: dict[str, int] = (await self.lltp_control.get("/_control/effects")).json()
-        return counts
+    async def advance_mock(self, name: str, hours: float) -> None:
+        """Move mock `name`'s own simulated clock."""
+        await self.mock(name).post("/_control/clock/advance", {"hours": hours})
 
     async def close_systems(self) -> None:
-        """Close the LLTP adapter and its control client."""
-        if self._lltp is not None:
-            await self._lltp.close()
-        if self.lltp_control is not None:
-            await self.lltp_control.aclose()
+        """Close the mocks' adapters and control clients."""
+        for served in self.mocks.values():
+            await served.close()
 
 
 def certificate_inputs(people: Family, **request_changes: Any) -> dict[str, Any]:

@@ -5,8 +5,9 @@ behind its real adapter, the other systems scripted; a manual clock. On memory a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -84,12 +85,12 @@ def clock(stack: CitizenStack) -> ManualClock:
     return stack.clock
 
 
-def systems(stack: CitizenStack) -> NationalSystems:
+def scripted(stack: CitizenStack) -> NationalSystems:
     assert stack.national is not None
     return stack.national
 
 
-def at(step: str, *statuses: StepStatus) -> object:
+def at(step: str, *statuses: StepStatus) -> Callable[[JourneyRecord], bool]:
     def check(record: JourneyRecord) -> bool:
         return record.status in ENDED or next(s for s in record.steps if s.step == step).status in statuses
 
@@ -100,16 +101,29 @@ def step(record: JourneyRecord, name: str) -> StepStatus:
     return next(s for s in record.steps if s.step == name).status
 
 
+def portal(stack: CitizenStack) -> list[int]:
+    return [status for _, status in scripted(stack).portal]
+
+
 async def ended(stack: CitizenStack, journey_id: str) -> JourneyRecord:
     return await stack.until(journey_id, lambda record: record.status in ENDED, timeout=20)
 
 
-async def paid_by_event(stack: CitizenStack, journeys: Journeys, kind: str, code: str, inputs: dict) -> str:
-    """Start a journey and confirm its fee with a payment.confirmed event; its id."""
+async def paid(stack: CitizenStack, journeys: Journeys, kind: str, code: str, inputs: dict[str, Any]) -> str:
+    """Start a journey; the citizen pays and the platform confirms it (payment.confirmed); its id."""
     started = await journeys.start(kind, inputs, code)
     await stack.until(started.journey_id, at("paid", StepStatus.WAITING, StepStatus.DONE))
-    await stack.publish("paid", {"reference": code, "amount_vnd": 200000, "status": "success"})
+    await stack.pay(code)
+    await stack.publish("paid", {"reference": code, "amount_vnd": 200000})
     return started.journey_id
+
+
+async def delivered(stack: CitizenStack, journey: str, hours: float = 96) -> JourneyRecord:
+    """Let VNPost carry the parcel for `hours`, then the next tracking poll; the journey at its end."""
+    await stack.until(journey, at("delivered", StepStatus.WAITING))
+    await stack.advance_mock("vnpost", hours)
+    await clock(stack).advance(timedelta(hours=2))
+    return await ended(stack, journey)
 
 
 async def test_a_certificate_is_paid_requested_polled_until_issued_and_delivered_by_post(
@@ -118,141 +132,141 @@ async def test_a_certificate_is_paid_requested_polled_until_issued_and_delivered
     stack.load("lltp")
     journeys = await stack.start()
     code = "H31.29-20260302-0001"
-    journey = await paid_by_event(stack, journeys, "lltp", code, certificate_inputs(stack.people))
+    journey = await paid(stack, journeys, "lltp", code, certificate_inputs(stack.people))
     await stack.until(journey, at("result", StepStatus.WAITING))  # polled once: still searching
-    await stack.advance_lltp(24 * 20)
-    systems(stack).tracking[code] = ["in_transit", "delivered"]
+    await stack.advance_mock("lltp", 24 * 20)
     await clock(stack).advance(timedelta(hours=4))  # the next poll: issued, then the parcel posted
-    await stack.until(journey, at("delivered", StepStatus.WAITING))
-    await clock(stack).advance(timedelta(hours=2))
-    record = await ended(stack, journey)
+    record = await delivered(stack, journey)
 
     assert record.status == JourneyStatus.COMPLETED, record.reason
-    assert [status for _, status in systems(stack).portal] == [2, 6, 4, 9, 10]
-    assert systems(stack).initiated == {code: 1} and systems(stack).refunds == []
-    assert systems(stack).posted == [code]
-    assert (await stack.lltp_effects())["dang_ky"] == 1
+    assert portal(stack) == [2, 6, 4, 9, 10]
+    assert (await stack.mock("lltp").effects())["dang_ky"] == 1
+    payments = await stack.mock("payment").effects()
+    assert payments["payments_created"] == 1 and payments["refunds"] == 0
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 1
     for skipped in ("reconcile", "repay", "repaid", "rereconcile", "result_long", "counter"):
         assert step(record, skipped) == StepStatus.SKIPPED
-    assert record.steps[0].transaction_ids  # every call an ordinary bus transaction
+    assert all(s.transaction_ids for s in record.steps if s.status == StepStatus.DONE and s.kind != "wait")
 
 
-async def test_a_refused_certificate_refunds_the_fee_and_posts_nothing(stack: CitizenStack) -> None:
+async def test_a_refused_certificate_refunds_the_fee_cancels_the_e_receipt_and_posts_nothing(
+    stack: CitizenStack,
+) -> None:
     stack.lltp_settings = stack.lltp_settings.model_copy(update={"refusal_rate": 1.0})
     stack.load("lltp")
     journeys = await stack.start()
     code = "H31.29-20260302-0002"
-    journey = await paid_by_event(stack, journeys, "lltp", code, certificate_inputs(stack.people))
+    journey = await paid(stack, journeys, "lltp", code, certificate_inputs(stack.people))
     await stack.until(journey, at("result", StepStatus.WAITING))
-    await stack.advance_lltp(24 * 20)
+    await stack.advance_mock("lltp", 24 * 20)
     await clock(stack).advance(timedelta(hours=4))
     record = await ended(stack, journey)
 
     assert record.status == JourneyStatus.REFUSED
     assert "result" in (record.reason or "")
-    assert systems(stack).refunds == [
-        {"reference": code, "reason": "Từ chối cấp Phiếu lý lịch tư pháp", "cancel_e_receipt": True}
-    ]
+    payments = await stack.mock("payment").effects()
+    assert payments["refunds"] == 1 and payments["receipts_cancelled"] == 1
     assert step(record, "pay") == StepStatus.COMPENSATED
-    assert systems(stack).posted == [] and step(record, "parcel") == StepStatus.CANCELLED
-    assert [status for _, status in systems(stack).portal] == [2, 6, 4]
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 0
+    assert step(record, "parcel") == StepStatus.CANCELLED
+    assert portal(stack) == [2, 6, 4]
 
 
 async def test_a_failed_payment_is_initiated_again_and_the_second_is_confirmed(stack: CitizenStack) -> None:
     stack.load("dossier")
     journeys = await stack.start()
     code = "H31.29-20260302-0003"
-    systems(stack).payment_statuses[code] = ["failed"]
+    scripted(stack).dossier_statuses[code] = [9]
     started = await journeys.start("dossier", dossier_inputs(stack.people), code)
     await stack.until(started.journey_id, at("paid", StepStatus.WAITING))
+    await stack.pay(code, "fail")
     await clock(stack).advance(timedelta(days=1, hours=9))  # Tuesday 18:00: no confirmation in a working day
     await stack.until(started.journey_id, at("repaid", StepStatus.WAITING))
-    await stack.publish("paid", {"reference": f"{code}-R", "status": "success"})
-    await stack.until(started.journey_id, at("result", StepStatus.WAITING))
-    systems(stack).dossier_statuses[code] = [9]
-    systems(stack).tracking[code] = ["delivered"]
+    await stack.pay(f"{code}-R")
+    await stack.publish("paid", {"reference": f"{code}-R"})
+    await stack.until(started.journey_id, at("result", StepStatus.WAITING, StepStatus.DONE))
     await clock(stack).advance(timedelta(hours=2))
-    await stack.until(started.journey_id, at("delivered", StepStatus.WAITING, StepStatus.DONE))
-    await clock(stack).advance(timedelta(hours=2))
-    record = await ended(stack, started.journey_id)
+    record = await delivered(stack, started.journey_id)
 
     assert record.status == JourneyStatus.COMPLETED, record.reason
-    assert systems(stack).initiated == {code: 1, f"{code}-R": 1}
+    assert (await stack.mock("payment").effects())["payments_created"] == 2
     assert step(record, "reconcile") == StepStatus.DONE and step(record, "rereconcile") == StepStatus.SKIPPED
-    assert [status for _, status in systems(stack).portal] == [2, 6, 4, 9, 10]
+    assert portal(stack) == [2, 6, 4, 9, 10]
 
 
 async def test_a_pending_payment_is_reconciled_by_a_status_query(stack: CitizenStack) -> None:
     stack.load("dossier")
     journeys = await stack.start()
     code = "H31.29-20260302-0004"
-    systems(stack).payment_statuses[code] = ["pending", "success"]
-    systems(stack).dossier_statuses[code] = [9]
-    systems(stack).tracking[code] = ["delivered"]
+    scripted(stack).dossier_statuses[code] = [9]
     started = await journeys.start("dossier", dossier_inputs(stack.people), code)
     await stack.until(started.journey_id, at("paid", StepStatus.WAITING))
-    await clock(stack).advance(timedelta(days=1, hours=9))  # the wait ends: the first query says pending
-    await stack.until(started.journey_id, at("reconcile", StepStatus.WAITING, StepStatus.DONE))
-    await clock(stack).advance(timedelta(minutes=30))  # the second query: success
-    await stack.until(started.journey_id, at("delivered", StepStatus.WAITING, StepStatus.DONE))
+    await clock(stack).advance(timedelta(days=1, hours=9))  # no confirmation came: the query says pending
+    waiting = await stack.until(started.journey_id, at("reconcile", StepStatus.WAITING))
+    await stack.pay(code)  # its confirmation lost; only the next query learns it
+    await clock(stack).advance(timedelta(minutes=30))
+    await stack.until(started.journey_id, at("result", StepStatus.WAITING, StepStatus.DONE))
     await clock(stack).advance(timedelta(hours=2))
-    record = await ended(stack, started.journey_id)
+    record = await delivered(stack, started.journey_id)
 
+    assert step(waiting, "reconcile") == StepStatus.WAITING
     assert record.status == JourneyStatus.COMPLETED, record.reason
-    assert systems(stack).initiated == {code: 1}  # not initiated again
+    assert (await stack.mock("payment").effects())["payments_created"] == 1  # not initiated again
     assert step(record, "paid") == StepStatus.SKIPPED and step(record, "repay") == StepStatus.SKIPPED
 
 
 async def test_a_returned_parcel_is_handed_over_at_the_counter(stack: CitizenStack) -> None:
+    stack.vnpost_settings = stack.vnpost_settings.model_copy(update={"return_rate": 1.0})
     stack.load("dossier")
     journeys = await stack.start()
     code = "H31.29-20260302-0005"
-    systems(stack).dossier_statuses[code] = [9]
-    systems(stack).tracking[code] = ["failed_attempt", "returned"]
-    journey = await paid_by_event(stack, journeys, "dossier", code, dossier_inputs(stack.people))
-    await stack.until(journey, at("delivered", StepStatus.WAITING))
+    scripted(stack).dossier_statuses[code] = [9]
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    await stack.until(journey, at("result", StepStatus.WAITING, StepStatus.DONE))
     await clock(stack).advance(timedelta(hours=2))
-    record = await ended(stack, journey)
+    record = await delivered(stack, journey, hours=24 * 5)
 
     assert record.status == JourneyStatus.COMPLETED, record.reason
     assert step(record, "counter") == StepStatus.DONE
-    assert [status for _, status in systems(stack).portal] == [2, 6, 4, 9, 9, 10]
+    assert portal(stack) == [2, 6, 4, 9, 9, 10]
 
 
 async def test_a_withdrawn_dossier_ends_early_and_its_fee_is_refunded(stack: CitizenStack) -> None:
     stack.load("dossier")
     journeys = await stack.start()
     code = "H31.29-20260302-0006"
-    systems(stack).dossier_statuses[code] = [4, 7]
-    journey = await paid_by_event(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    scripted(stack).dossier_statuses[code] = [4, 7]
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
     await stack.until(journey, at("result", StepStatus.WAITING))
     await clock(stack).advance(timedelta(hours=2))
     record = await ended(stack, journey)
 
     assert record.status == JourneyStatus.REFUSED
-    assert [r["reference"] for r in systems(stack).refunds] == [code]
-    assert systems(stack).posted == [] and step(record, "issued") == StepStatus.CANCELLED
+    payments = await stack.mock("payment").effects()
+    assert payments["refunds"] == 1 and payments["receipts_cancelled"] == 1
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 0
+    assert step(record, "issued") == StepStatus.CANCELLED
 
 
 async def test_processing_past_its_deadline_is_counted_late(stack: CitizenStack) -> None:
     stack.load("dossier")
     journeys = await stack.start()
     code = "H31.29-20260302-0007"
-    systems(stack).tracking[code] = ["delivered"]
-    journey = await paid_by_event(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
     await stack.until(journey, at("result", StepStatus.WAITING))
     await clock(stack).advance(timedelta(days=8))  # Tuesday the 10th: five working days have passed
-    late = await stack.until(journey, lambda r: r.steps[[s.step for s in r.steps].index("result")].verdict
-                             == Verdict.OPEN_LATE)  # fmt: skip
-    systems(stack).dossier_statuses[code] = [9]
+    late = await stack.until(journey, lambda r: verdict(r, "result") == Verdict.OPEN_LATE)
+    scripted(stack).dossier_statuses[code] = [9]
     await clock(stack).advance(timedelta(hours=2))
-    await stack.until(journey, at("delivered", StepStatus.WAITING, StepStatus.DONE))
-    await clock(stack).advance(timedelta(hours=2))
-    record = await ended(stack, journey)
+    record = await delivered(stack, journey)
 
     assert late.status == JourneyStatus.RUNNING
     assert record.status == JourneyStatus.COMPLETED and record.late is True
-    assert next(s for s in record.steps if s.step == "result").verdict == Verdict.LATE
+    assert verdict(record, "result") == Verdict.LATE
+
+
+def verdict(record: JourneyRecord, name: str) -> Verdict | None:
+    return next(s for s in record.steps if s.step == name).verdict
 
 
 async def test_a_citizen_the_population_database_does_not_know_is_refused_before_any_fee(
@@ -260,14 +274,13 @@ async def test_a_citizen_the_population_database_does_not_know_is_refused_before
 ) -> None:
     stack.load("dossier")
     journeys = await stack.start()
-    code = "H31.29-20260302-0008"
     inputs = dossier_inputs(stack.people, citizen=("Người Không Có", "031099999999"))
-    started = await journeys.start("dossier", inputs, code)
+    started = await journeys.start("dossier", inputs, "H31.29-20260302-0008")
     record = await ended(stack, started.journey_id)
 
     assert record.status == JourneyStatus.REFUSED and "citizen" in (record.reason or "")
-    assert systems(stack).initiated == {} and systems(stack).posted == []
-    assert [status for _, status in systems(stack).portal] == [2]  # accepted, then nothing more
+    assert (await stack.mock("payment").effects())["payments_created"] == 0
+    assert portal(stack) == [2]  # accepted, then nothing more
 
 
 async def test_certificate_no_2_by_proxy_is_rejected_by_the_records_system_and_the_fee_refunded(
@@ -278,10 +291,10 @@ async def test_certificate_no_2_by_proxy_is_rejected_by_the_records_system_and_t
     code = "H31.29-20260302-0009"
     proxy = {"full_name": "Trần Văn Bình", "id_number": stack.people.adult.id_number, "relationship": "Chồng"}
     inputs = certificate_inputs(stack.people, certificate_type=2, proxy=proxy)
-    journey = await paid_by_event(stack, journeys, "lltp", code, inputs)
+    journey = await paid(stack, journeys, "lltp", code, inputs)
     record = await ended(stack, journey)
 
     assert record.status == JourneyStatus.REFUSED
-    assert "PHIEU_SO_2_KHONG_DUOC_UY_QUYEN" in (record.reason or "") or "Rejected" in (record.reason or "")
-    assert (await stack.lltp_effects())["dang_ky"] == 0
-    assert [r["reference"] for r in systems(stack).refunds] == [code]
+    assert "Server.Provider.Rejected" in (record.reason or "") and "request" in (record.reason or "")
+    assert (await stack.mock("lltp").effects())["dang_ky"] == 0
+    assert (await stack.mock("payment").effects())["refunds"] == 1
