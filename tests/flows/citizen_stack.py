@@ -53,6 +53,7 @@ REQUESTS: dict[str, type[BaseModel]] = {
 # Which real adapter serves a service, by the provider part of its declared id.
 REAL_ADAPTERS = {"/LLTP/": "lltp", "/PAYGOV/": "payment", "/VNPOST/": "vnpost"}
 PARTNER = "HPG_LGSP"
+CLIENTS = (CLIENT, "VN/GOV/HPG/STP")  # the one-stop system, the Department of Justice
 
 
 class NationalSystems:
@@ -152,18 +153,27 @@ class CitizenStack(JourneyStack):
 
     @property
     def catalog(self) -> Catalog:
-        """The default catalog's entries of the renamed services, each on its real or scripted adapter."""
-        declared = {s["id"]: s for s in yaml.safe_load(DEFAULT_CATALOG.read_text("utf-8"))["services"]}
+        """The default catalog's entries of the renamed services, each on its real or scripted adapter,
+        with their declared access rights; the one-stop and the Department of Justice as clients."""
+        declared = yaml.safe_load(DEFAULT_CATALOG.read_text("utf-8"))
+        clients = [
+            client | {"api_key_sha256": [hash_api_key(f"{client['id']}-key")]}
+            for client in declared["clients"]
+            if client["id"] in CLIENTS
+        ]
+        known = {*CLIENTS, *(f"group:{group}" for client in clients for group in client.get("groups", ()))}
+        entries = {entry["id"]: entry for entry in declared["services"]}
         services = []
         for original, renamed in self._renamed.items():
-            entry = dict(declared[original])
+            entry = dict(entries[original])
             entry.pop("methods", None)
             adapter = next((name for part, name in REAL_ADAPTERS.items() if part in original), "fake")
-            services.append(entry | {"id": renamed, "adapter": adapter, "allow": [CLIENT]})
+            allow = [name for name in entry["allow"] if name in known]  # the clients present here
+            services.append(entry | {"id": renamed, "adapter": adapter, "allow": allow})
         return Catalog.model_validate(
             {
                 "adapters": {"fake": {}, **{name: {} for name in REAL_ADAPTERS.values()}},
-                "clients": [{"id": CLIENT, "api_key_sha256": [hash_api_key("journey-key")]}],
+                "clients": clients,
                 "services": services,
             }
         )

@@ -298,3 +298,49 @@ async def test_certificate_no_2_by_proxy_is_rejected_by_the_records_system_and_t
     assert "Server.Provider.Rejected" in (record.reason or "") and "request" in (record.reason or "")
     assert (await stack.mock("lltp").effects())["dang_ky"] == 0
     assert (await stack.mock("payment").effects())["refunds"] == 1
+
+
+def revocation(dossier_number: str) -> dict[str, Any]:
+    return {
+        "dossier_number": dossier_number,
+        "decision_number": "12/QĐ-STP",
+        "decision_date": "2026-03-20",
+        "reason": "Phát hiện bản án chưa được cập nhật",
+        "signer": "Giám đốc Sở Tư pháp",
+    }
+
+
+async def test_an_issued_certificate_is_revoked_later_and_a_certificate_never_issued_cannot_be(
+    stack: CitizenStack,
+) -> None:
+    stack.load("lltp")
+    stack.load("lltp_revocation")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0010"
+    journey = await paid(stack, journeys, "lltp", code, certificate_inputs(stack.people))
+    await stack.until(journey, at("result", StepStatus.WAITING))
+    await stack.advance_mock("lltp", 24 * 20)
+    await clock(stack).advance(timedelta(hours=4))
+    await stack.until(journey, at("issued", StepStatus.DONE))
+
+    revoked = await journeys.start("lltp-revocation", revocation(code), "QD-12-STP")
+    unknown = await journeys.start("lltp-revocation", revocation("H31.29-NEVER-FILED"), "QD-13-STP")
+    done, refused = await ended(stack, revoked.journey_id), await ended(stack, unknown.journey_id)
+
+    assert done.status == JourneyStatus.COMPLETED, done.reason
+    result = done.steps[0].result
+    assert isinstance(result, dict) and result["status"] == "revoked"
+    assert (await stack.mock("lltp").effects())["thu_hoi"] == 1
+    assert refused.status == JourneyStatus.REFUSED and "Rejected" in (refused.reason or "")
+
+
+async def test_the_one_stop_system_has_no_right_to_revoke_a_certificate(stack: CitizenStack) -> None:
+    stack.load("lltp_revocation")
+    journeys = await stack.start()
+    started = await journeys.start(
+        "lltp-revocation", revocation("H31.29-20260302-0011"), "QD-14-STP", client="VN/GOV/HPG/MOTCUA"
+    )
+    record = await ended(stack, started.journey_id)
+
+    assert record.status == JourneyStatus.PARKED and "Client.AccessDenied" in (record.reason or "")
+    assert (await stack.mock("lltp").effects())["thu_hoi"] == 0
