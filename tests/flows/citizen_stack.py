@@ -10,6 +10,7 @@ shares a queue with it. The payment adapter's verified IPN callback is stood in 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -58,16 +59,22 @@ CLIENTS = (CLIENT, "VN/GOV/HPG/STP")  # the one-stop system, the Department of J
 
 class NationalSystems:
     """The population database and the portal as scripted systems; each keeps what it was asked.
-    Scripts are lists of answers taken in turn (the last one repeats)."""
+    Scripts are lists of answers taken in turn (the last one repeats); `failures[service code]` are
+    raised first, one a request (an upstream outage, time-out or rate limit)."""
 
     def __init__(self, citizens: dict[str, str]) -> None:
         self.citizens = citizens  # id number → full name
         self.portal: list[tuple[str, int]] = []  # (dossier, status) progress updates, in order
         self.dossier_statuses: dict[str, list[int]] = {}
+        self.failures: dict[str, list[Exception]] = {}
+        self.asked: Counter[str] = Counter()  # service code → requests, failed ones too
 
     async def handle(self, request: Envelope) -> JsonValue:
         """Answer as the named system would."""
         code = request.service.service_code
+        self.asked[code] += 1
+        if self.failures.get(code):
+            raise self.failures[code].pop(0)
         payload: dict[str, Any] = request.payload if isinstance(request.payload, dict) else {}
         model = REQUESTS.get(code)
         if model is not None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from bus.errors import ProviderTimeout, ProviderUnavailable
 from bus.events import event_queue
 from bus.flows import ManualClock
 from bus.flows.journey_records import JourneyRecord
@@ -263,6 +264,47 @@ async def test_processing_past_its_deadline_is_counted_late(stack: CitizenStack)
     assert late.status == JourneyStatus.RUNNING
     assert record.status == JourneyStatus.COMPLETED and record.late is True
     assert verdict(record, "result") == Verdict.LATE
+
+
+async def test_the_population_database_timing_out_and_rate_limiting_upstream_only_delays_the_dossier(
+    stack: CitizenStack,
+) -> None:
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0012"
+    upstream = [
+        ProviderTimeout("CSDLDC did not answer in time"),
+        ProviderUnavailable("429 from NDXP", retry_after=0.1),
+    ]
+    scripted(stack).failures["XacThucThongTinCongDan"] = upstream
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    record = await stack.until(journey, at("result", StepStatus.WAITING))
+
+    assert step(record, "citizen") == StepStatus.DONE
+    assert scripted(stack).asked["XacThucThongTinCongDan"] == 3  # the bus's own retries
+    assert len(next(s for s in record.steps if s.step == "citizen").transaction_ids) == 1
+
+
+async def test_a_person_who_lived_in_several_provinces_gets_fifteen_working_days(stack: CitizenStack) -> None:
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0013"
+    inputs = certificate_inputs(
+        stack.people,
+        residence_history=[
+            {"from_month": "2004-08", "to_month": "2012-06", "place": "Cầu Giấy, Hà Nội"},
+            {"from_month": "2012-07", "place": "Lạch Tray, Ngô Quyền, Hải Phòng"},
+        ],
+    ) | {"several_places": True}
+    journey = await paid(stack, journeys, "lltp", code, inputs)
+    record = await stack.until(journey, at("result_long", StepStatus.WAITING))
+
+    long_leg = next(s for s in record.steps if s.step == "result_long")
+    assert step(record, "result") == StepStatus.SKIPPED
+    assert long_leg.due_at is not None and long_leg.due_at.date().isoformat() == "2026-03-23"
+    case = long_leg.result["case"] if isinstance(long_leg.result, dict) else {}
+    allowed = datetime.fromisoformat(case["deadline"]) - datetime.fromisoformat(case["received_at"])
+    assert allowed.days >= 20  # the records system counts 15 working days too (10 would be 14 days)
 
 
 def verdict(record: JourneyRecord, name: str) -> Verdict | None:
