@@ -272,7 +272,7 @@ async def test_the_population_database_timing_out_and_rate_limiting_upstream_onl
     stack.load("dossier")
     journeys = await stack.start()
     code = "H31.29-20260302-0012"
-    upstream = [
+    upstream: list[Exception] = [
         ProviderTimeout("CSDLDC did not answer in time"),
         ProviderUnavailable("429 from NDXP", retry_after=0.1),
     ]
@@ -302,7 +302,7 @@ async def test_a_person_who_lived_in_several_provinces_gets_fifteen_working_days
     long_leg = next(s for s in record.steps if s.step == "result_long")
     assert step(record, "result") == StepStatus.SKIPPED
     assert long_leg.due_at is not None and long_leg.due_at.date().isoformat() == "2026-03-23"
-    case = long_leg.result["case"] if isinstance(long_leg.result, dict) else {}
+    case: dict[str, Any] = long_leg.result["case"]  # type: ignore[index,call-overload,assignment]
     allowed = datetime.fromisoformat(case["deadline"]) - datetime.fromisoformat(case["received_at"])
     assert allowed.days >= 20  # the records system counts 15 working days too (10 would be 14 days)
 
