@@ -139,12 +139,12 @@ class JourneyEngine:
             return
         if tick.timer is not None:
             timer = state.timers.get(tick.timer)
-            if timer is None:
-                return  # fired already, or dropped with its step
-            if not is_due(timer, self.services.clock):
+            if timer is not None and not is_due(timer, self.services.clock):
                 # Not yet (a bucket shorter than the wait, or a manual clock): arm again, state untouched.
                 await self.ticks.arm(state.journey_id, timer)
                 return
+            # A timer no longer there was fired by a run that may have died right after (its tick is
+            # this one, redelivered): the journey is looked at all the same, or its call would be orphaned.
         held_for = state.lease_until - time.time()
         if state.lease_holder is not None and held_for > 0:
             await self.ticks.after(tick, held_for + self.settings.busy_retry_seconds)
