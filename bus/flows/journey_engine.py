@@ -35,8 +35,8 @@ from bus.transport.base import Delivery, Subscription, Transport
 log = logging.getLogger(__name__)
 
 
-class UnknownJourneyKind(LookupError):
-    """No journey of that kind is defined."""
+class JourneyKindNotServed(LookupError):
+    """A stored journey of a kind this engine has no definition of (a rolling deployment?)."""
 
 
 def definitions_by_kind(definitions: Iterable[JourneyDefinition]) -> dict[str, JourneyDefinition]:
@@ -151,7 +151,7 @@ class JourneyEngine:
             return
         definition = self.definitions.get(state.kind)
         if definition is None:
-            raise UnknownJourneyKind(
+            raise JourneyKindNotServed(
                 f"journey {state.journey_id} is of kind {state.kind!r}, not defined here"
             )
         # A holder per run, not per engine: two ticks of one journey on one engine do not run at once.
