@@ -22,14 +22,12 @@ from typing import Any
 from services.casework import (
     AgencyError,
     Case,
-    CaseBook,
     CaseUnknown,
-    PersonCheck,
-    WorkingCalendar,
     plan_steps,
     same_name,
 )
 from services.casework.directory import PeopleDirectory
+from services.casework.office import CaseDesk, history
 from services.casework.timeline import as_datetime
 from services.citizens import Citizen
 from services.citizens.households import REFERENCE_DATE
@@ -55,16 +53,14 @@ HEAD = "CH01"
 Request = DangKyThuongTruRequest | XoaDangKyThuongTruRequest
 
 
-class ResidenceDatabase:
+class ResidenceDatabase(CaseDesk[Request]):
     """Residence dossiers by maHoSo, and who was registered or removed by which dossier."""
 
     def __init__(self, people: PeopleDirectory, settings: ResidenceSettings, clock: SimulatedClock) -> None:
-        self.directory = people
+        super().__init__(
+            people, clock, settings.max_dossiers, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH
+        )
         self.settings = settings
-        self.clock = clock
-        self.calendar = WorkingCalendar()
-        self.book: CaseBook[Request] = CaseBook(settings.max_dossiers)
-        self.people = PersonCheck(people, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
         self.effects = Effects()
         self._registered: dict[str, str] = {}  # child's ID number → maHoSo
         self._results: dict[str, dict[str, Any]] = {}  # child's ID number → where they were registered
@@ -290,15 +286,7 @@ class ResidenceDatabase:
             ngayTiepNhan=as_datetime(case.received_at),
             ngayHenTra=case.due,
             ngayHoanThanh=as_datetime(case.steps[-1].at) if done else None,
-            lichSu=[
-                BuocXuLy(
-                    trangThai=s.status,
-                    tenTrangThai=STATUS_NAMES[s.status],
-                    thoiDiem=as_datetime(s.at),
-                    noiDung=s.note,
-                )
-                for s in reached
-            ],
+            lichSu=history(reached, STATUS_NAMES, BuocXuLy),
             ketQua=KetQuaCuTru(ngayThucHien=as_datetime(case.steps[-1].at).date(), **result)
             if done
             else None,
