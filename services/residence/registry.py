@@ -17,7 +17,7 @@ Refusals (maLoi):
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, Literal
 
 from services.casework import (
     AgencyError,
@@ -86,44 +86,23 @@ class ResidenceDatabase(CaseDesk[Request]):
         """A person's residence as of the simulated now."""
         person = self.people.find(id_number, None, id_field="soDinhDanh", name_field="hoTen")
         now = self.clock.now()
+        status: Literal["THUONG_TRU", "DA_XOA_DANG_KY_THUONG_TRU", "CHUA_DANG_KY"] = "THUONG_TRU"
+        where: dict[str, str | None] = {"noiThuongTru": None, "soSoHoKhau": None, "chuHo": None}
         removal = self._removed.get(id_number)
-        if removal is not None and self._done(removal, now):
-            return CongDanCuTru(
-                soDinhDanh=id_number,
-                hoTen=person.full_name,
-                tinhTrangCuTru="DA_XOA_DANG_KY_THUONG_TRU",
-                noiThuongTru=None,
-                soSoHoKhau=None,
-                chuHo=None,
-            )
         registration = self._registered.get(id_number)
-        if registration is not None and self._done(registration, now):
-            result = self._results[id_number]
-            return CongDanCuTru(
-                soDinhDanh=id_number,
-                hoTen=person.full_name,
-                tinhTrangCuTru="THUONG_TRU",
-                noiThuongTru=result["noiThuongTru"],
-                soSoHoKhau=result["soSoHoKhau"],
-                chuHo=result["chuHo"],
-            )
-        if person.birth_date >= REFERENCE_DATE:  # born after the seed's day: known only by its birth
-            return CongDanCuTru(
-                soDinhDanh=id_number,
-                hoTen=person.full_name,
-                tinhTrangCuTru="CHUA_DANG_KY",
-                noiThuongTru=None,
-                soSoHoKhau=None,
-                chuHo=None,
-            )
-        return CongDanCuTru(
-            soDinhDanh=id_number,
-            hoTen=person.full_name,
-            tinhTrangCuTru="THUONG_TRU",
-            noiThuongTru=person.permanent_address.detail,
-            soSoHoKhau=person.household.book_number,
-            chuHo=person.household.head_name,
-        )
+        if removal is not None and self._done(removal, now):
+            status = "DA_XOA_DANG_KY_THUONG_TRU"
+        elif registration is not None and self._done(registration, now):
+            where = {key: self._results[id_number][key] for key in where}
+        elif person.birth_date >= REFERENCE_DATE:  # born after the seed's day: known only by its birth
+            status = "CHUA_DANG_KY"
+        else:
+            where = {
+                "noiThuongTru": person.permanent_address.detail,
+                "soSoHoKhau": person.household.book_number,
+                "chuHo": person.household.head_name,
+            }
+        return CongDanCuTru(soDinhDanh=id_number, hoTen=person.full_name, tinhTrangCuTru=status, **where)
 
     # ---- the rules -----------------------------------------------------------------------------------
 
