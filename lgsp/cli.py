@@ -150,6 +150,8 @@ def run(
             table.add_row(item.name, item.url)
         console.print(table)
         console.print(f"API docs: http://{host}:{port}/docs   stop with Ctrl+C")
+        # The link signs its first visitor in as the demo's operator, once; keep it to yourself.
+        console.print(f"Dashboard: {stack.dashboard_link}", soft_wrap=True)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         import signal

@@ -10,6 +10,7 @@ from bus.admin import AdminCredential, admin_router
 from bus.auth.oauth import token_router
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog
+from bus.dashboard.offline_docs import serve_offline_docs
 from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
@@ -63,12 +64,17 @@ def assemble_gateway(
         manage_transport=manage_transport,
     )
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
-    app.include_router(admin_router(access, AdminCredential(auth.admin_key_sha256)))
+    admin = AdminCredential(auth.admin_key_sha256)
+    app.include_router(admin_router(access, admin))
     app.include_router(monitoring_router(monitoring))
     app.include_router(operations_router(catalog, store))
     inbound = InboundContext(TransportEventPublisher(transport), store, InboundSettings())
     app.include_router(callbacks_router(adapters, inbound))
     app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
+    # The state the operator views (bus.dashboard) read: the very objects these routes use.
+    app.state.monitoring, app.state.transaction_log = monitoring, txlog.log
+    app.state.store, app.state.admin_credential = store, admin
+    serve_offline_docs(app)
     # Outermost, so requests refused early are counted as in flight too.
     app.add_middleware(InFlightMiddleware, metrics=monitoring.metrics)
     return app

@@ -1,0 +1,91 @@
+"""The dashboard as `lgsp run` serves it: the mocks' fault controls, the named scenarios, the load
+profiles (the capacity tool's shapes, run against this gateway) and the one-time launch link."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from bus.catalog import Catalog
+from bus.dashboard import Dashboard, LoadProfile, Scenario, install_dashboard
+
+# Named demo scenarios: (name, title, mock, profile changes, seconds until cleared; None = by hand).
+SCENARIOS = (
+    Scenario(
+        name="population-down",
+        title="Population database down for 30 s",
+        target="population",
+        changes={"outage": True},
+        seconds=30,
+    ),
+    Scenario(
+        name="payment-confirmations-lost",
+        title="Payment confirmations lost",
+        target="payment",
+        changes={"lost_callback_rate": 1.0},
+    ),
+    Scenario(
+        name="vnpost-slow",
+        title="VNPost slow (3 s per call)",
+        target="vnpost",
+        changes={"latency": {"kind": "fixed", "ms": 3000.0}},
+    ),
+)
+# (name, title, capacity shape, base rate tx/s, stage/day/spike seconds): small enough for a laptop.
+PROFILES = (
+    ("steady", "Steady 20 tx/s for 10 min", "steady", 20.0, 600.0),
+    ("workday", "Three working days in 3 min (base 10 tx/s)", "workday", 10.0, 60.0),
+    ("spike", "Spike: 5 → 50 → 5 tx/s", "spike", 5.0, 30.0),
+)
+
+
+def load_profiles(gateway_url: str, out: Path) -> list[LoadProfile]:
+    """The load profiles: `lgsp capacity` against `gateway_url` with each shape, reports under `out`."""
+    return [
+        LoadProfile(
+            name=name,
+            title=title,
+            argv=[
+                sys.executable,
+                "-m",
+                "lgsp",
+                "capacity",
+                "--host",
+                gateway_url,
+                "--shape",
+                shape,
+                "--rate",
+                str(rate),
+                "--seconds",
+                str(seconds),
+                "--require",
+                "0",
+                "--out",
+                str(out / name),
+            ],
+        )
+        for name, title, shape, rate, seconds in PROFILES
+    ]
+
+
+def wire_dashboard(
+    gateway: FastAPI, catalog: Catalog, gateway_url: str, mock_urls: Mapping[str, str]
+) -> tuple[Dashboard, str]:
+    """Serve `/ui` on `gateway`; answers the dashboard and its one-time launch link. Fault controls
+    reach the running mocks that are also catalog adapters (a scenario needs its mock running)."""
+    adapters = {service.adapter for service in catalog.services}
+    targets = {name: url for name, url in mock_urls.items() if name in adapters}
+    token = secrets.token_urlsafe(24)
+    dashboard = install_dashboard(
+        gateway,
+        fault_targets=targets,
+        scenarios=[s for s in SCENARIOS if s.target in targets],
+        load_profiles=load_profiles(gateway_url, Path(tempfile.gettempdir()) / "lgsp-dashboard-load"),
+        launch_token=token,
+    )
+    return dashboard, f"{gateway_url}/ui/#launch={token}"
