@@ -65,10 +65,16 @@ class Dashboard:
             await self.faults.close()
 
 
-def _controls(dashboard: Dashboard) -> tuple[FaultControl, LoadControl]:
-    if dashboard.faults is None or dashboard.load is None:
-        raise BadRequest("this deployment's dashboard has no fault or load controls")
-    return dashboard.faults, dashboard.load
+def _faults(dashboard: Dashboard) -> FaultControl:
+    if dashboard.faults is None:
+        raise BadRequest("this deployment's dashboard has no fault controls")
+    return dashboard.faults
+
+
+def _load(dashboard: Dashboard) -> LoadControl:
+    if dashboard.load is None:
+        raise BadRequest("this deployment's dashboard has no load controls")
+    return dashboard.load
 
 
 def dashboard_router(dashboard: Dashboard) -> APIRouter:
@@ -182,15 +188,15 @@ def dashboard_router(dashboard: Dashboard) -> APIRouter:
 
     @router.post("/api/faults", dependencies=operator)
     async def change_fault(wanted: FaultChange) -> dict[str, Any]:
-        return await _controls(dashboard)[0].change(wanted)
+        return await _faults(dashboard).change(wanted)
 
     @router.post("/api/faults/{target}/clear", dependencies=operator)
     async def clear_fault(target: str) -> dict[str, Any]:
-        return await _controls(dashboard)[0].clear(target)
+        return await _faults(dashboard).clear(target)
 
     @router.post("/api/scenarios/{name}", dependencies=operator)
     async def scenario(name: str) -> dict[str, Any]:
-        return (await _controls(dashboard)[0].start_scenario(name)).model_dump()
+        return (await _faults(dashboard).start_scenario(name)).model_dump()
 
     @router.get("/api/load", dependencies=viewer)
     async def load_status() -> LoadStatus | None:
@@ -198,10 +204,10 @@ def dashboard_router(dashboard: Dashboard) -> APIRouter:
 
     @router.post("/api/load/stop", dependencies=operator)
     async def stop_load() -> LoadStatus:
-        return await _controls(dashboard)[1].stop()
+        return await _load(dashboard).stop()
 
     @router.post("/api/load/{profile}", dependencies=operator)
     async def start_load(profile: str) -> LoadStatus:
-        return await _controls(dashboard)[1].start(profile)
+        return await _load(dashboard).start(profile)
 
     return router
