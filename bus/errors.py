@@ -45,6 +45,8 @@ class BusError(Exception):
     type: ClassVar[str] = "Server.Bus.InternalError"
     status: ClassVar[int] = 500
     retryable: ClassVar[bool] = False
+    # False on an error raised before the provider was reached: it says nothing of the provider's health.
+    provider_called: bool = True
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)

@@ -34,7 +34,7 @@ class LgspCommands(LazySubcommands):
         "dlq": ("lgsp.dlq_cli:dlq_app", "List, show, replay and purge dead letters."),
         "capacity": ("loadtests.cli:capacity_app", "Capacity report: Locust against the bus, SLO verdict."),
         "bench": ("loadtests.cli:bench_app", "Micro-benchmark of the bus path and its raw hops."),
-        "adapter": ("lgsp.adapter_cli:adapter_app", "Check adapters against the mocks (conformance kit)."),
+        "adapter": ("lgsp.adapter_cli:adapter_app", "Write (template), check and list adapters."),
         "config": ("lgsp.config_report:config_app", "The configuration in effect, secrets masked."),
     }
 

@@ -112,13 +112,15 @@ async def running_bus(
     transport_url: str | None = None,
     unserved: Iterable[str] = (),
     worker_name: str = "test-worker",
+    store: Store | None = None,
 ) -> AsyncIterator[Bus]:
-    """The transport and a worker serving every service but those coded in `unserved`."""
+    """The transport and a worker (on `store`, else its own) serving every service but those coded
+    in `unserved`."""
     transport = RecordingTransport(make_transport(transport_url, connection_name=f"lgsp-{worker_name}"))
     await transport.connect()
     left_out = set(unserved)
     served = [str(s.id) for s in catalog.services if s.id.service_code not in left_out]
-    worker = Worker(catalog, transport, adapters, name=worker_name, only=served, drain_seconds=1)
+    worker = Worker(catalog, transport, adapters, name=worker_name, only=served, drain_seconds=1, store=store)
     await worker.start()
     try:
         yield Bus(catalog, transport, subsystem)

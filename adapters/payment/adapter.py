@@ -112,21 +112,26 @@ class PaymentAdapter(ProviderAdapter[PaymentConfig]):
         await self.book.close()
 
     async def initiate(self, request: Envelope, payment: InitiatePaymentRequest) -> InitiatePaymentResponse:
-        """Open the payment at the platform, then record it for the confirmation callback."""
+        """Open the payment at the platform, then record it for the confirmation callback.
+
+        Without a reference in the payload, the envelope's request code is the reference, so every
+        attempt of the request opens the same payment."""
+        reference = payment.reference or request.request_code
+        payment = payment.model_copy(update={"reference": reference})
         secret = self.config.secret.get_secret_value()
         message = init_message(payment, self.config.partner_code, secret, timestamp())
         url = init_answer(await self._call(request, "/api/v1/init", message))
         await self.book.record(
             InitiatedPayment(
                 partner_code=self.config.partner_code,
-                reference=payment.reference,
+                reference=reference,
                 amount_vnd=payment.amount_vnd,
                 description=payment.description,
                 dossier_number=payment.dossier.dossier_number,
                 initiated_at=utc_now(),
             )
         )
-        return InitiatePaymentResponse(payment_url=url, reference=payment.reference)
+        return InitiatePaymentResponse(payment_url=url, reference=reference)
 
     async def status(self, request: Envelope, query: PaymentStatusRequest) -> PaymentStatusResponse:
         """Ask the platform; an unknown reference is a clean `not_found`, not an error."""

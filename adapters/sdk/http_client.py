@@ -102,7 +102,9 @@ class ProviderClient:
         """Send one call for `request`; non-2xx raises the taxonomy error unless `check_status` is off."""
         budget = self.time_budget(request)
         if budget <= 0:
-            raise ProviderTimeout(f"deadline passed before {self.provider} was called")
+            expired = ProviderTimeout(f"deadline passed before {self.provider} was called")
+            expired.provider_called = False  # not held against the provider's circuit breaker
+            raise expired
         outbound = httpx.Request(
             method,
             self._url(url),

@@ -123,15 +123,18 @@ class VnpostAdapter(ProviderAdapter[VnpostConfig]):
         await self.book.close()
 
     async def post_order(self, request: Envelope, order: PostOrderRequest) -> PostOrderResponse:
-        """Post the order (a redelivery gets the same item code) and record it for the webhook."""
+        """Post the order (every attempt of the request gets the same item code) and record it for the
+        webhook; without an order number in the payload, the envelope's request code is the number."""
+        number = order.order_number or request.request_code
+        order = order.model_copy(update={"order_number": number})
         customer = self.config.customer_code
         body = await self._call(request, "POST", "/api/v1/postOrder", json=order_fields(order, customer))
         answer = order_answer(body)
         if not answer.ItemCode:
-            raise BadResponse(f"{PROVIDER} accepted order {order.order_number} without an ItemCode")
-        await self.book.record(customer, order.order_number, answer.ItemCode)
+            raise BadResponse(f"{PROVIDER} accepted order {number} without an ItemCode")
+        await self.book.record(customer, number, answer.ItemCode)
         return PostOrderResponse(
-            order_number=order.order_number, item_code=answer.ItemCode, provider_message=answer.Message
+            order_number=number, item_code=answer.ItemCode, provider_message=answer.Message
         )
 
     async def cancel_order(self, request: Envelope, command: CancelOrderRequest) -> CancelOrderResponse:

@@ -9,11 +9,11 @@ from datetime import timedelta
 from fastapi import Request
 from pydantic import JsonValue
 
+from bus.answers import TRANSACTION_HEADER as TRANSACTION_HEADER  # the gateway's name for it
 from bus.catalog import ClientSpec, ServiceSpec
 from bus.envelope import Envelope, TraceContext, utc_now
 from bus.errors import BadRequest, PayloadTooLarge
 
-TRANSACTION_HEADER = "x-road-id"
 USER_HEADER = "x-road-userid"
 ISSUE_HEADER = "x-road-issue"
 IDEMPOTENCY_HEADER = "idempotency-key"

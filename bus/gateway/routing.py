@@ -13,13 +13,13 @@ import httpx
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import JsonValue, ValidationError
-from pydantic_core import to_json
 
+from bus.answers import JSON, reply_body, reply_headers
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_reply, envelope_message
 from bus.envelope import Envelope, Reply, new_id, utc_now
-from bus.errors import BadRequest, BusError, ErrorBody, InternalError
+from bus.errors import BadRequest, BusError, BusTimeout, ErrorBody, InternalError
 from bus.gateway.access import CLIENT_HEADER, AccessControl
 from bus.gateway.async_requests import (
     CALLBACK_HEADER,
@@ -31,7 +31,7 @@ from bus.gateway.async_requests import (
     async_choice,
 )
 from bus.gateway.backpressure import InFlightLimit, Slot
-from bus.gateway.idempotency import IdempotencyKeys, fingerprint
+from bus.gateway.idempotency import STILL_WORKING, IdempotencyKeys, fingerprint
 from bus.gateway.limits import InputLimits, check_json_depth
 from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, enforce, quotas_for
 from bus.gateway.requests import (
@@ -55,7 +55,6 @@ log = logging.getLogger(__name__)
 # The adapter's deadline is the service's time-out; the gateway waits a little longer so that the
 # worker's own verdict (Server.Provider.Timeout) arrives before the gateway's (Server.Bus.Timeout).
 REPLY_GRACE_SECONDS = 0.25
-WORKER_HEADER = "x-lgsp-worker"
 # Service paths already parsed; REST sub-paths can be unbounded, so the memo is emptied when full.
 PATH_MEMO_SIZE = 1024
 
@@ -83,6 +82,7 @@ class _Facts:
     response_in: datetime | None = None
     worker: str | None = None
     subjects: tuple[str, ...] = field(default_factory=tuple)
+    reply: Reply | None = None  # the worker's, once it arrived
     # Set when an async call took over: its background task records and releases the slot.
     handed_off: bool = False
 
@@ -232,16 +232,28 @@ class ServiceRouter:
         store_key = self.idempotency.store_key(str(client.id), str(service.id), key)
         # The first call is given its reply deadline plus a second to store the answer.
         wait = service.timeout + REPLY_GRACE_SECONDS + 1
-        first = await self.idempotency.begin(store_key, key, print_, wait)
+        first = await self.idempotency.begin(
+            store_key,
+            key,
+            print_,
+            owner=envelope.message_id,
+            transaction_id=facts.transaction_id,
+            seconds=wait,
+        )
         if isinstance(first, Response):
             return first
         try:
             response = await self._dispatch(facts, envelope, service, slot, choice)
-        except Exception:
-            # The bus failed before any worker answered: forget the key so the caller's retry can run.
-            await self.idempotency.abandon(first)
+        except Exception as error:
+            # No reply: the key is freed, or kept in flight while the bus still works on the request.
+            await self.idempotency.failed(first, error, service)
+            if isinstance(error, BusTimeout):
+                raise BusTimeout(f"{error.message}; {STILL_WORKING}") from error
             raise
-        await self.idempotency.complete(first, response)
+        if choice.respond_async:
+            await self.idempotency.complete(first, response)
+        elif facts.reply is not None:
+            await self.idempotency.answered(first, facts.reply, service)
         return response
 
     def _split(self, service_path: str) -> tuple[ServiceId, str]:
@@ -313,22 +325,7 @@ class ServiceRouter:
             log.error("malformed reply for %s: %s", envelope.correlation_id, exc)
             raise InternalError("the worker's reply could not be read") from exc
         facts.worker = reply.worker
-        return self._answer(envelope, reply)
-
-    @staticmethod
-    def _answer(envelope: Envelope, reply: Reply) -> Response:
-        headers = {TRANSACTION_HEADER: envelope.correlation_id}
-        if reply.worker:
-            headers[WORKER_HEADER] = reply.worker
-        if reply.trace is not None:
-            headers["traceparent"] = reply.trace.traceparent
-        if not reply.ok and reply.error is not None:
-            reply.error.detail = envelope.correlation_id
-            return JSONResponse(reply.error.model_dump(), status_code=reply.status, headers=headers)
-        # pydantic-core's encoder: compact UTF-8 JSON, ~8× cheaper than json.dumps on a typical answer.
+        facts.reply = reply
         return Response(
-            to_json(reply.payload),
-            status_code=reply.status,
-            media_type="application/json",
-            headers=headers,
+            reply_body(reply), status_code=reply.status, media_type=JSON, headers=reply_headers(reply)
         )

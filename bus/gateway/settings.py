@@ -21,7 +21,7 @@ class GatewaySettings(BaseSettings):
     idempotency_ttl: float = Field(86_400.0, gt=0, description="how long an idempotent answer is kept (s)")
     idempotency_poll_seconds: float = Field(0.05, gt=0, le=5, description="how often a duplicate looks again")
     idempotency_lease_margin: float = Field(
-        5.0, gt=0, description="an abandoned in-flight marker outlives its deadline by this much (s)"
+        5.0, gt=0, description="a silent in-flight key is free this long after its wait ends (s)"
     )
     transaction_ttl: float = Field(86_400.0, gt=0, description="how long an async transaction is kept (s)")
     callback_attempts: int = Field(3, ge=1, le=10, description="POSTs of a result to a callback URL")

@@ -30,6 +30,7 @@ from bus.envelope import new_id
 from bus.errors import BusTimeout, InternalError, NoRoute, Overloaded
 from bus.reliability.backoff import delay_bucket_ms
 from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
+from bus.transport.amqp_logging import report_connection_losses
 from bus.transport.amqp_wire import (
     CHANNEL_GONE,
     DEAD_LETTER_EXCHANGE,
@@ -118,6 +119,7 @@ class AmqpTransport:
         except BaseException:
             await connection.close()
             raise
+        report_connection_losses(connection, self.connection_name, self.reconnect_interval)
         self._connection = connection
         self._publish_channel = publish_channel
         self._reply_queue_name = reply_queue_name

@@ -43,6 +43,7 @@ class MemoryBroker:
     def __init__(self) -> None:
         self._queues: dict[str, _MemoryQueue] = {}
         self._reply_sinks: dict[str, Callable[[Message], None]] = {}
+        self._delayed = 0
 
     def declare(self, name: str, delivery_limit: int, max_length: int | None = None) -> _MemoryQueue:
         """The queue `name`, created if needed; a service queue also gets its dead-letter queue.
@@ -95,11 +96,19 @@ class MemoryBroker:
         The broker holds the timer, so the message survives the transport that scheduled it."""
         self.queue(name)  # NoRoute now rather than a silent loss later
         asyncio.get_running_loop().call_later(delay, self._return_delayed, name, message)
+        self._delayed += 1
 
     def _return_delayed(self, name: str, message: Message) -> None:
+        self._delayed -= 1
         # Dead-lettering back bypasses the length bound, as RabbitMQ's at-least-once dead-lettering
         # waits rather than drops: a retry already accepted must not be lost to a full queue.
         self._queues[name].put(_Entry(message))
+
+    @property
+    def delayed(self) -> int:
+        """Messages waiting on a delay timer (scheduled, not yet back): what a test waits out to know
+        the bus has settled (the chaos test)."""
+        return self._delayed
 
 
 class _MemoryQueue:

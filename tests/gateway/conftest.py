@@ -16,7 +16,7 @@ from pydantic import JsonValue
 
 from bus.catalog import Catalog, hash_api_key
 from bus.envelope import Envelope
-from bus.errors import ProviderError
+from bus.errors import ProviderError, ProviderRejected
 from tests.in_process_stack import Backend, Bus, running_bus
 
 KEY = "right-key"
@@ -30,15 +30,18 @@ LIMITED = {"X-Road-Client": "VN/GOV/HPG/LIMITED", "X-Api-Key": LIMITED_KEY}
 class CountingAdapter:
     """Answers like a provider after `delay` seconds, counting calls and the most it served at once."""
 
-    def __init__(self, delay: float = 0.0, *, fail: bool = False) -> None:
+    def __init__(self, delay: float = 0.0, *, fail: bool = False, reject: bool = False) -> None:
         self.delay = delay
         self.fail = fail
+        self.reject = reject
+        self.codes: list[str] = []  # the request code of every call, in order
         self.calls = 0
         self.running = 0
         self.most_at_once = 0
 
     async def handle(self, request: Envelope) -> JsonValue:
         self.calls += 1
+        self.codes.append(request.request_code)
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         try:
@@ -46,6 +49,8 @@ class CountingAdapter:
                 await asyncio.sleep(self.delay)
             if self.fail:
                 raise ProviderError("provider answered 500")
+            if self.reject:
+                raise ProviderRejected("provider refused the request as invalid")
             return {"echo": request.payload, "call": self.calls, "attempt": request.attempt}
         finally:
             self.running -= 1
@@ -57,7 +62,7 @@ def gateway_catalog(subsystem: str) -> Catalog:
     everyone = ["group:province"]
     return Catalog.model_validate(
         {
-            "adapters": {name: {} for name in ("count", "slow", "failing", "quota")},
+            "adapters": {name: {} for name in ("count", "slow", "failing", "rejecting", "quota", "late")},
             "clients": [
                 {"id": "VN/GOV/HPG/STP", "groups": ["province"], "api_key_sha256": [hash_api_key(KEY)]},
                 {
@@ -84,6 +89,7 @@ def gateway_catalog(subsystem: str) -> Catalog:
                     "allow": everyone,
                 },
                 {"id": f"{base}/Failing/v1", "adapter": "failing", "allow": everyone},
+                {"id": f"{base}/Rejecting/v1", "adapter": "rejecting", "allow": everyone},
                 {
                     "id": f"{base}/Quota/v1",
                     "adapter": "quota",
@@ -92,6 +98,8 @@ def gateway_catalog(subsystem: str) -> Catalog:
                     "rate_limit_burst": 2,
                 },
                 {"id": f"{base}/Unserved/v1", "adapter": "count", "timeout": 0.3, "allow": everyone},
+                # Served only once a test starts its worker: its requests wait in the queue meanwhile.
+                {"id": f"{base}/Late/v1", "adapter": "late", "timeout": 0.3, "allow": everyone},
             ],
         }
     )
@@ -104,6 +112,8 @@ class CountedBus(Bus):
     count: CountingAdapter
     slow: CountingAdapter
     quota: CountingAdapter
+    failing: CountingAdapter
+    rejecting: CountingAdapter
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
@@ -117,13 +127,22 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
 
 
 @pytest.fixture
-async def bus() -> AsyncIterator[CountedBus]:
-    """A worker on the memory transport serving the gateway catalog; the Unserved service has none."""
+async def bus(backend: Backend) -> AsyncIterator[CountedBus]:
+    """A worker on the memory transport serving the gateway catalog, its store shared with the
+    gateways as in production; the Unserved and Late services have none."""
     subsystem = "G" + secrets.token_hex(4).upper()
     count, slow, quota = CountingAdapter(0.2), CountingAdapter(0.4), CountingAdapter()
-    adapters = {"count": count, "slow": slow, "quota": quota, "failing": CountingAdapter(fail=True)}
+    failing, rejecting = CountingAdapter(fail=True), CountingAdapter(reject=True)
+    adapters = {"count": count, "slow": slow, "quota": quota, "failing": failing, "rejecting": rejecting}
     catalog = gateway_catalog(subsystem)
     async with running_bus(
-        catalog, adapters, subsystem=subsystem, unserved=["Unserved"], worker_name="gw-test-worker"
+        catalog,
+        adapters,
+        subsystem=subsystem,
+        unserved=["Unserved", "Late"],
+        worker_name="gw-test-worker",
+        store=backend.store(),
     ) as running:
-        yield CountedBus(running.catalog, running.transport, running.subsystem, count, slow, quota)
+        yield CountedBus(
+            running.catalog, running.transport, running.subsystem, count, slow, quota, failing, rejecting
+        )
