@@ -6,13 +6,16 @@ from __future__ import annotations
 import secrets
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from bus.catalog import Catalog
 from bus.dashboard import Dashboard, LoadProfile, Scenario, install_dashboard
+from bus.serving import Served
+from services.faults import FaultInjector
 
 # Named demo scenarios: (name, title, mock, profile changes, seconds until cleared; None = by hand).
 SCENARIOS = (
@@ -42,6 +45,12 @@ PROFILES = (
     ("workday", "Three working days in 3 min (base 10 tx/s)", "workday", 10.0, 60.0),
     ("spike", "Spike: 5 → 50 → 5 tx/s", "spike", 5.0, 30.0),
 )
+
+
+def mock_defaults(app: FastAPI) -> dict[str, Any]:
+    """A mock's own default fault profile, as its control API shows profiles."""
+    injector: FaultInjector = app.state.faults
+    return injector.defaults.model_dump(mode="json")
 
 
 def load_profiles(gateway_url: str, out: Path) -> list[LoadProfile]:
@@ -74,16 +83,19 @@ def load_profiles(gateway_url: str, out: Path) -> list[LoadProfile]:
 
 
 def wire_dashboard(
-    gateway: FastAPI, catalog: Catalog, gateway_url: str, mock_urls: Mapping[str, str]
+    gateway: FastAPI, catalog: Catalog, gateway_url: str, mocks: Sequence[Served]
 ) -> tuple[Dashboard, str]:
     """Serve `/ui` on `gateway`; answers the dashboard and its one-time launch link. Fault controls
     reach the running mocks that are also catalog adapters (a scenario needs its mock running)."""
     adapters = {service.adapter for service in catalog.services}
-    targets = {name: url for name, url in mock_urls.items() if name in adapters}
+    chosen = [mock for mock in mocks if mock.name in adapters]
+    targets = {mock.name: mock.url for mock in chosen}
+    normal = {mock.name: mock_defaults(mock.app) for mock in chosen}
     token = secrets.token_urlsafe(24)
     dashboard = install_dashboard(
         gateway,
         fault_targets=targets,
+        normal_faults=normal,
         scenarios=[s for s in SCENARIOS if s.target in targets],
         load_profiles=load_profiles(gateway_url, Path(tempfile.gettempdir()) / "lgsp-dashboard-load"),
         launch_token=token,

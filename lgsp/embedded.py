@@ -67,8 +67,7 @@ class EmbeddedStack:
             gateway_settings=embedded_gateway_settings(),
         )
         gateway_url = f"http://{self.host}:{self.port}"
-        mock_urls = {item.name: item.url for item in served}
-        self.dashboard, self.dashboard_link = wire_dashboard(gateway, self.catalog, gateway_url, mock_urls)
+        self.dashboard, self.dashboard_link = wire_dashboard(gateway, self.catalog, gateway_url, served)
         served.append(Served("gateway", gateway, self.host, self.port))
         await self.transport.connect()
         self._group = ServerGroup(served, log_level=self.log_level)

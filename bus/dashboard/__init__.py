@@ -8,6 +8,7 @@ lines), so it names no national system.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -36,6 +37,7 @@ def install_dashboard(
     app: FastAPI,
     *,
     fault_targets: Mapping[str, str] | None = None,
+    normal_faults: Mapping[str, dict[str, Any]] | None = None,
     scenarios: Sequence[Scenario] = (),
     load_profiles: Sequence[LoadProfile] = (),
     launch_token: str | None = None,
@@ -43,12 +45,15 @@ def install_dashboard(
     settings: DashboardSettings | None = None,
 ) -> Dashboard:
     """Serve `/ui` on a gateway built by `assemble_gateway` (it reads the state that app keeps on
-    app.state); faults and load controls only when given targets and profiles. Call `close()` on the
+    app.state); faults and load controls only when given targets and profiles; `normal_faults` are
+    the mocks' default profiles, departures from which the page shows as faults. Call `close()` on the
     answer before stopping the server, so open pages do not hold the shutdown."""
     chosen = settings if settings is not None else DashboardSettings()
     state = app.state
     catalog = state.service_router.catalog
-    faults = FaultControl(fault_targets, {s.name: s for s in scenarios}) if fault_targets else None
+    faults = None
+    if fault_targets:
+        faults = FaultControl(fault_targets, {s.name: s for s in scenarios}, normal=normal_faults)
     load = LoadControl(load_profiles) if load_profiles else None
     dashboard = Dashboard(
         access=DashboardAccess(

@@ -56,16 +56,19 @@ class ActiveScenario(BaseModel):
 
 
 class FaultControl:
-    """Reads and changes the fault profiles of the mocks at `targets` (name → base URL)."""
+    """Reads and changes the fault profiles of the mocks at `targets` (name → base URL); `normal` holds
+    each mock's own default profile (the payment mock loses a few callbacks by design: no fault)."""
 
     def __init__(
         self,
         targets: Mapping[str, str],
         scenarios: Mapping[str, Scenario],
         *,
+        normal: Mapping[str, dict[str, Any]] | None = None,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self.targets = dict(targets)
+        self.normal = dict(normal or {})
         self.scenarios = dict(scenarios)
         for scenario in self.scenarios.values():
             if scenario.target not in self.targets:
@@ -86,6 +89,10 @@ class FaultControl:
         names = sorted(self.targets)
         answers = await asyncio.gather(*(self._get(name) for name in names))
         return dict(zip(names, answers, strict=True))
+
+    def summary(self, target: str, profile: dict[str, Any] | None) -> str | None:
+        """A few words for what `profile` injects beyond `target`'s normal profile (None: nothing)."""
+        return describe_fault(profile, self.normal.get(target))
 
     def active(self) -> list[ActiveScenario]:
         """The scenarios started and not yet cleared."""
@@ -156,3 +163,24 @@ class FaultControl:
             raise ProviderError(f"the mock's fault control answered {response.status_code}")
         answer: dict[str, Any] = response.json()
         return answer
+
+
+def describe_fault(profile: dict[str, Any] | None, normal: dict[str, Any] | None = None) -> str | None:
+    """A few words for what a mock's fault profile injects beyond its `normal` one (None: nothing)."""
+    if profile is None:
+        return "control API unreachable"
+    if normal is not None:
+        profile = {key: value for key, value in profile.items() if normal.get(key) != value}
+    parts = []
+    if profile.get("outage"):
+        parts.append("outage")
+    if profile.get("error_rate"):
+        parts.append(f"errors {profile['error_rate']:.0%}")
+    if profile.get("timeout_rate"):
+        parts.append(f"time-outs {profile['timeout_rate']:.0%}")
+    if profile.get("lost_callback_rate"):
+        parts.append(f"callbacks lost {profile['lost_callback_rate']:.0%}")
+    latency = profile.get("latency") or {}
+    if latency.get("kind") == "fixed" and latency.get("ms", 0) >= 1000:
+        parts.append(f"latency {latency['ms']:.0f} ms")
+    return ", ".join(parts) or None

@@ -46,27 +46,6 @@ SECONDS_PER_YEAR = 365 * 86_400
 LATEST_SHOWN = 30
 
 
-def describe_fault(profile: dict[str, Any] | None, normal: dict[str, Any] | None = None) -> str | None:
-    """A few words for what a mock's fault profile injects beyond its `normal` one (None: nothing)."""
-    if profile is None:
-        return "control API unreachable"
-    if normal is not None:
-        profile = {key: value for key, value in profile.items() if normal.get(key) != value}
-    parts = []
-    if profile.get("outage"):
-        parts.append("outage")
-    if profile.get("error_rate"):
-        parts.append(f"errors {profile['error_rate']:.0%}")
-    if profile.get("timeout_rate"):
-        parts.append(f"time-outs {profile['timeout_rate']:.0%}")
-    if profile.get("lost_callback_rate"):
-        parts.append(f"callbacks lost {profile['lost_callback_rate']:.0%}")
-    latency = profile.get("latency") or {}
-    if latency.get("kind") == "fixed" and latency.get("ms", 0) >= 1000:
-        parts.append(f"latency {latency['ms']:.0f} ms")
-    return ", ".join(parts) or None
-
-
 def record_row(record: OperationalRecord) -> dict[str, Any]:
     """The compact row the pages show for one transaction."""
     return {
@@ -108,7 +87,6 @@ class SnapshotFeed:
         self._history: deque[list[float | None]] = deque(maxlen=settings.history_points)
         self._slow: dict[str, Any] = {"faults": {}, "queues": {}}
         self._slow_at = 0.0
-        self._normal: dict[str, dict[str, Any]] = {}
         self._snapshot: dict[str, Any] | None = None
         self._snapshot_at = 0.0
         self._frame = b""
@@ -225,14 +203,7 @@ class SnapshotFeed:
         if self._faults is not None:
             for name, state in (await self._faults.states()).items():
                 profile = state.get("profile") if state else None
-                # A mock's first profile seen is its normal self (the payment mock loses a few
-                # callbacks by design); only what differs from it is shown as a fault.
-                if profile is not None:
-                    self._normal.setdefault(name, profile)
-                faults[name] = {
-                    "profile": profile,
-                    "summary": describe_fault(profile, self._normal.get(name)),
-                }
+                faults[name] = {"profile": profile, "summary": self._faults.summary(name, profile)}
         self._slow = {"faults": faults, "queues": queues}
 
     def _node_states(

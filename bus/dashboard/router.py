@@ -179,9 +179,14 @@ def dashboard_router(dashboard: Dashboard) -> APIRouter:
     async def faults() -> dict[str, Any]:
         control = dashboard.faults
         if control is None:
-            return {"targets": {}, "scenarios": [], "active": []}
+            return {"targets": {}, "summaries": {}, "scenarios": [], "active": []}
+        states = await control.states()
         return {
-            "targets": await control.states(),
+            "targets": states,
+            "summaries": {
+                name: control.summary(name, state.get("profile") if state else None)
+                for name, state in states.items()
+            },
             "scenarios": [s.model_dump() for s in control.scenarios.values()],
             "active": [a.model_dump() for a in control.active()],
         }

@@ -43,18 +43,21 @@ function showSignIn() {
 const COLORS = { ok: "#2e9e5b", idle: "#9aa5b1", failing: "#e8a33c", recovering: "#4d8fd6", failed: "#d64545" };
 
 function layout(topology) {
-  // Callers on the left, the LGSP in the middle, providers on the right stacked by owning member.
+  // Callers on the left, the LGSP in the middle, providers on the right stacked by owning member;
+  // past six providers the groups share two columns, so the map stays legible at fit-to-screen.
   const positions = {};
   const callers = topology.nodes.filter((n) => n.kind === "caller");
   const providers = topology.nodes.filter((n) => n.kind === "provider");
   callers.forEach((n, i) => (positions[n.id] = { x: 0, y: i * 90 }));
-  let y = 0;
+  const columns = providers.length > 6 ? [{ x: 480, y: 0 }, { x: 680, y: 45 }] : [{ x: 520, y: 0 }];
   for (const group of topology.groups) {
-    for (const n of providers.filter((p) => p.group === group.id)) { positions[n.id] = { x: 520, y }; y += 80; }
-    y += 40;
+    const members = providers.filter((p) => p.group === group.id);
+    const column = columns.reduce((a, b) => (b.y < a.y ? b : a));
+    for (const n of members) { positions[n.id] = { x: column.x, y: column.y }; column.y += 75; }
+    column.y += 45;
   }
-  const middle = Math.max((callers.length - 1) * 90, y - 120) / 2;
-  positions.lgsp = { x: 260, y: middle };
+  const bottom = Math.max(...columns.map((c) => c.y)) - 120;
+  positions.lgsp = { x: 260, y: Math.max((callers.length - 1) * 90, bottom) / 2 };
   return positions;
 }
 
@@ -80,6 +83,10 @@ function drawTopology(topology) {
       { selector: "edge", style: { width: "data(width)", "curve-style": "bezier", "target-arrow-shape": "triangle",
         "line-color": "#bcccdc", "target-arrow-color": "#bcccdc", label: "data(label)", "font-size": 9,
         "text-background-color": "#fff", "text-background-opacity": 0.8, "line-style": "dashed", "line-dash-pattern": [6, 4] } },
+      // Labels of the LGSP's outgoing edges sit near their provider, along the edge, clear of the
+      // first column's nodes that the edges to the second column pass.
+      { selector: "edge[source = 'lgsp']", style: { label: "", "target-label": "data(label)", "target-text-offset": 95,
+        "text-rotation": "autorotate", "target-text-margin-y": -7 } },
       { selector: "edge.busy", style: { "line-color": "#4d8fd6", "target-arrow-color": "#4d8fd6" } },
       { selector: "edge.erring", style: { "line-color": "#d64545", "target-arrow-color": "#d64545" } },
     ],
@@ -186,22 +193,12 @@ async function refreshFaults() {
     `<button data-scenario="${esc(s.name)}" ${disabled}>${esc(s.title)}</button>`).join("") || "<p class='hint'>No scenarios.</p>";
   $("#faults tbody").innerHTML = Object.entries(data.targets).map(([mock, st]) => {
     const profile = st ? st.profile : null;
-    return `<tr data-mock="${esc(mock)}"><td>${esc(mock)}</td><td class="fault-now">${!profile ? "unreachable" : state.snapshot?.faults?.[mock] ? esc(state.snapshot.faults[mock].summary || "normal") : esc(describe(profile))}</td>` +
+    return `<tr data-mock="${esc(mock)}"><td>${esc(mock)}</td><td class="fault-now">${profile ? esc(data.summaries[mock] || "normal") : "unreachable"}</td>` +
       `<td><input type="number" name="latency" min="0" value="${profile?.latency?.ms ?? 2000}"> <button data-fault="latency" ${disabled}>set</button></td>` +
       `<td><input type="number" name="error_rate" min="0" max="1" step="0.1" value="${profile?.error_rate || 0.5}"> <button data-fault="errors" ${disabled}>set</button></td>` +
       `<td><input type="number" name="lost_callback_rate" min="0" max="1" step="0.1" value="${profile?.lost_callback_rate || 1}"> <button data-fault="callbacks" ${disabled}>set</button></td>` +
       `<td><button data-fault="outage" class="danger" ${disabled}>outage</button> <button data-fault="clear" ${disabled}>clear</button></td></tr>`;
   }).join("");
-}
-
-function describe(p) { // what the mock's profile injects (the live view shows only departures from normal)
-  const parts = [];
-  if (p.outage) parts.push("outage");
-  if (p.error_rate) parts.push(`errors ${Math.round(p.error_rate * 100)}%`);
-  if (p.lost_callback_rate) parts.push(`callbacks lost ${Math.round(p.lost_callback_rate * 100)}%`);
-  if (p.latency?.kind === "fixed") parts.push(`latency ${p.latency.ms} ms`);
-  if (p.latency?.kind === "lognormal") parts.push(`latency p50 ${p.latency.p50_ms} ms`);
-  return parts.join(", ") || "normal";
 }
 
 // --- transactions --------------------------------------------------------------------------------
