@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bus.catalog import load_catalog
+from bus.catalog import Catalog, load_catalog
 from bus.dashboard import LoadProfile, install_dashboard
 from bus.dashboard.journeys import JourneySummary, timeliness
 from bus.dashboard.topology import build_topology
@@ -47,13 +47,21 @@ def record(transaction_id: str, *, ok: bool = True, issue: str | None = None) ->
     )
 
 
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    """The packaged catalog, parsed once for the module (it is immutable)."""
+    return load_catalog(DEFAULT_CATALOG)
+
+
 @pytest.fixture
-async def gateway(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, str]]:
+async def gateway(
+    monkeypatch: pytest.MonkeyPatch, catalog: Catalog
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, str]]:
     """The assembled gateway with the dashboard, a launch token, and one sleeping load profile."""
     monkeypatch.setenv(
         "LGSP_AUTH_ADMIN_KEY_SHA256", json.dumps([hashlib.sha256(ADMIN_KEY.encode()).hexdigest()])
     )
-    app = assemble_gateway(load_catalog(DEFAULT_CATALOG), MemoryTransport(), BusSettings(redis_url=None))
+    app = assemble_gateway(catalog, MemoryTransport(), BusSettings(redis_url=None))
     sleeper = [sys.executable, "-c", "import time; print('driving', flush=True); time.sleep(60)"]
     dashboard = install_dashboard(
         app, load_profiles=[LoadProfile(name="steady", title="t", argv=sleeper)], launch_token="launch-me"
@@ -203,8 +211,7 @@ def test_on_time_rate_per_procedure_counts_finished_journeys_only() -> None:
     assert (birth.finished, birth.on_time, birth.on_time_rate) == (2, 1, 0.5)
 
 
-def test_a_new_adapter_in_the_catalog_is_a_new_node_without_code_changes(tmp_path: object) -> None:
-    catalog = load_catalog(DEFAULT_CATALOG)
+def test_a_new_adapter_in_the_catalog_is_a_new_node_without_code_changes(catalog: Catalog) -> None:
     extra = catalog.services[1].model_copy(update={"adapter": "residence"})
     grown = catalog.model_copy(update={"services": (*catalog.services, extra)})
     nodes = {node.id for node in build_topology(grown, ["residence"]).nodes}

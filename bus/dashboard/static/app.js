@@ -128,7 +128,9 @@ function updateTopology(snapshot) {
 
 // --- load and charts -----------------------------------------------------------------------------
 function makeChart(element, title, label, color) {
-  const options = { title, width: element.clientWidth || 800, height: 200,
+  // The last five minutes at least, so a fresh page's few points do not stretch over the whole axis.
+  const range = (_, min, max) => [Math.min(min ?? max, max - 300), max];
+  const options = { title, width: element.clientWidth || 800, height: 200, scales: { x: { range } },
     series: [{}, { label, stroke: color, width: 2, fill: color + "22" }], axes: [{}, { size: 60 }] };
   return new uPlot(options, [[], []], element);
 }
