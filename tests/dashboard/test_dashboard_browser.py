@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -175,4 +176,49 @@ def test_api_docs_render_offline(browser: Any, live_stack: LiveStack) -> None:
     page.wait_for_selector(".opblock-tag", timeout=5_000)
     page.screenshot(path=str(SCREENSHOTS / "docs.png"))
     context.close()
+    assert seen.console_errors == [] and seen.outside_requests == []
+
+
+def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
+    session: tuple[Any, PageWatch],
+) -> None:
+    """The engine is not wired in yet: the routes answer with the documented models (a test double at
+    the HTTP boundary), and the page must draw every step on its system's lane with its verdict."""
+    from bus.dashboard.journeys import JourneyList, JourneyStep, JourneySummary, JourneyTimeline, timeliness
+
+    page, seen = session
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    journey = JourneySummary(
+        id="J1", procedure="birth registration", dossier="HS-001", status="completed", started_at=start,
+        finished_at=start + timedelta(minutes=9), on_time=True,
+    )  # fmt: skip
+    lanes = [("verify parents", "population"), ("register birth", "civil"), ("pay fee", "payment"),
+             ("post certificate", "vnpost")]  # fmt: skip
+    steps = [
+        JourneyStep(
+            step=name,
+            system=system,
+            transaction_id=f"tx-{i}",
+            status="succeeded",
+            started_at=start + timedelta(minutes=2 * i),
+            finished_at=start + timedelta(minutes=2 * i + 1),
+            on_time=True,
+        )
+        for i, (name, system) in enumerate(lanes)
+    ]
+    listing = JourneyList(available=True, journeys=[journey], timeliness=timeliness([journey]))
+    timeline = JourneyTimeline(journey=journey, steps=steps)
+    page.route("**/ui/api/journeys", lambda route: route.fulfill(json=listing.model_dump(mode="json")))
+    page.route("**/ui/api/journeys/J1", lambda route: route.fulfill(json=timeline.model_dump(mode="json")))
+    try:
+        show(page, "journeys")
+        page.click("#journey-list tr[data-journey='J1']")
+        page.wait_for_selector("#journey-timeline .lanes")
+        drawn = page.locator("#journey-timeline .lane-name").all_inner_texts()
+        assert drawn == [system for _, system in lanes]
+        assert page.locator("#journey-timeline .step").count() == 4
+        assert "100.0%" in page.inner_text("#journeys")
+    finally:
+        page.unroute("**/ui/api/journeys")
+        page.unroute("**/ui/api/journeys/J1")
     assert seen.console_errors == [] and seen.outside_requests == []
