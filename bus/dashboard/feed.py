@@ -148,7 +148,8 @@ class SnapshotFeed:
         self._history.append(snapshot["point"])
         frame = json.dumps(snapshot, separators=(",", ":"))
         async with self._changed:
-            self._frame = f"event: snapshot\ndata: {frame}\n\n".encode()
+            # `retry`: a page whose stream broke (a gateway restarting) reconnects after 2 s.
+            self._frame = f"retry: 2000\nevent: snapshot\ndata: {frame}\n\n".encode()
             self._version += 1
             self._changed.notify_all()
 
@@ -185,6 +186,7 @@ class SnapshotFeed:
                 "error_share": error_share,
             },
             "point": [now, rate, p95, error_share],
+            "queues": {service: list(counts) for service, counts in self._slow["queues"].items()},
             "latest": [record_row(r) for r in records[:LATEST_SHOWN]],
             "faults": self._slow["faults"],
             "scenarios": [s.model_dump() for s in self._faults.active()] if self._faults else [],

@@ -125,6 +125,7 @@ async def test_the_snapshot_measures_recorded_transactions_and_the_list_filters_
     edge = snapshot["edges"]["lgsp>provider:echo"]
     assert edge["calls"] == 4 and edge["error_share"] == 0.25
     assert snapshot["nodes"]["provider:echo"]["state"] == "ok"
+    assert snapshot["queues"][ECHO] == [0, 0]  # the memory broker tells: none waiting, none dead
     assert snapshot["totals"]["per_year"] == pytest.approx(snapshot["totals"]["rate"] * 365 * 86_400)
     failed = (await client.get("/ui/api/transactions?status=failed", headers=ADMIN)).json()["transactions"]
     assert [row["id"] for row in failed] == ["tx-3"]
@@ -185,7 +186,7 @@ async def test_the_stream_pushes_snapshots_as_server_sent_events(
                 break
     for frame in frames:
         text = frame.decode()
-        assert text.startswith("event: snapshot\ndata: {") and text.endswith("\n\n")
+        assert text.startswith("retry: 2000\nevent: snapshot\ndata: {") and text.endswith("\n\n")
 
 
 async def test_journeys_are_reported_unavailable_without_an_engine(

@@ -135,6 +135,12 @@ def test_an_outage_injected_from_the_page_fails_the_provider_and_clearing_it_rec
         timeout=3_000,
     )
     assert page.evaluate("window.lgspDashboard.cy.$id('provider:population').data('state')") == "failed"
+    # The failed calls' messages went to the dead-letter queue, and the page counts them.
+    page.wait_for_function(
+        "Number(document.querySelector(\"#systems tr[data-node='provider:population'] .dlq\")"
+        ".textContent) > 0",
+        timeout=5_000,
+    )
     page.screenshot(path=str(SCREENSHOTS / "topology-outage.png"))
 
     show(page, "faults")

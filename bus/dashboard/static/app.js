@@ -120,6 +120,10 @@ function updateTopology(snapshot) {
     $(".queue", row).textContent = status.queue_depth ?? "";
     $(".dlq", row).textContent = status.dead_letters ?? "";
     $(".fault", row).textContent = status.fault || "";
+    const node = state.topology.nodes.find((n) => n.id === row.dataset.node);
+    if (node?.services.length) { // per service: ready messages and dead letters, where the transport can tell
+      row.title = node.services.map((s) => `${s}: ${(snapshot.queues[s] || [])[0] ?? "?"} queued, ${(snapshot.queues[s] || [])[1] ?? "?"} dead`).join("\n");
+    }
   }
   $("#rate").textContent = fmt(snapshot.totals.rate, 1);
   $("#p95").textContent = fmt(snapshot.totals.p95_ms);
