@@ -34,7 +34,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_catalog(mock_ports: dict[str, int], folder: Path) -> Path:
+def catalog_for_test(mock_ports: dict[str, int], folder: Path) -> Path:
     """The default catalog with adapters at `mock_ports` and a quick population breaker."""
     data = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
     for name, port in mock_ports.items():
@@ -53,7 +53,7 @@ def test_catalog(mock_ports: dict[str, int], folder: Path) -> Path:
 async def main() -> None:
     mock_ports = {name: free_port() for name in MOCKS}
     with tempfile.TemporaryDirectory() as folder:
-        catalog = load_catalog(test_catalog(mock_ports, Path(folder)))
+        catalog = load_catalog(catalog_for_test(mock_ports, Path(folder)))
         stack = EmbeddedStack(
             catalog=catalog,
             transport=MemoryTransport(),
