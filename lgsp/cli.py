@@ -121,6 +121,7 @@ def run(
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
     from bus.loop_watchdog import start_loop_watchdog
+    from bus.monitoring.access import monitoring_hint
     from bus.transport import make_transport
     from lgsp.embedded import EmbeddedStack
     from services.registry import MOCKS
@@ -150,6 +151,7 @@ def run(
             table.add_row(item.name, item.url)
         console.print(table)
         console.print(f"API docs: http://{host}:{port}/docs   stop with Ctrl+C")
+        console.print(monitoring_hint(f"http://{host}:{port}", stack.monitoring_token), soft_wrap=True)
         # The link signs its first visitor in as the demo's operator, once; keep it to yourself.
         console.print(f"Dashboard: {stack.dashboard_link}", soft_wrap=True)
         stopped = asyncio.Event()
@@ -181,6 +183,7 @@ def gateway(
     from bus.gateway.assembly import assemble_gateway
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
+    from bus.http_intake import server_options
     from bus.loop_watchdog import watched_lifespan
     from bus.transport import make_transport
 
@@ -200,7 +203,8 @@ def gateway(
         api = assemble_gateway(_catalog(settings), transport, settings)
     api.router.lifespan_context = watched_lifespan(api.router.lifespan_context)
     freeze_startup_heap()
-    uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+    # With the intake's read time-outs and connection bound, and TLS / mutual TLS when configured.
+    uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), **server_options())
 
 
 @app.command()

@@ -12,6 +12,7 @@ from bus.dashboard import Dashboard
 from bus.event_recorder import EventRecorder
 from bus.gateway.assembly import assemble_gateway
 from bus.gateway.settings import GatewaySettings
+from bus.monitoring.access import new_monitoring_token
 from bus.serving import Served, ServerGroup
 from bus.settings import BusSettings
 from bus.store import make_store
@@ -49,6 +50,8 @@ class EmbeddedStack:
     worker_name: str = "embedded"
     settings: BusSettings = field(default_factory=BusSettings)
     log_level: str = "warning"
+    # Monitoring needs a credential; this run's own token (printed by `lgsp run`) opens it.
+    monitoring_token: str = field(default_factory=new_monitoring_token)
     _group: ServerGroup | None = None
     _workers: list[Worker] = field(default_factory=list)
     _events: EventRecorder | None = None
@@ -65,6 +68,7 @@ class EmbeddedStack:
             self.settings,
             manage_transport=False,
             gateway_settings=embedded_gateway_settings(),
+            monitoring_token=self.monitoring_token,
         )
         gateway_url = f"http://{self.host}:{self.port}"
         self.dashboard, self.dashboard_link = wire_dashboard(gateway, self.catalog, gateway_url, served)

@@ -57,7 +57,7 @@ def install_dashboard(
     load = LoadControl(load_profiles) if load_profiles else None
     dashboard = Dashboard(
         access=DashboardAccess(
-            state.service_router.access,
+            state.monitoring_credential,
             state.admin_credential,
             state.store,
             session_seconds=chosen.session_seconds,

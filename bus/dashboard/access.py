@@ -1,6 +1,7 @@
 """Who may see the dashboard and who may drive it.
 
-    viewer  any catalog client's credential (API key or bearer token) or the admin key: read-only views
+    viewer  what opens monitoring: a monitoring token (`Authorization: Bearer`) or the admin key;
+            read-only views (they list every agency's calls, so a client's own key is not enough)
     admin   the admin key (`X-Admin-Key`): fault and load controls too
 
 A browser cannot send headers on an EventSource, so a credential is exchanged once (`POST /ui/session`)
@@ -17,15 +18,14 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Mapping
 from typing import Literal
 
 from fastapi import Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bus.admin.credential import ADMIN_KEY_HEADER, AdminCredential
 from bus.errors import AccessDenied, Unauthenticated
-from bus.gateway.access import API_KEY_HEADER, CLIENT_HEADER, AccessControl
+from bus.monitoring.access import MonitoringCredential
 from bus.store.base import Store
 
 Role = Literal["viewer", "admin"]
@@ -37,10 +37,9 @@ SESSION_PREFIX = "dashboard:session:"
 class SignIn(BaseModel):
     """What a page sends to open a session: the launch token, or a credential."""
 
-    launch_token: str | None = None
-    admin_key: str | None = None
-    client: str | None = None
-    api_key: str | None = None
+    launch_token: str | None = Field(None, max_length=256)
+    admin_key: str | None = Field(None, max_length=256)
+    monitoring_token: str | None = Field(None, max_length=256)
 
 
 class Session(BaseModel):
@@ -59,14 +58,14 @@ class DashboardAccess:
 
     def __init__(
         self,
-        access: AccessControl,
+        monitoring: MonitoringCredential,
         admin: AdminCredential,
         store: Store,
         *,
         session_seconds: float,
         launch_token: str | None = None,
     ) -> None:
-        self._access = access
+        self._monitoring = monitoring
         self._admin = admin
         self._store = store
         self._session_seconds = session_seconds
@@ -91,12 +90,12 @@ class DashboardAccess:
 
     async def session(self, request: Request) -> Session:
         """The caller's rights: from an admin key or client credential in the headers, else the cookie."""
-        found = await self._from_headers(request.headers)
+        found = await self._from_headers(request)
         if found is None:
             found = await self._from_cookie(request.cookies.get(SESSION_COOKIE))
         if found is None:
             raise Unauthenticated(
-                "sign in to the dashboard: POST /ui/session, or send an admin key or client credentials"
+                "sign in to the dashboard: POST /ui/session, or send a monitoring token or an admin key"
             )
         return found
 
@@ -125,21 +124,21 @@ class DashboardAccess:
             if self._admin.matches(wanted.admin_key):
                 return Session(role="admin", who="admin")
             raise Unauthenticated("the admin key was not accepted")
-        if wanted.client and wanted.api_key:
-            headers = {CLIENT_HEADER: wanted.client, API_KEY_HEADER: wanted.api_key}
-            client = await self._access.authenticate(headers)
-            return Session(role="viewer", who=str(client.id))
-        raise Unauthenticated("give the launch token, the admin key, or a client id with its API key")
+        if wanted.monitoring_token:
+            if self._monitoring.token_matches(wanted.monitoring_token):
+                return Session(role="viewer", who="monitoring")
+            raise Unauthenticated("the monitoring token was not accepted")
+        raise Unauthenticated("give the launch token, the admin key or a monitoring token")
 
-    async def _from_headers(self, headers: Mapping[str, str]) -> Session | None:
-        key = headers.get(ADMIN_KEY_HEADER)
+    async def _from_headers(self, request: Request) -> Session | None:
+        key = request.headers.get(ADMIN_KEY_HEADER)
         if key:
             if self._admin.matches(key):
                 return Session(role="admin", who="admin")
             raise Unauthenticated(f"the key in {ADMIN_KEY_HEADER!r} was not accepted")
-        if headers.get("authorization") or headers.get(API_KEY_HEADER):
-            client = await self._access.authenticate(headers)
-            return Session(role="viewer", who=str(client.id))
+        if request.headers.get("authorization"):
+            await self._monitoring(request)  # raises on a token it does not accept
+            return Session(role="viewer", who="monitoring")
         return None
 
     async def _from_cookie(self, session_id: str | None) -> Session | None:

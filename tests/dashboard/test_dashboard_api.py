@@ -27,6 +27,8 @@ from lgsp.default_catalog import DEFAULT_CATALOG
 ADMIN_KEY = "unit-admin-key"
 STP = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": "stp-demo-key"}
 ADMIN = {"X-Admin-Key": ADMIN_KEY, "X-Dashboard": "1"}
+MONITORING_TOKEN = "unit-monitoring-token"
+MONITOR = {"Authorization": f"Bearer {MONITORING_TOKEN}"}
 ECHO = "VN/GOV/HPG/LGSP/Echo/v1"
 
 
@@ -61,6 +63,10 @@ async def gateway(
     monkeypatch.setenv(
         "LGSP_AUTH_ADMIN_KEY_SHA256", json.dumps([hashlib.sha256(ADMIN_KEY.encode()).hexdigest()])
     )
+    monkeypatch.setenv(
+        "LGSP_AUTH_MONITORING_TOKEN_SHA256",
+        json.dumps([hashlib.sha256(MONITORING_TOKEN.encode()).hexdigest()]),
+    )
     app = assemble_gateway(catalog, MemoryTransport(), BusSettings(redis_url=None))
     sleeper = [sys.executable, "-c", "import time; print('driving', flush=True); time.sleep(60)"]
     dashboard = install_dashboard(
@@ -83,14 +89,21 @@ async def test_data_routes_refuse_a_caller_without_a_credential(
     assert (await client.get("/ui/")).status_code == 200  # the page itself holds no data
 
 
-async def test_a_client_credential_reads_but_cannot_drive(
+async def test_a_monitoring_token_reads_but_cannot_drive_and_a_client_key_reads_nothing(
     gateway: tuple[FastAPI, httpx.AsyncClient, str],
 ) -> None:
     _, client, _ = gateway
-    assert (await client.get("/ui/api/snapshot", headers=STP)).status_code == 200
-    refused = await client.post("/ui/api/load/steady", headers={**STP, "X-Dashboard": "1"})
+    assert (await client.get("/ui/api/snapshot", headers=MONITOR)).status_code == 200
+    refused = await client.post("/ui/api/load/steady", headers={**MONITOR, "X-Dashboard": "1"})
     assert refused.status_code == 403
-    assert (await client.get("/ui/api/load", headers=STP)).json()["running"] is False
+    assert (await client.get("/ui/api/load", headers=MONITOR)).json()["running"] is False
+    # The views list every agency's calls: an agency's own API key is no monitoring credential.
+    assert (await client.get("/ui/api/snapshot", headers=STP)).status_code == 401
+    assert (
+        await client.get("/ui/api/snapshot", headers={"Authorization": "Bearer guess"})
+    ).status_code == 401
+    signed = await client.post("/ui/session", json={"monitoring_token": MONITORING_TOKEN})
+    assert signed.json() == {"role": "viewer", "who": "monitoring"}
 
 
 async def test_the_launch_token_signs_in_once_as_operator_and_changes_need_the_dashboard_header(

@@ -73,12 +73,13 @@ def fuzz(
             tally["cases"] += 1
             if after is not None:
                 after()
-            _write_report()
+            write_report()
 
     return test
 
 
-def _write_report() -> None:
+def write_report() -> None:
+    """Write every app's figures so far to REPORT."""
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     totals = sum(TALLY.values(), Counter())
     figures = {"schemathesis": schemathesis.__version__, "per_app": TALLY, "total": totals}
