@@ -89,7 +89,7 @@ class DashboardAccess:
             await self._store.delete(SESSION_PREFIX + _digest(session_id))
 
     async def session(self, request: Request) -> Session:
-        """The caller's rights: from an admin key or client credential in the headers, else the cookie."""
+        """The caller's rights: from an admin key or monitoring token in the headers, else the cookie."""
         found = await self._from_headers(request)
         if found is None:
             found = await self._from_cookie(request.cookies.get(SESSION_COOKIE))
