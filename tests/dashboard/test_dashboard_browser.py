@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from lgsp.default_catalog import DEFAULT_CATALOG
-from tests.dashboard.conftest import LiveStack, PageWatch, watch
+from tests.dashboard.conftest import ADMIN_KEY, LiveStack, PageWatch, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -228,3 +228,25 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
         page.unroute("**/ui/api/journeys")
         page.unroute("**/ui/api/journeys/J1")
     assert seen.console_errors == [] and seen.outside_requests == []
+
+
+def test_without_the_link_the_page_asks_for_a_credential_and_an_admin_key_opens_it(
+    browser: Any, live_stack: LiveStack
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 860})
+    page = context.new_page()
+    seen = watch(page)
+    page.goto(f"{live_stack.gateway}/ui/")
+    page.wait_for_selector("#signin:not([hidden])")
+    assert page.locator("#views").is_hidden()
+    page.fill("#signin-admin input[name=admin_key]", "not the key")
+    page.click("#signin-admin button")
+    page.wait_for_function("document.querySelector('#signin-error').textContent.length > 0")
+    page.fill("#signin-admin input[name=admin_key]", ADMIN_KEY)
+    page.click("#signin-admin button")
+    page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+    assert "operator" in page.inner_text("#who")
+    context.close()
+    # The browser reports the refused attempts (401s) as failed loads; nothing else may go wrong.
+    assert all("401" in error for error in seen.console_errors), seen.console_errors
+    assert seen.outside_requests == []
