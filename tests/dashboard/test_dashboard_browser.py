@@ -208,6 +208,7 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
             status="succeeded",
             started_at=start + timedelta(minutes=2 * i),
             finished_at=start + timedelta(minutes=2 * i + 1),
+            deadline=start + timedelta(days=3),
             on_time=True,
         )
         for i, (name, system) in enumerate(lanes)
@@ -223,7 +224,11 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
         drawn = page.locator("#journey-timeline .lane-name").all_inner_texts()
         assert drawn == [system for _, system in lanes]
         assert page.locator("#journey-timeline .step").count() == 4
+        table = page.locator("#journey-steps tr").all_inner_texts()[1:]
+        assert [row.split("\t")[2] for row in table] == ["tx-0", "tx-1", "tx-2", "tx-3"]
+        assert all("60.0 s" in row and "on time" in row for row in table), table
         assert "100.0%" in page.inner_text("#journeys")
+        page.screenshot(path=str(SCREENSHOTS / "journeys-test-data.png"))
     finally:
         page.unroute("**/ui/api/journeys")
         page.unroute("**/ui/api/journeys/J1")

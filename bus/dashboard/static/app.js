@@ -271,7 +271,11 @@ async function showTimeline(id) {
     const title = `${s.step} · ${s.transaction_id || ""} · ${s.status} · ${((to - from) / 1000).toFixed(1)} s · deadline ${s.deadline || "–"} · ${s.on_time == null ? "" : s.on_time ? "on time" : "late"}`;
     return `<div class="step ${esc(s.status)}" title="${esc(title)}" style="left:${((from - start) / span) * 95}%;width:${Math.max(2, ((to - from) / span) * 95)}%">${esc(s.step)}</div>`;
   }).join("") + "</div>").join("");
-  $("#journey-timeline").innerHTML = `<h2>${esc(journey.procedure)} ${esc(journey.dossier || "")}: ${esc(journey.status)}</h2><div class="lanes">${html}</div>`;
+  const seconds = (s) => (s.started_at && s.finished_at ? `${((Date.parse(s.finished_at) - Date.parse(s.started_at)) / 1000).toFixed(1)} s` : "");
+  const rows = steps.map((s) => `<tr><td>${esc(s.step)}</td><td>${esc(s.system)}</td><td>${esc(s.transaction_id)}</td><td>${seconds(s)}</td>` +
+    `<td>${esc(s.status)}</td><td>${s.deadline ? new Date(s.deadline).toLocaleString() : ""}</td><td>${s.on_time == null ? "" : s.on_time ? "on time" : "late"}</td></tr>`).join("");
+  $("#journey-timeline").innerHTML = `<h2>${esc(journey.procedure)} ${esc(journey.dossier || "")}: ${esc(journey.status)}</h2><div class="lanes">${html}</div>` +
+    `<table id="journey-steps"><tr><th>step</th><th>system</th><th>transaction</th><th>took</th><th>status</th><th>deadline</th><th>verdict</th></tr>${rows}</table>`;
 }
 
 // --- the feed and the views ----------------------------------------------------------------------
