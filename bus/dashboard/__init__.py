@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from bus.dashboard.access import DashboardAccess
 from bus.dashboard.assets import StaticAssets
+from bus.dashboard.engine_journeys import EngineJourneys
 from bus.dashboard.fault_control import FaultControl, Scenario
 from bus.dashboard.feed import SnapshotFeed
 from bus.dashboard.journeys import JourneyReader
@@ -26,6 +27,7 @@ from bus.dashboard.settings import DashboardSettings
 __all__ = [
     "Dashboard",
     "DashboardSettings",
+    "EngineJourneys",
     "LoadProfile",
     "Scenario",
     "install_dashboard",

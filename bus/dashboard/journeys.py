@@ -9,12 +9,9 @@ Until an engine is wired in, the dashboard has no reader and the view says so; i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
-from pydantic import BaseModel
-
-JourneyStatus = Literal["running", "waiting", "completed", "compensated", "failed"]
-StepStatus = Literal["pending", "running", "succeeded", "failed", "compensated", "skipped"]
+from pydantic import BaseModel, Field
 
 
 class JourneySummary(BaseModel):
@@ -23,7 +20,7 @@ class JourneySummary(BaseModel):
     id: str
     procedure: str
     dossier: str | None = None
-    status: JourneyStatus
+    status: str = Field(description="the engine's: running, compensating, completed, refused, parked")
     started_at: datetime
     finished_at: datetime | None = None
     deadline: datetime | None = None
@@ -36,7 +33,7 @@ class JourneyStep(BaseModel):
     step: str
     system: str
     transaction_id: str | None = None
-    status: StepStatus
+    status: str = Field(description="the engine's: pending, running, waiting, done, failed, …")
     started_at: datetime | None = None
     finished_at: datetime | None = None
     deadline: datetime | None = None

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.flows.conftest import journey_stack as journey_stack  # the engine's own fixture, reused
+
 ADMIN_KEY = "dashboard-test-admin-key"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
