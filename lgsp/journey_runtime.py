@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -185,12 +185,8 @@ def worker_journeys(catalog: Catalog, transport: Transport, settings: BusSetting
     )  # fmt: skip
 
 
-def mock_clock_follower(clock: Clock, host: str, mocks: Sequence[str]) -> MockClockFollower:
-    """A follower of the started mocks that keep a simulated clock."""
-    from services.registry import MOCKS
-
-    followed = [name for name in mocks if name in CLOCKED_MOCKS]
-    return MockClockFollower(
-        clock,
-        [httpx.AsyncClient(base_url=f"http://{host}:{MOCKS[name].port}", timeout=2.0) for name in followed],
-    )
+def mock_clock_follower(clock: Clock, host: str, ports: Mapping[str, int]) -> MockClockFollower:
+    """A follower of the started mocks (name → port) that keep a simulated clock."""
+    followed = [port for name, port in ports.items() if name in CLOCKED_MOCKS]
+    clients = [httpx.AsyncClient(base_url=f"http://{host}:{port}", timeout=2.0) for port in followed]
+    return MockClockFollower(clock, clients)

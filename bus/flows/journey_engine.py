@@ -35,8 +35,8 @@ from bus.transport.base import Delivery, Subscription, Transport
 log = logging.getLogger(__name__)
 
 
-class UnknownJourneyKind(LookupError):
-    """No journey of that kind is defined."""
+class JourneyKindNotServed(LookupError):
+    """A stored journey of a kind this engine has no definition of (a rolling deployment?)."""
 
 
 def definitions_by_kind(definitions: Iterable[JourneyDefinition]) -> dict[str, JourneyDefinition]:
@@ -139,12 +139,12 @@ class JourneyEngine:
             return
         if tick.timer is not None:
             timer = state.timers.get(tick.timer)
-            if timer is None:
-                return  # fired already, or dropped with its step
-            if not is_due(timer, self.services.clock):
+            if timer is not None and not is_due(timer, self.services.clock):
                 # Not yet (a bucket shorter than the wait, or a manual clock): arm again, state untouched.
                 await self.ticks.arm(state.journey_id, timer)
                 return
+            # A timer no longer there was fired by a run that may have died right after (its tick is
+            # this one, redelivered): the journey is looked at all the same, or its call would be orphaned.
         held_for = state.lease_until - time.time()
         if state.lease_holder is not None and held_for > 0:
             # Looked at again soon, not when the lease runs out: a live holder gives it back within
@@ -154,7 +154,7 @@ class JourneyEngine:
             return
         definition = self.definitions.get(state.kind)
         if definition is None:
-            raise UnknownJourneyKind(
+            raise JourneyKindNotServed(
                 f"journey {state.journey_id} is of kind {state.kind!r}, not defined here"
             )
         # A holder per run, not per engine: two ticks of one journey on one engine do not run at once.

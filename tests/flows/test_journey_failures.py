@@ -323,3 +323,31 @@ async def test_calls_the_bus_turns_away_over_a_quota_wait_without_using_attempts
     turned_away = [c for step in record.steps for c in step.calls if c.error_type == "Client.RateLimited"]
     assert turned_away  # three at once over a burst of one: some waited their turn
     assert sorted(stack.systems.order) == ["s0", "s1", "s2"]
+
+
+async def test_a_call_made_on_a_timer_tick_survives_its_engine_dying(journey_stack: JourneyStack) -> None:
+    stack = journey_stack
+    stack.define(
+        {
+            "kind": "retried",
+            "steps": [
+                {"kind": "call", "id": "push", "retry": {"attempts": 3, "delay_seconds": 0.05},
+                 "call": call(stack, "Registry", {"step": "push", "block": True}, "flaky")},
+            ],
+        }
+    )  # fmt: skip
+    journeys = await stack.start(engines=1)
+    started = await journeys.start("retried", {}, "HS-TIMER")
+    stack.systems.failures[f"{started.journey_id}.push"] = (
+        1  # the first call fails; the retry timer's call blocks
+    )
+    await stack.systems.entered.wait()
+
+    await stack.engines[0].transport.close()  # dies in the run its retry timer's tick started
+    stack.systems.gate.set()
+    await stack.add_engine()
+    record = await stack.until(started.journey_id, ended)
+
+    assert record.status == DONE, record.reason
+    assert stack.systems.effects[f"{started.journey_id}.push"] == 1
+    assert [c.outcome for c in record.steps[0].calls] == ["failed", "succeeded"]
