@@ -71,11 +71,11 @@ class Bench:
         self._raw_mock()
         self._bus(None, 1)
         if self.config.amqp_url:
-            asyncio.run(_delete_bench_queues(self.config.amqp_url, self.config.tag))
+            asyncio.run(delete_isolated_queues(self.config.amqp_url, self.config.tag))
             self._raw_rpc_echo()
             for workers in self.config.scale_workers:
                 self._bus(self.config.amqp_url, workers, with_population=workers == 1)
-            asyncio.run(_delete_bench_queues(self.config.amqp_url, self.config.tag))
+            asyncio.run(delete_isolated_queues(self.config.amqp_url, self.config.tag))
         self._ratios()
         return self.results
 
@@ -240,7 +240,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-async def _delete_bench_queues(amqp_url: str, tag: str) -> None:
+async def delete_isolated_queues(amqp_url: str, tag: str) -> None:
     """Remove every isolated service queue of the bench (and its dead-letter queue) from the shared broker.
 
     Run before (queues left by an older version may carry other arguments) and after the RabbitMQ cases.

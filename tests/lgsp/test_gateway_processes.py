@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +16,20 @@ import yaml
 from typer.testing import CliRunner
 
 from bus.catalog import hash_api_key
+from bus.identifiers import ServiceId
 from lgsp.cli import app
 from lgsp.process_group import NeedsSharedState, require_shared_state
-from loadtests.stack import DEFAULT_CATALOG, Stack, StackPlan
+from loadtests.bench.cpu import child_pids
+from loadtests.bench.runner import delete_isolated_queues
+from loadtests.stack import (
+    DEFAULT_CATALOG,
+    Stack,
+    StackPlan,
+    free_port,
+    lgsp_command,
+    rewrite_catalog,
+    wait_for_consumers,
+)
 
 KEY = "processes-test-key"
 
@@ -71,14 +86,21 @@ def two_gateways(
         yield stack, client, f"VN/GOV/HPG/LGSP{tag}/Echo/v1"
     finally:
         stack.stop()
+        asyncio.run(delete_isolated_queues(amqp_url, tag))
 
 
 def _one_client_per_process(url: str, processes: int) -> dict[int, httpx.Client]:
     """Keep-alive clients, one pinned to each gateway process (a connection stays with its process)."""
     pinned: dict[int, httpx.Client] = {}
-    for _ in range(200):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         client = httpx.Client(base_url=url, timeout=10)
-        pid = client.get("/health").json()["pid"]
+        try:
+            pid = client.get("/health").json()["pid"]
+        except httpx.TransportError:  # still starting
+            client.close()
+            time.sleep(0.3)
+            continue
         if pid in pinned:
             client.close()
         else:
@@ -119,3 +141,35 @@ def test_two_gateway_processes_share_the_port_quotas_and_idempotency(
     stack.stop()
     assert gateway.returncode == 0
     assert not [pid for pid in members if Path(f"/proc/{pid}").exists()], "a member outlived the group"
+
+
+@pytest.mark.slow
+def test_run_with_two_processes_serves_calls_from_both_and_stops_cleanly(
+    tmp_path: Path, amqp_url: str, redis_url: str
+) -> None:
+    tag = uuid.uuid4().hex[:8].upper()
+    catalog = tmp_path / "catalog.yaml"
+    rewrite_catalog(DEFAULT_CATALOG, catalog, isolate=tag)
+    port = free_port()
+    env = {**os.environ, "LGSP_AMQP_URL": amqp_url, "LGSP_REDIS_URL": redis_url}
+    args = ["run", "--processes", "2", "--no-mocks", "--port", str(port), "--catalog", str(catalog)]
+    with (tmp_path / "run.log").open("wb") as log:
+        group = subprocess.Popen([*lgsp_command(), *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+        stack = Stack(gateway_url=f"http://127.0.0.1:{port}", processes={"run": group})
+        try:
+            pinned = _one_client_per_process(stack.gateway_url, 2)
+            members = set(child_pids(group.pid))
+            assert set(pinned) == members
+            echo = f"/r1/VN/GOV/HPG/LGSP{tag}/Echo/v1"
+            queue = ServiceId.parse(echo.removeprefix("/r1/")).queue_name
+            asyncio.run(wait_for_consumers(amqp_url, [queue], 2, 30))  # a worker in each process
+            headers = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": "stp-demo-key"}
+            for client in pinned.values():
+                answer = client.post(echo, json={"hello": "bus"}, headers=headers)
+                assert answer.status_code == 200, answer.text
+                client.close()
+        finally:
+            stack.stop()
+            asyncio.run(delete_isolated_queues(amqp_url, tag))
+    assert group.returncode == 0, (tmp_path / "run.log").read_text()[-2000:]
+    assert not [pid for pid in members if Path(f"/proc/{pid}").exists()]
