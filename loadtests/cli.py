@@ -74,22 +74,53 @@ def bench(
         str | None, typer.Option("--amqp-url", help="also measure on this RabbitMQ (omit: memory only)")
     ] = None,
     workers: Annotated[str, typer.Option(help="worker processes for the RabbitMQ scale-out")] = "1,2,4",
+    gateway_processes: Annotated[
+        str,
+        typer.Option(
+            help="also echo through `lgsp gateway --processes N` for each N, e.g. 1,2 (needs Redis)"
+        ),
+    ] = "",
+    redis_url: Annotated[
+        str | None, typer.Option("--redis-url", help="Redis for the --gateway-processes cases")
+    ] = None,
 ) -> None:
     """Measure gateway → transport → adapter → mock and its raw hops in one run; print a table, write JSON."""
-    from loadtests.bench.report import bench_table, write_bench_json
+    from loadtests.bench.report import (
+        bench_table,
+        cores_note,
+        gateway_scale_table,
+        print_whole,
+        write_bench_json,
+    )
     from loadtests.bench.runner import Bench, BenchConfig
 
-    try:
-        scale = tuple(int(x) for x in workers.split(",") if x.strip())
-    except ValueError as exc:
+    scale = _counts(workers, "--workers", required=True)
+    processes = _counts(gateway_processes, "--gateway-processes", required=False)
+    if processes and not (amqp_url and redis_url):
         raise typer.BadParameter(
-            "worker counts are integers separated by commas", param_hint="--workers"
-        ) from exc
-    if not scale or min(scale) < 1:
-        raise typer.BadParameter("give at least one worker count ≥ 1", param_hint="--workers")
+            "gateway processes share state through Redis and requests through RabbitMQ: "
+            "give --amqp-url and --redis-url",
+            param_hint="--gateway-processes",
+        )
     config = BenchConfig(
-        seconds=seconds, warmup=warmup, concurrency=concurrency, amqp_url=amqp_url, scale_workers=scale
-    )
+        seconds=seconds, warmup=warmup, concurrency=concurrency, amqp_url=amqp_url, scale_workers=scale,
+        redis_url=redis_url, gateway_processes=processes,
+    )  # fmt: skip
     results = Bench(config, out, progress=console.print).run()
-    console.print(bench_table(results))
+    print_whole(console, bench_table(results))
+    scale_table = gateway_scale_table(results)
+    if scale_table is not None:
+        print_whole(console, scale_table)
+        console.print(cores_note(results), soft_wrap=True)
     console.print(f"JSON: {write_bench_json(out / 'bench.json', config, results)}")
+
+
+def _counts(text: str, option: str, *, required: bool) -> tuple[int, ...]:
+    """Comma-separated counts ≥ 1 (an empty list only when not `required`)."""
+    try:
+        counts = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError as exc:
+        raise typer.BadParameter("counts are integers separated by commas", param_hint=option) from exc
+    if (required and not counts) or (counts and min(counts) < 1):
+        raise typer.BadParameter("give counts ≥ 1, separated by commas", param_hint=option)
+    return counts
