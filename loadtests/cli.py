@@ -16,6 +16,7 @@ console = Console()
 
 @capacity_app.callback(invoke_without_command=True)
 def capacity(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="report folder")] = Path("capacity-report"),
     shape: Annotated[str, typer.Option(help=f"load shape: {', '.join(SHAPES)}")] = "step",
     rate: Annotated[float, typer.Option(min=0.1, help="steady/base rate (tx/s)")] = 10.0,
@@ -34,6 +35,8 @@ def capacity(
     user_rate: Annotated[float, typer.Option(min=0.01, help="scenarios per second per Locust user")] = 1.0,
 ) -> None:
     """Run Locust headless with a shape; write the report and verdict; exit 1 when the SLO is missed."""
+    if ctx.invoked_subcommand is not None:
+        return  # `lgsp capacity plan …`: no run
     from loadtests.capacity import CapacityRun
     from loadtests.slo import Slo
 
@@ -55,6 +58,73 @@ def capacity(
     console.print(verdict.line(), style="bold green" if verdict.passed else "bold red")
     if not verdict.passed:
         raise typer.Exit(1)
+
+
+@capacity_app.command("plan")
+def capacity_plan(
+    tx_per_year: Annotated[
+        str, typer.Option("--tx-per-year", "--volume", help="volume: 50M (a year), 1.6M/day, 21M/day")
+    ],
+    peak_factor: Annotated[float, typer.Option(min=1, help="peak over the working-hours mean")] = 3.0,
+    working_days: Annotated[float, typer.Option(min=1, max=366, help="days a year carrying traffic")] = 250,
+    working_hours: Annotated[float, typer.Option(min=0.5, max=24, help="hours a day carrying it")] = 9,
+    working_share: Annotated[
+        float, typer.Option(min=0.01, max=1, help="share of a day's transactions in those hours")
+    ] = 0.9,
+    utilisation: Annotated[float, typer.Option(min=0.05, max=1, help="target busy share of a core")] = 0.6,
+    headroom: Annotated[float, typer.Option(min=0, max=10, help="spare on top (0.25 = 25 %)")] = 0.25,
+    from_json: Annotated[
+        Path | None, typer.Option("--from", help="a `lgsp bench` JSON (default: the figures on record)")
+    ] = None,
+    case: Annotated[str | None, typer.Option(help="the bench case to take costs from")] = None,
+) -> None:
+    """Cores of gateway, worker, broker and Redis a volume needs, from measured CPU-µs per transaction."""
+    from rich.table import Table
+
+    from loadtests.bench.report import print_whole
+    from loadtests.measured_costs import DEFAULT_CASE, RECORDED, NoSuchCase, from_bench_json
+    from loadtests.sizing import Assumptions, BadVolume, parse_volume, plan
+
+    try:
+        volume = parse_volume(tx_per_year)
+    except BadVolume as exc:
+        raise typer.BadParameter(str(exc), param_hint="--tx-per-year") from exc
+    try:
+        costs = RECORDED if from_json is None else from_bench_json(from_json, case or DEFAULT_CASE)
+    except (OSError, ValueError, NoSuchCase) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--from") from exc
+    assumptions = Assumptions(
+        peak_factor=peak_factor, working_days=working_days, working_hours=working_hours,
+        working_hours_share=working_share, target_utilisation=utilisation, headroom=headroom,
+    )  # fmt: skip
+    sized = plan(volume, costs.cpu_us_per_tx, assumptions)
+    console.print(
+        f"{volume}: {sized.mean_tx_s:,.1f} tx/s on average in working hours, "
+        f"{sized.peak_tx_s:,.1f} tx/s at the peak",
+        soft_wrap=True,
+    )
+    console.print(f"costs from: {costs.source}", soft_wrap=True)
+    for line in assumptions.lines():
+        console.print(f"assumed: {line}", soft_wrap=True)
+    table = Table(title="Cores to provision")
+    for column in ("component", "CPU-µs/tx", "busy cores at peak", "cores"):
+        table.add_column(column, justify="left" if column == "component" else "right")
+    for row in sized.components:
+        if row.cpu_us_per_tx is None:
+            table.add_row(row.component, "not measured", "-", "?")
+        else:
+            table.add_row(
+                row.component, f"{row.cpu_us_per_tx:,.0f}", f"{row.busy_cores:,.2f}", str(row.cores)
+            )
+    table.add_row("total, each on its own cores", "", "", str(sized.total_cores))
+    table.add_row("total, sharing machines", "", "", str(sized.shared_cores))
+    print_whole(console, table)
+    if any(row.cpu_us_per_tx is None for row in sized.components):
+        console.print(
+            "not measured: run `lgsp bench --amqp-url … --redis-url … --gateway-processes 1` and pass its "
+            "bench.json with --from",
+            soft_wrap=True,
+        )
 
 
 bench_app = typer.Typer(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -122,6 +123,7 @@ def write_bench_json(path: Path, config: BenchConfig, results: list[CaseResult])
     path.parent.mkdir(parents=True, exist_ok=True)
     cores = os.cpu_count() or 1
     document = {
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "config": config.model_dump(exclude={"amqp_url"}) | {"amqp": config.amqp_url is not None},
         "machine": {"cores": cores, "python": platform.python_version(), "platform": platform.platform()},
         "scale_out_note": SCALE_NOTE.format(cores=cores),
