@@ -33,6 +33,17 @@ def capacity(
         str | None, typer.Option("--amqp-url", help="run the started stack on RabbitMQ")
     ] = None,
     user_rate: Annotated[float, typer.Option(min=0.01, help="scenarios per second per Locust user")] = 1.0,
+    redis_url: Annotated[
+        str | None, typer.Option("--redis-url", help="the started stack keeps its state in Redis")
+    ] = None,
+    locust_workers: Annotated[
+        int, typer.Option(min=0, max=64, help="Locust worker processes (distributed mode); 0: one process")
+    ] = 0,
+    until_slo_breaks: Annotated[
+        bool,
+        typer.Option(help="step: climb past the levels (×1.5) to --max-level, stop at the first SLO miss"),
+    ] = False,
+    max_level: Annotated[float, typer.Option(min=1, help="cap of the climb (scenarios/s)")] = 2000.0,
 ) -> None:
     """Run Locust headless with a shape; write the report and verdict; exit 1 when the SLO is missed."""
     if ctx.invoked_subcommand is not None:
@@ -48,10 +59,19 @@ def capacity(
         raise typer.BadParameter("levels are numbers separated by commas", param_hint="--levels") from exc
     if not parsed_levels or min(parsed_levels) <= 0:
         raise typer.BadParameter("give at least one positive level", param_hint="--levels")
+    if until_slo_breaks:
+        from loadtests.ceiling import climbing_levels
+
+        if shape != "step":
+            raise typer.BadParameter("climbing needs --shape step", param_hint="--until-slo-breaks")
+        if max_level < max(parsed_levels):
+            raise typer.BadParameter("the cap is below the highest level", param_hint="--max-level")
+        parsed_levels = climbing_levels(parsed_levels, cap=max_level)
     run = CapacityRun(
         out=out, shape=shape, rate=rate, seconds=seconds, levels=parsed_levels,
         slo=Slo(p99_ms=p99_ms, max_error_ratio=max_errors), required_tx_s=require, host=host,
-        latency=latency, amqp_url=amqp_url, user_rate=user_rate,
+        latency=latency, amqp_url=amqp_url, user_rate=user_rate, redis_url=redis_url,
+        locust_workers=locust_workers, until_slo_breaks=until_slo_breaks,
     )  # fmt: skip
     verdict = run.execute(console)
     console.print(f"report: {out}/index.html")

@@ -43,7 +43,8 @@ def _cost(case: dict[str, Any], prefixes: tuple[str, ...]) -> float | None:
     charged = [seconds for label, seconds in case["cpu_s"].items() if label.startswith(prefixes)]
     if not charged:
         return None
-    return round(1e6 * sum(charged) / max(1, case["load"]["requests"]), 1)
+    requests = int(case["load"]["requests"])
+    return round(1e6 * float(sum(charged)) / max(1, requests), 1)
 
 
 def from_bench_json(path: Path, case_name: str = DEFAULT_CASE) -> MeasuredCosts:

@@ -134,6 +134,7 @@ class StackPlan:
                     stack,
                     "run",
                     ["run", "--no-mocks", "--port", str(gateway_port), "--catalog", str(catalog)],
+                    {"LGSP_REDIS_URL": self.redis_url} if self.redis_url else None,
                 )
             else:
                 shared = {"LGSP_REDIS_URL": self.redis_url} if self.redis_url else None

@@ -32,7 +32,7 @@ def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]
 
 def child_pids(pid: int) -> list[int]:
     """The direct children of `pid` (none when it has gone), e.g. the members of a process group."""
-    found = []
+    found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
             found.extend(int(child) for child in (task / "children").read_text().split())
