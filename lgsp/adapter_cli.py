@@ -10,11 +10,13 @@ from typing import Annotated, Any
 import typer
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from adapters.conformance.profile import Sample
 from adapters.conformance.runner import TargetNotFound, check_target
 from bus.adapter_registry import installed_adapters
+from lgsp.adapter_scaffold import ScaffoldError, write_skeleton
 from lgsp.mock_provider import mock_provider
 
 adapter_app = typer.Typer(help="Write, check and run adapters.", no_args_is_help=True)
@@ -35,6 +37,30 @@ def list_adapters() -> None:
     for name, entry in sorted(installed_adapters().items()):
         table.add_row(name, entry.value)
     Console().print(table)
+
+
+@adapter_app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="the adapter's name: a lower-case Python identifier")],
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="directory to create (default: ./NAME)", show_default=False)
+    ] = None,
+) -> None:
+    """Write the package skeleton of a new adapter: entry points, two services, a signed callback, its
+    own provider mock, a conformance profile, a catalog and tests."""
+    try:
+        target, written = write_skeleton(name, directory)
+    except ScaffoldError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    console = Console()
+    console.print(f"wrote {len(written)} files to {escape(str(target))}", highlight=False, soft_wrap=True)
+    console.print(
+        f"next: cd {escape(str(target))} && pip install -e . "
+        f"&& lgsp adapter check {name} && python -m pytest",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @adapter_app.command()

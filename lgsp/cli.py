@@ -35,7 +35,7 @@ class LgspCommands(LazySubcommands):
         "dlq": ("lgsp.dlq_cli:dlq_app", "List, show, replay and purge dead letters."),
         "capacity": ("loadtests.cli:capacity_app", "Capacity report: Locust against the bus, SLO verdict."),
         "bench": ("loadtests.cli:bench_app", "Micro-benchmark of the bus path and its raw hops."),
-        "adapter": ("lgsp.adapter_cli:adapter_app", "Check adapters against the mocks (conformance kit)."),
+        "adapter": ("lgsp.adapter_cli:adapter_app", "Write (template), check and list adapters."),
         "config": ("lgsp.config_report:config_app", "The configuration in effect, secrets masked."),
     }
 
@@ -155,6 +155,7 @@ def run(
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
     from bus.loop_watchdog import start_loop_watchdog
+    from bus.monitoring.access import monitoring_hint
     from bus.transport import make_transport
     from lgsp.embedded import EmbeddedStack
     from services.registry import MOCKS
@@ -165,8 +166,17 @@ def run(
     if processes > 1:
         from lgsp.embedded import serve_mocks_beside
 
+        from bus.auth.settings import AuthSettings
+        from bus.catalog import hash_api_key
+        from bus.monitoring.access import new_monitoring_token
+
         command = ["run", "--no-mocks", "--host", host, "--port", str(port), "--workers", str(workers)]
         group = _process_group(command, processes, settings, catalog, debug)
+        # One monitoring token for the whole group (each member alone would make its own).
+        token = new_monitoring_token()
+        digests = [*AuthSettings().monitoring_token_sha256, hash_api_key(token)]
+        group.settings["LGSP_AUTH_MONITORING_TOKEN_SHA256"] = json.dumps(digests)
+        console.print(monitoring_hint(f"http://{host}:{port}", token), soft_wrap=True)
         served = MOCKS if mocks else {}
         raise typer.Exit(uvloop.run(serve_mocks_beside(group, list(served), host, port, latency)))
     stack = EmbeddedStack(
@@ -192,6 +202,7 @@ def run(
             table.add_row(item.name, item.url)
         console.print(table)
         console.print(f"API docs: http://{host}:{port}/docs   stop with Ctrl+C")
+        console.print(monitoring_hint(f"http://{host}:{port}", stack.monitoring_token), soft_wrap=True)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         import signal
@@ -223,6 +234,7 @@ def gateway(
     from bus.gateway.assembly import assemble_gateway
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
+    from bus.http_intake import server_config
     from bus.loop_watchdog import watched_lifespan
     from bus.serving import reuse_port_socket
     from bus.transport import make_transport
@@ -247,7 +259,9 @@ def gateway(
         api = assemble_gateway(_catalog(settings), transport, settings)
     api.router.lifespan_context = watched_lifespan(api.router.lifespan_context)
     freeze_startup_heap()
-    config = uvicorn.Config(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+    # With the intake's read time-outs and connection bound, and TLS / mutual TLS when configured; a
+    # member of a process group listens on the shared port's SO_REUSEPORT socket.
+    config = server_config(api, host, port, log_level=settings.log_level.lower())
     uvicorn.Server(config).run(sockets=[reuse_port_socket(host, port)] if reuse_port else None)
 
 

@@ -13,6 +13,7 @@ from bus.catalog import Catalog
 from bus.event_recorder import EventRecorder
 from bus.gateway.assembly import assemble_gateway
 from bus.gateway.settings import GatewaySettings
+from bus.monitoring.access import new_monitoring_token
 from bus.serving import Served, ServerGroup
 from bus.settings import BusSettings
 from bus.store import make_store
@@ -50,6 +51,8 @@ class EmbeddedStack:
     worker_name: str = "embedded"
     settings: BusSettings = field(default_factory=BusSettings)
     log_level: str = "warning"
+    # Monitoring needs a credential; this run's own token (printed by `lgsp run`) opens it.
+    monitoring_token: str = field(default_factory=new_monitoring_token)
     reuse_port: bool = False  # a member of `lgsp run --processes N`: the port is shared
     _group: ServerGroup | None = None
     _workers: list[Worker] = field(default_factory=list)
@@ -64,6 +67,7 @@ class EmbeddedStack:
             self.settings,
             manage_transport=False,
             gateway_settings=embedded_gateway_settings(),
+            monitoring_token=self.monitoring_token,
         )
         served.append(Served("gateway", gateway, self.host, self.port, reuse_port=self.reuse_port))
         await self.transport.connect()

@@ -1,7 +1,7 @@
 """Start an LGSP stack as subprocesses on free ports, for load tests and benchmarks; stop it cleanly.
 
 The mocks run as `lgsp mock NAME --port P` and the catalog is copied with each adapter's `base_url`
-pointed at them, so a run never collides with another `lgsp run` on the default ports (8000, 8101-8105).
+pointed at them, so a run never collides with another `lgsp run` on the default ports (8000, 8101-8110).
 On RabbitMQ the services are renamed into a subsystem of their own (`isolate`) so their queues are not
 shared with other buses on the same broker.
 """

@@ -7,7 +7,7 @@ The one harness every stack-building test uses:
   httpx; several may share one bus (replicas), each over its own clients of one `Backend`'s state.
 - `running_stack`: both, on the echo catalog below (good, slow, failing, crashing and unserved services).
 - `secured_stack`: both, with the security surface `bus/gateway/assembly.py` mounts (tokens, admin,
-  provider callbacks publishing events, header limits).
+  monitoring behind its credential, provider callbacks publishing events, header limits).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from pydantic import JsonValue, SecretStr
 
 from adapters.echo import EchoAdapter
@@ -31,16 +31,19 @@ from bus.admin import AdminCredential, admin_router
 from bus.auth import AuthSettings, token_router
 from bus.catalog import Catalog, ServiceSpec, hash_api_key
 from bus.envelope import Envelope
-from bus.errors import ProviderError
+from bus.errors import DuplicateRequest, ProviderError
 from bus.events import BusEvent, TransportEventPublisher, decode_event, event_queue
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
 from bus.gateway.callbacks import callbacks_router
 from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
+from bus.gateway.operations import operations_router
 from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from bus.gateway.routing import ServiceRouter
 from bus.gateway.settings import GatewaySettings
 from bus.inbound import InboundContext, InboundSettings
+from bus.monitoring import make_monitoring_sink, monitoring_router
+from bus.monitoring.access import MonitoringCredential
 from bus.store import MemoryStore, RedisStore, Store
 from bus.transaction import TransactionSink
 from bus.transport import Delivery, Message, Transport, make_transport
@@ -72,7 +75,11 @@ class RecordingTransport:
 
     async def request(self, queue: str, message: Message, timeout: float) -> Message:
         self.sent.append(queue)
-        return await self.inner.request(queue, message, timeout)
+        try:
+            return await self.inner.request(queue, message, timeout)
+        except DuplicateRequest:
+            self.sent.remove(queue)  # refused before anything was published: not sent
+            raise
 
     async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
         await self.inner.publish_delayed(queue, message, delay)
@@ -296,7 +303,8 @@ async def running_stack(transport_url: str | None, **gateway_options: Any) -> As
         yield Stack(gateway.client, bus.transport, catalog, subsystem, bus)
 
 
-MAX_BODY = 4096
+MAX_BODY = 8192  # room for a 4,400-digit integer, which must be refused as such
+SECURED_SLOW_SECONDS = 0.5  # the secured catalog's Slow service answers after this
 PAYGOV_PARTNER = "HPG_LGSP"
 PAYGOV_SECRET = "paygov-partner-secret-for-security-tests"
 EVENT_TYPES = ("payment.confirmed", "payment.failed", "parcel.status_changed")
@@ -331,14 +339,21 @@ async def _collect_events(transport: Transport, event_types: Iterable[str]) -> l
 async def secured_stack(
     catalog: Catalog, store: Store, settings: AuthSettings
 ) -> AsyncIterator[SecuredStack]:
-    """The gateway on the memory transport with its security surface, an echo worker behind it."""
-    async with running_bus(catalog, {"echo": EchoAdapter({})}, worker_name="security-worker") as bus:
+    """The gateway on the memory transport with its security surface, an echo worker (and a slow one)
+    behind it."""
+    adapters = {"echo": EchoAdapter({}), "slow": EchoAdapter({"delay": SECURED_SLOW_SECONDS})}
+    async with running_bus(catalog, adapters, worker_name="security-worker") as bus:
         events = await _collect_events(bus.transport, EVENT_TYPES)
         access = AccessControl.build(catalog, store, settings)
+        monitoring = make_monitoring_sink(None, catalog=catalog)
 
         def mount(app: FastAPI) -> None:
             app.include_router(token_router(access.catalog, access.keyring, access.tokens))
-            app.include_router(admin_router(access, AdminCredential(settings.admin_key_sha256)))
+            admin = AdminCredential(settings.admin_key_sha256)
+            app.include_router(admin_router(access, admin))
+            monitored = [Depends(MonitoringCredential(settings.monitoring_token_sha256, admin))]
+            app.include_router(monitoring_router(monitoring, dependencies=monitored))
+            app.include_router(operations_router(catalog, store, dependencies=monitored))
             receivers = {
                 "payment": PaymentAdapter(
                     PaymentConfig(partner_code=PAYGOV_PARTNER, secret=SecretStr(PAYGOV_SECRET))
@@ -350,6 +365,12 @@ async def secured_stack(
             app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
 
         async with running_gateway(
-            bus, store=store, access=access, max_body_bytes=MAX_BODY, mount=mount, timeout=10
+            bus,
+            sinks=[monitoring],
+            store=store,
+            access=access,
+            max_body_bytes=MAX_BODY,
+            mount=mount,
+            timeout=10,
         ) as gateway:
             yield SecuredStack(gateway.client, bus.transport, access, store, catalog, events)

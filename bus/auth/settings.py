@@ -38,6 +38,9 @@ class AuthSettings(BaseSettings):
     token_audience: str = Field(default="lgsp-gateway", min_length=1, description="`aud` of issued tokens")
     token_issuer: str = Field(default="lgsp", min_length=1, description="`iss` of issued tokens")
     admin_key_sha256: tuple[str, ...] = Field(default=(), description="SHA-256 hex digests of admin keys")
+    monitoring_token_sha256: tuple[str, ...] = Field(
+        default=(), description="SHA-256 hex digests of bearer tokens reading /metrics and /monitoring/*"
+    )
     key_overlap_seconds: int = Field(
         default=86_400, ge=0, le=90 * 86_400, description="how long replaced keys keep working"
     )
@@ -59,10 +62,10 @@ class AuthSettings(BaseSettings):
                 )
         return previous
 
-    @field_validator("admin_key_sha256")
+    @field_validator("admin_key_sha256", "monitoring_token_sha256")
     @classmethod
     def _hex_digests(cls, digests: tuple[str, ...]) -> tuple[str, ...]:
         for digest in digests:
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-                raise ValueError("each admin key must be a 64-character lower-case SHA-256 hex digest")
+                raise ValueError("each key must be a 64-character lower-case SHA-256 hex digest")
         return digests

@@ -136,6 +136,9 @@ class ServiceSpec(_Strict):
     timeout: float = Field(10.0, gt=0, le=300, description="seconds the gateway waits for the reply")
     concurrency: int = Field(16, ge=1, le=1024, description="requests one worker serves at once")
     allow: tuple[str, ...] = Field(default=(), description="client ids or 'group:NAME'")
+    methods: tuple[HttpMethod, ...] = Field(
+        default=(), description="HTTP methods the service takes (others get 405); none = any"
+    )
     # Reliability policy: how failures are retried, when the provider's circuit opens,
     # and how many requests may wait in the service's queue before publishing is refused.
     retry: RetryPolicy = RetryPolicy()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -10,11 +11,12 @@ from typing import Any, Protocol
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
 from bus.adapter import Adapter
 from bus.catalog import Catalog
-from bus.errors import BusError
+from bus.errors import BusError, InternalError, RequestIncomplete
 from bus.gateway.access import AccessControl
 from bus.gateway.async_requests import transactions_router
 from bus.gateway.ratelimit import RateLimiter
@@ -25,6 +27,8 @@ from bus.gateway.shortcut import ROUTE_METHODS, ServiceCallShortcut
 from bus.store import Store
 from bus.transaction import TransactionSink
 from bus.transport.base import Transport
+
+log = logging.getLogger(__name__)
 
 
 class Resource(Protocol):
@@ -80,6 +84,18 @@ def create_gateway(
     @app.exception_handler(BusError)
     async def _bus_error(request: Request, error: BusError) -> JSONResponse:
         return error_response(error, getattr(request.state, "transaction_id", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+        # A caller leaving mid-body (admin, token, callbacks) is routine: a warning, not a traceback.
+        log.warning("caller disconnected mid-request: %s %s", request.method, request.url.path[:128])
+        return error_response(RequestIncomplete("the request ended early: connection closed"), None)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        # Starlette's outermost middleware answers with this instead of a text/plain 500 (and still
+        # logs the traceback: an unexpected failure is a bug to see).
+        return error_response(InternalError("the bus failed to serve this request"), None)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, Any]:

@@ -38,6 +38,8 @@ from bus.gateway.requests import (
     MAX_HEADER_VALUE,
     TRANSACTION_HEADER,
     build_envelope,
+    caller_transaction_id,
+    check_transaction_id,
     header,
     header_values,
     parse_payload,
@@ -62,6 +64,7 @@ PATH_MEMO_SIZE = 1024
 def error_response(error: BusError, transaction_id: str | None) -> JSONResponse:
     """The taxonomy error as `{type, message, detail}` with its status."""
     headers = {TRANSACTION_HEADER: transaction_id} if transaction_id else {}
+    headers.update(error.headers())
     if error.retry_after is not None:
         headers["retry-after"] = str(max(1, round(error.retry_after)))
     return JSONResponse(error.body(transaction_id).model_dump(), status_code=error.status, headers=headers)
@@ -157,7 +160,9 @@ class ServiceRouter:
         self.limits = InputLimits() if limits is None else limits
         self.rate_limiter = MemoryRateLimiter() if rate_limiter is None else rate_limiter
         self.in_flight = InFlightLimit(
-            self.settings.max_in_flight, retry_after=self.settings.overload_retry_after
+            self.settings.max_in_flight,
+            per_client=self.settings.max_in_flight_per_client,
+            retry_after=self.settings.overload_retry_after,
         )
         self.idempotency = IdempotencyKeys(
             store,
@@ -183,8 +188,7 @@ class ServiceRouter:
     async def __call__(self, service_path: str, request: Request) -> Response:
         """Call a service: `/r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE/VERSION[/path]`."""
         headers = header_values(request)
-        given_id = headers.get(TRANSACTION_HEADER)
-        usable_id = given_id if given_id and len(given_id) <= MAX_HEADER_VALUE else None
+        usable_id = caller_transaction_id(headers)
         facts = _Facts(transaction_id=usable_id or new_id(), request_in=utc_now(), method=request.method)
         slot: Slot | None = None
         try:
@@ -193,6 +197,12 @@ class ServiceRouter:
             response = await self._serve(facts, service_path, request, headers, slot)
         except BusError as error:
             response = error_response(error, facts.transaction_id)
+        except Exception:
+            # Whatever the input did, the caller gets the taxonomy's JSON and the call its record.
+            log.exception("unexpected failure serving transaction %s", facts.transaction_id)
+            response = error_response(
+                InternalError("the bus failed to serve this call"), facts.transaction_id
+            )
         finally:
             if slot is not None and not facts.handed_off:
                 slot.release()
@@ -210,7 +220,9 @@ class ServiceRouter:
     ) -> Response:
         facts.client = header(headers, CLIENT_HEADER)
         facts.service = service_path[:MAX_HEADER_VALUE]
+        check_transaction_id(headers)
         client = await self.access.authenticate(headers)
+        slot.claim_for(str(client.id))
         service_id, path = self._split(service_path)
         facts.service = str(service_id)
         service = await self.access.authorize(client, service_id, request.method, path)
@@ -219,7 +231,7 @@ class ServiceRouter:
         await enforce(self.rate_limiter, quotas_for(client, service))
         facts.body = await read_body(request, headers, self.max_body_bytes)
         check_json_depth(facts.body, self.limits.max_json_depth)
-        payload = parse_payload(facts.body)
+        payload = parse_payload(facts.body, headers.get("content-type"))
         facts.subjects = find_subjects(payload)
         envelope = build_envelope(request, headers, facts.transaction_id, client, service, path, payload)
         facts.envelope = envelope

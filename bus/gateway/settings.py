@@ -17,6 +17,9 @@ class GatewaySettings(BaseSettings):
     host: str = Field("127.0.0.1", min_length=1, description="address `lgsp gateway` and `lgsp run` bind")
     port: int = Field(8000, ge=1, le=65535, description="port `lgsp gateway` and `lgsp run` listen on")
     max_in_flight: int = Field(256, ge=1, description="calls one gateway serves at once; more get 503")
+    max_in_flight_per_client: int | None = Field(
+        None, ge=1, description="of those, calls one client may hold (more get 429); unset: half"
+    )
     overload_retry_after: float = Field(1.0, gt=0, description="Retry-After (s) sent with a 503")
     idempotency_ttl: float = Field(86_400.0, gt=0, description="how long an idempotent answer is kept (s)")
     idempotency_poll_seconds: float = Field(0.05, gt=0, le=5, description="how often a duplicate looks again")

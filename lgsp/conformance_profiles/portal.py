@@ -45,6 +45,15 @@ def conformance_profile() -> ConformanceProfile:
         samples=(
             Sample(service=f"{SERVICE_PREFIX}/TraCuuHoSo/v1", payload={"dossier_number": dossier.MaHoSo}),
             Sample(service=f"{SERVICE_PREFIX}/CapNhatTienDoHoSoMC/v1", payload=update),
+            Sample(
+                service=f"{SERVICE_PREFIX}/DongBoTrangThaiLienThong/v1",
+                payload={
+                    "dossier_number": f"LT-{dossier.MaHoSo}",
+                    "status": "received",
+                    "updated_at": now,
+                    "note": "Tiếp nhận hồ sơ liên thông khai sinh, thường trú, BHYT",
+                },
+            ),
         ),
         large_sample=Sample(
             service=f"{SERVICE_PREFIX}/CapNhatTienDoHoSoMC/v1", payload=update | {"note": long_note}

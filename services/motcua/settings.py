@@ -27,6 +27,15 @@ class MotcuaSettings(BaseSettings):
     clock_speed: float = Field(1.0, gt=0, le=1_000_000, description="simulated seconds per real second")
     not_accepted_rate: float = Field(0.02, ge=0, le=1, description="dossiers refused at reception (3)")
     supplement_rate: float = Field(0.05, ge=0, le=1, description="dossiers asked for more papers (5)")
+    abandon_rate: float = Field(
+        0.0, ge=0, le=1, description="of those, never supplied: stopped (8) after 7 working days"
+    )
+    default_working_days: int = Field(
+        3,
+        ge=0,
+        le=60,
+        description="time to settle a dossier that names neither ngayHenTra nor soNgayGiaiQuyet",
+    )
     max_dossiers: int = Field(200_000, ge=1, description="dossiers kept; the oldest are forgotten first")
     latency: Latency = Field(
         default_factory=lambda: Latency.lognormal(80, 600, max_ms=3_000),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from adapters.echo import EchoAdapter
 from adapters.payment import PaymentAdapter, PaymentConfig
@@ -17,6 +17,7 @@ from bus.gateway.limits import HeaderLimitMiddleware
 from bus.gateway.operations import operations_router
 from bus.inbound import InboundContext, InboundSettings
 from bus.monitoring import make_monitoring_sink, monitoring_router
+from bus.monitoring.access import MonitoringCredential
 from bus.store import MemoryStore
 from bus.transport import make_transport
 from bus.worker import Worker
@@ -24,6 +25,7 @@ from services.citizens import Population
 from services.faults import FaultProfile
 from services.portal.settings import PortalSettings
 from services.registry import MOCKS
+from tests.in_process_stack import SECURED_SLOW_SECONDS
 from tests.security.conftest import ADMIN_KEY, STP_KEY, auth_settings, security_catalog
 
 # Sent with every gateway case, so the fuzzer reaches the code behind authentication.
@@ -47,7 +49,8 @@ def gateway_app() -> FastAPI:
     """The gateway with the security routers and middleware assembly mounts, on the memory transport."""
     catalog, settings = security_catalog(), auth_settings()
     transport = make_transport(None, connection_name="lgsp-fuzz")
-    worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="fuzz-worker", drain_seconds=1)
+    adapters = {"echo": EchoAdapter({}), "slow": EchoAdapter({"delay": SECURED_SLOW_SECONDS})}
+    worker = Worker(catalog, transport, adapters, name="fuzz-worker", drain_seconds=1)
     access = AccessControl.build(catalog, MemoryStore(), settings)
     store = MemoryStore()
     monitoring = make_monitoring_sink(None, catalog=catalog)
@@ -61,10 +64,13 @@ def gateway_app() -> FastAPI:
         max_body_bytes=65_536,
     )
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
-    app.include_router(admin_router(access, AdminCredential(settings.admin_key_sha256)))
-    # The rest of what bus/gateway/assembly.py mounts: monitoring, breakers, provider callbacks.
-    app.include_router(monitoring_router(monitoring))
-    app.include_router(operations_router(catalog, store))
+    admin = AdminCredential(settings.admin_key_sha256)
+    app.include_router(admin_router(access, admin))
+    # The rest of what bus/gateway/assembly.py mounts: monitoring and breakers behind their credential
+    # (GATEWAY_HEADERS carry the admin key), provider callbacks.
+    monitored = [Depends(MonitoringCredential(settings.monitoring_token_sha256, admin))]
+    app.include_router(monitoring_router(monitoring, dependencies=monitored))
+    app.include_router(operations_router(catalog, store, dependencies=monitored))
     receivers = {"payment": PaymentAdapter(PaymentConfig()), "vnpost": VnpostAdapter(VnpostConfig())}
     inbound = InboundContext(TransportEventPublisher(transport), store, InboundSettings())
     app.include_router(callbacks_router(receivers, inbound))
