@@ -164,11 +164,10 @@ def run(
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
     if processes > 1:
-        from lgsp.embedded import serve_mocks_beside
-
         from bus.auth.settings import AuthSettings
         from bus.catalog import hash_api_key
         from bus.monitoring.access import new_monitoring_token
+        from lgsp.embedded import serve_mocks_beside
 
         command = ["run", "--no-mocks", "--host", host, "--port", str(port), "--workers", str(workers)]
         group = _process_group(command, processes, settings, catalog, debug)
