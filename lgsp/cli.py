@@ -233,7 +233,7 @@ def gateway(
     from bus.gateway.assembly import assemble_gateway
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
-    from bus.http_intake import server_config
+    from bus.http_intake import server_config, server_options
     from bus.loop_watchdog import watched_lifespan
     from bus.serving import reuse_port_socket
     from bus.transport import make_transport
@@ -258,10 +258,12 @@ def gateway(
         api = assemble_gateway(_catalog(settings), transport, settings)
     api.router.lifespan_context = watched_lifespan(api.router.lifespan_context)
     freeze_startup_heap()
-    # With the intake's read time-outs and connection bound, and TLS / mutual TLS when configured; a
-    # member of a process group listens on the shared port's SO_REUSEPORT socket.
-    config = server_config(api, host, port, log_level=settings.log_level.lower())
-    uvicorn.Server(config).run(sockets=[reuse_port_socket(host, port)] if reuse_port else None)
+    # With the intake's read time-outs and connection bound, and TLS / mutual TLS when configured.
+    if reuse_port:  # a member of a process group: it listens on the shared port's SO_REUSEPORT socket
+        config = server_config(api, host, port, log_level=settings.log_level.lower())
+        uvicorn.Server(config).run(sockets=[reuse_port_socket(host, port)])
+    else:
+        uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), **server_options())
 
 
 @app.command()

@@ -18,11 +18,10 @@ GATEWAY_PROCESS = """
 import json, sys
 import uvicorn
 
-def report(server, sockets=None):
-    app = server.config.app
+def report(app, **options):
     print(json.dumps({"modules": sorted(sys.modules), "paths": sorted(app.openapi()["paths"])}))
 
-uvicorn.Server.run = report  # assemble the gateway as `lgsp gateway` does, then report, not serve
+uvicorn.run = report  # assemble the gateway as `lgsp gateway` does, then report instead of serving
 from lgsp.cli import app
 sys.argv = ["lgsp", "gateway"]
 app()
