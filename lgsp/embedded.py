@@ -10,6 +10,7 @@ from ipaddress import ip_network
 
 from bus.adapter_registry import build_adapters
 from bus.catalog import Catalog
+from bus.dashboard import Dashboard
 from bus.event_recorder import EventRecorder
 from bus.gateway.assembly import assemble_gateway
 from bus.gateway.settings import GatewaySettings
@@ -19,6 +20,7 @@ from bus.settings import BusSettings
 from bus.store import make_store
 from bus.transport.base import Transport
 from bus.worker import Worker
+from lgsp.dashboard_wiring import wire_dashboard
 from lgsp.process_group import ProcessGroup
 from services.registry import MOCKS
 
@@ -57,6 +59,9 @@ class EmbeddedStack:
     _group: ServerGroup | None = None
     _workers: list[Worker] = field(default_factory=list)
     _events: EventRecorder | None = None
+    mock_ports: dict[str, int] = field(default_factory=dict)  # by mock name; default: each mock's own
+    dashboard: Dashboard | None = None
+    dashboard_link: str | None = None
 
     async def start(self) -> list[Served]:
         """Start mocks first (adapters call them), then workers, then the gateway."""
@@ -69,6 +74,8 @@ class EmbeddedStack:
             gateway_settings=embedded_gateway_settings(),
             monitoring_token=self.monitoring_token,
         )
+        gateway_url = f"http://{self.host}:{self.port}"
+        self.dashboard, self.dashboard_link = wire_dashboard(gateway, self.catalog, gateway_url, served)
         served.append(Served("gateway", gateway, self.host, self.port, reuse_port=self.reuse_port))
         await self.transport.connect()
         self._group = ServerGroup(served, log_level=self.log_level)
@@ -99,16 +106,21 @@ class EmbeddedStack:
             await worker.stop()
         if self._events is not None:
             await self._events.stop()
+        if self.dashboard is not None:
+            await self.dashboard.close()  # open pages' streams would hold the server's shutdown
         if self._group is not None:
             await self._group.stop()
         await self.transport.close()
 
     def _mock_apps(self) -> list[Served]:
-        return mock_apps(self.mocks, self.host, self.port, self.latency)
+        return mock_apps(self.mocks, self.host, self.port, self.latency, self.mock_ports)
 
 
-def mock_apps(names: list[str], host: str, gateway_port: int, latency: bool) -> list[Served]:
-    """The named mock systems on their own ports, calling back to the gateway at `gateway_port`."""
+def mock_apps(
+    names: list[str], host: str, gateway_port: int, latency: bool, ports: dict[str, int] | None = None
+) -> list[Served]:
+    """The named mock systems on their own ports (`ports`, else each mock's default), calling back to
+    the gateway at `gateway_port`."""
     if not names:
         return []
     from services.citizens import Population
@@ -123,7 +135,7 @@ def mock_apps(names: list[str], host: str, gateway_port: int, latency: bool) -> 
                 name,
                 spec.build(population=population, latency=latency, gateway_url=gateway_url),
                 host,
-                spec.port,
+                (ports or {}).get(name, spec.port),
             )
         )
     return served
