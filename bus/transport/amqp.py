@@ -27,7 +27,7 @@ from aio_pika.abc import (
 )
 
 from bus.envelope import new_id
-from bus.errors import BusTimeout, InternalError, NoRoute, Overloaded
+from bus.errors import BusTimeout, BusUnavailable, InternalError, NoRoute, Overloaded
 from bus.reliability.backoff import delay_bucket_ms
 from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
 from bus.transport.amqp_wire import (
@@ -163,7 +163,7 @@ class AmqpTransport:
                 raise Overloaded(f"queue {queue!r} is full (max length reached); try again later") from None
             except CHANNEL_GONE as error:
                 if attempt == 2:
-                    raise InternalError(f"broker connection unavailable: {error}") from None
+                    raise BusUnavailable(f"broker connection unavailable: {error}") from None
                 log.warning("publish to %s interrupted (%s); retrying after reconnect", queue, error)
 
     async def _ready_publish_channel(self) -> AbstractChannel:
@@ -175,7 +175,7 @@ class AmqpTransport:
             try:
                 await asyncio.wait_for(channel.ready(), self.reconnect_grace)
             except TimeoutError:
-                raise InternalError("broker connection unavailable") from None
+                raise BusUnavailable("broker connection unavailable") from None
         return channel
 
     async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:

@@ -1,0 +1,125 @@
+"""A gateway and a worker on RabbitMQ (and optionally Redis) whose connections go through fault proxies."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import JsonValue
+
+from bus.catalog import Catalog
+from bus.envelope import Envelope
+from bus.gateway.ratelimit import RateLimiter
+from bus.gateway.routing import ServiceRouter
+from bus.gateway.settings import GatewaySettings
+from bus.store import Store
+from bus.transaction import TransactionSink
+from bus.transport import AmqpTransport
+from bus.worker import Worker
+from tests.gateway.stack import STP, CountingAdapter, gateway_app, gateway_catalog
+from tests.reliability.processes import delete_queues
+
+# Short enough that a test sees an outage and a recovery in seconds.
+RECONNECT_INTERVAL = 0.3
+RECONNECT_GRACE = 1.0
+
+
+def outage_transport(url: str, name: str) -> AmqpTransport:
+    """An AMQP transport that reconnects quickly and gives a blip `RECONNECT_GRACE` seconds."""
+    return AmqpTransport(
+        url, connection_name=name, reconnect_interval=RECONNECT_INTERVAL, reconnect_grace=RECONNECT_GRACE
+    )
+
+
+class RecordingAdapter(CountingAdapter):
+    """A CountingAdapter that also keeps every payload it served, to spot a request run twice."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(delay)
+        self.payloads: list[str] = []
+
+    async def handle(self, request: Envelope) -> JsonValue:
+        self.payloads.append(repr(request.payload))
+        return await super().handle(request)
+
+    def doubled(self) -> list[str]:
+        """Payloads served more than once."""
+        return sorted({p for p in self.payloads if self.payloads.count(p) > 1})
+
+
+@dataclass
+class OutageStack:
+    """The gateway's HTTP client, the counting provider and what the test may fault."""
+
+    client: httpx.AsyncClient
+    router: ServiceRouter
+    worker: Worker
+    count: RecordingAdapter
+    subsystem: str
+    gateway_transport: AmqpTransport
+    worker_transport: AmqpTransport
+    headers: dict[str, str] = field(default_factory=lambda: dict(STP))
+
+    def url(self, service_code: str = "Count") -> str:
+        return f"/r1/VN/GOV/HPG/{self.subsystem}/{service_code}/v1"
+
+    async def call(self, payload: Any = None, **headers: str) -> httpx.Response:
+        """POST to the Count service as STP."""
+        return await self.client.post(
+            self.url(), json=payload or {"n": 1}, headers={**self.headers, **headers}
+        )
+
+
+@asynccontextmanager
+async def outage_stack(
+    broker_url: str,
+    cleanup_url: str,
+    *,
+    gateway_store: Store | None = None,
+    worker_store: Store | None = None,
+    rate_limiter: RateLimiter | None = None,
+    sinks: Sequence[TransactionSink] = (),
+    **settings: Any,
+) -> AsyncIterator[OutageStack]:
+    """A worker serving Count (0.05 s per call) and a gateway, each with its own connection to
+    `broker_url`; queues are deleted afterwards through `cleanup_url` (the broker, not the proxy)."""
+    subsystem = "O" + secrets.token_hex(4).upper()
+    catalog: Catalog = gateway_catalog(subsystem)
+    count = RecordingAdapter(0.05)
+    worker_transport = outage_transport(broker_url, f"outage-worker-{subsystem}")
+    gateway_transport = outage_transport(broker_url, f"outage-gateway-{subsystem}")
+    served = [str(s.id) for s in catalog.services if s.id.service_code == "Count"]
+    worker = Worker(
+        catalog,
+        worker_transport,
+        {"count": count},
+        name="outage-worker",
+        only=served,
+        store=worker_store,
+        drain_seconds=1,
+    )
+    router = ServiceRouter(
+        catalog,
+        gateway_transport,
+        list(sinks),
+        1_048_576,
+        store=gateway_store,
+        rate_limiter=rate_limiter,
+        settings=GatewaySettings(**{"idempotency_poll_seconds": 0.02, "drain_seconds": 2, **settings}),
+    )
+    try:
+        await worker.start()
+        await gateway_transport.connect()
+        app = gateway_app(catalog, router)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+            yield OutageStack(client, router, worker, count, subsystem, gateway_transport, worker_transport)
+    finally:
+        await router.drain()
+        await worker.stop()
+        await worker_transport.close()
+        await gateway_transport.close()
+        await delete_queues(cleanup_url, catalog)
