@@ -31,6 +31,7 @@ from bus.reliability.breaker import CircuitBreaker
 from bus.reliability.dedupe import CompletedWork
 from bus.store.base import Store
 from bus.store.memory import MemoryStore
+from bus.store.patient import PatientStore
 from bus.transport.base import Delivery, Handler, Message, Subscription, Transport, dead_letter_queue
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ class Worker:
         self.adapters = dict(adapters)
         self.name = name
         self.drain_seconds = drain_seconds
-        self.store: Store = store if store is not None else MemoryStore()
+        # Patient: a store outage holds the work where it stood rather than failing it (store/patient.py).
+        self.store: Store = PatientStore(store) if store is not None else MemoryStore()
         self.completed = CompletedWork(self.store, ttl=completed_ttl)
         self.draw = draw
         # One circuit per provider: the first hosted service naming an adapter gives its policy.

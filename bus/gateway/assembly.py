@@ -37,7 +37,8 @@ def assemble_gateway(
     process (the embedded stack's memory store, shared with its adapters)."""
     store = make_store(settings.store_url)
     monitoring = make_monitoring_sink(settings.redis_url, catalog=catalog)
-    txlog = TransactionLogSink(make_transaction_log(TxLogSettings(redis_url=settings.redis_url)))
+    txlog_settings = TxLogSettings(redis_url=settings.redis_url)
+    txlog = TransactionLogSink(make_transaction_log(txlog_settings), spool_path=txlog_settings.spool_path)
     # Built only to describe their services' schemas; the workers run their own started copies.
     adapters = build_adapters(
         catalog,

@@ -46,6 +46,7 @@ from bus.gateway.requests import (
 from bus.gateway.settings import GatewaySettings
 from bus.identifiers import IdentifierError, ServiceId, split_service_path
 from bus.store import MemoryStore, Store
+from bus.store.write_behind import WriteBehindStore
 from bus.subjects import find_subjects
 from bus.transaction import TransactionRecord, TransactionSink
 from bus.transport.base import Transport
@@ -159,14 +160,16 @@ class ServiceRouter:
         self.in_flight = InFlightLimit(
             self.settings.max_in_flight, retry_after=self.settings.overload_retry_after
         )
+        # Answers written after a call had its effect must survive a store outage: held, then landed.
+        answers = WriteBehindStore(store)
         self.idempotency = IdempotencyKeys(
-            store,
+            answers,
             ttl=self.settings.idempotency_ttl,
             poll_seconds=self.settings.idempotency_poll_seconds,
             lease_margin=self.settings.idempotency_lease_margin,
         )
         self.async_calls = AsyncCalls(
-            store,
+            answers,
             ttl=self.settings.transaction_ttl,
             callback_attempts=self.settings.callback_attempts,
             callback_timeout=self.settings.callback_timeout,
