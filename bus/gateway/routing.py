@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -49,7 +49,8 @@ from bus.store import MemoryStore, Store
 from bus.store.write_behind import WriteBehindStore
 from bus.subjects import find_subjects
 from bus.transaction import TransactionRecord, TransactionSink
-from bus.transport.base import Transport
+from bus.transport.base import Message, Transport
+from bus.transport.unconfirmed import PublishUnconfirmed
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class _Facts:
     subjects: tuple[str, ...] = field(default_factory=tuple)
     # Set when an async call took over: its background task records and releases the slot.
     handed_off: bool = False
+    # The outcome of a request whose publish was still unconfirmed at its deadline, to follow.
+    late_outcome: Awaitable[Message] | None = None
 
     def record(self, response: Response, fault_type: str | None) -> TransactionRecord:
         envelope = self.envelope
@@ -263,7 +266,11 @@ class ServiceRouter:
         self, facts: _Facts, envelope: Envelope, service: ServiceSpec, slot: Slot, choice: AsyncChoice
     ) -> Response:
         if not choice.respond_async:
-            return await self._call(facts, envelope, service)
+            try:
+                return await self._call(facts, envelope, service)
+            except PublishUnconfirmed as late:
+                # It may still be delivered: not a time-out but 202, its outcome stored at Location.
+                facts.late_outcome = late.outcome
         state = TransactionState(
             transaction_id=facts.transaction_id,
             client=str(envelope.client),
@@ -284,7 +291,7 @@ class ServiceRouter:
             headers={
                 TRANSACTION_HEADER: facts.transaction_id,
                 "location": f"/transactions/{facts.transaction_id}",
-                "preference-applied": "respond-async",
+                **({"preference-applied": "respond-async"} if choice.respond_async else {}),
             },
         )
 
@@ -305,10 +312,21 @@ class ServiceRouter:
         return response.status_code, body, None
 
     async def _call(self, facts: _Facts, envelope: Envelope, service: ServiceSpec) -> Response:
-        facts.request_out = utc_now()
-        answer = await self.transport.request(
-            service.id.queue_name, envelope_message(envelope), timeout=service.timeout + REPLY_GRACE_SECONDS
-        )
+        late, facts.late_outcome = facts.late_outcome, None
+        if late is not None:
+            answer = await late
+        else:
+            facts.request_out = utc_now()
+            try:
+                answer = await self.transport.request(
+                    service.id.queue_name,
+                    envelope_message(envelope),
+                    timeout=service.timeout + REPLY_GRACE_SECONDS,
+                )
+            except PublishUnconfirmed as unconfirmed:
+                if not facts.handed_off:
+                    raise
+                answer = await unconfirmed.outcome  # already in the background: follow it to its end
         facts.response_in = utc_now()
         try:
             reply = decode_reply(answer)

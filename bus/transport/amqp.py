@@ -40,6 +40,7 @@ from bus.transport.amqp_wire import (
     retry_queue_name,
 )
 from bus.transport.base import Handler, Message, dead_letter_queue
+from bus.transport.unconfirmed import PublishUnconfirmed, follow_unconfirmed
 
 log = logging.getLogger(__name__)
 
@@ -237,8 +238,24 @@ class AmqpTransport:
         deadline = loop.time() + timeout
         future: asyncio.Future[Message] = loop.create_future()
         self._pending[correlation_id] = future
+        followed = False
         try:
-            await self._accepted(queue, replace(message, reply_to=self._reply_queue_name), timeout)
+            outgoing = replace(message, reply_to=self._reply_queue_name)
+            publishing = await self._accepted(queue, outgoing, timeout)
+            if publishing is not None:
+                # Still unconfirmed: it may yet be delivered, so its outcome is followed, not dropped.
+                outcome = follow_unconfirmed(
+                    publishing,
+                    future,
+                    timeout,
+                    lambda: self._pending.pop(correlation_id, None),
+                    correlation_id,
+                )
+                followed = True
+                raise PublishUnconfirmed(
+                    f"the broker has not confirmed the request to {queue!r} yet; its outcome is followed",
+                    outcome,
+                )
             left = deadline - loop.time()
             if left <= 0:
                 raise TimeoutError
@@ -247,16 +264,18 @@ class AmqpTransport:
         except TimeoutError:
             raise BusTimeout(f"no reply from {queue!r} within {timeout:g} s") from None
         finally:
-            self._pending.pop(correlation_id, None)
+            if not followed:
+                self._pending.pop(correlation_id, None)
 
-    async def _accepted(self, queue: str, message: Message, timeout: float) -> None:
-        """Publish `message` and return once the broker confirmed it; raise its refusal if it refused.
+    async def _accepted(self, queue: str, message: Message, timeout: float) -> asyncio.Future[None] | None:
+        """Publish `message` and return None once the broker confirmed it; raise its refusal if it refused;
+        return the publish itself when it is still unconfirmed past the grace (see unconfirmed.py).
 
         The publish runs as a task that nobody cancels: cut short while it waited for the channel (held
         by earlier publishes whose writes the broker throttles), it would never reach the broker, yet its
         caller would be told "accepted, no reply in time" (Server.Bus.Timeout), a silent loss. A publish
-        still unconfirmed at the request's deadline gets `confirm_timeout` more seconds before the caller
-        is answered with a time-out; the task still finishes in the background."""
+        still unconfirmed at the request's deadline gets `confirm_timeout` more seconds; the task still
+        finishes in the background."""
         publishing = asyncio.ensure_future(self.publish(queue, message))
         self._publishing.add(publishing)
         publishing.add_done_callback(self._publishing.discard)
@@ -270,10 +289,10 @@ class AmqpTransport:
             raise
         if not done:
             log.warning("trace request-publish-unconfirmed %s %s", message.message_id, message.correlation_id)
-            publishing.add_done_callback(_report_late_publish)
-            raise TimeoutError
+            return publishing
         publishing.result()  # a refusal (full queue, no route, broker gone): not accepted, say so
         log.debug("trace request-published %s %s", message.message_id, message.correlation_id)
+        return None
 
     async def consume(
         self, queue: str, handler: Handler, *, prefetch: int = 16, max_length: int | None = None

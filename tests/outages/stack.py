@@ -28,11 +28,27 @@ RECONNECT_INTERVAL = 0.3
 RECONNECT_GRACE = 1.0
 
 
-def outage_transport(url: str, name: str) -> AmqpTransport:
+def outage_transport(url: str, name: str, confirm_timeout: float = 15.0) -> AmqpTransport:
     """An AMQP transport that reconnects quickly and gives a blip `RECONNECT_GRACE` seconds."""
     return AmqpTransport(
-        url, connection_name=name, reconnect_interval=RECONNECT_INTERVAL, reconnect_grace=RECONNECT_GRACE
+        url,
+        connection_name=name,
+        reconnect_interval=RECONNECT_INTERVAL,
+        reconnect_grace=RECONNECT_GRACE,
+        confirm_timeout=confirm_timeout,
     )
+
+
+def outage_catalog(subsystem: str, count_timeout: float | None) -> Catalog:
+    """The gateway tests' catalog, with the Count service's time-out set when given."""
+    catalog = gateway_catalog(subsystem)
+    if count_timeout is None:
+        return catalog
+    data = catalog.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    for service in data["services"]:
+        if service["id"].endswith("/Count/v1"):
+            service["timeout"] = count_timeout
+    return Catalog.model_validate(data)
 
 
 class RecordingAdapter(CountingAdapter):
@@ -83,15 +99,21 @@ async def outage_stack(
     worker_store: Store | None = None,
     rate_limiter: RateLimiter | None = None,
     sinks: Sequence[TransactionSink] = (),
+    gateway_broker_url: str | None = None,
+    confirm_timeout: float = 15.0,
+    count_timeout: float | None = None,
     **settings: Any,
 ) -> AsyncIterator[OutageStack]:
     """A worker serving Count (0.05 s per call) and a gateway, each with its own connection to
-    `broker_url`; queues are deleted afterwards through `cleanup_url` (the broker, not the proxy)."""
+    `broker_url` (the gateway's to `gateway_broker_url` when given); queues are deleted afterwards through
+    `cleanup_url` (the broker, not the proxy)."""
     subsystem = "O" + secrets.token_hex(4).upper()
-    catalog: Catalog = gateway_catalog(subsystem)
+    catalog = outage_catalog(subsystem, count_timeout)
     count = RecordingAdapter(0.05)
     worker_transport = outage_transport(broker_url, f"outage-worker-{subsystem}")
-    gateway_transport = outage_transport(broker_url, f"outage-gateway-{subsystem}")
+    gateway_transport = outage_transport(
+        gateway_broker_url or broker_url, f"outage-gateway-{subsystem}", confirm_timeout
+    )
     served = [str(s.id) for s in catalog.services if s.id.service_code == "Count"]
     worker = Worker(
         catalog,
