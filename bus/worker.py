@@ -23,6 +23,7 @@ from pydantic import JsonValue, ValidationError
 from adapters.base import Adapter, ManagedAdapter
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_envelope, reply_message
+from bus.dlq.effect import mark_attempt
 from bus.dlq.record import REASON_RETRIES_EXHAUSTED, REASON_UNPARSEABLE, dead_letter_headers
 from bus.envelope import Envelope, Reply, new_id, utc_now
 from bus.errors import BadRequest, BusError, InternalError, NoRoute, ProviderFault, ProviderTimeout
@@ -241,6 +242,7 @@ class Worker:
     ) -> None:
         delay = retry_delay(service.retry, envelope.attempt, retry_after=error.retry_after, draw=self.draw)
         headers = dict(delivery.message.headers)
+        mark_attempt(headers, error.type)  # so a later dead letter knows whether any attempt acted
         if envelope.deadline_at is not None and delay >= envelope.seconds_left() and not _replied(delivery):
             # The caller's deadline passes before the next attempt: tell it now what went wrong
             # rather than leave it a bare time-out; the work carries on and its result is recorded.
