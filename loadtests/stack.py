@@ -104,6 +104,8 @@ class StackPlan:
     catalog: Path = DEFAULT_CATALOG
     isolate: str | None = None
     mocks: bool = True
+    # LGSP_ settings for the bus processes only (run, gateway, workers), e.g. LGSP_REDIS_URL.
+    bus_settings: dict[str, str] = field(default_factory=dict)
 
     def start(self, ready_timeout: float = 60.0) -> Stack:
         """Start mocks, workers and gateway; return once the gateway answers /health and mocks listen."""
@@ -125,6 +127,7 @@ class StackPlan:
                     stack,
                     "run",
                     ["run", "--no-mocks", "--port", str(gateway_port), "--catalog", str(catalog)],
+                    self.bus_settings,
                 )
             else:
                 for index in range(self.worker_processes):
@@ -140,6 +143,7 @@ class StackPlan:
                             "--name",
                             f"bench-w{index + 1}",
                         ],
+                        self.bus_settings,
                     )
                 self._spawn(
                     stack,
@@ -153,6 +157,7 @@ class StackPlan:
                         "--port",
                         str(gateway_port),
                     ],
+                    self.bus_settings,
                 )
             _wait_health(stack, ready_timeout)
             if self.amqp_url is not None:

@@ -40,7 +40,7 @@ from bus.transport.amqp_wire import (
     retry_queue_name,
 )
 from bus.transport.base import Handler, Message, dead_letter_queue
-from bus.transport.unconfirmed import PublishUnconfirmed, follow_unconfirmed
+from bus.transport.unconfirmed import PublishInDoubt, PublishUnconfirmed, follow_unconfirmed
 
 log = logging.getLogger(__name__)
 
@@ -144,10 +144,17 @@ class AmqpTransport:
         """Publish to `queue` through the default exchange, mandatory and confirmed.
 
         A publish cut by a connection loss is retried once after connect_robust restores the channel:
-        at-least-once, so a duplicate is possible (idempotency keys absorb it), a silent loss is not."""
+        at-least-once, so a duplicate is possible (idempotency keys absorb it), a silent loss is not.
+        BusUnavailable when nothing could be sent; PublishInDoubt when a send was cut and the retry
+        failed too (the broker may have the first)."""
         properties = amqp_properties(message)
         for attempt in (1, 2):
-            channel = await self._ready_publish_channel()
+            try:
+                channel = await self._ready_publish_channel()
+            except BusUnavailable as unavailable:
+                if attempt == 1:
+                    raise  # nothing was sent: a plain refusal
+                raise PublishInDoubt(f"{unavailable.message} after a send the broker may have") from None
             try:
                 # Straight to aiormq, without an aio_pika.Message per publish. wait=False frees the
                 # channel's lock once the frame is queued instead of after the socket drained, so
@@ -164,7 +171,7 @@ class AmqpTransport:
                 raise Overloaded(f"queue {queue!r} is full (max length reached); try again later") from None
             except CHANNEL_GONE as error:
                 if attempt == 2:
-                    raise BusUnavailable(f"broker connection unavailable: {error}") from None
+                    raise PublishInDoubt(f"broker connection lost twice while publishing: {error}") from None
                 log.warning("publish to %s interrupted (%s); retrying after reconnect", queue, error)
 
     async def _ready_publish_channel(self) -> AbstractChannel:
@@ -241,7 +248,11 @@ class AmqpTransport:
         followed = False
         try:
             outgoing = replace(message, reply_to=self._reply_queue_name)
-            publishing = await self._accepted(queue, outgoing, timeout)
+            try:
+                publishing = await self._accepted(queue, outgoing, timeout)
+            except PublishInDoubt:
+                publishing = loop.create_future()  # it may have landed: follow it as a late publish
+                publishing.set_result(None)
             if publishing is not None:
                 # Still unconfirmed: it may yet be delivered, so its outcome is followed, not dropped.
                 outcome = follow_unconfirmed(

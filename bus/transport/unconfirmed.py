@@ -19,6 +19,11 @@ from bus.transport.base import Message
 log = logging.getLogger(__name__)
 
 
+class PublishInDoubt(BusTimeout):
+    """The connection dropped after a publish was sent and before the broker confirmed it, and it could not
+    be sent again in time: the broker may have it, so this is not a refusal (no "nothing was done")."""
+
+
 class PublishUnconfirmed(BusTimeout):
     """The publish of a request is still unconfirmed; `outcome` resolves with its reply or its failure."""
 
@@ -39,8 +44,11 @@ def follow_unconfirmed(
 
     async def outcome() -> Message:
         try:
-            await publishing  # a refusal raises here: the request was never accepted
-            log.warning("late publish %s confirmed; waiting %.1f s for its reply", what, reply_timeout)
+            try:
+                await publishing  # a refusal raises here: the request was never accepted
+            except PublishInDoubt:
+                pass  # the broker may have it: its reply may still come
+            log.warning("late publish %s may have landed; waiting %.1f s for its reply", what, reply_timeout)
             try:
                 async with asyncio.timeout(reply_timeout):
                     return await reply

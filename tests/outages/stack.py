@@ -22,6 +22,7 @@ from bus.transport import AmqpTransport
 from bus.worker import Worker
 from tests.gateway.stack import STP, CountingAdapter, gateway_app, gateway_catalog
 from tests.reliability.processes import delete_queues
+from tests.support.fault_proxy import FaultProxy
 
 # Short enough that a test sees an outage and a recovery in seconds.
 RECONNECT_INTERVAL = 0.3
@@ -102,11 +103,13 @@ async def outage_stack(
     gateway_broker_url: str | None = None,
     confirm_timeout: float = 15.0,
     count_timeout: float | None = None,
+    restore: Sequence[FaultProxy] = (),
     **settings: Any,
 ) -> AsyncIterator[OutageStack]:
     """A worker serving Count (0.05 s per call) and a gateway, each with its own connection to
     `broker_url` (the gateway's to `gateway_broker_url` when given); queues are deleted afterwards through
-    `cleanup_url` (the broker, not the proxy)."""
+    `cleanup_url` (the broker, not the proxy). The `restore` proxies are opened again before the stack
+    stops, so a failed test does not leave it closing connections that cannot close."""
     subsystem = "O" + secrets.token_hex(4).upper()
     catalog = outage_catalog(subsystem, count_timeout)
     count = RecordingAdapter(0.05)
@@ -140,6 +143,8 @@ async def outage_stack(
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
             yield OutageStack(client, router, worker, count, subsystem, gateway_transport, worker_transport)
     finally:
+        for proxy in restore:
+            proxy.restore()
         await router.drain()
         await worker.stop()
         await worker_transport.close()

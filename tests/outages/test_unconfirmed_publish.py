@@ -34,6 +34,7 @@ async def test_unconfirmed_publish_is_answered_202_and_its_late_reply_is_stored_
             gateway_broker_url=gateway_proxy.url(amqp_url),
             confirm_timeout=0.5,
             count_timeout=1.0,
+            restore=[gateway_proxy, broker_proxy],
         ) as stack:
             assert (await stack.call({"n": 0})).status_code == 200
             gateway_proxy.black_hole()  # the publish goes out, no confirm comes back
