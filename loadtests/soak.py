@@ -16,6 +16,7 @@ records), so its RSS grows with every transaction by design; judge leaks on Rabb
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import threading
@@ -25,10 +26,15 @@ from pathlib import Path
 from statistics import mean
 from typing import Annotated
 
+import aio_pika
 import psutil
 import typer
 from rich.console import Console
 
+from bus.catalog import load_catalog
+from bus.reliability.backoff import DELAY_BUCKETS_MS
+from bus.transport.amqp_wire import retry_queue_name
+from bus.transport.base import dead_letter_queue
 from loadtests.capacity import CapacityRun
 from loadtests.stack import Stack, StackPlan
 
@@ -89,6 +95,25 @@ class Sampler(threading.Thread):
         self.join()
 
 
+async def delete_isolated_queues(amqp_url: str, catalog: Path) -> None:
+    """Remove the queues of the run's own subsystem (service, DLQ and retry queues) from the broker.
+    Redis keys are left: point `--redis-url` at a spare database."""
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    async with connection:
+        for service in load_catalog(catalog).services:
+            queue = service.id.queue_name
+            for name in (
+                queue,
+                dead_letter_queue(queue),
+                *(retry_queue_name(queue, b) for b in DELAY_BUCKETS_MS),
+            ):
+                channel = await connection.channel()
+                try:
+                    await channel.queue_delete(name)
+                except aio_pika.exceptions.AMQPError:
+                    pass  # never declared
+
+
 def growth(samples: list[Sample], warmup: float) -> dict[str, dict[str, float]]:
     """Per process: mean RSS and fds of the first and the last tenth of the run after `warmup` s."""
     report: dict[str, dict[str, float]] = {}
@@ -144,6 +169,8 @@ def main(
     finally:
         sampler.stop()
         stack.stop()
+        if amqp_url:
+            asyncio.run(delete_isolated_queues(amqp_url, out / "stack" / "catalog.yaml"))
     report = growth(sampler.samples, warmup_minutes * 60)
     flat = all(
         r["rss_last_mb"] - r["rss_first_mb"] < rss_growth_mb and r["fds_last"] - r["fds_first"] < fd_growth
@@ -152,7 +179,7 @@ def main(
     summary = {
         "minutes": minutes,
         "rate": rate,
-        "load_verdict": str(verdict),
+        "load": verdict.line(),
         "flat": flat,
         "processes": report,
     }

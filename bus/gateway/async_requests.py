@@ -203,6 +203,13 @@ class AsyncCalls:
         if not await self.store.set_if_absent(key, state.model_dump_json().encode(), ttl=self.ttl):
             raise BadRequest(f"transaction id {state.transaction_id!r} already used; send a new X-Road-Id")
 
+    async def accept_late(self, state: TransactionState) -> None:
+        """Record a pending transaction the bus may already be working on (a request whose publish is
+        unconfirmed): written even during a store outage (held, then stored), never refused."""
+        await self.store.set(
+            state_key(state.client, state.transaction_id), state.model_dump_json().encode(), ttl=self.ttl
+        )
+
     def run(
         self,
         state: TransactionState,

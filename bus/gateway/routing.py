@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -19,7 +20,7 @@ from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_reply, envelope_message
 from bus.envelope import Envelope, Reply, new_id, utc_now
-from bus.errors import BadRequest, BusError, ErrorBody, InternalError
+from bus.errors import BadRequest, BusError, BusUnavailable, ErrorBody, InternalError
 from bus.gateway.access import CLIENT_HEADER, AccessControl
 from bus.gateway.async_requests import (
     CALLBACK_HEADER,
@@ -245,7 +246,10 @@ class ServiceRouter:
             response = await self._dispatch(facts, envelope, service, slot, choice)
         except Exception:
             # The bus failed before any worker answered: forget the key so the caller's retry can run.
-            await self.idempotency.abandon(first)
+            # Not while the store is out: the key then stays in flight until it expires (safe), and
+            # the caller hears the call's own error, not "unavailable" (which would mean "not done").
+            with contextlib.suppress(BusUnavailable):
+                await self.idempotency.abandon(first)
             raise
         await self.idempotency.complete(first, response)
         return response
@@ -278,7 +282,10 @@ class ServiceRouter:
             state="pending",
             accepted_at=utc_now(),
         )
-        await self.async_calls.accept(state)
+        if facts.late_outcome is None:
+            await self.async_calls.accept(state)
+        else:
+            await self.async_calls.accept_late(state)
 
         async def finish() -> tuple[int, JsonValue, ErrorBody | None]:
             return await self._finish_in_background(facts, envelope, service, slot)

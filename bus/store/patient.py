@@ -50,9 +50,23 @@ class PatientStore(Store):
         await self._patiently(lambda: self.store.set(key, value, ttl=ttl))
 
     async def set_if_absent(self, key: str, value: bytes, *, ttl: float | None = None) -> bool:
-        """As the store's, waiting out an outage. A SET NX whose reply was lost is retried and then
-        finds the key present: the caller sees False, and backs off as from a rival's lease (safe)."""
-        return await self._patiently(lambda: self.store.set_if_absent(key, value, ttl=ttl))
+        """As the store's, waiting out an outage. A SET NX cut by the outage may have been applied with its
+        reply lost: when a retry then finds the key holding exactly `value`, that write was this call's
+        (exact when values are unique per caller, as leases' holders and markers' owners are)."""
+        interrupted = False
+
+        async def attempt() -> bool:
+            nonlocal interrupted
+            try:
+                return await self.store.set_if_absent(key, value, ttl=ttl)
+            except BusUnavailable:
+                interrupted = True
+                raise
+
+        written = await self._patiently(attempt)
+        if not written and interrupted:
+            return await self._patiently(lambda: self.store.get(key)) == value
+        return written
 
     async def delete(self, key: str) -> bool:
         """As the store's, waiting out an outage."""

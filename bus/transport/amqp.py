@@ -250,9 +250,9 @@ class AmqpTransport:
             outgoing = replace(message, reply_to=self._reply_queue_name)
             try:
                 publishing = await self._accepted(queue, outgoing, timeout)
-            except PublishInDoubt:
+            except PublishInDoubt as doubt:
                 publishing = loop.create_future()  # it may have landed: follow it as a late publish
-                publishing.set_result(None)
+                publishing.set_exception(doubt)
             if publishing is not None:
                 # Still unconfirmed: it may yet be delivered, so its outcome is followed, not dropped.
                 outcome = follow_unconfirmed(

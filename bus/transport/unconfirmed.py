@@ -43,18 +43,19 @@ def follow_unconfirmed(
     of the confirm. `forget` drops the reply's registration however it ends."""
 
     async def outcome() -> Message:
+        accepted = "was accepted late"
         try:
             try:
                 await publishing  # a refusal raises here: the request was never accepted
             except PublishInDoubt:
-                pass  # the broker may have it: its reply may still come
-            log.warning("late publish %s may have landed; waiting %.1f s for its reply", what, reply_timeout)
+                accepted = "may have been accepted"  # its reply may still come
+            log.warning("late publish %s %s; waiting %.1f s for its reply", what, accepted, reply_timeout)
             try:
                 async with asyncio.timeout(reply_timeout):
                     return await reply
             except TimeoutError:
                 raise BusTimeout(
-                    f"{what} was accepted late and not answered within {reply_timeout:g} s"
+                    f"{what} {accepted} and was not answered within {reply_timeout:g} s"
                 ) from None
         finally:
             forget()

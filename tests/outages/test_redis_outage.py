@@ -19,7 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import JsonValue
 
+from bus.envelope import Envelope
 from bus.errors import BusUnavailable
 from bus.gateway.ratelimit import RedisRateLimiter
 from bus.gateway.routing import ServiceRouter
@@ -125,13 +127,18 @@ async def test_answer_due_while_redis_is_out_is_held_then_stored_so_the_key_neve
     redis_url: str, redis_proxy: FaultProxy, prefix: str, cleanup: None
 ) -> None:
     headers = {**STP, "Idempotency-Key": "outage-2"}
-    async with running_bus() as bus:  # Count takes 0.2 s: Redis goes while the provider works
+    async with running_bus() as bus:
+        answer = bus.count.handle
+
+        async def cut_then_answer(request: Envelope) -> JsonValue:
+            redis_proxy.cut()  # Redis goes while the provider works: the key was taken, the answer is due
+            return await answer(request)
+
+        bus.count.handle = cut_then_answer  # type: ignore[method-assign]
         store = RedisStore(quick(redis_proxy.url(redis_url)), prefix=prefix)
         async with gateway(bus, store) as client:
-            call = asyncio.ensure_future(client.post(bus.url("Count"), json={"n": 2}, headers=headers))
-            await asyncio.sleep(0.1)
-            redis_proxy.cut()
-            first = await call
+            first = await client.post(bus.url("Count"), json={"n": 2}, headers=headers)
+            bus.count.handle = answer  # type: ignore[method-assign]
             # The same gateway answers a retry from the held answer while Redis is still out.
             during = await client.post(bus.url("Count"), json={"n": 2}, headers=headers)
             redis_proxy.restore()
