@@ -6,6 +6,8 @@ COPY bus ./bus
 COPY adapters ./adapters
 COPY services ./services
 COPY loadtests ./loadtests
+COPY lgsp ./lgsp
+COPY safe_xml ./safe_xml
 RUN pip install --no-cache-dir .
 ENV LGSP_GATEWAY_HOST=0.0.0.0
 ENTRYPOINT ["lgsp"]

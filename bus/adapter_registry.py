@@ -6,15 +6,29 @@ from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from adapters.base import Adapter
+from bus.adapter import Adapter
 from bus.catalog import Catalog
 
 ENTRY_POINT_GROUP = "lgsp.adapters"
 PLACEHOLDER_PREFIX = "${bus."
 
 
-class AdapterNotInstalled(LookupError):
+class AdapterUnavailable(Exception):
+    """An adapter the catalog names cannot be built; the message names it and says why in one line."""
+
+    def __init__(self, adapter: str, cause: str) -> None:
+        super().__init__(f"adapter {adapter!r}: {cause}")
+        self.adapter = adapter
+        self.cause = cause
+
+
+class AdapterNotInstalled(AdapterUnavailable, LookupError):
     """A catalog names an adapter that no installed package registers."""
+
+
+class AdapterBuildFailed(AdapterUnavailable):
+    """The adapter's entry point did not load, its factory raised (a bad config, say), or it built
+    something that is not an `Adapter`; the original exception is chained."""
 
 
 def installed_adapters() -> dict[str, EntryPoint]:
@@ -50,20 +64,31 @@ def build_adapters(
 ) -> dict[str, Adapter]:
     """Load each named adapter's factory and call it with its catalog section, updated by its
     `overrides` (a deployment's provider URLs, say), placeholders such as `${bus.store_url}` (the
-    bus's shared store) resolved from `bus_values`."""
+    bus's shared store) resolved from `bus_values`. AdapterUnavailable names the first that cannot be
+    built (not installed, its import or factory raised, or it is no Adapter)."""
     installed = installed_adapters()
     built: dict[str, Adapter] = {}
     for name in sorted(set(names)):
         entry = installed.get(name)
         if entry is None:
             raise AdapterNotInstalled(
-                f"adapter {name!r} is not installed (entry-point group {ENTRY_POINT_GROUP!r} has: "
-                f"{', '.join(sorted(installed)) or 'nothing'})"
+                name,
+                f"not installed (entry-point group {ENTRY_POINT_GROUP!r} has: "
+                f"{', '.join(sorted(installed)) or 'nothing'})",
             )
         section = {**catalog.adapters.get(name, {}), **(overrides or {}).get(name, {})}
-        config = resolve_placeholders(section, bus_values or {})
-        adapter = entry.load()(config)
-        if not isinstance(adapter, Adapter):
-            raise TypeError(f"adapter {name!r} ({entry.value}) has no async handle(request) method")
-        built[name] = adapter
+        built[name] = _build(name, entry, section, bus_values or {})
     return built
+
+
+def _build(name: str, entry: EntryPoint, section: dict[str, Any], bus_values: Mapping[str, str]) -> Adapter:
+    try:
+        config = resolve_placeholders(section, bus_values)
+        adapter = entry.load()(config)
+    except Exception as exc:  # whatever a third party's import or factory raises: report it, chained
+        said = " ".join(str(exc).split())  # one line, however the exception formats itself
+        raise AdapterBuildFailed(name, f"{entry.value} failed: {type(exc).__name__}: {said}") from exc
+    if not isinstance(adapter, Adapter):
+        kind = type(adapter).__name__
+        raise AdapterBuildFailed(name, f"{entry.value} built a {kind}, which has no async handle(request)")
+    return adapter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -78,6 +79,21 @@ class Envelope(BaseModel):
     trace: TraceContext = Field(default_factory=TraceContext.start)
     payload: JsonValue = None
 
+    @property
+    def request_code(self) -> str:
+        """The provider-side identity of this business request (32 hex digits): the one place adapters
+        take a dossier code, payment reference, order number or MaYeuCau from when the payload has none.
+
+        Derived from the Idempotency-Key (scoped to client and service) when the caller sent one, else
+        it is the transaction id; either way it is the same on every attempt of the request: the bus's
+        retries, a redelivery after a crash, a DLQ replay, and, with a key, the client's own retries.
+        So the provider's de-duplication on its code makes the effect happen once.
+        """
+        if self.idempotency_key is None:
+            return self.correlation_id
+        scope = f"{self.client}\n{self.service}\n{self.idempotency_key}".encode()
+        return hashlib.sha256(scope).hexdigest()[:32]
+
     def with_deadline(self, seconds: float) -> Envelope:
         """A copy whose deadline is `seconds` from now."""
         return self.model_copy(update={"deadline_at": utc_now() + timedelta(seconds=seconds)})
@@ -103,6 +119,9 @@ class Reply(BaseModel):
     received_at: datetime | None = None
     replied_at: datetime = Field(default_factory=utc_now)
     trace: TraceContext | None = None
+    settled: bool = Field(
+        True, description="False when the bus goes on with the request after this answer (a retry is due)"
+    )
 
     @classmethod
     def success(cls, request: Envelope, payload: JsonValue, *, status: int = 200, **extra: object) -> Reply:

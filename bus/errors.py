@@ -6,7 +6,11 @@
     │   ├── Unauthenticated       Client.Unauthenticated     401
     │   ├── AccessDenied          Client.AccessDenied        403
     │   ├── UnknownService        Client.UnknownService      404
+    │   ├── MethodNotAllowed      Client.MethodNotAllowed    405 (+ Allow)
+    │   ├── RequestIncomplete     Client.RequestIncomplete   408
+    │   ├── DuplicateRequest      Client.DuplicateRequest    409
     │   ├── PayloadTooLarge       Client.PayloadTooLarge     413
+    │   ├── UnsupportedMediaType  Client.UnsupportedMediaType 415
     │   └── RateLimited           Client.RateLimited         429
     ├── BusFault              Server.Bus.*     the bus itself failed
     │   ├── InternalError         Server.Bus.InternalError   500
@@ -46,11 +50,17 @@ class BusError(Exception):
     type: ClassVar[str] = "Server.Bus.InternalError"
     status: ClassVar[int] = 500
     retryable: ClassVar[bool] = False
+    # False on an error raised before the provider was reached: it says nothing of the provider's health.
+    provider_called: bool = True
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer must carry besides Retry-After (405's Allow)."""
+        return {}
 
     def body(self, transaction_id: str | None = None) -> ErrorBody:
         """The error as the caller sees it."""
@@ -89,11 +99,47 @@ class UnknownService(ClientError):
     status = 404
 
 
+class MethodNotAllowed(ClientError):
+    """The service does not take this HTTP method; `allow` lists those it takes."""
+
+    type = "Client.MethodNotAllowed"
+    status = 405
+
+    def __init__(self, message: str, *, allow: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+    def headers(self) -> dict[str, str]:
+        """`Allow`, as RFC 9110 requires of a 405."""
+        return {"allow": ", ".join(self.allow)}
+
+
+class RequestIncomplete(ClientError):
+    """The request did not arrive in full: the caller disconnected or outlasted the read time-out."""
+
+    type = "Client.RequestIncomplete"
+    status = 408
+
+
+class DuplicateRequest(ClientError):
+    """A call with the same transaction id (`X-Road-Id`) is still being served."""
+
+    type = "Client.DuplicateRequest"
+    status = 409
+
+
 class PayloadTooLarge(ClientError):
     """The body exceeds the size limit."""
 
     type = "Client.PayloadTooLarge"
     status = 413
+
+
+class UnsupportedMediaType(ClientError):
+    """The body is not `application/json` in UTF-8."""
+
+    type = "Client.UnsupportedMediaType"
+    status = 415
 
 
 class RateLimited(ClientError):
@@ -201,12 +247,3 @@ def _leaves(cls: type[BusError]) -> list[type[BusError]]:
 ERRORS_BY_TYPE: dict[str, type[BusError]] = {}
 for _cls in _leaves(BusError):
     ERRORS_BY_TYPE[_cls.type] = _cls  # depth-first: the most specific class wins
-
-
-def error_from_body(body: ErrorBody) -> BusError:
-    """Rebuild the exception an ErrorBody describes (unknown types become InternalError)."""
-    cls = ERRORS_BY_TYPE.get(body.type, InternalError)
-    error = cls(body.message)
-    if cls is InternalError and body.type != InternalError.type:
-        error.message = f"{body.type}: {body.message}"
-    return error

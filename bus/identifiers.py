@@ -23,9 +23,17 @@ class IdentifierError(ValueError):
     """A client or service id that does not parse; the message names the part that is wrong."""
 
 
+SHOWN_CHARS = 64
+
+
+def _shown(text: str) -> str:
+    """Caller input as an error message may quote it: a short prefix, never an 8 kB URL."""
+    return repr(text) if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]!r}… ({len(text)} characters)"
+
+
 def _check(part: str, value: str, pattern: re.Pattern[str], rule: str, kind: str, text: str) -> None:
     if not pattern.match(value):
-        raise IdentifierError(f"{kind} id {text!r}: {part} {value!r} is invalid ({rule})")
+        raise IdentifierError(f"{kind} id {_shown(text)}: {part} {_shown(value)} is invalid ({rule})")
 
 
 def _split(text: str, kind: str, expected: int, shape: str) -> list[str]:
@@ -33,7 +41,9 @@ def _split(text: str, kind: str, expected: int, shape: str) -> list[str]:
         raise IdentifierError(f"{kind} id must be text like {shape!r}, got {type(text).__name__}")
     parts = text.strip("/").split("/")
     if len(parts) != expected:
-        raise IdentifierError(f"{kind} id {text!r} has {len(parts)} part(s); expected {expected}: {shape}")
+        raise IdentifierError(
+            f"{kind} id {_shown(text)} has {len(parts)} part(s); expected {expected}: {shape}"
+        )
     return parts
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import uvicorn
 from fastapi import FastAPI
+
+from bus.http_intake import HttpIntakeSettings, server_config
 
 
 class _QuietServer(uvicorn.Server):
@@ -36,16 +37,16 @@ class Served:
 
 
 class ServerGroup:
-    """Runs several apps on their own ports until `stop()` or SIGINT/SIGTERM."""
+    """Runs several apps on their own ports until `stop()` or SIGINT/SIGTERM, each with the read
+    time-outs and connection bound of `intake`; plain HTTP (TLS is for `lgsp gateway` alone)."""
 
-    def __init__(self, served: list[Served], *, log_level: str = "warning") -> None:
+    def __init__(
+        self, served: list[Served], *, log_level: str = "warning", intake: HttpIntakeSettings | None = None
+    ) -> None:
         self.served = served
+        intake = (HttpIntakeSettings() if intake is None else intake).without_tls()
         self._servers = [
-            _QuietServer(
-                uvicorn.Config(
-                    s.app, host=s.host, port=s.port, log_level=log_level, lifespan="on", access_log=False
-                )
-            )
+            _QuietServer(server_config(s.app, s.host, s.port, settings=intake, log_level=log_level))
             for s in served
         ]
         self._tasks: list[asyncio.Task[None]] = []
@@ -69,11 +70,3 @@ class ServerGroup:
         for server in self._servers:
             server.should_exit = True
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def stop_on_signals(self) -> asyncio.Event:
-        """An event set on SIGINT/SIGTERM, which also asks the servers to exit."""
-        stopped = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stopped.set)
-        return stopped

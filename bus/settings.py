@@ -11,14 +11,13 @@ from urllib.parse import urlparse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_CATALOG: Path = Path(__file__).resolve().parent / "catalog" / "default.yaml"
-
 EMBEDDED_STORE_URL = "memory://lgsp"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 def _default_worker_name() -> str:
+    """This host's name and process id, as in host-1234."""
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
@@ -39,17 +38,27 @@ class BusSettings(BaseSettings):
         env_prefix="LGSP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    amqp_url: str | None = None
-    redis_url: str | None = None
-    catalog: Path | None = None
-    gateway_host: str = Field(default="127.0.0.1", min_length=1)
-    gateway_port: int = Field(default=8000, ge=1, le=65535)
-    worker_name: str = Field(default_factory=_default_worker_name, min_length=1)
-    log_level: LogLevel = "INFO"
-    delivery_limit: int = Field(default=5, ge=1)
-    prefetch: int = Field(default=32, ge=1, le=65535)
-    max_body_bytes: int = Field(default=1_048_576, ge=1)
-    request_timeout_cap: float = Field(default=60.0, gt=0)
+    amqp_url: str | None = Field(
+        default=None, description="RabbitMQ URL; unset: the in-memory transport (one process)"
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL of shared state; unset: this process's memory store"
+    )
+    catalog: Path | None = Field(
+        default=None, description="catalog YAML; unset: the packaged default (lgsp/default_catalog.yaml)"
+    )
+    worker_name: str = Field(
+        default_factory=_default_worker_name,
+        min_length=1,
+        description="this process's name in logs and broker connection names",
+    )
+    log_level: LogLevel = Field(default="INFO", description="logging level of lgsp processes")
+    delivery_limit: int = Field(
+        default=5, ge=1, description="deliveries of a message before it is dead-lettered"
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1, description="largest request body the gateway accepts (bytes); more: 413"
+    )
     adapter_overrides: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="per adapter, config keys replacing the catalog's (a deployment's provider URLs)",
@@ -79,8 +88,3 @@ class BusSettings(BaseSettings):
     def bus_values(self) -> dict[str, str]:
         """Values an adapter's catalog section may name as `${bus.NAME}`."""
         return {"store_url": self.store_url}
-
-    @property
-    def catalog_path(self) -> Path:
-        """The catalog to load: the configured one, or the packaged default."""
-        return self.catalog if self.catalog is not None else DEFAULT_CATALOG

@@ -1,8 +1,9 @@
 """The worker: consumes service queues, calls adapters, replies, and acks only after the work is settled.
 
-Per message: answer a redelivery of completed work from its record; take the work lease (an in-flight
-duplicate on another worker is put back for later); ask the provider's circuit breaker; call the adapter
-within the service's concurrency limit; then either settle (record, reply, ack), retry a retryable
+Per message: answer a redelivery of completed work from its record; take the work lease (renewed while
+the work runs; an in-flight duplicate on another worker is put back for later); ask the provider's
+circuit breaker; call the adapter within the service's concurrency limit, with a deadline of the
+attempt's own; then either settle (record, settle its Idempotency-Key, reply, ack), retry a retryable
 failure through a broker-held delay (attempt + 1), or, when attempts are used up, dead-letter it with
 its reason and reply the last error. The worker never sleeps on a retry.
 """
@@ -15,21 +16,30 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import JsonValue, ValidationError
 
-from adapters.base import Adapter, ManagedAdapter
+from bus.adapter import Adapter, ManagedAdapter
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_envelope, reply_message
 from bus.dlq.effect import mark_attempt
 from bus.dlq.record import REASON_RETRIES_EXHAUSTED, REASON_UNPARSEABLE, dead_letter_headers
 from bus.envelope import Envelope, Reply, new_id, utc_now
-from bus.errors import BadRequest, BusError, InternalError, NoRoute, ProviderFault, ProviderTimeout
+from bus.errors import (
+    BadRequest,
+    BusError,
+    CircuitOpen,
+    InternalError,
+    NoRoute,
+    ProviderFault,
+    ProviderTimeout,
+)
+from bus.key_states import KeyBook, envelope_key_location
 from bus.reliability.backoff import retry_delay
 from bus.reliability.breaker import CircuitBreaker
-from bus.reliability.dedupe import CompletedWork
+from bus.reliability.dedupe import WORK_LEASE_SECONDS, CompletedWork, LeaseRenewal
 from bus.store.base import Store
 from bus.store.memory import MemoryStore
 from bus.store.patient import PatientStore
@@ -40,12 +50,13 @@ log = logging.getLogger(__name__)
 # Set on a retried message once its caller has had an answer, so later attempts do not answer again.
 REPLIED_HEADER = "x-lgsp-replied"
 # How long an in-flight duplicate waits before looking again whether the first copy completed.
-DUPLICATE_RECHECK_SECONDS = 1.0
+DUPLICATE_RECHECK_SECONDS = 0.5
 
 
 def counts_against_provider(error: BusError | None) -> bool:
-    """Whether a call's outcome is a provider failure for its circuit breaker (not a client's mistake)."""
-    return isinstance(error, ProviderFault) and error.retryable
+    """Whether a call's outcome is a provider failure for its circuit breaker: not a client's mistake,
+    and not a failure that never reached the provider (its deadline passed before the call)."""
+    return isinstance(error, ProviderFault) and error.retryable and error.provider_called
 
 
 class Worker:
@@ -78,6 +89,7 @@ class Worker:
         # Patient: a store outage holds the work where it stood rather than failing it (store/patient.py).
         self.store: Store = PatientStore(store) if store is not None else MemoryStore()
         self.completed = CompletedWork(self.store, ttl=completed_ttl)
+        self.keys = KeyBook(self.store, ttl=completed_ttl)
         self.draw = draw
         # One circuit per provider: the first hosted service naming an adapter gives its policy.
         self.breakers: dict[str, CircuitBreaker] = {}
@@ -149,8 +161,7 @@ class Worker:
         _trace("received", envelope, delivery)
         if await self._answered_from_record(envelope, delivery):
             return
-        lease_seconds = service.timeout * 2 + DUPLICATE_RECHECK_SECONDS
-        if not await self.completed.lease(envelope.message_id, self._holder, seconds=lease_seconds):
+        if not await self.completed.lease(envelope.message_id, self._holder, seconds=WORK_LEASE_SECONDS):
             # Another worker is on this very message: look again once it has had time to finish.
             self.stats["in_flight_duplicates"] += 1
             queue = service.id.queue_name
@@ -158,6 +169,21 @@ class Worker:
             _trace("put-back", envelope, delivery)
             await delivery.ack()
             return
+        renewal = LeaseRenewal(self.completed, envelope.message_id, self._holder)
+        try:
+            await self._work(service, adapter, delivery, envelope, received_at)
+        finally:
+            renewal.stop()
+
+    async def _work(
+        self,
+        service: ServiceSpec,
+        adapter: Adapter,
+        delivery: Delivery,
+        envelope: Envelope,
+        received_at: datetime,
+    ) -> None:
+        """Call the provider under the work lease, then retry, dead-letter or settle."""
         attempt = envelope.attempt + delivery.delivery_count - 1  # a redelivery may have called too
         if attempt != envelope.attempt:
             envelope = envelope.model_copy(update={"attempt": attempt})
@@ -173,6 +199,10 @@ class Worker:
         # Encoded once: the same bytes are the record and the answer.
         answer = reply_message(reply)
         await self.completed.record(envelope.message_id, answer.body)
+        key_location = envelope_key_location(envelope)
+        if key_location is not None:
+            # Before the answer: a client retry that finds the key settled gets this outcome.
+            await self.keys.settle_reply(key_location, envelope.message_id, reply)
         await self._send_answer(delivery, envelope, answer)
         if dead_lettered:
             # A replay from the DLQ clears the record and must be able to take the lease at once.
@@ -207,24 +237,33 @@ class Worker:
             body = refused.body(envelope.correlation_id)
             return Reply.failure(envelope, body, refused.status, **stamp), refused
         async with self._limits[service.id]:
-            timeout = self._call_timeout(service, envelope)
+            timeout = self._attempt_seconds(service, envelope)
             reply, error = await self._call(adapter, envelope, timeout, stamp)
-        await breaker.record(ok=not counts_against_provider(error), probe=probe)
+        reached = error is None or error.provider_called
+        if reached or probe:  # a probe that never reached the provider proves nothing: open again
+            await breaker.record(ok=reached and not counts_against_provider(error), probe=probe)
         return reply, error
 
     @staticmethod
-    def _call_timeout(service: ServiceSpec, envelope: Envelope) -> float:
-        # While the caller still waits, answer before its deadline; a retry after it gets the full time.
+    def _attempt_seconds(service: ServiceSpec, envelope: Envelope) -> float:
+        """The attempt's own time-out, from now: the caller's deadline bounds the caller's wait, not
+        the bus's work. Only a first attempt whose caller still has half the time-out left is cut to
+        the caller's deadline, so the caller hears the provider's verdict; a retry, a redelivery or a
+        replay gets the service's whole time-out afresh."""
         left = envelope.seconds_left(default=service.timeout)
-        return min(service.timeout, left) if left > 0 else service.timeout
+        if envelope.attempt == 1 and left >= service.timeout / 2:
+            return min(service.timeout, left)
+        return service.timeout
 
     async def _call(
         self, adapter: Adapter, envelope: Envelope, timeout: float, stamp: dict[str, Any]
     ) -> tuple[Reply, BusError | None]:
-        """Call the adapter; the reply carries `stamp` (worker, received_at) from the start, uncopied."""
+        """Call the adapter with the attempt's own deadline; the reply carries `stamp` (worker,
+        received_at) from the start, uncopied."""
+        attempt = envelope.model_copy(update={"deadline_at": utc_now() + timedelta(seconds=timeout)})
         try:
             async with asyncio.timeout(timeout):
-                payload: JsonValue = await adapter.handle(envelope)
+                payload: JsonValue = await adapter.handle(attempt)
             return Reply.success(envelope, payload, **stamp), None
         except BusError as error:
             body = error.body(envelope.correlation_id)
@@ -240,13 +279,21 @@ class Worker:
     async def _retry(
         self, service: ServiceSpec, delivery: Delivery, envelope: Envelope, reply: Reply, error: BusError
     ) -> None:
-        delay = retry_delay(service.retry, envelope.attempt, retry_after=error.retry_after, draw=self.draw)
+        if isinstance(error, CircuitOpen) and error.retry_after is not None:
+            # After the breaker's half-open time, spread out so the waiting retries do not all meet
+            # the one probe (and use their attempts up on "a probe is under way").
+            delay = error.retry_after + retry_delay(service.retry, envelope.attempt, draw=self.draw)
+        else:
+            delay = retry_delay(
+                service.retry, envelope.attempt, retry_after=error.retry_after, draw=self.draw
+            )
         headers = dict(delivery.message.headers)
         mark_attempt(headers, error.type)  # so a later dead letter knows whether any attempt acted
         if envelope.deadline_at is not None and delay >= envelope.seconds_left() and not _replied(delivery):
             # The caller's deadline passes before the next attempt: tell it now what went wrong
-            # rather than leave it a bare time-out; the work carries on and its result is recorded.
-            await self._answer(delivery, envelope, reply)
+            # rather than leave it a bare time-out; the work carries on (the reply says so) and its
+            # outcome is recorded, under its Idempotency-Key too.
+            await self._answer(delivery, envelope, reply.model_copy(update={"settled": False}))
             headers[REPLIED_HEADER] = True
         retried = envelope.model_copy(update={"attempt": envelope.attempt + 1})
         message = replace(delivery.message, body=retried.model_dump_json().encode(), headers=headers)
@@ -295,7 +342,7 @@ class Worker:
 
 def _trace(stage: str, envelope: Envelope, delivery: Delivery) -> None:
     # One line per message and stage, so a message missing at the end can be followed to where it was
-    # last seen (the chaos test reads these).
+    # last seen.
     log.debug(
         "trace %s %s issue=%s attempt=%d delivery=%d",
         stage,

@@ -1,4 +1,4 @@
-"""Typer sub-apps for the lead to mount: `lgsp capacity` (Locust + report) and `lgsp bench` (bus path)."""
+"""Typer sub-apps the `lgsp` CLI mounts: `lgsp capacity` (Locust + report) and `lgsp bench` (bus path)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
-HAI_PHONG_2023_TX = 50_000_000  # Hải Phòng's LGSP, 2023 (DOMAIN.md)
+HAI_PHONG_2023_TX = 50_000_000  # Hải Phòng's LGSP in 2023: over 50 million (its published figure)
 # Below this many requests a stage's "p99" is just its slowest request: the verdict says so.
 FEW_REQUESTS = 100
 

@@ -1,7 +1,7 @@
 """Start an LGSP stack as subprocesses on free ports, for load tests and benchmarks; stop it cleanly.
 
 The mocks run as `lgsp mock NAME --port P` and the catalog is copied with each adapter's `base_url`
-pointed at them, so a run never collides with another `lgsp run` on the default ports (8000, 8101-8105).
+pointed at them, so a run never collides with another `lgsp run` on the default ports (8000, 8101-8110).
 On RabbitMQ the services are renamed into a subsystem of their own (`isolate`) so their queues are not
 shared with other buses on the same broker.
 """
@@ -28,7 +28,8 @@ import yaml
 from bus.identifiers import ServiceId
 from services.registry import MOCKS
 
-DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "bus" / "catalog" / "default.yaml"
+# the composition root's packaged catalog, by path: load tests drive the stack from outside
+DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "lgsp" / "default_catalog.yaml"
 
 
 def free_port() -> int:
@@ -42,7 +43,7 @@ def free_port() -> int:
 def lgsp_command() -> list[str]:
     """How to run `lgsp` with this interpreter (the venv's console script when present)."""
     script = Path(sys.executable).with_name("lgsp")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bus.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lgsp.cli"]
 
 
 def rewrite_catalog(source: Path, target: Path, *, isolate: str | None = None) -> dict[str, int]:

@@ -45,6 +45,15 @@ class SimulatedClock:
         self._anchor_real = self._real()
         self._speed = speed
 
+    def jump_to(self, moment: float) -> None:
+        """Jump forward to simulated epoch seconds `moment` (to follow another clock); never backwards."""
+        now = self.now()
+        if moment < now:
+            raise ValueError(f"the clock never runs backwards: {moment} is before now ({now:.0f})")
+        if moment - now > MAX_ADVANCE_HOURS * 3600:
+            raise ValueError(f"a jump may not exceed {MAX_ADVANCE_HOURS} hours")
+        self._anchor_simulated += moment - now
+
     def advance(self, hours: float) -> None:
         """Jump forward; the clock never runs backwards."""
         if not 0 < hours <= MAX_ADVANCE_HOURS:

@@ -125,4 +125,16 @@ MOCKS: dict[str, MockSpec] = {
         "National Public Service Portal (a caller)",
         wiring=_portal_wiring,
     ),
+    "residence": MockSpec(
+        "services.residence.app:create_app", 8107, "police residence database (CSDL về cư trú), REST", True
+    ),
+    "insurance": MockSpec(
+        "services.insurance.app:create_app", 8108, "social insurance (BHXH): TE cards, survivor benefit", True
+    ),
+    "social": MockSpec(
+        "services.social.app:create_app", 8109, "labour and social affairs: funeral allowance", True
+    ),
+    "lltp": MockSpec(
+        "services.lltp.app:create_app", 8110, "judicial records (lý lịch tư pháp) certificates", True
+    ),
 }

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from bus.catalog import load_catalog
-from bus.settings import DEFAULT_CATALOG, BusSettings
+from bus.settings import BusSettings
+from lgsp.default_catalog import DEFAULT_CATALOG
 from services.registry import MOCKS
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
@@ -28,7 +29,7 @@ def test_every_mock_runs_in_its_own_service_on_its_port(compose: dict[str, Any])
     services = compose["services"]
     for name, spec in MOCKS.items():
         assert services[name]["command"][:2] == ["mock", name]
-        assert f"{spec.port}:{spec.port}" in services[name]["ports"]
+        assert services[name]["ports"] == [f"127.0.0.1:{spec.port}:{spec.port}"]
     assert services["worker"]["command"] == ["worker"]
     assert services["gateway"]["command"][0] == "gateway"
 
@@ -51,3 +52,41 @@ def test_environment_parses_into_the_settings_and_names_real_adapters(
     callback = PaymentSettings().partners["HPG_LGSP"].callback_url
     assert callback is not None and callback.host == "gateway"
     assert str(VnpostSettings().webhook_url) == "http://gateway:8000/callbacks/vnpost"
+
+
+def test_only_the_gateway_is_published_and_broker_and_store_stay_internal(compose: dict[str, Any]) -> None:
+    services, networks = compose["services"], compose["networks"]
+    assert networks["internal"]["internal"] is True
+    for private in ("rabbitmq", "redis"):
+        assert "ports" not in services[private], f"{private} must not be published"
+        assert services[private]["networks"] == ["internal"]
+    published = {name: spec["ports"] for name, spec in services.items() if "ports" in spec}
+    everywhere = {
+        name for name, ports in published.items() if any(not p.startswith("127.0.0.1:") for p in ports)
+    }
+    assert everywhere == {"gateway"}
+    for name in ("gateway", "worker", *MOCKS):
+        assert set(services[name]["networks"]) == {"edge", "internal"}
+
+
+def test_monitoring_is_opened_by_a_configured_token_only(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in compose["services"]["gateway"]["environment"].items():
+        monkeypatch.setenv(key, str(value))
+    from bus.auth import AuthSettings
+    from bus.catalog import hash_api_key
+
+    settings = AuthSettings()
+    assert settings.monitoring_token_sha256 == (hash_api_key("compose-monitoring-token"),)
+    assert "compose-monitoring-token" in COMPOSE.read_text()  # the header comment says how to use it
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    import tomllib
+
+    root = COMPOSE.parent
+    included = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {pattern.rstrip("*") for pattern in included["include"]}
+    dockerfile = (root / "Dockerfile").read_text()
+    assert {p for p in packages if f"COPY {p} ./{p}" not in dockerfile} == set()

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-import bus
-from bus.settings import DEFAULT_CATALOG, BusSettings
+import lgsp
+from bus.settings import BusSettings
+from lgsp.default_catalog import DEFAULT_CATALOG, catalog_path
 
 
 @pytest.fixture(autouse=True)
@@ -26,16 +27,15 @@ def test_defaults_select_memory_transport_and_store_and_packaged_catalog() -> No
     assert settings.amqp_url is None
     assert settings.redis_url is None
     assert settings.catalog is None
-    assert settings.catalog_path == DEFAULT_CATALOG
-    assert (settings.gateway_host, settings.gateway_port) == ("127.0.0.1", 8000)
-    assert (settings.delivery_limit, settings.prefetch) == (5, 32)
+    assert catalog_path(settings) == DEFAULT_CATALOG
+    assert settings.delivery_limit == 5
     assert settings.max_body_bytes == 1_048_576
-    assert settings.request_timeout_cap == 60.0
     assert settings.log_level == "INFO"
 
 
-def test_default_catalog_is_inside_the_bus_package() -> None:
-    assert DEFAULT_CATALOG == Path(bus.__file__).resolve().parent / "catalog" / "default.yaml"
+def test_default_catalog_belongs_to_the_composition_root() -> None:
+    assert DEFAULT_CATALOG == Path(lgsp.__file__).resolve().parent / "default_catalog.yaml"
+    assert DEFAULT_CATALOG.is_file()
 
 
 def test_default_worker_name_is_host_and_process() -> None:
@@ -46,28 +46,24 @@ def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("LGSP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     monkeypatch.setenv("LGSP_REDIS_URL", "rediss://cache:6380/0")
     monkeypatch.setenv("LGSP_CATALOG", str(tmp_path / "hpg.yaml"))
-    monkeypatch.setenv("LGSP_GATEWAY_PORT", "9090")
     monkeypatch.setenv("LGSP_WORKER_NAME", "worker-7")
     monkeypatch.setenv("LGSP_LOG_LEVEL", "debug")
     monkeypatch.setenv("LGSP_DELIVERY_LIMIT", "3")
-    monkeypatch.setenv("LGSP_REQUEST_TIMEOUT_CAP", "2.5")
     settings = BusSettings()
     assert settings.amqp_url == "amqp://guest:guest@127.0.0.1:5672/"
     assert settings.redis_url == "rediss://cache:6380/0"
-    assert settings.catalog_path == tmp_path / "hpg.yaml"
-    assert settings.gateway_port == 9090
+    assert catalog_path(settings) == tmp_path / "hpg.yaml"
     assert settings.worker_name == "worker-7"
     assert settings.log_level == "DEBUG"
     assert settings.delivery_limit == 3
-    assert settings.request_timeout_cap == 2.5
 
 
 def test_dotenv_file_is_read_and_environment_wins_over_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    Path(".env").write_text("LGSP_PREFETCH=8\nLGSP_GATEWAY_PORT=8100\n", encoding="utf-8")
-    monkeypatch.setenv("LGSP_GATEWAY_PORT", "8200")
+    Path(".env").write_text("LGSP_DELIVERY_LIMIT=8\nLGSP_MAX_BODY_BYTES=8100\n", encoding="utf-8")
+    monkeypatch.setenv("LGSP_MAX_BODY_BYTES", "8200")
     settings = BusSettings()
-    assert settings.prefetch == 8
-    assert settings.gateway_port == 8200
+    assert settings.delivery_limit == 8
+    assert settings.max_body_bytes == 8200
 
 
 def test_empty_url_variable_means_memory_implementation(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,17 +74,13 @@ def test_empty_url_variable_means_memory_implementation(monkeypatch: pytest.Monk
 @pytest.mark.parametrize(
     ("variable", "value", "field"),
     [
-        ("LGSP_GATEWAY_PORT", "0", "gateway_port"),
-        ("LGSP_GATEWAY_PORT", "70000", "gateway_port"),
-        ("LGSP_GATEWAY_PORT", "eighty", "gateway_port"),
+        ("LGSP_MAX_BODY_BYTES", "eighty", "max_body_bytes"),
         ("LGSP_AMQP_URL", "redis://127.0.0.1:6379/0", "amqp_url"),
         ("LGSP_AMQP_URL", "amqp://", "amqp_url"),
         ("LGSP_REDIS_URL", "http://127.0.0.1:6379", "redis_url"),
         ("LGSP_LOG_LEVEL", "LOUD", "log_level"),
         ("LGSP_DELIVERY_LIMIT", "0", "delivery_limit"),
-        ("LGSP_PREFETCH", "-1", "prefetch"),
         ("LGSP_MAX_BODY_BYTES", "0", "max_body_bytes"),
-        ("LGSP_REQUEST_TIMEOUT_CAP", "0", "request_timeout_cap"),
     ],
 )
 def test_bad_value_raises_validation_error_naming_the_field(

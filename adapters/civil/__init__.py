@@ -10,7 +10,6 @@ from adapters.civil.adapter import (
     CivilConfig,
     create_adapter,
 )
-from adapters.civil.conformance import conformance_profile
 from adapters.civil.models import (
     BirthRegistrationRequest,
     CivilRecord,
@@ -38,6 +37,5 @@ __all__ = [
     "PersonCivilStatus",
     "RecordLookupRequest",
     "RecordLookupResponse",
-    "conformance_profile",
     "create_adapter",
 ]

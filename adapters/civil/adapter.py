@@ -121,12 +121,13 @@ class CivilAdapter(ProviderAdapter[CivilConfig]):
         return to_record(json_model(response, WireRecord, PROVIDER))
 
     def dossier_number(self, request: Envelope, given: str | None) -> str:
-        """The dossier number: the payload's, else the envelope's issue, else the transaction id.
+        """The dossier number: the payload's, else the envelope's issue, else its `request_code`.
 
-        Derived only from the envelope, so a redelivered request carries the same number and the
-        registry answers it with the first record instead of registering again.
+        Derived only from the request, so every attempt (a retry, a redelivery, a replay, the client's
+        retry with its Idempotency-Key) carries the same number and the registry answers it with the
+        first record instead of registering again.
         """
-        number = given or request.issue or request.correlation_id
+        number = given or request.issue or request.request_code
         try:
             return _Dossier.model_validate({"number": number}).number
         except ValidationError as exc:

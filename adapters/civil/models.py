@@ -1,7 +1,8 @@
 """Canonical models of the civil registry's services: snake_case English on the bus side.
 
 Dates are ISO `yyyy-mm-dd`. Every registration may carry its `dossier_number` (mã hồ sơ); without one
-the envelope's `issue` is used, then its transaction id, so a redelivered request registers nothing new.
+the envelope's `issue` is used, then its `request_code` (from the Idempotency-Key, else the transaction
+id), so a retried, redelivered or replayed request registers nothing new.
 """
 
 from __future__ import annotations

@@ -2,13 +2,17 @@
 
 report = await check_target("civil")            # or "my_pkg.adapter:create_adapter"
 assert report.ok, report.failed()
+
+The built-in mocks, as providers of a check, come from `lgsp.mock_provider.mock_provider(NAME)`.
 """
 
-from adapters.conformance.profile import ConformanceProfile, ProviderFactory, Sample, mock_provider
+from adapters.conformance.context import CallLimits
+from adapters.conformance.profile import ConformanceProfile, ProviderFactory, Sample
 from adapters.conformance.report import CheckResult, ConformanceReport
 from adapters.conformance.runner import TargetNotFound, check_target, run_conformance
 
 __all__ = [
+    "CallLimits",
     "CheckResult",
     "ConformanceProfile",
     "ConformanceReport",
@@ -16,6 +20,5 @@ __all__ = [
     "Sample",
     "TargetNotFound",
     "check_target",
-    "mock_provider",
     "run_conformance",
 ]

@@ -82,8 +82,15 @@ async def check_idempotent(ctx: CheckContext) -> CheckResult:
     after_first = await ctx.provider.effects() if ctx.provider else None
     second = await ctx.call(envelope)  # a duplicate delivery: the very same envelope
     after_second = await ctx.provider.effects() if ctx.provider else None
+    for delivery, outcome in (("the first delivery", first), ("the redelivery", second)):
+        if outcome.abandoned:
+            # Two calls that both never answered are not "the same answer".
+            detail = f"{delivery} {outcome.describe()}; a call that never answers is not idempotent"
+            return CheckResult(name=name, status="fail", detail=detail)
     if first.error is not None or second.error is not None:
-        return CheckResult(name=name, status="fail", detail=f"{first.describe()}; then {second.describe()}")
+        said = (first.describe(), second.describe())
+        detail = f"both deliveries: {said[0]}" if said[0] == said[1] else f"{said[0]}; then {said[1]}"
+        return CheckResult(name=name, status="fail", detail=detail)
     if before is not None and after_first is not None and after_second is not None:
         effects = (after_first - before, after_second - after_first)
         if effects[1] != 0:
@@ -194,6 +201,18 @@ async def check_vietnamese(ctx: CheckContext) -> CheckResult:
     if garbled:
         return CheckResult(name=name, status="fail", detail=f"the answer holds mojibake: {garbled[0][:60]!r}")
     return CheckResult(name=name, status="pass", detail=f"{len(texts)} Vietnamese text(s) kept")
+
+
+def check_answers_are_json(ctx: CheckContext) -> CheckResult:
+    """Every answer of the run went through the worker's own serialisation unchanged."""
+    name = "answers_are_json"
+    if ctx.not_json:
+        shown = "; ".join(dict.fromkeys(ctx.not_json))  # one line per distinct flaw
+        return CheckResult(name=name, status="fail", detail=shown)
+    if not ctx.answers:
+        return CheckResult(name=name, status="not_applicable", detail="the adapter answered no call")
+    detail = f"{ctx.answers} answer(s) sent and received as the worker and gateway do"
+    return CheckResult(name=name, status="pass", detail=detail)
 
 
 class LogCapture(logging.Handler):

@@ -1,7 +1,9 @@
 """What an adapter tells the conformance kit: its provider, its config, sample requests and secrets.
 
-An adapter's module offers `conformance_profile() -> ConformanceProfile`; the kit finds it next to the
-factory (or is given `--profile module:function`, or `--mock/--config/--samples` on the command line).
+The kit finds an adapter's profile, in this order: `--profile module:function` on the command line; a
+`conformance_profile() -> ConformanceProfile` in the factory's module; a function registered under the
+adapter's name in the `lgsp.conformance` entry-point group (so that a profile may import the provider's
+mock without the adapter's package importing it). `--mock/--config/--samples` override its parts.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from starlette.types import ASGIApp
-
-from services.registry import MOCKS, without_latency
 
 ProviderFactory = Callable[[], ASGIApp]
 
@@ -34,7 +34,7 @@ class Sample(BaseModel):
 class ConformanceProfile:
     """How to check one adapter.
 
-    provider     builds the provider's ASGI app (a built-in mock via `mock_provider`, or your own stub);
+    provider     builds the provider's ASGI app (a built-in mock via `lgsp.mock_provider`, or your own stub);
                  None for adapters that call nobody. Fault checks need its `/_control/faults` API
                  (`services.faults.install_faults`); the idempotency check uses `/_control/effects` if any.
     config       the adapter's catalog section; the provider's URL is put under `url_key`.
@@ -65,19 +65,3 @@ class ConformanceProfile:
             config={**self.config, **(config or {})},
             samples=samples if samples is not None else self.samples,
         )
-
-
-def mock_provider(name: str, **kwargs: Any) -> ProviderFactory:
-    """A factory for the built-in mock `name` (services.registry.MOCKS) without simulated latency.
-
-    `kwargs` go to the mock's own `create_app` (e.g. `population=`, `settings=`).
-    """
-    if name not in MOCKS:
-        raise ValueError(f"unknown mock {name!r}; known: {', '.join(sorted(MOCKS))}")
-
-    def build() -> ASGIApp:
-        app = MOCKS[name].create(**kwargs)
-        without_latency(app)
-        return app
-
-    return build

@@ -8,19 +8,21 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from importlib import import_module
+from importlib.metadata import entry_points
 from typing import Any
 
-from adapters.base import Adapter, AdapterFactory, ManagedAdapter
 from adapters.conformance import checks_behaviour as behaviour
 from adapters.conformance import checks_faults as faults
-from adapters.conformance.builtin import BUILTIN_PROFILES
-from adapters.conformance.context import CheckContext
+from adapters.conformance.context import CallLimits, CheckContext
+from adapters.conformance.loop_block import LoopBlockProbe, check_event_loop
 from adapters.conformance.profile import ConformanceProfile
 from adapters.conformance.provider import RunningProvider
 from adapters.conformance.report import CheckResult, ConformanceReport
+from bus.adapter import Adapter, AdapterFactory, ManagedAdapter
 from bus.adapter_registry import installed_adapters
 
 PROFILE_HOOK = "conformance_profile"
+PROFILE_ENTRY_POINT_GROUP = "lgsp.conformance"
 
 
 class TargetNotFound(LookupError):
@@ -53,15 +55,30 @@ def factory_path(factory: AdapterFactory) -> str:
     return f"{factory.__module__}:{getattr(factory, '__qualname__', type(factory).__qualname__)}"
 
 
-def find_profile(factory: AdapterFactory, modules: list[str]) -> ConformanceProfile | None:
-    """`conformance_profile()` next to the factory, else the kit's profile of a built-in adapter."""
+def registered_profile(target: str, factory: AdapterFactory) -> Callable[[], ConformanceProfile] | None:
+    """The `lgsp.conformance` entry point named like the adapter `target` is (its name, or the name of
+    the installed adapter whose factory it is); loaded only when found."""
+    profiles = {ep.name: ep for ep in entry_points(group=PROFILE_ENTRY_POINT_GROUP)}
+    if target in profiles:
+        hook: Callable[[], ConformanceProfile] = profiles[target].load()
+        return hook
+    for name, entry in installed_adapters().items():
+        if name in profiles and (entry.value == target or entry.load() is factory):
+            found: Callable[[], ConformanceProfile] = profiles[name].load()
+            return found
+    return None
+
+
+def find_profile(factory: AdapterFactory, modules: list[str], target: str = "") -> ConformanceProfile | None:
+    """`conformance_profile()` next to the factory, else the one registered for the adapter in the
+    `lgsp.conformance` entry-point group."""
     for module_name in dict.fromkeys(modules):
         hook = getattr(sys.modules.get(module_name) or import_module(module_name), PROFILE_HOOK, None)
         if callable(hook):
             profile: ConformanceProfile = hook()
             return profile
-    builtin = BUILTIN_PROFILES.get(factory_path(factory))
-    return builtin() if builtin is not None else None
+    registered = registered_profile(target, factory)
+    return registered() if registered is not None else None
 
 
 def load_hook(path: str) -> Callable[[], ConformanceProfile]:
@@ -108,11 +125,16 @@ async def _timed(results: list[CheckResult], check: Any) -> None:
 
 
 async def run_conformance(
-    factory: AdapterFactory, profile: ConformanceProfile, *, name: str | None = None
+    factory: AdapterFactory,
+    profile: ConformanceProfile,
+    *,
+    name: str | None = None,
+    limits: CallLimits | None = None,
 ) -> ConformanceReport:
-    """Check the adapter `factory` builds, against the provider `profile` describes."""
+    """Check the adapter `factory` builds, against the provider `profile` describes; `limits` sets
+    each call's deadline and the grace after which a call is abandoned as hung."""
     results: list[CheckResult] = []
-    with captured_logs() as capture:
+    with captured_logs() as capture, LoopBlockProbe() as loop_probe:
         async with _provider(profile) as provider:
             config = dict(profile.config)
             if provider is not None:
@@ -121,7 +143,7 @@ async def run_conformance(
             if isinstance(adapter, ManagedAdapter):
                 await adapter.start()
             try:
-                ctx = CheckContext(adapter, profile, provider)
+                ctx = CheckContext(adapter, profile, provider, limits=limits or CallLimits())
                 ctx.faults = provider is not None and await provider.has_faults()
                 await _timed(results, behaviour.check_every_service(ctx))
                 await _timed(results, behaviour.check_correlation(ctx))
@@ -134,10 +156,12 @@ async def run_conformance(
                 await _timed(results, faults.check_malformed(ctx))
                 await _timed(results, faults.check_soap_fault(ctx))
                 await _timed(results, faults.check_rate_limit(ctx))
+                results.append(behaviour.check_answers_are_json(ctx))
             finally:
                 if isinstance(adapter, ManagedAdapter):
                     await adapter.close()
         results.append(behaviour.check_no_credentials(ctx, capture))
+        results.append(check_event_loop(loop_probe))
     label = name or factory_path(factory)
     return ConformanceReport(adapter=label, results=results)
 
@@ -155,7 +179,7 @@ async def check_target(
     """
     factory, modules = resolve_factory(target)
     if profile is None:
-        profile = load_hook(profile_hook)() if profile_hook else find_profile(factory, modules)
+        profile = load_hook(profile_hook)() if profile_hook else find_profile(factory, modules, target)
     if profile is None:
         profile = ConformanceProfile(provider=None)
     if overrides:

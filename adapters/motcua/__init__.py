@@ -1,7 +1,6 @@
 """The one-stop dossier system adapter (province, REST/JSON): DongBoHoSoMC from the national portal."""
 
 from adapters.motcua.adapter import DONG_BO_HO_SO, MotcuaAdapter, MotcuaConfig, create_adapter
-from adapters.motcua.conformance import conformance_profile
 from adapters.motcua.models import DongBoHoSoRequest, DossierReceipt
 
 __all__ = [
@@ -10,6 +9,5 @@ __all__ = [
     "DossierReceipt",
     "MotcuaAdapter",
     "MotcuaConfig",
-    "conformance_profile",
     "create_adapter",
 ]

@@ -3,7 +3,6 @@
 from adapters.payment.adapter import INITIATE, STATUS, PaymentAdapter, PaymentConfig, create_adapter
 from adapters.payment.book import InitiatedPayment, PaymentBook
 from adapters.payment.confirmation import Confirmation, verify_confirmation
-from adapters.payment.conformance import conformance_profile
 from adapters.payment.models import (
     Dossier,
     Fee,
@@ -27,7 +26,6 @@ __all__ = [
     "PaymentConfig",
     "PaymentStatusRequest",
     "PaymentStatusResponse",
-    "conformance_profile",
     "create_adapter",
     "verify_confirmation",
 ]

@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from fastapi import APIRouter
 from pydantic import Field, SecretStr
 
 from adapters.payment.book import DEFAULT_TTL_S, InitiatedPayment, PaymentBook
+from adapters.payment.callbacks import paygov_router
 from adapters.payment.models import (
     InitiatePaymentRequest,
     InitiatePaymentResponse,
@@ -40,6 +42,7 @@ from adapters.sdk import (
 )
 from bus.envelope import Envelope, utc_now
 from bus.errors import BadRequest, BadResponse
+from bus.inbound import InboundContext
 from bus.store import Store
 
 INITIATE = ServiceSpec(
@@ -66,7 +69,10 @@ class PaymentConfig(ProviderConfig):
 
     base_url: ProviderUrl = "http://127.0.0.1:8103"
     partner_code: str = Field(DEFAULT_PARTNER, min_length=1, max_length=255, description="MaDoiTac")
-    secret: SecretStr = Field(SecretStr(DEFAULT_SECRET), description="the partner's shared secret")
+    secret: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET),
+        description="the partner's shared secret: signs calls and checks the platform's confirmations",
+    )
     store_url: str | None = Field(
         None, description="where initiated payments are recorded for the callbacks (memory:// or redis://)"
     )
@@ -93,6 +99,10 @@ class PaymentAdapter(ProviderAdapter[PaymentConfig]):
         """Each service's operation."""
         return {INITIATE.key: self.initiate, STATUS.key: self.status}
 
+    def callback_router(self, inbound: InboundContext) -> APIRouter:
+        """PayGov's confirmations (`POST /callbacks/paygov/{partner}`), checked with this partner's secret."""
+        return paygov_router({self.config.partner_code: self.config.secret}, inbound)
+
     async def open_resources(self, client: ProviderClient) -> None:
         """Connect the book's store."""
         await self.book.connect()
@@ -102,21 +112,26 @@ class PaymentAdapter(ProviderAdapter[PaymentConfig]):
         await self.book.close()
 
     async def initiate(self, request: Envelope, payment: InitiatePaymentRequest) -> InitiatePaymentResponse:
-        """Open the payment at the platform, then record it for the confirmation callback."""
+        """Open the payment at the platform, then record it for the confirmation callback.
+
+        Without a reference in the payload, the envelope's request code is the reference, so every
+        attempt of the request opens the same payment."""
+        reference = payment.reference or request.request_code
+        payment = payment.model_copy(update={"reference": reference})
         secret = self.config.secret.get_secret_value()
         message = init_message(payment, self.config.partner_code, secret, timestamp())
         url = init_answer(await self._call(request, "/api/v1/init", message))
         await self.book.record(
             InitiatedPayment(
                 partner_code=self.config.partner_code,
-                reference=payment.reference,
+                reference=reference,
                 amount_vnd=payment.amount_vnd,
                 description=payment.description,
                 dossier_number=payment.dossier.dossier_number,
                 initiated_at=utc_now(),
             )
         )
-        return InitiatePaymentResponse(payment_url=url, reference=payment.reference)
+        return InitiatePaymentResponse(payment_url=url, reference=reference)
 
     async def status(self, request: Envelope, query: PaymentStatusRequest) -> PaymentStatusResponse:
         """Ask the platform; an unknown reference is a clean `not_found`, not an error."""

@@ -1,8 +1,8 @@
 """The book of payments initiated through the bus, kept in the shared `Store`.
 
-The payment adapter writes an entry after the platform accepted an initiate; the callbacks router reads it
-to know that a confirmation's reference is ours and that its amount is the one initiated. With several
-processes the store must be shared (Redis), or the router will find nothing.
+The payment adapter writes an entry after the platform accepted an initiate; its callback router (mounted
+by the gateway) reads it to know that a confirmation's reference is ours and that its amount is the one
+initiated. With several processes the store must be shared (Redis), or the router will find nothing.
 """
 
 from __future__ import annotations

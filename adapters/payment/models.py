@@ -44,7 +44,9 @@ class Dossier(_Canonical):
 class InitiatePaymentRequest(_Canonical):
     """Open a payment for a dossier's fees; the amount must equal the sum of the fees."""
 
-    reference: Reference
+    reference: Reference | None = Field(
+        None, description="MaThamChieu, unique per partner; defaults to the envelope's request_code"
+    )
     amount_vnd: AmountVnd
     description: Text = Field(description="ThongTinGiaoDich, shown to the payer")
     dossier: Dossier

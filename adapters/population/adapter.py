@@ -102,8 +102,8 @@ def _officer(officer_code: str | None, request: Envelope) -> str:
 
 
 def _code(canonical: VerifyCitizenRequest | CitizenLookupRequest, request: Envelope) -> str:
-    # The transaction id makes a redelivered request carry the same MaYeuCau as the first attempt.
-    return canonical.request_code or request.correlation_id
+    # The envelope's request code makes every attempt of one request carry the same MaYeuCau.
+    return canonical.request_code or request.request_code
 
 
 def create_adapter(config: Mapping[str, Any]) -> PopulationAdapter:

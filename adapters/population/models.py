@@ -30,7 +30,7 @@ class _Request(_Canonical):
         description="the officer asking (MaCanBo); defaults to the envelope's user id",
     )
     request_code: str | None = Field(
-        None, min_length=1, max_length=64, description="MaYeuCau; defaults to the transaction id"
+        None, min_length=1, max_length=64, description="MaYeuCau; defaults to the envelope's request_code"
     )
 
 

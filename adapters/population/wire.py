@@ -1,4 +1,4 @@
-"""The population database's SOAP wire format (DOMAIN.md names) and its mapping to canonical models.
+"""The population database's SOAP wire format (its own field names) and their mapping to canonical models.
 
 Provider data is validated by lenient wire models (unknown fields ignored); anything that does not
 fit — a missing id number, a date that is not yyyymmdd, an unknown sex code — is a BadResponse.

@@ -1,7 +1,15 @@
-"""The National Public Service Portal adapter (REST/JSON): progress updates and dossier look-ups."""
+"""The National Public Service Portal adapter (REST/JSON): progress updates, dossier look-ups and the
+statuses of interconnected-service dossiers."""
 
-from adapters.portal.adapter import LOOKUP, PROGRESS, PortalAdapter, PortalConfig, create_adapter
-from adapters.portal.conformance import conformance_profile
+from adapters.portal.adapter import (
+    INTERCONNECTED,
+    LOOKUP,
+    PROGRESS,
+    PortalAdapter,
+    PortalConfig,
+    create_adapter,
+)
+from adapters.portal.interconnected import InterconnectedStatusEntry, InterconnectedStatusUpdate
 from adapters.portal.models import (
     DossierLookup,
     DossierStatus,
@@ -11,15 +19,17 @@ from adapters.portal.models import (
 )
 
 __all__ = [
+    "INTERCONNECTED",
     "LOOKUP",
     "PROGRESS",
     "DossierLookup",
     "DossierStatus",
     "DossierSummary",
+    "InterconnectedStatusEntry",
+    "InterconnectedStatusUpdate",
     "PortalAdapter",
     "PortalConfig",
     "ProgressEntry",
     "ProgressUpdate",
-    "conformance_profile",
     "create_adapter",
 ]

@@ -8,6 +8,18 @@ from typing import Any
 
 import httpx
 
+from adapters.portal.interconnected import (
+    CANONICAL_FIELDS as INTERCONNECTED_FIELDS,
+)
+from adapters.portal.interconnected import (
+    InterconnectedStatusEntry,
+    InterconnectedStatusUpdate,
+    WireDongBoKetQua,
+    already_recorded,
+    is_already_recorded,
+    recorded,
+    status_body,
+)
 from adapters.portal.models import DossierLookup, DossierStatus, ProgressEntry, ProgressUpdate
 from adapters.portal.wire import (
     CANONICAL_FIELDS,
@@ -47,6 +59,14 @@ LOOKUP = ServiceSpec(
     summary="A dossier's state and history as the National Public Service Portal holds them",
 )
 
+INTERCONNECTED = ServiceSpec(
+    "DongBoTrangThaiLienThong",
+    "v1",
+    InterconnectedStatusUpdate,
+    InterconnectedStatusEntry,
+    summary="Mirror a status of an interconnected-service dossier (birth, death bundles) to the portal",
+)
+
 
 class PortalConfig(ProviderConfig):
     """The adapter's section of the catalog."""
@@ -55,14 +75,18 @@ class PortalConfig(ProviderConfig):
 
 
 class PortalAdapter(ProviderAdapter[PortalConfig]):
-    """Serves CapNhatTienDoHoSoMC and TraCuuHoSo."""
+    """Serves CapNhatTienDoHoSoMC, TraCuuHoSo and DongBoTrangThaiLienThong."""
 
-    services = ServiceTable([PROGRESS, LOOKUP])
+    services = ServiceTable([PROGRESS, LOOKUP, INTERCONNECTED])
     provider = PROVIDER
 
     def operations(self) -> Mapping[str, Operation]:
         """Each service's operation."""
-        return {PROGRESS.key: self.report_progress, LOOKUP.key: self.lookup}
+        return {
+            PROGRESS.key: self.report_progress,
+            LOOKUP.key: self.lookup,
+            INTERCONNECTED.key: self.mirror_interconnected,
+        }
 
     async def lookup(self, request: Envelope, lookup: DossierLookup) -> DossierStatus:
         """The dossier's state and history at the portal, or found=False."""
@@ -82,13 +106,28 @@ class PortalAdapter(ProviderAdapter[PortalConfig]):
         answer = json_model(response, WireCapNhatKetQua, PROVIDER)
         return to_entry(answer.TienDo)
 
+    async def mirror_interconnected(
+        self, request: Envelope, update: InterconnectedStatusUpdate
+    ) -> InterconnectedStatusEntry:
+        """Push the status; the portal's "already exists" for a repeat is answered as done."""
+        url = "/api/lienthong/DongBoTrangThai"
+        response = await self.send(request, "POST", url, json=status_body(update))
+        if response.status_code >= 400:
+            error = json_model(response, WireError, PROVIDER)
+            if is_already_recorded(response.status_code, error):
+                return already_recorded(update)
+            raise _rejection(INTERCONNECTED.key, response, INTERCONNECTED_FIELDS)
+        return recorded(json_model(response, WireDongBoKetQua, PROVIDER))
 
-def _rejection(service: str, response: httpx.Response) -> ProviderRejected:
+
+def _rejection(
+    service: str, response: httpx.Response, fields: Mapping[str, str] = CANONICAL_FIELDS
+) -> ProviderRejected:
     """The portal's 4xx as ProviderRejected, naming the canonical field at fault."""
     error = json_model(response, WireError, PROVIDER)
     if not error.field:
         return ProviderRejected(f"{PROVIDER} refused {service} ({error.error_code}): {error.message}")
-    field = CANONICAL_FIELDS.get(error.field, error.field)
+    field = fields.get(error.field, error.field)
     message = error.message.removeprefix(f"{error.field}: ")
     return ProviderRejected(f"{PROVIDER} refused {service} ({error.error_code}): field '{field}': {message}")
 

@@ -8,8 +8,13 @@ signing                    PayGov SHA-256 checksum, VNPay-style HMAC, constant-t
 ServiceSpec, ServiceTable  declared services with canonical models and JSON schemas
 ProviderAdapter            the shared skeleton: config, lazily opened pool, dispatch per service
 StoreBook                  entries an adapter keeps in the shared Store for later callbacks
+dossier_code               the dossier code an agency de-duplicates on (payload, issue, transaction id)
+agency_rejection           an agency's {maLoi, thongBao, truong} refusal in canonical field names
+vn_dates                   dd/MM/yyyy dates and dd/MM/yyyy HH:mm:ss times of Vietnamese systems
 """
 
+from adapters.sdk.agency_errors import AgencyRefusal, agency_rejection
+from adapters.sdk.dossier_codes import DossierCode, dossier_code
 from adapters.sdk.http_client import REQUEST_ID_HEADER, ProviderClient, outbound_headers
 from adapters.sdk.oauth2 import ClientCredentialsToken, TokenResponse
 from adapters.sdk.provider_adapter import (
@@ -49,11 +54,14 @@ from adapters.sdk.soap import (
 )
 from adapters.sdk.soap_call import call_soap
 from adapters.sdk.store_book import StoreBook
+from adapters.sdk.vn_dates import parse_vn_date, parse_vn_time, to_vn_date, to_vn_month
 
 __all__ = [
     "REQUEST_ID_HEADER",
     "SOAP_ENV_NS",
+    "AgencyRefusal",
     "ClientCredentialsToken",
+    "DossierCode",
     "Operation",
     "ProviderAdapter",
     "ProviderClient",
@@ -64,10 +72,12 @@ __all__ = [
     "SoapFault",
     "StoreBook",
     "TokenResponse",
+    "agency_rejection",
     "build_envelope",
     "call_soap",
     "canonical_query",
     "describe_validation_error",
+    "dossier_code",
     "element_to_dict",
     "envelope_body",
     "error_from_status",
@@ -82,9 +92,13 @@ __all__ = [
     "parse_config",
     "parse_retry_after",
     "parse_soap_response",
+    "parse_vn_date",
+    "parse_vn_time",
     "parse_xml",
     "paygov_checksum",
     "raise_for_status",
+    "to_vn_date",
+    "to_vn_month",
     "verify_hmac_signature",
     "verify_paygov_checksum",
 ]

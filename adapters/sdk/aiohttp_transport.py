@@ -9,7 +9,9 @@ aiohttp's failures are raised as the httpx exceptions of the same meaning, so on
 from __future__ import annotations
 
 import contextlib
+import ssl
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import aiohttp
 import httpx
@@ -56,20 +58,28 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     """HTTP/1.1 keep-alive pool of at most `max_connections`; no cookies, redirects or decompression
     (httpx decodes the body, so a compressed answer still counts decoded against the caller's limit).
 
-    The session is made on first use, inside the event loop that uses it.
+    The session is made on first use, inside the event loop that uses it. HTTPS peers are always
+    verified: against `ca_bundle` (a PEM file) when given, else the system's trusted CAs.
     """
 
-    def __init__(self, *, max_connections: int = 100, keepalive_expiry: float = 30.0) -> None:
+    def __init__(
+        self, *, max_connections: int = 100, keepalive_expiry: float = 30.0, ca_bundle: Path | None = None
+    ) -> None:
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, got {max_connections}")
         self.max_connections = max_connections
         self.keepalive_expiry = keepalive_expiry
+        # Made now, not per session: a missing or unreadable bundle fails when the adapter is built.
+        self.ssl_context = ssl.create_default_context(cafile=None if ca_bundle is None else str(ca_bundle))
         self._session: aiohttp.ClientSession | None = None
         self._urls: dict[str, URL] = {}
 
     def _open_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
-            limit=self.max_connections, limit_per_host=0, keepalive_timeout=self.keepalive_expiry
+            limit=self.max_connections,
+            limit_per_host=0,
+            keepalive_timeout=self.keepalive_expiry,
+            ssl=self.ssl_context,
         )
         return aiohttp.ClientSession(
             connector=connector,

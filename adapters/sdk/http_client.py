@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -43,7 +44,8 @@ class ProviderClient:
     """A pooled client for one provider; per-call time-out is the envelope's time left.
 
     Requests and responses are httpx's; the connections are an `AiohttpTransport`'s unless a
-    transport is given (a test's MockTransport or ASGITransport, served in-process).
+    transport is given (a test's MockTransport or ASGITransport, served in-process). An HTTPS
+    provider's certificate is verified against `ca_bundle` (PEM) if given, else the system's CAs.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class ProviderClient:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        ca_bundle: Path | None = None,
     ) -> None:
         if timeout_cap <= 0:
             raise ValueError(f"timeout_cap must be positive, got {timeout_cap}")
@@ -67,7 +70,7 @@ class ProviderClient:
         self._headers = {**DEFAULT_HEADERS, **(headers or {})}
         self._urls: dict[str, httpx.URL] = {}
         self._transport = transport or AiohttpTransport(
-            max_connections=max_connections, keepalive_expiry=keepalive_expiry
+            max_connections=max_connections, keepalive_expiry=keepalive_expiry, ca_bundle=ca_bundle
         )
 
     async def __aenter__(self) -> Self:
@@ -102,7 +105,9 @@ class ProviderClient:
         """Send one call for `request`; non-2xx raises the taxonomy error unless `check_status` is off."""
         budget = self.time_budget(request)
         if budget <= 0:
-            raise ProviderTimeout(f"deadline passed before {self.provider} was called")
+            expired = ProviderTimeout(f"deadline passed before {self.provider} was called")
+            expired.provider_called = False  # not held against the provider's circuit breaker
+            raise expired
         outbound = httpx.Request(
             method,
             self._url(url),

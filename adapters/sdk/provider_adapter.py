@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, Generic, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, FilePath, JsonValue, ValidationError
 
 from adapters.sdk.http_client import ProviderClient
 from adapters.sdk.provider_errors import raise_for_status
@@ -34,6 +34,9 @@ class ProviderConfig(BaseModel):
     base_url: ProviderUrl
     timeout_cap: float = Field(10.0, gt=0, description="upper bound of one call, whatever the deadline")
     max_connections: int = Field(100, ge=1)
+    ca_bundle: FilePath | None = Field(
+        None, description="PEM CA bundle the provider's HTTPS certificate must chain to (default: system CAs)"
+    )
 
 
 def parse_config(model: type[ConfigT], config: Mapping[str, Any], *, adapter: str) -> ConfigT:
@@ -87,6 +90,7 @@ class ProviderAdapter(Generic[ConfigT]):
             max_connections=self.config.max_connections,
             headers=self.provider_headers(),
             transport=self._transport,
+            ca_bundle=self.config.ca_bundle,
         )
         try:
             await self.open_resources(client)

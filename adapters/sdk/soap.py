@@ -14,7 +14,7 @@ from lxml import etree
 from pydantic import BaseModel, JsonValue
 
 from bus.errors import BadResponse, ProviderError, ProviderFault, ProviderRejected
-from services.safe_xml import MalformedXml, XmlWithDtd, parse_untrusted
+from safe_xml import MalformedXml, XmlWithDtd, parse_untrusted
 
 SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024

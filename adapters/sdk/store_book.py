@@ -1,7 +1,8 @@
 """A book of entries an adapter keeps in the shared `Store` for a later callback to check.
 
-The payment adapter books the payments it initiates, the VNPost adapter the orders it posts; the
-gateway's callbacks router reads the same books. Each book has its own key prefix and time to live.
+The payment adapter books the payments it initiates, the VNPost adapter the orders it posts; their
+callback routers read the same books through the shared store (`InboundContext.store`). Each book has
+its own key prefix and time to live.
 """
 
 from __future__ import annotations

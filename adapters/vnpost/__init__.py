@@ -9,7 +9,6 @@ from adapters.vnpost.adapter import (
     create_adapter,
 )
 from adapters.vnpost.book import OrderBook
-from adapters.vnpost.conformance import conformance_profile
 from adapters.vnpost.models import (
     CancelOrderRequest,
     CancelOrderResponse,
@@ -38,7 +37,6 @@ __all__ = [
     "TrackingResponse",
     "VnpostAdapter",
     "VnpostConfig",
-    "conformance_profile",
     "create_adapter",
     "status_change_data",
 ]

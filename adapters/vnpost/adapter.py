@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from fastapi import APIRouter
 from pydantic import Field, SecretStr
 
 from adapters.sdk import (
@@ -20,6 +21,7 @@ from adapters.sdk import (
     parse_config,
 )
 from adapters.vnpost.book import DEFAULT_TTL_S, OrderBook
+from adapters.vnpost.callbacks import webhook_router
 from adapters.vnpost.models import (
     CancelOrderRequest,
     CancelOrderResponse,
@@ -32,6 +34,7 @@ from adapters.vnpost.models import (
 from adapters.vnpost.wire import PROVIDER, checked_body, order_answer, order_fields, tracking_page
 from bus.envelope import Envelope
 from bus.errors import BadResponse
+from bus.inbound import InboundContext
 from bus.store import Store
 
 POST_ORDER = ServiceSpec(
@@ -50,6 +53,7 @@ TRACKING = ServiceSpec(
 # The mock's default client, so that a bare catalog entry works against it.
 DEFAULT_CLIENT_ID = "HPG_LGSP"
 DEFAULT_CLIENT_SECRET = "hpg-lgsp-vnpost-client-secret"
+DEFAULT_WEBHOOK_SECRET = "vnpost-webhook-demo-secret"
 
 
 class VnpostConfig(ProviderConfig):
@@ -63,6 +67,12 @@ class VnpostConfig(ProviderConfig):
         None, description="where posted orders are recorded for the webhook (memory:// or redis://)"
     )
     book_ttl_s: float = Field(DEFAULT_TTL_S, gt=0)
+    webhook_secret: SecretStr = Field(
+        SecretStr(DEFAULT_WEBHOOK_SECRET), description="signs VNPost's status-change webhooks (HMAC-SHA256)"
+    )
+    webhook_known_orders_only: bool = Field(
+        True, description="refuse webhooks for orders not posted through the bus"
+    )
 
 
 class VnpostAdapter(ProviderAdapter[VnpostConfig]):
@@ -90,6 +100,12 @@ class VnpostAdapter(ProviderAdapter[VnpostConfig]):
             TRACKING.key: self.tracking,
         }
 
+    def callback_router(self, inbound: InboundContext) -> APIRouter:
+        """VNPost's status changes (`POST /callbacks/vnpost`), checked with this config's webhook secret."""
+        return webhook_router(
+            self.config.webhook_secret, inbound, known_orders_only=self.config.webhook_known_orders_only
+        )
+
     async def open_resources(self, client: ProviderClient) -> None:
         """Connect the book's store; make the token cache on the new pool."""
         await self.book.connect()
@@ -107,15 +123,18 @@ class VnpostAdapter(ProviderAdapter[VnpostConfig]):
         await self.book.close()
 
     async def post_order(self, request: Envelope, order: PostOrderRequest) -> PostOrderResponse:
-        """Post the order (a redelivery gets the same item code) and record it for the webhook."""
+        """Post the order (every attempt of the request gets the same item code) and record it for the
+        webhook; without an order number in the payload, the envelope's request code is the number."""
+        number = order.order_number or request.request_code
+        order = order.model_copy(update={"order_number": number})
         customer = self.config.customer_code
         body = await self._call(request, "POST", "/api/v1/postOrder", json=order_fields(order, customer))
         answer = order_answer(body)
         if not answer.ItemCode:
-            raise BadResponse(f"{PROVIDER} accepted order {order.order_number} without an ItemCode")
-        await self.book.record(customer, order.order_number, answer.ItemCode)
+            raise BadResponse(f"{PROVIDER} accepted order {number} without an ItemCode")
+        await self.book.record(customer, number, answer.ItemCode)
         return PostOrderResponse(
-            order_number=order.order_number, item_code=answer.ItemCode, provider_message=answer.Message
+            order_number=number, item_code=answer.ItemCode, provider_message=answer.Message
         )
 
     async def cancel_order(self, request: Envelope, command: CancelOrderRequest) -> CancelOrderResponse:

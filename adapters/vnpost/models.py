@@ -36,7 +36,9 @@ class Party(_Canonical):
 class PostOrderRequest(_Canonical):
     """Ask VNPost to collect a parcel (a dossier) or deliver one (a result); one order per number."""
 
-    order_number: OrderNumber
+    order_number: OrderNumber | None = Field(
+        None, description="OrderNumber, one order per number; defaults to the envelope's request_code"
+    )
     sender: Party
     receiver: Party
     cod_amount_vnd: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] = 0

@@ -21,6 +21,11 @@ class AdminCredential:
     def __init__(self, admin_key_sha256: tuple[str, ...]) -> None:
         self._digests = admin_key_sha256
 
+    @property
+    def configured(self) -> bool:
+        """Whether any admin key is configured (else the admin API is disabled)."""
+        return bool(self._digests)
+
     def matches(self, key: str) -> bool:
         """Constant-time check of `key` against every admin digest."""
         presented = hash_api_key(key)

@@ -11,6 +11,7 @@ MIN_SECRET_CHARS = 32
 
 
 def _random_secret() -> SecretStr:
+    """A random secret of this process (tokens it signs are valid nowhere else)."""
     return SecretStr(secrets.token_urlsafe(MIN_SECRET_CHARS))
 
 
@@ -25,15 +26,21 @@ class AuthSettings(BaseSettings):
         env_prefix="LGSP_AUTH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    token_secret: SecretStr = Field(default_factory=_random_secret)
-    token_kid: str = Field(default="k1", min_length=1, max_length=64)
+    token_secret: SecretStr = Field(
+        default_factory=_random_secret,
+        description=f"signs bearer tokens (at least {MIN_SECRET_CHARS} characters); replicas must share one",
+    )
+    token_kid: str = Field(default="k1", min_length=1, max_length=64, description="key id of `token_secret`")
     previous_token_secrets: dict[str, SecretStr] = Field(
         default_factory=dict, description="kid → secret still accepted (not used to sign) during a rotation"
     )
-    token_ttl_seconds: int = Field(default=300, ge=10, le=3600)
-    token_audience: str = Field(default="lgsp-gateway", min_length=1)
-    token_issuer: str = Field(default="lgsp", min_length=1)
+    token_ttl_seconds: int = Field(default=300, ge=10, le=3600, description="lifetime of a bearer token (s)")
+    token_audience: str = Field(default="lgsp-gateway", min_length=1, description="`aud` of issued tokens")
+    token_issuer: str = Field(default="lgsp", min_length=1, description="`iss` of issued tokens")
     admin_key_sha256: tuple[str, ...] = Field(default=(), description="SHA-256 hex digests of admin keys")
+    monitoring_token_sha256: tuple[str, ...] = Field(
+        default=(), description="SHA-256 hex digests of bearer tokens reading /metrics and /monitoring/*"
+    )
     key_overlap_seconds: int = Field(
         default=86_400, ge=0, le=90 * 86_400, description="how long replaced keys keep working"
     )
@@ -55,10 +62,10 @@ class AuthSettings(BaseSettings):
                 )
         return previous
 
-    @field_validator("admin_key_sha256")
+    @field_validator("admin_key_sha256", "monitoring_token_sha256")
     @classmethod
     def _hex_digests(cls, digests: tuple[str, ...]) -> tuple[str, ...]:
         for digest in digests:
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-                raise ValueError("each admin key must be a 64-character lower-case SHA-256 hex digest")
+                raise ValueError("each key must be a 64-character lower-case SHA-256 hex digest")
         return digests

@@ -32,7 +32,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# --- credentials and rights (issue 7) ---
+# --- credentials and rights ---
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -91,7 +91,7 @@ class ClientSpec(_Strict):
     rate_limit_per_second: float | None = Field(None, gt=0, description="sustained calls/s; None = no quota")
     rate_limit_burst: int | None = Field(None, ge=1, description="calls allowed at once; default ⌈rate⌉")
     # --- end rate quota ---
-    # --- credentials and rights (issue 7) ---
+    # --- credentials and rights ---
     key_windows: tuple[KeyWindow, ...] = Field(
         default=(), description="key validity; unlisted keys never expire"
     )
@@ -136,7 +136,10 @@ class ServiceSpec(_Strict):
     timeout: float = Field(10.0, gt=0, le=300, description="seconds the gateway waits for the reply")
     concurrency: int = Field(16, ge=1, le=1024, description="requests one worker serves at once")
     allow: tuple[str, ...] = Field(default=(), description="client ids or 'group:NAME'")
-    # Reliability policy (issue 5): how failures are retried, when the provider's circuit opens,
+    methods: tuple[HttpMethod, ...] = Field(
+        default=(), description="HTTP methods the service takes (others get 405); none = any"
+    )
+    # Reliability policy: how failures are retried, when the provider's circuit opens,
     # and how many requests may wait in the service's queue before publishing is refused.
     retry: RetryPolicy = RetryPolicy()
     breaker: BreakerPolicy = BreakerPolicy()
@@ -157,7 +160,7 @@ class Catalog(_Strict):
     clients: tuple[ClientSpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
     events: tuple[str, ...] = Field(default=(), description="event types published on the bus")
-    # --- credentials and rights (issue 7) ---
+    # --- credentials and rights ---
     grants: tuple[EndpointGrant, ...] = Field(default=(), description="endpoint rights to REST services")
 
     @model_validator(mode="after")

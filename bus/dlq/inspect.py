@@ -27,8 +27,14 @@ from bus.dlq.record import (
 )
 from bus.reliability.dedupe import DONE_PREFIX, CompletedWork
 from bus.store.base import Store
-from bus.transport.base import Delivery, Message, Transport, dead_letter_queue
-from bus.transport.memory import DEATH_REASON_HEADER, ORIGINAL_QUEUE_HEADER
+from bus.transport.base import (
+    DEATH_REASON_HEADER,
+    ORIGINAL_QUEUE_HEADER,
+    Delivery,
+    Message,
+    Transport,
+    dead_letter_queue,
+)
 
 REPLAYED_PREFIX = "dlq:replayed:"
 REPLAY_MEMORY_SECONDS = 30 * 86_400.0

@@ -8,8 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from bus.codec import decode_envelope
 from bus.dlq.effect import EFFECT_HEADER, Effect, effect_from_header, effect_of_failure
-from bus.transport.base import HeaderValue, Message
-from bus.transport.memory import DEATH_REASON_HEADER, ORIGINAL_QUEUE_HEADER
+from bus.transport.base import DEATH_REASON_HEADER, ORIGINAL_QUEUE_HEADER, HeaderValue, Message
 
 ERROR_TYPE_HEADER = "x-lgsp-error-type"
 ERROR_MESSAGE_HEADER = "x-lgsp-error-message"

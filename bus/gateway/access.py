@@ -16,7 +16,7 @@ from bus.auth.rights import RightsBook
 from bus.auth.settings import AuthSettings
 from bus.auth.tokens import TokenIssuer
 from bus.catalog import Catalog, ClientSpec, ServiceSpec
-from bus.errors import AccessDenied, BadRequest, Unauthenticated, UnknownService
+from bus.errors import AccessDenied, BadRequest, MethodNotAllowed, Unauthenticated, UnknownService
 from bus.identifiers import ClientId, IdentifierError, ServiceId
 from bus.store.base import Store
 from bus.store.last_known import LastKnownStore
@@ -169,6 +169,12 @@ class AccessControl:
             reason = f"no right to {method.upper()} /{path.strip('/')}"
             log_denial(str(client.id), str(service_id), reason[:MAX_LOGGED_CHARS])
             raise AccessDenied(f"client {client.id} has no access right to {method.upper()} on {service_id}")
+        # After the right: a caller without one learns nothing of the service's methods.
+        if service.methods and method.upper() not in service.methods:
+            raise MethodNotAllowed(
+                f"{service_id} takes {', '.join(service.methods)}, not {method.upper()}",
+                allow=service.methods,
+            )
         return service
 
     async def services_for(self, client: ClientSpec) -> list[ServiceSpec]:

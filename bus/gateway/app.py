@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
-from adapters.base import Adapter
+from bus.adapter import Adapter
 from bus.catalog import Catalog
-from bus.errors import BusError
+from bus.errors import BusError, InternalError, RequestIncomplete
 from bus.gateway.access import AccessControl
 from bus.gateway.async_requests import transactions_router
 from bus.gateway.ratelimit import RateLimiter
@@ -23,6 +26,8 @@ from bus.gateway.shortcut import ROUTE_METHODS, ServiceCallShortcut
 from bus.store import Store
 from bus.transaction import TransactionSink
 from bus.transport.base import Transport
+
+log = logging.getLogger(__name__)
 
 
 class Resource(Protocol):
@@ -46,10 +51,12 @@ def create_gateway(
     access: AccessControl | None = None,
     max_body_bytes: int = 1_048_576,
     manage_transport: bool = True,
+    callback_http: httpx.AsyncClient | None = None,
 ) -> FastAPI:
     """The gateway app; it connects (and on shutdown closes) `transport` unless told not to, and
     every one of `resources` (stores, sinks) always. With `adapters`, each service's canonical
-    schema is served at `/catalog/schemas/{service id}` and linked from `GET /catalog`."""
+    schema is served at `/catalog/schemas/{service id}` and linked from `GET /catalog`.
+    `callback_http` posts async results to their callback URLs (default: a client of its own)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -76,6 +83,18 @@ def create_gateway(
     @app.exception_handler(BusError)
     async def _bus_error(request: Request, error: BusError) -> JSONResponse:
         return error_response(error, getattr(request.state, "transaction_id", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+        # A caller leaving mid-body (admin, token, callbacks) is routine: a warning, not a traceback.
+        log.warning("caller disconnected mid-request: %s %s", request.method, request.url.path[:128])
+        return error_response(RequestIncomplete("the request ended early: connection closed"), None)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        # Starlette's outermost middleware answers with this instead of a text/plain 500 (and still
+        # logs the traceback: an unexpected failure is a bug to see).
+        return error_response(InternalError("the bus failed to serve this request"), None)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, Any]:
@@ -108,7 +127,9 @@ def create_gateway(
         rate_limiter=rate_limiter,
         settings=gateway_settings,
         access=access,
+        callback_http=callback_http,
     )
+    app.state.service_router = route  # what serves /r1: its in-flight slots, idempotency keys, drain
     app.include_router(transactions_router(route.access, route.async_calls))
     if adapters is not None:
         app.include_router(schemas_router(catalog, adapters))

@@ -3,22 +3,26 @@ the transaction log and operational monitoring; provider callbacks turned into b
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from bus.adapter_registry import build_adapters
 from bus.admin import AdminCredential, admin_router
 from bus.auth.oauth import token_router
 from bus.auth.settings import AuthSettings
-from bus.catalog import Catalog
+from bus.catalog import Catalog, hash_api_key
 from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
-from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.callbacks import callbacks_router
+from bus.gateway.client_certificates import ClientCertificateMiddleware
 from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
 from bus.gateway.operations import operations_router
 from bus.gateway.ratelimit import make_rate_limiter
 from bus.gateway.settings import GatewaySettings
+from bus.http_intake import HttpIntakeSettings
+from bus.inbound import InboundContext, InboundSettings
 from bus.monitoring import InFlightMiddleware, make_monitoring_sink, monitoring_router
+from bus.monitoring.access import MonitoringCredential
 from bus.settings import BusSettings
 from bus.store import make_store
 from bus.transport.base import Transport
@@ -32,14 +36,17 @@ def assemble_gateway(
     *,
     manage_transport: bool = True,
     gateway_settings: GatewaySettings | None = None,
+    monitoring_token: str | None = None,
 ) -> FastAPI:
     """The full gateway; state is shared through Redis when `settings` name it, else held in this
-    process (the embedded stack's memory store, shared with its adapters)."""
+    process (the embedded stack's memory store, shared with its adapters). Monitoring opens to the
+    configured monitoring tokens and admin keys, and to `monitoring_token` (the embedded stack's)."""
     store = make_store(settings.store_url)
     monitoring = make_monitoring_sink(settings.redis_url, catalog=catalog)
     txlog_settings = TxLogSettings(redis_url=settings.redis_url)
     txlog = TransactionLogSink(make_transaction_log(txlog_settings), spool_path=txlog_settings.spool_path)
-    # Built only to describe their services' schemas; the workers run their own started copies.
+    # Built, never started, to describe their services' schemas and mount their callback routes; the
+    # workers run their own started copies.
     adapters = build_adapters(
         catalog,
         {s.adapter for s in catalog.services},
@@ -62,11 +69,18 @@ def assemble_gateway(
         manage_transport=manage_transport,
     )
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
-    app.include_router(admin_router(access, AdminCredential(auth.admin_key_sha256)))
-    app.include_router(monitoring_router(monitoring))
-    app.include_router(operations_router(catalog, store))
-    app.include_router(callbacks_router(TransportEventPublisher(transport), CallbackConfig(), store))
+    admin = AdminCredential(auth.admin_key_sha256)
+    tokens = auth.monitoring_token_sha256 + ((hash_api_key(monitoring_token),) if monitoring_token else ())
+    monitored = [Depends(MonitoringCredential(tokens, admin))]
+    app.include_router(admin_router(access, admin))
+    app.include_router(monitoring_router(monitoring, dependencies=monitored))
+    app.include_router(operations_router(catalog, store, dependencies=monitored))
+    inbound = InboundContext(TransportEventPublisher(transport), store, InboundSettings())
+    app.include_router(callbacks_router(adapters, inbound))
     app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
+    client_ids = HttpIntakeSettings().tls_client_ids
+    if client_ids:  # mutual TLS: a call acts as the client its certificate names
+        app.add_middleware(ClientCertificateMiddleware, client_ids=client_ids)
     # Outermost, so requests refused early are counted as in flight too.
     app.add_middleware(InFlightMiddleware, metrics=monitoring.metrics)
     return app

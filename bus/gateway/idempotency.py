@@ -1,9 +1,12 @@
-"""Idempotency keys: a repeated request gets the first one's answer, without a second effect.
+"""Idempotency keys at the gateway: a repeated request gets the first one's answer, without a second effect.
 
-The first request takes a lease (`set_if_absent` of an in-flight marker carrying its deadline); the
-answer then replaces the marker for `ttl`. Duplicates arriving meanwhile poll until the answer appears,
-and get 409 if the first passes its deadline without one. The store is shared, so this holds across
-gateway replicas and restarts.
+The first request claims the key (see `bus.key_states`: in flight, completed, not done, unknown). A
+definitive answer is stored and replayed; any other outcome leaves the key to the next attempt, which
+reaches the provider with the same request code. A duplicate that finds an attempt in flight waits for
+its outcome, up to its own deadline, then gets 409 with Retry-After. While the bus still works on an
+accepted request after its caller stopped waiting (a time-out, a retry scheduled), the key stays in
+flight for the bus's whole retry horizon and the worker records the outcome. The store is shared, so
+this holds across gateway replicas, workers and restarts.
 """
 
 from __future__ import annotations
@@ -11,16 +14,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-import uuid
-from typing import ClassVar, Literal
 
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from bus.errors import BadRequest, ClientError
+from bus.answers import HttpAnswer
+from bus.catalog import ServiceSpec
+from bus.envelope import Reply
+from bus.errors import BadRequest, BusError, BusTimeout, BusUnavailable, ClientError, NoRoute, Overloaded
+from bus.key_states import KeyBook, key_location
 from bus.store import Store
 
 REPLAYED_HEADER = "idempotent-replayed"
+# Said to a caller whose keyed request timed out at the gateway: it was accepted and is not lost.
+STILL_WORKING = "the bus goes on with it: retry with the same Idempotency-Key for its outcome"
 # Headers of the first answer worth giving back; the rest are per-connection.
 KEPT_HEADERS = ("content-type", "x-road-id", "x-lgsp-worker", "traceparent", "location", "preference-applied")
 
@@ -32,47 +39,17 @@ class IdempotencyKeyReused(BadRequest):
 
 
 class IdempotencyInProgress(ClientError):
-    """The first request with this key is still running past its deadline."""
+    """An earlier attempt with this key is still running past this request's deadline."""
 
     type = "Client.Conflict"
     status = 409
 
 
-class StoredResponse(BaseModel):
-    """An HTTP answer as kept in the store."""
-
-    status: int
-    headers: dict[str, str]
-    body: str
-
-    @classmethod
-    def of(cls, response: Response) -> StoredResponse:
-        """The parts of `response` a replay needs."""
-        kept = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
-        return cls(status=response.status_code, headers=kept, body=bytes(response.body).decode())
-
-    def replay(self) -> Response:
-        """The stored answer, marked as a replay."""
-        headers = {**self.headers, REPLAYED_HEADER: "true"}
-        media_type = headers.pop("content-type", None)
-        return Response(self.body.encode(), status_code=self.status, headers=headers, media_type=media_type)
-
-
-class _Entry(BaseModel):
-    state: Literal["in_flight", "done"]
-    owner: str
-    fingerprint: str
-    deadline: float  # wall-clock epoch seconds, comparable across replicas
-    response: StoredResponse | None = None
-
-
 class Lease(BaseModel):
-    """The right, held by the first request with a key, to produce its answer."""
+    """The right, held by one attempt (its message id), to produce the key's outcome."""
 
-    store_key: str
+    location: str
     owner: str
-    fingerprint: str
-    deadline: float
 
 
 def fingerprint(method: str, path: str, query: dict[str, str], body: bytes) -> str:
@@ -84,71 +61,85 @@ def fingerprint(method: str, path: str, query: dict[str, str], body: bytes) -> s
     return digest.hexdigest()
 
 
-class IdempotencyKeys:
-    """Leases and remembered answers in the shared store."""
+def work_horizon(service: ServiceSpec) -> float:
+    """How long the bus may go on with an accepted request: every attempt's time-out and longest delay."""
+    return service.retry.max_attempts * (service.timeout + service.retry.max_delay) + service.timeout
 
-    PREFIX: ClassVar[str] = "idem:"
+
+def stored_answer(response: Response) -> HttpAnswer:
+    """The parts of `response` a replay needs."""
+    kept = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+    return HttpAnswer(status=response.status_code, headers=kept, body=bytes(response.body).decode())
+
+
+def replay(answer: HttpAnswer) -> Response:
+    """A stored answer, marked as a replay."""
+    headers = {**answer.headers, REPLAYED_HEADER: "true"}
+    media_type = headers.pop("content-type", None)
+    return Response(answer.body.encode(), status_code=answer.status, headers=headers, media_type=media_type)
+
+
+class IdempotencyKeys:
+    """Claims, waits for, settles and replays keys in the shared store."""
 
     def __init__(self, store: Store, *, ttl: float, poll_seconds: float, lease_margin: float) -> None:
-        self.store = store
-        self.ttl = ttl
+        self.book = KeyBook(store, ttl=ttl)
         self.poll_seconds = poll_seconds
         self.lease_margin = lease_margin
 
-    def store_key(self, client: str, service: str, key: str) -> str:
-        """Where the answer for `key` of this client and service lives."""
-        return f"{self.PREFIX}{client}|{service}|{key}"
+    @staticmethod
+    def store_key(client: str, service: str, key: str) -> str:
+        """Where the state of `key` of this client and service lives."""
+        return key_location(client, service, key)
 
-    async def begin(self, store_key: str, key: str, print_: str, seconds: float) -> Lease | Response:
-        """A lease to run the request, or the first request's answer (waiting for it if needed)."""
-        owner = uuid.uuid4().hex
+    async def begin(
+        self, location: str, key: str, print_: str, *, owner: str, transaction_id: str, seconds: float
+    ) -> Lease | Response:
+        """The key for attempt `owner` (its message id), or the first request's answer.
+
+        `seconds` is this request's own wait: an attempt in flight elsewhere is waited for that long."""
+        deadline = time.time() + seconds
         while True:
-            deadline = time.time() + seconds
-            marker = _Entry(state="in_flight", owner=owner, fingerprint=print_, deadline=deadline)
-            lease_ttl = seconds + self.lease_margin
-            if await self.store.set_if_absent(store_key, marker.model_dump_json().encode(), ttl=lease_ttl):
-                return Lease(store_key=store_key, owner=owner, fingerprint=print_, deadline=deadline)
-            entry = await self._read(store_key)
-            if entry is None:
-                continue  # released or expired between our two steps: try to take it
-            if entry.fingerprint != print_:
+            until = time.time() + seconds + self.lease_margin
+            record = await self.book.claim(
+                location, print_, owner, transaction_id=transaction_id, until=until
+            )
+            if record.fingerprint != print_:
                 raise IdempotencyKeyReused(
                     f"Idempotency-Key {key!r} was already used for a different request; use a new key"
                 )
-            if entry.state == "done" and entry.response is not None:
-                return entry.response.replay()
-            if time.time() > entry.deadline:
+            if record.state == "in_flight" and record.owner == owner:
+                return Lease(location=location, owner=owner)
+            if record.state == "completed" and record.answer is not None:
+                return replay(record.answer)
+            left = deadline - time.time()
+            if left <= 0:
                 raise IdempotencyInProgress(
                     f"a request with Idempotency-Key {key!r} is still in progress; retry later",
-                    retry_after=self.lease_margin,
+                    retry_after=max(1.0, record.until - time.time()),
                 )
-            await asyncio.sleep(self.poll_seconds)
+            await asyncio.sleep(min(self.poll_seconds, left))
+
+    async def answered(self, lease: Lease, reply: Reply, service: ServiceSpec) -> None:
+        """A worker's reply reached the caller: store it if final and definitive, else keep the key
+        in flight while the bus carries on (the worker then records the outcome)."""
+        if reply.settled:
+            await self.book.settle_reply(lease.location, lease.owner, reply)
+        else:
+            await self.book.extend(lease.location, lease.owner, time.time() + work_horizon(service))
 
     async def complete(self, lease: Lease, response: Response) -> None:
-        """Remember `response` as the answer for the lease's key."""
-        entry = _Entry(
-            state="done",
-            owner=lease.owner,
-            fingerprint=lease.fingerprint,
-            deadline=lease.deadline,
-            response=StoredResponse.of(response),
-        )
-        await self.store.set(lease.store_key, entry.model_dump_json().encode(), ttl=self.ttl)
+        """Store `response` as the key's answer (an async call's 202: its transaction tells the rest)."""
+        await self.book.settle(lease.location, lease.owner, "completed", answer=stored_answer(response))
 
-    async def abandon(self, lease: Lease) -> None:
-        """Drop the in-flight marker so a retry may run; only if it is still this lease's."""
-        entry = await self._read(lease.store_key)
-        # Not atomic with the delete, but the marker outlives the deadline, so no other lease exists yet.
-        if entry is not None and entry.owner == lease.owner and entry.state == "in_flight":
-            await self.store.delete(lease.store_key)
-
-    async def _read(self, store_key: str) -> _Entry | None:
-        raw = await self.store.get(store_key)
-        if raw is None:
-            return None
-        try:
-            return _Entry.model_validate_json(raw)
-        except ValidationError:
-            # Unreadable entries are treated as absent and replaced rather than wedging the key.
-            await self.store.delete(store_key)
-            return None
+    async def failed(self, lease: Lease, error: Exception, service: ServiceSpec) -> None:
+        """The bus gave the caller no reply: say what that means for the key."""
+        if isinstance(error, NoRoute | Overloaded | BusUnavailable):
+            # Refused at publish (or before, the store being out): the bus never took the request.
+            await self.book.settle(lease.location, lease.owner, "not_done", reason=error.type)
+        elif isinstance(error, BusTimeout):
+            # Published, unanswered in time: the bus still works on it and records the outcome.
+            await self.book.extend(lease.location, lease.owner, time.time() + work_horizon(service))
+        else:
+            reason = error.type if isinstance(error, BusError) else type(error).__name__
+            await self.book.settle(lease.location, lease.owner, "unknown", reason=reason)

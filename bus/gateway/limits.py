@@ -88,12 +88,13 @@ class HeaderLimitMiddleware:
             try:
                 check_header_list(scope.get("headers", ()), self.limits)
             except BadRequest as error:
-                await _send_error(send, error)
+                await send_error(send, error)
                 return
         await self.app(scope, receive, send)
 
 
-async def _send_error(send: Send, error: ClientError) -> None:
+async def send_error(send: Send, error: ClientError) -> None:
+    """Answer a taxonomy error straight from ASGI middleware, before any app runs."""
     body = error.body().model_dump_json().encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})

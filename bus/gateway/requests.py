@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-import json
+import logging
+import math
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 
 from fastapi import Request
 from pydantic import JsonValue
+from pydantic_core import from_json
+from starlette.requests import ClientDisconnect
 
+from bus.answers import TRANSACTION_HEADER as TRANSACTION_HEADER  # the gateway's name for it
 from bus.catalog import ClientSpec, ServiceSpec
 from bus.envelope import Envelope, TraceContext, utc_now
-from bus.errors import BadRequest, PayloadTooLarge
+from bus.errors import BadRequest, PayloadTooLarge, RequestIncomplete, UnsupportedMediaType
 
-TRANSACTION_HEADER = "x-road-id"
+log = logging.getLogger(__name__)
+
 USER_HEADER = "x-road-userid"
 ISSUE_HEADER = "x-road-issue"
 IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_HEADER_VALUE = 256
+# A caller's X-Road-Id: UUIDs and the like; the charset keeps it safe in logs, paths and store keys.
+TRANSACTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+# A number literal whose exponent may overflow a float (1e400 parses to inf, which JSON cannot carry).
+_BIG_EXPONENT = re.compile(rb"[0-9][eE]\+?[0-9]{3}")
 
 
 def header_values(request: Request) -> dict[str, str]:
@@ -28,28 +38,84 @@ def header_values(request: Request) -> dict[str, str]:
     }
 
 
+def caller_transaction_id(headers: Mapping[str, str]) -> str | None:
+    """The caller's `X-Road-Id` when it is well-formed (see `check_transaction_id`), else None."""
+    given = headers.get(TRANSACTION_HEADER)
+    return given if given is not None and TRANSACTION_ID.fullmatch(given) else None
+
+
+def check_transaction_id(headers: Mapping[str, str]) -> None:
+    """BadRequest when the caller sent an `X-Road-Id` that is not 1-128 of `A-Z a-z 0-9 . _ : -`
+    starting with a letter or digit (the value is not echoed)."""
+    if TRANSACTION_HEADER in headers and caller_transaction_id(headers) is None:
+        raise BadRequest(
+            f"header {TRANSACTION_HEADER!r} must be 1-128 characters of A-Z a-z 0-9 . _ : - "
+            "starting with a letter or digit (a UUID will do)"
+        )
+
+
 async def read_body(request: Request, headers: Mapping[str, str], max_body_bytes: int) -> bytes:
-    """The raw body, refused with PayloadTooLarge past the limit (checked before reading it all)."""
+    """The raw body, refused with PayloadTooLarge past the limit (checked before reading it all);
+    RequestIncomplete when the caller leaves, or the server's read time-out closes it, mid-body."""
     declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
         raise PayloadTooLarge(f"body of {declared} bytes exceeds the limit of {max_body_bytes}")
     body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > max_body_bytes:
-            raise PayloadTooLarge(f"body exceeds the limit of {max_body_bytes} bytes")
+    try:
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > max_body_bytes:
+                raise PayloadTooLarge(f"body exceeds the limit of {max_body_bytes} bytes")
+    except ClientDisconnect:
+        # Routine on the internet (a caller gave up, a slow one was cut off): a warning, not a traceback.
+        log.warning("caller disconnected after %d body bytes of %s", len(body), declared or "unknown")
+        raise RequestIncomplete(f"the body ended after {len(body)} bytes: connection closed") from None
     return bytes(body)
 
 
-def parse_payload(body: bytes) -> JsonValue:
-    """The JSON payload of a body (None when empty); BadRequest when it is not JSON."""
+def check_media_type(content_type: str | None) -> None:
+    """UnsupportedMediaType unless the content type is `application/json` (or `…+json`) in UTF-8.
+
+    A body sent with no content type at all is read as JSON (what every caller of `/r1` sends);
+    one declared as anything else (text/plain, a form, UTF-16) is refused."""
+    if content_type is None:
+        return
+    media, _, parameters = content_type.partition(";")
+    media = media.strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        raise UnsupportedMediaType("send the body as 'content-type: application/json' (UTF-8)")
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType("a JSON body must be UTF-8 (RFC 8259); send charset=utf-8 or none")
+
+
+def parse_payload(body: bytes, content_type: str | None = "application/json") -> JsonValue:
+    """The JSON payload of a body (None when empty). UnsupportedMediaType for a body that is not
+    declared as UTF-8 JSON; BadRequest for invalid JSON, lone surrogates, NaN/Infinity and numbers
+    that overflow (an integer over 4,300 digits, a float past 1.8e308)."""
     if not body.strip():
         return None
+    check_media_type(content_type)
     try:
-        payload: JsonValue = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # jiter (pydantic-core) refuses lone surrogates and oversized integers, which json.loads lets
+        # through to fail later as a 500 when the payload is encoded again.
+        payload: JsonValue = from_json(body, allow_inf_nan=False)
+    except ValueError as exc:
         raise BadRequest(f"body is not valid JSON: {exc}") from exc
+    if _BIG_EXPONENT.search(body) and not _finite(payload):
+        raise BadRequest("body is not valid JSON: a number is too large for a 64-bit float")
     return payload
+
+
+def _finite(value: JsonValue) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_finite(item) for item in value)
+    return True
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

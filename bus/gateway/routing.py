@@ -14,13 +14,13 @@ import httpx
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import JsonValue, ValidationError
-from pydantic_core import to_json
 
+from bus.answers import JSON, reply_body, reply_headers
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_reply, envelope_message
 from bus.envelope import Envelope, Reply, new_id, utc_now
-from bus.errors import BadRequest, BusError, BusUnavailable, ErrorBody, InternalError
+from bus.errors import BadRequest, BusError, BusTimeout, BusUnavailable, ErrorBody, InternalError
 from bus.gateway.access import CLIENT_HEADER, AccessControl
 from bus.gateway.async_requests import (
     CALLBACK_HEADER,
@@ -32,19 +32,22 @@ from bus.gateway.async_requests import (
     async_choice,
 )
 from bus.gateway.backpressure import InFlightLimit, Slot
-from bus.gateway.idempotency import IdempotencyKeys, fingerprint
+from bus.gateway.idempotency import STILL_WORKING, IdempotencyKeys, fingerprint
 from bus.gateway.limits import InputLimits, check_json_depth
 from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, enforce, quotas_for
 from bus.gateway.requests import (
     MAX_HEADER_VALUE,
     TRANSACTION_HEADER,
     build_envelope,
+    caller_transaction_id,
+    check_transaction_id,
     header,
     header_values,
     parse_payload,
     read_body,
 )
 from bus.gateway.settings import GatewaySettings
+from bus.gateway.settle_later import LateSettlements
 from bus.identifiers import IdentifierError, ServiceId, split_service_path
 from bus.store import MemoryStore, Store
 from bus.store.write_behind import WriteBehindStore
@@ -58,7 +61,6 @@ log = logging.getLogger(__name__)
 # The adapter's deadline is the service's time-out; the gateway waits a little longer so that the
 # worker's own verdict (Server.Provider.Timeout) arrives before the gateway's (Server.Bus.Timeout).
 REPLY_GRACE_SECONDS = 0.25
-WORKER_HEADER = "x-lgsp-worker"
 # Service paths already parsed; REST sub-paths can be unbounded, so the memo is emptied when full.
 PATH_MEMO_SIZE = 1024
 
@@ -66,6 +68,7 @@ PATH_MEMO_SIZE = 1024
 def error_response(error: BusError, transaction_id: str | None) -> JSONResponse:
     """The taxonomy error as `{type, message, detail}` with its status."""
     headers = {TRANSACTION_HEADER: transaction_id} if transaction_id else {}
+    headers.update(error.headers())
     if error.retry_after is not None:
         headers["retry-after"] = str(max(1, round(error.retry_after)))
     return JSONResponse(error.body(transaction_id).model_dump(), status_code=error.status, headers=headers)
@@ -86,6 +89,7 @@ class _Facts:
     response_in: datetime | None = None
     worker: str | None = None
     subjects: tuple[str, ...] = field(default_factory=tuple)
+    reply: Reply | None = None  # the worker's, once it arrived
     # Set when an async call took over: its background task records and releases the slot.
     handed_off: bool = False
     # The outcome of a request whose publish was still unconfirmed at its deadline, to follow.
@@ -162,10 +166,13 @@ class ServiceRouter:
         self.limits = InputLimits() if limits is None else limits
         self.rate_limiter = MemoryRateLimiter() if rate_limiter is None else rate_limiter
         self.in_flight = InFlightLimit(
-            self.settings.max_in_flight, retry_after=self.settings.overload_retry_after
+            self.settings.max_in_flight,
+            per_client=self.settings.max_in_flight_per_client,
+            retry_after=self.settings.overload_retry_after,
         )
         # Answers written after a call had its effect must survive a store outage: held, then landed.
         answers = WriteBehindStore(store)
+        self.settlements = LateSettlements()
         self.idempotency = IdempotencyKeys(
             answers,
             ttl=self.settings.idempotency_ttl,
@@ -185,13 +192,14 @@ class ServiceRouter:
 
     async def drain(self) -> int:
         """On shutdown: wait for async calls (up to `drain_seconds`); how many had to be cancelled."""
-        return await self.async_calls.drain(self.settings.drain_seconds)
+        cancelled = await self.async_calls.drain(self.settings.drain_seconds)
+        await self.settlements.drain(self.settings.drain_seconds)
+        return cancelled
 
     async def __call__(self, service_path: str, request: Request) -> Response:
         """Call a service: `/r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE/VERSION[/path]`."""
         headers = header_values(request)
-        given_id = headers.get(TRANSACTION_HEADER)
-        usable_id = given_id if given_id and len(given_id) <= MAX_HEADER_VALUE else None
+        usable_id = caller_transaction_id(headers)
         facts = _Facts(transaction_id=usable_id or new_id(), request_in=utc_now(), method=request.method)
         slot: Slot | None = None
         try:
@@ -200,6 +208,12 @@ class ServiceRouter:
             response = await self._serve(facts, service_path, request, headers, slot)
         except BusError as error:
             response = error_response(error, facts.transaction_id)
+        except Exception:
+            # Whatever the input did, the caller gets the taxonomy's JSON and the call its record.
+            log.exception("unexpected failure serving transaction %s", facts.transaction_id)
+            response = error_response(
+                InternalError("the bus failed to serve this call"), facts.transaction_id
+            )
         finally:
             if slot is not None and not facts.handed_off:
                 slot.release()
@@ -217,7 +231,9 @@ class ServiceRouter:
     ) -> Response:
         facts.client = header(headers, CLIENT_HEADER)
         facts.service = service_path[:MAX_HEADER_VALUE]
+        check_transaction_id(headers)
         client = await self.access.authenticate(headers)
+        slot.claim_for(str(client.id))
         service_id, path = self._split(service_path)
         facts.service = str(service_id)
         service = await self.access.authorize(client, service_id, request.method, path)
@@ -226,7 +242,7 @@ class ServiceRouter:
         await enforce(self.rate_limiter, quotas_for(client, service))
         facts.body = await read_body(request, headers, self.max_body_bytes)
         check_json_depth(facts.body, self.limits.max_json_depth)
-        payload = parse_payload(facts.body)
+        payload = parse_payload(facts.body, headers.get("content-type"))
         facts.subjects = find_subjects(payload)
         envelope = build_envelope(request, headers, facts.transaction_id, client, service, path, payload)
         facts.envelope = envelope
@@ -239,19 +255,34 @@ class ServiceRouter:
         store_key = self.idempotency.store_key(str(client.id), str(service.id), key)
         # The first call is given its reply deadline plus a second to store the answer.
         wait = service.timeout + REPLY_GRACE_SECONDS + 1
-        first = await self.idempotency.begin(store_key, key, print_, wait)
+        first = await self.idempotency.begin(
+            store_key,
+            key,
+            print_,
+            owner=envelope.message_id,
+            transaction_id=facts.transaction_id,
+            seconds=wait,
+        )
         if isinstance(first, Response):
             return first
         try:
             response = await self._dispatch(facts, envelope, service, slot, choice)
-        except Exception:
-            # The bus failed before any worker answered: forget the key so the caller's retry can run.
-            # Not while the store is out: the key then stays in flight until it expires (safe), and
-            # the caller hears the call's own error, not "unavailable" (which would mean "not done").
+        except Exception as error:
+            # No reply: the key is freed, or kept in flight while the bus still works on the request.
+            # A store outage leaves the key in flight until it expires (safe), and the caller hears the
+            # call's own error, not "unavailable" (which would mean "not done").
             with contextlib.suppress(BusUnavailable):
-                await self.idempotency.abandon(first)
+                await self.idempotency.failed(first, error, service)
+            if isinstance(error, BusTimeout):
+                raise BusTimeout(f"{error.message}; {STILL_WORKING}") from error
             raise
-        await self.idempotency.complete(first, response)
+        # The call had its effect: its answer is the caller's even if the store is out right now.
+        what = f"{facts.transaction_id} (Idempotency-Key {key!r})"
+        if choice.respond_async or facts.handed_off:  # 202: async, or a publish followed late
+            await self.settlements.settle(lambda: self.idempotency.complete(first, response), what)
+        elif facts.reply is not None:
+            reply = facts.reply
+            await self.settlements.settle(lambda: self.idempotency.answered(first, reply, service), what)
         return response
 
     def _split(self, service_path: str) -> tuple[ServiceId, str]:
@@ -341,22 +372,7 @@ class ServiceRouter:
             log.error("malformed reply for %s: %s", envelope.correlation_id, exc)
             raise InternalError("the worker's reply could not be read") from exc
         facts.worker = reply.worker
-        return self._answer(envelope, reply)
-
-    @staticmethod
-    def _answer(envelope: Envelope, reply: Reply) -> Response:
-        headers = {TRANSACTION_HEADER: envelope.correlation_id}
-        if reply.worker:
-            headers[WORKER_HEADER] = reply.worker
-        if reply.trace is not None:
-            headers["traceparent"] = reply.trace.traceparent
-        if not reply.ok and reply.error is not None:
-            reply.error.detail = envelope.correlation_id
-            return JSONResponse(reply.error.model_dump(), status_code=reply.status, headers=headers)
-        # pydantic-core's encoder: compact UTF-8 JSON, ~8× cheaper than json.dumps on a typical answer.
+        facts.reply = reply
         return Response(
-            to_json(reply.payload),
-            status_code=reply.status,
-            media_type="application/json",
-            headers=headers,
+            reply_body(reply), status_code=reply.status, media_type=JSON, headers=reply_headers(reply)
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from adapters.base import Adapter, DeclaresServices
+from bus.adapter import Adapter, DeclaresServices
 from bus.catalog import Catalog
 from bus.errors import UnknownService
 from bus.identifiers import IdentifierError, ServiceId

@@ -13,6 +13,13 @@ class MonitoringSettings(BaseSettings):
         env_prefix="LGSP_MONITORING_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    records_kept: int = Field(default=10_000, ge=1, le=1_000_000)
-    key_prefix: str = Field(default="lgsp:monitoring:", min_length=1)
-    write_timeout: float = Field(default=1.0, gt=0, le=30)
+    records_kept: int = Field(
+        default=10_000, ge=1, le=1_000_000, description="latest transaction records kept for monitoring"
+    )
+    key_prefix: str = Field(default="lgsp:monitoring:", min_length=1, description="prefix of its Redis keys")
+    write_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        description="longest a record's write may hold a call before it is dropped (s)",
+    )

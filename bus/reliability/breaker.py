@@ -23,6 +23,8 @@ from bus.store.base import Store
 
 SLOTS = 5  # slots per window: coarse enough to read in a few calls, fine enough to slide
 KEY_PREFIX = "breaker:"
+# While a half-open probe runs, others are told to come back after about one call's time.
+PROBE_SECONDS = 1.0
 
 BreakerStateName = Literal["closed", "open", "half-open"]
 
@@ -77,7 +79,10 @@ class CircuitBreaker:
         # The lease lasts as long as an open period: a probe that never reports frees it again.
         if await self.store.set_if_absent(f"{self._key}:probe", b"1", ttl=self.policy.open_seconds):
             return True
-        raise CircuitOpen(f"circuit of provider {self.provider!r} is half-open; a probe is under way")
+        raise CircuitOpen(
+            f"circuit of provider {self.provider!r} is half-open; a probe is under way",
+            retry_after=min(self.policy.open_seconds, PROBE_SECONDS),
+        )
 
     async def record(self, *, ok: bool, probe: bool = False) -> None:
         """Count one call's outcome; a probe's outcome closes or re-opens the circuit."""

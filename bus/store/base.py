@@ -33,6 +33,10 @@ class Store(Protocol):
         """Write only when the key is absent; True when this call wrote it (atomic)."""
         ...
 
+    async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
+        """Write `value` only when the key holds exactly `expected`; True when this call wrote it (atomic)."""
+        ...
+
     async def delete(self, key: str) -> bool:
         """Remove the key; True when it existed."""
         ...

@@ -60,6 +60,11 @@ class LastKnownStore(Store):
         """As the store's."""
         return await self.store.set_if_absent(key, value, ttl=ttl)
 
+    async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
+        """As the store's."""
+        self._last.pop(key, None)
+        return await self.store.replace_if(key, expected, value, ttl=ttl)
+
     async def delete(self, key: str) -> bool:
         """As the store's."""
         self._last.pop(key, None)

@@ -59,6 +59,15 @@ class MemoryStore(Store):
         self._write(key, value, ttl)
         return True
 
+    async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
+        """Write `value` only when the key holds exactly `expected`; True when this call wrote it."""
+        check_entry(key, ttl, value)
+        self._purge()
+        if self._values.get(key) != expected:
+            return False
+        self._write(key, value, ttl)
+        return True
+
     async def delete(self, key: str) -> bool:
         """Remove the key; True when it existed (and had not expired)."""
         check_entry(key, None)

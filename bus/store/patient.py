@@ -68,6 +68,24 @@ class PatientStore(Store):
             return await self._patiently(lambda: self.store.get(key)) == value
         return written
 
+    async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
+        """As the store's, waiting out an outage; a retried write whose first try landed (reply lost)
+        finds `value` in place and counts as written, as for `set_if_absent`."""
+        interrupted = False
+
+        async def attempt() -> bool:
+            nonlocal interrupted
+            try:
+                return await self.store.replace_if(key, expected, value, ttl=ttl)
+            except BusUnavailable:
+                interrupted = True
+                raise
+
+        written = await self._patiently(attempt)
+        if not written and interrupted:
+            return await self._patiently(lambda: self.store.get(key)) == value
+        return written
+
     async def delete(self, key: str) -> bool:
         """As the store's, waiting out an outage."""
         return await self._patiently(lambda: self.store.delete(key))

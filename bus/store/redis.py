@@ -21,6 +21,19 @@ end
 return value
 """
 
+# Compare and write in one step: a check-then-set from the client could overwrite a rival's write.
+_REPLACE_IF = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+    return 0
+end
+if ARGV[3] == '' then
+    redis.call('SET', KEYS[1], ARGV[2])
+else
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+"""
+
 
 def _milliseconds(ttl: float | None) -> int | None:
     # Redis counts expiry in whole milliseconds; round up so a tiny ttl never becomes "no expiry".
@@ -71,6 +84,16 @@ class RedisStore(Store):
             written = await self._redis.client().set(
                 self._prefix + key, value, px=_milliseconds(ttl), nx=True
             )
+        return bool(written)
+
+    async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
+        """Write `value` only when the key holds exactly `expected` (one Lua step); True when written."""
+        check_entry(key, ttl, value)
+        check_entry(key, None, expected)
+        expiry = _milliseconds(ttl)
+        args = [expected, value, "" if expiry is None else expiry]
+        with redis_outage_as_unavailable(f"writing {key!r}"):
+            written = await self._redis.script(_REPLACE_IF)(keys=[self._prefix + key], args=args)
         return bool(written)
 
     async def delete(self, key: str) -> bool:

@@ -86,6 +86,17 @@ class WriteBehindStore(Store):
             return False
         return await self.store.set_if_absent(key, value, ttl=ttl)
 
+    async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
+        """As the store's (fails fast during an outage); against a held write of `key`, compared and
+        replaced in what is held."""
+        held = self._held.get(key)
+        if held is None:
+            return await self.store.replace_if(key, expected, value, ttl=ttl)
+        if held[0] != expected:
+            return False
+        self._held[key] = (value, ttl)
+        return True
+
     async def delete(self, key: str) -> bool:
         """Drop any held write of `key` and delete it from the store."""
         removed = await self.store.delete(key)

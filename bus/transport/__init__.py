@@ -6,6 +6,10 @@ from urllib.parse import urlparse
 
 from bus.transport.amqp import AmqpTransport
 from bus.transport.base import (
+    DEATH_REASON_HEADER,
+    ORIGINAL_QUEUE_HEADER,
+    REASON_DELIVERY_LIMIT,
+    REASON_REJECTED,
     Delivery,
     Handler,
     HeaderValue,
@@ -14,14 +18,7 @@ from bus.transport.base import (
     Transport,
     dead_letter_queue,
 )
-from bus.transport.memory import (
-    DEATH_REASON_HEADER,
-    ORIGINAL_QUEUE_HEADER,
-    REASON_DELIVERY_LIMIT,
-    REASON_REJECTED,
-    MemoryBroker,
-    MemoryTransport,
-)
+from bus.transport.memory import MemoryBroker, MemoryTransport
 
 __all__ = [
     "DEATH_REASON_HEADER",

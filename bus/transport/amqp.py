@@ -27,9 +27,10 @@ from aio_pika.abc import (
 )
 
 from bus.envelope import new_id
-from bus.errors import BusTimeout, BusUnavailable, InternalError, NoRoute, Overloaded
+from bus.errors import BusTimeout, BusUnavailable, DuplicateRequest, InternalError, NoRoute, Overloaded
 from bus.reliability.backoff import delay_bucket_ms
 from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
+from bus.transport.amqp_logging import report_connection_losses
 from bus.transport.amqp_wire import (
     CHANNEL_GONE,
     DEAD_LETTER_EXCHANGE,
@@ -119,6 +120,7 @@ class AmqpTransport:
         except BaseException:
             await connection.close()
             raise
+        report_connection_losses(connection, self.connection_name, self.reconnect_interval)
         self._connection = connection
         self._publish_channel = publish_channel
         self._reply_queue_name = reply_queue_name
@@ -240,7 +242,8 @@ class AmqpTransport:
             raise ValueError(f"timeout must be positive, got {timeout}")
         correlation_id = message.correlation_id
         if correlation_id in self._pending:
-            raise ValueError(f"a request with correlation id {correlation_id!r} is already waiting")
+            # Two calls under one caller-chosen X-Road-Id: the second is the caller's mistake (409).
+            raise DuplicateRequest(f"a call with transaction id {correlation_id!r} is still being served")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         future: asyncio.Future[Message] = loop.create_future()

@@ -10,12 +10,13 @@ import aiormq
 from aio_pika.abc import AbstractIncomingMessage
 
 from bus.envelope import new_id
-from bus.transport.base import HeaderValue, Message
-from bus.transport.memory import (
+from bus.transport.base import (
     DEATH_REASON_HEADER,
     ORIGINAL_QUEUE_HEADER,
     REASON_DELIVERY_LIMIT,
     REASON_REJECTED,
+    HeaderValue,
+    Message,
 )
 
 DEAD_LETTER_EXCHANGE = "lgsp.dlx"

@@ -15,6 +15,14 @@ from bus.envelope import new_id
 HeaderValue = str | int | float | bool
 
 
+# Headers every transport sets on a dead-lettered message: why it died, and the queue it died in.
+DEATH_REASON_HEADER = "x-death-reason"
+ORIGINAL_QUEUE_HEADER = "x-original-queue"
+# The values of DEATH_REASON_HEADER.
+REASON_DELIVERY_LIMIT = "delivery-limit"
+REASON_REJECTED = "rejected"
+
+
 def dead_letter_queue(queue: str) -> str:
     """The queue where messages of `queue` go once they exhaust their deliveries (or are rejected)."""
     return f"{queue}.dlq"

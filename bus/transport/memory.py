@@ -13,15 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bus.envelope import new_id
-from bus.errors import BusTimeout, InternalError, NoRoute, Overloaded
-from bus.transport.base import Delivery, Handler, HeaderValue, Message, dead_letter_queue
+from bus.errors import BusTimeout, DuplicateRequest, InternalError, NoRoute, Overloaded
+from bus.transport.base import (
+    DEATH_REASON_HEADER,
+    ORIGINAL_QUEUE_HEADER,
+    REASON_DELIVERY_LIMIT,
+    REASON_REJECTED,
+    Delivery,
+    Handler,
+    HeaderValue,
+    Message,
+    dead_letter_queue,
+)
 
 log = logging.getLogger(__name__)
-
-DEATH_REASON_HEADER = "x-death-reason"
-ORIGINAL_QUEUE_HEADER = "x-original-queue"
-REASON_DELIVERY_LIMIT = "delivery-limit"
-REASON_REJECTED = "rejected"
 
 
 @dataclass
@@ -101,7 +106,8 @@ class MemoryBroker:
 
     @property
     def delayed(self) -> int:
-        """Messages waiting on a delay timer (scheduled and not yet returned)."""
+        """Messages waiting on a delay timer (scheduled, not yet back): what a test waits out to know
+        the bus has settled (the chaos test)."""
         return self._delayed
 
 
@@ -375,7 +381,8 @@ class MemoryTransport:
             raise ValueError(f"timeout must be positive, got {timeout}")
         correlation_id = message.correlation_id
         if correlation_id in self._pending:
-            raise ValueError(f"a request with correlation id {correlation_id!r} is already waiting")
+            # Two calls under one caller-chosen X-Road-Id: the second is the caller's mistake (409).
+            raise DuplicateRequest(f"a call with transaction id {correlation_id!r} is still being served")
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
         try:

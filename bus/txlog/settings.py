@@ -15,9 +15,16 @@ class TxLogSettings(BaseSettings):
 
     # The bus-wide LGSP_REDIS_URL is the fallback, so one variable points everything at Redis.
     redis_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("LGSP_TXLOG_REDIS_URL", "LGSP_REDIS_URL", "redis_url")
+        default=None,
+        validation_alias=AliasChoices("LGSP_TXLOG_REDIS_URL", "LGSP_REDIS_URL"),
+        description="Redis URL of the log; unset: kept in this process's memory",
     )
-    stream_key: str = Field(default="lgsp:txlog", min_length=1, pattern=r"^[A-Za-z0-9:_.{}-]+$")
+    stream_key: str = Field(
+        default="lgsp:txlog",
+        min_length=1,
+        pattern=r"^[A-Za-z0-9:_.{}-]+$",
+        description="Redis stream of the log",
+    )
     max_entries: int | None = Field(default=None, ge=1, description="retention; None keeps everything")
     trim_batch: int = Field(default=100, ge=1, description="trim once this many entries over retention")
     body_services: frozenset[str] = Field(

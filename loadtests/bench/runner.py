@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from loadtests.bench.cases import CITIZEN, CLIENT_HEADERS, ECHO_BODY, raw_hop, raw_mock, soap_verify_body
 from loadtests.bench.cpu import broker_pids, snapshot, spent
 from loadtests.bench.generator import GeneratorResult, GeneratorSpec
-from loadtests.stack import DEFAULT_CATALOG, Stack, StackPlan
+from loadtests.stack import DEFAULT_CATALOG, StackPlan
 
 ECHO = "VN/GOV/HPG/LGSP/Echo/v1"
 VERIFY = "VN/GOV/BCA/CSDLDC/XacThucThongTinCongDan/v1"
@@ -202,13 +202,6 @@ class Bench:
             if raw:
                 result.raw_cpu_us_per_tx = round(raw, 1)
                 result.overhead_ratio = round(result.cpu_us_per_tx / raw, 2)
-
-
-def _require_alive(stack: Stack) -> None:
-    """Figures from a stack that lost a process mid-run are not figures: say which one died."""
-    dead = [name for name, process in stack.processes.items() if process.poll() is not None]
-    if dead:
-        raise RuntimeError(f"{', '.join(dead)} exited during the run; see its log under the bench folder")
 
 
 class _running:

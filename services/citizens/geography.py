@@ -97,8 +97,3 @@ OTHER_PROVINCE_UNITS: dict[str, tuple[str, str, str, str]] = {
 def draw_home_district(rng: random.Random) -> District:
     """A district of the home province, weighted by population."""
     return _HOME_BY_CODE[_HOME_DISTRICT_CHOICE.draw(rng)]
-
-
-def home_district(code: str) -> District:
-    """The home district with this code (KeyError if none)."""
-    return _HOME_BY_CODE[code]

@@ -1,6 +1,7 @@
 """A citizen as the population knows it, and the CongDan record of the national population database.
 
-`Citizen` uses Python names; `CongDan` and its parts carry the wire names of DOMAIN.md, in wire order, so
+`Citizen` uses Python names; `CongDan` and its parts carry the population database's wire names
+(`services/population/population.wsdl`), in wire order, so
 a SOAP or JSON mock can serialise them field by field.
 """
 
@@ -15,7 +16,7 @@ from services.citizens.id_numbers import Sex
 # Codes of the population database (assumed where public material does not fix them).
 SEX_CODES: dict[Sex, str] = {"M": "1", "F": "2"}  # as the civil registry: 1 Nam, 2 Nữ
 MARITAL_SINGLE, MARITAL_MARRIED, MARITAL_DIVORCED, MARITAL_WIDOWED = "1", "2", "3", "4"
-RELATION_HEAD = "CH01"  # chủ hộ (DOMAIN.md)
+RELATION_HEAD = "CH01"  # chủ hộ, the head of the household (ChuHo.QuanHe)
 RELATION_WIFE, RELATION_HUSBAND, RELATION_CHILD = "CH02", "CH03", "CH04"
 RELATION_FATHER, RELATION_MOTHER, RELATION_GRANDCHILD = "CH05", "CH06", "CH07"
 NATIONALITY_VN = "VN"
@@ -90,7 +91,7 @@ class Citizen(BaseModel):
         return " ".join(part for part in (self.family_name, self.middle_name, self.given_name) if part)
 
     def to_congdan(self) -> CongDan:
-        """The record in the population database's field names (CongDan of DOMAIN.md)."""
+        """The record in the population database's field names (CongDan of the WSDL)."""
         return CongDan(
             SoDinhDanh=self.id_number,
             SoCMND=self.old_id_number,

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from functools import lru_cache
+from itertools import islice
 from math import ceil
 
 from services.citizens import models as m
@@ -117,6 +118,19 @@ class Population:
                 )
             self._changes.record_death(person, day)
         return self._changes.apply(person)
+
+    def deaths_after(self, position: int, limit: int) -> list[tuple[int, str, date]]:
+        """Deaths recorded after the first `position` ones, in recording order, at most `limit`:
+        (position from 1, ID number, date of death). Recorded deaths are never removed, so a position
+        names the same death for ever: a reader keeps the last one it saw as its cursor."""
+        if position < 0 or limit < 0:
+            raise ValueError(f"position and limit must not be negative, got {position} and {limit}")
+        with self._lock:
+            deaths = self._changes.deaths
+            if position >= len(deaths):
+                return []
+            recorded = list(islice(deaths.items(), position, min(position + limit, len(deaths))))
+        return [(position + offset + 1, number, day) for offset, (number, day) in enumerate(recorded)]
 
     def record_marriage(self, id_a: str, id_b: str, day: date) -> tuple[m.Citizen, m.Citizen]:
         """Record a registered marriage: both become married (status "2"), each the other's spouse.

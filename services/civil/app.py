@@ -13,8 +13,11 @@
       "nyc": {"HoTen": "Nguyễn Thị Hương", "QuanHe": "Mẹ", "SoGiayToTuyThan": "030190745721"}}'
     curl -s localhost:8102/_control/effects
 
-A birth answers 201 with `nksSoDinhDanh`, or (LGSP_CIVIL_PENDING_RATE, default 2 %) `trangThai` 2 and
-`yeuCauBoSung`; then POST .../khaisinh/{id}/bosung `{"taiLieuBoSung": [...]}` issues the number.
+A birth answers 201 with `nksSoDinhDanh`, issued by the population database (over HTTP at
+LGSP_CIVIL_POPULATION_URL, else in the population this process shares with the population mock), or
+(LGSP_CIVIL_PENDING_RATE, default 2 %) `trangThai` 2 and `yeuCauBoSung`; then POST
+.../khaisinh/{id}/bosung `{"taiLieuBoSung": [...]}` issues the number. When the population database
+does not answer, the birth waits (`trangThai` 2, no documents asked) and GET .../khaisinh/{id} asks again.
 Registrations are idempotent on `maHoSo`: the same body again answers 200 with the first record and the
 header `X-Idempotent-Replay: true`; a different body with a used `maHoSo` answers 409. Errors are
 `{maLoi, thongBao, chiTiet: [{truong, thongBao}]}` with the Ministry's field names.
@@ -22,15 +25,20 @@ header `X-Idempotent-Replay: true`; a different body with a used `maHoSo` answer
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import httpx
 from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.citizens import Population
+from services.civil.death_notices import DeathNotices
 from services.civil.errors import install_error_handlers
+from services.civil.id_issuers import ChildIdIssuer, HttpIdIssuer, SharedPopulationIssuer
 from services.civil.models import (
     BoSungKhaiSinh,
     EffectCounts,
@@ -62,47 +70,82 @@ class CongDanHoTich(BaseModel):
 
 
 def create_app(
-    population: Population | None = None, *, latency: bool = True, settings: CivilSettings | None = None
+    population: Population | None = None,
+    *,
+    latency: bool = True,
+    settings: CivilSettings | None = None,
+    population_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The registry app; share `population` with the population mock so it finds newborns registered here."""
+    """The registry app. Newborns' numbers are issued by the population database at
+    `settings.population_url` (`population_transport` replaces the network, e.g. an ASGI transport to the
+    population mock), else in `population`, shared with the population mock of this process."""
     settings = settings or CivilSettings()
     if population is None:
         population = Population(seed=settings.population_seed, size=settings.population_size)
+    client: httpx.AsyncClient | None = None
+    issuer: ChildIdIssuer = SharedPopulationIssuer(population)
+    notices: DeathNotices | None = None  # in one process, the shared population records deaths itself
+    if settings.population_url is not None:
+        client = httpx.AsyncClient(base_url=settings.population_url, transport=population_transport)
+        issuer = HttpIdIssuer(client, settings.population_timeout_s)
+        notices = DeathNotices(client, settings.population_timeout_s)
     registry = CivilRegistry(
         population,
         province_code=settings.province_code,
         pending_rate=settings.pending_rate,
         seed=settings.seed,
+        issuer=issuer,
     )
-    app = FastAPI(title="Civil registry (hộ tịch) mock", version="1")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        retrying = asyncio.create_task(notices.keep_sending(settings.notice_retry_s)) if notices else None
+        try:
+            yield
+        finally:
+            if retrying is not None:
+                retrying.cancel()
+                await asyncio.gather(retrying, return_exceptions=True)
+            if client is not None:
+                await client.aclose()
+
+    app = FastAPI(title="Civil registry (hộ tịch) mock", version="1", lifespan=lifespan)
     app.state.registry = registry
     install_error_handlers(app)
     profile = FaultProfile(latency=DEFAULT_LATENCY if latency else Latency())
     install_faults(app, "civil", profile)
-    app.include_router(_registration_routes(registry))
-    app.include_router(_control_routes(registry))
+    app.state.death_notices = notices
+    app.include_router(_registration_routes(registry, notices))
+    app.include_router(_control_routes(registry, notices))
     return app
 
 
 def _answer(register: Callable[[Req], tuple[HoTichRecord, bool]], req: Req) -> JSONResponse:
-    record, replayed = register(req)
+    return _response(*register(req))
+
+
+def _response(record: HoTichRecord, replayed: bool) -> JSONResponse:
     headers = {"X-Idempotent-Replay": "true" if replayed else "false"}
     return JSONResponse(record.model_dump(mode="json"), status_code=200 if replayed else 201, headers=headers)
 
 
-def _registration_routes(registry: CivilRegistry) -> APIRouter:
+def _registration_routes(registry: CivilRegistry, notices: DeathNotices | None) -> APIRouter:
     router = APIRouter(prefix="/api/v1/hotich", tags=["hộ tịch"])
     created: dict[int | str, dict[str, Any]] = {201: {"model": HoTichRecord}, 200: {"model": HoTichRecord}}
 
     @router.post("/khaisinh", responses=created)
     async def khai_sinh(req: KhaiSinhRequest) -> JSONResponse:
         """Register a birth; the child gets a personal ID number unless the record is left pending."""
-        return _answer(registry.register_birth, req)
+        return _response(*await registry.register_birth(req))
 
     @router.post("/khaitu", responses=created)
     async def khai_tu(req: KhaiTuRequest) -> JSONResponse:
         """Register the death of a living person of the population."""
-        return _answer(registry.register_death, req)
+        record, replayed = registry.register_death(req)
+        if notices is not None and not replayed:
+            notices.add(record.maHoSo, req.nktSoDinhDanh, req.nktNgayChet)
+            await notices.flush()  # best effort: what is not taken now is re-sent in the background
+        return _response(record, replayed)
 
     @router.post("/kethon", responses=created)
     async def ket_hon(req: KetHonRequest) -> JSONResponse:
@@ -117,9 +160,14 @@ def _registration_routes(registry: CivilRegistry) -> APIRouter:
     @router.post("/khaisinh/{record_id}/bosung", responses=created)
     async def bo_sung_khai_sinh(req: BoSungKhaiSinh, record_id: str = RecordId) -> JSONResponse:
         """Supply the documents a pending birth waits for; the child's ID number is issued then."""
-        return _answer(lambda body: registry.supplement_birth(record_id, body), req)
+        return _response(*await registry.supplement_birth(record_id, req))
 
-    for kind in ("khaisinh", "khaitu", "kethon", "xacnhantthn"):
+    @router.get("/khaisinh/{record_id}")
+    async def get_khaisinh(record_id: str = RecordId) -> HoTichRecord:
+        """One birth record by its id; a number the population database did not issue is asked again."""
+        return await registry.refresh_birth(record_id)
+
+    for kind in ("khaitu", "kethon", "xacnhantthn"):
         router.add_api_route(f"/{kind}/{{record_id}}", _lookup(registry, kind), methods=["GET"])
 
     @router.get("/congdan/{so_dinh_danh}")
@@ -146,12 +194,13 @@ def _lookup(registry: CivilRegistry, kind: Kind) -> Callable[..., object]:
     return lookup
 
 
-def _control_routes(registry: CivilRegistry) -> APIRouter:
+def _control_routes(registry: CivilRegistry, notices: DeathNotices | None) -> APIRouter:
     router = APIRouter(prefix="/_control", tags=["control"])
 
     @router.get("/effects")
     async def effects() -> EffectCounts:
         """How many registrations actually took effect (a replayed dossier counts once)."""
-        return registry.effects
+        pending = len(notices) if notices is not None else 0
+        return registry.effects.model_copy(update={"khaitu_cho_bao_dan_cu": pending})
 
     return router

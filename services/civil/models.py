@@ -187,5 +187,8 @@ class EffectCounts(BaseModel):
     khaisinh: int = Field(0, description="births registered with an ID number issued")
     khaisinh_cho_cap_so: int = Field(0, description="births currently waiting for their ID number")
     khaitu: int = 0
+    khaitu_cho_bao_dan_cu: int = Field(
+        0, description="deaths not yet taken by the population database of another process"
+    )
     kethon: int = 0
     xacnhantthn: int = 0

@@ -1,11 +1,15 @@
 """The civil registry's rules: what each registration checks, what it changes, and idempotency on maHoSo.
 
-Every check runs before any change, so a rejected request changes nothing. Methods are synchronous and
-called from the event loop, so two requests never interleave inside one registration.
+Every check runs before any change, so a rejected request changes nothing. Methods run on the event loop;
+only a birth awaits (the population database issuing the child's number), and births of one maHoSo are
+serialised, so two requests never interleave inside one registration. A birth whose number the
+population database did not issue stays waiting (trangThai 2, no documents asked) and is asked again
+when its record is looked up.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -14,6 +18,13 @@ from typing import Literal, TypeVar
 from services.citizens import Population, Sex
 from services.citizens.id_numbers import FIRST_YEAR, LAST_YEAR
 from services.civil.errors import DossierConflict, FieldInvalid, RecordNotFound
+from services.civil.id_issuers import (
+    ChildIdIssuer,
+    IssuerRefused,
+    IssuerUnavailable,
+    NewbornIdRequest,
+    SharedPopulationIssuer,
+)
 from services.civil.models import (
     BoSungKhaiSinh,
     EffectCounts,
@@ -54,8 +65,12 @@ class CivilRegistry:
         pending_rate: float = 0.02,
         seed: int = 2023,
         today: Callable[[], date] = date.today,
+        issuer: ChildIdIssuer | None = None,
     ) -> None:
         self.people = CivilStatusBook(population)
+        self.issuer = issuer or SharedPopulationIssuer(population)
+        # maHoSo → (its lock, how many deliveries hold or wait for it); dropped when the last one leaves
+        self._births_in_flight: dict[str, tuple[asyncio.Lock, list[int]]] = {}
         self.population = population
         self.province_code = province_code
         self.pending_rate = pending_rate
@@ -68,9 +83,22 @@ class CivilRegistry:
 
     # ---- registrations -------------------------------------------------------------------------------
 
-    def register_birth(self, req: KhaiSinhRequest) -> tuple[HoTichRecord, bool]:
-        """Register a birth and issue the child's ID number; returns (record, replayed)."""
-        return self._once("khaisinh", req, self._birth)
+    async def register_birth(self, req: KhaiSinhRequest) -> tuple[HoTichRecord, bool]:
+        """Register a birth and have the child's ID number issued; returns (record, replayed)."""
+        lock, users = self._births_in_flight.setdefault(req.maHoSo, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:  # a second delivery of the same dossier waits, then is a replay
+                seen = self._replay("khaisinh", req)
+                if seen is not None:
+                    return seen, True
+                record = await self._birth(req)
+                self._store("khaisinh", req, record)  # no await since the record id was drawn
+                return record, False
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._births_in_flight[req.maHoSo]
 
     def register_death(self, req: KhaiTuRequest) -> tuple[HoTichRecord, bool]:
         """Register a death: the person becomes deceased; returns (record, replayed)."""
@@ -84,7 +112,7 @@ class CivilRegistry:
         """Issue a marital-status certificate for a living person; returns (record, replayed)."""
         return self._once("xacnhantthn", req, self._certificate)
 
-    def supplement_birth(self, record_id: str, req: BoSungKhaiSinh) -> tuple[HoTichRecord, bool]:
+    async def supplement_birth(self, record_id: str, req: BoSungKhaiSinh) -> tuple[HoTichRecord, bool]:
         """Complete a pending birth with the requested documents: the ID number is issued now.
 
         A birth already registered is returned unchanged (replayed=True): repeating a supplement is harmless.
@@ -98,8 +126,32 @@ class CivilRegistry:
             if req.nksGioiTinh is None:
                 raise FieldInvalid("nksGioiTinh", "the supplement must state the child's sex: 1 Nam or 2 Nữ")
             sex_code = GioiTinh(req.nksGioiTinh)
-        child_id = self._issue_child_id(original, sex_code)
+        child_id = await self._issue_child_id(original, sex_code)
+        if child_id is None:  # documents accepted; now only the number is awaited
+            waiting = record.model_copy(
+                update={"yeuCauBoSung": [], "duLieu": {**record.duLieu, "nksGioiTinh": int(sex_code)}}
+            )
+            self._replace(waiting)
+            return waiting, False
+        return self._complete_birth(record, child_id, sex_code), False
+
+    async def refresh_birth(self, record_id: str) -> HoTichRecord:
+        """The birth record, after asking the population database again for a number it did not issue."""
+        record = self.record("khaisinh", record_id)
+        if record.trangThai == TrangThai.DA_DANG_KY or record.yeuCauBoSung:
+            return record
+        original = KhaiSinhRequest.model_validate(record.duLieu)
+        child_id = await self._issue_child_id(original, original.nksGioiTinh)
+        if child_id is None:
+            return self.record("khaisinh", record_id)
+        current = self.record("khaisinh", record_id)
+        if current.trangThai == TrangThai.DA_DANG_KY:  # completed by a concurrent look-up meanwhile
+            return current
+        return self._complete_birth(current, child_id, original.nksGioiTinh)
+
+    def _complete_birth(self, record: HoTichRecord, child_id: str, sex_code: GioiTinh) -> HoTichRecord:
         self.effects.khaisinh_cho_cap_so -= 1
+        self.effects.khaisinh += 1
         done = record.model_copy(
             update={
                 "trangThai": TrangThai.DA_DANG_KY,
@@ -109,11 +161,14 @@ class CivilRegistry:
                 "duLieu": {**record.duLieu, "nksGioiTinh": int(sex_code)},
             }
         )
-        self._records[done.id] = done
-        fingerprint, _ = self._by_dossier[done.maHoSo]
-        self._by_dossier[done.maHoSo] = (fingerprint, done)
+        self._replace(done)
         self._by_person.setdefault(child_id, []).append(done.id)
-        return done, False
+        return done
+
+    def _replace(self, record: HoTichRecord) -> None:
+        self._records[record.id] = record
+        fingerprint, _ = self._by_dossier[record.maHoSo]
+        self._by_dossier[record.maHoSo] = (fingerprint, record)
 
     # ---- look-ups ------------------------------------------------------------------------------------
 
@@ -137,22 +192,30 @@ class CivilRegistry:
     # ---- the rules -----------------------------------------------------------------------------------
 
     def _once(self, kind: Kind, req: Req, apply: Callable[[Req], HoTichRecord]) -> tuple[HoTichRecord, bool]:
-        fingerprint = f"{kind}:{req.model_dump_json()}"
-        dossier: str = req.maHoSo
-        seen = self._by_dossier.get(dossier)
+        seen = self._replay(kind, req)
         if seen is not None:
-            if seen[0] != fingerprint:
-                raise DossierConflict(
-                    f"maHoSo {dossier!r} was already registered as {seen[1].loai} record {seen[1].id} "
-                    "with a different request; a dossier number may be used only once"
-                )
-            return seen[1], True
+            return seen, True
         record = apply(req)
+        self._store(kind, req, record)
+        return record, False
+
+    def _replay(self, kind: Kind, req: Registration) -> HoTichRecord | None:
+        """The record a repeat of `req` gets; DossierConflict when maHoSo was used for another request."""
+        seen = self._by_dossier.get(req.maHoSo)
+        if seen is None:
+            return None
+        if seen[0] != f"{kind}:{req.model_dump_json()}":
+            raise DossierConflict(
+                f"maHoSo {req.maHoSo!r} was already registered as {seen[1].loai} record {seen[1].id} "
+                "with a different request; a dossier number may be used only once"
+            )
+        return seen[1]
+
+    def _store(self, kind: Kind, req: Registration, record: HoTichRecord) -> None:
         self._records[record.id] = record
-        self._by_dossier[dossier] = (fingerprint, record)
+        self._by_dossier[req.maHoSo] = (f"{kind}:{req.model_dump_json()}", record)
         for person in record.nguoiLienQuan:
             self._by_person.setdefault(person, []).append(record.id)
-        return record, False
 
     def _new_id(self, kind: Kind) -> str:
         return f"{_PREFIX[kind]}.{self.province_code}.{len(self._records) + 1:08d}"
@@ -161,7 +224,7 @@ class CivilRegistry:
         if day > self._today():
             raise FieldInvalid("ngayDangKy", f"registration date {day} is in the future")
 
-    def _birth(self, req: KhaiSinhRequest) -> HoTichRecord:
+    async def _birth(self, req: KhaiSinhRequest) -> HoTichRecord:
         self._check_registration_date(req.ngayDangKy)
         if req.nksNgaySinh > req.ngayDangKy:
             raise FieldInvalid("nksNgaySinh", "date of birth is after the registration date")
@@ -183,7 +246,10 @@ class CivilRegistry:
             return self._pending_birth(req, related, SEX_UNDETERMINED_DOCUMENTS)
         if self._random.random() < self.pending_rate:
             return self._pending_birth(req, related, PENDING_DOCUMENTS)
-        child_id = self._issue_child_id(req, req.nksGioiTinh)
+        child_id = await self._issue_child_id(req, req.nksGioiTinh)
+        if child_id is None:
+            return self._pending_birth(req, related, [])
+        self.effects.khaisinh += 1
         return HoTichRecord(
             id=self._new_id(kind),
             loai=kind,
@@ -194,23 +260,24 @@ class CivilRegistry:
             duLieu=req.model_dump(mode="json"),
         )
 
-    def _issue_child_id(self, req: KhaiSinhRequest, sex_code: GioiTinh) -> str:
-        """Issue the child's number and enter the child in the population (parents already checked)."""
+    async def _issue_child_id(self, req: KhaiSinhRequest, sex_code: GioiTinh) -> str | None:
+        """The child's number from the population database (parents already checked); None when it did
+        not answer, FieldInvalid when it refused."""
         sex: Sex = "M" if sex_code == GioiTinh.NAM else "F"
         names = req.nksHoTen.split()
-        child_id = self.population.issue_id(self.province_code, sex, req.nksNgaySinh.year)
-        self.population.register_newborn(
-            family_name=names[0],
-            middle_name=" ".join(names[1:-1]),
-            given_name=names[-1],
-            sex=sex,
-            birth_date=req.nksNgaySinh,
-            mother_id=req.me.SoGiayToTuyThan,
-            father_id=req.cha.SoGiayToTuyThan if req.cha else None,
-            province_code=self.province_code,
-            id_number=child_id,
-        )
-        self.effects.khaisinh += 1
+        request = NewbornIdRequest(
+            request_code=req.maHoSo, family_name=names[0], middle_name=" ".join(names[1:-1]),
+            given_name=names[-1], sex=sex, birth_date=req.nksNgaySinh, province_code=self.province_code,
+            mother_id=req.me.SoGiayToTuyThan, father_id=req.cha.SoGiayToTuyThan if req.cha else None,
+        )  # fmt: skip
+        try:
+            child_id = await self.issuer.issue(request)
+        except IssuerUnavailable:
+            return None
+        except IssuerRefused as exc:
+            raise FieldInvalid(
+                "nksSoDinhDanh", f"the population database refused to issue it: {exc}"
+            ) from None
         return child_id
 
     def _pending_birth(self, req: KhaiSinhRequest, related: list[str], documents: list[str]) -> HoTichRecord:

@@ -62,6 +62,8 @@ class MotcuaService:
             province_code=settings.province_code,
             not_accepted_rate=settings.not_accepted_rate,
             supplement_rate=settings.supplement_rate,
+            abandon_rate=settings.abandon_rate,
+            default_working_days=settings.default_working_days,
         )
         self.effects = Effects()
         self.reporter: ProgressReporter | None = None

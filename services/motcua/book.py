@@ -6,6 +6,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.casework import WorkingCalendar
 from services.clock import VIETNAM_TIME
 from services.dossier_status import STATUS_NAMES
 from services.motcua.models import BuocXuLy, HoSoMotCua, HoSoTiepNhan
@@ -27,6 +28,7 @@ class Dossier:
     wire: HoSoTiepNhan
     system_id: str
     received_at: float
+    due: datetime
     steps: tuple[Step, ...]
     reported: int = 1
 
@@ -48,6 +50,7 @@ class Dossier:
             maHoSo=self.wire.maHoSo,
             maHoSoHeThong=self.system_id,
             thoiDiemNhan=as_datetime(self.received_at),
+            ngayHenTra=self.due,
             trangThai=done[-1].status,
             tenTrangThai=STATUS_NAMES[done[-1].status],
             lichSu=history,
@@ -71,10 +74,14 @@ class DossierBook:
         province_code: str,
         not_accepted_rate: float,
         supplement_rate: float,
+        abandon_rate: float = 0.0,
+        default_working_days: int = 3,
     ) -> None:
         self.capacity = capacity
         self._seed, self._province = seed, province_code
-        self._rates = (not_accepted_rate, supplement_rate)
+        self._rates = (not_accepted_rate, supplement_rate, abandon_rate)
+        self._default_days = default_working_days
+        self._calendar = WorkingCalendar()
         self._dossiers: OrderedDict[str, Dossier] = OrderedDict()
         self._received = 0
 
@@ -93,10 +100,15 @@ class DossierBook:
         # Processing cannot start before the portal received the dossier, whatever the clocks say.
         received_at = max(now, wire.ngayTiepNhan.timestamp())
         self._received += 1
+        due = wire.ngayHenTra
+        if due is None:  # the system sets the appointment: working days from the reception (15:00 cut-off)
+            days = self._default_days if wire.soNgayGiaiQuyet is None else wire.soNgayGiaiQuyet
+            due = self._calendar.due(wire.ngayTiepNhan, days)
         dossier = Dossier(
             wire=wire,
             system_id=f"MC.{self._province}.{self._received:08d}",
             received_at=received_at,
+            due=due,
             steps=plan_processing(self._seed, wire.maHoSo, received_at, *self._rates),
         )
         self._dossiers[wire.maHoSo] = dossier

@@ -53,7 +53,10 @@ class HoSoTiepNhan(_Wire):
     chuHoSo: ChuHoSo
     kenhNop: Literal[1, 2, 3] = Field(description="1 in person, 2 online, 3 public postal service")
     ngayTiepNhan: AwareDatetime
-    ngayHenTra: AwareDatetime
+    ngayHenTra: AwareDatetime | None = Field(
+        None, description="the appointment; left out, the system sets it from soNgayGiaiQuyet working days"
+    )
+    soNgayGiaiQuyet: int | None = Field(None, ge=0, le=60, description="working days to settle the dossier")
     trichYeu: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
     donViXuLy: Text
     phiLePhi: list[PhiLePhi] = Field(default_factory=list, max_length=20)
@@ -61,7 +64,7 @@ class HoSoTiepNhan(_Wire):
 
     @model_validator(mode="after")
     def _due_after_received(self) -> HoSoTiepNhan:
-        if self.ngayHenTra < self.ngayTiepNhan:
+        if self.ngayHenTra is not None and self.ngayHenTra < self.ngayTiepNhan:
             raise ValueError("ngayHenTra: the due date is before ngayTiepNhan")
         return self
 
@@ -83,6 +86,7 @@ class HoSoMotCua(BaseModel):
     maHoSo: str
     maHoSoHeThong: str
     thoiDiemNhan: datetime
+    ngayHenTra: datetime = Field(description="the appointment in force (given, or set by the system)")
     trangThai: int
     tenTrangThai: str
     lichSu: list[BuocXuLy]

@@ -32,20 +32,39 @@ class PaymentSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LGSP_PAYMENT_")
 
-    partners: dict[str, PartnerConfig] = Field(default_factory=_default_partners, min_length=1)
-    public_url: HttpUrl = HttpUrl("http://127.0.0.1:8103")
+    partners: dict[str, PartnerConfig] = Field(
+        default_factory=_default_partners,
+        min_length=1,
+        description="partner code → {secret, callback_url} (JSON)",
+    )
+    public_url: HttpUrl = Field(
+        HttpUrl("http://127.0.0.1:8103"), description="base URL of the payer page it hands out"
+    )
     # Initiate answers in 200–600 ms on the real platform.
-    latency: Latency = Field(default_factory=lambda: Latency.lognormal(300, 600, max_ms=2_000))
-    confirm_delay_min_s: float = Field(default=2.0, ge=0)
-    confirm_delay_max_s: float = Field(default=60.0, ge=0)
-    time_scale: float = Field(default=1.0, gt=0)
-    lost_callback_rate: float = Field(default=0.02, ge=0, le=1)
-    stay_pending_rate: float = Field(default=0.005, ge=0, le=1)
-    callback_attempts: int = Field(default=4, ge=1, le=20)
-    callback_backoff_s: float = Field(default=1.0, ge=0)
-    callback_timeout_s: float = Field(default=5.0, gt=0)
-    max_scheduled_callbacks: int = Field(default=10_000, ge=1)
-    seed: int | None = None
+    latency: Latency = Field(
+        default_factory=lambda: Latency.lognormal(300, 600, max_ms=2_000),
+        description="answer latency of initiate (JSON Latency)",
+    )
+    confirm_delay_min_s: float = Field(
+        default=2.0, ge=0, description="shortest wait before a payment is confirmed (s)"
+    )
+    confirm_delay_max_s: float = Field(
+        default=60.0, ge=0, description="longest wait before a payment is confirmed (s)"
+    )
+    time_scale: float = Field(default=1.0, gt=0, description="multiplies every wait (0.01 = 100x faster)")
+    lost_callback_rate: float = Field(
+        default=0.02, ge=0, le=1, description="share of confirmations never sent"
+    )
+    stay_pending_rate: float = Field(
+        default=0.005, ge=0, le=1, description="share of payments that stay pending"
+    )
+    callback_attempts: int = Field(default=4, ge=1, le=20, description="POSTs of one confirmation")
+    callback_backoff_s: float = Field(
+        default=1.0, ge=0, description="first pause between confirmation attempts (s)"
+    )
+    callback_timeout_s: float = Field(default=5.0, gt=0, description="time-out of one confirmation POST (s)")
+    max_scheduled_callbacks: int = Field(default=10_000, ge=1, description="confirmations waiting at most")
+    seed: int | None = Field(None, description="seed of its random draws; unset: random")
 
     @model_validator(mode="after")
     def _delay_range_is_ordered(self) -> Self:

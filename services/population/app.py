@@ -5,7 +5,9 @@ XacMinhThongTinNhanThanRequest (http://www.mic.gov.vn/dancu/1.0), chosen by the 
 SOAPAction header, when sent, must name the same operation. GET /?wsdl serves the WSDL. Faults: HTTP
 500 with soap:Client (malformed XML, DTD, body over 256 KiB, wrong namespace, unknown operation, bad
 SoDinhDanh) or soap:Server (our own failure). Result codes and the data-mismatch answer: operations.py.
-Latency and injected failures come from services.faults (/_control/faults).
+Latency and injected failures come from services.faults (/_control/faults). The civil registry has
+newborns' numbers issued at POST /api/v1/dinhdanh/capso (REST/JSON, issuing.py); other agencies read
+the deaths recorded, in order, at GET /api/v1/biendong/khaitu (death_feed.py).
 
     lgsp mock population          # or: uvicorn --factory services.population.app:create_app --port 8101
     curl -s localhost:8101/ -H 'Content-Type: text/xml; charset=utf-8' --data-binary \
@@ -27,6 +29,8 @@ from lxml import etree
 
 from services.citizens import Population
 from services.faults import FaultProfile, Latency, install_faults
+from services.population.death_feed import death_feed_router
+from services.population.issuing import install_issuing
 from services.population.operations import OPERATIONS, read_query
 from services.population.settings import PopulationSettings
 from services.population.soap import (
@@ -119,6 +123,8 @@ def create_app(population: Population | None = None, *, latency: bool = True) ->
         # dependency solving and response wrapping would be pure overhead on every SOAP call.
         app.add_route(path, soap, methods=["POST"], include_in_schema=False)
         app.add_route(path, wsdl, methods=["GET"], include_in_schema=False)
+    install_issuing(app, people)
+    app.include_router(death_feed_router(people))
     # After the SOAP routes, so that a SOAP call is matched first, not after every control route.
     install_faults(app, "population", default_faults(latency))
     return app

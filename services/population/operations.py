@@ -7,7 +7,7 @@ On "02" TonTai is false and the collection holds no CongDan: the database never 
 a caller whose data does not match it. MoTaKetQua names the fields that differ.
 
 A person whose death was registered (through the civil registry) is still found, as in the real database,
-and their CongDan ends with `NgayMat` (yyyymmdd), an element DOMAIN.md does not list: the record keeps
+and their CongDan ends with `NgayMat` (yyyymmdd), an element the published record lacks: the record keeps
 every listed field and adds the date of death the Law on Identification 2023 (art. 9) requires the
 database to hold. The WSDL declares it minOccurs="0"; living people have none.
 """

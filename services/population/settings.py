@@ -13,6 +13,6 @@ class PopulationSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LGSP_POPULATION_")
 
-    seed: int = 2023
-    size: int = Field(2_000_000, ge=1, le=MAX_SIZE)
+    seed: int = Field(2023, description="seed of the synthetic population")
+    size: int = Field(2_000_000, ge=1, le=MAX_SIZE, description="citizens in the population")
     province_code: str = Field("031", pattern=r"^[0-9]{3}$", description="province of the population")

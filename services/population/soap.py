@@ -11,7 +11,7 @@ from typing import Literal
 
 from lxml import etree
 
-from services.safe_xml import MalformedXml, XmlWithDtd, parse_untrusted
+from safe_xml import MalformedXml, XmlWithDtd, parse_untrusted
 
 SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 CONTENT_TYPE = "text/xml; charset=utf-8"

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from services.citizens import Population
 from services.faults import install_faults
 from services.portal.dossiers import DossierFactory
+from services.portal.interconnected import InterconnectedBook, interconnected_router
 from services.portal.progress import CapNhatTienDo, DossierBook, HoSoTraCuu, ProgressRejected, TienDo
 from services.portal.sender import DossierSender, SendRequest, SendSummary, check_bounds
 from services.portal.settings import PortalSettings
@@ -66,19 +67,20 @@ def create_app(
     install_faults(app, "portal")
     _install_error_handlers(app)
     app.include_router(_portal_routes(book))
+    app.include_router(interconnected_router(InterconnectedBook(settings.max_dossiers)))
     app.include_router(_control_routes(sender, settings))
     return app
 
 
-def _error(status: int, message: str, field: str | None = None) -> JSONResponse:
-    body = PortalError(error_code=ERROR_CODES.get(status, "LOI"), message=message, field=field)
+def _error(status: int, message: str, field: str | None = None, code: str | None = None) -> JSONResponse:
+    body = PortalError(error_code=code or ERROR_CODES.get(status, "LOI"), message=message, field=field)
     return JSONResponse(body.model_dump(), status_code=status)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     async def on_rejected(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProgressRejected)
-        return _error(exc.status, exc.message, exc.field)
+        return _error(exc.status, exc.message, exc.field, exc.code)
 
     async def on_invalid(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -40,11 +40,16 @@ class CapNhatTienDo(BaseModel):
     NoiDung: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
     NguoiXuLy: str | None = None
     DonViXuLy: str | None = None
+    NgayHenTra: PortalTime | None = Field(None, description="a new appointment, e.g. after a supplement")
+    YeuCauBoSung: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] | None = Field(
+        None, max_length=20, description="the papers asked for (with status 5)"
+    )
 
-    @field_validator("NgayCapNhat")
+    @field_validator("NgayCapNhat", "NgayHenTra")
     @classmethod
-    def _is_a_real_time(cls, value: str) -> str:
-        datetime.strptime(value, TIME_FORMAT)  # ValueError names the bad part
+    def _is_a_real_time(cls, value: str | None) -> str | None:
+        if value is not None:
+            datetime.strptime(value, TIME_FORMAT)  # ValueError names the bad part
         return value
 
 
@@ -55,22 +60,25 @@ class TienDo(CapNhatTienDo):
 
 
 class HoSoTraCuu(BaseModel):
-    """The answer of `TraCuuHoSo`: the dossier as sent, its current state and its history."""
+    """The answer of `TraCuuHoSo`: the dossier as sent, its current state, appointment and history."""
 
     HoSo: HoSoMC
     TrangThaiHoSo: int
     TenTrangThai: str
+    NgayHenTra: str | None = Field(None, description="the appointment in force: the latest one reported")
     LichSuXuLy: list[TienDo]
 
 
 class ProgressRejected(Exception):
-    """An update the portal refuses; `status` is the HTTP status, `field` the field at fault."""
+    """An update the portal refuses; `status` is the HTTP status, `field` the field at fault, `code` the
+    portal's error code when it is not the status's usual one."""
 
-    def __init__(self, status: int, field: str, message: str) -> None:
+    def __init__(self, status: int, field: str, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.field = field
         self.message = message
+        self.code = code
 
 
 class DossierBook:
@@ -133,9 +141,11 @@ class DossierBook:
         if dossier is None:
             raise ProgressRejected(404, "MaHoSo", f"no dossier {ma_ho_so!r} was sent by this portal")
         history = self._history[ma_ho_so]
+        due = next((entry.NgayHenTra for entry in reversed(history) if entry.NgayHenTra), dossier.NgayHenTra)
         return HoSoTraCuu(
             HoSo=dossier,
             TrangThaiHoSo=history[-1].TrangThaiHoSo,
             TenTrangThai=history[-1].TenTrangThai,
+            NgayHenTra=due,
             LichSuXuLy=list(history),
         )

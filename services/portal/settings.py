@@ -12,16 +12,18 @@ class PortalSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LGSP_PORTAL_")
 
     gateway_url: str = Field("http://127.0.0.1:8000", description="base URL of the LGSP gateway")
-    service_id: str = "VN/GOV/HPG/MOTCUA/DongBoHoSoMC/v1"
-    client_id: str = "VN/GOV/DVCQG/PORTAL"
-    api_key: SecretStr = SecretStr("dvcqg-dev-key")
+    service_id: str = Field(
+        "VN/GOV/HPG/MOTCUA/DongBoHoSoMC/v1", description="service id dossiers are sent to"
+    )
+    client_id: str = Field("VN/GOV/DVCQG/PORTAL", description="client id it calls the gateway as")
+    api_key: SecretStr = Field(SecretStr("dvcqg-dev-key"), description="API key it calls the gateway with")
     agency_code: str = Field("H31", pattern=r"^[A-Z][0-9]{2}$", description="MaHoSo prefix: Hải Phòng")
-    seed: int = 2023
-    population_seed: int = 2023
-    population_size: int = Field(2_000_000, gt=0)
-    request_timeout_s: float = Field(10.0, gt=0, le=120)
-    max_in_flight: int = Field(20, ge=1, le=500)
-    max_send_count: int = Field(10_000, ge=1)
-    max_rate_per_second: float = Field(200.0, gt=0)
+    seed: int = Field(2023, description="seed of the dossiers it makes")
+    population_seed: int = Field(2023, description="seed of the population whose dossiers it sends")
+    population_size: int = Field(2_000_000, gt=0, description="size of that population")
+    request_timeout_s: float = Field(10.0, gt=0, le=120, description="time-out of one send (s)")
+    max_in_flight: int = Field(20, ge=1, le=500, description="sends in flight at once")
+    max_send_count: int = Field(10_000, ge=1, description="largest send run (dossiers)")
+    max_rate_per_second: float = Field(200.0, gt=0, description="fastest send run (dossiers/s)")
     max_dossiers: int = Field(200_000, ge=1, description="dossiers remembered; the oldest go first")
     max_send_seconds: float = Field(600.0, gt=0, description="a send run may not be planned longer")

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, unquote
 
+from pydantic import SecretStr
+
 # RFC 7235: every 401 names a scheme; clients authenticate to the token endpoint with Basic.
 CLIENT_CHALLENGE = 'Basic realm="vnpost"'
 
@@ -29,9 +31,15 @@ class TokenIssuer:
     """Issues tokens to known clients and recognises them until they expire (real time, not simulated)."""
 
     def __init__(
-        self, clients: Mapping[str, str], ttl_s: float, clock: Callable[[], float] = time.monotonic
+        self,
+        clients: Mapping[str, str | SecretStr],
+        ttl_s: float,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._clients = dict(clients)
+        self._clients = {
+            client: secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+            for client, secret in clients.items()
+        }
         self._ttl_s = ttl_s
         self._clock = clock
         self._tokens: dict[str, tuple[str, float]] = {}

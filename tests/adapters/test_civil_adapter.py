@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from adapters.civil import CivilAdapter, CivilConfig, create_adapter
-from adapters.civil.conformance import pick_people, samples
-from adapters.conformance.profile import mock_provider
 from bus.envelope import Envelope
 from bus.errors import BadRequest, ProviderRejected
+from lgsp.conformance_profiles.civil import pick_people, samples
+from lgsp.mock_provider import mock_provider
 from services.citizens import Population
 from services.civil import CivilSettings
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.conformance import ConformanceReport, check_target
-from adapters.conformance.cli import adapter_app
+from lgsp.adapter_cli import adapter_app
 
 if TYPE_CHECKING:
     from adapters.conformance.pytest_plugin import RunConformance

@@ -10,16 +10,16 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.base import ManagedAdapter
 from adapters.conformance import ConformanceReport, check_target
 from adapters.conformance.context import CheckContext
 from adapters.conformance.profile import ConformanceProfile
 from adapters.conformance.provider import RunningProvider
-from adapters.payment import conformance_profile as payment_profile
 from adapters.payment import create_adapter as create_payment_adapter
-from adapters.vnpost import conformance_profile as vnpost_profile
 from adapters.vnpost import create_adapter as create_vnpost_adapter
-from adapters.vnpost.conformance import CONFORMANCE_CLIENT, CONFORMANCE_SECRET, PresetTokenIssuer
+from bus.adapter import ManagedAdapter
+from lgsp.conformance_profiles.payment import conformance_profile as payment_profile
+from lgsp.conformance_profiles.vnpost import CONFORMANCE_CLIENT, CONFORMANCE_SECRET, PresetTokenIssuer
+from lgsp.conformance_profiles.vnpost import conformance_profile as vnpost_profile
 from services.vnpost.oauth import OAuthError
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from adapters.conformance import check_target
 from adapters.motcua import MotcuaAdapter, MotcuaConfig, create_adapter
-from adapters.motcua.conformance import portal_dossier
 from adapters.motcua.wire import VIETNAM_TIME
 from bus.envelope import Envelope
 from bus.errors import BadRequest, ProviderRejected
+from lgsp.conformance_profiles.motcua import portal_dossier
 from services.faults import Latency
 from services.motcua import MotcuaSettings, create_app
 

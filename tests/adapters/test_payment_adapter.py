@@ -127,6 +127,18 @@ async def effects(mock_url: str) -> dict[str, int]:
         return result
 
 
+async def test_initiate_without_a_reference_uses_the_request_code_so_a_client_retry_is_one_payment(
+    adapter: PaymentAdapter, mock_url: str
+) -> None:
+    payload = initiate_payload() | {"reference": None}
+    first = envelope(INITIATE, payload).model_copy(update={"idempotency_key": "k-fee"})
+    again = envelope(INITIATE, payload).model_copy(update={"idempotency_key": "k-fee"})  # a client retry
+    answers = [await adapter.handle(first), await adapter.handle(again)]
+    assert answers[0] == answers[1]
+    assert isinstance(answers[0], dict) and answers[0]["reference"] == first.request_code
+    assert (await effects(mock_url))["payments_created"] == 1
+
+
 async def test_initiate_answers_the_platform_payment_url_and_records_the_payment(
     adapter: PaymentAdapter, store: MemoryStore, mock_url: str
 ) -> None:

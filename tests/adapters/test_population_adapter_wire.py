@@ -8,9 +8,9 @@ import httpx
 import pytest
 from lxml import etree
 
-from adapters.base import ManagedAdapter
 from adapters.population import PopulationAdapter, PopulationConfig, create_adapter
 from adapters.sdk import SOAP_ENV_NS
+from bus.adapter import ManagedAdapter
 from bus.envelope import Envelope
 from bus.errors import BadRequest, BadResponse, ProviderRejected, UnknownService
 

@@ -13,7 +13,9 @@ def test_every_exported_name_resolves() -> None:
 def test_public_names_are_exported_and_nothing_else() -> None:
     public = {name for name in vars(adapters.sdk) if not name.startswith("_")}
     modules = {
+        "agency_errors",
         "aiohttp_transport",
+        "dossier_codes",
         "http_client",
         "oauth2",
         "provider_adapter",
@@ -23,6 +25,7 @@ def test_public_names_are_exported_and_nothing_else() -> None:
         "soap",
         "soap_call",
         "store_book",
+        "vn_dates",
     }
     assert public - modules == set(adapters.sdk.__all__)
     assert len(adapters.sdk.__all__) == len(set(adapters.sdk.__all__))

@@ -158,6 +158,18 @@ async def test_post_order_redelivered_is_one_order_with_the_same_item_code(
     assert (await mock.effects())["orders_posted"] == 1
 
 
+async def test_an_order_without_a_number_is_posted_under_the_request_code_once_per_request(
+    adapter: VnpostAdapter, mock: Mock
+) -> None:
+    unnumbered = order() | {"order_number": None}
+    first = envelope(POST, unnumbered).model_copy(update={"idempotency_key": "k-parcel"})
+    again = envelope(POST, unnumbered).model_copy(update={"idempotency_key": "k-parcel"})  # a client retry
+    answers = [await adapter.handle(first), await adapter.handle(again)]
+    assert answers[0] == answers[1]
+    assert isinstance(answers[0], dict) and answers[0]["order_number"] == first.request_code
+    assert (await mock.effects())["orders_posted"] == 1
+
+
 async def test_same_order_number_with_other_content_is_rejected_naming_the_field(
     adapter: VnpostAdapter,
 ) -> None:

@@ -13,15 +13,18 @@ from typer.testing import CliRunner
 
 from adapters.echo import EchoAdapter
 from bus.catalog import load_catalog
-from bus.cli import app as lgsp
 from bus.gateway.assembly import assemble_gateway
-from bus.settings import DEFAULT_CATALOG, BusSettings
+from bus.settings import BusSettings
 from bus.transport import make_transport
 from bus.worker import Worker
+from lgsp.cli import app as lgsp
+from lgsp.default_catalog import DEFAULT_CATALOG
 
 pytestmark = pytest.mark.redis
 STP = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": "stp-demo-key", "X-Road-Issue": "H31.99-20261124-0001"}
 CITIZEN = "031190000777"
+TOKEN = "monitoring-token-of-this-test"
+MONITOR = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
@@ -37,7 +40,9 @@ async def gateway(
     echo_only = [str(s.id) for s in catalog.services if s.adapter == "echo"]
     worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="w", only=echo_only)
     await worker.start()
-    api = assemble_gateway(catalog, transport, BusSettings(redis_url=redis_url), manage_transport=False)
+    api = assemble_gateway(
+        catalog, transport, BusSettings(redis_url=redis_url), manage_transport=False, monitoring_token=TOKEN
+    )
     async with api.router.lifespan_context(api):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://gw") as client:
             yield client, prefix
@@ -66,6 +71,6 @@ async def test_calls_are_logged_verifiable_and_searchable_by_citizen(
     who = await asyncio.to_thread(runner.invoke, lgsp, ["log", "who-accessed", CITIZEN, *stream])
     assert who.exit_code == 0, who.output
     assert f"who accessed {CITIZEN}: 3 transaction(s)" in who.output
-    health = (await client.get("/monitoring/health")).json()["services"]
+    health = (await client.get("/monitoring/health", headers=MONITOR)).json()["services"]
     echo = next(h for h in health if h["service"] == "VN/GOV/HPG/LGSP/Echo/v1")
     assert echo["request_count"] == 4 and echo["failure_count"] == 1

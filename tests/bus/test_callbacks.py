@@ -28,7 +28,8 @@ from adapters.sdk import paygov_checksum
 from adapters.vnpost import VnpostAdapter, VnpostConfig
 from bus.envelope import Envelope
 from bus.events import BusEvent, TransportEventPublisher, decode_event, event_queue
-from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.callbacks import callbacks_router
+from bus.inbound import InboundContext, InboundSettings
 from bus.store import MemoryStore
 from bus.transport import Delivery, MemoryTransport
 from services.faults import Latency
@@ -74,8 +75,11 @@ class Bus:
         self.store = MemoryStore()
         self.events: dict[str, list[BusEvent]] = defaultdict(list)
         self.app = FastAPI()
-        publisher = TransportEventPublisher(self.transport)
-        self.app.include_router(callbacks_router(publisher, CallbackConfig(), self.store))
+        inbound = InboundContext(TransportEventPublisher(self.transport), self.store, InboundSettings())
+        # The adapters as the gateway builds them from the catalog (never started): their default
+        # secrets are the mocks' defaults, their records read through the shared store.
+        receivers = {"payment": PaymentAdapter(PaymentConfig()), "vnpost": VnpostAdapter(VnpostConfig())}
+        self.app.include_router(callbacks_router(receivers, inbound))
         self.url = ""
 
     async def follow(self, *types: str) -> None:

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bus.catalog import CatalogError, hash_api_key, load_catalog, parse_catalog
-from bus.cli import app
 from bus.identifiers import ClientId, ServiceId
-from bus.settings import DEFAULT_CATALOG
+from lgsp.cli import app
+from lgsp.default_catalog import DEFAULT_CATALOG
 
 DIGEST = hash_api_key("k")
 GOOD = f"""

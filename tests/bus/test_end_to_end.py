@@ -17,7 +17,7 @@ import yaml
 from bus.catalog import hash_api_key, load_catalog
 from bus.gateway.app import create_gateway
 from bus.transport import make_transport
-from tests.bus.harness import _delete_queues
+from tests.reliability.processes import delete_queues
 
 pytestmark = pytest.mark.amqp
 KEY = "e2e-key"
@@ -45,7 +45,7 @@ def catalog_file(tmp_path: Path) -> Path:
 def worker_process(amqp_url: str, catalog_file: Path) -> Iterator[subprocess.Popen[str]]:
     env = {**os.environ, "LGSP_AMQP_URL": amqp_url, "LGSP_CATALOG": str(catalog_file)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bus.cli", "worker", "--name", "e2e-worker"],
+        [sys.executable, "-m", "lgsp.cli", "worker", "--name", "e2e-worker"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -68,7 +68,7 @@ async def gateway(amqp_url: str, catalog_file: Path) -> AsyncIterator[httpx.Asyn
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
         yield client
     await transport.close()
-    await _delete_queues(amqp_url, catalog)
+    await delete_queues(amqp_url, catalog)
 
 
 async def test_request_crosses_rabbitmq_to_a_worker_process_and_back(

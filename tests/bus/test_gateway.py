@@ -9,7 +9,7 @@ import pytest
 
 from bus.transaction import TransactionRecord
 from bus.transport import Delivery
-from tests.bus.harness import KEY, OTHER_KEY, Stack, running_stack
+from tests.in_process_stack import KEY, OTHER_KEY, Stack, running_stack
 
 STP = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": KEY}
 

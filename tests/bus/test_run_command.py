@@ -12,10 +12,13 @@ import time
 import httpx
 import pytest
 
+from bus.catalog import hash_api_key
 from services.registry import MOCKS
 
 pytestmark = pytest.mark.slow
 STP = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": "stp-demo-key", "X-Road-UserId": "CB031001"}
+TOKEN = "a-monitoring-token-for-the-run-test"
+MONITOR = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def _port_free(port: int) -> bool:
@@ -28,11 +31,15 @@ def test_run_starts_gateway_workers_and_mocks_and_stops_on_sigint() -> None:
     busy = [p for p in ports if not _port_free(p)]
     assert not busy, f"ports {busy} are taken: stop the other `lgsp run` first"
     process = subprocess.Popen(
-        [sys.executable, "-m", "bus.cli", "run", "--no-latency"],
+        [sys.executable, "-m", "lgsp.cli", "run", "--no-latency"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "COLUMNS": "120"},
+        env={
+            **os.environ,
+            "COLUMNS": "120",
+            "LGSP_AUTH_MONITORING_TOKEN_SHA256": f'["{hash_api_key(TOKEN)}"]',
+        },
     )
     try:
         deadline = time.monotonic() + 60
@@ -58,18 +65,19 @@ def test_run_starts_gateway_workers_and_mocks_and_stops_on_sigint() -> None:
         assert verify.status_code == 200, verify.text
         assert verify.json()["exists"] in (True, False)
         called = subprocess.run(
-            [sys.executable, "-m", "bus.cli", "call", "VN/GOV/HPG/LGSP/Echo/v1", "--json", '{"x": "Ánh"}'],
+            [sys.executable, "-m", "lgsp.cli", "call", "VN/GOV/HPG/LGSP/Echo/v1", "--json", '{"x": "Ánh"}'],
             capture_output=True,
             text=True,
             timeout=30,
         )
         assert called.returncode == 0, called.stderr
         assert '"x": "Ánh"' in called.stdout and "HTTP 200" in called.stderr
-        metrics = httpx.get("http://127.0.0.1:8000/metrics").text
+        assert httpx.get("http://127.0.0.1:8000/metrics").status_code == 401  # monitoring is not public
+        metrics = httpx.get("http://127.0.0.1:8000/metrics", headers=MONITOR).text
         assert 'lgsp_requests_total{client="VN/GOV/HPG/STP"' in metrics
-        health = httpx.get("http://127.0.0.1:8000/monitoring/health").json()["services"]
+        health = httpx.get("http://127.0.0.1:8000/monitoring/health", headers=MONITOR).json()["services"]
         assert any(h["service"] == "VN/GOV/HPG/LGSP/Echo/v1" and h["request_count"] >= 2 for h in health)
-        breakers = httpx.get("http://127.0.0.1:8000/monitoring/breakers").json()["breakers"]
+        breakers = httpx.get("http://127.0.0.1:8000/monitoring/breakers", headers=MONITOR).json()["breakers"]
         assert {b["provider"] for b in breakers} >= {"population", "echo"}
         assert all(b["state"] == "closed" for b in breakers)
         for spec in MOCKS.values():
@@ -79,3 +87,4 @@ def test_run_starts_gateway_workers_and_mocks_and_stops_on_sigint() -> None:
         output = process.communicate(timeout=30)[0]
     assert process.returncode == 0, output
     assert "gateway" in output and "http://127.0.0.1:8000" in output
+    assert "monitoring: curl -H 'Authorization: Bearer " in output  # this run's own token, printed

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from adapters.echo import EchoAdapter
+from adapters.payment import PaymentAdapter, PaymentConfig
+from adapters.vnpost import VnpostAdapter, VnpostConfig
 from bus.admin import AdminCredential, admin_router
 from bus.auth import token_router
 from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
-from bus.gateway.callbacks import CallbackConfig, callbacks_router
+from bus.gateway.callbacks import callbacks_router
 from bus.gateway.limits import HeaderLimitMiddleware
 from bus.gateway.operations import operations_router
+from bus.inbound import InboundContext, InboundSettings
 from bus.monitoring import make_monitoring_sink, monitoring_router
+from bus.monitoring.access import MonitoringCredential
 from bus.store import MemoryStore
 from bus.transport import make_transport
 from bus.worker import Worker
@@ -21,6 +25,7 @@ from services.citizens import Population
 from services.faults import FaultProfile
 from services.portal.settings import PortalSettings
 from services.registry import MOCKS
+from tests.in_process_stack import SECURED_SLOW_SECONDS
 from tests.security.conftest import ADMIN_KEY, STP_KEY, auth_settings, security_catalog
 
 # Sent with every gateway case, so the fuzzer reaches the code behind authentication.
@@ -41,10 +46,11 @@ class _WorkerResource:
 
 
 def gateway_app() -> FastAPI:
-    """The gateway as the lead will wire it (issue 7 routers and middleware) on the memory transport."""
+    """The gateway with the security routers and middleware assembly mounts, on the memory transport."""
     catalog, settings = security_catalog(), auth_settings()
     transport = make_transport(None, connection_name="lgsp-fuzz")
-    worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="fuzz-worker", drain_seconds=1)
+    adapters = {"echo": EchoAdapter({}), "slow": EchoAdapter({"delay": SECURED_SLOW_SECONDS})}
+    worker = Worker(catalog, transport, adapters, name="fuzz-worker", drain_seconds=1)
     access = AccessControl.build(catalog, MemoryStore(), settings)
     store = MemoryStore()
     monitoring = make_monitoring_sink(None, catalog=catalog)
@@ -58,11 +64,16 @@ def gateway_app() -> FastAPI:
         max_body_bytes=65_536,
     )
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
-    app.include_router(admin_router(access, AdminCredential(settings.admin_key_sha256)))
-    # The rest of what bus/gateway/assembly.py mounts: monitoring, breakers, provider callbacks.
-    app.include_router(monitoring_router(monitoring))
-    app.include_router(operations_router(catalog, store))
-    app.include_router(callbacks_router(TransportEventPublisher(transport), CallbackConfig(), store))
+    admin = AdminCredential(settings.admin_key_sha256)
+    app.include_router(admin_router(access, admin))
+    # The rest of what bus/gateway/assembly.py mounts: monitoring and breakers behind their credential
+    # (GATEWAY_HEADERS carry the admin key), provider callbacks.
+    monitored = [Depends(MonitoringCredential(settings.monitoring_token_sha256, admin))]
+    app.include_router(monitoring_router(monitoring, dependencies=monitored))
+    app.include_router(operations_router(catalog, store, dependencies=monitored))
+    receivers = {"payment": PaymentAdapter(PaymentConfig()), "vnpost": VnpostAdapter(VnpostConfig())}
+    inbound = InboundContext(TransportEventPublisher(transport), store, InboundSettings())
+    app.include_router(callbacks_router(receivers, inbound))
     app.add_middleware(HeaderLimitMiddleware)
     return app
 

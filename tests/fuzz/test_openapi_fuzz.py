@@ -73,12 +73,13 @@ def fuzz(
             tally["cases"] += 1
             if after is not None:
                 after()
-            _write_report()
+            write_report()
 
     return test
 
 
-def _write_report() -> None:
+def write_report() -> None:
+    """Write every app's figures so far to REPORT."""
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     totals = sum(TALLY.values(), Counter())
     figures = {"schemathesis": schemathesis.__version__, "per_app": TALLY, "total": totals}
@@ -98,6 +99,10 @@ test_payment_mock_survives_fuzzing = fuzz("payment", MOCKS["payment"], after=_re
 test_vnpost_mock_survives_fuzzing = fuzz("vnpost", MOCKS["vnpost"], after=_reset(MOCKS["vnpost"]))
 test_portal_mock_survives_fuzzing = fuzz("portal", MOCKS["portal"], after=_reset(MOCKS["portal"]))
 test_motcua_mock_survives_fuzzing = fuzz("motcua", MOCKS["motcua"], after=_reset(MOCKS["motcua"]))
+test_residence_mock_survives_fuzzing = fuzz("residence", MOCKS["residence"], after=_reset(MOCKS["residence"]))
+test_insurance_mock_survives_fuzzing = fuzz("insurance", MOCKS["insurance"], after=_reset(MOCKS["insurance"]))
+test_social_mock_survives_fuzzing = fuzz("social", MOCKS["social"], after=_reset(MOCKS["social"]))
+test_lltp_mock_survives_fuzzing = fuzz("lltp", MOCKS["lltp"], after=_reset(MOCKS["lltp"]))
 
 
 def test_every_mock_is_fuzzed() -> None:

@@ -12,7 +12,8 @@ import pytest
 from bus.errors import BadRequest
 from bus.gateway.async_requests import async_choice, wants_async
 from bus.transaction import TransactionRecord
-from tests.gateway.stack import OTHER, STP, Backend, Bus, running_gateway
+from tests.gateway.conftest import OTHER, STP, CountedBus
+from tests.in_process_stack import Backend, running_gateway
 
 ASYNC = {**STP, "Prefer": "respond-async"}
 
@@ -28,7 +29,7 @@ async def finished(client: httpx.AsyncClient, location: str, headers: dict[str, 
 
 
 async def test_async_call_answers_202_then_its_state_goes_from_pending_to_done(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     async with running_gateway(bus, backend) as gateway:
         body = {"SoDinhDanh": "031190000001"}
@@ -48,14 +49,14 @@ async def test_async_call_answers_202_then_its_state_goes_from_pending_to_done(
     assert bus.slow.calls == 1
 
 
-async def test_another_replica_reports_the_state_of_an_async_call(bus: Bus, backend: Backend) -> None:
+async def test_another_replica_reports_the_state_of_an_async_call(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as first, running_gateway(bus, backend) as second:
         accepted = await first.client.post(bus.url("Count"), json={"a": 1}, headers=ASYNC)
         done = await finished(second.client, accepted.headers["location"], STP)
     assert done["result"]["echo"] == {"a": 1}
 
 
-async def test_only_the_calling_client_sees_its_transaction(bus: Bus, backend: Backend) -> None:
+async def test_only_the_calling_client_sees_its_transaction(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as gateway:
         accepted = await gateway.client.post(bus.url("Count"), json={}, headers=ASYNC)
         location = accepted.headers["location"]
@@ -69,7 +70,9 @@ async def test_only_the_calling_client_sees_its_transaction(bus: Bus, backend: B
     assert anonymous.status_code == 401
 
 
-async def test_a_provider_failure_is_kept_as_the_transactions_error(bus: Bus, backend: Backend) -> None:
+async def test_a_provider_failure_is_kept_as_the_transactions_error(
+    bus: CountedBus, backend: Backend
+) -> None:
     async with running_gateway(bus, backend) as gateway:
         accepted = await gateway.client.post(bus.url("Failing"), json={}, headers=ASYNC)
         done = await finished(gateway.client, accepted.headers["location"], STP)
@@ -79,7 +82,7 @@ async def test_a_provider_failure_is_kept_as_the_transactions_error(bus: Bus, ba
 
 
 async def test_callback_url_receives_the_result_after_a_failed_first_attempt(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     received: list[httpx.Request] = []
 
@@ -99,7 +102,7 @@ async def test_callback_url_receives_the_result_after_a_failed_first_attempt(
     assert delivered["state"] == "done" and delivered["result"]["echo"] == {"b": 2}
 
 
-async def test_callback_gives_up_after_its_bounded_attempts(bus: Bus, backend: Backend) -> None:
+async def test_callback_gives_up_after_its_bounded_attempts(bus: CountedBus, backend: Backend) -> None:
     received: list[httpx.Request] = []
 
     def broken(request: httpx.Request) -> httpx.Response:
@@ -136,7 +139,7 @@ async def test_callback_gives_up_after_its_bounded_attempts(bus: Bus, backend: B
     ],
 )
 async def test_bad_async_headers_are_refused_and_nothing_is_sent(
-    bus: Bus, backend: Backend, extra: dict[str, str], complaint: str
+    bus: CountedBus, backend: Backend, extra: dict[str, str], complaint: str
 ) -> None:
     async with running_gateway(bus, backend) as gateway:
         refused = await gateway.client.post(bus.url("Count"), json={}, headers={**ASYNC, **extra})
@@ -145,7 +148,7 @@ async def test_bad_async_headers_are_refused_and_nothing_is_sent(
     assert bus.count.calls == 0
 
 
-async def test_a_refused_callback_leaves_no_transaction_behind(bus: Bus, backend: Backend) -> None:
+async def test_a_refused_callback_leaves_no_transaction_behind(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as gateway:
         headers = {**ASYNC, "X-Road-Id": "tx-ssrf", "X-Callback-Url": "http://10.0.0.5/cb"}
         refused = await gateway.client.post(bus.url("Count"), json={}, headers=headers)
@@ -154,7 +157,7 @@ async def test_a_refused_callback_leaves_no_transaction_behind(bus: Bus, backend
     assert bus.count.calls == 0
 
 
-async def test_a_reused_transaction_id_is_refused(bus: Bus, backend: Backend) -> None:
+async def test_a_reused_transaction_id_is_refused(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as gateway:
         headers = {**ASYNC, "X-Road-Id": "tx-once"}
         first = await gateway.client.post(bus.url("Count"), json={}, headers=headers)
@@ -164,7 +167,7 @@ async def test_a_reused_transaction_id_is_refused(bus: Bus, backend: Backend) ->
 
 
 async def test_a_repeated_async_request_with_its_key_gets_the_same_transaction(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     async with running_gateway(bus, backend) as gateway:
         headers = {**ASYNC, "Idempotency-Key": "k-async"}
@@ -175,7 +178,7 @@ async def test_a_repeated_async_request_with_its_key_gets_the_same_transaction(
     assert bus.count.calls == 1
 
 
-async def test_async_calls_hold_their_in_flight_slot_until_done(bus: Bus, backend: Backend) -> None:
+async def test_async_calls_hold_their_in_flight_slot_until_done(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend, max_in_flight=1) as gateway:
         accepted = await gateway.client.post(bus.url("Slow"), json={}, headers=ASYNC)
         busy = await gateway.client.post(bus.url("Count"), json={}, headers=STP)
@@ -211,7 +214,9 @@ class ListSink:
         self.records.append(record)
 
 
-async def test_an_async_call_leaves_one_record_with_its_final_outcome(bus: Bus, backend: Backend) -> None:
+async def test_an_async_call_leaves_one_record_with_its_final_outcome(
+    bus: CountedBus, backend: Backend
+) -> None:
     sink = ListSink()
     async with running_gateway(bus, backend, sinks=[sink]) as gateway:
         accepted = await gateway.client.post(bus.url("Failing"), json={}, headers=ASYNC)

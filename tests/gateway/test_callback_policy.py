@@ -8,7 +8,6 @@ from ipaddress import ip_network
 import httpx
 import pytest
 
-from bus.embedded import LOOPBACK_NETWORKS, embedded_gateway_settings
 from bus.envelope import utc_now
 from bus.errors import BadRequest, ErrorBody
 from bus.gateway.async_requests import (
@@ -19,6 +18,7 @@ from bus.gateway.async_requests import (
     resolve_host,
 )
 from bus.store import MemoryStore
+from lgsp.embedded import LOOPBACK_NETWORKS, embedded_gateway_settings
 
 
 def resolving(*addresses: str, allowed: tuple[IpNetwork, ...] = ()) -> CallbackPolicy:

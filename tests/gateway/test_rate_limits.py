@@ -8,11 +8,12 @@ import pytest
 
 from bus.errors import RateLimited
 from bus.gateway.ratelimit import MemoryRateLimiter, Quota, enforce
-from tests.gateway.stack import LIMITED, OTHER, STP, Backend, Bus, running_gateway
+from tests.gateway.conftest import LIMITED, OTHER, STP, CountedBus
+from tests.in_process_stack import Backend, running_gateway
 
 
 async def test_client_over_its_quota_gets_429_with_retry_after_and_nothing_is_sent(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     async with running_gateway(bus, backend) as gateway:
         answers = [await gateway.client.post(bus.url("Count"), json={}, headers=LIMITED) for _ in range(4)]
@@ -26,7 +27,7 @@ async def test_client_over_its_quota_gets_429_with_retry_after_and_nothing_is_se
     assert bus.count.calls == 4
 
 
-async def test_two_gateways_sharing_a_store_share_one_client_quota(bus: Bus, backend: Backend) -> None:
+async def test_two_gateways_sharing_a_store_share_one_client_quota(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as first, running_gateway(bus, backend) as second:
         statuses = []
         for gateway in (first, second, first, second, first, second):
@@ -36,7 +37,7 @@ async def test_two_gateways_sharing_a_store_share_one_client_quota(bus: Bus, bac
     assert bus.count.calls == 3
 
 
-async def test_service_quota_counts_every_client_together(bus: Bus, backend: Backend) -> None:
+async def test_service_quota_counts_every_client_together(bus: CountedBus, backend: Backend) -> None:
     async with running_gateway(bus, backend) as first, running_gateway(bus, backend) as second:
         calls = [
             first.client.post(bus.url("Quota"), json={}, headers=STP),
@@ -50,7 +51,7 @@ async def test_service_quota_counts_every_client_together(bus: Bus, backend: Bac
 
 
 async def test_a_call_refused_by_the_service_quota_costs_the_client_nothing(
-    bus: Bus, backend: Backend
+    bus: CountedBus, backend: Backend
 ) -> None:
     async with running_gateway(bus, backend) as gateway:
         post = gateway.client.post

@@ -12,7 +12,7 @@ from starlette.routing import Mount
 from bus.errors import InternalError
 from bus.gateway.shortcut import ServiceCallShortcut
 from bus.transaction import TransactionRecord
-from tests.bus.harness import KEY, running_stack
+from tests.in_process_stack import KEY, running_stack
 
 STP = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": KEY}
 

@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry
 
 from bus.monitoring import MonitoringSink, OperationalRecord
 from bus.monitoring.labels import MEMO_SIZE, UNKNOWN, Labeller
-from tests.bus import harness
+from tests.in_process_stack import echo_catalog
 from tests.monitoring.conftest import CLIENT, ECHO, transaction
 
 
@@ -16,7 +16,7 @@ def _value(registry: CollectorRegistry, name: str, **labels: str) -> float:
 
 
 async def test_repeated_and_distinct_label_sets_are_counted_in_their_own_series() -> None:
-    sink = MonitoringSink(catalog=harness.test_catalog("TMON"))
+    sink = MonitoringSink(catalog=echo_catalog("TMON"))
     for _ in range(3):
         await sink.record(transaction())
     await sink.record(transaction(fault_type="Server.Provider.Timeout", status=504))
@@ -31,7 +31,7 @@ async def test_repeated_and_distinct_label_sets_are_counted_in_their_own_series(
 
 
 def test_a_flood_of_distinct_garbage_ids_keeps_the_memo_bounded_and_labels_right() -> None:
-    labeller = Labeller(harness.test_catalog("TMON"))
+    labeller = Labeller(echo_catalog("TMON"))
     declared = OperationalRecord.from_transaction(transaction())
     assert labeller.service(declared) == ECHO
     for n in range(2 * MEMO_SIZE + 5):

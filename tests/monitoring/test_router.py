@@ -23,7 +23,7 @@ from bus.monitoring import (
 )
 from bus.monitoring.router import MAX_PAGE
 from bus.transport import make_transport
-from tests.bus import harness
+from tests.in_process_stack import echo_catalog
 from tests.monitoring.conftest import CLIENT, ECHO, LOOKUP, T0, transaction
 
 
@@ -186,7 +186,7 @@ async def test_router_dependencies_guard_every_route() -> None:
 
 
 async def test_gateway_with_router_and_middleware_mounted_reports_its_own_calls() -> None:
-    catalog = harness.test_catalog("TMON")
+    catalog = echo_catalog("TMON")
     sink = MonitoringSink(catalog=catalog)
     app = create_gateway(catalog, make_transport(None), sinks=[sink], manage_transport=False)
     app.include_router(monitoring_router(sink))

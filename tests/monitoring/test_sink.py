@@ -10,8 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from bus.monitoring import MemoryMonitoringState, MonitoringSink, OperationalRecord, ServiceHealth
 from bus.monitoring.labels import HealthSample, Labeller
-from tests.bus import harness
-from tests.bus.harness import KEY, running_stack
+from tests.in_process_stack import KEY, echo_catalog, running_stack
 from tests.monitoring.conftest import CLIENT, ECHO, transaction
 
 STP = {"X-Road-Client": CLIENT, "X-API-Key": KEY}
@@ -24,7 +23,7 @@ def _sample_value(registry: CollectorRegistry, name: str, **labels: str) -> floa
 
 
 async def test_undeclared_and_malformed_services_are_aggregated_under_unknown() -> None:
-    catalog = harness.test_catalog("TMON")
+    catalog = echo_catalog("TMON")
     sink = MonitoringSink(catalog=catalog)
     await sink.record(transaction(service=ECHO))
     undeclared = "VN/GOV/HPG/TMON/NotDeclared/v1"

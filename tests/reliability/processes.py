@@ -49,7 +49,7 @@ def start_worker(
     env.update(dict(extra_env))
     log = (catalog.parent / f"{name}.log").open("a")
     return subprocess.Popen(
-        [sys.executable, "-m", "bus.cli", "worker", "--name", name],
+        [sys.executable, "-m", "lgsp.cli", "worker", "--name", name],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

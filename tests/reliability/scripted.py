@@ -32,10 +32,14 @@ class ScriptedAdapter:
     script: Sequence[BusError | None] = ()
     delay: float = 0.0
     calls: list[tuple[int, float]] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # each call's request code
+    budgets: list[float] = field(default_factory=list)  # each call's time left before its deadline
 
     async def handle(self, request: Envelope) -> JsonValue:
         index = len(self.calls)
         self.calls.append((request.attempt, time.monotonic()))
+        self.codes.append(request.request_code)
+        self.budgets.append(request.seconds_left())
         if self.delay:
             await asyncio.sleep(self.delay)
         step = self.script[index] if index < len(self.script) else None

@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as redis
 
 from bus.errors import CircuitOpen, ProviderError
-from bus.reliability.breaker import CircuitBreaker, breaker_states
+from bus.reliability.breaker import PROBE_SECONDS, CircuitBreaker, breaker_states
 from bus.reliability.policy import BreakerPolicy
 from bus.store import MemoryStore, RedisStore, Store
 from tests.reliability.scripted import ScriptedAdapter, serving
@@ -63,8 +63,9 @@ async def test_circuit_opens_on_failure_ratio_for_every_worker_then_probes_and_c
     clock.now += 5.0
     assert (await second.state()).state == "half-open"
     assert await second.allow() is True  # the one probe
-    with pytest.raises(CircuitOpen, match="probe"):
+    with pytest.raises(CircuitOpen, match="probe") as waiting:
         await first.allow()
+    assert waiting.value.retry_after == pytest.approx(PROBE_SECONDS)  # a retry comes back after the probe
     await second.record(ok=True, probe=True)
     state = await first.state()
     assert state.state == "closed" and (state.calls, state.failures) == (0, 0)  # a fresh window

@@ -1,4 +1,4 @@
-"""The attack cases of issue 7: each names what it tries, what the bus must answer, and what it saw."""
+"""Attacks on the security surface: each names what it tries, what the bus must answer, what it saw."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import jwt
 from adapters.population.adapter import VERIFY
 from adapters.sdk.soap import parse_xml
 from bus.errors import BusError
+from tests.in_process_stack import MAX_BODY, SecuredStack
 from tests.security.conftest import (
     ADMIN_KEY,
     OTHER_KEY,
@@ -23,7 +24,6 @@ from tests.security.conftest import (
     STP_KEY,
     TOKEN_SECRET,
 )
-from tests.security.secured import MAX_BODY, SecuredStack
 
 STP = "VN/GOV/HPG/STP"
 ECHO_URL = "/r1/VN/GOV/HPG/SEC/Echo/v1"

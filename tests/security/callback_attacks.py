@@ -1,4 +1,4 @@
-"""The signed-callback cases of issue 7: forged, altered and replayed PayGov IPNs and VNPost webhooks.
+"""The signed-callback cases: forged, altered and replayed PayGov IPNs and VNPost webhooks.
 
 Each is sent to the gateway's /callbacks routes over a payment and a parcel the bus really knows
 (`book_callback_subjects`); a rejection must publish no event and write nothing to the store.
@@ -19,8 +19,8 @@ from adapters.payment import InitiatedPayment, PaymentBook
 from adapters.payment.wire import CONFIRM_FIELDS
 from adapters.sdk import paygov_checksum
 from adapters.vnpost import OrderBook
+from tests.in_process_stack import PAYGOV_PARTNER, PAYGOV_SECRET, SecuredStack
 from tests.security.attacks import Attack
-from tests.security.secured import PAYGOV_PARTNER, PAYGOV_SECRET, SecuredStack
 
 AMOUNT = 70_000
 PAID = "SEC-PAY-1"  # forged and altered confirmations of this payment
@@ -80,7 +80,7 @@ def status_change(**changes: Any) -> dict[str, Any]:
     } | changes
 
 
-# The VNPost mock's default webhook secret, which the gateway's callbacks router trusts by default.
+# The VNPost mock's default webhook secret, which the VNPost adapter's config trusts by default.
 WEBHOOK_SECRET = "vnpost-webhook-demo-secret"
 
 

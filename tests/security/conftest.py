@@ -22,14 +22,16 @@ OTHER_KEY = "other-client-key"
 READER_KEY = "reader-client-key"
 ADMIN_KEY = "admin-key-for-tests"
 TOKEN_SECRET = "s" * 40
+MONITORING_TOKEN = "monitoring-token-for-tests"
 NOW = datetime.now(UTC)
 
 
 def security_catalog(subsystem: str = "SEC") -> Catalog:
-    """STP with keys before, during and after a rotation; OTHER with no right; READER with GET on /records."""
+    """STP with keys before, during and after a rotation; OTHER with no right; READER with GET on /records;
+    Echo takes POST alone; Slow (STP only) is served slowly by `secured_stack`."""
     return Catalog.model_validate(
         {
-            "adapters": {"echo": {}},
+            "adapters": {"echo": {}, "slow": {}},
             "clients": [
                 {
                     "id": "VN/GOV/HPG/STP",
@@ -51,8 +53,14 @@ def security_catalog(subsystem: str = "SEC") -> Catalog:
                 },
             ],
             "services": [
-                {"id": f"VN/GOV/HPG/{subsystem}/Echo/v1", "adapter": "echo", "allow": ["group:province"]},
+                {
+                    "id": f"VN/GOV/HPG/{subsystem}/Echo/v1",
+                    "adapter": "echo",
+                    "allow": ["group:province"],
+                    "methods": ["POST"],
+                },
                 {"id": f"VN/GOV/HPG/{subsystem}/Records/v1", "adapter": "echo", "allow": ["VN/GOV/HPG/STP"]},
+                {"id": f"VN/GOV/HPG/{subsystem}/Slow/v1", "adapter": "slow", "allow": ["VN/GOV/HPG/STP"]},
             ],
             "grants": [
                 {
@@ -71,6 +79,7 @@ def auth_settings(**changes: object) -> AuthSettings:
     values: dict[str, object] = {
         "token_secret": SecretStr(TOKEN_SECRET),
         "admin_key_sha256": (hash_api_key(ADMIN_KEY),),
+        "monitoring_token_sha256": (hash_api_key(MONITORING_TOKEN),),
         "token_ttl_seconds": 60,
         "key_overlap_seconds": 3600,
     }

@@ -1,4 +1,5 @@
-"""Every attack of issue 7 is rejected with its error and changes nothing; the table goes to reports/."""
+"""Each attack on the security surface (issues 7 and 14) is refused, or survived, with its answer,
+changing nothing; table in reports/."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bus.events import BusEvent
 from bus.store import MemoryStore, Store
 from services.citizens import Population
 from services.population import create_app
+from tests.in_process_stack import SecuredStack, secured_stack
 from tests.security.attacks import ATTACKS, Attack, Row, write_table
 from tests.security.callback_attacks import (
     CALLBACK_ATTACKS,
@@ -22,6 +24,7 @@ from tests.security.callback_attacks import (
 )
 from tests.security.conftest import (
     ADMIN_KEY,
+    MONITORING_TOKEN,
     OTHER_KEY,
     READER_KEY,
     STP_EXPIRED_KEY,
@@ -31,7 +34,8 @@ from tests.security.conftest import (
     auth_settings,
     security_catalog,
 )
-from tests.security.secured import SecuredStack, secured_stack
+from tests.security.input_attacks import INPUT_ATTACKS, REUSED_ID_ATTACK, held_calls
+from tests.security.intake_attacks import INTAKE_ATTACKS
 
 REPORT = Path(__file__).resolve().parents[2] / "reports" / "security" / "attack_table.json"
 SECRETS = (STP_KEY, STP_OLD_KEY, STP_EXPIRED_KEY, OTHER_KEY, READER_KEY, ADMIN_KEY, TOKEN_SECRET)
@@ -79,7 +83,9 @@ async def test_every_attack_is_rejected_with_its_error_and_no_side_effect(
         async with secured_stack(security_catalog(), store, auth_settings()) as stack:
             token = stack.access.tokens.issue(stack.catalog.clients[0].id).access_token
             await book_callback_subjects(stack)
-            rows = [await attempt(attack, stack, mock) for attack in (*ATTACKS, *CALLBACK_ATTACKS)]
+            every = (*ATTACKS, *INPUT_ATTACKS, *INTAKE_ATTACKS, *CALLBACK_ATTACKS, REUSED_ID_ATTACK)
+            rows = [await attempt(attack, stack, mock) for attack in every]
+            held = await held_calls()
             # Legitimate calls still work after the attacks: the defences refuse, they do not break.
             good = await stack.http.post(
                 "/r1/VN/GOV/HPG/SEC/Echo/v1",
@@ -89,12 +95,19 @@ async def test_every_attack_is_rejected_with_its_error_and_no_side_effect(
             good_bearer = await stack.http.post(
                 "/r1/VN/GOV/HPG/SEC/Echo/v1", json={}, headers={"authorization": f"Bearer {token}"}
             )
+            monitored = await stack.http.get(
+                "/metrics", headers={"authorization": f"Bearer {MONITORING_TOKEN}"}
+            )
             events = [(event.type, event_subject(event)) for event in stack.events]
     table = write_table(rows, REPORT)
     with capsys.disabled():
         print("\n" + table)
     assert good.status_code == 200
     assert good_bearer.status_code == 200, good_bearer.text
+    # The genuine call whose X-Road-Id the duplicates reused got its own answer.
+    assert [r.status_code for r in held] == [200]
+    # Monitoring still answers its own credential.
+    assert monitored.status_code == 200 and "lgsp_requests_total" in monitored.text
     # The two genuine callbacks the replays repeat became one event each; no refused one did.
     assert events.count(("payment.confirmed", REPLAYED)) == 1
     assert events.count(("parcel.status_changed", f"{ITEM_CODE}/2")) == 1

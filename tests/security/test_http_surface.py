@@ -10,6 +10,7 @@ import pytest
 from bus.catalog import hash_api_key
 from bus.identifiers import ClientId
 from bus.store import Store
+from tests.in_process_stack import SecuredStack, secured_stack
 from tests.security.conftest import (
     ADMIN_KEY,
     OTHER_KEY,
@@ -18,7 +19,6 @@ from tests.security.conftest import (
     auth_settings,
     security_catalog,
 )
-from tests.security.secured import SecuredStack, secured_stack
 
 STP = "VN/GOV/HPG/STP"
 ADMIN = {"X-Admin-Key": ADMIN_KEY}

@@ -1,6 +1,7 @@
 """Confirmation callbacks (IPN) of the payment platform, received by a partner served by uvicorn on 127.0.0.1.
 
-The partner checks each callback's MaXacThuc by hand, from DOMAIN.md's field order.
+The partner checks each callback's MaXacThuc by hand, from the platform's field order
+(`LoaiBanTin|MaLoi|...|secret`).
 """
 
 from __future__ import annotations

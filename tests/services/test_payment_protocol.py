@@ -1,6 +1,6 @@
 """The payment platform's wire protocol (1.0.6): initiate, payer page, status query and its error codes.
 
-Checksums here are computed by hand from DOMAIN.md's field order, never by the platform's own signer.
+Checksums here are computed by hand from the published field order, never by the platform's own signer.
 """
 
 from __future__ import annotations

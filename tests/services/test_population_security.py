@@ -8,10 +8,10 @@ import httpx
 import pytest
 from lxml import etree
 
+from safe_xml import safe_parser
 from services.citizens import Population
 from services.population import create_app
 from services.population.soap import MAX_BODY_BYTES, SoapFault, parse_request
-from services.safe_xml import safe_parser
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 BCA = "http://dancuquocgia.bca"

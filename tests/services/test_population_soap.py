@@ -1,4 +1,4 @@
-"""The population database mock on the wire: SOAP 1.1 envelopes, namespaces and fields of DOMAIN.md."""
+"""The population database mock on the wire: SOAP 1.1 envelopes, namespaces and fields of the WSDL."""
 
 from __future__ import annotations
 

@@ -378,7 +378,7 @@ def test_settings_read_clients_and_speed_from_lgsp_vnpost_environment(
 
     loaded = VnpostSettings()
 
-    assert loaded.clients == {"QNH_LGSP": "quang-ninh"}
+    assert {c: s.get_secret_value() for c, s in loaded.clients.items()} == {"QNH_LGSP": "quang-ninh"}
     assert loaded.clock_speed == 3600
 
 

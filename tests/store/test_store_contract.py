@@ -169,3 +169,29 @@ async def test_connect_and_close_are_idempotent_and_store_reopens(store: Store) 
     await store.connect()
     assert await store.get("k") == b"v"
     assert await store.incr("n") == 1
+
+
+async def test_replace_if_writes_only_over_the_expected_value(store: Store) -> None:
+    await store.set("k", b"first")
+    assert await store.replace_if("k", b"other", b"second") is False
+    assert await store.get("k") == b"first"
+    assert await store.replace_if("k", b"first", b"second") is True
+    assert await store.get("k") == b"second"
+
+
+async def test_replace_if_never_creates_an_absent_key(store: Store) -> None:
+    assert await store.replace_if("absent", b"", b"v") is False
+    assert await store.get("absent") is None
+
+
+async def test_replace_if_sets_the_new_expiry(store: Store) -> None:
+    await store.set("k", b"old")
+    assert await store.replace_if("k", b"old", b"new", ttl=SHORT_TTL) is True
+    await asyncio.sleep(PAST_SHORT_TTL)
+    assert await store.get("k") is None
+
+
+async def test_only_one_of_racing_replace_ifs_wins(store: Store) -> None:
+    await store.set("k", b"state-1")
+    wins = await asyncio.gather(*(store.replace_if("k", b"state-1", f"w{n}".encode()) for n in range(10)))
+    assert sum(wins) == 1

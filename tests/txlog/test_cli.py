@@ -14,7 +14,7 @@ import redis
 from typer.testing import CliRunner
 
 from bus.txlog import LogEntry, RedisTransactionLog, TxLogSettings
-from bus.txlog.cli import log_app
+from lgsp.log_cli import log_app
 from tests.txlog.conftest import CITIZEN_A, CITIZEN_B, Slot, bounded, make_record, rewrite_stream
 
 pytestmark = pytest.mark.redis

@@ -56,6 +56,13 @@ def test_settings_come_from_lgsp_txlog_variables(monkeypatch: pytest.MonkeyPatch
     assert not settings.logs_bodies_of("VN/GOV/BTP/HOTICH/KhaiSinh/v1")
 
 
+def test_an_unprefixed_redis_url_variable_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LGSP_REDIS_URL", raising=False)
+    monkeypatch.delenv("LGSP_TXLOG_REDIS_URL", raising=False)
+    monkeypatch.setenv("REDIS_URL", "redis://someone-else:6379/0")
+    assert TxLogSettings(_env_file=None).redis_url is None
+
+
 def test_bodies_are_off_by_default() -> None:
     assert not TxLogSettings(redis_url=None).logs_bodies_of("VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v1")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from bus.txlog import TransactionLogSink
-from tests.bus.harness import KEY, running_stack
+from tests.in_process_stack import KEY, running_stack
 from tests.txlog.conftest import LogUnderTest
 
 STP = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": KEY}

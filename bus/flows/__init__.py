@@ -1,0 +1,105 @@
+"""Multi-system flows (journeys): working-day time, simulated clocks, on-time verdicts, and the journey
+engine (definitions as data, durable execution from the Store, the Journeys API)."""
+
+from bus.flows.calendar import (
+    DEFAULT_OFFICE_HOURS,
+    VIETNAM_TZ,
+    CalendarError,
+    NaiveDatetimeError,
+    OfficeWindow,
+    WorkingCalendar,
+    require_aware,
+)
+from bus.flows.clock import Clock, RealClock, ScheduledCall
+from bus.flows.compressed_clock import CompressedClock, Pace, UniformPace, WorkingDayPace
+from bus.flows.journey_engine import JourneyEngine
+from bus.flows.journey_model import (
+    CallStep,
+    DuplicateStep,
+    EventMatch,
+    JourneyDefinition,
+    JourneyDefinitionError,
+    PollStep,
+    ServiceCallSpec,
+    StepCycle,
+    StepRetry,
+    UnknownStepReference,
+    UnreachableResult,
+    WaitStep,
+    load_journey,
+)
+from bus.flows.journey_paths import Condition, MissingValue
+from bus.flows.journey_records import JourneyRecord, StepRecord
+from bus.flows.journey_settings import JourneySettings
+from bus.flows.journey_state import CallRecord, JourneyStatus, StepStatus
+from bus.flows.journeys import (
+    DossierCodeInUse,
+    InvalidStart,
+    JourneyError,
+    Journeys,
+    UnknownJourney,
+    UnknownKind,
+)
+from bus.flows.manual_clock import ManualClock
+from bus.flows.service_calls import CallResult, ServiceCall, ServiceCaller, derived_ids
+from bus.flows.settings import CalendarSettings, ClockSettings, build_calendar, build_clock
+from bus.flows.timeliness import ProcedureTally, Verdict, VerdictRecord, judge, tally_by_procedure
+
+__all__ = [
+    "DEFAULT_OFFICE_HOURS",
+    "VIETNAM_TZ",
+    "CalendarError",
+    "CalendarSettings",
+    "CallRecord",
+    "CallResult",
+    "CallStep",
+    "Clock",
+    "ClockSettings",
+    "CompressedClock",
+    "Condition",
+    "DossierCodeInUse",
+    "DuplicateStep",
+    "EventMatch",
+    "InvalidStart",
+    "JourneyDefinition",
+    "JourneyDefinitionError",
+    "JourneyEngine",
+    "JourneyError",
+    "JourneyRecord",
+    "JourneySettings",
+    "JourneyStatus",
+    "Journeys",
+    "ManualClock",
+    "MissingValue",
+    "NaiveDatetimeError",
+    "OfficeWindow",
+    "Pace",
+    "PollStep",
+    "ProcedureTally",
+    "RealClock",
+    "ScheduledCall",
+    "ServiceCall",
+    "ServiceCallSpec",
+    "ServiceCaller",
+    "StepCycle",
+    "StepRecord",
+    "StepRetry",
+    "StepStatus",
+    "UniformPace",
+    "UnknownJourney",
+    "UnknownKind",
+    "UnknownStepReference",
+    "UnreachableResult",
+    "Verdict",
+    "VerdictRecord",
+    "WaitStep",
+    "WorkingCalendar",
+    "WorkingDayPace",
+    "build_calendar",
+    "build_clock",
+    "derived_ids",
+    "judge",
+    "load_journey",
+    "require_aware",
+    "tally_by_procedure",
+]

@@ -1,0 +1,191 @@
+"""A journey's state as stored after every step transition (JSON in the Store), and its legal moves.
+
+Journey: running → completed | compensating → refused; any open state → parked (with a reason).
+Step: pending → running ⇄ waiting → done | refused | failed | skipped | cancelled; done → compensating →
+compensated. A move outside `STEP_MOVES` raises IllegalTransition: a bug, never a journey's fate.
+A step that is `running` with no call out (after a worker died) is sent again with the same ids.
+
+No state-machine library: the state is a pydantic document read from the Store, changed, and written
+back by compare-and-set on every transition, and its legal moves are the table below. `transitions`
+and `python-statemachine` keep the current state on a live Python object and drive callbacks from it,
+a second model of the same state that would have to be rebuilt from the document at every tick.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, JsonValue
+
+
+class JourneyStatus(StrEnum):
+    """Where a journey stands."""
+
+    RUNNING = "running"
+    COMPENSATING = "compensating"
+    COMPLETED = "completed"
+    REFUSED = "refused"
+    PARKED = "parked"
+
+
+TERMINAL = frozenset({JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED})
+
+
+class StepStatus(StrEnum):
+    """Where a step stands."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING = "waiting"
+    DONE = "done"
+    REFUSED = "refused"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    COMPENSATING = "compensating"
+    COMPENSATED = "compensated"
+
+
+_S = StepStatus
+STEP_MOVES: dict[StepStatus, frozenset[StepStatus]] = {
+    _S.PENDING: frozenset({_S.RUNNING, _S.WAITING, _S.SKIPPED, _S.CANCELLED}),
+    _S.RUNNING: frozenset({_S.WAITING, _S.DONE, _S.REFUSED, _S.FAILED, _S.CANCELLED}),
+    _S.WAITING: frozenset({_S.RUNNING, _S.DONE, _S.REFUSED, _S.FAILED, _S.SKIPPED, _S.CANCELLED}),
+    _S.DONE: frozenset({_S.COMPENSATING}),
+    _S.COMPENSATING: frozenset({_S.COMPENSATED, _S.FAILED}),
+}
+FINISHED = frozenset({_S.DONE, _S.SKIPPED})  # a successor may start
+CallPurpose = Literal["call", "poll", "compensate"]
+TimerPurpose = Literal["poll", "retry", "recheck", "wait_timeout", "deadline"]
+
+
+class IllegalTransition(RuntimeError):
+    """A step asked to move where its state machine does not go."""
+
+
+class CallRecord(BaseModel):
+    """One bus transaction a step made (a call, one poll, or its compensation)."""
+
+    purpose: CallPurpose
+    transaction_id: str
+    message_id: str
+    idempotency_key: str
+    attempt: int
+    sent_at: AwareDatetime
+    answered_at: AwareDatetime | None = None
+    status: int | None = None
+    outcome: Literal["succeeded", "failed", "unknown"] | None = None
+    error_type: str | None = None
+
+
+class TimerRecord(BaseModel):
+    """A durable timer: the tick that fires it is a delayed message naming `timer_id`."""
+
+    timer_id: str
+    step: str
+    purpose: TimerPurpose
+    due_at: AwareDatetime | None = Field(None, description="simulated instant (clock)")
+    wall_due: float | None = Field(None, description="wall instant (epoch seconds)")
+
+
+class StepState(BaseModel):
+    """One step's progress."""
+
+    step: str
+    kind: Literal["call", "poll", "wait"]
+    service: str | None = None
+    system: str = ""
+    status: StepStatus = StepStatus.PENDING
+    started_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
+    due_at: AwareDatetime | None = None
+    overdue_at: AwareDatetime | None = None
+    attempt: int = 0
+    polls: int = 0
+    rechecks: int = 0
+    deferrals: int = Field(0, description="calls the bus turned away (circuit open, quota): no attempt used")
+    compensation_attempt: int = 0
+    held_by: str | None = Field(None, description="a timer that must fire before the next call")
+    wait_key: str | None = None
+    completed_seq: int | None = None
+    result: JsonValue = None
+    reason: str | None = None
+    calls: list[CallRecord] = Field(default_factory=list)
+
+    def move(self, to: StepStatus) -> None:
+        """Change status along `STEP_MOVES`, else IllegalTransition."""
+        if to not in STEP_MOVES.get(self.status, frozenset()):
+            raise IllegalTransition(f"step {self.step!r} cannot go from {self.status} to {to}")
+        self.status = to
+
+
+class JourneyState(BaseModel):
+    """Everything needed to resume a journey on any worker."""
+
+    journey_id: str
+    kind: str
+    dossier_code: str
+    client: str
+    inputs: dict[str, JsonValue]
+    status: JourneyStatus = JourneyStatus.RUNNING
+    reason: str | None = None
+    received_at: AwareDatetime
+    due_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
+    steps: dict[str, StepState]
+    timers: dict[str, TimerRecord] = Field(default_factory=dict)
+    seq: int = Field(0, description="counter for completion order and timer ids")
+    transitions: int = Field(0, description="state writes so far")
+    lease_holder: str | None = None
+    lease_until: float = 0.0
+
+    @property
+    def terminal(self) -> bool:
+        """Completed, refused or parked."""
+        return self.status in TERMINAL
+
+    def next_seq(self) -> int:
+        """The next value of the journey's counter."""
+        self.seq += 1
+        return self.seq
+
+    def context(self) -> JsonValue:
+        """The document a step's pointers read (see journey_paths)."""
+        return {
+            "journey": {"id": self.journey_id, "kind": self.kind, "dossier_code": self.dossier_code},
+            "inputs": self.inputs,
+            "steps": {
+                name: {"result": step.result, "status": step.status.value}
+                for name, step in self.steps.items()
+                if step.status in (StepStatus.DONE, StepStatus.COMPENSATING, StepStatus.COMPENSATED)
+            },
+        }
+
+    def add_timer(
+        self,
+        step: str,
+        purpose: TimerPurpose,
+        *,
+        due_at: datetime | None = None,
+        wall_due: float | None = None,
+    ) -> TimerRecord:
+        """Record a new timer for `step` (its tick is the caller's to publish)."""
+        timer_id = f"{step}.{purpose}.{self.next_seq()}"
+        timer = TimerRecord(timer_id=timer_id, step=step, purpose=purpose, due_at=due_at, wall_due=wall_due)
+        self.timers[timer_id] = timer
+        return timer
+
+    def drop_timers(self, step: str) -> None:
+        """Forget `step`'s timers: their ticks, when they come, find nothing to fire."""
+        for timer_id in [found for found, timer in self.timers.items() if timer.step == step]:
+            del self.timers[timer_id]
+
+    def finish(self, status: JourneyStatus, at: datetime, reason: str | None = None) -> None:
+        """End the journey; its timers are dropped (a late tick finds nothing to fire)."""
+        self.status = status
+        self.finished_at = at
+        if reason is not None:
+            self.reason = reason
+        self.timers.clear()

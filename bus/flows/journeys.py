@@ -1,0 +1,237 @@
+"""Start journeys and look them up: the Python API under the HTTP and CLI interfaces.
+
+`start` is idempotent by dossier code (maHoSo): the code is claimed first, the state written next,
+the first tick published last, and a repeated start finishes whatever a crashed one left undone. A
+journey is advanced by the `JourneyEngine`s consuming the journey queue, so start them first (the
+queue is declared by its first consumer).
+
+    JourneyError (ValueError)
+    ├── UnknownJourney      no journey with that id
+    ├── UnknownKind         no definition of that kind
+    ├── InvalidStart        inputs or dossier code refused (a required input missing, …)
+    └── DossierCodeInUse    the code belongs to a journey of another kind, or another client's
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from pydantic import JsonValue, TypeAdapter, ValidationError
+
+from bus.envelope import new_id
+from bus.flows.calendar import WorkingCalendar, require_aware
+from bus.flows.clock import Clock
+from bus.flows.journey_book import JourneyBook, Stored
+from bus.flows.journey_engine import definitions_by_kind
+from bus.flows.journey_model import CallStep, JourneyDefinition, PollStep
+from bus.flows.journey_paths import found, lookup
+from bus.flows.journey_records import JourneyRecord, describe
+from bus.flows.journey_settings import JourneySettings
+from bus.flows.journey_state import JourneyState, JourneyStatus, StepState
+from bus.flows.journey_ticks import JourneyTick, TickPublisher
+from bus.identifiers import ClientId, IdentifierError
+from bus.store.base import Store
+from bus.transport.base import Transport
+
+MAX_DOSSIER_CODE = 100
+_INPUTS: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])
+
+
+class JourneyError(ValueError):
+    """A journey request that cannot be served; nothing was changed."""
+
+
+class UnknownJourney(JourneyError, LookupError):
+    """No journey has that id."""
+
+
+class UnknownKind(JourneyError, LookupError):
+    """No journey of that kind is defined."""
+
+
+class InvalidStart(JourneyError):
+    """The inputs or the dossier code were refused."""
+
+
+class DossierCodeInUse(JourneyError):
+    """The dossier code already belongs to a journey of another kind."""
+
+
+class Journeys:
+    """Start, get and list journeys kept in a Store."""
+
+    def __init__(
+        self,
+        definitions: Iterable[JourneyDefinition],
+        *,
+        store: Store,
+        transport: Transport,
+        clock: Clock,
+        calendar: WorkingCalendar,
+        settings: JourneySettings | None = None,
+    ) -> None:
+        self.definitions = definitions_by_kind(definitions)
+        self.settings = JourneySettings() if settings is None else settings
+        self.clock = clock
+        self.calendar = calendar
+        self.book = JourneyBook(
+            store, prefix=self.settings.store_prefix, event_ttl=self.settings.event_retention_seconds
+        )
+        self.ticks = TickPublisher(
+            transport, self.settings.queue, clock, recheck_seconds=self.settings.timer_recheck_seconds
+        )
+
+    async def start(
+        self,
+        kind: str,
+        inputs: dict[str, JsonValue],
+        dossier_code: str,
+        *,
+        client: str | None = None,
+        received_at: datetime | None = None,
+    ) -> JourneyRecord:
+        """Start a journey of `kind` for dossier `dossier_code`, or return the one that code started."""
+        definition = self.definitions.get(kind)
+        if definition is None:
+            raise UnknownKind(f"no journey of kind {kind!r}; known: {sorted(self.definitions)}")
+        self._check(definition, inputs, dossier_code, client, received_at)
+        journey_id = await self.book.claim_dossier(dossier_code, new_id())
+        stored = await self.book.load(journey_id)
+        if stored is not None:
+            if client is not None and stored.state.client != client:
+                raise DossierCodeInUse(f"dossier {dossier_code!r} belongs to another client's journey")
+            if stored.state.kind != kind:
+                raise DossierCodeInUse(
+                    f"dossier {dossier_code!r} is journey {journey_id} of kind "
+                    f"{stored.state.kind!r}, not {kind!r}"
+                )
+        else:
+            state = self._new_state(definition, journey_id, inputs, dossier_code, client, received_at)
+            await self.book.add_to_index(journey_id)
+            stored = await self.book.create(state) or await self.book.load(journey_id)
+            assert stored is not None
+        if stored.state.transitions == 0:  # never advanced: its first tick may have been lost with a crash
+            await self.ticks.now(JourneyTick(journey_id=journey_id))
+        return describe(stored.state, self.clock.now())
+
+    def _check(
+        self,
+        definition: JourneyDefinition,
+        inputs: dict[str, JsonValue],
+        dossier_code: str,
+        client: str | None,
+        received_at: datetime | None,
+    ) -> None:
+        try:
+            _INPUTS.validate_python(inputs, strict=True)
+        except ValidationError as invalid:
+            raise InvalidStart(f"inputs are a JSON object: {invalid.errors(include_url=False)}") from None
+        if not dossier_code.strip() or len(dossier_code) > MAX_DOSSIER_CODE or not dossier_code.isprintable():
+            raise InvalidStart(f"a dossier code is 1 to {MAX_DOSSIER_CODE} printable characters")
+        missing = [p for p in definition.required_inputs if not found(lookup(p, {"inputs": inputs}))]
+        if missing:
+            raise InvalidStart(f"journey {definition.kind!r} needs inputs {missing}")
+        if client is not None:
+            try:
+                ClientId.parse(client)
+            except IdentifierError as exc:
+                raise InvalidStart(str(exc)) from None
+        if received_at is not None:
+            try:
+                require_aware(received_at, "received_at")
+            except ValueError as exc:
+                raise InvalidStart(str(exc)) from None
+
+    def _new_state(
+        self,
+        definition: JourneyDefinition,
+        journey_id: str,
+        inputs: dict[str, JsonValue],
+        dossier_code: str,
+        client: str | None,
+        received_at: datetime | None,
+    ) -> JourneyState:
+        received = received_at or self.clock.now()
+        due = None
+        if definition.deadline_days is not None:
+            due = self.calendar.add_working_days(received, definition.deadline_days)
+        steps = {
+            spec.id: StepState(
+                step=spec.id,
+                kind=spec.kind,
+                service=str(spec.call.service) if isinstance(spec, CallStep | PollStep) else None,
+                system=spec.system,
+            )
+            for spec in definition.steps
+        }
+        return JourneyState(
+            journey_id=journey_id,
+            kind=definition.kind,
+            dossier_code=dossier_code,
+            client=client or str(definition.client),
+            inputs=inputs,
+            received_at=received,
+            due_at=due,
+            steps=steps,
+        )
+
+    async def get(self, journey_id: str) -> JourneyRecord:
+        """The journey as it stands now; UnknownJourney when there is none."""
+        stored = await self._load(journey_id)
+        return describe(stored.state, self.clock.now())
+
+    async def find_for(self, journey_id: str, client: str) -> JourneyRecord | None:
+        """The journey `journey_id` if it acts as `client` (None otherwise: another's is not shown)."""
+        stored = await self.book.load(journey_id)
+        if stored is None or stored.state.client != client:
+            return None
+        return describe(stored.state, self.clock.now())
+
+    async def find(self, dossier_code: str) -> JourneyRecord | None:
+        """The journey started for `dossier_code`, if any."""
+        journey_id = await self.book.dossier_owner(dossier_code)
+        if journey_id is None:
+            return None
+        stored = await self.book.load(journey_id)
+        return None if stored is None else describe(stored.state, self.clock.now())
+
+    async def list(
+        self,
+        *,
+        kind: str | None = None,
+        status: JourneyStatus | None = None,
+        late: bool | None = None,
+        client: str | None = None,
+        limit: int = 100,
+    ) -> list[JourneyRecord]:
+        """Journeys, newest first, filtered by kind, status, lateness (journey or any step) and the
+        client they act as."""
+        if limit < 1:
+            raise JourneyError(f"limit must be at least 1, got {limit}")
+        now = self.clock.now()
+        records: list[JourneyRecord] = []
+        async for journey_id in self.book.newest_ids():
+            stored = await self.book.load(journey_id)
+            if stored is None:
+                continue
+            state = stored.state
+            if (
+                (kind is not None and state.kind != kind)
+                or (status is not None and state.status != status)
+                or (client is not None and state.client != client)
+            ):
+                continue
+            record = describe(state, now)
+            if late is not None and record.late != late:
+                continue
+            records.append(record)
+            if len(records) >= limit:
+                break
+        return records
+
+    async def _load(self, journey_id: str) -> Stored:
+        stored = await self.book.load(journey_id)
+        if stored is None:
+            raise UnknownJourney(f"no journey {journey_id!r}")
+        return stored

@@ -1,0 +1,115 @@
+"""`/journeys`: start a journey and follow it over HTTP, with the same credentials as `/r1`.
+
+A journey started here acts as the calling client, so each of its steps needs that client's rights,
+exactly as if it made the calls itself; a client sees only its own journeys (another's answers 404).
+
+    POST /journeys/{kind}   {"dossier_code": "...", "inputs": {...}}  → 202, Location: /journeys/{id}
+    GET  /journeys/{id}     the journey: state, each step with system, status, transactions, deadline, verdict
+    GET  /journeys          ?kind=&state=&late=&limit=  the caller's journeys, newest first
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, ValidationError
+
+from bus.errors import BadRequest, ClientError
+from bus.flows.journey_state import JourneyStatus
+from bus.flows.journeys import DossierCodeInUse, InvalidStart, Journeys, UnknownKind
+from bus.gateway.access import AccessControl
+from bus.gateway.limits import InputLimits, check_json_depth
+from bus.gateway.requests import read_body
+
+
+class UnknownJourneyKind(ClientError):
+    """No journey of that kind is defined."""
+
+    type = "Client.UnknownJourneyKind"
+    status = 404
+
+
+class UnknownJourneyId(ClientError):
+    """No such journey for this client (never started, or another client's)."""
+
+    type = "Client.UnknownJourney"
+    status = 404
+
+
+class DossierConflict(ClientError):
+    """The dossier code already belongs to another journey (of another kind or client)."""
+
+    type = "Client.DossierConflict"
+    status = 409
+
+
+class JourneyStart(BaseModel):
+    """The body of `POST /journeys/{kind}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dossier_code: str = Field(min_length=1, max_length=100, description="maHoSo: one journey per code")
+    inputs: dict[str, JsonValue] = Field(default_factory=dict)
+    received_at: AwareDatetime | None = Field(
+        None, description="when the dossier was received (default: now)"
+    )
+
+
+def journeys_router(
+    journeys: Journeys, access: AccessControl, *, max_body_bytes: int = 1_048_576
+) -> APIRouter:
+    """The `/journeys` routes over `journeys`, authenticating callers with `access`."""
+    router = APIRouter(tags=["journeys"])
+    limits = InputLimits()
+
+    @router.post("/journeys/{kind}", status_code=202)
+    async def start_journey(kind: str, request: Request) -> JSONResponse:
+        """Start a journey of `kind` for a dossier (a repeated dossier code answers the same journey)."""
+        client = await access.authenticate(request.headers)
+        body = await read_body(request, request.headers, max_body_bytes)
+        check_json_depth(body, limits.max_json_depth)
+        try:
+            start = JourneyStart.model_validate_json(body or b"{}")
+        except ValidationError as invalid:
+            raise BadRequest(f"journey start: {invalid.errors(include_url=False)}") from None
+        try:
+            record = await journeys.start(
+                kind, start.inputs, start.dossier_code, client=str(client.id), received_at=start.received_at
+            )
+        except UnknownKind as error:
+            raise UnknownJourneyKind(str(error)) from None
+        except DossierCodeInUse as error:
+            raise DossierConflict(str(error)) from None
+        except InvalidStart as error:
+            raise BadRequest(str(error)) from None
+        return JSONResponse(
+            record.model_dump(mode="json"),
+            status_code=202,
+            headers={"location": f"/journeys/{record.journey_id}"},
+        )
+
+    @router.get("/journeys/{journey_id}")
+    async def journey(journey_id: str, request: Request) -> JSONResponse:
+        """The journey as it stands, with every step's transactions and verdict."""
+        client = await access.authenticate(request.headers)
+        found = await journeys.find_for(journey_id, str(client.id))
+        if found is None:
+            raise UnknownJourneyId(f"no journey {journey_id!r} for client {client.id}")
+        return JSONResponse(found.model_dump(mode="json"))
+
+    @router.get("/journeys")
+    async def list_journeys(
+        request: Request,
+        kind: str | None = None,
+        state: JourneyStatus | None = None,
+        late: bool | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> JSONResponse:
+        """The caller's journeys, newest first, filtered by kind, state and lateness."""
+        client = await access.authenticate(request.headers)
+        found = await journeys.list(kind=kind, status=state, late=late, client=str(client.id), limit=limit)
+        return JSONResponse({"journeys": [record.model_dump(mode="json") for record in found]})
+
+    return router

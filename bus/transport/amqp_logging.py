@@ -1,0 +1,67 @@
+"""A lost broker connection, reported once: one WARNING naming the connection, the cause and when it
+reconnects, instead of aiormq's and aio-pika's ERROR lines and tracebacks for the same expected event
+(a broker restart, an operator's close_connection, a network cut), which connect_robust recovers from.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiormq
+from aio_pika.abc import AbstractRobustConnection
+
+log = logging.getLogger("bus.transport.amqp")
+
+# The libraries' records of one connection loss, by logger: message starts the filter drops.
+_LOSS_RECORDS = {
+    "aiormq.connection": ("Unexpected connection close from remote", "Cancelling cause reader exited"),
+    # A robust channel's close callback failing because its connection is already gone.
+    "aio_pika.tools": ("Callback %r error",),
+}
+_CONNECTION_ERRORS = (aiormq.exceptions.AMQPConnectionError, ConnectionError, RuntimeError)
+
+
+class ConnectionLossFilter(logging.Filter):
+    """Drops the libraries' records of a connection loss that `report_connection_losses` reports."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a library record about a connection loss; every other record passes."""
+        starts = _LOSS_RECORDS.get(record.name)
+        if starts is None or not str(record.msg).startswith(starts):
+            return True
+        if record.name == "aio_pika.tools":
+            return "_on_close" not in repr(record.args)
+        if record.exc_info is not None and not isinstance(record.exc_info[1], _CONNECTION_ERRORS):
+            return True  # a reader that died of something else (a malformed frame) stays visible
+        return False
+
+
+_FILTER = ConnectionLossFilter()
+
+
+def report_connection_losses(
+    connection: AbstractRobustConnection, name: str, reconnect_interval: float
+) -> None:
+    """Log one WARNING when `connection` is lost and one INFO when it is back; silence the libraries'
+    own records of the loss (once per process: the filter is shared by every connection)."""
+    for logger_name in _LOSS_RECORDS:
+        library_log = logging.getLogger(logger_name)
+        if _FILTER not in library_log.filters:
+            library_log.addFilter(_FILTER)
+
+    def lost(_: object, cause: BaseException | None) -> None:
+        if cause is None or connection.close_called:
+            return  # closed on purpose by its owner
+        log.warning(
+            "broker connection %s lost (%s: %s); reconnecting in %.1f s",
+            name,
+            type(cause).__name__,
+            cause,
+            reconnect_interval,
+        )
+
+    def back(_: object) -> None:
+        log.info("broker connection %s restored", name)
+
+    connection.close_callbacks.add(lost)
+    connection.reconnect_callbacks.add(back)

@@ -1,0 +1,390 @@
+"""The `lgsp` command: run the embedded stack, or the gateway, a worker or a mock alone; call a service.
+
+Heavy imports (the bus, the mocks, FastAPI, aio-pika) happen inside the commands and sub-command groups
+load on first use (`lgsp.lazy_commands`), so that `lgsp --help` starts at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from lgsp.lazy_commands import LazySubcommands
+
+if TYPE_CHECKING:
+    from bus.catalog import Catalog
+    from bus.settings import BusSettings
+
+
+class LgspCommands(LazySubcommands):
+    """The `lgsp` group: its sub-command groups, imported when used."""
+
+    subcommands: ClassVar[dict[str, tuple[str, str]]] = {
+        "faults": ("services.faults.cli:faults_app", "Inject faults into a running mock system."),
+        "log": ("lgsp.log_cli:log_app", "Verify, export and query the transaction log."),
+        "dlq": ("lgsp.dlq_cli:dlq_app", "List, show, replay and purge dead letters."),
+        "capacity": ("loadtests.cli:capacity_app", "Capacity report: Locust against the bus, SLO verdict."),
+        "bench": ("loadtests.cli:bench_app", "Micro-benchmark of the bus path and its raw hops."),
+        "adapter": ("lgsp.adapter_cli:adapter_app", "Write (template), check and list adapters."),
+        "config": ("lgsp.config_report:config_app", "The configuration in effect, secrets masked."),
+    }
+
+
+app = typer.Typer(
+    cls=LgspCommands, help="LGSP integration-bus simulator.", no_args_is_help=True, add_completion=False
+)
+catalog_app = typer.Typer(help="Validate and work with catalog files.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+console = Console()
+errors = Console(stderr=True)
+
+AmqpOption = Annotated[str | None, typer.Option("--amqp-url", help="RabbitMQ URL (env LGSP_AMQP_URL)")]
+RedisOption = Annotated[str | None, typer.Option("--redis-url", help="Redis URL (env LGSP_REDIS_URL)")]
+CatalogOption = Annotated[Path | None, typer.Option("--catalog", help="catalog YAML (env LGSP_CATALOG)")]
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="on a failure to start, show the full traceback")
+]
+
+
+@contextmanager
+def _refusing_broken_adapters(debug: bool) -> Iterator[None]:
+    """An adapter that is not installed, does not build, or whose callback routes collide stops the
+    command with one line naming it (exit 2); the traceback only with --debug."""
+    from bus.adapter_registry import AdapterUnavailable
+    from bus.gateway.callbacks import CallbackRouteConflict
+
+    try:
+        yield
+    except (AdapterUnavailable, CallbackRouteConflict) as exc:
+        if debug:
+            raise
+        errors.print(
+            f"[red]refusing to start:[/red] {escape(str(exc))} (--debug shows the traceback)", soft_wrap=True
+        )
+        raise typer.Exit(2) from None
+
+
+def _settings(**overrides: Any) -> BusSettings:
+    from bus.settings import BusSettings
+
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return BusSettings(**given)
+    except ValueError as exc:
+        errors.print(f"[red]bad settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _catalog(settings: BusSettings) -> Catalog:
+    from bus.catalog import CatalogError, load_catalog
+    from lgsp.default_catalog import catalog_path
+
+    try:
+        return load_catalog(catalog_path(settings))
+    except CatalogError as exc:
+        errors.print(f"[red]refusing to start:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per outbound call drowns the rest
+
+
+@app.command()
+def run(
+    host: Annotated[str | None, typer.Option(help="address all servers bind [env LGSP_GATEWAY_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="gateway port [env LGSP_GATEWAY_PORT]")] = None,
+    latency: Annotated[bool, typer.Option(help="realistic provider latencies in the mocks")] = True,
+    mocks: Annotated[bool, typer.Option(help="start the mock national systems")] = True,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="in-process workers")] = 1,
+    amqp_url: AmqpOption = None,
+    redis_url: RedisOption = None,
+    catalog: CatalogOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """The embedded default: gateway, workers and mock systems in one process (memory transport)."""
+    import asyncio
+
+    import uvloop
+    from rich.table import Table
+
+    from bus.gateway.settings import bind_address
+    from bus.heap import freeze_startup_heap
+    from bus.loop_watchdog import start_loop_watchdog
+    from bus.monitoring.access import monitoring_hint
+    from bus.transport import make_transport
+    from lgsp.embedded import EmbeddedStack
+    from services.registry import MOCKS
+
+    host, port = bind_address(host, port)
+    settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
+    _logging(settings.log_level)
+    stack = EmbeddedStack(
+        catalog=_catalog(settings),
+        transport=make_transport(settings.amqp_url, delivery_limit=settings.delivery_limit),
+        host=host,
+        port=port,
+        mocks=list(MOCKS) if mocks else [],
+        latency=latency,
+        workers=workers,
+        settings=settings,
+    )
+
+    async def main() -> None:
+        served = await stack.start()
+        freeze_startup_heap()
+        start_loop_watchdog()
+        table = Table(title=f"LGSP running ({'amqp' if settings.amqp_url else 'memory'} transport)")
+        table.add_column("component")
+        table.add_column("URL")
+        for item in served:
+            table.add_row(item.name, item.url)
+        console.print(table)
+        console.print(f"API docs: http://{host}:{port}/docs   stop with Ctrl+C")
+        console.print(monitoring_hint(f"http://{host}:{port}", stack.monitoring_token), soft_wrap=True)
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        import signal
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopped.set)
+        await stopped.wait()
+        console.print("stopping…")
+        await stack.stop()
+
+    with _refusing_broken_adapters(debug):
+        uvloop.run(main())
+
+
+@app.command()
+def gateway(
+    host: Annotated[str | None, typer.Option(help="address to bind [env LGSP_GATEWAY_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [env LGSP_GATEWAY_PORT]")] = None,
+    amqp_url: AmqpOption = None,
+    redis_url: RedisOption = None,
+    catalog: CatalogOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Run the gateway alone (needs RabbitMQ and separate `lgsp worker` processes)."""
+    import uvicorn
+
+    from bus.gateway.assembly import assemble_gateway
+    from bus.gateway.settings import bind_address
+    from bus.heap import freeze_startup_heap
+    from bus.http_intake import server_options
+    from bus.loop_watchdog import watched_lifespan
+    from bus.transport import make_transport
+
+    host, port = bind_address(host, port)
+    settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
+    _logging(settings.log_level)
+    if settings.amqp_url is None:
+        errors.print(
+            "[yellow]no --amqp-url: memory transport, so only workers in this process answer[/yellow]"
+        )
+    transport = make_transport(
+        settings.amqp_url,
+        delivery_limit=settings.delivery_limit,
+        connection_name=f"lgsp-gateway-{settings.worker_name}",
+    )
+    with _refusing_broken_adapters(debug):
+        api = assemble_gateway(_catalog(settings), transport, settings)
+    api.router.lifespan_context = watched_lifespan(api.router.lifespan_context)
+    freeze_startup_heap()
+    # With the intake's read time-outs and connection bound, and TLS / mutual TLS when configured.
+    uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), **server_options())
+
+
+@app.command()
+def worker(
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="service id or adapter name to host (repeatable)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="worker name in replies and logs")] = None,
+    amqp_url: AmqpOption = None,
+    redis_url: RedisOption = None,
+    catalog: CatalogOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Consume the queues of the catalog's services (or the chosen ones) and call their adapters."""
+    import asyncio
+
+    import uvloop
+
+    from bus.adapter_registry import build_adapters
+    from bus.event_recorder import EventRecorder
+    from bus.heap import freeze_startup_heap
+    from bus.loop_watchdog import start_loop_watchdog
+    from bus.store import make_store
+    from bus.transport import make_transport
+    from bus.worker import Worker
+
+    settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog, worker_name=name)
+    _logging(settings.log_level)
+    if settings.amqp_url is None:
+        errors.print("[red]a separate worker needs --amqp-url (or LGSP_AMQP_URL)[/red]")
+        raise typer.Exit(2)
+    the_catalog = _catalog(settings)
+    transport = make_transport(
+        settings.amqp_url,
+        delivery_limit=settings.delivery_limit,
+        connection_name=f"lgsp-worker-{settings.worker_name}",
+    )
+
+    async def main() -> None:
+        import signal
+
+        hosted = Worker(
+            the_catalog,
+            transport,
+            {},
+            name=settings.worker_name,
+            only=service,
+            store=make_store(settings.store_url),
+        )
+        hosted.adapters = build_adapters(
+            the_catalog,
+            {s.adapter for s in hosted.services},
+            bus_values=settings.bus_values,
+            overrides=settings.adapter_overrides,
+        )
+        if not hosted.services:
+            errors.print(f"[red]no service in the catalog matches {service}[/red]")
+            raise typer.Exit(2)
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopped.set)
+        events = EventRecorder(transport, the_catalog.events)
+        await hosted.start()
+        await events.start()
+        freeze_startup_heap()
+        start_loop_watchdog()
+        console.print(f"worker {settings.worker_name} serving {len(hosted.services)} service(s)")
+        await stopped.wait()
+        await events.stop()
+        await hosted.stop()
+        await transport.close()
+
+    with _refusing_broken_adapters(debug):
+        uvloop.run(main())
+
+
+@app.command()
+def mock(
+    name: Annotated[str, typer.Argument(help="the mock's name (an unknown one lists them all)")],
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="default: the mock's own port")] = None,
+    latency: Annotated[bool, typer.Option(help="realistic latencies")] = True,
+) -> None:
+    """Run one mock national system alone."""
+    import uvicorn
+
+    from bus.heap import freeze_startup_heap
+    from services.registry import MOCKS
+
+    spec = MOCKS.get(name)
+    if spec is None:
+        errors.print(f"[red]unknown mock {name!r}[/red]; choose one of: {', '.join(MOCKS)}")
+        raise typer.Exit(2)
+    from services.citizens import Population
+
+    served = spec.build(population=Population(), latency=latency)
+    freeze_startup_heap()
+    uvicorn.run(
+        served,
+        host=host,
+        port=port or spec.port,
+        log_level="warning",
+    )
+
+
+@app.command()
+def call(
+    service: Annotated[str, typer.Argument(help="service id, e.g. VN/GOV/HPG/LGSP/Echo/v1")],
+    client: Annotated[str, typer.Option(help="calling client id")] = "VN/GOV/HPG/STP",
+    key: Annotated[str, typer.Option(help="the client's API key", envvar="LGSP_API_KEY")] = "stp-demo-key",
+    json_body: Annotated[str | None, typer.Option("--json", help="JSON body")] = None,
+    method: Annotated[str, typer.Option(help="HTTP method")] = "POST",
+    path: Annotated[str, typer.Option(help="REST sub-path after the service id")] = "",
+    gateway_url: Annotated[str, typer.Option("--gateway", help="gateway URL")] = "http://127.0.0.1:8000",
+    user_id: Annotated[str | None, typer.Option(help="officer id (X-Road-UserId)")] = None,
+    issue: Annotated[str | None, typer.Option(help="dossier number (X-Road-Issue)")] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait")] = 60.0,
+) -> None:
+    """Send one request through the gateway and pretty-print the answer."""
+    import httpx
+    body: Any = None
+    if json_body is not None:
+        try:
+            body = json.loads(json_body)
+        except json.JSONDecodeError as exc:
+            errors.print(f"[red]--json is not valid JSON:[/red] {exc}")
+            raise typer.Exit(2) from exc
+    headers = {"X-Road-Client": client, "X-Api-Key": key}
+    if user_id:
+        headers["X-Road-UserId"] = user_id
+    if issue:
+        headers["X-Road-Issue"] = issue
+    url = f"{gateway_url.rstrip('/')}/r1/{service.strip('/')}" + (f"/{path.strip('/')}" if path else "")
+    try:
+        response = httpx.request(method.upper(), url, json=body, headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        errors.print(f"[red]cannot reach the gateway at {gateway_url}:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    transaction = response.headers.get("x-road-id", "-")
+    elapsed_ms = response.elapsed.total_seconds() * 1000
+    errors.print(f"HTTP {response.status_code}  transaction {transaction}  {elapsed_ms:.1f} ms")
+    try:
+        console.print_json(json.dumps(response.json(), ensure_ascii=False))
+    except ValueError:
+        console.print(response.text)
+    if response.status_code >= 400:
+        raise typer.Exit(1)
+
+
+@catalog_app.command("check")
+def catalog_check(path: Annotated[Path, typer.Argument(help="catalog YAML file")]) -> None:
+    """Validate a catalog; name the line and field of each mistake (exit 1 when invalid)."""
+    from bus.adapter_registry import missing_adapters
+    from bus.catalog import CatalogError, load_catalog
+
+    try:
+        loaded = load_catalog(path)
+    except CatalogError as exc:
+        for problem in exc.problems:
+            errors.print(f"{path}:{problem}")
+        errors.print(f"[red]{len(exc.problems)} problem(s)[/red]")
+        raise typer.Exit(1) from exc
+    missing = missing_adapters(loaded)
+    if missing:
+        errors.print(
+            f"{path}: adapters not installed: {', '.join(missing)} (entry-point group lgsp.adapters)"
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"{path}: ok — {len(loaded.clients)} clients, {len(loaded.services)} services, "
+        f"{len(loaded.adapters)} adapters"
+    )
+
+
+@catalog_app.command("hash-key")
+def catalog_hash_key(key: Annotated[str, typer.Argument(help="an API key to store in a catalog")]) -> None:
+    """Print the SHA-256 digest under which a catalog stores an API key."""
+    from bus.catalog import hash_api_key
+
+    console.print(hash_api_key(key))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

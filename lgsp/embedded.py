@@ -1,0 +1,120 @@
+"""The embedded default: gateway, workers and mock systems in one process and one event loop."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from ipaddress import ip_network
+
+from bus.adapter_registry import build_adapters
+from bus.catalog import Catalog
+from bus.event_recorder import EventRecorder
+from bus.gateway.assembly import assemble_gateway
+from bus.gateway.settings import GatewaySettings
+from bus.monitoring.access import new_monitoring_token
+from bus.serving import Served, ServerGroup
+from bus.settings import BusSettings
+from bus.store import make_store
+from bus.transport.base import Transport
+from bus.worker import Worker
+from services.registry import MOCKS
+
+log = logging.getLogger(__name__)
+
+
+LOOPBACK_NETWORKS = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
+
+
+def embedded_gateway_settings() -> GatewaySettings:
+    """The gateway's settings for `lgsp run`: callbacks may reach this machine (where the demo's
+    receivers listen) unless `LGSP_GATEWAY_CALLBACK_ALLOWED_NETWORKS` says otherwise."""
+    settings = GatewaySettings()
+    if "callback_allowed_networks" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"callback_allowed_networks": LOOPBACK_NETWORKS})
+
+
+@dataclass
+class EmbeddedStack:
+    """Everything `lgsp run` starts; `start()` returns when all of it listens."""
+
+    catalog: Catalog
+    transport: Transport
+    host: str = "127.0.0.1"
+    port: int = 8000
+    mocks: list[str] = field(default_factory=lambda: list(MOCKS))
+    latency: bool = True
+    workers: int = 1
+    worker_name: str = "embedded"
+    settings: BusSettings = field(default_factory=BusSettings)
+    log_level: str = "warning"
+    # Monitoring needs a credential; this run's own token (printed by `lgsp run`) opens it.
+    monitoring_token: str = field(default_factory=new_monitoring_token)
+    _group: ServerGroup | None = None
+    _workers: list[Worker] = field(default_factory=list)
+    _events: EventRecorder | None = None
+
+    async def start(self) -> list[Served]:
+        """Start mocks first (adapters call them), then workers, then the gateway."""
+        served = self._mock_apps()
+        gateway = assemble_gateway(
+            self.catalog,
+            self.transport,
+            self.settings,
+            manage_transport=False,
+            gateway_settings=embedded_gateway_settings(),
+            monitoring_token=self.monitoring_token,
+        )
+        served.append(Served("gateway", gateway, self.host, self.port))
+        await self.transport.connect()
+        self._group = ServerGroup(served, log_level=self.log_level)
+        await self._group.start()
+        self._events = EventRecorder(self.transport, self.catalog.events)
+        await self._events.start()
+        for index in range(self.workers):
+            adapters = build_adapters(
+                self.catalog,
+                {s.adapter for s in self.catalog.services},
+                bus_values=self.settings.bus_values,
+                overrides=self.settings.adapter_overrides,
+            )
+            worker = Worker(
+                self.catalog,
+                self.transport,
+                adapters,
+                name=f"{self.worker_name}-{index + 1}",
+                store=make_store(self.settings.store_url),
+            )
+            await worker.start()
+            self._workers.append(worker)
+        return served
+
+    async def stop(self) -> None:
+        """Stop workers (draining in-flight work), then the servers, then the transport."""
+        for worker in self._workers:
+            await worker.stop()
+        if self._events is not None:
+            await self._events.stop()
+        if self._group is not None:
+            await self._group.stop()
+        await self.transport.close()
+
+    def _mock_apps(self) -> list[Served]:
+        if not self.mocks:
+            return []
+        from services.citizens import Population
+
+        population = Population()
+        gateway_url = f"http://{self.host}:{self.port}"
+        served = []
+        for name in self.mocks:
+            spec = MOCKS[name]
+            served.append(
+                Served(
+                    name,
+                    spec.build(population=population, latency=self.latency, gateway_url=gateway_url),
+                    self.host,
+                    spec.port,
+                )
+            )
+        return served

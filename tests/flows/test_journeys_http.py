@@ -1,0 +1,97 @@
+"""`/journeys` over HTTP: the same credentials as `/r1`, a journey acting as its caller, 202 + Location."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from bus.auth.settings import AuthSettings
+from bus.errors import BusError
+from bus.gateway.access import AccessControl
+from bus.gateway.journeys_router import journeys_router
+from bus.gateway.routing import error_response
+from tests.flows.journey_stack import CLIENT, STRANGER, JourneyStack
+
+OWN = {"x-road-client": CLIENT, "x-api-key": "journey-key"}
+OTHER = {"x-road-client": STRANGER, "x-api-key": "stranger-key"}
+
+
+async def http_client(stack: JourneyStack) -> httpx.AsyncClient:
+    stack.define(
+        {
+            "kind": "birth",
+            "deadline_days": 3,
+            "required_inputs": ["/inputs/child"],
+            "steps": [
+                {"kind": "call", "id": "register", "system": "civil registry",
+                 "call": {"service": stack.service("Registry"), "path": "act", "payload": {"step": "x"}}},
+            ],
+        }
+    )  # fmt: skip
+    journeys = await stack.start()
+    app = FastAPI()
+    app.include_router(
+        journeys_router(journeys, AccessControl.build(stack.catalog, stack.store, AuthSettings()))
+    )
+
+    @app.exception_handler(BusError)
+    async def _bus_error(request: Request, error: BusError) -> JSONResponse:
+        return error_response(error, None)
+
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+
+
+async def test_a_journey_started_over_http_is_followed_at_its_location(journey_stack: JourneyStack) -> None:
+    async with await http_client(journey_stack) as http:
+        body = {"dossier_code": "HS-HTTP-1", "inputs": {"child": {"name": "An"}}}
+        started = await http.post("/journeys/birth", json=body, headers=OWN)
+        assert started.status_code == 202, started.text
+        location = started.headers["location"]
+        assert location == f"/journeys/{started.json()['journey_id']}"
+
+        again = await http.post("/journeys/birth", json=body, headers=OWN)
+        assert again.status_code == 202 and again.headers["location"] == location
+
+        record = await journey_stack.until(started.json()["journey_id"], lambda r: r.status == "completed")
+        shown = (await http.get(location, headers=OWN)).json()
+        assert shown["status"] == "completed"
+        step = shown["steps"][0]
+        assert (step["system"], step["status"]) == ("civil registry", "done")
+        assert step["transaction_ids"] == record.steps[0].transaction_ids
+        assert shown["due_at"] == "2026-03-05T17:00:00+07:00" and shown["verdict"] == "early"
+
+        listed = (
+            await http.get("/journeys", params={"kind": "birth", "state": "completed"}, headers=OWN)
+        ).json()
+        assert [j["journey_id"] for j in listed["journeys"]] == [record.journey_id]
+
+
+async def test_journeys_need_credentials_and_stay_their_clients(journey_stack: JourneyStack) -> None:
+    async with await http_client(journey_stack) as http:
+        body = {"dossier_code": "HS-HTTP-2", "inputs": {"child": {}}}
+        assert (await http.post("/journeys/birth", json=body)).status_code == 401
+        started = await http.post("/journeys/birth", json=body, headers=OWN)
+        location = started.headers["location"]
+
+        assert (await http.get(location, headers=OTHER)).status_code == 404
+        assert (await http.get("/journeys", headers=OTHER)).json() == {"journeys": []}
+        taken = await http.post("/journeys/birth", json=body, headers=OTHER)
+        assert taken.status_code == 409 and taken.json()["type"] == "Client.DossierConflict"
+        # the stranger's own journey acts as the stranger, who has no right to the registry: parked
+        mine = await http.post("/journeys/birth", json={**body, "dossier_code": "HS-HTTP-3"}, headers=OTHER)
+        parked = await journey_stack.until(mine.json()["journey_id"], lambda r: r.status == "parked")
+        assert "Client.AccessDenied" in (parked.reason or "")
+
+
+async def test_bad_journey_starts_get_clear_errors(journey_stack: JourneyStack) -> None:
+    async with await http_client(journey_stack) as http:
+        unknown = await http.post("/journeys/marriage", json={"dossier_code": "HS-X"}, headers=OWN)
+        assert unknown.status_code == 404 and unknown.json()["type"] == "Client.UnknownJourneyKind"
+        missing = await http.post("/journeys/birth", json={"dossier_code": "HS-X"}, headers=OWN)
+        assert missing.status_code == 400 and "child" in missing.json()["message"]
+        for body in (b"not json", b'{"dossier_code": ""}', b'{"dossier_code": "HS-Y", "extra": 1}'):
+            refused = await http.post("/journeys/birth", content=body, headers=OWN)
+            assert refused.status_code == 400, body
+        assert (await http.get("/journeys", headers=OWN)).json() == {"journeys": []}
+        assert (await http.get("/journeys/nope", headers=OWN)).status_code == 404

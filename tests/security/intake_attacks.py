@@ -1,0 +1,107 @@
+"""The connection-level attack cases of issue 14, against the gateway as uvicorn serves it on a real
+socket (the secured stack answers in-process, below any socket): slow clients and mutual TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from bus.http_intake import HttpIntakeSettings
+from tests.in_process_stack import SecuredStack
+from tests.pki import make_pki, subject
+from tests.security.attacks import Attack, http_outcome
+from tests.security.input_attacks import Run
+from tests.security.served import AGENCY, ATTACKER, ECHO, closed_after, head, served_gateway
+
+HEADER_TIMEOUT = 0.3
+BODY_TIMEOUT = 0.6
+SLACK = 1.0  # how late a close may come on a loaded 2-core machine
+INTAKE = HttpIntakeSettings(header_timeout=HEADER_TIMEOUT, body_timeout=BODY_TIMEOUT)
+CLOSED_IN_TIME = "closed within the read time-out"
+
+
+def cut_off(sent: bytes, timeout: float) -> Run:
+    async def run(_: SecuredStack, __: httpx.AsyncClient) -> str:
+        async with served_gateway(INTAKE) as gateway:
+            took, answer = await closed_after(gateway, sent, timeout + 5)
+        if answer:
+            return f"answered {answer.split(b' ', 2)[1].decode()}"
+        # Not before its time-out either: a close for another reason would prove nothing.
+        return CLOSED_IN_TIME if timeout - 0.05 <= took <= timeout + SLACK else f"closed after {took:.2f} s"
+
+    return run
+
+
+async def slow_connections(_: SecuredStack, __: httpx.AsyncClient) -> str:
+    """260 connections with one valid key, headers and 10 of 1,000 body bytes each; another agency calls."""
+    async with served_gateway(INTAKE) as gateway:
+        started = time.monotonic()
+        attackers = [await asyncio.open_connection(gateway.host, gateway.port) for _ in range(260)]
+        for _, writer in attackers:
+            writer.write(head(ATTACKER, 1000) + b'{"a": "xx')
+        await asyncio.gather(*(writer.drain() for _, writer in attackers))
+        await asyncio.sleep(0.2)
+        async with httpx.AsyncClient(base_url=gateway.url) as agency:
+            served = [(await agency.post(ECHO, json={}, headers=AGENCY)).status_code for _ in range(10)]
+        answers = await asyncio.gather(*(asyncio.wait_for(reader.read(), 10) for reader, _ in attackers))
+        took = time.monotonic() - started
+        for _, writer in attackers:
+            writer.close()
+    refused = Counter(a.split(b" ", 2)[1].decode() for a in answers if a)
+    cut = sum(1 for a in answers if not a)
+    timing = "in time" if took <= BODY_TIMEOUT + SLACK + 0.5 else f"after {took:.1f} s"
+    return f"{refused['429']} x 429, {cut} cut off {timing}; agency {served.count(200)}/10 x 200"
+
+
+async def borrowed_certificate(_: SecuredStack, __: httpx.AsyncClient) -> str:
+    """The agency's client certificate presented with the attacker's own valid key and client id."""
+    with tempfile.TemporaryDirectory() as directory:
+        pki = make_pki(Path(directory))
+        intake = HttpIntakeSettings(
+            tls_certfile=pki.server_file,
+            tls_client_ca=pki.ca_file,
+            tls_client_ids={subject("agency"): AGENCY["x-road-client"]},
+        )
+        context = pki.client_context(pki.client_certificate("agency"))
+        async with served_gateway(intake) as gateway:
+            async with httpx.AsyncClient(base_url=gateway.url, verify=context) as client:
+                return http_outcome(await client.post(ECHO, json={}, headers=ATTACKER))
+
+
+INTAKE_ATTACKS: list[Attack] = [
+    Attack(
+        "connection that sends nothing",
+        "uvicorn intake (header time-out)",
+        CLOSED_IN_TIME,
+        cut_off(b"", HEADER_TIMEOUT),
+    ),
+    Attack(
+        "headers never finished",
+        "uvicorn intake (header time-out)",
+        CLOSED_IN_TIME,
+        cut_off(head(ATTACKER, 10)[:-2], HEADER_TIMEOUT),
+    ),
+    Attack(
+        "10 of 1,000 body bytes, then silence",
+        "uvicorn intake (body time-out)",
+        CLOSED_IN_TIME,
+        cut_off(head(ATTACKER, 1000) + b'{"a": "xx', BODY_TIMEOUT),
+    ),
+    Attack(
+        "260 slow connections holding one key",
+        "gateway in-flight bound (per client)",
+        "132 x 429, 128 cut off in time; agency 10/10 x 200",
+        slow_connections,
+    ),
+    Attack(
+        "a client certificate used for another client",
+        "gateway (mutual TLS)",
+        "403 Client.AccessDenied",
+        borrowed_certificate,
+    ),
+]
