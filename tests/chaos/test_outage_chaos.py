@@ -31,14 +31,13 @@ from pydantic import JsonValue
 from bus.dlq.inspect import DeadLetterQueues
 from bus.dlq.record import DeadLetter
 from bus.envelope import Envelope
-from bus.gateway.routing import ServiceRouter
 from bus.gateway.settings import GatewaySettings
 from bus.store import RedisStore
 from bus.transport import AmqpTransport
 from bus.txlog import RedisTransactionLog, TransactionLogSink, TxLogSettings
 from bus.worker import Worker
-from tests.gateway.stack import STP, gateway_app
-from tests.outages.stack import outage_catalog, outage_transport
+from tests.gateway.conftest import STP
+from tests.outages.stack import gateway_app, outage_catalog, outage_transport
 from tests.reliability.processes import delete_queues
 from tests.store.conftest import delete_prefixed
 from tests.support.fault_proxy import FaultProxy
@@ -152,16 +151,13 @@ async def test_outage_chaos_loses_nothing_doubles_nothing_and_logs_everything(
         ]
         txlog_settings = TxLogSettings(redis_url=redis_via_proxy, stream_key=prefix + "txlog")
         sink = TransactionLogSink(RedisTransactionLog(txlog_settings))
-        router = ServiceRouter(
-            catalog, transports[0], [sink], 1_048_576, store=stores[0],
-            settings=GatewaySettings(idempotency_poll_seconds=0.05, drain_seconds=30),
-        )  # fmt: skip
+        settings = GatewaySettings(idempotency_poll_seconds=0.05, drain_seconds=30)
+        app, router = gateway_app(catalog, transports[0], settings, stores[0], sinks=[sink])
         answers: dict[str, httpx.Response] = {}
         try:
             for worker in workers:
                 await worker.start()
             await transports[0].connect()
-            app = gateway_app(catalog, router)
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://gw"
             ) as client:

@@ -9,18 +9,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from pydantic import JsonValue
 
 from bus.catalog import Catalog
 from bus.envelope import Envelope
+from bus.gateway.app import create_gateway
 from bus.gateway.ratelimit import RateLimiter
 from bus.gateway.routing import ServiceRouter
 from bus.gateway.settings import GatewaySettings
 from bus.store import Store
 from bus.transaction import TransactionSink
-from bus.transport import AmqpTransport
+from bus.transport import AmqpTransport, Transport
 from bus.worker import Worker
-from tests.gateway.stack import STP, CountingAdapter, gateway_app, gateway_catalog
+from tests.gateway.conftest import STP, CountingAdapter, gateway_catalog
+from tests.in_process_stack import running_bus
 from tests.reliability.processes import delete_queues
 from tests.support.fault_proxy import FaultProxy
 
@@ -66,6 +69,28 @@ class RecordingAdapter(CountingAdapter):
     def doubled(self) -> list[str]:
         """Payloads served more than once."""
         return sorted({p for p in self.payloads if self.payloads.count(p) > 1})
+
+
+def gateway_app(
+    catalog: Catalog,
+    transport: Transport,
+    settings: GatewaySettings,
+    store: Store | None = None,
+    rate_limiter: RateLimiter | None = None,
+    sinks: Sequence[TransactionSink] = (),
+) -> tuple[FastAPI, ServiceRouter]:
+    """The gateway app on `transport` (which the test connects and closes) and its router."""
+    app = create_gateway(
+        catalog,
+        transport,
+        sinks=sinks,
+        store=store,
+        rate_limiter=rate_limiter,
+        gateway_settings=settings,
+        manage_transport=False,
+    )
+    router: ServiceRouter = app.state.service_router
+    return app, router
 
 
 @dataclass
@@ -127,19 +152,13 @@ async def outage_stack(
         store=worker_store,
         drain_seconds=1,
     )
-    router = ServiceRouter(
-        catalog,
-        gateway_transport,
-        list(sinks),
-        1_048_576,
-        store=gateway_store,
-        rate_limiter=rate_limiter,
-        settings=GatewaySettings(**{"idempotency_poll_seconds": 0.02, "drain_seconds": 2, **settings}),
+    gateway_settings = GatewaySettings(**{"idempotency_poll_seconds": 0.02, "drain_seconds": 2, **settings})
+    app, router = gateway_app(
+        catalog, gateway_transport, gateway_settings, gateway_store, rate_limiter, sinks
     )
     try:
         await worker.start()
         await gateway_transport.connect()
-        app = gateway_app(catalog, router)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
             yield OutageStack(client, router, worker, count, subsystem, gateway_transport, worker_transport)
     finally:
@@ -150,3 +169,33 @@ async def outage_stack(
         await worker_transport.close()
         await gateway_transport.close()
         await delete_queues(cleanup_url, catalog)
+
+
+@dataclass
+class CountedBus:
+    """A worker on the memory transport serving the gateway tests' catalog; Count takes 0.2 s."""
+
+    catalog: Catalog
+    transport: Transport
+    subsystem: str
+    count: CountingAdapter
+
+    def url(self, service_code: str) -> str:
+        return f"/r1/VN/GOV/HPG/{self.subsystem}/{service_code}/v1"
+
+
+@asynccontextmanager
+async def counted_bus() -> AsyncIterator[CountedBus]:
+    """The gateway tests' catalog served on the memory transport (Unserved and Late have no worker)."""
+    subsystem = "G" + secrets.token_hex(4).upper()
+    count = CountingAdapter(0.2)
+    adapters = {
+        "count": count,
+        "slow": CountingAdapter(0.4),
+        "quota": CountingAdapter(),
+        "failing": CountingAdapter(fail=True),
+        "rejecting": CountingAdapter(reject=True),
+    }
+    catalog = gateway_catalog(subsystem)
+    async with running_bus(catalog, adapters, subsystem=subsystem, unserved=["Unserved", "Late"]) as bus:
+        yield CountedBus(catalog, bus.transport, subsystem, count)

@@ -1,7 +1,8 @@
 """A Redis outage, feature by feature, through a fault proxy (the machine's Redis is never stopped):
 
 - idempotency: a new idempotent call is refused with 503 Server.Bus.Unavailable (never run without its
-  key check); an answer due while Redis is out is held and stored after it, so the key never runs twice;
+  key check); an answer due while Redis is out reaches its caller and is stored once Redis is back, so
+  the key never runs twice;
 - workers wait for the store instead of failing (no redelivery storm into the DLQ, no second call);
 - rate limits fall back to per-gateway buckets (still enforced, never a 500);
 - the transaction log spools records and appends them after the outage (none lost);
@@ -24,7 +25,6 @@ from pydantic import JsonValue
 from bus.envelope import Envelope
 from bus.errors import BusUnavailable
 from bus.gateway.ratelimit import RedisRateLimiter
-from bus.gateway.routing import ServiceRouter
 from bus.gateway.settings import GatewaySettings
 from bus.monitoring import make_monitoring_sink
 from bus.monitoring.settings import MonitoringSettings
@@ -34,7 +34,8 @@ from bus.transaction import TransactionSink
 from bus.transport import make_transport
 from bus.txlog import RedisTransactionLog, TransactionLogSink, TxLogSettings
 from bus.worker import Worker
-from tests.gateway.stack import LIMITED, STP, Bus, CountingAdapter, gateway_app, gateway_catalog, running_bus
+from tests.gateway.conftest import LIMITED, STP, CountingAdapter, gateway_catalog
+from tests.outages.stack import CountedBus, counted_bus, gateway_app
 from tests.store.conftest import delete_prefixed
 from tests.support.fault_proxy import FaultProxy
 
@@ -61,22 +62,14 @@ async def cleanup(redis_url: str, prefix: str) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def gateway(
-    bus: Bus,
+    bus: CountedBus,
     store: Store,
     *,
     limiter: RedisRateLimiter | None = None,
     sinks: list[TransactionSink] | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    router = ServiceRouter(
-        bus.catalog,
-        bus.transport,
-        sinks or [],
-        1_048_576,
-        store=store,
-        rate_limiter=limiter,
-        settings=GatewaySettings(idempotency_poll_seconds=0.02, drain_seconds=2),
-    )
-    app = gateway_app(bus.catalog, router)
+    settings = GatewaySettings(idempotency_poll_seconds=0.02, drain_seconds=2)
+    app, router = gateway_app(bus.catalog, bus.transport, settings, store, limiter, sinks or [])
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
             yield client
@@ -105,7 +98,7 @@ async def test_store_refuses_fast_with_bus_unavailable_when_cut_or_black_holed_a
 async def test_idempotent_call_is_refused_with_503_while_redis_is_out_and_runs_once_after(
     redis_url: str, redis_proxy: FaultProxy, prefix: str, cleanup: None
 ) -> None:
-    async with running_bus() as bus:
+    async with counted_bus() as bus:
         store = RedisStore(quick(redis_proxy.url(redis_url)), prefix=prefix)
         async with gateway(bus, store) as client:
             redis_proxy.cut()
@@ -123,11 +116,11 @@ async def test_idempotent_call_is_refused_with_503_while_redis_is_out_and_runs_o
     assert bus.count.calls == 1
 
 
-async def test_answer_due_while_redis_is_out_is_held_then_stored_so_the_key_never_runs_twice(
+async def test_answer_due_while_redis_is_out_is_stored_once_it_is_back_so_the_key_never_runs_twice(
     redis_url: str, redis_proxy: FaultProxy, prefix: str, cleanup: None
 ) -> None:
     headers = {**STP, "Idempotency-Key": "outage-2"}
-    async with running_bus() as bus:
+    async with counted_bus() as bus:
         answer = bus.count.handle
 
         async def cut_then_answer(request: Envelope) -> JsonValue:
@@ -139,19 +132,20 @@ async def test_answer_due_while_redis_is_out_is_held_then_stored_so_the_key_neve
         async with gateway(bus, store) as client:
             first = await client.post(bus.url("Count"), json={"n": 2}, headers=headers)
             bus.count.handle = answer  # type: ignore[method-assign]
-            # The same gateway answers a retry from the held answer while Redis is still out.
+            # A retry while Redis is still out cannot check its key: refused, not run.
             during = await client.post(bus.url("Count"), json={"n": 2}, headers=headers)
             redis_proxy.restore()
-            await asyncio.sleep(0.5)  # the held write lands
+            await asyncio.sleep(0.5)  # the settlement retried in the background lands
         await store.close()
         # Another replica, straight to Redis: the stored answer is there.
         other = RedisStore(redis_url, prefix=prefix)
         async with gateway(bus, other) as client:
             after = await client.post(bus.url("Count"), json={"n": 2}, headers=headers)
         await other.close()
-    assert first.status_code == during.status_code == after.status_code == 200
-    assert during.headers["idempotent-replayed"] == after.headers["idempotent-replayed"] == "true"
-    assert first.json() == during.json() == after.json()
+    assert first.status_code == after.status_code == 200  # the success is answered as one
+    assert during.status_code == 503 and during.json()["type"] == "Server.Bus.Unavailable"
+    assert after.headers["idempotent-replayed"] == "true"
+    assert first.json() == after.json()
     assert bus.count.calls == 1
 
 
@@ -163,7 +157,7 @@ async def test_worker_waits_out_a_redis_outage_and_every_call_runs_once_without_
     transport = make_transport(None)
     await transport.connect()
     count = CountingAdapter(0.2)
-    bus = Bus(catalog, transport, subsystem, count, count, count)
+    bus = CountedBus(catalog, transport, subsystem, count)
     # The worker's completed-work records, work leases and breakers are in Redis, behind the proxy.
     store = RedisStore(quick(redis_proxy.url(redis_url)), prefix=prefix)
     served = [str(s.id) for s in catalog.services if s.id.service_code == "Count"]
@@ -194,7 +188,7 @@ async def test_rate_limits_hold_per_gateway_while_redis_is_out(
     redis_url: str, redis_proxy: FaultProxy, prefix: str, cleanup: None
 ) -> None:
     limiter = RedisRateLimiter(quick(redis_proxy.url(redis_url)), prefix=prefix)
-    async with running_bus() as bus, gateway(bus, MemoryStore(), limiter=limiter) as client:
+    async with counted_bus() as bus, gateway(bus, MemoryStore(), limiter=limiter) as client:
         redis_proxy.cut()
         statuses = [
             (await client.post(bus.url("Count"), json={}, headers=LIMITED)).status_code for _ in range(5)
@@ -211,7 +205,7 @@ async def test_transaction_log_spools_during_the_outage_and_loses_no_record(
     settings = TxLogSettings(redis_url=quick(redis_proxy.url(redis_url)), stream_key=f"{prefix}txlog")
     spool = tmp_path / "txlog.spool"
     sink = TransactionLogSink(RedisTransactionLog(settings), spool_path=spool)
-    async with running_bus() as bus, gateway(bus, MemoryStore(), sinks=[sink]) as client:
+    async with counted_bus() as bus, gateway(bus, MemoryStore(), sinks=[sink]) as client:
         assert (await client.post(bus.url("Count"), json={"n": 0}, headers=STP)).status_code == 200
         redis_proxy.cut()
         during = [await client.post(bus.url("Count"), json={"n": n}, headers=STP) for n in range(1, 4)]
@@ -243,7 +237,7 @@ async def test_monitoring_drops_and_counts_its_records_while_redis_is_out_and_ca
     sink = make_monitoring_sink(quick(redis_proxy.url(redis_url)), settings=settings)
     failures = sink.metrics.monitoring_write_failures
     before = failures._value.get()
-    async with running_bus() as bus, gateway(bus, MemoryStore(), sinks=[sink]) as client:
+    async with counted_bus() as bus, gateway(bus, MemoryStore(), sinks=[sink]) as client:
         redis_proxy.cut()
         answer = await client.post(bus.url("Count"), json={}, headers=STP)
     assert answer.status_code == 200
