@@ -98,7 +98,7 @@ class Sampler(threading.Thread):
 async def delete_isolated_queues(amqp_url: str, catalog: Path) -> None:
     """Remove the queues of the run's own subsystem (service, DLQ and retry queues) from the broker.
     Redis keys are left: point `--redis-url` at a spare database."""
-    connection = await aio_pika.connect(amqp_url, timeout=10)
+    connection = await aio_pika.connect(amqp_url, timeout=30)
     async with connection:
         for service in load_catalog(catalog).services:
             queue = service.id.queue_name
@@ -169,8 +169,6 @@ def main(
     finally:
         sampler.stop()
         stack.stop()
-        if amqp_url:
-            asyncio.run(delete_isolated_queues(amqp_url, out / "stack" / "catalog.yaml"))
     report = growth(sampler.samples, warmup_minutes * 60)
     flat = all(
         r["rss_last_mb"] - r["rss_first_mb"] < rss_growth_mb and r["fds_last"] - r["fds_first"] < fd_growth
@@ -187,6 +185,11 @@ def main(
     for name, figures in report.items():
         console.print(f"{name:>12}: {figures}")
     console.print(f"{'FLAT' if flat else 'GROWING'}: RSS and open fds over {minutes:g} min at {rate:g}/s")
+    if amqp_url:
+        try:
+            asyncio.run(delete_isolated_queues(amqp_url, out / "stack" / "catalog.yaml"))
+        except (OSError, TimeoutError, aio_pika.exceptions.AMQPError) as exc:
+            console.print(f"the run's queues were not deleted ({exc!r}); delete them by hand")
     if not flat:
         raise typer.Exit(1)
 
