@@ -167,8 +167,10 @@ def main(
         )
         verdict = run.execute(console)
     finally:
-        sampler.stop()
-        stack.stop()
+        try:
+            sampler.stop()
+        finally:
+            stack.stop()
     report = growth(sampler.samples, warmup_minutes * 60)
     flat = all(
         r["rss_last_mb"] - r["rss_first_mb"] < rss_growth_mb and r["fds_last"] - r["fds_first"] < fd_growth
