@@ -152,6 +152,8 @@ def run(
         console.print(table)
         console.print(f"API docs: http://{host}:{port}/docs   stop with Ctrl+C")
         console.print(monitoring_hint(f"http://{host}:{port}", stack.monitoring_token), soft_wrap=True)
+        # The link signs its first visitor in as the demo's operator, once; keep it to yourself.
+        console.print(f"Dashboard: {stack.dashboard_link}", soft_wrap=True)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         import signal

@@ -8,6 +8,7 @@ from ipaddress import ip_network
 
 from bus.adapter_registry import build_adapters
 from bus.catalog import Catalog
+from bus.dashboard import Dashboard
 from bus.event_recorder import EventRecorder
 from bus.gateway.assembly import assemble_gateway
 from bus.gateway.settings import GatewaySettings
@@ -17,6 +18,7 @@ from bus.settings import BusSettings
 from bus.store import make_store
 from bus.transport.base import Transport
 from bus.worker import Worker
+from lgsp.dashboard_wiring import wire_dashboard
 from services.registry import MOCKS
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,9 @@ class EmbeddedStack:
     _group: ServerGroup | None = None
     _workers: list[Worker] = field(default_factory=list)
     _events: EventRecorder | None = None
+    mock_ports: dict[str, int] = field(default_factory=dict)  # by mock name; default: each mock's own
+    dashboard: Dashboard | None = None
+    dashboard_link: str | None = None
 
     async def start(self) -> list[Served]:
         """Start mocks first (adapters call them), then workers, then the gateway."""
@@ -65,6 +70,8 @@ class EmbeddedStack:
             gateway_settings=embedded_gateway_settings(),
             monitoring_token=self.monitoring_token,
         )
+        gateway_url = f"http://{self.host}:{self.port}"
+        self.dashboard, self.dashboard_link = wire_dashboard(gateway, self.catalog, gateway_url, served)
         served.append(Served("gateway", gateway, self.host, self.port))
         await self.transport.connect()
         self._group = ServerGroup(served, log_level=self.log_level)
@@ -95,6 +102,8 @@ class EmbeddedStack:
             await worker.stop()
         if self._events is not None:
             await self._events.stop()
+        if self.dashboard is not None:
+            await self.dashboard.close()  # open pages' streams would hold the server's shutdown
         if self._group is not None:
             await self._group.stop()
         await self.transport.close()
@@ -114,7 +123,7 @@ class EmbeddedStack:
                     name,
                     spec.build(population=population, latency=self.latency, gateway_url=gateway_url),
                     self.host,
-                    spec.port,
+                    self.mock_ports.get(name, spec.port),
                 )
             )
         return served

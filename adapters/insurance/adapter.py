@@ -22,15 +22,13 @@ from adapters.insurance.wire import (
     to_dossier,
 )
 from adapters.sdk import (
+    AgencyAdapter,
     Operation,
-    ProviderAdapter,
     ProviderConfig,
     ProviderUrl,
     ServiceSpec,
     ServiceTable,
-    agency_rejection,
     dossier_code,
-    json_model,
     parse_config,
 )
 from bus.envelope import Envelope
@@ -64,7 +62,7 @@ class InsuranceConfig(ProviderConfig):
     base_url: ProviderUrl = "http://127.0.0.1:8108"
 
 
-class InsuranceAdapter(ProviderAdapter[InsuranceConfig]):
+class InsuranceAdapter(AgencyAdapter[InsuranceConfig]):
     """Serves children's health-insurance cards, survivor benefits and the dossier look-up."""
 
     services = ServiceTable([CHILD_CARD, SURVIVOR_BENEFIT, LOOKUP])
@@ -77,29 +75,23 @@ class InsuranceAdapter(ProviderAdapter[InsuranceConfig]):
     async def child_card(self, request: Envelope, req: ChildCardRequest) -> InsuranceDossier:
         """Ask for the child's card; a redelivery is answered with the first dossier."""
         body = card_body(req, dossier_code(request, req.dossier_number))
-        response = await self.send(request, "POST", "/api/v1/bhyt/the-tre-em", json=body)
-        if response.status_code >= 400:
-            raise agency_rejection(response, PROVIDER, CHILD_CARD.key, CARD_FIELDS)
-        return to_dossier(json_model(response, WireDossier, PROVIDER))
+        wire = await self.agency_post(request, "/api/v1/bhyt/the-tre-em", body, CARD_FIELDS, WireDossier)
+        return to_dossier(wire)
 
     async def survivor(self, request: Envelope, req: SurvivorBenefitRequest) -> InsuranceDossier:
         """Claim the survivor benefit; a redelivery is answered with the first dossier."""
         body = survivor_body(req, dossier_code(request, req.dossier_number))
-        response = await self.send(request, "POST", "/api/v1/chedo/tu-tuat", json=body)
-        if response.status_code >= 400:
-            raise agency_rejection(response, PROVIDER, SURVIVOR_BENEFIT.key, SURVIVOR_FIELDS)
-        return to_dossier(json_model(response, WireDossier, PROVIDER))
+        wire = await self.agency_post(request, "/api/v1/chedo/tu-tuat", body, SURVIVOR_FIELDS, WireDossier)
+        return to_dossier(wire)
 
     async def lookup(self, request: Envelope, query: InsuranceDossierQuery) -> InsuranceDossierLookup:
         """The dossier as of now; found=False when the fund has none by that number."""
-        response = await self.send(request, "GET", f"/api/v1/hoso/{query.dossier_number}")
-        if response.status_code == 404:
-            return InsuranceDossierLookup(found=False)
-        if response.status_code >= 400:
-            raise agency_rejection(response, PROVIDER, LOOKUP.key, {"maHoSo": "dossier_number"})
-        return InsuranceDossierLookup(
-            found=True, dossier=to_dossier(json_model(response, WireDossier, PROVIDER))
+        wire = await self.agency_lookup(
+            request, f"/api/v1/hoso/{query.dossier_number}", {"maHoSo": "dossier_number"}, WireDossier
         )
+        if wire is None:
+            return InsuranceDossierLookup(found=False)
+        return InsuranceDossierLookup(found=True, dossier=to_dossier(wire))
 
 
 def create_adapter(config: Mapping[str, Any]) -> InsuranceAdapter:

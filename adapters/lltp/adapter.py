@@ -25,15 +25,13 @@ from adapters.lltp.wire import (
     to_case,
 )
 from adapters.sdk import (
+    AgencyAdapter,
     Operation,
-    ProviderAdapter,
     ProviderConfig,
     ProviderUrl,
     ServiceSpec,
     ServiceTable,
-    agency_rejection,
     dossier_code,
-    json_model,
     parse_config,
 )
 from bus.envelope import Envelope
@@ -69,7 +67,7 @@ class LltpConfig(ProviderConfig):
     province: str = Field("31", pattern=r"^\d{2}$", description="maTinh sent with every request")
 
 
-class LltpAdapter(ProviderAdapter[LltpConfig]):
+class LltpAdapter(AgencyAdapter[LltpConfig]):
     """Serves certificate requests, result polls and revocations."""
 
     services = ServiceTable([REQUEST, POLL, REVOKE])
@@ -82,27 +80,23 @@ class LltpAdapter(ProviderAdapter[LltpConfig]):
     async def request(self, request: Envelope, req: CertificateRequest) -> CertificateCase:
         """File the request; a redelivery is answered with the first case."""
         body = request_body(req, dossier_code(request, req.dossier_number), self.config.province)
-        response = await self.send(request, "POST", f"{API}/dangky", json=body)
-        if response.status_code >= 400:
-            raise agency_rejection(response, PROVIDER, REQUEST.key, REQUEST_FIELDS)
-        return to_case(json_model(response, WireCase, PROVIDER))
+        wire = await self.agency_post(request, f"{API}/dangky", body, REQUEST_FIELDS, WireCase)
+        return to_case(wire)
 
     async def poll(self, request: Envelope, query: CertificateQuery) -> CertificatePoll:
         """The request as of now, with the certificate's PDF once issued; found=False when unknown."""
-        response = await self.send(request, "GET", f"{API}/ketqua/{query.dossier_number}")
-        if response.status_code == 404:
+        wire = await self.agency_lookup(
+            request, f"{API}/ketqua/{query.dossier_number}", {"maHoSoMCDT": "dossier_number"}, WireCase
+        )
+        if wire is None:
             return CertificatePoll(found=False)
-        if response.status_code >= 400:
-            raise agency_rejection(response, PROVIDER, POLL.key, {"maHoSoMCDT": "dossier_number"})
-        return CertificatePoll(found=True, case=to_case(json_model(response, WireCase, PROVIDER)))
+        return CertificatePoll(found=True, case=to_case(wire))
 
     async def revoke(self, request: Envelope, req: RevocationRequest) -> CertificateCase:
         """Revoke the certificate; the same decision again is answered as done."""
         url = f"{API}/thuhoi/{req.dossier_number}"
-        response = await self.send(request, "POST", url, json=revocation_body(req))
-        if response.status_code >= 400:
-            raise agency_rejection(response, PROVIDER, REVOKE.key, REVOCATION_FIELDS)
-        return to_case(json_model(response, WireCase, PROVIDER))
+        wire = await self.agency_post(request, url, revocation_body(req), REVOCATION_FIELDS, WireCase)
+        return to_case(wire)
 
 
 def create_adapter(config: Mapping[str, Any]) -> LltpAdapter:

@@ -22,15 +22,13 @@ from adapters.residence.wire import (
     to_dossier,
 )
 from adapters.sdk import (
+    AgencyAdapter,
     Operation,
-    ProviderAdapter,
     ProviderConfig,
     ProviderUrl,
     ServiceSpec,
     ServiceTable,
-    agency_rejection,
     dossier_code,
-    json_model,
     parse_config,
 )
 from bus.envelope import Envelope
@@ -65,7 +63,7 @@ class ResidenceConfig(ProviderConfig):
     base_url: ProviderUrl = "http://127.0.0.1:8107"
 
 
-class ResidenceAdapter(ProviderAdapter[ResidenceConfig]):
+class ResidenceAdapter(AgencyAdapter[ResidenceConfig]):
     """Serves newborn residence registration, removal of the deceased and the dossier look-up."""
 
     services = ServiceTable([REGISTER, REMOVE, LOOKUP])
@@ -78,29 +76,23 @@ class ResidenceAdapter(ProviderAdapter[ResidenceConfig]):
     async def register(self, request: Envelope, req: NewbornResidenceRequest) -> ResidenceDossier:
         """Register the newborn; a redelivery is answered with the first dossier."""
         body = newborn_body(req, dossier_code(request, req.dossier_number))
-        response = await self.send(request, "POST", f"{API}/dangkythuongtru", json=body)
-        if response.status_code >= 400:
-            raise agency_rejection(response, PROVIDER, REGISTER.key, NEWBORN_FIELDS)
-        return to_dossier(json_model(response, WireDossier, PROVIDER))
+        wire = await self.agency_post(request, f"{API}/dangkythuongtru", body, NEWBORN_FIELDS, WireDossier)
+        return to_dossier(wire)
 
     async def remove(self, request: Envelope, req: ResidenceRemovalRequest) -> ResidenceDossier:
         """Remove the deceased person's residence; a redelivery is answered with the first dossier."""
         body = removal_body(req, dossier_code(request, req.dossier_number))
-        response = await self.send(request, "POST", f"{API}/xoadangkythuongtru", json=body)
-        if response.status_code >= 400:
-            raise agency_rejection(response, PROVIDER, REMOVE.key, REMOVAL_FIELDS)
-        return to_dossier(json_model(response, WireDossier, PROVIDER))
+        wire = await self.agency_post(request, f"{API}/xoadangkythuongtru", body, REMOVAL_FIELDS, WireDossier)
+        return to_dossier(wire)
 
     async def lookup(self, request: Envelope, query: ResidenceDossierQuery) -> ResidenceDossierLookup:
         """The dossier as of now; found=False when the database has none by that number."""
-        response = await self.send(request, "GET", f"{API}/hoso/{query.dossier_number}")
-        if response.status_code == 404:
-            return ResidenceDossierLookup(found=False)
-        if response.status_code >= 400:
-            raise agency_rejection(response, PROVIDER, LOOKUP.key, {"maHoSo": "dossier_number"})
-        return ResidenceDossierLookup(
-            found=True, dossier=to_dossier(json_model(response, WireDossier, PROVIDER))
+        wire = await self.agency_lookup(
+            request, f"{API}/hoso/{query.dossier_number}", {"maHoSo": "dossier_number"}, WireDossier
         )
+        if wire is None:
+            return ResidenceDossierLookup(found=False)
+        return ResidenceDossierLookup(found=True, dossier=to_dossier(wire))
 
 
 def create_adapter(config: Mapping[str, Any]) -> ResidenceAdapter:

@@ -7,12 +7,14 @@ ClientCredentialsToken     OAuth2 client-credentials token cache (single flight,
 signing                    PayGov SHA-256 checksum, VNPay-style HMAC, constant-time verification
 ServiceSpec, ServiceTable  declared services with canonical models and JSON schemas
 ProviderAdapter            the shared skeleton: config, lazily opened pool, dispatch per service
+AgencyAdapter              a ProviderAdapter to an agency: JSON dossiers, {maLoi, ...} refusals raised
 StoreBook                  entries an adapter keeps in the shared Store for later callbacks
 dossier_code               the dossier code an agency de-duplicates on (payload, issue, transaction id)
 agency_rejection           an agency's {maLoi, thongBao, truong} refusal in canonical field names
 vn_dates                   dd/MM/yyyy dates and dd/MM/yyyy HH:mm:ss times of Vietnamese systems
 """
 
+from adapters.sdk.agency_adapter import AgencyAdapter
 from adapters.sdk.agency_errors import AgencyRefusal, agency_rejection
 from adapters.sdk.dossier_codes import DossierCode, dossier_code
 from adapters.sdk.http_client import REQUEST_ID_HEADER, ProviderClient, outbound_headers
@@ -59,6 +61,7 @@ from adapters.sdk.vn_dates import parse_vn_date, parse_vn_time, to_vn_date, to_v
 __all__ = [
     "REQUEST_ID_HEADER",
     "SOAP_ENV_NS",
+    "AgencyAdapter",
     "AgencyRefusal",
     "ClientCredentialsToken",
     "DossierCode",

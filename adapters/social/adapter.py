@@ -6,15 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.sdk import (
+    AgencyAdapter,
     Operation,
-    ProviderAdapter,
     ProviderConfig,
     ProviderUrl,
     ServiceSpec,
     ServiceTable,
-    agency_rejection,
     dossier_code,
-    json_model,
     parse_config,
 )
 from adapters.social.models import (
@@ -48,7 +46,7 @@ class SocialConfig(ProviderConfig):
     base_url: ProviderUrl = "http://127.0.0.1:8109"
 
 
-class SocialAdapter(ProviderAdapter[SocialConfig]):
+class SocialAdapter(AgencyAdapter[SocialConfig]):
     """Serves the funeral allowance and its dossier look-up."""
 
     services = ServiceTable([FUNERAL_ALLOWANCE, LOOKUP])
@@ -61,21 +59,17 @@ class SocialAdapter(ProviderAdapter[SocialConfig]):
     async def claim(self, request: Envelope, req: FuneralAllowanceRequest) -> FuneralAllowanceDossier:
         """Claim the allowance; a redelivery is answered with the first dossier."""
         body = allowance_body(req, dossier_code(request, req.dossier_number))
-        response = await self.send(request, "POST", "/api/v1/trogiup/mai-tang", json=body)
-        if response.status_code >= 400:
-            raise agency_rejection(response, PROVIDER, FUNERAL_ALLOWANCE.key, FIELDS)
-        return to_dossier(json_model(response, WireDossier, PROVIDER))
+        wire = await self.agency_post(request, "/api/v1/trogiup/mai-tang", body, FIELDS, WireDossier)
+        return to_dossier(wire)
 
     async def lookup(self, request: Envelope, query: FuneralDossierQuery) -> FuneralDossierLookup:
         """The dossier as of now; found=False when the system has none by that number."""
-        response = await self.send(request, "GET", f"/api/v1/hoso/{query.dossier_number}")
-        if response.status_code == 404:
-            return FuneralDossierLookup(found=False)
-        if response.status_code >= 400:
-            raise agency_rejection(response, PROVIDER, LOOKUP.key, {"maHoSo": "dossier_number"})
-        return FuneralDossierLookup(
-            found=True, dossier=to_dossier(json_model(response, WireDossier, PROVIDER))
+        wire = await self.agency_lookup(
+            request, f"/api/v1/hoso/{query.dossier_number}", {"maHoSo": "dossier_number"}, WireDossier
         )
+        if wire is None:
+            return FuneralDossierLookup(found=False)
+        return FuneralDossierLookup(found=True, dossier=to_dossier(wire))
 
 
 def create_adapter(config: Mapping[str, Any]) -> SocialAdapter:

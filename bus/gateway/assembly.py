@@ -10,6 +10,7 @@ from bus.admin import AdminCredential, admin_router
 from bus.auth.oauth import token_router
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, hash_api_key
+from bus.dashboard.offline_docs import serve_offline_docs
 from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
@@ -71,7 +72,8 @@ def assemble_gateway(
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
     admin = AdminCredential(auth.admin_key_sha256)
     tokens = auth.monitoring_token_sha256 + ((hash_api_key(monitoring_token),) if monitoring_token else ())
-    monitored = [Depends(MonitoringCredential(tokens, admin))]
+    monitoring_credential = MonitoringCredential(tokens, admin)
+    monitored = [Depends(monitoring_credential)]
     app.include_router(admin_router(access, admin))
     app.include_router(monitoring_router(monitoring, dependencies=monitored))
     app.include_router(operations_router(catalog, store, dependencies=monitored))
@@ -81,6 +83,11 @@ def assemble_gateway(
     client_ids = HttpIntakeSettings().tls_client_ids
     if client_ids:  # mutual TLS: a call acts as the client its certificate names
         app.add_middleware(ClientCertificateMiddleware, client_ids=client_ids)
+    # The state the operator views (bus.dashboard) read: the very objects these routes use.
+    app.state.monitoring, app.state.transaction_log = monitoring, txlog.log
+    app.state.store, app.state.admin_credential = store, admin
+    app.state.monitoring_credential = monitoring_credential
+    serve_offline_docs(app)
     # Outermost, so requests refused early are counted as in flight too.
     app.add_middleware(InFlightMiddleware, metrics=monitoring.metrics)
     return app

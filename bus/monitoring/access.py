@@ -47,7 +47,8 @@ class MonitoringCredential:
         """Whether any credential could open monitoring."""
         return bool(self._digests) or self._admin.configured
 
-    def _token_matches(self, token: str) -> bool:
+    def token_matches(self, token: str) -> bool:
+        """Constant-time check of `token` against every monitoring-token digest."""
         presented = hash_api_key(token)
         matched = False
         for digest in self._digests:  # every digest, so the time taken tells nothing
@@ -62,7 +63,7 @@ class MonitoringCredential:
                 "or LGSP_AUTH_ADMIN_KEY_SHA256"
             )
         authorization = request.headers.get("authorization", "")
-        if authorization[:7].lower() == "bearer " and self._token_matches(authorization[7:].strip()):
+        if authorization[:7].lower() == "bearer " and self.token_matches(authorization[7:].strip()):
             return
         key = request.headers.get(ADMIN_KEY_HEADER)
         if key and self._admin.matches(key):

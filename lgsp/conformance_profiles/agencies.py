@@ -108,14 +108,14 @@ def residence_profile() -> ConformanceProfile:
     def provider() -> ASGIApp:
         return _quiet(residence.create_app(people().population, latency=False))
 
-    return ConformanceProfile(
-        provider=provider,
-        config={"timeout_cap": 10.0},
-        samples=(
-            Sample(service=f"{prefix}/DangKyThuongTru/v1", payload=newborn),
-            Sample(service=f"{prefix}/XoaDangKyThuongTru/v1", payload=removal),
-            Sample(service=f"{prefix}/TraCuuHoSoCuTru/v1", payload={"dossier_number": "CT-CONF-0001"}),
-        ),
+    return _agency_profile(
+        prefix,
+        provider,
+        {
+            "DangKyThuongTru/v1": newborn,
+            "XoaDangKyThuongTru/v1": removal,
+            "TraCuuHoSoCuTru/v1": {"dossier_number": "CT-CONF-0001"},
+        },
     )
 
 
@@ -134,14 +134,14 @@ def insurance_profile() -> ConformanceProfile:
         settings = insurance.InsuranceSettings(insured_share=1.0)
         return _quiet(insurance.create_app(people().population, settings=settings, latency=False))
 
-    return ConformanceProfile(
-        provider=provider,
-        config={"timeout_cap": 10.0},
-        samples=(
-            Sample(service=f"{prefix}/CapTheBHYTTreEm/v1", payload=card),
-            Sample(service=f"{prefix}/GiaiQuyetTuTuat/v1", payload=survivor),
-            Sample(service=f"{prefix}/TraCuuHoSo/v1", payload={"dossier_number": "BHXH-CONF-0001"}),
-        ),
+    return _agency_profile(
+        prefix,
+        provider,
+        {
+            "CapTheBHYTTreEm/v1": card,
+            "GiaiQuyetTuTuat/v1": survivor,
+            "TraCuuHoSo/v1": {"dossier_number": "BHXH-CONF-0001"},
+        },
     )
 
 
@@ -158,13 +158,13 @@ def social_profile() -> ConformanceProfile:
     def provider() -> ASGIApp:
         return _quiet(social.create_app(people().population, latency=False))
 
-    return ConformanceProfile(
-        provider=provider,
-        config={"timeout_cap": 10.0},
-        samples=(
-            Sample(service=f"{prefix}/HoTroMaiTang/v1", payload=claim),
-            Sample(service=f"{prefix}/TraCuuHoSo/v1", payload={"dossier_number": "BTXH-CONF-0001"}),
-        ),
+    return _agency_profile(
+        prefix,
+        provider,
+        {
+            "HoTroMaiTang/v1": claim,
+            "TraCuuHoSo/v1": {"dossier_number": "BTXH-CONF-0001"},
+        },
     )
 
 
@@ -222,16 +222,25 @@ def lltp_profile() -> ConformanceProfile:
         office.clock.advance(24 * 30)  # verified and issued: the revocation sample has its certificate
         return _quiet(app)
 
+    return _agency_profile(
+        prefix,
+        provider,
+        {
+            "DangKyCapPhieu/v1": _certificate_request(who, "LLTP-CONF-0001"),
+            "TraCuuKetQua/v1": {"dossier_number": ISSUED},
+            "ThuHoiPhieu/v1": revocation,
+        },
+    )
+
+
+def _agency_profile(
+    prefix: str, provider: Callable[[], ASGIApp], samples: dict[str, dict[str, Any]]
+) -> ConformanceProfile:
+    """The profile of the agency mock `provider`: one sample per `SERVICE/VERSION` under `prefix`."""
     return ConformanceProfile(
         provider=provider,
         config={"timeout_cap": 10.0},
-        samples=(
-            Sample(
-                service=f"{prefix}/DangKyCapPhieu/v1", payload=_certificate_request(who, "LLTP-CONF-0001")
-            ),
-            Sample(service=f"{prefix}/TraCuuKetQua/v1", payload={"dossier_number": ISSUED}),
-            Sample(service=f"{prefix}/ThuHoiPhieu/v1", payload=revocation),
-        ),
+        samples=tuple(Sample(service=f"{prefix}/{key}", payload=payload) for key, payload in samples.items()),
     )
 
 

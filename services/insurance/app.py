@@ -21,14 +21,14 @@ Errors are `{maLoi, thongBao, truong}` (codes in fund.py). Statuses: 1 received,
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import JSONResponse
 
-from services.casework import AgencyError, effects_router
-from services.casework.agency_app import agency_app
+from services.casework import AgencyError
+from services.casework.agency_app import agency_mock_app, created_responses, dossier_answer
 from services.citizens import Population
 from services.faults import Latency
 from services.insurance.fund import SocialInsuranceFund
@@ -50,47 +50,33 @@ def create_app(
     are asked of the population database at `settings.population_url` (`population_transport` replaces
     the network)."""
     settings = settings or InsuranceSettings()
-    if population is None:
-        population = Population(settings.population_seed, settings.population_size, settings.province_code)
-    base = agency_app(
+    base = agency_mock_app(
+        settings,
         title="Bảo hiểm xã hội Việt Nam (mock)",
         name="insurance",
         population=population,
-        population_url=settings.population_url,
         population_transport=population_transport,
-        clock_speed=settings.clock_speed,
         latency=settings.latency if latency else Latency(),
-        code_field="maHoSo",
     )
     fund = SocialInsuranceFund(base.people, settings, base.clock)
-    base.app.state.insurance = fund
-    base.app.include_router(_routes(fund))
-    base.app.include_router(effects_router(fund.effects))
-    return base.app
-
-
-def _answer(dossier: HoSoBhxh, replayed: bool) -> JSONResponse:
-    headers = {"X-Idempotent-Replay": "true" if replayed else "false"}
-    return JSONResponse(
-        dossier.model_dump(mode="json"), status_code=200 if replayed else 201, headers=headers
-    )
+    return base.serve("insurance", fund, _routes(fund), fund.effects)
 
 
 def _routes(fund: SocialInsuranceFund) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["BHXH"])
-    created: dict[int | str, dict[str, Any]] = {201: {"model": HoSoBhxh}, 200: {"model": HoSoBhxh}}
+    created = created_responses(HoSoBhxh)
 
     @router.post("/bhyt/the-tre-em", responses=created)
     async def the_tre_em(req: CapTheTreEmRequest) -> JSONResponse:
         """Issue a health-insurance card to a child under six."""
         await fund.directory.learn([req.soDinhDanh, req.nguoiGiamHo.soDinhDanh])
-        return _answer(*fund.issue_child_card(req))
+        return dossier_answer(*fund.issue_child_card(req))
 
     @router.post("/chedo/tu-tuat", responses=created)
     async def tu_tuat(req: TuTuatRequest) -> JSONResponse:
         """Settle the survivor benefit of a deceased insured person."""
         await fund.directory.learn([req.nguoiChet.soDinhDanh, req.nguoiNhan.soDinhDanh])
-        return _answer(*fund.settle_survivor_benefit(req))
+        return dossier_answer(*fund.settle_survivor_benefit(req))
 
     @router.get("/hoso/{ma_ho_so}")
     async def ho_so(ma_ho_so: DossierCode) -> HoSoBhxh:

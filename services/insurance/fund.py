@@ -27,14 +27,12 @@ from typing import Any
 from services.casework import (
     AgencyError,
     Case,
-    CaseBook,
-    PersonCheck,
-    WorkingCalendar,
     age_on,
     plan_steps,
     sixth_birthday_eve,
 )
 from services.casework.directory import PeopleDirectory
+from services.casework.office import CaseDesk, history
 from services.casework.timeline import as_datetime
 from services.citizens import Citizen
 from services.clock import SimulatedClock
@@ -74,16 +72,14 @@ class InsuranceRecord:
     average_salary: int
 
 
-class SocialInsuranceFund:
+class SocialInsuranceFund(CaseDesk[Request]):
     """Insurance dossiers by maHoSo, cards by child, settled survivor benefits by deceased."""
 
     def __init__(self, people: PeopleDirectory, settings: InsuranceSettings, clock: SimulatedClock) -> None:
+        super().__init__(
+            people, clock, settings.max_dossiers, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH
+        )
         self.settings = settings
-        self.clock = clock
-        self.directory = people
-        self.calendar = WorkingCalendar()
-        self.book: CaseBook[Request] = CaseBook(settings.max_dossiers)
-        self.people = PersonCheck(people, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
         self.effects = Effects()
         self._cards: dict[str, str] = {}  # child's ID number → maHoSo
         self._survivors: dict[str, str] = {}  # deceased's ID number → maHoSo
@@ -249,15 +245,7 @@ class SocialInsuranceFund:
             ngayTiepNhan=as_datetime(case.received_at),
             ngayHenTra=case.due,
             ngayHoanThanh=as_datetime(case.steps[-1].at) if done else None,
-            lichSu=[
-                BuocXuLy(
-                    trangThai=s.status,
-                    tenTrangThai=STATUS_NAMES[s.status],
-                    thoiDiem=as_datetime(s.at),
-                    noiDung=s.note,
-                )
-                for s in reached
-            ],
+            lichSu=history(reached, STATUS_NAMES, BuocXuLy),
             theBhyt=result.get("theBhyt"),
             cheDoTuTuat=result.get("cheDoTuTuat"),
         )

@@ -22,14 +22,14 @@ truong}` (codes in records.py).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import JSONResponse, Response
 
-from services.casework import AgencyError, CaseUnknown, effects_router
-from services.casework.agency_app import agency_app
+from services.casework import AgencyError, CaseUnknown
+from services.casework.agency_app import agency_mock_app, created_responses, dossier_answer
 from services.citizens import Population
 from services.faults import Latency
 from services.lltp.models import (
@@ -56,41 +56,28 @@ def create_app(
     are asked of the population database at `settings.population_url` (`population_transport` replaces
     the network)."""
     settings = settings or LltpSettings()
-    if population is None:
-        population = Population(settings.population_seed, settings.population_size, settings.province_code)
-    base = agency_app(
+    base = agency_mock_app(
+        settings,
         title="Hệ thống lý lịch tư pháp (mock)",
         name="lltp",
         population=population,
-        population_url=settings.population_url,
         population_transport=population_transport,
-        clock_speed=settings.clock_speed,
         latency=settings.latency if latency else Latency(),
         code_field="maHoSoMCDT",
     )
     office = JudicialRecordsOffice(base.people, settings, base.clock)
-    base.app.state.lltp = office
-    base.app.include_router(_routes(office, settings))
-    base.app.include_router(effects_router(office.effects))
-    return base.app
-
-
-def _answer(request: HoSoLLTP, replayed: bool) -> JSONResponse:
-    headers = {"X-Idempotent-Replay": "true" if replayed else "false"}
-    return JSONResponse(
-        request.model_dump(mode="json"), status_code=200 if replayed else 201, headers=headers
-    )
+    return base.serve("lltp", office, _routes(office, settings), office.effects)
 
 
 def _routes(office: JudicialRecordsOffice, settings: LltpSettings) -> APIRouter:
     router = APIRouter(prefix="/api/lltp", tags=["lý lịch tư pháp"])
-    created: dict[int | str, dict[str, Any]] = {201: {"model": HoSoLLTP}, 200: {"model": HoSoLLTP}}
+    created = created_responses(HoSoLLTP)
 
     @router.post("/dangky", responses=created)
     async def dang_ky(req: DangKyCapPhieuRequest) -> JSONResponse:
         """Take in a certificate request forwarded by the one-stop system."""
         await office.directory.learn([req.toKhai.soGiayTo])
-        return _answer(*office.request(req))
+        return dossier_answer(*office.request(req))
 
     @router.get("/ketqua/{ma_ho_so}")
     async def ket_qua(ma_ho_so: DossierCode) -> HoSoLLTP:
@@ -119,6 +106,6 @@ def _routes(office: JudicialRecordsOffice, settings: LltpSettings) -> APIRouter:
     @router.post("/thuhoi/{ma_ho_so}", responses=created)
     async def thu_hoi(decision: ThuHoiRequest, ma_ho_so: DossierCode) -> JSONResponse:
         """Revoke an issued certificate by a decision; the same decision again changes nothing."""
-        return _answer(*office.revoke(ma_ho_so, decision))
+        return dossier_answer(*office.revoke(ma_ho_so, decision))
 
     return router

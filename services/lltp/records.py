@@ -25,8 +25,9 @@ import hashlib
 import random
 from typing import Any
 
-from services.casework import AgencyError, Case, CaseBook, PersonCheck, Step, WorkingCalendar, plan_steps
+from services.casework import AgencyError, Case, Step, plan_steps
 from services.casework.directory import PeopleDirectory
+from services.casework.office import CaseDesk, history
 from services.casework.timeline import as_datetime
 from services.citizens import PROVINCE_NAMES, Citizen
 from services.clock import SimulatedClock
@@ -62,16 +63,14 @@ CRIMES = (
 )
 
 
-class JudicialRecordsOffice:
+class JudicialRecordsOffice(CaseDesk[DangKyCapPhieuRequest]):
     """Certificate requests by maHoSoMCDT, with their planned course and, once issued, the certificate."""
 
     def __init__(self, people: PeopleDirectory, settings: LltpSettings, clock: SimulatedClock) -> None:
+        super().__init__(
+            people, clock, settings.max_dossiers, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH
+        )
         self.settings = settings
-        self.clock = clock
-        self.directory = people
-        self.calendar = WorkingCalendar()
-        self.book: CaseBook[DangKyCapPhieuRequest] = CaseBook(settings.max_dossiers)
-        self.people = PersonCheck(people, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
         self.effects = Effects()
         self.province_name = PROVINCE_NAMES[settings.province_code]
 
@@ -236,15 +235,7 @@ class JudicialRecordsOffice:
             ngayTiepNhan=as_datetime(case.received_at),
             ngayHenTra=case.wire.toKhai.ngayHenTra,
             hanXuLy=case.due,
-            lichSu=[
-                BuocXuLy(
-                    trangThai=s.status,
-                    tenTrangThai=STATUS_NAMES[s.status],
-                    thoiDiem=as_datetime(s.at),
-                    noiDung=s.note,
-                )
-                for s in reached
-            ],
+            lichSu=history(reached, STATUS_NAMES, BuocXuLy),
             ketQua=certificate,
             lyDoTuChoi=case.result.get("lyDoTuChoi") if done else None,
             thuHoi=case.result.get("thuHoi"),

@@ -5,29 +5,19 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.casework.settings import AgencyMockSettings
 from services.faults import Latency
 
 
-class LltpSettings(BaseSettings):
+class LltpSettings(AgencyMockSettings, BaseSettings):
     """Deadlines, shares of refusals and of records with convictions, the clock and the population."""
 
     model_config = SettingsConfigDict(env_prefix="LGSP_LLTP_")
 
-    province_code: str = Field(
-        "031", pattern=r"^[0-9]{3}$", description="the province served (ID-number prefix)"
-    )
     issuing_office: str = Field(
         "Sở Tư pháp thành phố Hải Phòng", description="the office that issues certificates"
     )
     signer: str = Field("Nguyễn Văn Thành", description="who signs the certificates")
-    seed: int = Field(2026, description="seed of the mock's draws (timelines, shares, numbers)")
-    population_seed: int = Field(2023, description="seed of the population it serves")
-    population_size: int = Field(2_000_000, gt=0, description="size of that population")
-    population_url: str | None = Field(
-        None, pattern=r"^https?://", description="the population database asked about people this process "
-        "does not hold (newborns issued elsewhere); unset: the population of this process alone",
-    )  # fmt: skip
-    clock_speed: float = Field(1.0, gt=0, le=1_000_000, description="simulated seconds per real second")
     certificate_days: int = Field(10, ge=0, le=60, description="working days to issue a certificate")
     several_places_days: int = Field(15, ge=0, le=60, description="when the person lived elsewhere too")
     refusal_rate: float = Field(0.03, ge=0, le=1, description="requests refused after verification")

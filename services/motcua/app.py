@@ -32,13 +32,11 @@ from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from services.casework.control import ClockAdvance, ClockSpeed, ClockState
 from services.clock import SimulatedClock
 from services.faults import FaultProfile, install_faults
 from services.motcua.book import DossierBook, DossierConflict, DossierUnknown
 from services.motcua.models import (
-    ClockAdvance,
-    ClockSpeed,
-    ClockState,
     Effects,
     HoSoMotCua,
     HoSoTiepNhan,

@@ -120,26 +120,3 @@ class Effects(BaseModel):
     reports_rejected: int = 0
     reports_retried: int = 0
     reports_deferred: int = 0
-
-
-class ClockState(BaseModel):
-    """The simulated clock: now (Vietnam time) and speed."""
-
-    now: str
-    speed: float
-
-
-class ClockSpeed(BaseModel):
-    """Run the simulated clock at `speed` × real time."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    speed: float = Field(gt=0, le=1_000_000)
-
-
-class ClockAdvance(BaseModel):
-    """Fast-forward the simulated clock by `hours`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    hours: float = Field(gt=0, le=24 * 366)

@@ -21,14 +21,13 @@ Statuses (trangThai): 1 received, 2 verifying, 3 processing, 4 done (ketQua then
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import JSONResponse
 
-from services.casework import effects_router
-from services.casework.agency_app import agency_app
+from services.casework.agency_app import agency_mock_app, created_responses, dossier_answer
 from services.citizens import Population
 from services.faults import Latency
 from services.residence.models import (
@@ -55,35 +54,21 @@ def create_app(
     are asked of the population database at `settings.population_url` (`population_transport` replaces
     the network)."""
     settings = settings or ResidenceSettings()
-    if population is None:
-        population = Population(settings.population_seed, settings.population_size, settings.province_code)
-    base = agency_app(
+    base = agency_mock_app(
+        settings,
         title="CSDL về cư trú (mock)",
         name="residence",
         population=population,
-        population_url=settings.population_url,
         population_transport=population_transport,
-        clock_speed=settings.clock_speed,
         latency=settings.latency if latency else Latency(),
-        code_field="maHoSo",
     )
     database = ResidenceDatabase(base.people, settings, base.clock)
-    base.app.state.residence = database
-    base.app.include_router(_routes(database))
-    base.app.include_router(effects_router(database.effects))
-    return base.app
-
-
-def _answer(dossier: HoSoCuTru, replayed: bool) -> JSONResponse:
-    headers = {"X-Idempotent-Replay": "true" if replayed else "false"}
-    return JSONResponse(
-        dossier.model_dump(mode="json"), status_code=200 if replayed else 201, headers=headers
-    )
+    return base.serve("residence", database, _routes(database), database.effects)
 
 
 def _routes(database: ResidenceDatabase) -> APIRouter:
     router = APIRouter(prefix="/api/v1/cutru", tags=["cư trú"])
-    created: dict[int | str, dict[str, Any]] = {201: {"model": HoSoCuTru}, 200: {"model": HoSoCuTru}}
+    created = created_responses(HoSoCuTru)
 
     @router.post("/dangkythuongtru", responses=created)
     async def dang_ky_thuong_tru(req: DangKyThuongTruRequest) -> JSONResponse:
@@ -92,13 +77,13 @@ def _routes(database: ResidenceDatabase) -> APIRouter:
         child = database.directory.known(req.nguoiDangKy.soDinhDanh)
         parents = [p.id_number for p in (child.father, child.mother) if p and p.id_number] if child else []
         await database.directory.learn(parents)
-        return _answer(*database.register_newborn(req))
+        return dossier_answer(*database.register_newborn(req))
 
     @router.post("/xoadangkythuongtru", responses=created)
     async def xoa_dang_ky_thuong_tru(req: XoaDangKyThuongTruRequest) -> JSONResponse:
         """Remove a deceased person's permanent residence."""
         await database.directory.learn([req.soDinhDanh])
-        return _answer(*database.remove_deceased(req))
+        return dossier_answer(*database.remove_deceased(req))
 
     @router.get("/hoso/{ma_ho_so}")
     async def ho_so(ma_ho_so: DossierCode) -> HoSoCuTru:

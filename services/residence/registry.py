@@ -17,19 +17,17 @@ Refusals (maLoi):
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, Literal
 
 from services.casework import (
     AgencyError,
     Case,
-    CaseBook,
     CaseUnknown,
-    PersonCheck,
-    WorkingCalendar,
     plan_steps,
     same_name,
 )
 from services.casework.directory import PeopleDirectory
+from services.casework.office import CaseDesk, history
 from services.casework.timeline import as_datetime
 from services.citizens import Citizen
 from services.citizens.households import REFERENCE_DATE
@@ -55,16 +53,14 @@ HEAD = "CH01"
 Request = DangKyThuongTruRequest | XoaDangKyThuongTruRequest
 
 
-class ResidenceDatabase:
+class ResidenceDatabase(CaseDesk[Request]):
     """Residence dossiers by maHoSo, and who was registered or removed by which dossier."""
 
     def __init__(self, people: PeopleDirectory, settings: ResidenceSettings, clock: SimulatedClock) -> None:
-        self.directory = people
+        super().__init__(
+            people, clock, settings.max_dossiers, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH
+        )
         self.settings = settings
-        self.clock = clock
-        self.calendar = WorkingCalendar()
-        self.book: CaseBook[Request] = CaseBook(settings.max_dossiers)
-        self.people = PersonCheck(people, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
         self.effects = Effects()
         self._registered: dict[str, str] = {}  # child's ID number → maHoSo
         self._results: dict[str, dict[str, Any]] = {}  # child's ID number → where they were registered
@@ -90,44 +86,23 @@ class ResidenceDatabase:
         """A person's residence as of the simulated now."""
         person = self.people.find(id_number, None, id_field="soDinhDanh", name_field="hoTen")
         now = self.clock.now()
+        status: Literal["THUONG_TRU", "DA_XOA_DANG_KY_THUONG_TRU", "CHUA_DANG_KY"] = "THUONG_TRU"
+        where: dict[str, str | None] = {"noiThuongTru": None, "soSoHoKhau": None, "chuHo": None}
         removal = self._removed.get(id_number)
-        if removal is not None and self._done(removal, now):
-            return CongDanCuTru(
-                soDinhDanh=id_number,
-                hoTen=person.full_name,
-                tinhTrangCuTru="DA_XOA_DANG_KY_THUONG_TRU",
-                noiThuongTru=None,
-                soSoHoKhau=None,
-                chuHo=None,
-            )
         registration = self._registered.get(id_number)
-        if registration is not None and self._done(registration, now):
-            result = self._results[id_number]
-            return CongDanCuTru(
-                soDinhDanh=id_number,
-                hoTen=person.full_name,
-                tinhTrangCuTru="THUONG_TRU",
-                noiThuongTru=result["noiThuongTru"],
-                soSoHoKhau=result["soSoHoKhau"],
-                chuHo=result["chuHo"],
-            )
-        if person.birth_date >= REFERENCE_DATE:  # born after the seed's day: known only by its birth
-            return CongDanCuTru(
-                soDinhDanh=id_number,
-                hoTen=person.full_name,
-                tinhTrangCuTru="CHUA_DANG_KY",
-                noiThuongTru=None,
-                soSoHoKhau=None,
-                chuHo=None,
-            )
-        return CongDanCuTru(
-            soDinhDanh=id_number,
-            hoTen=person.full_name,
-            tinhTrangCuTru="THUONG_TRU",
-            noiThuongTru=person.permanent_address.detail,
-            soSoHoKhau=person.household.book_number,
-            chuHo=person.household.head_name,
-        )
+        if removal is not None and self._done(removal, now):
+            status = "DA_XOA_DANG_KY_THUONG_TRU"
+        elif registration is not None and self._done(registration, now):
+            where = {key: self._results[id_number][key] for key in where}
+        elif person.birth_date >= REFERENCE_DATE:  # born after the seed's day: known only by its birth
+            status = "CHUA_DANG_KY"
+        else:
+            where = {
+                "noiThuongTru": person.permanent_address.detail,
+                "soSoHoKhau": person.household.book_number,
+                "chuHo": person.household.head_name,
+            }
+        return CongDanCuTru(soDinhDanh=id_number, hoTen=person.full_name, tinhTrangCuTru=status, **where)
 
     # ---- the rules -----------------------------------------------------------------------------------
 
@@ -290,15 +265,7 @@ class ResidenceDatabase:
             ngayTiepNhan=as_datetime(case.received_at),
             ngayHenTra=case.due,
             ngayHoanThanh=as_datetime(case.steps[-1].at) if done else None,
-            lichSu=[
-                BuocXuLy(
-                    trangThai=s.status,
-                    tenTrangThai=STATUS_NAMES[s.status],
-                    thoiDiem=as_datetime(s.at),
-                    noiDung=s.note,
-                )
-                for s in reached
-            ],
+            lichSu=history(reached, STATUS_NAMES, BuocXuLy),
             ketQua=KetQuaCuTru(ngayThucHien=as_datetime(case.steps[-1].at).date(), **result)
             if done
             else None,

@@ -16,14 +16,13 @@ with other content 409. Errors are `{maLoi, thongBao, truong}` (codes in office.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, FastAPI, Path
 from fastapi.responses import JSONResponse
 
-from services.casework import effects_router
-from services.casework.agency_app import agency_app
+from services.casework.agency_app import agency_mock_app, created_responses, dossier_answer
 from services.citizens import Population
 from services.faults import Latency
 from services.social.models import HoSoMaiTang, HoTroMaiTangRequest
@@ -44,37 +43,27 @@ def create_app(
     are asked of the population database at `settings.population_url` (`population_transport` replaces
     the network)."""
     settings = settings or SocialSettings()
-    if population is None:
-        population = Population(settings.population_seed, settings.population_size, settings.province_code)
-    base = agency_app(
+    base = agency_mock_app(
+        settings,
         title="Hệ thống bảo trợ xã hội - Bộ LĐTBXH (mock)",
         name="social",
         population=population,
-        population_url=settings.population_url,
         population_transport=population_transport,
-        clock_speed=settings.clock_speed,
         latency=settings.latency if latency else Latency(),
-        code_field="maHoSo",
     )
     office = SocialProtectionOffice(base.people, settings, base.clock)
-    base.app.state.social = office
-    base.app.include_router(_routes(office))
-    base.app.include_router(effects_router(office.effects))
-    return base.app
+    return base.serve("social", office, _routes(office), office.effects)
 
 
 def _routes(office: SocialProtectionOffice) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["bảo trợ xã hội"])
-    created: dict[int | str, dict[str, Any]] = {201: {"model": HoSoMaiTang}, 200: {"model": HoSoMaiTang}}
+    created = created_responses(HoSoMaiTang)
 
     @router.post("/trogiup/mai-tang", responses=created)
     async def mai_tang(req: HoTroMaiTangRequest) -> JSONResponse:
         """Claim the funeral allowance of a deceased social-assistance beneficiary."""
         await office.directory.learn([req.nguoiMat.soDinhDanh, req.nguoiLoMaiTang.soDinhDanh])
-        dossier, replayed = office.claim_funeral_allowance(req)
-        headers = {"X-Idempotent-Replay": "true" if replayed else "false"}
-        body = dossier.model_dump(mode="json")
-        return JSONResponse(body, status_code=200 if replayed else 201, headers=headers)
+        return dossier_answer(*office.claim_funeral_allowance(req))
 
     @router.get("/hoso/{ma_ho_so}")
     async def ho_so(ma_ho_so: DossierCode) -> HoSoMaiTang:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from services.casework import AgencyError, Case, CaseBook, PersonCheck, WorkingCalendar, age_on, plan_steps
+from services.casework import AgencyError, Case, age_on, plan_steps
 from services.casework.directory import PeopleDirectory
+from services.casework.office import CaseDesk, history
 from services.casework.timeline import as_datetime
 from services.citizens import Citizen
 from services.clock import SimulatedClock
@@ -40,16 +41,14 @@ INVALID, NOT_FOUND, MISMATCH = "DU_LIEU_KHONG_HOP_LE", "KHONG_TIM_THAY_CONG_DAN"
 FUNERAL_MULTIPLE = 20
 
 
-class SocialProtectionOffice:
+class SocialProtectionOffice(CaseDesk[HoTroMaiTangRequest]):
     """Funeral-allowance dossiers by maHoSo, and who was granted one."""
 
     def __init__(self, people: PeopleDirectory, settings: SocialSettings, clock: SimulatedClock) -> None:
+        super().__init__(
+            people, clock, settings.max_dossiers, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH
+        )
         self.settings = settings
-        self.clock = clock
-        self.directory = people
-        self.calendar = WorkingCalendar()
-        self.book: CaseBook[HoTroMaiTangRequest] = CaseBook(settings.max_dossiers)
-        self.people = PersonCheck(people, invalid=INVALID, not_found=NOT_FOUND, mismatch=MISMATCH)
         self.effects = Effects()
         self._granted: dict[str, str] = {}  # deceased's ID number → maHoSo
 
@@ -137,14 +136,6 @@ class SocialProtectionOffice:
             ngayTiepNhan=as_datetime(case.received_at),
             ngayHenTra=case.due,
             ngayHoanThanh=as_datetime(case.steps[-1].at) if done else None,
-            lichSu=[
-                BuocXuLy(
-                    trangThai=s.status,
-                    tenTrangThai=STATUS_NAMES[s.status],
-                    thoiDiem=as_datetime(s.at),
-                    noiDung=s.note,
-                )
-                for s in reached
-            ],
+            lichSu=history(reached, STATUS_NAMES, BuocXuLy),
             quyetDinh=result.get("quyetDinh"),
         )

@@ -5,25 +5,15 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.casework.settings import AgencyMockSettings
 from services.faults import Latency
 
 
-class SocialSettings(BaseSettings):
+class SocialSettings(AgencyMockSettings, BaseSettings):
     """The deadline, who is a beneficiary, the clock and the population served."""
 
     model_config = SettingsConfigDict(env_prefix="LGSP_SOCIAL_")
 
-    province_code: str = Field(
-        "031", pattern=r"^[0-9]{3}$", description="the province served (ID-number prefix)"
-    )
-    seed: int = Field(2026, description="seed of the mock's draws (timelines, shares, numbers)")
-    population_seed: int = Field(2023, description="seed of the population it serves")
-    population_size: int = Field(2_000_000, gt=0, description="size of that population")
-    population_url: str | None = Field(
-        None, pattern=r"^https?://", description="the population database asked about people this process "
-        "does not hold (newborns issued elsewhere); unset: the population of this process alone",
-    )  # fmt: skip
-    clock_speed: float = Field(1.0, gt=0, le=1_000_000, description="simulated seconds per real second")
     funeral_days: int = Field(3, ge=0, le=30, description="working days to settle a funeral allowance")
     pension_age: int = Field(80, ge=60, le=100, description="age from which everyone gets a social pension")
     disability_share: float = Field(0.05, ge=0, le=1, description="younger people on disability allowance")

@@ -1,4 +1,5 @@
-"""An agency mock served in-process to its adapter (ASGI transport), with a control client beside it."""
+"""An agency mock served in-process to its adapter (ASGI transport), with a control client beside it, and
+the canonical people and requests the agency adapters' tests send."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import httpx
 from fastapi import FastAPI
 
 from bus.envelope import Envelope
+from services.citizens import Citizen
+from tests.services.agency_people import Family
 
 
 class Adapter(Protocol):
@@ -47,3 +50,26 @@ async def effects(control: httpx.AsyncClient) -> dict[str, int]:
     """The mock's effect counters."""
     answer: dict[str, int] = (await control.get("/_control/effects")).json()
     return answer
+
+
+def canonical_child(child: Citizen) -> dict[str, str]:
+    """A child as the canonical requests name one: number, name, birth date, sex."""
+    return {
+        "id_number": child.id_number,
+        "full_name": child.full_name,
+        "birth_date": child.birth_date.isoformat(),
+        "sex": "male" if child.sex == "M" else "female",
+    }
+
+
+def canonical_relative(person: Citizen, relationship: str) -> dict[str, str]:
+    """A person named with their relationship to the one the request is about."""
+    return {"id_number": person.id_number, "full_name": person.full_name, "relationship": relationship}
+
+
+def child_card_request(people: Family, child: Citizen | None = None) -> dict[str, Any]:
+    """A health-insurance card for `child` (the family's newborn by default), asked by the mother."""
+    return {
+        "child": canonical_child(child or people.child),
+        "guardian": canonical_relative(people.mother, "Mẹ"),
+    }

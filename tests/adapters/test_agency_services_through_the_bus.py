@@ -22,6 +22,7 @@ from bus.transport import make_transport
 from bus.worker import Worker
 from lgsp.default_catalog import DEFAULT_CATALOG
 from services import insurance, lltp, residence, social
+from tests.adapters.agency_harness import child_card_request
 from tests.services.agency_people import Family, family
 
 AGENCIES = ("residence", "insurance", "social", "lltp")
@@ -82,29 +83,12 @@ async def bus() -> AsyncIterator[Bus]:
             await adapter.close()
 
 
-def card_request(people: Family) -> dict[str, Any]:
-    child = people.child
-    return {
-        "child": {
-            "id_number": child.id_number,
-            "full_name": child.full_name,
-            "birth_date": child.birth_date.isoformat(),
-            "sex": "male",
-        },
-        "guardian": {
-            "id_number": people.mother.id_number,
-            "full_name": people.mother.full_name,
-            "relationship": "Mẹ",
-        },
-    }
-
-
 async def test_a_province_client_gets_a_childs_card_filed_under_the_dossier_code_of_its_issue(
     bus: Bus,
 ) -> None:
     headers = MOTCUA | {"X-Road-Issue": "H31.29-20261207-0001"}
     answer = await bus.gateway.post(
-        "/r1/VN/GOV/BHXH/VSS/CapTheBHYTTreEm/v1", json=card_request(bus.people), headers=headers
+        "/r1/VN/GOV/BHXH/VSS/CapTheBHYTTreEm/v1", json=child_card_request(bus.people), headers=headers
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["dossier_number"] == "H31.29-20261207-0001" and answer.json()["status"] == "received"
@@ -112,20 +96,14 @@ async def test_a_province_client_gets_a_childs_card_filed_under_the_dossier_code
 
 async def test_the_national_portal_has_no_right_to_the_provinces_insurance_services(bus: Bus) -> None:
     answer = await bus.gateway.post(
-        "/r1/VN/GOV/BHXH/VSS/CapTheBHYTTreEm/v1", json=card_request(bus.people), headers=PORTAL
+        "/r1/VN/GOV/BHXH/VSS/CapTheBHYTTreEm/v1", json=child_card_request(bus.people), headers=PORTAL
     )
     assert answer.status_code == 403 and answer.json()["type"].startswith("Client.")
 
 
 async def test_an_ineligible_child_is_a_provider_refusal_naming_the_field(bus: Bus) -> None:
     older = bus.people.school_child
-    request = card_request(bus.people)
-    request["child"] |= {
-        "id_number": older.id_number,
-        "full_name": older.full_name,
-        "birth_date": older.birth_date.isoformat(),
-        "sex": "male" if older.sex == "M" else "female",
-    }
+    request = child_card_request(bus.people, older)
     answer = await bus.gateway.post(
         "/r1/VN/GOV/BHXH/VSS/CapTheBHYTTreEm/v1",
         json=request,

@@ -14,7 +14,7 @@ from adapters.insurance import InsuranceAdapter, InsuranceConfig
 from bus.errors import ProviderRejected
 from services.casework import sixth_birthday_eve
 from services.insurance import InsuranceSettings, create_app
-from tests.adapters.agency_harness import advance, effects, envelope, served
+from tests.adapters.agency_harness import advance, child_card_request, effects, envelope, served
 from tests.services.agency_people import Family, family
 
 PREFIX = "VN/GOV/BHXH/VSS"
@@ -33,28 +33,11 @@ async def system(people: Family) -> AsyncIterator[tuple[InsuranceAdapter, httpx.
         yield pair
 
 
-def card_request(people: Family, child: Any = None) -> dict[str, Any]:
-    child = child or people.child
-    return {
-        "child": {
-            "id_number": child.id_number,
-            "full_name": child.full_name,
-            "birth_date": child.birth_date.isoformat(),
-            "sex": "male" if child.sex == "M" else "female",
-        },
-        "guardian": {
-            "id_number": people.mother.id_number,
-            "full_name": people.mother.full_name,
-            "relationship": "Mẹ",
-        },
-    }
-
-
 async def test_a_childs_card_is_requested_then_found_with_its_validity_in_iso_dates(
     system: tuple[InsuranceAdapter, httpx.AsyncClient], people: Family
 ) -> None:
     adapter, control = system
-    answer = await adapter.handle(envelope(f"{PREFIX}/CapTheBHYTTreEm/v1", card_request(people)))
+    answer = await adapter.handle(envelope(f"{PREFIX}/CapTheBHYTTreEm/v1", child_card_request(people)))
     assert isinstance(answer, dict) and answer["status"] == "received" and answer["card"] is None
     assert answer["kind"] == "child_health_card" and answer["due_at"] > answer["received_at"]
     await advance(control, 24 * 7)
@@ -73,8 +56,8 @@ async def test_a_redelivered_card_request_issues_one_card(
     system: tuple[InsuranceAdapter, httpx.AsyncClient], people: Family
 ) -> None:
     adapter, control = system
-    first = await adapter.handle(envelope(f"{PREFIX}/CapTheBHYTTreEm/v1", card_request(people)))
-    again = await adapter.handle(envelope(f"{PREFIX}/CapTheBHYTTreEm/v1", card_request(people)))
+    first = await adapter.handle(envelope(f"{PREFIX}/CapTheBHYTTreEm/v1", child_card_request(people)))
+    again = await adapter.handle(envelope(f"{PREFIX}/CapTheBHYTTreEm/v1", child_card_request(people)))
     assert first == again and (await effects(control))["the_bhyt_tre_em"] == 1
 
 
@@ -84,7 +67,7 @@ async def test_a_child_of_six_or_more_is_refused_naming_the_canonical_birth_date
     adapter, control = system
     with pytest.raises(ProviderRejected, match=r"NGOAI_DOI_TUONG.*field 'child\.birth_date'"):
         await adapter.handle(
-            envelope(f"{PREFIX}/CapTheBHYTTreEm/v1", card_request(people, people.school_child))
+            envelope(f"{PREFIX}/CapTheBHYTTreEm/v1", child_card_request(people, people.school_child))
         )
     assert (await effects(control))["the_bhyt_tre_em"] == 0
 

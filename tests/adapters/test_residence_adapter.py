@@ -12,7 +12,14 @@ import pytest
 from adapters.residence import ResidenceAdapter, ResidenceConfig, create_adapter
 from bus.errors import BadRequest, ProviderRejected, ProviderUnavailable
 from services.residence import ResidenceSettings, create_app
-from tests.adapters.agency_harness import advance, effects, envelope, served
+from tests.adapters.agency_harness import (
+    advance,
+    canonical_child,
+    canonical_relative,
+    effects,
+    envelope,
+    served,
+)
 from tests.services.agency_people import Family, family
 
 PREFIX = "VN/GOV/BCA/CSDLCT"
@@ -33,21 +40,11 @@ async def system(people: Family) -> AsyncIterator[tuple[ResidenceAdapter, httpx.
 
 
 def newborn(people: Family) -> dict[str, Any]:
-    child = people.child
     return {
-        "child": {
-            "id_number": child.id_number,
-            "full_name": child.full_name,
-            "birth_date": child.birth_date.isoformat(),
-            "sex": "male",
-        },
+        "child": canonical_child(people.child),
         "household_head": {"id_number": people.head.id_number, "full_name": people.head.full_name},
         "household_book_number": people.mother.household.book_number,
-        "declarant": {
-            "id_number": people.mother.id_number,
-            "full_name": people.mother.full_name,
-            "relationship": "Mẹ",
-        },
+        "declarant": canonical_relative(people.mother, "Mẹ"),
     }
 
 

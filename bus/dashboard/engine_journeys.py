@@ -1,0 +1,66 @@
+"""The Journeys view's reader over the journey engine (bus.flows): its records in the view's shape.
+
+An engine's verdicts (Decision 766: early, on time, late, open, open and late) become the view's
+on-time flag: early and on time are on time, late and open-late are not, open is not yet known.
+"""
+
+from __future__ import annotations
+
+from bus.dashboard.journeys import JourneyStep, JourneySummary, JourneyTimeline
+from bus.flows.journey_records import JourneyRecord, StepRecord
+from bus.flows.journeys import Journeys, UnknownJourney
+from bus.flows.timeliness import Verdict
+
+ON_TIME = {Verdict.EARLY: True, Verdict.ON_TIME: True, Verdict.LATE: False, Verdict.OPEN_LATE: False}
+
+
+def on_time(verdict: Verdict | None) -> bool | None:
+    """True on or before the deadline, False past it, None while open and not yet late."""
+    return None if verdict is None else ON_TIME.get(verdict)
+
+
+def summary(record: JourneyRecord) -> JourneySummary:
+    """One journey as the list shows it."""
+    return JourneySummary(
+        id=record.journey_id,
+        procedure=record.kind,
+        dossier=record.dossier_code,
+        status=str(record.status),
+        started_at=record.received_at,
+        finished_at=record.finished_at,
+        deadline=record.due_at,
+        on_time=on_time(record.verdict),
+    )
+
+
+def step(record: StepRecord) -> JourneyStep:
+    """One step on its system's lane; its latest transaction (retries keep the same step)."""
+    return JourneyStep(
+        step=record.step,
+        system=record.system,
+        transaction_id=record.transaction_ids[-1] if record.transaction_ids else None,
+        status=str(record.status),
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        deadline=record.due_at,
+        on_time=on_time(record.verdict),
+    )
+
+
+class EngineJourneys:
+    """A JourneyReader over `Journeys`, every client's journeys (the dashboard is an operator's view)."""
+
+    def __init__(self, journeys: Journeys) -> None:
+        self._journeys = journeys
+
+    async def journeys(self, *, limit: int) -> list[JourneySummary]:
+        """Up to `limit` journeys, newest first."""
+        return [summary(record) for record in await self._journeys.list(limit=limit)]
+
+    async def timeline(self, journey_id: str) -> JourneyTimeline | None:
+        """One journey with its steps; None when unknown."""
+        try:
+            record = await self._journeys.get(journey_id)
+        except UnknownJourney:
+            return None
+        return JourneyTimeline(journey=summary(record), steps=[step(s) for s in record.steps])
