@@ -8,6 +8,7 @@ from typing import Any
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
+from bus.errors import BusUnavailable
 from bus.transport.amqp_wire import CHANNEL_GONE, delivery_count, from_amqp
 from bus.transport.base import Handler, Message
 
@@ -96,6 +97,16 @@ class AmqpSubscription:
     async def _work(self, delivery: AmqpDelivery) -> None:
         try:
             await self._handler(delivery)
+        except (*CHANNEL_GONE, BusUnavailable) as lost:
+            # The broker went away under the handler (an outage, not a bug): one line, no traceback.
+            log.warning(
+                "handler on %s interrupted by the broker connection (%s); it is redelivered",
+                delivery.message.message_id,
+                type(lost).__name__,
+            )
+            if not delivery.settled:
+                await delivery.nack(requeue=True)
+            return
         except Exception:
             log.exception("handler failed on %s; requeueing", delivery.message.message_id)
             if not delivery.settled:
