@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ class Served:
     app: FastAPI
     host: str
     port: int
+    reuse_port: bool = False  # share the port with sibling processes (SO_REUSEPORT)
 
     @property
     def url(self) -> str:
@@ -53,7 +55,12 @@ class ServerGroup:
 
     async def start(self) -> list[asyncio.Task[None]]:
         """Start every server and wait until all listen; raises if one fails to start."""
-        tasks = [asyncio.create_task(server.serve()) for server in self._servers]
+        tasks = [
+            asyncio.create_task(
+                server.serve(sockets=[reuse_port_socket(s.host, s.port)] if s.reuse_port else None)
+            )
+            for server, s in zip(self._servers, self.served, strict=True)
+        ]
         while not all(server.started for server in self._servers):
             failed = [t for t in tasks if t.done()]
             if failed:
@@ -70,3 +77,19 @@ class ServerGroup:
         for server in self._servers:
             server.should_exit = True
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket with SO_REUSEPORT: several processes bind the same port and the kernel
+    spreads new connections among them (each process accepts on its own queue)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    return sock

@@ -23,6 +23,7 @@ from lgsp.lazy_commands import LazySubcommands
 if TYPE_CHECKING:
     from bus.catalog import Catalog
     from bus.settings import BusSettings
+    from lgsp.process_group import ProcessGroup
 
 
 class LgspCommands(LazySubcommands):
@@ -53,6 +54,33 @@ CatalogOption = Annotated[Path | None, typer.Option("--catalog", help="catalog Y
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="on a failure to start, show the full traceback")
 ]
+ProcessesOption = Annotated[
+    int,
+    typer.Option(
+        min=1, max=64, help="processes sharing the port (SO_REUSEPORT); > 1 needs --amqp-url and --redis-url"
+    ),
+]
+# Set by a process group on its children: bind the shared port with SO_REUSEPORT.
+ReusePortOption = Annotated[bool, typer.Option("--reuse-port", hidden=True)]
+
+
+def _process_group(
+    command: list[str], processes: int, settings: BusSettings, catalog: Path | None, debug: bool
+) -> ProcessGroup:
+    """`processes` copies of `command` sharing one port, or exit 2 without RabbitMQ and Redis."""
+    from lgsp.process_group import NeedsSharedState, ProcessGroup, require_shared_state
+
+    try:
+        require_shared_state(processes, settings.amqp_url, settings.redis_url)
+    except NeedsSharedState as exc:
+        errors.print(f"[red]refusing to start:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    shared = {"LGSP_AMQP_URL": settings.amqp_url or "", "LGSP_REDIS_URL": settings.redis_url or ""}
+    if catalog is not None:
+        shared["LGSP_CATALOG"] = str(catalog)
+    flags = ["--reuse-port", *(["--debug"] if debug else [])]
+    console.print(f"{processes} processes sharing the port; stop with Ctrl+C")
+    return ProcessGroup([*command, *flags], processes, shared)
 
 
 @contextmanager
@@ -111,8 +139,14 @@ def run(
     redis_url: RedisOption = None,
     catalog: CatalogOption = None,
     debug: DebugOption = False,
+    processes: ProcessesOption = 1,
+    reuse_port: ReusePortOption = False,
 ) -> None:
-    """The embedded default: gateway, workers and mock systems in one process (memory transport)."""
+    """The embedded default: gateway, workers and mock systems in one process (memory transport).
+
+    With --processes N: N processes each serve the gateway (one shared port) and --workers workers on
+    the shared RabbitMQ and Redis; the mocks run once, in the supervising process.
+    """
     import asyncio
 
     import uvloop
@@ -129,6 +163,21 @@ def run(
     host, port = bind_address(host, port)
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
+    if processes > 1:
+        from bus.auth.settings import AuthSettings
+        from bus.catalog import hash_api_key
+        from bus.monitoring.access import new_monitoring_token
+        from lgsp.embedded import serve_mocks_beside
+
+        command = ["run", "--no-mocks", "--host", host, "--port", str(port), "--workers", str(workers)]
+        group = _process_group(command, processes, settings, catalog, debug)
+        # One monitoring token for the whole group (each member alone would make its own).
+        token = new_monitoring_token()
+        digests = [*AuthSettings().monitoring_token_sha256, hash_api_key(token)]
+        group.settings["LGSP_AUTH_MONITORING_TOKEN_SHA256"] = json.dumps(digests)
+        console.print(monitoring_hint(f"http://{host}:{port}", token), soft_wrap=True)
+        served = MOCKS if mocks else {}
+        raise typer.Exit(uvloop.run(serve_mocks_beside(group, list(served), host, port, latency)))
     stack = EmbeddedStack(
         catalog=_catalog(settings),
         transport=make_transport(settings.amqp_url, delivery_limit=settings.delivery_limit),
@@ -138,6 +187,7 @@ def run(
         latency=latency,
         workers=workers,
         settings=settings,
+        reuse_port=reuse_port,
     )
 
     async def main() -> None:
@@ -176,6 +226,8 @@ def gateway(
     redis_url: RedisOption = None,
     catalog: CatalogOption = None,
     debug: DebugOption = False,
+    processes: ProcessesOption = 1,
+    reuse_port: ReusePortOption = False,
 ) -> None:
     """Run the gateway alone (needs RabbitMQ and separate `lgsp worker` processes)."""
     import uvicorn
@@ -183,13 +235,18 @@ def gateway(
     from bus.gateway.assembly import assemble_gateway
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
-    from bus.http_intake import server_options
+    from bus.http_intake import server_config, server_options
     from bus.loop_watchdog import watched_lifespan
+    from bus.serving import reuse_port_socket
     from bus.transport import make_transport
 
     host, port = bind_address(host, port)
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
+    if processes > 1:
+        command = ["gateway", "--host", host, "--port", str(port)]
+        group = _process_group(command, processes, settings, catalog, debug)
+        raise typer.Exit(group.supervise())
     if settings.amqp_url is None:
         errors.print(
             "[yellow]no --amqp-url: memory transport, so only workers in this process answer[/yellow]"
@@ -204,7 +261,11 @@ def gateway(
     api.router.lifespan_context = watched_lifespan(api.router.lifespan_context)
     freeze_startup_heap()
     # With the intake's read time-outs and connection bound, and TLS / mutual TLS when configured.
-    uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), **server_options())
+    if reuse_port:  # a member of a process group: it listens on the shared port's SO_REUSEPORT socket
+        config = server_config(api, host, port, log_level=settings.log_level.lower())
+        uvicorn.Server(config).run(sockets=[reuse_port_socket(host, port)])
+    else:
+        uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), **server_options())
 
 
 @app.command()

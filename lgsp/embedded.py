@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from dataclasses import dataclass, field
 from ipaddress import ip_network
 
@@ -19,6 +21,7 @@ from bus.store import make_store
 from bus.transport.base import Transport
 from bus.worker import Worker
 from lgsp.dashboard_wiring import wire_dashboard
+from lgsp.process_group import ProcessGroup
 from services.registry import MOCKS
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,7 @@ class EmbeddedStack:
     log_level: str = "warning"
     # Monitoring needs a credential; this run's own token (printed by `lgsp run`) opens it.
     monitoring_token: str = field(default_factory=new_monitoring_token)
+    reuse_port: bool = False  # a member of `lgsp run --processes N`: the port is shared
     _group: ServerGroup | None = None
     _workers: list[Worker] = field(default_factory=list)
     _events: EventRecorder | None = None
@@ -72,7 +76,7 @@ class EmbeddedStack:
         )
         gateway_url = f"http://{self.host}:{self.port}"
         self.dashboard, self.dashboard_link = wire_dashboard(gateway, self.catalog, gateway_url, served)
-        served.append(Served("gateway", gateway, self.host, self.port))
+        served.append(Served("gateway", gateway, self.host, self.port, reuse_port=self.reuse_port))
         await self.transport.connect()
         self._group = ServerGroup(served, log_level=self.log_level)
         await self._group.start()
@@ -109,21 +113,46 @@ class EmbeddedStack:
         await self.transport.close()
 
     def _mock_apps(self) -> list[Served]:
-        if not self.mocks:
-            return []
-        from services.citizens import Population
+        return mock_apps(self.mocks, self.host, self.port, self.latency, self.mock_ports)
 
-        population = Population()
-        gateway_url = f"http://{self.host}:{self.port}"
-        served = []
-        for name in self.mocks:
-            spec = MOCKS[name]
-            served.append(
-                Served(
-                    name,
-                    spec.build(population=population, latency=self.latency, gateway_url=gateway_url),
-                    self.host,
-                    self.mock_ports.get(name, spec.port),
-                )
+
+def mock_apps(
+    names: list[str], host: str, gateway_port: int, latency: bool, ports: dict[str, int] | None = None
+) -> list[Served]:
+    """The named mock systems on their own ports (`ports`, else each mock's default), calling back to
+    the gateway at `gateway_port`."""
+    if not names:
+        return []
+    from services.citizens import Population
+
+    population = Population()
+    gateway_url = f"http://{host}:{gateway_port}"
+    served = []
+    for name in names:
+        spec = MOCKS[name]
+        served.append(
+            Served(
+                name,
+                spec.build(population=population, latency=latency, gateway_url=gateway_url),
+                host,
+                (ports or {}).get(name, spec.port),
             )
-        return served
+        )
+    return served
+
+
+async def serve_mocks_beside(
+    group: ProcessGroup, mocks: list[str], host: str, gateway_port: int, latency: bool
+) -> int:
+    """`lgsp run --processes N`: the mocks once, here, and the group's members (gateway and workers
+    each) until SIGINT/SIGTERM or a member's exit; returns the group's exit status."""
+    servers = ServerGroup(mock_apps(mocks, host, gateway_port, latency))
+    await servers.start()
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopped.set)
+    try:
+        return await group.watch(stopped)
+    finally:
+        await servers.stop()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
+import os
+import resource
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -12,12 +15,14 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from loadtests.generator_share import GeneratorShare
 from loadtests.report import write_report
 from loadtests.schedules import STEP_LEVELS, Stage, build, stage_at
 from loadtests.slo import Slo, Verdict
-from loadtests.stack import Stack, StackPlan, locust_command
+from loadtests.stack import Stack, StackPlan, free_port, locust_command
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+LATE_TICK = 3.0  # s: the climb's watch ends a run within a tick or two after the breaking stage ends
 
 
 @dataclass
@@ -35,60 +40,106 @@ class CapacityRun:
     latency: bool = False
     amqp_url: str | None = None
     user_rate: float = 1.0
+    locust_workers: int = 0  # > 0: Locust's distributed mode, a master and this many worker processes
+    until_slo_breaks: bool = False  # end the run at the first stage missing the SLO (levels climb)
+    redis_url: str | None = None  # the started stack keeps its state in Redis
 
     def stages(self) -> list[Stage]:
         """The schedule Locust will follow."""
         return build(self.shape, self.rate, self.seconds, self.levels)
 
-    def locust_args(self, host: str) -> list[str]:
-        """The headless Locust command line."""
+    def locust_args(self, host: str, master_port: int | None = None) -> list[str]:
+        """The headless Locust command line (of the master, when `master_port` is given)."""
+        distributed = (
+            ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
+             "--expect-workers", str(self.locust_workers)]
+            if master_port is not None else []
+        )  # fmt: skip
         return [
             *locust_command(),
-            "-f", str(LOCUSTFILE), "--headless", "--host", host, "--only-summary",
+            "-f", str(LOCUSTFILE), "--headless", "--host", host, "--only-summary", *distributed,
             "--csv", str(self.out / "locust"), "--html", str(self.out / "locust.html"),
             "--lgsp-shape", self.shape, "--lgsp-rate", str(self.rate), "--lgsp-seconds", str(self.seconds),
             "--lgsp-levels", ",".join(f"{x:g}" for x in self.levels), "--lgsp-user-rate", str(self.user_rate),
             "--lgsp-raw", str(self.out / "raw.csv"),
             "--slo-p99-ms", str(self.slo.p99_ms), "--slo-error-rate", str(self.slo.max_error_ratio),
+            *(["--lgsp-until-slo-breaks"] if self.until_slo_breaks else []),
+        ]  # fmt: skip
+
+    def worker_args(self, master_port: int) -> list[str]:
+        """A Locust worker's command line (the master sends it the host and the LGSP options)."""
+        return [
+            *locust_command(), "-f", str(LOCUSTFILE), "--worker",
+            "--master-host", "127.0.0.1", "--master-port", str(master_port),
         ]  # fmt: skip
 
     def execute(self, console: Console) -> Verdict:
         """Run the whole thing, showing progress; returns the verdict (report written to `out`)."""
         self.out.mkdir(parents=True, exist_ok=True)
+        for stale in self.out.glob("raw.csv*"):  # an earlier run's worker files must not be merged in
+            stale.unlink()
         stack: Stack | None = None
         host = self.host
         if host is None:
             console.print("starting the stack…")
-            plan = StackPlan(self.out / "stack", amqp_url=self.amqp_url, latency=self.latency)
+            plan = StackPlan(
+                self.out / "stack", amqp_url=self.amqp_url, latency=self.latency, redis_url=self.redis_url
+            )
             stack = plan.start()
             host = stack.gateway_url
         try:
             console.print(f"driving {host} with the {self.shape} shape")
-            self._drive(host, console)
+            generator = self._drive(host, console)
         finally:
             if stack is not None:
                 stack.stop()
+        stages = self._stages_run()
         run: dict[str, Any] = {
             "shape": self.shape, "rate": self.rate, "seconds": self.seconds, "levels": list(self.levels),
             "host": host if self.host else "started by lgsp capacity", "latency": self.latency,
             "transport": "amqp" if self.amqp_url else "memory",
+            "stores": "redis" if self.redis_url else "memory",
+            "locust_workers": self.locust_workers, "until_slo_breaks": self.until_slo_breaks,
+            "generator": generator.as_dict() | {"line": generator.line()},
         }  # fmt: skip
-        verdict = write_report(
-            self.out, self.out / "raw.csv", self.stages(), self.slo, self.required_tx_s, run
-        )
+        verdict = write_report(self.out, self.out / "raw.csv", stages, self.slo, self.required_tx_s, run)
+        notes = [generator.line()]
+        if self.until_slo_breaks:
+            notes.append(ceiling_line(self.out / "figures.json", self.levels[-1]))
+        with (self.out / "verdict.txt").open("a", encoding="utf-8") as verdict_file:
+            verdict_file.write("\n".join(notes) + "\n")
         for line in (self.out / "verdict.txt").read_text(encoding="utf-8").splitlines()[1:]:
-            console.print(line)  # the spike's summary, when the shape had one
+            console.print(line, soft_wrap=True)  # the spike's summary, the generator's share, the ceiling
         return verdict
 
-    def _drive(self, host: str, console: Console) -> None:
+    def _stages_run(self) -> list[Stage]:
+        """The schedule's stages, cut after the last one that ran to its end when the run stopped early."""
+        stages = self.stages()
+        if not self.until_slo_breaks:
+            return stages
+        with (self.out / "raw.csv").open(encoding="utf-8") as source:
+            last = max((float(row["t"]) for row in csv.DictReader(source)), default=0.0)
+        ran = [s for s in stages if s.end <= last + LATE_TICK]
+        return ran or stages[:2]
+
+    def _drive(self, host: str, console: Console) -> GeneratorShare:
         stages = self.stages()
         total = stages[-1].end
+        master_port = free_port() if self.locust_workers else None
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)  # Locust's processes are waited for below
+        began = time.monotonic()
         with (self.out / "locust.log").open("wb") as log:
-            locust = subprocess.Popen(self.locust_args(host), stdout=log, stderr=subprocess.STDOUT)
+            locust = subprocess.Popen(
+                self.locust_args(host, master_port), stdout=log, stderr=subprocess.STDOUT
+            )
+            workers = [
+                subprocess.Popen(self.worker_args(master_port), stdout=log, stderr=subprocess.STDOUT)
+                for _ in range(self.locust_workers)
+                if master_port is not None
+            ]
             columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
             with Progress(*columns, console=console, transient=False) as progress:
                 task = progress.add_task("warming up", total=total)
-                began = time.monotonic()
                 while locust.poll() is None:
                     elapsed = time.monotonic() - began
                     stage = stage_at(stages, elapsed)
@@ -102,8 +153,51 @@ class CapacityRun:
                         pass
                     if elapsed > total + 120:
                         locust.terminate()
+            for worker in workers:  # the master's quit tells them to write their rows and leave
+                try:
+                    worker.wait(60)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
+        wall = time.monotonic() - began
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        if workers:
+            merge_raw(sorted(self.out.glob("raw.csv.worker-*")), self.out / "raw.csv")
         if not (self.out / "raw.csv").exists():
             raise RuntimeError(f"Locust wrote no raw figures; see {self.out / 'locust.log'}")
+        return GeneratorShare(1 + len(workers), cpu, wall, os.cpu_count() or 1)
+
+
+def merge_raw(parts: list[Path], target: Path) -> None:
+    """One raw CSV from the workers' files, rows in time order (each worker's clock starts at the
+    test's start, within milliseconds of the others)."""
+    if not parts:
+        return
+    rows: list[list[str]] = []
+    header: list[str] = []
+    for part in parts:
+        with part.open(encoding="utf-8", newline="") as source:
+            reader = csv.reader(source)
+            header = next(reader)
+            rows.extend(reader)
+    rows.sort(key=lambda row: float(row[0]))
+    with target.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def ceiling_line(figures_json: Path, cap: float) -> str:
+    """Where the climb stopped: the stage that broke the SLO and the last that met it, or that none broke."""
+    stages = json.loads(figures_json.read_text(encoding="utf-8"))["stages"]
+    met = [s["label"] for s in stages if s["meets_slo"]]
+    if stages and not stages[-1]["meets_slo"]:
+        below = f"; the highest stage meeting it: {met[-1]}" if met else "; no stage met it"
+        return f"ceiling: stage {stages[-1]['label']} broke the SLO{below}"
+    return (
+        f"ceiling not reached: every stage up to the cap ({cap:g} scenarios/s) met the SLO: raise --max-level"
+    )
 
 
 def _live(out: Path) -> str:

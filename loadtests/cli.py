@@ -16,6 +16,7 @@ console = Console()
 
 @capacity_app.callback(invoke_without_command=True)
 def capacity(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="report folder")] = Path("capacity-report"),
     shape: Annotated[str, typer.Option(help=f"load shape: {', '.join(SHAPES)}")] = "step",
     rate: Annotated[float, typer.Option(min=0.1, help="steady/base rate (tx/s)")] = 10.0,
@@ -32,8 +33,21 @@ def capacity(
         str | None, typer.Option("--amqp-url", help="run the started stack on RabbitMQ")
     ] = None,
     user_rate: Annotated[float, typer.Option(min=0.01, help="scenarios per second per Locust user")] = 1.0,
+    redis_url: Annotated[
+        str | None, typer.Option("--redis-url", help="the started stack keeps its state in Redis")
+    ] = None,
+    locust_workers: Annotated[
+        int, typer.Option(min=0, max=64, help="Locust worker processes (distributed mode); 0: one process")
+    ] = 0,
+    until_slo_breaks: Annotated[
+        bool,
+        typer.Option(help="step: climb past the levels (×1.5) to --max-level, stop at the first SLO miss"),
+    ] = False,
+    max_level: Annotated[float, typer.Option(min=1, help="cap of the climb (scenarios/s)")] = 2000.0,
 ) -> None:
     """Run Locust headless with a shape; write the report and verdict; exit 1 when the SLO is missed."""
+    if ctx.invoked_subcommand is not None:
+        return  # `lgsp capacity plan …`: no run
     from loadtests.capacity import CapacityRun
     from loadtests.slo import Slo
 
@@ -45,16 +59,92 @@ def capacity(
         raise typer.BadParameter("levels are numbers separated by commas", param_hint="--levels") from exc
     if not parsed_levels or min(parsed_levels) <= 0:
         raise typer.BadParameter("give at least one positive level", param_hint="--levels")
+    if until_slo_breaks:
+        from loadtests.ceiling import climbing_levels
+
+        if shape != "step":
+            raise typer.BadParameter("climbing needs --shape step", param_hint="--until-slo-breaks")
+        if max_level < max(parsed_levels):
+            raise typer.BadParameter("the cap is below the highest level", param_hint="--max-level")
+        parsed_levels = climbing_levels(parsed_levels, cap=max_level)
     run = CapacityRun(
         out=out, shape=shape, rate=rate, seconds=seconds, levels=parsed_levels,
         slo=Slo(p99_ms=p99_ms, max_error_ratio=max_errors), required_tx_s=require, host=host,
-        latency=latency, amqp_url=amqp_url, user_rate=user_rate,
+        latency=latency, amqp_url=amqp_url, user_rate=user_rate, redis_url=redis_url,
+        locust_workers=locust_workers, until_slo_breaks=until_slo_breaks,
     )  # fmt: skip
     verdict = run.execute(console)
     console.print(f"report: {out}/index.html")
     console.print(verdict.line(), style="bold green" if verdict.passed else "bold red")
     if not verdict.passed:
         raise typer.Exit(1)
+
+
+@capacity_app.command("plan")
+def capacity_plan(
+    tx_per_year: Annotated[
+        str, typer.Option("--tx-per-year", "--volume", help="volume: 50M (a year), 1.6M/day, 21M/day")
+    ],
+    peak_factor: Annotated[float, typer.Option(min=1, help="peak over the working-hours mean")] = 3.0,
+    working_days: Annotated[float, typer.Option(min=1, max=366, help="days a year carrying traffic")] = 250,
+    working_hours: Annotated[float, typer.Option(min=0.5, max=24, help="hours a day carrying it")] = 9,
+    working_share: Annotated[
+        float, typer.Option(min=0.01, max=1, help="share of a day's transactions in those hours")
+    ] = 0.9,
+    utilisation: Annotated[float, typer.Option(min=0.05, max=1, help="target busy share of a core")] = 0.6,
+    headroom: Annotated[float, typer.Option(min=0, max=10, help="spare on top (0.25 = 25 %)")] = 0.25,
+    from_json: Annotated[
+        Path | None, typer.Option("--from", help="a `lgsp bench` JSON (default: the figures on record)")
+    ] = None,
+    case: Annotated[str | None, typer.Option(help="the bench case to take costs from")] = None,
+) -> None:
+    """Cores of gateway, worker, broker and Redis a volume needs, from measured CPU-µs per transaction."""
+    from rich.table import Table
+
+    from loadtests.bench.report import print_whole
+    from loadtests.measured_costs import DEFAULT_CASE, RECORDED, NoSuchCase, from_bench_json
+    from loadtests.sizing import Assumptions, BadVolume, parse_volume, plan
+
+    try:
+        volume = parse_volume(tx_per_year)
+    except BadVolume as exc:
+        raise typer.BadParameter(str(exc), param_hint="--tx-per-year") from exc
+    try:
+        costs = RECORDED if from_json is None else from_bench_json(from_json, case or DEFAULT_CASE)
+    except (OSError, ValueError, NoSuchCase) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--from") from exc
+    assumptions = Assumptions(
+        peak_factor=peak_factor, working_days=working_days, working_hours=working_hours,
+        working_hours_share=working_share, target_utilisation=utilisation, headroom=headroom,
+    )  # fmt: skip
+    sized = plan(volume, costs.cpu_us_per_tx, assumptions)
+    console.print(
+        f"{volume}: {sized.mean_tx_s:,.1f} tx/s on average in working hours, "
+        f"{sized.peak_tx_s:,.1f} tx/s at the peak",
+        soft_wrap=True,
+    )
+    console.print(f"costs from: {costs.source}", soft_wrap=True)
+    for line in assumptions.lines():
+        console.print(f"assumed: {line}", soft_wrap=True)
+    table = Table(title="Cores to provision")
+    for column in ("component", "CPU-µs/tx", "busy cores at peak", "cores"):
+        table.add_column(column, justify="left" if column == "component" else "right")
+    for row in sized.components:
+        if row.cpu_us_per_tx is None:
+            table.add_row(row.component, "not measured", "-", "?")
+        else:
+            table.add_row(
+                row.component, f"{row.cpu_us_per_tx:,.0f}", f"{row.busy_cores:,.2f}", str(row.cores)
+            )
+    table.add_row("total, each on its own cores", "", "", str(sized.total_cores))
+    table.add_row("total, sharing machines", "", "", str(sized.shared_cores))
+    print_whole(console, table)
+    if any(row.cpu_us_per_tx is None for row in sized.components):
+        console.print(
+            "not measured: run `lgsp bench --amqp-url … --redis-url … --gateway-processes 1` and pass its "
+            "bench.json with --from",
+            soft_wrap=True,
+        )
 
 
 bench_app = typer.Typer(
@@ -74,22 +164,53 @@ def bench(
         str | None, typer.Option("--amqp-url", help="also measure on this RabbitMQ (omit: memory only)")
     ] = None,
     workers: Annotated[str, typer.Option(help="worker processes for the RabbitMQ scale-out")] = "1,2,4",
+    gateway_processes: Annotated[
+        str,
+        typer.Option(
+            help="also echo through `lgsp gateway --processes N` for each N, e.g. 1,2 (needs Redis)"
+        ),
+    ] = "",
+    redis_url: Annotated[
+        str | None, typer.Option("--redis-url", help="Redis for the --gateway-processes cases")
+    ] = None,
 ) -> None:
     """Measure gateway → transport → adapter → mock and its raw hops in one run; print a table, write JSON."""
-    from loadtests.bench.report import bench_table, write_bench_json
+    from loadtests.bench.report import (
+        bench_table,
+        cores_note,
+        gateway_scale_table,
+        print_whole,
+        write_bench_json,
+    )
     from loadtests.bench.runner import Bench, BenchConfig
 
-    try:
-        scale = tuple(int(x) for x in workers.split(",") if x.strip())
-    except ValueError as exc:
+    scale = _counts(workers, "--workers", required=True)
+    processes = _counts(gateway_processes, "--gateway-processes", required=False)
+    if processes and not (amqp_url and redis_url):
         raise typer.BadParameter(
-            "worker counts are integers separated by commas", param_hint="--workers"
-        ) from exc
-    if not scale or min(scale) < 1:
-        raise typer.BadParameter("give at least one worker count ≥ 1", param_hint="--workers")
+            "gateway processes share state through Redis and requests through RabbitMQ: "
+            "give --amqp-url and --redis-url",
+            param_hint="--gateway-processes",
+        )
     config = BenchConfig(
-        seconds=seconds, warmup=warmup, concurrency=concurrency, amqp_url=amqp_url, scale_workers=scale
-    )
+        seconds=seconds, warmup=warmup, concurrency=concurrency, amqp_url=amqp_url, scale_workers=scale,
+        redis_url=redis_url, gateway_processes=processes,
+    )  # fmt: skip
     results = Bench(config, out, progress=console.print).run()
-    console.print(bench_table(results))
+    print_whole(console, bench_table(results))
+    scale_table = gateway_scale_table(results)
+    if scale_table is not None:
+        print_whole(console, scale_table)
+        console.print(cores_note(results), soft_wrap=True)
     console.print(f"JSON: {write_bench_json(out / 'bench.json', config, results)}")
+
+
+def _counts(text: str, option: str, *, required: bool) -> tuple[int, ...]:
+    """Comma-separated counts ≥ 1 (an empty list only when not `required`)."""
+    try:
+        counts = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError as exc:
+        raise typer.BadParameter("counts are integers separated by commas", param_hint=option) from exc
+    if (required and not counts) or (counts and min(counts) < 1):
+        raise typer.BadParameter("give counts ≥ 1, separated by commas", param_hint=option)
+    return counts

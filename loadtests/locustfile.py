@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import requests
 from locust import FastHttpUser, events, task
 from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.mix import available
 from loadtests.recorder import DIRECT_PREFIX, RequestRecorder, fault_type
@@ -50,6 +52,9 @@ def _options(parser: Any) -> None:
     group.add_argument("--lgsp-key", default="loadtest-demo-key", help="the client's API key")
     group.add_argument("--lgsp-seed", type=int, default=2023, help="seed of the users' draws")
     group.add_argument("--lgsp-raw", default="", help="write every request to this CSV at the end")
+    group.add_argument(
+        "--lgsp-until-slo-breaks", action="store_true", help="end the run at the first stage missing the SLO"
+    )
     group.add_argument("--slo-p99-ms", type=float, default=1000.0, help="SLO: p99 latency bound")
     group.add_argument("--slo-error-rate", type=float, default=0.001, help="SLO: error ratio bound")
 
@@ -96,7 +101,7 @@ def _judge(environment: Environment, **_: Any) -> None:
     """Pass only when requests were made, errors stayed within the SLO ratio and p99 within its bound."""
     options = _opts(environment)
     if options.lgsp_raw:
-        RECORDER.write(Path(options.lgsp_raw))
+        _write_raw(environment, Path(options.lgsp_raw))
     total = environment.stats.total
     if total.num_requests == 0:
         log.error("FAIL: no request was made")
@@ -113,6 +118,16 @@ def _judge(environment: Environment, **_: Any) -> None:
         p99,
     )
     environment.process_exit_code = 0 if passed else 1
+
+
+def _write_raw(environment: Environment, path: Path) -> None:
+    """Write the recorded rows: alone to `path`; in distributed mode each worker to `path.worker-PID`
+    (the master relays its options, so they share one path) and the master, which sends nothing, not."""
+    if isinstance(environment.runner, MasterRunner):
+        return
+    if isinstance(environment.runner, WorkerRunner):
+        path = path.with_name(f"{path.name}.worker-{os.getpid()}")
+    RECORDER.write(path)
 
 
 class LgspUser(FastHttpUser):

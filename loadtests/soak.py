@@ -154,9 +154,8 @@ def main(
     console = Console()
     out.mkdir(parents=True, exist_ok=True)
     isolate = f"S{int(time.time()) % 100_000}" if amqp_url else None
-    bus_settings = {"LGSP_REDIS_URL": redis_url} if redis_url else {}
     plan = StackPlan(
-        out / "stack", amqp_url=amqp_url, worker_processes=workers, isolate=isolate, bus_settings=bus_settings
+        out / "stack", amqp_url=amqp_url, worker_processes=workers, isolate=isolate, redis_url=redis_url
     )
     stack = plan.start()
     sampler = Sampler(stack, out / "soak.csv", sample_seconds)

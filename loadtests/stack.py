@@ -26,6 +26,7 @@ import httpx
 import yaml
 
 from bus.identifiers import ServiceId
+from loadtests.bench.cpu import child_pids
 from services.registry import MOCKS
 
 # the composition root's packaged catalog, by path: load tests drive the stack from outside
@@ -75,8 +76,13 @@ class Stack:
     logs: list[IO[bytes]] = field(default_factory=list)
 
     def pids(self) -> dict[str, int]:
-        """Process ids by component name."""
-        return {name: process.pid for name, process in self.processes.items()}
+        """Process ids by component name, with the members a process group started (`gateway.1`, …)."""
+        found = {}
+        for name, process in self.processes.items():
+            found[name] = process.pid
+            for index, child in enumerate(child_pids(process.pid), start=1):
+                found[f"{name}.{index}"] = child
+        return found
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGINT every process (graceful drain), then kill what is still alive after `timeout`."""
@@ -105,8 +111,8 @@ class StackPlan:
     catalog: Path = DEFAULT_CATALOG
     isolate: str | None = None
     mocks: bool = True
-    # LGSP_ settings for the bus processes only (run, gateway, workers), e.g. LGSP_REDIS_URL.
-    bus_settings: dict[str, str] = field(default_factory=dict)
+    redis_url: str | None = None
+    gateway_processes: int = 1  # > 1: `lgsp gateway --processes N` (needs amqp_url and redis_url)
 
     def start(self, ready_timeout: float = 60.0) -> Stack:
         """Start mocks, workers and gateway; return once the gateway answers /health and mocks listen."""
@@ -128,9 +134,10 @@ class StackPlan:
                     stack,
                     "run",
                     ["run", "--no-mocks", "--port", str(gateway_port), "--catalog", str(catalog)],
-                    self.bus_settings,
+                    {"LGSP_REDIS_URL": self.redis_url} if self.redis_url else None,
                 )
             else:
+                shared = {"LGSP_REDIS_URL": self.redis_url} if self.redis_url else None
                 for index in range(self.worker_processes):
                     self._spawn(
                         stack,
@@ -144,7 +151,7 @@ class StackPlan:
                             "--name",
                             f"bench-w{index + 1}",
                         ],
-                        self.bus_settings,
+                        shared,
                     )
                 self._spawn(
                     stack,
@@ -157,10 +164,12 @@ class StackPlan:
                         str(catalog),
                         "--port",
                         str(gateway_port),
+                        "--processes",
+                        str(self.gateway_processes),
                     ],
-                    self.bus_settings,
+                    shared,
                 )
-            _wait_health(stack, ready_timeout)
+            _wait_health(stack, ready_timeout, self.gateway_processes)
             if self.amqp_url is not None:
                 queues = [ServiceId.parse(sid).queue_name for sid in _service_ids(catalog)]
                 asyncio.run(wait_for_consumers(self.amqp_url, queues, self.worker_processes, ready_timeout))
@@ -199,19 +208,30 @@ def _wait_port(port: int, timeout: float, process: subprocess.Popen[bytes]) -> N
     raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f} s")
 
 
-def _wait_health(stack: Stack, timeout: float) -> None:
+def _wait_health(stack: Stack, timeout: float, processes: int = 1) -> None:
+    """Return once the gateway answers /health from `processes` distinct processes (each probe is a new
+    connection, which the kernel hands to any of the processes sharing the port)."""
     deadline = time.monotonic() + timeout
+    seen: set[int] = set()
     while time.monotonic() < deadline:
         for name, process in stack.processes.items():
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
         try:
-            if httpx.get(f"{stack.gateway_url}/health", timeout=1.0).status_code == 200:
-                return
+            answer = httpx.get(f"{stack.gateway_url}/health", timeout=1.0)
+            if answer.status_code == 200:
+                seen.add(answer.json().get("pid", 0))
+                if len(seen) >= processes:
+                    return
+                time.sleep(0.05)
+                continue
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise TimeoutError(f"the gateway at {stack.gateway_url} was not healthy after {timeout:.0f} s")
+    raise TimeoutError(
+        f"the gateway at {stack.gateway_url} was not healthy from {processes} process(es) after "
+        f"{timeout:.0f} s (seen: {len(seen)})"
+    )
 
 
 def _service_ids(catalog: Path) -> list[str]:

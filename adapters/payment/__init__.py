@@ -1,6 +1,6 @@
-"""The payment platform adapter (PayGov, NAPAS): initiate a payment, query its state, verify confirmations."""
+"""The payment platform adapter (PayGov, NAPAS): initiate, query and refund payments, verify confirmations."""
 
-from adapters.payment.adapter import INITIATE, STATUS, PaymentAdapter, PaymentConfig, create_adapter
+from adapters.payment.adapter import INITIATE, REFUND, STATUS, PaymentAdapter, PaymentConfig, create_adapter
 from adapters.payment.book import InitiatedPayment, PaymentBook
 from adapters.payment.confirmation import Confirmation, verify_confirmation
 from adapters.payment.models import (
@@ -10,10 +10,13 @@ from adapters.payment.models import (
     InitiatePaymentResponse,
     PaymentStatusRequest,
     PaymentStatusResponse,
+    RefundRequest,
+    RefundResponse,
 )
 
 __all__ = [
     "INITIATE",
+    "REFUND",
     "STATUS",
     "Confirmation",
     "Dossier",
@@ -26,6 +29,8 @@ __all__ = [
     "PaymentConfig",
     "PaymentStatusRequest",
     "PaymentStatusResponse",
+    "RefundRequest",
+    "RefundResponse",
     "create_adapter",
     "verify_confirmation",
 ]

@@ -16,7 +16,10 @@ from adapters.payment.models import (
     InitiatePaymentResponse,
     PaymentStatusRequest,
     PaymentStatusResponse,
+    RefundRequest,
+    RefundResponse,
 )
+from adapters.payment.refund_wire import refund_answer, refund_message
 from adapters.payment.wire import (
     PROVIDER,
     UNKNOWN_REFERENCE,
@@ -59,6 +62,13 @@ STATUS = ServiceSpec(
     PaymentStatusResponse,
     summary="The state of a payment (success, pending, failed, or not_found), checksum verified",
 )
+REFUND = ServiceSpec(
+    "HoanTien",
+    "v1",
+    RefundRequest,
+    RefundResponse,
+    summary="Refund a dossier's fee and cancel its e-receipt (refused or withdrawn dossiers); once",
+)
 # The mock platform's default partner and secret, so that a bare catalog entry works against it.
 DEFAULT_PARTNER = "HPG_LGSP"
 DEFAULT_SECRET = "hpg-lgsp-paygov-shared-secret"
@@ -80,9 +90,10 @@ class PaymentConfig(ProviderConfig):
 
 
 class PaymentAdapter(ProviderAdapter[PaymentConfig]):
-    """Serves KhoiTaoThanhToan and TraCuuGiaoDich over PayGov; records what it initiates in a `Store`."""
+    """Serves KhoiTaoThanhToan, TraCuuGiaoDich and HoanTien over PayGov; records what it initiates in a
+    `Store`."""
 
-    services = ServiceTable([INITIATE, STATUS])
+    services = ServiceTable([INITIATE, STATUS, REFUND])
     provider = PROVIDER
 
     def __init__(
@@ -97,7 +108,7 @@ class PaymentAdapter(ProviderAdapter[PaymentConfig]):
 
     def operations(self) -> Mapping[str, Operation]:
         """Each service's operation."""
-        return {INITIATE.key: self.initiate, STATUS.key: self.status}
+        return {INITIATE.key: self.initiate, STATUS.key: self.status, REFUND.key: self.refund}
 
     def callback_router(self, inbound: InboundContext) -> APIRouter:
         """PayGov's confirmations (`POST /callbacks/paygov/{partner}`), checked with this partner's secret."""
@@ -135,20 +146,30 @@ class PaymentAdapter(ProviderAdapter[PaymentConfig]):
 
     async def status(self, request: Envelope, query: PaymentStatusRequest) -> PaymentStatusResponse:
         """Ask the platform; an unknown reference is a clean `not_found`, not an error."""
-        amount = query.amount_vnd
-        if amount is None:
-            known = await self.book.find(self.config.partner_code, query.reference)
-            if known is None:
-                raise BadRequest(
-                    "field 'amount_vnd': required, the reference was not initiated through this bus"
-                )
-            amount = known.amount_vnd
+        amount = await self._amount(query.reference, query.amount_vnd)
         secret = self.config.secret.get_secret_value()
         message = query_message(query.reference, amount, self.config.partner_code, secret, timestamp())
         body = await self._call(request, "/api/v1/query", message, not_found_ok=True)
         if error_code_of(body) == UNKNOWN_REFERENCE:
             return PaymentStatusResponse(reference=query.reference, status="not_found")
         return query_answer(body, self.config.partner_code, query.reference, secret)
+
+    async def refund(self, request: Envelope, command: RefundRequest) -> RefundResponse:
+        """Refund the payment (cancelling its e-receipt if asked); the platform answers a repeat the same."""
+        amount = await self._amount(command.reference, command.amount_vnd)
+        secret = self.config.secret.get_secret_value()
+        message = refund_message(command, amount, self.config.partner_code, secret, timestamp())
+        body = await self._call(request, "/api/v1/refund", message)
+        return refund_answer(body, self.config.partner_code, command.reference, secret)
+
+    async def _amount(self, reference: str, given: int | None) -> int:
+        """The amount given, else the one recorded when the payment was initiated through this bus."""
+        if given is not None:
+            return given
+        known = await self.book.find(self.config.partner_code, reference)
+        if known is None:
+            raise BadRequest("field 'amount_vnd': required, the reference was not initiated through this bus")
+        return known.amount_vnd
 
     async def _call(
         self, request: Envelope, path: str, message: dict[str, Any], *, not_found_ok: bool = False

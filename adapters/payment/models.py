@@ -13,7 +13,8 @@ Reference = Annotated[
 ]
 AmountVnd = Annotated[StrictInt, Field(gt=0, le=10_000_000_000, description="whole đồng")]
 Text = Annotated[str, Field(min_length=1, max_length=255)]
-PaymentStatus = Literal["success", "pending", "failed", "not_found"]
+PaymentStatus = Literal["success", "pending", "failed", "refunded", "not_found"]
+RefundStatus = Literal["refunded", "cancelled", "not_needed"]
 
 
 class _Canonical(BaseModel):
@@ -90,3 +91,25 @@ class PaymentStatusResponse(_Canonical):
     bank_code: str | None = None
     transaction_no: str | None = None
     paid_at: datetime | None = None
+
+
+class RefundRequest(_Canonical):
+    """Refund a payment (a refused or withdrawn dossier's fee) and cancel its e-receipt; the amount
+    defaults to the one recorded when it was initiated."""
+
+    reference: Reference
+    amount_vnd: AmountVnd | None = None
+    reason: Text = Field(description="LyDo, shown on the refund")
+    cancel_e_receipt: bool = Field(True, description="HuyBienLai: cancel the fee's e-receipt too")
+
+
+class RefundResponse(_Canonical):
+    """What became of the payment: refunded (it had been paid), cancelled (not paid yet, and now it cannot
+    be) or not_needed (it had failed); the same refund again answers the same."""
+
+    reference: str
+    status: RefundStatus
+    amount_vnd: int
+    refund_no: str | None = None
+    e_receipt_cancelled: bool
+    refunded_at: datetime

@@ -5,6 +5,8 @@ Field orders of the signed messages (MaXacThuc = SHA-256 hex of the values joine
                   Ip|NgonNgu
     QUERY         LoaiBanTin|PhienBan|MaDoiTac|MaThamChieu|SoTien|ThoiGianGD
     query answer  MaDoiTac|MaThamChieu|SoTien|MaTienTe|TrangThaiGD|MaGiaoDich|MaNganHang|ThoiGianGD
+    REFUND        LoaiBanTin|PhienBan|MaDoiTac|MaThamChieu|SoTien|LyDo|HuyBienLai|ThoiGianGD
+    refund answer MaDoiTac|MaThamChieu|SoTien|TrangThaiHoan|MaHoanTien|BienLaiDaHuy|ThoiGianHoan
     IPN           LoaiBanTin|MaLoi|MaDoiTac|MaThamChieu|SoTien|MaTienTe|MaGiaoDich|MaNganHang|ThoiGianGD|
                   ThongTinGiaoDich
 """
@@ -54,7 +56,7 @@ _REJECTIONS: dict[str, str] = {
     "06": "says the amount does not match (SoTien, field 'amount_vnd')",
     "07": "says the payment is already completed",
 }
-_STATUSES: dict[str, PaymentStatus] = {"1": "success", "3": "pending", "4": "failed"}
+_STATUSES: dict[str, PaymentStatus] = {"1": "success", "3": "pending", "4": "failed", "5": "refunded"}
 _FEE_KINDS = {"fee": "1", "charge": "2"}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -98,8 +99,9 @@ def create_gateway(
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, Any]:
-        """Liveness, and how many services the catalog declares."""
-        return {"status": "ok", "services": len(catalog.services)}
+        """Liveness, how many services the catalog declares, and which process answered (with
+        `--processes N` several share the port)."""
+        return {"status": "ok", "services": len(catalog.services), "pid": os.getpid()}
 
     @app.get("/catalog", tags=["operations"])
     async def list_services(request: Request) -> dict[str, Any]:

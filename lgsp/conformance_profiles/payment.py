@@ -45,7 +45,8 @@ def initiate_payload(reference: str, fees: list[dict[str, Any]], description: st
 
 
 def samples() -> tuple[Sample, ...]:
-    """Initiate first (a resend is the same payment), then its status and an unknown reference's."""
+    """Initiate first (a resend is the same payment), then its status and an unknown reference's; then a
+    second payment and its refund (unpaid: cancelled)."""
     fees = [
         {"kind": "charge", "code": "LP-KS", "name": "Lệ phí đăng ký khai sinh quá hạn", "amount_vnd": 8000},
         {"kind": "fee", "code": "P-BS", "name": "Phí cấp bản sao trích lục", "amount_vnd": 16000},
@@ -61,6 +62,19 @@ def samples() -> tuple[Sample, ...]:
         Sample(
             service=f"{SERVICE_PREFIX}/TraCuuGiaoDich/v1",
             payload={"reference": "KIT-NEVER-INITIATED", "amount_vnd": 24000},
+        ),
+        # a payment of its own to refund: the checks that resend the first sample need it unrefunded
+        Sample(
+            service=f"{SERVICE_PREFIX}/KhoiTaoThanhToan/v1",
+            payload=initiate_payload("KIT-20250105-0002", fees, description),
+        ),
+        Sample(
+            service=f"{SERVICE_PREFIX}/HoanTien/v1",
+            payload={
+                "reference": "KIT-20250105-0002",
+                "reason": "Hồ sơ bị từ chối",
+                "cancel_e_receipt": True,
+            },
         ),
     )
 

@@ -30,6 +30,17 @@ def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]
     return {name: round(after[name] - before.get(name, 0.0), 4) for name in after}
 
 
+def child_pids(pid: int) -> list[int]:
+    """The direct children of `pid` (none when it has gone), e.g. the members of a process group."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.extend(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return sorted(found)
+
+
 def find_processes(command_name: str) -> list[int]:
     """Pids whose command name (as in /proc/<pid>/comm) is `command_name`, e.g. beam.smp of RabbitMQ."""
     found = []
@@ -46,3 +57,8 @@ def find_processes(command_name: str) -> list[int]:
 def broker_pids(names: Iterable[str] = ("beam.smp",)) -> dict[str, int]:
     """The RabbitMQ broker's processes by label (empty when it runs elsewhere)."""
     return {f"rabbitmq-{pid}": pid for name in names for pid in find_processes(name)}
+
+
+def redis_pids() -> dict[str, int]:
+    """The Redis server's processes by label (empty when it runs elsewhere)."""
+    return {f"redis-{pid}": pid for pid in find_processes("redis-server")}

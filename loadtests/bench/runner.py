@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from loadtests.bench.cases import CITIZEN, CLIENT_HEADERS, ECHO_BODY, raw_hop, raw_mock, soap_verify_body
-from loadtests.bench.cpu import broker_pids, snapshot, spent
+from loadtests.bench.cpu import broker_pids, redis_pids, snapshot, spent
 from loadtests.bench.generator import GeneratorResult, GeneratorSpec
 from loadtests.stack import DEFAULT_CATALOG, StackPlan
 
@@ -36,10 +36,12 @@ class CaseResult(BaseModel):
     kind: str = Field(description="bus or raw")
     transport: str
     workers: int = 0
+    gateway_processes: int = 1
     load: GeneratorResult
     cpu_s: dict[str, float]
     cpu_us_per_tx: float
     broker_cpu_us_per_tx: float = 0.0
+    redis_cpu_us_per_tx: float = 0.0
     raw_cpu_us_per_tx: float | None = Field(None, description="the same path's raw hops, summed")
     overhead_ratio: float | None = None
 
@@ -52,6 +54,10 @@ class BenchConfig(BaseModel):
     concurrency: int = Field(32, ge=1)
     amqp_url: str | None = None
     scale_workers: tuple[int, ...] = (1, 2, 4)
+    redis_url: str | None = None
+    gateway_processes: tuple[int, ...] = Field(
+        (), description="gateway process counts to run echo with, on RabbitMQ + Redis (empty: none)"
+    )
     tag: str = Field("BENCH", pattern=r"^[A-Z0-9]{1,12}$", description="isolates the bench's queues")
 
 
@@ -71,11 +77,13 @@ class Bench:
         self._raw_mock()
         self._bus(None, 1)
         if self.config.amqp_url:
-            asyncio.run(_delete_bench_queues(self.config.amqp_url, self.config.tag))
+            asyncio.run(delete_isolated_queues(self.config.amqp_url, self.config.tag))
             self._raw_rpc_echo()
             for workers in self.config.scale_workers:
                 self._bus(self.config.amqp_url, workers, with_population=workers == 1)
-            asyncio.run(_delete_bench_queues(self.config.amqp_url, self.config.tag))
+            for processes in self.config.gateway_processes:
+                self._gateway_processes(processes)
+            asyncio.run(delete_isolated_queues(self.config.amqp_url, self.config.tag))
         self._ratios()
         return self.results
 
@@ -95,10 +103,13 @@ class Bench:
         spec: GeneratorSpec,
         pids: dict[str, int],
         workers: int = 0,
+        gateway_processes: int = 1,
+        with_redis: bool = False,
     ) -> None:
         self.progress(f"{case}: {spec.concurrency} connections for {spec.seconds:g} s")
         brokers = broker_pids() if transport == "amqp" else {}
-        everyone = pids | brokers
+        redis = redis_pids() if with_redis else {}
+        everyone = pids | brokers | redis
         generator = subprocess.Popen(
             [sys.executable, "-m", "loadtests.bench.generator", spec.model_dump_json()],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -119,8 +130,10 @@ class Bench:
         self.results.append(
             CaseResult(
                 case=case, kind=kind, transport=transport, workers=workers, load=load, cpu_s=cpu,
+                gateway_processes=gateway_processes,
                 cpu_us_per_tx=round(1e6 * sum(cpu.values()) / answered, 1),
                 broker_cpu_us_per_tx=round(1e6 * broker / answered, 1),
+                redis_cpu_us_per_tx=round(1e6 * sum(cpu[n] for n in redis) / answered, 1),
             )
         )  # fmt: skip
         self.progress(
@@ -186,6 +199,25 @@ class Bench:
         finally:
             stack.stop()
 
+    def _gateway_processes(self, processes: int) -> None:
+        """Echo through `lgsp gateway --processes N` and one worker, state in Redis (as deployed)."""
+        assert self.config.amqp_url and self.config.redis_url
+        plan = StackPlan(
+            self.workdir / f"stack-amqp-gateway-{processes}", amqp_url=self.config.amqp_url,
+            isolate=self.config.tag, redis_url=self.config.redis_url, gateway_processes=processes,
+            mocks=False,
+        )  # fmt: skip
+        stack = plan.start()
+        try:
+            echo = ECHO.replace("/LGSP/", f"/LGSP{self.config.tag}/")
+            spec = self._spec(f"{stack.gateway_url}/r1/{echo}", ECHO_BODY, CLIENT_HEADERS)
+            case = f"bus echo on amqp + Redis, {processes} gateway process{'es' if processes > 1 else ''}"
+            self._measure(
+                case, "bus", "amqp", spec, stack.pids(), 1, gateway_processes=processes, with_redis=True
+            )
+        finally:
+            stack.stop()
+
     def _ratios(self) -> None:
         by_case = {r.case: r for r in self.results}
 
@@ -240,7 +272,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-async def _delete_bench_queues(amqp_url: str, tag: str) -> None:
+async def delete_isolated_queues(amqp_url: str, tag: str) -> None:
     """Remove every isolated service queue of the bench (and its dead-letter queue) from the shared broker.
 
     Run before (queues left by an older version may carry other arguments) and after the RabbitMQ cases.

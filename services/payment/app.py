@@ -2,7 +2,8 @@
 
 POST /api/v1/init                    initiate → {error_code:"0", message:{UrlThanhToan}}
 GET  /pay/{token}, POST /pay/{token} the simulated payer's page (form field outcome=success|fail|abandon)
-POST /api/v1/query                   → {error_code:"0", message:{..., TrangThaiGD 1|3|4}}
+POST /api/v1/query                   → {error_code:"0", message:{..., TrangThaiGD 1|3|4|5 refunded}}
+POST /api/v1/refund                  refund a fee, cancel its e-receipt → {message:{TrangThaiHoan 1|2|3}}
 POST /_control/payments/complete     {MaDoiTac, MaThamChieu, outcome}: pay without the page
 GET  /_control/effects               what the platform has done; /_control/faults for faults
 """
@@ -39,6 +40,7 @@ from services.payment.models import (
     QueryResult,
 )
 from services.payment.payer_page import error_page, payment_page, result_page
+from services.payment.refunds import REFUND_FIELDS, RefundAnswer, RefundRequest, refund, refund_answer
 from services.payment.settings import PaymentSettings
 from services.request_body import Message, read_body
 
@@ -94,6 +96,13 @@ class PaymentPlatform:
                 PaymentCode.WRONG_AMOUNT, f"MaThamChieu {request.MaThamChieu} has another SoTien"
             )
         return self.status_of(payment)
+
+    def refund(self, request: RefundRequest) -> RefundAnswer:
+        """Refund a payment (once) and cancel its e-receipt if asked; see services.payment.refunds."""
+        self.verify(REFUND_FIELDS, request, request.MaDoiTac, request.MaXacThuc)
+        payment = self.ledger.find(request.MaDoiTac, request.MaThamChieu)
+        made = refund(payment, request, datetime.now(VIETNAM_TIME), self.rng, self.effects)
+        return refund_answer(payment, made, self.secret_of(payment.partner))
 
     def status_of(self, payment: Payment) -> QueryAnswer:
         """The query answer for `payment`, signed with its partner's secret."""
@@ -157,6 +166,11 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     async def query(request: Request) -> QueryAnswer:
         """Status of a payment (LoaiBanTin QUERY, MaXacThuc over QUERY_FIELDS): TrangThaiGD 1, 3 or 4."""
         return platform.query(await _read(request, QueryRequest))
+
+    @app.post("/api/v1/refund", response_model=RefundAnswer)
+    async def refund_payment(request: Request) -> RefundAnswer:
+        """Refund a payment, cancelling its e-receipt (LoaiBanTin REFUND, MaXacThuc over REFUND_FIELDS)."""
+        return platform.refund(await _read(request, RefundRequest))
 
     @app.get("/pay/{token}", response_class=HTMLResponse)
     async def show_payment_page(token: str) -> HTMLResponse:

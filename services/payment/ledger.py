@@ -6,11 +6,15 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from services.payment.codes import PaymentCode, PaymentError
 from services.payment.models import TIMESTAMP_FORMAT, InitRequest, Outcome, TransactionStatus
+
+if TYPE_CHECKING:
+    from services.payment.refunds import Refund
 
 # Banks the simulated intermediary routes through (their usual short codes).
 BANK_CODES = ("VCB", "BIDV", "CTG", "AGRIBANK", "TCB", "MB", "ACB", "VPB")
@@ -24,13 +28,17 @@ class PaymentState(StrEnum):
     PENDING = "pending"  # the intermediary timed out: only reconciliation will tell, never a callback
     FAILED = "failed"
     ABANDONED = "abandoned"
+    REFUNDED = "refunded"  # it had succeeded, then the money went back
+    CANCELLED = "cancelled"  # refunded before it was paid: it can no longer be paid
 
     @property
     def trang_thai_gd(self) -> TransactionStatus:
         """The TrangThaiGD a status query reports."""
         if self is PaymentState.SUCCEEDED:
             return TransactionStatus.SUCCESS
-        if self in (PaymentState.FAILED, PaymentState.ABANDONED):
+        if self is PaymentState.REFUNDED:
+            return TransactionStatus.REFUNDED
+        if self in (PaymentState.FAILED, PaymentState.ABANDONED, PaymentState.CANCELLED):
             return TransactionStatus.FAILED
         return TransactionStatus.PENDING
 
@@ -45,6 +53,7 @@ class Payment:
     transaction_id: str | None = None
     bank_code: str | None = None
     completed_at: str | None = None
+    refund: Refund | None = None
 
     @property
     def partner(self) -> str:
@@ -70,6 +79,9 @@ class Effects(BaseModel):
     callbacks_lost: int = 0
     callbacks_failed: int = 0
     callbacks_dropped: int = 0
+    refunds: int = 0
+    receipts_cancelled: int = 0
+    payments_cancelled: int = 0
 
 
 class Ledger:

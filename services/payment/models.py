@@ -107,6 +107,7 @@ class TransactionStatus(IntEnum):
     SUCCESS = 1
     PENDING = 3
     FAILED = 4
+    REFUNDED = 5
 
 
 class QueryResult(_Wire):

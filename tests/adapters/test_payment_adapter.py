@@ -273,7 +273,7 @@ async def test_status_answer_altered_on_the_way_is_a_bad_response(mock_url: str)
 
 async def test_unknown_service_is_refused(adapter: PaymentAdapter) -> None:
     with pytest.raises(UnknownService):
-        await adapter.handle(envelope("VN/GOV/NAPAS/PAYGOV/HoanTien/v1", {}))
+        await adapter.handle(envelope("VN/GOV/NAPAS/PAYGOV/ChuyenKhoan/v1", {}))
 
 
 def test_factory_rejects_a_bad_config_naming_the_key() -> None:

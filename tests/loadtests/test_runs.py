@@ -94,3 +94,24 @@ def test_bench_tiny_run_on_rabbitmq_charges_the_broker(amqp_url: str, tmp_path: 
     assert on_broker.load.requests > 0 and on_broker.load.failures == 0
     assert any(name.startswith("rabbitmq-") for name in on_broker.cpu_s)
     assert "worker-2" in on_broker.cpu_s
+
+
+def test_distributed_locust_climb_stops_at_the_first_stage_missing_the_slo(
+    stack: Stack, tmp_path: Path
+) -> None:
+    run = CapacityRun(
+        out=tmp_path / "report", shape="step", levels=(4.0, 6.0), seconds=4, host=stack.gateway_url,
+        slo=Slo(p99_ms=0.001), required_tx_s=1.0, locust_workers=2, until_slo_breaks=True,
+    )  # fmt: skip
+    verdict = run.execute(Console(quiet=True))
+    assert len(list(run.out.glob("raw.csv.worker-*"))) == 2  # both workers sent load and wrote rows
+    with (run.out / "raw.csv").open() as source:
+        assert sum(1 for _ in csv.DictReader(source)) > 10
+    figures = json.loads((run.out / "figures.json").read_text())
+    assert [s["label"] for s in figures["stages"]] == ["4 tx/s"]  # the 6 tx/s stage never ran
+    generator = figures["run"]["generator"]
+    assert generator["processes"] == 3 and 0 < generator["share"] < 1
+    notes = (run.out / "verdict.txt").read_text()
+    assert "ceiling: stage 4 tx/s broke the SLO; no stage met it" in notes
+    assert "3 Locust processes used" in notes
+    assert not verdict.passed

@@ -1,0 +1,388 @@
+"""The province's judicial-record certificate (lgsp/journeys/lltp.yaml) and ordinary dossier
+(lgsp/journeys/dossier.yaml) journeys end to end, with their failure branches: the LLTP mock in-process
+behind its real adapter, the other systems scripted; a manual clock. On memory and on RabbitMQ + Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bus.errors import ProviderTimeout, ProviderUnavailable
+from bus.events import event_queue
+from bus.flows import ManualClock
+from bus.flows.journey_records import JourneyRecord
+from bus.flows.journey_settings import JourneySettings
+from bus.flows.journey_state import JourneyStatus, StepStatus
+from bus.flows.journeys import Journeys
+from bus.flows.timeliness import Verdict
+from bus.store import MemoryStore, RedisStore, Store
+from bus.transport import AmqpTransport, MemoryBroker, MemoryTransport, Transport
+from tests.flows.citizen_stack import CitizenStack, NationalSystems, certificate_inputs, dossier_inputs
+from tests.flows.journey_stack import unique_names
+from tests.store.conftest import bounded, delete_prefixed
+from tests.transport.conftest import delete_queues
+
+ENDED = (JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED)
+
+
+@pytest.fixture(
+    params=["memory", pytest.param("rabbitmq+redis", marks=[pytest.mark.amqp, pytest.mark.redis])]
+)
+async def stack(request: pytest.FixtureRequest) -> AsyncIterator[CitizenStack]:
+    """A citizen-journey stack on one backend; what it made is stopped and removed afterwards."""
+    subsystem, queue, prefix = unique_names()
+    made: list[Transport] = []
+    broker = MemoryBroker()
+    store: Store
+    if request.param == "memory":
+        amqp_url, store = "", MemoryStore()
+    else:
+        amqp_url = request.getfixturevalue("amqp_url")
+        store = RedisStore(bounded(request.getfixturevalue("redis_url")), prefix=f"lgsp-test:{prefix}:")
+        await store.connect()
+
+    async def make_transport() -> Transport:
+        transport: Transport
+        if request.param == "memory":
+            transport = MemoryTransport(broker)
+        else:
+            transport = AmqpTransport(amqp_url, connection_name=f"lgsp-test-{prefix}", reconnect_interval=0.5)
+        await asyncio.wait_for(transport.connect(), 10)
+        made.append(transport)
+        return transport
+
+    settings = JourneySettings(
+        queue=queue, store_prefix="flows:", lease_seconds=1.5, busy_retry_seconds=0.1,
+        timer_recheck_seconds=0.05, recheck_seconds=0.2, deferral_seconds=0.1,
+    )  # fmt: skip
+    built = CitizenStack(request.param, make_transport, store, subsystem, settings, prefix)
+    try:
+        yield built
+    finally:
+        for engine in built.engines:
+            await engine.stop(drain_seconds=0.5)
+        if built.worker is not None:
+            await built.worker.stop()
+        await built.close_systems()
+        for transport in made:
+            await asyncio.wait_for(transport.close(), 10)
+        if request.param != "memory":
+            queues = [
+                queue,
+                *(s.id.queue_name for s in built.catalog.services),
+                event_queue(built.event_type("paid")),
+            ]
+            await asyncio.wait_for(delete_queues(amqp_url, queues), 30)
+            await store.close()
+            await delete_prefixed(request.getfixturevalue("redis_url"), f"lgsp-test:{prefix}:")
+
+
+def clock(stack: CitizenStack) -> ManualClock:
+    assert isinstance(stack.clock, ManualClock)
+    return stack.clock
+
+
+def scripted(stack: CitizenStack) -> NationalSystems:
+    assert stack.national is not None
+    return stack.national
+
+
+def at(step: str, *statuses: StepStatus) -> Callable[[JourneyRecord], bool]:
+    def check(record: JourneyRecord) -> bool:
+        return record.status in ENDED or next(s for s in record.steps if s.step == step).status in statuses
+
+    return check
+
+
+def step(record: JourneyRecord, name: str) -> StepStatus:
+    return next(s for s in record.steps if s.step == name).status
+
+
+def portal(stack: CitizenStack) -> list[int]:
+    return [status for _, status in scripted(stack).portal]
+
+
+async def ended(stack: CitizenStack, journey_id: str) -> JourneyRecord:
+    return await stack.until(journey_id, lambda record: record.status in ENDED, timeout=20)
+
+
+async def paid(stack: CitizenStack, journeys: Journeys, kind: str, code: str, inputs: dict[str, Any]) -> str:
+    """Start a journey; the citizen pays and the platform confirms it (payment.confirmed); its id."""
+    started = await journeys.start(kind, inputs, code)
+    await stack.until(started.journey_id, at("paid", StepStatus.WAITING, StepStatus.DONE))
+    await stack.pay(code)
+    await stack.publish("paid", {"reference": code, "amount_vnd": 200000})
+    return started.journey_id
+
+
+async def delivered(stack: CitizenStack, journey: str, hours: float = 96) -> JourneyRecord:
+    """Let VNPost carry the parcel for `hours`, then the next tracking poll; the journey at its end."""
+    await stack.until(journey, at("delivered", StepStatus.WAITING))
+    await stack.advance_mock("vnpost", hours)
+    await clock(stack).advance(timedelta(hours=2))
+    return await ended(stack, journey)
+
+
+async def test_a_certificate_is_paid_requested_polled_until_issued_and_delivered_by_post(
+    stack: CitizenStack,
+) -> None:
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0001"
+    journey = await paid(stack, journeys, "lltp", code, certificate_inputs(stack.people))
+    await stack.until(journey, at("result", StepStatus.WAITING))  # polled once: still searching
+    await stack.advance_mock("lltp", 24 * 20)
+    await clock(stack).advance(timedelta(hours=4))  # the next poll: issued, then the parcel posted
+    record = await delivered(stack, journey)
+
+    assert record.status == JourneyStatus.COMPLETED, record.reason
+    assert portal(stack) == [2, 6, 4, 9, 10]
+    assert (await stack.mock("lltp").effects())["dang_ky"] == 1
+    payments = await stack.mock("payment").effects()
+    assert payments["payments_created"] == 1 and payments["refunds"] == 0
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 1
+    for skipped in ("reconcile", "repay", "repaid", "rereconcile", "result_long", "counter"):
+        assert step(record, skipped) == StepStatus.SKIPPED
+    assert all(s.transaction_ids for s in record.steps if s.status == StepStatus.DONE and s.kind != "wait")
+
+
+async def test_a_refused_certificate_refunds_the_fee_cancels_the_e_receipt_and_posts_nothing(
+    stack: CitizenStack,
+) -> None:
+    stack.lltp_settings = stack.lltp_settings.model_copy(update={"refusal_rate": 1.0})
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0002"
+    journey = await paid(stack, journeys, "lltp", code, certificate_inputs(stack.people))
+    await stack.until(journey, at("result", StepStatus.WAITING))
+    await stack.advance_mock("lltp", 24 * 20)
+    await clock(stack).advance(timedelta(hours=4))
+    record = await ended(stack, journey)
+
+    assert record.status == JourneyStatus.REFUSED
+    assert "result" in (record.reason or "")
+    payments = await stack.mock("payment").effects()
+    assert payments["refunds"] == 1 and payments["receipts_cancelled"] == 1
+    assert step(record, "pay") == StepStatus.COMPENSATED
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 0
+    assert step(record, "parcel") == StepStatus.CANCELLED
+    assert portal(stack) == [2, 6, 4]
+
+
+async def test_a_failed_payment_is_initiated_again_and_the_second_is_confirmed(stack: CitizenStack) -> None:
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0003"
+    scripted(stack).dossier_statuses[code] = [9]
+    started = await journeys.start("dossier", dossier_inputs(stack.people), code)
+    await stack.until(started.journey_id, at("paid", StepStatus.WAITING))
+    await stack.pay(code, "fail")
+    await clock(stack).advance(timedelta(days=1, hours=9))  # Tuesday 18:00: no confirmation in a working day
+    await stack.until(started.journey_id, at("repaid", StepStatus.WAITING))
+    await stack.pay(f"{code}-R")
+    await stack.publish("paid", {"reference": f"{code}-R"})
+    await stack.until(started.journey_id, at("result", StepStatus.WAITING, StepStatus.DONE))
+    await clock(stack).advance(timedelta(hours=2))
+    record = await delivered(stack, started.journey_id)
+
+    assert record.status == JourneyStatus.COMPLETED, record.reason
+    assert (await stack.mock("payment").effects())["payments_created"] == 2
+    assert step(record, "reconcile") == StepStatus.DONE and step(record, "rereconcile") == StepStatus.SKIPPED
+    assert portal(stack) == [2, 6, 4, 9, 10]
+
+
+async def test_a_pending_payment_is_reconciled_by_a_status_query(stack: CitizenStack) -> None:
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0004"
+    scripted(stack).dossier_statuses[code] = [9]
+    started = await journeys.start("dossier", dossier_inputs(stack.people), code)
+    await stack.until(started.journey_id, at("paid", StepStatus.WAITING))
+    await clock(stack).advance(timedelta(days=1, hours=9))  # no confirmation came: the query says pending
+    waiting = await stack.until(started.journey_id, at("reconcile", StepStatus.WAITING))
+    await stack.pay(code)  # its confirmation lost; only the next query learns it
+    await clock(stack).advance(timedelta(minutes=30))
+    await stack.until(started.journey_id, at("result", StepStatus.WAITING, StepStatus.DONE))
+    await clock(stack).advance(timedelta(hours=2))
+    record = await delivered(stack, started.journey_id)
+
+    assert step(waiting, "reconcile") == StepStatus.WAITING
+    assert record.status == JourneyStatus.COMPLETED, record.reason
+    assert (await stack.mock("payment").effects())["payments_created"] == 1  # not initiated again
+    assert step(record, "paid") == StepStatus.SKIPPED and step(record, "repay") == StepStatus.SKIPPED
+
+
+async def test_a_returned_parcel_is_handed_over_at_the_counter(stack: CitizenStack) -> None:
+    stack.vnpost_settings = stack.vnpost_settings.model_copy(update={"return_rate": 1.0})
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0005"
+    scripted(stack).dossier_statuses[code] = [9]
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    await stack.until(journey, at("result", StepStatus.WAITING, StepStatus.DONE))
+    await clock(stack).advance(timedelta(hours=2))
+    record = await delivered(stack, journey, hours=24 * 5)
+
+    assert record.status == JourneyStatus.COMPLETED, record.reason
+    assert step(record, "counter") == StepStatus.DONE
+    assert portal(stack) == [2, 6, 4, 9, 9, 10]
+
+
+async def test_a_withdrawn_dossier_ends_early_and_its_fee_is_refunded(stack: CitizenStack) -> None:
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0006"
+    scripted(stack).dossier_statuses[code] = [4, 7]
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    await stack.until(journey, at("result", StepStatus.WAITING))
+    await clock(stack).advance(timedelta(hours=2))
+    record = await ended(stack, journey)
+
+    assert record.status == JourneyStatus.REFUSED
+    payments = await stack.mock("payment").effects()
+    assert payments["refunds"] == 1 and payments["receipts_cancelled"] == 1
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 0
+    assert step(record, "issued") == StepStatus.CANCELLED
+
+
+async def test_processing_past_its_deadline_is_counted_late(stack: CitizenStack) -> None:
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0007"
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    await stack.until(journey, at("result", StepStatus.WAITING))
+    await clock(stack).advance(timedelta(days=8))  # Tuesday the 10th: five working days have passed
+    late = await stack.until(journey, lambda r: verdict(r, "result") == Verdict.OPEN_LATE)
+    scripted(stack).dossier_statuses[code] = [9]
+    await clock(stack).advance(timedelta(hours=2))
+    record = await delivered(stack, journey)
+
+    assert late.status == JourneyStatus.RUNNING
+    assert record.status == JourneyStatus.COMPLETED and record.late is True
+    assert verdict(record, "result") == Verdict.LATE
+
+
+async def test_the_population_database_timing_out_and_rate_limiting_upstream_only_delays_the_dossier(
+    stack: CitizenStack,
+) -> None:
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0012"
+    upstream: list[Exception] = [
+        ProviderTimeout("CSDLDC did not answer in time"),
+        ProviderUnavailable("429 from NDXP", retry_after=0.1),
+    ]
+    scripted(stack).failures["XacThucThongTinCongDan"] = upstream
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    record = await stack.until(journey, at("result", StepStatus.WAITING))
+
+    assert step(record, "citizen") == StepStatus.DONE
+    assert scripted(stack).asked["XacThucThongTinCongDan"] == 3  # the bus's own retries
+    assert len(next(s for s in record.steps if s.step == "citizen").transaction_ids) == 1
+
+
+async def test_a_person_who_lived_in_several_provinces_gets_fifteen_working_days(stack: CitizenStack) -> None:
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0013"
+    inputs = certificate_inputs(
+        stack.people,
+        residence_history=[
+            {"from_month": "2004-08", "to_month": "2012-06", "place": "Cầu Giấy, Hà Nội"},
+            {"from_month": "2012-07", "place": "Lạch Tray, Ngô Quyền, Hải Phòng"},
+        ],
+    ) | {"several_places": True}
+    journey = await paid(stack, journeys, "lltp", code, inputs)
+    record = await stack.until(journey, at("result_long", StepStatus.WAITING))
+
+    long_leg = next(s for s in record.steps if s.step == "result_long")
+    assert step(record, "result") == StepStatus.SKIPPED
+    assert long_leg.due_at is not None and long_leg.due_at.date().isoformat() == "2026-03-23"
+    case: dict[str, Any] = long_leg.result["case"]  # type: ignore[index,call-overload,assignment]
+    allowed = datetime.fromisoformat(case["deadline"]) - datetime.fromisoformat(case["received_at"])
+    assert allowed.days >= 20  # the records system counts 15 working days too (10 would be 14 days)
+
+
+def verdict(record: JourneyRecord, name: str) -> Verdict | None:
+    return next(s for s in record.steps if s.step == name).verdict
+
+
+async def test_a_citizen_the_population_database_does_not_know_is_refused_before_any_fee(
+    stack: CitizenStack,
+) -> None:
+    stack.load("dossier")
+    journeys = await stack.start()
+    inputs = dossier_inputs(stack.people, citizen=("Người Không Có", "031099999999"))
+    started = await journeys.start("dossier", inputs, "H31.29-20260302-0008")
+    record = await ended(stack, started.journey_id)
+
+    assert record.status == JourneyStatus.REFUSED and "citizen" in (record.reason or "")
+    assert (await stack.mock("payment").effects())["payments_created"] == 0
+    assert portal(stack) == [2]  # accepted, then nothing more
+
+
+async def test_certificate_no_2_by_proxy_is_rejected_by_the_records_system_and_the_fee_refunded(
+    stack: CitizenStack,
+) -> None:
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0009"
+    proxy = {"full_name": "Trần Văn Bình", "id_number": stack.people.adult.id_number, "relationship": "Chồng"}
+    inputs = certificate_inputs(stack.people, certificate_type=2, proxy=proxy)
+    journey = await paid(stack, journeys, "lltp", code, inputs)
+    record = await ended(stack, journey)
+
+    assert record.status == JourneyStatus.REFUSED
+    assert "Server.Provider.Rejected" in (record.reason or "") and "request" in (record.reason or "")
+    assert (await stack.mock("lltp").effects())["dang_ky"] == 0
+    assert (await stack.mock("payment").effects())["refunds"] == 1
+
+
+def revocation(dossier_number: str) -> dict[str, Any]:
+    return {
+        "dossier_number": dossier_number,
+        "decision_number": "12/QĐ-STP",
+        "decision_date": "2026-03-20",
+        "reason": "Phát hiện bản án chưa được cập nhật",
+        "signer": "Giám đốc Sở Tư pháp",
+    }
+
+
+async def test_an_issued_certificate_is_revoked_later_and_a_certificate_never_issued_cannot_be(
+    stack: CitizenStack,
+) -> None:
+    stack.load("lltp")
+    stack.load("lltp_revocation")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0010"
+    journey = await paid(stack, journeys, "lltp", code, certificate_inputs(stack.people))
+    await stack.until(journey, at("result", StepStatus.WAITING))
+    await stack.advance_mock("lltp", 24 * 20)
+    await clock(stack).advance(timedelta(hours=4))
+    await stack.until(journey, at("issued", StepStatus.DONE))
+
+    revoked = await journeys.start("lltp-revocation", revocation(code), "QD-12-STP")
+    unknown = await journeys.start("lltp-revocation", revocation("H31.29-NEVER-FILED"), "QD-13-STP")
+    done, refused = await ended(stack, revoked.journey_id), await ended(stack, unknown.journey_id)
+
+    assert done.status == JourneyStatus.COMPLETED, done.reason
+    result = done.steps[0].result
+    assert isinstance(result, dict) and result["status"] == "revoked"
+    assert (await stack.mock("lltp").effects())["thu_hoi"] == 1
+    assert refused.status == JourneyStatus.REFUSED and "Rejected" in (refused.reason or "")
+
+
+async def test_the_one_stop_system_has_no_right_to_revoke_a_certificate(stack: CitizenStack) -> None:
+    stack.load("lltp_revocation")
+    journeys = await stack.start()
+    started = await journeys.start(
+        "lltp-revocation", revocation("H31.29-20260302-0011"), "QD-14-STP", client="VN/GOV/HPG/MOTCUA"
+    )
+    record = await ended(stack, started.journey_id)
+
+    assert record.status == JourneyStatus.PARKED and "Client.AccessDenied" in (record.reason or "")
+    assert (await stack.mock("lltp").effects())["thu_hoi"] == 0
