@@ -17,6 +17,7 @@
     │   ├── NoRoute               Server.Bus.NoRoute         502
     │   ├── Overloaded            Server.Bus.Overloaded      503
     │   ├── CircuitOpen           Server.Bus.CircuitOpen     503
+    │   ├── BusUnavailable        Server.Bus.Unavailable     503  (broker or shared store unreachable)
     │   └── BusTimeout            Server.Bus.Timeout         504
     └── ProviderFault         Server.Provider.* the national system failed or answered garbage
         ├── ProviderRejected      Server.Provider.Rejected   422
@@ -175,6 +176,14 @@ class CircuitOpen(BusFault):
     """The provider's circuit breaker is open: failing fast."""
 
     type = "Server.Bus.CircuitOpen"
+    status = 503
+    retryable = True
+
+
+class BusUnavailable(BusFault):
+    """The broker or the shared store cannot be reached: nothing was done, try again shortly."""
+
+    type = "Server.Bus.Unavailable"
     status = 503
     retryable = True
 

@@ -1,9 +1,35 @@
-"""A redis.asyncio client opened on first use, shared by the Redis-backed components of the bus."""
+"""A redis.asyncio client opened on first use, shared by the Redis-backed components of the bus, and
+what an unreachable Redis becomes: `BusUnavailable` (503 Server.Bus.Unavailable), never a bare 500."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bus.errors import BusUnavailable
+
+# Without socket time-outs a Redis behind a silent partition (packets dropped, no reset) stalls every
+# caller forever; a URL's own socket_timeout / socket_connect_timeout options take precedence.
+SOCKET_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 2.0
+# What redis-py raises when the server cannot be reached or does not answer in time.
+REDIS_OUTAGE = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
+
+
+@contextmanager
+def redis_outage_as_unavailable(what: str) -> Iterator[None]:
+    """Turn an unreachable Redis inside the block into BusUnavailable naming `what` was refused."""
+    try:
+        yield
+    except REDIS_OUTAGE as exc:
+        raise BusUnavailable(
+            f"{what}: the shared store (Redis) is unreachable ({type(exc).__name__})"
+        ) from exc
 
 
 class LazyRedis:
@@ -22,7 +48,11 @@ class LazyRedis:
         if self._client is None:
             # A blocking pool makes a burst of callers wait for a connection instead of failing.
             pool = aioredis.BlockingConnectionPool.from_url(
-                self._url, max_connections=self._max_connections, timeout=self._pool_timeout
+                self._url,
+                max_connections=self._max_connections,
+                timeout=self._pool_timeout,
+                socket_timeout=SOCKET_TIMEOUT,
+                socket_connect_timeout=CONNECT_TIMEOUT,
             )
             self._client = aioredis.Redis.from_pool(pool)
         return self._client

@@ -24,6 +24,7 @@ from pydantic import JsonValue, ValidationError
 from bus.adapter import Adapter, ManagedAdapter
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_envelope, reply_message
+from bus.dlq.effect import mark_attempt
 from bus.dlq.record import REASON_RETRIES_EXHAUSTED, REASON_UNPARSEABLE, dead_letter_headers
 from bus.envelope import Envelope, Reply, new_id, utc_now
 from bus.errors import (
@@ -41,6 +42,7 @@ from bus.reliability.breaker import CircuitBreaker
 from bus.reliability.dedupe import WORK_LEASE_SECONDS, CompletedWork, LeaseRenewal
 from bus.store.base import Store
 from bus.store.memory import MemoryStore
+from bus.store.patient import PatientStore
 from bus.transport.base import Delivery, Handler, Message, Subscription, Transport, dead_letter_queue
 
 log = logging.getLogger(__name__)
@@ -84,7 +86,8 @@ class Worker:
         self.adapters = dict(adapters)
         self.name = name
         self.drain_seconds = drain_seconds
-        self.store: Store = store if store is not None else MemoryStore()
+        # Patient: a store outage holds the work where it stood rather than failing it (store/patient.py).
+        self.store: Store = PatientStore(store) if store is not None else MemoryStore()
         self.completed = CompletedWork(self.store, ttl=completed_ttl)
         self.keys = KeyBook(self.store, ttl=completed_ttl)
         self.draw = draw
@@ -285,6 +288,7 @@ class Worker:
                 service.retry, envelope.attempt, retry_after=error.retry_after, draw=self.draw
             )
         headers = dict(delivery.message.headers)
+        mark_attempt(headers, error.type)  # so a later dead letter knows whether any attempt acted
         if envelope.deadline_at is not None and delay >= envelope.seconds_left() and not _replied(delivery):
             # The caller's deadline passes before the next attempt: tell it now what went wrong
             # rather than leave it a bare time-out; the work carries on (the reply says so) and its

@@ -91,11 +91,11 @@ def list_letters(
     amqp_url: AmqpOption = None,
     redis_url: RedisOption = None,
 ) -> None:
-    """Table of dead letters: id, queue, reason, error, attempts, when."""
+    """Table of dead letters: id, queue, reason, error, effect (happened/none/unknown), attempts, when."""
     chosen = LetterFilter(older_than=older_than, error_type=error_type, reason=reason)
     letters = _run(amqp_url, redis_url, service, lambda q: q.letters(chosen, limit=limit))
     table = Table(title=f"{len(letters)} dead letter(s)")
-    for column in ("message id", "queue", "reason", "error", "attempts", "dead since"):
+    for column in ("message id", "queue", "reason", "error", "effect", "attempts", "dead since"):
         table.add_column(column)
     for letter in letters:
         table.add_row(
@@ -103,6 +103,7 @@ def list_letters(
             letter.queue or "-",
             letter.reason or "-",
             letter.error_type or "-",
+            letter.effect,
             str(letter.attempts or "-"),
             letter.dead_lettered_at.isoformat(timespec="seconds") if letter.dead_lettered_at else "-",
         )

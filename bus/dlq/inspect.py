@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, ValidationError
 
 from bus.codec import decode_envelope
+from bus.dlq.effect import EFFECT_HEADER
 from bus.dlq.record import (
     ATTEMPTS_HEADER,
     DEAD_AT_HEADER,
@@ -24,7 +25,7 @@ from bus.dlq.record import (
     ERROR_TYPE_HEADER,
     DeadLetter,
 )
-from bus.reliability.dedupe import DONE_PREFIX
+from bus.reliability.dedupe import DONE_PREFIX, CompletedWork
 from bus.store.base import Store
 from bus.transport.base import (
     DEATH_REASON_HEADER,
@@ -39,6 +40,7 @@ REPLAYED_PREFIX = "dlq:replayed:"
 REPLAY_MEMORY_SECONDS = 30 * 86_400.0
 DEFAULT_LIMIT = 1_000
 _DEATH_HEADERS = {
+    EFFECT_HEADER,
     DEATH_REASON_HEADER,
     ORIGINAL_QUEUE_HEADER,
     ERROR_TYPE_HEADER,
@@ -96,15 +98,23 @@ class DeadLetterQueues:
         for queue in self.service_queues:
             async with self._browse(queue, limit) as held:
                 found.extend(letter for letter, _ in self._matching(held, chosen))
-        return found
+        return [await self._judged(letter) for letter in found]
 
     async def show(self, message_id: str, *, limit: int = DEFAULT_LIMIT) -> tuple[DeadLetter, Message] | None:
         """The dead letter with `message_id` and its message, if any queue holds it."""
         for queue in self.service_queues:
             async with self._browse(queue, limit) as held:
                 for letter, delivery in self._matching(held, LetterFilter(message_id=message_id)):
-                    return letter, delivery.message
+                    return await self._judged(letter), delivery.message
         return None
+
+    async def _judged(self, letter: DeadLetter) -> DeadLetter:
+        """`letter` with effect "happened" when the worker recorded a successful answer for its work (the
+        provider acted; only delivering the answer failed, e.g. the broker dead-lettered it)."""
+        recorded = await CompletedWork(self.store).reply_for(letter.message_id)
+        if recorded is not None and recorded.ok:
+            return letter.model_copy(update={"effect": "happened"})
+        return letter
 
     async def replay(self, chosen: LetterFilter, *, limit: int = DEFAULT_LIMIT) -> ReplayOutcome:
         """Republish matching letters to their service queue (attempt 1, death headers removed), once each."""

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ValidationError
 
 from bus.codec import decode_envelope
+from bus.dlq.effect import EFFECT_HEADER, Effect, effect_from_header, effect_of_failure
 from bus.transport.base import DEATH_REASON_HEADER, ORIGINAL_QUEUE_HEADER, HeaderValue, Message
 
 ERROR_TYPE_HEADER = "x-lgsp-error-type"
@@ -31,9 +32,11 @@ def dead_letter_headers(
     at: datetime,
     by: str,
 ) -> dict[str, HeaderValue]:
-    """The message's headers plus why, where from, after how many attempts, when and by whom it died."""
+    """The message's headers plus why, where from, after how many attempts, when and by whom it died,
+    and whether its work can have had an effect (dlq/effect.py)."""
     return {
         **message.headers,
+        EFFECT_HEADER: effect_of_failure(message.headers, error_type),
         DEATH_REASON_HEADER: reason,
         ORIGINAL_QUEUE_HEADER: queue,
         ERROR_TYPE_HEADER: error_type,
@@ -56,6 +59,7 @@ class DeadLetter(BaseModel):
     attempts: int | None
     dead_lettered_at: datetime | None
     dead_lettered_by: str | None
+    effect: Effect = "unknown"  # whether the work reached the provider: happened / none / unknown
     service: str | None
     issue: str | None
     body_size: int
@@ -82,6 +86,7 @@ class DeadLetter(BaseModel):
             attempts=attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else None,
             dead_lettered_at=datetime.fromisoformat(at) if at else None,
             dead_lettered_by=_text(headers.get(DEAD_BY_HEADER)),
+            effect=effect_from_header(headers.get(EFFECT_HEADER)) or "unknown",
             service=service,
             issue=issue,
             body_size=len(message.body),

@@ -19,6 +19,7 @@ from bus.catalog import Catalog, ClientSpec, ServiceSpec
 from bus.errors import AccessDenied, BadRequest, MethodNotAllowed, Unauthenticated, UnknownService
 from bus.identifiers import ClientId, IdentifierError, ServiceId
 from bus.store.base import Store
+from bus.store.last_known import LastKnownStore
 
 CLIENT_HEADER = "x-road-client"
 API_KEY_HEADER = "x-api-key"
@@ -108,6 +109,7 @@ class AccessControl:
     def build(cls, catalog: Catalog, store: Store, settings: AuthSettings) -> AccessControl:
         """The access control of a gateway whose run-time rights and keys live in `store`."""
         overlap = timedelta(seconds=settings.key_overlap_seconds)
+        store = LastKnownStore(store)  # a store outage serves the keys and rights last read, for a while
         return cls(
             catalog, KeyRing(store, overlap=overlap), TokenIssuer(settings), RightsBook(catalog, store)
         )

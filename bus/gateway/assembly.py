@@ -44,7 +44,8 @@ def assemble_gateway(
     configured monitoring tokens and admin keys, and to `monitoring_token` (the embedded stack's)."""
     store = make_store(settings.store_url)
     monitoring = make_monitoring_sink(settings.redis_url, catalog=catalog)
-    txlog = TransactionLogSink(make_transaction_log(TxLogSettings(redis_url=settings.redis_url)))
+    txlog_settings = TxLogSettings(redis_url=settings.redis_url)
+    txlog = TransactionLogSink(make_transaction_log(txlog_settings), spool_path=txlog_settings.spool_path)
     # Built, never started, to describe their services' schemas and mount their callback routes; the
     # workers run their own started copies.
     adapters = build_adapters(

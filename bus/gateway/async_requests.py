@@ -8,7 +8,8 @@ A callback URL is a request to make the platform send a POST on the caller's beh
 before anything is accepted (SSRF): http or https only, no credentials, and every address its host
 resolves to must be public, unless it lies in a network the deployment allows
 (`LGSP_GATEWAY_CALLBACK_ALLOWED_NETWORKS`; `lgsp run` allows loopback, where its demo receivers listen).
-The check is repeated just before each POST, so a name re-pointed after acceptance is caught then.
+The check is repeated just before each POST, so a name re-pointed after acceptance is caught then, and
+the POST connects to the address that check approved (pinned.py), without resolving the name again.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pydantic import BaseModel, HttpUrl, JsonValue, TypeAdapter, ValidationError
 from bus.envelope import utc_now
 from bus.errors import BadRequest, ClientError, ErrorBody, InternalError
 from bus.gateway.access import AccessControl
+from bus.gateway.pinned import pinned_target
 from bus.store import Store
 
 log = logging.getLogger(__name__)
@@ -102,8 +104,9 @@ class CallbackPolicy:
         self.allowed = tuple(allowed)
         self._resolve = resolver
 
-    async def check(self, url: str) -> None:
-        """BadRequest, naming the reason, unless `url` may be called back."""
+    async def check(self, url: str) -> list[IpAddress]:
+        """The addresses `url`'s host resolves to, every one permitted; BadRequest, naming the reason,
+        unless `url` may be called back."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BadRequest(f"header {CALLBACK_HEADER!r} must be an http(s) URL, got {url!r}")
@@ -117,13 +120,14 @@ class CallbackPolicy:
             raise BadRequest(f"callback host {parts.hostname!r} does not resolve") from exc
         if not addresses:
             raise BadRequest(f"callback host {parts.hostname!r} does not resolve")
-        for text in addresses:
-            address = _plain_address(text)
+        checked = [_plain_address(text) for text in addresses]
+        for address in checked:
             if not self._permits(address):
                 raise BadRequest(
                     f"callback host {parts.hostname!r} resolves to {address}, a private, loopback, "
                     "link-local or reserved address this gateway does not call back"
                 )
+        return checked
 
     def _permits(self, address: IpAddress) -> bool:
         if any(address in network for network in self.allowed):
@@ -199,6 +203,13 @@ class AsyncCalls:
         if not await self.store.set_if_absent(key, state.model_dump_json().encode(), ttl=self.ttl):
             raise BadRequest(f"transaction id {state.transaction_id!r} already used; send a new X-Road-Id")
 
+    async def accept_late(self, state: TransactionState) -> None:
+        """Record a pending transaction the bus may already be working on (a request whose publish is
+        unconfirmed): written even during a store outage (held, then stored), never refused."""
+        await self.store.set(
+            state_key(state.client, state.transaction_id), state.model_dump_json().encode(), ttl=self.ttl
+        )
+
     def run(
         self,
         state: TransactionState,
@@ -232,15 +243,18 @@ class AsyncCalls:
 
     async def _call_back(self, url: str, state: TransactionState) -> None:
         try:
-            await self.callbacks.check(url)  # again: the name may point elsewhere since acceptance
+            checked = await self.callbacks.check(url)  # again: the name may point elsewhere since acceptance
         except BadRequest as refused:
             log.error("callback for %s not sent: %s", state.transaction_id, refused)
             return
+        target = pinned_target(url, checked[0])  # connect to what was checked, not to a new DNS answer
         body = state.model_dump_json().encode()
-        headers = {"content-type": "application/json", "x-road-id": state.transaction_id}
+        headers = {"content-type": "application/json", "x-road-id": state.transaction_id, **target.headers}
         for attempt in range(1, self.callback_attempts + 1):
             try:
-                response = await self._http.post(url, content=body, headers=headers)
+                response = await self._http.post(
+                    target.url, content=body, headers=headers, extensions=target.extensions
+                )
                 if response.is_success:
                     return
                 reason = f"status {response.status_code}"

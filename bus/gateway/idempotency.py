@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from bus.answers import HttpAnswer
 from bus.catalog import ServiceSpec
 from bus.envelope import Reply
-from bus.errors import BadRequest, BusError, BusTimeout, ClientError, NoRoute, Overloaded
+from bus.errors import BadRequest, BusError, BusTimeout, BusUnavailable, ClientError, NoRoute, Overloaded
 from bus.key_states import KeyBook, key_location
 from bus.store import Store
 
@@ -134,8 +134,8 @@ class IdempotencyKeys:
 
     async def failed(self, lease: Lease, error: Exception, service: ServiceSpec) -> None:
         """The bus gave the caller no reply: say what that means for the key."""
-        if isinstance(error, NoRoute | Overloaded):
-            # Refused at publish: the bus never took the request.
+        if isinstance(error, NoRoute | Overloaded | BusUnavailable):
+            # Refused at publish (or before, the store being out): the bus never took the request.
             await self.book.settle(lease.location, lease.owner, "not_done", reason=error.type)
         elif isinstance(error, BusTimeout):
             # Published, unanswered in time: the bus still works on it and records the outcome.

@@ -6,6 +6,7 @@ script, so the check and the take are one atomic step, timed by the Redis server
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +19,9 @@ from redis.commands.core import AsyncScript
 
 from bus.catalog import ClientSpec, ServiceSpec
 from bus.errors import RateLimited
+from bus.redis_client import CONNECT_TIMEOUT, REDIS_OUTAGE, SOCKET_TIMEOUT
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,10 @@ return '0'
 
 
 class RedisRateLimiter(RateLimiter):
-    """Buckets in Redis, shared by every gateway using the same URL and prefix."""
+    """Buckets in Redis, shared by every gateway using the same URL and prefix.
+
+    While Redis is unreachable the quotas are enforced by this gateway alone (in-process buckets): a
+    quota holds per replica rather than across them, instead of every call failing with the store."""
 
     def __init__(self, url: str, *, prefix: str = "lgsp:rate:", max_connections: int = 32) -> None:
         if urlparse(url).scheme not in ("redis", "rediss"):
@@ -133,17 +140,30 @@ class RedisRateLimiter(RateLimiter):
         self._max_connections = max_connections
         self._client: aioredis.Redis | None = None
         self._script: AsyncScript | None = None
+        self._local = MemoryRateLimiter()
+        self.local_decisions = 0  # calls limited by the in-process buckets during an outage
 
     async def acquire(self, quotas: Sequence[Quota]) -> float:
         """One atomic script run: refill, check all, take from all or none."""
         if self._script is None:
-            pool = aioredis.BlockingConnectionPool.from_url(self._url, max_connections=self._max_connections)
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self._url,
+                max_connections=self._max_connections,
+                socket_timeout=SOCKET_TIMEOUT,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+            )
             self._client = aioredis.Redis.from_pool(pool)
             self._script = self._client.register_script(_TAKE_ALL)
         args: list[float | int] = []
         for quota in quotas:
             args.extend((quota.rate, quota.burst))
-        answer = await self._script(keys=[self._prefix + q.key for q in quotas], args=args)
+        try:
+            answer = await self._script(keys=[self._prefix + q.key for q in quotas], args=args)
+        except REDIS_OUTAGE as exc:
+            if self.local_decisions % 1000 == 0:
+                log.warning("rate limits enforced per gateway: Redis unreachable (%s)", type(exc).__name__)
+            self.local_decisions += 1
+            return await self._local.acquire(quotas)
         return float(answer)
 
     async def close(self) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_reply, envelope_message
 from bus.envelope import Envelope, Reply, new_id, utc_now
-from bus.errors import BadRequest, BusError, BusTimeout, ErrorBody, InternalError
+from bus.errors import BadRequest, BusError, BusTimeout, BusUnavailable, ErrorBody, InternalError
 from bus.gateway.access import CLIENT_HEADER, AccessControl
 from bus.gateway.async_requests import (
     CALLBACK_HEADER,
@@ -46,11 +47,14 @@ from bus.gateway.requests import (
     read_body,
 )
 from bus.gateway.settings import GatewaySettings
+from bus.gateway.settle_later import LateSettlements
 from bus.identifiers import IdentifierError, ServiceId, split_service_path
 from bus.store import MemoryStore, Store
+from bus.store.write_behind import WriteBehindStore
 from bus.subjects import find_subjects
 from bus.transaction import TransactionRecord, TransactionSink
-from bus.transport.base import Transport
+from bus.transport.base import Message, Transport
+from bus.transport.unconfirmed import PublishUnconfirmed
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +92,8 @@ class _Facts:
     reply: Reply | None = None  # the worker's, once it arrived
     # Set when an async call took over: its background task records and releases the slot.
     handed_off: bool = False
+    # The outcome of a request whose publish was still unconfirmed at its deadline, to follow.
+    late_outcome: Awaitable[Message] | None = None
 
     def record(self, response: Response, fault_type: str | None) -> TransactionRecord:
         envelope = self.envelope
@@ -164,14 +170,17 @@ class ServiceRouter:
             per_client=self.settings.max_in_flight_per_client,
             retry_after=self.settings.overload_retry_after,
         )
+        # Answers written after a call had its effect must survive a store outage: held, then landed.
+        answers = WriteBehindStore(store)
+        self.settlements = LateSettlements()
         self.idempotency = IdempotencyKeys(
-            store,
+            answers,
             ttl=self.settings.idempotency_ttl,
             poll_seconds=self.settings.idempotency_poll_seconds,
             lease_margin=self.settings.idempotency_lease_margin,
         )
         self.async_calls = AsyncCalls(
-            store,
+            answers,
             ttl=self.settings.transaction_ttl,
             callback_attempts=self.settings.callback_attempts,
             callback_timeout=self.settings.callback_timeout,
@@ -183,7 +192,9 @@ class ServiceRouter:
 
     async def drain(self) -> int:
         """On shutdown: wait for async calls (up to `drain_seconds`); how many had to be cancelled."""
-        return await self.async_calls.drain(self.settings.drain_seconds)
+        cancelled = await self.async_calls.drain(self.settings.drain_seconds)
+        await self.settlements.drain(self.settings.drain_seconds)
+        return cancelled
 
     async def __call__(self, service_path: str, request: Request) -> Response:
         """Call a service: `/r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE/VERSION[/path]`."""
@@ -258,14 +269,20 @@ class ServiceRouter:
             response = await self._dispatch(facts, envelope, service, slot, choice)
         except Exception as error:
             # No reply: the key is freed, or kept in flight while the bus still works on the request.
-            await self.idempotency.failed(first, error, service)
+            # A store outage leaves the key in flight until it expires (safe), and the caller hears the
+            # call's own error, not "unavailable" (which would mean "not done").
+            with contextlib.suppress(BusUnavailable):
+                await self.idempotency.failed(first, error, service)
             if isinstance(error, BusTimeout):
                 raise BusTimeout(f"{error.message}; {STILL_WORKING}") from error
             raise
-        if choice.respond_async:
-            await self.idempotency.complete(first, response)
+        # The call had its effect: its answer is the caller's even if the store is out right now.
+        what = f"{facts.transaction_id} (Idempotency-Key {key!r})"
+        if choice.respond_async or facts.handed_off:  # 202: async, or a publish followed late
+            await self.settlements.settle(lambda: self.idempotency.complete(first, response), what)
         elif facts.reply is not None:
-            await self.idempotency.answered(first, facts.reply, service)
+            reply = facts.reply
+            await self.settlements.settle(lambda: self.idempotency.answered(first, reply, service), what)
         return response
 
     def _split(self, service_path: str) -> tuple[ServiceId, str]:
@@ -284,7 +301,11 @@ class ServiceRouter:
         self, facts: _Facts, envelope: Envelope, service: ServiceSpec, slot: Slot, choice: AsyncChoice
     ) -> Response:
         if not choice.respond_async:
-            return await self._call(facts, envelope, service)
+            try:
+                return await self._call(facts, envelope, service)
+            except PublishUnconfirmed as late:
+                # It may still be delivered: not a time-out but 202, its outcome stored at Location.
+                facts.late_outcome = late.outcome
         state = TransactionState(
             transaction_id=facts.transaction_id,
             client=str(envelope.client),
@@ -292,7 +313,10 @@ class ServiceRouter:
             state="pending",
             accepted_at=utc_now(),
         )
-        await self.async_calls.accept(state)
+        if facts.late_outcome is None:
+            await self.async_calls.accept(state)
+        else:
+            await self.async_calls.accept_late(state)
 
         async def finish() -> tuple[int, JsonValue, ErrorBody | None]:
             return await self._finish_in_background(facts, envelope, service, slot)
@@ -305,7 +329,7 @@ class ServiceRouter:
             headers={
                 TRANSACTION_HEADER: facts.transaction_id,
                 "location": f"/transactions/{facts.transaction_id}",
-                "preference-applied": "respond-async",
+                **({"preference-applied": "respond-async"} if choice.respond_async else {}),
             },
         )
 
@@ -326,10 +350,21 @@ class ServiceRouter:
         return response.status_code, body, None
 
     async def _call(self, facts: _Facts, envelope: Envelope, service: ServiceSpec) -> Response:
-        facts.request_out = utc_now()
-        answer = await self.transport.request(
-            service.id.queue_name, envelope_message(envelope), timeout=service.timeout + REPLY_GRACE_SECONDS
-        )
+        late, facts.late_outcome = facts.late_outcome, None
+        if late is not None:
+            answer = await late
+        else:
+            facts.request_out = utc_now()
+            try:
+                answer = await self.transport.request(
+                    service.id.queue_name,
+                    envelope_message(envelope),
+                    timeout=service.timeout + REPLY_GRACE_SECONDS,
+                )
+            except PublishUnconfirmed as unconfirmed:
+                if not facts.handed_off:
+                    raise
+                answer = await unconfirmed.outcome  # already in the background: follow it to its end
         facts.response_in = utc_now()
         try:
             reply = decode_reply(answer)

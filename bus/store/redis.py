@@ -7,7 +7,7 @@ import math
 from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
-from bus.redis_client import LazyRedis
+from bus.redis_client import LazyRedis, redis_outage_as_unavailable
 from bus.store.base import Store
 from bus.store.memory import check_entry
 
@@ -41,7 +41,8 @@ def _milliseconds(ttl: float | None) -> int | None:
 
 
 class RedisStore(Store):
-    """A `Store` on Redis (redis.asyncio); `connect` checks the server, operations connect lazily."""
+    """A `Store` on Redis (redis.asyncio); `connect` checks the server, operations connect lazily.
+    An operation Redis cannot serve (down, cut, silent) raises BusUnavailable within the socket time-out."""
 
     def __init__(
         self, url: str, *, prefix: str = "lgsp:", max_connections: int = 64, pool_timeout: float = 5.0
@@ -65,19 +66,24 @@ class RedisStore(Store):
     async def get(self, key: str) -> bytes | None:
         """The value, or None when absent or expired."""
         check_entry(key, None)
-        value = await self._redis.client().get(self._prefix + key)
+        with redis_outage_as_unavailable(f"reading {key!r}"):
+            value = await self._redis.client().get(self._prefix + key)
         # A URL may ask for decode_responses; the contract is bytes either way.
         return value.encode() if isinstance(value, str) else value
 
     async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
         """Write `value`, replacing any previous one and its expiry."""
         check_entry(key, ttl, value)
-        await self._redis.client().set(self._prefix + key, value, px=_milliseconds(ttl))
+        with redis_outage_as_unavailable(f"writing {key!r}"):
+            await self._redis.client().set(self._prefix + key, value, px=_milliseconds(ttl))
 
     async def set_if_absent(self, key: str, value: bytes, *, ttl: float | None = None) -> bool:
         """Write only when the key is absent (SET NX); True when this call wrote it."""
         check_entry(key, ttl, value)
-        written = await self._redis.client().set(self._prefix + key, value, px=_milliseconds(ttl), nx=True)
+        with redis_outage_as_unavailable(f"writing {key!r}"):
+            written = await self._redis.client().set(
+                self._prefix + key, value, px=_milliseconds(ttl), nx=True
+            )
         return bool(written)
 
     async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
@@ -86,13 +92,15 @@ class RedisStore(Store):
         check_entry(key, None, expected)
         expiry = _milliseconds(ttl)
         args = [expected, value, "" if expiry is None else expiry]
-        written = await self._redis.script(_REPLACE_IF)(keys=[self._prefix + key], args=args)
+        with redis_outage_as_unavailable(f"writing {key!r}"):
+            written = await self._redis.script(_REPLACE_IF)(keys=[self._prefix + key], args=args)
         return bool(written)
 
     async def delete(self, key: str) -> bool:
         """Remove the key; True when it existed."""
         check_entry(key, None)
-        removed: int = await self._redis.client().delete(self._prefix + key)
+        with redis_outage_as_unavailable(f"deleting {key!r}"):
+            removed: int = await self._redis.client().delete(self._prefix + key)
         return removed > 0
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
@@ -103,7 +111,8 @@ class RedisStore(Store):
         expiry = _milliseconds(ttl)
         args = [amount, "" if expiry is None else expiry]
         try:
-            total = await self._incr_with_ttl()(keys=[self._prefix + key], args=args)
+            with redis_outage_as_unavailable(f"counting {key!r}"):
+                total = await self._incr_with_ttl()(keys=[self._prefix + key], args=args)
         except ResponseError as error:
             if "not an integer" in str(error):
                 raise ValueError(f"value at {key!r} is not an integer") from None

@@ -27,7 +27,7 @@ from aio_pika.abc import (
 )
 
 from bus.envelope import new_id
-from bus.errors import BusTimeout, DuplicateRequest, InternalError, NoRoute, Overloaded
+from bus.errors import BusTimeout, BusUnavailable, DuplicateRequest, InternalError, NoRoute, Overloaded
 from bus.reliability.backoff import delay_bucket_ms
 from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
 from bus.transport.amqp_logging import report_connection_losses
@@ -41,6 +41,7 @@ from bus.transport.amqp_wire import (
     retry_queue_name,
 )
 from bus.transport.base import Handler, Message, dead_letter_queue
+from bus.transport.unconfirmed import PublishInDoubt, PublishUnconfirmed, follow_unconfirmed
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +146,17 @@ class AmqpTransport:
         """Publish to `queue` through the default exchange, mandatory and confirmed.
 
         A publish cut by a connection loss is retried once after connect_robust restores the channel:
-        at-least-once, so a duplicate is possible (idempotency keys absorb it), a silent loss is not."""
+        at-least-once, so a duplicate is possible (idempotency keys absorb it), a silent loss is not.
+        BusUnavailable when nothing could be sent; PublishInDoubt when a send was cut and the retry
+        failed too (the broker may have the first)."""
         properties = amqp_properties(message)
         for attempt in (1, 2):
-            channel = await self._ready_publish_channel()
+            try:
+                channel = await self._ready_publish_channel()
+            except BusUnavailable as unavailable:
+                if attempt == 1:
+                    raise  # nothing was sent: a plain refusal
+                raise PublishInDoubt(f"{unavailable.message} after a send the broker may have") from None
             try:
                 # Straight to aiormq, without an aio_pika.Message per publish. wait=False frees the
                 # channel's lock once the frame is queued instead of after the socket drained, so
@@ -165,7 +173,7 @@ class AmqpTransport:
                 raise Overloaded(f"queue {queue!r} is full (max length reached); try again later") from None
             except CHANNEL_GONE as error:
                 if attempt == 2:
-                    raise InternalError(f"broker connection unavailable: {error}") from None
+                    raise PublishInDoubt(f"broker connection lost twice while publishing: {error}") from None
                 log.warning("publish to %s interrupted (%s); retrying after reconnect", queue, error)
 
     async def _ready_publish_channel(self) -> AbstractChannel:
@@ -177,7 +185,7 @@ class AmqpTransport:
             try:
                 await asyncio.wait_for(channel.ready(), self.reconnect_grace)
             except TimeoutError:
-                raise InternalError("broker connection unavailable") from None
+                raise BusUnavailable("broker connection unavailable") from None
         return channel
 
     async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
@@ -240,8 +248,28 @@ class AmqpTransport:
         deadline = loop.time() + timeout
         future: asyncio.Future[Message] = loop.create_future()
         self._pending[correlation_id] = future
+        followed = False
         try:
-            await self._accepted(queue, replace(message, reply_to=self._reply_queue_name), timeout)
+            outgoing = replace(message, reply_to=self._reply_queue_name)
+            try:
+                publishing = await self._accepted(queue, outgoing, timeout)
+            except PublishInDoubt as doubt:
+                publishing = loop.create_future()  # it may have landed: follow it as a late publish
+                publishing.set_exception(doubt)
+            if publishing is not None:
+                # Still unconfirmed: it may yet be delivered, so its outcome is followed, not dropped.
+                outcome = follow_unconfirmed(
+                    publishing,
+                    future,
+                    timeout,
+                    lambda: self._pending.pop(correlation_id, None),
+                    correlation_id,
+                )
+                followed = True
+                raise PublishUnconfirmed(
+                    f"the broker has not confirmed the request to {queue!r} yet; its outcome is followed",
+                    outcome,
+                )
             left = deadline - loop.time()
             if left <= 0:
                 raise TimeoutError
@@ -250,16 +278,18 @@ class AmqpTransport:
         except TimeoutError:
             raise BusTimeout(f"no reply from {queue!r} within {timeout:g} s") from None
         finally:
-            self._pending.pop(correlation_id, None)
+            if not followed:
+                self._pending.pop(correlation_id, None)
 
-    async def _accepted(self, queue: str, message: Message, timeout: float) -> None:
-        """Publish `message` and return once the broker confirmed it; raise its refusal if it refused.
+    async def _accepted(self, queue: str, message: Message, timeout: float) -> asyncio.Future[None] | None:
+        """Publish `message` and return None once the broker confirmed it; raise its refusal if it refused;
+        return the publish itself when it is still unconfirmed past the grace (see unconfirmed.py).
 
         The publish runs as a task that nobody cancels: cut short while it waited for the channel (held
         by earlier publishes whose writes the broker throttles), it would never reach the broker, yet its
         caller would be told "accepted, no reply in time" (Server.Bus.Timeout), a silent loss. A publish
-        still unconfirmed at the request's deadline gets `confirm_timeout` more seconds before the caller
-        is answered with a time-out; the task still finishes in the background."""
+        still unconfirmed at the request's deadline gets `confirm_timeout` more seconds; the task still
+        finishes in the background."""
         publishing = asyncio.ensure_future(self.publish(queue, message))
         self._publishing.add(publishing)
         publishing.add_done_callback(self._publishing.discard)
@@ -273,10 +303,10 @@ class AmqpTransport:
             raise
         if not done:
             log.warning("trace request-publish-unconfirmed %s %s", message.message_id, message.correlation_id)
-            publishing.add_done_callback(_report_late_publish)
-            raise TimeoutError
+            return publishing
         publishing.result()  # a refusal (full queue, no route, broker gone): not accepted, say so
         log.debug("trace request-published %s %s", message.message_id, message.correlation_id)
+        return None
 
     async def consume(
         self, queue: str, handler: Handler, *, prefetch: int = 16, max_length: int | None = None

@@ -8,6 +8,7 @@ from typing import Any
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
+from bus.errors import BusUnavailable
 from bus.transport.amqp_wire import CHANNEL_GONE, delivery_count, from_amqp
 from bus.transport.base import Handler, Message
 
@@ -79,19 +80,38 @@ class AmqpSubscription:
         self._tag = await self._queue.consume(self._on_message, no_ack=False)
 
     async def _on_message(self, incoming: AbstractIncomingMessage) -> None:
-        task = asyncio.current_task()
-        assert task is not None  # aio-pika runs each consumer callback in a task of its own
-        self._tasks.add(task)
-        delivery = AmqpDelivery(incoming)
+        # aio-pika cancels a consumer callback when its channel is lost; the work must not stop there:
+        # cut after the provider acted and before the worker recorded it, the redelivery would call the
+        # provider again. So the handler runs in a task of its own, shielded; its ack is then lost and
+        # the broker's redelivery is answered from the record. Only `cancel` stops it.
+        work = asyncio.ensure_future(self._work(AmqpDelivery(incoming)))
+        self._tasks.add(work)
+        work.add_done_callback(self._tasks.discard)
+        try:
+            await asyncio.shield(work)
+        except asyncio.CancelledError:
+            if not work.done():
+                log.warning("channel of %s lost mid-delivery; its handler finishes", self._queue.name)
+            raise
+
+    async def _work(self, delivery: AmqpDelivery) -> None:
         try:
             await self._handler(delivery)
+        except (*CHANNEL_GONE, BusUnavailable) as lost:
+            # The broker went away under the handler (an outage, not a bug): one line, no traceback.
+            log.warning(
+                "handler on %s interrupted by the broker connection (%s); it is redelivered",
+                delivery.message.message_id,
+                type(lost).__name__,
+            )
+            if not delivery.settled:
+                await delivery.nack(requeue=True)
+            return
         except Exception:
             log.exception("handler failed on %s; requeueing", delivery.message.message_id)
             if not delivery.settled:
                 await delivery.nack(requeue=True)
             return
-        finally:
-            self._tasks.discard(task)
         if not delivery.settled:
             log.debug("handler left %s unacked; it holds a prefetch slot", delivery.message.message_id)
 

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
+from bus.redis_client import CONNECT_TIMEOUT, SOCKET_TIMEOUT
 from bus.transaction import TransactionRecord
 from bus.txlog.base import Bound, SubjectAccess, VerifyReport, check_bounds, within
 from bus.txlog.entry import GENESIS_HASH, LogEntry, TransactionBodies, build_entry
@@ -281,7 +282,12 @@ class RedisTransactionLog:
         if self._client is None:
             assert self.settings.redis_url is not None
             # Replies are str; redis-py annotates them bytes | str, hence the ignores on reads above.
-            self._client = aioredis.Redis.from_url(self.settings.redis_url, decode_responses=True)
+            self._client = aioredis.Redis.from_url(
+                self.settings.redis_url,
+                decode_responses=True,
+                socket_timeout=SOCKET_TIMEOUT,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+            )
         return self._client
 
     def _append_script(self) -> AsyncScript:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,6 +32,9 @@ class TxLogSettings(BaseSettings):
     )
     time_slack_seconds: float = Field(
         default=300.0, ge=0, description="how far request_in may precede the append, for time ranges"
+    )
+    spool_path: Path | None = Field(
+        default=None, description="file keeping records while the log is unreachable (None: memory only)"
     )
     max_append_attempts: int = Field(default=200, ge=1, description="compare-and-set retries per append")
 
