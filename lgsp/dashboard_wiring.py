@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from bus.catalog import Catalog
 from bus.dashboard import Dashboard, LoadProfile, Scenario, install_dashboard
+from bus.dashboard.journeys import JourneyReader
 from bus.serving import Served
 from services.faults import FaultInjector
 
@@ -83,10 +84,15 @@ def load_profiles(gateway_url: str, out: Path) -> list[LoadProfile]:
 
 
 def wire_dashboard(
-    gateway: FastAPI, catalog: Catalog, gateway_url: str, mocks: Sequence[Served]
+    gateway: FastAPI,
+    catalog: Catalog,
+    gateway_url: str,
+    mocks: Sequence[Served],
+    journeys: JourneyReader | None = None,
 ) -> tuple[Dashboard, str]:
     """Serve `/ui` on `gateway`; answers the dashboard and its one-time launch link. Fault controls
-    reach the running mocks that are also catalog adapters (a scenario needs its mock running)."""
+    reach the running mocks that are also catalog adapters (a scenario needs its mock running);
+    `journeys` feeds the journeys view."""
     adapters = {service.adapter for service in catalog.services}
     chosen = [mock for mock in mocks if mock.name in adapters]
     targets = {mock.name: mock.url for mock in chosen}
@@ -99,5 +105,6 @@ def wire_dashboard(
         scenarios=[s for s in SCENARIOS if s.target in targets],
         load_profiles=load_profiles(gateway_url, Path(tempfile.gettempdir()) / "lgsp-dashboard-load"),
         launch_token=token,
+        journeys=journeys,
     )
     return dashboard, f"{gateway_url}/ui/#launch={token}"

@@ -10,7 +10,7 @@ from ipaddress import ip_network
 
 from bus.adapter_registry import build_adapters
 from bus.catalog import Catalog
-from bus.dashboard import Dashboard
+from bus.dashboard import Dashboard, EngineJourneys
 from bus.event_recorder import EventRecorder
 from bus.gateway.assembly import assemble_gateway
 from bus.gateway.settings import GatewaySettings
@@ -77,14 +77,16 @@ class EmbeddedStack:
             gateway_settings=embedded_gateway_settings(),
             monitoring_token=self.monitoring_token,
         )
-        gateway_url = f"http://{self.host}:{self.port}"
-        self.dashboard, self.dashboard_link = wire_dashboard(gateway, self.catalog, gateway_url, served)
         # Journeys run here with the gateway's access control and sinks, on a compressed clock unless
         # LGSP_CLOCK_MODE says otherwise; the mocks' clocks follow it.
         journeys = gateway_journeys(
             gateway, self.catalog, self.transport, self.settings, engines=1, compressed_by_default=True
         )
         self._journeys = journeys
+        gateway_url = f"http://{self.host}:{self.port}"
+        self.dashboard, self.dashboard_link = wire_dashboard(
+            gateway, self.catalog, gateway_url, served, journeys=EngineJourneys(journeys.journeys)
+        )
         served.append(Served("gateway", gateway, self.host, self.port, reuse_port=self.reuse_port))
         await self.transport.connect()
         await journeys.start()

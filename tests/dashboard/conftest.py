@@ -37,7 +37,12 @@ class LiveStack:
 def live_stack() -> Iterator[LiveStack]:
     """`lgsp run`'s embedded stack on free ports, with an admin key configured."""
     digest = hashlib.sha256(ADMIN_KEY.encode()).hexdigest()
-    env = {**os.environ, "LGSP_AUTH_ADMIN_KEY_SHA256": json.dumps([digest])}
+    # a working day in 2 s: a birth journey started from the CLI ends within the browser test's wait
+    env = {
+        **os.environ,
+        "LGSP_AUTH_ADMIN_KEY_SHA256": json.dumps([digest]),
+        "LGSP_CLOCK_WORKING_DAY_SECONDS": "2",
+    }
     env.pop("LGSP_REDIS_URL", None)
     env.pop("LGSP_AMQP_URL", None)
     process = subprocess.Popen(

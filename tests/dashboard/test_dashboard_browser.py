@@ -5,6 +5,8 @@ Screenshots of each view are written to docs/screenshots/ (the README shows them
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +23,7 @@ from tests.dashboard.conftest import ADMIN_KEY, LiveStack, PageWatch, watch
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+MOTCUA = {"X-Road-Client": "VN/GOV/HPG/MOTCUA", "X-Api-Key": "motcua-demo-key"}
 STP = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": "stp-demo-key", "X-Road-UserId": "CB031001"}
 ECHO = "VN/GOV/HPG/LGSP/Echo/v1"
 VERIFY_CITIZEN = "VN/GOV/BCA/CSDLDC/XacThucThongTinCongDan/v1"
@@ -163,7 +166,6 @@ def test_the_journeys_and_load_views_render_without_inventing_data(session: tupl
     show(page, "journeys")
     page.wait_for_selector("#journeys p.hint")
     assert "No journeys yet" in page.inner_text("#journeys")
-    page.screenshot(path=str(SCREENSHOTS / "journeys.png"))
     show(page, "load")
     assert page.locator("#load-controls button[data-profile]").count() == 3
     assert "50 M" in page.inner_text("#view-load")
@@ -232,6 +234,34 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
     finally:
         page.unroute("**/ui/api/journeys")
         page.unroute("**/ui/api/journeys/J1")
+    assert seen.console_errors == [] and seen.outside_requests == []
+
+
+def test_a_birth_journey_started_from_the_cli_shows_every_step_in_its_timeline(
+    session: tuple[Any, PageWatch], live_stack: LiveStack
+) -> None:
+    page, seen = session
+    started = subprocess.run(
+        [sys.executable, "-m", "lgsp", "journey", "start", "birth", "--wait", "--timeout", "150",
+         "--gateway", live_stack.gateway],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stdout + started.stderr
+    listed = httpx.get(f"{live_stack.gateway}/journeys", headers=MOTCUA, params={"kind": "birth"}).json()
+    journey = listed["journeys"][0]
+    record = httpx.get(f"{live_stack.gateway}/journeys/{journey['journey_id']}", headers=MOTCUA).json()
+    ran = record["steps"]
+    assert ran and all(step["status"] == "done" for step in ran), ran
+    show(page, "journeys")
+    page.click(f"#journey-list tr[data-journey='{journey['journey_id']}']")
+    page.wait_for_selector("#journey-timeline .lanes")
+    assert page.locator("#journey-timeline .step").count() == len(ran)
+    drawn = set(page.locator("#journey-timeline .lane-name").all_inner_texts())
+    assert drawn == {step["system"] for step in ran}
+    shown = page.inner_text("#journey-steps")
+    for step in ran:
+        assert step["transaction_ids"][-1] in shown
+    page.screenshot(path=str(SCREENSHOTS / "journeys.png"))
     assert seen.console_errors == [] and seen.outside_requests == []
 
 
