@@ -190,8 +190,8 @@ def test_api_docs_render_offline(browser: Any, live_stack: LiveStack) -> None:
 def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
     session: tuple[Any, PageWatch],
 ) -> None:
-    """The engine is not wired in yet: the routes answer with the documented models (a test double at
-    the HTTP boundary), and the page must draw every step on its system's lane with its verdict."""
+    """Fixed data at the HTTP boundary (the documented models), so the drawing itself is checked exactly:
+    every step on its system's lane with its duration and verdict."""
     from bus.dashboard.journeys import JourneyList, JourneyStep, JourneySummary, JourneyTimeline, timeliness
 
     page, seen = session
