@@ -13,6 +13,7 @@ def test_every_exported_name_resolves() -> None:
 def test_public_names_are_exported_and_nothing_else() -> None:
     public = {name for name in vars(adapters.sdk) if not name.startswith("_")}
     modules = {
+        "agency_adapter",
         "agency_errors",
         "aiohttp_transport",
         "dossier_codes",
