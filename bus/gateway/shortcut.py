@@ -37,12 +37,13 @@ class ServiceCallShortcut:
             scope["type"] != "http"
             or scope["method"] not in ROUTE_METHODS
             or scope.get("root_path")
-            or not scope["path"].startswith(SERVICE_PREFIX)
+            or not (scope["path"].startswith(SERVICE_PREFIX) or scope["path"] == SERVICE_PREFIX[:-1])
         ):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive, send)
         try:
+            # "/r1" alone is a call naming no service: a typed error, never the router's slash redirect
             response = await self.call(scope["path"][len(SERVICE_PREFIX) :], request)
         except BusError as error:
             response = error_response(error, None)

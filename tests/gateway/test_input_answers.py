@@ -119,6 +119,13 @@ async def test_an_8kb_url_is_refused_quoting_only_a_short_prefix() -> None:
     assert records.kept[0].fault_type == "Client.BadRequest"
 
 
+async def test_r1_naming_no_service_is_a_typed_error_not_a_redirect() -> None:
+    async with gateway("shortcut", Records()) as (_, client, _prefix):
+        response = await client.get("/r1", headers=STP)
+    assert 400 <= response.status_code < 500 and response.headers["content-type"] == "application/json"
+    assert response.json()["type"].startswith("Client.")
+
+
 @pytest.mark.parametrize("path", ["shortcut", "route"])
 async def test_fifty_calls_reusing_an_x_road_id_leave_the_first_alone_and_get_409(
     path: str,
