@@ -8,7 +8,7 @@ from typing import Any
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
-from bus.errors import BusUnavailable
+from bus.errors import BusUnavailable, Overloaded
 from bus.transport.amqp_wire import CHANNEL_GONE, delivery_count, from_amqp
 from bus.transport.base import Handler, Message
 
@@ -104,6 +104,12 @@ class AmqpSubscription:
                 delivery.message.message_id,
                 type(lost).__name__,
             )
+            if not delivery.settled:
+                await delivery.nack(requeue=True)
+            return
+        except Overloaded as full:
+            # A bounded queue (a retry queue, say) is full: back-pressure to wait out, not a bug.
+            log.warning("handler on %s deferred (%s); it is redelivered", delivery.message.message_id, full)
             if not delivery.settled:
                 await delivery.nack(requeue=True)
             return
