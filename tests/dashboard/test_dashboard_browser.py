@@ -254,8 +254,10 @@ def test_a_birth_journey_started_from_the_cli_shows_every_step_in_its_timeline(
     assert ran and all(step["status"] == "done" for step in ran), ran
     show(page, "journeys")
     page.click(f"#journey-list tr[data-journey='{journey['journey_id']}']")
-    page.wait_for_selector("#journey-timeline .lanes")
-    assert page.locator("#journey-timeline .step").count() == len(ran)
+    # an earlier test's timeline may still be drawn: wait for this journey's steps to replace it
+    page.wait_for_function(
+        "n => document.querySelectorAll('#journey-timeline .step').length === n", arg=len(ran), timeout=10_000
+    )
     drawn = set(page.locator("#journey-timeline .lane-name").all_inner_texts())
     assert drawn == {step["system"] for step in ran}
     shown = page.inner_text("#journey-steps")
