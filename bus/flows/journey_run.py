@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bus.events import BusEvent
-from bus.flows.calendar import WorkingCalendar
 from bus.flows.clock import Clock
 from bus.flows.journey_answers import Decision, judge_answer, judge_compensation
 from bus.flows.journey_book import EventWait, JourneyBook, Stored
@@ -41,6 +40,7 @@ from bus.flows.journey_state import (
 )
 from bus.flows.journey_ticks import JourneyTick, TickPublisher, is_due
 from bus.flows.service_calls import CallResult, ServiceCaller
+from vn_calendar import WorkingCalendar
 
 AnyStep = CallStep | PollStep | WaitStep
 OPEN = frozenset({StepStatus.PENDING, StepStatus.RUNNING, StepStatus.WAITING})

@@ -20,7 +20,6 @@ from datetime import datetime
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from bus.envelope import new_id
-from bus.flows.calendar import WorkingCalendar, require_aware
 from bus.flows.clock import Clock
 from bus.flows.journey_book import JourneyBook, Stored
 from bus.flows.journey_engine import definitions_by_kind
@@ -33,6 +32,7 @@ from bus.flows.journey_ticks import JourneyTick, TickPublisher
 from bus.identifiers import ClientId, IdentifierError
 from bus.store.base import Store
 from bus.transport.base import Transport
+from vn_calendar import WorkingCalendar, require_aware
 
 MAX_DOSSIER_CODE = 100
 _INPUTS: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])

@@ -1,15 +1,14 @@
 """A bus for journey tests: a worker serving fake national systems, engines, a manual clock.
 
-Runs on memory (one MemoryBroker, one MemoryStore) or on RabbitMQ + Redis (unique queue names and key
-prefix, removed afterwards). Each engine has a transport of its own, so closing it kills that engine
-mid-journey as a process's death would.
+Runs on a test backend (tests/backends.py: memory, or RabbitMQ + Redis under the test's own names).
+Each engine has a transport of its own, so closing it kills that engine mid-journey as a process's
+death would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, hash_api_key
 from bus.envelope import Envelope
 from bus.errors import ProviderRejected, ProviderUnavailable
-from bus.events import BusEvent, TransportEventPublisher
+from bus.events import BusEvent, TransportEventPublisher, event_queue
 from bus.flows import VIETNAM_TZ, Clock, ManualClock, WorkingCalendar
 from bus.flows.journey_engine import JourneyEngine
 from bus.flows.journey_model import JourneyDefinition, load_journey
@@ -36,11 +35,13 @@ from bus.store.base import Store
 from bus.transaction import TransactionRecord
 from bus.transport.base import Transport
 from bus.worker import Worker
+from tests.backends import Backend, quick_journey_settings
 
 CLIENT = "VN/GOV/HPG/MOTCUA"
 STRANGER = "VN/GOV/HPG/STRANGER"
 # Monday 2 March 2026, 09:00 in Hanoi: no holiday within weeks.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM_TZ)
+EVENT_NAMES = ("paid", "supplemented")  # the event types a journey test may publish
 
 
 class FakeSystems:
@@ -130,12 +131,8 @@ def catalog_for(subsystem: str) -> Catalog:
 class JourneyStack:
     """Everything a journey test drives."""
 
-    backend: str
-    make_transport: Callable[[], Any]
-    store: Store
-    subsystem: str
-    settings: JourneySettings
-    event_prefix: str
+    backend: Backend
+    settings: JourneySettings = field(init=False)
     systems: FakeSystems = field(default_factory=FakeSystems)
     sink: RecordingSink = field(default_factory=RecordingSink)
     clock: Clock = field(default_factory=lambda: ManualClock(START))
@@ -145,6 +142,19 @@ class JourneyStack:
     worker: Worker | None = None
     _journeys: Journeys | None = None
     _events: TransportEventPublisher | None = None
+
+    def __post_init__(self) -> None:
+        self.settings = quick_journey_settings(f"lgsp-test.journeys.{self.backend.token}")
+
+    @property
+    def store(self) -> Store:
+        """The backend's store."""
+        return self.backend.store
+
+    @property
+    def subsystem(self) -> str:
+        """This test's subsystem, in every service id (no other test shares its queues)."""
+        return f"JT{self.backend.token}"
 
     @property
     def catalog(self) -> Catalog:
@@ -157,7 +167,7 @@ class JourneyStack:
 
     def event_type(self, name: str) -> str:
         """A unique event type for this test (no other consumer shares its queue)."""
-        return f"{self.event_prefix}.{name}"
+        return f"jt{self.backend.token}.{name}"
 
     def define(self, data: dict[str, Any]) -> JourneyDefinition:
         """Add a journey definition (the client defaults to the journey client)."""
@@ -165,16 +175,18 @@ class JourneyStack:
         self.definitions.append(definition)
         return definition
 
+    def adapters(self) -> dict[str, Any]:
+        """The worker's adapters by catalog name: the fake systems."""
+        return {"fake": self.systems}
+
     async def start(self, engines: int = 1) -> Journeys:
-        """Start the worker and `engines` engines; the Journeys API to start journeys with."""
-        worker_transport: Transport = await self.make_transport()
-        self.worker = Worker(
-            self.catalog, worker_transport, {"fake": self.systems}, name="w", store=self.store
-        )
+        """Start the worker on `adapters()`, `engines` engines; the Journeys API to start journeys with."""
+        worker_transport: Transport = await self.backend.transport()
+        self.worker = Worker(self.catalog, worker_transport, self.adapters(), name="w", store=self.store)
         await self.worker.start()
         for _ in range(engines):
             await self.add_engine()
-        api_transport: Transport = await self.make_transport()
+        api_transport: Transport = await self.backend.transport()
         self._journeys = Journeys(
             self.definitions, store=self.store, transport=api_transport, clock=self.clock,
             calendar=self.calendar, settings=self.settings,
@@ -184,7 +196,7 @@ class JourneyStack:
 
     async def add_engine(self, *, consume_events: bool = True) -> JourneyEngine:
         """Start one more engine on a transport of its own."""
-        transport: Transport = await self.make_transport()
+        transport: Transport = await self.backend.transport()
         access = AccessControl.build(self.catalog, self.store, AuthSettings())
         caller = BusServiceCaller(
             self.catalog, transport, access, [self.sink], rate_limiter=MemoryRateLimiter()
@@ -219,8 +231,15 @@ class JourneyStack:
                 )
             await asyncio.sleep(0.02)
 
+    def queues(self) -> list[str]:
+        """Every queue the stack declares: the journeys', its services', its event types'."""
+        events = [event_queue(self.event_type(name)) for name in EVENT_NAMES]
+        return [self.settings.queue, *(s.id.queue_name for s in self.catalog.services), *events]
 
-def unique_names() -> tuple[str, str, str]:
-    """(subsystem, queue, prefix) no other test uses."""
-    token = uuid.uuid4().hex[:10]
-    return f"JT{token}", f"lgsp-test.journeys.{token}", f"jt{token}"
+    async def stop(self) -> None:
+        """Stop the engines and the worker; name the queues to the backend for removal."""
+        for engine in self.engines:
+            await engine.stop(drain_seconds=0.5)
+        if self.worker is not None:
+            await self.worker.stop()
+        self.backend.queues.extend(self.queues())

@@ -4,7 +4,6 @@ behind its real adapter, the other systems scripted; a manual clock. On memory a
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,73 +11,26 @@ from typing import Any
 import pytest
 
 from bus.errors import ProviderTimeout, ProviderUnavailable
-from bus.events import event_queue
 from bus.flows import ManualClock
 from bus.flows.journey_records import JourneyRecord
-from bus.flows.journey_settings import JourneySettings
 from bus.flows.journey_state import JourneyStatus, StepStatus
 from bus.flows.journeys import Journeys
 from bus.flows.timeliness import Verdict
-from bus.store import MemoryStore, RedisStore, Store
-from bus.transport import AmqpTransport, MemoryBroker, MemoryTransport, Transport
+from tests.backends import BACKENDS, open_backend
 from tests.flows.citizen_stack import CitizenStack, NationalSystems, certificate_inputs, dossier_inputs
-from tests.flows.journey_stack import unique_names
-from tests.store.conftest import bounded, delete_prefixed
-from tests.transport.conftest import delete_queues
 
 ENDED = (JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED)
 
 
-@pytest.fixture(
-    params=["memory", pytest.param("rabbitmq+redis", marks=[pytest.mark.amqp, pytest.mark.redis])]
-)
+@pytest.fixture(params=BACKENDS)
 async def stack(request: pytest.FixtureRequest) -> AsyncIterator[CitizenStack]:
     """A citizen-journey stack on one backend; what it made is stopped and removed afterwards."""
-    subsystem, queue, prefix = unique_names()
-    made: list[Transport] = []
-    broker = MemoryBroker()
-    store: Store
-    if request.param == "memory":
-        amqp_url, store = "", MemoryStore()
-    else:
-        amqp_url = request.getfixturevalue("amqp_url")
-        store = RedisStore(bounded(request.getfixturevalue("redis_url")), prefix=f"lgsp-test:{prefix}:")
-        await store.connect()
-
-    async def make_transport() -> Transport:
-        transport: Transport
-        if request.param == "memory":
-            transport = MemoryTransport(broker)
-        else:
-            transport = AmqpTransport(amqp_url, connection_name=f"lgsp-test-{prefix}", reconnect_interval=0.5)
-        await asyncio.wait_for(transport.connect(), 10)
-        made.append(transport)
-        return transport
-
-    settings = JourneySettings(
-        queue=queue, store_prefix="flows:", lease_seconds=1.5, busy_retry_seconds=0.1,
-        timer_recheck_seconds=0.05, recheck_seconds=0.2, deferral_seconds=0.1,
-    )  # fmt: skip
-    built = CitizenStack(request.param, make_transport, store, subsystem, settings, prefix)
-    try:
-        yield built
-    finally:
-        for engine in built.engines:
-            await engine.stop(drain_seconds=0.5)
-        if built.worker is not None:
-            await built.worker.stop()
-        await built.close_systems()
-        for transport in made:
-            await asyncio.wait_for(transport.close(), 10)
-        if request.param != "memory":
-            queues = [
-                queue,
-                *(s.id.queue_name for s in built.catalog.services),
-                event_queue(built.event_type("paid")),
-            ]
-            await asyncio.wait_for(delete_queues(amqp_url, queues), 30)
-            await store.close()
-            await delete_prefixed(request.getfixturevalue("redis_url"), f"lgsp-test:{prefix}:")
+    async with open_backend(request) as backend:
+        built = CitizenStack(backend)
+        try:
+            yield built
+        finally:
+            await built.stop()
 
 
 def clock(stack: CitizenStack) -> ManualClock:

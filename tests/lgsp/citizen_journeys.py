@@ -33,7 +33,6 @@ from bus.flows import (
     CompressedClock,
     JourneyDefinition,
     JourneyRecord,
-    JourneySettings,
     WorkingCalendar,
     WorkingDayPace,
     load_journey,
@@ -56,6 +55,7 @@ from services.residence.app import create_app as residence_app
 from services.residence.settings import ResidenceSettings
 from services.social.app import create_app as social_app
 from services.social.settings import SocialSettings
+from tests.backends import quick_journey_settings
 
 ADAPTERS = ("civil", "portal", "residence", "insurance", "social")
 DAY_SECONDS = 1.0  # wall seconds per working day: a simulated hour is 125 ms, room for a loaded machine
@@ -178,14 +178,6 @@ class CitizenJourneys:
         return await self.until(journey_id, lambda r: r.status in ("completed", "refused", "parked"), timeout)
 
 
-def journey_settings(queue: str) -> JourneySettings:
-    """Short leases and rechecks, a queue of the test's own."""
-    return JourneySettings(
-        queue=queue, store_prefix="flows:", lease_seconds=1.5, busy_retry_seconds=0.05,
-        timer_recheck_seconds=0.05, recheck_seconds=0.2, deferral_seconds=0.1,
-    )  # fmt: skip
-
-
 async def start_citizen_journeys(
     transport: Transport,
     worker_transport: Transport,
@@ -209,7 +201,7 @@ async def start_citizen_journeys(
     runtime = JourneyRuntime(
         catalog, transport, store, AccessControl.build(catalog, store, AuthSettings()), clock, calendar,
         sinks=[sink], rate_limiter=MemoryRateLimiter(), definitions=test_definitions(token),
-        settings=journey_settings(f"lgsp-test.journeys.{token}"),
+        settings=quick_journey_settings(f"lgsp-test.journeys.{token}", busy_retry_seconds=0.05),
     )  # fmt: skip
     await runtime.start()
     follower = MockClockFollower(
