@@ -6,16 +6,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.backends import BACKENDS, open_backend
-from tests.flows.journey_stack import JourneyStack
+from tests.backends import BACKENDS
+from tests.flows.journey_stack import JourneyStack, stack_on
 
 
 @pytest.fixture(params=BACKENDS)
 async def journey_stack(request: pytest.FixtureRequest) -> AsyncIterator[JourneyStack]:
     """A started-on-demand journey stack; everything it made is stopped and removed afterwards."""
-    async with open_backend(request) as backend:
-        stack = JourneyStack(backend)
-        try:
-            yield stack
-        finally:
-            await stack.stop()
+    async with stack_on(request, JourneyStack) as stack:
+        yield stack

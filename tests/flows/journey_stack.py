@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import pytest
 from pydantic import JsonValue
 
 from bus.auth.settings import AuthSettings
@@ -35,7 +37,7 @@ from bus.store.base import Store
 from bus.transaction import TransactionRecord
 from bus.transport.base import Transport
 from bus.worker import Worker
-from tests.backends import Backend, quick_journey_settings
+from tests.backends import Backend, open_backend, quick_journey_settings
 
 CLIENT = "VN/GOV/HPG/MOTCUA"
 STRANGER = "VN/GOV/HPG/STRANGER"
@@ -243,3 +245,18 @@ class JourneyStack:
         if self.worker is not None:
             await self.worker.stop()
         self.backend.queues.extend(self.queues())
+
+
+StackT = TypeVar("StackT", bound=JourneyStack)
+
+
+@asynccontextmanager
+async def stack_on(request: pytest.FixtureRequest, kind: type[StackT]) -> AsyncIterator[StackT]:
+    """A `kind` stack on the backend `request.param` names (see tests/backends.py); stopped, and what it
+    made removed, when the block ends."""
+    async with open_backend(request) as backend:
+        stack = kind(backend)
+        try:
+            yield stack
+        finally:
+            await stack.stop()

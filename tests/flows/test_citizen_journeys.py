@@ -16,8 +16,9 @@ from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_state import JourneyStatus, StepStatus
 from bus.flows.journeys import Journeys
 from bus.flows.timeliness import Verdict
-from tests.backends import BACKENDS, open_backend
+from tests.backends import BACKENDS
 from tests.flows.citizen_stack import CitizenStack, NationalSystems, certificate_inputs, dossier_inputs
+from tests.flows.journey_stack import stack_on
 
 ENDED = (JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED)
 
@@ -25,12 +26,8 @@ ENDED = (JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED)
 @pytest.fixture(params=BACKENDS)
 async def stack(request: pytest.FixtureRequest) -> AsyncIterator[CitizenStack]:
     """A citizen-journey stack on one backend; what it made is stopped and removed afterwards."""
-    async with open_backend(request) as backend:
-        built = CitizenStack(backend)
-        try:
-            yield built
-        finally:
-            await built.stop()
+    async with stack_on(request, CitizenStack) as built:
+        yield built
 
 
 def clock(stack: CitizenStack) -> ManualClock:
