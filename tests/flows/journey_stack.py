@@ -28,7 +28,7 @@ from bus.flows.journey_engine import JourneyEngine
 from bus.flows.journey_model import JourneyDefinition, load_journey
 from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_settings import JourneySettings
-from bus.flows.journeys import Journeys
+from bus.flows.journeys import InputCheck, Journeys
 from bus.gateway.access import AccessControl
 from bus.gateway.ratelimit import MemoryRateLimiter
 from bus.gateway.service_caller import BusServiceCaller
@@ -141,6 +141,7 @@ class JourneyStack:
     clock: Clock = field(default_factory=lambda: ManualClock(START))
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     definitions: list[JourneyDefinition] = field(default_factory=list)
+    check: InputCheck | None = None
     engines: list[JourneyEngine] = field(default_factory=list)
     worker: Worker | None = None
     _journeys: Journeys | None = None
@@ -177,7 +178,7 @@ class JourneyStack:
         api_transport: Transport = await self.make_transport()
         self._journeys = Journeys(
             self.definitions, store=self.store, transport=api_transport, clock=self.clock,
-            calendar=self.calendar, settings=self.settings,
+            calendar=self.calendar, settings=self.settings, check=self.check,
         )  # fmt: skip
         self._events = TransportEventPublisher(api_transport)
         return self._journeys
