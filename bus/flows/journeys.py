@@ -201,11 +201,8 @@ class Journeys:
 
     async def find(self, dossier_code: str) -> JourneyRecord | None:
         """The journey started for `dossier_code`, if any."""
-        journey_id = await self.book.dossier_owner(dossier_code)
-        if journey_id is None:
-            return None
-        stored = await self.book.load(journey_id)
-        return None if stored is None else describe(stored.state, self.clock.now())
+        state = await self.book.journey_of(dossier_code)
+        return None if state is None else describe(state, self.clock.now())
 
     async def list(
         self,

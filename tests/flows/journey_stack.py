@@ -33,7 +33,7 @@ from bus.gateway.access import AccessControl
 from bus.gateway.ratelimit import MemoryRateLimiter
 from bus.gateway.service_caller import BusServiceCaller
 from bus.store.base import Store
-from bus.transaction import TransactionRecord
+from bus.transaction import TransactionRecord, TransactionSink
 from bus.transport.base import Transport
 from bus.worker import Worker
 
@@ -138,6 +138,7 @@ class JourneyStack:
     event_prefix: str
     systems: FakeSystems = field(default_factory=FakeSystems)
     sink: RecordingSink = field(default_factory=RecordingSink)
+    sinks: list[TransactionSink] = field(default_factory=list)  # more, e.g. a transaction log
     clock: Clock = field(default_factory=lambda: ManualClock(START))
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     definitions: list[JourneyDefinition] = field(default_factory=list)
@@ -188,7 +189,7 @@ class JourneyStack:
         transport: Transport = await self.make_transport()
         access = AccessControl.build(self.catalog, self.store, AuthSettings())
         caller = BusServiceCaller(
-            self.catalog, transport, access, [self.sink], rate_limiter=MemoryRateLimiter()
+            self.catalog, transport, access, [self.sink, *self.sinks], rate_limiter=MemoryRateLimiter()
         )
         engine = JourneyEngine(
             self.definitions, store=self.store, transport=transport, caller=caller, clock=self.clock,

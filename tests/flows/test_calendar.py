@@ -47,7 +47,10 @@ def test_the_holiday_table_the_cases_below_rely_on(calendar: WorkingCalendar) ->
     assert not calendar.is_working_day(date(2026, 5, 1))
     # National Day 2026: Monday 31/8 off in exchange for Saturday 22/8 worked
     assert [calendar.is_working_day(date(2026, 8, 31) + timedelta(days=i)) for i in range(4)] == [
-        False, False, False, True,
+        False,
+        False,
+        False,
+        True,
     ]
     assert calendar.is_working_day(date(2026, 8, 22))
     assert not calendar.is_working_day(date(2026, 8, 29))

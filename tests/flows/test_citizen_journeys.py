@@ -16,7 +16,16 @@ from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_state import JourneyStatus, StepStatus
 from bus.flows.journeys import Journeys
 from bus.flows.timeliness import Verdict
+from bus.monitoring import MonitoringSink, RedisMonitoringState
+from bus.txlog import (
+    MemoryTransactionLog,
+    RedisTransactionLog,
+    TransactionLog,
+    TransactionLogSink,
+    TxLogSettings,
+)
 from tests.flows.citizen_stack import CitizenStack, NationalSystems, certificate_inputs, dossier_inputs
+from tests.store.conftest import bounded
 
 ENDED = (JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED)
 
@@ -141,7 +150,26 @@ async def test_a_failed_payment_is_initiated_again_and_the_second_is_confirmed(s
     assert portal(stack) == [2, 6, 4, 9, 10]
 
 
-async def test_a_payment_the_platform_reports_failed_is_initiated_again_at_once(stack: CitizenStack) -> None:
+def logged_and_monitored(
+    stack: CitizenStack, request: pytest.FixtureRequest
+) -> tuple[TransactionLog, MonitoringSink]:
+    """A transaction log and a monitoring sink fed by the journeys' calls: in memory, or in Redis (under
+    the stack's prefix, removed with it)."""
+    if stack.backend == "memory":
+        txlog: TransactionLog = MemoryTransactionLog()
+        monitoring = MonitoringSink()
+    else:
+        url, prefix = bounded(request.getfixturevalue("redis_url")), f"lgsp-test:{stack.event_prefix}:"
+        txlog = RedisTransactionLog(TxLogSettings(redis_url=url, stream_key=f"{prefix}txlog"))
+        monitoring = MonitoringSink(RedisMonitoringState(url, prefix=f"{prefix}monitoring:"))
+    stack.sinks = [TransactionLogSink(txlog), monitoring]
+    return txlog, monitoring
+
+
+async def test_a_payment_the_platform_reports_failed_is_initiated_again_at_once(
+    stack: CitizenStack, request: pytest.FixtureRequest
+) -> None:
+    txlog, monitoring = logged_and_monitored(stack, request)
     stack.load("dossier")
     journeys = await stack.start()
     code = "H31.29-20260302-0014"
@@ -164,6 +192,13 @@ async def test_a_payment_the_platform_reports_failed_is_initiated_again_at_once(
         StepStatus.DONE, StepStatus.SKIPPED, StepStatus.DONE, StepStatus.DONE, StepStatus.SKIPPED,
     ]  # fmt: skip
     assert portal(stack) == [2, 6, 4, 9, 10]
+    # One id across systems: the dossier code is every call's issue, so the log and monitoring list them all.
+    made = {transaction for s in record.steps for transaction in s.transaction_ids}
+    assert len(made) >= 12
+    assert {entry.transaction_id for entry in await txlog.by_issue(code)} == made
+    assert {r.transaction_id for r in await monitoring.latest(limit=1000, issue=code)} == made
+    await txlog.close()
+    await monitoring.close()
 
 
 async def test_a_payment_failed_twice_refuses_the_dossier(stack: CitizenStack) -> None:

@@ -57,7 +57,8 @@ def birth(stack: CitizenStack, born: date, legs: list[str]) -> dict[str, Any]:
         born_on=date(2026, 3, 1),
         legs=["residence"],
     )
-    return inputs | {"legs": legs, "child": inputs["child"] | {"birth_date": born.isoformat()}}
+    child: dict[str, Any] = inputs["child"]  # type: ignore[assignment]
+    return inputs | {"legs": legs, "child": child | {"birth_date": born.isoformat()}}
 
 
 def national(stack: CitizenStack) -> NationalSystems:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import Result
 from fastapi import FastAPI
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from bus.auth.settings import AuthSettings
 from bus.catalog import load_catalog
@@ -152,7 +151,7 @@ def gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Journey
     )  # fmt: skip
     app = FastAPI()
     app.include_router(journeys_router(journeys, AccessControl.build(catalog, store, AuthSettings())))
-    app.add_exception_handler(BusError, lambda request, error: error_response(error, None))  # type: ignore[arg-type]
+    app.add_exception_handler(BusError, lambda request, error: error_response(error, None))
     monkeypatch.setattr(journey_cli, "transport", lambda: httpx.ASGITransport(app=app))
     monkeypatch.chdir(tmp_path)
     yield journeys
