@@ -5,9 +5,10 @@ proxy, a postal return without an address, a child's health-insurance card past 
 with the typed `InvalidStart` / `IneligibleStart`, so nothing is stored and nothing is called.
 
 Whether a well-formed ID number belongs to somebody is the population database's to say, not the bus's
-(it holds no copy of it): the `dossier` and `lltp` journeys ask it first (XacThucThongTinCongDan), before
-any other step, and are refused with no effect anywhere when it does not know the citizen. `lgsp journey
-start birth|death` builds its inputs from the population and refuses an unknown person before sending.
+(it holds no copy of it): every journey asks it first (XacThucThongTinCongDan on the citizen, the
+applicant, the mother, the deceased), before any other step, and is refused with no effect anywhere when
+it does not know the person. `lgsp journey start birth|death` builds its inputs from the population and
+refuses an unknown person before sending.
 
     check_inputs(kind, inputs, received_at)     # inside Journeys.start, before anything is stored
 """
