@@ -335,21 +335,6 @@ def verdict(record: JourneyRecord, name: str) -> Verdict | None:
     return next(s for s in record.steps if s.step == name).verdict
 
 
-async def test_a_citizen_the_population_database_does_not_know_is_refused_before_any_fee(
-    stack: CitizenStack,
-) -> None:
-    stack.load("dossier")
-    journeys = await stack.start()
-    inputs = dossier_inputs(stack.people, citizen=("Người Không Có", "031099999999"))
-    started = await journeys.start("dossier", inputs, "H31.29-20260302-0008")
-    record = await ended(stack, started.journey_id)
-
-    assert record.status == JourneyStatus.REFUSED and "citizen" in (record.reason or "")
-    assert (await stack.mock("payment").effects())["payments_created"] == 0
-    assert portal(stack) == []  # the look-up comes first: nothing was pushed anywhere
-    assert [s.step for s in record.steps if s.transaction_ids] == ["citizen"]
-
-
 async def test_certificate_no_2_by_proxy_is_rejected_by_the_records_system_and_the_fee_refunded(
     stack: CitizenStack,
 ) -> None:
