@@ -213,6 +213,12 @@ async def test_a_wait_for_one_of_several_events_branches_on_the_one_that_came(
         "reason": "card declined",
     }
     assert ko.steps[2].status == StepStatus.REFUSED and f"{failed} came" in (ko.reason or "")
+    assert [ok.steps[0].event, ko.steps[0].event, re.steps[0].event, re.steps[2].event] == [
+        paid,
+        failed,
+        failed,
+        paid,
+    ]
     assert re.status == DONE and [s.status for s in re.steps] == [StepStatus.DONE] * 4
     assert stack.systems.effects[f"{refused.journey_id}.deliver"] == 0
     assert stack.systems.effects[f"{retried.journey_id}.again"] == 1
