@@ -25,6 +25,8 @@ from bus.flows.journey_settings import JourneySettings
 from bus.flows.journey_state import CallRecord, JourneyStatus, StepStatus
 from bus.flows.journeys import (
     DossierCodeInUse,
+    IneligibleStart,
+    InputCheck,
     InvalidStart,
     JourneyError,
     Journeys,
@@ -60,6 +62,8 @@ __all__ = [
     "DossierCodeInUse",
     "DuplicateStep",
     "EventMatch",
+    "IneligibleStart",
+    "InputCheck",
     "InvalidStart",
     "JourneyDefinition",
     "JourneyDefinitionError",

@@ -1,4 +1,5 @@
-"""The `journey_stack` fixture: every journey test runs on memory and on RabbitMQ + Redis."""
+"""The `journey_stack` and `citizen_stack` fixtures: every journey test runs on memory and on RabbitMQ
++ Redis."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.backends import BACKENDS
+from tests.flows.citizen_stack import CitizenStack
 from tests.flows.journey_stack import JourneyStack, stack_on
 
 
@@ -15,3 +17,10 @@ async def journey_stack(request: pytest.FixtureRequest) -> AsyncIterator[Journey
     """A started-on-demand journey stack; everything it made is stopped and removed afterwards."""
     async with stack_on(request, JourneyStack) as stack:
         yield stack
+
+
+@pytest.fixture(params=BACKENDS)
+async def citizen_stack(request: pytest.FixtureRequest) -> AsyncIterator[CitizenStack]:
+    """A citizen-journey stack on one backend; what it made is stopped and removed afterwards."""
+    async with stack_on(request, CitizenStack) as built:
+        yield built

@@ -29,12 +29,12 @@ from bus.flows.journey_engine import JourneyEngine
 from bus.flows.journey_model import JourneyDefinition, load_journey
 from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_settings import JourneySettings
-from bus.flows.journeys import Journeys
+from bus.flows.journeys import InputCheck, Journeys
 from bus.gateway.access import AccessControl
 from bus.gateway.ratelimit import MemoryRateLimiter
 from bus.gateway.service_caller import BusServiceCaller
 from bus.store.base import Store
-from bus.transaction import TransactionRecord
+from bus.transaction import TransactionRecord, TransactionSink
 from bus.transport.base import Transport
 from bus.worker import Worker
 from tests.backends import Backend, open_backend, quick_journey_settings
@@ -43,7 +43,7 @@ CLIENT = "VN/GOV/HPG/MOTCUA"
 STRANGER = "VN/GOV/HPG/STRANGER"
 # Monday 2 March 2026, 09:00 in Hanoi: no holiday within weeks.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM_TZ)
-EVENT_NAMES = ("paid", "supplemented")  # the event types a journey test may publish
+EVENT_NAMES = ("paid", "failed", "supplemented")  # the event types a journey test may publish
 
 
 class FakeSystems:
@@ -137,9 +137,11 @@ class JourneyStack:
     settings: JourneySettings = field(init=False)
     systems: FakeSystems = field(default_factory=FakeSystems)
     sink: RecordingSink = field(default_factory=RecordingSink)
+    sinks: list[TransactionSink] = field(default_factory=list)  # more, e.g. a transaction log
     clock: Clock = field(default_factory=lambda: ManualClock(START))
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     definitions: list[JourneyDefinition] = field(default_factory=list)
+    check: InputCheck | None = None
     engines: list[JourneyEngine] = field(default_factory=list)
     worker: Worker | None = None
     _journeys: Journeys | None = None
@@ -191,7 +193,7 @@ class JourneyStack:
         api_transport: Transport = await self.backend.transport()
         self._journeys = Journeys(
             self.definitions, store=self.store, transport=api_transport, clock=self.clock,
-            calendar=self.calendar, settings=self.settings,
+            calendar=self.calendar, settings=self.settings, check=self.check,
         )  # fmt: skip
         self._events = TransportEventPublisher(api_transport)
         return self._journeys
@@ -201,7 +203,7 @@ class JourneyStack:
         transport: Transport = await self.backend.transport()
         access = AccessControl.build(self.catalog, self.store, AuthSettings())
         caller = BusServiceCaller(
-            self.catalog, transport, access, [self.sink], rate_limiter=MemoryRateLimiter()
+            self.catalog, transport, access, [self.sink, *self.sinks], rate_limiter=MemoryRateLimiter()
         )
         engine = JourneyEngine(
             self.definitions, store=self.store, transport=transport, caller=caller, clock=self.clock,

@@ -80,7 +80,7 @@ async def test_refused_at_the_registry_no_downstream_leg_starts_and_the_portal_i
 ) -> None:
     stack = citizen_journeys
     inputs = birth_inputs(stack.mocks.population, today=stack.today)
-    inputs["mother"]["full_name"] = "Tên Không Khớp"  # type: ignore[index]  # the registry checks the mother
+    inputs["child"]["full_name"] = "Khôi"  # type: ignore[index]  # the registry wants a family name too
     started = await stack.start("birth", inputs)
     record = await stack.finished(started.journey_id)
     assert record.status == "refused", record.model_dump_json(indent=1)
@@ -90,6 +90,32 @@ async def test_refused_at_the_registry_no_downstream_leg_starts_and_the_portal_i
         assert step(record, leg).transaction_ids == []
     assert statuses(record)["received"] == "compensated"
     assert await portal_history(stack, started.dossier_code) == [1, 3, 7, 6]
+
+
+@pytest.mark.parametrize(
+    "mother",
+    [{"id_document_number": "031199999999"}, {"full_name": "Tên Không Khớp"}],
+    ids=["nobody", "misnamed"],
+)
+async def test_a_mother_the_population_database_does_not_know_is_refused_before_any_effect(
+    citizen_journeys: CitizenJourneys, mother: dict[str, str]
+) -> None:
+    stack = citizen_journeys
+    inputs = birth_inputs(stack.mocks.population, today=stack.today)
+    inputs["mother"] = inputs["mother"] | mother  # type: ignore[operator]  # well-formed, but not a known person
+    started = await stack.start("birth", inputs)
+    record = await stack.finished(started.journey_id)
+    assert record.status == "refused", record.model_dump_json(indent=1)
+    assert statuses(record)["mother"] == "refused" and "mother" in (record.reason or "")
+    assert [s.step for s in record.steps if s.transaction_ids] == ["mother"]  # the look-up, nothing else
+    assert all(
+        "XacThucThongTinCongDan" in str(r.service)
+        for r in stack.sink.records
+        if r.issue == started.dossier_code
+    )
+    async with stack.mocks.client("portal") as portal:
+        answer = await portal.get("/api/lienthong/TraCuu", params={"maHoSo": started.dossier_code})
+    assert answer.status_code == 404 or answer.json()["lichSu"] == []  # the portal never heard of it
 
 
 async def test_a_supplement_never_given_refuses_the_birth_after_seven_working_days(
