@@ -1,5 +1,7 @@
 """A journey's inputs built from the seeded population, as the one-stop's pre-filled form would be:
-the birth of a real mother's child, the death of a real person with a relative declaring it.
+the birth of a real mother's child, the death of a real person with a relative declaring it. Used by
+`lgsp journey start` and by the load tests' journey scenarios (which draw their own mothers and
+deceased with `is_mother` and `insured_elder`).
 
 Bad requests raise the typed `JourneyRequestError`s before anything is started:
 
@@ -101,7 +103,8 @@ def _entry(day: date, number: int) -> dict[str, JsonValue]:
     }
 
 
-def _is_mother(person: Citizen, today: date) -> bool:
+def is_mother(person: Citizen, today: date) -> bool:
+    """Whether `person` can be a newborn's mother on `today` (a woman of 18 to 50)."""
     return person.sex == "F" and 18 <= age_on(person, today) <= 50
 
 
@@ -122,11 +125,11 @@ def birth_inputs(
     if not chosen:
         raise UnknownLeg(f"choose the legs besides the birth registration among {list(BIRTH_LEGS)}")
     mother = (
-        first_fitting(population, lambda p: _is_mother(p, today), "mother")
+        first_fitting(population, lambda p: is_mother(p, today), "mother")
         if mother_id is None
         else citizen(population, mother_id)
     )
-    if not _is_mother(mother, today):
+    if not is_mother(mother, today):
         raise IneligibleRequest(f"{mother.id_number} ({mother.full_name}) cannot be a newborn's mother")
     born = born_on or date.fromordinal(today.toordinal() - 1)
     if born > today:
@@ -164,9 +167,15 @@ def birth_inputs(
     }
 
 
-def _insured(population: Population, today: date) -> Callable[[Citizen], bool]:
+def insured_elder(population: Population, today: date) -> Callable[[Citizen], bool]:
+    """Who fits a four-procedure death on `today`: of pension age, insured at the social-insurance fund,
+    and not the head of the household (the head declares the death)."""
     fund = SocialInsuranceFund(PeopleDirectory(population), InsuranceSettings(), SimulatedClock())
-    return lambda person: fund.record_of(person, today) is not None
+    return lambda person: (
+        age_on(person, today) >= PENSION_AGE
+        and person.household.relation != "CH01"
+        and fund.record_of(person, today) is not None
+    )
 
 
 def death_inputs(
@@ -183,12 +192,7 @@ def death_inputs(
     if not chosen:
         raise UnknownLeg(f"choose at least one leg besides the death registration among {list(DEATH_LEGS)}")
     if deceased_id is None:
-        insured = _insured(population, today)
-        deceased = first_fitting(
-            population,
-            lambda p: age_on(p, today) >= PENSION_AGE and p.household.relation != "CH01" and insured(p),
-            "insured elder",
-        )
+        deceased = first_fitting(population, insured_elder(population, today), "insured elder")
     else:
         deceased = citizen(population, deceased_id)
     relative = citizen(population, deceased.household.head_id_number)
