@@ -81,10 +81,13 @@ def renamed(text: str, token: str) -> str:
     return text
 
 
-def test_catalog(token: str) -> Catalog:
-    """The default catalog's clients and the journeys' services, renamed."""
+def test_catalog(token: str, timeout: float | None = None) -> Catalog:
+    """The default catalog's clients and the journeys' services, renamed (each answering within
+    `timeout` seconds when given)."""
     data = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    data["services"] = [s for s in data["services"] if s["adapter"] in ADAPTERS]
+    data["services"] = [
+        s | ({"timeout": timeout} if timeout else {}) for s in data["services"] if s["adapter"] in ADAPTERS
+    ]
     data["adapters"] = {name: {} for name in ADAPTERS}
     return Catalog.model_validate(json.loads(renamed(json.dumps(data), token)))
 
