@@ -58,7 +58,9 @@ class CapacityRun:
 
     def stages(self) -> list[Stage]:
         """The schedule Locust will follow."""
-        return build(self.shape, self.rate, self.seconds, self.levels)
+        return build(
+            self.shape, self.rate, self.seconds, self.levels, "journeys/s" if self.journeys else "tx/s"
+        )
 
     def locust_args(self, host: str, master_port: int | None = None) -> list[str]:
         """The headless Locust command line (of the master, when `master_port` is given)."""
