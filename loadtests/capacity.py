@@ -117,11 +117,14 @@ class CapacityRun:
             )  # fmt: skip
             stack = plan.start()
             host = stack.gateway_url
+        injected: dict[str, dict[str, int]] = {}
         try:
             if self.faults:
                 inject_faults(stack, self.faults, console)
             console.print(f"driving {host} with the {self.shape} shape")
             generator = self._drive(host, console)
+            if stack is not None and self.faults:
+                injected = fault_counts(stack, list(self.faults))
         finally:
             if stack is not None:
                 stack.stop()
@@ -133,13 +136,18 @@ class CapacityRun:
             "stores": "redis" if self.redis_url else "memory",
             "locust_workers": self.locust_workers, "until_slo_breaks": self.until_slo_breaks,
             "generator": generator.as_dict() | {"line": generator.line()},
-            "journeys": self.journeys, "faults": self.faults, "working_day_seconds": self.working_day_seconds,
+            "journeys": self.journeys, "faults": self.faults, "faults_injected": injected,
+            "working_day_seconds": self.working_day_seconds,
         }  # fmt: skip
         journeys = self._journey_figures(stages) if self.journeys else None
         verdict = write_report(
             self.out, self.out / "raw.csv", stages, self.slo, self.required_tx_s, run, journeys
         )
         notes = [generator.line()]
+        notes += [
+            f"faults injected by {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+            for name, counts in injected.items()
+        ]
         if self.until_slo_breaks:
             notes.append(ceiling_line(self.out / "figures.json", self.levels[-1]))
         with (self.out / "verdict.txt").open("a", encoding="utf-8") as verdict_file:
@@ -237,6 +245,16 @@ def inject_faults(stack: Stack | None, faults: dict[str, dict[str, Any]], consol
         if answer.status_code != 200:
             raise ValueError(f"mock {name} refused the faults {changes}: {answer.text[:300]}")
         console.print(f"faults injected into {name}: {changes}")
+
+
+def fault_counts(stack: Stack, names: list[str]) -> dict[str, dict[str, int]]:
+    """What each named mock injected during the run (its `/_control/faults` counters)."""
+    counts: dict[str, dict[str, int]] = {}
+    for name in names:
+        answer = httpx.get(f"http://127.0.0.1:{stack.mock_ports[name]}/_control/faults", timeout=10)
+        answer.raise_for_status()
+        counts[name] = answer.json()["stats"]
+    return counts
 
 
 def merge_raw(parts: list[Path], target: Path) -> None:
