@@ -62,6 +62,7 @@ class JourneyFigures(BaseModel):
         """The journey summary, a few readable lines."""
         lines = [self.calibration, "journeys, all measured stages: " + describe(self.overall)]
         lines += [f"  {kind}: " + describe(stage) for kind, stage in self.kinds.items()]
+        lines += [f"  stage {stage.label}: " + describe(stage) for stage in self.stages]
         if self.at_slo is None:
             lines.append("journeys at SLO: no stage met the SLO")
         else:

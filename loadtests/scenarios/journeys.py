@@ -26,6 +26,9 @@ from services.journey_forms import (
 
 ENDED = ("completed", "refused", "parked")
 ELDER_DRAWS = 4000  # insured elders not heading their household are ≈ 1 in 1,000 of the population
+# Nobody dies twice: ≈ 2,000 insured elders make a repeat likely within a hundred deaths (the registry
+# would rightly refuse it). One set per Locust process.
+DECEASED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,9 @@ def _birth(draw: Draw) -> dict[str, Any]:
 
 def _death(draw: Draw) -> dict[str, Any]:
     day = today()
-    deceased = draw.citizen(insured_elder(draw.population, day), tries=ELDER_DRAWS)
+    fits = insured_elder(draw.population, day)
+    deceased = draw.citizen(lambda person: person.id_number not in DECEASED and fits(person), ELDER_DRAWS)
+    DECEASED.add(deceased.id_number)
     legs = draw.rng.choice([DEATH_LEGS, ("residence",), ("residence", "funeral")])
     return death_inputs(
         draw.population, today=day, legs=legs, deceased_id=deceased.id_number,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from loadtests.journey_mix import (
@@ -11,8 +13,10 @@ from loadtests.journey_mix import (
     format_split,
     parse_split,
 )
-from loadtests.scenarios.journeys import runnable
+from loadtests.scenarios.base import Draw
+from loadtests.scenarios.journeys import DECEASED, JOURNEY_SCENARIOS, runnable
 from loadtests.sizing import Assumptions
+from services.citizens import Population
 
 
 def test_the_default_split_covers_every_dossier() -> None:
@@ -71,3 +75,17 @@ def test_kinds_without_drawn_inputs_are_skipped_with_a_reason() -> None:
     assert kept == {"birth": HAI_PHONG_SPLIT["birth"], "death": HAI_PHONG_SPLIT["death"]}
     assert len(skipped) == 2 and all("draws no inputs" in reason for reason in skipped)
     assert runnable({"birth": 0.0, "death": 1.0})[0] == {"death": 1.0}
+
+
+def test_the_drawn_forms_name_real_people_and_nobody_dies_twice() -> None:
+    population = Population()
+    draw = Draw(random.Random(7), population, "t")
+    births = [JOURNEY_SCENARIOS["birth"].inputs(draw) for _ in range(3)]
+    for inputs in births:
+        mother = population.citizen(inputs["mother"]["id_document_number"])
+        assert mother is not None and mother.sex == "F" and mother.full_name == inputs["mother"]["full_name"]
+        assert set(inputs["legs"]) <= {"residence", "insurance"} and inputs["legs"]
+    deaths = [JOURNEY_SCENARIOS["death"].inputs(draw) for _ in range(3)]
+    deceased = [inputs["deceased"]["id_number"] for inputs in deaths]
+    assert len(set(deceased)) == 3 and set(deceased) <= DECEASED
+    assert all(population.citizen(number) is not None for number in deceased)
