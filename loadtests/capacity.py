@@ -55,6 +55,7 @@ class CapacityRun:
     journeys: dict[str, float] | None = None  # a journey run: the split by procedure (rates: journeys/s)
     faults: dict[str, dict[str, Any]] = field(default_factory=dict)  # mock name → fault profile changes
     working_day_seconds: float | None = None  # the started stack's compressed working day
+    min_on_time: float = 0.0  # a journey stage at SLO is also on time at least this often (0: not judged)
 
     def stages(self) -> list[Stage]:
         """The schedule Locust will follow."""
@@ -173,7 +174,7 @@ class CapacityRun:
             return calendar.working_time_between(received, finished).total_seconds() / 3600
 
         return lambda request_stages: journey_figures(
-            rows, stages, request_stages, self.slo, working_hours, line
+            rows, stages, request_stages, self.slo, working_hours, line, self.min_on_time
         )
 
     def _stages_run(self) -> list[Stage]:

@@ -56,6 +56,9 @@ def capacity(
         list[str] | None,
         typer.Option(help='MOCK={"error_rate": 0.1, …}: change a started mock\'s fault profile (repeatable)'),
     ] = None,
+    min_on_time: Annotated[
+        float, typer.Option(min=0, max=1, help="journeys: a stage at SLO is also on time this often (0.9)")
+    ] = 0.0,
     working_day_seconds: Annotated[
         float | None, typer.Option(min=0.5, help="wall seconds of a working day on the started stack's clock")
     ] = None,
@@ -88,7 +91,7 @@ def capacity(
         latency=latency, amqp_url=amqp_url, user_rate=user_rate, redis_url=redis_url,
         locust_workers=locust_workers, until_slo_breaks=until_slo_breaks,
         journeys=_journey_split(journeys), faults=_faults(fault or []),
-        working_day_seconds=working_day_seconds,
+        working_day_seconds=working_day_seconds, min_on_time=min_on_time,
     )  # fmt: skip
     if run.journeys is not None and amqp_url is not None:
         raise typer.BadParameter("journey runs start the embedded stack (memory)", param_hint="--journeys")

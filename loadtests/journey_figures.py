@@ -56,6 +56,7 @@ class JourneyFigures(BaseModel):
     overall: JourneyStage
     kinds: dict[str, JourneyStage]  # the measured stages' journeys by kind
     at_slo: JourneyStage | None
+    min_on_time: float  # the on-time rate a stage at SLO needed besides the requests' SLO (0: none)
     reasons: dict[str, int]
 
     def lines(self) -> list[str]:
@@ -63,10 +64,11 @@ class JourneyFigures(BaseModel):
         lines = [self.calibration, "journeys, all measured stages: " + describe(self.overall)]
         lines += [f"  {kind}: " + describe(stage) for kind, stage in self.kinds.items()]
         lines += [f"  stage {stage.label}: " + describe(stage) for stage in self.stages]
+        bound = f", on time ≥ {100 * self.min_on_time:g} %" if self.min_on_time else ""
         if self.at_slo is None:
-            lines.append("journeys at SLO: no stage met the SLO")
+            lines.append(f"journeys at SLO (requests' SLO{bound}): no stage met it")
         else:
-            lines.append(f"journeys at SLO (stage {self.at_slo.label}): " + describe(self.at_slo))
+            lines.append(f"journeys at SLO (stage {self.at_slo.label}{bound}): " + describe(self.at_slo))
         lines += [f"  parked/refused because {reason}: {n}" for reason, n in self.reasons.items()]
         return lines
 
@@ -122,9 +124,10 @@ def journey_figures(
     slo: Slo,
     working_hours: WorkingHours,
     calibration: str,
+    min_on_time: float = 0.0,
 ) -> JourneyFigures:
     """Every measured stage's journey figures, the run's, and those of the stage meeting the requests'
-    SLO with the most journeys completed per hour."""
+    SLO (and on time at least `min_on_time` of its journeys) with the most journeys completed per hour."""
     measured = [stage for stage in stages if stage.measured]
     per_stage = [
         journey_stage(
@@ -144,7 +147,11 @@ def journey_figures(
     }
     meeting = {figures.label for figures in request_stages if figures.meets(slo)}
     at_slo = max(
-        (stage for stage in per_stage if stage.label in meeting),
+        (
+            stage
+            for stage in per_stage
+            if stage.label in meeting and (min_on_time <= 0 or (stage.on_time_rate or 0.0) >= min_on_time)
+        ),
         key=lambda stage: stage.completed_per_hour,
         default=None,
     )
@@ -155,5 +162,6 @@ def journey_figures(
         overall=overall,
         kinds=kinds,
         at_slo=at_slo,
+        min_on_time=min_on_time,
         reasons=dict(reasons.most_common(5)),
     )

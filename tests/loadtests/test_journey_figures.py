@@ -79,6 +79,19 @@ def test_journeys_belong_to_the_stage_they_started_in_and_the_slo_picks_the_best
         working_hours, "calibration line",
     )  # fmt: skip
     assert missed.at_slo is not None and missed.at_slo.label == "1 tx/s"
+    # Asking 90 % on time as well: the 2 tx/s stage's three ended journeys were on time (kept); with
+    # its requests missing the SLO, the 1 tx/s stage (1 of 2 on time) is not enough for 70 %.
+    strict = journey_figures(
+        rows, stages, [request_stage("1 tx/s", 100), request_stage("2 tx/s", 100)], Slo(p99_ms=500),
+        working_hours, "calibration line", min_on_time=0.9,
+    )  # fmt: skip
+    assert strict.at_slo is not None and strict.at_slo.label == "2 tx/s"
+    none = journey_figures(
+        rows, stages, [request_stage("1 tx/s", 100), request_stage("2 tx/s", 900)], Slo(p99_ms=500),
+        working_hours, "calibration line", min_on_time=0.7,
+    )  # fmt: skip
+    assert none.at_slo is None
+    assert none.lines()[-1] == "journeys at SLO (requests' SLO, on time ≥ 70 %): no stage met it"
     lines = missed.lines()
     assert lines[0] == "calibration line"
     assert "journeys at SLO (stage 1 tx/s): 720.0 journeys/h completed" in lines[-1]
