@@ -77,11 +77,13 @@ def read_journeys(path: Path) -> list[JourneyRow]:
     """The rows a recorder wrote."""
     with path.open(encoding="utf-8") as source:
         rows = list(csv.DictReader(source))
-    return [
-        JourneyRow(**(r | {"started_t": float(r["started_t"]), "ended_t": _seconds(r["ended_t"])}))
-        for r in rows
-    ]
+    return [_row(r) for r in rows]
 
 
-def _seconds(text: str) -> float | None:
-    return float(text) if text else None
+def _row(r: dict[str, str]) -> JourneyRow:
+    ended = float(r["ended_t"]) if r["ended_t"] else None
+    return JourneyRow(
+        kind=r["kind"], journey_id=r["journey_id"], started_t=float(r["started_t"]), ended_t=ended,
+        status=r["status"], verdict=r["verdict"], received_at=r["received_at"],
+        finished_at=r["finished_at"], reason=r["reason"],
+    )  # fmt: skip

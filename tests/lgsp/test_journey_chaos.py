@@ -163,9 +163,13 @@ def dossiers(population: Population, today: date) -> list[tuple[str, dict[str, A
         birth_inputs(population, today=today, mother_id=mother.id_number, entry_number=n)
         for n, mother in enumerate(mothers)
     ]
-    births[-1]["mother"]["full_name"] = "Tên Không Khớp"  # type: ignore[index]
+    mismatched = births[-1]["mother"]
+    assert isinstance(mismatched, dict)
+    mismatched["full_name"] = "Tên Không Khớp"
     deaths = [death_inputs(population, today=today)]  # the first insured elder, three procedures
-    taken = {str(deaths[0]["deceased"]["id_number"]), *(m.id_number for m in mothers)}  # type: ignore[index]
+    first = deaths[0]["deceased"]
+    assert isinstance(first, dict)
+    taken = {str(first["id_number"]), *(m.id_number for m in mothers)}
     for person in people:
         if len(deaths) == DEATHS - 1:
             break
