@@ -44,9 +44,9 @@ from tests.lgsp.citizen_journeys import (
     adapters_over,
     journey_settings,
     national_mocks,
-    test_catalog,
-    test_definitions,
 )
+from tests.lgsp.citizen_journeys import test_catalog as journeys_catalog  # aliased: not tests to collect
+from tests.lgsp.citizen_journeys import test_definitions as journey_definitions
 from tests.lgsp.conftest import Backend
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
@@ -84,7 +84,7 @@ class ChaosBus:
     journeys: Journeys | None = None
 
     def __post_init__(self) -> None:
-        self.definitions = test_definitions(self.backend.token)
+        self.definitions = journey_definitions(self.backend.token)
         self.settings = journey_settings(f"lgsp-test.journeys.{self.backend.token}")
 
     async def add_engine(self) -> JourneyEngine:
@@ -239,7 +239,7 @@ async def test_real_journeys_reconcile_after_engines_and_workers_die_and_systems
         WorkingDayPace(WorkingCalendar(), DAY_SECONDS, 0.05), sim_epoch=datetime.now(VIETNAM_TZ),
         wall_epoch=time.time(),
     )  # fmt: skip
-    catalog = test_catalog(backend.token, timeout=SERVICE_TIMEOUT)
+    catalog = journeys_catalog(backend.token, timeout=SERVICE_TIMEOUT)
     bus = ChaosBus(backend, catalog, mocks, clock)
     backend.queues += [bus.settings.queue, *(s.id.queue_name for s in catalog.services)]
     follower = MockClockFollower(
