@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from loadtests.generator_share import GeneratorShare
 from loadtests.journey_figures import JourneyFigures, journey_figures
 from loadtests.journey_mix import JourneyCalibration
-from loadtests.journey_recorder import read_journeys
+from loadtests.journey_recorder import JOURNEY_COLUMNS, read_journeys
 from loadtests.report import write_report
 from loadtests.scenarios.journeys import runnable
 from loadtests.schedules import STEP_LEVELS, Stage, build, stage_at
@@ -229,6 +229,8 @@ class CapacityRun:
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         if workers:
             merge_raw(sorted(self.out.glob("raw.csv.worker-*")), self.out / "raw.csv")
+            started = JOURNEY_COLUMNS.index("started_t")
+            merge_raw(sorted(self.out.glob("journeys.csv.worker-*")), self.out / "journeys.csv", started)
         if not (self.out / "raw.csv").exists():
             raise RuntimeError(f"Locust wrote no raw figures; see {self.out / 'locust.log'}")
         return GeneratorShare(1 + len(workers), cpu, wall, os.cpu_count() or 1)
@@ -258,9 +260,9 @@ def fault_counts(stack: Stack, names: list[str]) -> dict[str, dict[str, int]]:
     return counts
 
 
-def merge_raw(parts: list[Path], target: Path) -> None:
-    """One raw CSV from the workers' files, rows in time order (each worker's clock starts at the
-    test's start, within milliseconds of the others)."""
+def merge_raw(parts: list[Path], target: Path, time_column: int = 0) -> None:
+    """One raw CSV from the workers' files, rows in the order of their `time_column` (each worker's
+    clock starts at the test's start, within milliseconds of the others)."""
     if not parts:
         return
     rows: list[list[str]] = []
@@ -270,7 +272,7 @@ def merge_raw(parts: list[Path], target: Path) -> None:
             reader = csv.reader(source)
             header = next(reader)
             rows.extend(reader)
-    rows.sort(key=lambda row: float(row[0]))
+    rows.sort(key=lambda row: float(row[time_column]))
     with target.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(header)
