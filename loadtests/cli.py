@@ -95,6 +95,8 @@ def capacity(
     )  # fmt: skip
     if run.journeys is not None and amqp_url is not None:
         raise typer.BadParameter("journey runs start the embedded stack (memory)", param_hint="--journeys")
+    if run.faults and host is not None:
+        raise typer.BadParameter("faults go into the mocks of a stack this run starts", param_hint="--fault")
     verdict = run.execute(console)
     console.print(f"report: {out}/index.html")
     console.print(verdict.line(), style="bold green" if verdict.passed else "bold red")
@@ -117,7 +119,12 @@ def _journey_split(text: str | None) -> dict[str, float] | None:
 
 
 def _faults(pairs: list[str]) -> dict[str, dict[str, object]]:
-    """--fault MOCK=JSON values as mock name → profile changes."""
+    """--fault MOCK=JSON values as mock name → fault profile changes, each checked before any start."""
+    from pydantic import ValidationError
+
+    from services.faults import FaultProfile
+    from services.registry import MOCKS
+
     faults: dict[str, dict[str, object]] = {}
     for pair in pairs:
         name, _, changes = pair.partition("=")
@@ -125,8 +132,17 @@ def _faults(pairs: list[str]) -> dict[str, dict[str, object]]:
             parsed = json.loads(changes)
         except ValueError:
             parsed = None
-        if not name or not isinstance(parsed, dict):
-            raise typer.BadParameter(f"{pair!r}: write MOCK={{JSON object}}", param_hint="--fault")
+        if name not in MOCKS or not isinstance(parsed, dict):
+            raise typer.BadParameter(
+                f"{pair!r}: write MOCK={{JSON object}} with a mock among {', '.join(MOCKS)}",
+                param_hint="--fault",
+            )
+        try:
+            FaultProfile.model_validate_json(changes)
+        except ValidationError as exc:
+            raise typer.BadParameter(
+                f"{pair!r}: {exc.errors(include_url=False)}", param_hint="--fault"
+            ) from exc
         faults[name] = parsed
     return faults
 
