@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from lgsp.cli import app
 from loadtests.journey_mix import (
     HAI_PHONG_SPLIT,
     BadSplit,
@@ -89,3 +92,23 @@ def test_the_drawn_forms_name_real_people_and_nobody_dies_twice() -> None:
     deceased = [inputs["deceased"]["id_number"] for inputs in deaths]
     assert len(set(deceased)) == 3 and set(deceased) <= DECEASED
     assert all(population.citizen(number) is not None for number in deceased)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--journeys", "wedding=1"],
+        ["--journeys", "birth=0"],
+        ["--fault", "civl={}"],
+        ["--fault", 'civil={"error_rate": 2}'],
+        ["--fault", "civil=[1]"],
+        ["--journeys", "birth=1", "--amqp-url", "amqp://guest:guest@127.0.0.1:5672/"],
+        ["--fault", 'civil={"error_rate": 0.1}', "--host", "http://127.0.0.1:9"],
+    ],
+)
+def test_bad_journey_and_fault_options_are_usage_errors_before_anything_starts(
+    args: list[str], tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, ["capacity", "--out", str(tmp_path / "report"), *args])
+    assert result.exit_code == 2, result.output
+    assert not (tmp_path / "report").exists()
