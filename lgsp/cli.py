@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -52,9 +52,7 @@ errors = Console(stderr=True)
 AmqpOption = Annotated[str | None, typer.Option("--amqp-url", help="RabbitMQ URL (env LGSP_AMQP_URL)")]
 RedisOption = Annotated[str | None, typer.Option("--redis-url", help="Redis URL (env LGSP_REDIS_URL)")]
 CatalogOption = Annotated[Path | None, typer.Option("--catalog", help="catalog YAML (env LGSP_CATALOG)")]
-DebugOption = Annotated[
-    bool, typer.Option("--debug", help="on a failure to start, show the full traceback")
-]
+DebugOption = Annotated[bool, typer.Option("--debug", help="on a failure to start, show the full traceback")]
 ProcessesOption = Annotated[
     int,
     typer.Option(
@@ -135,6 +133,9 @@ def run(
     port: Annotated[int | None, typer.Option(help="gateway port [env LGSP_GATEWAY_PORT]")] = None,
     latency: Annotated[bool, typer.Option(help="realistic provider latencies in the mocks")] = True,
     mocks: Annotated[bool, typer.Option(help="start the mock national systems")] = True,
+    mock_port: Annotated[
+        list[str] | None, typer.Option("--mock-port", help="NAME=PORT: serve mock NAME on PORT (repeatable)")
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, max=32, help="in-process workers")] = 1,
     amqp_url: AmqpOption = None,
     redis_url: RedisOption = None,
@@ -189,6 +190,7 @@ def run(
         workers=workers,
         settings=settings,
         reuse_port=reuse_port,
+        mock_ports=_mock_ports(mock_port or [], MOCKS),
     )
 
     async def main() -> None:
@@ -217,6 +219,20 @@ def run(
 
     with _refusing_broken_adapters(debug):
         uvloop.run(main())
+
+
+def _mock_ports(pairs: list[str], known: Mapping[str, object]) -> dict[str, int]:
+    """`--mock-port NAME=PORT` values as mock name → port; a bad pair is a usage error."""
+    ports: dict[str, int] = {}
+    for pair in pairs:
+        name, _, port = pair.partition("=")
+        if name not in known or not port.isdigit() or not 0 < int(port) < 65536:
+            raise typer.BadParameter(
+                f"{pair!r}: write NAME=PORT with a port in 1-65535 and a mock among {', '.join(known)}",
+                param_hint="--mock-port",
+            )
+        ports[name] = int(port)
+    return ports
 
 
 @app.command()
@@ -396,6 +412,7 @@ def call(
 ) -> None:
     """Send one request through the gateway and pretty-print the answer."""
     import httpx
+
     body: Any = None
     if json_body is not None:
         try:
