@@ -74,6 +74,9 @@ class EngineJourneys:
             record = await self._journeys.get(journey_id)
         except UnknownJourney:
             return None
+        calendar = self._journeys.calendar
         return JourneyTimeline(
-            journey=summary(record), steps=[step(s, self._journeys.calendar) for s in record.steps]
+            journey=summary(record),
+            steps=[step(s, calendar) for s in record.steps],
+            time_zone=calendar.tz.key,
         )

@@ -49,6 +49,9 @@ class JourneyTimeline(BaseModel):
 
     journey: JourneySummary
     steps: list[JourneyStep]
+    time_zone: str | None = Field(
+        default=None, description="IANA zone of the working calendar: deadlines are shown in it"
+    )
 
 
 class ProcedureTimeliness(BaseModel):

@@ -221,7 +221,7 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
         for i, ((name, system), (hours, took)) in enumerate(zip(lanes, WORKING_TIMES, strict=True))
     ]
     listing = JourneyList(available=True, journeys=[journey], timeliness=timeliness([journey]))
-    timeline = JourneyTimeline(journey=journey, steps=steps)
+    timeline = JourneyTimeline(journey=journey, steps=steps, time_zone="Asia/Ho_Chi_Minh")
     page.route("**/ui/api/journeys", lambda route: route.fulfill(json=listing.model_dump(mode="json")))
     page.route("**/ui/api/journeys/J1", lambda route: route.fulfill(json=timeline.model_dump(mode="json")))
     try:
@@ -235,6 +235,8 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
         assert [row.split("\t")[2] for row in table] == ["tx-0", "tx-1", "tx-2", "tx-3"]
         assert [row.split("\t")[3] for row in table] == [took for _, took in WORKING_TIMES]
         assert all(row.endswith("on time") for row in table), table
+        # deadlines in the calendar's zone (08:00 UTC is 15:00 in Hải Phòng), as working time counts them
+        assert all("3:00:00 PM GMT+7" in row.split("\t")[5] for row in table), table
         assert "100.0%" in page.inner_text("#journeys")
         page.screenshot(path=str(SCREENSHOTS / "journeys-test-data.png"))
     finally:

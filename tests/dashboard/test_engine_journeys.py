@@ -55,6 +55,7 @@ async def test_a_finished_journey_is_listed_on_time_and_drawn_step_by_step(
     assert ran.started_at is not None and ran.finished_at is not None
     office = journeys.calendar.working_time_between(ran.started_at, ran.finished_at)
     assert drawn.working_hours == office.total_seconds() / 3600 and drawn.took is not None
+    assert timeline.time_zone == journeys.calendar.tz.key
     assert await reader.timeline("no-such-journey") is None
 
 

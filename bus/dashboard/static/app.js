@@ -262,17 +262,18 @@ async function refreshJourneys() {
 }
 
 async function showTimeline(id) {
-  const { journey, steps } = await api(`/ui/api/journeys/${encodeURIComponent(id)}`);
+  const { journey, steps, time_zone } = await api(`/ui/api/journeys/${encodeURIComponent(id)}`);
+  const zoned = (t) => (t ? new Date(t).toLocaleString(undefined, time_zone ? { timeZone: time_zone, timeZoneName: "short" } : {}) : "");
   const times = steps.flatMap((s) => [s.started_at, s.finished_at]).filter(Boolean).map((t) => Date.parse(t));
   const start = Math.min(...times), span = Math.max(1, Math.max(...times) - start);
   const lanes = [...new Set(steps.map((s) => s.system))];
   const html = lanes.map((lane) => `<div class="lane-name">${esc(lane)}</div><div class="lane">` + steps.filter((s) => s.system === lane).map((s) => {
     const from = s.started_at ? Date.parse(s.started_at) : start, to = s.finished_at ? Date.parse(s.finished_at) : from + span / 50;
-    const title = `${s.step} · ${s.transaction_id || ""} · ${s.status} · ${s.took || ""} · deadline ${s.deadline || "–"} · ${s.on_time == null ? "" : s.on_time ? "on time" : "late"}`;
+    const title = `${s.step} · ${s.transaction_id || ""} · ${s.status} · ${s.took || ""} · deadline ${zoned(s.deadline) || "–"} · ${s.on_time == null ? "" : s.on_time ? "on time" : "late"}`;
     return `<div class="step ${esc(s.status)}" title="${esc(title)}" style="left:${((from - start) / span) * 95}%;width:${Math.max(2, ((to - from) / span) * 95)}%">${esc(s.step)}</div>`;
   }).join("") + "</div>").join("");
   const rows = steps.map((s) => `<tr><td>${esc(s.step)}</td><td>${esc(s.system)}</td><td>${esc(s.transaction_id)}</td><td>${esc(s.took)}</td>` +
-    `<td>${esc(s.status)}</td><td>${s.deadline ? new Date(s.deadline).toLocaleString() : ""}</td><td>${s.on_time == null ? "" : s.on_time ? "on time" : "late"}</td></tr>`).join("");
+    `<td>${esc(s.status)}</td><td>${zoned(s.deadline)}</td><td>${s.on_time == null ? "" : s.on_time ? "on time" : "late"}</td></tr>`).join("");
   $("#journey-timeline").innerHTML = `<h2>${esc(journey.procedure)} ${esc(journey.dossier || "")}: ${esc(journey.status)}</h2><div class="lanes">${html}</div>` +
     `<table id="journey-steps"><tr><th>step</th><th>system</th><th>transaction</th><th title="office time on the working calendar, as deadlines count">took (working time)</th><th>status</th><th>deadline</th><th>verdict</th></tr>${rows}</table>`;
 }
