@@ -1,6 +1,7 @@
 """What the dashboard costs: first-load page weight, server CPU per open dashboard, and the bus's pace
-with and without 10 open dashboards. Run `python -m tests.dashboard.measure_cost` (about 2 min, all on
-127.0.0.1); it prints one JSON object. The figures are quoted in the README's Dashboard section.
+with and without 10 open dashboards. Run `python -m tests.dashboard.measure_cost [PAGES]` (about 3 min,
+all on 127.0.0.1; PAGES open event streams, 10 by default); it prints one JSON object. The figures are
+quoted in the README's Dashboard section.
 
 The bus's pace is measured as `lgsp bench` measures it: its load generator (loadtests.bench.generator,
 its own process, so its CPU is not the bus's) sends echo calls at fixed concurrency, and the stack's
@@ -111,32 +112,33 @@ def median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
-async def measure(gateway: str, pid: int) -> dict[str, Any]:
+async def measure(gateway: str, pid: int, pages: int) -> dict[str, Any]:
     idle_before = cpu_seconds(pid)
     await asyncio.sleep(HOLD_SECONDS)
     idle = cpu_seconds(pid) - idle_before
     before = cpu_seconds(pid)
-    frames = await hold_streams(gateway, PAGES, HOLD_SECONDS)
+    frames = await hold_streams(gateway, pages, HOLD_SECONDS)
     watched = cpu_seconds(pid) - before
     alone, with_pages = [], []
     for _ in range(ROUNDS):
         alone.append(await bench(gateway, pid, BENCH_SECONDS))
-        streams = asyncio.create_task(hold_streams(gateway, PAGES, WARMUP + BENCH_SECONDS + 2))
+        streams = asyncio.create_task(hold_streams(gateway, pages, WARMUP + BENCH_SECONDS + 2))
         await asyncio.sleep(1)
         with_pages.append(await bench(gateway, pid, BENCH_SECONDS))
         await streams
     return {
         "idle_cpu_ms_per_s": round(idle / HOLD_SECONDS * 1000, 2),
-        "cpu_ms_per_s_with_10_pages": round(watched / HOLD_SECONDS * 1000, 2),
-        "cpu_ms_per_dashboard_per_s": round((watched - idle) / HOLD_SECONDS / PAGES * 1000, 3),
+        "pages": pages,
+        "cpu_ms_per_s_with_pages": round(watched / HOLD_SECONDS * 1000, 2),
+        "cpu_ms_per_dashboard_per_s": round((watched - idle) / HOLD_SECONDS / pages * 1000, 3),
         "frames_received": frames,
         "bench_without_pages": median(alone),
-        "bench_with_10_pages": median(with_pages),
-        "rounds": {"without": alone, "with_10_pages": with_pages},
+        "bench_with_pages": median(with_pages),
+        "rounds": {"without": alone, "with_pages": with_pages},
     }
 
 
-def main() -> None:
+def main(pages: int = PAGES) -> None:
     env = {
         **os.environ,
         "LGSP_AUTH_ADMIN_KEY_SHA256": json.dumps([hashlib.sha256(ADMIN_KEY.encode()).hexdigest()]),
@@ -148,7 +150,7 @@ def main() -> None:
         assert process.stdout is not None
         started = json.loads(process.stdout.readline())
         result = page_weight(started["link"])
-        result.update(asyncio.run(measure(started["urls"]["gateway"], process.pid)))
+        result.update(asyncio.run(measure(started["urls"]["gateway"], process.pid, pages)))
         print(json.dumps(result, indent=2))
     finally:
         process.send_signal(signal.SIGTERM)
@@ -156,4 +158,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else PAGES)
