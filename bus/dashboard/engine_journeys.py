@@ -64,6 +64,11 @@ class EngineJourneys:
     def __init__(self, journeys: Journeys) -> None:
         self._journeys = journeys
 
+    @property
+    def time_zone(self) -> str:
+        """The engine's working calendar's zone."""
+        return self._journeys.calendar.tz.key
+
     async def journeys(self, *, limit: int) -> list[JourneySummary]:
         """Up to `limit` journeys, newest first."""
         return [summary(record) for record in await self._journeys.list(limit=limit)]
@@ -78,5 +83,5 @@ class EngineJourneys:
         return JourneyTimeline(
             journey=summary(record),
             steps=[step(s, calendar) for s in record.steps],
-            time_zone=calendar.tz.key,
+            time_zone=self.time_zone,
         )

@@ -50,7 +50,7 @@ class JourneyTimeline(BaseModel):
     journey: JourneySummary
     steps: list[JourneyStep]
     time_zone: str | None = Field(
-        default=None, description="IANA zone of the working calendar: deadlines are shown in it"
+        default=None, description="IANA zone of the working calendar: times are shown in it"
     )
 
 
@@ -69,10 +69,18 @@ class JourneyList(BaseModel):
     available: bool
     journeys: list[JourneySummary]
     timeliness: list[ProcedureTimeliness]
+    time_zone: str | None = Field(
+        default=None, description="IANA zone of the working calendar: times are shown in it"
+    )
 
 
 class JourneyReader(Protocol):
     """Read access to journeys, shared by every worker (the engine keeps them in the Store)."""
+
+    @property
+    def time_zone(self) -> str | None:
+        """IANA zone of the calendar the journeys' deadlines are counted in (None: the viewer's own)."""
+        ...
 
     async def journeys(self, *, limit: int) -> list[JourneySummary]:
         """Up to `limit` journeys, newest first."""
@@ -120,4 +128,6 @@ async def journey_list(reader: JourneyReader | None, *, limit: int) -> JourneyLi
     if reader is None:
         return JourneyList(available=False, journeys=[], timeliness=[])
     journeys = await reader.journeys(limit=limit)
-    return JourneyList(available=True, journeys=journeys, timeliness=timeliness(journeys))
+    return JourneyList(
+        available=True, journeys=journeys, timeliness=timeliness(journeys), time_zone=reader.time_zone
+    )

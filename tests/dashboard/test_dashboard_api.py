@@ -207,7 +207,7 @@ async def test_journeys_are_reported_unavailable_without_an_engine(
 ) -> None:
     _, client, _ = gateway
     answer = (await client.get("/ui/api/journeys", headers=ADMIN)).json()
-    assert answer == {"available": False, "journeys": [], "timeliness": []}
+    assert answer == {"available": False, "journeys": [], "timeliness": [], "time_zone": None}
 
 
 def test_on_time_rate_per_procedure_counts_finished_journeys_only() -> None:

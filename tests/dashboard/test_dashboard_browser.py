@@ -220,7 +220,9 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
         )
         for i, ((name, system), (hours, took)) in enumerate(zip(lanes, WORKING_TIMES, strict=True))
     ]
-    listing = JourneyList(available=True, journeys=[journey], timeliness=timeliness([journey]))
+    listing = JourneyList(
+        available=True, journeys=[journey], timeliness=timeliness([journey]), time_zone="Asia/Ho_Chi_Minh"
+    )
     timeline = JourneyTimeline(journey=journey, steps=steps, time_zone="Asia/Ho_Chi_Minh")
     page.route("**/ui/api/journeys", lambda route: route.fulfill(json=listing.model_dump(mode="json")))
     page.route("**/ui/api/journeys/J1", lambda route: route.fulfill(json=timeline.model_dump(mode="json")))
@@ -238,6 +240,7 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
         # deadlines in the calendar's zone (08:00 UTC is 15:00 in Hải Phòng), as working time counts them
         assert all("3:00:00 PM GMT+7" in row.split("\t")[5] for row in table), table
         assert "100.0%" in page.inner_text("#journeys")
+        assert "3/2/2026, 3:00:00 PM GMT+7" in page.inner_text("#journey-list")  # started, in that zone
         page.screenshot(path=str(SCREENSHOTS / "journeys-test-data.png"))
     finally:
         page.unroute("**/ui/api/journeys")

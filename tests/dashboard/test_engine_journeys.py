@@ -45,6 +45,7 @@ async def test_a_finished_journey_is_listed_on_time_and_drawn_step_by_step(
         True,
     )
     assert [(t.procedure, t.finished, t.on_time) for t in listing.timeliness] == [("birth", 1, 1)]
+    assert listing.time_zone == journeys.calendar.tz.key
 
     timeline = await reader.timeline(record.journey_id)
     assert timeline is not None

@@ -247,6 +247,9 @@ function setUpTransactions() {
 }
 
 // --- journeys ------------------------------------------------------------------------------------
+// Times in the working calendar's zone (deadlines fall at its office hours), the viewer's without one.
+const inZone = (t, zone) => (t ? new Date(t).toLocaleString(undefined, zone ? { timeZone: zone, timeZoneName: "short" } : {}) : "");
+
 async function refreshJourneys() {
   const data = await api("/ui/api/journeys");
   if (!data.available || !data.journeys.length) {
@@ -255,7 +258,7 @@ async function refreshJourneys() {
   }
   const rates = data.timeliness.map((t) => `<tr><td>${esc(t.procedure)}</td><td>${t.finished}</td><td>${t.on_time_rate == null ? "–" : fmt(t.on_time_rate * 100, 1) + "%"}</td></tr>`).join("");
   const rows = data.journeys.map((j) => `<tr class="clickable" data-journey="${esc(j.id)}"><td>${esc(j.procedure)}</td><td>${esc(j.dossier)}</td><td>${esc(j.status)}</td>` +
-    `<td>${new Date(j.started_at).toLocaleString()}</td><td>${j.on_time == null ? "" : j.on_time ? "on time" : "late"}</td></tr>`).join("");
+    `<td>${inZone(j.started_at, data.time_zone)}</td><td>${j.on_time == null ? "" : j.on_time ? "on time" : "late"}</td></tr>`).join("");
   $("#journeys").innerHTML = `<h2>On time per procedure</h2><table><tr><th>procedure</th><th>finished</th><th>on time</th></tr>${rates}</table>` +
     `<h2>Journeys</h2><table id="journey-list"><tr><th>procedure</th><th>dossier</th><th>status</th><th>started</th><th>verdict</th></tr>${rows}</table>`;
   $("#journey-list").addEventListener("click", (event) => { const row = event.target.closest("tr[data-journey]"); if (row) showTimeline(row.dataset.journey); });
@@ -263,7 +266,7 @@ async function refreshJourneys() {
 
 async function showTimeline(id) {
   const { journey, steps, time_zone } = await api(`/ui/api/journeys/${encodeURIComponent(id)}`);
-  const zoned = (t) => (t ? new Date(t).toLocaleString(undefined, time_zone ? { timeZone: time_zone, timeZoneName: "short" } : {}) : "");
+  const zoned = (t) => inZone(t, time_zone);
   const times = steps.flatMap((s) => [s.started_at, s.finished_at]).filter(Boolean).map((t) => Date.parse(t));
   const start = Math.min(...times), span = Math.max(1, Math.max(...times) - start);
   const lanes = [...new Set(steps.map((s) => s.system))];
