@@ -18,6 +18,7 @@ from datetime import date
 
 from pydantic import JsonValue
 
+from lgsp.journeys.input_checks import birth_refusal
 from services.casework.directory import PeopleDirectory
 from services.citizens import Citizen, Population
 from services.clock import SimulatedClock
@@ -129,11 +130,9 @@ def birth_inputs(
     if not _is_mother(mother, today):
         raise IneligibleRequest(f"{mother.id_number} ({mother.full_name}) cannot be a newborn's mother")
     born = born_on or date.fromordinal(today.toordinal() - 1)
-    if born > today:
-        raise IneligibleRequest(f"the child's birth date {born} is after today ({today})")
-    sixth = date(born.year + 6, born.month, 28 if (born.month, born.day) == (2, 29) else born.day)
-    if "insurance" in chosen and sixth <= today:
-        raise IneligibleRequest(f"a child born on {born} is six or over: no child's health-insurance card")
+    refusal = birth_refusal(born, today, chosen)
+    if refusal is not None:
+        raise IneligibleRequest(refusal)
     head = citizen(population, mother.household.head_id_number)
     family = head.family_name if head.sex == "M" else mother.family_name
     middle, _, given = child_name.rpartition(" ")

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from adapters.civil import CivilAdapter, CivilConfig
 from adapters.insurance import InsuranceAdapter, InsuranceConfig
+from adapters.population import PopulationAdapter, PopulationConfig
 from adapters.portal import PortalAdapter, PortalConfig
 from adapters.residence import ResidenceAdapter, ResidenceConfig
 from adapters.social import SocialAdapter, SocialConfig
@@ -33,7 +34,6 @@ from bus.flows import (
     CompressedClock,
     JourneyDefinition,
     JourneyRecord,
-    JourneySettings,
     WorkingCalendar,
     WorkingDayPace,
     load_journey,
@@ -51,13 +51,15 @@ from services.citizens import Population
 from services.civil.app import create_app as civil_app
 from services.insurance.app import create_app as insurance_app
 from services.insurance.settings import InsuranceSettings
+from services.population.app import create_app as population_app
 from services.portal.app import create_app as portal_app
 from services.residence.app import create_app as residence_app
 from services.residence.settings import ResidenceSettings
 from services.social.app import create_app as social_app
 from services.social.settings import SocialSettings
+from tests.backends import quick_journey_settings
 
-ADAPTERS = ("civil", "portal", "residence", "insurance", "social")
+ADAPTERS = ("population", "civil", "portal", "residence", "insurance", "social")
 DAY_SECONDS = 1.0  # wall seconds per working day: a simulated hour is 125 ms, room for a loaded machine
 POPULATION_SIZE = 3000
 
@@ -76,7 +78,7 @@ class RecordingSink:
 def renamed(text: str, token: str) -> str:
     """Service ids `A/B/C/D/Svc/v1` of the national systems with their subsystem made unique."""
     for prefix in ("VN/GOV/BTP/HOTICH", "VN/GOV/DVCQG/PORTAL", "VN/GOV/BCA/CSDLCT", "VN/GOV/BHXH/VSS",
-                   "VN/GOV/BLDTBXH/BTXH"):  # fmt: skip
+                   "VN/GOV/BLDTBXH/BTXH", "VN/GOV/BCA/CSDLDC"):  # fmt: skip
         text = text.replace(prefix + "/", f"{prefix}{token}/")
     return text
 
@@ -114,10 +116,11 @@ class Mocks:
 
 
 def national_mocks(population: Population, residence: ResidenceSettings | None = None) -> Mocks:
-    """The five mocks the birth and death journeys reach, latency off; legs take a working day less
+    """The six mocks the birth and death journeys reach, latency off; legs take a working day less
     than their deadline and none is late (polls every 2 simulated hours would otherwise find a
     dossier finished at its appointment hour after it: counted late, as it would be)."""
     mocks = Mocks(population)
+    mocks.apps["population"] = population_app(population, latency=False)
     mocks.apps["civil"] = civil_app(population, latency=False)
     mocks.apps["portal"] = portal_app(population=population)
     mocks.apps["residence"] = residence_app(population, latency=False, settings=residence)
@@ -131,6 +134,7 @@ def national_mocks(population: Population, residence: ResidenceSettings | None =
 def adapters_over(mocks: Mocks) -> Mapping[str, Adapter]:
     """The real adapters, each calling its mock in process."""
     return {
+        "population": PopulationAdapter(PopulationConfig(), transport=mocks.transport("population")),
         "civil": CivilAdapter(CivilConfig(), transport=mocks.transport("civil")),
         "portal": PortalAdapter(PortalConfig(), transport=mocks.transport("portal")),
         "residence": ResidenceAdapter(ResidenceConfig(), transport=mocks.transport("residence")),
@@ -178,14 +182,6 @@ class CitizenJourneys:
         return await self.until(journey_id, lambda r: r.status in ("completed", "refused", "parked"), timeout)
 
 
-def journey_settings(queue: str) -> JourneySettings:
-    """Short leases and rechecks, a queue of the test's own."""
-    return JourneySettings(
-        queue=queue, store_prefix="flows:", lease_seconds=1.5, busy_retry_seconds=0.05,
-        timer_recheck_seconds=0.05, recheck_seconds=0.2, deferral_seconds=0.1,
-    )  # fmt: skip
-
-
 async def start_citizen_journeys(
     transport: Transport,
     worker_transport: Transport,
@@ -209,7 +205,7 @@ async def start_citizen_journeys(
     runtime = JourneyRuntime(
         catalog, transport, store, AccessControl.build(catalog, store, AuthSettings()), clock, calendar,
         sinks=[sink], rate_limiter=MemoryRateLimiter(), definitions=test_definitions(token),
-        settings=journey_settings(f"lgsp-test.journeys.{token}"),
+        settings=quick_journey_settings(f"lgsp-test.journeys.{token}", busy_retry_seconds=0.05),
     )  # fmt: skip
     await runtime.start()
     follower = MockClockFollower(
