@@ -10,10 +10,10 @@ on-time flag: early and on time are on time, late and open-late are not, open is
 from __future__ import annotations
 
 from bus.dashboard.journeys import JourneyStep, JourneySummary, JourneyTimeline, describe_working_time
-from bus.flows.calendar import WorkingCalendar
 from bus.flows.journey_records import JourneyRecord, StepRecord
 from bus.flows.journeys import Journeys, UnknownJourney
 from bus.flows.timeliness import Verdict
+from vn_calendar import WorkingCalendar
 
 ON_TIME = {Verdict.EARLY: True, Verdict.ON_TIME: True, Verdict.LATE: False, Verdict.OPEN_LATE: False}
 

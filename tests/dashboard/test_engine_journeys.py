@@ -9,10 +9,10 @@ import pytest
 
 from bus.dashboard.engine_journeys import EngineJourneys, step
 from bus.dashboard.journeys import describe_working_time, journey_list
-from bus.flows.calendar import VIETNAM_TZ, WorkingCalendar
 from bus.flows.journey_records import StepRecord
 from bus.flows.journey_state import StepStatus
 from tests.flows.journey_stack import CLIENT, JourneyStack
+from vn_calendar import VIETNAM_TZ, WorkingCalendar
 
 
 @pytest.mark.parametrize("journey_stack", ["memory"], indirect=True)
