@@ -4,7 +4,7 @@ and the portal scripted behind one adapter that checks every request against the
 canonical model (a payload the real adapter would refuse is refused here too). Service ids and event
 types are renamed to this test's unique ones, so on a shared RabbitMQ no other test's worker or consumer
 shares a queue with it. The payment adapter's verified IPN callback is stood in for by publishing
-`payment.confirmed` (renamed) with the reference, as that callback does.
+`payment.confirmed` or `payment.failed` (renamed) with the reference, as that callback does.
 """
 
 from __future__ import annotations
@@ -149,7 +149,8 @@ class CitizenStack(JourneyStack):
             name = service.split("/")[4]
             self._renamed[service] = f"VN/GOV/HPG/{self.subsystem}/{name}/v1"
         text = SERVICE_ID.sub(lambda found: self._renamed[found.group(0)], text)
-        text = text.replace("event: payment.confirmed", f"event: {self.event_type('paid')}")
+        text = text.replace("payment.confirmed", self.event_type("paid"))
+        text = text.replace("payment.failed", self.event_type("failed"))
         definition = load_journey(yaml.safe_load(text))
         self.definitions.append(definition)
         return definition

@@ -24,6 +24,7 @@ from bus.txlog import (
     TransactionLogSink,
     TxLogSettings,
 )
+from tests.backends import MEMORY
 from tests.flows.citizen_stack import CitizenStack, NationalSystems, certificate_inputs, dossier_inputs
 from tests.store.conftest import bounded
 
@@ -150,26 +151,22 @@ async def test_a_failed_payment_is_initiated_again_and_the_second_is_confirmed(s
     assert portal(stack) == [2, 6, 4, 9, 10]
 
 
-def logged_and_monitored(
-    stack: CitizenStack, request: pytest.FixtureRequest
-) -> tuple[TransactionLog, MonitoringSink]:
+def logged_and_monitored(stack: CitizenStack) -> tuple[TransactionLog, MonitoringSink]:
     """A transaction log and a monitoring sink fed by the journeys' calls: in memory, or in Redis (under
     the stack's prefix, removed with it)."""
-    if stack.backend == "memory":
+    if stack.backend.kind == MEMORY:
         txlog: TransactionLog = MemoryTransactionLog()
         monitoring = MonitoringSink()
     else:
-        url, prefix = bounded(request.getfixturevalue("redis_url")), f"lgsp-test:{stack.event_prefix}:"
+        url, prefix = bounded(stack.backend.redis_url), stack.backend.key_prefix
         txlog = RedisTransactionLog(TxLogSettings(redis_url=url, stream_key=f"{prefix}txlog"))
         monitoring = MonitoringSink(RedisMonitoringState(url, prefix=f"{prefix}monitoring:"))
     stack.sinks = [TransactionLogSink(txlog), monitoring]
     return txlog, monitoring
 
 
-async def test_a_payment_the_platform_reports_failed_is_initiated_again_at_once(
-    stack: CitizenStack, request: pytest.FixtureRequest
-) -> None:
-    txlog, monitoring = logged_and_monitored(stack, request)
+async def test_a_payment_the_platform_reports_failed_is_initiated_again_at_once(stack: CitizenStack) -> None:
+    txlog, monitoring = logged_and_monitored(stack)
     stack.load("dossier")
     journeys = await stack.start()
     code = "H31.29-20260302-0014"

@@ -18,9 +18,9 @@ from bus.flows.journey_state import JourneyStatus
 from bus.gateway.access import AccessControl
 from bus.gateway.journeys_router import journeys_router
 from bus.gateway.routing import error_response
-from lgsp.journey_inputs import birth_inputs
 from lgsp.journeys import load_definitions
 from lgsp.journeys.input_checks import check_inputs
+from services.journey_forms import birth_inputs
 from tests.flows.citizen_stack import CitizenStack, NationalSystems, dossier_inputs
 from tests.flows.journey_stack import CLIENT, START
 

@@ -57,7 +57,7 @@ from services.residence.app import create_app as residence_app
 from services.residence.settings import ResidenceSettings
 from services.social.app import create_app as social_app
 from services.social.settings import SocialSettings
-from tests.backends import quick_journey_settings
+from tests.backends import Backend, quick_journey_settings
 
 ADAPTERS = ("population", "civil", "portal", "residence", "insurance", "social")
 DAY_SECONDS = 1.0  # wall seconds per working day: a simulated hour is 125 ms, room for a loaded machine
@@ -83,15 +83,23 @@ def renamed(text: str, token: str) -> str:
     return text
 
 
-def test_catalog(token: str) -> Catalog:
-    """The default catalog's clients and the journeys' services, renamed."""
+def citizen_token(backend: Backend) -> str:
+    """The backend's unique token in the form the renamed service ids take (`T` + 8 upper-case hex)."""
+    return f"T{backend.token[:8].upper()}"
+
+
+def journeys_catalog(token: str, timeout: float | None = None) -> Catalog:
+    """The default catalog's clients and the journeys' services, renamed (each answering within
+    `timeout` seconds when given)."""
     data = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    data["services"] = [s for s in data["services"] if s["adapter"] in ADAPTERS]
+    data["services"] = [
+        s | ({"timeout": timeout} if timeout else {}) for s in data["services"] if s["adapter"] in ADAPTERS
+    ]
     data["adapters"] = {name: {} for name in ADAPTERS}
     return Catalog.model_validate(json.loads(renamed(json.dumps(data), token)))
 
 
-def test_definitions(token: str) -> list[JourneyDefinition]:
+def journey_definitions(token: str) -> list[JourneyDefinition]:
     """lgsp/journeys' definitions, renamed."""
     return [
         load_journey(json.loads(renamed(json.dumps(d.model_dump(mode="json", exclude_none=True)), token)))
@@ -193,7 +201,7 @@ async def start_citizen_journeys(
     """Mocks, a worker with the real adapters, the journeys' runtime and the clock follower, started."""
     population = Population(seed=2023, size=POPULATION_SIZE)
     mocks = national_mocks(population, residence)
-    catalog = test_catalog(token)
+    catalog = journeys_catalog(token)
     calendar = WorkingCalendar()
     pace = WorkingDayPace(calendar, DAY_SECONDS, 0.05)
     # Simulated time starts now: the civil registry refuses registration dates after its (real) today,
@@ -204,7 +212,7 @@ async def start_citizen_journeys(
     sink = RecordingSink()
     runtime = JourneyRuntime(
         catalog, transport, store, AccessControl.build(catalog, store, AuthSettings()), clock, calendar,
-        sinks=[sink], rate_limiter=MemoryRateLimiter(), definitions=test_definitions(token),
+        sinks=[sink], rate_limiter=MemoryRateLimiter(), definitions=journey_definitions(token),
         settings=quick_journey_settings(f"lgsp-test.journeys.{token}", busy_retry_seconds=0.05),
     )  # fmt: skip
     await runtime.start()

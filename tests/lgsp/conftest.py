@@ -1,4 +1,5 @@
-"""`citizen_journeys`: the real journeys over the real mocks, on memory and on RabbitMQ + Redis."""
+"""`backend` and `citizen_journeys`: the real journeys over the real mocks, on memory and on RabbitMQ +
+Redis."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ from collections.abc import AsyncIterator
 import pytest
 
 from services.residence.settings import ResidenceSettings
-from tests.backends import BACKENDS, open_backend
+from tests.backends import BACKENDS, Backend, open_backend
 from tests.lgsp.citizen_journeys import (
     CitizenJourneys,
+    citizen_token,
+    journeys_catalog,
     start_citizen_journeys,
     stop_citizen_journeys,
-    test_catalog,
 )
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    """Memory, or RabbitMQ + Redis under a unique prefix; closed (queues and keys removed) afterwards."""
+    async with open_backend(request) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -22,22 +31,19 @@ def residence_settings() -> ResidenceSettings:
     return ResidenceSettings(registration_days=1, removal_days=0, verification_rate=0.0, late_rate=0.0)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 async def citizen_journeys(
-    request: pytest.FixtureRequest, residence_settings: ResidenceSettings
+    backend: Backend, residence_settings: ResidenceSettings
 ) -> AsyncIterator[CitizenJourneys]:
-    """Started; stopped and its queues and keys removed afterwards."""
-    async with open_backend(request) as backend:
-        token = f"T{backend.token[:8].upper()}"
-        stack = await start_citizen_journeys(
-            await backend.transport(), await backend.transport(), backend.store, token=token,
-            residence=residence_settings,
-        )  # fmt: skip
-        try:
-            yield stack
-        finally:
-            await stop_citizen_journeys(stack)
-            backend.queues += [
-                stack.runtime.settings.queue,
-                *(s.id.queue_name for s in test_catalog(token).services),
-            ]
+    """Started; stopped (its queues and keys removed by `backend`) afterwards."""
+    token = citizen_token(backend)
+    stack = await start_citizen_journeys(
+        await backend.transport(), await backend.transport(), backend.store, token=token,
+        residence=residence_settings,
+    )  # fmt: skip
+    services = journeys_catalog(token).services
+    backend.queues += [stack.runtime.settings.queue, *(s.id.queue_name for s in services)]
+    try:
+        yield stack
+    finally:
+        await stop_citizen_journeys(stack)

@@ -27,10 +27,10 @@ from bus.transport import MemoryBroker, MemoryTransport
 from lgsp import journey_cli
 from lgsp.cli import app
 from lgsp.default_catalog import DEFAULT_CATALOG
-from lgsp.journey_inputs import birth_inputs
 from lgsp.journeys import load_definitions
 from lgsp.journeys.input_checks import check_inputs
 from services.citizens import Population
+from services.journey_forms import birth_inputs
 from tests.flows.citizen_stack import dossier_inputs
 from tests.services.agency_people import family
 

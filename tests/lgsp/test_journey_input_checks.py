@@ -9,9 +9,9 @@ import pytest
 
 from bus.flows import VIETNAM_TZ
 from bus.flows.journeys import IneligibleStart, InvalidStart
-from lgsp.journey_inputs import birth_inputs
 from lgsp.journeys.input_checks import check_inputs
 from services.citizens import Population
+from services.journey_forms import birth_inputs
 from tests.flows.citizen_stack import certificate_inputs, dossier_inputs
 from tests.services.agency_people import Family, family
 

@@ -131,3 +131,27 @@ def test_distributed_locust_climb_stops_at_the_first_stage_missing_the_slo(
     assert "ceiling: stage 4 tx/s broke the SLO; no stage met it" in notes
     assert "3 Locust processes used" in notes
     assert not verdict.passed and verdict.sustained_tx_s == 0
+
+
+def test_a_journey_run_follows_each_journey_to_its_end_and_reports_journey_figures(tmp_path: Path) -> None:
+    # Its own stack (the mocks inside `lgsp run`, following its clock: a working day in 0.5 s), births
+    # only, the civil registry failing a fifth of its calls (every birth calls it).
+    run = CapacityRun(
+        out=tmp_path / "report", shape="steady", rate=1.0, seconds=3, slo=Slo(p99_ms=5000),
+        required_tx_s=0.1, journeys={"birth": 1.0}, working_day_seconds=0.5,
+        faults={"civil": {"error_rate": 0.2}},
+    )  # fmt: skip
+    run.execute(Console(quiet=True))
+    with (run.out / "journeys.csv").open() as source:
+        journeys = list(csv.DictReader(source))
+    assert journeys and {j["kind"] for j in journeys} == {"birth"}
+    assert all(j["status"] in ("completed", "refused", "parked") and j["ended_t"] for j in journeys)
+    figures = json.loads((run.out / "figures.json").read_text())
+    overall = figures["journeys"]["overall"]
+    assert overall["started"] >= 2 and overall["unfinished"] == 0
+    assert overall["completed"] > 0 and overall["p99_working_hours"] > 0
+    assert figures["run"]["faults"] == {"civil": {"error_rate": 0.2}}
+    civil = figures["run"]["faults_injected"]["civil"]
+    assert civil["requests"] > 0 and civil["error"] + civil["passed"] == civil["requests"]
+    notes = (run.out / "verdict.txt").read_text()
+    assert "journeys/h completed" in notes and "956,000 dossiers/year" in notes

@@ -1,5 +1,7 @@
 """A journey's inputs built from the seeded population, as the one-stop's pre-filled form would be:
-the birth of a real mother's child, the death of a real person with a relative declaring it.
+the birth of a real mother's child, the death of a real person with a relative declaring it. Used by
+`lgsp journey start` and by the load tests' journey scenarios (which draw their own mothers and
+deceased with `is_mother` and `insured_elder`).
 
 Bad requests raise the typed `JourneyRequestError`s before anything is started:
 
@@ -18,7 +20,6 @@ from datetime import date
 
 from pydantic import JsonValue
 
-from lgsp.journeys.input_checks import birth_refusal
 from services.casework.directory import PeopleDirectory
 from services.citizens import Citizen, Population
 from services.clock import SimulatedClock
@@ -37,6 +38,19 @@ SEARCH_LIMIT = 20_000
 PENSION_AGE = 80
 OFFICE = "UBND phường Lê Chân"
 SIGNER = {"signer_name": "Nguyễn Văn Hùng", "signer_title": "Chủ tịch", "officer_name": "Trần Thị Mai"}
+
+
+CHILD_CARD_AGE = 6  # the free health-insurance card is for children under six
+
+
+def birth_refusal(born: date, today: date, legs: list[str]) -> str | None:
+    """Why a birth declared on `today` for a child born on `born` cannot be served, or None."""
+    if born > today:
+        return f"the child's birth date {born} is after the day the dossier was received ({today})"
+    day = 28 if (born.month, born.day) == (2, 29) else born.day
+    if "insurance" in legs and date(born.year + CHILD_CARD_AGE, born.month, day) <= today:
+        return f"a child born on {born} is six or over on {today}: no child's health-insurance card"
+    return None
 
 
 class JourneyRequestError(ValueError):
@@ -102,7 +116,8 @@ def _entry(day: date, number: int) -> dict[str, JsonValue]:
     }
 
 
-def _is_mother(person: Citizen, today: date) -> bool:
+def is_mother(person: Citizen, today: date) -> bool:
+    """Whether `person` can be a newborn's mother on `today` (a woman of 18 to 50)."""
     return person.sex == "F" and 18 <= age_on(person, today) <= 50
 
 
@@ -123,11 +138,11 @@ def birth_inputs(
     if not chosen:
         raise UnknownLeg(f"choose the legs besides the birth registration among {list(BIRTH_LEGS)}")
     mother = (
-        first_fitting(population, lambda p: _is_mother(p, today), "mother")
+        first_fitting(population, lambda p: is_mother(p, today), "mother")
         if mother_id is None
         else citizen(population, mother_id)
     )
-    if not _is_mother(mother, today):
+    if not is_mother(mother, today):
         raise IneligibleRequest(f"{mother.id_number} ({mother.full_name}) cannot be a newborn's mother")
     born = born_on or date.fromordinal(today.toordinal() - 1)
     refusal = birth_refusal(born, today, chosen)
@@ -163,9 +178,15 @@ def birth_inputs(
     }
 
 
-def _insured(population: Population, today: date) -> Callable[[Citizen], bool]:
+def insured_elder(population: Population, today: date) -> Callable[[Citizen], bool]:
+    """Who fits a four-procedure death on `today`: of pension age, insured at the social-insurance fund,
+    and not the head of the household (the head declares the death)."""
     fund = SocialInsuranceFund(PeopleDirectory(population), InsuranceSettings(), SimulatedClock())
-    return lambda person: fund.record_of(person, today) is not None
+    return lambda person: (
+        age_on(person, today) >= PENSION_AGE
+        and person.household.relation != "CH01"
+        and fund.record_of(person, today) is not None
+    )
 
 
 def death_inputs(
@@ -182,12 +203,7 @@ def death_inputs(
     if not chosen:
         raise UnknownLeg(f"choose at least one leg besides the death registration among {list(DEATH_LEGS)}")
     if deceased_id is None:
-        insured = _insured(population, today)
-        deceased = first_fitting(
-            population,
-            lambda p: age_on(p, today) >= PENSION_AGE and p.household.relation != "CH01" and insured(p),
-            "insured elder",
-        )
+        deceased = first_fitting(population, insured_elder(population, today), "insured elder")
     else:
         deceased = citizen(population, deceased_id)
     relative = citizen(population, deceased.household.head_id_number)
