@@ -66,6 +66,10 @@ class MemoryBroker:
             raise NoRoute(f"no queue named {name!r}")
         return queue
 
+    def declared(self, name: str) -> bool:
+        """Whether a queue `name` exists (declared by a consumer, or a dead-letter queue beside one)."""
+        return name in self._queues
+
     def depth(self, name: str) -> int:
         """How many messages wait in `name`, not counting those delivered and unacked."""
         queue = self._queues.get(name)
