@@ -30,6 +30,7 @@ from bus.envelope import Envelope, Reply, new_id, utc_now
 from bus.errors import (
     BadRequest,
     BusError,
+    BusUnavailable,
     CircuitOpen,
     InternalError,
     NoRoute,
@@ -42,7 +43,7 @@ from bus.reliability.breaker import CircuitBreaker
 from bus.reliability.dedupe import WORK_LEASE_SECONDS, CompletedWork, LeaseRenewal
 from bus.store.base import Store
 from bus.store.memory import MemoryStore
-from bus.store.patient import PatientStore
+from bus.store.patient import PATIENCE_SECONDS, PatientStore, patiently
 from bus.transport.base import Delivery, Handler, Message, Subscription, Transport, dead_letter_queue
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,12 @@ log = logging.getLogger(__name__)
 REPLIED_HEADER = "x-lgsp-replied"
 # How long an in-flight duplicate waits before looking again whether the first copy completed.
 DUPLICATE_RECHECK_SECONDS = 0.5
+# How long a starting worker waits for an unreachable broker, as its store wrapper waits for Redis.
+BROKER_PATIENCE_SECONDS = PATIENCE_SECONDS
+
+
+def _broker_unreachable(refusal: BusUnavailable) -> None:
+    log.warning("%s at start; waiting up to %.0f s for it", refusal, BROKER_PATIENCE_SECONDS)
 
 
 def counts_against_provider(error: BusError | None) -> bool:
@@ -105,12 +112,13 @@ class Worker:
         self.stats: Counter[str] = Counter()
 
     async def start(self) -> None:
-        """Start adapters that hold resources, then consume every hosted service's queue."""
+        """Start adapters that hold resources, then consume every hosted service's queue; a store or
+        broker outage at start is waited out (up to their patience) as one during work is."""
         for adapter in self.adapters.values():
             if isinstance(adapter, ManagedAdapter):
                 await adapter.start()
-        await self.store.connect()
-        await self.transport.connect()
+        await self.store.connect()  # patient: waits out a store outage
+        await patiently(self.transport.connect, BROKER_PATIENCE_SECONDS, _broker_unreachable)
         for service in self.services:
             adapter = self.adapters[service.adapter]
             handler = self._handler_for(service, adapter)

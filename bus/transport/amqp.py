@@ -30,7 +30,7 @@ from bus.envelope import new_id
 from bus.errors import BusTimeout, BusUnavailable, DuplicateRequest, InternalError, NoRoute, Overloaded
 from bus.reliability.backoff import delay_bucket_ms
 from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
-from bus.transport.amqp_logging import report_connection_losses
+from bus.transport.amqp_logging import report_connection_losses, silence_library_loss_records
 from bus.transport.amqp_wire import (
     CHANNEL_GONE,
     DEAD_LETTER_EXCHANGE,
@@ -52,6 +52,11 @@ CONNECTION_LOST = (
     aiormq.exceptions.ChannelInvalidStateError,
     RuntimeError,
 )
+
+
+def _unreachable(cause: BaseException) -> BusUnavailable:
+    """Refused, reset or cut while connecting: nothing is connected, the caller may wait and retry."""
+    return BusUnavailable(f"broker unreachable ({type(cause).__name__}: {cause})"[:300])
 
 
 class AmqpTransport:
@@ -96,14 +101,20 @@ class AmqpTransport:
         return self._connection
 
     async def connect(self) -> None:
-        """Connect, declare the dead-letter exchange and start the reply consumer; idempotent."""
+        """Connect, declare the dead-letter exchange and start the reply consumer; idempotent.
+        BusUnavailable when the broker cannot be reached."""
         if self._connection is not None:
             return
-        connection = await aio_pika.connect_robust(
-            self.url,
-            client_properties={"connection_name": self.connection_name},
-            reconnect_interval=self.reconnect_interval,
-        )
+        # Before connecting: a cut during the set-up below is reported by the libraries too.
+        silence_library_loss_records()
+        try:
+            connection = await aio_pika.connect_robust(
+                self.url,
+                client_properties={"connection_name": self.connection_name},
+                reconnect_interval=self.reconnect_interval,
+            )
+        except (aiormq.exceptions.AMQPConnectionError, OSError) as unreachable:
+            raise _unreachable(unreachable) from unreachable
         try:
             publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             await publish_channel.declare_exchange(
@@ -117,6 +128,9 @@ class AmqpTransport:
                 reply_queue_name, exclusive=True, auto_delete=True
             )
             await reply_queue.consume(self._on_reply, no_ack=True)
+        except (*CONNECTION_LOST, OSError) as cut:
+            await connection.close()
+            raise _unreachable(cut) from cut
         except BaseException:
             await connection.close()
             raise
@@ -201,17 +215,24 @@ class AmqpTransport:
 
     async def _declare_retry_queue(self, queue: str, bucket_ms: int) -> None:
         # A fresh channel each time: a failed passive declare closes the channel it ran on.
-        async with await self.connection.channel(publisher_confirms=False) as channel:
+        async with await self._new_channel() as channel:
             try:
                 await channel.declare_queue(queue, passive=True)
             except aiormq.exceptions.ChannelNotFoundEntity:
                 raise NoRoute(f"no queue named {queue!r}") from None
-        async with await self.connection.channel(publisher_confirms=False) as channel:
+        async with await self._new_channel() as channel:
             await channel.declare_queue(
                 retry_queue_name(queue, bucket_ms),
                 durable=True,
                 arguments=retry_queue_arguments(queue, bucket_ms),
             )
+
+    async def _new_channel(self) -> AbstractChannel:
+        """A channel without confirms; BusUnavailable while the connection is being restored."""
+        try:
+            return await self.connection.channel(publisher_confirms=False)
+        except CONNECTION_LOST as lost:
+            raise BusUnavailable(f"broker connection unavailable ({type(lost).__name__})") from None
 
     async def get(self, queue: str) -> AmqpDelivery | None:
         """basic.get without ack on a channel kept for it; None when `queue` is empty."""
