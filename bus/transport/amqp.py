@@ -29,6 +29,7 @@ from aio_pika.abc import (
 from bus.envelope import new_id
 from bus.errors import BusTimeout, BusUnavailable, DuplicateRequest, InternalError, NoRoute, Overloaded
 from bus.reliability.backoff import delay_bucket_ms
+from bus.transport.amqp_connection import connect_coalescing
 from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
 from bus.transport.amqp_logging import report_connection_losses
 from bus.transport.amqp_wire import (
@@ -99,7 +100,7 @@ class AmqpTransport:
         """Connect, declare the dead-letter exchange and start the reply consumer; idempotent."""
         if self._connection is not None:
             return
-        connection = await aio_pika.connect_robust(
+        connection = await connect_coalescing(
             self.url,
             client_properties={"connection_name": self.connection_name},
             reconnect_interval=self.reconnect_interval,
