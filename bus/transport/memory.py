@@ -347,6 +347,14 @@ class MemoryTransport:
         self._require_open()
         self.broker.route(queue, message)
 
+    async def reply(self, address: str, message: Message) -> None:
+        """Put an answer on a reply address; dropped when the address is gone."""
+        self._require_open()
+        try:
+            self.broker.route(address, message)
+        except NoRoute:
+            log.debug("answer %s dropped: reply address %s is gone", message.correlation_id, address)
+
     async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
         """Put `message` on `queue` after `delay` seconds (a broker timer); NoRoute when it does not exist."""
         self._require_open()
