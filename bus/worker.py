@@ -33,7 +33,6 @@ from bus.errors import (
     BusUnavailable,
     CircuitOpen,
     InternalError,
-    NoRoute,
     ProviderFault,
     ProviderTimeout,
 )
@@ -211,7 +210,7 @@ class Worker:
         if key_location is not None:
             # Before the answer: a client retry that finds the key settled gets this outcome.
             await self.keys.settle_reply(key_location, envelope.message_id, reply)
-        await self._send_answer(delivery, envelope, answer)
+        await self._send_answer(delivery, answer)
         if dead_lettered:
             # A replay from the DLQ clears the record and must be able to take the lease at once.
             await self.completed.release(envelope.message_id)
@@ -229,7 +228,7 @@ class Worker:
         self.stats["answered_from_record"] += 1
         _trace("from-record", envelope, delivery)
         log.info("message %s already completed; answering from its record", envelope.message_id)
-        await self._answer(delivery, envelope, recorded)
+        await self._answer(delivery, recorded)
         await delivery.ack()
         return True
 
@@ -301,7 +300,7 @@ class Worker:
             # The caller's deadline passes before the next attempt: tell it now what went wrong
             # rather than leave it a bare time-out; the work carries on (the reply says so) and its
             # outcome is recorded, under its Idempotency-Key too.
-            await self._answer(delivery, envelope, reply.model_copy(update={"settled": False}))
+            await self._answer(delivery, reply.model_copy(update={"settled": False}))
             headers[REPLIED_HEADER] = True
         retried = envelope.model_copy(update={"attempt": envelope.attempt + 1})
         message = replace(delivery.message, body=retried.model_dump_json().encode(), headers=headers)
@@ -335,17 +334,14 @@ class Worker:
         await self.transport.publish(dead_letter_queue(queue), replace(message, headers=headers))
         log.warning("dead-lettered %s from %s: %s, %d attempts", message.message_id, queue, reason, attempts)
 
-    async def _answer(self, delivery: Delivery, envelope: Envelope, reply: Reply) -> None:
-        await self._send_answer(delivery, envelope, reply_message(reply))
+    async def _answer(self, delivery: Delivery, reply: Reply) -> None:
+        await self._send_answer(delivery, reply_message(reply))
 
-    async def _send_answer(self, delivery: Delivery, envelope: Envelope, answer: Message) -> None:
+    async def _send_answer(self, delivery: Delivery, answer: Message) -> None:
         reply_to = delivery.message.reply_to
         if not reply_to or _replied(delivery):
             return
-        try:
-            await self.transport.publish(reply_to, answer)
-        except NoRoute:
-            log.warning("caller of %s is gone; reply dropped", envelope.correlation_id)
+        await self.transport.reply(reply_to, answer)
 
 
 def _trace(stage: str, envelope: Envelope, delivery: Delivery) -> None:

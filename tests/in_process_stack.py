@@ -80,6 +80,9 @@ class RecordingTransport:
             self.sent.remove(queue)  # refused before anything was published: not sent
             raise
 
+    async def reply(self, address: str, message: Message) -> None:
+        await self.inner.reply(address, message)
+
     async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
         await self.inner.publish_delayed(queue, message, delay)
 

@@ -5,7 +5,8 @@ caller sending nothing, half its headers or part of a body keeps its socket (and
 are in, one of the gateway's in-flight slots) for as long as it likes. `BoundedHttpProtocol` closes
 such a connection when `header_timeout` passes before the headers are complete, or `body_timeout`
 before the body is; the app then sees `http.disconnect`. It also hands the app the verified client
-certificate's subject (the ASGI TLS extension, which uvicorn does not fill), for mutual TLS.
+certificate's subject (the ASGI TLS extension, which uvicorn does not fill), for mutual TLS. Its
+writes go through a CoalescingTransport, so a response's head and body leave in one write.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from bus.coalesced_writes import CoalescingTransport
 from bus.monitoring.intake import BODY_TIMEOUT, HEADER_TIMEOUT, INTAKE_CLOSES
 
 # RFC 4514 short names of the attributes a client certificate's subject usually carries.
@@ -55,7 +57,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the header clock: a connection that sends nothing is closed too."""
-        super().connection_made(transport)
+        super().connection_made(CoalescingTransport(transport, self.loop))
         self._arm(self.header_timeout, HEADER_TIMEOUT)
         ssl_object = transport.get_extra_info("ssl_object")
         if isinstance(ssl_object, ssl.SSLObject):

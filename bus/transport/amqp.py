@@ -29,6 +29,7 @@ from aio_pika.abc import (
 from bus.envelope import new_id
 from bus.errors import BusTimeout, BusUnavailable, DuplicateRequest, InternalError, NoRoute, Overloaded
 from bus.reliability.backoff import delay_bucket_ms
+from bus.transport.amqp_connection import connect_coalescing
 from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
 from bus.transport.amqp_logging import report_connection_losses, silence_library_loss_records
 from bus.transport.amqp_wire import (
@@ -84,6 +85,8 @@ class AmqpTransport:
         self.confirm_timeout = confirm_timeout
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
+        # Answers to callers go out unconfirmed on a channel of their own (see reply()).
+        self._answer_channel: AbstractChannel | None = None
         self._reply_queue_name: str | None = None
         self._pending: dict[str, asyncio.Future[Message]] = {}
         # Request publishes in flight: held here so that no deadline or garbage collection cuts them.
@@ -108,7 +111,7 @@ class AmqpTransport:
         # Before connecting: a cut during the set-up below is reported by the libraries too.
         silence_library_loss_records()
         try:
-            connection = await aio_pika.connect_robust(
+            connection = await connect_coalescing(
                 self.url,
                 client_properties={"connection_name": self.connection_name},
                 reconnect_interval=self.reconnect_interval,
@@ -117,6 +120,7 @@ class AmqpTransport:
             raise _unreachable(unreachable) from unreachable
         try:
             publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            answer_channel = await connection.channel(publisher_confirms=False)
             await publish_channel.declare_exchange(
                 DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True
             )
@@ -137,6 +141,7 @@ class AmqpTransport:
         report_connection_losses(connection, self.connection_name, self.reconnect_interval)
         self._connection = connection
         self._publish_channel = publish_channel
+        self._answer_channel = answer_channel
         self._reply_queue_name = reply_queue_name
 
     async def close(self) -> None:
@@ -150,6 +155,7 @@ class AmqpTransport:
                 future.set_exception(InternalError("transport closed while waiting for a reply"))
         connection, self._connection = self._connection, None
         self._publish_channel = None
+        self._answer_channel = None
         self._reply_queue_name = None
         self._get_channel = None
         self._retry_queues.clear()
@@ -190,8 +196,27 @@ class AmqpTransport:
                     raise PublishInDoubt(f"broker connection lost twice while publishing: {error}") from None
                 log.warning("publish to %s interrupted (%s); retrying after reconnect", queue, error)
 
+    async def reply(self, address: str, message: Message) -> None:
+        """Publish an answer to a caller's reply queue without a publisher confirm and not mandatory.
+
+        A confirm would say only that the answer reached a queue that is exclusive to the caller's
+        connection and lost with it anyway; the outcome itself is already recorded by the worker. An
+        answer to a queue that is gone is dropped by the broker. BusUnavailable when the connection is
+        down (the worker's handler then requeues the message, and its redelivery is answered from
+        the record)."""
+        channel = await self._ready_channel(self._answer_channel)
+        try:
+            underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+            await underlay.basic_publish(
+                message.body, routing_key=address, properties=amqp_properties(message), wait=False
+            )
+        except CHANNEL_GONE as error:
+            raise BusUnavailable(f"broker connection lost while answering: {error}") from None
+
     async def _ready_publish_channel(self) -> AbstractChannel:
-        channel = self._publish_channel
+        return await self._ready_channel(self._publish_channel)
+
+    async def _ready_channel(self, channel: AbstractChannel | None) -> AbstractChannel:
         if channel is None:
             raise InternalError("amqp transport is not connected")
         if channel.is_closed and isinstance(channel, AbstractRobustChannel):
