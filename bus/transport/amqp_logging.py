@@ -61,7 +61,7 @@ def report_connection_losses(
         )
 
     def back(_: object) -> None:
-        log.info("broker connection %s restored", name)
+        log.info("broker connection %s restored to %s", name, connection)  # the node, password masked
 
     connection.close_callbacks.add(lost)
     connection.reconnect_callbacks.add(back)
