@@ -53,7 +53,7 @@ def report_connection_losses(
         if cause is None or connection.close_called:
             return  # closed on purpose by its owner
         log.warning(
-            "broker connection %s lost (%s: %s); reconnecting in %.1f s",
+            "broker connection %s lost (%s: %s); reconnecting (to the next node, if any), then every %.1f s",
             name,
             type(cause).__name__,
             cause,
