@@ -51,9 +51,11 @@ async def connect_failover(nodes: Sequence[str], *, timeout: float, **kwargs: An
         connection = FailoverConnection([*nodes[start:], *nodes[:start]], **kwargs)
         try:
             await connection.connect(timeout=timeout)
-        except CONNECTION_EXCEPTIONS as error:
+        except BaseException as error:
+            # Closed whatever stopped the attempt (a caller's cancellation too): a robust connection left
+            # open goes on reconnecting in a task that outlives its caller and ignores cancellation.
             await connection.close()
-            if start == len(nodes) - 1:
+            if start == len(nodes) - 1 or not isinstance(error, CONNECTION_EXCEPTIONS):
                 raise
             log.warning(
                 "broker %s does not answer (%s: %s)", hide_url_secrets(node), type(error).__name__, error

@@ -13,7 +13,7 @@ from tests.outages.stack import OutageStack, outage_stack
 from tests.outages.test_broker_outage import _followed, _settled
 from tests.support.fault_proxy import FaultProxy
 
-pytestmark = [pytest.mark.amqp, pytest.mark.slow]
+pytestmark = pytest.mark.amqp
 
 IN_FLIGHT = 40
 
