@@ -42,6 +42,7 @@ class Publisher:
         self._channel: AbstractChannel | None = None
         self._replaced_at = float("-inf")
         self._retiring: set[asyncio.Task[None]] = set()
+        self._replacing = asyncio.Lock()  # nacks of one stale channel replace it once, in turn
         self.replacements = 0
 
     async def open(self) -> AbstractChannel:
@@ -80,7 +81,14 @@ class Publisher:
     async def replace_after_nack(self, nacked_on: aiormq.abc.AbstractChannel) -> bool:
         """After a nack on `nacked_on`: whether the publish may be sent once more, on a newer channel
         (opened now, unless another nack opened one since or the last replacement is under `cooldown`
-        seconds old)."""
+        seconds old). False, too, when the connection does not let it know within `grace` seconds."""
+        try:
+            async with asyncio.timeout(self._grace), self._replacing:
+                return await self._replace(nacked_on)
+        except TimeoutError:
+            return False
+
+    async def _replace(self, nacked_on: aiormq.abc.AbstractChannel) -> bool:
         channel = self._channel
         if channel is None:
             return False
@@ -93,7 +101,7 @@ class Publisher:
         self._replaced_at = loop.time()
         try:
             await self.open()
-        except CHANNEL_GONE as error:
+        except (*CHANNEL_GONE, RuntimeError) as error:  # RuntimeError: the connection is not open
             log.warning("could not open a new publish channel after a nack: %s", error)
             return False
         self.replacements += 1
