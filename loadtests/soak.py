@@ -37,8 +37,10 @@ import psutil
 import typer
 from rich.console import Console
 
+from bus.broker_urls import split_amqp_urls
 from bus.catalog import load_catalog
 from bus.reliability.backoff import DELAY_BUCKETS_MS
+from bus.transport.amqp_failover import connect_failover
 from bus.transport.amqp_wire import retry_queue_name
 from bus.transport.base import dead_letter_queue
 from loadtests.capacity import CapacityRun
@@ -135,7 +137,7 @@ class Sampler(threading.Thread):
 async def delete_isolated_queues(amqp_url: str, catalog: Path) -> None:
     """Remove the queues of the run's own subsystem (service, DLQ and retry queues) from the broker.
     Redis keys are left: point `--redis-url` at a spare database."""
-    connection = await aio_pika.connect(amqp_url, timeout=30)
+    connection = await connect_failover(split_amqp_urls(amqp_url), timeout=30)
     async with connection:
         for service in load_catalog(catalog).services:
             queue = service.id.queue_name

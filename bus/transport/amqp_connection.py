@@ -1,4 +1,4 @@
-"""The RabbitMQ connection the transport opens: aio-pika's robust connection, its frames coalesced.
+"""How the RabbitMQ connection writes: its frames coalesced per event-loop turn (see amqp_failover).
 
 aiormq writes every frame (a publish, an ack) with its own socket write: 2.1 writes per echo
 transaction in the worker, 3.1 in the gateway (with its HTTP response). Through a CoalescingTransport
@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import aio_pika
 import aiormq
-from aio_pika.abc import AbstractRobustConnection
 from aiormq.connection import TLSTransportFactory, TransportFactory
 from yarl import URL
 
@@ -37,21 +35,3 @@ class CoalescingTransportFactory(TransportFactory):
         except OSError as error:
             raise aiormq.exceptions.AMQPConnectionError(*error.args) from error
         return reader, asyncio.StreamWriter(CoalescingTransport(transport, loop), protocol, reader, loop)
-
-
-class _CoalescingRobustConnection(aio_pika.RobustConnection):
-    """aio-pika's robust connection opening aiormq's (on every reconnect too) through the factory.
-
-    aio-pika turns unknown keyword arguments into URL query parameters, so the factory is set here."""
-
-    def __init__(self, url: URL, loop: asyncio.AbstractEventLoop | None = None, **kwargs: Any) -> None:
-        super().__init__(url, loop, **kwargs)
-        self.kwargs["transport_factory"] = CoalescingTransportFactory()
-
-
-async def connect_coalescing(url: str, **kwargs: Any) -> AbstractRobustConnection:
-    """`aio_pika.connect_robust(url, **kwargs)` whose frames are written coalesced per loop turn."""
-    connection: AbstractRobustConnection = await aio_pika.connect_robust(
-        url, connection_class=_CoalescingRobustConnection, **kwargs
-    )
-    return connection

@@ -79,7 +79,7 @@ def report_connection_losses(
         if cause is None or connection.close_called:
             return  # closed on purpose by its owner
         log.warning(
-            "broker connection %s lost (%s: %s); reconnecting in %.1f s",
+            "broker connection %s lost (%s: %s); reconnecting (to the next node, if any), then every %.1f s",
             name,
             type(cause).__name__,
             cause,
@@ -87,7 +87,7 @@ def report_connection_losses(
         )
 
     def back(_: object) -> None:
-        log.info("broker connection %s restored", name)
+        log.info("broker connection %s restored to %s", name, connection)  # the node, password masked
 
     connection.close_callbacks.add(lost)
     connection.reconnect_callbacks.add(back)
