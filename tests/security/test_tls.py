@@ -147,7 +147,16 @@ def test_lgsp_gateway_serves_with_read_time_outs_and_mutual_tls_from_settings(
     import uvicorn
 
     bound: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: bound.update(options))
+
+    def serve(server: uvicorn.Server, sockets: object = None) -> None:
+        config = server.config
+        bound.update(
+            http=config.http, ssl_certfile=config.ssl_certfile, ssl_cert_reqs=config.ssl_cert_reqs,
+            limit_concurrency=config.limit_concurrency, timeout_keep_alive=config.timeout_keep_alive,
+        )  # fmt: skip
+        server.started = True
+
+    monkeypatch.setattr(uvicorn.Server, "run", serve)
     monkeypatch.setenv("LGSP_HTTP_HEADER_TIMEOUT", "3")
     monkeypatch.setenv("LGSP_HTTP_TLS_CERTFILE", str(pki.server_file))
     monkeypatch.setenv("LGSP_HTTP_TLS_CLIENT_CA", str(pki.ca_file))
