@@ -68,8 +68,8 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
 
 
 def _inputs(kind: str, citizen: str | None, legs: str | None, born: str | None, sex: str) -> dict[str, Any]:
-    from lgsp.journey_inputs import BIRTH_LEGS, DEATH_LEGS, JourneyRequestError, birth_inputs, death_inputs
     from services.citizens import Population
+    from services.portal.forms import BIRTH_LEGS, DEATH_LEGS, JourneyRequestError, birth_inputs, death_inputs
 
     chosen = None if legs is None else [leg.strip() for leg in legs.split(",") if leg.strip()]
     today = date.today()

@@ -168,6 +168,9 @@ class JourneyDefinition(_Strict):
     kind: str = Field(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")
     title: str = ""
     client: ClientId = Field(description="the bus client the journey's calls are made as")
+    submitters: tuple[ClientId, ...] = Field(
+        (), description="other clients that may hand a dossier of this kind in: it still acts as `client`"
+    )
     deadline_days: int | None = Field(None, ge=0, le=365, description="working days: the appointment date")
     required_inputs: tuple[str, ...] = Field((), description="pointers into the inputs that must be given")
     steps: tuple[Step, ...] = Field(min_length=1)

@@ -40,6 +40,7 @@ class JourneyRecord(BaseModel):
     kind: str
     dossier_code: str
     client: str
+    submitter: str | None
     status: JourneyStatus
     reason: str | None
     inputs: dict[str, JsonValue]
@@ -95,6 +96,7 @@ def describe(state: JourneyState, now: datetime) -> JourneyRecord:
         kind=state.kind,
         dossier_code=state.dossier_code,
         client=state.client,
+        submitter=state.submitter,
         status=state.status,
         reason=state.reason,
         inputs=state.inputs,

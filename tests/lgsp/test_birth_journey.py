@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bus.flows import DossierCodeInUse, InvalidStart, JourneyRecord, UnknownKind
-from lgsp.journey_inputs import birth_inputs, death_inputs
+from services.portal.forms import birth_inputs, death_inputs
 from services.residence.settings import ResidenceSettings
 from tests.lgsp.citizen_journeys import CitizenJourneys
 

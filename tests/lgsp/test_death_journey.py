@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lgsp.journey_inputs import death_inputs
+from services.portal.forms import death_inputs
 from tests.lgsp.citizen_journeys import CitizenJourneys
 from tests.lgsp.test_birth_journey import late_steps, portal_history, statuses, step
 
@@ -46,7 +46,7 @@ async def test_a_death_of_someone_without_a_social_allowance_is_refused_with_the
 ) -> None:
     stack = citizen_journeys
     # The mother of the birth tests is 20-40: no monthly social allowance, so no funeral allowance.
-    from lgsp.journey_inputs import birth_inputs
+    from services.portal.forms import birth_inputs
 
     mother = birth_inputs(stack.mocks.population, today=stack.today)["guardian"]["id_number"]  # type: ignore[index]
     inputs = death_inputs(

@@ -1,5 +1,6 @@
-"""A journey's inputs built from the seeded population, as the one-stop's pre-filled form would be:
-the birth of a real mother's child, the death of a real person with a relative declaring it.
+"""A citizen's journey form as the portal pre-fills it from the seeded population (population, civil status
+and insurance databases): the birth of a real mother's child, the death of a real person with a relative
+declaring it. `lgsp journey start` and the portal's citizen traffic both fill theirs here.
 
 Bad requests raise the typed `JourneyRequestError`s before anything is started:
 
@@ -101,7 +102,8 @@ def _entry(day: date, number: int) -> dict[str, JsonValue]:
     }
 
 
-def _is_mother(person: Citizen, today: date) -> bool:
+def is_mother(person: Citizen, today: date) -> bool:
+    """Whether `person` may be a newborn's mother on `today` (a woman of 18 to 50)."""
     return person.sex == "F" and 18 <= age_on(person, today) <= 50
 
 
@@ -122,11 +124,11 @@ def birth_inputs(
     if not chosen:
         raise UnknownLeg(f"choose the legs besides the birth registration among {list(BIRTH_LEGS)}")
     mother = (
-        first_fitting(population, lambda p: _is_mother(p, today), "mother")
+        first_fitting(population, lambda p: is_mother(p, today), "mother")
         if mother_id is None
         else citizen(population, mother_id)
     )
-    if not _is_mother(mother, today):
+    if not is_mother(mother, today):
         raise IneligibleRequest(f"{mother.id_number} ({mother.full_name}) cannot be a newborn's mother")
     born = born_on or date.fromordinal(today.toordinal() - 1)
     if born > today:
