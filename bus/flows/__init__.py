@@ -13,10 +13,12 @@ from bus.flows.calendar import (
 from bus.flows.clock import Clock, RealClock, ScheduledCall
 from bus.flows.compressed_clock import CompressedClock, Pace, UniformPace, WorkingDayPace
 from bus.flows.journey_engine import JourneyEngine
+from bus.flows.journey_feeds import FeedFollower
 from bus.flows.journey_model import (
     CallStep,
     DuplicateStep,
     EventMatch,
+    FeedTrigger,
     JourneyDefinition,
     JourneyDefinitionError,
     PollStep,
@@ -60,6 +62,8 @@ __all__ = [
     "DossierCodeInUse",
     "DuplicateStep",
     "EventMatch",
+    "FeedFollower",
+    "FeedTrigger",
     "InvalidStart",
     "JourneyDefinition",
     "JourneyDefinitionError",

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from adapters.civil import CivilAdapter, CivilConfig
 from adapters.insurance import InsuranceAdapter, InsuranceConfig
+from adapters.population import PopulationAdapter, PopulationConfig
 from adapters.portal import PortalAdapter, PortalConfig
 from adapters.residence import ResidenceAdapter, ResidenceConfig
 from adapters.social import SocialAdapter, SocialConfig
@@ -51,13 +52,14 @@ from services.citizens import Population
 from services.civil.app import create_app as civil_app
 from services.insurance.app import create_app as insurance_app
 from services.insurance.settings import InsuranceSettings
+from services.population.app import create_app as population_app
 from services.portal.app import create_app as portal_app
 from services.residence.app import create_app as residence_app
 from services.residence.settings import ResidenceSettings
 from services.social.app import create_app as social_app
 from services.social.settings import SocialSettings
 
-ADAPTERS = ("civil", "portal", "residence", "insurance", "social")
+ADAPTERS = ("civil", "portal", "residence", "insurance", "social", "population")
 DAY_SECONDS = 1.0  # wall seconds per working day: a simulated hour is 125 ms, room for a loaded machine
 POPULATION_SIZE = 3000
 
@@ -76,7 +78,7 @@ class RecordingSink:
 def renamed(text: str, token: str) -> str:
     """Service ids `A/B/C/D/Svc/v1` of the national systems with their subsystem made unique."""
     for prefix in ("VN/GOV/BTP/HOTICH", "VN/GOV/DVCQG/PORTAL", "VN/GOV/BCA/CSDLCT", "VN/GOV/BHXH/VSS",
-                   "VN/GOV/BLDTBXH/BTXH"):  # fmt: skip
+                   "VN/GOV/BLDTBXH/BTXH", "VN/GOV/BCA/CSDLDC"):  # fmt: skip
         text = text.replace(prefix + "/", f"{prefix}{token}/")
     return text
 
@@ -114,11 +116,13 @@ class Mocks:
 
 
 def national_mocks(population: Population, residence: ResidenceSettings | None = None) -> Mocks:
-    """The five mocks the birth and death journeys reach, latency off; legs take a working day less
+    """The six mocks the birth and death journeys reach (the population database for its feed of
+    deaths, which drives the residence removal), latency off; legs take a working day less
     than their deadline and none is late (polls every 2 simulated hours would otherwise find a
     dossier finished at its appointment hour after it: counted late, as it would be)."""
     mocks = Mocks(population)
     mocks.apps["civil"] = civil_app(population, latency=False)
+    mocks.apps["population"] = population_app(population, latency=False)
     mocks.apps["portal"] = portal_app(population=population)
     mocks.apps["residence"] = residence_app(population, latency=False, settings=residence)
     insurance = InsuranceSettings(card_days=1, survivor_days=2, late_rate=0.0)
@@ -136,6 +140,7 @@ def adapters_over(mocks: Mocks) -> Mapping[str, Adapter]:
         "residence": ResidenceAdapter(ResidenceConfig(), transport=mocks.transport("residence")),
         "insurance": InsuranceAdapter(InsuranceConfig(), transport=mocks.transport("insurance")),
         "social": SocialAdapter(SocialConfig(), transport=mocks.transport("social")),
+        "population": PopulationAdapter(PopulationConfig(), transport=mocks.transport("population")),
     }
 
 
@@ -172,6 +177,15 @@ class CitizenJourneys:
             if time.monotonic() > deadline:
                 raise AssertionError(f"journey never got there: {record.model_dump_json(indent=1)}")
             await asyncio.sleep(0.05)
+
+    async def until_found(self, dossier_code: str, timeout: float = 20.0) -> JourneyRecord:
+        """The journey of `dossier_code` once one was started (the bus starts some on its own)."""
+        deadline = time.monotonic() + timeout
+        while (record := await self.runtime.journeys.find(dossier_code)) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no journey was started for {dossier_code}")
+            await asyncio.sleep(0.05)
+        return record
 
     async def finished(self, journey_id: str, timeout: float = 20.0) -> JourneyRecord:
         """The journey once completed, refused or parked."""
