@@ -8,6 +8,7 @@ COPY services ./services
 COPY loadtests ./loadtests
 COPY lgsp ./lgsp
 COPY safe_xml ./safe_xml
+COPY vn_calendar ./vn_calendar
 RUN pip install --no-cache-dir .
 ENV LGSP_GATEWAY_HOST=0.0.0.0
 ENTRYPOINT ["lgsp"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -160,6 +160,9 @@ def run(
     port: Annotated[int | None, typer.Option(help="gateway port [env LGSP_GATEWAY_PORT]")] = None,
     latency: Annotated[bool, typer.Option(help="realistic provider latencies in the mocks")] = True,
     mocks: Annotated[bool, typer.Option(help="start the mock national systems")] = True,
+    mock_port: Annotated[
+        list[str] | None, typer.Option("--mock-port", help="NAME=PORT: serve mock NAME on PORT (repeatable)")
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, max=32, help="in-process workers")] = 1,
     amqp_url: AmqpOption = None,
     redis_url: RedisOption = None,
@@ -223,6 +226,7 @@ def run(
         settings=settings,
         reuse_port=reuse_port,
         portal_traffic=traffic,
+        mock_ports=_mock_ports(mock_port or [], MOCKS),
     )
 
     async def main() -> None:
@@ -251,6 +255,20 @@ def run(
 
     with _refusing_broken_adapters(debug):
         uvloop.run(main())
+
+
+def _mock_ports(pairs: list[str], known: Mapping[str, object]) -> dict[str, int]:
+    """`--mock-port NAME=PORT` values as mock name → port; a bad pair is a usage error."""
+    ports: dict[str, int] = {}
+    for pair in pairs:
+        name, _, port = pair.partition("=")
+        if name not in known or not port.isdigit() or not 0 < int(port) < 65536:
+            raise typer.BadParameter(
+                f"{pair!r}: write NAME=PORT with a port in 1-65535 and a mock among {', '.join(known)}",
+                param_hint="--mock-port",
+            )
+        ports[name] = int(port)
+    return ports
 
 
 @app.command()

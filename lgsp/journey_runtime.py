@@ -48,6 +48,7 @@ from bus.txlog import make_transaction_log
 from bus.txlog.settings import TxLogSettings
 from bus.txlog.sink import TransactionLogSink
 from lgsp.journeys import load_definitions
+from lgsp.journeys.input_checks import check_inputs
 
 log = logging.getLogger(__name__)
 # The mocks with a simulated clock (`/_control/clock`): they follow the bus's.
@@ -125,7 +126,7 @@ class JourneyRuntime:
     def __post_init__(self) -> None:
         self.journeys = Journeys(
             self.definitions, store=self.store, transport=self.transport, clock=self.clock,
-            calendar=self.calendar, settings=self.settings,
+            calendar=self.calendar, settings=self.settings, check=check_inputs,
         )  # fmt: skip
 
     @property

@@ -1,11 +1,12 @@
-"""`lgsp log …`: verify the chain, export a period as JSON lines, ask who accessed a citizen's data."""
+"""`lgsp log …`: verify the chain, export a period or a dossier's transactions as JSON lines, ask who
+accessed a citizen's data and for which journey."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TextIO, TypeVar
@@ -16,6 +17,13 @@ from redis.exceptions import RedisError
 from rich.console import Console
 from rich.table import Table
 
+from bus.errors import BusUnavailable
+from bus.flows.journey_book import JourneyBook
+from bus.flows.journey_settings import JourneySettings
+from bus.flows.journey_state import JourneyState
+from bus.store import make_store
+from bus.txlog.base import SubjectAccess
+from bus.txlog.entry import LogEntry
 from bus.txlog.redis import RedisTransactionLog
 from bus.txlog.settings import TxLogSettings
 
@@ -29,6 +37,10 @@ RedisOption = Annotated[
 ]
 StreamOption = Annotated[
     str | None, typer.Option("--stream-key", help="stream key (env LGSP_TXLOG_STREAM_KEY)")
+]
+DossierOption = Annotated[
+    str | None,
+    typer.Option("--dossier", help="only the transactions made for this dossier code (maHoSo): a journey's"),
 ]
 CITIZEN_ID = re.compile(r"^[0-9]{12}$")
 T = TypeVar("T")
@@ -108,19 +120,34 @@ def verify(redis_url: RedisOption = None, stream_key: StreamOption = None) -> No
 
 @log_app.command("export")
 def export(
-    since: Annotated[str, typer.Option(help="period start, ISO 8601 with time zone (request_in)")],
-    until: Annotated[str, typer.Option(help="period end, inclusive, ISO 8601 with time zone")],
+    since: Annotated[
+        str | None, typer.Option(help="period start, ISO 8601 with time zone (request_in)")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="period end, inclusive, ISO 8601 with time zone")] = None,
+    dossier: DossierOption = None,
     output: Annotated[Path | None, typer.Option(help="file to write (default: standard output)")] = None,
     redis_url: RedisOption = None,
     stream_key: StreamOption = None,
 ) -> None:
-    """Write the entries of a period as JSON lines, one entry per line, in log order."""
+    """Write the entries of a period, or every transaction of a dossier (a journey: each of its steps'
+    calls carries the dossier code as its issue), as JSON lines, one entry per line, in log order."""
+    if dossier is None and (since is None or until is None):
+        errors.print("[red]give the period (--since and --until), or --dossier[/red]")
+        raise typer.Exit(2)
     start, end = _period(since, until)
     txlog = _open(redis_url, stream_key)
 
+    async def selected(opened: RedisTransactionLog) -> AsyncIterator[LogEntry]:
+        if dossier is None:
+            async for entry in opened.entries(start, end):
+                yield entry
+        else:
+            for entry in await opened.by_issue(dossier, start, end):
+                yield entry
+
     async def write(opened: RedisTransactionLog, sink: TextIO) -> int:
         count = 0
-        async for entry in opened.entries(start, end):
+        async for entry in selected(opened):
             sink.write(entry.to_json() + "\n")
             count += 1
         return count
@@ -140,32 +167,77 @@ def export(
     errors.print(f"{count} entries exported")
 
 
+async def journeys_of(store_url: str, dossier_codes: set[str]) -> dict[str, JourneyState]:
+    """The journeys started for these dossier codes, read from the bus's Store at `store_url` (where
+    the gateways and workers keep them); none when it cannot be read (said on standard error)."""
+    store = make_store(store_url)
+    book = JourneyBook(store, prefix=JourneySettings().store_prefix)
+    found: dict[str, JourneyState] = {}
+    try:
+        for code in sorted(dossier_codes):
+            state = await book.journey_of(code)
+            if state is not None:
+                found[code] = state
+    except BusUnavailable as exc:
+        errors.print(f"[yellow]journeys not shown: the store at {store_url} cannot be read ({exc})[/yellow]")
+    finally:
+        await store.close()
+    return found
+
+
 @log_app.command("who-accessed")
 def who_accessed(
     citizen_id: Annotated[str, typer.Argument(help="the citizen's 12-digit personal ID number")],
     since: Annotated[str | None, typer.Option(help="from, ISO 8601 with time zone")] = None,
     until: Annotated[str | None, typer.Option(help="to, inclusive, ISO 8601 with time zone")] = None,
+    dossier: DossierOption = None,
     redis_url: RedisOption = None,
     stream_key: StreamOption = None,
+    store_url: Annotated[
+        str | None,
+        typer.Option("--store-url", help="the bus's Store, where journeys live (default: the log's Redis)"),
+    ] = None,
 ) -> None:
-    """Which agency looked up this citizen, when, for which dossier, through which service."""
+    """Which agency looked up this citizen, when, for which dossier and journey, through which service."""
     console = Console()
     if not CITIZEN_ID.match(citizen_id):
         errors.print(f"[red]{citizen_id!r} is not a 12-digit personal ID number[/red]")
         raise typer.Exit(2)
     start, end = _period(since, until)
     txlog = _open(redis_url, stream_key)
-    accesses = _run(txlog, lambda opened: opened.by_subject(citizen_id, start, end))
+
+    async def look_up(opened: RedisTransactionLog) -> tuple[list[SubjectAccess], dict[str, JourneyState]]:
+        accesses = await opened.by_subject(citizen_id, start, end)
+        if dossier is not None:
+            accesses = [access for access in accesses if access.issue == dossier]
+        codes = {access.issue for access in accesses if access.issue}
+        return accesses, await journeys_of(store_url or str(opened.settings.redis_url), codes)
+
+    accesses, journeys = _run(txlog, look_up)
     table = Table(title=f"who accessed {citizen_id}: {len(accesses)} transaction(s)")
-    for column in ("when (UTC)", "agency", "officer", "dossier", "service", "status", "transaction"):
+    columns = (
+        "when (UTC)",
+        "agency",
+        "officer",
+        "dossier",
+        "journey",
+        "kind",
+        "service",
+        "status",
+        "transaction",
+    )
+    for column in columns:
         # Audit values (ids, hashes) must be read whole: wrap them rather than cut them.
         table.add_column(column, overflow="fold")
     for access in accesses:
+        journey = journeys.get(access.issue or "")
         table.add_row(
             access.at.astimezone(UTC).isoformat(timespec="seconds"),
             access.client or "-",
             access.user_id or "-",
             access.issue or "-",
+            journey.journey_id if journey else "-",
+            journey.kind if journey else "-",
             access.service or "-",
             str(access.status),
             access.transaction_id,

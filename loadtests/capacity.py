@@ -8,20 +8,29 @@ import os
 import resource
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from loadtests.generator_share import GeneratorShare
+from loadtests.journey_figures import JourneyFigures, journey_figures
+from loadtests.journey_mix import JourneyCalibration
+from loadtests.journey_recorder import JOURNEY_COLUMNS, read_journeys
 from loadtests.report import write_report
+from loadtests.scenarios.journeys import runnable
 from loadtests.schedules import STEP_LEVELS, Stage, build, stage_at
-from loadtests.slo import Slo, Verdict
+from loadtests.slo import Slo, StageFigures, Verdict
 from loadtests.stack import Stack, StackPlan, free_port, locust_command
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+JOURNEY_LOCUSTFILE = Path(__file__).with_name("journey_locustfile.py")
+JOURNEY_DRAIN = 120.0  # s: after the schedule, journeys still running are followed this long
 LATE_TICK = 3.0  # s: the climb's watch ends a run within a tick or two after the breaking stage ends
 
 
@@ -43,10 +52,16 @@ class CapacityRun:
     locust_workers: int = 0  # > 0: Locust's distributed mode, a master and this many worker processes
     until_slo_breaks: bool = False  # end the run at the first stage missing the SLO (levels climb)
     redis_url: str | None = None  # the started stack keeps its state in Redis
+    journeys: dict[str, float] | None = None  # a journey run: the split by procedure (rates: journeys/s)
+    faults: dict[str, dict[str, Any]] = field(default_factory=dict)  # mock name → fault profile changes
+    working_day_seconds: float | None = None  # the started stack's compressed working day
+    min_on_time: float = 0.0  # a journey stage at SLO is also on time at least this often (0: not judged)
 
     def stages(self) -> list[Stage]:
         """The schedule Locust will follow."""
-        return build(self.shape, self.rate, self.seconds, self.levels)
+        return build(
+            self.shape, self.rate, self.seconds, self.levels, "journeys/s" if self.journeys else "tx/s"
+        )
 
     def locust_args(self, host: str, master_port: int | None = None) -> list[str]:
         """The headless Locust command line (of the master, when `master_port` is given)."""
@@ -55,9 +70,16 @@ class CapacityRun:
              "--expect-workers", str(self.locust_workers)]
             if master_port is not None else []
         )  # fmt: skip
+        journeys = (
+            ["--lgsp-journeys", ",".join(f"{k}={v:g}" for k, v in self.journeys.items()),
+             "--lgsp-journeys-raw", str(self.out / "journeys.csv"),
+             "--lgsp-journey-drain", f"{JOURNEY_DRAIN:g}"]
+            if self.journeys else []
+        )  # fmt: skip
         return [
             *locust_command(),
-            "-f", str(LOCUSTFILE), "--headless", "--host", host, "--only-summary", *distributed,
+            "-f", str(self.locustfile), "--headless", "--host", host, "--only-summary", *distributed,
+            *journeys,
             "--csv", str(self.out / "locust"), "--html", str(self.out / "locust.html"),
             "--lgsp-shape", self.shape, "--lgsp-rate", str(self.rate), "--lgsp-seconds", str(self.seconds),
             "--lgsp-levels", ",".join(f"{x:g}" for x in self.levels), "--lgsp-user-rate", str(self.user_rate),
@@ -66,30 +88,44 @@ class CapacityRun:
             *(["--lgsp-until-slo-breaks"] if self.until_slo_breaks else []),
         ]  # fmt: skip
 
+    @property
+    def locustfile(self) -> Path:
+        """The transaction mix's locustfile, or the journeys'."""
+        return JOURNEY_LOCUSTFILE if self.journeys else LOCUSTFILE
+
     def worker_args(self, master_port: int) -> list[str]:
         """A Locust worker's command line (the master sends it the host and the LGSP options)."""
         return [
-            *locust_command(), "-f", str(LOCUSTFILE), "--worker",
+            *locust_command(), "-f", str(self.locustfile), "--worker",
             "--master-host", "127.0.0.1", "--master-port", str(master_port),
         ]  # fmt: skip
 
     def execute(self, console: Console) -> Verdict:
         """Run the whole thing, showing progress; returns the verdict (report written to `out`)."""
         self.out.mkdir(parents=True, exist_ok=True)
-        for stale in self.out.glob("raw.csv*"):  # an earlier run's worker files must not be merged in
+        for stale in [*self.out.glob("raw.csv*"), *self.out.glob("journeys.csv*")]:  # an earlier run's
             stale.unlink()
         stack: Stack | None = None
         host = self.host
         if host is None:
             console.print("starting the stack…")
+            day = self.working_day_seconds
+            clock = {} if day is None else {"LGSP_CLOCK_WORKING_DAY_SECONDS": f"{day:g}"}
             plan = StackPlan(
-                self.out / "stack", amqp_url=self.amqp_url, latency=self.latency, redis_url=self.redis_url
-            )
+                self.out / "stack", amqp_url=self.amqp_url, latency=self.latency, redis_url=self.redis_url,
+                embedded_mocks=self.journeys is not None,
+                env=clock,
+            )  # fmt: skip
             stack = plan.start()
             host = stack.gateway_url
+        injected: dict[str, dict[str, int]] = {}
         try:
+            if self.faults:
+                inject_faults(stack, self.faults, console)
             console.print(f"driving {host} with the {self.shape} shape")
             generator = self._drive(host, console)
+            if stack is not None and self.faults:
+                injected = fault_counts(stack, list(self.faults))
         finally:
             if stack is not None:
                 stack.stop()
@@ -101,9 +137,18 @@ class CapacityRun:
             "stores": "redis" if self.redis_url else "memory",
             "locust_workers": self.locust_workers, "until_slo_breaks": self.until_slo_breaks,
             "generator": generator.as_dict() | {"line": generator.line()},
+            "journeys": self.journeys, "faults": self.faults, "faults_injected": injected,
+            "working_day_seconds": self.working_day_seconds,
         }  # fmt: skip
-        verdict = write_report(self.out, self.out / "raw.csv", stages, self.slo, self.required_tx_s, run)
+        journeys = self._journey_figures(stages) if self.journeys else None
+        verdict = write_report(
+            self.out, self.out / "raw.csv", stages, self.slo, self.required_tx_s, run, journeys
+        )
         notes = [generator.line()]
+        notes += [
+            f"faults injected by {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+            for name, counts in injected.items()
+        ]
         if self.until_slo_breaks:
             notes.append(ceiling_line(self.out / "figures.json", self.levels[-1]))
         with (self.out / "verdict.txt").open("a", encoding="utf-8") as verdict_file:
@@ -111,6 +156,26 @@ class CapacityRun:
         for line in (self.out / "verdict.txt").read_text(encoding="utf-8").splitlines()[1:]:
             console.print(line, soft_wrap=True)  # the spike's summary, the generator's share, the ceiling
         return verdict
+
+    def _journey_figures(self, stages: list[Stage]) -> Callable[[list[StageFigures]], JourneyFigures]:
+        """How the report gets the journey figures: from journeys.csv, durations on the stack's calendar."""
+        from bus.flows import CalendarSettings, build_calendar
+
+        assert self.journeys is not None
+        calendar = build_calendar(CalendarSettings())
+        calibration = JourneyCalibration(self.journeys)
+        kinds = tuple(runnable(self.journeys)[0])
+        rates = sorted({stage.rate for stage in stages if stage.measured})
+        multiples = ", ".join(f"{r:g}/s = ×{calibration.multiple(r, kinds):,.1f}" for r in rates)
+        line = f"{calibration.line(kinds)}; this run: {multiples} that peak"
+        rows = read_journeys(self.out / "journeys.csv")
+
+        def working_hours(received: datetime, finished: datetime) -> float:
+            return calendar.working_time_between(received, finished).total_seconds() / 3600
+
+        return lambda request_stages: journey_figures(
+            rows, stages, request_stages, self.slo, working_hours, line, self.min_on_time
+        )
 
     def _stages_run(self) -> list[Stage]:
         """The schedule's stages, cut after the last one that ran to its end when the run stopped early."""
@@ -151,7 +216,7 @@ class CapacityRun:
                         locust.wait(1.0)
                     except subprocess.TimeoutExpired:
                         pass
-                    if elapsed > total + 120:
+                    if elapsed > total + JOURNEY_DRAIN + 120:
                         locust.terminate()
             for worker in workers:  # the master's quit tells them to write their rows and leave
                 try:
@@ -164,14 +229,40 @@ class CapacityRun:
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         if workers:
             merge_raw(sorted(self.out.glob("raw.csv.worker-*")), self.out / "raw.csv")
+            started = JOURNEY_COLUMNS.index("started_t")
+            merge_raw(sorted(self.out.glob("journeys.csv.worker-*")), self.out / "journeys.csv", started)
         if not (self.out / "raw.csv").exists():
             raise RuntimeError(f"Locust wrote no raw figures; see {self.out / 'locust.log'}")
         return GeneratorShare(1 + len(workers), cpu, wall, os.cpu_count() or 1)
 
 
-def merge_raw(parts: list[Path], target: Path) -> None:
-    """One raw CSV from the workers' files, rows in time order (each worker's clock starts at the
-    test's start, within milliseconds of the others)."""
+def inject_faults(stack: Stack | None, faults: dict[str, dict[str, Any]], console: Console) -> None:
+    """Change the started mocks' fault profiles (`PATCH /_control/faults`) before the load starts."""
+    if stack is None:
+        raise ValueError("faults are injected into the mocks of a stack this run starts, not into --host")
+    for name, changes in faults.items():
+        port = stack.mock_ports.get(name)
+        if port is None:
+            raise ValueError(f"no mock {name!r} in the started stack; mocks: {', '.join(stack.mock_ports)}")
+        answer = httpx.patch(f"http://127.0.0.1:{port}/_control/faults", json=changes, timeout=10)
+        if answer.status_code != 200:
+            raise ValueError(f"mock {name} refused the faults {changes}: {answer.text[:300]}")
+        console.print(f"faults injected into {name}: {changes}")
+
+
+def fault_counts(stack: Stack, names: list[str]) -> dict[str, dict[str, int]]:
+    """What each named mock injected during the run (its `/_control/faults` counters)."""
+    counts: dict[str, dict[str, int]] = {}
+    for name in names:
+        answer = httpx.get(f"http://127.0.0.1:{stack.mock_ports[name]}/_control/faults", timeout=10)
+        answer.raise_for_status()
+        counts[name] = answer.json()["stats"]
+    return counts
+
+
+def merge_raw(parts: list[Path], target: Path, time_column: int = 0) -> None:
+    """One raw CSV from the workers' files, rows in the order of their `time_column` (each worker's
+    clock starts at the test's start, within milliseconds of the others)."""
     if not parts:
         return
     rows: list[list[str]] = []
@@ -181,7 +272,7 @@ def merge_raw(parts: list[Path], target: Path) -> None:
             reader = csv.reader(source)
             header = next(reader)
             rows.extend(reader)
-    rows.sort(key=lambda row: float(row[0]))
+    rows.sort(key=lambda row: float(row[time_column]))
     with target.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(header)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -44,6 +45,23 @@ def capacity(
         typer.Option(help="step: climb past the levels (×1.5) to --max-level, stop at the first SLO miss"),
     ] = False,
     max_level: Annotated[float, typer.Option(min=1, help="cap of the climb (scenarios/s)")] = 2000.0,
+    journeys: Annotated[
+        str | None,
+        typer.Option(
+            help="start and follow citizens' journeys instead of the transaction mix (rates: journeys/s), "
+            "split by procedure: 'hai-phong' (the assumed split of 956 k dossiers) or kind=share,…"
+        ),
+    ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(help='MOCK={"error_rate": 0.1, …}: change a started mock\'s fault profile (repeatable)'),
+    ] = None,
+    min_on_time: Annotated[
+        float, typer.Option(min=0, max=1, help="journeys: a stage at SLO is also on time this often (0.9)")
+    ] = 0.0,
+    working_day_seconds: Annotated[
+        float | None, typer.Option(min=0.5, help="wall seconds of a working day on the started stack's clock")
+    ] = None,
 ) -> None:
     """Run Locust headless with a shape; write the report and verdict; exit 1 when the SLO is missed."""
     if ctx.invoked_subcommand is not None:
@@ -72,12 +90,61 @@ def capacity(
         slo=Slo(p99_ms=p99_ms, max_error_ratio=max_errors), required_tx_s=require, host=host,
         latency=latency, amqp_url=amqp_url, user_rate=user_rate, redis_url=redis_url,
         locust_workers=locust_workers, until_slo_breaks=until_slo_breaks,
+        journeys=_journey_split(journeys), faults=_faults(fault or []),
+        working_day_seconds=working_day_seconds, min_on_time=min_on_time,
     )  # fmt: skip
+    if run.journeys is not None and amqp_url is not None:
+        raise typer.BadParameter("journey runs start the embedded stack (memory)", param_hint="--journeys")
+    if run.faults and host is not None:
+        raise typer.BadParameter("faults go into the mocks of a stack this run starts", param_hint="--fault")
     verdict = run.execute(console)
     console.print(f"report: {out}/index.html")
     console.print(verdict.line(), style="bold green" if verdict.passed else "bold red")
     if not verdict.passed:
         raise typer.Exit(1)
+
+
+def _journey_split(text: str | None) -> dict[str, float] | None:
+    """--journeys as shares by kind (None: the transaction mix)."""
+    if text is None:
+        return None
+    from loadtests.journey_mix import HAI_PHONG_SPLIT, BadSplit, parse_split
+
+    if text == "hai-phong":
+        return dict(HAI_PHONG_SPLIT)
+    try:
+        return parse_split(text)
+    except BadSplit as exc:
+        raise typer.BadParameter(str(exc), param_hint="--journeys") from exc
+
+
+def _faults(pairs: list[str]) -> dict[str, dict[str, object]]:
+    """--fault MOCK=JSON values as mock name → fault profile changes, each checked before any start."""
+    from pydantic import ValidationError
+
+    from services.faults import FaultProfile
+    from services.registry import MOCKS
+
+    faults: dict[str, dict[str, object]] = {}
+    for pair in pairs:
+        name, _, changes = pair.partition("=")
+        try:
+            parsed = json.loads(changes)
+        except ValueError:
+            parsed = None
+        if name not in MOCKS or not isinstance(parsed, dict):
+            raise typer.BadParameter(
+                f"{pair!r}: write MOCK={{JSON object}} with a mock among {', '.join(MOCKS)}",
+                param_hint="--fault",
+            )
+        try:
+            FaultProfile.model_validate_json(changes)
+        except ValidationError as exc:
+            raise typer.BadParameter(
+                f"{pair!r}: {exc.errors(include_url=False)}", param_hint="--fault"
+            ) from exc
+        faults[name] = parsed
+    return faults
 
 
 @capacity_app.command("plan")

@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.mix import available
 from loadtests.recorder import DIRECT_PREFIX, RequestRecorder, fault_type
-from loadtests.scenarios.base import Draw, Scenario, Step
+from loadtests.scenarios.base import Check, Draw, Scenario, Step
 from loadtests.schedules import SHAPES
 from loadtests.shapes import ScheduledShape
 from services.citizens import Population
@@ -55,11 +56,21 @@ def _options(parser: Any) -> None:
     group.add_argument(
         "--lgsp-until-slo-breaks", action="store_true", help="end the run at the first stage missing the SLO"
     )
+    group.add_argument(
+        "--lgsp-journeys", default="", help="journey run (journey_locustfile.py): the split, kind=share,…"
+    )
+    group.add_argument("--lgsp-journeys-raw", default="", help="write every journey to this CSV at the end")
+    group.add_argument("--lgsp-journey-client", default="VN/GOV/HPG/MOTCUA", help="client starting journeys")
+    group.add_argument("--lgsp-journey-key", default="motcua-demo-key", help="that client's API key")
+    group.add_argument("--lgsp-journey-poll", type=float, default=1.0, help="seconds between journey polls")
+    group.add_argument(
+        "--lgsp-journey-drain", type=float, default=120.0, help="seconds following journeys after the end"
+    )
     group.add_argument("--slo-p99-ms", type=float, default=1000.0, help="SLO: p99 latency bound")
     group.add_argument("--slo-error-rate", type=float, default=0.001, help="SLO: error ratio bound")
 
 
-def _opts(environment: Environment) -> Any:
+def options_of(environment: Environment) -> Any:
     """The parsed command line (always there once Locust runs a test)."""
     options = environment.parsed_options
     assert options is not None
@@ -67,13 +78,17 @@ def _opts(environment: Environment) -> Any:
 
 
 def _headers(environment: Environment) -> dict[str, str]:
-    options = _opts(environment)
+    options = options_of(environment)
     return {"X-Road-Client": options.lgsp_client, "X-Api-Key": options.lgsp_key}
 
 
 @events.test_start.add_listener  # type: ignore[untyped-decorator]
 def _discover(environment: Environment, **_: Any) -> None:
-    """Keep the scenarios whose services the catalog offers this client; say which are skipped and why."""
+    """Keep the scenarios whose services the catalog offers this client; say which are skipped and why.
+    A journey run (--lgsp-journeys) calls no /r1 service: journey_locustfile.py sets itself up."""
+    RECORDER.restart()
+    if options_of(environment).lgsp_journeys:
+        return
     answer = requests.get(f"{environment.host}/catalog", headers=_headers(environment), timeout=10)
     answer.raise_for_status()
     ids = [service["id"] for service in answer.json()["services"]]
@@ -88,7 +103,6 @@ def _discover(environment: Environment, **_: Any) -> None:
         log.error("no scenario can run: the catalog offers none of their services")
         if environment.runner is not None:
             environment.runner.quit()
-    RECORDER.restart()
 
 
 @events.request.add_listener  # type: ignore[untyped-decorator]
@@ -99,9 +113,9 @@ def _record(name: str, response_time: float, exception: BaseException | None, **
 @events.quitting.add_listener  # type: ignore[untyped-decorator]
 def _judge(environment: Environment, **_: Any) -> None:
     """Pass only when requests were made, errors stayed within the SLO ratio and p99 within its bound."""
-    options = _opts(environment)
+    options = options_of(environment)
     if options.lgsp_raw:
-        _write_raw(environment, Path(options.lgsp_raw))
+        write_rows(environment, Path(options.lgsp_raw), RECORDER.write)
     total = environment.stats.total
     if total.num_requests == 0:
         log.error("FAIL: no request was made")
@@ -120,14 +134,39 @@ def _judge(environment: Environment, **_: Any) -> None:
     environment.process_exit_code = 0 if passed else 1
 
 
-def _write_raw(environment: Environment, path: Path) -> None:
-    """Write the recorded rows: alone to `path`; in distributed mode each worker to `path.worker-PID`
-    (the master relays its options, so they share one path) and the master, which sends nothing, not."""
+def write_rows(environment: Environment, path: Path, write: Callable[[Path], None]) -> None:
+    """Write recorded rows with `write`: alone to `path`; in distributed mode each worker to
+    `path.worker-PID` (the master relays its options, so they share one path) and the master, which
+    sends nothing, not."""
     if isinstance(environment.runner, MasterRunner):
         return
     if isinstance(environment.runner, WorkerRunner):
         path = path.with_name(f"{path.name}.worker-{os.getpid()}")
-    RECORDER.write(path)
+    write(path)
+
+
+def judge_answer(response: Any, check: Check) -> Any:
+    """The decoded JSON answer of a `catch_response` request, marked a success; None, marked a failure
+    named by its taxonomy type, when there was no answer, not JSON, an HTTP error or a failed check."""
+    if response.status_code == 0:  # no HTTP answer at all: refused, reset or timed out
+        response.failure(f"Transport.{type(response.error).__name__}: {response.error}"[:300])
+        return None
+    try:
+        answer = json.loads(response.content or b"null")
+    except ValueError:
+        response.failure(f"Check.NotJson: HTTP {response.status_code}")
+        return None
+    if response.status_code >= 400:
+        kind = answer.get("type", f"HTTP{response.status_code}") if isinstance(answer, dict) else "Unknown"
+        message = answer.get("message", "") if isinstance(answer, dict) else ""
+        response.failure(f"{kind}: {message}"[:300])
+        return None
+    problem = check(answer)
+    if problem:
+        response.failure(f"Check.Content: {problem}"[:300])
+        return None
+    response.success()
+    return answer
 
 
 class LgspUser(FastHttpUser):
@@ -135,13 +174,13 @@ class LgspUser(FastHttpUser):
 
     def wait_time(self) -> float:
         """Pace each user to --lgsp-user-rate scenarios per second (constant throughput)."""
-        pace = 1.0 / float(_opts(self.environment).lgsp_user_rate)
+        pace = 1.0 / float(options_of(self.environment).lgsp_user_rate)
         spent = float(getattr(self, "_spent", 0.0))
         return max(0.0, pace - spent)
 
     def on_start(self) -> None:
         """Seed this user's draws from the run seed and its own number, so runs repeat."""
-        options = _opts(self.environment)
+        options = options_of(self.environment)
         tag = f"u{id(self) % 1_000_000:06d}"
         self.draw = Draw(random.Random(f"{options.lgsp_seed}-{tag}"), POPULATION, tag)
         # Officers (MaCanBo) have quotas at the population database: spread the load over a desk of them.
@@ -178,29 +217,7 @@ class LgspUser(FastHttpUser):
             name=step.service_code,
             catch_response=True,
         ) as response:
-            if response.status_code == 0:  # no HTTP answer at all: refused, reset or timed out
-                response.failure(f"Transport.{type(response.error).__name__}: {response.error}"[:300])
-                return None
-            try:
-                answer = json.loads(response.content or b"null")
-            except ValueError:
-                response.failure(f"Check.NotJson: HTTP {response.status_code}")
-                return None
-            if response.status_code >= 400:
-                kind = (
-                    answer.get("type", f"HTTP{response.status_code}")
-                    if isinstance(answer, dict)
-                    else "Unknown"
-                )
-                message = answer.get("message", "") if isinstance(answer, dict) else ""
-                response.failure(f"{kind}: {message}"[:300])
-                return None
-            problem = step.check(answer)
-            if problem:
-                response.failure(f"Check.Content: {problem}"[:300])
-                return None
-            response.success()
-            return answer
+            return judge_answer(response, step.check)
 
     def _send_form(self, step: Step) -> Any:
         with self.client.request(

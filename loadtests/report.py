@@ -6,6 +6,7 @@ import csv
 import html
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 
 from loadtests.figures import Rows, errors_by_type, measured_rows, per_service, stage_figures, timeline
+from loadtests.journey_figures import JourneyFigures
 from loadtests.schedules import Stage
 from loadtests.slo import Slo, StageFigures, Verdict, judge
 from loadtests.spike import SpikeFigures, spike_figures
@@ -23,9 +25,16 @@ CHARTS = ("throughput.png", "latency.png", "errors.png", "services.png")
 
 
 def write_report(
-    folder: Path, raw_csv: Path, stages: list[Stage], slo: Slo, required_tx_s: float, run: dict[str, Any]
+    folder: Path,
+    raw_csv: Path,
+    stages: list[Stage],
+    slo: Slo,
+    required_tx_s: float,
+    run: dict[str, Any],
+    journeys: Callable[[list[StageFigures]], JourneyFigures] | None = None,
 ) -> Verdict:
-    """Compute every figure from the raw rows, write the folder, and return the verdict."""
+    """Compute every figure from the raw rows, write the folder, and return the verdict; `journeys`,
+    given the stages' request figures, computes a journey run's journey figures."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = Rows.read(raw_csv)
     figures = stage_figures(rows, stages)
@@ -34,6 +43,7 @@ def write_report(
     services = per_service(measured_rows(rows, stages))  # warm-up left out, as from the stages
     errors = errors_by_type(measured_rows(rows, stages))
     spike = spike_figures(rows, stages)
+    journey = journeys(figures) if journeys else None
     _charts(folder, series, stages, errors, services)
     _write_stages_csv(folder / "stages.csv", figures, slo)
     summary = {
@@ -43,14 +53,15 @@ def write_report(
         "services": services,
         "errors_by_type": errors,
         "spike": spike.model_dump() | {"lines": spike.lines()} if spike else None,
+        "journeys": journey.model_dump() | {"lines": journey.lines()} if journey else None,
         "timeline": series,
     }
     (folder / "figures.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     (folder / "index.html").write_text(
-        _html(verdict, figures, slo, services, errors, run, spike), encoding="utf-8"
+        _html(verdict, figures, slo, services, errors, run, spike, journey), encoding="utf-8"
     )
-    spike_lines = spike.lines() if spike else []
-    (folder / "verdict.txt").write_text("\n".join([verdict.line(), *spike_lines]) + "\n", encoding="utf-8")
+    notes = [*(spike.lines() if spike else []), *(journey.lines() if journey else [])]
+    (folder / "verdict.txt").write_text("\n".join([verdict.line(), *notes]) + "\n", encoding="utf-8")
     return verdict
 
 
@@ -142,6 +153,7 @@ def _html(
     errors: dict[str, int],
     run: dict[str, Any],
     spike: SpikeFigures | None,
+    journeys: JourneyFigures | None,
 ) -> str:
     def row(cells: list[Any]) -> str:
         return "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
@@ -179,6 +191,11 @@ def _html(
     spike_html = (
         "<h2>Spike</h2>" + "".join(f"<p>{html.escape(line)}</p>" for line in spike.lines()) if spike else ""
     )
+    journey_html = (
+        "<h2>Journeys</h2>" + "".join(f"<p>{html.escape(line)}</p>" for line in journeys.lines())
+        if journeys
+        else ""
+    )
     images = "".join(f'<p><img src="{name}" alt="{name}"></p>' for name in CHARTS)
     colour = "green" if verdict.passed else "firebrick"
     return f"""<!doctype html><html lang="en"><meta charset="utf-8"><title>LGSP capacity report</title>
@@ -193,6 +210,7 @@ td,th{{padding:2px 8px;border-bottom:1px solid #ddd}}</style>
 <th>p99</th></tr>{service_rows}</table>
 <h2>Errors by type</h2><table>{error_rows}</table>
 {spike_html}
+{journey_html}
 {images}
 </html>
 """

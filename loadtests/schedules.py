@@ -32,17 +32,22 @@ class Stage:
         return self.start + min(5.0, (self.end - self.start) / 4)
 
 
-def steady(rate: float, seconds: float, warmup: float = 5.0) -> list[Stage]:
+def steady(rate: float, seconds: float, warmup: float = 5.0, unit: str = "tx/s") -> list[Stage]:
     """One rate held for `seconds` after a warm-up at the same rate."""
-    return [Stage(0, warmup, rate, "warm-up", False), Stage(warmup, warmup + seconds, rate, f"{rate:g} tx/s")]
+    return [
+        Stage(0, warmup, rate, "warm-up", False),
+        Stage(warmup, warmup + seconds, rate, f"{rate:g} {unit}"),
+    ]
 
 
-def step(levels: tuple[float, ...] = STEP_LEVELS, hold: float = 30.0, warmup: float = 10.0) -> list[Stage]:
+def step(
+    levels: tuple[float, ...] = STEP_LEVELS, hold: float = 30.0, warmup: float = 10.0, unit: str = "tx/s"
+) -> list[Stage]:
     """Warm-up at the first level, then each level held for `hold` seconds."""
     stages = [Stage(0, warmup, levels[0], "warm-up", False)]
     for level in levels:
         start = stages[-1].end
-        stages.append(Stage(start, start + hold, level, f"{level:g} tx/s"))
+        stages.append(Stage(start, start + hold, level, f"{level:g} {unit}"))
     return stages
 
 
@@ -73,12 +78,15 @@ def spike(base_rate: float, factor: float = 10.0, seconds: float = 20.0, warmup:
     ]
 
 
-def build(shape: str, rate: float, seconds: float, levels: tuple[float, ...] = STEP_LEVELS) -> list[Stage]:
-    """The stages of a named shape; `rate` is the steady/base rate, `seconds` the hold/day/spike length."""
+def build(
+    shape: str, rate: float, seconds: float, levels: tuple[float, ...] = STEP_LEVELS, unit: str = "tx/s"
+) -> list[Stage]:
+    """The stages of a named shape; `rate` is the steady/base rate, `seconds` the hold/day/spike length,
+    `unit` what a rate counts in the labels of the steady and step stages."""
     if shape == "steady":
-        return steady(rate, seconds)
+        return steady(rate, seconds, unit=unit)
     if shape == "step":
-        return step(levels, hold=seconds)
+        return step(levels, hold=seconds, unit=unit)
     if shape == "workday":
         return workday(rate, day_seconds=seconds)
     if shape == "spike":

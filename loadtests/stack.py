@@ -73,6 +73,7 @@ class Stack:
 
     gateway_url: str
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    mock_ports: dict[str, int] = field(default_factory=dict)  # by mock name
     logs: list[IO[bytes]] = field(default_factory=list)
 
     def pids(self) -> dict[str, int]:
@@ -113,6 +114,10 @@ class StackPlan:
     mocks: bool = True
     redis_url: str | None = None
     gateway_processes: int = 1  # > 1: `lgsp gateway --processes N` (needs amqp_url and redis_url)
+    # The mocks inside `lgsp run` (memory only): their clocks follow the bus's simulated one, so
+    # journeys waiting on them end; callbacks (PayGov's confirmations) reach this gateway.
+    embedded_mocks: bool = False
+    env: dict[str, str] = field(default_factory=dict)  # more LGSP_ settings for the started processes
 
     def start(self, ready_timeout: float = 60.0) -> Stack:
         """Start mocks, workers and gateway; return once the gateway answers /health and mocks listen."""
@@ -120,22 +125,31 @@ class StackPlan:
         catalog = self.workdir / "catalog.yaml"
         ports = rewrite_catalog(self.catalog, catalog, isolate=self.isolate)
         gateway_port = free_port()
-        stack = Stack(gateway_url=f"http://127.0.0.1:{gateway_port}")
+        stack = Stack(gateway_url=f"http://127.0.0.1:{gateway_port}", mock_ports=ports)
         latency = "--latency" if self.latency else "--no-latency"
+        if self.embedded_mocks:
+            if self.amqp_url is not None:
+                raise ValueError("mocks run inside `lgsp run` only on the memory transport")
+            for name in MOCKS:  # `lgsp run` serves every mock: none may take its default port
+                ports.setdefault(name, free_port())
         try:
-            if self.mocks:
+            if self.mocks and not self.embedded_mocks:
                 for name, port in ports.items():
                     # Mocks that put their own address in answers (PayGov's UrlThanhToan) must know the port.
                     public = {f"LGSP_{name.upper()}_PUBLIC_URL": f"http://127.0.0.1:{port}"}
                     self._spawn(stack, f"mock-{name}", ["mock", name, "--port", str(port), latency], public)
                     _wait_port(port, ready_timeout, stack.processes[f"mock-{name}"])
             if self.amqp_url is None:
+                inside = [f"--mock-port={name}={port}" for name, port in ports.items()]
+                mocks = [latency, *inside] if self.embedded_mocks else ["--no-mocks"]
                 self._spawn(
                     stack,
                     "run",
-                    ["run", "--no-mocks", "--port", str(gateway_port), "--catalog", str(catalog)],
+                    ["run", *mocks, "--port", str(gateway_port), "--catalog", str(catalog)],
                     {"LGSP_REDIS_URL": self.redis_url} if self.redis_url else None,
                 )
+                for port in ports.values() if self.embedded_mocks else ():
+                    _wait_port(port, ready_timeout, stack.processes["run"])
             else:
                 shared = {"LGSP_REDIS_URL": self.redis_url} if self.redis_url else None
                 for index in range(self.worker_processes):
@@ -184,7 +198,7 @@ class StackPlan:
         log = (self.workdir / f"{name}.log").open("wb")
         stack.logs.append(log)
         # The child inherits this environment plus its own LGSP_ settings (read by its pydantic-settings).
-        env = {**os.environ, **settings} if settings else None
+        env = {**os.environ, **self.env, **(settings or {})}
         stack.processes[name] = subprocess.Popen(
             [*lgsp_command(), *args],
             stdout=log,

@@ -1,15 +1,6 @@
 """Multi-system flows (journeys): working-day time, simulated clocks, on-time verdicts, and the journey
 engine (definitions as data, durable execution from the Store, the Journeys API)."""
 
-from bus.flows.calendar import (
-    DEFAULT_OFFICE_HOURS,
-    VIETNAM_TZ,
-    CalendarError,
-    NaiveDatetimeError,
-    OfficeWindow,
-    WorkingCalendar,
-    require_aware,
-)
 from bus.flows.clock import Clock, RealClock, ScheduledCall
 from bus.flows.compressed_clock import CompressedClock, Pace, UniformPace, WorkingDayPace
 from bus.flows.journey_engine import JourneyEngine
@@ -36,6 +27,8 @@ from bus.flows.journey_settings import JourneySettings
 from bus.flows.journey_state import CallRecord, JourneyStatus, StepStatus
 from bus.flows.journeys import (
     DossierCodeInUse,
+    IneligibleStart,
+    InputCheck,
     InvalidStart,
     JourneyError,
     Journeys,
@@ -46,6 +39,15 @@ from bus.flows.manual_clock import ManualClock
 from bus.flows.service_calls import CallResult, ServiceCall, ServiceCaller, derived_ids
 from bus.flows.settings import CalendarSettings, ClockSettings, build_calendar, build_clock
 from bus.flows.timeliness import ProcedureTally, Verdict, VerdictRecord, judge, tally_by_procedure
+from vn_calendar import (
+    DEFAULT_OFFICE_HOURS,
+    VIETNAM_TZ,
+    CalendarError,
+    NaiveDatetimeError,
+    OfficeWindow,
+    WorkingCalendar,
+    require_aware,
+)
 
 __all__ = [
     "DEFAULT_OFFICE_HOURS",
@@ -64,6 +66,8 @@ __all__ = [
     "EventMatch",
     "FeedFollower",
     "FeedTrigger",
+    "IneligibleStart",
+    "InputCheck",
     "InvalidStart",
     "JourneyDefinition",
     "JourneyDefinitionError",

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from typing import ClassVar, Protocol, runtime_checkable
 
-from bus.flows.calendar import VIETNAM_TZ, require_aware
+from vn_calendar import VIETNAM_TZ, require_aware
 
 
 @runtime_checkable

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bus.flows.calendar import WorkingCalendar, require_aware
 from bus.flows.clock import ScheduledCall, SleepingCall
+from vn_calendar import WorkingCalendar, require_aware
 
 
 class Pace(Protocol):

@@ -79,6 +79,12 @@ class JourneyBook:
         owner = await self.store.get(self._key("dossier", dossier_code))
         return None if owner is None else owner.decode()
 
+    async def journey_of(self, dossier_code: str) -> JourneyState | None:
+        """The state of the journey started for `dossier_code`, if any."""
+        journey_id = await self.dossier_owner(dossier_code)
+        stored = None if journey_id is None else await self.load(journey_id)
+        return None if stored is None else stored.state
+
     async def add_to_index(self, journey_id: str) -> None:
         """Append the journey to the start order (a repeated entry is skipped when listing)."""
         number = await self.store.incr(self._key("index", "count"))

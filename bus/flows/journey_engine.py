@@ -20,7 +20,6 @@ from pydantic import ValidationError
 
 from bus.envelope import new_id
 from bus.events import decode_event, event_queue
-from bus.flows.calendar import WorkingCalendar
 from bus.flows.clock import Clock
 from bus.flows.journey_book import JourneyBook
 from bus.flows.journey_events import EventWaits
@@ -31,6 +30,7 @@ from bus.flows.journey_ticks import JourneyTick, TickPublisher, decode_tick, is_
 from bus.flows.service_calls import ServiceCaller
 from bus.store.base import Store
 from bus.transport.base import Delivery, Subscription, Transport
+from vn_calendar import WorkingCalendar
 
 log = logging.getLogger(__name__)
 

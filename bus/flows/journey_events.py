@@ -20,7 +20,8 @@ def awaited_events(definitions: Iterable[JourneyDefinition]) -> dict[str, set[st
     for definition in definitions:
         for step in definition.steps:
             if isinstance(step, WaitStep):
-                pointers.setdefault(step.event, set()).add(step.match.at)
+                for event_type in step.event:
+                    pointers.setdefault(event_type, set()).add(step.match.at)
     return pointers
 
 

@@ -145,14 +145,33 @@ class PollStep(_Step):
 
 
 class WaitStep(_Step):
-    """Wait for a bus event (e.g. `payment.confirmed` with this journey's reference)."""
+    """Wait for a bus event (e.g. `payment.confirmed` with this journey's reference), or for the first of
+    several (`[payment.confirmed, payment.failed]`): the type that came is `/steps/<id>/event`, and a
+    type listed in `refuse_on` refuses the journey."""
 
     kind: Literal["wait"] = "wait"
-    event: EventType
+    event: tuple[EventType, ...] = Field(
+        min_length=1, description="the event type awaited, or a list of them: the first to come ends the wait"
+    )
     match: EventMatch
+    refuse_on: tuple[EventType, ...] = Field((), description="awaited types that refuse the journey")
     refuse_if: Condition | None = Field(None, description="on the event's data: the journey is refused")
     timeout_days: int | None = Field(None, ge=0, le=365, description="working days to wait, from the start")
     on_timeout: Outcome = "park"
+
+    @field_validator("event", mode="before")
+    @classmethod
+    def _one_or_several(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _refused_types_are_awaited(self) -> Self:
+        if len(set(self.event)) != len(self.event):
+            raise JourneyDefinitionError(f"step {self.id!r} awaits an event type twice: {list(self.event)}")
+        strangers = sorted(set(self.refuse_on) - set(self.event))
+        if strangers:
+            raise JourneyDefinitionError(f"step {self.id!r} refuses on {strangers}, which it does not await")
+        return self
 
     def pointers(self) -> list[str]:
         """Context pointers the step reads before it runs."""

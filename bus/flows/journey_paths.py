@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, m
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _ABSENT: Final = object()
+TESTS: Final = ("equals", "not_equals", "one_of", "contains", "exists")
 
 
 class MissingValue(LookupError):
@@ -98,12 +99,15 @@ def _text(value: JsonValue) -> str:
 
 
 class Condition(BaseModel):
-    """A test on the value at pointer `at`: exactly one of `equals`, `one_of`, `contains`, `exists`."""
+    """A test on the value at pointer `at`: exactly one of `equals`, `not_equals`, `one_of`, `contains`,
+    `exists`. A missing value passes only `exists: false` and `not_equals` (nothing differs from any
+    value: "anything but a confirmation" holds when no confirmation came)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     at: str = Field(description="JSON pointer to the value tested")
     equals: JsonValue = None
+    not_equals: JsonValue = None
     one_of: list[JsonValue] | None = None
     contains: JsonValue = None
     exists: bool | None = None
@@ -115,18 +119,19 @@ class Condition(BaseModel):
 
     @model_validator(mode="after")
     def _one_test(self) -> Self:
-        tests = self.model_fields_set & {"equals", "one_of", "contains", "exists"}
+        tests = self.model_fields_set & set(TESTS)
         if len(tests) != 1:
-            raise ValueError(
-                f"a condition has exactly one of equals, one_of, contains, exists; got {sorted(tests)}"
-            )
+            raise ValueError(f"a condition has exactly one of {', '.join(TESTS)}; got {sorted(tests)}")
         return self
 
     def holds(self, document: JsonValue) -> bool:
-        """Whether the test passes on `document` (a missing value passes only `exists: false`)."""
+        """Whether the test passes on `document` (a missing value passes only `exists: false` and
+        `not_equals`)."""
         value = lookup(self.at, document)
         if "exists" in self.model_fields_set:
             return found(value) is self.exists
+        if "not_equals" in self.model_fields_set:
+            return not found(value) or bool(value != self.not_equals)
         if not found(value):
             return False
         if "equals" in self.model_fields_set:

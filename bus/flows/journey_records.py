@@ -30,6 +30,7 @@ class StepRecord(BaseModel):
     transaction_ids: list[str]
     calls: list[CallRecord]
     result: JsonValue
+    event: str | None = None  # a wait: the type of the event that ended it
     reason: str | None
 
 
@@ -80,6 +81,7 @@ def _step_record(step: StepState, seen_at: datetime) -> StepRecord:
         transaction_ids=[call.transaction_id for call in step.calls],
         calls=step.calls,
         result=step.result,
+        event=step.event_type,
         reason=step.reason,
     )
 

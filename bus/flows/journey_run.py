@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bus.events import BusEvent
-from bus.flows.calendar import WorkingCalendar
 from bus.flows.clock import Clock
 from bus.flows.journey_answers import Decision, judge_answer, judge_compensation
 from bus.flows.journey_book import EventWait, JourneyBook, Stored
@@ -41,6 +40,7 @@ from bus.flows.journey_state import (
 )
 from bus.flows.journey_ticks import JourneyTick, TickPublisher, is_due
 from bus.flows.service_calls import CallResult, ServiceCaller
+from vn_calendar import WorkingCalendar
 
 AnyStep = CallStep | PollStep | WaitStep
 OPEN = frozenset({StepStatus.PENDING, StepStatus.RUNNING, StepStatus.WAITING})
@@ -135,7 +135,14 @@ class JourneyRun:
             self._fire(timer)
         if tick.event_type is not None and tick.event_key is not None and tick.step is not None:
             step = self.state.steps.get(tick.step)
-            if step is not None and step.status == StepStatus.WAITING and step.wait_key == tick.event_key:
+            spec = self.definition.step(tick.step) if step is not None else None
+            if (
+                step is not None
+                and isinstance(spec, WaitStep)
+                and tick.event_type in spec.event
+                and step.status == StepStatus.WAITING
+                and step.wait_key == tick.event_key
+            ):
                 event = await self.s.book.arrived(tick.event_type, tick.event_key)
                 if event is not None:
                     self._event_arrived(step, event)
@@ -151,9 +158,8 @@ class JourneyRun:
             return
         if timer.purpose == "wait_timeout":
             if step.status == StepStatus.WAITING and isinstance(spec, WaitStep):
-                self._conclude(
-                    step, spec.on_timeout, f"no {spec.event} within {spec.timeout_days} working days"
-                )
+                awaited = " or ".join(spec.event)
+                self._conclude(step, spec.on_timeout, f"no {awaited} within {spec.timeout_days} working days")
             return
         if step.held_by != timer.timer_id:
             return
@@ -173,7 +179,10 @@ class JourneyRun:
         spec = self.definition.step(step.step)
         assert isinstance(spec, WaitStep)
         step.result = event.data
-        if spec.refuse_if is not None and spec.refuse_if.holds(event.data):
+        step.event_type = event.type
+        if event.type in spec.refuse_on:
+            self._conclude(step, "refuse", f"step {step.step}: {event.type} came")
+        elif spec.refuse_if is not None and spec.refuse_if.holds(event.data):
             self._conclude(step, "refuse", f"{event.type} refused: {spec.refuse_if.at}")
         else:
             self._complete(step)
@@ -244,16 +253,17 @@ class JourneyRun:
             self._conclude(step, "park", f"step {step.step}: {missing}")
             return
         step.wait_key = key
-        await self.s.book.register_wait(
-            spec.event, key, EventWait(journey_id=self.state.journey_id, step=step.step)
-        )
+        wait = EventWait(journey_id=self.state.journey_id, step=step.step)
+        for event_type in spec.event:
+            await self.s.book.register_wait(event_type, key, wait)
         if spec.timeout_days is not None:
             assert step.started_at is not None
             until = self.s.calendar.add_working_days(step.started_at, spec.timeout_days)
             self._arm(step, "wait_timeout", due_at=until)
-        event = await self.s.book.arrived(spec.event, key)  # it may have come before the wait began
-        if event is not None:
-            self._event_arrived(step, event)
+        # Events may have come before the wait began: the first of them ends it.
+        came = [event for event_type in spec.event if (event := await self.s.book.arrived(event_type, key))]
+        if came:
+            self._event_arrived(step, min(came, key=lambda event: event.occurred_at.timestamp()))
 
     def _plan_compensation(self, busy: set[str], outgoing: list[Outgoing]) -> None:
         for step in self.state.steps.values():

@@ -109,6 +109,7 @@ class StepState(BaseModel):
     compensation_attempt: int = 0
     held_by: str | None = Field(None, description="a timer that must fire before the next call")
     wait_key: str | None = None
+    event_type: str | None = Field(None, description="a wait: the type of the event that ended it")
     completed_seq: int | None = None
     result: JsonValue = None
     reason: str | None = None
@@ -171,6 +172,7 @@ class JourneyState(BaseModel):
             "inputs": self.inputs,
             "steps": {
                 name: {"result": step.result, "status": step.status.value}
+                | ({} if step.event_type is None else {"event": step.event_type})
                 for name, step in self.steps.items()
                 if step.status in (StepStatus.DONE, StepStatus.COMPENSATING, StepStatus.COMPENSATED)
             },

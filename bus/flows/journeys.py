@@ -1,26 +1,29 @@
 """Start journeys and look them up: the Python API under the HTTP and CLI interfaces.
 
 `start` is idempotent by dossier code (maHoSo): the code is claimed first, the state written next,
-the first tick published last, and a repeated start finishes whatever a crashed one left undone. A
-journey is advanced by the `JourneyEngine`s consuming the journey queue, so start them first (the
-queue is declared by its first consumer).
+the first tick published last, and a repeated start (same kind, client and inputs) answers the same
+journey, finishing whatever a crashed start left undone. A journey is advanced by the `JourneyEngine`s
+consuming the journey queue, so start them first (the queue is declared by its first consumer).
+
+Inputs are checked before anything is stored: the required inputs, then the composition root's
+`InputCheck` (formats, eligibility rules of the procedures the bus itself knows nothing of).
 
     JourneyError (ValueError)
     ├── UnknownJourney      no journey with that id
     ├── UnknownKind         no definition of that kind
     ├── InvalidStart        inputs or dossier code refused (a required input missing, …)
-    └── DossierCodeInUse    the code belongs to a journey of another kind, or another client's
+    │   └── IneligibleStart well-formed, but the procedure does not allow it (a child's card past 6)
+    └── DossierCodeInUse    the code belongs to another journey: another kind, client or inputs
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from bus.envelope import new_id
-from bus.flows.calendar import WorkingCalendar, require_aware
 from bus.flows.clock import Clock
 from bus.flows.journey_book import JourneyBook, Stored
 from bus.flows.journey_engine import definitions_by_kind
@@ -33,6 +36,7 @@ from bus.flows.journey_ticks import JourneyTick, TickPublisher
 from bus.identifiers import ClientId, IdentifierError
 from bus.store.base import Store
 from bus.transport.base import Transport
+from vn_calendar import WorkingCalendar, require_aware
 
 MAX_DOSSIER_CODE = 100
 _INPUTS: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])
@@ -54,8 +58,17 @@ class InvalidStart(JourneyError):
     """The inputs or the dossier code were refused."""
 
 
+class IneligibleStart(InvalidStart):
+    """Well-formed inputs that the procedure does not allow."""
+
+
 class DossierCodeInUse(JourneyError):
-    """The dossier code already belongs to a journey of another kind."""
+    """The dossier code already belongs to another journey (another kind, client or inputs)."""
+
+
+# Checks a journey's inputs before it starts: (kind, inputs, received at) → None, or raises
+# InvalidStart / IneligibleStart. The province's rules live in the composition root (lgsp).
+InputCheck = Callable[[str, dict[str, JsonValue], datetime], None]
 
 
 class Journeys:
@@ -70,8 +83,10 @@ class Journeys:
         clock: Clock,
         calendar: WorkingCalendar,
         settings: JourneySettings | None = None,
+        check: InputCheck | None = None,
     ) -> None:
         self.definitions = definitions_by_kind(definitions)
+        self.check = check
         self.settings = JourneySettings() if settings is None else settings
         self.clock = clock
         self.calendar = calendar
@@ -98,16 +113,12 @@ class Journeys:
         if definition is None:
             raise UnknownKind(f"no journey of kind {kind!r}; known: {sorted(self.definitions)}")
         self._check(definition, inputs, dossier_code, client, received_at)
+        if self.check is not None:
+            self.check(kind, inputs, received_at or self.clock.now())
         journey_id = await self.book.claim_dossier(dossier_code, new_id())
         stored = await self.book.load(journey_id)
         if stored is not None:
-            if client is not None and not stored.state.concerns(client):
-                raise DossierCodeInUse(f"dossier {dossier_code!r} belongs to another client's journey")
-            if stored.state.kind != kind:
-                raise DossierCodeInUse(
-                    f"dossier {dossier_code!r} is journey {journey_id} of kind "
-                    f"{stored.state.kind!r}, not {kind!r}"
-                )
+            _same_request(stored.state, kind, inputs, client, received_at)
         else:
             state = self._new_state(definition, journey_id, inputs, dossier_code, client, received_at)
             await self.book.add_to_index(journey_id)
@@ -197,11 +208,8 @@ class Journeys:
 
     async def find(self, dossier_code: str) -> JourneyRecord | None:
         """The journey started for `dossier_code`, if any."""
-        journey_id = await self.book.dossier_owner(dossier_code)
-        if journey_id is None:
-            return None
-        stored = await self.book.load(journey_id)
-        return None if stored is None else describe(stored.state, self.clock.now())
+        state = await self.book.journey_of(dossier_code)
+        return None if state is None else describe(state, self.clock.now())
 
     async def list(
         self,
@@ -242,3 +250,22 @@ class Journeys:
         if stored is None:
             raise UnknownJourney(f"no journey {journey_id!r}")
         return stored
+
+
+def _same_request(
+    state: JourneyState,
+    kind: str,
+    inputs: dict[str, JsonValue],
+    client: str | None,
+    received_at: datetime | None,
+) -> None:
+    """Nothing, when a start repeats the one that made `state`; DossierCodeInUse when it differs."""
+    code, journey = state.dossier_code, state.journey_id
+    if client is not None and not state.concerns(client):
+        raise DossierCodeInUse(f"dossier {code!r} belongs to another client's journey")
+    if state.kind != kind:
+        raise DossierCodeInUse(f"dossier {code!r} is journey {journey} of kind {state.kind!r}, not {kind!r}")
+    if state.inputs != inputs or (received_at is not None and state.received_at != received_at):
+        raise DossierCodeInUse(
+            f"dossier {code!r} is journey {journey}, started with other inputs (a new dossier, a new code)"
+        )

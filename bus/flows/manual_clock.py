@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bus.flows.calendar import require_aware
 from bus.flows.clock import ScheduledCall
+from vn_calendar import require_aware
 
 
 @dataclass(order=True)

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bus.flows.calendar import DEFAULT_OFFICE_HOURS, OfficeWindow, WorkingCalendar
 from bus.flows.clock import Clock, RealClock
 from bus.flows.compressed_clock import CompressedClock, UniformPace, WorkingDayPace
+from vn_calendar import DEFAULT_OFFICE_HOURS, OfficeWindow, WorkingCalendar
 
 
 def _split(value: object) -> object:

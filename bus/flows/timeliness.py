@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
 
-from bus.flows.calendar import VIETNAM_TZ, require_aware
+from vn_calendar import VIETNAM_TZ, require_aware
 
 
 class Verdict(StrEnum):

@@ -7,6 +7,13 @@ definition's client instead. A client sees only the journeys it acts in or submi
 answers 404).
 
     POST /journeys/{kind}   {"dossier_code": "...", "inputs": {...}}  → 202, Location: /journeys/{id}
+                            (the same request again: the same journey, 202 and the same Location)
+Bad starts change nothing and are answered with the taxonomy's {type, message, detail}:
+    404 Client.UnknownJourneyKind   no such kind
+    400 Client.BadRequest           malformed body or inputs (a required input missing, an ID number
+                                    that is not 12 digits, …)
+    422 Client.IneligibleRequest    well-formed, but the procedure does not allow it
+    409 Client.DossierConflict      the dossier code belongs to another journey (kind, client or inputs)
     GET  /journeys/{id}     the journey: state, each step with system, status, transactions, deadline, verdict
     GET  /journeys          ?kind=&state=&late=&limit=  the caller's journeys, newest first
 """
@@ -21,7 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, Val
 
 from bus.errors import BadRequest, ClientError
 from bus.flows.journey_state import JourneyStatus
-from bus.flows.journeys import DossierCodeInUse, InvalidStart, Journeys, UnknownKind
+from bus.flows.journeys import DossierCodeInUse, IneligibleStart, InvalidStart, Journeys, UnknownKind
 from bus.gateway.access import AccessControl
 from bus.gateway.limits import InputLimits, check_json_depth
 from bus.gateway.requests import read_body
@@ -42,10 +49,17 @@ class UnknownJourneyId(ClientError):
 
 
 class DossierConflict(ClientError):
-    """The dossier code already belongs to another journey (of another kind or client)."""
+    """The dossier code already belongs to another journey (of another kind, client or inputs)."""
 
     type = "Client.DossierConflict"
     status = 409
+
+
+class IneligibleRequest(ClientError):
+    """A well-formed request the procedure does not allow (e.g. a child's health-insurance card past 6)."""
+
+    type = "Client.IneligibleRequest"
+    status = 422
 
 
 class JourneyStart(BaseModel):
@@ -85,6 +99,8 @@ def journeys_router(
             raise UnknownJourneyKind(str(error)) from None
         except DossierCodeInUse as error:
             raise DossierConflict(str(error)) from None
+        except IneligibleStart as error:
+            raise IneligibleRequest(str(error)) from None
         except InvalidStart as error:
             raise BadRequest(str(error)) from None
         return JSONResponse(

@@ -143,17 +143,23 @@ class RedisMonitoringState(MonitoringState):
         ]
 
     async def latest(
-        self, *, limit: int, service: str | None = None, since: datetime | None = None
+        self,
+        *,
+        limit: int,
+        service: str | None = None,
+        since: datetime | None = None,
+        issue: str | None = None,
     ) -> list[OperationalRecord]:
-        """Up to `limit` kept records, newest first, of `service` and ending at or after `since`."""
+        """Up to `limit` kept records, newest first, of `service`, ending at or after `since`, made for
+        dossier `issue`."""
         check_query(limit, since)
-        filtered = service is not None or since is not None
+        filtered = service is not None or since is not None or issue is not None
         # Unfiltered reads stop at `limit`; filtered ones scan the whole ring, which is bounded.
         raw = await self._redis.client().lrange(self.records_key, 0, -1 if filtered else limit - 1)
         found: list[OperationalRecord] = []
         for item in raw:
             record = OperationalRecord.model_validate_json(item)
-            if matches(record, service, since):
+            if matches(record, service, since, issue):
                 found.append(record)
                 if len(found) >= limit:
                     break

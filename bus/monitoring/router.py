@@ -35,6 +35,10 @@ ServiceQuery = Annotated[
     AfterValidator(_service_id),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE, description="at most this many records")]
+DossierQuery = Annotated[
+    str | None,
+    Query(min_length=1, max_length=100, description="only records made for this dossier code (maHoSo)"),
+]
 SinceQuery = Annotated[
     AwareDatetime | None,
     Query(description="only records answered at or after this moment (ISO 8601 with a zone)"),
@@ -67,9 +71,14 @@ def monitoring_router(sink: MonitoringSink, *, dependencies: Sequence[params.Dep
 
     @router.get("/monitoring/records")
     async def records(
-        service: ServiceQuery = None, limit: LimitQuery = 100, since: SinceQuery = None
+        service: ServiceQuery = None,
+        limit: LimitQuery = 100,
+        since: SinceQuery = None,
+        dossier: DossierQuery = None,
     ) -> RecordPage:
-        """The latest operational records, newest first (X-Road's operational data)."""
-        return RecordPage(records=await _read(sink.latest(limit=limit, service=service, since=since)))
+        """The latest operational records, newest first (X-Road's operational data); `dossier` lists a
+        journey's transactions (the dossier code travels as each one's issue)."""
+        found = sink.latest(limit=limit, service=service, since=since, issue=dossier)
+        return RecordPage(records=await _read(found))
 
     return router

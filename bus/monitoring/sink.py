@@ -67,7 +67,13 @@ class MonitoringSink(TransactionSink):
         return await self.state.health()
 
     async def latest(
-        self, *, limit: int, service: str | None = None, since: datetime | None = None
+        self,
+        *,
+        limit: int,
+        service: str | None = None,
+        since: datetime | None = None,
+        issue: str | None = None,
     ) -> list[OperationalRecord]:
-        """Up to `limit` latest records, newest first, optionally of one service and since a moment."""
-        return await self.state.latest(limit=limit, service=service, since=since)
+        """Up to `limit` latest records, newest first, optionally of one service, since a moment, and
+        made for one dossier (all of a journey's transactions)."""
+        return await self.state.latest(limit=limit, service=service, since=since, issue=issue)

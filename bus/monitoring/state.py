@@ -32,9 +32,15 @@ class MonitoringState(Protocol):
         ...
 
     async def latest(
-        self, *, limit: int, service: str | None = None, since: datetime | None = None
+        self,
+        *,
+        limit: int,
+        service: str | None = None,
+        since: datetime | None = None,
+        issue: str | None = None,
     ) -> list[OperationalRecord]:
-        """Up to `limit` kept records, newest first, of `service` and ending at or after `since`."""
+        """Up to `limit` kept records, newest first, of `service`, ending at or after `since`, made for
+        dossier `issue`."""
         ...
 
 
@@ -52,9 +58,13 @@ def check_query(limit: int, since: datetime | None) -> None:
         raise ValueError(f"since must carry a time zone, got {since.isoformat()}")
 
 
-def matches(record: OperationalRecord, service: str | None, since: datetime | None) -> bool:
+def matches(
+    record: OperationalRecord, service: str | None, since: datetime | None, issue: str | None = None
+) -> bool:
     """Whether a kept record passes the `latest` filters."""
     if service is not None and record.service != service:
+        return False
+    if issue is not None and record.issue != issue:
         return False
     return since is None or record.response_out >= since
 
@@ -129,14 +139,20 @@ class MemoryMonitoringState(MonitoringState):
         return [self._aggregates[name].health(name) for name in sorted(self._aggregates)]
 
     async def latest(
-        self, *, limit: int, service: str | None = None, since: datetime | None = None
+        self,
+        *,
+        limit: int,
+        service: str | None = None,
+        since: datetime | None = None,
+        issue: str | None = None,
     ) -> list[OperationalRecord]:
-        """Up to `limit` kept records, newest first, of `service` and ending at or after `since`."""
+        """Up to `limit` kept records, newest first, of `service`, ending at or after `since`, made for
+        dossier `issue`."""
         check_query(limit, since)
         found: list[OperationalRecord] = []
         for record in reversed(self._records):
             if len(found) >= limit:
                 break
-            if matches(record, service, since):
+            if matches(record, service, since, issue):
                 found.append(record)
         return found

@@ -110,6 +110,13 @@ class TransactionLog(Protocol):
         """Every transaction about `citizen_id` in the period, oldest first."""
         ...
 
+    async def by_issue(
+        self, issue: str, since: datetime | None = None, until: datetime | None = None
+    ) -> list[LogEntry]:
+        """Every transaction made for dossier `issue` (maHoSo, X-Road's issue) in the period, oldest first:
+        all of a journey's transactions."""
+        ...
+
     async def close(self) -> None:
         """Release connections; idempotent."""
         ...

@@ -32,6 +32,7 @@ class MemoryTransactionLog:
         self.head: ChainMark | None = None
         self.anchor: ChainMark | None = None
         self._by_subject: dict[str, list[LogEntry]] = {}
+        self._by_issue: dict[str, list[LogEntry]] = {}
         self._appended = 0
         # Appends are synchronous between awaits already; the lock keeps that true if one ever awaits.
         self._lock = asyncio.Lock()
@@ -49,6 +50,8 @@ class MemoryTransactionLog:
                 self.anchor = ChainMark(1, GENESIS_HASH)
             for subject in entry.subjects:
                 self._by_subject.setdefault(subject, []).append(entry)
+            if entry.issue:
+                self._by_issue.setdefault(entry.issue, []).append(entry)
             self._trim()
         return entry
 
@@ -74,6 +77,13 @@ class MemoryTransactionLog:
         found = self._by_subject.get(citizen_id, [])
         return [SubjectAccess.of(entry) for entry in found if within(entry, since, until)]
 
+    async def by_issue(
+        self, issue: str, since: datetime | None = None, until: datetime | None = None
+    ) -> list[LogEntry]:
+        """Every transaction made for dossier `issue` in the period, oldest first."""
+        check_bounds(since, until)
+        return [entry for entry in self._by_issue.get(issue, []) if within(entry, since, until)]
+
     async def close(self) -> None:
         """Nothing to release."""
 
@@ -85,9 +95,11 @@ class MemoryTransactionLog:
         last = doomed[-1].entry
         # The anchor moves past exactly what retention removed, so verify still sees a whole chain.
         self.anchor = ChainMark(last.sequence + 1, last.entry_hash)
-        for subject in {s for d in doomed for s in d.entry.subjects}:
-            kept = [e for e in self._by_subject[subject] if e.sequence > last.sequence]
-            if kept:
-                self._by_subject[subject] = kept
-            else:
-                del self._by_subject[subject]
+        for index, keys in ((self._by_subject, {s for d in doomed for s in d.entry.subjects}),
+                            (self._by_issue, {d.entry.issue for d in doomed if d.entry.issue})):  # fmt: skip
+            for key in keys:
+                kept = [e for e in index[key] if e.sequence > last.sequence]
+                if kept:
+                    index[key] = kept
+                else:
+                    del index[key]

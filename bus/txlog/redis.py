@@ -1,9 +1,9 @@
 """The transaction log on a Redis stream, safe with several gateway processes appending at once.
 
 Keys (K = the stream key): K the stream, one entry per transaction with fields seq, prev, hash,
-subjects, entry (the JSON); K:head {seq, hash, id} the last append; K:anchor {seq, hash} the first
-retained sequence and the hash it must chain on; K:subject:<citizen id> a sorted set of stream ids
-scored by request_in (ms).
+subjects, issue, entry (the JSON); K:head {seq, hash, id} the last append; K:anchor {seq, hash} the first
+retained sequence and the hash it must chain on; K:subject:<citizen id> and K:issue:<dossier code>
+sorted sets of stream ids scored by request_in (ms).
 
 Why compare-and-set in Lua: the entry hash is SHA-256, which Redis scripts cannot compute, so the
 entry is built in Python on the head it last saw; the script appends only if the head is still that
@@ -36,8 +36,8 @@ from bus.txlog.verify import ChainMark, ChainVerifier
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-# A who-accessed answer is for people to read; past this many rows, narrow the period.
-MAX_SUBJECT_RESULTS = 10_000
+# A who-accessed or dossier answer is for people to read; past this many rows, narrow the period.
+MAX_INDEX_RESULTS = 10_000
 
 _APPEND = """
 local head = redis.call('HMGET', KEYS[2], 'seq', 'hash')
@@ -52,13 +52,16 @@ if seq ~= tonumber(ARGV[1]) or hash ~= ARGV[2] then
 end
 local new_seq = seq + 1
 local id = redis.call('XADD', KEYS[1], '*', 'seq', new_seq, 'prev', hash, 'hash', ARGV[3],
-    'subjects', ARGV[5], 'entry', ARGV[4])
+    'subjects', ARGV[5], 'issue', ARGV[11], 'entry', ARGV[4])
 redis.call('HSET', KEYS[2], 'seq', new_seq, 'hash', ARGV[3], 'id', id)
 if new_seq == 1 then
     redis.call('HSET', KEYS[3], 'seq', 1, 'hash', ARGV[10])
 end
 for subject in string.gmatch(ARGV[5], '[^,]+') do
     redis.call('ZADD', ARGV[9] .. subject, ARGV[6], id)
+end
+if ARGV[11] ~= '' then
+    redis.call('ZADD', ARGV[12] .. ARGV[11], ARGV[6], id)
 end
 local limit = tonumber(ARGV[7])
 if limit > 0 then
@@ -71,6 +74,9 @@ if limit > 0 then
             for i = 1, #item[2], 2 do fields[item[2][i]] = item[2][i + 1] end
             for subject in string.gmatch(fields['subjects'] or '', '[^,]+') do
                 redis.call('ZREM', ARGV[9] .. subject, item[1])
+            end
+            if (fields['issue'] or '') ~= '' then
+                redis.call('ZREM', ARGV[12] .. fields['issue'], item[1])
             end
             last_seq, last_hash = fields['seq'], fields['hash']
         end
@@ -114,6 +120,7 @@ class RedisTransactionLog:
         key = settings.stream_key
         self.stream_key, self.head_key, self.anchor_key = key, f"{key}:head", f"{key}:anchor"
         self.subject_prefix = f"{key}:subject:"
+        self.issue_prefix = f"{key}:issue:"
         self._client: aioredis.Redis | None = None
         self._script: AsyncScript | None = None
         self._head: ChainMark | None = None
@@ -201,29 +208,44 @@ class RedisTransactionLog:
         self, citizen_id: str, since: datetime | None = None, until: datetime | None = None
     ) -> list[SubjectAccess]:
         """Every transaction about `citizen_id` in the period, oldest first."""
+        found = await self._indexed(self.subject_prefix + citizen_id, since, until)
+        return [SubjectAccess.of(entry) for entry in found if citizen_id in entry.subjects]
+
+    async def by_issue(
+        self, issue: str, since: datetime | None = None, until: datetime | None = None
+    ) -> list[LogEntry]:
+        """Every transaction made for dossier `issue` in the period, oldest first."""
+        return [
+            entry
+            for entry in await self._indexed(self.issue_prefix + issue, since, until)
+            if entry.issue == issue
+        ]
+
+    async def _indexed(self, index: str, since: datetime | None, until: datetime | None) -> list[LogEntry]:
+        """The readable entries a sorted-set index lists in the period, oldest first."""
         check_bounds(since, until)
         client = self._redis()
         ids: list[str] = await client.zrangebyscore(  # type: ignore[assignment]
-            self.subject_prefix + citizen_id,
+            index,
             _ms(since) if since else "-inf",
             _ms(until) if until else "+inf",
             start=0,
-            num=MAX_SUBJECT_RESULTS,
+            num=MAX_INDEX_RESULTS,
         )
         async with client.pipeline(transaction=False) as pipe:
             for stream_id in ids:
                 pipe.xrange(self.stream_key, stream_id, stream_id)
             found: list[list[tuple[str, dict[str, str]]]] = await pipe.execute()
-        accesses: list[SubjectAccess] = []
+        entries: list[LogEntry] = []
         for rows in found:
             for _, fields in rows:
                 try:
                     entry = LogEntry.from_json(fields.get("entry", ""))
                 except ValidationError:
                     continue
-                if citizen_id in entry.subjects and within(entry, since, until):
-                    accesses.append(SubjectAccess.of(entry))
-        return accesses
+                if within(entry, since, until):
+                    entries.append(entry)
+        return entries
 
     async def close(self) -> None:
         """Close the connection pool; idempotent, and a later call opens a fresh one."""
@@ -260,6 +282,8 @@ class RedisTransactionLog:
             self.settings.trim_batch,
             self.subject_prefix,
             GENESIS_HASH,
+            entry.issue or "",
+            self.issue_prefix,
         ]
 
     async def _read_head(self) -> ChainMark:

@@ -1,33 +1,44 @@
-"""The inputs of the province's journeys, checked before a journey starts: a request the systems down the
-line would refuse only after the fee was collected (a malformed declaration, certificate no. 2 asked by
-a proxy, a postal return without an address) is refused at once with the typed `InvalidStart`, so
-nothing is stored and nothing is called. Whether the citizen exists is the population database's to say:
-the journeys ask it first, before any fee.
+"""The inputs of the province's journeys, checked before a journey starts (the `InputCheck` that
+`lgsp`'s runtime hands to `Journeys`): a request the systems down the line would refuse only after
+status pushes or a fee (a malformed declaration or personal ID number, certificate no. 2 asked by a
+proxy, a postal return without an address, a child's health-insurance card past six) is refused at once
+with the typed `InvalidStart` / `IneligibleStart`, so nothing is stored and nothing is called.
 
-    check_inputs(kind, inputs)     # before Journeys.start(kind, inputs, ...)
+Whether a well-formed ID number belongs to somebody is the population database's to say, not the bus's
+(it holds no copy of it): every journey asks it first (XacThucThongTinCongDan on the citizen, the
+applicant, the mother, the deceased), before any other step, and is refused with no effect anywhere when
+it does not know the person. `lgsp journey start birth|death` builds its inputs from the population and
+refuses an unknown person before sending.
+
+    check_inputs(kind, inputs, received_at)     # inside Journeys.start, before anything is stored
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, ValidationError, model_validator
 
 from adapters.lltp.models import CertificateRequest
 from adapters.vnpost.models import Party
-from bus.flows.journeys import InvalidStart
+from bus.flows import VIETNAM_TZ
+from bus.flows.journeys import IneligibleStart, InvalidStart
+from services.journey_forms import birth_refusal
 
 Text = Annotated[str, Field(min_length=1, max_length=255)]
 IdNumber = Annotated[str, Field(pattern=r"^\d{12}$", description="personal id number, 12 digits")]
 
 
-class IneligibleRequest(InvalidStart):
-    """A well-formed request that the procedure does not allow."""
-
-
 class _Inputs(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class _Parts(BaseModel):
+    """The parts of an interconnected procedure's inputs checked here; the adapters check the rest."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 class Fee(_Inputs):
@@ -81,12 +92,61 @@ class DossierInputs(_Delivered):
     citizen: Citizen
 
 
-INPUTS: Mapping[str, type[_Inputs]] = {"lltp": CertificateInputs, "dossier": DossierInputs}
+class Person(_Parts):
+    """Somebody named by personal ID number."""
+
+    id_number: IdNumber
 
 
-def check_inputs(kind: str, inputs: object) -> None:
-    """Refuse `inputs` of a journey `kind` that cannot be served (InvalidStart, IneligibleRequest);
-    kinds without a check here pass."""
+class Papers(_Parts):
+    """Somebody named by the ID number on their papers (a mother, a requester)."""
+
+    id_document_number: IdNumber
+
+
+class Child(_Parts):
+    """The newborn."""
+
+    birth_date: date
+
+
+class Household(_Parts):
+    """The household the child joins."""
+
+    head: Person
+
+
+class BirthInputs(_Parts):
+    """Inputs of `birth` (interconnected birth, residence, health-insurance card)."""
+
+    legs: list[Literal["residence", "insurance"]] = Field(min_length=1)
+    child: Child
+    mother: Papers
+    requester: Papers
+    household: Household
+    guardian: Person
+
+
+class DeathInputs(_Parts):
+    """Inputs of `death` (interconnected death, residence removal, funeral allowance, survivor benefit)."""
+
+    legs: list[Literal["residence", "funeral", "survivor"]] = Field(min_length=1)
+    deceased: Person
+    requester: Papers
+    relative: Person
+
+
+INPUTS: Mapping[str, type[BaseModel]] = {
+    "lltp": CertificateInputs,
+    "dossier": DossierInputs,
+    "birth": BirthInputs,
+    "death": DeathInputs,
+}
+
+
+def check_inputs(kind: str, inputs: JsonValue, received_at: datetime) -> None:
+    """Refuse `inputs` of a journey `kind` received at `received_at` that cannot be served
+    (InvalidStart, IneligibleStart); kinds without a check here pass."""
     model = INPUTS.get(kind)
     if model is None:
         return
@@ -101,7 +161,7 @@ def check_inputs(kind: str, inputs: object) -> None:
     if isinstance(checked, CertificateInputs):
         request = checked.request
         if request.certificate_type == 2 and request.proxy is not None:
-            raise IneligibleRequest(
+            raise IneligibleStart(
                 "journey 'lltp': request/proxy: certificate no. 2 is issued only at the person's own "
                 "request (Law on Judicial Records, art. 46); a proxy may ask for no. 1"
             )
@@ -109,3 +169,8 @@ def check_inputs(kind: str, inputs: object) -> None:
             raise InvalidStart(
                 "journey 'lltp': request/dossier_number: leave it out, the journey's dossier code is used"
             )
+    if isinstance(checked, BirthInputs):
+        today = received_at.astimezone(VIETNAM_TZ).date()
+        refusal = birth_refusal(checked.child.birth_date, today, list(checked.legs))
+        if refusal is not None:
+            raise IneligibleStart(f"journey 'birth': child/birth_date: {refusal}")

@@ -1,7 +1,7 @@
 """What the agency mocks share: a case (hồ sơ) received under the caller's dossier code, worked on over
-working days of a simulated clock, with statuses, an appointment date, refusals and counted effects.
+working days of a simulated clock (vn_calendar's WorkingCalendar), with statuses, an appointment date,
+refusals and counted effects.
 
-    calendar = WorkingCalendar()
     book = CaseBook(capacity=100_000)
     case, replayed = book.receive("H31.29-20260105-0001", fingerprint, lambda: Case(...))
     case.status_at(clock.now())
@@ -12,7 +12,6 @@ from services.casework.control import clock_router, effects_router
 from services.casework.errors import AgencyError, LoiNghiepVu, install_agency_errors
 from services.casework.people import PersonCheck, age_on, same_name, sixth_birthday_eve
 from services.casework.timeline import Step, plan_steps
-from services.casework.working_days import WorkingCalendar
 
 __all__ = [
     "AgencyError",
@@ -23,7 +22,6 @@ __all__ = [
     "LoiNghiepVu",
     "PersonCheck",
     "Step",
-    "WorkingCalendar",
     "age_on",
     "clock_router",
     "effects_router",

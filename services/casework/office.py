@@ -12,8 +12,8 @@ from services.casework.book import CaseBook
 from services.casework.directory import PeopleDirectory
 from services.casework.people import PersonCheck
 from services.casework.timeline import Step, as_datetime
-from services.casework.working_days import WorkingCalendar
 from services.clock import SimulatedClock
+from vn_calendar import WorkingCalendar
 
 RequestT = TypeVar("RequestT")
 StepModelT = TypeVar("StepModelT", bound=BaseModel)

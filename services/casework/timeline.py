@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from services.casework.working_days import WorkingCalendar
 from services.clock import VIETNAM_TIME
+from vn_calendar import WorkingCalendar
 
 HOUR = 3600.0
 OPENING = time(8, 0)
@@ -49,9 +49,9 @@ def plan_steps(
         at += rng.uniform(0.2, 2.0) * HOUR
         steps.append(Step(status, at, note))
     if rng.random() < late_rate:
-        day = calendar.add_working_days(due.date(), rng.choice((1, 2)))
+        day = calendar.working_days_after(due.date(), rng.choice((1, 2)))
     else:
-        first = calendar.receiving_day(datetime.fromtimestamp(received_at, VIETNAM_TIME))
+        first = calendar.counting_day(datetime.fromtimestamp(received_at, VIETNAM_TIME))
         days = [first]
         while days[-1] < due.date():
             days.append(calendar.next_working_day(days[-1]))

@@ -223,7 +223,7 @@ class SocialInsuranceFund(CaseDesk[Request]):
 
     def _open(self, req: Request, rng: random.Random, prefix: str, days: int, what: str) -> Case[Request]:
         now = self.clock.now()
-        due = self.calendar.due(as_datetime(now), days)
+        due = self.calendar.add_working_days(as_datetime(now), days)
         middle = [(TIEP_NHAN, f"Tiếp nhận hồ sơ: {what}"), (DANG_GIAI_QUYET, "Thẩm định hồ sơ")]
         final = (CO_KET_QUA, f"Đã có kết quả: {what}")
         steps = plan_steps(rng, self.calendar, now, due, middle, final, self.settings.late_rate)

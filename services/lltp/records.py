@@ -151,7 +151,7 @@ class JudicialRecordsOffice(CaseDesk[DangKyCapPhieuRequest]):
             raise AgencyError(422, "NGAY_HEN_TRA_KHONG_HOP_LE", message, "toKhai.ngayHenTra")
         elsewhere = any(self.province_name not in place.noiCuTru for place in form.quaTrinhCuTru)
         days = self.settings.several_places_days if elsewhere else self.settings.certificate_days
-        due = self.calendar.due(as_datetime(now), days)
+        due = self.calendar.add_working_days(as_datetime(now), days)
         rng = random.Random(f"{self.settings.seed}:{req.maHoSoMCDT}")
         refused = rng.random() < self.settings.refusal_rate
         middle = [

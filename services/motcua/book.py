@@ -6,11 +6,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.casework import WorkingCalendar
 from services.clock import VIETNAM_TIME
 from services.dossier_status import STATUS_NAMES
 from services.motcua.models import BuocXuLy, HoSoMotCua, HoSoTiepNhan
 from services.motcua.processing import Step, plan_processing
+from vn_calendar import WorkingCalendar
 
 
 class DossierConflict(Exception):
@@ -103,7 +103,7 @@ class DossierBook:
         due = wire.ngayHenTra
         if due is None:  # the system sets the appointment: working days from the reception (15:00 cut-off)
             days = self._default_days if wire.soNgayGiaiQuyet is None else wire.soNgayGiaiQuyet
-            due = self._calendar.due(wire.ngayTiepNhan, days)
+            due = self._calendar.add_working_days(wire.ngayTiepNhan, days)
         dossier = Dossier(
             wire=wire,
             system_id=f"MC.{self._province}.{self._received:08d}",

@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.casework import WorkingCalendar
 from services.clock import VIETNAM_TIME
+from vn_calendar import WorkingCalendar
 
 HOUR = 3600.0
 SUPPLEMENT_WORKING_DAYS = 7  # the citizen's time to supply the papers asked for
@@ -63,7 +63,7 @@ def plan_processing(
         # Drawn only when abandonment is on, so plans without it stay as they were.
         if abandon_rate and rng.random() < abandon_rate:
             asked = datetime.fromtimestamp(at, VIETNAM_TIME)
-            stop = _CALENDAR.due(asked, SUPPLEMENT_WORKING_DAYS).timestamp()
+            stop = _CALENDAR.add_working_days(asked, SUPPLEMENT_WORKING_DAYS).timestamp()
             steps.append(
                 Step(8, stop, "Dừng xử lý: công dân không bổ sung hồ sơ trong 7 ngày làm việc", officer)
             )

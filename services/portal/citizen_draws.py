@@ -15,7 +15,14 @@ from datetime import date
 from pydantic import JsonValue
 
 from services.citizens import Citizen, Population
-from services.portal.forms import BIRTH_LEGS, IneligibleRequest, age_on, birth_inputs, death_inputs, is_mother
+from services.journey_forms import (
+    BIRTH_LEGS,
+    IneligibleRequest,
+    age_on,
+    birth_inputs,
+    death_inputs,
+    is_mother,
+)
 from services.portal.settings import Procedure
 
 DEATH_AGE = 60

@@ -23,8 +23,8 @@ from datetime import date, datetime
 import httpx
 from pydantic import BaseModel, Field
 
+from services.journey_forms import JourneyRequestError
 from services.portal.citizen_draws import CitizenDraws, NoFittingCitizen
-from services.portal.forms import JourneyRequestError
 from services.portal.interconnected import VIETNAM
 from services.portal.settings import PROCEDURES, PortalSettings, Procedure
 

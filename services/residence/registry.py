@@ -251,7 +251,7 @@ class ResidenceDatabase(CaseDesk[Request]):
         final: tuple[int, str],
     ) -> Case[Request]:
         now = self.clock.now()
-        due = self.calendar.due(as_datetime(now), days)
+        due = self.calendar.add_working_days(as_datetime(now), days)
         steps = plan_steps(rng, self.calendar, now, due, middle, final, self.settings.late_rate)
         system_id = f"CT.{prefix}.{self.settings.province_code}.{self.book.next_serial():08d}"
         return Case(code=req.maHoSo, system_id=system_id, wire=req, received_at=now, due=due, steps=steps)

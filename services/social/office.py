@@ -92,7 +92,7 @@ class SocialProtectionOffice(CaseDesk[HoTroMaiTangRequest]):
             message = f"the funeral allowance of {deceased.id_number} was already decided (dossier {earlier})"
             raise AgencyError(409, "DA_HO_TRO_MAI_TANG", message, "nguoiMat.soDinhDanh")
         now = self.clock.now()
-        due = self.calendar.due(as_datetime(now), self.settings.funeral_days)
+        due = self.calendar.add_working_days(as_datetime(now), self.settings.funeral_days)
         rng = random.Random(f"{self.settings.seed}:{req.maHoSo}")
         middle = [
             (TIEP_NHAN, "Tiếp nhận hồ sơ hỗ trợ chi phí mai táng"),

@@ -4,7 +4,7 @@ and the portal scripted behind one adapter that checks every request against the
 canonical model (a payload the real adapter would refuse is refused here too). Service ids and event
 types are renamed to this test's unique ones, so on a shared RabbitMQ no other test's worker or consumer
 shares a queue with it. The payment adapter's verified IPN callback is stood in for by publishing
-`payment.confirmed` (renamed) with the reference, as that callback does.
+`payment.confirmed` or `payment.failed` (renamed) with the reference, as that callback does.
 """
 
 from __future__ import annotations
@@ -29,11 +29,7 @@ from adapters.vnpost import VnpostAdapter, VnpostConfig
 from bus.catalog import Catalog, hash_api_key
 from bus.envelope import Envelope
 from bus.errors import ProviderRejected
-from bus.events import TransportEventPublisher
 from bus.flows.journey_model import JourneyDefinition, load_journey
-from bus.flows.journeys import Journeys
-from bus.transport.base import Transport
-from bus.worker import Worker
 from lgsp.default_catalog import DEFAULT_CATALOG
 from services import lltp, payment, vnpost
 from services.faults import Latency
@@ -153,7 +149,8 @@ class CitizenStack(JourneyStack):
             name = service.split("/")[4]
             self._renamed[service] = f"VN/GOV/HPG/{self.subsystem}/{name}/v1"
         text = SERVICE_ID.sub(lambda found: self._renamed[found.group(0)], text)
-        text = text.replace("event: payment.confirmed", f"event: {self.event_type('paid')}")
+        text = text.replace("payment.confirmed", self.event_type("paid"))
+        text = text.replace("payment.failed", self.event_type("failed"))
         definition = load_journey(yaml.safe_load(text))
         self.definitions.append(definition)
         return definition
@@ -189,8 +186,8 @@ class CitizenStack(JourneyStack):
         """The in-process mock `name` (lltp, payment, vnpost)."""
         return self.mocks[name]
 
-    async def start(self, engines: int = 1) -> Any:
-        """Start the mocks, the worker on the real and scripted adapters, the engines, the API."""
+    def adapters(self) -> dict[str, Any]:
+        """The mocks served in-process to their real adapters, the scripted systems as `fake`."""
         people = self.people
         self.national = NationalSystems({p.id_number: p.full_name for p in (people.mother, people.adult)})
         payment_settings = PaymentSettings(latency=Latency(), stay_pending_rate=0.0, lost_callback_rate=0.0)
@@ -207,21 +204,7 @@ class CitizenStack(JourneyStack):
                 vnpost.create_app(self.vnpost_settings), VnpostAdapter, VnpostConfig(base_url="http://vnpost")
             ),
         }
-        adapters: dict[str, Any] = {name: served.adapter for name, served in self.mocks.items()}
-        worker_transport: Transport = await self.make_transport()
-        self.worker = Worker(
-            self.catalog, worker_transport, {"fake": self.national, **adapters}, name="w", store=self.store
-        )
-        await self.worker.start()
-        for _ in range(engines):
-            await self.add_engine()
-        api_transport: Transport = await self.make_transport()
-        self._journeys = Journeys(
-            self.definitions, store=self.store, transport=api_transport, clock=self.clock,
-            calendar=self.calendar, settings=self.settings,
-        )  # fmt: skip
-        self._events = TransportEventPublisher(api_transport)
-        return self._journeys
+        return {"fake": self.national, **{name: served.adapter for name, served in self.mocks.items()}}
 
     async def pay(self, reference: str, outcome: str = "success") -> None:
         """The citizen pays (or fails to) on the payment platform's page."""
@@ -232,8 +215,9 @@ class CitizenStack(JourneyStack):
         """Move mock `name`'s own simulated clock."""
         await self.mock(name).post("/_control/clock/advance", {"hours": hours})
 
-    async def close_systems(self) -> None:
-        """Close the mocks' adapters and control clients."""
+    async def stop(self) -> None:
+        """Stop the bus as a JourneyStack does; close the mocks' adapters and control clients."""
+        await super().stop()
         for served in self.mocks.values():
             await served.close()
 

@@ -1,46 +1,49 @@
 """A bus for journey tests: a worker serving fake national systems, engines, a manual clock.
 
-Runs on memory (one MemoryBroker, one MemoryStore) or on RabbitMQ + Redis (unique queue names and key
-prefix, removed afterwards). Each engine has a transport of its own, so closing it kills that engine
-mid-journey as a process's death would.
+Runs on a test backend (tests/backends.py: memory, or RabbitMQ + Redis under the test's own names).
+Each engine has a transport of its own, so closing it kills that engine mid-journey as a process's
+death would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import pytest
 from pydantic import JsonValue
 
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, hash_api_key
 from bus.envelope import Envelope
 from bus.errors import ProviderRejected, ProviderUnavailable
-from bus.events import BusEvent, TransportEventPublisher
+from bus.events import BusEvent, TransportEventPublisher, event_queue
 from bus.flows import VIETNAM_TZ, Clock, ManualClock, WorkingCalendar
 from bus.flows.journey_engine import JourneyEngine
 from bus.flows.journey_model import JourneyDefinition, load_journey
 from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_settings import JourneySettings
-from bus.flows.journeys import Journeys
+from bus.flows.journeys import InputCheck, Journeys
 from bus.gateway.access import AccessControl
 from bus.gateway.ratelimit import MemoryRateLimiter
 from bus.gateway.service_caller import BusServiceCaller
 from bus.store.base import Store
-from bus.transaction import TransactionRecord
+from bus.transaction import TransactionRecord, TransactionSink
 from bus.transport.base import Transport
 from bus.worker import Worker
+from tests.backends import Backend, open_backend, quick_journey_settings
 
 CLIENT = "VN/GOV/HPG/MOTCUA"
 STRANGER = "VN/GOV/HPG/STRANGER"
 # Monday 2 March 2026, 09:00 in Hanoi: no holiday within weeks.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=VIETNAM_TZ)
+EVENT_NAMES = ("paid", "failed", "supplemented")  # the event types a journey test may publish
 
 
 class FakeSystems:
@@ -130,21 +133,32 @@ def catalog_for(subsystem: str) -> Catalog:
 class JourneyStack:
     """Everything a journey test drives."""
 
-    backend: str
-    make_transport: Callable[[], Any]
-    store: Store
-    subsystem: str
-    settings: JourneySettings
-    event_prefix: str
+    backend: Backend
+    settings: JourneySettings = field(init=False)
     systems: FakeSystems = field(default_factory=FakeSystems)
     sink: RecordingSink = field(default_factory=RecordingSink)
+    sinks: list[TransactionSink] = field(default_factory=list)  # more, e.g. a transaction log
     clock: Clock = field(default_factory=lambda: ManualClock(START))
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     definitions: list[JourneyDefinition] = field(default_factory=list)
+    check: InputCheck | None = None
     engines: list[JourneyEngine] = field(default_factory=list)
     worker: Worker | None = None
     _journeys: Journeys | None = None
     _events: TransportEventPublisher | None = None
+
+    def __post_init__(self) -> None:
+        self.settings = quick_journey_settings(f"lgsp-test.journeys.{self.backend.token}")
+
+    @property
+    def store(self) -> Store:
+        """The backend's store."""
+        return self.backend.store
+
+    @property
+    def subsystem(self) -> str:
+        """This test's subsystem, in every service id (no other test shares its queues)."""
+        return f"JT{self.backend.token}"
 
     @property
     def catalog(self) -> Catalog:
@@ -157,7 +171,7 @@ class JourneyStack:
 
     def event_type(self, name: str) -> str:
         """A unique event type for this test (no other consumer shares its queue)."""
-        return f"{self.event_prefix}.{name}"
+        return f"jt{self.backend.token}.{name}"
 
     def define(self, data: dict[str, Any]) -> JourneyDefinition:
         """Add a journey definition (the client defaults to the journey client)."""
@@ -165,29 +179,31 @@ class JourneyStack:
         self.definitions.append(definition)
         return definition
 
+    def adapters(self) -> dict[str, Any]:
+        """The worker's adapters by catalog name: the fake systems."""
+        return {"fake": self.systems}
+
     async def start(self, engines: int = 1) -> Journeys:
-        """Start the worker and `engines` engines; the Journeys API to start journeys with."""
-        worker_transport: Transport = await self.make_transport()
-        self.worker = Worker(
-            self.catalog, worker_transport, {"fake": self.systems}, name="w", store=self.store
-        )
+        """Start the worker on `adapters()`, `engines` engines; the Journeys API to start journeys with."""
+        worker_transport: Transport = await self.backend.transport()
+        self.worker = Worker(self.catalog, worker_transport, self.adapters(), name="w", store=self.store)
         await self.worker.start()
         for _ in range(engines):
             await self.add_engine()
-        api_transport: Transport = await self.make_transport()
+        api_transport: Transport = await self.backend.transport()
         self._journeys = Journeys(
             self.definitions, store=self.store, transport=api_transport, clock=self.clock,
-            calendar=self.calendar, settings=self.settings,
+            calendar=self.calendar, settings=self.settings, check=self.check,
         )  # fmt: skip
         self._events = TransportEventPublisher(api_transport)
         return self._journeys
 
     async def add_engine(self, *, consume_events: bool = True) -> JourneyEngine:
         """Start one more engine on a transport of its own."""
-        transport: Transport = await self.make_transport()
+        transport: Transport = await self.backend.transport()
         access = AccessControl.build(self.catalog, self.store, AuthSettings())
         caller = BusServiceCaller(
-            self.catalog, transport, access, [self.sink], rate_limiter=MemoryRateLimiter()
+            self.catalog, transport, access, [self.sink, *self.sinks], rate_limiter=MemoryRateLimiter()
         )
         engine = JourneyEngine(
             self.definitions, store=self.store, transport=transport, caller=caller, clock=self.clock,
@@ -219,8 +235,30 @@ class JourneyStack:
                 )
             await asyncio.sleep(0.02)
 
+    def queues(self) -> list[str]:
+        """Every queue the stack declares: the journeys', its services', its event types'."""
+        events = [event_queue(self.event_type(name)) for name in EVENT_NAMES]
+        return [self.settings.queue, *(s.id.queue_name for s in self.catalog.services), *events]
 
-def unique_names() -> tuple[str, str, str]:
-    """(subsystem, queue, prefix) no other test uses."""
-    token = uuid.uuid4().hex[:10]
-    return f"JT{token}", f"lgsp-test.journeys.{token}", f"jt{token}"
+    async def stop(self) -> None:
+        """Stop the engines and the worker; name the queues to the backend for removal."""
+        for engine in self.engines:
+            await engine.stop(drain_seconds=0.5)
+        if self.worker is not None:
+            await self.worker.stop()
+        self.backend.queues.extend(self.queues())
+
+
+StackT = TypeVar("StackT", bound=JourneyStack)
+
+
+@asynccontextmanager
+async def stack_on(request: pytest.FixtureRequest, kind: type[StackT]) -> AsyncIterator[StackT]:
+    """A `kind` stack on the backend `request.param` names (see tests/backends.py); stopped, and what it
+    made removed, when the block ends."""
+    async with open_backend(request) as backend:
+        stack = kind(backend)
+        try:
+            yield stack
+        finally:
+            await stack.stop()

@@ -4,81 +4,37 @@ behind its real adapter, the other systems scripted; a manual clock. On memory a
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bus.errors import ProviderTimeout, ProviderUnavailable
-from bus.events import event_queue
 from bus.flows import ManualClock
 from bus.flows.journey_records import JourneyRecord
-from bus.flows.journey_settings import JourneySettings
 from bus.flows.journey_state import JourneyStatus, StepStatus
 from bus.flows.journeys import Journeys
 from bus.flows.timeliness import Verdict
-from bus.store import MemoryStore, RedisStore, Store
-from bus.transport import AmqpTransport, MemoryBroker, MemoryTransport, Transport
+from bus.monitoring import MonitoringSink, RedisMonitoringState
+from bus.txlog import (
+    MemoryTransactionLog,
+    RedisTransactionLog,
+    TransactionLog,
+    TransactionLogSink,
+    TxLogSettings,
+)
+from tests.backends import MEMORY
 from tests.flows.citizen_stack import CitizenStack, NationalSystems, certificate_inputs, dossier_inputs
-from tests.flows.journey_stack import unique_names
-from tests.store.conftest import bounded, delete_prefixed
-from tests.transport.conftest import delete_queues
+from tests.store.conftest import bounded
 
 ENDED = (JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED)
 
 
-@pytest.fixture(
-    params=["memory", pytest.param("rabbitmq+redis", marks=[pytest.mark.amqp, pytest.mark.redis])]
-)
-async def stack(request: pytest.FixtureRequest) -> AsyncIterator[CitizenStack]:
-    """A citizen-journey stack on one backend; what it made is stopped and removed afterwards."""
-    subsystem, queue, prefix = unique_names()
-    made: list[Transport] = []
-    broker = MemoryBroker()
-    store: Store
-    if request.param == "memory":
-        amqp_url, store = "", MemoryStore()
-    else:
-        amqp_url = request.getfixturevalue("amqp_url")
-        store = RedisStore(bounded(request.getfixturevalue("redis_url")), prefix=f"lgsp-test:{prefix}:")
-        await store.connect()
-
-    async def make_transport() -> Transport:
-        transport: Transport
-        if request.param == "memory":
-            transport = MemoryTransport(broker)
-        else:
-            transport = AmqpTransport(amqp_url, connection_name=f"lgsp-test-{prefix}", reconnect_interval=0.5)
-        await asyncio.wait_for(transport.connect(), 10)
-        made.append(transport)
-        return transport
-
-    settings = JourneySettings(
-        queue=queue, store_prefix="flows:", lease_seconds=1.5, busy_retry_seconds=0.1,
-        timer_recheck_seconds=0.05, recheck_seconds=0.2, deferral_seconds=0.1,
-    )  # fmt: skip
-    built = CitizenStack(request.param, make_transport, store, subsystem, settings, prefix)
-    try:
-        yield built
-    finally:
-        for engine in built.engines:
-            await engine.stop(drain_seconds=0.5)
-        if built.worker is not None:
-            await built.worker.stop()
-        await built.close_systems()
-        for transport in made:
-            await asyncio.wait_for(transport.close(), 10)
-        if request.param != "memory":
-            queues = [
-                queue,
-                *(s.id.queue_name for s in built.catalog.services),
-                event_queue(built.event_type("paid")),
-            ]
-            await asyncio.wait_for(delete_queues(amqp_url, queues), 30)
-            await store.close()
-            await delete_prefixed(request.getfixturevalue("redis_url"), f"lgsp-test:{prefix}:")
+@pytest.fixture
+def stack(citizen_stack: CitizenStack) -> CitizenStack:
+    """The citizen-journey stack (tests/flows/conftest.py) on each backend."""
+    return citizen_stack
 
 
 def clock(stack: CitizenStack) -> ManualClock:
@@ -195,6 +151,71 @@ async def test_a_failed_payment_is_initiated_again_and_the_second_is_confirmed(s
     assert portal(stack) == [2, 6, 4, 9, 10]
 
 
+def logged_and_monitored(stack: CitizenStack) -> tuple[TransactionLog, MonitoringSink]:
+    """A transaction log and a monitoring sink fed by the journeys' calls: in memory, or in Redis (under
+    the stack's prefix, removed with it)."""
+    if stack.backend.kind == MEMORY:
+        txlog: TransactionLog = MemoryTransactionLog()
+        monitoring = MonitoringSink()
+    else:
+        url, prefix = bounded(stack.backend.redis_url), stack.backend.key_prefix
+        txlog = RedisTransactionLog(TxLogSettings(redis_url=url, stream_key=f"{prefix}txlog"))
+        monitoring = MonitoringSink(RedisMonitoringState(url, prefix=f"{prefix}monitoring:"))
+    stack.sinks = [TransactionLogSink(txlog), monitoring]
+    return txlog, monitoring
+
+
+async def test_a_payment_the_platform_reports_failed_is_initiated_again_at_once(stack: CitizenStack) -> None:
+    txlog, monitoring = logged_and_monitored(stack)
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0014"
+    scripted(stack).dossier_statuses[code] = [9]
+    started = await journeys.start("dossier", dossier_inputs(stack.people), code)
+    await stack.until(started.journey_id, at("paid", StepStatus.WAITING))
+    await stack.pay(code, "fail")
+    await stack.publish("failed", {"reference": code, "status": "failed"})  # the platform's IPN
+    waiting = await stack.until(started.journey_id, at("repaid", StepStatus.WAITING))  # the clock never moved
+    await stack.pay(f"{code}-R")
+    await stack.publish("paid", {"reference": f"{code}-R", "status": "success"})
+    await stack.until(started.journey_id, at("result", StepStatus.WAITING, StepStatus.DONE))
+    await clock(stack).advance(timedelta(hours=2))
+    record = await delivered(stack, started.journey_id)
+
+    assert step(waiting, "repaid") == StepStatus.WAITING and step(waiting, "reconcile") == StepStatus.SKIPPED
+    assert record.status == JourneyStatus.COMPLETED, record.reason
+    assert (await stack.mock("payment").effects())["payments_created"] == 2
+    assert [step(record, name) for name in ("paid", "reconcile", "repay", "repaid", "rereconcile")] == [
+        StepStatus.DONE, StepStatus.SKIPPED, StepStatus.DONE, StepStatus.DONE, StepStatus.SKIPPED,
+    ]  # fmt: skip
+    assert portal(stack) == [2, 6, 4, 9, 10]
+    # One id across systems: the dossier code is every call's issue, so the log and monitoring list them all.
+    made = {transaction for s in record.steps for transaction in s.transaction_ids}
+    assert len(made) >= 12
+    assert {entry.transaction_id for entry in await txlog.by_issue(code)} == made
+    assert {r.transaction_id for r in await monitoring.latest(limit=1000, issue=code)} == made
+    await txlog.close()
+    await monitoring.close()
+
+
+async def test_a_payment_failed_twice_refuses_the_dossier(stack: CitizenStack) -> None:
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0015"
+    started = await journeys.start("dossier", dossier_inputs(stack.people), code)
+    await stack.until(started.journey_id, at("paid", StepStatus.WAITING))
+    await stack.pay(code, "fail")
+    await stack.publish("failed", {"reference": code, "status": "failed"})
+    await stack.until(started.journey_id, at("repaid", StepStatus.WAITING))
+    await stack.pay(f"{code}-R", "fail")
+    await stack.publish("failed", {"reference": f"{code}-R", "status": "failed"})
+    record = await ended(stack, started.journey_id)
+
+    assert record.status == JourneyStatus.REFUSED and "repaid" in (record.reason or ""), record.reason
+    assert step(record, "repaid") == StepStatus.REFUSED and step(record, "processing") == StepStatus.CANCELLED
+    assert portal(stack) == [2, 6]
+
+
 async def test_a_pending_payment_is_reconciled_by_a_status_query(stack: CitizenStack) -> None:
     stack.load("dossier")
     journeys = await stack.start()
@@ -309,20 +330,6 @@ async def test_a_person_who_lived_in_several_provinces_gets_fifteen_working_days
 
 def verdict(record: JourneyRecord, name: str) -> Verdict | None:
     return next(s for s in record.steps if s.step == name).verdict
-
-
-async def test_a_citizen_the_population_database_does_not_know_is_refused_before_any_fee(
-    stack: CitizenStack,
-) -> None:
-    stack.load("dossier")
-    journeys = await stack.start()
-    inputs = dossier_inputs(stack.people, citizen=("Người Không Có", "031099999999"))
-    started = await journeys.start("dossier", inputs, "H31.29-20260302-0008")
-    record = await ended(stack, started.journey_id)
-
-    assert record.status == JourneyStatus.REFUSED and "citizen" in (record.reason or "")
-    assert (await stack.mock("payment").effects())["payments_created"] == 0
-    assert portal(stack) == [2]  # accepted, then nothing more
 
 
 async def test_certificate_no_2_by_proxy_is_rejected_by_the_records_system_and_the_fee_refunded(

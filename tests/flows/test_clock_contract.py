@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bus.flows.calendar import VIETNAM_TZ, NaiveDatetimeError, WorkingCalendar
 from bus.flows.clock import Clock, RealClock, ScheduledCall
 from bus.flows.compressed_clock import CompressedClock, WorkingDayPace
 from bus.flows.manual_clock import ManualClock
+from vn_calendar import VIETNAM_TZ, NaiveDatetimeError, WorkingCalendar
 
 # generous: the wall-driven clocks must finish a wait of ~20 ms of wall time well within this
 SETTLE_S = 5.0

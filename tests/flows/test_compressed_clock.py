@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bus.flows.calendar import VIETNAM_TZ, WorkingCalendar
 from bus.flows.compressed_clock import CompressedClock, UniformPace, WorkingDayPace
+from vn_calendar import VIETNAM_TZ, WorkingCalendar
 
 CALENDAR = WorkingCalendar()
 

@@ -170,6 +170,60 @@ async def test_a_wait_for_an_event_resumes_the_journey_with_the_event(journey_st
     assert record.steps[2].result["echo"]["receipt"] == "R-1"  # type: ignore[index,call-overload]
 
 
+async def test_a_wait_for_one_of_several_events_branches_on_the_one_that_came(
+    journey_stack: JourneyStack,
+) -> None:
+    stack = journey_stack
+    paid, failed = stack.event_type("paid"), stack.event_type("failed")
+    stack.define(
+        {
+            "kind": "fee",
+            "steps": [
+                {"kind": "wait", "id": "outcome", "event": [paid, failed],
+                 "match": {"at": "/reference", "equals": "${/inputs/reference}"}},
+                {"kind": "call", "id": "again", "when": [{"at": "/steps/outcome/event", "not_equals": paid}],
+                 "call": call(stack, "Payment", {"step": "again"})},
+                {"kind": "wait", "id": "second", "after": ["again"], "event": [paid, failed],
+                 "refuse_on": [failed], "when": [{"at": "/steps/again/status", "exists": True}],
+                 "match": {"at": "/reference", "equals": "${/inputs/reference}-R"}},
+                {"kind": "call", "id": "deliver", "after": ["second"],
+                 "call": call(stack, "Registry", {"step": "deliver"})},
+            ],
+        }
+    )  # fmt: skip
+    journeys = await stack.start()
+    confirmed = await journeys.start("fee", {"reference": "PAY-OK"}, "HS-OK")
+    refused = await journeys.start("fee", {"reference": "PAY-KO"}, "HS-KO")
+    retried = await journeys.start("fee", {"reference": "PAY-RE"}, "HS-RE")
+    for started in (confirmed, refused, retried):
+        await stack.until(started.journey_id, lambda r: r.steps[0].status == StepStatus.WAITING)
+
+    await stack.publish("paid", {"reference": "PAY-OK"})
+    await stack.publish("failed", {"reference": "PAY-KO", "reason": "card declined"})
+    await stack.publish("failed", {"reference": "PAY-RE"})
+    await stack.until(refused.journey_id, lambda r: r.steps[2].status == StepStatus.WAITING)
+    await stack.publish("failed", {"reference": "PAY-KO-R"})
+    await stack.until(retried.journey_id, lambda r: r.steps[2].status == StepStatus.WAITING)
+    await stack.publish("paid", {"reference": "PAY-RE-R"})
+    ok, ko, re = [await stack.until(s.journey_id, ended) for s in (confirmed, refused, retried)]
+
+    assert ok.status == DONE and [s.status for s in ok.steps[1:3]] == [StepStatus.SKIPPED] * 2
+    assert ko.status == JourneyStatus.REFUSED and ko.steps[0].result == {
+        "reference": "PAY-KO",
+        "reason": "card declined",
+    }
+    assert ko.steps[2].status == StepStatus.REFUSED and f"{failed} came" in (ko.reason or "")
+    assert [ok.steps[0].event, ko.steps[0].event, re.steps[0].event, re.steps[2].event] == [
+        paid,
+        failed,
+        failed,
+        paid,
+    ]
+    assert re.status == DONE and [s.status for s in re.steps] == [StepStatus.DONE] * 4
+    assert stack.systems.effects[f"{refused.journey_id}.deliver"] == 0
+    assert stack.systems.effects[f"{retried.journey_id}.again"] == 1
+
+
 async def test_events_read_by_an_event_recorder_reach_the_waits_through_its_listener(
     journey_stack: JourneyStack,
 ) -> None:
@@ -279,14 +333,15 @@ async def test_a_repeated_start_with_the_same_dossier_code_returns_the_same_jour
     )
     journeys = await stack.start()
     first = await journeys.start("once", {"n": 1}, "HS-SAME")
-    again = await journeys.start("once", {"n": 2}, "HS-SAME")
+    again = await journeys.start("once", {"n": 1}, "HS-SAME")
     assert again.journey_id == first.journey_id
-    assert again.inputs == {"n": 1}
+    with pytest.raises(DossierCodeInUse, match="other inputs"):
+        await journeys.start("once", {"n": 2}, "HS-SAME")
     await stack.until(first.journey_id, ended)
-    after_end = await journeys.start("once", {}, "HS-SAME")
+    after_end = await journeys.start("once", {"n": 1}, "HS-SAME")
     assert after_end.journey_id == first.journey_id
-    with pytest.raises(DossierCodeInUse):
-        await journeys.start("other", {}, "HS-SAME")
+    with pytest.raises(DossierCodeInUse, match="kind"):
+        await journeys.start("other", {"n": 1}, "HS-SAME")
 
     assert stack.systems.effects[f"{first.journey_id}.only"] == 1
     assert [r.journey_id for r in await journeys.list()] == [first.journey_id]

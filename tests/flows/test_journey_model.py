@@ -23,6 +23,7 @@ from bus.flows.journey_model import (
 from bus.flows.journey_paths import Condition, MissingValue, render
 
 SERVICE = "VN/GOV/HPG/REG/Echo/v1"
+CLIENT = "VN/GOV/HPG/MOTCUA"
 BASE: dict[str, Any] = {
     "kind": "birth",
     "client": "VN/GOV/HPG/MOTCUA",
@@ -122,6 +123,10 @@ def test_templates_keep_a_whole_values_type_and_put_text_into_strings() -> None:
         ({"at": "/missing", "exists": False}, True),
         ({"at": "/missing", "equals": None}, False),
         ({"at": "/nothing", "equals": None}, True),
+        ({"at": "/status", "not_equals": 6}, False),
+        ({"at": "/status", "not_equals": 4}, True),
+        ({"at": "/missing", "not_equals": 6}, True),  # nothing there: not a 6 either
+        ({"at": "/nothing", "not_equals": None}, False),
     ],
 )
 def test_conditions(condition: dict[str, Any], holds: bool) -> None:
@@ -139,6 +144,26 @@ def test_a_condition_has_exactly_one_test() -> None:
         Condition.model_validate({"at": "/a", "equals": 1, "exists": True})
     with pytest.raises(ValueError, match="pointer"):
         Condition.model_validate({"at": "a", "exists": True})
+
+
+def wait(**fields: Any) -> dict[str, Any]:
+    return {"kind": "wait", "id": "paid", "match": {"at": "/reference", "equals": "${/inputs/ref}"}} | fields
+
+
+def test_a_wait_awaits_one_event_type_or_several_and_refuses_only_on_types_it_awaits() -> None:
+    one = load_journey({"kind": "fee", "client": CLIENT, "steps": [wait(event="payment.confirmed")]})
+    assert one.steps[0].event == ("payment.confirmed",)  # type: ignore[union-attr]
+    both = wait(event=["payment.confirmed", "payment.failed"], refuse_on=["payment.failed"])
+    assert load_journey({"kind": "fee", "client": CLIENT, "steps": [both]}).steps[0].refuse_on == (  # type: ignore[union-attr]
+        "payment.failed",
+    )
+    for bad, message in (
+        (wait(event=["payment.confirmed"], refuse_on=["payment.failed"]), "does not await"),
+        (wait(event=["payment.failed", "payment.failed"]), "twice"),
+        (wait(event=[]), "event"),
+    ):
+        with pytest.raises(JourneyDefinitionError, match=message):
+            load_journey({"kind": "fee", "client": CLIENT, "steps": [bad]})
 
 
 def test_the_definition_in_docs_journeys_loads() -> None:

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bus.flows.calendar import VIETNAM_TZ, WorkingCalendar
 from bus.flows.manual_clock import ManualClock
+from vn_calendar import VIETNAM_TZ, WorkingCalendar
 
 START = datetime(2026, 12, 7, 9, tzinfo=VIETNAM_TZ)
 HOUR = timedelta(hours=1)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from bus.flows.calendar import VIETNAM_TZ, NaiveDatetimeError
 from bus.flows.timeliness import ProcedureTally, Verdict, VerdictRecord, judge, tally_by_procedure
+from vn_calendar import VIETNAM_TZ, NaiveDatetimeError
 
 RECEIVED = datetime(2026, 12, 7, 9, tzinfo=VIETNAM_TZ)
 DUE = datetime(2026, 12, 10, 17, tzinfo=VIETNAM_TZ)  # Thursday 17:00

@@ -34,7 +34,6 @@ from bus.flows import (
     CompressedClock,
     JourneyDefinition,
     JourneyRecord,
-    JourneySettings,
     WorkingCalendar,
     WorkingDayPace,
     load_journey,
@@ -58,8 +57,9 @@ from services.residence.app import create_app as residence_app
 from services.residence.settings import ResidenceSettings
 from services.social.app import create_app as social_app
 from services.social.settings import SocialSettings
+from tests.backends import Backend, quick_journey_settings
 
-ADAPTERS = ("civil", "portal", "residence", "insurance", "social", "population")
+ADAPTERS = ("population", "civil", "portal", "residence", "insurance", "social")
 DAY_SECONDS = 1.0  # wall seconds per working day: a simulated hour is 125 ms, room for a loaded machine
 POPULATION_SIZE = 3000
 
@@ -83,15 +83,23 @@ def renamed(text: str, token: str) -> str:
     return text
 
 
-def test_catalog(token: str) -> Catalog:
-    """The default catalog's clients and the journeys' services, renamed."""
+def citizen_token(backend: Backend) -> str:
+    """The backend's unique token in the form the renamed service ids take (`T` + 8 upper-case hex)."""
+    return f"T{backend.token[:8].upper()}"
+
+
+def journeys_catalog(token: str, timeout: float | None = None) -> Catalog:
+    """The default catalog's clients and the journeys' services, renamed (each answering within
+    `timeout` seconds when given)."""
     data = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    data["services"] = [s for s in data["services"] if s["adapter"] in ADAPTERS]
+    data["services"] = [
+        s | ({"timeout": timeout} if timeout else {}) for s in data["services"] if s["adapter"] in ADAPTERS
+    ]
     data["adapters"] = {name: {} for name in ADAPTERS}
     return Catalog.model_validate(json.loads(renamed(json.dumps(data), token)))
 
 
-def test_definitions(token: str) -> list[JourneyDefinition]:
+def journey_definitions(token: str) -> list[JourneyDefinition]:
     """lgsp/journeys' definitions, renamed."""
     return [
         load_journey(json.loads(renamed(json.dumps(d.model_dump(mode="json", exclude_none=True)), token)))
@@ -121,8 +129,8 @@ def national_mocks(population: Population, residence: ResidenceSettings | None =
     than their deadline and none is late (polls every 2 simulated hours would otherwise find a
     dossier finished at its appointment hour after it: counted late, as it would be)."""
     mocks = Mocks(population)
-    mocks.apps["civil"] = civil_app(population, latency=False)
     mocks.apps["population"] = population_app(population, latency=False)
+    mocks.apps["civil"] = civil_app(population, latency=False)
     mocks.apps["portal"] = portal_app(population=population)
     mocks.apps["residence"] = residence_app(population, latency=False, settings=residence)
     insurance = InsuranceSettings(card_days=1, survivor_days=2, late_rate=0.0)
@@ -135,12 +143,12 @@ def national_mocks(population: Population, residence: ResidenceSettings | None =
 def adapters_over(mocks: Mocks) -> Mapping[str, Adapter]:
     """The real adapters, each calling its mock in process."""
     return {
+        "population": PopulationAdapter(PopulationConfig(), transport=mocks.transport("population")),
         "civil": CivilAdapter(CivilConfig(), transport=mocks.transport("civil")),
         "portal": PortalAdapter(PortalConfig(), transport=mocks.transport("portal")),
         "residence": ResidenceAdapter(ResidenceConfig(), transport=mocks.transport("residence")),
         "insurance": InsuranceAdapter(InsuranceConfig(), transport=mocks.transport("insurance")),
         "social": SocialAdapter(SocialConfig(), transport=mocks.transport("social")),
-        "population": PopulationAdapter(PopulationConfig(), transport=mocks.transport("population")),
     }
 
 
@@ -192,14 +200,6 @@ class CitizenJourneys:
         return await self.until(journey_id, lambda r: r.status in ("completed", "refused", "parked"), timeout)
 
 
-def journey_settings(queue: str) -> JourneySettings:
-    """Short leases and rechecks, a queue of the test's own."""
-    return JourneySettings(
-        queue=queue, store_prefix="flows:", lease_seconds=1.5, busy_retry_seconds=0.05,
-        timer_recheck_seconds=0.05, recheck_seconds=0.2, deferral_seconds=0.1,
-    )  # fmt: skip
-
-
 async def start_citizen_journeys(
     transport: Transport,
     worker_transport: Transport,
@@ -211,7 +211,7 @@ async def start_citizen_journeys(
     """Mocks, a worker with the real adapters, the journeys' runtime and the clock follower, started."""
     population = Population(seed=2023, size=POPULATION_SIZE)
     mocks = national_mocks(population, residence)
-    catalog = test_catalog(token)
+    catalog = journeys_catalog(token)
     calendar = WorkingCalendar()
     pace = WorkingDayPace(calendar, DAY_SECONDS, 0.05)
     # Simulated time starts now: the civil registry refuses registration dates after its (real) today,
@@ -222,8 +222,8 @@ async def start_citizen_journeys(
     sink = RecordingSink()
     runtime = JourneyRuntime(
         catalog, transport, store, AccessControl.build(catalog, store, AuthSettings()), clock, calendar,
-        sinks=[sink], rate_limiter=MemoryRateLimiter(), definitions=test_definitions(token),
-        settings=journey_settings(f"lgsp-test.journeys.{token}"),
+        sinks=[sink], rate_limiter=MemoryRateLimiter(), definitions=journey_definitions(token),
+        settings=quick_journey_settings(f"lgsp-test.journeys.{token}", busy_retry_seconds=0.05),
     )  # fmt: skip
     await runtime.start()
     follower = MockClockFollower(

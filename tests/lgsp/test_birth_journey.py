@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bus.flows import DossierCodeInUse, InvalidStart, JourneyRecord, UnknownKind
-from services.portal.forms import birth_inputs, death_inputs
+from services.journey_forms import birth_inputs, death_inputs
 from services.residence.settings import ResidenceSettings
+from tests.backends import MEMORY
 from tests.lgsp.citizen_journeys import CitizenJourneys
 
 pytestmark = pytest.mark.slow
@@ -34,18 +35,9 @@ async def portal_history(stack: CitizenJourneys, code: str) -> list[int]:
     return [entry["trangThai"] for entry in answer.json()["lichSu"]]
 
 
-@pytest.mark.parametrize(
-    ("legs", "skipped"),
-    [
-        (["residence", "insurance"], set()),
-        (["residence"], {"card", "card_done"}),
-        (["insurance"], {"residence", "residence_done"}),
-    ],
-)
-async def test_a_birth_completes_the_legs_chosen_on_time_and_the_portal_sees_every_status(
-    citizen_journeys: CitizenJourneys, legs: list[str], skipped: set[str]
-) -> None:
-    stack = citizen_journeys
+async def completes_the_legs_chosen(stack: CitizenJourneys, legs: list[str], skipped: set[str]) -> None:
+    """A birth with `legs` completes on time, `skipped` skipped, the child issued its ID number, the portal
+    told every status, every transaction under the dossier code."""
     inputs = birth_inputs(stack.mocks.population, today=stack.today, legs=legs)
     started = await stack.start("birth", inputs)
     record = await stack.finished(started.journey_id)
@@ -65,12 +57,30 @@ async def test_a_birth_completes_the_legs_chosen_on_time_and_the_portal_sees_eve
     assert all(r.client == "VN/GOV/HPG/MOTCUA" for r in mine)
 
 
+async def test_a_birth_completes_both_legs_on_time_and_the_portal_sees_every_status(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    await completes_the_legs_chosen(citizen_journeys, ["residence", "insurance"], set())
+
+
+# Which legs run is the engine's choice from the inputs, the same on every backend: on memory only.
+@pytest.mark.parametrize("citizen_journeys", [MEMORY], indirect=True)
+@pytest.mark.parametrize(
+    ("legs", "skipped"),
+    [(["residence"], {"card", "card_done"}), (["insurance"], {"residence", "residence_done"})],
+)
+async def test_a_birth_with_one_leg_skips_the_other(
+    citizen_journeys: CitizenJourneys, legs: list[str], skipped: set[str]
+) -> None:
+    await completes_the_legs_chosen(citizen_journeys, legs, skipped)
+
+
 async def test_refused_at_the_registry_no_downstream_leg_starts_and_the_portal_is_told(
     citizen_journeys: CitizenJourneys,
 ) -> None:
     stack = citizen_journeys
     inputs = birth_inputs(stack.mocks.population, today=stack.today)
-    inputs["mother"]["full_name"] = "Tên Không Khớp"  # type: ignore[index]  # the registry checks the mother
+    inputs["child"]["full_name"] = "Khôi"  # type: ignore[index]  # the registry wants a family name too
     started = await stack.start("birth", inputs)
     record = await stack.finished(started.journey_id)
     assert record.status == "refused", record.model_dump_json(indent=1)
@@ -80,6 +90,32 @@ async def test_refused_at_the_registry_no_downstream_leg_starts_and_the_portal_i
         assert step(record, leg).transaction_ids == []
     assert statuses(record)["received"] == "compensated"
     assert await portal_history(stack, started.dossier_code) == [1, 3, 7, 6]
+
+
+@pytest.mark.parametrize(
+    "mother",
+    [{"id_document_number": "031199999999"}, {"full_name": "Tên Không Khớp"}],
+    ids=["nobody", "misnamed"],
+)
+async def test_a_mother_the_population_database_does_not_know_is_refused_before_any_effect(
+    citizen_journeys: CitizenJourneys, mother: dict[str, str]
+) -> None:
+    stack = citizen_journeys
+    inputs = birth_inputs(stack.mocks.population, today=stack.today)
+    inputs["mother"] = inputs["mother"] | mother  # type: ignore[operator]  # well-formed, but not a known person
+    started = await stack.start("birth", inputs)
+    record = await stack.finished(started.journey_id)
+    assert record.status == "refused", record.model_dump_json(indent=1)
+    assert statuses(record)["mother"] == "refused" and "mother" in (record.reason or "")
+    assert [s.step for s in record.steps if s.transaction_ids] == ["mother"]  # the look-up, nothing else
+    assert all(
+        "XacThucThongTinCongDan" in str(r.service)
+        for r in stack.sink.records
+        if r.issue == started.dossier_code
+    )
+    async with stack.mocks.client("portal") as portal:
+        answer = await portal.get("/api/lienthong/TraCuu", params={"maHoSo": started.dossier_code})
+    assert answer.status_code == 404 or answer.json()["lichSu"] == []  # the portal never heard of it
 
 
 async def test_a_supplement_never_given_refuses_the_birth_after_seven_working_days(

@@ -1,22 +1,43 @@
-"""`lgsp journey`: bad requests are refused before anything is sent; start, show and list speak to the
-gateway's /journeys as the one-stop system."""
+"""`lgsp journey`: bad requests are refused before anything is sent, or by the gateway's /journeys with
+its typed error; start, show and list speak to /journeys as the one-stop system."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
+from fastapi import FastAPI
+from typer.testing import CliRunner, Result
 
+from bus.auth.settings import AuthSettings
+from bus.catalog import load_catalog
+from bus.errors import BusError
+from bus.flows import VIETNAM_TZ, Journeys, JourneySettings, ManualClock, WorkingCalendar
+from bus.gateway.access import AccessControl
+from bus.gateway.journeys_router import journeys_router
+from bus.gateway.routing import error_response
+from bus.store import MemoryStore
+from bus.transport import MemoryBroker, MemoryTransport
 from lgsp import journey_cli
 from lgsp.cli import app
+from lgsp.default_catalog import DEFAULT_CATALOG
+from lgsp.journeys import load_definitions
+from lgsp.journeys.input_checks import check_inputs
+from services.citizens import Population
+from services.journey_forms import birth_inputs
+from tests.flows.citizen_stack import dossier_inputs
+from tests.services.agency_people import family
 
 MOTHER = "030190745721"  # Nguyễn Thị Hương, seed 2023
 A_MAN = "031045375407"
 NOBODY = "031199999999"
+NOW = datetime.now(VIETNAM_TZ)
 RECORD = {
     "journey_id": "j" * 32, "kind": "birth", "dossier_code": "H31.29-20261206-0001",
     "client": "VN/GOV/HPG/MOTCUA",
@@ -49,7 +70,6 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[httpx.Request]]:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["lltp"], "give --inputs"),
         (["birth", "--mother", "123"], "is not a personal ID number"),
         (["birth", "--mother", NOBODY], "nobody in the population database"),
         (["birth", "--mother", A_MAN], "cannot be a newborn's mother"),
@@ -115,3 +135,63 @@ def test_an_error_from_the_gateway_is_shown_and_exits_non_zero(monkeypatch: pyte
     result = CliRunner().invoke(app, ["journey", "start", "birth", "--dossier-code", "H31.29-X-1"])
     assert result.exit_code == 2
     assert "Client.DossierConflict" in result.output and "belongs to a death journey" in result.output
+
+
+@pytest.fixture
+def gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Journeys]:
+    """The real `/journeys` over the province's definitions and input checks (memory), answering the CLI."""
+    queue = f"lgsp-test.cli-journeys.{uuid.uuid4().hex[:8]}"
+    broker, store = MemoryBroker(), MemoryStore()
+    broker.declare(queue, delivery_limit=5)  # the engines' queue: the first tick waits there, unread
+    catalog, transport = load_catalog(DEFAULT_CATALOG), MemoryTransport(broker)
+    asyncio.run(transport.connect())
+    journeys = Journeys(
+        load_definitions(), store=store, transport=transport, clock=ManualClock(NOW),
+        calendar=WorkingCalendar(), settings=JourneySettings(queue=queue), check=check_inputs,
+    )  # fmt: skip
+    app = FastAPI()
+    app.include_router(journeys_router(journeys, AccessControl.build(catalog, store, AuthSettings())))
+    app.add_exception_handler(BusError, lambda request, error: error_response(error, None))
+    monkeypatch.setattr(journey_cli, "transport", lambda: httpx.ASGITransport(app=app))
+    monkeypatch.chdir(tmp_path)
+    yield journeys
+
+
+def _start(*arguments: str, inputs: dict[str, object] | None = None) -> Result:
+    if inputs is not None:
+        Path("inputs.json").write_text(json.dumps(inputs), encoding="utf-8")
+        arguments = (*arguments, "--inputs", "inputs.json")
+    return CliRunner().invoke(app, ["journey", "start", *arguments], env={"COLUMNS": "300"})
+
+
+def test_bad_starts_get_the_gateway_s_typed_error_and_change_nothing(gateway: Journeys) -> None:
+    dossier = dossier_inputs(family())
+    birth = birth_inputs(Population(), today=NOW.date(), mother_id=MOTHER, legs=["residence"])
+    past_six = birth | {"legs": ["insurance"], "child": birth["child"] | {"birth_date": "2019-05-01"}}  # type: ignore[operator]
+    cases = [
+        (_start("marriage", "--dossier-code", "HS-C1"), "Client.UnknownJourneyKind"),
+        (_start("dossier", "--dossier-code", "HS-C2"), "needs inputs"),
+        (_start("dossier", "--dossier-code", "HS-C3", inputs=dossier | {"citizen": {"id_number": "0310",
+         "full_name": "A"}}), "citizen/id_number"),
+        (_start("birth", "--dossier-code", "HS-C4", inputs=past_six), "Client.IneligibleRequest"),
+    ]  # fmt: skip
+    for result, named in cases:
+        assert result.exit_code == 2, result.output
+        assert named in " ".join(result.output.split())
+    assert asyncio.run(gateway.list()) == []
+
+
+def test_a_repeated_start_prints_the_same_journey_and_other_inputs_under_its_code_conflict(
+    gateway: Journeys,
+) -> None:
+    people = family()
+    first = _start("dossier", "--dossier-code", "HS-C5", inputs=dossier_inputs(people))
+    again = _start("dossier", "--dossier-code", "HS-C5", inputs=dossier_inputs(people))
+    other = dossier_inputs(people, citizen=(people.mother.full_name, people.mother.id_number))
+    conflict = _start("dossier", "--dossier-code", "HS-C5", inputs=other)
+
+    assert first.exit_code == 0 and again.exit_code == 0, again.output
+    (journey,) = asyncio.run(gateway.list())
+    assert journey.journey_id in first.output and journey.journey_id in again.output
+    assert conflict.exit_code == 2 and "Client.DossierConflict" in conflict.output
+    assert journey.inputs == json.loads(json.dumps(dossier_inputs(people)))

@@ -121,6 +121,23 @@ async def test_records_route_filters_by_service_and_since_and_bounds_by_limit() 
     assert all(r["service"] == LOOKUP for r in filtered.json()["records"])
 
 
+async def test_records_route_lists_a_dossier_s_transactions() -> None:
+    sink = MonitoringSink()
+    sent = [
+        transaction(start=T0 + timedelta(seconds=i)).model_copy(update={"issue": ("HS-A", "HS-B")[i % 2]})
+        for i in range(5)
+    ]
+    for record in sent:
+        await sink.record(record)
+    async with _serving(sink) as client:
+        found = (await client.get("/monitoring/records", params={"dossier": "HS-A"})).json()["records"]
+        empty = await client.get("/monitoring/records", params={"dossier": ""})
+
+    assert [r["transaction_id"] for r in found] == [sent[i].transaction_id for i in (4, 2, 0)]
+    assert {r["issue"] for r in found} == {"HS-A"}
+    assert empty.status_code == 422
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -73,7 +73,12 @@ class _BrokenState(MemoryMonitoringState):
         return []
 
     async def latest(
-        self, *, limit: int, service: str | None = None, since: datetime | None = None
+        self,
+        *,
+        limit: int,
+        service: str | None = None,
+        since: datetime | None = None,
+        issue: str | None = None,
     ) -> list[OperationalRecord]:
         return []
 

@@ -112,6 +112,26 @@ async def test_latest_filters_by_service_and_since_and_stops_at_limit(make_state
     assert [r.transaction_id for r in one_lookup] == [sent[6].transaction_id]
 
 
+async def test_latest_lists_one_dossier_s_transactions_across_services(make_state: MakeState) -> None:
+    sink = MonitoringSink(make_state())
+    sent = [
+        transaction(service=(ECHO, LOOKUP)[i % 2], start=T0 + timedelta(seconds=i)).model_copy(
+            update={"issue": f"HS-{i % 3}"}
+        )
+        for i in range(9)
+    ]
+    for record in sent:
+        await sink.record(record)
+
+    dossier = await sink.latest(limit=100, issue="HS-1")
+    lookups = await sink.latest(limit=100, issue="HS-1", service=LOOKUP)
+
+    assert [r.transaction_id for r in dossier] == [sent[i].transaction_id for i in (7, 4, 1)]
+    assert {r.service for r in dossier} == {ECHO, LOOKUP}
+    assert [r.transaction_id for r in lookups] == [sent[i].transaction_id for i in (7, 1)]
+    assert await sink.latest(limit=100, issue="HS-9") == []
+
+
 async def test_kept_records_carry_timings_but_not_subjects_or_hashes(make_state: MakeState) -> None:
     sink = MonitoringSink(make_state())
     await sink.record(transaction(duration_ms=50.0, bus_ms=30.0, subjects=("031090000001",)))

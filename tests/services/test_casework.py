@@ -9,10 +9,11 @@ from datetime import date, datetime
 import httpx
 import pytest
 
-from services.casework import WorkingCalendar, plan_steps
+from services.casework import plan_steps
 from services.citizens import Population
 from services.clock import VIETNAM_TIME
 from services.social import create_app
+from vn_calendar import WorkingCalendar
 
 CALENDAR = WorkingCalendar()
 
@@ -35,7 +36,7 @@ def at(text: str) -> datetime:
 def test_an_appointment_counts_working_days_after_the_receiving_day(
     received: str, days: int, due: str
 ) -> None:
-    assert CALENDAR.due(at(received), days) == at(due)
+    assert CALENDAR.add_working_days(at(received), days) == at(due)
 
 
 def test_public_holidays_and_weekends_are_not_working_days() -> None:
@@ -46,7 +47,7 @@ def test_public_holidays_and_weekends_are_not_working_days() -> None:
 
 def test_timelines_end_in_office_hours_by_the_appointment_unless_late() -> None:
     received = at("2026-12-07 09:00")
-    due = CALENDAR.due(received, 2)
+    due = CALENDAR.add_working_days(received, 2)
     middle = [(1, "received"), (2, "in progress")]
     finals = []
     for seed in range(200):
@@ -61,7 +62,7 @@ def test_timelines_end_in_office_hours_by_the_appointment_unless_late() -> None:
 
 def test_the_late_share_ends_after_the_appointment() -> None:
     received = at("2026-12-07 09:00")
-    due = CALENDAR.due(received, 2)
+    due = CALENDAR.add_working_days(received, 2)
     late = [
         plan_steps(random.Random(seed), CALENDAR, received.timestamp(), due, [(1, "r")], (3, "done"), 1.0)[
             -1

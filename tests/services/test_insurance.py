@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from services.casework import WorkingCalendar, sixth_birthday_eve
+from services.casework import sixth_birthday_eve
 from services.clock import VIETNAM_TIME
 from services.insurance import InsuranceSettings, create_app
 from tests.services.agency_people import Family, family
+from vn_calendar import WorkingCalendar
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ async def test_a_childs_card_is_numbered_te1_and_valid_until_the_day_before_the_
     assert answer.status_code == 201, answer.text
     dossier = answer.json()
     assert dossier["trangThai"] == 1 and dossier["theBhyt"] is None
-    due = WorkingCalendar().due(vn_time(dossier["ngayTiepNhan"]), 2)
+    due = WorkingCalendar().add_working_days(vn_time(dossier["ngayTiepNhan"]), 2)
     assert vn_time(dossier["ngayHenTra"]) == due
     await insurance.post("/_control/clock/advance", json={"hours": 24 * 7})
     card = (await insurance.get("/api/v1/hoso/H31.29-20261207-0001")).json()["theBhyt"]

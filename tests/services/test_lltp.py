@@ -13,11 +13,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.casework import WorkingCalendar
 from services.citizens import Citizen
 from services.clock import VIETNAM_TIME
 from services.lltp import LltpSettings, create_app
 from tests.services.agency_people import Family, family
+from vn_calendar import WorkingCalendar
 
 CODE = "H31.29-20261207-0003"
 
@@ -72,7 +72,8 @@ async def test_a_request_is_received_with_a_ten_working_day_deadline_and_issued_
     assert answer.status_code == 201, answer.text
     received = answer.json()
     assert received["trangThai"] == 1 and received["ketQua"] is None
-    assert vn_time(received["hanXuLy"]) == WorkingCalendar().due(vn_time(received["ngayTiepNhan"]), 10)
+    received_on = vn_time(received["ngayTiepNhan"])
+    assert vn_time(received["hanXuLy"]) == WorkingCalendar().add_working_days(received_on, 10)
     await lltp.post("/_control/clock/advance", json={"hours": 24 * 20})
     result = (await lltp.get(f"/api/lltp/ketqua/{CODE}")).json()
     assert [step["trangThai"] for step in result["lichSu"]] == [1, 2, 3, 9]
@@ -93,7 +94,8 @@ async def test_a_person_who_lived_in_another_province_waits_fifteen_working_days
         {"tuNgay": "07/2012", "noiCuTru": "Lạch Tray, Ngô Quyền, Hải Phòng"},
     ]
     received = (await lltp.post("/api/lltp/dangky", json=form(people.mother, quaTrinhCuTru=places))).json()
-    assert vn_time(received["hanXuLy"]) == WorkingCalendar().due(vn_time(received["ngayTiepNhan"]), 15)
+    received_on = vn_time(received["ngayTiepNhan"])
+    assert vn_time(received["hanXuLy"]) == WorkingCalendar().add_working_days(received_on, 15)
 
 
 async def test_a_refused_request_ends_at_status_10_with_a_reason_and_no_certificate(people: Family) -> None:

@@ -7,11 +7,11 @@ from datetime import datetime
 
 import httpx
 
-from services.casework import WorkingCalendar
 from services.clock import VIETNAM_TIME
 from services.motcua import create_app
 from services.motcua.processing import plan_processing
 from tests.services.test_motcua import dossier, quiet
+from vn_calendar import WorkingCalendar
 
 MONDAY_MORNING = datetime(2026, 12, 7, 9, 0, tzinfo=VIETNAM_TIME)
 
@@ -47,7 +47,7 @@ def test_a_supplement_never_supplied_stops_the_dossier_seven_working_days_after_
     for steps in plans:
         assert [s.status for s in steps] == [1, 2, 4, 5, 8]
         asked = datetime.fromtimestamp(steps[3].at, VIETNAM_TIME)
-        assert steps[4].at == calendar.due(asked, 7).timestamp()
+        assert steps[4].at == calendar.add_working_days(asked, 7).timestamp()
 
 
 def test_without_abandonment_the_plans_are_as_before() -> None:

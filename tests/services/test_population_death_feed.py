@@ -8,11 +8,11 @@ from datetime import date, datetime
 import httpx
 import pytest
 
-from services.casework import WorkingCalendar
 from services.civil.app import create_app as civil_app
 from services.population.app import create_app as population_app
 from services.residence import create_app as residence_app
 from tests.services.agency_people import family
+from vn_calendar import WorkingCalendar
 
 FEED = "/api/v1/biendong/khaitu"
 
@@ -63,7 +63,7 @@ async def test_deaths_registered_at_the_civil_registry_appear_in_order_and_drive
         answer = await residence.post("/api/v1/cutru/xoadangkythuongtru", json=removal)
         assert answer.status_code == 201, answer.text
         received = datetime.fromisoformat(answer.json()["ngayTiepNhan"])
-        assert answer.json()["ngayHenTra"] == WorkingCalendar().due(received, 1).isoformat()
+        assert answer.json()["ngayHenTra"] == WorkingCalendar().add_working_days(received, 1).isoformat()
 
 
 @pytest.mark.parametrize("query", [{"sau": -1}, {"soLuong": 0}, {"soLuong": 1001}])

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.casework import WorkingCalendar
 from services.residence import ResidenceSettings, create_app
 from tests.services.agency_people import Family, family
+from vn_calendar import WorkingCalendar
 
 API = "/api/v1/cutru"
 
@@ -75,7 +75,7 @@ async def advance(client: httpx.AsyncClient, hours: float) -> None:
 
 
 def due_after(received: str, days: int) -> str:
-    return WorkingCalendar().due(datetime.fromisoformat(received), days).isoformat()
+    return WorkingCalendar().add_working_days(datetime.fromisoformat(received), days).isoformat()
 
 
 async def test_a_newborn_is_received_with_an_appointment_two_working_days_ahead(

@@ -203,6 +203,35 @@ async def test_who_accessed_lists_agency_officer_dossier_and_service(under_test:
     assert await log.by_subject("079200009999") == []
 
 
+async def test_a_dossier_s_transactions_are_listed_by_its_code_across_services_and_clients(
+    under_test: LogUnderTest,
+) -> None:
+    base = datetime.now(UTC).replace(microsecond=0)
+    calls = [
+        ("HS-J1", "VN/GOV/HPG/MOTCUA", "VN/GOV/BCA/CSDLDC/XacThucThongTinCongDan/v1"),
+        ("HS-J2", "VN/GOV/HPG/MOTCUA", "VN/GOV/BCA/CSDLDC/XacThucThongTinCongDan/v1"),
+        ("HS-J1", "VN/GOV/HPG/MOTCUA", "VN/GOV/NAPAS/PAYGOV/KhoiTaoThanhToan/v1"),
+        (None, "VN/GOV/HPG/STP", "VN/GOV/BTP/LLTP/DangKyCapPhieu/v1"),
+        ("HS-J1", "VN/GOV/HPG/STP", "VN/COM/VNPOST/BCCP/postOrder/v1"),
+    ]
+    log = under_test.log
+    for n, (issue, client, service) in enumerate(calls):
+        record = make_record(n, at=base + timedelta(seconds=n), client=client, service=service)
+        await log.append(record.model_copy(update={"issue": issue}))
+
+    journey = await log.by_issue("HS-J1")
+    assert [(e.sequence, e.service) for e in journey] == [
+        (1, calls[0][2]),
+        (3, calls[2][2]),
+        (5, calls[4][2]),
+    ]
+    assert all(e.issue == "HS-J1" for e in journey)
+    assert [e.sequence for e in await log.by_issue("HS-J2")] == [2]
+    assert [e.sequence for e in await log.by_issue("HS-J1", since=base + timedelta(seconds=1))] == [3, 5]
+    assert await log.by_issue("HS-J1", until=base - timedelta(seconds=1)) == []
+    assert await log.by_issue("HS-NEVER") == []
+
+
 async def test_retention_trims_old_entries_and_verify_stays_intact(make_log: MakeLog) -> None:
     retained = await make_log(max_entries=5, trim_batch=2)
     await fill(retained.log, 20)
@@ -213,6 +242,8 @@ async def test_retention_trims_old_entries_and_verify_stays_intact(make_log: Mak
     assert report.first_sequence == 21 - report.checked
     accesses = await retained.log.by_subject(CITIZEN_A)
     assert [a.sequence for a in accesses] == list(range(report.first_sequence, 21))
+    assert await retained.log.by_issue("HS-2024-00000") == []  # trimmed with its entry
+    assert [e.sequence for e in await retained.log.by_issue("HS-2024-00019")] == [20]
     # The anchor still catches a deletion at the new start.
     await retained.tampered(lambda slots: slots[1:])
     assert kinds(await retained.log.verify()) == [("start_truncated", report.first_sequence + 1)]

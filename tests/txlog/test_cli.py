@@ -13,6 +13,9 @@ import pytest
 import redis
 from typer.testing import CliRunner
 
+from bus.flows.journey_book import JourneyBook
+from bus.flows.journey_state import JourneyState
+from bus.store import make_store
 from bus.txlog import LogEntry, RedisTransactionLog, TxLogSettings
 from lgsp.log_cli import log_app
 from tests.txlog.conftest import CITIZEN_A, CITIZEN_B, Slot, bounded, make_record, rewrite_stream
@@ -140,6 +143,69 @@ def test_who_accessed_tables_agency_dossier_and_service(filled: tuple[str, str])
         assert dossier in result.output
     assert "HS-2024-00001" not in result.output
     assert "VN/GOV/HPG/CAT" in result.output and "XacMinhThongTinNhanThan" in result.output
+
+
+@pytest.fixture
+def journey(filled: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[JourneyState]:
+    """A dossier journey started for HS-2024-00002 (the third record's dossier), in the bus's Store on
+    the log's Redis under a journey prefix of this test's own; its keys deleted afterwards."""
+    url, _ = filled
+    prefix = f"lgsp-test-journeys-{uuid.uuid4().hex[:8]}:"
+    monkeypatch.setenv("LGSP_JOURNEY_STORE_PREFIX", prefix)
+    state = JourneyState(
+        journey_id="j" * 32, kind="dossier", dossier_code="HS-2024-00002", client="VN/GOV/HPG/MOTCUA",
+        inputs={}, received_at=datetime.now(UTC), steps={},
+    )  # fmt: skip
+
+    async def start() -> None:
+        store = make_store(url)
+        book = JourneyBook(store, prefix=prefix)
+        try:
+            await book.claim_dossier(state.dossier_code, state.journey_id)
+            await book.create(state)
+        finally:
+            await store.close()
+
+    asyncio.run(start())
+    yield state
+    client = redis.Redis.from_url(url)
+    try:
+        found = list(client.scan_iter(match=f"*{prefix}*"))
+        if found:
+            client.delete(*found)
+    finally:
+        client.close()
+
+
+def test_who_accessed_names_the_journey_each_look_up_served(
+    filled: tuple[str, str], journey: JourneyState
+) -> None:
+    url, key = filled
+    result = runner.invoke(log_app, ["who-accessed", CITIZEN_A, "--redis-url", url, "--stream-key", key])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "HS-2024-0000" in line]
+    assert len(rows) == 3
+    (served,) = [row for row in rows if "HS-2024-00002" in row]
+    assert journey.journey_id in served and " dossier " in served
+    assert all(journey.journey_id not in row for row in rows if row is not served)
+
+    only = runner.invoke(
+        log_app,
+        ["who-accessed", CITIZEN_A, "--dossier", "HS-2024-00002", "--redis-url", url, "--stream-key", key],
+    )
+    assert only.exit_code == 0 and "1 transaction(s)" in only.output and journey.journey_id in only.output
+
+
+def test_export_of_a_dossier_writes_only_its_transactions(filled: tuple[str, str]) -> None:
+    url, key = filled
+    result = runner.invoke(
+        log_app, ["export", "--dossier", "HS-2024-00003", "--redis-url", url, "--stream-key", key]
+    )
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    assert LogEntry.from_json(line).issue == "HS-2024-00003"
+    nothing = runner.invoke(log_app, ["export", "--redis-url", url, "--stream-key", key])
+    assert nothing.exit_code == 2 and "--dossier" in nothing.output
 
 
 def test_who_accessed_with_a_period_narrows_the_answer(filled: tuple[str, str], base: datetime) -> None:

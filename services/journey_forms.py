@@ -1,6 +1,7 @@
-"""A citizen's journey form as the portal pre-fills it from the seeded population (population, civil status
-and insurance databases): the birth of a real mother's child, the death of a real person with a relative
-declaring it. `lgsp journey start` and the portal's citizen traffic both fill theirs here.
+"""A journey's inputs built from the seeded population, as the one-stop's pre-filled form would be:
+the birth of a real mother's child, the death of a real person with a relative declaring it. Used by
+`lgsp journey start` and by the load tests' journey scenarios (which draw their own mothers and
+deceased with `is_mother` and `insured_elder`).
 
 Bad requests raise the typed `JourneyRequestError`s before anything is started:
 
@@ -37,6 +38,19 @@ SEARCH_LIMIT = 20_000
 PENSION_AGE = 80
 OFFICE = "UBND phường Lê Chân"
 SIGNER = {"signer_name": "Nguyễn Văn Hùng", "signer_title": "Chủ tịch", "officer_name": "Trần Thị Mai"}
+
+
+CHILD_CARD_AGE = 6  # the free health-insurance card is for children under six
+
+
+def birth_refusal(born: date, today: date, legs: list[str]) -> str | None:
+    """Why a birth declared on `today` for a child born on `born` cannot be served, or None."""
+    if born > today:
+        return f"the child's birth date {born} is after the day the dossier was received ({today})"
+    day = 28 if (born.month, born.day) == (2, 29) else born.day
+    if "insurance" in legs and date(born.year + CHILD_CARD_AGE, born.month, day) <= today:
+        return f"a child born on {born} is six or over on {today}: no child's health-insurance card"
+    return None
 
 
 class JourneyRequestError(ValueError):
@@ -103,7 +117,7 @@ def _entry(day: date, number: int) -> dict[str, JsonValue]:
 
 
 def is_mother(person: Citizen, today: date) -> bool:
-    """Whether `person` may be a newborn's mother on `today` (a woman of 18 to 50)."""
+    """Whether `person` can be a newborn's mother on `today` (a woman of 18 to 50)."""
     return person.sex == "F" and 18 <= age_on(person, today) <= 50
 
 
@@ -131,11 +145,9 @@ def birth_inputs(
     if not is_mother(mother, today):
         raise IneligibleRequest(f"{mother.id_number} ({mother.full_name}) cannot be a newborn's mother")
     born = born_on or date.fromordinal(today.toordinal() - 1)
-    if born > today:
-        raise IneligibleRequest(f"the child's birth date {born} is after today ({today})")
-    sixth = date(born.year + 6, born.month, 28 if (born.month, born.day) == (2, 29) else born.day)
-    if "insurance" in chosen and sixth <= today:
-        raise IneligibleRequest(f"a child born on {born} is six or over: no child's health-insurance card")
+    refusal = birth_refusal(born, today, chosen)
+    if refusal is not None:
+        raise IneligibleRequest(refusal)
     head = citizen(population, mother.household.head_id_number)
     family = head.family_name if head.sex == "M" else mother.family_name
     middle, _, given = child_name.rpartition(" ")
@@ -166,9 +178,15 @@ def birth_inputs(
     }
 
 
-def _insured(population: Population, today: date) -> Callable[[Citizen], bool]:
+def insured_elder(population: Population, today: date) -> Callable[[Citizen], bool]:
+    """Who fits a four-procedure death on `today`: of pension age, insured at the social-insurance fund,
+    and not the head of the household (the head declares the death)."""
     fund = SocialInsuranceFund(PeopleDirectory(population), InsuranceSettings(), SimulatedClock())
-    return lambda person: fund.record_of(person, today) is not None
+    return lambda person: (
+        age_on(person, today) >= PENSION_AGE
+        and person.household.relation != "CH01"
+        and fund.record_of(person, today) is not None
+    )
 
 
 def death_inputs(
@@ -185,12 +203,7 @@ def death_inputs(
     if not chosen:
         raise UnknownLeg(f"choose at least one leg besides the death registration among {list(DEATH_LEGS)}")
     if deceased_id is None:
-        insured = _insured(population, today)
-        deceased = first_fitting(
-            population,
-            lambda p: age_on(p, today) >= PENSION_AGE and p.household.relation != "CH01" and insured(p),
-            "insured elder",
-        )
+        deceased = first_fitting(population, insured_elder(population, today), "insured elder")
     else:
         deceased = citizen(population, deceased_id)
     relative = citizen(population, deceased.household.head_id_number)

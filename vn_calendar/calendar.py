@@ -190,12 +190,16 @@ class WorkingCalendar:
     def add_working_days(self, start: datetime, n: int) -> datetime:
         """The appointment (`NgayHenTra`) for a dossier received at `start` with a deadline of `n`
         working days: the n-th working day after its counting day at 17:00 (n = 0: that day)."""
+        day = self.working_days_after(self.counting_day(start), n)
+        return datetime.combine(day, self.results_due_at, tzinfo=self.tz)
+
+    def working_days_after(self, day: date, n: int) -> date:
+        """The n-th working day after `day` (`day` itself for n = 0)."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise CalendarError(f"a deadline is a whole number of working days >= 0, got {n!r}")
-        day = self.counting_day(start)
         for _ in range(n):
             day = self.next_working_day(day)
-        return datetime.combine(day, self.results_due_at, tzinfo=self.tz)
+        return day
 
     def office_windows(self, day: date) -> list[tuple[datetime, datetime]]:
         """The office windows of `day` as instants (none on a non-working day)."""

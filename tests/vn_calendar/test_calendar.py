@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from bus.flows.calendar import (
+from vn_calendar import (
     VIETNAM_TZ,
     CalendarError,
     NaiveDatetimeError,
@@ -47,7 +47,10 @@ def test_the_holiday_table_the_cases_below_rely_on(calendar: WorkingCalendar) ->
     assert not calendar.is_working_day(date(2026, 5, 1))
     # National Day 2026: Monday 31/8 off in exchange for Saturday 22/8 worked
     assert [calendar.is_working_day(date(2026, 8, 31) + timedelta(days=i)) for i in range(4)] == [
-        False, False, False, True,
+        False,
+        False,
+        False,
+        True,
     ]
     assert calendar.is_working_day(date(2026, 8, 22))
     assert not calendar.is_working_day(date(2026, 8, 29))
@@ -173,6 +176,15 @@ def test_naive_instants_are_refused(calendar: WorkingCalendar) -> None:
 def test_a_deadline_must_be_a_whole_number_of_days(calendar: WorkingCalendar, n: object) -> None:
     with pytest.raises(CalendarError, match="whole number"):
         calendar.add_working_days(at(2026, 12, 4, 9), n)  # type: ignore[arg-type]
+    with pytest.raises(CalendarError, match="whole number"):
+        calendar.working_days_after(date(2026, 12, 4), n)  # type: ignore[arg-type]
+
+
+def test_working_days_after_a_day_skip_days_off(calendar: WorkingCalendar) -> None:
+    # Fri 28/8/2026: 29-30 weekend, 31/8 (swapped for Sat 22/8) and 1-2/9 National Day off
+    assert calendar.working_days_after(date(2026, 8, 28), 0) == date(2026, 8, 28)
+    assert calendar.working_days_after(date(2026, 8, 28), 1) == date(2026, 9, 3)
+    assert calendar.working_days_after(date(2026, 8, 28), 2) == date(2026, 9, 4)
 
 
 def test_working_time_backwards_is_refused(calendar: WorkingCalendar) -> None:

@@ -1,0 +1,82 @@
+"""Citizens' journeys started through `POST /journeys/{kind}` and followed with `GET /journeys/{id}`.
+
+Each kind's inputs are the one-stop's pre-filled form (services/journey_forms.py) for a citizen drawn
+from the seeded population: a mother for a birth, an insured elder (declared by the household's head)
+for a death. Kinds without a form here (lltp, dossier) are skipped with a logged reason: their inputs
+(a fee, a parcel, a payment on PayGov's page) are not drawn by the load test yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from loadtests.scenarios.base import Draw
+from services.clock import VIETNAM_TIME
+from services.journey_forms import (
+    BIRTH_LEGS,
+    DEATH_LEGS,
+    birth_inputs,
+    death_inputs,
+    insured_elder,
+    is_mother,
+)
+
+ENDED = ("completed", "refused", "parked")
+ELDER_DRAWS = 4000  # insured elders not heading their household are ≈ 1 in 1,000 of the population
+# Nobody dies twice: ≈ 2,000 insured elders make a repeat likely within a hundred deaths (the registry
+# would rightly refuse it). One set per Locust process.
+DECEASED: set[str] = set()
+
+
+@dataclass(frozen=True)
+class JourneyScenario:
+    """A journey kind and how a citizen's inputs for it are drawn."""
+
+    kind: str
+    inputs: Callable[[Draw], dict[str, Any]]
+
+
+def today() -> date:
+    """The filing day in Vietnam (the civil registry refuses registration dates after its today)."""
+    return datetime.now(VIETNAM_TIME).date()
+
+
+def _birth(draw: Draw) -> dict[str, Any]:
+    day = today()
+    mother = draw.citizen(lambda person: is_mother(person, day))
+    legs = draw.rng.choice([BIRTH_LEGS, ("residence",), ("insurance",)])
+    return birth_inputs(
+        draw.population, today=day, legs=legs, mother_id=mother.id_number,
+        sex=draw.rng.choice(["male", "female"]), entry_number=draw.rng.randint(1, 9999),
+    )  # fmt: skip
+
+
+def _death(draw: Draw) -> dict[str, Any]:
+    day = today()
+    fits = insured_elder(draw.population, day)
+    deceased = draw.citizen(lambda person: person.id_number not in DECEASED and fits(person), ELDER_DRAWS)
+    DECEASED.add(deceased.id_number)
+    legs = draw.rng.choice([DEATH_LEGS, ("residence",), ("residence", "funeral")])
+    return death_inputs(
+        draw.population, today=day, legs=legs, deceased_id=deceased.id_number,
+        entry_number=draw.rng.randint(1, 9999),
+    )  # fmt: skip
+
+
+BIRTH_JOURNEY = JourneyScenario("birth", _birth)
+DEATH_JOURNEY = JourneyScenario("death", _death)
+JOURNEY_SCENARIOS: dict[str, JourneyScenario] = {s.kind: s for s in (BIRTH_JOURNEY, DEATH_JOURNEY)}
+
+
+def runnable(split: dict[str, float]) -> tuple[dict[str, float], list[str]]:
+    """The split's kinds the load test can start (by weight), and why the others are left out."""
+    kept = {kind: share for kind, share in split.items() if share > 0 and kind in JOURNEY_SCENARIOS}
+    skipped = [
+        f"journey {kind} ({100 * share:.3g} % of the split): skipped, the load test draws no inputs for it"
+        for kind, share in split.items()
+        if share > 0 and kind not in JOURNEY_SCENARIOS
+    ]
+    return kept, skipped

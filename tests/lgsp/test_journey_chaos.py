@@ -1,0 +1,290 @@
+"""The province's real journeys (lgsp/journeys birth and death, over the real adapters and mocks, time
+compressed) under chaos: journey engines and bus workers killed mid-journey, the national systems failing,
+hanging past the bus's time-out and garbling answers after acting. Afterwards a reconciliation: every
+started journey ended completed, refused with its compensations done, or parked with a reason; no
+system counted an effect more often than the journeys' steps that took it (GET /_control/effects); the
+portal's history of each dossier is its statuses once each. On memory and on RabbitMQ + Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+
+from bus.auth.settings import AuthSettings
+from bus.catalog import Catalog
+from bus.flows import (
+    VIETNAM_TZ,
+    CompressedClock,
+    JourneyEngine,
+    JourneyRecord,
+    Journeys,
+    WorkingCalendar,
+    WorkingDayPace,
+)
+from bus.gateway.access import AccessControl
+from bus.gateway.ratelimit import MemoryRateLimiter
+from bus.gateway.service_caller import BusServiceCaller
+from bus.worker import Worker
+from lgsp.journey_runtime import MockClockFollower
+from services.citizens import Population
+from services.journey_forms import IneligibleRequest, age_on, birth_inputs, death_inputs, is_mother
+from tests.backends import Backend
+from tests.lgsp.citizen_journeys import (
+    DAY_SECONDS,
+    POPULATION_SIZE,
+    Mocks,
+    RecordingSink,
+    adapters_over,
+    citizen_token,
+    journey_definitions,
+    journey_settings,
+    journeys_catalog,
+    national_mocks,
+)
+
+pytestmark = [pytest.mark.chaos, pytest.mark.slow]
+
+BIRTHS = 6
+DEATHS = 4
+SERVICE_TIMEOUT = 1.0  # s: a hang (2 s) outlasts it, so the bus gives up not knowing whether it acted
+FAULTS = {"error_rate": 0.2, "timeout_rate": 0.08, "hang_seconds": 2.0, "malformed_rate": 0.05}
+FAULTED = ("civil", "portal", "residence", "insurance", "social")
+PORTAL_STATUSES = [1, 3, 7, 4, 7, 4, 5]  # received, accepted, sent, result, sent on, result, returned
+ENDED = ("completed", "refused", "parked")
+# Each system's effect counter and the journey step (by kind) whose success takes that effect.
+EFFECTS: dict[str, dict[str, tuple[str, str]]] = {
+    "civil": {"khaisinh": ("birth", "registered"), "khaitu": ("death", "register")},
+    "residence": {
+        "dang_ky_thuong_tru": ("birth", "residence"), "xoa_dang_ky_thuong_tru": ("death", "residence"),
+    },
+    "insurance": {"the_bhyt_tre_em": ("birth", "card"), "tu_tuat": ("death", "survivor")},
+    "social": {"ho_tro_mai_tang": ("death", "funeral")},
+}  # fmt: skip
+
+
+@dataclass
+class ChaosBus:
+    """The journeys' bus with engines and workers each on a transport of its own, so each can be killed."""
+
+    backend: Backend
+    catalog: Catalog
+    mocks: Mocks
+    clock: CompressedClock
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    sink: RecordingSink = field(default_factory=RecordingSink)
+    engines: list[JourneyEngine] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
+    journeys: Journeys | None = None
+
+    def __post_init__(self) -> None:
+        self.definitions = journey_definitions(citizen_token(self.backend))
+        self.settings = journey_settings(f"lgsp-test.journeys.{citizen_token(self.backend)}")
+
+    async def add_engine(self) -> JourneyEngine:
+        transport = await self.backend.transport()
+        access = AccessControl.build(self.catalog, self.backend.store, AuthSettings())
+        caller = BusServiceCaller(
+            self.catalog, transport, access, [self.sink], rate_limiter=MemoryRateLimiter()
+        )
+        engine = JourneyEngine(
+            self.definitions, store=self.backend.store, transport=transport, caller=caller, clock=self.clock,
+            calendar=self.calendar, settings=self.settings, name=f"engine-{len(self.engines)}",
+        )  # fmt: skip
+        await engine.start()
+        self.engines.append(engine)
+        return engine
+
+    async def add_worker(self) -> Worker:
+        worker = Worker(
+            self.catalog, await self.backend.transport(), adapters_over(self.mocks),
+            name=f"w-{len(self.workers)}", store=self.backend.store,
+        )  # fmt: skip
+        await worker.start()
+        self.workers.append(worker)
+        return worker
+
+    async def start(self) -> Journeys:
+        for _ in range(2):
+            await self.add_worker()
+            await self.add_engine()
+        self.journeys = Journeys(
+            self.definitions, store=self.backend.store, transport=await self.backend.transport(),
+            clock=self.clock, calendar=self.calendar, settings=self.settings,
+        )  # fmt: skip
+        return self.journeys
+
+    async def stop(self) -> None:
+        for engine in self.engines:
+            await engine.stop(drain_seconds=0.5)
+        for worker in self.workers:
+            await worker.stop()
+
+    async def faults(self, changes: dict[str, Any]) -> None:
+        """Inject `changes` into every faulted mock's profile."""
+        for index, name in enumerate(FAULTED):
+            async with self.mocks.client(name) as control:
+                answer = await control.patch("/_control/faults", json=changes | {"seed": index})
+            assert answer.status_code == 200, answer.text
+
+    async def recover(self) -> Counter[str]:
+        """Every faulted mock back to its defaults; the faults they injected, summed."""
+        injected: Counter[str] = Counter()
+        for name in FAULTED:
+            async with self.mocks.client(name) as control:
+                injected.update((await control.get("/_control/faults")).json()["stats"])
+                assert (await control.post("/_control/faults/reset")).status_code == 200
+        return injected
+
+    async def effects(self, name: str) -> dict[str, int]:
+        async with self.mocks.client(name) as control:
+            counts: dict[str, int] = (await control.get("/_control/effects")).json()
+        return counts
+
+    async def portal_history(self, code: str) -> list[int]:
+        async with self.mocks.client("portal") as portal:
+            answer = await portal.get("/api/lienthong/TraCuu", params={"maHoSo": code})
+        return [entry["trangThai"] for entry in answer.json()["lichSu"]] if answer.status_code == 200 else []
+
+
+def dossiers(population: Population, today: date) -> list[tuple[str, dict[str, Any]]]:
+    """Births of distinct mothers (one refused: the mother's name does not match) and deaths: an insured
+    elder with every procedure, other elders with the residence removal, one refused (no social
+    allowance for a funeral allowance)."""
+    people = [p for p in (population.citizen(population.id_at(i)) for i in range(len(population))) if p]
+    mothers = [p for p in people if is_mother(p, today)][:BIRTHS]
+    births = [
+        birth_inputs(population, today=today, mother_id=mother.id_number, entry_number=n)
+        for n, mother in enumerate(mothers)
+    ]
+    mismatched = births[-1]["mother"]
+    assert isinstance(mismatched, dict)
+    mismatched["full_name"] = "Tên Không Khớp"
+    deaths = [death_inputs(population, today=today)]  # the first insured elder, three procedures
+    first = deaths[0]["deceased"]
+    assert isinstance(first, dict)
+    taken = {str(first["id_number"]), *(m.id_number for m in mothers)}
+    for person in people:
+        if len(deaths) == DEATHS - 1:
+            break
+        if person.id_number in taken or age_on(person, today) < 60 or person.household.relation == "CH01":
+            continue
+        try:
+            deaths.append(
+                death_inputs(population, today=today, legs=["residence"], deceased_id=person.id_number)
+            )
+        except IneligibleRequest:
+            continue
+        taken.add(person.id_number)
+    deaths.append(death_inputs(population, today=today, legs=["funeral"], deceased_id=mothers[0].id_number))
+    return [("birth", inputs) for inputs in births] + [("death", inputs) for inputs in deaths]
+
+
+def reconcile(bus: ChaosBus, records: list[JourneyRecord], histories: dict[str, list[int]],
+              effects: dict[str, dict[str, int]]) -> dict[str, int]:  # fmt: skip
+    """The reconciliation table's counts (see the module's docstring)."""
+    ends = Counter(record.status.value for record in records)
+    compensable = {
+        d.kind: {step.id for step in d.steps if getattr(step, "compensation", None)} for d in bus.definitions
+    }
+    missing = 0
+    for record in records:
+        if record.status == "refused":
+            undone = [s for s in record.steps if s.step in compensable[record.kind] and s.status == "done"]
+            missing += len(undone) + (histories[record.dossier_code][-1:] != [6])
+    taken = Counter(
+        (record.kind, step.step) for record in records for step in record.steps if step.status == "done"
+    )
+    doubled = sum(
+        max(0, effects[system][counter] - taken[kind_step])
+        for system, counters in EFFECTS.items()
+        for counter, kind_step in counters.items()
+    )
+    short = sum(
+        max(0, taken[kind_step] - effects[system][counter])
+        for system, counters in EFFECTS.items()
+        for counter, kind_step in counters.items()
+    )
+    portal_off = sum(
+        histories[record.dossier_code] != PORTAL_STATUSES
+        for record in records
+        if record.status == "completed"
+    )
+    return {
+        "started": len(records),
+        "completed": ends["completed"],
+        "refused": ends["refused"],
+        "parked": ends["parked"],
+        "parked without a reason": sum(1 for r in records if r.status == "parked" and not r.reason),
+        "lost": sum(ends[status] for status in ends if status not in ENDED),
+        "doubled": doubled,
+        "missing compensations": missing,
+        "effects short": short,
+        "portal history off": portal_off,
+    }  # fmt: skip
+
+
+async def test_real_journeys_reconcile_after_engines_and_workers_die_and_systems_fail_and_hang(
+    backend: Backend,
+) -> None:
+    population = Population(seed=2023, size=POPULATION_SIZE)
+    mocks = national_mocks(population)
+    clock = CompressedClock(
+        WorkingDayPace(WorkingCalendar(), DAY_SECONDS, 0.05), sim_epoch=datetime.now(VIETNAM_TZ),
+        wall_epoch=time.time(),
+    )  # fmt: skip
+    catalog = journeys_catalog(citizen_token(backend), timeout=SERVICE_TIMEOUT)
+    bus = ChaosBus(backend, catalog, mocks, clock)
+    backend.queues += [bus.settings.queue, *(s.id.queue_name for s in catalog.services)]
+    follower = MockClockFollower(
+        clock, [mocks.client(name) for name in ("residence", "insurance", "social")], interval=0.05
+    )
+    await follower.start()
+    journeys = await bus.start()
+    draw = random.Random(13)
+    try:
+        await bus.faults(FAULTS)  # failing and hanging from the first step on
+        started = []
+        for n, (kind, inputs) in enumerate(dossiers(population, datetime.now(VIETNAM_TZ).date())):
+            started.append(await journeys.start(kind, inputs, f"H31.CHAOS{citizen_token(backend)}-{n:02d}"))
+        for _ in range(2):  # mid-journey: an engine and a worker die, fresh ones take over
+            await asyncio.sleep(0.6)
+            await bus.engines.pop(draw.randrange(len(bus.engines))).transport.close()
+            await bus.workers.pop(draw.randrange(len(bus.workers))).transport.close()
+            await bus.add_engine()
+            await bus.add_worker()
+        await asyncio.sleep(1.0)
+        injected = await bus.recover()  # the systems recover; every journey must now end
+        deadline = time.monotonic() + 40
+        records: list[JourneyRecord] = []
+        for record in started:
+            while (current := await journeys.get(record.journey_id)).status not in ENDED:
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.1)
+            records.append(current)
+        histories = {r.dossier_code: await bus.portal_history(r.dossier_code) for r in records}
+        effects = {name: await bus.effects(name) for name in EFFECTS}
+    finally:
+        await follower.stop()
+        await bus.stop()
+    table = reconcile(bus, records, histories, effects)
+    print(f"\njourney chaos reconciliation ({backend.kind}); faults injected: {dict(injected)}")
+    for name, count in table.items():
+        print(f"  {name:<24} {count}")
+    for record in records:
+        print(f"  {record.kind:<6} {record.dossier_code}: {record.status.value}"
+              f"{' (' + record.reason + ')' if record.reason else ''}")  # fmt: skip
+    assert injected["error"] > 0 and injected["hang"] > 0  # the chaos happened
+    assert table["started"] == BIRTHS + DEATHS
+    assert table["lost"] == 0 and table["parked without a reason"] == 0
+    assert table["doubled"] == 0 and table["missing compensations"] == 0
+    assert table["effects short"] == 0 and table["portal history off"] == 0
+    assert table["refused"] >= 2  # the mismatched mother and the funeral allowance nobody is owed
