@@ -23,7 +23,13 @@ def is_secret_name(name: str) -> bool:
 
 
 def hide_url_secrets(text: str) -> str:
-    """`text` with a URL's password and secret-named query values masked; other text unchanged."""
+    """`text` with a URL's password and secret-named query values masked; other text unchanged.
+
+    A comma-separated list (a cluster's broker URLs) has each of its URLs masked."""
+    return ",".join(_hide_one_url_secrets(part) for part in text.split(","))
+
+
+def _hide_one_url_secrets(text: str) -> str:
     try:
         parts = urlsplit(text)
     except ValueError:

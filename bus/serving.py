@@ -4,14 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import uvicorn
 from fastapi import FastAPI
 
 from bus.http_intake import HttpIntakeSettings, server_config
+
+log = logging.getLogger(__name__)
+
+
+class StreamClosingServer(uvicorn.Server):
+    """A uvicorn server that runs `before_shutdown` (ending responses that never end by themselves, such
+    as the dashboard's event streams) before its graceful shutdown waits for responses to finish: a
+    signal stops it promptly instead of at the end of the shutdown grace."""
+
+    def __init__(
+        self, config: uvicorn.Config, before_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()
+    ) -> None:
+        super().__init__(config)
+        self.before_shutdown = list(before_shutdown)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Run the hooks (one failing does not stop the others), then uvicorn's graceful shutdown."""
+        for hook in self.before_shutdown:
+            try:
+                await hook()
+            except Exception:
+                log.exception("a hook before the server's shutdown failed")
+        await super().shutdown(sockets)
 
 
 class _QuietServer(uvicorn.Server):

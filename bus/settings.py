@@ -11,6 +11,8 @@ from urllib.parse import urlparse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bus.broker_urls import split_amqp_urls
+
 EMBEDDED_STORE_URL = "memory://lgsp"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -39,7 +41,9 @@ class BusSettings(BaseSettings):
     )
 
     amqp_url: str | None = Field(
-        default=None, description="RabbitMQ URL; unset: the in-memory transport (one process)"
+        default=None,
+        description="RabbitMQ URL, or a cluster's node URLs comma-separated (on a connection loss the "
+        "transport moves to the next); unset: the in-memory transport (one process)",
     )
     redis_url: str | None = Field(
         default=None, description="Redis URL of shared state; unset: this process's memory store"
@@ -66,8 +70,10 @@ class BusSettings(BaseSettings):
 
     @field_validator("amqp_url")
     @classmethod
-    def _amqp_scheme(cls, url: str | None) -> str | None:
-        return _require_scheme(url, ("amqp", "amqps"), "amqp_url")
+    def _amqp_urls(cls, urls: str | None) -> str | None:
+        if urls is None or not urls.strip():
+            return None
+        return ",".join(split_amqp_urls(urls))
 
     @field_validator("redis_url")
     @classmethod

@@ -30,9 +30,9 @@ from bus.envelope import Envelope, Reply, new_id, utc_now
 from bus.errors import (
     BadRequest,
     BusError,
+    BusUnavailable,
     CircuitOpen,
     InternalError,
-    NoRoute,
     ProviderFault,
     ProviderTimeout,
 )
@@ -42,7 +42,7 @@ from bus.reliability.breaker import CircuitBreaker
 from bus.reliability.dedupe import WORK_LEASE_SECONDS, CompletedWork, LeaseRenewal
 from bus.store.base import Store
 from bus.store.memory import MemoryStore
-from bus.store.patient import PatientStore
+from bus.store.patient import PATIENCE_SECONDS, PatientStore, patiently
 from bus.transport.base import Delivery, Handler, Message, Subscription, Transport, dead_letter_queue
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,12 @@ log = logging.getLogger(__name__)
 REPLIED_HEADER = "x-lgsp-replied"
 # How long an in-flight duplicate waits before looking again whether the first copy completed.
 DUPLICATE_RECHECK_SECONDS = 0.5
+# How long a starting worker waits for an unreachable broker, as its store wrapper waits for Redis.
+BROKER_PATIENCE_SECONDS = PATIENCE_SECONDS
+
+
+def _broker_unreachable(refusal: BusUnavailable) -> None:
+    log.warning("%s at start; waiting up to %.0f s for it", refusal, BROKER_PATIENCE_SECONDS)
 
 
 def counts_against_provider(error: BusError | None) -> bool:
@@ -105,12 +111,13 @@ class Worker:
         self.stats: Counter[str] = Counter()
 
     async def start(self) -> None:
-        """Start adapters that hold resources, then consume every hosted service's queue."""
+        """Start adapters that hold resources, then consume every hosted service's queue; a store or
+        broker outage at start is waited out (up to their patience) as one during work is."""
         for adapter in self.adapters.values():
             if isinstance(adapter, ManagedAdapter):
                 await adapter.start()
-        await self.store.connect()
-        await self.transport.connect()
+        await self.store.connect()  # patient: waits out a store outage
+        await patiently(self.transport.connect, BROKER_PATIENCE_SECONDS, _broker_unreachable)
         for service in self.services:
             adapter = self.adapters[service.adapter]
             handler = self._handler_for(service, adapter)
@@ -203,7 +210,7 @@ class Worker:
         if key_location is not None:
             # Before the answer: a client retry that finds the key settled gets this outcome.
             await self.keys.settle_reply(key_location, envelope.message_id, reply)
-        await self._send_answer(delivery, envelope, answer)
+        await self._send_answer(delivery, answer)
         if dead_lettered:
             # A replay from the DLQ clears the record and must be able to take the lease at once.
             await self.completed.release(envelope.message_id)
@@ -221,7 +228,7 @@ class Worker:
         self.stats["answered_from_record"] += 1
         _trace("from-record", envelope, delivery)
         log.info("message %s already completed; answering from its record", envelope.message_id)
-        await self._answer(delivery, envelope, recorded)
+        await self._answer(delivery, recorded)
         await delivery.ack()
         return True
 
@@ -293,7 +300,7 @@ class Worker:
             # The caller's deadline passes before the next attempt: tell it now what went wrong
             # rather than leave it a bare time-out; the work carries on (the reply says so) and its
             # outcome is recorded, under its Idempotency-Key too.
-            await self._answer(delivery, envelope, reply.model_copy(update={"settled": False}))
+            await self._answer(delivery, reply.model_copy(update={"settled": False}))
             headers[REPLIED_HEADER] = True
         retried = envelope.model_copy(update={"attempt": envelope.attempt + 1})
         message = replace(delivery.message, body=retried.model_dump_json().encode(), headers=headers)
@@ -327,17 +334,14 @@ class Worker:
         await self.transport.publish(dead_letter_queue(queue), replace(message, headers=headers))
         log.warning("dead-lettered %s from %s: %s, %d attempts", message.message_id, queue, reason, attempts)
 
-    async def _answer(self, delivery: Delivery, envelope: Envelope, reply: Reply) -> None:
-        await self._send_answer(delivery, envelope, reply_message(reply))
+    async def _answer(self, delivery: Delivery, reply: Reply) -> None:
+        await self._send_answer(delivery, reply_message(reply))
 
-    async def _send_answer(self, delivery: Delivery, envelope: Envelope, answer: Message) -> None:
+    async def _send_answer(self, delivery: Delivery, answer: Message) -> None:
         reply_to = delivery.message.reply_to
         if not reply_to or _replied(delivery):
             return
-        try:
-            await self.transport.publish(reply_to, answer)
-        except NoRoute:
-            log.warning("caller of %s is gone; reply dropped", envelope.correlation_id)
+        await self.transport.reply(reply_to, answer)
 
 
 def _trace(stage: str, envelope: Envelope, delivery: Delivery) -> None:

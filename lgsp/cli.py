@@ -282,23 +282,29 @@ def gateway(
     processes: ProcessesOption = 1,
     reuse_port: ReusePortOption = False,
 ) -> None:
-    """Run the gateway alone (needs RabbitMQ and separate `lgsp worker` processes)."""
-    import uvicorn
-
+    """Run the gateway alone (needs RabbitMQ and separate `lgsp worker` processes), with the dashboard
+    at /ui showing the deployment that shares its RabbitMQ and Redis."""
+    from bus.dashboard import EngineJourneys, install_dashboard
     from bus.gateway.assembly import assemble_gateway
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
-    from bus.http_intake import server_config, server_options
+    from bus.http_intake import HttpIntakeSettings, server_config
     from bus.loop_watchdog import watched_lifespan
-    from bus.serving import reuse_port_socket
+    from bus.serving import StreamClosingServer, reuse_port_socket
     from bus.transport import make_transport
+    from lgsp.journey_runtime import gateway_journeys
 
     host, port = bind_address(host, port)
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
+    dashboard_hint = (
+        f"Dashboard: {HttpIntakeSettings().scheme}://{host}:{port}/ui/ "
+        "(sign in with a monitoring token or the admin key)"
+    )
     if processes > 1:
         command = ["gateway", "--host", host, "--port", str(port)]
         group = _process_group(command, processes, settings, catalog, debug)
+        console.print(dashboard_hint, soft_wrap=True)
         raise typer.Exit(group.supervise())
     if settings.amqp_url is None:
         errors.print(
@@ -309,20 +315,25 @@ def gateway(
         delivery_limit=settings.delivery_limit,
         connection_name=f"lgsp-gateway-{settings.worker_name}",
     )
-    from lgsp.journey_runtime import gateway_journeys
-
     with _refusing_broken_adapters(debug):
         the_catalog = _catalog(settings)
         api = assemble_gateway(the_catalog, transport, settings)
-    gateway_journeys(api, the_catalog, transport, settings, engines=0)  # /journeys; workers run them
+    journeys = gateway_journeys(api, the_catalog, transport, settings, engines=0)  # workers run them
+    # /ui: the deployment's views from the shared monitoring, log, breakers, queues and journeys; no
+    # fault or load controls (the mocks and load generators are other processes').
+    dashboard = install_dashboard(api, journeys=EngineJourneys(journeys.journeys))
     api.router.lifespan_context = watched_lifespan(api.router.lifespan_context)
     freeze_startup_heap()
-    # With the intake's read time-outs and connection bound, and TLS / mutual TLS when configured.
-    if reuse_port:  # a member of a process group: it listens on the shared port's SO_REUSEPORT socket
-        config = server_config(api, host, port, log_level=settings.log_level.lower())
-        uvicorn.Server(config).run(sockets=[reuse_port_socket(host, port)])
-    else:
-        uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), **server_options())
+    # With the intake's read time-outs, connection bound and shutdown grace, and TLS / mutual TLS when
+    # configured; open dashboards' streams are ended first, so a signal stops the server at once.
+    config = server_config(api, host, port, log_level=settings.log_level.lower())
+    server = StreamClosingServer(config, before_shutdown=[dashboard.close])
+    if not reuse_port:
+        console.print(dashboard_hint, soft_wrap=True)
+    # A member of a process group listens on the shared port's SO_REUSEPORT socket.
+    server.run(sockets=[reuse_port_socket(host, port)] if reuse_port else None)
+    if not server.started:  # as uvicorn.run: it could not listen (the cause is logged)
+        raise typer.Exit(3)
 
 
 @app.command()

@@ -35,9 +35,7 @@ class LazySubcommands(TyperGroup):
             return command
         return TyperGroup(name=cmd_name, help=self.subcommands[cmd_name][1])
 
-    def resolve_command(
-        self, ctx: Context, args: list[str]
-    ) -> tuple[str | None, Command | None, list[str]]:
+    def resolve_command(self, ctx: Context, args: list[str]) -> tuple[str | None, Command | None, list[str]]:
         """Import a lazy group the first time the command line names it."""
         name = args[0] if args else None
         if name in self.subcommands and name not in self.commands:

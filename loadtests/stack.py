@@ -25,7 +25,9 @@ import aio_pika
 import httpx
 import yaml
 
+from bus.broker_urls import split_amqp_urls
 from bus.identifiers import ServiceId
+from bus.transport.amqp_failover import connect_failover
 from loadtests.bench.cpu import child_pids
 from services.registry import MOCKS
 
@@ -258,7 +260,7 @@ async def wait_for_consumers(amqp_url: str, queues: list[str], consumers: int, t
     raise naming the first queue that never got them: a gateway that answers /health before its
     workers consume would answer NoRoute to the first calls."""
     deadline = time.monotonic() + timeout
-    connection = await aio_pika.connect(amqp_url)
+    connection = await connect_failover(split_amqp_urls(amqp_url), timeout=30)
     async with connection:
         for queue in queues:
             while True:

@@ -21,6 +21,7 @@ from datetime import date
 from pydantic import JsonValue
 
 from services.casework.directory import PeopleDirectory
+from services.casework.people import sixth_birthday_eve
 from services.citizens import Citizen, Population
 from services.clock import SimulatedClock
 from services.insurance.fund import SocialInsuranceFund
@@ -38,19 +39,6 @@ SEARCH_LIMIT = 20_000
 PENSION_AGE = 80
 OFFICE = "UBND phường Lê Chân"
 SIGNER = {"signer_name": "Nguyễn Văn Hùng", "signer_title": "Chủ tịch", "officer_name": "Trần Thị Mai"}
-
-
-CHILD_CARD_AGE = 6  # the free health-insurance card is for children under six
-
-
-def birth_refusal(born: date, today: date, legs: list[str]) -> str | None:
-    """Why a birth declared on `today` for a child born on `born` cannot be served, or None."""
-    if born > today:
-        return f"the child's birth date {born} is after the day the dossier was received ({today})"
-    day = 28 if (born.month, born.day) == (2, 29) else born.day
-    if "insurance" in legs and date(born.year + CHILD_CARD_AGE, born.month, day) <= today:
-        return f"a child born on {born} is six or over on {today}: no child's health-insurance card"
-    return None
 
 
 class JourneyRequestError(ValueError):
@@ -145,9 +133,10 @@ def birth_inputs(
     if not is_mother(mother, today):
         raise IneligibleRequest(f"{mother.id_number} ({mother.full_name}) cannot be a newborn's mother")
     born = born_on or date.fromordinal(today.toordinal() - 1)
-    refusal = birth_refusal(born, today, chosen)
-    if refusal is not None:
-        raise IneligibleRequest(refusal)
+    if born > today:
+        raise IneligibleRequest(f"the child's birth date {born} is after today ({today})")
+    if "insurance" in chosen and sixth_birthday_eve(born) < today:
+        raise IneligibleRequest(f"a child born on {born} is six or over: no child's health-insurance card")
     head = citizen(population, mother.household.head_id_number)
     family = head.family_name if head.sex == "M" else mother.family_name
     middle, _, given = child_name.rpartition(" ")

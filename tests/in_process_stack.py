@@ -36,7 +36,6 @@ from bus.events import BusEvent, TransportEventPublisher, decode_event, event_qu
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
 from bus.gateway.callbacks import callbacks_router
-from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
 from bus.gateway.operations import operations_router
 from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from bus.gateway.routing import ServiceRouter
@@ -80,6 +79,9 @@ class RecordingTransport:
         except DuplicateRequest:
             self.sent.remove(queue)  # refused before anything was published: not sent
             raise
+
+    async def reply(self, address: str, message: Message) -> None:
+        await self.inner.reply(address, message)
 
     async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
         await self.inner.publish_delayed(queue, message, delay)
@@ -194,11 +196,13 @@ async def running_gateway(
     callback_http: httpx.AsyncClient | None = None,
     mount: Callable[[FastAPI], None] | None = None,
     timeout: float = 5.0,
+    client_ids: Mapping[str, str] | None = None,
     **settings: Any,
 ) -> AsyncIterator[Gateway]:
     """A gateway replica on `bus`, its state in `backend` (or `store`); `settings` go to GatewaySettings.
 
-    `mount` adds routers and middleware to the app before the first call."""
+    `mount` adds routers and middleware to the app before the first call; `client_ids` requires mutual
+    TLS (client certificate subject → client id)."""
     gateway_settings = GatewaySettings(**{"idempotency_poll_seconds": 0.02, "drain_seconds": 5, **settings})
     app = create_gateway(
         bus.catalog,
@@ -211,6 +215,7 @@ async def running_gateway(
         max_body_bytes=max_body_bytes,
         callback_http=callback_http,
         manage_transport=False,
+        client_ids=client_ids,
     )
     if mount is not None:
         mount(app)
@@ -362,7 +367,6 @@ async def secured_stack(
             }
             inbound = InboundContext(TransportEventPublisher(bus.transport), store, InboundSettings())
             app.include_router(callbacks_router(receivers, inbound))
-            app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
 
         async with running_gateway(
             bus,

@@ -1,22 +1,30 @@
-"""docker-compose.yml stays coherent with the code: every mock served, settings that parse, known adapters.
+"""docker-compose.yml stays coherent with the code: every mock served, settings that parse, known adapters,
+a 3-node RabbitMQ cluster the bus is given every node of.
 
-(No Docker engine runs on this machine, so the file is checked for what the code can check.)
+(No Docker engine runs on this machine, so the file is checked for what the code can check, and by
+`docker-compose config` when that command is installed.)
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 import yaml
 
+from bus.broker_urls import split_amqp_urls
 from bus.catalog import load_catalog
 from bus.settings import BusSettings
 from lgsp.default_catalog import DEFAULT_CATALOG
 from services.registry import MOCKS
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
+RABBITMQ_NODES = ("rabbitmq-1", "rabbitmq-2", "rabbitmq-3")
+BUS_SERVICES = ("gateway", "worker", *MOCKS)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +65,7 @@ def test_environment_parses_into_the_settings_and_names_real_adapters(
 def test_only_the_gateway_is_published_and_broker_and_store_stay_internal(compose: dict[str, Any]) -> None:
     services, networks = compose["services"], compose["networks"]
     assert networks["internal"]["internal"] is True
-    for private in ("rabbitmq", "redis"):
+    for private in (*RABBITMQ_NODES, "redis"):
         assert "ports" not in services[private], f"{private} must not be published"
         assert services[private]["networks"] == ["internal"]
     published = {name: spec["ports"] for name, spec in services.items() if "ports" in spec}
@@ -90,3 +98,45 @@ def test_the_image_copies_every_package_the_project_installs() -> None:
     packages = {pattern.rstrip("*") for pattern in included["include"]}
     dockerfile = (root / "Dockerfile").read_text()
     assert {p for p in packages if f"COPY {p} ./{p}" not in dockerfile} == set()
+
+
+def test_rabbitmq_is_a_three_node_cluster_of_named_nodes_with_their_own_data(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    config_file = COMPOSE.parent / "compose" / "rabbitmq-cluster.conf"
+    listed = [
+        line.split("=")[1].strip()
+        for line in config_file.read_text().splitlines()
+        if line.startswith("cluster_formation.classic_config.nodes.")
+    ]
+    assert listed == [f"rabbit@{node}" for node in RABBITMQ_NODES]
+    cookies = {services[node]["environment"]["RABBITMQ_ERLANG_COOKIE"] for node in RABBITMQ_NODES}
+    assert len(cookies) == 1  # one shared cookie, or the nodes refuse each other
+    for node in RABBITMQ_NODES:
+        spec = services[node]
+        assert spec["hostname"] == node  # the node's name rabbit@<hostname> is the one the config lists
+        assert "./compose/rabbitmq-cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro" in spec["volumes"]
+        assert f"{node}:/var/lib/rabbitmq" in spec["volumes"]
+        assert node in compose["volumes"]
+        assert spec["healthcheck"]["test"][:2] == ["CMD", "rabbitmq-diagnostics"]
+    assert "rabbitmq" not in services  # no single broker left beside the cluster
+
+
+def test_every_bus_process_is_given_every_node_and_waits_for_all_three(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in BUS_SERVICES:
+        urls = split_amqp_urls(services[name]["environment"]["LGSP_AMQP_URL"])
+        assert [urlparse(url).hostname for url in urls] == list(RABBITMQ_NODES)
+        assert {urlparse(url).port for url in urls} == {5672}
+        depends = services[name]["depends_on"]
+        assert all(depends[node] == {"condition": "service_healthy"} for node in RABBITMQ_NODES)
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed")
+def test_docker_compose_itself_accepts_the_file() -> None:
+    checked = subprocess.run(
+        ["docker-compose", "-f", str(COMPOSE), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr

@@ -48,6 +48,9 @@ def test_url_password_and_secret_query_values_are_masked_and_the_rest_kept() -> 
     assert hide_url_secrets("https://h/x?token=abc&page=2") == f"https://h/x?token={MASK}&page=2"
     assert hide_url_secrets("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
     assert hide_url_secrets("not a url: at all") == "not a url: at all"
+    assert hide_url_secrets("amqp://u:p1@rabbit-1/,amqp://u:p2@rabbit-2/") == (
+        f"amqp://u:{MASK}@rabbit-1/,amqp://u:{MASK}@rabbit-2/"
+    )
 
 
 class _Partner(BaseModel):

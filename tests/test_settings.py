@@ -77,6 +77,10 @@ def test_empty_url_variable_means_memory_implementation(monkeypatch: pytest.Monk
         ("LGSP_MAX_BODY_BYTES", "eighty", "max_body_bytes"),
         ("LGSP_AMQP_URL", "redis://127.0.0.1:6379/0", "amqp_url"),
         ("LGSP_AMQP_URL", "amqp://", "amqp_url"),
+        ("LGSP_AMQP_URL", "amqp://node-1/,http://node-2/", "amqp_url"),
+        ("LGSP_AMQP_URL", "amqp://node-1/,", "amqp_url"),
+        ("LGSP_AMQP_URL", "amqp://node-1/,amqp://node-1:port/", "amqp_url"),
+        ("LGSP_AMQP_URL", "amqp://node-1/,amqp://node-1/", "amqp_url"),
         ("LGSP_REDIS_URL", "http://127.0.0.1:6379", "redis_url"),
         ("LGSP_LOG_LEVEL", "LOUD", "log_level"),
         ("LGSP_DELIVERY_LIMIT", "0", "delivery_limit"),
@@ -95,3 +99,13 @@ def test_bad_value_raises_validation_error_naming_the_field(
 def test_wrong_scheme_error_says_which_scheme_is_expected() -> None:
     with pytest.raises(ValidationError, match=r"redis_url must look like redis://"):
         BusSettings(redis_url="memcached://127.0.0.1:11211")
+
+
+def test_a_cluster_is_a_comma_separated_list_of_node_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LGSP_AMQP_URL", " amqp://guest:guest@rabbit-1:5672/ , amqps://rabbit-2:5671/")
+    assert BusSettings().amqp_url == "amqp://guest:guest@rabbit-1:5672/,amqps://rabbit-2:5671/"
+
+
+def test_a_bad_cluster_entry_is_named_by_its_position() -> None:
+    with pytest.raises(ValidationError, match=r"broker URL 2 of 2 must look like amqp://"):
+        BusSettings(amqp_url="amqp://guest:guest@rabbit-1/,http://rabbit-2/")

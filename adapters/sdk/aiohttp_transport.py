@@ -10,15 +10,36 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
 import httpx
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.client_reqrep import ConnectionKey
 from yarl import URL
 
 _READ_CHUNK = 64 * 1024
 _URL_MEMO_LIMIT = 1024
+
+
+class NewestFirstConnector(aiohttp.TCPConnector):
+    """aiohttp's connector, handing out the most recently released idle connection first.
+
+    aiohttp (3.10+) hands out its oldest idle connection, so under a steady load every connection a
+    burst opened is reused round-robin within the keep-alive expiry and the pool never shrinks back:
+    a worker's sockets crept up by the peaks it had met (29 to 35 in a 12-minute soak, bounded only by
+    `limit` per adapter). Reused newest first, the connections a burst added sit idle and are closed
+    after `keepalive_timeout`, so the pool follows the load.
+    """
+
+    def _release(self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False) -> None:
+        super()._release(key, protocol, should_close=should_close)
+        idle = self._conns.get(key)
+        # Released last, taken first: aiohttp takes from the left of the deque.
+        if isinstance(idle, deque) and idle and idle[-1][0] is protocol:
+            idle.rotate(1)
 
 
 @contextlib.contextmanager
@@ -75,7 +96,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._urls: dict[str, URL] = {}
 
     def _open_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
+        connector = NewestFirstConnector(
             limit=self.max_connections,
             limit_per_host=0,
             keepalive_timeout=self.keepalive_expiry,

@@ -1,15 +1,19 @@
 """The Journeys view's reader over the journey engine (bus.flows): its records in the view's shape.
 
+A step's time taken is office time on the engine's working calendar (working days and hours, as its
+deadline is counted), not the simulated seconds between its start and finish.
+
 An engine's verdicts (Decision 766: early, on time, late, open, open and late) become the view's
 on-time flag: early and on time are on time, late and open-late are not, open is not yet known.
 """
 
 from __future__ import annotations
 
-from bus.dashboard.journeys import JourneyStep, JourneySummary, JourneyTimeline
+from bus.dashboard.journeys import JourneyStep, JourneySummary, JourneyTimeline, describe_working_time
 from bus.flows.journey_records import JourneyRecord, StepRecord
 from bus.flows.journeys import Journeys, UnknownJourney
 from bus.flows.timeliness import Verdict
+from vn_calendar import WorkingCalendar
 
 ON_TIME = {Verdict.EARLY: True, Verdict.ON_TIME: True, Verdict.LATE: False, Verdict.OPEN_LATE: False}
 
@@ -33,8 +37,13 @@ def summary(record: JourneyRecord) -> JourneySummary:
     )
 
 
-def step(record: StepRecord) -> JourneyStep:
-    """One step on its system's lane; its latest transaction (retries keep the same step)."""
+def step(record: StepRecord, calendar: WorkingCalendar) -> JourneyStep:
+    """One step on its system's lane; its latest transaction (retries keep the same step); once
+    finished, the working time it took on `calendar`."""
+    working = took = None
+    if record.started_at is not None and record.finished_at is not None:
+        span = calendar.working_time_between(record.started_at, record.finished_at)
+        working, took = span.total_seconds() / 3600, describe_working_time(span, calendar.working_day_length)
     return JourneyStep(
         step=record.step,
         system=record.system,
@@ -44,6 +53,8 @@ def step(record: StepRecord) -> JourneyStep:
         finished_at=record.finished_at,
         deadline=record.due_at,
         on_time=on_time(record.verdict),
+        working_hours=working,
+        took=took,
     )
 
 
@@ -52,6 +63,11 @@ class EngineJourneys:
 
     def __init__(self, journeys: Journeys) -> None:
         self._journeys = journeys
+
+    @property
+    def time_zone(self) -> str:
+        """The engine's working calendar's zone."""
+        return self._journeys.calendar.tz.key
 
     async def journeys(self, *, limit: int) -> list[JourneySummary]:
         """Up to `limit` journeys, newest first."""
@@ -63,4 +79,9 @@ class EngineJourneys:
             record = await self._journeys.get(journey_id)
         except UnknownJourney:
             return None
-        return JourneyTimeline(journey=summary(record), steps=[step(s) for s in record.steps])
+        calendar = self._journeys.calendar
+        return JourneyTimeline(
+            journey=summary(record),
+            steps=[step(s, calendar) for s in record.steps],
+            time_zone=self.time_zone,
+        )

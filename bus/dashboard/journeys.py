@@ -8,7 +8,7 @@ Until an engine is wired in, the dashboard has no reader and the view says so; i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from pydantic import BaseModel, Field
@@ -38,6 +38,10 @@ class JourneyStep(BaseModel):
     finished_at: datetime | None = None
     deadline: datetime | None = None
     on_time: bool | None = None
+    working_hours: float | None = Field(
+        default=None, description="office time from start to finish on the engine's calendar, in hours"
+    )
+    took: str | None = Field(default=None, description="working_hours as shown: working days, hours, minutes")
 
 
 class JourneyTimeline(BaseModel):
@@ -45,6 +49,9 @@ class JourneyTimeline(BaseModel):
 
     journey: JourneySummary
     steps: list[JourneyStep]
+    time_zone: str | None = Field(
+        default=None, description="IANA zone of the working calendar: times are shown in it"
+    )
 
 
 class ProcedureTimeliness(BaseModel):
@@ -62,10 +69,18 @@ class JourneyList(BaseModel):
     available: bool
     journeys: list[JourneySummary]
     timeliness: list[ProcedureTimeliness]
+    time_zone: str | None = Field(
+        default=None, description="IANA zone of the working calendar: times are shown in it"
+    )
 
 
 class JourneyReader(Protocol):
     """Read access to journeys, shared by every worker (the engine keeps them in the Store)."""
+
+    @property
+    def time_zone(self) -> str | None:
+        """IANA zone of the calendar the journeys' deadlines are counted in (None: the viewer's own)."""
+        ...
 
     async def journeys(self, *, limit: int) -> list[JourneySummary]:
         """Up to `limit` journeys, newest first."""
@@ -74,6 +89,21 @@ class JourneyReader(Protocol):
     async def timeline(self, journey_id: str) -> JourneyTimeline | None:
         """One journey with its steps; None when unknown."""
         ...
+
+
+def describe_working_time(span: timedelta, working_day: timedelta) -> str:
+    """Office time as deadlines count it: "2 working days 3 h 05 min", "3 h", "45 min", "40 s"."""
+    days, rest = divmod(span, working_day)
+    hours, rest = divmod(rest, timedelta(hours=1))
+    minutes, rest = divmod(rest, timedelta(minutes=1))
+    parts = []
+    if days:
+        parts.append(f"{days} working day{'s' if days > 1 else ''}")
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes:
+        parts.append(f"{minutes:02d} min" if parts else f"{minutes} min")
+    return " ".join(parts) if parts else f"{round(rest.total_seconds())} s"
 
 
 def timeliness(journeys: list[JourneySummary]) -> list[ProcedureTimeliness]:
@@ -98,4 +128,6 @@ async def journey_list(reader: JourneyReader | None, *, limit: int) -> JourneyLi
     if reader is None:
         return JourneyList(available=False, journeys=[], timeliness=[])
     journeys = await reader.journeys(limit=limit)
-    return JourneyList(available=True, journeys=journeys, timeliness=timeliness(journeys))
+    return JourneyList(
+        available=True, journeys=journeys, timeliness=timeliness(journeys), time_zone=reader.time_zone
+    )

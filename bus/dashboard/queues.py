@@ -35,8 +35,8 @@ class MemoryQueueDepths:
         self._broker = transport.broker
 
     async def depth(self, queue: str) -> int | None:
-        """Ready messages in `queue` (0 for a queue never declared)."""
-        return self._broker.depth(queue)
+        """Ready messages in `queue`; None when it does not exist (as on RabbitMQ)."""
+        return self._broker.depth(queue) if self._broker.declared(queue) else None
 
 
 class AmqpQueueDepths:

@@ -153,20 +153,30 @@ def percentile(values: list[float], share: float) -> float | None:
 def measure_edges(
     records: Iterable[OperationalRecord], adapters: Mapping[str, str], seconds: float
 ) -> dict[str, EdgeTraffic]:
-    """Traffic per edge id over `seconds`, from records; `adapters` maps service id to adapter name."""
-    tallies: dict[str, _Tally] = {}
+    """Traffic per edge id over `seconds`, from records; `adapters` maps service id to adapter name.
+    Run each tick over up to thousands of records: each record's duration is taken once, and its
+    edges' tallies are looked up by client and by service."""
+    inbound: dict[str, _Tally] = {}  # by client
+    outbound: dict[str, _Tally | None] = {}  # by service; None for a service of no known adapter
+    by_edge: dict[str, _Tally] = {}
     for record in records:
-        hops = []
+        duration, failed = record.duration_ms, not record.succeeded
         if record.client is not None:
-            hops.append(f"{caller_node(record.client)}>{LGSP_NODE}")
-        adapter = adapters.get(record.service or "")
-        if adapter is not None:
-            hops.append(f"{LGSP_NODE}>{provider_node(adapter)}")
-        for hop in hops:
-            tally = tallies.setdefault(hop, _Tally())
-            tally.durations.append(record.duration_ms)
-            tally.failures += not record.succeeded
-    return {edge: tally.traffic(seconds) for edge, tally in tallies.items()}
+            tally = inbound.get(record.client)
+            if tally is None:
+                edge = f"{caller_node(record.client)}>{LGSP_NODE}"
+                tally = inbound[record.client] = by_edge.setdefault(edge, _Tally())
+            tally.durations.append(duration)
+            tally.failures += failed
+        service = record.service or ""
+        if service not in outbound:
+            adapter = adapters.get(service)
+            edge = f"{LGSP_NODE}>{provider_node(adapter)}" if adapter is not None else None
+            outbound[service] = by_edge.setdefault(edge, _Tally()) if edge is not None else None
+        if (provider := outbound[service]) is not None:
+            provider.durations.append(duration)
+            provider.failures += failed
+    return {edge: tally.traffic(seconds) for edge, tally in by_edge.items()}
 
 
 def provider_state(traffic: EdgeTraffic | None, breaker: BreakerState | None) -> NodeState:

@@ -19,11 +19,14 @@ from bus.catalog import Catalog
 from bus.errors import BusError, InternalError, RequestIncomplete
 from bus.gateway.access import AccessControl
 from bus.gateway.async_requests import transactions_router
+from bus.gateway.client_certificates import ClientCertificateMiddleware
+from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
 from bus.gateway.ratelimit import RateLimiter
 from bus.gateway.routing import ServiceRouter, error_response
 from bus.gateway.schemas import schemas_router
 from bus.gateway.settings import GatewaySettings
 from bus.gateway.shortcut import ROUTE_METHODS, ServiceCallShortcut
+from bus.gateway.unrouted_calls import UnroutedCallRecorder
 from bus.store import Store
 from bus.transaction import TransactionSink
 from bus.transport.base import Transport
@@ -53,11 +56,16 @@ def create_gateway(
     max_body_bytes: int = 1_048_576,
     manage_transport: bool = True,
     callback_http: httpx.AsyncClient | None = None,
+    input_limits: InputLimits | None = None,
+    client_ids: Mapping[str, str] | None = None,
 ) -> FastAPI:
     """The gateway app; it connects (and on shutdown closes) `transport` unless told not to, and
     every one of `resources` (stores, sinks) always. With `adapters`, each service's canonical
     schema is served at `/catalog/schemas/{service id}` and linked from `GET /catalog`.
-    `callback_http` posts async results to their callback URLs (default: a client of its own)."""
+    `callback_http` posts async results to their callback URLs (default: a client of its own).
+    Every request is held to `input_limits` (default: InputLimits()); with `client_ids` (client
+    certificate subject → client id) a call acts as the client its mutual-TLS certificate names.
+    Every `/r1` call, refused by these or served, leaves one record for every sink."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -120,11 +128,13 @@ def create_gateway(
             ],
         }
 
+    limits = InputLimits() if input_limits is None else input_limits
     route = ServiceRouter(
         catalog,
         transport,
         sinks,
         max_body_bytes,
+        limits=limits,
         store=store,
         rate_limiter=rate_limiter,
         settings=gateway_settings,
@@ -142,6 +152,11 @@ def create_gateway(
     # Calls are served by the shortcut middleware, ahead of FastAPI's routing; the plain route serves
     # them when the app is mounted under a root path. The FastAPI operations only document it.
     app.add_middleware(ServiceCallShortcut, call=route)
+    app.add_middleware(HeaderLimitMiddleware, limits=limits)
+    if client_ids:  # mutual TLS: a call acts as the client its certificate names
+        app.add_middleware(ClientCertificateMiddleware, client_ids=client_ids)
+    # Outside every middleware that may refuse a call, so a refused call is recorded too.
+    app.add_middleware(UnroutedCallRecorder, sinks=sinks)
     plain = Route("/r1/{service_path:path}", serve_call, methods=list(ROUTE_METHODS))
     # Starlette adds HEAD to a route that lists GET; an envelope has no HEAD, so refuse it (405).
     if plain.methods is not None:

@@ -15,8 +15,6 @@ from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
 from bus.gateway.callbacks import callbacks_router
-from bus.gateway.client_certificates import ClientCertificateMiddleware
-from bus.gateway.limits import HeaderLimitMiddleware, InputLimits
 from bus.gateway.operations import operations_router
 from bus.gateway.ratelimit import make_rate_limiter
 from bus.gateway.settings import GatewaySettings
@@ -68,6 +66,7 @@ def assemble_gateway(
         access=access,
         max_body_bytes=settings.max_body_bytes,
         manage_transport=manage_transport,
+        client_ids=HttpIntakeSettings().tls_client_ids,
     )
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
     admin = AdminCredential(auth.admin_key_sha256)
@@ -79,10 +78,6 @@ def assemble_gateway(
     app.include_router(operations_router(catalog, store, dependencies=monitored))
     inbound = InboundContext(TransportEventPublisher(transport), store, InboundSettings())
     app.include_router(callbacks_router(adapters, inbound))
-    app.add_middleware(HeaderLimitMiddleware, limits=InputLimits())
-    client_ids = HttpIntakeSettings().tls_client_ids
-    if client_ids:  # mutual TLS: a call acts as the client its certificate names
-        app.add_middleware(ClientCertificateMiddleware, client_ids=client_ids)
     # The state the operator views (bus.dashboard) read: the very objects these routes use.
     app.state.monitoring, app.state.transaction_log = monitoring, txlog.log
     app.state.store, app.state.admin_credential = store, admin

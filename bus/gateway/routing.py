@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 
 import httpx
 from fastapi import Request
@@ -19,7 +16,7 @@ from bus.answers import JSON, reply_body, reply_headers
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_reply, envelope_message
-from bus.envelope import Envelope, Reply, new_id, utc_now
+from bus.envelope import Envelope, new_id, utc_now
 from bus.errors import BadRequest, BusError, BusTimeout, BusUnavailable, ErrorBody, InternalError
 from bus.gateway.access import CLIENT_HEADER, AccessControl
 from bus.gateway.async_requests import (
@@ -32,6 +29,7 @@ from bus.gateway.async_requests import (
     async_choice,
 )
 from bus.gateway.backpressure import InFlightLimit, Slot
+from bus.gateway.call_facts import CallFacts, mark_recorded
 from bus.gateway.idempotency import STILL_WORKING, IdempotencyKeys, fingerprint
 from bus.gateway.limits import InputLimits, check_json_depth
 from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, enforce, quotas_for
@@ -52,8 +50,8 @@ from bus.identifiers import IdentifierError, ServiceId, split_service_path
 from bus.store import MemoryStore, Store
 from bus.store.write_behind import WriteBehindStore
 from bus.subjects import find_subjects
-from bus.transaction import TransactionRecord, TransactionSink
-from bus.transport.base import Message, Transport
+from bus.transaction import TransactionSink
+from bus.transport.base import Transport
 from bus.transport.unconfirmed import PublishUnconfirmed
 
 log = logging.getLogger(__name__)
@@ -72,66 +70,6 @@ def error_response(error: BusError, transaction_id: str | None) -> JSONResponse:
     if error.retry_after is not None:
         headers["retry-after"] = str(max(1, round(error.retry_after)))
     return JSONResponse(error.body(transaction_id).model_dump(), status_code=error.status, headers=headers)
-
-
-@dataclass
-class _Facts:
-    """What is known of a call so far; becomes its TransactionRecord."""
-
-    transaction_id: str
-    request_in: datetime
-    method: str
-    body: bytes = b""
-    envelope: Envelope | None = None
-    client: str | None = None
-    service: str | None = None
-    request_out: datetime | None = None
-    response_in: datetime | None = None
-    worker: str | None = None
-    subjects: tuple[str, ...] = field(default_factory=tuple)
-    reply: Reply | None = None  # the worker's, once it arrived
-    # Set when an async call took over: its background task records and releases the slot.
-    handed_off: bool = False
-    # The outcome of a request whose publish was still unconfirmed at its deadline, to follow.
-    late_outcome: Awaitable[Message] | None = None
-
-    def record(self, response: Response, fault_type: str | None) -> TransactionRecord:
-        envelope = self.envelope
-        return TransactionRecord(
-            transaction_id=self.transaction_id,
-            message_id=envelope.message_id if envelope else None,
-            client=self.client,
-            service=self.service,
-            method=self.method,
-            path=envelope.path if envelope else "",
-            user_id=envelope.user_id if envelope else None,
-            issue=envelope.issue if envelope else None,
-            subjects=self.subjects,
-            trace_id=envelope.trace.trace_id if envelope else None,
-            worker=self.worker,
-            request_in=self.request_in,
-            request_out=self.request_out,
-            response_in=self.response_in,
-            response_out=utc_now(),
-            status=response.status_code,
-            succeeded=fault_type is None,
-            fault_type=fault_type,
-            request_size=len(self.body),
-            response_size=len(response.body),
-            request_sha256=hashlib.sha256(self.body).hexdigest(),
-            response_sha256=hashlib.sha256(response.body).hexdigest(),
-        )
-
-
-def fault_type_of(response: Response) -> str | None:
-    """The taxonomy type of an error answer, None for a success."""
-    if response.status_code < 400:
-        return None
-    try:
-        found = json.loads(bytes(response.body)).get("type")
-    except (ValueError, AttributeError):
-        found = None
-    return found if isinstance(found, str) else "Server.Provider.InternalError"
 
 
 class ServiceRouter:
@@ -198,9 +136,10 @@ class ServiceRouter:
 
     async def __call__(self, service_path: str, request: Request) -> Response:
         """Call a service: `/r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE/VERSION[/path]`."""
+        mark_recorded(request.scope)  # this call's record is the router's to write, whatever happens
         headers = header_values(request)
         usable_id = caller_transaction_id(headers)
-        facts = _Facts(transaction_id=usable_id or new_id(), request_in=utc_now(), method=request.method)
+        facts = CallFacts(transaction_id=usable_id or new_id(), request_in=utc_now(), method=request.method)
         slot: Slot | None = None
         try:
             # First of all, so that a flood is refused before any body is read or any store touched.
@@ -221,13 +160,13 @@ class ServiceRouter:
             await self._record(facts, response)
         return response
 
-    async def _record(self, facts: _Facts, response: Response) -> None:
-        record = facts.record(response, fault_type_of(response))
+    async def _record(self, facts: CallFacts, response: Response) -> None:
+        record = facts.record(response.status_code, bytes(response.body))
         for sink in self.sinks:
             await sink.record(record)
 
     async def _serve(
-        self, facts: _Facts, service_path: str, request: Request, headers: Mapping[str, str], slot: Slot
+        self, facts: CallFacts, service_path: str, request: Request, headers: Mapping[str, str], slot: Slot
     ) -> Response:
         facts.client = header(headers, CLIENT_HEADER)
         facts.service = service_path[:MAX_HEADER_VALUE]
@@ -298,7 +237,7 @@ class ServiceRouter:
         return found
 
     async def _dispatch(
-        self, facts: _Facts, envelope: Envelope, service: ServiceSpec, slot: Slot, choice: AsyncChoice
+        self, facts: CallFacts, envelope: Envelope, service: ServiceSpec, slot: Slot, choice: AsyncChoice
     ) -> Response:
         if not choice.respond_async:
             try:
@@ -334,7 +273,7 @@ class ServiceRouter:
         )
 
     async def _finish_in_background(
-        self, facts: _Facts, envelope: Envelope, service: ServiceSpec, slot: Slot
+        self, facts: CallFacts, envelope: Envelope, service: ServiceSpec, slot: Slot
     ) -> tuple[int, JsonValue, ErrorBody | None]:
         try:
             try:
@@ -349,7 +288,7 @@ class ServiceRouter:
             return response.status_code, None, ErrorBody.model_validate(body)
         return response.status_code, body, None
 
-    async def _call(self, facts: _Facts, envelope: Envelope, service: ServiceSpec) -> Response:
+    async def _call(self, facts: CallFacts, envelope: Envelope, service: ServiceSpec) -> Response:
         late, facts.late_outcome = facts.late_outcome, None
         if late is not None:
             answer = await late

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bus.errors import BusError
+from bus.errors import BusError, MethodNotAllowed
 from bus.gateway.routing import error_response
 
 SERVICE_PREFIX = "/r1/"
@@ -19,7 +19,8 @@ CallService = Callable[[str, Request], Awaitable[Response]]
 
 class ServiceCallShortcut:
     """Pure ASGI middleware: a `/r1/{service path}` call with one of ROUTE_METHODS goes to `call`
-    directly; anything else (other paths, HEAD/OPTIONS, a mounted app's root_path) to `app`.
+    directly, one with another method (HEAD, OPTIONS) is refused with the taxonomy's 405 and `Allow`;
+    anything else (other paths, a mounted app's root_path) goes to `app`.
 
     Innermost of the app's middleware, so header limits, in-flight counting and the server-error
     handler still wrap every call. It skips what a call never used: FastAPI's exception and
@@ -35,11 +36,16 @@ class ServiceCallShortcut:
         """Serve a service call, or pass anything else on unchanged."""
         if (
             scope["type"] != "http"
-            or scope["method"] not in ROUTE_METHODS
             or scope.get("root_path")
             or not (scope["path"].startswith(SERVICE_PREFIX) or scope["path"] == SERVICE_PREFIX[:-1])
         ):
             await self.app(scope, receive, send)
+            return
+        if scope["method"] not in ROUTE_METHODS:
+            refused = MethodNotAllowed(
+                "a service call takes one of the methods in Allow", allow=ROUTE_METHODS
+            )
+            await error_response(refused, None)(scope, receive, send)
             return
         request = Request(scope, receive, send)
         try:

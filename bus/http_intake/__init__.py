@@ -27,7 +27,8 @@ def server_config(
 
 def server_options(settings: HttpIntakeSettings | None = None) -> dict[str, Any]:
     """uvicorn's options for `settings` (read from the environment when not given): the bounded
-    protocol, keep-alive, the connection bound, TLS; for `uvicorn.Config` or `uvicorn.run`."""
+    protocol, keep-alive, the connection bound, the shutdown grace, TLS; for `uvicorn.Config` or
+    `uvicorn.run`."""
     settings = HttpIntakeSettings() if settings is None else settings
     protocol = type(
         "ConfiguredHttpProtocol",
@@ -45,6 +46,7 @@ def server_options(settings: HttpIntakeSettings | None = None) -> dict[str, Any]
         "access_log": False,
         "timeout_keep_alive": settings.keep_alive_timeout,
         "limit_concurrency": settings.max_connections,
+        "timeout_graceful_shutdown": settings.shutdown_grace,
         **tls,
     }
 

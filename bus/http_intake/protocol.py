@@ -5,7 +5,8 @@ caller sending nothing, half its headers or part of a body keeps its socket (and
 are in, one of the gateway's in-flight slots) for as long as it likes. `BoundedHttpProtocol` closes
 such a connection when `header_timeout` passes before the headers are complete, or `body_timeout`
 before the body is; the app then sees `http.disconnect`. It also hands the app the verified client
-certificate's subject (the ASGI TLS extension, which uvicorn does not fill), for mutual TLS.
+certificate's subject (the ASGI TLS extension, which uvicorn does not fill), for mutual TLS. Its
+writes go through a CoalescingTransport, so a response's head and body leave in one write.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import ssl
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from bus.coalesced_writes import CoalescingTransport
+from bus.monitoring.intake import BODY_TIMEOUT, HEADER_TIMEOUT, INTAKE_CLOSES
 
 # RFC 4514 short names of the attributes a client certificate's subject usually carries.
 _SHORT_NAMES = {
@@ -48,12 +52,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_timer: asyncio.TimerHandle | None = None
+        self._reading = HEADER_TIMEOUT  # what the armed clock waits for, named as INTAKE_CLOSES counts it
         self._tls: dict[str, Any] | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the header clock: a connection that sends nothing is closed too."""
-        super().connection_made(transport)
-        self._arm(self.header_timeout)
+        super().connection_made(CoalescingTransport(transport, self.loop))
+        self._arm(self.header_timeout, HEADER_TIMEOUT)
         ssl_object = transport.get_extra_info("ssl_object")
         if isinstance(ssl_object, ssl.SSLObject):
             peer = ssl_object.getpeercert()
@@ -75,13 +80,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         """A request's first byte: its headers must be complete within `header_timeout`."""
         super().on_message_begin()
         if self._read_timer is None:
-            self._arm(self.header_timeout)
+            self._arm(self.header_timeout, HEADER_TIMEOUT)
         if self._tls is not None:
             self.scope["extensions"] = {"tls": self._tls}  # type: ignore[dict-item]  # ASGI TLS extension
 
     def on_headers_complete(self) -> None:
         """The headers are in: the body must be complete within `body_timeout`."""
-        self._arm(self.body_timeout)
+        self._arm(self.body_timeout, BODY_TIMEOUT)
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -89,8 +94,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._disarm()
         super().on_message_complete()
 
-    def _arm(self, seconds: float) -> None:
+    def _arm(self, seconds: float, reading: str) -> None:
         self._disarm()
+        self._reading = reading
         self._read_timer = self.loop.call_later(seconds, self._read_timed_out)
 
     def _disarm(self) -> None:
@@ -104,4 +110,5 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             # INFO: under a slowloris attack this is one line per connection; a cut-off body is also
             # a transaction (Client.RequestIncomplete), recorded, counted and logged as a warning.
             self.logger.info("closing a connection that did not send its request in time: %s", self.client)
+            INTAKE_CLOSES.labels(reason=self._reading).inc()
             self.transport.close()

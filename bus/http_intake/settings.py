@@ -21,6 +21,12 @@ class HttpIntakeSettings(BaseSettings):
     max_connections: int = Field(
         2048, ge=1, description="connections plus requests in progress at once; past it uvicorn answers 503"
     )
+    shutdown_grace: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="s requests in progress get to finish at shutdown, then cancelled",
+    )
     tls_certfile: Path | None = Field(None, description="PEM certificate (chain): serve HTTPS")
     tls_keyfile: Path | None = Field(None, description="PEM private key of tls_certfile")
     tls_client_ca: Path | None = Field(

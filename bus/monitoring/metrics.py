@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary
 
+from bus.monitoring.intake import INTAKE_CLOSES
 from bus.monitoring.labels import Labeller
 from bus.monitoring.records import OperationalRecord
 
@@ -66,6 +67,7 @@ class BusMetrics:
             "Records the shared monitoring state could not keep (the call itself was answered).",
             registry=self.registry,
         )
+        self.registry.register(INTAKE_CLOSES)
         # Labels are bounded by the Labeller (catalog ids, taxonomy types, HTTP statuses), so are these.
         self._counters: dict[tuple[str, str, int, str], Counter] = {}
         self._series: dict[str, _ServiceSeries] = {}

@@ -95,21 +95,30 @@ class PatientStore(Store):
         return await self._patiently(lambda: self.store.incr(key, amount, ttl=ttl))
 
     async def _patiently(self, operation: Callable[[], Awaitable[T]]) -> T:
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + self.patience
-        pause = FIRST_PAUSE_SECONDS
-        waited = False
-        while True:
-            try:
-                result = await operation()
-            except BusUnavailable as refusal:
-                if loop.time() + pause > give_up:
-                    raise
-                if not waited:
-                    waited = True
-                    self.waits += 1
-                    log.warning("store unreachable (%s); waiting up to %.0f s for it", refusal, self.patience)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, MAX_PAUSE_SECONDS)
-                continue
-            return result
+        def waiting(refusal: BusUnavailable) -> None:
+            self.waits += 1
+            log.warning("store unreachable (%s); waiting up to %.0f s for it", refusal, self.patience)
+
+        return await patiently(operation, self.patience, waiting)
+
+
+async def patiently(
+    operation: Callable[[], Awaitable[T]], patience: float, waiting: Callable[[BusUnavailable], None]
+) -> T:
+    """`operation`'s result, retried through BusUnavailable (pauses doubling from 0.1 s to 2 s) for up to
+    `patience` seconds, then its BusUnavailable; `waiting` is told of the first refusal, once."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + patience
+    pause = FIRST_PAUSE_SECONDS
+    waited = False
+    while True:
+        try:
+            return await operation()
+        except BusUnavailable as refusal:
+            if loop.time() + pause > give_up:
+                raise
+            if not waited:
+                waited = True
+                waiting(refusal)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, MAX_PAUSE_SECONDS)

@@ -56,8 +56,9 @@ class RedisStore(Store):
         return self._prefix
 
     async def connect(self) -> None:
-        """Open the pool and ping the server, so a wrong URL fails here; idempotent."""
-        await self._redis.ping()
+        """Open the pool and ping the server, so a wrong URL fails here (BusUnavailable); idempotent."""
+        with redis_outage_as_unavailable("connecting"):
+            await self._redis.ping()
 
     async def close(self) -> None:
         """Close the pool; idempotent, and a later operation opens a fresh one."""

@@ -1,5 +1,8 @@
 """The RabbitMQ transport (aio-pika): durable quorum queues, publisher confirms, a dead-letter exchange.
 
+Given a cluster's node URLs it fails over between them (amqp_failover); quorum queues are replicated on
+the cluster's nodes, so they outlive the loss of one.
+
 Topology per service queue `q`: a quorum queue `q` whose rejected or exhausted messages go (at least
 once) through the direct exchange `lgsp.dlx` (routing key `q`) to the quorum queue `q.dlq`. Requests
 are answered on one exclusive, auto-delete reply queue per transport instance, matched to callers by
@@ -26,11 +29,14 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
+from bus.broker_urls import split_amqp_urls
 from bus.envelope import new_id
 from bus.errors import BusTimeout, BusUnavailable, DuplicateRequest, InternalError, NoRoute, Overloaded
 from bus.reliability.backoff import delay_bucket_ms
 from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
-from bus.transport.amqp_logging import report_connection_losses
+from bus.transport.amqp_failover import connect_failover
+from bus.transport.amqp_logging import report_connection_losses, silence_library_loss_records
+from bus.transport.amqp_publisher import Publisher
 from bus.transport.amqp_wire import (
     CHANNEL_GONE,
     DEAD_LETTER_EXCHANGE,
@@ -46,7 +52,7 @@ from bus.transport.unconfirmed import PublishInDoubt, PublishUnconfirmed, follow
 log = logging.getLogger(__name__)
 
 CONSUME_ATTEMPTS = 5
-# The connection went away under a call (robust connections come back on their own).
+# The connection went away under a call (robust connections come back on their own, on the next node).
 CONNECTION_LOST = (
     aiormq.exceptions.AMQPConnectionError,
     aiormq.exceptions.ChannelInvalidStateError,
@@ -54,8 +60,14 @@ CONNECTION_LOST = (
 )
 
 
+def _unreachable(cause: BaseException) -> BusUnavailable:
+    """Refused, reset or cut while connecting: nothing is connected, the caller may wait and retry."""
+    return BusUnavailable(f"broker unreachable ({type(cause).__name__}: {cause})"[:300])
+
+
 class AmqpTransport:
-    """The RabbitMQ transport: same contract as MemoryTransport, on a robust aio-pika connection."""
+    """The RabbitMQ transport: same contract as MemoryTransport, on a robust aio-pika connection that fails
+    over between a cluster's nodes."""
 
     def __init__(
         self,
@@ -66,19 +78,27 @@ class AmqpTransport:
         reconnect_interval: float = 2.0,
         reconnect_grace: float = 5.0,
         confirm_timeout: float = 15.0,
+        connect_timeout: float = 10.0,
     ) -> None:
+        """`url`: one broker URL, or a cluster's node URLs comma-separated (BrokerUrlError on a bad one)."""
         if delivery_limit < 1:
             raise ValueError(f"delivery_limit must be at least 1, got {delivery_limit}")
         if not confirm_timeout > 0:
             raise ValueError(f"confirm_timeout must be positive, got {confirm_timeout!r}")
+        if not connect_timeout > 0:
+            raise ValueError(f"connect_timeout must be positive, got {connect_timeout!r}")
         self.url = url
+        self.urls = split_amqp_urls(url)
         self.delivery_limit = delivery_limit
         self.connection_name = connection_name
         self.reconnect_interval = reconnect_interval
         self.reconnect_grace = reconnect_grace
         self.confirm_timeout = confirm_timeout
+        self.connect_timeout = connect_timeout
         self._connection: AbstractRobustConnection | None = None
-        self._publish_channel: AbstractChannel | None = None
+        self._publisher: Publisher | None = None
+        # Answers to callers go out unconfirmed on a channel of their own (see reply()).
+        self._answer_channel: AbstractChannel | None = None
         self._reply_queue_name: str | None = None
         self._pending: dict[str, asyncio.Future[Message]] = {}
         # Request publishes in flight: held here so that no deadline or garbage collection cuts them.
@@ -96,20 +116,34 @@ class AmqpTransport:
         return self._connection
 
     async def connect(self) -> None:
-        """Connect, declare the dead-letter exchange and start the reply consumer; idempotent."""
+        """Connect, declare the dead-letter exchange and start the reply consumer; idempotent.
+        BusUnavailable when the broker cannot be reached."""
         if self._connection is not None:
             return
-        connection = await aio_pika.connect_robust(
-            self.url,
-            client_properties={"connection_name": self.connection_name},
-            reconnect_interval=self.reconnect_interval,
+        # Before connecting: a cut during the set-up below is reported by the libraries too.
+        silence_library_loss_records()
+        try:
+            connection = await connect_failover(
+                self.urls,
+                timeout=self.connect_timeout,
+                client_properties={"connection_name": self.connection_name},
+                reconnect_interval=self.reconnect_interval,
+            )
+        except (aiormq.exceptions.AMQPConnectionError, OSError) as unreachable:
+            raise _unreachable(unreachable) from unreachable
+        publisher = Publisher(
+            connection,
+            grace=self.reconnect_grace,
+            cooldown=self.reconnect_interval,
+            retire_after=self.confirm_timeout,
         )
         try:
-            publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            publish_channel = await publisher.open()
+            answer_channel = await connection.channel(publisher_confirms=False)
             await publish_channel.declare_exchange(
                 DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True
             )
-            # A named exclusive queue rather than direct reply-to: connect_robust re-declares it and
+            # A named exclusive queue rather than direct reply-to: the robust connection re-declares it and
             # restores its consumer after a reconnect, and it does not tie replies to the publish channel.
             reply_queue_name = f"lgsp.reply.{new_id()}"
             reply_channel = await connection.channel(publisher_confirms=False)
@@ -117,12 +151,16 @@ class AmqpTransport:
                 reply_queue_name, exclusive=True, auto_delete=True
             )
             await reply_queue.consume(self._on_reply, no_ack=True)
+        except (*CONNECTION_LOST, OSError) as cut:
+            await connection.close()
+            raise _unreachable(cut) from cut
         except BaseException:
             await connection.close()
             raise
         report_connection_losses(connection, self.connection_name, self.reconnect_interval)
         self._connection = connection
-        self._publish_channel = publish_channel
+        self._publisher = publisher
+        self._answer_channel = answer_channel
         self._reply_queue_name = reply_queue_name
 
     async def close(self) -> None:
@@ -135,7 +173,10 @@ class AmqpTransport:
             if not future.done():
                 future.set_exception(InternalError("transport closed while waiting for a reply"))
         connection, self._connection = self._connection, None
-        self._publish_channel = None
+        self._answer_channel = None
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            await publisher.close()
         self._reply_queue_name = None
         self._get_channel = None
         self._retry_queues.clear()
@@ -145,23 +186,27 @@ class AmqpTransport:
     async def publish(self, queue: str, message: Message) -> None:
         """Publish to `queue` through the default exchange, mandatory and confirmed.
 
-        A publish cut by a connection loss is retried once after connect_robust restores the channel:
+        A publish cut by a connection loss is retried once after the robust connection restores the channel:
         at-least-once, so a duplicate is possible (idempotency keys absorb it), a silent loss is not.
-        BusUnavailable when nothing could be sent; PublishInDoubt when a send was cut and the retry
-        failed too (the broker may have the first)."""
+        A nacked one is sent once more on a new channel (see amqp_publisher). BusUnavailable when nothing
+        could be sent; PublishInDoubt when a send was cut and the retry failed too (the broker may have
+        the first)."""
         properties = amqp_properties(message)
+        publisher = self._publisher
+        if publisher is None:
+            raise InternalError("amqp transport is not connected")
+        cut_on: aiormq.abc.AbstractChannel | None = None  # a send was cut on it: the broker may have it
         for attempt in (1, 2):
             try:
-                channel = await self._ready_publish_channel()
+                underlay = await publisher.underlay(cut_on)
             except BusUnavailable as unavailable:
-                if attempt == 1:
-                    raise  # nothing was sent: a plain refusal
+                if cut_on is None:
+                    raise  # nothing the broker may have was sent: a plain refusal
                 raise PublishInDoubt(f"{unavailable.message} after a send the broker may have") from None
             try:
                 # Straight to aiormq, without an aio_pika.Message per publish. wait=False frees the
                 # channel's lock once the frame is queued instead of after the socket drained, so
                 # concurrent publishes pipeline; the broker's confirm is still awaited for each.
-                underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
                 await underlay.basic_publish(
                     message.body, routing_key=queue, properties=properties, mandatory=True, wait=False
                 )
@@ -169,15 +214,38 @@ class AmqpTransport:
             except aiormq.exceptions.PublishError:
                 raise NoRoute(f"no queue named {queue!r}") from None
             except aiormq.exceptions.DeliveryError:
-                # With confirms on, a nack without a return means the queue's reject-publish bound hit.
-                raise Overloaded(f"queue {queue!r} is full (max length reached); try again later") from None
+                # With confirms on, a nack without a return means the queue's reject-publish bound hit,
+                # or a channel left stale by a node's loss (see amqp_publisher): a second nack, on a
+                # newer channel, is the bound.
+                if attempt == 1 and await publisher.replace_after_nack(underlay):
+                    continue
+                raise Overloaded(
+                    f"queue {queue!r} refused the message (full, or it just lost its leader); try again later"
+                ) from None
             except CHANNEL_GONE as error:
                 if attempt == 2:
-                    raise PublishInDoubt(f"broker connection lost twice while publishing: {error}") from None
+                    raise PublishInDoubt(f"broker connection lost while publishing again: {error}") from None
                 log.warning("publish to %s interrupted (%s); retrying after reconnect", queue, error)
+                cut_on = underlay
 
-    async def _ready_publish_channel(self) -> AbstractChannel:
-        channel = self._publish_channel
+    async def reply(self, address: str, message: Message) -> None:
+        """Publish an answer to a caller's reply queue without a publisher confirm and not mandatory.
+
+        A confirm would say only that the answer reached a queue that is exclusive to the caller's
+        connection and lost with it anyway; the outcome itself is already recorded by the worker. An
+        answer to a queue that is gone is dropped by the broker. BusUnavailable when the connection is
+        down (the worker's handler then requeues the message, and its redelivery is answered from
+        the record)."""
+        channel = await self._ready_channel(self._answer_channel)
+        try:
+            underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+            await underlay.basic_publish(
+                message.body, routing_key=address, properties=amqp_properties(message), wait=False
+            )
+        except CHANNEL_GONE as error:
+            raise BusUnavailable(f"broker connection lost while answering: {error}") from None
+
+    async def _ready_channel(self, channel: AbstractChannel | None) -> AbstractChannel:
         if channel is None:
             raise InternalError("amqp transport is not connected")
         if channel.is_closed and isinstance(channel, AbstractRobustChannel):
@@ -201,17 +269,24 @@ class AmqpTransport:
 
     async def _declare_retry_queue(self, queue: str, bucket_ms: int) -> None:
         # A fresh channel each time: a failed passive declare closes the channel it ran on.
-        async with await self.connection.channel(publisher_confirms=False) as channel:
+        async with await self._new_channel() as channel:
             try:
                 await channel.declare_queue(queue, passive=True)
             except aiormq.exceptions.ChannelNotFoundEntity:
                 raise NoRoute(f"no queue named {queue!r}") from None
-        async with await self.connection.channel(publisher_confirms=False) as channel:
+        async with await self._new_channel() as channel:
             await channel.declare_queue(
                 retry_queue_name(queue, bucket_ms),
                 durable=True,
                 arguments=retry_queue_arguments(queue, bucket_ms),
             )
+
+    async def _new_channel(self) -> AbstractChannel:
+        """A channel without confirms; BusUnavailable while the connection is being restored."""
+        try:
+            return await self.connection.channel(publisher_confirms=False)
+        except CONNECTION_LOST as lost:
+            raise BusUnavailable(f"broker connection unavailable ({type(lost).__name__})") from None
 
     async def get(self, queue: str) -> AmqpDelivery | None:
         """basic.get without ack on a channel kept for it; None when `queue` is empty."""

@@ -36,24 +36,50 @@ class ConnectionLossFilter(logging.Filter):
         return False
 
 
+class LateReturnFilter(logging.Filter):
+    """aiormq's ERROR for a message the broker returned after its publish was settled (a reply to a
+    caller whose queue went with a connection cut: the publisher already reported it as "caller gone")
+    becomes one WARNING naming the message id, without the message's body."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite aiormq's late-return record; every other record passes unchanged."""
+        if record.name == "aiormq.channel" and str(record.msg).startswith("Unhandled message %r returning"):
+            returned = record.args[0] if isinstance(record.args, tuple) and record.args else None
+            properties = getattr(getattr(returned, "header", None), "properties", None)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = "message %s returned by the broker after its publish was settled; dropped"
+            record.args = (getattr(properties, "message_id", None),)
+        return True
+
+
 _FILTER = ConnectionLossFilter()
+_LATE_RETURNS = LateReturnFilter()
+
+
+def silence_library_loss_records() -> None:
+    """Drop the libraries' records of a connection loss (once per process: the filter is shared by
+    every connection); install it before connecting, as a cut can come during the set-up."""
+    for logger_name in _LOSS_RECORDS:
+        library_log = logging.getLogger(logger_name)
+        if _FILTER not in library_log.filters:
+            library_log.addFilter(_FILTER)
+    channel_log = logging.getLogger("aiormq.channel")
+    if _LATE_RETURNS not in channel_log.filters:
+        channel_log.addFilter(_LATE_RETURNS)
 
 
 def report_connection_losses(
     connection: AbstractRobustConnection, name: str, reconnect_interval: float
 ) -> None:
     """Log one WARNING when `connection` is lost and one INFO when it is back; silence the libraries'
-    own records of the loss (once per process: the filter is shared by every connection)."""
-    for logger_name in _LOSS_RECORDS:
-        library_log = logging.getLogger(logger_name)
-        if _FILTER not in library_log.filters:
-            library_log.addFilter(_FILTER)
+    own records of the loss (see `silence_library_loss_records`)."""
+    silence_library_loss_records()
 
     def lost(_: object, cause: BaseException | None) -> None:
         if cause is None or connection.close_called:
             return  # closed on purpose by its owner
         log.warning(
-            "broker connection %s lost (%s: %s); reconnecting in %.1f s",
+            "broker connection %s lost (%s: %s); reconnecting (to the next node, if any), then every %.1f s",
             name,
             type(cause).__name__,
             cause,
@@ -61,7 +87,7 @@ def report_connection_losses(
         )
 
     def back(_: object) -> None:
-        log.info("broker connection %s restored", name)
+        log.info("broker connection %s restored to %s", name, connection)  # the node, password masked
 
     connection.close_callbacks.add(lost)
     connection.reconnect_callbacks.add(back)

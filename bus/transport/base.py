@@ -96,6 +96,13 @@ class Transport(Protocol):
         Raises NoRoute when the queue does not exist."""
         ...
 
+    async def reply(self, address: str, message: Message) -> None:
+        """Deliver an answer to a caller's reply address, unconfirmed: a worker records each outcome
+        before it answers (a caller that missed the answer is served from that record when it asks
+        again), and an address lives no longer than its caller's connection. An answer to an address
+        that is gone is dropped."""
+        ...
+
     async def request(self, queue: str, message: Message, timeout: float) -> Message:
         """Publish with a reply address and wait for the reply matched by correlation id.
         Raises BusTimeout when none arrives within `timeout` seconds, NoRoute as publish."""

@@ -66,6 +66,10 @@ class MemoryBroker:
             raise NoRoute(f"no queue named {name!r}")
         return queue
 
+    def declared(self, name: str) -> bool:
+        """Whether a queue `name` exists (declared by a consumer, or a dead-letter queue beside one)."""
+        return name in self._queues
+
     def depth(self, name: str) -> int:
         """How many messages wait in `name`, not counting those delivered and unacked."""
         queue = self._queues.get(name)
@@ -347,6 +351,14 @@ class MemoryTransport:
         self._require_open()
         self.broker.route(queue, message)
 
+    async def reply(self, address: str, message: Message) -> None:
+        """Put an answer on a reply address; dropped when the address is gone."""
+        self._require_open()
+        try:
+            self.broker.route(address, message)
+        except NoRoute:
+            log.debug("answer %s dropped: reply address %s is gone", message.correlation_id, address)
+
     async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
         """Put `message` on `queue` after `delay` seconds (a broker timer); NoRoute when it does not exist."""
         self._require_open()
@@ -383,14 +395,18 @@ class MemoryTransport:
         if correlation_id in self._pending:
             # Two calls under one caller-chosen X-Road-Id: the second is the caller's mistake (409).
             raise DuplicateRequest(f"a call with transaction id {correlation_id!r} is still being served")
-        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Message] = loop.create_future()
         self._pending[correlation_id] = future
+        # A bare timer on the future itself: asyncio.wait_for wraps it in a second future per call.
+        timer = loop.call_later(timeout, _time_out, future)
         try:
             self.broker.route(queue, replace(message, reply_to=reply_to))
-            return await asyncio.wait_for(future, timeout)
+            return await future
         except TimeoutError:
             raise BusTimeout(f"no reply from {queue!r} within {timeout:g} s") from None
         finally:
+            timer.cancel()
             self._pending.pop(correlation_id, None)
 
     async def consume(
@@ -426,3 +442,8 @@ class MemoryTransport:
 
 async def _never_called(delivery: Delivery) -> None:
     raise AssertionError("a get() holder is never dispatched to")  # it is not in any consumer list
+
+
+def _time_out(future: asyncio.Future[Message]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())

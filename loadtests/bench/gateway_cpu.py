@@ -54,6 +54,10 @@ class InstantEchoTransport:
         """Not used by a synchronous call."""
         raise NotImplementedError
 
+    async def reply(self, address: str, message: Message) -> None:
+        """Not used by a gateway."""
+        raise NotImplementedError
+
     async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
         """Not used by a synchronous call."""
         raise NotImplementedError

@@ -21,6 +21,8 @@ import aio_pika
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
+from bus.broker_urls import split_amqp_urls
+
 QUORUM = {"x-queue-type": "quorum"}
 
 
@@ -48,7 +50,8 @@ def rpc_front_app(amqp_url: str, queue: str) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        connection = await aio_pika.connect_robust(amqp_url)
+        # the naive hop talks to one node: the first of a cluster's list
+        connection = await aio_pika.connect_robust(split_amqp_urls(amqp_url)[0])
         channel = await connection.channel(publisher_confirms=True)
         replies = await channel.declare_queue(exclusive=True)
         await replies.consume(on_reply, no_ack=True)
@@ -76,7 +79,7 @@ def rpc_front_app(amqp_url: str, queue: str) -> FastAPI:
 
 async def rpc_echo(amqp_url: str, queue: str, prefetch: int = 256) -> None:
     """Answer every request on `queue` with `{"echo": body}`; ack after replying; delete the queue at exit."""
-    connection = await aio_pika.connect_robust(amqp_url)
+    connection = await aio_pika.connect_robust(split_amqp_urls(amqp_url)[0])
     channel = await connection.channel(publisher_confirms=True)
     await channel.set_qos(prefetch_count=prefetch)
     declared = await channel.declare_queue(queue, durable=True, arguments=QUORUM)

@@ -20,6 +20,8 @@ import httpx
 import yaml
 from pydantic import BaseModel, Field
 
+from bus.broker_urls import split_amqp_urls
+from bus.transport.amqp_failover import connect_failover
 from loadtests.bench.cases import CITIZEN, CLIENT_HEADERS, ECHO_BODY, raw_hop, raw_mock, soap_verify_body
 from loadtests.bench.cpu import broker_pids, redis_pids, snapshot, spent
 from loadtests.bench.generator import GeneratorResult, GeneratorSpec
@@ -278,7 +280,7 @@ async def delete_isolated_queues(amqp_url: str, tag: str) -> None:
     Run before (queues left by an older version may carry other arguments) and after the RabbitMQ cases.
     """
     data = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    connection = await aio_pika.connect(amqp_url)
+    connection = await connect_failover(split_amqp_urls(amqp_url), timeout=30)
     async with connection:
         for service in data.get("services", []):
             parts = service["id"].split("/")

@@ -8,7 +8,7 @@ refuses ports that are taken (5672 is never in the range).
 
     python -m loadtests.cluster.rabbit_cluster start      # prints the nodes' AMQP URLs
     python -m loadtests.cluster.rabbit_cluster status
-    python -m loadtests.cluster.rabbit_cluster stop-node 2 | start-node 2
+    python -m loadtests.cluster.rabbit_cluster stop-node 2 | kill-node 2 | start-node 2
     python -m loadtests.cluster.rabbit_cluster stop
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import time
@@ -76,7 +77,8 @@ class ClusterLayout:
         }
 
 
-def _taken(port: int) -> bool:
+def port_taken(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:`port`."""
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
@@ -115,7 +117,7 @@ def prepare(layout: ClusterLayout) -> None:
 def start_node(layout: ClusterLayout, index: int, timeout: float = 90) -> None:
     """Start node `index` in the background and wait until its AMQP port answers."""
     for port in (layout.port(index), layout.dist_port(index)):
-        if _taken(port):
+        if port_taken(port):
             raise RuntimeError(f"port {port} is taken: another cluster or program uses it")
     log = (layout.base / f"c{index}" / "server.log").open("ab")
     subprocess.Popen(
@@ -123,7 +125,7 @@ def start_node(layout: ClusterLayout, index: int, timeout: float = 90) -> None:
         stdin=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + timeout
-    while not _taken(layout.port(index)):
+    while not port_taken(layout.port(index)):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{layout.name(index)} did not listen on {layout.port(index)}; see its log")
         time.sleep(0.5)
@@ -133,6 +135,17 @@ def start_node(layout: ClusterLayout, index: int, timeout: float = 90) -> None:
 def stop_node(layout: ClusterLayout, index: int) -> None:
     """Stop node `index` (the Erlang VM too)."""
     ctl(layout, index, "stop")
+
+
+def kill_node(layout: ClusterLayout, index: int) -> None:
+    """Crash node `index`: SIGKILL its Erlang VM (the pid it wrote beside its data), no goodbye to anyone."""
+    pid_file = layout.base / f"c{index}" / "mnesia" / f"{layout.name(index)}.pid"
+    os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while port_taken(layout.port(index)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{layout.name(index)} still listens after SIGKILL")
+        time.sleep(0.1)
 
 
 def start_cluster(layout: ClusterLayout) -> None:
@@ -174,7 +187,7 @@ def stop(base: BaseOption = DEFAULT_BASE, first_port: PortOption = 5701) -> None
     """Stop every node still running."""
     layout = ClusterLayout(base, first_port)
     for index in range(NODES, 0, -1):
-        if _taken(layout.port(index)):
+        if port_taken(layout.port(index)):
             stop_node(layout, index)
 
 
@@ -182,6 +195,12 @@ def stop(base: BaseOption = DEFAULT_BASE, first_port: PortOption = 5701) -> None
 def stop_one(index: int, base: BaseOption = DEFAULT_BASE, first_port: PortOption = 5701) -> None:
     """Stop one node (1-3), e.g. mid-load."""
     stop_node(ClusterLayout(base, first_port), index)
+
+
+@cli.command("kill-node")
+def kill_one(index: int, base: BaseOption = DEFAULT_BASE, first_port: PortOption = 5701) -> None:
+    """Crash one node (1-3): SIGKILL, as a power cut would."""
+    kill_node(ClusterLayout(base, first_port), index)
 
 
 @cli.command("start-node")

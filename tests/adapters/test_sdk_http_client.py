@@ -195,6 +195,30 @@ async def test_concurrent_calls_use_the_whole_pool_and_never_more_connections(
     assert len(ports) == 10
 
 
+async def test_connections_a_burst_opened_are_closed_once_the_load_drops_back(provider_url: str) -> None:
+    """Idle connections beyond what the load needs expire: the pool follows the load, it does not keep
+    its peak (the aiohttp pool reuses the newest connection; httpcore's does so already)."""
+    transport = AiohttpTransport(keepalive_expiry=0.3)
+    async with ProviderClient(provider_url, provider="p", transport=transport) as pooled:
+        burst = await asyncio.gather(
+            *(pooled.request_json(_envelope(deadline=10), "GET", "/held") for _ in range(6))
+        )
+        steady = set()
+        for _ in range(12):  # one call at a time for ~0.6 s: twice the keep-alive expiry
+            answer = await pooled.request_json(_envelope(deadline=5), "GET", "/headers")
+            assert isinstance(answer, dict)
+            steady.add(answer["client_port"])
+            await asyncio.sleep(0.05)
+        again = await asyncio.gather(
+            *(pooled.request_json(_envelope(deadline=10), "GET", "/held") for _ in range(2))
+        )
+    opened = {answer["client_port"] for answer in burst if isinstance(answer, dict)}
+    assert len(opened) == 6
+    # The steady calls kept to one connection, so the burst's others idled out: a new burst opens anew.
+    assert len(steady) == 1
+    assert {answer["client_port"] for answer in again if isinstance(answer, dict)} - steady - opened
+
+
 async def test_a_providers_cookie_is_not_sent_on_the_next_transactions_call(client: ProviderClient) -> None:
     first = await client.request(_envelope(deadline=5), "GET", "/set-cookie")
     assert "session=citizen-A" in first.headers["set-cookie"]

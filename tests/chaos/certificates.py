@@ -84,7 +84,8 @@ async def send(
     *,
     retry: bool,
 ) -> None:
-    """POST each request, CONCURRENCY at a time, recording its outcome as the first try or the retry."""
+    """POST each request, CONCURRENCY at a time, recording its outcome as the first try or the retry
+    (a 202 is followed at its Location to the outcome)."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(request: CertificateRequest) -> None:
@@ -92,8 +93,11 @@ async def send(
             sent = {**headers, "Idempotency-Key": request.key, "content-type": "application/json"}
             try:
                 response = await client.post(url, content=request.body, headers=sent, timeout=60)
-                kind = response.json().get("type", "") if response.status_code >= 400 else ""
-                outcome = Outcome(response.status_code, kind)
+                if response.status_code == 202:  # accepted, its publish unconfirmed: follow it
+                    outcome = await followed(client, response.headers["location"], headers)
+                else:
+                    kind = response.json().get("type", "") if response.status_code >= 400 else ""
+                    outcome = Outcome(response.status_code, kind)
             except (httpx.HTTPError, ValueError) as exc:
                 outcome = Outcome(0, type(exc).__name__)
             if retry:
@@ -102,6 +106,20 @@ async def send(
                 request.first = outcome
 
     await asyncio.gather(*(one(request) for request in requests))
+
+
+async def followed(
+    client: httpx.AsyncClient, location: str, headers: dict[str, str], within: float = 30.0
+) -> Outcome:
+    """What a request answered 202 (accepted, its publish still unconfirmed) came to, as a client
+    polling its Location learns it: the final status and error type, or 202 if still pending."""
+    for _ in range(int(within / 0.2)):
+        state = (await client.get(location, headers=headers)).json()
+        if state.get("state") == "done":
+            error = state.get("error") or {}
+            return Outcome(int(state.get("status") or 0), str(error.get("type", "")))
+        await asyncio.sleep(0.2)
+    return Outcome(202, "")
 
 
 def reconcile(requests: Sequence[CertificateRequest], mock: CivilMock) -> dict[str, Any]:

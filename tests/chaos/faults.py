@@ -1,7 +1,7 @@
 """The chaos run's fault schedule: named faults, each fired every so many seconds while the load runs.
 
-To add a fault (a broker or Redis cut through a TCP proxy, say), append a `Fault` whose `fire` does it
-and returns how many things it hit; the schedule counts both for the report.
+To add a fault, append a `Fault` whose `fire` does it and returns how many things it hit; the schedule
+counts both for the report. `cut_for` makes one that cuts a fault proxy (a broker or Redis outage).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+
+from tests.support.fault_proxy import FaultProxy
 
 
 @dataclass
@@ -49,3 +51,16 @@ class FaultSchedule:
                 await asyncio.wait_for(stop.wait(), tick)
             except TimeoutError:
                 pass
+
+
+def cut_for(proxy: FaultProxy, seconds: float) -> Callable[[], Awaitable[int]]:
+    """A `Fault.fire` that cuts every connection through `proxy` and refuses new ones for `seconds` (a
+    timer restores it, so the schedule goes on meanwhile); it hits the connections that were open."""
+
+    async def fire() -> int:
+        hit = proxy.connections
+        proxy.cut()
+        asyncio.get_running_loop().call_later(seconds, proxy.restore)
+        return hit
+
+    return fire

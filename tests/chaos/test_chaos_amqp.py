@@ -1,8 +1,12 @@
-"""Chaos on RabbitMQ + Redis: issue 12's run, scaled down. Two worker processes share a Redis store with
-the gateway; one is SIGKILLed and restarted every KILL_EVERY s, every worker connection is closed by the
-broker every CUT_EVERY s, and the civil-registry mock fails, hangs and garbles answers. Then every
-failed request is retried once with its key, and the dead letters are replayed. Reconciled per request
-against the registry; worker logs must show each connection loss as one WARNING, no traceback.
+"""Chaos on RabbitMQ + Redis: issue 12's run, scaled down, with issue 14's outages. Two worker processes
+share a Redis store with the gateway; one is SIGKILLed and restarted every KILL_EVERY s, every worker
+connection is closed by the broker every CUT_EVERY s, and the civil-registry mock fails, hangs and
+garbles answers. Every connection of the gateway and the workers to RabbitMQ and to Redis goes through
+a fault proxy (the machine's services keep running), which cuts the broker every BROKER_CUT_EVERY s and
+Redis every REDIS_CUT_EVERY s, each for OUTAGE_SECONDS. Then every failed request is retried once with
+its key, and the dead letters are replayed. Reconciled per request against the registry (the faults
+table counts the cuts and the connections they reset); worker logs must show each connection loss as
+one WARNING, no ERROR and no traceback.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from bus.store import RedisStore
 from bus.transport import AmqpTransport
 from bus.transport.amqp_wire import retry_queue_name
 from tests.chaos.civil_mock import CivilMock, serving_civil_mock
-from tests.chaos.faults import Fault
+from tests.chaos.faults import Fault, cut_for
 from tests.chaos.run import ChaosStack, assert_exactly_once, run_certificate_chaos
 from tests.chaos.worker_process import CONNECTION_PREFIX
 from tests.reliability.processes import CLIENT, KEY, delete_queues, wait_for_queue, write_catalog
 from tests.store.conftest import delete_prefixed
+from tests.support.fault_proxy import FaultProxy, proxy_to
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.amqp, pytest.mark.redis]
 
@@ -38,6 +43,9 @@ PEOPLE = 800
 WORKERS = 2
 KILL_EVERY = 3.0  # a restarted worker process needs 2-3 s to serve again on a busy machine
 CUT_EVERY = 5.0
+BROKER_CUT_EVERY = 4.0
+REDIS_CUT_EVERY = 4.0
+OUTAGE_SECONDS = 0.8
 
 
 class WorkerFleet:
@@ -132,11 +140,17 @@ async def settled(amqp_url: str, catalog: Catalog, provider_url: str) -> None:
 async def test_chaos_on_rabbitmq_and_redis_every_request_ends_with_exactly_one_effect(
     amqp_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    async with serving_civil_mock() as mock:
-        await run_on_rabbitmq(mock, amqp_url, redis_url, tmp_path)
+    async with (
+        serving_civil_mock() as mock,
+        proxy_to(amqp_url, 5672) as broker,
+        proxy_to(redis_url, 6379) as redis,
+    ):
+        await run_on_rabbitmq(mock, amqp_url, redis_url, tmp_path, broker, redis)
 
 
-async def run_on_rabbitmq(mock: CivilMock, amqp_url: str, redis_url: str, logs: Path) -> None:
+async def run_on_rabbitmq(
+    mock: CivilMock, amqp_url: str, redis_url: str, logs: Path, broker: FaultProxy, redis: FaultProxy
+) -> None:
     catalog_path = write_catalog(
         logs,
         {"civil": {"base_url": mock.url}},
@@ -154,9 +168,11 @@ async def run_on_rabbitmq(mock: CivilMock, amqp_url: str, redis_url: str, logs: 
     catalog = load_catalog(catalog_path)
     service = catalog.services[0]
     prefix = f"lgsp-chaos:{secrets.token_hex(4)}:"
-    fleet = WorkerFleet([amqp_url, redis_url, str(catalog_path), prefix], logs)
-    gateway_transport = AmqpTransport(amqp_url, connection_name="lgsp-chaos-gateway")
-    store = RedisStore(redis_url, prefix=prefix)
+    # Every connection of the bus (not the test's own look-ups) goes through the fault proxies.
+    bus_amqp, bus_redis = broker.url(amqp_url), redis.url(redis_url)
+    fleet = WorkerFleet([bus_amqp, bus_redis, str(catalog_path), prefix], logs)
+    gateway_transport = AmqpTransport(bus_amqp, connection_name="lgsp-chaos-gateway", reconnect_interval=0.5)
+    store = RedisStore(bus_redis, prefix=prefix)
     try:
         for _ in range(WORKERS):
             fleet.start()
@@ -172,6 +188,8 @@ async def run_on_rabbitmq(mock: CivilMock, amqp_url: str, redis_url: str, logs: 
                 faults=[
                     Fault("workers_killed", KILL_EVERY, fleet.kill_one, first_after=1.0),
                     Fault("connection_cuts", CUT_EVERY, close_worker_connections, first_after=2.0),
+                    Fault("broker_cuts", BROKER_CUT_EVERY, cut_for(broker, OUTAGE_SECONDS), first_after=3.0),
+                    Fault("redis_cuts", REDIS_CUT_EVERY, cut_for(redis, OUTAGE_SECONDS), first_after=1.5),
                 ],
                 settle=lambda: settled(amqp_url, catalog, mock.url),
                 dead_letters=DeadLetterQueues(gateway_transport, store, [service.id.queue_name]),
@@ -192,6 +210,7 @@ async def run_on_rabbitmq(mock: CivilMock, amqp_url: str, redis_url: str, logs: 
     print(f"worker log: {len(losses)} connection-loss warnings, {len(errors)} ERROR/traceback lines")
     print(f"report: {report.save('chaos-amqp')}  (worker logs in {logs})")
     assert report.faults["workers_killed"] >= 2 and report.faults["connection_cuts_hit"] >= 1
+    assert report.faults["broker_cuts_hit"] >= 1 and report.faults["redis_cuts_hit"] >= 1
     assert {"error", "hang", "malformed"} <= set(report.injected)
     assert_exactly_once(report, PEOPLE)
     assert losses, "a connection cut should be reported as a WARNING"

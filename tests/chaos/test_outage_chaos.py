@@ -18,11 +18,8 @@ import asyncio
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -40,7 +37,7 @@ from tests.gateway.conftest import STP
 from tests.outages.stack import gateway_app, outage_catalog, outage_transport
 from tests.reliability.processes import delete_queues
 from tests.store.conftest import delete_prefixed
-from tests.support.fault_proxy import FaultProxy
+from tests.support.fault_proxy import FaultProxy, proxy_to, quick_redis_url
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.amqp, pytest.mark.redis]
 
@@ -49,7 +46,6 @@ CONCURRENCY = 10
 PROVIDER_SECONDS = 0.15
 FAULT_EVERY = 1.5
 FAULT_SECONDS = 0.8
-QUICK_REDIS = "socket_timeout=0.5&socket_connect_timeout=0.5"
 
 
 @dataclass
@@ -108,17 +104,6 @@ async def fault_schedule(broker: FaultProxy, redis: FaultProxy, stop: asyncio.Ev
     return done
 
 
-@asynccontextmanager
-async def proxied(url: str, port: int) -> AsyncIterator[FaultProxy]:
-    proxy = FaultProxy(urlparse(url).hostname or "127.0.0.1", urlparse(url).port or port)
-    await proxy.start()
-    try:
-        yield proxy
-    finally:
-        proxy.restore()
-        await proxy.stop()
-
-
 async def followed(client: httpx.AsyncClient, location: str, within: float = 30.0) -> dict[str, Any]:
     deadline = time.monotonic() + within
     while True:
@@ -137,8 +122,8 @@ async def test_outage_chaos_loses_nothing_doubles_nothing_and_logs_everything(
     provider = EffectsProvider()
     served = [str(s.id) for s in catalog.services if s.id.service_code == "Count"]
     url = f"/r1/VN/GOV/HPG/{subsystem}/Count/v1"
-    async with proxied(amqp_url, 5672) as broker, proxied(redis_url, 6379) as redis_proxy:
-        redis_via_proxy = f"{redis_proxy.url(redis_url)}{'&' if '?' in redis_url else '?'}{QUICK_REDIS}"
+    async with proxy_to(amqp_url, 5672) as broker, proxy_to(redis_url, 6379) as redis_proxy:
+        redis_via_proxy = quick_redis_url(redis_proxy.url(redis_url))
         stores = [RedisStore(redis_via_proxy, prefix=prefix + "s:") for _ in range(3)]
         transports = [
             outage_transport(broker.url(amqp_url), f"chaos-{n}", confirm_timeout=0.5) for n in range(3)

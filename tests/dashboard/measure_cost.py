@@ -1,6 +1,12 @@
 """What the dashboard costs: first-load page weight, server CPU per open dashboard, and the bus's pace
-with and without 10 open dashboards. Run `python -m tests.dashboard.measure_cost` (about 90 s, all on
-127.0.0.1); it prints one JSON object. The figures are quoted in the README's Dashboard section.
+with and without 10 open dashboards. Run `python -m tests.dashboard.measure_cost [PAGES]` (about 3 min,
+all on 127.0.0.1; PAGES open event streams, 10 by default); it prints one JSON object. The figures are
+quoted in the README's Dashboard section.
+
+The bus's pace is measured as `lgsp bench` measures it: its load generator (loadtests.bench.generator,
+its own process, so its CPU is not the bus's) sends echo calls at fixed concurrency, and the stack's
+CPU is read from /proc over the same window; rounds without and with 10 open event streams alternate
+(the shared machine's load drifts), and the medians are reported beside every round.
 """
 
 from __future__ import annotations
@@ -13,27 +19,22 @@ import signal
 import statistics
 import subprocess
 import sys
-import time
 from typing import Any
 
 import httpx
 
+from loadtests.bench.cases import ECHO_BODY
+from loadtests.bench.cpu import cpu_seconds
+from loadtests.bench.generator import GeneratorResult, GeneratorSpec
 from tests.dashboard.conftest import ADMIN_KEY, CHROMIUM
 from tests.dashboard.test_dashboard_browser import ECHO, STP
 
 PAGES = 10
 HOLD_SECONDS = 20.0
-BENCH_SECONDS = 6.0
-ROUNDS = 3  # alternated, medians reported: the shared machine's load drifts between runs
+BENCH_SECONDS = 8.0
+WARMUP = 1.0
+ROUNDS = 4  # alternated, medians reported: the shared machine's load drifts between runs
 CONCURRENCY = 16
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` so far."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def page_weight(link: str) -> dict[str, Any]:
@@ -81,24 +82,28 @@ async def hold_streams(gateway: str, pages: int, seconds: float) -> int:
     return received
 
 
-async def bench(gateway: str, seconds: float) -> dict[str, float]:
-    """Echo calls at fixed concurrency for `seconds`: tx/s and p95 latency (ms)."""
-    durations: list[float] = []
-    stop = time.monotonic() + seconds
-
-    async def caller(client: httpx.AsyncClient) -> None:
-        while time.monotonic() < stop:
-            started = time.perf_counter()
-            answer = await client.post(f"{gateway}/r1/{ECHO}", json={"x": 1}, headers=STP)
-            assert answer.status_code == 200, answer.text
-            durations.append((time.perf_counter() - started) * 1000)
-
-    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
-        await asyncio.gather(*(caller(client) for _ in range(CONCURRENCY)))
-    durations.sort()
+async def bench(gateway: str, pid: int, seconds: float) -> dict[str, float]:
+    """One `lgsp bench`-style round against the running stack: tx/s, p50/p99 (ms) and the stack
+    process's CPU-µs per transaction over the measured window."""
+    spec = GeneratorSpec(
+        url=f"{gateway}/r1/{ECHO}", body=ECHO_BODY, headers=STP, concurrency=CONCURRENCY, seconds=seconds,
+        warmup=WARMUP,
+    )  # fmt: skip
+    generator = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "loadtests.bench.generator", spec.model_dump_json(), stdout=subprocess.PIPE
+    )
+    await asyncio.sleep(WARMUP)
+    before = cpu_seconds(pid)
+    await asyncio.sleep(seconds)
+    spent = cpu_seconds(pid) - before
+    out, _ = await generator.communicate()
+    load = GeneratorResult.model_validate_json(out)
+    assert load.requests and not load.failures, load.first_failure
     return {
-        "tx_s": round(len(durations) / seconds, 1),
-        "p95_ms": round(durations[int(len(durations) * 0.95)], 2),
+        "tx_s": load.tx_s,
+        "p50_ms": load.p50_ms,
+        "p99_ms": load.p99_ms,
+        "cpu_us_per_tx": round(1e6 * spent / load.requests, 1),
     }
 
 
@@ -107,32 +112,33 @@ def median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
-async def measure(gateway: str, pid: int) -> dict[str, Any]:
+async def measure(gateway: str, pid: int, pages: int) -> dict[str, Any]:
     idle_before = cpu_seconds(pid)
     await asyncio.sleep(HOLD_SECONDS)
     idle = cpu_seconds(pid) - idle_before
     before = cpu_seconds(pid)
-    frames = await hold_streams(gateway, PAGES, HOLD_SECONDS)
+    frames = await hold_streams(gateway, pages, HOLD_SECONDS)
     watched = cpu_seconds(pid) - before
     alone, with_pages = [], []
     for _ in range(ROUNDS):
-        alone.append(await bench(gateway, BENCH_SECONDS))
-        streams = asyncio.create_task(hold_streams(gateway, PAGES, BENCH_SECONDS + 2))
+        alone.append(await bench(gateway, pid, BENCH_SECONDS))
+        streams = asyncio.create_task(hold_streams(gateway, pages, WARMUP + BENCH_SECONDS + 2))
         await asyncio.sleep(1)
-        with_pages.append(await bench(gateway, BENCH_SECONDS))
+        with_pages.append(await bench(gateway, pid, BENCH_SECONDS))
         await streams
     return {
         "idle_cpu_ms_per_s": round(idle / HOLD_SECONDS * 1000, 2),
-        "cpu_ms_per_s_with_10_pages": round(watched / HOLD_SECONDS * 1000, 2),
-        "cpu_ms_per_dashboard_per_s": round((watched - idle) / HOLD_SECONDS / PAGES * 1000, 3),
+        "pages": pages,
+        "cpu_ms_per_s_with_pages": round(watched / HOLD_SECONDS * 1000, 2),
+        "cpu_ms_per_dashboard_per_s": round((watched - idle) / HOLD_SECONDS / pages * 1000, 3),
         "frames_received": frames,
         "bench_without_pages": median(alone),
-        "bench_with_10_pages": median(with_pages),
-        "rounds": {"without": alone, "with_10_pages": with_pages},
+        "bench_with_pages": median(with_pages),
+        "rounds": {"without": alone, "with_pages": with_pages},
     }
 
 
-def main() -> None:
+def main(pages: int = PAGES) -> None:
     env = {
         **os.environ,
         "LGSP_AUTH_ADMIN_KEY_SHA256": json.dumps([hashlib.sha256(ADMIN_KEY.encode()).hexdigest()]),
@@ -144,7 +150,7 @@ def main() -> None:
         assert process.stdout is not None
         started = json.loads(process.stdout.readline())
         result = page_weight(started["link"])
-        result.update(asyncio.run(measure(started["urls"]["gateway"], process.pid)))
+        result.update(asyncio.run(measure(started["urls"]["gateway"], process.pid, pages)))
         print(json.dumps(result, indent=2))
     finally:
         process.send_signal(signal.SIGTERM)
@@ -152,4 +158,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else PAGES)

@@ -138,7 +138,7 @@ async def test_the_snapshot_measures_recorded_transactions_and_the_list_filters_
     edge = snapshot["edges"]["lgsp>provider:echo"]
     assert edge["calls"] == 4 and edge["error_share"] == 0.25
     assert snapshot["nodes"]["provider:echo"]["state"] == "ok"
-    assert snapshot["queues"][ECHO] == [0, 0]  # the memory broker tells: none waiting, none dead
+    assert snapshot["queues"][ECHO] == [None, None]  # no worker declared its queue: unknown, as on RabbitMQ
     assert snapshot["totals"]["per_year"] == pytest.approx(snapshot["totals"]["rate"] * 365 * 86_400)
     failed = (await client.get("/ui/api/transactions?status=failed", headers=ADMIN)).json()["transactions"]
     assert [row["id"] for row in failed] == ["tx-3"]
@@ -207,7 +207,7 @@ async def test_journeys_are_reported_unavailable_without_an_engine(
 ) -> None:
     _, client, _ = gateway
     answer = (await client.get("/ui/api/journeys", headers=ADMIN)).json()
-    assert answer == {"available": False, "journeys": [], "timeliness": []}
+    assert answer == {"available": False, "journeys": [], "timeliness": [], "time_zone": None}
 
 
 def test_on_time_rate_per_procedure_counts_finished_journeys_only() -> None:

@@ -187,6 +187,9 @@ def test_api_docs_render_offline(browser: Any, live_stack: LiveStack) -> None:
     assert seen.console_errors == [] and seen.outside_requests == []
 
 
+WORKING_TIMES = [(0.5, "30 min"), (1.5, "1 h 30 min"), (8.0, "1 working day"), (17.0, "2 working days 1 h")]
+
+
 def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
     session: tuple[Any, PageWatch],
 ) -> None:
@@ -212,11 +215,15 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
             finished_at=start + timedelta(minutes=2 * i + 1),
             deadline=start + timedelta(days=3),
             on_time=True,
+            working_hours=hours,
+            took=took,  # the server's working time: the page shows it, not its own count of seconds
         )
-        for i, (name, system) in enumerate(lanes)
+        for i, ((name, system), (hours, took)) in enumerate(zip(lanes, WORKING_TIMES, strict=True))
     ]
-    listing = JourneyList(available=True, journeys=[journey], timeliness=timeliness([journey]))
-    timeline = JourneyTimeline(journey=journey, steps=steps)
+    listing = JourneyList(
+        available=True, journeys=[journey], timeliness=timeliness([journey]), time_zone="Asia/Ho_Chi_Minh"
+    )
+    timeline = JourneyTimeline(journey=journey, steps=steps, time_zone="Asia/Ho_Chi_Minh")
     page.route("**/ui/api/journeys", lambda route: route.fulfill(json=listing.model_dump(mode="json")))
     page.route("**/ui/api/journeys/J1", lambda route: route.fulfill(json=timeline.model_dump(mode="json")))
     try:
@@ -228,8 +235,12 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
         assert page.locator("#journey-timeline .step").count() == 4
         table = page.locator("#journey-steps tr").all_inner_texts()[1:]
         assert [row.split("\t")[2] for row in table] == ["tx-0", "tx-1", "tx-2", "tx-3"]
-        assert all("60.0 s" in row and "on time" in row for row in table), table
+        assert [row.split("\t")[3] for row in table] == [took for _, took in WORKING_TIMES]
+        assert all(row.endswith("on time") for row in table), table
+        # deadlines in the calendar's zone (08:00 UTC is 15:00 in Hải Phòng), as working time counts them
+        assert all("3:00:00 PM GMT+7" in row.split("\t")[5] for row in table), table
         assert "100.0%" in page.inner_text("#journeys")
+        assert "3/2/2026, 3:00:00 PM GMT+7" in page.inner_text("#journey-list")  # started, in that zone
         page.screenshot(path=str(SCREENSHOTS / "journeys-test-data.png"))
     finally:
         page.unroute("**/ui/api/journeys")

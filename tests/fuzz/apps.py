@@ -13,7 +13,6 @@ from bus.events import TransportEventPublisher
 from bus.gateway.access import AccessControl
 from bus.gateway.app import create_gateway
 from bus.gateway.callbacks import callbacks_router
-from bus.gateway.limits import HeaderLimitMiddleware
 from bus.gateway.operations import operations_router
 from bus.inbound import InboundContext, InboundSettings
 from bus.monitoring import make_monitoring_sink, monitoring_router
@@ -74,7 +73,6 @@ def gateway_app() -> FastAPI:
     receivers = {"payment": PaymentAdapter(PaymentConfig()), "vnpost": VnpostAdapter(VnpostConfig())}
     inbound = InboundContext(TransportEventPublisher(transport), store, InboundSettings())
     app.include_router(callbacks_router(receivers, inbound))
-    app.add_middleware(HeaderLimitMiddleware)
     return app
 
 

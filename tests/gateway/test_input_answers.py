@@ -13,7 +13,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
+from bus.gateway.unrouted_calls import UnroutedCallRecorder
+from bus.monitoring import MonitoringSink, make_monitoring_sink
 from bus.transaction import TransactionRecord
 from tests.in_process_stack import KEY, Stack, running_stack
 
@@ -202,3 +205,96 @@ async def test_a_caller_leaving_mid_body_on_another_route_is_a_warning_not_a_tra
     assert sent[0]["status"] == 408
     assert "caller disconnected" in caplog.text
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def counted(sink: MonitoringSink, fault_type: str) -> float:
+    """How many transactions of `fault_type` the sink's `lgsp_requests` metric counted."""
+    return sum(
+        sample.value
+        for family in sink.metrics.registry.collect()
+        for sample in family.samples
+        if sample.name == "lgsp_requests_total" and sample.labels.get("fault_type") == fault_type
+    )
+
+
+@pytest.mark.parametrize("path", ["shortcut", "route"])
+async def test_a_call_refused_by_the_header_limits_is_recorded_and_counted(path: str) -> None:
+    records, monitoring = Records(), make_monitoring_sink(None)
+    flood = {f"x-h{i}": "v" for i in range(80)}
+    async with running_stack(None, sinks=[records, monitoring]) as stack:
+        if path == "route":
+            parent = Starlette(routes=[Mount("/gw", app=stack.client._transport.app)])  # type: ignore[attr-defined]
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=parent), base_url="http://p")
+        else:
+            client = stack.client
+        url = ("/gw" if path == "route" else "") + stack.url("Echo")
+        answer = await client.post(url, json={}, headers={**STP, "x-road-id": "refused-1", **flood})
+        unnamed = await client.post(url, json={}, headers={**STP, "x-road-id": "../x", **flood})
+        await client.aclose()
+        sent = list(stack.transport.sent)
+    assert (answer.status_code, answer.json()["type"]) == (400, "Client.BadRequest")
+    assert answer.headers["x-road-id"] == "refused-1"
+    first, second = records.kept
+    assert (first.transaction_id, first.client, first.service, first.method) == (
+        "refused-1",
+        "VN/GOV/HPG/STP",
+        stack.url("Echo").removeprefix("/r1/"),
+        "POST",
+    )
+    assert (first.status, first.fault_type, first.succeeded) == (400, "Client.BadRequest", False)
+    assert first.response_size == len(answer.content) > 0
+    # An ill-formed caller id is not used: the record and the answer carry a new one.
+    assert second.transaction_id == unnamed.headers["x-road-id"] != "../x"
+    assert sent == []
+    assert counted(monitoring, "Client.BadRequest") == 2
+
+
+async def test_a_call_refused_by_mutual_tls_is_recorded_and_counted() -> None:
+    records, monitoring = Records(), make_monitoring_sink(None)
+    client_ids = {"CN=stp.hpg,O=STP": "VN/GOV/HPG/STP"}
+    async with running_stack(None, sinks=[records, monitoring], client_ids=client_ids) as stack:
+        answer = await stack.client.post(stack.url("Echo"), json={}, headers=STP)  # no certificate
+        sent = list(stack.transport.sent)
+    assert (answer.status_code, answer.json()["type"]) == (401, "Client.Unauthenticated")
+    [record] = records.kept
+    assert (record.transaction_id, record.fault_type) == (
+        answer.headers["x-road-id"],
+        "Client.Unauthenticated",
+    )
+    assert sent == [] and counted(monitoring, "Client.Unauthenticated") == 1
+
+
+async def test_calls_the_router_answers_are_recorded_once_and_refusals_elsewhere_not_at_all() -> None:
+    records = Records()
+    async with running_stack(None, sinks=[records], max_body_bytes=64) as stack:
+        served = await stack.client.post(stack.url("Echo"), json={}, headers=STP)
+        unauthenticated = await stack.client.post(
+            stack.url("Echo"), json={}, headers={**STP, "X-Api-Key": "x"}
+        )
+        too_large = await stack.client.post(stack.url("Echo"), json={"a": "b" * 100}, headers=STP)
+        catalog = await stack.client.get("/catalog", headers={**STP, **{f"x-h{i}": "v" for i in range(80)}})
+    answers = [served, unauthenticated, too_large]
+    assert [a.status_code for a in answers] == [200, 401, 413] and catalog.status_code == 400
+    # One record per call, by the router: none for /catalog, which is not a service call.
+    assert [r.transaction_id for r in records.kept] == [a.headers["x-road-id"] for a in answers]
+    assert [r.fault_type for r in records.kept] == [None, "Client.Unauthenticated", "Client.PayloadTooLarge"]
+
+
+async def test_an_exception_escaping_the_call_path_is_a_json_error_with_a_record() -> None:
+    records = Records()
+
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("a bug in a middleware")
+
+    app = UnroutedCallRecorder(broken, sinks=[records])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+        answer = await client.post("/r1/VN/GOV/HPG/X/Echo/v1", json={}, headers={**STP, "x-road-id": "tx-9"})
+    assert (answer.status_code, answer.headers["content-type"]) == (500, "application/json")
+    assert answer.json()["type"] == "Server.Bus.InternalError" and "a bug" not in answer.text
+    [record] = records.kept
+    assert (record.transaction_id, record.status, record.fault_type) == (
+        "tx-9",
+        500,
+        "Server.Bus.InternalError",
+    )

@@ -51,7 +51,12 @@ def test_lgsp_gateway_binds_the_address_the_settings_name(monkeypatch: pytest.Mo
     import uvicorn
 
     bound: dict[str, object] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: bound.update(options))
+
+    def serve(server: uvicorn.Server, sockets: object = None) -> None:
+        bound.update(host=server.config.host, port=server.config.port)
+        server.started = True
+
+    monkeypatch.setattr(uvicorn.Server, "run", serve)
     monkeypatch.setenv("LGSP_GATEWAY_HOST", "0.0.0.0")
     monkeypatch.setenv("LGSP_GATEWAY_PORT", "8123")
     # The `lgsp` console script, wherever the composition root defines it.

@@ -18,10 +18,12 @@ GATEWAY_PROCESS = """
 import json, sys
 import uvicorn
 
-def report(app, **options):
+def report(server, sockets=None):
+    app = server.config.app
     print(json.dumps({"modules": sorted(sys.modules), "paths": sorted(app.openapi()["paths"])}))
+    server.started = True
 
-uvicorn.run = report  # assemble the gateway as `lgsp gateway` does, then report instead of serving
+uvicorn.Server.run = report  # assemble the gateway as `lgsp gateway` does, then report instead of serving
 from lgsp.cli import app
 sys.argv = ["lgsp", "gateway"]
 app()

@@ -68,7 +68,8 @@ async def test_late_publish_refused_by_the_broker_resolves_its_outcome_with_the_
     await transport.connect()
     try:
         # Holding the publish channel's lock is what a broker throttling earlier writes does to a publish.
-        underlay = await (await transport._ready_publish_channel()).get_underlay_channel()
+        assert transport._publisher is not None
+        underlay = await transport._publisher.underlay()
         async with underlay.lock:
             with pytest.raises(PublishUnconfirmed) as raised:
                 await transport.request(f"lgsp.test.nowhere.{new_id()}", Message(body=b"x"), timeout=0.2)

@@ -31,12 +31,17 @@ def unechoed(headers: dict[str, str], marker: str, url: str = ECHO_URL) -> Run:
     return run
 
 
-def wrong_method() -> Run:
+def wrong_method(method: str = "GET") -> Run:
     async def run(stack: SecuredStack, _: httpx.AsyncClient) -> str:
-        answer = await stack.http.get(ECHO_URL, headers=STP_AUTH)
+        answer = await stack.http.request(method, ECHO_URL, headers=STP_AUTH)
         return f"{http_outcome(answer)} (Allow: {answer.headers.get('allow')})"
 
     return run
+
+
+def callback_to(url: str) -> Run:
+    """An asynchronous call asking the gateway to POST its result to `url` (server-side request forgery)."""
+    return gateway({**STP_AUTH, "prefer": "respond-async", "x-callback-url": url})
 
 
 def reused_id() -> Run:
@@ -103,6 +108,24 @@ INPUT_ATTACKS: list[Attack] = [
         "gateway /r1 (catalog methods)",
         "405 Client.MethodNotAllowed (Allow: POST)",
         wrong_method(),
+    ),
+    Attack(
+        "OPTIONS on a service",
+        "gateway /r1 (methods)",
+        "405 Client.MethodNotAllowed (Allow: GET, POST, PUT, PATCH, DELETE)",
+        wrong_method("OPTIONS"),
+    ),
+    Attack(
+        "result callback to the cloud metadata address",
+        "gateway /r1 (callback SSRF check)",
+        BAD,
+        callback_to("http://169.254.169.254/latest/meta-data/"),
+    ),
+    Attack(
+        "result callback to the gateway's own admin API",
+        "gateway /r1 (callback SSRF check)",
+        BAD,
+        callback_to("http://127.0.0.1:8000/admin/keys/rotate"),
     ),
     Attack(
         "X-Road-Id: ../../etc",

@@ -15,7 +15,6 @@ import uvicorn
 from adapters.echo import EchoAdapter
 from bus.catalog import Catalog, hash_api_key
 from bus.gateway.app import create_gateway
-from bus.gateway.client_certificates import ClientCertificateMiddleware
 from bus.gateway.settings import GatewaySettings
 from bus.http_intake import HttpIntakeSettings, server_config
 from bus.transaction import TransactionRecord
@@ -90,9 +89,14 @@ async def served_gateway(
     worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="intake-worker", drain_seconds=1)
     await worker.start()
     served = ServedGateway("127.0.0.1", free_port(), intake.scheme)
-    app = create_gateway(catalog, transport, sinks=[served], manage_transport=False, gateway_settings=gateway)
-    if intake.tls_client_ids:  # as bus/gateway/assembly.py wires mutual TLS
-        app.add_middleware(ClientCertificateMiddleware, client_ids=intake.tls_client_ids)
+    app = create_gateway(
+        catalog,
+        transport,
+        sinks=[served],
+        manage_transport=False,
+        gateway_settings=gateway,
+        client_ids=intake.tls_client_ids,
+    )
     server = _Server(server_config(app, served.host, served.port, settings=intake))
     task = asyncio.create_task(server.serve())
     try:

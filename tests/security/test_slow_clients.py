@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from bus.http_intake import HttpIntakeSettings
+from bus.monitoring import BusMetrics
 from tests.security.served import AGENCY, ATTACKER, ECHO, closed_after, head, served_gateway
 
 HEADER_TIMEOUT = 0.5
@@ -20,6 +21,12 @@ BODY_TIMEOUT = 1.0
 # How late a close may come after its time-out (a loaded 2-core machine, 260 sockets).
 SLACK = 1.0
 INTAKE = HttpIntakeSettings(header_timeout=HEADER_TIMEOUT, body_timeout=BODY_TIMEOUT, keep_alive_timeout=1)
+
+
+def closes(reason: str) -> float:
+    """`lgsp_intake_closed_connections_total{reason}` as a gateway's metrics registry exposes it."""
+    value = BusMetrics().registry.get_sample_value("lgsp_intake_closed_connections_total", {"reason": reason})
+    return value or 0.0
 
 
 @pytest.mark.parametrize(
@@ -34,11 +41,15 @@ INTAKE = HttpIntakeSettings(header_timeout=HEADER_TIMEOUT, body_timeout=BODY_TIM
 async def test_a_connection_that_does_not_send_its_request_in_time_is_closed(
     case: str, sent: bytes, timeout: float, caplog: pytest.LogCaptureFixture
 ) -> None:
+    reason = "header_timeout" if timeout == HEADER_TIMEOUT else "body_timeout"
+    before = closes(reason)
     async with served_gateway(INTAKE) as gateway:
         with caplog.at_level(logging.WARNING):
             took, answer = await closed_after(gateway, sent, timeout + 5)
             await asyncio.sleep(0.1)  # the app's answer to the disconnect is recorded
     assert timeout <= took <= timeout + SLACK, f"{case}: closed after {took:.2f} s"
+    # Counted on /metrics, even when no request was read to make a transaction record of.
+    assert closes(reason) == before + 1
     assert answer == b""  # closed, not answered: the caller was not there to read it
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "a disconnect logged an ERROR"
     if case.startswith("headers and"):

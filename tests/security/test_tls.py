@@ -76,8 +76,13 @@ async def test_a_certificate_used_for_another_client_is_refused_and_nothing_is_s
         key_only = await client.post(ECHO, json={}, headers={"x-api-key": ATTACKER["x-api-key"]})
     assert (other.status_code, other.json()["type"]) == (403, "Client.AccessDenied")
     assert (key_only.status_code, key_only.json()["type"]) == (401, "Client.Unauthenticated")
-    # The refusal at the certificate check reaches no route; the key-only call is recorded as AGENCY's.
-    assert [(r.client, r.fault_type) for r in mutual.records] == [(AGENCY_ID, "Client.Unauthenticated")]
+    # Both refusals are recorded: at the certificate check as the client named, the key-only call as
+    # AGENCY's (its certificate's); nothing reached the bus.
+    assert [(r.client, r.fault_type) for r in mutual.records] == [
+        (ATTACKER["x-road-client"], "Client.AccessDenied"),
+        (AGENCY_ID, "Client.Unauthenticated"),
+    ]
+    assert all(r.worker is None for r in mutual.records)
 
 
 async def test_a_certificate_registered_to_no_client_is_refused(pki: Pki, mutual: ServedGateway) -> None:
@@ -85,7 +90,10 @@ async def test_a_certificate_registered_to_no_client_is_refused(pki: Pki, mutual
     async with httpx.AsyncClient(base_url=mutual.url, verify=context) as client:
         answer = await client.post(ECHO, json={}, headers=AGENCY)
     assert (answer.status_code, answer.json()["type"]) == (403, "Client.AccessDenied")
-    assert "stranger" not in answer.text and mutual.records == []
+    assert "stranger" not in answer.text
+    assert [(r.client, r.fault_type, r.worker) for r in mutual.records] == [
+        (AGENCY_ID, "Client.AccessDenied", None)
+    ]
 
 
 async def test_without_a_client_certificate_the_handshake_fails(pki: Pki, mutual: ServedGateway) -> None:

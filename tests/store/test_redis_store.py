@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
+from bus.errors import BusUnavailable
 from bus.store import RedisStore
 
 
@@ -33,8 +33,9 @@ async def test_counter_ttl_is_set_on_creation_in_redis(
     assert await raw_redis.pttl(unique_prefix + "plain") == -1  # exists, no expiry
 
 
-async def test_connect_to_unreachable_server_raises_connection_error() -> None:
+async def test_connect_to_unreachable_server_raises_bus_unavailable() -> None:
+    """The taxonomy's 'unreachable, nothing done': what a patient caller (a starting worker) waits out."""
     store = RedisStore("redis://127.0.0.1:1/0?socket_connect_timeout=1")
-    with pytest.raises(RedisConnectionError):
+    with pytest.raises(BusUnavailable, match="connecting"):
         await store.connect()
     await store.close()

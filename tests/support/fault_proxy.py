@@ -6,6 +6,8 @@
     proxy.black_hole()   # accept and hold connections, forward nothing (a silent network partition)
     proxy.delay = 0.2    # add latency to every forwarded chunk
 
+    async with proxy_to(amqp_url, 5672) as proxy: ...      # started in front of a URL, stopped after
+
 Toxiproxy's ideas in ~150 lines of asyncio, so the tests need no extra daemon.
 """
 
@@ -13,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlparse
 
 Mode = Literal["open", "refuse", "black_hole"]
 CHUNK = 65_536
@@ -137,3 +141,23 @@ class FaultProxy:
         finally:
             self._pipes.discard(pipe)
             pipe.close()
+
+
+@contextlib.asynccontextmanager
+async def proxy_to(url: str, default_port: int) -> AsyncIterator[FaultProxy]:
+    """A started proxy in front of `url`'s host and port (`default_port` when it names none); on exit
+    it forwards no more and every connection through it is closed."""
+    parts = urlparse(url)
+    proxy = FaultProxy(parts.hostname or "127.0.0.1", parts.port or default_port)
+    await proxy.start()
+    try:
+        yield proxy
+    finally:
+        proxy.restore()
+        await proxy.stop()
+
+
+def quick_redis_url(url: str) -> str:
+    """`url` (a redis:// URL) with half-second socket time-outs, so a client notices a cut or a black
+    hole at once instead of waiting on the socket."""
+    return f"{url}{'&' if '?' in url else '?'}socket_timeout=0.5&socket_connect_timeout=0.5"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 import aiormq
 
-from bus.transport.amqp_logging import ConnectionLossFilter
+from bus.transport.amqp_logging import ConnectionLossFilter, LateReturnFilter
 
 
 def record(
@@ -51,3 +52,16 @@ def test_other_library_records_still_pass() -> None:
         record("bus.worker", logging.ERROR, "Unexpected connection close from remote"),
     ]
     assert [ConnectionLossFilter().filter(each) for each in kept] == [True] * 4
+
+
+def test_a_late_return_is_one_warning_naming_the_message_without_its_body() -> None:
+    properties = SimpleNamespace(message_id="m-1")
+    returned = SimpleNamespace(header=SimpleNamespace(properties=properties), body=b"{}")
+    late = record("aiormq.channel", logging.ERROR, "Unhandled message %r returning", (returned,))
+    other = record("aiormq.channel", logging.ERROR, "Unexpected confirmation frame %r from broker", ("f",))
+    assert LateReturnFilter().filter(late) and LateReturnFilter().filter(other)
+    assert (late.levelname, late.getMessage()) == (
+        "WARNING",
+        "message m-1 returned by the broker after its publish was settled; dropped",
+    )
+    assert other.levelno == logging.ERROR

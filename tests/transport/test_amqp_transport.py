@@ -12,7 +12,7 @@ import aio_pika
 import aiormq
 import pytest
 
-from bus.errors import BusTimeout
+from bus.errors import BusTimeout, Overloaded
 from bus.transport import AmqpTransport, Delivery, Message, dead_letter_queue
 
 pytestmark = pytest.mark.amqp
@@ -191,8 +191,8 @@ async def test_request_whose_publish_waits_for_the_channel_past_its_deadline_sti
     try:
         # Holding the publish channel's lock is what a broker throttling earlier writes does to a
         # publish: it waits its turn. The deadline passes meanwhile; the publish must not be cut.
-        publish_channel = await transport._ready_publish_channel()
-        underlay = await publish_channel.get_underlay_channel()
+        assert transport._publisher is not None
+        underlay = await transport._publisher.underlay()
         async with underlay.lock:
             request = asyncio.create_task(transport.request(idle_queue, Message(body=b"x"), timeout=0.2))
             await asyncio.sleep(0.5)
@@ -210,8 +210,8 @@ async def test_request_unconfirmed_after_the_confirm_timeout_times_out_and_its_p
     transport = AmqpTransport(amqp_url, confirm_timeout=0.2)
     await transport.connect()
     try:
-        publish_channel = await transport._ready_publish_channel()
-        underlay = await publish_channel.get_underlay_channel()
+        assert transport._publisher is not None
+        underlay = await transport._publisher.underlay()
         async with underlay.lock:
             with pytest.raises(BusTimeout):
                 await asyncio.wait_for(transport.request(idle_queue, Message(body=b"x"), timeout=0.2), WAIT)
@@ -225,9 +225,43 @@ async def test_request_unconfirmed_after_the_confirm_timeout_times_out_and_its_p
         await transport.close()
 
 
+async def test_a_nacked_publish_is_sent_once_more_on_a_new_channel_and_then_refused(
+    amqp_url: str, channel: aio_pika.abc.AbstractChannel
+) -> None:
+    # A full queue nacks for real; a channel left stale by a lost leader node nacks too, and only a new
+    # channel tells the two apart (see amqp_publisher). Replacements are bounded by the cool-down.
+    queue = f"lgsp-test.bounded.{uuid.uuid4().hex[:12]}"
+    transport = AmqpTransport(amqp_url, reconnect_interval=60)
+    await transport.connect()
+    try:
+        subscription = await transport.consume(queue, lambda delivery: delivery.nack(), max_length=1)
+        await subscription.cancel()  # the queue stays, bounded at one message, with nobody taking it
+        await transport.publish(queue, Message(body=b"1"))
+        assert transport._publisher is not None
+        before = await transport._publisher.underlay()
+        with pytest.raises(Overloaded):
+            await transport.publish(queue, Message(body=b"2"))
+        after = await transport._publisher.underlay()
+        assert (transport._publisher.replacements, after is not before) == (1, True)
+        with pytest.raises(Overloaded):  # within the cool-down: refused on the channel it has
+            await transport.publish(queue, Message(body=b"3"))
+        assert transport._publisher.replacements == 1
+        assert await transport._publisher.underlay() is after
+        assert await messages_in(channel, queue) == 1
+    finally:
+        await transport.close()
+        await channel.queue_delete(queue)
+        await channel.queue_delete(dead_letter_queue(queue))
+
+
 def test_confirm_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError, match="confirm_timeout"):
         AmqpTransport("amqp://guest:guest@127.0.0.1/", confirm_timeout=0)
+
+
+def test_connect_timeout_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="connect_timeout"):
+        AmqpTransport("amqp://guest:guest@127.0.0.1/", connect_timeout=0)
 
 
 async def test_queue_declared_earlier_with_other_arguments_is_used_as_it_is_with_a_warning(

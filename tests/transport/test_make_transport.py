@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import bus.transport
+from bus.broker_urls import BrokerUrlError
 from bus.transport import AmqpTransport, MemoryTransport, Transport, make_transport
 
 
@@ -26,6 +27,32 @@ def test_amqp_urls_give_an_amqp_transport_with_its_settings(url: str) -> None:
 def test_other_urls_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match="unsupported transport URL"):
         make_transport(url)
+
+
+def test_a_list_of_cluster_nodes_gives_one_amqp_transport_over_all_of_them() -> None:
+    transport = make_transport("amqp://rabbit-1:5672/, amqp://rabbit-2:5672/,amqps://rabbit-3:5671/")
+    assert isinstance(transport, AmqpTransport)
+    assert transport.urls == ("amqp://rabbit-1:5672/", "amqp://rabbit-2:5672/", "amqps://rabbit-3:5671/")
+
+
+@pytest.mark.parametrize(
+    ("urls", "says"),
+    [
+        ("amqp://rabbit-1/,redis://rabbit-2/", "broker URL 2 of 2"),
+        ("amqp://rabbit-1/,,amqp://rabbit-3/", "broker URL 2 of 3"),
+        ("amqp://rabbit-1/,amqp://rabbit-2:56x2/", "broker URL 2 of 2"),
+        ("amqp://rabbit-1/,amqp://rabbit-1/", "listed twice"),
+    ],
+)
+def test_a_bad_node_in_the_list_is_a_typed_error(urls: str, says: str) -> None:
+    with pytest.raises(BrokerUrlError, match=says):
+        make_transport(urls)
+
+
+def test_the_typed_error_does_not_show_the_bad_entrys_password() -> None:
+    with pytest.raises(BrokerUrlError) as caught:
+        make_transport("amqp://guest:s3cret@rabbit-1/,http://guest:s3cret@rabbit-2/")
+    assert "s3cret" not in str(caught.value)
 
 
 def test_both_transports_satisfy_the_protocol() -> None:

@@ -50,12 +50,12 @@ class Inbox:
 
 
 def echo_replier(transport: Transport) -> Handler:
-    """A service handler answering each request with its own body, prefixed."""
+    """A service handler answering each request with its own body, prefixed (as the worker answers)."""
 
     async def reply(delivery: Delivery) -> None:
         assert delivery.message.reply_to is not None
         answer = Message(body=b"re:" + delivery.message.body, correlation_id=delivery.message.correlation_id)
-        await transport.publish(delivery.message.reply_to, answer)
+        await transport.reply(delivery.message.reply_to, answer)
         await delivery.ack()
 
     return reply
@@ -299,6 +299,30 @@ async def test_reply_to_a_caller_that_went_away_raises_no_route_and_the_consumer
     await first.ack()
     await service.publish(queue_name, Message(body=b"2"))
     assert (await held.next()).message.body == b"2"
+
+
+async def test_an_answer_to_a_caller_that_went_away_is_dropped_and_the_consumer_carries_on(
+    new_transport: TransportFactory, queue_name: str
+) -> None:
+    caller, service = await new_transport(), await new_transport()
+    held = Inbox(ack=False)
+    await service.consume(queue_name, held)
+    orphan = asyncio.ensure_future(caller.request(queue_name, Message(body=b"1"), timeout=WAIT))
+    first = await held.next()
+    await caller.close()
+    with pytest.raises(InternalError):
+        await orphan
+    assert first.message.reply_to is not None
+    await service.reply(first.message.reply_to, Message(body=b"answer", correlation_id="x"))
+    await first.ack()
+    # Nothing broke on the answering side: its next request and answer go through.
+    second_caller = await new_transport()
+    await service.consume(f"{queue_name}-echo", echo_replier(service))
+    try:
+        answer = await second_caller.request(f"{queue_name}-echo", Message(body=b"2"), timeout=WAIT)
+        assert answer.body == b"re:2"
+    finally:
+        await _forget(service, f"{queue_name}-echo")
 
 
 async def test_settling_a_delivery_twice_is_refused(transport: Transport, queue_name: str) -> None:

@@ -247,6 +247,9 @@ function setUpTransactions() {
 }
 
 // --- journeys ------------------------------------------------------------------------------------
+// Times in the working calendar's zone (deadlines fall at its office hours), the viewer's without one.
+const inZone = (t, zone) => (t ? new Date(t).toLocaleString(undefined, zone ? { timeZone: zone, timeZoneName: "short" } : {}) : "");
+
 async function refreshJourneys() {
   const data = await api("/ui/api/journeys");
   if (!data.available || !data.journeys.length) {
@@ -255,27 +258,27 @@ async function refreshJourneys() {
   }
   const rates = data.timeliness.map((t) => `<tr><td>${esc(t.procedure)}</td><td>${t.finished}</td><td>${t.on_time_rate == null ? "–" : fmt(t.on_time_rate * 100, 1) + "%"}</td></tr>`).join("");
   const rows = data.journeys.map((j) => `<tr class="clickable" data-journey="${esc(j.id)}"><td>${esc(j.procedure)}</td><td>${esc(j.dossier)}</td><td>${esc(j.status)}</td>` +
-    `<td>${new Date(j.started_at).toLocaleString()}</td><td>${j.on_time == null ? "" : j.on_time ? "on time" : "late"}</td></tr>`).join("");
+    `<td>${inZone(j.started_at, data.time_zone)}</td><td>${j.on_time == null ? "" : j.on_time ? "on time" : "late"}</td></tr>`).join("");
   $("#journeys").innerHTML = `<h2>On time per procedure</h2><table><tr><th>procedure</th><th>finished</th><th>on time</th></tr>${rates}</table>` +
     `<h2>Journeys</h2><table id="journey-list"><tr><th>procedure</th><th>dossier</th><th>status</th><th>started</th><th>verdict</th></tr>${rows}</table>`;
   $("#journey-list").addEventListener("click", (event) => { const row = event.target.closest("tr[data-journey]"); if (row) showTimeline(row.dataset.journey); });
 }
 
 async function showTimeline(id) {
-  const { journey, steps } = await api(`/ui/api/journeys/${encodeURIComponent(id)}`);
+  const { journey, steps, time_zone } = await api(`/ui/api/journeys/${encodeURIComponent(id)}`);
+  const zoned = (t) => inZone(t, time_zone);
   const times = steps.flatMap((s) => [s.started_at, s.finished_at]).filter(Boolean).map((t) => Date.parse(t));
   const start = Math.min(...times), span = Math.max(1, Math.max(...times) - start);
   const lanes = [...new Set(steps.map((s) => s.system))];
   const html = lanes.map((lane) => `<div class="lane-name">${esc(lane)}</div><div class="lane">` + steps.filter((s) => s.system === lane).map((s) => {
     const from = s.started_at ? Date.parse(s.started_at) : start, to = s.finished_at ? Date.parse(s.finished_at) : from + span / 50;
-    const title = `${s.step} · ${s.transaction_id || ""} · ${s.status} · ${((to - from) / 1000).toFixed(1)} s · deadline ${s.deadline || "–"} · ${s.on_time == null ? "" : s.on_time ? "on time" : "late"}`;
+    const title = `${s.step} · ${s.transaction_id || ""} · ${s.status} · ${s.took || ""} · deadline ${zoned(s.deadline) || "–"} · ${s.on_time == null ? "" : s.on_time ? "on time" : "late"}`;
     return `<div class="step ${esc(s.status)}" title="${esc(title)}" style="left:${((from - start) / span) * 95}%;width:${Math.max(2, ((to - from) / span) * 95)}%">${esc(s.step)}</div>`;
   }).join("") + "</div>").join("");
-  const seconds = (s) => (s.started_at && s.finished_at ? `${((Date.parse(s.finished_at) - Date.parse(s.started_at)) / 1000).toFixed(1)} s` : "");
-  const rows = steps.map((s) => `<tr><td>${esc(s.step)}</td><td>${esc(s.system)}</td><td>${esc(s.transaction_id)}</td><td>${seconds(s)}</td>` +
-    `<td>${esc(s.status)}</td><td>${s.deadline ? new Date(s.deadline).toLocaleString() : ""}</td><td>${s.on_time == null ? "" : s.on_time ? "on time" : "late"}</td></tr>`).join("");
+  const rows = steps.map((s) => `<tr><td>${esc(s.step)}</td><td>${esc(s.system)}</td><td>${esc(s.transaction_id)}</td><td>${esc(s.took)}</td>` +
+    `<td>${esc(s.status)}</td><td>${zoned(s.deadline)}</td><td>${s.on_time == null ? "" : s.on_time ? "on time" : "late"}</td></tr>`).join("");
   $("#journey-timeline").innerHTML = `<h2>${esc(journey.procedure)} ${esc(journey.dossier || "")}: ${esc(journey.status)}</h2><div class="lanes">${html}</div>` +
-    `<table id="journey-steps"><tr><th>step</th><th>system</th><th>transaction</th><th>took</th><th>status</th><th>deadline</th><th>verdict</th></tr>${rows}</table>`;
+    `<table id="journey-steps"><tr><th>step</th><th>system</th><th>transaction</th><th title="office time on the working calendar, as deadlines count">took (working time)</th><th>status</th><th>deadline</th><th>verdict</th></tr>${rows}</table>`;
 }
 
 // --- the feed and the views ----------------------------------------------------------------------
