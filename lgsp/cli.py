@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bus.catalog import Catalog
     from bus.settings import BusSettings
     from lgsp.process_group import ProcessGroup
+    from services.portal.settings import Procedure
 
 
 class LgspCommands(LazySubcommands):
@@ -127,6 +128,32 @@ def _logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per outbound call drowns the rest
 
 
+def _portal_traffic(option: str | None, *, mocks: bool, processes: int) -> dict[Procedure, float]:
+    """`--portal-traffic birth=2,death=1` as rates per procedure; a bad one is a usage error."""
+    if option is None:
+        return {}
+    from pydantic import ValidationError
+
+    from services.portal.citizen_traffic import TrafficRates, check_rates
+    from services.portal.settings import PortalSettings
+
+    if not mocks or processes > 1:
+        raise typer.BadParameter("needs the mocks in this process (not --no-mocks, not --processes)",
+                                 param_hint="--portal-traffic")  # fmt: skip
+    try:
+        pairs = dict(item.split("=", 1) for item in option.split(",") if item.strip())
+        rates = TrafficRates.model_validate(
+            {"rates_per_minute": {k.strip(): float(v) for k, v in pairs.items()}}
+        )
+    except (ValueError, ValidationError) as error:
+        raise typer.BadParameter(f"PROCEDURE=PER_MINUTE,… with birth or death: {error}",
+                                 param_hint="--portal-traffic") from None  # fmt: skip
+    problem = check_rates(rates, PortalSettings())
+    if problem is not None:
+        raise typer.BadParameter(problem, param_hint="--portal-traffic")
+    return rates.rates_per_minute
+
+
 @app.command()
 def run(
     host: Annotated[str | None, typer.Option(help="address all servers bind [env LGSP_GATEWAY_HOST]")] = None,
@@ -143,6 +170,13 @@ def run(
     debug: DebugOption = False,
     processes: ProcessesOption = 1,
     reuse_port: ReusePortOption = False,
+    portal_traffic: Annotated[
+        str | None,
+        typer.Option(
+            help="citizens filing on the portal mock, dossiers per minute by procedure, e.g. birth=2,death=1 "
+            "(off by default; also LGSP_PORTAL_TRAFFIC_RATES_PER_MINUTE)"
+        ),
+    ] = None,
 ) -> None:
     """The embedded default: gateway, workers and mock systems in one process (memory transport).
 
@@ -165,6 +199,7 @@ def run(
     host, port = bind_address(host, port)
     settings = _settings(amqp_url=amqp_url, redis_url=redis_url, catalog=catalog)
     _logging(settings.log_level)
+    traffic = _portal_traffic(portal_traffic, mocks=mocks, processes=processes)
     if processes > 1:
         from bus.auth.settings import AuthSettings
         from bus.catalog import hash_api_key
@@ -190,6 +225,7 @@ def run(
         workers=workers,
         settings=settings,
         reuse_port=reuse_port,
+        portal_traffic=traffic,
         mock_ports=_mock_ports(mock_port or [], MOCKS),
     )
 

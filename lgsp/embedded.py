@@ -8,6 +8,8 @@ import signal
 from dataclasses import dataclass, field
 from ipaddress import ip_network
 
+from fastapi import FastAPI
+
 from bus.adapter_registry import build_adapters
 from bus.catalog import Catalog
 from bus.dashboard import Dashboard, EngineJourneys
@@ -23,6 +25,7 @@ from bus.worker import Worker
 from lgsp.dashboard_wiring import wire_dashboard
 from lgsp.journey_runtime import JourneyRuntime, MockClockFollower, gateway_journeys, mock_clock_follower
 from lgsp.process_group import ProcessGroup
+from services.portal.settings import Procedure
 from services.registry import MOCKS
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,9 @@ class EmbeddedStack:
     dashboard_link: str | None = None
     _journeys: JourneyRuntime | None = None
     _clocks: MockClockFollower | None = None
+    # Citizens filing on the portal mock from the start, dossiers per minute by procedure (none: off).
+    portal_traffic: dict[Procedure, float] = field(default_factory=dict)
+    _portal: FastAPI | None = None
 
     async def start(self) -> list[Served]:
         """Start mocks first (adapters call them), then workers, then the gateway."""
@@ -113,10 +119,18 @@ class EmbeddedStack:
         ports = {name: self.mock_ports.get(name, MOCKS[name].port) for name in self.mocks}
         self._clocks = mock_clock_follower(journeys.clock, self.host, ports)
         await self._clocks.start()
+        self._portal = next((item.app for item in served if item.name == "portal"), None)
+        if self.portal_traffic:
+            if self._portal is None:
+                raise ValueError("portal traffic needs the portal mock")
+            await self._portal.state.traffic.start(self.portal_traffic)
         return served
 
     async def stop(self) -> None:
-        """Stop workers (draining in-flight work), then the servers, then the transport."""
+        """Stop the portal's citizens filing, the workers (draining in-flight work), then the servers,
+        then the transport."""
+        if self._portal is not None:
+            await self._portal.state.traffic.stop()
         if self._clocks is not None:
             await self._clocks.stop()
         if self._journeys is not None:

@@ -20,10 +20,12 @@ from fastapi import APIRouter, FastAPI
 
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog
+from bus.envelope import new_id
 from bus.flows import (
     CalendarSettings,
     Clock,
     ClockSettings,
+    FeedFollower,
     JourneyDefinition,
     JourneyEngine,
     Journeys,
@@ -119,12 +121,18 @@ class JourneyRuntime:
     engines: int = 1
     name: str = "journeys"
     _engines: list[JourneyEngine] = field(default_factory=list)
+    _feeds: FeedFollower | None = None
 
     def __post_init__(self) -> None:
         self.journeys = Journeys(
             self.definitions, store=self.store, transport=self.transport, clock=self.clock,
             calendar=self.calendar, settings=self.settings, check=check_inputs,
         )  # fmt: skip
+
+    @property
+    def feeds(self) -> FeedFollower | None:
+        """What follows the feeds that start journeys (None until started, or without engines)."""
+        return self._feeds
 
     def router(self) -> APIRouter:
         """`/journeys`, authenticated and authorised as `/r1` is."""
@@ -143,10 +151,20 @@ class JourneyRuntime:
             )  # fmt: skip
             await engine.start()
             self._engines.append(engine)
+        if self.engines:  # the processes that run journeys follow the feeds that start them
+            self._feeds = FeedFollower(
+                self.definitions, journeys=self.journeys, caller=caller, store=self.store,
+                settings=self.settings, holder=f"{self.name}-feeds-{new_id()}",
+            )  # fmt: skip
+            await self._feeds.start()
         log.info("%d journey engine(s) running %s", self.engines, [d.kind for d in self.definitions])
 
     async def stop(self) -> None:
-        """Stop the engines (a tick in progress is finished or left for another engine)."""
+        """Stop following feeds, then the engines (a tick in progress is finished or left for another
+        engine)."""
+        if self._feeds is not None:
+            await self._feeds.stop()
+            self._feeds = None
         for engine in self._engines:
             await engine.stop()
         self._engines.clear()

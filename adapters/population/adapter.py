@@ -5,6 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.population.death_feed import (
+    FEED_PATH,
+    DeathFeedPage,
+    DeathFeedQuery,
+    WireFeedPage,
+    feed_params,
+    to_page,
+)
 from adapters.population.models import (
     CitizenLookupRequest,
     CitizenLookupResponse,
@@ -30,7 +38,9 @@ from adapters.sdk import (
     ServiceSpec,
     ServiceTable,
     call_soap,
+    json_model,
     parse_config,
+    raise_for_status,
 )
 from bus.envelope import Envelope
 from bus.errors import BadRequest
@@ -50,6 +60,14 @@ LOOKUP = ServiceSpec(
     summary="Look up a citizen's record by id number",
 )
 
+DEATH_FEED = ServiceSpec(
+    "BienDongKhaiTu",
+    "v1",
+    DeathFeedQuery,
+    DeathFeedPage,
+    summary="Deaths the database recorded, in order after a position (the event agencies act on)",
+)
+
 
 class PopulationConfig(ProviderConfig):
     """The adapter's section of the catalog."""
@@ -59,14 +77,15 @@ class PopulationConfig(ProviderConfig):
 
 
 class PopulationAdapter(ProviderAdapter[PopulationConfig]):
-    """Serves XacThucThongTinCongDan and XacMinhThongTinNhanThan over the database's SOAP interface."""
+    """Serves XacThucThongTinCongDan and XacMinhThongTinNhanThan over the database's SOAP interface, and
+    its feed of recorded deaths over REST."""
 
-    services = ServiceTable([VERIFY, LOOKUP])
+    services = ServiceTable([VERIFY, LOOKUP, DEATH_FEED])
     provider = PROVIDER
 
     def operations(self) -> Mapping[str, Operation]:
         """Each service's operation."""
-        return {VERIFY.key: self.verify, LOOKUP.key: self.lookup}
+        return {VERIFY.key: self.verify, LOOKUP.key: self.lookup, DEATH_FEED.key: self.deaths}
 
     async def verify(self, request: Envelope, verify: VerifyCitizenRequest) -> VerifyCitizenResponse:
         """Whether the citizen exists."""
@@ -79,6 +98,12 @@ class PopulationAdapter(ProviderAdapter[PopulationConfig]):
         fields = lookup_fields(lookup, _officer(lookup.officer_code, request), _code(lookup, request))
         content = await self._call(request, LOOKUP_OPERATION, LOOKUP_NAMESPACE, LOOKUP.service_code, fields)
         return lookup_answer(content, lookup.id_number)
+
+    async def deaths(self, request: Envelope, query: DeathFeedQuery) -> DeathFeedPage:
+        """The deaths recorded after `query.after`, oldest first."""
+        response = await self.send(request, "GET", FEED_PATH, params=feed_params(query))
+        raise_for_status(response, self.provider)
+        return to_page(json_model(response, WireFeedPage, self.provider))
 
     async def _call(
         self, request: Envelope, operation: str, namespace: str, service_code: str, fields: dict[str, Any]

@@ -7,9 +7,9 @@ transaction id, so a redelivered request registers or removes nothing twice.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from adapters.sdk import DossierCode
 
@@ -70,11 +70,19 @@ class ResidenceRemovalRequest(_Canonical):
     dossier_number: DossierCode | None = None
     person: Person
     death_date: date
-    death_extract: DeathExtract
+    death_extract: DeathExtract | None = Field(
+        None, description="required for a declaration; an event rests on the population database's record"
+    )
     source: Literal["declaration", "population_event"] = Field(
         "declaration", description="filed by a relative, or driven by the population database's death record"
     )
     declarant: Declarant | None = None
+
+    @model_validator(mode="after")
+    def _extract_for_a_declaration(self) -> Self:
+        if self.source == "declaration" and self.death_extract is None:
+            raise ValueError("death_extract: a declaration rests on the death extract")
+        return self
 
 
 class ResidenceDossierQuery(_Canonical):

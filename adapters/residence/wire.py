@@ -76,13 +76,14 @@ def removal_body(req: ResidenceRemovalRequest, code: str) -> dict[str, Any]:
         "hoTen": req.person.full_name,
         "lyDoXoa": 1,
         "ngayChet": req.death_date.isoformat(),
-        "trichLucKhaiTu": {
+        "nguonYeuCau": 2 if req.source == "population_event" else 1,
+    }
+    if req.death_extract is not None:
+        body["trichLucKhaiTu"] = {
             "so": req.death_extract.number,
             "ngayCap": req.death_extract.issued_on.isoformat(),
             "coQuanCap": req.death_extract.issuer,
-        },
-        "nguonYeuCau": 2 if req.source == "population_event" else 1,
-    }
+        }
     if req.declarant is not None:
         body["nguoiKeKhai"] = {
             "hoTen": req.declarant.full_name,

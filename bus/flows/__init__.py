@@ -4,10 +4,12 @@ engine (definitions as data, durable execution from the Store, the Journeys API)
 from bus.flows.clock import Clock, RealClock, ScheduledCall
 from bus.flows.compressed_clock import CompressedClock, Pace, UniformPace, WorkingDayPace
 from bus.flows.journey_engine import JourneyEngine
+from bus.flows.journey_feeds import FeedFollower
 from bus.flows.journey_model import (
     CallStep,
     DuplicateStep,
     EventMatch,
+    FeedTrigger,
     JourneyDefinition,
     JourneyDefinitionError,
     PollStep,
@@ -62,6 +64,8 @@ __all__ = [
     "DossierCodeInUse",
     "DuplicateStep",
     "EventMatch",
+    "FeedFollower",
+    "FeedTrigger",
     "IneligibleStart",
     "InputCheck",
     "InvalidStart",

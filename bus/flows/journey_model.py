@@ -181,15 +181,44 @@ class WaitStep(_Step):
 Step = Annotated[CallStep | PollStep | WaitStep, Field(discriminator="kind")]
 
 
+class FeedTrigger(_Strict):
+    """Journeys started by the bus itself, one per entry of a feed it polls (an event source such as the
+    population database's recorded deaths). The call reads `/feed/after` (the last position handled);
+    `dossier_code` and `inputs` read `/item` (one entry), so one entry always names one journey."""
+
+    call: ServiceCallSpec
+    items_at: str = Field(description="pointer to the list of entries in the answer")
+    position_at: str = Field(description="pointer to an entry's position (an integer, increasing)")
+    dossier_code: str = Field(description="template of the journey's dossier code, e.g. XT.${/item/id}")
+    inputs: JsonValue = Field("${/item}", description="template of the journey's inputs")
+    every_seconds: float = Field(1.0, gt=0, le=3600, description="wall seconds between polls")
+
+    @model_validator(mode="after")
+    def _reads_what_it_has(self) -> Self:
+        check_pointer(self.items_at)
+        check_pointer(self.position_at)
+        item_pointers = [*pointers_in(self.dossier_code), *pointers_in(self.inputs)]
+        for root, pointers in (("feed", self.call.pointers()), ("item", item_pointers)):
+            for pointer in pointers:
+                check_pointer(pointer)
+                if pointer_parts(pointer)[:1] != [root]:
+                    raise JourneyDefinitionError(f"feed: {pointer!r} must start with /{root}")
+        return self
+
+
 class JourneyDefinition(_Strict):
     """One kind of journey: who it acts as, its inputs, its steps and its overall deadline."""
 
     kind: str = Field(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")
     title: str = ""
     client: ClientId = Field(description="the bus client the journey's calls are made as")
+    submitters: tuple[ClientId, ...] = Field(
+        (), description="other clients that may hand a dossier of this kind in: it still acts as `client`"
+    )
     deadline_days: int | None = Field(None, ge=0, le=365, description="working days: the appointment date")
     required_inputs: tuple[str, ...] = Field((), description="pointers into the inputs that must be given")
     steps: tuple[Step, ...] = Field(min_length=1)
+    feed: FeedTrigger | None = Field(None, description="started by the bus, one journey per feed entry")
 
     @field_validator("required_inputs")
     @classmethod

@@ -41,6 +41,7 @@ class JourneyRecord(BaseModel):
     kind: str
     dossier_code: str
     client: str
+    submitter: str | None
     status: JourneyStatus
     reason: str | None
     inputs: dict[str, JsonValue]
@@ -97,6 +98,7 @@ def describe(state: JourneyState, now: datetime) -> JourneyRecord:
         kind=state.kind,
         dossier_code=state.dossier_code,
         client=state.client,
+        submitter=state.submitter,
         status=state.status,
         reason=state.reason,
         inputs=state.inputs,

@@ -129,6 +129,9 @@ class JourneyState(BaseModel):
     kind: str
     dossier_code: str
     client: str
+    submitter: str | None = Field(
+        None, description="the client that handed the dossier in, when not `client`"
+    )
     inputs: dict[str, JsonValue]
     status: JourneyStatus = JourneyStatus.RUNNING
     reason: str | None = None
@@ -141,6 +144,10 @@ class JourneyState(BaseModel):
     transitions: int = Field(0, description="state writes so far")
     lease_holder: str | None = None
     lease_until: float = 0.0
+
+    def concerns(self, client: str) -> bool:
+        """Whether `client` acts in the journey or handed its dossier in (it may see it)."""
+        return client in (self.client, self.submitter)
 
     @property
     def terminal(self) -> bool:

@@ -106,7 +106,9 @@ class Journeys:
         client: str | None = None,
         received_at: datetime | None = None,
     ) -> JourneyRecord:
-        """Start a journey of `kind` for dossier `dossier_code`, or return the one that code started."""
+        """Start a journey of `kind` for dossier `dossier_code`, or return the one that code started. It
+        acts as `client` (default: the definition's), unless `client` is one of the definition's
+        submitters: then it acts as the definition's client and `client` is recorded as its submitter."""
         definition = self.definitions.get(kind)
         if definition is None:
             raise UnknownKind(f"no journey of kind {kind!r}; known: {sorted(self.definitions)}")
@@ -164,6 +166,9 @@ class Journeys:
         received_at: datetime | None,
     ) -> JourneyState:
         received = received_at or self.clock.now()
+        submitter = (
+            client if client is not None and client in {str(c) for c in definition.submitters} else None
+        )
         due = None
         if definition.deadline_days is not None:
             due = self.calendar.add_working_days(received, definition.deadline_days)
@@ -180,7 +185,8 @@ class Journeys:
             journey_id=journey_id,
             kind=definition.kind,
             dossier_code=dossier_code,
-            client=client or str(definition.client),
+            client=str(definition.client) if submitter is not None or client is None else client,
+            submitter=submitter,
             inputs=inputs,
             received_at=received,
             due_at=due,
@@ -193,9 +199,10 @@ class Journeys:
         return describe(stored.state, self.clock.now())
 
     async def find_for(self, journey_id: str, client: str) -> JourneyRecord | None:
-        """The journey `journey_id` if it acts as `client` (None otherwise: another's is not shown)."""
+        """The journey `journey_id` if it acts as `client` or `client` submitted it (None otherwise:
+        another's is not shown)."""
         stored = await self.book.load(journey_id)
-        if stored is None or stored.state.client != client:
+        if stored is None or not stored.state.concerns(client):
             return None
         return describe(stored.state, self.clock.now())
 
@@ -214,7 +221,7 @@ class Journeys:
         limit: int = 100,
     ) -> list[JourneyRecord]:
         """Journeys, newest first, filtered by kind, status, lateness (journey or any step) and the
-        client they act as."""
+        client they act as or were submitted by."""
         if limit < 1:
             raise JourneyError(f"limit must be at least 1, got {limit}")
         now = self.clock.now()
@@ -227,7 +234,7 @@ class Journeys:
             if (
                 (kind is not None and state.kind != kind)
                 or (status is not None and state.status != status)
-                or (client is not None and state.client != client)
+                or (client is not None and not state.concerns(client))
             ):
                 continue
             record = describe(state, now)
@@ -254,7 +261,7 @@ def _same_request(
 ) -> None:
     """Nothing, when a start repeats the one that made `state`; DossierCodeInUse when it differs."""
     code, journey = state.dossier_code, state.journey_id
-    if client is not None and state.client != client:
+    if client is not None and not state.concerns(client):
         raise DossierCodeInUse(f"dossier {code!r} belongs to another client's journey")
     if state.kind != kind:
         raise DossierCodeInUse(f"dossier {code!r} is journey {journey} of kind {state.kind!r}, not {kind!r}")

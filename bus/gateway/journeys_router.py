@@ -1,7 +1,10 @@
 """`/journeys`: start a journey and follow it over HTTP, with the same credentials as `/r1`.
 
 A journey started here acts as the calling client, so each of its steps needs that client's rights,
-exactly as if it made the calls itself; a client sees only its own journeys (another's answers 404).
+exactly as if it made the calls itself; a client the definition names among its `submitters` (the
+National Public Service Portal handing a citizen's dossier to the province) starts one that acts as the
+definition's client instead. A client sees only the journeys it acts in or submitted (another's
+answers 404).
 
     POST /journeys/{kind}   {"dossier_code": "...", "inputs": {...}}  → 202, Location: /journeys/{id}
                             (the same request again: the same journey, 202 and the same Location)

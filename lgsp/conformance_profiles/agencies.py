@@ -102,7 +102,7 @@ def residence_profile() -> ConformanceProfile:
         "person": _person(who.elder),
         "death_date": today,
         "death_extract": {"number": "15/2026", "issued_on": today, "issuer": "UBND phường Lạch Tray"},
-        "source": "population_event",
+        "source": "declaration",
     }
 
     def provider() -> ASGIApp:

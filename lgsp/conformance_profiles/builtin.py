@@ -40,6 +40,7 @@ def population_profile() -> ConformanceProfile:
                 service=f"{prefix}/XacMinhThongTinNhanThan/v1",
                 payload={"id_number": citizen.id_number, "full_name": citizen.full_name},
             ),
+            Sample(service=f"{prefix}/BienDongKhaiTu/v1", payload={"after": 0, "limit": 10}),
         ),
         soap=True,
     )

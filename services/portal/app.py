@@ -8,12 +8,19 @@
     curl -s -X POST localhost:8105/api/CapNhatTienDoHoSoMC -H 'content-type: application/json' \\
          -d '{"MaHoSo": "'$H'", "TrangThaiHoSo": 2, "NgayCapNhat": "20990101080000", "NoiDung": "Tiếp nhận"}'
     curl -s "localhost:8105/api/TraCuuHoSo?MaHoSo=$H"
+    # citizens filing interconnected dossiers, handed to the province as journeys (POST /journeys/{kind}):
+    curl -s -X PUT localhost:8105/_control/portal/traffic -H 'content-type: application/json' \\
+         -d '{"rates_per_minute": {"birth": 2, "death": 1}}'   # start, or change the rates
+    curl -s localhost:8105/_control/portal/traffic                # rates, dossiers filed, answers
+    curl -s -X DELETE localhost:8105/_control/portal/traffic      # stop
 
 Errors are `{error_code, message, field}`; error_code "0" means success.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 import httpx
@@ -24,6 +31,8 @@ from pydantic import BaseModel
 
 from services.citizens import Population
 from services.faults import install_faults
+from services.portal.citizen_draws import CitizenDraws
+from services.portal.citizen_traffic import CitizenTraffic, TrafficRates, TrafficStatus, check_rates
 from services.portal.dossiers import DossierFactory
 from services.portal.interconnected import InterconnectedBook, interconnected_router
 from services.portal.progress import CapNhatTienDo, DossierBook, HoSoTraCuu, ProgressRejected, TienDo
@@ -62,13 +71,26 @@ def create_app(
     book = DossierBook(settings.max_dossiers)
     factory = DossierFactory(population, agency_code=settings.agency_code, seed=settings.seed)
     sender = DossierSender(settings, factory, book, transport)
-    app = FastAPI(title="National Public Service Portal (DVCQG) mock", version="1")
+    traffic = CitizenTraffic(settings, CitizenDraws(population, seed=settings.seed), transport=transport)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.traffic_rates_per_minute:
+            await traffic.start(settings.traffic_rates_per_minute)
+        try:
+            yield
+        finally:
+            await traffic.close()
+
+    app = FastAPI(title="National Public Service Portal (DVCQG) mock", version="1", lifespan=lifespan)
     app.state.dossiers = book
+    app.state.traffic = traffic
     install_faults(app, "portal")
     _install_error_handlers(app)
     app.include_router(_portal_routes(book))
     app.include_router(interconnected_router(InterconnectedBook(settings.max_dossiers)))
     app.include_router(_control_routes(sender, settings))
+    app.include_router(_traffic_routes(traffic, settings))
     return app
 
 
@@ -121,5 +143,31 @@ def _control_routes(sender: DossierSender, settings: PortalSettings) -> APIRoute
         if problem is not None:
             return _error(422, problem, "count" if problem.startswith("count") else "rate_per_second")
         return await sender.run(run)
+
+    return router
+
+
+def _traffic_routes(traffic: CitizenTraffic, settings: PortalSettings) -> APIRouter:
+    router = APIRouter(prefix="/_control/portal/traffic", tags=["control"])
+
+    @router.get("")
+    async def traffic_status() -> TrafficStatus:
+        """Whether citizens file dossiers, at what rates, and what the province answered."""
+        return traffic.status()
+
+    @router.put("", response_model=TrafficStatus)
+    async def start_traffic(rates: TrafficRates) -> TrafficStatus | JSONResponse:
+        """Start citizens filing at these rates per minute, or change the rates of a running traffic."""
+        problem = check_rates(rates, settings)
+        if problem is not None:
+            return _error(422, problem, "rates_per_minute")
+        await traffic.start(rates.rates_per_minute)
+        return traffic.status()
+
+    @router.delete("")
+    async def stop_traffic() -> TrafficStatus:
+        """Stop filing; dossiers being handed in finish first."""
+        await traffic.stop()
+        return traffic.status()
 
     return router

@@ -14,8 +14,10 @@ The first push of a dossier must be trangThai 1. A push repeating the dossier's 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -24,6 +26,7 @@ from services.portal.dossiers import TIME_FORMAT, PortalTime
 from services.portal.progress import ProgressRejected
 
 ALREADY_EXISTS = "DA_TON_TAI"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 STATUS_NAMES = {
     1: "Đã tiếp nhận",
     2: "Yêu cầu bổ sung hồ sơ",
@@ -75,9 +78,11 @@ class TrangThaiLienThong(BaseModel):
 
 
 class BuocLienThong(TrangThaiLienThong):
-    """A status in a dossier's history, with its name."""
+    """A status in a dossier's history, with its name and when the portal received it (its own clock,
+    Vietnam time; `thoiGian` is the province's time of the change)."""
 
     tenTrangThai: str
+    thoiGianNhan: PortalTime
 
 
 class HoSoLienThong(BaseModel):
@@ -101,13 +106,18 @@ class KetQuaDongBo(BaseModel):
 class InterconnectedBook:
     """Interconnected dossiers by maHoSo; beyond `capacity` the oldest are forgotten."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, now: Callable[[], datetime] = lambda: datetime.now(VIETNAM)) -> None:
         self.capacity = capacity
+        self._now = now
         self._history: OrderedDict[str, list[BuocLienThong]] = OrderedDict()
 
     def push(self, update: TrangThaiLienThong) -> BuocLienThong:
         """Record a status; ProgressRejected for a repeat (DA_TON_TAI), a bad transition or order."""
-        entry = BuocLienThong(**update.model_dump(), tenTrangThai=STATUS_NAMES[update.trangThai])
+        entry = BuocLienThong(
+            **update.model_dump(),
+            tenTrangThai=STATUS_NAMES[update.trangThai],
+            thoiGianNhan=self._now().strftime(TIME_FORMAT),
+        )
         history = self._history.get(update.maHoSo)
         if history is None:
             if update.trangThai != 1:

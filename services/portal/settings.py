@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The interconnected procedures citizens file on the portal (journey kinds of the province).
+Procedure = Literal["birth", "death"]
+PROCEDURES: tuple[Procedure, ...] = ("birth", "death")
 
 
 class PortalSettings(BaseSettings):
@@ -27,3 +33,10 @@ class PortalSettings(BaseSettings):
     max_rate_per_second: float = Field(200.0, gt=0, description="fastest send run (dossiers/s)")
     max_dossiers: int = Field(200_000, ge=1, description="dossiers remembered; the oldest go first")
     max_send_seconds: float = Field(600.0, gt=0, description="a send run may not be planned longer")
+    traffic_rates_per_minute: dict[Procedure, float] = Field(
+        default_factory=dict,
+        description="citizens' dossiers filed per minute by procedure from start-up, e.g. "
+        '\'{"birth": 2, "death": 1}\' (empty: none until started at /_control/portal/traffic)',
+    )
+    traffic_tick_seconds: float = Field(0.5, gt=0, le=60, description="how often citizen traffic files")
+    max_traffic_per_minute: float = Field(6000.0, gt=0, description="fastest citizen traffic per procedure")

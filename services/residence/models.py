@@ -6,9 +6,9 @@ Every request carries the one-stop dossier code `maHoSo`, the key that makes a r
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 MaHoSo = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{3,63}$")]
@@ -83,11 +83,19 @@ class XoaDangKyThuongTruRequest(_Wire):
     hoTen: Text
     lyDoXoa: Literal[1] = Field(1, description="1 the person died (the only reason this system takes)")
     ngayChet: date
-    trichLucKhaiTu: TrichLucKhaiTu
+    trichLucKhaiTu: TrichLucKhaiTu | None = Field(
+        None, description="required for a declaration; an event rests on the population database's record"
+    )
     nguonYeuCau: Literal[1, 2] = Field(
         1, description="1 a declaration filed, 2 an event from the population database"
     )
     nguoiKeKhai: NguoiKeKhai | None = None
+
+    @model_validator(mode="after")
+    def _extract_for_a_declaration(self) -> Self:
+        if self.nguonYeuCau == 1 and self.trichLucKhaiTu is None:
+            raise ValueError("trichLucKhaiTu: a declaration (nguonYeuCau 1) rests on the death extract")
+        return self
 
 
 class BuocXuLy(BaseModel):

@@ -9,6 +9,8 @@ Refusals (maLoi):
     KHONG_CUNG_HO_CHA_ME       422  the household is neither parent's
     DA_DANG_KY_THUONG_TRU      409  the child's residence was already registered (another dossier)
     DA_XOA_DANG_KY             409  the person's residence was already removed (another dossier)
+    CHUA_GHI_NHAN_KHAI_TU      422  an event-driven removal (nguonYeuCau 2) of someone the population
+                                    database records no death of
     DU_LIEU_KHONG_HOP_LE       422  a field breaks its format
     TRUNG_MA_HO_SO             409  maHoSo already used for a different request
     HO_SO_KHONG_TON_TAI        404  no dossier with this maHoSo
@@ -30,6 +32,7 @@ from services.casework.directory import PeopleDirectory
 from services.casework.office import CaseDesk, history
 from services.casework.timeline import as_datetime
 from services.citizens import Citizen
+from services.citizens.civil_status import DeceasedCitizen
 from services.citizens.households import REFERENCE_DATE
 from services.clock import SimulatedClock
 from services.residence.models import (
@@ -49,6 +52,7 @@ from services.residence.models import (
 from services.residence.settings import ResidenceSettings
 
 INVALID, NOT_FOUND, MISMATCH = "DU_LIEU_KHONG_HOP_LE", "CONG_DAN_KHONG_TON_TAI", "THONG_TIN_KHONG_KHOP"
+NO_DEATH_RECORDED = "CHUA_GHI_NHAN_KHAI_TU"
 HEAD = "CH01"
 Request = DangKyThuongTruRequest | XoaDangKyThuongTruRequest
 
@@ -164,7 +168,12 @@ class ResidenceDatabase(CaseDesk[Request]):
     def _open_removal(self, req: XoaDangKyThuongTruRequest) -> Case[Request]:
         person = self.people.find(req.soDinhDanh, req.hoTen, id_field="soDinhDanh", name_field="hoTen")
         self.people.check_death(person, req.ngayChet, self.clock.now_datetime().date(), "ngayChet")
-        if req.trichLucKhaiTu.ngayCap < req.ngayChet:
+        if req.nguonYeuCau == 2 and not isinstance(person, DeceasedCitizen):
+            raise AgencyError(
+                422, NO_DEATH_RECORDED, "soDinhDanh: the population database records no death of this person",
+                "soDinhDanh",
+            )  # fmt: skip
+        if req.trichLucKhaiTu is not None and req.trichLucKhaiTu.ngayCap < req.ngayChet:
             raise AgencyError(
                 422, INVALID, "trichLucKhaiTu.ngayCap: issued before the death", "trichLucKhaiTu.ngayCap"
             )

@@ -275,9 +275,10 @@ def test_factory_applies_defaults_and_refuses_bad_config_naming_the_key() -> Non
         create_adapter({"base_ur": "http://x"})
 
 
-def test_both_services_publish_json_schemas() -> None:
+def test_every_service_publishes_json_schemas() -> None:
     schemas = PopulationAdapter.services.json_schemas()
-    assert set(schemas) == {"XacThucThongTinCongDan/v1", "XacMinhThongTinNhanThan/v1"}
+    assert set(schemas) == {"XacThucThongTinCongDan/v1", "XacMinhThongTinNhanThan/v1", "BienDongKhaiTu/v1"}
+    assert "deaths" in schemas["BienDongKhaiTu/v1"]["response"]["properties"]
     assert "exists" in schemas["XacThucThongTinCongDan/v1"]["response"]["properties"]
     assert schemas["XacMinhThongTinNhanThan/v1"]["request"]["required"] == ["id_number"]
 

@@ -94,7 +94,7 @@ async def test_a_removal_of_the_deceased_is_converted_and_a_second_one_refused(
         "person": {"id_number": people.elder.id_number, "full_name": people.elder.full_name},
         "death_date": today,
         "death_extract": {"number": "15/2026", "issued_on": today, "issuer": "UBND phường Lạch Tray"},
-        "source": "population_event",
+        "source": "declaration",
     }
     answer = await adapter.handle(
         envelope(f"{PREFIX}/XoaDangKyThuongTru/v1", removal, issue="H31.29-20261207-0009")

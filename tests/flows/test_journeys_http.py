@@ -95,3 +95,34 @@ async def test_bad_journey_starts_get_clear_errors(journey_stack: JourneyStack) 
             assert refused.status_code == 400, body
         assert (await http.get("/journeys", headers=OWN)).json() == {"journeys": []}
         assert (await http.get("/journeys/nope", headers=OWN)).status_code == 404
+
+
+async def test_a_submitter_hands_a_dossier_in_and_the_journey_acts_as_the_definitions_client(
+    journey_stack: JourneyStack,
+) -> None:
+    stack = journey_stack
+    # The stranger has no right on Registry: only as a submitter can its dossier run.
+    stack.define(
+        {
+            "kind": "handed-in",
+            "submitters": [STRANGER],
+            "steps": [{"kind": "call", "id": "register",
+                       "call": {"service": stack.service("Registry"), "path": "act", "payload": {}}}],
+        }
+    )  # fmt: skip
+    async with await http_client(stack) as http:
+        body = {"dossier_code": "HS-HTTP-3", "inputs": {}}
+        started = await http.post("/journeys/handed-in", json=body, headers=OTHER)
+        assert started.status_code == 202, started.text
+        assert (started.json()["client"], started.json()["submitter"]) == (CLIENT, STRANGER)
+        record = await stack.until(started.json()["journey_id"], lambda r: r.status == "completed")
+        assert record.steps[0].status == "done"
+        for headers in (OTHER, OWN):  # both see it: the one who handed it in and the one acting
+            assert (await http.get(started.headers["location"], headers=headers)).status_code == 200
+            listed = (await http.get("/journeys", params={"kind": "handed-in"}, headers=headers)).json()
+            assert [j["journey_id"] for j in listed["journeys"]] == [record.journey_id]
+        # Not a submitter of `birth`: the stranger's birth journey acts as the stranger (and is refused
+        # the registry), as before.
+        own = await http.post("/journeys/birth", json={"dossier_code": "HS-HTTP-4", "inputs": {"child": {}}},
+                              headers=OTHER)  # fmt: skip
+        assert (own.json()["client"], own.json()["submitter"]) == (STRANGER, None)

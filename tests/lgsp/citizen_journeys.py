@@ -124,7 +124,8 @@ class Mocks:
 
 
 def national_mocks(population: Population, residence: ResidenceSettings | None = None) -> Mocks:
-    """The six mocks the birth and death journeys reach, latency off; legs take a working day less
+    """The six mocks the birth and death journeys reach (the population database for its feed of
+    deaths, which drives the residence removal), latency off; legs take a working day less
     than their deadline and none is late (polls every 2 simulated hours would otherwise find a
     dossier finished at its appointment hour after it: counted late, as it would be)."""
     mocks = Mocks(population)
@@ -184,6 +185,15 @@ class CitizenJourneys:
             if time.monotonic() > deadline:
                 raise AssertionError(f"journey never got there: {record.model_dump_json(indent=1)}")
             await asyncio.sleep(0.05)
+
+    async def until_found(self, dossier_code: str, timeout: float = 20.0) -> JourneyRecord:
+        """The journey of `dossier_code` once one was started (the bus starts some on its own)."""
+        deadline = time.monotonic() + timeout
+        while (record := await self.runtime.journeys.find(dossier_code)) is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no journey was started for {dossier_code}")
+            await asyncio.sleep(0.05)
+        return record
 
     async def finished(self, journey_id: str, timeout: float = 20.0) -> JourneyRecord:
         """The journey once completed, refused or parked."""

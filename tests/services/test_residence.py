@@ -4,7 +4,7 @@ refusals with the system's own codes, injected faults."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -61,7 +61,7 @@ def removal(people: Family, code: str = "H31.29-20261207-0009", died: str | None
         "hoTen": people.elder.full_name,
         "ngayChet": died,
         "trichLucKhaiTu": {"so": "15/2026", "ngayCap": died, "coQuanCap": "UBND phường Lạch Tray"},
-        "nguonYeuCau": 2,
+        "nguonYeuCau": 1,
     }
 
 
@@ -219,6 +219,22 @@ async def test_a_deceased_persons_residence_is_removed_within_one_working_day_an
     again = await residence.post(f"{API}/xoadangkythuongtru", json=removal(people, "H31.29-20261207-0010"))
     assert again.status_code == 409 and again.json()["maLoi"] == "DA_XOA_DANG_KY"
     assert (await effects(residence))["xoa_dang_ky_thuong_tru"] == 1
+
+
+async def test_an_event_driven_removal_needs_no_extract_but_the_population_databases_record_of_the_death(
+    residence: httpx.AsyncClient, people: Family
+) -> None:
+    event = {k: v for k, v in removal(people).items() if k != "trichLucKhaiTu"} | {"nguonYeuCau": 2}
+    unrecorded = await residence.post(f"{API}/xoadangkythuongtru", json=event)
+    assert unrecorded.status_code == 422 and unrecorded.json()["maLoi"] == "CHUA_GHI_NHAN_KHAI_TU"
+    declared = await residence.post(f"{API}/xoadangkythuongtru", json=event | {"nguonYeuCau": 1})
+    assert declared.status_code == 422 and "trichLucKhaiTu" in declared.json()["thongBao"]
+    assert (await effects(residence))["xoa_dang_ky_thuong_tru"] == 0
+
+    people.population.record_death(people.elder.id_number, date.fromisoformat(str(event["ngayChet"])))
+    answer = await residence.post(f"{API}/xoadangkythuongtru", json=event)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["ngayHenTra"] == due_after(answer.json()["ngayTiepNhan"], 1)
 
 
 async def test_a_death_in_the_future_is_refused(residence: httpx.AsyncClient, people: Family) -> None:

@@ -1,0 +1,150 @@
+"""Journeys the bus starts on an event: it polls the feed a definition declares (`feed:`) and starts one
+journey per new entry, its dossier code derived from the entry.
+
+Once per entry, across polls, engines and restarts: the position of the last entry handled is kept in
+the Store and written after each start, and a start is idempotent by dossier code, so an entry read
+again (a crash between the start and the write, two engines polling at once) answers the journey it
+started. One engine polls a feed at a time (a lease in the Store); a failed poll is tried at the next
+interval. An entry the journey refuses to start (bad inputs) is logged and passed over, so that one bad
+entry cannot stop the feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from pydantic import JsonValue
+
+from bus.envelope import new_id
+from bus.flows.journey_model import FeedTrigger, JourneyDefinition
+from bus.flows.journey_paths import MissingValue, lookup, render, render_text, resolve
+from bus.flows.journey_settings import JourneySettings
+from bus.flows.journeys import JourneyError, Journeys
+from bus.flows.service_calls import ServiceCall, ServiceCaller, derived_ids
+from bus.store.base import Store
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 30.0
+
+
+class FeedFollower:
+    """Polls the feed of every definition that declares one, while started."""
+
+    def __init__(
+        self,
+        definitions: Iterable[JourneyDefinition],
+        *,
+        journeys: Journeys,
+        caller: ServiceCaller,
+        store: Store,
+        settings: JourneySettings,
+        holder: str,
+    ) -> None:
+        self.definitions = [d for d in definitions if d.feed is not None]
+        self.journeys = journeys
+        self.caller = caller
+        self.store = store
+        self.prefix = f"{settings.store_prefix}feed:"
+        self.holder = holder
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Poll each feed every its `every_seconds`, from now."""
+        for definition in self.definitions:
+            self._tasks.append(asyncio.create_task(self._follow(definition), name=f"feed-{definition.kind}"))
+
+    async def stop(self) -> None:
+        """Stop polling (a round in progress is cut: what it started is kept, its entries read again)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def position(self, kind: str) -> int:
+        """The position of the last entry of `kind`'s feed handled (0: none yet)."""
+        stored = await self.store.get(f"{self.prefix}{kind}:after")
+        return 0 if stored is None else int(stored)
+
+    async def poll(self, definition: JourneyDefinition) -> int:
+        """One round: read the entries after the last one handled and start their journeys; returns how
+        many entries were handled (0 as well when another engine holds the feed)."""
+        feed = definition.feed
+        assert feed is not None
+        lease = f"{self.prefix}{definition.kind}:lease"
+        if not await self.store.set_if_absent(lease, self.holder.encode(), ttl=LEASE_SECONDS):
+            return 0
+        try:
+            return await self._round(definition, feed)
+        finally:
+            if await self.store.get(lease) == self.holder.encode():
+                await self.store.delete(lease)
+
+    async def _follow(self, definition: JourneyDefinition) -> None:
+        assert definition.feed is not None
+        while True:
+            try:
+                await self.poll(definition)
+            except Exception:  # the feed's store or caller failing must not end the loop
+                log.exception("feed of %s: a poll failed; trying again", definition.kind)
+            await asyncio.sleep(definition.feed.every_seconds)
+
+    async def _round(self, definition: JourneyDefinition, feed: FeedTrigger) -> int:
+        after = await self.position(definition.kind)
+        result = await self.caller.call(self._call(definition, feed, after))
+        if result.outcome != "succeeded":
+            log.warning("feed of %s: reading after %d failed: %s", definition.kind, after, result.error_text)
+            return 0
+        try:
+            entries = resolve(feed.items_at, result.payload)
+        except MissingValue:
+            entries = None
+        if not isinstance(entries, list):
+            log.error("feed of %s: the answer has no list at %s", definition.kind, feed.items_at)
+            return 0
+        handled = 0
+        for entry in entries:
+            position = lookup(feed.position_at, entry)
+            if not isinstance(position, int) or isinstance(position, bool) or position <= after:
+                log.error(
+                    "feed of %s: entry without a position after %d: %.200r", definition.kind, after, entry
+                )
+                continue
+            await self._start(definition, feed, entry)
+            after = position
+            await self.store.set(f"{self.prefix}{definition.kind}:after", str(after).encode())
+            handled += 1
+        return handled
+
+    def _call(self, definition: JourneyDefinition, feed: FeedTrigger, after: int) -> ServiceCall:
+        context: JsonValue = {"feed": {"after": after}}
+        key = f"feed.{definition.kind}.{after}.{new_id()}"  # every poll a new read, never a replay
+        message_id, transaction_id = derived_ids(key, 1)
+        return ServiceCall(
+            client=str(definition.client),
+            service=str(feed.call.service),
+            method=feed.call.method,
+            path=render_text(feed.call.path, context),
+            query={name: render_text(value, context) for name, value in feed.call.query.items()},
+            payload=render(feed.call.payload, context),
+            idempotency_key=key,
+            message_id=message_id,
+            transaction_id=transaction_id,
+        )
+
+    async def _start(self, definition: JourneyDefinition, feed: FeedTrigger, entry: JsonValue) -> None:
+        context: JsonValue = {"item": entry}
+        try:
+            code = render_text(feed.dossier_code, context)
+            inputs = render(feed.inputs, context)
+            if not isinstance(inputs, dict):
+                raise JourneyError(f"inputs must be a JSON object, got {type(inputs).__name__}")
+            record = await self.journeys.start(definition.kind, inputs, code)
+        except (MissingValue, JourneyError) as refused:
+            log.error("feed of %s: entry %.200r passed over: %s", definition.kind, entry, refused)
+            return
+        log.info("feed of %s: journey %s for dossier %s", definition.kind, record.journey_id, code)

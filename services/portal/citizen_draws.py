@@ -1,0 +1,74 @@
+"""Citizens who file interconnected dossiers on the portal, drawn from the seeded population with a seeded
+generator: the same seed draws the same people, in the same order, in every process.
+
+A birth is filed by a mother (a woman of 18 to 50) for a child born the day before; a death is declared
+for a living person of 60 or more who is not the head of their household, by that head. Nobody is
+declared dead twice by one generator.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date
+
+from pydantic import JsonValue
+
+from services.citizens import Citizen, Population
+from services.journey_forms import (
+    BIRTH_LEGS,
+    IneligibleRequest,
+    age_on,
+    birth_inputs,
+    death_inputs,
+    is_mother,
+)
+from services.portal.settings import Procedure
+
+DEATH_AGE = 60
+DRAWS = 200  # people looked at for one dossier before giving up (a fitting one is found in a few)
+
+
+class NoFittingCitizen(LookupError):
+    """No fitting citizen among the people drawn (a population far too small)."""
+
+
+class CitizenDraws:
+    """Fills the forms of dossiers for citizens drawn from `population` with `seed`."""
+
+    def __init__(self, population: Population, *, seed: int) -> None:
+        self.population = population
+        self._random = random.Random(seed)
+        self._declared_dead: set[str] = set()
+
+    def form(self, procedure: Procedure, today: date) -> dict[str, JsonValue]:
+        """The journey inputs of one new dossier of `procedure`, filed on `today`."""
+        if procedure == "birth":
+            mother = self._draw(lambda p: is_mother(p, today), "mother")
+            return birth_inputs(self.population, today=today, legs=BIRTH_LEGS, mother_id=mother.id_number)
+        for _ in range(DRAWS):
+            person = self._draw(lambda p: self._may_die(p, today), "elder")
+            try:
+                inputs = death_inputs(
+                    self.population, today=today, legs=["residence"], deceased_id=person.id_number
+                )
+            except IneligibleRequest:  # no adult head of household to declare it
+                continue
+            self._declared_dead.add(person.id_number)
+            return inputs
+        raise NoFittingCitizen(f"no elder with an adult head of household among {DRAWS} drawn")
+
+    def _may_die(self, person: Citizen, today: date) -> bool:
+        return (
+            person.id_number not in self._declared_dead
+            and getattr(person, "death_date", None) is None
+            and age_on(person, today) >= DEATH_AGE
+            and person.household.relation != "CH01"
+        )
+
+    def _draw(self, fits: Callable[[Citizen], bool], what: str) -> Citizen:
+        for id_number in self.population.sample_ids(min(DRAWS, len(self.population)), self._random):
+            person = self.population.citizen(id_number)
+            if person is not None and fits(person):
+                return person
+        raise NoFittingCitizen(f"no {what} among {DRAWS} citizens drawn; is the population this small?")

@@ -1,0 +1,121 @@
+"""Citizens filing interconnected dossiers on the portal: handed to the province as journeys
+(`POST /journeys/{kind}` with the portal's credentials) at a rate per procedure, drawn from the seeded
+population, started, changed and stopped through the portal's control API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+
+import httpx
+import pytest
+
+from services.citizens import Population
+from services.portal.app import create_app
+from services.portal.citizen_draws import CitizenDraws
+from services.portal.citizen_traffic import CitizenTraffic
+from services.portal.settings import PortalSettings
+
+SETTINGS = PortalSettings(gateway_url="http://lgsp.test:8000", api_key="k-portal", traffic_tick_seconds=0.01)
+TODAY = date(2026, 12, 7)
+
+
+@pytest.fixture(scope="module")
+def population() -> Population:
+    return Population(seed=2023, size=20_000)
+
+
+class FakeGateway:
+    """Answers every journey start 202 and keeps what it was sent."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, dict[str, object], httpx.Headers]] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.started.append((request.url.path, body, request.headers))
+        return httpx.Response(202, json={"journey_id": str(len(self.started))})
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+
+def traffic_over(population: Population, gateway: FakeGateway, seed: int = 7) -> CitizenTraffic:
+    draws = CitizenDraws(population, seed=seed)
+    return CitizenTraffic(SETTINGS, draws, transport=gateway.transport(), today=lambda: TODAY)
+
+
+async def test_the_generator_files_what_its_rates_earn_over_an_interval(population: Population) -> None:
+    gateway = FakeGateway()
+    traffic = traffic_over(population, gateway)
+    await traffic.start({"birth": 6.0, "death": 1.5}, loop=False)
+    # 90 s in uneven ticks: 9 births and 2.25 deaths earned, whatever the tick.
+    for elapsed in (10.0, 0.5, 29.5, 20.0, 30.0):
+        await traffic.pump(elapsed)
+    await traffic.stop()
+    status = traffic.status()
+    assert status.filed == {"birth": 9, "death": 2}
+    assert status.answers == {"birth": {"202": 9}, "death": {"202": 2}}
+    assert sorted(path for path, _, _ in gateway.started) == ["/journeys/birth"] * 9 + ["/journeys/death"] * 2
+    for _, body, headers in gateway.started:
+        assert headers["x-road-client"] == "VN/GOV/DVCQG/PORTAL" and headers["x-api-key"] == "k-portal"
+        assert str(body["dossier_code"]).startswith("H31.LT-")
+    assert len({body["dossier_code"] for _, body, _ in gateway.started}) == 11
+    # The fraction carries over: 30 s more files the third death (2.25 + 0.75 = 3).
+    await traffic.start({"death": 1.5}, loop=False)
+    await traffic.pump(30.0)
+    await traffic.close()
+    assert traffic.status().filed == {"birth": 9, "death": 3}
+
+
+async def test_the_same_seed_draws_the_same_citizens_and_nobody_dies_twice(population: Population) -> None:
+    def subjects(seed: int) -> list[str]:
+        draws = CitizenDraws(population, seed=seed)
+        forms = [draws.form("birth", TODAY) for _ in range(3)] + [
+            draws.form("death", TODAY) for _ in range(20)
+        ]
+        return (
+            [str(f["guardian"]["id_number"]) for f in forms[:3]]
+            + [  # type: ignore[index]
+                str(f["deceased"]["id_number"])
+                for f in forms[3:]  # type: ignore[index]
+            ]
+        )
+
+    first, again, other = subjects(11), subjects(11), subjects(12)
+    assert first == again and first != other
+    assert len(set(first[3:])) == 20
+    for id_number in first[:3]:
+        mother = population.citizen(id_number)
+        assert mother is not None and mother.sex == "F"
+
+
+async def test_traffic_is_started_changed_and_stopped_through_the_control_api(population: Population) -> None:
+    gateway = FakeGateway()
+    app = create_app(SETTINGS, population=population, transport=gateway.transport())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as portal:
+        idle = (await portal.get("/_control/portal/traffic")).json()
+        assert idle["running"] is False and idle["filed"] == {"birth": 0, "death": 0}
+
+        unknown = await portal.put("/_control/portal/traffic", json={"rates_per_minute": {"marriage": 1}})
+        assert unknown.status_code == 422 and unknown.json()["field"].startswith("rates_per_minute")
+        too_fast = await portal.put("/_control/portal/traffic", json={"rates_per_minute": {"birth": 1e9}})
+        assert too_fast.status_code == 422
+        assert (await portal.get("/_control/portal/traffic")).json()["running"] is False
+
+        started = await portal.put("/_control/portal/traffic", json={"rates_per_minute": {"birth": 3000}})
+        assert started.status_code == 200 and started.json()["running"] is True
+        for _ in range(200):  # 50 a second: a few ticks file some
+            if gateway.started:
+                break
+            await asyncio.sleep(0.01)
+        changed = await portal.put("/_control/portal/traffic", json={"rates_per_minute": {"death": 0.5}})
+        assert changed.json()["rates_per_minute"] == {"death": 0.5}
+        stopped = (await portal.delete("/_control/portal/traffic")).json()
+        assert stopped["running"] is False and stopped["filed"]["birth"] >= 1
+        assert sum(stopped["answers"]["birth"].values()) == stopped["filed"]["birth"]  # none left in flight
+        count = len(gateway.started)
+        await asyncio.sleep(0.05)
+        assert len(gateway.started) == count  # stopped: nothing more is filed
+    await app.state.traffic.close()
