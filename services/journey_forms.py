@@ -1,5 +1,6 @@
 """A journey's inputs built from the seeded population, as the one-stop's pre-filled form would be:
-the birth of a real mother's child, the death of a real person with a relative declaring it. Used by
+the birth of a real mother's child, the death of a real person with a relative declaring it, an ordinary
+dossier with a fee filed by a real adult and its result returned to their permanent address. Used by
 `lgsp journey start` and by the load tests' journey scenarios (which draw their own mothers and
 deceased with `is_mother` and `insured_elder`).
 
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from pydantic import JsonValue
 
@@ -38,6 +40,9 @@ BUNDLES = {
 SEARCH_LIMIT = 20_000
 PENSION_AGE = 80
 OFFICE = "UBND phường Lê Chân"
+# The one-stop office that posts an ordinary dossier's result back (VNPost's sender party).
+ONE_STOP = {"name": "Bộ phận một cửa Sở Tư pháp", "address": "1 Lạch Tray, Hải Phòng", "phone": "02253842645"}
+DELIVERIES = ("post", "counter")
 SIGNER = {"signer_name": "Nguyễn Văn Hùng", "signer_title": "Chủ tịch", "officer_name": "Trần Thị Mai"}
 
 
@@ -219,3 +224,79 @@ def death_inputs(
             "address": relative.permanent_address.detail or "Hải Phòng",
         },
     }
+
+
+@dataclass(frozen=True)
+class DossierFee:
+    """The fee of an ordinary dossier's procedure, as the portal's catalogue lists it."""
+
+    code: str
+    name: str
+    amount_vnd: int
+    procedure_code: str
+    service_code: str
+    agency_code: str
+
+
+def is_adult(person: Citizen, today: date) -> bool:
+    """Whether `person` may file a dossier on `today` (18 or over)."""
+    return age_on(person, today) >= 18
+
+
+def contact_phone(person: Citizen) -> str:
+    """The mobile number of the person's portal account (the population database holds none): a
+    deterministic 10-digit number derived from the ID number."""
+    return "09" + person.id_number[-8:]
+
+
+def dossier_inputs(
+    population: Population,
+    *,
+    received_at: datetime,
+    fee: DossierFee,
+    citizen_id: str | None = None,
+    delivery: str = "post",
+) -> dict[str, JsonValue]:
+    """The ordinary dossier journey's inputs for `citizen_id` (default: the first adult of the
+    population), filed at `received_at` (with its offset), the result returned by post to the citizen's
+    permanent address or at the counter."""
+    if received_at.tzinfo is None:
+        raise ValueError(f"received_at {received_at} has no UTC offset")
+    if delivery not in DELIVERIES:
+        raise IneligibleRequest(f"delivery {delivery!r}: choose among {list(DELIVERIES)}")
+    today = received_at.date()
+    person = (
+        first_fitting(population, lambda p: is_adult(p, today), "adult")
+        if citizen_id is None
+        else citizen(population, citizen_id)
+    )
+    if not is_adult(person, today):
+        raise IneligibleRequest(
+            f"{person.id_number} ({person.full_name}) is a minor: no dossier of their own"
+        )
+    home = person.permanent_address
+    inputs: dict[str, JsonValue] = {
+        "citizen": {"id_number": person.id_number, "full_name": person.full_name},
+        "received_at": received_at.isoformat(),
+        "fee": {
+            "code": fee.code,
+            "name": fee.name,
+            "amount_vnd": fee.amount_vnd,
+            "procedure_code": fee.procedure_code,
+            "service_code": fee.service_code,
+            "agency_code": fee.agency_code,
+        },
+        "delivery": delivery,
+    }
+    if delivery == "post":
+        inputs["parcel"] = {
+            "sender": {**ONE_STOP, "province_code": "31", "district_code": "303"},
+            "receiver": {
+                "name": person.full_name,
+                "phone": contact_phone(person),
+                "address": home.detail or "Hải Phòng",
+                "province_code": home.province,
+                "district_code": home.district,
+            },
+        }
+    return inputs

@@ -71,7 +71,8 @@ def create_app(
     book = DossierBook(settings.max_dossiers)
     factory = DossierFactory(population, agency_code=settings.agency_code, seed=settings.seed)
     sender = DossierSender(settings, factory, book, transport)
-    traffic = CitizenTraffic(settings, CitizenDraws(population, seed=settings.seed), transport=transport)
+    draws = CitizenDraws(population, seed=settings.seed)
+    traffic = CitizenTraffic(settings, draws, transport=transport, book=book)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
+from typing import Literal
 
 from pydantic import JsonValue
 
 from services.citizens import Citizen, Population
 from services.journey_forms import (
     BIRTH_LEGS,
+    DossierFee,
     IneligibleRequest,
     age_on,
     birth_inputs,
     death_inputs,
+    dossier_inputs,
+    is_adult,
     is_mother,
 )
-from services.portal.settings import Procedure
+from services.portal.dossiers import ORDINARY_WITH_FEE, RECEIVING_UNITS, ChuHoSo, HoSoMC, new_dossier
 
 DEATH_AGE = 60
 DRAWS = 200  # people looked at for one dossier before giving up (a fitting one is found in a few)
@@ -41,7 +45,7 @@ class CitizenDraws:
         self._random = random.Random(seed)
         self._declared_dead: set[str] = set()
 
-    def form(self, procedure: Procedure, today: date) -> dict[str, JsonValue]:
+    def form(self, procedure: Literal["birth", "death"], today: date) -> dict[str, JsonValue]:
         """The journey inputs of one new dossier of `procedure`, filed on `today`."""
         if procedure == "birth":
             mother = self._draw(lambda p: is_mother(p, today), "mother")
@@ -57,6 +61,35 @@ class CitizenDraws:
             self._declared_dead.add(person.id_number)
             return inputs
         raise NoFittingCitizen(f"no elder with an adult head of household among {DRAWS} drawn")
+
+    def dossier(
+        self, number: str, received: datetime, agency_code: str
+    ) -> tuple[HoSoMC, dict[str, JsonValue]]:
+        """A new online dossier `number` of an adult, received at `received` (with its offset): the
+        portal's record of it and the province's journey inputs, with the same owner and fee."""
+        person = self._draw(lambda p: is_adult(p, received.date()), "adult")
+        procedure = self._random.choice(ORDINARY_WITH_FEE)
+        owner = ChuHoSo(HoVaTen=person.full_name, SoDinhDanh=person.id_number)
+        unit = self._random.choice(RECEIVING_UNITS)
+        record = new_dossier(
+            number, procedure, owner, received.replace(microsecond=0),
+            agency_code=agency_code, unit=unit, channel=2,
+        )  # fmt: skip
+        fee = record.LePhi[0]
+        inputs = dossier_inputs(
+            self.population,
+            received_at=received.replace(microsecond=0),
+            fee=DossierFee(
+                code=fee.MaPhiLePhi,
+                name=fee.TenPhiLePhi,
+                amount_vnd=fee.Gia,
+                procedure_code=record.MaTTHC,
+                service_code=record.MaDVC,
+                agency_code=record.DonViXuLy,
+            ),
+            citizen_id=person.id_number,
+        )
+        return record, inputs
 
     def _may_die(self, person: Citizen, today: date) -> bool:
         return (

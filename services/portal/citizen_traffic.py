@@ -1,8 +1,10 @@
 """Citizens filing interconnected dossiers on the portal, which hands each to the province as it is filed:
-`POST {gateway}/journeys/{procedure}` as the portal's client, at a rate per procedure.
+`POST {gateway}/journeys/{procedure}` as the portal's client, at a rate per procedure. An ordinary dossier
+(`dossier`) is first filed in the portal's own book (status 1, its fee listed), so the province's progress
+reports on it are accepted there.
 
     traffic = CitizenTraffic(settings, draws)
-    await traffic.start({"birth": 2, "death": 1})   # dossiers per minute; again to change the rates
+    await traffic.start({"birth": 2, "dossier": 20})   # dossiers per minute; again to change the rates
     await traffic.pump(30.0)                         # what 30 s at these rates files (the loop calls it)
     await traffic.stop()                             # the sends in flight finish first
 
@@ -21,11 +23,12 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
 from services.journey_forms import JourneyRequestError
 from services.portal.citizen_draws import CitizenDraws, NoFittingCitizen
 from services.portal.interconnected import VIETNAM
+from services.portal.progress import DossierBook
 from services.portal.settings import PROCEDURES, PortalSettings, Procedure
 
 log = logging.getLogger(__name__)
@@ -68,9 +71,11 @@ class CitizenTraffic:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         today: Callable[[], date] = lambda: datetime.now(VIETNAM).date(),
+        book: DossierBook | None = None,
     ) -> None:
         self.settings = settings
         self.draws = draws
+        self.book = book if book is not None else DossierBook(settings.max_dossiers)
         self._today = today
         self._client = httpx.AsyncClient(
             transport=transport, timeout=httpx.Timeout(settings.request_timeout_s)
@@ -149,19 +154,27 @@ class CitizenTraffic:
 
     async def _file(self, procedure: Procedure) -> None:
         try:
+            code = f"{self.settings.agency_code}.LT-{self._run_tag}-{self._serial + 1:06d}"
             try:
-                inputs = self.draws.form(procedure, self._today())
+                inputs = self._form(procedure, code)
             except (NoFittingCitizen, JourneyRequestError) as error:
                 log.warning("portal traffic: no %s dossier filed: %s", procedure, error)
                 self._answers[procedure]["error:NoFittingCitizen"] += 1
                 return
             self._serial += 1
-            code = f"{self.settings.agency_code}.LT-{self._run_tag}-{self._serial:06d}"
             self._filed[procedure] += 1
             self._recent = [*self._recent[-(self.RECENT - 1) :], code]
             await self._hand_in(procedure, code, inputs)
         finally:
             self._slots.release()
+
+    def _form(self, procedure: Procedure, code: str) -> dict[str, JsonValue]:
+        """The journey inputs of dossier `code`; an ordinary dossier is filed in the portal's book first."""
+        if procedure != "dossier":
+            return self.draws.form(procedure, self._today())
+        record, inputs = self.draws.dossier(code, datetime.now(VIETNAM), self.settings.agency_code)
+        self.book.add(record)
+        return inputs
 
     async def _hand_in(self, procedure: Procedure, code: str, inputs: object) -> None:
         url = f"{self.settings.gateway_url.rstrip('/')}/journeys/{procedure}"

@@ -17,6 +17,7 @@ from services.citizens import Population
 
 PortalTime = Annotated[str, StringConstraints(pattern=r"^[0-9]{14}$")]  # yyyyMMddHHmmss, as DVCQG sends
 TIME_FORMAT = "%Y%m%d%H%M%S"
+Channel = Literal[1, 2, 3]  # KenhThucHien: 1 in person, 2 online, 3 public postal service
 
 
 class ChuHoSo(BaseModel):
@@ -102,10 +103,42 @@ PROCEDURES: tuple[Procedure, ...] = (
         (("PHI-LLTP", "Phí cung cấp thông tin lý lịch tư pháp", 200_000, 1),),
     ),
 )
+# Ordinary dossiers with a fee, filed online and run as the province's `dossier` journey (the judicial
+# record certificate has a journey of its own).
+ORDINARY_WITH_FEE: tuple[Procedure, ...] = tuple(p for p in PROCEDURES if p.fees and p.ma_linh_vuc != "LLTP")
 RECEIVING_UNITS = ("01", "02", "07", "11", "18", "29", "34")
-CHANNEL_WEIGHTS = {1: 9, 2: 90, 3: 1}
+CHANNEL_WEIGHTS: dict[Channel, int] = {1: 9, 2: 90, 3: 1}
 OWNER_DRAWS = 50
 ADULT_DAYS = 18 * 365 + 5  # 18 years, leap days included  # Hải Phòng 2023: 90.7 % of dossiers online
+
+
+def new_dossier(
+    number: str,
+    procedure: Procedure,
+    owner: ChuHoSo,
+    received: datetime,
+    *,
+    agency_code: str,
+    unit: str,
+    channel: Channel,
+) -> HoSoMC:
+    """A dossier of `procedure` just received (state 1), due after the procedure's days, with its fees."""
+    return HoSoMC(
+        MaHoSo=number,
+        MaTTHC=procedure.ma_tthc,
+        TenTTHC=procedure.ten_tthc,
+        MaLinhVuc=procedure.ma_linh_vuc,
+        TenLinhVuc=procedure.ten_linh_vuc,
+        MaDVC=f"{procedure.ma_tthc}.{agency_code}",
+        ChuHoSo=owner,
+        KenhThucHien=channel,
+        NgayTiepNhan=received.strftime(TIME_FORMAT),
+        NgayHenTra=(received + timedelta(days=procedure.days_to_result)).strftime(TIME_FORMAT),
+        TrangThaiHoSo=1,
+        TrichYeuHoSo=f"{procedure.ten_tthc} - {owner.HoVaTen}",
+        DonViXuLy=f"{agency_code}.{unit}",
+        LePhi=[PhiLePhi(MaPhiLePhi=c, TenPhiLePhi=n, Gia=g, LoaiPhiLePhi=t) for c, n, g, t in procedure.fees],
+    )
 
 
 class DossierFactory:
@@ -133,24 +166,10 @@ class DossierFactory:
         unit = rng.choice(RECEIVING_UNITS)
         owner = self._owner(rng)
         received = self._now().replace(microsecond=0)
-        return HoSoMC(
-            MaHoSo=self._dossier_number(unit, received),
-            MaTTHC=procedure.ma_tthc,
-            TenTTHC=procedure.ten_tthc,
-            MaLinhVuc=procedure.ma_linh_vuc,
-            TenLinhVuc=procedure.ten_linh_vuc,
-            MaDVC=f"{procedure.ma_tthc}.{self.agency_code}",
-            ChuHoSo=owner,
-            KenhThucHien=channel,
-            NgayTiepNhan=received.strftime(TIME_FORMAT),
-            NgayHenTra=(received + timedelta(days=procedure.days_to_result)).strftime(TIME_FORMAT),
-            TrangThaiHoSo=1,
-            TrichYeuHoSo=f"{procedure.ten_tthc} - {owner.HoVaTen}",
-            DonViXuLy=f"{self.agency_code}.{unit}",
-            LePhi=[
-                PhiLePhi(MaPhiLePhi=c, TenPhiLePhi=n, Gia=g, LoaiPhiLePhi=t) for c, n, g, t in procedure.fees
-            ],
-        )
+        return new_dossier(
+            self._dossier_number(unit, received), procedure, owner, received,
+            agency_code=self.agency_code, unit=unit, channel=channel,
+        )  # fmt: skip
 
     def _dossier_number(self, unit: str, received: datetime) -> str:
         day = received.strftime("%Y%m%d")

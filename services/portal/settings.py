@@ -7,9 +7,10 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The interconnected procedures citizens file on the portal (journey kinds of the province).
-Procedure = Literal["birth", "death"]
-PROCEDURES: tuple[Procedure, ...] = ("birth", "death")
+# The procedures citizens file on the portal and the province runs as journeys (their kinds): the two
+# interconnected ones, and ordinary dossiers with a fee.
+Procedure = Literal["birth", "death", "dossier"]
+PROCEDURES: tuple[Procedure, ...] = ("birth", "death", "dossier")
 
 
 class PortalSettings(BaseSettings):

@@ -55,8 +55,8 @@ async def test_the_generator_files_what_its_rates_earn_over_an_interval(populati
         await traffic.pump(elapsed)
     await traffic.stop()
     status = traffic.status()
-    assert status.filed == {"birth": 9, "death": 2}
-    assert status.answers == {"birth": {"202": 9}, "death": {"202": 2}}
+    assert status.filed == {"birth": 9, "death": 2, "dossier": 0}
+    assert status.answers == {"birth": {"202": 9}, "death": {"202": 2}, "dossier": {}}
     assert sorted(path for path, _, _ in gateway.started) == ["/journeys/birth"] * 9 + ["/journeys/death"] * 2
     for _, body, headers in gateway.started:
         assert headers["x-road-client"] == "VN/GOV/DVCQG/PORTAL" and headers["x-api-key"] == "k-portal"
@@ -66,7 +66,7 @@ async def test_the_generator_files_what_its_rates_earn_over_an_interval(populati
     await traffic.start({"death": 1.5}, loop=False)
     await traffic.pump(30.0)
     await traffic.close()
-    assert traffic.status().filed == {"birth": 9, "death": 3}
+    assert traffic.status().filed == {"birth": 9, "death": 3, "dossier": 0}
 
 
 async def test_the_same_seed_draws_the_same_citizens_and_nobody_dies_twice(population: Population) -> None:
@@ -96,7 +96,7 @@ async def test_traffic_is_started_changed_and_stopped_through_the_control_api(po
     app = create_app(SETTINGS, population=population, transport=gateway.transport())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as portal:
         idle = (await portal.get("/_control/portal/traffic")).json()
-        assert idle["running"] is False and idle["filed"] == {"birth": 0, "death": 0}
+        assert idle["running"] is False and idle["filed"] == {"birth": 0, "death": 0, "dossier": 0}
 
         unknown = await portal.put("/_control/portal/traffic", json={"rates_per_minute": {"marriage": 1}})
         assert unknown.status_code == 422 and unknown.json()["field"].startswith("rates_per_minute")
@@ -119,3 +119,40 @@ async def test_traffic_is_started_changed_and_stopped_through_the_control_api(po
         await asyncio.sleep(0.05)
         assert len(gateway.started) == count  # stopped: nothing more is filed
     await app.state.traffic.close()
+
+
+async def test_an_ordinary_dossier_is_filed_in_the_portals_book_before_it_is_handed_to_the_province(
+    population: Population,
+) -> None:
+    gateway = FakeGateway()
+    app = create_app(SETTINGS, population=population, transport=gateway.transport())
+    traffic: CitizenTraffic = app.state.traffic
+    await traffic.start({"dossier": 2.0}, loop=False)
+    await traffic.pump(60.0)
+    await traffic.close()
+    assert traffic.status().answers["dossier"] == {"202": 2}
+    assert [path for path, _, _ in gateway.started] == ["/journeys/dossier"] * 2
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as portal:
+        for _, body, _ in gateway.started:
+            code, inputs = str(body["dossier_code"]), body["inputs"]
+            assert isinstance(inputs, dict)
+            filed = (await portal.get("/api/TraCuuHoSo", params={"MaHoSo": code})).json()
+            record = filed["HoSo"]
+            assert filed["TrangThaiHoSo"] == 1 and record["KenhThucHien"] == 2  # filed online, new
+            # The journey's citizen and fee are the portal's own record of the dossier.
+            assert record["ChuHoSo"] == {
+                "HoVaTen": inputs["citizen"]["full_name"], "SoDinhDanh": inputs["citizen"]["id_number"]
+            }  # fmt: skip
+            fee = record["LePhi"][0]
+            assert (inputs["fee"]["code"], inputs["fee"]["amount_vnd"]) == (fee["MaPhiLePhi"], fee["Gia"])
+            assert inputs["fee"]["procedure_code"] == record["MaTTHC"]
+            assert inputs["received_at"].startswith(
+                f"{record['NgayTiepNhan'][:4]}-{record['NgayTiepNhan'][4:6]}-{record['NgayTiepNhan'][6:8]}"
+            )
+            # So the province's first progress report on it is accepted (it was 404 before).
+            accepted = await portal.post(
+                "/api/CapNhatTienDoHoSoMC",
+                json={"MaHoSo": code, "TrangThaiHoSo": 2, "NgayCapNhat": record["NgayTiepNhan"],
+                      "NoiDung": "Tiếp nhận hồ sơ"},
+            )  # fmt: skip
+            assert accepted.status_code == 200, accepted.text
