@@ -13,6 +13,8 @@
          -d '{"rates_per_minute": {"birth": 2, "death": 1}}'   # start, or change the rates
     curl -s localhost:8105/_control/portal/traffic                # rates, dossiers filed, answers
     curl -s -X DELETE localhost:8105/_control/portal/traffic      # stop
+    curl -s -X POST localhost:8105/_control/portal/traffic/file -H 'content-type: application/json' \
+         -d '{"procedure": "dossier"}'     # one citizen files one now: {dossier_code, status_code, answer}
 
 Errors are `{error_code, message, field}`; error_code "0" means success.
 """
@@ -32,7 +34,14 @@ from pydantic import BaseModel
 from services.citizens import Population
 from services.faults import install_faults
 from services.portal.citizen_draws import CitizenDraws
-from services.portal.citizen_traffic import CitizenTraffic, TrafficRates, TrafficStatus, check_rates
+from services.portal.citizen_traffic import (
+    CitizenTraffic,
+    FiledDossier,
+    FileRequest,
+    TrafficRates,
+    TrafficStatus,
+    check_rates,
+)
 from services.portal.dossiers import DossierFactory
 from services.portal.interconnected import InterconnectedBook, interconnected_router
 from services.portal.progress import CapNhatTienDo, DossierBook, HoSoTraCuu, ProgressRejected, TienDo
@@ -164,6 +173,15 @@ def _traffic_routes(traffic: CitizenTraffic, settings: PortalSettings) -> APIRou
             return _error(422, problem, "rates_per_minute")
         await traffic.start(rates.rates_per_minute)
         return traffic.status()
+
+    @router.post("/file", response_model=FiledDossier)
+    async def file_one(request: FileRequest) -> FiledDossier | JSONResponse:
+        """One citizen files a dossier of `procedure` now (besides the rates): the portal records it and
+        hands it to the province; answers the code and the gateway's answer (a load test follows it)."""
+        filed = await traffic.file_one(request.procedure)
+        if filed is None:
+            return _error(503, f"no citizen fitting a {request.procedure} dossier was drawn", "procedure")
+        return filed
 
     @router.delete("")
     async def stop_traffic() -> TrafficStatus:

@@ -40,6 +40,12 @@ class TrafficRates(BaseModel):
     rates_per_minute: dict[Procedure, float] = Field(description="e.g. {birth: 2, death: 0.5}")
 
 
+class FileRequest(BaseModel):
+    """One dossier to file now."""
+
+    procedure: Procedure
+
+
 class TrafficStatus(BaseModel):
     """Whether the citizens file, how fast, and what the gateway answered so far (by HTTP status, or
     `error:<kind>` when no answer came)."""
@@ -49,6 +55,15 @@ class TrafficStatus(BaseModel):
     filed: dict[Procedure, int]
     answers: dict[Procedure, dict[str, int]]
     dossiers: list[str] = Field(description="the latest dossier codes handed in, newest last")
+
+
+class FiledDossier(BaseModel):
+    """One dossier filed and handed to the province: the gateway's answer (None when none came)."""
+
+    procedure: Procedure
+    dossier_code: str
+    status_code: int | None = None
+    answer: JsonValue = None
 
 
 def check_rates(rates: TrafficRates, settings: PortalSettings) -> str | None:
@@ -152,21 +167,30 @@ class CitizenTraffic:
             await self.pump(now - last)
             last = now
 
+    async def file_one(self, procedure: Procedure) -> FiledDossier | None:
+        """File one dossier of `procedure` now, besides the rates (a load test's citizen); None when no
+        citizen fitted (logged and counted)."""
+        async with self._slots:
+            return await self._file_dossier(procedure)
+
     async def _file(self, procedure: Procedure) -> None:
         try:
-            code = f"{self.settings.agency_code}.LT-{self._run_tag}-{self._serial + 1:06d}"
-            try:
-                inputs = self._form(procedure, code)
-            except (NoFittingCitizen, JourneyRequestError) as error:
-                log.warning("portal traffic: no %s dossier filed: %s", procedure, error)
-                self._answers[procedure]["error:NoFittingCitizen"] += 1
-                return
-            self._serial += 1
-            self._filed[procedure] += 1
-            self._recent = [*self._recent[-(self.RECENT - 1) :], code]
-            await self._hand_in(procedure, code, inputs)
+            await self._file_dossier(procedure)
         finally:
             self._slots.release()
+
+    async def _file_dossier(self, procedure: Procedure) -> FiledDossier | None:
+        code = f"{self.settings.agency_code}.LT-{self._run_tag}-{self._serial + 1:06d}"
+        try:
+            inputs = self._form(procedure, code)
+        except (NoFittingCitizen, JourneyRequestError) as error:
+            log.warning("portal traffic: no %s dossier filed: %s", procedure, error)
+            self._answers[procedure]["error:NoFittingCitizen"] += 1
+            return None
+        self._serial += 1
+        self._filed[procedure] += 1
+        self._recent = [*self._recent[-(self.RECENT - 1) :], code]
+        return await self._hand_in(procedure, code, inputs)
 
     def _form(self, procedure: Procedure, code: str) -> dict[str, JsonValue]:
         """The journey inputs of dossier `code`; an ordinary dossier is filed in the portal's book first."""
@@ -176,19 +200,25 @@ class CitizenTraffic:
         self.book.add(record)
         return inputs
 
-    async def _hand_in(self, procedure: Procedure, code: str, inputs: object) -> None:
+    async def _hand_in(self, procedure: Procedure, code: str, inputs: object) -> FiledDossier:
         url = f"{self.settings.gateway_url.rstrip('/')}/journeys/{procedure}"
         headers = {
             "X-Road-Client": self.settings.client_id,
             "X-Api-Key": self.settings.api_key.get_secret_value(),
         }
+        filed = FiledDossier(procedure=procedure, dossier_code=code)
         try:
             response = await self._client.post(
                 url, json={"dossier_code": code, "inputs": inputs}, headers=headers
             )
-            self._answers[procedure][str(response.status_code)] += 1
-            if response.status_code >= 400:
-                log.warning("portal traffic: %s %s answered %s: %s", procedure, code,
-                            response.status_code, response.text[:300])  # fmt: skip
         except httpx.HTTPError as error:
             self._answers[procedure][f"error:{type(error).__name__}"] += 1
+            return filed
+        self._answers[procedure][str(response.status_code)] += 1
+        if response.status_code >= 400:
+            log.warning("portal traffic: %s %s answered %s: %s", procedure, code,
+                        response.status_code, response.text[:300])  # fmt: skip
+        filed.status_code = response.status_code
+        with contextlib.suppress(ValueError):
+            filed.answer = response.json()
+        return filed

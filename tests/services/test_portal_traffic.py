@@ -156,3 +156,27 @@ async def test_an_ordinary_dossier_is_filed_in_the_portals_book_before_it_is_han
                       "NoiDung": "Tiếp nhận hồ sơ"},
             )  # fmt: skip
             assert accepted.status_code == 200, accepted.text
+
+
+async def test_one_citizen_files_a_dossier_now_through_the_control_api(population: Population) -> None:
+    gateway = FakeGateway()
+    app = create_app(SETTINGS, population=population, transport=gateway.transport())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as portal:
+        filed = await portal.post("/_control/portal/traffic/file", json={"procedure": "dossier"})
+        assert filed.status_code == 200, filed.text
+        answer = filed.json()
+        assert (answer["procedure"], answer["status_code"], answer["answer"]) == (
+            "dossier",
+            202,
+            {"journey_id": "1"},
+        )
+        assert [(path, body["dossier_code"]) for path, body, _ in gateway.started] == [
+            ("/journeys/dossier", answer["dossier_code"])
+        ]
+        recorded = await portal.get("/api/TraCuuHoSo", params={"MaHoSo": answer["dossier_code"]})
+        assert recorded.status_code == 200
+        unknown = await portal.post("/_control/portal/traffic/file", json={"procedure": "marriage"})
+        assert unknown.status_code == 422 and len(gateway.started) == 1
+        status = (await portal.get("/_control/portal/traffic")).json()
+        assert status["running"] is False and status["filed"]["dossier"] == 1
+    await app.state.traffic.close()
