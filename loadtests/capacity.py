@@ -63,8 +63,11 @@ class CapacityRun:
             self.shape, self.rate, self.seconds, self.levels, "journeys/s" if self.journeys else "tx/s"
         )
 
-    def locust_args(self, host: str, master_port: int | None = None) -> list[str]:
-        """The headless Locust command line (of the master, when `master_port` is given)."""
+    def locust_args(
+        self, host: str, master_port: int | None = None, portal_url: str | None = None
+    ) -> list[str]:
+        """The headless Locust command line (of the master, when `master_port` is given); `portal_url`:
+        the started stack's portal mock, where citizens file ordinary dossiers."""
         distributed = (
             ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
              "--expect-workers", str(self.locust_workers)]
@@ -73,7 +76,8 @@ class CapacityRun:
         journeys = (
             ["--lgsp-journeys", ",".join(f"{k}={v:g}" for k, v in self.journeys.items()),
              "--lgsp-journeys-raw", str(self.out / "journeys.csv"),
-             "--lgsp-journey-drain", f"{JOURNEY_DRAIN:g}"]
+             "--lgsp-journey-drain", f"{JOURNEY_DRAIN:g}",
+             *(["--lgsp-portal-url", portal_url] if portal_url else [])]
             if self.journeys else []
         )  # fmt: skip
         return [
@@ -123,7 +127,8 @@ class CapacityRun:
             if self.faults:
                 inject_faults(stack, self.faults, console)
             console.print(f"driving {host} with the {self.shape} shape")
-            generator = self._drive(host, console)
+            portal = stack.mock_ports.get("portal") if stack is not None else None
+            generator = self._drive(host, console, None if portal is None else f"http://127.0.0.1:{portal}")
             if stack is not None and self.faults:
                 injected = fault_counts(stack, list(self.faults))
         finally:
@@ -187,7 +192,7 @@ class CapacityRun:
         ran = [s for s in stages if s.end <= last + LATE_TICK]
         return ran or stages[:2]
 
-    def _drive(self, host: str, console: Console) -> GeneratorShare:
+    def _drive(self, host: str, console: Console, portal_url: str | None) -> GeneratorShare:
         stages = self.stages()
         total = stages[-1].end
         master_port = free_port() if self.locust_workers else None
@@ -195,7 +200,7 @@ class CapacityRun:
         began = time.monotonic()
         with (self.out / "locust.log").open("wb") as log:
             locust = subprocess.Popen(
-                self.locust_args(host, master_port), stdout=log, stderr=subprocess.STDOUT
+                self.locust_args(host, master_port, portal_url), stdout=log, stderr=subprocess.STDOUT
             )
             workers = [
                 subprocess.Popen(self.worker_args(master_port), stdout=log, stderr=subprocess.STDOUT)

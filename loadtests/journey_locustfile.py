@@ -1,5 +1,6 @@
 """Citizens' journeys for Locust: started through `POST /journeys/{kind}` at the schedule's rate (journeys
-per second), split by procedure, each followed to its end by polling `GET /journeys/{id}`.
+per second), split by procedure, each followed to its end by polling `GET /journeys/{id}`. An ordinary
+dossier is filed by a citizen on the portal mock (--lgsp-portal-url), which hands it to the province.
 
 HTTP only (Locust runs on gevent: nothing from bus/ or asyncio is imported here). The options, the
 schedule and the request recording are loadtests/locustfile.py's. Example:
@@ -29,7 +30,7 @@ from loadtests import locustfile as common
 from loadtests.journey_mix import parse_split
 from loadtests.journey_recorder import JourneyRecorder, JourneyRow
 from loadtests.scenarios.base import Check, Draw, expect_keys
-from loadtests.scenarios.journeys import ENDED, JOURNEY_SCENARIOS, runnable
+from loadtests.scenarios.journeys import ENDED, JOURNEY_SCENARIOS, PORTAL_FILE, runnable
 from loadtests.shapes import ScheduledShape
 
 __all__ = ["JourneyUser", "ScheduledShape"]
@@ -79,6 +80,21 @@ def _accepted(kind: str) -> Check:
     return check
 
 
+def _handed_in(kind: str) -> Check:
+    """The portal filed the dossier and the gateway accepted the journey it handed in."""
+    accepted = _accepted(kind)
+
+    def check(answer: Any) -> str | None:
+        problem = expect_keys(answer, "dossier_code", "status_code", "answer")
+        if problem:
+            return problem
+        if answer["status_code"] != 202:
+            return f"the gateway answered the portal {answer['status_code']}: {answer['answer']}"[:300]
+        return accepted(answer["answer"])
+
+    return check
+
+
 def _same_journey(journey_id: str) -> Check:
     def check(answer: Any) -> str | None:
         problem = expect_keys(answer, "journey_id", "status", "steps")
@@ -114,15 +130,30 @@ class JourneyUser(FastHttpUser):
             return
         began = time.monotonic()
         kind = self.draw.rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
-        body = {"dossier_code": self.draw.unique("H31"), "inputs": JOURNEY_SCENARIOS[kind].inputs(self.draw)}
+        record = self._start(kind) if JOURNEY_SCENARIOS[kind].inputs else self._file_on_portal(kind)
+        if record is not None:
+            FOLLOWERS.add(gevent.spawn(self._follow, JOURNEYS.start(kind, record["journey_id"])))
+        self._spent = time.monotonic() - began
+
+    def _start(self, kind: str) -> Any:
+        """Start the journey at the gateway with inputs drawn here; its answer, or None."""
+        draw_inputs = JOURNEY_SCENARIOS[kind].inputs
+        assert draw_inputs is not None
+        body = {"dossier_code": self.draw.unique("H31"), "inputs": draw_inputs(self.draw)}
         with self.client.request(
             "POST", f"/journeys/{kind}", json=body, headers=self.headers,
             name=f"POST /journeys/{kind}", catch_response=True,
         ) as response:  # fmt: skip
-            record = common.judge_answer(response, _accepted(kind))
-        if record is not None:
-            FOLLOWERS.add(gevent.spawn(self._follow, JOURNEYS.start(kind, record["journey_id"])))
-        self._spent = time.monotonic() - began
+            return common.judge_answer(response, _accepted(kind))
+
+    def _file_on_portal(self, kind: str) -> Any:
+        """A citizen files the dossier on the portal, which hands it in; the gateway's answer, or None."""
+        url = common.options_of(self.environment).lgsp_portal_url.rstrip("/") + PORTAL_FILE
+        with self.client.request(
+            "POST", url, json={"procedure": kind}, name=f"POST portal file {kind}", catch_response=True
+        ) as response:
+            filed = common.judge_answer(response, _handed_in(kind))
+        return None if filed is None else filed["answer"]
 
     def _follow(self, row: JourneyRow) -> None:
         poll = float(common.options_of(self.environment).lgsp_journey_poll)

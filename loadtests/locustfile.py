@@ -62,6 +62,9 @@ def _options(parser: Any) -> None:
     group.add_argument("--lgsp-journeys-raw", default="", help="write every journey to this CSV at the end")
     group.add_argument("--lgsp-journey-client", default="VN/GOV/HPG/MOTCUA", help="client starting journeys")
     group.add_argument("--lgsp-journey-key", default="motcua-demo-key", help="that client's API key")
+    group.add_argument(
+        "--lgsp-portal-url", default="http://127.0.0.1:8105", help="portal mock citizens file dossiers on"
+    )
     group.add_argument("--lgsp-journey-poll", type=float, default=1.0, help="seconds between journey polls")
     group.add_argument(
         "--lgsp-journey-drain", type=float, default=120.0, help="seconds following journeys after the end"

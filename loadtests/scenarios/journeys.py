@@ -2,8 +2,11 @@
 
 Each kind's inputs are the one-stop's pre-filled form (services/journey_forms.py) for a citizen drawn
 from the seeded population: a mother for a birth, an insured elder (declared by the household's head)
-for a death. Kinds without a form here (lltp, dossier) are skipped with a logged reason: their inputs
-(a fee, a parcel, a payment on PayGov's page) are not drawn by the load test yet.
+for a death. An ordinary dossier starts the way a citizen's online dossier does: a citizen files it on the
+portal mock (`POST {portal}/_control/portal/traffic/file`), which draws the citizen from the same seeded
+population, records the dossier in its own book (so the province's progress reports on it are accepted)
+and hands it to the province; its answer carries the gateway's. Kinds with neither (lltp) are skipped
+with a logged reason.
 """
 
 from __future__ import annotations
@@ -31,12 +34,16 @@ ELDER_DRAWS = 4000  # insured elders not heading their household are ≈ 1 in 1,
 DECEASED: set[str] = set()
 
 
+PORTAL_FILE = "/_control/portal/traffic/file"  # the portal mock's route: one citizen files one dossier now
+
+
 @dataclass(frozen=True)
 class JourneyScenario:
-    """A journey kind and how a citizen's inputs for it are drawn."""
+    """A journey kind and how a citizen's inputs for it are drawn: here (posted to the gateway), or, with
+    `inputs` None, by the portal mock a citizen files the dossier on."""
 
     kind: str
-    inputs: Callable[[Draw], dict[str, Any]]
+    inputs: Callable[[Draw], dict[str, Any]] | None = None
 
 
 def today() -> date:
@@ -68,14 +75,18 @@ def _death(draw: Draw) -> dict[str, Any]:
 
 BIRTH_JOURNEY = JourneyScenario("birth", _birth)
 DEATH_JOURNEY = JourneyScenario("death", _death)
-JOURNEY_SCENARIOS: dict[str, JourneyScenario] = {s.kind: s for s in (BIRTH_JOURNEY, DEATH_JOURNEY)}
+DOSSIER_JOURNEY = JourneyScenario("dossier")  # filed on the portal
+JOURNEY_SCENARIOS: dict[str, JourneyScenario] = {
+    s.kind: s for s in (BIRTH_JOURNEY, DEATH_JOURNEY, DOSSIER_JOURNEY)
+}
 
 
 def runnable(split: dict[str, float]) -> tuple[dict[str, float], list[str]]:
     """The split's kinds the load test can start (by weight), and why the others are left out."""
     kept = {kind: share for kind, share in split.items() if share > 0 and kind in JOURNEY_SCENARIOS}
     skipped = [
-        f"journey {kind} ({100 * share:.3g} % of the split): skipped, the load test draws no inputs for it"
+        f"journey {kind} ({100 * share:.3g} % of the split): skipped, "
+        "the load test draws no inputs for it and the portal files none"
         for kind, share in split.items()
         if share > 0 and kind not in JOURNEY_SCENARIOS
     ]
