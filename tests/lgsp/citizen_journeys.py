@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from adapters.civil import CivilAdapter, CivilConfig
 from adapters.insurance import InsuranceAdapter, InsuranceConfig
+from adapters.payment.adapter import PaymentAdapter, PaymentConfig
 from adapters.population import PopulationAdapter, PopulationConfig
 from adapters.portal import PortalAdapter, PortalConfig
 from adapters.residence import ResidenceAdapter, ResidenceConfig
@@ -49,8 +50,11 @@ from lgsp.journey_runtime import JourneyRuntime, MockClockFollower
 from lgsp.journeys import load_definitions
 from services.citizens import Population
 from services.civil.app import create_app as civil_app
+from services.faults import Latency
 from services.insurance.app import create_app as insurance_app
 from services.insurance.settings import InsuranceSettings
+from services.payment.app import create_app as payment_app
+from services.payment.settings import PaymentSettings
 from services.population.app import create_app as population_app
 from services.portal.app import create_app as portal_app
 from services.residence.app import create_app as residence_app
@@ -59,7 +63,7 @@ from services.social.app import create_app as social_app
 from services.social.settings import SocialSettings
 from tests.backends import Backend, quick_journey_settings
 
-ADAPTERS = ("population", "civil", "portal", "residence", "insurance", "social")
+ADAPTERS = ("population", "civil", "portal", "residence", "insurance", "social", "payment")
 DAY_SECONDS = 1.0  # wall seconds per working day: a simulated hour is 125 ms, room for a loaded machine
 POPULATION_SIZE = 3000
 
@@ -78,7 +82,7 @@ class RecordingSink:
 def renamed(text: str, token: str) -> str:
     """Service ids `A/B/C/D/Svc/v1` of the national systems with their subsystem made unique."""
     for prefix in ("VN/GOV/BTP/HOTICH", "VN/GOV/DVCQG/PORTAL", "VN/GOV/BCA/CSDLCT", "VN/GOV/BHXH/VSS",
-                   "VN/GOV/BLDTBXH/BTXH", "VN/GOV/BCA/CSDLDC"):  # fmt: skip
+                   "VN/GOV/BLDTBXH/BTXH", "VN/GOV/BCA/CSDLDC", "VN/GOV/NAPAS/PAYGOV"):  # fmt: skip
         text = text.replace(prefix + "/", f"{prefix}{token}/")
     return text
 
@@ -124,7 +128,8 @@ class Mocks:
 
 
 def national_mocks(population: Population, residence: ResidenceSettings | None = None) -> Mocks:
-    """The six mocks the birth and death journeys reach (the population database for its feed of
+    """The six mocks the birth and death journeys reach, and the payment platform an ordinary dossier's
+    fee is paid on (the population database for its feed of
     deaths, which drives the residence removal), latency off; legs take a working day less
     than their deadline and none is late (polls every 2 simulated hours would otherwise find a
     dossier finished at its appointment hour after it: counted late, as it would be)."""
@@ -137,6 +142,9 @@ def national_mocks(population: Population, residence: ResidenceSettings | None =
     mocks.apps["insurance"] = insurance_app(population, latency=False, settings=insurance)
     social = SocialSettings(funeral_days=2, late_rate=0.0)
     mocks.apps["social"] = social_app(population, latency=False, settings=social)
+    # No confirmation callback (none is routed to this bus): a paid fee is found by the journey's
+    # reconciliation query; none stays pending.
+    mocks.apps["payment"] = payment_app(PaymentSettings(latency=Latency(), stay_pending_rate=0.0, seed=1))
     return mocks
 
 
@@ -149,6 +157,7 @@ def adapters_over(mocks: Mocks) -> Mapping[str, Adapter]:
         "residence": ResidenceAdapter(ResidenceConfig(), transport=mocks.transport("residence")),
         "insurance": InsuranceAdapter(InsuranceConfig(), transport=mocks.transport("insurance")),
         "social": SocialAdapter(SocialConfig(), transport=mocks.transport("social")),
+        "payment": PaymentAdapter(PaymentConfig(), transport=mocks.transport("payment")),
     }
 
 

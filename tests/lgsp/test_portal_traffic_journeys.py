@@ -5,6 +5,7 @@ status with the time it received it."""
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -12,6 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from bus.errors import BusError
+from bus.flows.journey_records import JourneyRecord, StepRecord
+from bus.flows.journey_state import StepStatus
 from bus.gateway.routing import error_response
 from services.portal.citizen_draws import CitizenDraws
 from services.portal.citizen_traffic import CitizenTraffic
@@ -60,3 +63,48 @@ async def test_dossiers_the_portals_citizens_file_run_to_their_end_as_the_one_st
         assert history[0]["trangThai"] == 1 and history[-1]["trangThai"] == 5
         received = [datetime.strptime(entry["thoiGianNhan"], "%Y%m%d%H%M%S") for entry in history]
         assert received == sorted(received)
+
+
+def step(record: JourneyRecord, name: str) -> StepRecord:
+    """The journey's step `name`."""
+    return next(s for s in record.steps if s.step == name)
+
+
+async def test_an_ordinary_dossier_the_portal_files_runs_on_the_real_mocks_up_to_the_officers_decision(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    """Filed in the portal's book first, the dossier's progress reports are accepted there (they were
+    answered 404 before); the citizen pays on PayGov's page, the payment is reconciled, and the journey
+    follows processing at the portal. Completion needs the officers' decision (status 9), which nothing
+    on the real stack records yet: the test stops there."""
+    stack = citizen_journeys
+    settings = PortalSettings(gateway_url="http://gateway", api_key=PORTAL_DEMO_KEY)
+    traffic = CitizenTraffic(
+        settings, CitizenDraws(stack.mocks.population, seed=5), transport=gateway_over(stack),
+        book=stack.mocks.apps["portal"].state.dossiers,
+    )  # fmt: skip
+    filed = await traffic.file_one("dossier")
+    await traffic.close()
+    assert filed is not None and filed.status_code == 202, filed
+    journey = await stack.until_found(filed.dossier_code)
+    assert (journey.client, journey.submitter) == ("VN/GOV/HPG/MOTCUA", "VN/GOV/DVCQG/PORTAL")
+
+    # The citizen pays the fee on the platform's page the one-stop hands them.
+    unpaid = await stack.until(journey.journey_id, lambda r: step(r, "pay").status == StepStatus.DONE)
+    result = step(unpaid, "pay").result
+    assert isinstance(result, dict)
+    page = urlsplit(str(result["payment_url"])).path
+    async with stack.mocks.client("payment") as payment:
+        paid = await payment.post(page, data={"outcome": "success"})
+    assert paid.status_code == 200, paid.text
+
+    following = await stack.until(
+        journey.journey_id, lambda r: step(r, "result").status in (StepStatus.RUNNING, StepStatus.WAITING)
+    )
+    assert following.status == "running", following.model_dump_json(indent=1)
+    reconciled = step(following, "reconcile").result
+    assert isinstance(reconciled, dict) and reconciled["status"] == "success"
+    async with stack.mocks.client("portal") as portal:
+        lookup = await portal.get("/api/TraCuuHoSo", params={"MaHoSo": filed.dossier_code})
+    assert lookup.status_code == 200, lookup.text
+    assert [entry["TrangThaiHoSo"] for entry in lookup.json()["LichSuXuLy"]] == [1, 2, 6, 4]
