@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+import httpx
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from pydantic import JsonValue
 
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, hash_api_key
 from bus.envelope import Envelope
-from bus.errors import ProviderRejected, ProviderUnavailable
+from bus.errors import BusError, ProviderRejected, ProviderUnavailable
 from bus.events import BusEvent, TransportEventPublisher, event_queue
 from bus.flows import VIETNAM_TZ, Clock, ManualClock, WorkingCalendar
 from bus.flows.journey_engine import JourneyEngine
@@ -31,7 +34,9 @@ from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_settings import JourneySettings
 from bus.flows.journeys import InputCheck, Journeys
 from bus.gateway.access import AccessControl
+from bus.gateway.journeys_router import journeys_router
 from bus.gateway.ratelimit import MemoryRateLimiter
+from bus.gateway.routing import error_response
 from bus.gateway.service_caller import BusServiceCaller
 from bus.store.base import Store
 from bus.transaction import TransactionRecord, TransactionSink
@@ -247,6 +252,21 @@ class JourneyStack:
         if self.worker is not None:
             await self.worker.stop()
         self.backend.queues.extend(self.queues())
+
+
+async def journeys_http(stack: JourneyStack) -> httpx.AsyncClient:
+    """The gateway's `/journeys` routes over the stack's journeys (started now), as an HTTP client."""
+    journeys = await stack.start()
+    app = FastAPI()
+    app.include_router(
+        journeys_router(journeys, AccessControl.build(stack.catalog, stack.store, AuthSettings()))
+    )
+
+    @app.exception_handler(BusError)
+    async def _bus_error(request: Request, error: BusError) -> JSONResponse:
+        return error_response(error, None)
+
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
 
 
 StackT = TypeVar("StackT", bound=JourneyStack)

@@ -9,20 +9,13 @@ from datetime import date
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
-from bus.auth.settings import AuthSettings
-from bus.errors import BusError
 from bus.flows.journey_state import JourneyStatus, StepStatus
-from bus.gateway.access import AccessControl
-from bus.gateway.journeys_router import journeys_router
-from bus.gateway.routing import error_response
 from lgsp.journeys import load_definitions
 from lgsp.journeys.input_checks import check_inputs
 from services.journey_forms import birth_inputs
 from tests.flows.citizen_stack import CitizenStack, NationalSystems, dossier_inputs
-from tests.flows.journey_stack import CLIENT, START
+from tests.flows.journey_stack import CLIENT, START, journeys_http
 
 HEADERS = {"x-road-client": CLIENT, "x-api-key": f"{CLIENT}-key"}
 ENDED = (JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED)
@@ -34,17 +27,7 @@ async def gateway(stack: CitizenStack) -> httpx.AsyncClient:
     stack.load("dossier")
     # The birth definition as declared (its services are not this stack's: no birth starts here).
     stack.definitions.append(next(d for d in load_definitions() if d.kind == "birth"))
-    journeys = await stack.start()
-    app = FastAPI()
-    app.include_router(
-        journeys_router(journeys, AccessControl.build(stack.catalog, stack.store, AuthSettings()))
-    )
-
-    @app.exception_handler(BusError)
-    async def _bus_error(request: Request, error: BusError) -> JSONResponse:
-        return error_response(error, None)
-
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+    return await journeys_http(stack)
 
 
 def birth(stack: CitizenStack, born: date, legs: list[str]) -> dict[str, Any]:

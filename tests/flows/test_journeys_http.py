@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
-from bus.auth.settings import AuthSettings
-from bus.errors import BusError
-from bus.gateway.access import AccessControl
-from bus.gateway.journeys_router import journeys_router
-from bus.gateway.routing import error_response
-from tests.flows.journey_stack import CLIENT, STRANGER, JourneyStack
+from tests.flows.journey_stack import CLIENT, STRANGER, JourneyStack, journeys_http
 
 OWN = {"x-road-client": CLIENT, "x-api-key": "journey-key"}
 OTHER = {"x-road-client": STRANGER, "x-api-key": "stranger-key"}
@@ -29,17 +22,7 @@ async def http_client(stack: JourneyStack) -> httpx.AsyncClient:
             ],
         }
     )  # fmt: skip
-    journeys = await stack.start()
-    app = FastAPI()
-    app.include_router(
-        journeys_router(journeys, AccessControl.build(stack.catalog, stack.store, AuthSettings()))
-    )
-
-    @app.exception_handler(BusError)
-    async def _bus_error(request: Request, error: BusError) -> JSONResponse:
-        return error_response(error, None)
-
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+    return await journeys_http(stack)
 
 
 async def test_a_journey_started_over_http_is_followed_at_its_location(journey_stack: JourneyStack) -> None:

@@ -282,9 +282,10 @@ async def test_close_fails_pending_requests(transport: Transport, queue_name: st
         await asyncio.wait_for(pending, WAIT)
 
 
-async def test_reply_to_a_caller_that_went_away_raises_no_route_and_the_consumer_carries_on(
+async def request_from_a_caller_that_goes_away(
     new_transport: TransportFactory, queue_name: str
-) -> None:
+) -> tuple[Transport, Inbox, Delivery]:
+    """A service holding (unacked) a request whose caller then closed: (service, its inbox, the request)."""
     caller, service = await new_transport(), await new_transport()
     held = Inbox(ack=False)
     await service.consume(queue_name, held)
@@ -294,6 +295,13 @@ async def test_reply_to_a_caller_that_went_away_raises_no_route_and_the_consumer
     with pytest.raises(InternalError):
         await orphan
     assert first.message.reply_to is not None
+    return service, held, first
+
+
+async def test_reply_to_a_caller_that_went_away_raises_no_route_and_the_consumer_carries_on(
+    new_transport: TransportFactory, queue_name: str
+) -> None:
+    service, held, first = await request_from_a_caller_that_goes_away(new_transport, queue_name)
     with pytest.raises(NoRoute):
         await service.publish(first.message.reply_to, Message(body=b"answer", correlation_id="x"))
     await first.ack()
@@ -304,15 +312,7 @@ async def test_reply_to_a_caller_that_went_away_raises_no_route_and_the_consumer
 async def test_an_answer_to_a_caller_that_went_away_is_dropped_and_the_consumer_carries_on(
     new_transport: TransportFactory, queue_name: str
 ) -> None:
-    caller, service = await new_transport(), await new_transport()
-    held = Inbox(ack=False)
-    await service.consume(queue_name, held)
-    orphan = asyncio.ensure_future(caller.request(queue_name, Message(body=b"1"), timeout=WAIT))
-    first = await held.next()
-    await caller.close()
-    with pytest.raises(InternalError):
-        await orphan
-    assert first.message.reply_to is not None
+    service, _, first = await request_from_a_caller_that_goes_away(new_transport, queue_name)
     await service.reply(first.message.reply_to, Message(body=b"answer", correlation_id="x"))
     await first.ack()
     # Nothing broke on the answering side: its next request and answer go through.
