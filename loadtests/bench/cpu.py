@@ -6,6 +6,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import psutil
+
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
 
@@ -54,11 +56,24 @@ def find_processes(command_name: str) -> list[int]:
     return found
 
 
-def broker_pids(names: Iterable[str] = ("beam.smp",)) -> dict[str, int]:
-    """The RabbitMQ broker's processes by label (empty when it runs elsewhere)."""
-    return {f"rabbitmq-{pid}": pid for name in names for pid in find_processes(name)}
+def listening_pids(ports: Iterable[int]) -> set[int]:
+    """Pids of this machine's processes listening on one of the TCP `ports`."""
+    wanted = set(ports)
+    return {
+        connection.pid
+        for connection in psutil.net_connections(kind="tcp")
+        if connection.status == psutil.CONN_LISTEN and connection.laddr.port in wanted and connection.pid
+    }
 
 
-def redis_pids() -> dict[str, int]:
-    """The Redis server's processes by label (empty when it runs elsewhere)."""
-    return {f"redis-{pid}": pid for pid in find_processes("redis-server")}
+def broker_pids(ports: Iterable[int]) -> dict[str, int]:
+    """The RabbitMQ nodes serving the bench's broker `ports`, by label (empty when they run elsewhere):
+    not every beam.smp of the machine, which may run other nodes or Erlang programs."""
+    serving = listening_pids(ports)
+    return {f"rabbitmq-{pid}": pid for pid in find_processes("beam.smp") if pid in serving}
+
+
+def redis_pids(ports: Iterable[int]) -> dict[str, int]:
+    """The Redis server serving the bench's `ports`, by label (empty when it runs elsewhere)."""
+    serving = listening_pids(ports)
+    return {f"redis-{pid}": pid for pid in find_processes("redis-server") if pid in serving}

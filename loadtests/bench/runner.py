@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aio_pika
 import httpx
@@ -97,6 +98,11 @@ class Bench:
             concurrency=self.config.concurrency, seconds=self.config.seconds, warmup=self.config.warmup,
         )  # fmt: skip
 
+    @staticmethod
+    def _ports(urls: str | None, default: int) -> list[int]:
+        """The TCP ports of a (comma-separated) service URL list: whose listeners the bench charges."""
+        return [urlsplit(url.strip()).port or default for url in urls.split(",")] if urls else []
+
     def _measure(
         self,
         case: str,
@@ -109,8 +115,8 @@ class Bench:
         with_redis: bool = False,
     ) -> None:
         self.progress(f"{case}: {spec.concurrency} connections for {spec.seconds:g} s")
-        brokers = broker_pids() if transport == "amqp" else {}
-        redis = redis_pids() if with_redis else {}
+        brokers = broker_pids(self._ports(self.config.amqp_url, 5672)) if transport == "amqp" else {}
+        redis = redis_pids(self._ports(self.config.redis_url, 6379)) if with_redis else {}
         everyone = pids | brokers | redis
         generator = subprocess.Popen(
             [sys.executable, "-m", "loadtests.bench.generator", spec.model_dump_json()],
