@@ -1,5 +1,5 @@
-"""The province's real journeys (lgsp/journeys birth and death, over the real adapters and mocks, time
-compressed) under chaos: journey engines and bus workers killed mid-journey, the national systems failing,
+"""The province's real journeys (lgsp/journeys birth and death, and the residence removals the population's
+death feed starts, over the real adapters and mocks, time compressed) under chaos: journey engines and bus workers killed mid-journey, the national systems failing,
 hanging past the bus's time-out and garbling answers after acting. Afterwards a reconciliation: every
 started journey ended completed, refused with its compensations done, or parked with a reason; no
 system counted an effect more often than the journeys' steps that took it (GET /_control/effects); the
@@ -23,6 +23,7 @@ from bus.catalog import Catalog
 from bus.flows import (
     VIETNAM_TZ,
     CompressedClock,
+    FeedFollower,
     JourneyEngine,
     JourneyRecord,
     Journeys,
@@ -32,6 +33,7 @@ from bus.flows import (
 from bus.gateway.access import AccessControl
 from bus.gateway.ratelimit import MemoryRateLimiter
 from bus.gateway.service_caller import BusServiceCaller
+from bus.transport.base import Transport
 from bus.worker import Worker
 from lgsp.journey_runtime import MockClockFollower
 from services.citizens import Population
@@ -62,7 +64,7 @@ ENDED = ("completed", "refused", "parked")
 EFFECTS: dict[str, dict[str, tuple[str, str]]] = {
     "civil": {"khaisinh": ("birth", "registered"), "khaitu": ("death", "register")},
     "residence": {
-        "dang_ky_thuong_tru": ("birth", "residence"), "xoa_dang_ky_thuong_tru": ("death", "residence"),
+        "dang_ky_thuong_tru": ("birth", "residence"), "xoa_dang_ky_thuong_tru": ("death-feed", "remove"),
     },
     "insurance": {"the_bhyt_tre_em": ("birth", "card"), "tu_tuat": ("death", "survivor")},
     "social": {"ho_tro_mai_tang": ("death", "funeral")},
@@ -82,6 +84,7 @@ class ChaosBus:
     engines: list[JourneyEngine] = field(default_factory=list)
     workers: list[Worker] = field(default_factory=list)
     journeys: Journeys | None = None
+    feeds: FeedFollower | None = None  # the population's death feed, starting the residence removals
 
     def __post_init__(self) -> None:
         self.definitions = journey_definitions(citizen_token(self.backend))
@@ -89,12 +92,15 @@ class ChaosBus:
             f"lgsp-test.journeys.{citizen_token(self.backend)}", busy_retry_seconds=0.05
         )
 
-    async def add_engine(self) -> JourneyEngine:
-        transport = await self.backend.transport()
+    async def caller(self, transport: Transport) -> BusServiceCaller:
         access = AccessControl.build(self.catalog, self.backend.store, AuthSettings())
-        caller = BusServiceCaller(
+        return BusServiceCaller(
             self.catalog, transport, access, [self.sink], rate_limiter=MemoryRateLimiter()
         )
+
+    async def add_engine(self) -> JourneyEngine:
+        transport = await self.backend.transport()
+        caller = await self.caller(transport)
         engine = JourneyEngine(
             self.definitions, store=self.backend.store, transport=transport, caller=caller, clock=self.clock,
             calendar=self.calendar, settings=self.settings, name=f"engine-{len(self.engines)}",
@@ -120,9 +126,17 @@ class ChaosBus:
             self.definitions, store=self.backend.store, transport=await self.backend.transport(),
             clock=self.clock, calendar=self.calendar, settings=self.settings,
         )  # fmt: skip
+        caller = await self.caller(await self.backend.transport())
+        self.feeds = FeedFollower(
+            self.definitions, journeys=self.journeys, caller=caller,
+            store=self.backend.store, settings=self.settings, holder="chaos-feeds",
+        )  # fmt: skip
+        await self.feeds.start()
         return self.journeys
 
     async def stop(self) -> None:
+        if self.feeds is not None:
+            await self.feeds.stop()
         for engine in self.engines:
             await engine.stop(drain_seconds=0.5)
         for worker in self.workers:
@@ -188,6 +202,15 @@ def dossiers(population: Population, today: date) -> list[tuple[str, dict[str, A
     return [("birth", inputs) for inputs in births] + [("death", inputs) for inputs in deaths]
 
 
+async def until_ended(journeys: Journeys, journey_id: str, deadline: float) -> JourneyRecord:
+    """The journey once it has ended, or as it stands at `deadline` (time.monotonic())."""
+    current = await journeys.get(journey_id)
+    while current.status not in ENDED and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        current = await journeys.get(journey_id)
+    return current
+
+
 def reconcile(bus: ChaosBus, records: list[JourneyRecord], histories: dict[str, list[int]],
               effects: dict[str, dict[str, int]]) -> dict[str, int]:  # fmt: skip
     """The reconciliation table's counts (see the module's docstring)."""
@@ -199,7 +222,7 @@ def reconcile(bus: ChaosBus, records: list[JourneyRecord], histories: dict[str, 
     for record in records:
         if record.status == "refused":
             undone = [s for s in record.steps if s.step in compensable[record.kind] and s.status == "done"]
-            told = histories[record.dossier_code]  # empty when refused before the portal heard of it
+            told = histories.get(record.dossier_code, [])  # empty when refused before the portal heard
             missing += len(undone) + (bool(told) and told[-1:] != [6])
     taken = Counter(
         (record.kind, step.step) for record in records for step in record.steps if step.status == "done"
@@ -217,7 +240,7 @@ def reconcile(bus: ChaosBus, records: list[JourneyRecord], histories: dict[str, 
     portal_off = sum(
         histories[record.dossier_code] != PORTAL_STATUSES
         for record in records
-        if record.status == "completed"
+        if record.status == "completed" and record.dossier_code in histories
     )
     return {
         "started": len(records),
@@ -265,27 +288,26 @@ async def test_real_journeys_reconcile_after_engines_and_workers_die_and_systems
         await asyncio.sleep(1.0)
         injected = await bus.recover()  # the systems recover; every journey must now end
         deadline = time.monotonic() + 40
-        records: list[JourneyRecord] = []
-        for record in started:
-            while (current := await journeys.get(record.journey_id)).status not in ENDED:
-                if time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(0.1)
-            records.append(current)
+        records = [await until_ended(journeys, record.journey_id, deadline) for record in started]
+        # The residence removals the deaths' registration fed (one death-feed journey per death).
+        removals = [
+            await until_ended(journeys, r.journey_id, deadline)
+            for r in await journeys.list(kind="death-feed")
+        ]
         histories = {r.dossier_code: await bus.portal_history(r.dossier_code) for r in records}
         effects = {name: await bus.effects(name) for name in EFFECTS}
     finally:
         await follower.stop()
         await bus.stop()
-    table = reconcile(bus, records, histories, effects)
+    table = reconcile(bus, records + removals, histories, effects)
     print(f"\njourney chaos reconciliation ({backend.kind}); faults injected: {dict(injected)}")
     for name, count in table.items():
         print(f"  {name:<24} {count}")
-    for record in records:
+    for record in records + removals:
         print(f"  {record.kind:<6} {record.dossier_code}: {record.status.value}"
               f"{' (' + record.reason + ')' if record.reason else ''}")  # fmt: skip
     assert injected["error"] > 0 and injected["hang"] > 0  # the chaos happened
-    assert table["started"] == BIRTHS + DEATHS
+    assert len(records) == BIRTHS + DEATHS and removals  # deaths registered fed removals
     assert table["lost"] == 0 and table["parked without a reason"] == 0
     assert table["doubled"] == 0 and table["missing compensations"] == 0
     assert table["effects short"] == 0 and table["portal history off"] == 0
