@@ -52,8 +52,23 @@ class LateReturnFilter(logging.Filter):
         return True
 
 
+class RetriedReconnectFilter(logging.Filter):
+    """aio-pika's ERROR for a reconnect attempt that failed with an unexpected exception (a cut while the
+    channels were being restored) becomes a WARNING: the robust connection retries it, and the loss
+    itself is already reported once by `report_connection_losses`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Lower aio-pika's failed-reconnect record to WARNING; every other record passes unchanged."""
+        if record.name == "aio_pika.robust_connection" and str(record.msg).startswith(
+            "Reconnect attempt failed"
+        ):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 _FILTER = ConnectionLossFilter()
 _LATE_RETURNS = LateReturnFilter()
+_RETRIED_RECONNECTS = RetriedReconnectFilter()
 
 
 def silence_library_loss_records() -> None:
@@ -63,9 +78,13 @@ def silence_library_loss_records() -> None:
         library_log = logging.getLogger(logger_name)
         if _FILTER not in library_log.filters:
             library_log.addFilter(_FILTER)
-    channel_log = logging.getLogger("aiormq.channel")
-    if _LATE_RETURNS not in channel_log.filters:
-        channel_log.addFilter(_LATE_RETURNS)
+    for logger_name, rewrite in (
+        ("aiormq.channel", _LATE_RETURNS),
+        ("aio_pika.robust_connection", _RETRIED_RECONNECTS),
+    ):
+        library_log = logging.getLogger(logger_name)
+        if rewrite not in library_log.filters:
+            library_log.addFilter(rewrite)
 
 
 def report_connection_losses(

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import aiormq
 
-from bus.transport.amqp_logging import ConnectionLossFilter, LateReturnFilter
+from bus.transport.amqp_logging import ConnectionLossFilter, LateReturnFilter, RetriedReconnectFilter
 
 
 def record(
@@ -64,4 +64,16 @@ def test_a_late_return_is_one_warning_naming_the_message_without_its_body() -> N
         "WARNING",
         "message m-1 returned by the broker after its publish was settled; dropped",
     )
+    assert other.levelno == logging.ERROR
+
+
+def test_a_failed_reconnect_attempt_the_connection_retries_is_a_warning() -> None:
+    failed = record(
+        "aio_pika.robust_connection", logging.ERROR,
+        "Reconnect attempt failed %s due to %s: %s. Retrying after %r seconds.",
+        ("amqp://", "Exception", "", 0.5),
+    )  # fmt: skip
+    other = record("aio_pika.robust_connection", logging.ERROR, "Something else went wrong")
+    assert RetriedReconnectFilter().filter(failed) and RetriedReconnectFilter().filter(other)
+    assert failed.levelname == "WARNING" and "Retrying after 0.5 seconds" in failed.getMessage()
     assert other.levelno == logging.ERROR
