@@ -52,7 +52,8 @@ class FeedFollower:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        """Poll each feed every its `every_seconds`, from now."""
+        """Poll each feed every its `every_seconds`, the first time one interval from now (the process
+        starting the follower is then serving the services the feed is read through)."""
         for definition in self.definitions:
             self._tasks.append(asyncio.create_task(self._follow(definition), name=f"feed-{definition.kind}"))
 
@@ -87,11 +88,11 @@ class FeedFollower:
     async def _follow(self, definition: JourneyDefinition) -> None:
         assert definition.feed is not None
         while True:
+            await asyncio.sleep(definition.feed.every_seconds)
             try:
                 await self.poll(definition)
             except Exception:  # the feed's store or caller failing must not end the loop
                 log.exception("feed of %s: a poll failed; trying again", definition.kind)
-            await asyncio.sleep(definition.feed.every_seconds)
 
     async def _round(self, definition: JourneyDefinition, feed: FeedTrigger) -> int:
         after = await self.position(definition.kind)
