@@ -1,9 +1,10 @@
-"""The province's real journeys (lgsp/journeys birth and death, and the residence removals the population's
-death feed starts, over the real adapters and mocks, time compressed) under chaos: journey engines and bus workers killed mid-journey, the national systems failing,
-hanging past the bus's time-out and garbling answers after acting. Afterwards a reconciliation: every
-started journey ended completed, refused with its compensations done, or parked with a reason; no
-system counted an effect more often than the journeys' steps that took it (GET /_control/effects); the
-portal's history of each dossier is its statuses once each. On memory and on RabbitMQ + Redis.
+"""The province's real journeys (lgsp/journeys birth and death, and the residence removals the
+population's death feed starts, over the real adapters and mocks, time compressed) under chaos: journey
+engines and bus workers killed mid-journey, the national systems failing, hanging past the bus's time-out
+and garbling answers after acting. Afterwards a reconciliation: every started journey ended completed,
+refused with its compensations done, or parked with a reason; no system counted an effect more often
+than the journeys' steps that took it (GET /_control/effects); the portal's history of each dossier is its
+statuses once each. On memory and on RabbitMQ + Redis.
 """
 
 from __future__ import annotations
