@@ -92,9 +92,8 @@ class CitizenTraffic:
         self.draws = draws
         self.book = book if book is not None else DossierBook(settings.max_dossiers)
         self._today = today
-        self._client = httpx.AsyncClient(
-            transport=transport, timeout=httpx.Timeout(settings.request_timeout_s)
-        )
+        self._transport = transport
+        self._client = self._new_client()
         self._rates: dict[Procedure, float] = {}
         self._credit: dict[Procedure, float] = dict.fromkeys(PROCEDURES, 0.0)
         self._filed: Counter[Procedure] = Counter()
@@ -139,8 +138,13 @@ class CitizenTraffic:
         if self._sends:
             await asyncio.gather(*self._sends, return_exceptions=True)
 
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=self._transport, timeout=httpx.Timeout(self.settings.request_timeout_s)
+        )
+
     async def close(self) -> None:
-        """Stop, then close the HTTP client."""
+        """Stop, then close the HTTP client (a later filing opens a new one: the app can start again)."""
         await self.stop()
         await self._client.aclose()
 
@@ -207,6 +211,8 @@ class CitizenTraffic:
             "X-Api-Key": self.settings.api_key.get_secret_value(),
         }
         filed = FiledDossier(procedure=procedure, dossier_code=code)
+        if self._client.is_closed:
+            self._client = self._new_client()
         try:
             response = await self._client.post(
                 url, json={"dossier_code": code, "inputs": inputs}, headers=headers
