@@ -84,7 +84,10 @@ def test_broken_adapter_stops_the_command_with_one_line_naming_it(
 
 
 @pytest.mark.usefixtures("broken_entry_points")
-def test_a_working_third_party_adapter_is_not_refused(tmp_path: Path) -> None:
+def test_a_working_third_party_adapter_is_not_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bus.worker.BROKER_PATIENCE_SECONDS", 0.5)  # not the 120 s a deployment waits
     catalog = catalog_using(tmp_path, "fine")
     result = CliRunner().invoke(app, ["worker", "--amqp-url", NO_BROKER, "--catalog", str(catalog)])
     assert "refusing to start" not in result.output  # it got as far as the (absent) broker
