@@ -47,7 +47,8 @@ async def test_a_connection_that_does_not_send_its_request_in_time_is_closed(
         with caplog.at_level(logging.WARNING):
             took, answer = await closed_after(gateway, sent, timeout + 5)
             await asyncio.sleep(0.1)  # the app's answer to the disconnect is recorded
-    assert timeout <= took <= timeout + SLACK, f"{case}: closed after {took:.2f} s"
+    # The server's clock starts when it accepts, a moment before the client's (a few ms earlier at most).
+    assert timeout - 0.05 <= took <= timeout + SLACK, f"{case}: closed after {took:.2f} s"
     # Counted on /metrics, even when no request was read to make a transaction record of.
     assert closes(reason) == before + 1
     assert answer == b""  # closed, not answered: the caller was not there to read it
