@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,9 +42,10 @@ def is_service_call(scope: Scope) -> bool:
     return scope["type"] == "http" and (path.startswith(SERVICE_PREFIX) or path == SERVICE_PREFIX[:-1])
 
 
-def call_facts_of(scope: Scope) -> CallFacts:
-    """What the request itself tells of a call no router has read: its id, client, service and method
-    (caller text cut to MAX_HEADER_VALUE characters; an ill-formed `X-Road-Id` replaced by a new id)."""
+def call_facts_of(scope: Scope, request_in: datetime) -> CallFacts:
+    """What the request itself tells of a call no router has read, received at `request_in`: its id,
+    client, service and method (caller text cut to MAX_HEADER_VALUE characters; an ill-formed
+    `X-Road-Id` replaced by a new id)."""
     headers = {
         name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope.get("headers", ()))
     }
@@ -51,7 +53,7 @@ def call_facts_of(scope: Scope) -> CallFacts:
     path = call_path(scope)
     return CallFacts(
         transaction_id=caller_transaction_id(headers) or new_id(),
-        request_in=utc_now(),
+        request_in=request_in,
         method=str(scope.get("method", ""))[:16],
         client=None if client is None else client[:MAX_HEADER_VALUE],
         service=path[len(SERVICE_PREFIX) :][:MAX_HEADER_VALUE] or None,
@@ -72,12 +74,20 @@ class UnroutedCallRecorder:
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})  # shared by the copies inner middleware make of the scope
-        facts = call_facts_of(scope)
+        received = utc_now()
+        # Read from the headers only for a call the router did not take: not on every call's path.
+        unrouted: list[CallFacts] = []
+
+        def facts() -> CallFacts:
+            if not unrouted:
+                unrouted.append(call_facts_of(scope, received))
+            return unrouted[0]
+
         answer = _Answer()
 
         async def watched(message: Message) -> None:
             if not is_recorded(scope):
-                answer.see(message, facts.transaction_id)
+                answer.see(message, facts().transaction_id)
             await send(message)
 
         try:
@@ -85,12 +95,12 @@ class UnroutedCallRecorder:
         except Exception:
             if is_recorded(scope) or answer.status is not None:
                 raise  # the router's own failure, or an answer already begun: the server's to handle
-            log.exception("unexpected failure serving %s %s", facts.method, scope["path"][:128])
-            await error_response(InternalError("the bus failed to serve this call"), facts.transaction_id)(
+            log.exception("unexpected failure serving %s %s", facts().method, scope["path"][:128])
+            await error_response(InternalError("the bus failed to serve this call"), facts().transaction_id)(
                 scope, receive, watched
             )
         if answer.status is not None and not is_recorded(scope):
-            record = facts.record(answer.status, bytes(answer.body))
+            record = facts().record(answer.status, bytes(answer.body))
             for sink in self.sinks:
                 await sink.record(record)
 
