@@ -238,6 +238,17 @@ class DossierFee:
     agency_code: str
 
 
+@dataclass(frozen=True)
+class DossierProcedure:
+    """The administrative procedure of an ordinary dossier, as the national catalogue names it."""
+
+    code: str
+    name: str
+    field_code: str
+    field_name: str
+    service_code: str
+
+
 def is_adult(person: Citizen, today: date) -> bool:
     """Whether `person` may file a dossier on `today` (18 or over)."""
     return age_on(person, today) >= 18
@@ -254,12 +265,13 @@ def dossier_inputs(
     *,
     received_at: datetime,
     fee: DossierFee,
+    procedure: DossierProcedure,
     citizen_id: str | None = None,
     delivery: str = "post",
 ) -> dict[str, JsonValue]:
     """The ordinary dossier journey's inputs for `citizen_id` (default: the first adult of the
-    population), filed at `received_at` (with its offset), the result returned by post to the citizen's
-    permanent address or at the counter."""
+    population), filed at `received_at` (with its offset) for `procedure`, the result returned by post to
+    the citizen's permanent address or at the counter."""
     if received_at.tzinfo is None:
         raise ValueError(f"received_at {received_at} has no UTC offset")
     if delivery not in DELIVERIES:
@@ -278,6 +290,13 @@ def dossier_inputs(
     inputs: dict[str, JsonValue] = {
         "citizen": {"id_number": person.id_number, "full_name": person.full_name},
         "received_at": received_at.isoformat(),
+        "procedure": {
+            "code": procedure.code,
+            "name": procedure.name,
+            "field_code": procedure.field_code,
+            "field_name": procedure.field_name,
+            "service_code": procedure.service_code,
+        },
         "fee": {
             "code": fee.code,
             "name": fee.name,

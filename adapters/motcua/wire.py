@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from adapters.motcua.models import DongBoHoSoRequest, DossierReceipt
+from adapters.motcua.models import DongBoHoSoRequest, DossierProgress, DossierReceipt, HandOverRequest
 from bus.errors import BadRequest
 
 WireT = TypeVar("WireT", bound=BaseModel)
@@ -32,6 +32,24 @@ CANONICAL_FIELDS = {
     "phiLePhi": "LePhi",
 }
 
+# wire field → canonical field of a hand-over (ChuyenXuLyHoSo).
+HANDOVER_FIELDS = {
+    "maHoSo": "dossier_number",
+    "thuTuc.maTTHC": "procedure.code",
+    "thuTuc.tenTTHC": "procedure.name",
+    "thuTuc.maLinhVuc": "procedure.field_code",
+    "thuTuc.tenLinhVuc": "procedure.field_name",
+    "thuTuc.maDVC": "procedure.service_code",
+    "chuHoSo.hoTen": "owner.full_name",
+    "chuHoSo.soDinhDanh": "owner.id_number",
+    "kenhNop": "channel",
+    "ngayTiepNhan": "received_at",
+    "ngayHenTra": "due_at",
+    "trichYeu": "summary",
+    "donViXuLy": "unit",
+    "phiLePhi": "fees",
+}
+
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -43,6 +61,23 @@ class WireReceipt(_Wire):
     maHoSo: str
     maHoSoHeThong: str
     thoiDiemNhan: datetime
+
+
+class WireStep(_Wire):
+    """One entry of the system's processing history (lichSu)."""
+
+    trangThai: int
+    tenTrangThai: str
+    thoiDiem: datetime
+    noiDung: str
+    nguoiXuLy: str
+
+
+class WireRecord(WireReceipt):
+    """The system's dossier answer, with its state and history."""
+
+    ngayHenTra: datetime
+    lichSu: list[WireStep]
 
 
 class WireError(_Wire):
@@ -93,11 +128,56 @@ def to_receipt(answer: WireReceipt) -> DossierReceipt:
     )
 
 
-def canonical_field(wire_field: str | None) -> str:
-    """The canonical name of a field the system named (the first known prefix), else the wire name."""
+def canonical_field(wire_field: str | None, names: dict[str, str] = CANONICAL_FIELDS) -> str:
+    """The canonical name (in `names`) of a field the system named (the first known prefix), else the
+    wire name."""
     if not wire_field:
         return "(payload)"
-    for wire, canonical in CANONICAL_FIELDS.items():
+    for wire, canonical in names.items():
         if wire_field == wire or wire_field.startswith(f"{wire}."):
             return canonical + wire_field[len(wire) :]
     return wire_field
+
+
+def handover_to_wire(dossier: HandOverRequest) -> dict[str, Any]:
+    """The body of POST /api/v1/hoso for a dossier handed over for decision (trangThaiTiepNhan 4)."""
+    procedure, owner = dossier.procedure, dossier.owner
+    body: dict[str, Any] = {
+        "maHoSo": dossier.dossier_number,
+        "thuTuc": {
+            "maTTHC": procedure.code,
+            "tenTTHC": procedure.name,
+            "maLinhVuc": procedure.field_code,
+            "tenLinhVuc": procedure.field_name,
+            "maDVC": procedure.service_code,
+        },
+        "chuHoSo": {"hoTen": owner.full_name, "soDinhDanh": owner.id_number},
+        "kenhNop": dossier.channel,
+        "ngayTiepNhan": dossier.received_at.isoformat(),
+        "trichYeu": dossier.summary,
+        "donViXuLy": dossier.unit,
+        "phiLePhi": [
+            {"ma": fee.code, "ten": fee.name, "soTien": fee.amount_vnd, "loai": fee.kind}
+            for fee in dossier.fees
+        ],
+        "nguon": "LGSP",
+        "trangThaiTiepNhan": 4,
+    }
+    if dossier.due_at is not None:
+        body["ngayHenTra"] = dossier.due_at.isoformat()
+    return body
+
+
+def to_progress(answer: WireRecord) -> DossierProgress:
+    """The canonical state of a dossier: its latest history entry."""
+    last = answer.lichSu[-1]
+    return DossierProgress(
+        dossier_number=answer.maHoSo,
+        system_id=answer.maHoSoHeThong,
+        status=last.trangThai,
+        status_name=last.tenTrangThai,
+        updated_at=last.thoiDiem,
+        note=last.noiDung,
+        officer=last.nguoiXuLy,
+        due_at=answer.ngayHenTra,
+    )

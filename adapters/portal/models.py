@@ -40,6 +40,9 @@ class ProgressUpdate(_Canonical):
     note: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
     officer: Text | None = None
     unit: Text | None = None
+    payment_url: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2000)] | None = Field(
+        None, description="with status 6: the payment page the citizen pays the fee on (UrlThanhToan)"
+    )
 
 
 class ProgressEntry(BaseModel):

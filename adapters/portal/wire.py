@@ -107,6 +107,8 @@ def to_wire(update: ProgressUpdate) -> dict[str, Any]:
         body["NguoiXuLy"] = update.officer
     if update.unit is not None:
         body["DonViXuLy"] = update.unit
+    if update.payment_url is not None:
+        body["UrlThanhToan"] = update.payment_url
     return body
 
 

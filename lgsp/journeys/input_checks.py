@@ -86,10 +86,21 @@ class Citizen(_Inputs):
     full_name: Text
 
 
+class DossierProcedure(_Inputs):
+    """The administrative procedure of an ordinary dossier."""
+
+    code: Text
+    name: Text
+    field_code: Text
+    field_name: Text
+    service_code: Text
+
+
 class DossierInputs(_Delivered):
     """Inputs of `dossier`."""
 
     citizen: Citizen
+    procedure: DossierProcedure
 
 
 class Person(_Parts):

@@ -32,7 +32,7 @@ from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from services.casework.control import ClockAdvance, ClockSpeed, ClockState
+from services.casework.control import ClockAdvance, ClockJump, ClockSpeed, ClockState
 from services.clock import SimulatedClock
 from services.faults import FaultProfile, install_faults
 from services.motcua.book import DossierBook, DossierConflict, DossierUnknown
@@ -61,6 +61,7 @@ class MotcuaService:
             not_accepted_rate=settings.not_accepted_rate,
             supplement_rate=settings.supplement_rate,
             abandon_rate=settings.abandon_rate,
+            refusal_rate=settings.refusal_rate,
             default_working_days=settings.default_working_days,
         )
         self.effects = Effects()
@@ -143,7 +144,7 @@ def _dossier_routes(service: MotcuaService) -> APIRouter:
         held, replayed = service.book.receive(dossier, now)
         if not replayed:
             service.effects.dossiers_received += 1
-            if service.reporter is not None:
+            if service.reporter is not None and held.reports_progress:
                 service.reporter.watch(held)
         headers = {"X-Idempotent-Replay": "true" if replayed else "false"}
         body = held.record(now).model_dump(mode="json")
@@ -174,6 +175,17 @@ def _control_routes(service: MotcuaService) -> APIRouter:
     async def set_clock_speed(speed: ClockSpeed) -> ClockState:
         """Run the simulated clock at `speed` × real time from now on."""
         service.clock.set_speed(speed.speed)
+        return service.clock_state()
+
+    @router.post("/clock/jump", response_model=ClockState, responses={409: {"description": "a past time"}})
+    async def jump_clock(jump: ClockJump) -> ClockState | JSONResponse:
+        """Jump forward to a given time, to follow another simulated clock (the bus's); never back (409)."""
+        try:
+            service.clock.jump_to(jump.now.timestamp())
+        except ValueError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=409)
+        if service.reporter is not None:
+            service.reporter.scan()
         return service.clock_state()
 
     @router.post("/clock/advance")

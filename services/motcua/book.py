@@ -8,6 +8,7 @@ from datetime import datetime
 
 from services.clock import VIETNAM_TIME
 from services.dossier_status import STATUS_NAMES
+from services.motcua.decisions import plan_decision
 from services.motcua.models import BuocXuLy, HoSoMotCua, HoSoTiepNhan
 from services.motcua.processing import Step, plan_processing
 from vn_calendar import WorkingCalendar
@@ -31,6 +32,12 @@ class Dossier:
     due: datetime
     steps: tuple[Step, ...]
     reported: int = 1
+
+    @property
+    def reports_progress(self) -> bool:
+        """Whether the system reports this dossier's progress itself (not when a caller handed it over
+        for decision: that caller reports)."""
+        return self.wire.trangThaiTiepNhan == 1
 
     def record(self, now: float) -> HoSoMotCua:
         """The dossier as of simulated time `now`."""
@@ -75,11 +82,13 @@ class DossierBook:
         not_accepted_rate: float,
         supplement_rate: float,
         abandon_rate: float = 0.0,
+        refusal_rate: float = 0.0,
         default_working_days: int = 3,
     ) -> None:
         self.capacity = capacity
         self._seed, self._province = seed, province_code
         self._rates = (not_accepted_rate, supplement_rate, abandon_rate)
+        self._decision_rates = (refusal_rate, supplement_rate, abandon_rate)
         self._default_days = default_working_days
         self._calendar = WorkingCalendar()
         self._dossiers: OrderedDict[str, Dossier] = OrderedDict()
@@ -109,12 +118,17 @@ class DossierBook:
             system_id=f"MC.{self._province}.{self._received:08d}",
             received_at=received_at,
             due=due,
-            steps=plan_processing(self._seed, wire.maHoSo, received_at, *self._rates),
+            steps=self._plan(wire, received_at),
         )
         self._dossiers[wire.maHoSo] = dossier
         while len(self._dossiers) > self.capacity:
             self._dossiers.popitem(last=False)
         return dossier, False
+
+    def _plan(self, wire: HoSoTiepNhan, received_at: float) -> tuple[Step, ...]:
+        if wire.trangThaiTiepNhan == 4:
+            return plan_decision(self._seed, wire.maHoSo, received_at, *self._decision_rates)
+        return plan_processing(self._seed, wire.maHoSo, received_at, *self._rates)
 
     def get(self, number: str) -> Dossier:
         """The dossier with this maHoSo; DossierUnknown otherwise."""

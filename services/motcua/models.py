@@ -57,6 +57,12 @@ class HoSoTiepNhan(_Wire):
         None, description="the appointment; left out, the system sets it from soNgayGiaiQuyet working days"
     )
     soNgayGiaiQuyet: int | None = Field(None, ge=0, le=60, description="working days to settle the dossier")
+    trangThaiTiepNhan: Literal[1, 4] = Field(
+        1,
+        description="1: new, the system accepts it and reports its own progress to the portal; 4: already "
+        "accepted and its fee collected by the caller (the LGSP's journey), which reports the progress: the "
+        "officers only decide (9, or 5 then 4 or 8, or 8) and the system reports nothing",
+    )
     trichYeu: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
     donViXuLy: Text
     phiLePhi: list[PhiLePhi] = Field(default_factory=list, max_length=20)

@@ -20,9 +20,9 @@ HOUR = 3600.0
 SUPPLEMENT_WORKING_DAYS = 7  # the citizen's time to supply the papers asked for
 _CALENDAR = WorkingCalendar()
 
-_OFFICERS = ("Nguyễn Thị Lan", "Trần Văn Hải", "Phạm Minh Tuấn", "Lê Thị Hồng Nhung", "Vũ Đức Thắng")
-_REFUSALS = ("Hồ sơ không thuộc thẩm quyền giải quyết", "Thành phần hồ sơ không đúng quy định")
-_SUPPLEMENTS = (
+OFFICERS = ("Nguyễn Thị Lan", "Trần Văn Hải", "Phạm Minh Tuấn", "Lê Thị Hồng Nhung", "Vũ Đức Thắng")
+REFUSALS = ("Hồ sơ không thuộc thẩm quyền giải quyết", "Thành phần hồ sơ không đúng quy định")
+SUPPLEMENTS = (
     "Bổ sung bản sao giấy tờ tùy thân có chứng thực",
     "Bổ sung tờ khai có chữ ký của người yêu cầu",
 )
@@ -48,18 +48,18 @@ def plan_processing(
 ) -> tuple[Step, ...]:
     """Every step the dossier will go through, the first being its reception (status 1)."""
     rng = random.Random(f"{seed}:{dossier_number}")
-    officer = rng.choice(_OFFICERS)
+    officer = rng.choice(OFFICERS)
     steps = [Step(1, received_at, "Hệ thống một cửa nhận hồ sơ đồng bộ từ Cổng DVCQG", officer)]
     at = received_at + rng.uniform(0.5, 4) * HOUR
     if rng.random() < not_accepted_rate:
-        steps.append(Step(3, at, rng.choice(_REFUSALS), officer))
+        steps.append(Step(3, at, rng.choice(REFUSALS), officer))
         return tuple(steps)
     steps.append(Step(2, at, "Tiếp nhận hồ sơ, hẹn trả kết quả", officer))
     at += rng.uniform(1, 8) * HOUR
     steps.append(Step(4, at, "Chuyển chuyên viên thụ lý, thẩm định hồ sơ", officer))
     if rng.random() < supplement_rate:
         at += rng.uniform(4, 24) * HOUR
-        steps.append(Step(5, at, rng.choice(_SUPPLEMENTS), officer))
+        steps.append(Step(5, at, rng.choice(SUPPLEMENTS), officer))
         # Drawn only when abandonment is on, so plans without it stay as they were.
         if abandon_rate and rng.random() < abandon_rate:
             asked = datetime.fromtimestamp(at, VIETNAM_TIME)

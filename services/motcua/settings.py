@@ -27,6 +27,9 @@ class MotcuaSettings(BaseSettings):
     clock_speed: float = Field(1.0, gt=0, le=1_000_000, description="simulated seconds per real second")
     not_accepted_rate: float = Field(0.02, ge=0, le=1, description="dossiers refused at reception (3)")
     supplement_rate: float = Field(0.05, ge=0, le=1, description="dossiers asked for more papers (5)")
+    refusal_rate: float = Field(
+        0.03, ge=0, le=1, description="dossiers handed over for decision (4) that the officers refuse (8)"
+    )
     abandon_rate: float = Field(
         0.0, ge=0, le=1, description="of those, never supplied: stopped (8) after 7 working days"
     )

@@ -15,6 +15,8 @@
     curl -s -X DELETE localhost:8105/_control/portal/traffic      # stop
     curl -s -X POST localhost:8105/_control/portal/traffic/file -H 'content-type: application/json' \
          -d '{"procedure": "dossier"}'     # one citizen files one now: {dossier_code, status_code, answer}
+    curl -s localhost:8105/_control/portal/payments   # fee links shown (status 6 + UrlThanhToan), paid how
+    # citizens pay in simulated working time: /_control/clock (GET, POST {speed}, /jump {now}, /advance)
 
 Errors are `{error_code, message, field}`; error_code "0" means success.
 """
@@ -31,9 +33,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from services.casework.control import clock_router
 from services.citizens import Population
+from services.clock import SimulatedClock
 from services.faults import install_faults
 from services.portal.citizen_draws import CitizenDraws
+from services.portal.citizen_payments import CitizenPayments, PayerRates, PaymentsStatus
 from services.portal.citizen_traffic import (
     CitizenTraffic,
     FiledDossier,
@@ -82,25 +87,38 @@ def create_app(
     sender = DossierSender(settings, factory, book, transport)
     draws = CitizenDraws(population, seed=settings.seed)
     traffic = CitizenTraffic(settings, draws, transport=transport, book=book)
+    clock = SimulatedClock()
+    rates = PayerRates(
+        settings.late_payment_rate, settings.failed_payment_rate, settings.abandoned_payment_rate
+    )
+    payments = CitizenPayments(
+        clock, seed=settings.seed, rates=rates, capacity=settings.max_dossiers, transport=transport,
+        timeout_s=settings.request_timeout_s,
+    )  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        payments.start(settings.traffic_tick_seconds)
         if settings.traffic_rates_per_minute:
             await traffic.start(settings.traffic_rates_per_minute)
         try:
             yield
         finally:
             await traffic.close()
+            await payments.close()
 
     app = FastAPI(title="National Public Service Portal (DVCQG) mock", version="1", lifespan=lifespan)
     app.state.dossiers = book
     app.state.traffic = traffic
+    app.state.payments = payments
     install_faults(app, "portal")
     _install_error_handlers(app)
-    app.include_router(_portal_routes(book))
+    app.include_router(_portal_routes(book, payments))
     app.include_router(interconnected_router(InterconnectedBook(settings.max_dossiers)))
     app.include_router(_control_routes(sender, settings))
     app.include_router(_traffic_routes(traffic, settings))
+    app.include_router(_payments_routes(payments))
+    app.include_router(clock_router(clock))
     return app
 
 
@@ -125,13 +143,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_invalid)
 
 
-def _portal_routes(book: DossierBook) -> APIRouter:
+def _portal_routes(book: DossierBook, payments: CitizenPayments) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["DVCQG"])
 
     @router.post("/CapNhatTienDoHoSoMC")
     async def cap_nhat_tien_do(update: CapNhatTienDo) -> CapNhatKetQua:
-        """Receive a progress update from the province; a repeat of the last one is accepted once."""
+        """Receive a progress update from the province; a repeat of the last one is accepted once. A
+        payment link (status 6) is shown to the dossier's citizen, who pays on it in time."""
         entry, replayed = book.apply(update)
+        if not replayed and update.UrlThanhToan is not None:
+            payments.owe(update.MaHoSo, update.UrlThanhToan)
         message = "Cập nhật đã được ghi nhận trước đó" if replayed else "Cập nhật thành công"
         return CapNhatKetQua(message=message, TienDo=entry)
 
@@ -153,6 +174,17 @@ def _control_routes(sender: DossierSender, settings: PortalSettings) -> APIRoute
         if problem is not None:
             return _error(422, problem, "count" if problem.startswith("count") else "rate_per_second")
         return await sender.run(run)
+
+    return router
+
+
+def _payments_routes(payments: CitizenPayments) -> APIRouter:
+    router = APIRouter(prefix="/_control/portal/payments", tags=["control"])
+
+    @router.get("")
+    async def payments_status() -> PaymentsStatus:
+        """The payment links citizens were shown and how they paid."""
+        return payments.status()
 
     return router
 

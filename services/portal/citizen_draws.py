@@ -19,6 +19,7 @@ from services.citizens import Citizen, Population
 from services.journey_forms import (
     BIRTH_LEGS,
     DossierFee,
+    DossierProcedure,
     IneligibleRequest,
     age_on,
     birth_inputs,
@@ -86,6 +87,13 @@ class CitizenDraws:
                 procedure_code=record.MaTTHC,
                 service_code=record.MaDVC,
                 agency_code=record.DonViXuLy,
+            ),
+            procedure=DossierProcedure(
+                code=record.MaTTHC,
+                name=record.TenTTHC,
+                field_code=record.MaLinhVuc,
+                field_name=record.TenLinhVuc,
+                service_code=record.MaDVC,
             ),
             citizen_id=person.id_number,
         )

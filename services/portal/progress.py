@@ -9,22 +9,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from services.dossier_status import STATUS_NAMES
 from services.portal.dossiers import TIME_FORMAT, HoSoMC, PortalTime
 
-# Which states may follow which; 3, 7, 8 and 10 end a dossier. 4 → 4 carries further progress notes.
+# Which states may follow which; 3, 7, 8 and 10 end a dossier. 4 → 4 carries further progress notes,
+# 6 → 6 a new payment link after a failed payment, 9 → 9 a later note on the result (e.g. at the counter).
 NEXT_STATES: dict[int, frozenset[int]] = {
     1: frozenset({2, 3, 4, 5, 6, 7}),
     2: frozenset({4, 5, 6, 7, 8, 9}),
     3: frozenset(),
     4: frozenset({4, 5, 6, 7, 8, 9}),
     5: frozenset({2, 4, 7, 8}),
-    6: frozenset({4, 7, 8, 9}),
+    6: frozenset({4, 6, 7, 8, 9}),
     7: frozenset(),
     8: frozenset(),
-    9: frozenset({10}),
+    9: frozenset({9, 10}),
     10: frozenset(),
 }
 
@@ -44,6 +45,15 @@ class CapNhatTienDo(BaseModel):
     YeuCauBoSung: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] | None = Field(
         None, max_length=20, description="the papers asked for (with status 5)"
     )
+    UrlThanhToan: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2000)] | None = Field(
+        None, description="with status 6: the payment platform's page where the citizen pays the fee"
+    )
+
+    @model_validator(mode="after")
+    def _payment_link_asks_for_the_fee(self) -> CapNhatTienDo:
+        if self.UrlThanhToan is not None and self.TrangThaiHoSo != 6:
+            raise ValueError("UrlThanhToan: a payment link goes with status 6 (the fee requested) only")
+        return self
 
     @field_validator("NgayCapNhat", "NgayHenTra")
     @classmethod

@@ -41,3 +41,10 @@ class PortalSettings(BaseSettings):
     )
     traffic_tick_seconds: float = Field(0.5, gt=0, le=60, description="how often citizen traffic files")
     max_traffic_per_minute: float = Field(6000.0, gt=0, description="fastest citizen traffic per procedure")
+    late_payment_rate: float = Field(
+        0.08, ge=0, le=1, description="citizens who pay a fee 1-2 working days after the link (reconciled)"
+    )
+    failed_payment_rate: float = Field(0.05, ge=0, le=1, description="citizens whose fee payment fails")
+    abandoned_payment_rate: float = Field(
+        0.02, ge=0, le=1, description="citizens who cancel the fee payment on the page"
+    )

@@ -22,6 +22,7 @@ from pydantic import BaseModel, JsonValue, ValidationError
 
 import lgsp
 from adapters.lltp import LltpAdapter, LltpConfig
+from adapters.motcua.models import HandOverRequest, ProgressLookup
 from adapters.payment import PaymentAdapter, PaymentConfig
 from adapters.population.models import VerifyCitizenRequest
 from adapters.portal.models import DossierLookup, ProgressUpdate
@@ -46,6 +47,8 @@ REQUESTS: dict[str, type[BaseModel]] = {
     "XacThucThongTinCongDan": VerifyCitizenRequest,
     "CapNhatTienDoHoSoMC": ProgressUpdate,
     "TraCuuHoSo": DossierLookup,
+    "ChuyenXuLyHoSo": HandOverRequest,
+    "TraCuuXuLyHoSo": ProgressLookup,
 }
 # Which real adapter serves a service, by the provider part of its declared id.
 REAL_ADAPTERS = {"/LLTP/": "lltp", "/PAYGOV/": "payment", "/VNPOST/": "vnpost"}
@@ -54,7 +57,8 @@ CLIENTS = (CLIENT, "VN/GOV/HPG/STP")  # the one-stop system, the Department of J
 
 
 class NationalSystems:
-    """The population database and the portal as scripted systems; each keeps what it was asked.
+    """The population database, the portal and the one-stop system's officers as scripted systems; each
+    keeps what it was asked.
     Scripts are lists of answers taken in turn (the last one repeats); `failures[service code]` are
     raised first, one a request (an upstream outage, time-out or rate limit)."""
 
@@ -83,10 +87,19 @@ class NationalSystems:
         if code == "CapNhatTienDoHoSoMC":
             self.portal.append((payload["dossier_number"], payload["status"]))
             return {**payload, "status_name": str(payload["status"])}
-        if code == "TraCuuHoSo":
+        if code == "ChuyenXuLyHoSo":
+            number = payload["dossier_number"]
+            return {
+                "dossier_number": number,
+                "system_id": "MC.031.00000001",
+                "received_at": payload["received_at"],
+            }
+        if code in ("TraCuuHoSo", "TraCuuXuLyHoSo"):
             number = payload["dossier_number"]
             status = _next(self.dossier_statuses.setdefault(number, [4]))
-            return {"found": True, "dossier_number": number, "status": status}
+            return {"found": True, "dossier_number": number, "status": status,
+                    "updated_at": "2026-03-03T10:00:00+07:00", "note": f"trạng thái {status}",
+                    "officer": "Nguyễn Thị Lan"}  # fmt: skip
         raise ProviderRejected(f"no scripted system serves {code}")
 
 
@@ -247,7 +260,10 @@ def certificate_inputs(people: Family, **request_changes: Any) -> dict[str, Any]
 def dossier_inputs(people: Family, citizen: tuple[str, str] | None = None) -> dict[str, Any]:
     """Inputs of a `dossier` journey for the household's other adult (or `citizen`: name, id number)."""
     name, number = citizen or (people.adult.full_name, people.adult.id_number)
-    return {"citizen": {"full_name": name, "id_number": number}, **common_inputs(name, number)}
+    procedure = {"code": "2.000488", "name": "Thủ tục cấp bản sao trích lục hộ tịch", "field_code": "HT",
+                 "field_name": "Hộ tịch", "service_code": "DVC-2.000488"}  # fmt: skip
+    return {"citizen": {"full_name": name, "id_number": number}, "procedure": procedure,
+            **common_inputs(name, number)}  # fmt: skip
 
 
 def common_inputs(name: str, number: str) -> dict[str, Any]:

@@ -141,14 +141,14 @@ async def test_a_failed_payment_is_initiated_again_and_the_second_is_confirmed(s
     await stack.until(started.journey_id, at("repaid", StepStatus.WAITING))
     await stack.pay(f"{code}-R")
     await stack.publish("paid", {"reference": f"{code}-R"})
-    await stack.until(started.journey_id, at("result", StepStatus.WAITING, StepStatus.DONE))
+    await stack.until(started.journey_id, at("review", StepStatus.WAITING, StepStatus.DONE))
     await clock(stack).advance(timedelta(hours=2))
     record = await delivered(stack, started.journey_id)
 
     assert record.status == JourneyStatus.COMPLETED, record.reason
     assert (await stack.mock("payment").effects())["payments_created"] == 2
     assert step(record, "reconcile") == StepStatus.DONE and step(record, "rereconcile") == StepStatus.SKIPPED
-    assert portal(stack) == [2, 6, 4, 9, 10]
+    assert portal(stack) == [2, 6, 6, 4, 9, 10]  # a second payment link
 
 
 def logged_and_monitored(stack: CitizenStack) -> tuple[TransactionLog, MonitoringSink]:
@@ -178,7 +178,7 @@ async def test_a_payment_the_platform_reports_failed_is_initiated_again_at_once(
     waiting = await stack.until(started.journey_id, at("repaid", StepStatus.WAITING))  # the clock never moved
     await stack.pay(f"{code}-R")
     await stack.publish("paid", {"reference": f"{code}-R", "status": "success"})
-    await stack.until(started.journey_id, at("result", StepStatus.WAITING, StepStatus.DONE))
+    await stack.until(started.journey_id, at("review", StepStatus.WAITING, StepStatus.DONE))
     await clock(stack).advance(timedelta(hours=2))
     record = await delivered(stack, started.journey_id)
 
@@ -188,7 +188,7 @@ async def test_a_payment_the_platform_reports_failed_is_initiated_again_at_once(
     assert [step(record, name) for name in ("paid", "reconcile", "repay", "repaid", "rereconcile")] == [
         StepStatus.DONE, StepStatus.SKIPPED, StepStatus.DONE, StepStatus.DONE, StepStatus.SKIPPED,
     ]  # fmt: skip
-    assert portal(stack) == [2, 6, 4, 9, 10]
+    assert portal(stack) == [2, 6, 6, 4, 9, 10]  # a second payment link
     # One id across systems: the dossier code is every call's issue, so the log and monitoring list them all.
     made = {transaction for s in record.steps for transaction in s.transaction_ids}
     assert len(made) >= 12
@@ -213,7 +213,7 @@ async def test_a_payment_failed_twice_refuses_the_dossier(stack: CitizenStack) -
 
     assert record.status == JourneyStatus.REFUSED and "repaid" in (record.reason or ""), record.reason
     assert step(record, "repaid") == StepStatus.REFUSED and step(record, "processing") == StepStatus.CANCELLED
-    assert portal(stack) == [2, 6]
+    assert portal(stack) == [2, 6, 6]  # the second link shown too
 
 
 async def test_a_pending_payment_is_reconciled_by_a_status_query(stack: CitizenStack) -> None:
@@ -226,8 +226,8 @@ async def test_a_pending_payment_is_reconciled_by_a_status_query(stack: CitizenS
     await clock(stack).advance(timedelta(days=1, hours=9))  # no confirmation came: the query says pending
     waiting = await stack.until(started.journey_id, at("reconcile", StepStatus.WAITING))
     await stack.pay(code)  # its confirmation lost; only the next query learns it
-    await clock(stack).advance(timedelta(minutes=30))
-    await stack.until(started.journey_id, at("result", StepStatus.WAITING, StepStatus.DONE))
+    await clock(stack).advance(timedelta(minutes=60))  # the next hourly query
+    await stack.until(started.journey_id, at("review", StepStatus.WAITING, StepStatus.DONE))
     await clock(stack).advance(timedelta(hours=2))
     record = await delivered(stack, started.journey_id)
 
@@ -244,7 +244,7 @@ async def test_a_returned_parcel_is_handed_over_at_the_counter(stack: CitizenSta
     code = "H31.29-20260302-0005"
     scripted(stack).dossier_statuses[code] = [9]
     journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
-    await stack.until(journey, at("result", StepStatus.WAITING, StepStatus.DONE))
+    await stack.until(journey, at("review", StepStatus.WAITING, StepStatus.DONE))
     await clock(stack).advance(timedelta(hours=2))
     record = await delivered(stack, journey, hours=24 * 5)
 
@@ -259,7 +259,7 @@ async def test_a_withdrawn_dossier_ends_early_and_its_fee_is_refunded(stack: Cit
     code = "H31.29-20260302-0006"
     scripted(stack).dossier_statuses[code] = [4, 7]
     journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
-    await stack.until(journey, at("result", StepStatus.WAITING))
+    await stack.until(journey, at("review", StepStatus.WAITING))
     await clock(stack).advance(timedelta(hours=2))
     record = await ended(stack, journey)
 
@@ -275,16 +275,16 @@ async def test_processing_past_its_deadline_is_counted_late(stack: CitizenStack)
     journeys = await stack.start()
     code = "H31.29-20260302-0007"
     journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
-    await stack.until(journey, at("result", StepStatus.WAITING))
+    await stack.until(journey, at("review", StepStatus.WAITING))
     await clock(stack).advance(timedelta(days=8))  # Tuesday the 10th: five working days have passed
-    late = await stack.until(journey, lambda r: verdict(r, "result") == Verdict.OPEN_LATE)
+    late = await stack.until(journey, lambda r: verdict(r, "review") == Verdict.OPEN_LATE)
     scripted(stack).dossier_statuses[code] = [9]
     await clock(stack).advance(timedelta(hours=2))
     record = await delivered(stack, journey)
 
     assert late.status == JourneyStatus.RUNNING
     assert record.status == JourneyStatus.COMPLETED and record.late is True
-    assert verdict(record, "result") == Verdict.LATE
+    assert verdict(record, "review") == Verdict.LATE
 
 
 async def test_the_population_database_timing_out_and_rate_limiting_upstream_only_delays_the_dossier(
@@ -299,7 +299,7 @@ async def test_the_population_database_timing_out_and_rate_limiting_upstream_onl
     ]
     scripted(stack).failures["XacThucThongTinCongDan"] = upstream
     journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
-    record = await stack.until(journey, at("result", StepStatus.WAITING))
+    record = await stack.until(journey, at("review", StepStatus.WAITING))
 
     assert step(record, "citizen") == StepStatus.DONE
     assert scripted(stack).asked["XacThucThongTinCongDan"] == 3  # the bus's own retries

@@ -22,11 +22,13 @@ from fastapi import FastAPI
 
 from adapters.civil import CivilAdapter, CivilConfig
 from adapters.insurance import InsuranceAdapter, InsuranceConfig
+from adapters.motcua import MotcuaAdapter, MotcuaConfig
 from adapters.payment.adapter import PaymentAdapter, PaymentConfig
 from adapters.population import PopulationAdapter, PopulationConfig
 from adapters.portal import PortalAdapter, PortalConfig
 from adapters.residence import ResidenceAdapter, ResidenceConfig
 from adapters.social import SocialAdapter, SocialConfig
+from adapters.vnpost import VnpostAdapter, VnpostConfig
 from bus.adapter import Adapter
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog
@@ -53,17 +55,32 @@ from services.civil.app import create_app as civil_app
 from services.faults import Latency
 from services.insurance.app import create_app as insurance_app
 from services.insurance.settings import InsuranceSettings
+from services.motcua.app import create_app as motcua_app
+from services.motcua.settings import MotcuaSettings
 from services.payment.app import create_app as payment_app
 from services.payment.settings import PaymentSettings
 from services.population.app import create_app as population_app
 from services.portal.app import create_app as portal_app
+from services.portal.settings import PortalSettings
 from services.residence.app import create_app as residence_app
 from services.residence.settings import ResidenceSettings
 from services.social.app import create_app as social_app
 from services.social.settings import SocialSettings
+from services.vnpost.app import create_app as vnpost_app
+from services.vnpost.settings import VnpostSettings
 from tests.backends import Backend, quick_journey_settings
 
-ADAPTERS = ("population", "civil", "portal", "residence", "insurance", "social", "payment")
+ADAPTERS = (
+    "population",
+    "civil",
+    "portal",
+    "residence",
+    "insurance",
+    "social",
+    "payment",
+    "motcua",
+    "vnpost",
+)
 DAY_SECONDS = 1.0  # wall seconds per working day: a simulated hour is 125 ms, room for a loaded machine
 POPULATION_SIZE = 3000
 
@@ -82,7 +99,8 @@ class RecordingSink:
 def renamed(text: str, token: str) -> str:
     """Service ids `A/B/C/D/Svc/v1` of the national systems with their subsystem made unique."""
     for prefix in ("VN/GOV/BTP/HOTICH", "VN/GOV/DVCQG/PORTAL", "VN/GOV/BCA/CSDLCT", "VN/GOV/BHXH/VSS",
-                   "VN/GOV/BLDTBXH/BTXH", "VN/GOV/BCA/CSDLDC", "VN/GOV/NAPAS/PAYGOV"):  # fmt: skip
+                   "VN/GOV/BLDTBXH/BTXH", "VN/GOV/BCA/CSDLDC", "VN/GOV/NAPAS/PAYGOV", "VN/GOV/HPG/MOTCUA",
+                   "VN/COM/VNPOST/BCCP"):  # fmt: skip
         text = text.replace(prefix + "/", f"{prefix}{token}/")
     return text
 
@@ -127,16 +145,37 @@ class Mocks:
         return httpx.AsyncClient(transport=self.transport(name), base_url=f"http://{name}")
 
 
-def national_mocks(population: Population, residence: ResidenceSettings | None = None) -> Mocks:
-    """The six mocks the birth and death journeys reach, and the payment platform an ordinary dossier's
-    fee is paid on (the population database for its feed of
-    deaths, which drives the residence removal), latency off; legs take a working day less
-    than their deadline and none is late (polls every 2 simulated hours would otherwise find a
-    dossier finished at its appointment hour after it: counted late, as it would be)."""
+class HostRouting(httpx.AsyncBaseTransport):
+    """Requests to `host:port` go to that mock in process (a citizen's browser on the payment page)."""
+
+    def __init__(self, apps: Mapping[str, FastAPI]) -> None:
+        self._transports = {netloc: httpx.ASGITransport(app=app) for netloc, app in apps.items()}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Hand the request to the mock at its host and port."""
+        netloc = request.url.netloc.decode()
+        transport = self._transports.get(netloc)
+        if transport is None:
+            raise httpx.ConnectError(f"no mock at {netloc}", request=request)
+        return await transport.handle_async_request(request)
+
+
+def national_mocks(
+    population: Population,
+    residence: ResidenceSettings | None = None,
+    *,
+    motcua: MotcuaSettings | None = None,
+    portal: PortalSettings | None = None,
+) -> Mocks:
+    """The mocks the journeys reach, latency off: the six of the birth and death journeys (the
+    population database for its feed of deaths, which drives the residence removal), and for an
+    ordinary dossier the payment platform, the one-stop system's officers and VNPost. Legs take a working
+    day less than their deadline and none is late (polls every 2 simulated hours would otherwise find a
+    dossier finished at its appointment hour after it: counted late, as it would be). The portal's
+    citizens pay on the payment platform's page, in process."""
     mocks = Mocks(population)
     mocks.apps["population"] = population_app(population, latency=False)
     mocks.apps["civil"] = civil_app(population, latency=False)
-    mocks.apps["portal"] = portal_app(population=population)
     mocks.apps["residence"] = residence_app(population, latency=False, settings=residence)
     insurance = InsuranceSettings(card_days=1, survivor_days=2, late_rate=0.0)
     mocks.apps["insurance"] = insurance_app(population, latency=False, settings=insurance)
@@ -144,7 +183,15 @@ def national_mocks(population: Population, residence: ResidenceSettings | None =
     mocks.apps["social"] = social_app(population, latency=False, settings=social)
     # No confirmation callback (none is routed to this bus): a paid fee is found by the journey's
     # reconciliation query; none stays pending.
-    mocks.apps["payment"] = payment_app(PaymentSettings(latency=Latency(), stay_pending_rate=0.0, seed=1))
+    payment = PaymentSettings(latency=Latency(), stay_pending_rate=0.0, seed=1)
+    mocks.apps["payment"] = payment_app(payment)
+    paying = HostRouting(
+        {str(payment.public_url.host) + f":{payment.public_url.port}": mocks.apps["payment"]}
+    )
+    mocks.apps["portal"] = portal_app(portal, population=population, transport=paying)
+    mocks.apps["motcua"] = motcua_app(motcua or MotcuaSettings(gateway_url=None, latency=Latency()))
+    vnpost = VnpostSettings(latency=Latency(), seed=7, failed_attempt_rate=0, return_rate=0)
+    mocks.apps["vnpost"] = vnpost_app(vnpost)
     return mocks
 
 
@@ -158,6 +205,8 @@ def adapters_over(mocks: Mocks) -> Mapping[str, Adapter]:
         "insurance": InsuranceAdapter(InsuranceConfig(), transport=mocks.transport("insurance")),
         "social": SocialAdapter(SocialConfig(), transport=mocks.transport("social")),
         "payment": PaymentAdapter(PaymentConfig(), transport=mocks.transport("payment")),
+        "motcua": MotcuaAdapter(MotcuaConfig(), transport=mocks.transport("motcua")),
+        "vnpost": VnpostAdapter(VnpostConfig(), transport=mocks.transport("vnpost")),
     }
 
 
@@ -216,10 +265,13 @@ async def start_citizen_journeys(
     *,
     token: str,
     residence: ResidenceSettings | None = None,
+    motcua: MotcuaSettings | None = None,
+    portal: PortalSettings | None = None,
 ) -> CitizenJourneys:
-    """Mocks, a worker with the real adapters, the journeys' runtime and the clock follower, started."""
+    """Mocks, a worker with the real adapters, the journeys' runtime, the clock follower and the portal's
+    paying citizens, started."""
     population = Population(seed=2023, size=POPULATION_SIZE)
-    mocks = national_mocks(population, residence)
+    mocks = national_mocks(population, residence, motcua=motcua, portal=portal)
     catalog = journeys_catalog(token)
     calendar = WorkingCalendar()
     pace = WorkingDayPace(calendar, DAY_SECONDS, 0.05)
@@ -235,15 +287,16 @@ async def start_citizen_journeys(
         settings=quick_journey_settings(f"lgsp-test.journeys.{token}", busy_retry_seconds=0.05),
     )  # fmt: skip
     await runtime.start()
-    follower = MockClockFollower(
-        clock, [mocks.client(name) for name in ("residence", "insurance", "social")], interval=0.05
-    )
+    followed = ("residence", "insurance", "social", "motcua", "portal", "vnpost")
+    follower = MockClockFollower(clock, [mocks.client(name) for name in followed], interval=0.05)
     await follower.start()
+    mocks.apps["portal"].state.payments.start(0.05)  # its lifespan's task: ASGITransport runs no lifespan
     return CitizenJourneys(runtime, mocks, worker, follower, sink, clock)
 
 
 async def stop_citizen_journeys(stack: CitizenJourneys) -> None:
     """Everything started, stopped."""
+    await stack.mocks.apps["portal"].state.payments.close()
     await stack.follower.stop()
     await stack.runtime.stop()
     await stack.worker.stop()

@@ -7,6 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from services.faults import Latency
+from services.motcua.settings import MotcuaSettings
+from services.portal.settings import PortalSettings
+from services.registry import PORTAL_DEMO_KEY
 from services.residence.settings import ResidenceSettings
 from tests.backends import BACKENDS, Backend, open_backend
 from tests.lgsp.citizen_journeys import (
@@ -32,14 +36,33 @@ def residence_settings() -> ResidenceSettings:
 
 
 @pytest.fixture
+def motcua_settings() -> MotcuaSettings:
+    """The one-stop system's settings: officers who approve every dossier handed over (a test
+    parametrising `motcua_settings` says otherwise); no progress reports of its own."""
+    return MotcuaSettings(gateway_url=None, latency=Latency(), refusal_rate=0.0, supplement_rate=0.0)
+
+
+@pytest.fixture
+def portal_settings() -> PortalSettings:
+    """The portal's settings: citizens who pay their fees promptly (unless a test says otherwise)."""
+    return PortalSettings(
+        gateway_url="http://gateway", api_key=PORTAL_DEMO_KEY, late_payment_rate=0.0, failed_payment_rate=0.0,
+        abandoned_payment_rate=0.0,
+    )  # fmt: skip
+
+
+@pytest.fixture
 async def citizen_journeys(
-    backend: Backend, residence_settings: ResidenceSettings
+    backend: Backend,
+    residence_settings: ResidenceSettings,
+    motcua_settings: MotcuaSettings,
+    portal_settings: PortalSettings,
 ) -> AsyncIterator[CitizenJourneys]:
     """Started; stopped (its queues and keys removed by `backend`) afterwards."""
     token = citizen_token(backend)
     stack = await start_citizen_journeys(
         await backend.transport(), await backend.transport(), backend.store, token=token,
-        residence=residence_settings,
+        residence=residence_settings, motcua=motcua_settings, portal=portal_settings,
     )  # fmt: skip
     services = journeys_catalog(token).services
     backend.queues += [stack.runtime.settings.queue, *(s.id.queue_name for s in services)]

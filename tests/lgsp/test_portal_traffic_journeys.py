@@ -5,7 +5,7 @@ status with the time it received it."""
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +16,8 @@ from bus.errors import BusError
 from bus.flows.journey_records import JourneyRecord, StepRecord
 from bus.flows.journey_state import StepStatus
 from bus.gateway.routing import error_response
+from services.faults import Latency
+from services.motcua.settings import MotcuaSettings
 from services.portal.citizen_draws import CitizenDraws
 from services.portal.citizen_traffic import CitizenTraffic
 from services.portal.settings import PortalSettings
@@ -70,41 +72,120 @@ def step(record: JourneyRecord, name: str) -> StepRecord:
     return next(s for s in record.steps if s.step == name)
 
 
-async def test_an_ordinary_dossier_the_portal_files_runs_on_the_real_mocks_up_to_the_officers_decision(
-    citizen_journeys: CitizenJourneys,
-) -> None:
-    """Filed in the portal's book first, the dossier's progress reports are accepted there (they were
-    answered 404 before); the citizen pays on PayGov's page, the payment is reconciled, and the journey
-    follows processing at the portal. Completion needs the officers' decision (status 9), which nothing
-    on the real stack records yet: the test stops there."""
-    stack = citizen_journeys
-    settings = PortalSettings(gateway_url="http://gateway", api_key=PORTAL_DEMO_KEY)
+async def file_dossier(stack: CitizenJourneys) -> JourneyRecord:
+    """A citizen files an ordinary dossier on the portal, which records it and hands it to the province;
+    nothing else is driven by hand: the citizen pays from the portal's link, the officers decide in the
+    one-stop system, VNPost returns the result, all on the compressed clock. The journey once ended."""
+    portal = stack.mocks.apps["portal"]
     traffic = CitizenTraffic(
-        settings, CitizenDraws(stack.mocks.population, seed=5), transport=gateway_over(stack),
-        book=stack.mocks.apps["portal"].state.dossiers,
+        portal.state.traffic.settings, CitizenDraws(stack.mocks.population, seed=5),
+        transport=gateway_over(stack), book=portal.state.dossiers,
     )  # fmt: skip
     filed = await traffic.file_one("dossier")
     await traffic.close()
     assert filed is not None and filed.status_code == 202, filed
     journey = await stack.until_found(filed.dossier_code)
     assert (journey.client, journey.submitter) == ("VN/GOV/HPG/MOTCUA", "VN/GOV/DVCQG/PORTAL")
+    return await stack.finished(journey.journey_id, timeout=60)
 
-    # The citizen pays the fee on the platform's page the one-stop hands them.
-    unpaid = await stack.until(journey.journey_id, lambda r: step(r, "pay").status == StepStatus.DONE)
-    result = step(unpaid, "pay").result
-    assert isinstance(result, dict)
-    page = urlsplit(str(result["payment_url"])).path
-    async with stack.mocks.client("payment") as payment:
-        paid = await payment.post(page, data={"outcome": "success"})
-    assert paid.status_code == 200, paid.text
 
-    following = await stack.until(
-        journey.journey_id, lambda r: step(r, "result").status in (StepStatus.RUNNING, StepStatus.WAITING)
-    )
-    assert following.status == "running", following.model_dump_json(indent=1)
-    reconciled = step(following, "reconcile").result
-    assert isinstance(reconciled, dict) and reconciled["status"] == "success"
+async def portal_statuses(stack: CitizenJourneys, code: str) -> list[int]:
+    """The statuses the portal recorded for dossier `code`, in order."""
     async with stack.mocks.client("portal") as portal:
-        lookup = await portal.get("/api/TraCuuHoSo", params={"MaHoSo": filed.dossier_code})
+        lookup = await portal.get("/api/TraCuuHoSo", params={"MaHoSo": code})
     assert lookup.status_code == 200, lookup.text
-    assert [entry["TrangThaiHoSo"] for entry in lookup.json()["LichSuXuLy"]] == [1, 2, 6, 4]
+    return [entry["TrangThaiHoSo"] for entry in lookup.json()["LichSuXuLy"]]
+
+
+async def effects(stack: CitizenJourneys, mock: str, path: str = "/_control/effects") -> dict[str, Any]:
+    """A mock's counters."""
+    async with stack.mocks.client(mock) as client:
+        answer: dict[str, Any] = (await client.get(path)).json()
+    return answer
+
+
+async def test_an_ordinary_dossier_the_portal_files_runs_to_its_end_on_the_real_mocks(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    """Filed, paid by the citizen on PayGov's page (the portal shows the link with status 6), reconciled,
+    handed to the one-stop's officers, approved, returned by VNPost, judged."""
+    stack = citizen_journeys
+    record = await file_dossier(stack)
+
+    assert record.status == "completed", record.model_dump_json(indent=1)
+    assert record.verdict is not None and not record.late
+    assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 4, 9, 10]
+    decision = step(record, "decided").result
+    assert isinstance(decision, dict) and decision["status"] == 9 and decision["officer"]
+    assert (await effects(stack, "portal", "/_control/portal/payments"))["paid"] == {"on_time": 1}
+    paid = await effects(stack, "payment")
+    assert paid["payments_created"] == 1 and paid["payments_succeeded"] == 1 and paid["refunds"] == 0
+    assert (await effects(stack, "motcua"))["dossiers_received"] == 1
+    assert (await effects(stack, "vnpost"))["orders_posted"] == 1
+    assert step(record, "delivered").status == StepStatus.DONE
+
+
+REFUSING = MotcuaSettings(gateway_url=None, latency=Latency(), refusal_rate=1.0, supplement_rate=0.0)
+
+
+@pytest.mark.parametrize("motcua_settings", [REFUSING])
+async def test_a_dossier_the_officers_refuse_is_stopped_at_the_portal_and_its_fee_refunded(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    stack = citizen_journeys
+    record = await file_dossier(stack)
+
+    assert record.status == "refused", record.model_dump_json(indent=1)
+    assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 4, 8]
+    refunded = await effects(stack, "payment")
+    assert refunded["refunds"] == 1 and refunded["receipts_cancelled"] == 1
+    assert (await effects(stack, "vnpost"))["orders_posted"] == 0
+
+
+SUPPLEMENTING = MotcuaSettings(gateway_url=None, latency=Latency(), refusal_rate=0.0, supplement_rate=1.0)
+
+
+@pytest.mark.parametrize("motcua_settings", [SUPPLEMENTING])
+async def test_papers_the_officers_ask_for_are_mirrored_to_the_portal_and_the_dossier_goes_on(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    stack = citizen_journeys
+    record = await file_dossier(stack)
+
+    assert record.status == "completed", record.model_dump_json(indent=1)
+    assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 4, 5, 4, 9, 10]
+
+
+def citizens(**rates: float) -> PortalSettings:
+    """The portal's settings with citizens paying as `rates` say."""
+    return PortalSettings(
+        gateway_url="http://gateway", api_key=PORTAL_DEMO_KEY, late_payment_rate=0.0,
+        failed_payment_rate=0.0, abandoned_payment_rate=0.0,
+    ).model_copy(update=rates)  # fmt: skip
+
+
+@pytest.mark.parametrize("portal_settings", [citizens(late_payment_rate=1.0)])
+async def test_a_citizen_paying_a_day_or_two_late_is_reconciled_and_the_dossier_completes(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    stack = citizen_journeys
+    record = await file_dossier(stack)
+
+    assert record.status == "completed", record.model_dump_json(indent=1)
+    assert (await effects(stack, "portal", "/_control/portal/payments"))["paid"] == {"late": 1}
+    reconciled = step(record, "reconcile").result
+    assert isinstance(reconciled, dict) and reconciled["status"] == "success"
+    assert (await effects(stack, "payment"))["payments_created"] == 1
+
+
+@pytest.mark.parametrize("portal_settings", [citizens(failed_payment_rate=1.0)])
+async def test_a_citizen_whose_payment_fails_twice_has_the_dossier_refused_unpaid(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    stack = citizen_journeys
+    record = await file_dossier(stack)
+
+    assert record.status == "refused", record.model_dump_json(indent=1)
+    assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 6]
+    assert (await effects(stack, "portal", "/_control/portal/payments"))["paid"] == {"failed": 2}
+    assert (await effects(stack, "motcua"))["dossiers_received"] == 0
