@@ -23,7 +23,13 @@ from bus.store import make_store
 from bus.transport.base import Transport
 from bus.worker import Worker
 from lgsp.dashboard_wiring import wire_dashboard
-from lgsp.journey_runtime import JourneyRuntime, MockClockFollower, gateway_journeys, mock_clock_follower
+from lgsp.journey_runtime import (
+    JourneyRuntime,
+    MockClockFollower,
+    gateway_journeys,
+    mock_clock_follower,
+    wall_seconds_per_simulated_second,
+)
 from lgsp.process_group import ProcessGroup
 from services.portal.settings import Procedure
 from services.registry import MOCKS
@@ -146,14 +152,22 @@ class EmbeddedStack:
         await self.transport.close()
 
     def _mock_apps(self) -> list[Served]:
-        return mock_apps(self.mocks, self.host, self.port, self.latency, self.mock_ports)
+        # The mocks' real-time waits (a payment's confirmation) shrink as the journeys' clock runs fast.
+        scale = wall_seconds_per_simulated_second(compressed_by_default=True)
+        return mock_apps(self.mocks, self.host, self.port, self.latency, self.mock_ports, time_scale=scale)
 
 
 def mock_apps(
-    names: list[str], host: str, gateway_port: int, latency: bool, ports: dict[str, int] | None = None
+    names: list[str],
+    host: str,
+    gateway_port: int,
+    latency: bool,
+    ports: dict[str, int] | None = None,
+    *,
+    time_scale: float = 1.0,
 ) -> list[Served]:
     """The named mock systems on their own ports (`ports`, else each mock's default), calling back to
-    the gateway at `gateway_port`."""
+    the gateway at `gateway_port`, their real-time waits × `time_scale`."""
     if not names:
         return []
     from services.citizens import Population
@@ -166,7 +180,9 @@ def mock_apps(
         served.append(
             Served(
                 name,
-                spec.build(population=population, latency=latency, gateway_url=gateway_url),
+                spec.build(
+                    population=population, latency=latency, gateway_url=gateway_url, time_scale=time_scale
+                ),
                 host,
                 (ports or {}).get(name, spec.port),
             )

@@ -1,7 +1,9 @@
 """`lgsp journey …`: start a citizen's journey on a running bus, show its timeline, list journeys.
 
 `start birth` and `start death` build the dossier from the seeded population (a real mother, a real
-deceased person with a relative), as the one-stop's pre-filled form would; any kind can be started
+deceased person with a relative), as the one-stop's pre-filled form would; `start dossier --from-portal`
+has a citizen file an ordinary dossier on the portal mock, which records it in its book (so the
+province's progress reports on it are accepted) and hands it to the province; any kind can be started
 from a JSON file of inputs (`--inputs`). Requests go to the gateway's `/journeys` as the one-stop
 system (client VN/GOV/HPG/MOTCUA, its demo key unless `--key` / LGSP_API_KEY say otherwise).
 """
@@ -31,6 +33,7 @@ KeyOption = Annotated[str, typer.Option("--key", help="the client's API key", en
 DEFAULT_GATEWAY = "http://127.0.0.1:8000"
 DEFAULT_CLIENT = "VN/GOV/HPG/MOTCUA"
 DEFAULT_KEY = "motcua-demo-key"
+DEFAULT_PORTAL = "http://127.0.0.1:8105"
 FINISHED = ("completed", "refused", "parked")
 STATUS_STYLE = {"done": "green", "completed": "green", "skipped": "dim", "refused": "red", "parked": "yellow",
                 "failed": "red", "cancelled": "dim", "compensated": "magenta"}  # fmt: skip
@@ -105,6 +108,10 @@ def start(
     sex: Annotated[str, typer.Option(help="birth: male, female or undetermined")] = "male",
     inputs_file: Annotated[Path | None, typer.Option("--inputs", help="the inputs as a JSON file")] = None,
     dossier_code: Annotated[str | None, typer.Option(help="maHoSo (default: a new one)")] = None,
+    from_portal: Annotated[
+        bool, typer.Option(help="a citizen files it on the portal mock (kinds birth, death, dossier)")
+    ] = False,
+    portal: Annotated[str, typer.Option(help="--from-portal: the portal mock's URL")] = DEFAULT_PORTAL,
     wait: Annotated[bool, typer.Option(help="wait until the journey ends, then show it")] = False,
     timeout: Annotated[float, typer.Option(help="--wait: give up after this many seconds")] = 120.0,
     gateway: GatewayOption = DEFAULT_GATEWAY,
@@ -113,6 +120,48 @@ def start(
 ) -> None:
     """Start a journey; the same dossier code and inputs again answer the same journey (nothing new
     starts). A refused start prints the gateway's typed error and exits 2, changing nothing."""
+    base = gateway.rstrip("/")
+    if from_portal:
+        record = _filed_on_portal(kind, portal)
+    else:
+        record = _started(kind, inputs_file, citizen, legs, born, sex, dossier_code, base, client, key)
+    console.print(f"journey [bold]{record['journey_id']}[/bold] ({kind}, dossier {record['dossier_code']}): "
+                  f"{record['status']}, due {_time(record['due_at'])}")  # fmt: skip
+    if wait:
+        deadline = time.monotonic() + timeout
+        while record["status"] not in FINISHED and time.monotonic() < deadline:
+            time.sleep(0.5)
+            record = _answer(_request("GET", f"{base}/journeys/{record['journey_id']}", client, key))
+        _timeline(record)
+
+
+def _filed_on_portal(kind: str, portal: str) -> dict[str, Any]:
+    """The journey of a dossier a citizen files now on the portal mock (it picks the citizen and code)."""
+    if kind not in ("birth", "death", "dossier"):
+        errors.print(f"[red]the portal's citizens file birth, death or dossier, not {kind!r}[/red]")
+        raise typer.Exit(2)
+    url = f"{portal.rstrip('/')}/_control/portal/traffic/file"
+    filed = _answer(_request("POST", url, "", "", json={"procedure": kind}))
+    answer = filed.get("answer")
+    if not isinstance(answer, dict) or "journey_id" not in answer:
+        errors.print(f"[red]the province answered the portal {filed.get('status_code')}: {answer}[/red]")
+        raise typer.Exit(1)
+    return answer
+
+
+def _started(
+    kind: str,
+    inputs_file: Path | None,
+    citizen: str | None,
+    legs: str | None,
+    born: str | None,
+    sex: str,
+    dossier_code: str | None,
+    base: str,
+    client: str,
+    key: str,
+) -> dict[str, Any]:
+    """The journey started at the gateway with the inputs given or built from the population."""
     if inputs_file is not None:
         try:
             inputs = json.loads(inputs_file.read_text(encoding="utf-8"))
@@ -124,20 +173,11 @@ def start(
     else:
         inputs = {}  # the gateway names the kinds it knows, or the inputs a known kind needs
     code = dossier_code or f"H31.29-{datetime.now():%Y%m%d}-{uuid.uuid4().hex[:6].upper()}"
-    base = gateway.rstrip("/")
-    record = _answer(
+    return _answer(
         _request(
             "POST", f"{base}/journeys/{kind}", client, key, json={"dossier_code": code, "inputs": inputs}
         )
     )
-    console.print(f"journey [bold]{record['journey_id']}[/bold] ({kind}, dossier {record['dossier_code']}): "
-                  f"{record['status']}, due {_time(record['due_at'])}")  # fmt: skip
-    if wait:
-        deadline = time.monotonic() + timeout
-        while record["status"] not in FINISHED and time.monotonic() < deadline:
-            time.sleep(0.5)
-            record = _answer(_request("GET", f"{base}/journeys/{record['journey_id']}", client, key))
-        _timeline(record)
 
 
 def _time(value: str | None) -> str:

@@ -55,14 +55,30 @@ log = logging.getLogger(__name__)
 CLOCKED_MOCKS = ("residence", "insurance", "social", "lltp", "motcua", "vnpost", "portal")
 
 
+def _clock_settings(*, compressed_by_default: bool) -> ClockSettings:
+    clock_settings = ClockSettings()
+    if compressed_by_default and "mode" not in clock_settings.model_fields_set:
+        clock_settings = clock_settings.model_copy(update={"mode": "compressed"})
+    return clock_settings
+
+
 def journey_time(*, compressed_by_default: bool) -> tuple[Clock, WorkingCalendar]:
     """The calendar and clock the `LGSP_CALENDAR_*` and `LGSP_CLOCK_*` settings describe; with
     `compressed_by_default`, a clock mode left unset means compressed (the embedded demo)."""
     calendar = build_calendar(CalendarSettings())
-    clock_settings = ClockSettings()
-    if compressed_by_default and "mode" not in clock_settings.model_fields_set:
-        clock_settings = clock_settings.model_copy(update={"mode": "compressed"})
-    return build_clock(clock_settings, calendar), calendar
+    return build_clock(_clock_settings(compressed_by_default=compressed_by_default), calendar), calendar
+
+
+def wall_seconds_per_simulated_second(*, compressed_by_default: bool) -> float:
+    """How many wall seconds a simulated second of office time takes on the clock `journey_time` builds
+    (1.0 on the real clock)."""
+    settings = _clock_settings(compressed_by_default=compressed_by_default)
+    if settings.mode == "real":
+        return 1.0
+    if settings.mode == "scaled":
+        return 1.0 / settings.factor
+    day = build_calendar(CalendarSettings()).working_day_length.total_seconds()
+    return settings.working_day_seconds / day
 
 
 class MockClockFollower:

@@ -1,7 +1,9 @@
 """The mock national systems by name: how to build each app and where it listens by default.
 
 Mocks that call back into the LGSP (payment confirmations, VNPost webhooks, the portal's dossiers)
-are pointed at the gateway's URL unless their own settings already name one.
+are pointed at the gateway's URL unless their own settings already name one; a mock that waits in real
+seconds (the payment platform's confirmations) waits `time_scale` times as long, so that its waits keep
+their share of a compressed simulated day unless its own settings say otherwise.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ DEFAULT_GATEWAY_URL = "http://127.0.0.1:8000"
 # The portal's credentials in the default catalog (client VN/GOV/DVCQG/PORTAL).
 PORTAL_DEMO_KEY = "portal-demo-key"
 
-Wiring = Callable[[str], dict[str, Any]]
+Wiring = Callable[[str, float], dict[str, Any]]
 
 
-def _payment_wiring(gateway_url: str) -> dict[str, Any]:
+def _payment_wiring(gateway_url: str, time_scale: float) -> dict[str, Any]:
     from services.payment.settings import PaymentSettings
 
     settings = PaymentSettings()
+    if "time_scale" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"time_scale": time_scale})
     partners = {
         code: partner
         if partner.callback_url
@@ -38,7 +42,7 @@ def _payment_wiring(gateway_url: str) -> dict[str, Any]:
     return {"settings": settings.model_copy(update={"partners": partners})}
 
 
-def _vnpost_wiring(gateway_url: str) -> dict[str, Any]:
+def _vnpost_wiring(gateway_url: str, time_scale: float) -> dict[str, Any]:
     from services.vnpost.settings import VnpostSettings
 
     settings = VnpostSettings()
@@ -47,7 +51,7 @@ def _vnpost_wiring(gateway_url: str) -> dict[str, Any]:
     return {"settings": settings}
 
 
-def _portal_wiring(gateway_url: str) -> dict[str, Any]:
+def _portal_wiring(gateway_url: str, time_scale: float) -> dict[str, Any]:
     from services.portal.settings import PortalSettings
 
     settings = PortalSettings()
@@ -56,7 +60,7 @@ def _portal_wiring(gateway_url: str) -> dict[str, Any]:
     return {"settings": settings}
 
 
-def _motcua_wiring(gateway_url: str) -> dict[str, Any]:
+def _motcua_wiring(gateway_url: str, time_scale: float) -> dict[str, Any]:
     from services.motcua.settings import MotcuaSettings
 
     settings = MotcuaSettings()
@@ -83,11 +87,16 @@ class MockSpec:
         return factory(**kwargs)
 
     def build(
-        self, *, population: Population | None, latency: bool, gateway_url: str = DEFAULT_GATEWAY_URL
+        self,
+        *,
+        population: Population | None,
+        latency: bool,
+        gateway_url: str = DEFAULT_GATEWAY_URL,
+        time_scale: float = 1.0,
     ) -> FastAPI:
         """The mock as the LGSP runs it: wired to the gateway, sharing `population` with the other
-        mocks that hold citizens, and instant when `latency` is off."""
-        kwargs = self.wiring(gateway_url) if self.wiring else {}
+        mocks that hold citizens, instant when `latency` is off, its real-time waits × `time_scale`."""
+        kwargs = self.wiring(gateway_url, time_scale) if self.wiring else {}
         if self.takes_population:
             kwargs["population"] = population
         app = self.create(**kwargs)

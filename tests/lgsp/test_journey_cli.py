@@ -115,6 +115,31 @@ def test_start_posts_the_dossier_built_from_the_population_as_the_one_stop_syste
     assert body["inputs"]["child"]["birth_date"] < date.today().isoformat()
 
 
+def test_a_dossier_from_the_portal_is_filed_by_a_citizen_there_and_its_journey_followed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.port == 8105:  # the portal mock: it files the dossier and hands it to the province
+            filed = {"procedure": "dossier", "dossier_code": RECORD["dossier_code"], "status_code": 202}
+            return httpx.Response(200, json=filed | {"answer": RECORD | {"status": "running"}})
+        return httpx.Response(200, json=RECORD)
+
+    monkeypatch.setattr(journey_cli, "transport", lambda: httpx.MockTransport(answer))
+    result = CliRunner().invoke(app, ["journey", "start", "dossier", "--from-portal", "--wait"])
+    assert result.exit_code == 0, result.output
+    assert [(r.method, r.url.port, r.url.path) for r in sent] == [
+        ("POST", 8105, "/_control/portal/traffic/file"),
+        ("GET", 8000, f"/journeys/{RECORD['journey_id']}"),
+    ]
+    assert json.loads(sent[0].content) == {"procedure": "dossier"}
+    assert f"dossier {RECORD['dossier_code']}): running" in " ".join(result.output.split())
+    refused = CliRunner().invoke(app, ["journey", "start", "lltp", "--from-portal"])
+    assert refused.exit_code == 2 and "birth, death or dossier" in refused.output
+
+
 def test_show_prints_a_row_per_step_and_list_filters_by_kind_state_and_lateness(
     sent: list[httpx.Request],
 ) -> None:

@@ -160,3 +160,33 @@ async def test_the_portal_forgets_its_oldest_dossiers_beyond_its_capacity(popula
 
 async def test_fault_controls_are_installed_under_the_name_portal(portal: httpx.AsyncClient) -> None:
     assert (await portal.get("/_control/faults")).json()["name"] == "portal"
+
+
+async def test_a_fee_request_shows_its_payment_link_to_the_citizen_and_a_new_link_may_follow(
+    portal: httpx.AsyncClient,
+) -> None:
+    ma_ho_so = await sent_dossier(portal)
+    first = update(ma_ho_so, 6, "20990101080000", UrlThanhToan="http://paygov/pay/a")
+    assert (await portal.post(UPDATE, json=first)).status_code == 200
+    again = update(ma_ho_so, 6, "20990101090000", UrlThanhToan="http://paygov/pay/b")
+    assert (await portal.post(UPDATE, json=again)).status_code == 200  # 6 → 6: the second attempt's link
+    assert (await portal.post(UPDATE, json=again)).status_code == 200  # a repeat: shown once
+    for status, note in ((4, "thụ lý"), (9, "có kết quả"), (9, "trả tại một cửa"), (10, "đã trả")):
+        body = update(ma_ho_so, status, "20990101100000", NoiDung=note)  # 9 → 9: a later note on the result
+        assert (await portal.post(UPDATE, json=body)).status_code == 200
+    assert await history(portal, ma_ho_so) == [1, 6, 6, 4, 9, 9, 10]
+    payments = (await portal.get("/_control/portal/payments")).json()
+    assert payments["owed"] == 2 and payments["waiting"] == 2
+
+
+async def test_a_payment_link_with_any_status_but_6_is_refused_and_changes_nothing(
+    portal: httpx.AsyncClient,
+) -> None:
+    ma_ho_so = await sent_dossier(portal)
+    wrong = update(ma_ho_so, 4, UrlThanhToan="http://paygov/pay/a")
+    answer = await portal.post(UPDATE, json=wrong)
+    assert answer.status_code == 422 and "UrlThanhToan" in answer.json()["message"], answer.text
+    not_a_link = update(ma_ho_so, 6, UrlThanhToan="javascript:alert(1)")
+    assert (await portal.post(UPDATE, json=not_a_link)).status_code == 422
+    assert await history(portal, ma_ho_so) == [1]
+    assert (await portal.get("/_control/portal/payments")).json()["owed"] == 0
