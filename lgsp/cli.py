@@ -397,11 +397,12 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopped.set)
-        events = EventRecorder(transport, the_catalog.events)
         journeys = worker_journeys(the_catalog, transport, settings)
+        journeys.consume_events = False  # the recorder consumes the event queues and hands them over
+        events = EventRecorder(transport, the_catalog.events, listeners=[journeys.deliver_event])
         await hosted.start()
+        await journeys.start()  # before the recorder: events it hands over find the engines
         await events.start()
-        await journeys.start()
         freeze_startup_heap()
         start_loop_watchdog()
         console.print(f"worker {settings.worker_name} serving {len(hosted.services)} service(s)")

@@ -94,6 +94,7 @@ class EmbeddedStack:
         journeys = gateway_journeys(
             gateway, self.catalog, self.transport, self.settings, engines=1, compressed_by_default=True
         )
+        journeys.consume_events = False  # the EventRecorder below consumes the queues and hands them over
         self._journeys = journeys
         gateway_url = f"http://{self.host}:{self.port}"
         self.dashboard, self.dashboard_link = wire_dashboard(
@@ -104,7 +105,7 @@ class EmbeddedStack:
         await journeys.start()
         self._group = ServerGroup(served, log_level=self.log_level)
         await self._group.start()
-        self._events = EventRecorder(self.transport, self.catalog.events)
+        self._events = EventRecorder(self.transport, self.catalog.events, listeners=[journeys.deliver_event])
         await self._events.start()
         for index in range(self.workers):
             adapters = build_adapters(

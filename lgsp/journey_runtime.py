@@ -21,6 +21,7 @@ from fastapi import APIRouter, FastAPI
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog
 from bus.envelope import new_id
+from bus.events import BusEvent
 from bus.flows import (
     CalendarSettings,
     Clock,
@@ -136,6 +137,9 @@ class JourneyRuntime:
     settings: JourneySettings = field(default_factory=JourneySettings)
     engines: int = 1
     name: str = "journeys"
+    # False when the process's EventRecorder consumes the event queues and hands each event to
+    # `deliver_event`: a queue gives each event to one consumer, so both consuming would split them.
+    consume_events: bool = True
     _engines: list[JourneyEngine] = field(default_factory=list)
     _feeds: FeedFollower | None = None
 
@@ -163,7 +167,7 @@ class JourneyRuntime:
             engine = JourneyEngine(
                 self.definitions, store=self.store, transport=self.transport, caller=caller,
                 clock=self.clock, calendar=self.calendar, settings=self.settings,
-                name=f"{self.name}-{index + 1}",
+                name=f"{self.name}-{index + 1}", consume_events=self.consume_events,
             )  # fmt: skip
             await engine.start()
             self._engines.append(engine)
@@ -174,6 +178,12 @@ class JourneyRuntime:
             )  # fmt: skip
             await self._feeds.start()
         log.info("%d journey engine(s) running %s", self.engines, [d.kind for d in self.definitions])
+
+    async def deliver_event(self, event: BusEvent) -> None:
+        """Hand a bus event another consumer took from its queue to the journeys waiting for it (their
+        waits live in the store: one engine's hand-off reaches them all)."""
+        for engine in self._engines[:1]:
+            await engine.events.deliver(event)
 
     async def stop(self) -> None:
         """Stop following feeds, then the engines (a tick in progress is finished or left for another

@@ -19,6 +19,13 @@ LGSP gateway (service CapNhatTienDoHoSoMC, as client VN/GOV/HPG/MOTCUA).
 
 A new dossier answers 201, the same again 200 with `X-Idempotent-Replay: true`, a used maHoSo with other
 content 409. Errors are `{maLoi, thongBao, truong}`.
+
+A dossier handed in with `"trangThaiTiepNhan": 4` was accepted and its fee collected by the caller (the
+LGSP's ordinary-dossier journey, which plays the one-stop's part towards the portal and the payment
+platform): the officers only decide (services.motcua.decisions: 9 approved, 8 refused, or 5 papers asked
+for, then 4 or 8), in simulated working time, and the system reports none of it: the caller reads the
+record (`GET /api/v1/hoso/{maHoSo}`) and reports each status to the portal itself, so the portal hears
+each status once. `POST /_control/clock/jump {now}` follows another simulated clock (the bus's).
 """
 
 from __future__ import annotations

@@ -86,8 +86,8 @@ def create_app(
     factory = DossierFactory(population, agency_code=settings.agency_code, seed=settings.seed)
     sender = DossierSender(settings, factory, book, transport)
     draws = CitizenDraws(population, seed=settings.seed)
-    traffic = CitizenTraffic(settings, draws, transport=transport, book=book)
     clock = SimulatedClock()
+    traffic = CitizenTraffic(settings, draws, transport=transport, book=book, now=clock.now_datetime)
     rates = PayerRates(
         settings.late_payment_rate, settings.failed_payment_rate, settings.abandoned_payment_rate
     )

@@ -86,12 +86,16 @@ class CitizenTraffic:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         today: Callable[[], date] = lambda: datetime.now(VIETNAM).date(),
+        now: Callable[[], datetime] = lambda: datetime.now(VIETNAM),
         book: DossierBook | None = None,
     ) -> None:
+        """`today` dates births and deaths (the civil registry's real day); `now` receives an ordinary
+        dossier (the portal's simulated time when it follows the bus's clock)."""
         self.settings = settings
         self.draws = draws
         self.book = book if book is not None else DossierBook(settings.max_dossiers)
         self._today = today
+        self._now = now
         self._transport = transport
         self._client = self._new_client()
         self._rates: dict[Procedure, float] = {}
@@ -200,7 +204,7 @@ class CitizenTraffic:
         """The journey inputs of dossier `code`; an ordinary dossier is filed in the portal's book first."""
         if procedure != "dossier":
             return self.draws.form(procedure, self._today())
-        record, inputs = self.draws.dossier(code, datetime.now(VIETNAM), self.settings.agency_code)
+        record, inputs = self.draws.dossier(code, self._now(), self.settings.agency_code)
         self.book.add(record)
         return inputs
 
