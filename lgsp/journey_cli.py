@@ -96,7 +96,10 @@ def _inputs(kind: str, citizen: str | None, legs: str | None, born: str | None, 
 
 @journey_app.command("start")
 def start(
-    kind: Annotated[str, typer.Argument(help="birth, death, or any kind the bus defines (with --inputs)")],
+    kind: Annotated[
+        str,
+        typer.Argument(help="birth, death, dossier (--from-portal), or any kind the bus defines (--inputs)"),
+    ],
     citizen: Annotated[
         str | None, typer.Option("--citizen", "--mother", help="the mother (birth) or the deceased (death)")
     ] = None,
