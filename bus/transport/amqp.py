@@ -32,7 +32,7 @@ from bus.broker_urls import split_amqp_urls
 from bus.envelope import new_id
 from bus.errors import BusTimeout, BusUnavailable, DuplicateRequest, InternalError, NoRoute, Overloaded
 from bus.reliability.backoff import delay_bucket_ms
-from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
+from bus.transport.amqp_consumer import BROKER_ANSWER_SECONDS, AmqpDelivery, AmqpSubscription
 from bus.transport.amqp_failover import connect_failover
 from bus.transport.amqp_logging import report_connection_losses, silence_library_loss_records
 from bus.transport.amqp_publisher import Publisher, restored_underlay
@@ -180,7 +180,11 @@ class AmqpTransport:
         self._get_channel = None
         self._retry_queues.clear()
         if connection is not None:
-            await connection.close()
+            try:
+                async with asyncio.timeout(BROKER_ANSWER_SECONDS):
+                    await connection.close()
+            except TimeoutError:
+                log.warning("closing the broker connection: no answer from the broker; dropped")
 
     async def publish(self, queue: str, message: Message) -> None:
         """Publish to `queue` through the default exchange, mandatory and confirmed.
