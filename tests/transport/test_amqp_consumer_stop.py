@@ -12,18 +12,24 @@ from bus.transport.amqp_consumer import AmqpSubscription
 
 
 class Unanswered:
-    """A queue and a channel whose broker never answers basic.cancel or channel.close."""
+    """A channel (and its aiormq channel) whose broker takes a consumer but never answers basic.cancel
+    or channel.close; `name` makes it the queue too."""
 
     name = "lgsp-test.stalled"
 
     def __init__(self) -> None:
         self.asked: list[str] = []
+        self.consumers: dict[str, Any] = {}
+        self.on_consumer_cancel_callbacks: set[Any] = set()
 
-    async def consume(self, callback: Any, no_ack: bool) -> str:
-        return "tag-1"
+    async def get_underlay_channel(self) -> Unanswered:
+        return self
 
-    async def cancel(self, tag: str) -> None:
-        self.asked.append(f"cancel {tag}")
+    async def basic_consume(self, queue: str, callback: Any, *, no_ack: bool, consumer_tag: str) -> None:
+        self.consumers[consumer_tag] = callback
+
+    async def basic_cancel(self, tag: str) -> None:
+        self.asked.append("cancel")
         await asyncio.Event().wait()
 
     async def close(self) -> None:
@@ -42,4 +48,4 @@ async def test_a_drain_ends_when_the_broker_answers_neither_the_cancel_nor_the_c
     done, _ = await asyncio.wait({draining}, timeout=5)  # it waited forever for the CancelOk
     draining.cancel()
     assert done, "drain() still waiting for the broker"
-    assert broker.asked == ["cancel tag-1", "close"]
+    assert broker.asked == ["cancel", "close"]
