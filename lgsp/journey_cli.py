@@ -23,6 +23,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from loadtests.whole_tables import print_whole
+
 journey_app = typer.Typer(help="Start, show and list citizens' journeys.", no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
@@ -210,7 +212,7 @@ def _timeline(record: dict[str, Any]) -> None:
             _time(step["started_at"]), _time(step["finished_at"]), _time(step["due_at"]),
             step["verdict"] or "-",
         )  # fmt: skip
-    console.print(table)
+    print_whole(console, table)
 
 
 @journey_app.command("show")
@@ -256,4 +258,4 @@ def list_journeys(
             _time(record["received_at"]), _time(record["due_at"]), _time(record["finished_at"]),
             (record["verdict"] or "-") + (" (late)" if record["late"] else ""),
         )  # fmt: skip
-    console.print(table)
+    print_whole(console, table)

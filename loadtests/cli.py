@@ -168,9 +168,9 @@ def capacity_plan(
     """Cores of gateway, worker, broker and Redis a volume needs, from measured CPU-µs per transaction."""
     from rich.table import Table
 
-    from loadtests.bench.report import print_whole
     from loadtests.measured_costs import DEFAULT_CASE, RECORDED, NoSuchCase, from_bench_json
     from loadtests.sizing import Assumptions, BadVolume, parse_volume, plan
+    from loadtests.whole_tables import print_whole
 
     try:
         volume = parse_volume(tx_per_year)
@@ -242,14 +242,9 @@ def bench(
     ] = None,
 ) -> None:
     """Measure gateway → transport → adapter → mock and its raw hops in one run; print a table, write JSON."""
-    from loadtests.bench.report import (
-        bench_table,
-        cores_note,
-        gateway_scale_table,
-        print_whole,
-        write_bench_json,
-    )
+    from loadtests.bench.report import bench_table, cores_note, gateway_scale_table, write_bench_json
     from loadtests.bench.runner import Bench, BenchConfig
+    from loadtests.whole_tables import print_whole
 
     scale = _counts(workers, "--workers", required=True)
     processes = _counts(gateway_processes, "--gateway-processes", required=False)

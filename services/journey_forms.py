@@ -28,6 +28,7 @@ from services.citizens import Citizen, Population
 from services.clock import SimulatedClock
 from services.insurance.fund import SocialInsuranceFund
 from services.insurance.settings import InsuranceSettings
+from vn_calendar import age_on as years_on
 
 BIRTH_LEGS = ("residence", "insurance")
 DEATH_LEGS = ("residence", "funeral", "survivor")
@@ -63,9 +64,8 @@ class UnknownLeg(JourneyRequestError):
 
 
 def age_on(person: Citizen, day: date) -> int:
-    """Whole years of age on `day`."""
-    born = person.birth_date
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    """Whole years of age on `day` (the law's rule: vn_calendar.ages)."""
+    return years_on(person.birth_date, day)
 
 
 def citizen(population: Population, id_number: str) -> Citizen:

@@ -12,7 +12,6 @@ entry cannot stop the feed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -50,21 +49,32 @@ class FeedFollower:
         self.prefix = f"{settings.store_prefix}feed:"
         self.holder = holder
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     async def start(self) -> None:
         """Poll each feed every its `every_seconds`, the first time one interval from now (the process
         starting the follower is then serving the services the feed is read through)."""
+        self._stopping = False
         for definition in self.definitions:
             self._tasks.append(asyncio.create_task(self._follow(definition), name=f"feed-{definition.kind}"))
 
     async def stop(self) -> None:
-        """Stop polling (a round in progress is cut: what it started is kept, its entries read again)."""
-        for task in self._tasks:
+        """Stop polling (a round in progress is cut: what it started is kept, its entries read again).
+
+        A round's cancellation can be lost on the way (Python 3.11's asyncio.wait_for drops one that
+        meets its awaited result, and redis-py sends every command under it when a socket time-out is
+        set): the loop then ends after that round instead of polling on; a round still running
+        `LEASE_SECONDS` later is logged and left, not waited for forever."""
+        self._stopping = True
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        if not tasks:
+            return
+        _, running = await asyncio.wait(tasks, timeout=LEASE_SECONDS)
+        for task in running:
+            log.error("%s did not stop within %.0f s of its cancel; left to end on its own", task.get_name(),
+                      LEASE_SECONDS)  # fmt: skip
 
     async def position(self, kind: str) -> int:
         """The position of the last entry of `kind`'s feed handled (0: none yet)."""
@@ -87,8 +97,10 @@ class FeedFollower:
 
     async def _follow(self, definition: JourneyDefinition) -> None:
         assert definition.feed is not None
-        while True:
+        while not self._stopping:
             await asyncio.sleep(definition.feed.every_seconds)
+            if self._stopping:
+                return
             try:
                 await self.poll(definition)
             except Exception:  # the feed's store or caller failing must not end the loop

@@ -17,14 +17,13 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any
 
 import aio_pika
 import aiormq
 from aio_pika.abc import (
     AbstractChannel,
     AbstractQueue,
-    AbstractRobustChannel,
     AbstractRobustConnection,
 )
 from aiormq.abc import DeliveredMessage
@@ -33,10 +32,10 @@ from bus.broker_urls import split_amqp_urls
 from bus.envelope import new_id
 from bus.errors import BusTimeout, BusUnavailable, DuplicateRequest, InternalError, NoRoute, Overloaded
 from bus.reliability.backoff import delay_bucket_ms
-from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
+from bus.transport.amqp_consumer import BROKER_ANSWER_SECONDS, AmqpDelivery, AmqpSubscription
 from bus.transport.amqp_failover import connect_failover
 from bus.transport.amqp_logging import report_connection_losses, silence_library_loss_records
-from bus.transport.amqp_publisher import Publisher
+from bus.transport.amqp_publisher import Publisher, restored_underlay
 from bus.transport.amqp_raw_consumer import RawConsumer
 from bus.transport.amqp_wire import (
     CHANNEL_GONE,
@@ -183,7 +182,11 @@ class AmqpTransport:
         self._get_channel = None
         self._retry_queues.clear()
         if connection is not None:
-            await connection.close()
+            try:
+                async with asyncio.timeout(BROKER_ANSWER_SECONDS):
+                    await connection.close()
+            except TimeoutError:
+                log.warning("closing the broker connection: no answer from the broker; dropped")
 
     async def publish(self, queue: str, message: Message) -> None:
         """Publish to `queue` through the default exchange, mandatory and confirmed.
@@ -238,25 +241,16 @@ class AmqpTransport:
         answer to a queue that is gone is dropped by the broker. BusUnavailable when the connection is
         down (the worker's handler then requeues the message, and its redelivery is answered from
         the record)."""
-        channel = await self._ready_channel(self._answer_channel)
+        channel = self._answer_channel
+        if channel is None:
+            raise InternalError("amqp transport is not connected")
         try:
-            underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+            underlay = await restored_underlay(channel, self.reconnect_grace)
             await underlay.basic_publish(
                 message.body, routing_key=address, properties=amqp_properties(message), wait=False
             )
         except CHANNEL_GONE as error:
             raise BusUnavailable(f"broker connection lost while answering: {error}") from None
-
-    async def _ready_channel(self, channel: AbstractChannel | None) -> AbstractChannel:
-        if channel is None:
-            raise InternalError("amqp transport is not connected")
-        if channel.is_closed and isinstance(channel, AbstractRobustChannel):
-            # connect_robust is restoring the connection: a short blip should not fail the publish.
-            try:
-                await asyncio.wait_for(channel.ready(), self.reconnect_grace)
-            except TimeoutError:
-                raise BusUnavailable("broker connection unavailable") from None
-        return channel
 
     async def publish_delayed(self, queue: str, message: Message, delay: float) -> None:
         """Publish to the retry queue of `queue` for the smallest delay bucket of at least `delay` s."""

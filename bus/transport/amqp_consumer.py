@@ -16,6 +16,11 @@ from bus.transport.amqp_wire import CHANNEL_GONE, delivery_count, from_amqp
 from bus.transport.base import Handler, Message
 
 log = logging.getLogger(__name__)
+# How long stopping a consumer waits for the broker's answer to its basic.cancel and channel.close: a
+# broker that no longer answers (stalled, or gone without the socket saying so) would otherwise hold a
+# worker's or engine's stop forever. Past it the channel is left to its connection's close, which
+# requeues what it held unacked all the same.
+BROKER_ANSWER_SECONDS = 5.0
 
 
 class AmqpDelivery:
@@ -159,9 +164,12 @@ class AmqpSubscription:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             try:
-                await consumer.stop()
+                async with asyncio.timeout(BROKER_ANSWER_SECONDS):
+                    await consumer.stop()
             except CHANNEL_GONE as error:
                 log.info("cancelling consumer on %s: %s", self._queue.name, error)
+            except TimeoutError:
+                log.warning("cancelling consumer on %s: no answer from the broker", self._queue.name)
 
     async def cancel(self) -> None:
         """Stop consuming, stop running handlers, and close the channel so unacked messages requeue."""
@@ -175,6 +183,9 @@ class AmqpSubscription:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
         try:
-            await self._channel.close()
+            async with asyncio.timeout(BROKER_ANSWER_SECONDS):
+                await self._channel.close()
         except CHANNEL_GONE as error:
             log.info("closing consumer channel of %s: %s", self._queue.name, error)
+        except TimeoutError:
+            log.warning("closing consumer channel of %s: no answer from the broker", self._queue.name)

@@ -1,5 +1,6 @@
-"""The RabbitMQ transport's confirmed publish channel: waited for while the robust connection restores it,
-and replaced when the broker nacks a publish on it.
+"""The RabbitMQ transport's channels waited for while the robust connection restores them
+(`restored_underlay`, for publishes and answers alike), and its confirmed publish channel, replaced when
+the broker nacks a publish on it.
 
 Why replace it: on RabbitMQ 3.10, a channel opened on a surviving node at the moment a quorum queue's
 leader died can go on nacking every publish to that queue although the queue elected a new leader (the
@@ -27,6 +28,28 @@ log = logging.getLogger(__name__)
 
 # How often a publish waiting for its channel's restoration looks again.
 RESTORE_POLL_SECONDS = 0.02
+
+
+async def restored_underlay(
+    channel: AbstractChannel, grace: float, cut_on: aiormq.abc.AbstractChannel | None = None
+) -> aiormq.Channel:
+    """The open AMQP channel under `channel`. While the robust connection restores it (a blip, or a
+    failover to another node) wait up to `grace` s, so that a short loss does not fail the send; never
+    `cut_on`, the channel a previous attempt was cut on: the failure can reach the send before the channel
+    looks closed, and a retry on it would fail the same way. BusUnavailable when no channel is back in
+    time."""
+    if cut_on is None and not channel.is_closed:
+        return cast(aiormq.Channel, await channel.get_underlay_channel())
+    try:
+        async with asyncio.timeout(grace):
+            while True:
+                with contextlib.suppress(*CHANNEL_GONE):
+                    underlay = await channel.get_underlay_channel()
+                    if underlay is not cut_on and not underlay.is_closed:
+                        return cast(aiormq.Channel, underlay)
+                await asyncio.sleep(RESTORE_POLL_SECONDS)
+    except TimeoutError:
+        raise BusUnavailable("broker connection unavailable") from None
 
 
 class Publisher:
@@ -57,26 +80,10 @@ class Publisher:
         await asyncio.gather(*self._retiring, return_exceptions=True)
 
     async def underlay(self, cut_on: aiormq.abc.AbstractChannel | None = None) -> aiormq.Channel:
-        """The open AMQP channel to publish on. While the robust connection restores it (a blip, or a
-        failover to another node) wait up to `grace` s, so that a short loss does not fail the publish;
-        never `cut_on`, the channel a previous attempt was cut on: the failure can reach the publish
-        before the channel looks closed, and a retry on it would fail the same way. BusUnavailable when
-        no channel is back in time."""
-        channel = self._channel
-        if channel is None:
+        """The open AMQP channel to publish on, waited for while it is restored (`restored_underlay`)."""
+        if self._channel is None:
             raise InternalError("publish channel not opened")
-        if cut_on is None and not channel.is_closed:
-            return cast(aiormq.Channel, await channel.get_underlay_channel())
-        try:
-            async with asyncio.timeout(self._grace):
-                while True:
-                    with contextlib.suppress(*CHANNEL_GONE):
-                        underlay = await channel.get_underlay_channel()
-                        if underlay is not cut_on and not underlay.is_closed:
-                            return cast(aiormq.Channel, underlay)
-                    await asyncio.sleep(RESTORE_POLL_SECONDS)
-        except TimeoutError:
-            raise BusUnavailable("broker connection unavailable") from None
+        return await restored_underlay(self._channel, self._grace, cut_on)
 
     async def replace_after_nack(self, nacked_on: aiormq.abc.AbstractChannel) -> bool:
         """After a nack on `nacked_on`: whether the publish may be sent once more, on a newer channel

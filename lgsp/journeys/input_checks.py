@@ -25,6 +25,7 @@ from adapters.lltp.models import CertificateRequest
 from adapters.vnpost.models import Party
 from bus.flows import VIETNAM_TZ
 from bus.flows.journeys import IneligibleStart, InvalidStart
+from vn_calendar import anniversary
 
 Text = Annotated[str, Field(min_length=1, max_length=255)]
 IdNumber = Annotated[str, Field(pattern=r"^\d{12}$", description="personal id number, 12 digits")]
@@ -159,8 +160,7 @@ def birth_refusal(born: date, today: date, legs: list[str]) -> str | None:
     """Why a birth declared on `today` for a child born on `born` cannot be served, or None."""
     if born > today:
         return f"the child's birth date {born} is after the day the dossier was received ({today})"
-    day = 28 if (born.month, born.day) == (2, 29) else born.day
-    if "insurance" in legs and date(born.year + CHILD_CARD_AGE, born.month, day) <= today:
+    if "insurance" in legs and anniversary(born, CHILD_CARD_AGE) <= today:
         return f"a child born on {born} is six or over on {today}: no child's health-insurance card"
     return None
 

@@ -8,8 +8,6 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.console import Console
-from rich.measure import Measurement
 from rich.table import Table
 
 from loadtests.bench.runner import BenchConfig, CaseResult
@@ -101,21 +99,6 @@ def cores_note(results: list[CaseResult], cores: int | None = None) -> str | Non
         f"≈ {8 * per_core:,.0f}, 16 ≈ {16 * per_core:,.0f} — if the cost per transaction stays flat as "
         "processes are added (the table above shows whether it does here), and less the generator's share."
     )
-
-
-def print_whole(console: Console, table: Table) -> None:
-    """Print a table unsqueezed: as wide as the terminal on one, else (a pipe, a file, a CI log) as wide
-    as the table needs, instead of rich's default 80 columns that wrap every cell."""
-    if console.is_terminal:
-        console.print(table)
-        return
-    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
-    kept = console.width
-    console.width = max(kept, needed)
-    try:
-        console.print(table)
-    finally:
-        console.width = kept
 
 
 def write_bench_json(path: Path, config: BenchConfig, results: list[CaseResult]) -> Path:

@@ -10,8 +10,9 @@ refusals and counted effects.
 from services.casework.book import Case, CaseBook, CaseConflict, CaseUnknown
 from services.casework.control import clock_router, effects_router
 from services.casework.errors import AgencyError, LoiNghiepVu, install_agency_errors
-from services.casework.people import PersonCheck, age_on, same_name, sixth_birthday_eve
+from services.casework.people import PersonCheck, same_name, sixth_birthday_eve
 from services.casework.timeline import Step, plan_steps
+from vn_calendar import age_on
 
 __all__ = [
     "AgencyError",

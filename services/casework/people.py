@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from typing import Protocol
 
 from services.casework.errors import AgencyError
 from services.citizens import Citizen
 from services.citizens.civil_status import DeceasedCitizen
+from vn_calendar import anniversary
 
 
 class People(Protocol):
@@ -28,18 +29,10 @@ def same_name(left: str, right: str) -> bool:
     return norm(left) == norm(right)
 
 
-def age_on(birth: date, day: date) -> int:
-    """Full years of age on `day`."""
-    return day.year - birth.year - int((day.month, day.day) < (birth.month, birth.day))
-
-
 def sixth_birthday_eve(birth: date) -> date:
-    """The day before the sixth birthday (29 February births turn six on 1 March)."""
-    try:
-        sixth = birth.replace(year=birth.year + 6)
-    except ValueError:
-        sixth = date(birth.year + 6, 3, 1)
-    return date.fromordinal(sixth.toordinal() - 1)
+    """The day before the sixth birthday, by the law's age rule (vn_calendar.ages: a child born on
+    29 February turns six on 28 February of a common year, so this is the 27th)."""
+    return anniversary(birth, 6) - timedelta(days=1)
 
 
 class PersonCheck:

@@ -13,6 +13,7 @@ from datetime import date
 from services.citizens import Citizen, Population
 from services.citizens.civil_status import DeceasedCitizen
 from services.civil.models import TinhTrangHonNhan
+from vn_calendar import age_on as years_on
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,8 @@ class Person:
         return self.ngay_mat is None
 
     def age_on(self, day: date) -> int:
-        """Full years of age on `day`."""
-        before_birthday = (day.month, day.day) < (self.ngay_sinh.month, self.ngay_sinh.day)
-        return day.year - self.ngay_sinh.year - int(before_birthday)
+        """Full years of age on `day` (the law's rule: vn_calendar.ages)."""
+        return years_on(self.ngay_sinh, day)
 
 
 def same_name(left: str, right: str) -> bool:

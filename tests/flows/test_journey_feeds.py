@@ -3,6 +3,7 @@ Store; a failed read, a garbled entry or another engine holding the feed change 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -102,3 +103,41 @@ def test_a_feed_reading_what_it_does_not_have_is_refused() -> None:
     bad["feed"]["dossier_code"] = "XT.${/feed/after}"
     with pytest.raises(JourneyDefinitionError):
         load_journey(bad)
+
+
+class SwallowingFeed(FakeFeed):
+    """A read that loses the first cancellation, as Python 3.11's asyncio.wait_for does when the awaited
+    result and the cancel meet."""
+
+    def __init__(self, entries: list[JsonValue]) -> None:
+        super().__init__(entries)
+        self.reading = asyncio.Event()
+        self.swallowed = False
+
+    async def call(self, call: ServiceCall) -> CallResult:
+        self.reading.set()
+        try:
+            await asyncio.sleep(0.05)
+        except asyncio.CancelledError:
+            if self.swallowed:
+                raise
+            self.swallowed = True
+        return await super().call(call)
+
+
+async def test_stop_ends_the_polling_even_when_a_read_loses_its_cancellation() -> None:
+    definition = load_journey(DEFINITION.model_dump(mode="json", exclude_none=True)
+                              | {"feed": DEFINITION.feed.model_dump(mode="json") | {"every_seconds": 0.01}})  # type: ignore[union-attr]  # fmt: skip
+    feed, journeys = SwallowingFeed([{"position": 1, "id": "A", "name": "An"}]), FakeJourneys()
+    bus = FeedFollower([definition], journeys=journeys, caller=feed, store=MemoryStore(),  # type: ignore[arg-type]
+                       settings=SETTINGS, holder="a")  # fmt: skip
+    await bus.start()
+    await asyncio.wait_for(feed.reading.wait(), 5)
+    stopping = asyncio.ensure_future(bus.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=5)  # it waited forever: the loop went on polling
+    stopping.cancel()
+    assert done, "stop() still waiting for the feed's loop"
+    reads = len(feed.reads)
+    await asyncio.sleep(0.1)
+    assert len(feed.reads) == reads  # no poll after the stop
+    assert journeys.started == {"XT.A": feed.entries[0]}  # the round cut short finished what it read

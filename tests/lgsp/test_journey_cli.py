@@ -152,6 +152,35 @@ def test_show_prints_a_row_per_step_and_list_filters_by_kind_state_and_lateness(
     assert dict(sent[-1].url.params) == {"limit": "50", "kind": "birth", "state": "completed", "late": "true"}
 
 
+def test_show_and_list_piped_keep_each_row_on_one_line(
+    sent: list[httpx.Request], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)  # CliRunner's output is no terminal: rich assumes 80
+    record = RECORD | {"steps": [RECORD["steps"][0] | {"system": "police residence database"}]}  # type: ignore[index]
+    answer = {"journeys": [record]}
+    monkeypatch.setattr(
+        journey_cli,
+        "transport",
+        lambda: httpx.MockTransport(
+            lambda r: httpx.Response(200, json=answer if r.url.path == "/journeys" else record)
+        ),
+    )
+    shown = CliRunner().invoke(app, ["journey", "show", "j" * 32])
+    assert shown.exit_code == 0, shown.output
+    rows = [line for line in shown.output.splitlines() if "register" in line]
+    assert len(rows) == 1, shown.output  # squeezed to 80 columns, every cell wraps
+    for cell in ("police residence database", "done", "abcdef01", "Mon 07/12 09:00", "Mon 07/12 09:05",
+                 "Mon 07/12 17:00", "on_time"):  # fmt: skip
+        assert cell in rows[0], shown.output
+    assert max(len(line) for line in shown.output.splitlines()) > 80
+    listed = CliRunner().invoke(app, ["journey", "list"])
+    assert listed.exit_code == 0, listed.output
+    rows = [line for line in listed.output.splitlines() if "j" * 32 in line]
+    assert len(rows) == 1 and "H31.29-20261206-0001" in rows[0] and "Thu 10/12 17:00" in rows[0], (
+        listed.output
+    )
+
+
 def test_an_error_from_the_gateway_is_shown_and_exits_non_zero(monkeypatch: pytest.MonkeyPatch) -> None:
     conflict = {"type": "Client.DossierConflict", "message": "H31.29-X-1 belongs to a death journey"}
     monkeypatch.setattr(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bus.flows import VIETNAM_TZ
 from bus.flows.journeys import IneligibleStart, InvalidStart
-from lgsp.journeys.input_checks import check_inputs
+from lgsp.journeys.input_checks import birth_refusal, check_inputs
+from services.casework import sixth_birthday_eve
 from services.citizens import Population
 from services.journey_forms import birth_inputs
 from tests.flows.citizen_stack import certificate_inputs, dossier_inputs
@@ -111,3 +112,17 @@ def test_interconnected_inputs_with_a_malformed_id_number_or_leg_are_refused_nam
     check_inputs("death", death, RECEIVED)
     with pytest.raises(InvalidStart, match=named):
         check_inputs(kind, (birth if kind == "birth" else death) | change, RECEIVED)
+
+
+def test_a_child_born_on_29_february_is_six_on_28_february_on_the_bus_and_at_the_insurance_fund() -> None:
+    born = date(2024, 2, 29)
+    assert birth_refusal(born, date(2030, 2, 27), ["insurance"]) is None
+    refused = birth_refusal(born, date(2030, 2, 28), ["insurance"])
+    assert refused is not None and "six or over" in refused
+    assert birth_refusal(born, date(2030, 2, 28), ["residence"]) is None  # no card asked
+    # One rule on both sides: the bus refuses the card from the day after the fund's last day of it.
+    for born in (date(2024, 2, 29), date(2020, 2, 29), date(2023, 2, 28), date(2024, 3, 1)):
+        eve = sixth_birthday_eve(born)
+        for today in (eve - timedelta(days=1), eve, eve + timedelta(days=1), eve + timedelta(days=2)):
+            refused = birth_refusal(born, today, ["insurance"]) is not None
+            assert refused == (today > eve), (born, today)

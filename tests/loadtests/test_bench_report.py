@@ -7,8 +7,9 @@ import io
 from rich.console import Console
 
 from loadtests.bench.generator import GeneratorResult
-from loadtests.bench.report import bench_table, cores_note, gateway_scale_table, print_whole
+from loadtests.bench.report import bench_table, cores_note, gateway_scale_table
 from loadtests.bench.runner import CaseResult
+from loadtests.whole_tables import print_whole
 
 LONG_CASE = "bus population verify on amqp, 1 worker process"
 
