@@ -214,3 +214,28 @@ def list_journeys(
             (record["verdict"] or "-") + (" (late)" if record["late"] else ""),
         )  # fmt: skip
     console.print(table)
+
+
+@journey_app.command("refused")
+def refused_entries(
+    kind: Annotated[str, typer.Argument(help="the kind a feed starts, e.g. death-feed")],
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="the refusals as the gateway answers them")] = False,
+    gateway: GatewayOption = DEFAULT_GATEWAY,
+    client: ClientOption = DEFAULT_CLIENT,
+    key: KeyOption = DEFAULT_KEY,
+) -> None:
+    """Entries of the feed that starts KIND no journey was started for, with why, newest first."""
+    url = f"{gateway.rstrip('/')}/journeys/feeds/{kind}/refused"
+    found = _answer(_request("GET", url, client, key, params={"limit": limit}))["refused"]
+    if as_json:
+        console.print_json(data=found)
+        return
+    table = Table(title=f"{len(found)} refused feed entr{'y' if len(found) == 1 else 'ies'} of {kind}")
+    for column in ("position", "cursor", "refused", "reason", "entry"):
+        table.add_column(column, overflow="fold")
+    for refusal in found:
+        position = "-" if refusal["position"] is None else str(refusal["position"])
+        entry = json.dumps(refusal["entry"], ensure_ascii=False)
+        table.add_row(position, str(refusal["after"]), _time(refusal["refused_at"]), refusal["reason"], entry)
+    console.print(table)

@@ -33,6 +33,7 @@ from bus.flows import (
     WorkingCalendar,
     build_calendar,
     build_clock,
+    feed_refusals,
 )
 from bus.gateway.access import AccessControl
 from bus.gateway.journeys_router import journeys_router
@@ -52,7 +53,7 @@ from lgsp.journeys.input_checks import check_inputs
 
 log = logging.getLogger(__name__)
 # The mocks with a simulated clock (`/_control/clock`): they follow the bus's.
-CLOCKED_MOCKS = ("residence", "insurance", "social", "lltp", "motcua", "vnpost")
+CLOCKED_MOCKS = ("population", "residence", "insurance", "social", "lltp", "motcua", "vnpost")
 
 
 def journey_time(*, compressed_by_default: bool) -> tuple[Clock, WorkingCalendar]:
@@ -136,7 +137,7 @@ class JourneyRuntime:
 
     def router(self) -> APIRouter:
         """`/journeys`, authenticated and authorised as `/r1` is."""
-        return journeys_router(self.journeys, self.access)
+        return journeys_router(self.journeys, self.access, feed_refusals(self.store, self.settings))
 
     async def start(self) -> None:
         """Start the engines."""

@@ -235,9 +235,8 @@ async def start_citizen_journeys(
         settings=quick_journey_settings(f"lgsp-test.journeys.{token}", busy_retry_seconds=0.05),
     )  # fmt: skip
     await runtime.start()
-    follower = MockClockFollower(
-        clock, [mocks.client(name) for name in ("residence", "insurance", "social")], interval=0.05
-    )
+    clocked = ("population", "residence", "insurance", "social")
+    follower = MockClockFollower(clock, [mocks.client(name) for name in clocked], interval=0.05)
     await follower.start()
     return CitizenJourneys(runtime, mocks, worker, follower, sink, clock)
 
