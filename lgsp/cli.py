@@ -146,7 +146,7 @@ def _portal_traffic(option: str | None, *, mocks: bool, processes: int) -> dict[
             {"rates_per_minute": {k.strip(): float(v) for k, v in pairs.items()}}
         )
     except (ValueError, ValidationError) as error:
-        raise typer.BadParameter(f"PROCEDURE=PER_MINUTE,… with birth, death or dossier: {error}",
+        raise typer.BadParameter(f"PROCEDURE=PER_MINUTE,… with birth, death, dossier or lltp: {error}",
                                  param_hint="--portal-traffic") from None  # fmt: skip
     problem = check_rates(rates, PortalSettings())
     if problem is not None:
@@ -174,7 +174,7 @@ def run(
         str | None,
         typer.Option(
             help="citizens filing on the portal mock, dossiers per minute by procedure, e.g. "
-            "birth=2,death=1,dossier=20 (off by default; also LGSP_PORTAL_TRAFFIC_RATES_PER_MINUTE)"
+            "birth=2,death=1,dossier=20,lltp=1 (off by default; also LGSP_PORTAL_TRAFFIC_RATES_PER_MINUTE)"
         ),
     ] = None,
 ) -> None:

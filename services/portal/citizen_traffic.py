@@ -1,7 +1,7 @@
 """Citizens filing interconnected dossiers on the portal, which hands each to the province as it is filed:
 `POST {gateway}/journeys/{procedure}` as the portal's client, at a rate per procedure. An ordinary dossier
-(`dossier`) is first filed in the portal's own book (status 1, its fee listed), so the province's progress
-reports on it are accepted there.
+(`dossier`) or a judicial-record certificate request (`lltp`) is first filed in the portal's own book
+(status 1, its fee listed), so the province's progress reports on it are accepted there.
 
     traffic = CitizenTraffic(settings, draws)
     await traffic.start({"birth": 2, "dossier": 20})   # dossiers per minute; again to change the rates
@@ -197,10 +197,12 @@ class CitizenTraffic:
         return await self._hand_in(procedure, code, inputs)
 
     def _form(self, procedure: Procedure, code: str) -> dict[str, JsonValue]:
-        """The journey inputs of dossier `code`; an ordinary dossier is filed in the portal's book first."""
-        if procedure != "dossier":
+        """The journey inputs of dossier `code`; an ordinary dossier or a certificate request is filed in
+        the portal's book first (the province reports its progress there)."""
+        if procedure == "birth" or procedure == "death":
             return self.draws.form(procedure, self._today())
-        record, inputs = self.draws.dossier(code, datetime.now(VIETNAM), self.settings.agency_code)
+        filed = self.draws.dossier if procedure == "dossier" else self.draws.certificate
+        record, inputs = filed(code, datetime.now(VIETNAM), self.settings.agency_code)
         self.book.add(record)
         return inputs
 
