@@ -5,6 +5,7 @@ POST /api/v1/postOrder               Bearer; PostOrderRequest → {Status, Messa
 POST /api/v1/cancelOrder             Bearer; {CustomerCode, OrderNumber}
 GET  /api/v1/getOrderTracking        Bearer; ?CustomerCode=&pagesize=&lastId= → {_embedded, _returned, ...}
 GET|POST /_control/clock             {speed};  POST /_control/clock/advance {hours}
+POST /_control/clock/jump            {now}: follow another simulated clock (the bus's); never backwards
 GET  /_control/effects               what the mock has done; /_control/faults for faults
 """
 
@@ -21,6 +22,7 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from services.casework.control import ClockJump
 from services.clock import SimulatedClock
 from services.faults import FaultProfile, install_faults
 from services.request_body import Message, describe_problems, read_body
@@ -173,6 +175,18 @@ def create_app(settings: VnpostSettings | None = None) -> FastAPI:
     async def advance_clock(request: Request) -> ClockState:
         """Fast-forward the simulated clock; webhooks for the changes passed are queued at once."""
         service.clock.advance((await _read(request, ClockAdvance)).hours)
+        if service.webhooks is not None:
+            service.webhooks.scan()
+        return service.clock_state()
+
+    @app.post("/_control/clock/jump", response_model=ClockState, responses={409: {"description": "the past"}})
+    async def jump_clock(request: Request) -> ClockState | JSONResponse:
+        """Jump forward to a given time, to follow another simulated clock; never backwards (409)."""
+        jump = await _read(request, ClockJump)
+        try:
+            service.clock.jump_to(jump.now.timestamp())
+        except ValueError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=409)
         if service.webhooks is not None:
             service.webhooks.scan()
         return service.clock_state()

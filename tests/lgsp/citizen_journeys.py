@@ -22,11 +22,13 @@ from fastapi import FastAPI
 
 from adapters.civil import CivilAdapter, CivilConfig
 from adapters.insurance import InsuranceAdapter, InsuranceConfig
+from adapters.lltp import LltpAdapter, LltpConfig
 from adapters.payment.adapter import PaymentAdapter, PaymentConfig
 from adapters.population import PopulationAdapter, PopulationConfig
 from adapters.portal import PortalAdapter, PortalConfig
 from adapters.residence import ResidenceAdapter, ResidenceConfig
 from adapters.social import SocialAdapter, SocialConfig
+from adapters.vnpost import VnpostAdapter, VnpostConfig
 from bus.adapter import Adapter
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog
@@ -53,6 +55,8 @@ from services.civil.app import create_app as civil_app
 from services.faults import Latency
 from services.insurance.app import create_app as insurance_app
 from services.insurance.settings import InsuranceSettings
+from services.lltp.app import create_app as lltp_app
+from services.lltp.settings import LltpSettings
 from services.payment.app import create_app as payment_app
 from services.payment.settings import PaymentSettings
 from services.population.app import create_app as population_app
@@ -61,9 +65,12 @@ from services.residence.app import create_app as residence_app
 from services.residence.settings import ResidenceSettings
 from services.social.app import create_app as social_app
 from services.social.settings import SocialSettings
+from services.vnpost.app import create_app as vnpost_app
+from services.vnpost.settings import VnpostSettings
 from tests.backends import Backend, quick_journey_settings
 
-ADAPTERS = ("population", "civil", "portal", "residence", "insurance", "social", "payment")
+ADAPTERS = ("population", "civil", "portal", "residence", "insurance", "social", "payment", "lltp", "vnpost")
+CLOCKED = ("population", "residence", "insurance", "social", "lltp", "vnpost")  # follow the bus's clock
 DAY_SECONDS = 1.0  # wall seconds per working day: a simulated hour is 125 ms, room for a loaded machine
 POPULATION_SIZE = 3000
 
@@ -82,7 +89,8 @@ class RecordingSink:
 def renamed(text: str, token: str) -> str:
     """Service ids `A/B/C/D/Svc/v1` of the national systems with their subsystem made unique."""
     for prefix in ("VN/GOV/BTP/HOTICH", "VN/GOV/DVCQG/PORTAL", "VN/GOV/BCA/CSDLCT", "VN/GOV/BHXH/VSS",
-                   "VN/GOV/BLDTBXH/BTXH", "VN/GOV/BCA/CSDLDC", "VN/GOV/NAPAS/PAYGOV"):  # fmt: skip
+                   "VN/GOV/BLDTBXH/BTXH", "VN/GOV/BCA/CSDLDC", "VN/GOV/NAPAS/PAYGOV", "VN/GOV/BTP/LLTP",
+                   "VN/COM/VNPOST/BCCP"):  # fmt: skip
         text = text.replace(prefix + "/", f"{prefix}{token}/")
     return text
 
@@ -128,9 +136,10 @@ class Mocks:
 
 
 def national_mocks(population: Population, residence: ResidenceSettings | None = None) -> Mocks:
-    """The six mocks the birth and death journeys reach, and the payment platform an ordinary dossier's
-    fee is paid on (the population database for its feed of
-    deaths, which drives the residence removal), latency off; legs take a working day less
+    """The six mocks the birth and death journeys reach (the population database also for its feed of
+    deaths, which drives the residence removal), the payment platform an ordinary dossier's or a
+    certificate's fee is paid on, the judicial-records system and VNPost; latency off; legs take a
+    working day less
     than their deadline and none is late (polls every 2 simulated hours would otherwise find a
     dossier finished at its appointment hour after it: counted late, as it would be)."""
     mocks = Mocks(population)
@@ -145,6 +154,12 @@ def national_mocks(population: Population, residence: ResidenceSettings | None =
     # No confirmation callback (none is routed to this bus): a paid fee is found by the journey's
     # reconciliation query; none stays pending.
     mocks.apps["payment"] = payment_app(PaymentSettings(latency=Latency(), stay_pending_rate=0.0, seed=1))
+    # Judicial records and VNPost for certificates: issued in 2 working days (3 for several provinces),
+    # none refused, none late; parcels delivered, none returned.
+    records = LltpSettings(certificate_days=2, several_places_days=3, refusal_rate=0.0, late_rate=0.0)
+    mocks.apps["lltp"] = lltp_app(population, settings=records, latency=False)
+    post = VnpostSettings(latency=Latency(), seed=7, failed_attempt_rate=0.0, return_rate=0.0)
+    mocks.apps["vnpost"] = vnpost_app(post)
     return mocks
 
 
@@ -158,6 +173,8 @@ def adapters_over(mocks: Mocks) -> Mapping[str, Adapter]:
         "insurance": InsuranceAdapter(InsuranceConfig(), transport=mocks.transport("insurance")),
         "social": SocialAdapter(SocialConfig(), transport=mocks.transport("social")),
         "payment": PaymentAdapter(PaymentConfig(), transport=mocks.transport("payment")),
+        "lltp": LltpAdapter(LltpConfig(), transport=mocks.transport("lltp")),
+        "vnpost": VnpostAdapter(VnpostConfig(), transport=mocks.transport("vnpost")),
     }
 
 
@@ -235,8 +252,7 @@ async def start_citizen_journeys(
         settings=quick_journey_settings(f"lgsp-test.journeys.{token}", busy_retry_seconds=0.05),
     )  # fmt: skip
     await runtime.start()
-    clocked = ("population", "residence", "insurance", "social")
-    follower = MockClockFollower(clock, [mocks.client(name) for name in clocked], interval=0.05)
+    follower = MockClockFollower(clock, [mocks.client(name) for name in CLOCKED], interval=0.05)
     await follower.start()
     return CitizenJourneys(runtime, mocks, worker, follower, sink, clock)
 
