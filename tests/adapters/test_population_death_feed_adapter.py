@@ -45,8 +45,10 @@ async def test_recorded_deaths_are_read_in_order_after_a_position() -> None:
             "last_position": 1,
         }  # fmt: skip
         rest = await adapter.handle(_envelope({"after": 1}))
-        assert [d["id_number"] for d in rest["deaths"]] == [dead[1]]  # type: ignore[index]
-        recorded = datetime.fromisoformat(rest["deaths"][0]["recorded_at"])  # type: ignore[index]
+        assert isinstance(rest, dict) and isinstance(rest["deaths"], list)
+        (later,) = rest["deaths"]
+        assert isinstance(later, dict) and later["id_number"] == dead[1]
+        recorded = datetime.fromisoformat(str(later["recorded_at"]))
         assert timedelta(0) <= recorded - ahead < timedelta(minutes=1)
         assert await adapter.handle(_envelope({"after": 2})) == {"deaths": [], "last_position": 2}
         with pytest.raises(BadRequest):

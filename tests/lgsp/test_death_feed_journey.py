@@ -92,7 +92,7 @@ async def test_a_removal_that_never_comes_parks_the_journeys_at_their_poll_limit
     journey is parked with its reason, for an officer, instead of polling for ever."""
     stack = citizen_journeys
     inputs = death_inputs(stack.mocks.population, today=stack.today, legs=["residence"])
-    deceased = str(inputs["deceased"]["id_number"])  # type: ignore[index]
+    deceased = str(inputs["deceased"]["id_number"])  # type: ignore[index,call-overload]
     started = await stack.start("death", inputs)
 
     death = await stack.finished(started.journey_id, timeout=60.0)

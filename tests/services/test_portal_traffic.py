@@ -216,9 +216,8 @@ async def test_certificate_requests_are_filed_in_the_portals_book_no_1_or_2_by_p
             kinds.add(request["certificate_type"])
             deliveries.add(inputs["delivery"])
             # The portal's own record: the certificate procedure, its 200,000 VND fee, the same citizen.
-            record = (await portal.get("/api/TraCuuHoSo", params={"MaHoSo": body["dossier_code"]})).json()[
-                "HoSo"
-            ]
+            code = str(body["dossier_code"])
+            record = (await portal.get("/api/TraCuuHoSo", params={"MaHoSo": code})).json()["HoSo"]
             assert record["MaTTHC"] == inputs["fee"]["procedure_code"] == "1.004227"
             assert record["LePhi"][0]["Gia"] == inputs["fee"]["amount_vnd"] == 200_000
             assert record["ChuHoSo"] == {"HoVaTen": person.full_name, "SoDinhDanh": person.id_number}
