@@ -53,7 +53,7 @@ from lgsp.journeys.input_checks import check_inputs
 
 log = logging.getLogger(__name__)
 # The mocks with a simulated clock (`/_control/clock`): they follow the bus's.
-CLOCKED_MOCKS = ("population", "residence", "insurance", "social", "lltp", "motcua", "vnpost")
+CLOCKED_MOCKS = ("population", "residence", "insurance", "social", "lltp", "motcua", "vnpost", "portal")
 
 
 def journey_time(*, compressed_by_default: bool) -> tuple[Clock, WorkingCalendar]:

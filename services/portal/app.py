@@ -15,6 +15,8 @@
     curl -s -X DELETE localhost:8105/_control/portal/traffic      # stop
     curl -s -X POST localhost:8105/_control/portal/traffic/file -H 'content-type: application/json' \
          -d '{"procedure": "dossier"}'     # one citizen files one now: {dossier_code, status_code, answer}
+    curl -s localhost:8105/_control/clock   # when ordinary dossiers and certificate requests are received:
+                                            # simulated, a compressed bus leads it (/_control/clock/jump)
 
 Errors are `{error_code, message, field}`; error_code "0" means success.
 """
@@ -31,7 +33,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from services.casework.control import clock_router
 from services.citizens import Population
+from services.clock import SimulatedClock
 from services.faults import install_faults
 from services.portal.citizen_draws import CitizenDraws
 from services.portal.citizen_traffic import (
@@ -81,7 +85,8 @@ def create_app(
     factory = DossierFactory(population, agency_code=settings.agency_code, seed=settings.seed)
     sender = DossierSender(settings, factory, book, transport)
     draws = CitizenDraws(population, seed=settings.seed)
-    traffic = CitizenTraffic(settings, draws, transport=transport, book=book)
+    clock = SimulatedClock()
+    traffic = CitizenTraffic(settings, draws, transport=transport, book=book, now=clock.now_datetime)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -101,6 +106,7 @@ def create_app(
     app.include_router(interconnected_router(InterconnectedBook(settings.max_dossiers)))
     app.include_router(_control_routes(sender, settings))
     app.include_router(_traffic_routes(traffic, settings))
+    app.include_router(clock_router(clock))
     return app
 
 

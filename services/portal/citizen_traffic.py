@@ -86,12 +86,17 @@ class CitizenTraffic:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         today: Callable[[], date] = lambda: datetime.now(VIETNAM).date(),
+        now: Callable[[], datetime] = lambda: datetime.now(VIETNAM),
         book: DossierBook | None = None,
     ) -> None:
+        """`today`: the filing day of a birth or a death (the civil registry's, the real one); `now`: when
+        an ordinary dossier or a certificate request is received (the simulated time the bus leads, so
+        that its appointment is not already past for the agencies following the same clock)."""
         self.settings = settings
         self.draws = draws
         self.book = book if book is not None else DossierBook(settings.max_dossiers)
         self._today = today
+        self._now = now
         self._transport = transport
         self._client = self._new_client()
         self._rates: dict[Procedure, float] = {}
@@ -202,7 +207,7 @@ class CitizenTraffic:
         if procedure == "birth" or procedure == "death":
             return self.draws.form(procedure, self._today())
         filed = self.draws.dossier if procedure == "dossier" else self.draws.certificate
-        record, inputs = filed(code, datetime.now(VIETNAM), self.settings.agency_code)
+        record, inputs = filed(code, self._now(), self.settings.agency_code)
         self.book.add(record)
         return inputs
 

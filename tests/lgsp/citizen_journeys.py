@@ -70,7 +70,7 @@ from services.vnpost.settings import VnpostSettings
 from tests.backends import Backend, quick_journey_settings
 
 ADAPTERS = ("population", "civil", "portal", "residence", "insurance", "social", "payment", "lltp", "vnpost")
-CLOCKED = ("population", "residence", "insurance", "social", "lltp", "vnpost")  # follow the bus's clock
+CLOCKED = ("population", "residence", "insurance", "social", "lltp", "vnpost", "portal")  # follow the bus
 DAY_SECONDS = 1.0  # wall seconds per working day: a simulated hour is 125 ms, room for a loaded machine
 POPULATION_SIZE = 3000
 

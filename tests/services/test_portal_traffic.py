@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
 
 from lgsp.journeys.input_checks import check_inputs
 from services.citizens import Population
+from services.clock import VIETNAM_TIME
 from services.journey_forms import age_on
 from services.portal.app import create_app
 from services.portal.citizen_draws import CitizenDraws
@@ -222,3 +223,31 @@ async def test_certificate_requests_are_filed_in_the_portals_book_no_1_or_2_by_p
             assert record["LePhi"][0]["Gia"] == inputs["fee"]["amount_vnd"] == 200_000
             assert record["ChuHoSo"] == {"HoVaTen": person.full_name, "SoDinhDanh": person.id_number}
     assert kinds == {1, 2} and deliveries == {"post", "counter"}
+
+
+async def test_certificate_requests_are_received_at_the_portals_clock_which_the_bus_leads(
+    population: Population,
+) -> None:
+    """A compressed bus runs its simulated time ahead of the wall clock and the agencies follow it: a
+    request received at the wall's time would have an appointment already past for them."""
+    gateway = FakeGateway()
+    app = create_app(SETTINGS, population=population, transport=gateway.transport())
+    ahead = (datetime.now(VIETNAM_TIME) + timedelta(days=90)).replace(microsecond=0)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as portal:
+        jumped = await portal.post("/_control/clock/jump", json={"now": ahead.isoformat()})
+        assert jumped.status_code == 200, jumped.text
+        filed = (await portal.post("/_control/portal/traffic/file", json={"procedure": "lltp"})).json()
+        record = (await portal.get("/api/TraCuuHoSo", params={"MaHoSo": filed["dossier_code"]})).json()[
+            "HoSo"
+        ]
+    await app.state.traffic.close()
+    inputs = gateway.started[0][1]["inputs"]
+    assert isinstance(inputs, dict)
+    received = datetime.fromisoformat(inputs["received_at"])
+    assert timedelta(0) <= received - ahead < timedelta(minutes=1)
+    assert record["NgayTiepNhan"] == f"{received:%Y%m%d%H%M%S}"
+    days = 15 if inputs["several_places"] else 10
+    due = WorkingCalendar().add_working_days(received, days).date()
+    assert (
+        inputs["request"]["appointment_date"] == due.isoformat() and due > (ahead + timedelta(days=13)).date()
+    )
