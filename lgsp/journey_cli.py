@@ -1,4 +1,5 @@
-"""`lgsp journey …`: start a citizen's journey on a running bus, show its timeline, list journeys.
+"""`lgsp journey …`: start a citizen's journey on a running bus, show its timeline, list journeys, list
+the feed entries no journey was started for (`refused`).
 
 `start birth` and `start death` build the dossier from the seeded population (a real mother, a real
 deceased person with a relative), as the one-stop's pre-filled form would; any kind can be started
@@ -21,7 +22,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-journey_app = typer.Typer(help="Start, show and list citizens' journeys.", no_args_is_help=True)
+journey_app = typer.Typer(
+    help="Start, show and list citizens' journeys; list refused feed entries.", no_args_is_help=True
+)
 console = Console()
 errors = Console(stderr=True)
 
