@@ -38,7 +38,10 @@ class LgspCommands(LazySubcommands):
         "bench": ("loadtests.cli:bench_app", "Micro-benchmark of the bus path and its raw hops."),
         "adapter": ("lgsp.adapter_cli:adapter_app", "Write (template), check and list adapters."),
         "config": ("lgsp.config_report:config_app", "The configuration in effect, secrets masked."),
-        "journey": ("lgsp.journey_cli:journey_app", "Start, show and list citizens' journeys."),
+        "journey": (
+            "lgsp.journey_cli:journey_app",
+            "Start, show and list citizens' journeys, refused feed entries.",
+        ),
     }
 
 

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 journey_app = typer.Typer(
-    help="Start, show and list citizens' journeys; list refused feed entries.", no_args_is_help=True
+    help="Start, show and list citizens' journeys, refused feed entries.", no_args_is_help=True
 )
 console = Console()
 errors = Console(stderr=True)
