@@ -23,11 +23,11 @@ import aio_pika
 import aiormq
 from aio_pika.abc import (
     AbstractChannel,
-    AbstractIncomingMessage,
     AbstractQueue,
     AbstractRobustChannel,
     AbstractRobustConnection,
 )
+from aiormq.abc import DeliveredMessage
 
 from bus.broker_urls import split_amqp_urls
 from bus.envelope import new_id
@@ -37,6 +37,7 @@ from bus.transport.amqp_consumer import AmqpDelivery, AmqpSubscription
 from bus.transport.amqp_failover import connect_failover
 from bus.transport.amqp_logging import report_connection_losses, silence_library_loss_records
 from bus.transport.amqp_publisher import Publisher
+from bus.transport.amqp_raw_consumer import RawConsumer
 from bus.transport.amqp_wire import (
     CHANNEL_GONE,
     DEAD_LETTER_EXCHANGE,
@@ -143,14 +144,15 @@ class AmqpTransport:
             await publish_channel.declare_exchange(
                 DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True
             )
-            # A named exclusive queue rather than direct reply-to: the robust connection re-declares it and
-            # restores its consumer after a reconnect, and it does not tie replies to the publish channel.
+            # A named exclusive queue rather than direct reply-to: the robust channel re-declares it after a
+            # reconnect (and the RawConsumer consumes it again), and it does not tie replies to the publish
+            # channel.
             reply_queue_name = f"lgsp.reply.{new_id()}"
             reply_channel = await connection.channel(publisher_confirms=False)
             reply_queue = await reply_channel.declare_queue(
                 reply_queue_name, exclusive=True, auto_delete=True
             )
-            await reply_queue.consume(self._on_reply, no_ack=True)
+            await RawConsumer(reply_channel, reply_queue.name, self._on_reply, no_ack=True).start()
         except (*CONNECTION_LOST, OSError) as cut:
             await connection.close()
             raise _unreachable(cut) from cut
@@ -300,7 +302,7 @@ class AmqpTransport:
         except aiormq.exceptions.ChannelNotFoundEntity:
             self._get_channel = None  # the broker closed the channel along with the failed check
             raise NoRoute(f"no queue named {queue!r}") from None
-        return AmqpDelivery(incoming) if incoming is not None else None
+        return AmqpDelivery.got(incoming) if incoming is not None else None
 
     async def request(
         self,
@@ -458,12 +460,13 @@ class AmqpTransport:
                 return False
         return True
 
-    async def _on_reply(self, incoming: AbstractIncomingMessage) -> None:
-        future = self._pending.get(incoming.correlation_id or "")
+    async def _on_reply(self, delivered: DeliveredMessage) -> None:
+        properties = delivered.header.properties
+        future = self._pending.get(properties.correlation_id or "")
         if future is None or future.done():
-            log.debug("dropping reply %s: nobody waits for it (late or unknown)", incoming.correlation_id)
+            log.debug("dropping reply %s: nobody waits for it (late or unknown)", properties.correlation_id)
             return
-        future.set_result(from_amqp(incoming))
+        future.set_result(from_amqp(delivered.body, properties))
 
 
 def _report_late_publish(publishing: asyncio.Future[None]) -> None:

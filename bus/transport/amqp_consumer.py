@@ -6,9 +6,12 @@ import asyncio
 import logging
 from typing import Any
 
+import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from aiormq.abc import DeliveredMessage
 
 from bus.errors import BusUnavailable, Overloaded
+from bus.transport.amqp_raw_consumer import RawConsumer
 from bus.transport.amqp_wire import CHANNEL_GONE, delivery_count, from_amqp
 from bus.transport.base import Handler, Message
 
@@ -18,12 +21,35 @@ log = logging.getLogger(__name__)
 class AmqpDelivery:
     """A message received from RabbitMQ, unacked until the handler settles it."""
 
-    def __init__(self, incoming: AbstractIncomingMessage) -> None:
-        self._incoming = incoming
-        self._message = from_amqp(incoming)
-        self._delivery_count = delivery_count(incoming)
-        self._delivery_tag = incoming.delivery_tag or 0
+    def __init__(
+        self, message: Message, delivery_count: int, delivery_tag: int, channel: aiormq.abc.AbstractChannel
+    ) -> None:
+        self._message = message
+        self._delivery_count = delivery_count
+        self._delivery_tag = delivery_tag
+        self._channel = channel
         self._settled = False
+
+    @classmethod
+    def delivered(cls, delivered: DeliveredMessage) -> AmqpDelivery:
+        """A delivery as aiormq hands it over (basic.deliver)."""
+        properties = delivered.header.properties
+        return cls(
+            from_amqp(delivered.body, properties),
+            delivery_count(properties.headers),
+            delivered.delivery_tag or 0,
+            delivered.channel,
+        )
+
+    @classmethod
+    def got(cls, incoming: AbstractIncomingMessage) -> AmqpDelivery:
+        """A message taken with basic.get through aio-pika."""
+        return cls(
+            from_amqp(incoming.body, incoming),
+            delivery_count(incoming.headers),
+            incoming.delivery_tag or 0,
+            incoming.channel,
+        )
 
     @property
     def message(self) -> Message:
@@ -45,7 +71,7 @@ class AmqpDelivery:
         self._settle()
         try:
             # An ack has no answer: queue its frame without waiting for the socket to drain.
-            await self._incoming.channel.basic_ack(self._delivery_tag, wait=False)
+            await self._channel.basic_ack(self._delivery_tag, wait=False)
             log.debug("trace acked %s", self._message.message_id)
         except CHANNEL_GONE as error:
             log.warning("ack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)
@@ -54,7 +80,7 @@ class AmqpDelivery:
         """Redeliver the message (counting towards the limit), or dead-letter it at once."""
         self._settle()
         try:
-            await self._incoming.nack(requeue=requeue)
+            await self._channel.basic_nack(self._delivery_tag, requeue=requeue)
         except CHANNEL_GONE as error:
             log.warning("nack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)
 
@@ -71,28 +97,24 @@ class AmqpSubscription:
         self._channel = channel
         self._queue = queue
         self._handler = handler
-        self._tag: str | None = None
+        self._consumer: RawConsumer | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cancelled = False
 
     async def start(self) -> None:
         """Begin consuming with manual acks."""
-        self._tag = await self._queue.consume(self._on_message, no_ack=False)
+        consumer = RawConsumer(self._channel, self._queue.name, self._on_message, no_ack=False)
+        await consumer.start()
+        self._consumer = consumer
 
-    async def _on_message(self, incoming: AbstractIncomingMessage) -> None:
-        # aio-pika cancels a consumer callback when its channel is lost; the work must not stop there:
-        # cut after the provider acted and before the worker recorded it, the redelivery would call the
-        # provider again. So the handler runs in a task of its own, shielded; its ack is then lost and
-        # the broker's redelivery is answered from the record. Only `cancel` stops it.
-        work = asyncio.ensure_future(self._work(AmqpDelivery(incoming)))
+    async def _on_message(self, delivered: DeliveredMessage) -> None:
+        # The handler runs in a task of its own, not in aiormq's task for the delivery: aiormq cancels
+        # those when the channel is lost, and the work must not stop there (cut after the provider acted
+        # and before the worker recorded it, the redelivery would call the provider again). Its ack is
+        # then lost and the broker's redelivery is answered from the record. Only `cancel` stops it.
+        work = asyncio.ensure_future(self._work(AmqpDelivery.delivered(delivered)))
         self._tasks.add(work)
         work.add_done_callback(self._tasks.discard)
-        try:
-            await asyncio.shield(work)
-        except asyncio.CancelledError:
-            if not work.done():
-                log.warning("channel of %s lost mid-delivery; its handler finishes", self._queue.name)
-            raise
 
     async def _work(self, delivery: AmqpDelivery) -> None:
         try:
@@ -134,10 +156,10 @@ class AmqpSubscription:
         await self.cancel()
 
     async def _stop_deliveries(self) -> None:
-        tag, self._tag = self._tag, None
-        if tag is not None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
             try:
-                await self._queue.cancel(tag)
+                await consumer.stop()
             except CHANNEL_GONE as error:
                 log.info("cancelling consumer on %s: %s", self._queue.name, error)
 

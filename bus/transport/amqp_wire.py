@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractIncomingMessage
 
 from bus.envelope import new_id
 from bus.transport.base import (
@@ -83,15 +82,27 @@ def amqp_properties(message: Message) -> aiormq.spec.Basic.Properties:
     )
 
 
-def from_amqp(incoming: AbstractIncomingMessage) -> Message:
+class AmqpProperties(Protocol):
+    """What `from_amqp` reads of a received message: aiormq's Basic.Properties, or an aio-pika message."""
+
+    message_id: str | None
+    correlation_id: str | None
+    reply_to: str | None
+    content_type: str | None
+
+    @property
+    def headers(self) -> Mapping[str, Any] | None: ...
+
+
+def from_amqp(body: bytes, properties: AmqpProperties) -> Message:
     """The contract's `Message` for a received AMQP message, broker death headers translated."""
     return Message(
-        body=incoming.body,
-        message_id=incoming.message_id or new_id(),
-        correlation_id=incoming.correlation_id or new_id(),
-        reply_to=incoming.reply_to,
-        headers=_contract_headers(incoming.headers),
-        content_type=incoming.content_type or "application/json",
+        body=body,
+        message_id=properties.message_id or new_id(),
+        correlation_id=properties.correlation_id or new_id(),
+        reply_to=properties.reply_to,
+        headers=_contract_headers(properties.headers or {}),
+        content_type=properties.content_type or "application/json",
     )
 
 
@@ -132,6 +143,7 @@ def _latest_death(raw: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return reason, queue
 
 
-def delivery_count(incoming: AbstractIncomingMessage) -> int:
-    returns = incoming.headers.get("x-delivery-count")
+def delivery_count(headers: Mapping[str, Any] | None) -> int:
+    """1 on first delivery, 2 on the first redelivery, … (from a quorum queue's x-delivery-count)."""
+    returns = (headers or {}).get("x-delivery-count")
     return returns + 1 if isinstance(returns, int) else 1

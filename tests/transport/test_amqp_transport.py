@@ -12,7 +12,7 @@ import aio_pika
 import aiormq
 import pytest
 
-from bus.errors import BusTimeout, Overloaded
+from bus.errors import BusTimeout, NoRoute, Overloaded
 from bus.transport import AmqpTransport, Delivery, Message, dead_letter_queue
 
 pytestmark = pytest.mark.amqp
@@ -163,6 +163,24 @@ async def test_request_in_flight_when_the_callers_connection_drops_times_out_cle
     [outcome] = await asyncio.wait_for(asyncio.gather(in_flight, return_exceptions=True), WAIT)
     assert isinstance(outcome, Message | BusTimeout), outcome
     reply = await request_until_answered(caller, queue)
+    assert reply.body == b"pong"
+
+
+@pytest.mark.slow
+async def test_consumer_whose_queue_is_deleted_declares_it_again_and_consumes_it(
+    pair: tuple[AmqpTransport, AmqpTransport, str], channel: aio_pika.abc.AbstractChannel
+) -> None:
+    caller, _service, queue = pair
+    assert (await caller.request(queue, Message(body=b"ping"), timeout=WAIT)).body == b"pong"
+    await channel.queue_delete(queue)  # the broker cancels the service's consumer
+    for _ in range(40):
+        try:
+            reply = await caller.request(queue, Message(body=b"ping"), timeout=1.0)
+            break
+        except (NoRoute, BusTimeout):  # not declared again yet, or declared and not consumed yet
+            await asyncio.sleep(0.25)
+    else:
+        raise AssertionError("the deleted queue was not declared and consumed again within 10 s")
     assert reply.body == b"pong"
 
 
