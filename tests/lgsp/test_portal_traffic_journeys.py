@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -52,7 +53,7 @@ async def test_dossiers_the_portals_citizens_file_run_to_their_end_as_the_one_st
     await traffic.pump(60.0)  # a minute's worth: two births and a death
     await traffic.close()
     status = traffic.status()
-    assert status.answers == {"birth": {"202": 2}, "death": {"202": 1}, "dossier": {}}, status
+    assert status.answers == {"birth": {"202": 2}, "death": {"202": 1}, "dossier": {}, "lltp": {}}, status
 
     for code in status.dossiers:
         started = await stack.runtime.journeys.find(code)
@@ -189,3 +190,46 @@ async def test_a_citizen_whose_payment_fails_twice_has_the_dossier_refused_unpai
     assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 6]
     assert (await effects(stack, "portal", "/_control/portal/payments"))["paid"] == {"failed": 2}
     assert (await effects(stack, "motcua"))["dossiers_received"] == 0
+
+
+async def test_certificate_requests_the_portal_files_run_to_their_result_returned(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    """Judicial-record certificates asked for on the portal: recorded in its book, handed to the province,
+    paid on PayGov's page, requested from the judicial-records system, polled until issued and returned
+    by VNPost or at the counter, the portal hearing every status (1 received … 10 result returned)."""
+    stack = citizen_journeys
+    settings = PortalSettings(gateway_url="http://gateway", api_key=PORTAL_DEMO_KEY)
+    traffic = CitizenTraffic(
+        settings, CitizenDraws(stack.mocks.population, seed=3), transport=gateway_over(stack),
+        book=stack.mocks.apps["portal"].state.dossiers,
+    )  # fmt: skip
+    filed = [await traffic.file_one("lltp") for _ in range(2)]
+    await traffic.close()
+    journeys = []
+    for one in filed:
+        assert one is not None and one.status_code == 202, one
+        journey = await stack.until_found(one.dossier_code)
+        assert (journey.client, journey.submitter) == ("VN/GOV/HPG/MOTCUA", "VN/GOV/DVCQG/PORTAL")
+        journeys.append(journey)
+
+    for journey in journeys:  # each citizen pays on the platform's page the one-stop hands them
+        unpaid = await stack.until(journey.journey_id, lambda r: step(r, "pay").status == StepStatus.DONE)
+        result = step(unpaid, "pay").result
+        assert isinstance(result, dict)
+        async with stack.mocks.client("payment") as payment:
+            paid = await payment.post(urlsplit(str(result["payment_url"])).path, data={"outcome": "success"})
+        assert paid.status_code == 200, paid.text
+
+    for journey in journeys:
+        record = await stack.finished(journey.journey_id, timeout=60.0)
+        assert record.status == "completed", record.model_dump_json(indent=1)
+        inputs = record.inputs
+        assert isinstance(inputs, dict)
+        polled = step(record, "result_long" if inputs["several_places"] else "result").result
+        assert isinstance(polled, dict) and polled["case"]["status"] == "issued"  # type: ignore[index,call-overload]
+        posted = step(record, "parcel").status
+        assert posted == (StepStatus.DONE if inputs["delivery"] == "post" else StepStatus.SKIPPED)
+        async with stack.mocks.client("portal") as portal:
+            lookup = await portal.get("/api/TraCuuHoSo", params={"MaHoSo": record.dossier_code})
+        assert [entry["TrangThaiHoSo"] for entry in lookup.json()["LichSuXuLy"]] == [1, 2, 6, 4, 9, 10]
