@@ -438,12 +438,13 @@ def mock(
         raise typer.Exit(2)
     from services.citizens import Population
 
-    served = spec.build(population=Population(), latency=latency)
+    served_port = port or spec.port
+    served = spec.build(population=Population(), latency=latency, own_url=f"http://{host}:{served_port}")
     freeze_startup_heap()
     uvicorn.run(
         served,
         host=host,
-        port=port or spec.port,
+        port=served_port,
         log_level="warning",
     )
 
