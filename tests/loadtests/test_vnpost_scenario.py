@@ -1,12 +1,13 @@
-"""The VNPost scenario tracks only an order the bus answered posted (a refused post left none to find)."""
+"""The VNPost scenario tracks only an order the bus answered posted; no two users draw one order number."""
 
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
-from loadtests.scenarios.base import Draw, Step, Steps
+from loadtests.scenarios.base import Draw, Step, Steps, user_tag
 from loadtests.scenarios.vnpost import POST_ORDER, SEND_BY_POST, TRACKING
 from services.citizens import Population
 
@@ -39,3 +40,11 @@ def test_an_accepted_post_order_is_tracked_and_must_be_found() -> None:
     assert tracking.check({"items": [{"order_number": number}], "complete": True}) is None
     assert "not tracked" in str(tracking.check({"items": [], "complete": True}))
     assert "other orders" in str(tracking.check({"items": [{"order_number": "X"}], "complete": True}))
+
+
+def test_user_tags_differ_across_locust_workers_and_users_so_order_numbers_do() -> None:
+    tags = [user_tag("u", worker) for worker in (0, 1) for _ in range(500)]
+    assert len(set(tags)) == len(tags)
+    numbers = {Draw(random.Random(0), PEOPLE, tag).unique("VNP") for tag in tags}
+    assert len(numbers) == len(tags)
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-]{1,50}", number) for number in numbers)
