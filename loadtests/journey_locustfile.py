@@ -29,7 +29,7 @@ from locust.env import Environment
 from loadtests import locustfile as common
 from loadtests.journey_mix import parse_split
 from loadtests.journey_recorder import JourneyRecorder, JourneyRow
-from loadtests.scenarios.base import Check, Draw, expect_keys
+from loadtests.scenarios.base import Check, Draw, expect_keys, user_tag
 from loadtests.scenarios.journeys import ENDED, JOURNEY_SCENARIOS, PORTAL_FILE, drawn
 from loadtests.shapes import ScheduledShape
 
@@ -113,7 +113,7 @@ class JourneyUser(FastHttpUser):
     def on_start(self) -> None:
         """Seed this user's draws from the run seed and its own number, so runs repeat."""
         options = common.options_of(self.environment)
-        tag = f"j{id(self) % 1_000_000:06d}"
+        tag = user_tag("j", getattr(self.environment.runner, "worker_index", 0))
         self.draw = Draw(random.Random(f"{options.lgsp_seed}-{tag}"), common.POPULATION, tag)
         self.headers = {"X-Road-Client": options.lgsp_journey_client, "X-Api-Key": options.lgsp_journey_key}
 

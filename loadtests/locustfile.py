@@ -24,7 +24,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.mix import available
 from loadtests.recorder import DIRECT_PREFIX, RequestRecorder, fault_type
-from loadtests.scenarios.base import Check, Draw, Scenario, Step
+from loadtests.scenarios.base import Check, Draw, Scenario, Step, user_tag
 from loadtests.schedules import SHAPES
 from loadtests.shapes import ScheduledShape
 from services.citizens import Population
@@ -184,7 +184,7 @@ class LgspUser(FastHttpUser):
     def on_start(self) -> None:
         """Seed this user's draws from the run seed and its own number, so runs repeat."""
         options = options_of(self.environment)
-        tag = f"u{id(self) % 1_000_000:06d}"
+        tag = user_tag("u", getattr(self.environment.runner, "worker_index", 0))
         self.draw = Draw(random.Random(f"{options.lgsp_seed}-{tag}"), POPULATION, tag)
         # Officers (MaCanBo) have quotas at the population database: spread the load over a desk of them.
         officer = f"HPG-CB{self.draw.rng.randint(1, OFFICERS):04d}"

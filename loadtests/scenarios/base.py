@@ -16,6 +16,7 @@ from services.citizens import Citizen, Population
 
 # A check returns None when the answer is right, else what is wrong with it.
 Check = Callable[[Any], str | None]
+_USERS_OF_THIS_PROCESS = count(1)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,13 @@ class Draw:
     def unique(self, prefix: str) -> str:
         """A number unique to this user and run, e.g. for dossier numbers and payment references."""
         return f"{prefix}-{self.user_tag}-{next(self._serial):06d}"
+
+
+def user_tag(letter: str, worker_index: int) -> str:
+    """A tag no other simulated user of the run holds, e.g. `u00042w1`: the user's rank in this process and
+    its Locust worker's index (0 when alone). It seeds the user's draws and its `Draw.unique` numbers, so
+    two users sharing one would send the same dossier, payment and order numbers."""
+    return f"{letter}{next(_USERS_OF_THIS_PROCESS):05d}w{worker_index}"
 
 
 def expect_keys(answer: Any, *keys: str) -> str | None:

@@ -41,7 +41,9 @@ def _order(draw: Draw) -> Steps:
             None if answer["order_number"] == order_number else f"order {order_number} answered for {answer}"
         )
 
-    yield Step(POST_ORDER, body, accepted)
+    posted = yield Step(POST_ORDER, body, accepted)
+    if posted is None:  # refused (e.g. Client.RateLimited) or wrong: no order to track
+        return
 
     def tracked(answer: Any) -> str | None:
         problem = expect_keys(answer, "items", "complete")

@@ -255,6 +255,24 @@ async def test_tracking_pages_follow_the_cursor_and_say_when_more_remain(adapter
     assert (rest["complete"], rest["next_after_id"]) == (True, None)
 
 
+async def test_every_order_answered_posted_is_tracked_while_others_are_posted_concurrently(
+    adapter: VnpostAdapter,
+) -> None:
+    """The load test's VNPost scenario, many users at once: post, then page (size 3) to the end for it."""
+
+    async def post_then_track(number: str) -> tuple[str, list[dict[str, Any]], bool]:
+        posted = await post(adapter, number)
+        found = await track(adapter, order_number=number, page_size=3, max_pages=50)
+        return posted["item_code"], found["items"], found["complete"]
+
+    numbers = [f"HS-CONC-TRACK-{i}" for i in range(40)]
+    for number, (item_code, items, complete) in zip(
+        numbers, await asyncio.gather(*(post_then_track(number) for number in numbers)), strict=True
+    ):
+        assert complete is True
+        assert [(item["order_number"], item["item_code"]) for item in items] == [(number, item_code)]
+
+
 async def test_cancelled_order_shows_cancelled_in_tracking(adapter: VnpostAdapter) -> None:
     await post(adapter, "HS-CANCEL-1")
     answer = await adapter.handle(envelope(CANCEL, {"order_number": "HS-CANCEL-1"}))
