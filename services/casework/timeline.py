@@ -2,7 +2,8 @@
 the simulated clock passing each step's time does.
 
 received ─(0.2–2 h each)→ the steps in between ─(…)→ the final step, in office hours on a working day
-of the second half of the allowed time, or one or two working days after the appointment for the
+of the second half of the allowed time (by the appointment, or by an earlier `settle_by` that leaves the
+rest of the period for returning the result), or one or two working days after the appointment for the
 `late_rate` share.
 """
 
@@ -37,12 +38,16 @@ def plan_steps(
     middle: list[tuple[int, str]],
     final: tuple[int, str],
     late_rate: float,
+    *,
+    settle_by: datetime | None = None,
 ) -> tuple[Step, ...]:
-    """The steps from reception (the first `middle` status) to `final`, in office hours by `due`.
+    """The steps from reception (the first `middle` status) to `final`, in office hours by `settle_by`
+    (default: `due`, the appointment).
 
     `middle` lists the statuses between reception and the end, the first being reception itself. The
     `late_rate` share ends one or two working days after `due` instead.
     """
+    target = min(settle_by, due) if settle_by is not None else due
     steps = [Step(middle[0][0], received_at, middle[0][1])]
     at = received_at
     for status, note in middle[1:]:
@@ -53,14 +58,14 @@ def plan_steps(
     else:
         first = calendar.counting_day(datetime.fromtimestamp(received_at, VIETNAM_TIME))
         days = [first]
-        while days[-1] < due.date():
+        while days[-1] < target.date():
             days.append(calendar.next_working_day(days[-1]))
         day = rng.choice(days[len(days) // 2 :])  # most cases are settled in the second half
     end = datetime.combine(day, OPENING, VIETNAM_TIME).timestamp() + rng.uniform(0, OFFICE_HOURS) * HOUR
     if end <= at:  # settled the same day it was received: shortly after the last step
         end = at + rng.uniform(0.1, 1.0) * HOUR
-    if day <= due.date():
-        end = min(end, due.timestamp())
+    if day <= target.date():
+        end = min(end, target.timestamp())
     steps.append(Step(final[0], max(end, at + 60), final[1]))
     return tuple(steps)
 

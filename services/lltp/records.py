@@ -2,6 +2,10 @@
 days on the simulated clock, then a certificate is issued (status 9) or refused (10, a seeded share);
 an issued certificate can later be revoked (11).
 
+The 10 (15) working days are the whole procedure's time limit, returning the certificate included: the
+verification ends on a day drawn from the second half of the period less `return_days` (a few days to
+most of the period), the seeded `late_rate` share one or two working days after the appointment.
+
 A person's criminal record is derived from the seed and their ID number (`conviction_rate`; half of the
 convictions expunged): certificate no. 1 shows unexpunged convictions only, no. 2 shows everything.
 
@@ -152,6 +156,9 @@ class JudicialRecordsOffice(CaseDesk[DangKyCapPhieuRequest]):
         elsewhere = any(self.province_name not in place.noiCuTru for place in form.quaTrinhCuTru)
         days = self.settings.several_places_days if elsewhere else self.settings.certificate_days
         due = self.calendar.add_working_days(as_datetime(now), days)
+        verified_by = self.calendar.add_working_days(
+            as_datetime(now), max(days - self.settings.return_days, 0)
+        )
         rng = random.Random(f"{self.settings.seed}:{req.maHoSoMCDT}")
         refused = rng.random() < self.settings.refusal_rate
         middle = [
@@ -160,7 +167,9 @@ class JudicialRecordsOffice(CaseDesk[DangKyCapPhieuRequest]):
             (XAC_MINH, "Gửi yêu cầu xác minh đến cơ quan Công an và Tòa án"),
         ]
         final = (TU_CHOI, "Từ chối cấp Phiếu") if refused else (DA_CAP, "Đã ký số, cấp Phiếu lý lịch tư pháp")
-        steps = plan_steps(rng, self.calendar, now, due, middle, final, self.settings.late_rate)
+        steps = plan_steps(
+            rng, self.calendar, now, due, middle, final, self.settings.late_rate, settle_by=verified_by
+        )
         serial = self.book.next_serial()
         year = as_datetime(steps[-1].at).year
         case = Case(

@@ -192,3 +192,47 @@ async def test_a_batch_poll_answers_known_codes_without_pdfs_and_lists_unknown_o
     assert batch["ketQua"][0]["ketQua"]["tepPhieu"] is None
     too_many = {"maTinh": "31", "danhSachMaHoSo": [f"HS-{i:05d}" for i in range(1001)]}
     assert (await lltp.post("/api/lltp/ketqua", json=too_many)).status_code == 422
+
+
+async def issue_days(
+    people: Family, count: int, **settings: Any
+) -> list[tuple[datetime, datetime, datetime]]:
+    """(received, issued, appointment) of `count` requests, after a month of the mock's clock."""
+    codes = [f"H31.29-20261207-{i:04d}" for i in range(count)]
+    async with client(app_for(people, **settings)) as lltp:
+        for code in codes:
+            assert (await lltp.post("/api/lltp/dangky", json=form(people.mother, code))).status_code == 201
+        await lltp.post("/_control/clock/advance", json={"hours": 24 * 40})
+        batch = (await lltp.post("/api/lltp/ketqua", json={"maTinh": "31", "danhSachMaHoSo": codes})).json()
+    return [
+        (vn_time(r["ngayTiepNhan"]), vn_time(r["lichSu"][-1]["thoiDiem"]), vn_time(r["hanXuLy"]))
+        for r in batch["ketQua"]
+    ]
+
+
+def working_days_from(calendar: WorkingCalendar, received: datetime, issued: datetime) -> int:
+    """Working days from the day `received` counts from to the day `issued`."""
+    day, days = calendar.counting_day(received), 0
+    while day < issued.date():
+        day, days = calendar.next_working_day(day), days + 1
+    return days
+
+
+async def test_verification_leaves_the_return_days_of_the_period_but_for_a_seeded_late_share(
+    people: Family,
+) -> None:
+    calendar = WorkingCalendar()
+    drawn = await issue_days(people, 400, late_rate=0.05, return_days=3)
+    on_time = [(received, issued) for received, issued, due in drawn if issued <= due]
+    late = [issued for _, issued, due in drawn if issued > due]
+    assert 0.02 <= len(late) / len(drawn) <= 0.09  # the seeded 5 %, give or take the draw
+    assert all(issued <= calendar.add_working_days(received, 7) for received, issued in on_time)
+    days_taken = {working_days_from(calendar, received, issued) for received, issued in on_time}
+    assert min(days_taken) >= 3 and len(days_taken) >= 3  # a few days to most of the period, spread out
+    again = await issue_days(people, 400, late_rate=0.05, return_days=3)
+    other_seed = await issue_days(people, 400, late_rate=0.05, return_days=3, seed=7)
+
+    def taken(runs: list[tuple[datetime, datetime, datetime]]) -> list[int]:
+        return [working_days_from(calendar, received, issued) for received, issued, _ in runs]
+
+    assert taken(again) == taken(drawn) and taken(other_seed) != taken(drawn)  # deterministic from the seed
