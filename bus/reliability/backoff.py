@@ -16,6 +16,16 @@ DELAY_BUCKETS_MS: tuple[int, ...] = (
 )  # fmt: skip
 
 
+def bucketed_hold(delay: float) -> float:
+    """The longest delay (s) a bucketed broker holds no longer than `delay`: the largest bucket not above
+    it, or `delay` itself below the smallest bucket. A timer that must not fire late waits this and, not
+    yet due, waits again for the rest (a bucket rounded up would fire it up to two thirds late)."""
+    if delay < 0:
+        raise ValueError(f"delay must not be negative, got {delay}")
+    index = bisect.bisect_right(DELAY_BUCKETS_MS, delay * 1000.0)
+    return delay if index == 0 else DELAY_BUCKETS_MS[index - 1] / 1000.0
+
+
 def backoff_ceiling(policy: RetryPolicy, attempt: int) -> float:
     """The largest delay after failed attempt `attempt` (1-based): base * 2^(attempt-1), capped."""
     if attempt < 1:

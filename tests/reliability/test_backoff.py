@@ -7,7 +7,13 @@ import random
 import pytest
 from pydantic import ValidationError
 
-from bus.reliability.backoff import DELAY_BUCKETS_MS, backoff_ceiling, delay_bucket_ms, retry_delay
+from bus.reliability.backoff import (
+    DELAY_BUCKETS_MS,
+    backoff_ceiling,
+    bucketed_hold,
+    delay_bucket_ms,
+    retry_delay,
+)
 from bus.reliability.policy import RetryPolicy
 
 POLICY = RetryPolicy(max_attempts=8, base_delay=0.1, max_delay=1.0)
@@ -45,6 +51,19 @@ def test_delay_rounds_up_to_a_bucket_never_down() -> None:
     assert delay_bucket_ms(10**6) == DELAY_BUCKETS_MS[-1]
     for delay in (0.001, 0.37, 2.2, 44.0):
         assert delay_bucket_ms(delay) >= delay * 1000
+
+
+def test_a_hold_is_the_largest_bucket_not_above_the_delay_so_a_timer_never_fires_late() -> None:
+    assert bucketed_hold(0.03) == 0.03  # below the smallest bucket: itself (the broker rounds it to 50 ms)
+    assert bucketed_hold(0.05) == 0.05
+    assert bucketed_hold(0.125) == 0.1
+    assert bucketed_hold(2.2) == 2.0
+    assert bucketed_hold(10**6) == DELAY_BUCKETS_MS[-1] / 1000
+    for delay in (0.06, 0.37, 2.2, 44.0, 4_000.0):
+        held = bucketed_hold(delay)
+        assert held <= delay and delay_bucket_ms(held) == held * 1000  # a bucket, never past the delay
+    with pytest.raises(ValueError, match="negative"):
+        bucketed_hold(-0.1)
 
 
 def test_bad_policies_and_arguments_are_refused() -> None:
