@@ -2,9 +2,10 @@
 days on the simulated clock, then a certificate is issued (status 9) or refused (10, a seeded share);
 an issued certificate can later be revoked (11).
 
-The 10 (15) working days are the whole procedure's time limit, returning the certificate included: the
-verification ends on a day drawn from the second half of the period less `return_days` (a few days to
-most of the period), the seeded `late_rate` share one or two working days after the appointment.
+The 10 (15) working days are the whole procedure's time limit, returning the certificate included, and
+run from the one-stop's reception (its ngayHenTra), which came before ours when the fee was paid first:
+the verification ends on a day drawn from the second half of the period less `return_days` (a few days
+to most of the period), the seeded `late_rate` share one or two working days after the appointment.
 
 A person's criminal record is derived from the seed and their ID number (`conviction_rate`; half of the
 convictions expunged): certificate no. 1 shows unexpunged convictions only, no. 2 shows everything.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.casework import AgencyError, Case, Step, plan_steps
@@ -34,7 +36,7 @@ from services.casework.directory import PeopleDirectory
 from services.casework.office import CaseDesk, history
 from services.casework.timeline import as_datetime
 from services.citizens import PROVINCE_NAMES, Citizen
-from services.clock import SimulatedClock
+from services.clock import VIETNAM_TIME, SimulatedClock
 from services.lltp.certificate_pdf import render_pdf
 from services.lltp.models import (
     DA_CAP,
@@ -156,9 +158,7 @@ class JudicialRecordsOffice(CaseDesk[DangKyCapPhieuRequest]):
         elsewhere = any(self.province_name not in place.noiCuTru for place in form.quaTrinhCuTru)
         days = self.settings.several_places_days if elsewhere else self.settings.certificate_days
         due = self.calendar.add_working_days(as_datetime(now), days)
-        verified_by = self.calendar.add_working_days(
-            as_datetime(now), max(days - self.settings.return_days, 0)
-        )
+        verified_by = self._verified_by(min(due.date(), form.ngayHenTra), now)
         rng = random.Random(f"{self.settings.seed}:{req.maHoSoMCDT}")
         refused = rng.random() < self.settings.refusal_rate
         middle = [
@@ -197,6 +197,16 @@ class JudicialRecordsOffice(CaseDesk[DangKyCapPhieuRequest]):
             }
         self.effects.dang_ky += 1
         return case
+
+    def _verified_by(self, appointment: date, now: float) -> datetime:
+        """17:00 of the working day `return_days` before `appointment` (the one-stop's, when sooner than
+        ours: its period began at its reception), not before reception's counting day."""
+        day, earliest = appointment, self.calendar.counting_day(as_datetime(now))
+        for _ in range(self.settings.return_days):
+            day -= timedelta(days=1)
+            while not self.calendar.is_working_day(day):
+                day -= timedelta(days=1)
+        return datetime.combine(max(day, earliest), self.calendar.results_due_at, VIETNAM_TIME)
 
     def _status(self, case: Case[DangKyCapPhieuRequest]) -> int:
         return case.status_at(self.clock.now()).status

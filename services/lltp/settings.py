@@ -21,11 +21,11 @@ class LltpSettings(AgencyMockSettings, BaseSettings):
     certificate_days: int = Field(10, ge=0, le=60, description="working days to issue a certificate")
     several_places_days: int = Field(15, ge=0, le=60, description="when the person lived elsewhere too")
     return_days: int = Field(
-        3,
+        4,
         ge=0,
         le=60,
-        description="working days of the period left for returning the certificate (post or counter): "
-        "verification ends by then, except for the late share",
+        description="working days of the period left for returning the certificate (VNPost takes up to "
+        "78 h, plus the one-stop's polls): verification ends by then, except for the late share",
     )
     refusal_rate: float = Field(0.03, ge=0, le=1, description="requests refused after verification")
     conviction_rate: float = Field(0.04, ge=0, le=1, description="people with a criminal record")

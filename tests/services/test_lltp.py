@@ -195,13 +195,15 @@ async def test_a_batch_poll_answers_known_codes_without_pdfs_and_lists_unknown_o
 
 
 async def issue_days(
-    people: Family, count: int, **settings: Any
+    people: Family, count: int, changes: dict[str, Any] | None = None, **settings: Any
 ) -> list[tuple[datetime, datetime, datetime]]:
-    """(received, issued, appointment) of `count` requests, after a month of the mock's clock."""
+    """(received, issued, appointment) of `count` requests (their form with `changes`), after 40 days of
+    the mock's clock."""
     codes = [f"H31.29-20261207-{i:04d}" for i in range(count)]
     async with client(app_for(people, **settings)) as lltp:
         for code in codes:
-            assert (await lltp.post("/api/lltp/dangky", json=form(people.mother, code))).status_code == 201
+            filed = await lltp.post("/api/lltp/dangky", json=form(people.mother, code, **(changes or {})))
+            assert filed.status_code == 201, filed.text
         await lltp.post("/_control/clock/advance", json={"hours": 24 * 40})
         batch = (await lltp.post("/api/lltp/ketqua", json={"maTinh": "31", "danhSachMaHoSo": codes})).json()
     return [
@@ -236,3 +238,13 @@ async def test_verification_leaves_the_return_days_of_the_period_but_for_a_seede
         return [working_days_from(calendar, received, issued) for received, issued, _ in runs]
 
     assert taken(again) == taken(drawn) and taken(other_seed) != taken(drawn)  # deterministic from the seed
+
+
+async def test_the_one_stops_sooner_appointment_bounds_the_verification(people: Family) -> None:
+    """The one-stop received the request (and its fee) days before us: its appointment comes first."""
+    calendar = WorkingCalendar()
+    appointment = calendar.add_working_days(datetime.now(VIETNAM_TIME), 6).date()
+    changes = {"ngayHenTra": appointment.strftime("%d/%m/%Y")}
+    drawn = await issue_days(people, 100, changes, late_rate=0.0, return_days=3)
+    for _, issued, _ in drawn:  # 3 working days after the issuing day to return it by the appointment
+        assert calendar.working_days_after(issued.date(), 3) <= appointment, (issued, appointment)
