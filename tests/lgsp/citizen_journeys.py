@@ -173,6 +173,7 @@ def national_mocks(
     *,
     motcua: MotcuaSettings | None = None,
     portal: PortalSettings | None = None,
+    lltp: LltpSettings | None = None,
 ) -> Mocks:
     """The mocks the journeys reach, latency off: the six of the birth and death journeys (the
     population database for its feed of deaths, which drives the residence removal), the payment
@@ -198,9 +199,9 @@ def national_mocks(
     )
     mocks.apps["portal"] = portal_app(portal, population=population, transport=paying)
     mocks.apps["motcua"] = motcua_app(motcua or MotcuaSettings(gateway_url=None, latency=Latency()))
-    # Judicial records for certificates: issued in 2 working days (3 for several provinces), none
-    # refused, none late. VNPost: parcels delivered, none returned.
-    records = LltpSettings(certificate_days=2, several_places_days=3, refusal_rate=0.0, late_rate=0.0)
+    # Judicial records for certificates: by default issued in 2 working days (3 for several provinces),
+    # none refused, none late. VNPost: parcels delivered, none returned.
+    records = lltp or LltpSettings(certificate_days=2, several_places_days=3, refusal_rate=0.0, late_rate=0.0)
     mocks.apps["lltp"] = lltp_app(population, settings=records, latency=False)
     vnpost = VnpostSettings(latency=Latency(), seed=7, failed_attempt_rate=0, return_rate=0)
     mocks.apps["vnpost"] = vnpost_app(vnpost)
@@ -280,11 +281,12 @@ async def start_citizen_journeys(
     residence: ResidenceSettings | None = None,
     motcua: MotcuaSettings | None = None,
     portal: PortalSettings | None = None,
+    lltp: LltpSettings | None = None,
 ) -> CitizenJourneys:
     """Mocks, a worker with the real adapters, the journeys' runtime, the clock follower and the portal's
     paying citizens, started."""
     population = Population(seed=2023, size=POPULATION_SIZE)
-    mocks = national_mocks(population, residence, motcua=motcua, portal=portal)
+    mocks = national_mocks(population, residence, motcua=motcua, portal=portal, lltp=lltp)
     catalog = journeys_catalog(token)
     calendar = WorkingCalendar()
     pace = WorkingDayPace(calendar, DAY_SECONDS, 0.05)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from services.faults import Latency
+from services.lltp.settings import LltpSettings
 from services.motcua.settings import MotcuaSettings
 from services.portal.settings import PortalSettings
 from services.registry import PORTAL_DEMO_KEY
@@ -52,17 +53,24 @@ def portal_settings() -> PortalSettings:
 
 
 @pytest.fixture
+def lltp_settings() -> LltpSettings | None:
+    """The judicial-records mock's settings (None: the stack's quick certificates, 2-3 working days)."""
+    return None
+
+
+@pytest.fixture
 async def citizen_journeys(
     backend: Backend,
     residence_settings: ResidenceSettings,
     motcua_settings: MotcuaSettings,
     portal_settings: PortalSettings,
+    lltp_settings: LltpSettings | None,
 ) -> AsyncIterator[CitizenJourneys]:
     """Started; stopped (its queues and keys removed by `backend`) afterwards."""
     token = citizen_token(backend)
     stack = await start_citizen_journeys(
         await backend.transport(), await backend.transport(), backend.store, token=token,
-        residence=residence_settings, motcua=motcua_settings, portal=portal_settings,
+        residence=residence_settings, motcua=motcua_settings, portal=portal_settings, lltp=lltp_settings,
     )  # fmt: skip
     services = journeys_catalog(token).services
     backend.queues += [stack.runtime.settings.queue, *(s.id.queue_name for s in services)]

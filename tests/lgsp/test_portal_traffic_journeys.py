@@ -18,6 +18,7 @@ from bus.flows.journey_state import StepStatus
 from bus.flows.timeliness import Verdict
 from bus.gateway.routing import error_response
 from services.faults import Latency
+from services.lltp.settings import LltpSettings
 from services.motcua.settings import MotcuaSettings
 from services.portal.citizen_draws import CitizenDraws
 from services.portal.citizen_traffic import CitizenTraffic
@@ -257,3 +258,40 @@ async def test_certificate_requests_the_portal_files_run_to_their_result_returne
     assert (await effects(stack, "portal", "/_control/portal/payments"))["paid"] == {"on_time": 2}
     paid = await effects(stack, "payment")
     assert paid["payments_created"] == 2 and paid["payments_succeeded"] == 2
+
+
+# The mock's real period (10 working days from the one-stop's reception), nothing late or refused, and
+# 6 of those days left for the return: issued by the 4th, so VNPost's 15-78 h and the journey's polls end
+# a working day or more before the appointment even with the bus lagging on a loaded machine.
+ON_TIME_RECORDS = LltpSettings(refusal_rate=0.0, late_rate=0.0, return_days=6)
+
+
+@pytest.mark.parametrize("lltp_settings", [ON_TIME_RECORDS])
+async def test_a_certificate_the_records_office_issues_on_time_is_returned_by_post_on_time(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    """A certificate for a person who lived in one province (10 working days), filed on the portal, paid,
+    verified over the mock's working days, posted: the journey is judged early or on time."""
+    stack = citizen_journeys
+    portal_app = stack.mocks.apps["portal"]
+    traffic = CitizenTraffic(
+        portal_app.state.traffic.settings, CitizenDraws(stack.mocks.population, seed=3),
+        transport=gateway_over(stack), book=portal_app.state.dossiers,
+    )  # fmt: skip
+    record = None
+    for _ in range(6):  # the portal's citizens: the first who lived in one province and asked by post
+        filed = await traffic.file_one("lltp")
+        assert filed is not None and filed.status_code == 202, filed
+        journey = await stack.until_found(filed.dossier_code)
+        if journey.inputs["several_places"] is False and journey.inputs["delivery"] == "post":
+            record = await stack.finished(journey.journey_id, timeout=90.0)
+            break
+    await traffic.close()
+    assert record is not None, "no citizen of one province asking by post among six"
+
+    assert record.status == "completed", record.model_dump_json(indent=1)
+    case = step(record, "result").result
+    assert isinstance(case, dict) and case["case"]["status"] == "issued"  # type: ignore[index,call-overload]
+    assert step(record, "delivered").status == StepStatus.DONE
+    assert record.verdict in (Verdict.EARLY, Verdict.ON_TIME), record.model_dump_json(indent=1)
+    assert not record.late
