@@ -24,7 +24,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.mix import available
 from loadtests.recorder import DIRECT_PREFIX, RequestRecorder, fault_type
-from loadtests.scenarios.base import Check, Draw, Scenario, Step, user_tag
+from loadtests.scenarios.base import Check, Draw, Scenario, Sent, Step, play, user_tag
 from loadtests.schedules import SHAPES
 from loadtests.shapes import ScheduledShape
 from services.citizens import Population
@@ -151,25 +151,31 @@ def write_rows(environment: Environment, path: Path, write: Callable[[Path], Non
 def judge_answer(response: Any, check: Check) -> Any:
     """The decoded JSON answer of a `catch_response` request, marked a success; None, marked a failure
     named by its taxonomy type, when there was no answer, not JSON, an HTTP error or a failed check."""
+    return judge(response, check)[1]
+
+
+def judge(response: Any, check: Check) -> Sent:
+    """Mark a `catch_response` request a success or a failure named by its taxonomy type (no answer, not
+    JSON, an HTTP error or a failed check); say which, with the decoded JSON answer when it succeeded."""
     if response.status_code == 0:  # no HTTP answer at all: refused, reset or timed out
         response.failure(f"Transport.{type(response.error).__name__}: {response.error}"[:300])
-        return None
+        return False, None
     try:
         answer = json.loads(response.content or b"null")
     except ValueError:
         response.failure(f"Check.NotJson: HTTP {response.status_code}")
-        return None
+        return False, None
     if response.status_code >= 400:
         kind = answer.get("type", f"HTTP{response.status_code}") if isinstance(answer, dict) else "Unknown"
         message = answer.get("message", "") if isinstance(answer, dict) else ""
         response.failure(f"{kind}: {message}"[:300])
-        return None
+        return False, None
     problem = check(answer)
     if problem:
         response.failure(f"Check.Content: {problem}"[:300])
-        return None
+        return False, None
     response.success()
-    return answer
+    return True, answer
 
 
 class LgspUser(FastHttpUser):
@@ -198,16 +204,10 @@ class LgspUser(FastHttpUser):
 
         began = time.monotonic()
         scenario = self.draw.rng.choices(list(ACTIVE), weights=list(ACTIVE.values()))[0]
-        steps = scenario.run(self.draw)
-        try:
-            step = next(steps)
-            while True:
-                step = steps.send(self._send(step))
-        except StopIteration:
-            pass
+        play(scenario, self.draw, self._send)
         self._spent = time.monotonic() - began
 
-    def _send(self, step: Step) -> Any:
+    def _send(self, step: Step) -> Sent:
         if step.direct_url is not None:
             return self._send_form(step)
         service_id = SERVICE_IDS[step.service_code]
@@ -220,9 +220,9 @@ class LgspUser(FastHttpUser):
             name=step.service_code,
             catch_response=True,
         ) as response:
-            return judge_answer(response, step.check)
+            return judge(response, step.check)
 
-    def _send_form(self, step: Step) -> Any:
+    def _send_form(self, step: Step) -> Sent:
         with self.client.request(
             "POST",
             step.direct_url or "",
@@ -232,13 +232,13 @@ class LgspUser(FastHttpUser):
         ) as response:
             if response.status_code == 0:
                 response.failure(f"Transport.{type(response.error).__name__}: {response.error}"[:300])
-                return None
+                return False, None
             if response.status_code >= 400:
                 response.failure(f"Server.Provider.PaymentPage: HTTP {response.status_code}")
-                return None
+                return False, None
             problem = step.check(response.text)
             if problem:
                 response.failure(f"Check.Content: {problem}")
-                return None
+                return False, None
             response.success()
-            return response.text
+            return True, response.text

@@ -1,7 +1,8 @@
 """What a scenario is: a generator of HTTP steps against the gateway, each with its content check.
 
 A scenario yields `Step`s; the locustfile sends each and sends the decoded JSON answer back into the
-generator, so a later step (a payment's status query) can use an earlier answer.
+generator, so a later step (a payment's status query) can use an earlier answer. A failed step ends the
+iteration (`play`): the refusal is counted once, not again by a step that needed its answer.
 """
 
 from __future__ import annotations
@@ -38,11 +39,33 @@ Steps = Generator[Step, Any, None]
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named user action (one or more steps) and the service codes it needs in the catalog."""
+    """A named user action (one or more steps) and the service codes it needs in the catalog; with
+    `goes_on_after_failure` its later steps are sent after a failed one, which gets None back."""
 
     name: str
     services: tuple[str, ...]
     run: Callable[[Draw], Steps]
+    goes_on_after_failure: bool = False
+
+
+# How a runner sent a step: whether it succeeded (answered and passed its check), and the answer.
+Sent = tuple[bool, Any]
+
+
+def play(scenario: Scenario, draw: Draw, send: Callable[[Step], Sent]) -> None:
+    """One iteration of `scenario`: send each step and hand its answer back to the scenario. A failed
+    step ends the iteration unless the scenario goes on after failures (it is then handed None)."""
+    steps = scenario.run(draw)
+    step = next(steps, None)
+    while step is not None:
+        succeeded, answer = send(step)
+        if not succeeded and not scenario.goes_on_after_failure:
+            steps.close()
+            return
+        try:
+            step = steps.send(answer if succeeded else None)
+        except StopIteration:
+            return
 
 
 @dataclass

@@ -73,9 +73,8 @@ def _birth(draw: Draw) -> Steps:
             "id_document_number": mother.id_number,
         },
     }
-    record = yield Step(BIRTH, body, _record_check("birth", "KS."))
-    if isinstance(record, dict) and "record_id" in record:
-        yield Step(LOOKUP, {"record_id": record["record_id"]}, _found_record(record["record_id"]))
+    record = yield Step(BIRTH, body, _record_check("birth", "KS."))  # a refusal ends the scenario (`play`)
+    yield Step(LOOKUP, {"record_id": record["record_id"]}, _found_record(record["record_id"]))
 
 
 def _found_record(record_id: str) -> Any:
