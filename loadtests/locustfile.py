@@ -25,6 +25,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from loadtests.mix import available
 from loadtests.recorder import DIRECT_PREFIX, RequestRecorder, fault_type
 from loadtests.scenarios.base import Check, Draw, Scenario, Sent, Step, play, user_tag
+from loadtests.scenarios.vnpost import SEND_BY_POST, TRACKED_FROM, TRACKING, cursor_query
 from loadtests.schedules import SHAPES
 from loadtests.shapes import ScheduledShape
 from services.citizens import Population
@@ -102,10 +103,27 @@ def _discover(environment: Environment, **_: Any) -> None:
     SERVICE_IDS.update(by_code)
     for reason in skipped:
         log.warning(reason)
+    if SEND_BY_POST in ACTIVE:
+        _move_tracking_cursor_to_the_end(environment)
     if not ACTIVE:
         log.error("no scenario can run: the catalog offers none of their services")
         if environment.runner is not None:
             environment.runner.quit()
+
+
+def _move_tracking_cursor_to_the_end(environment: Environment) -> None:
+    """Start the VNPost scenario's tracking after the orders of earlier runs (a mock keeps them)."""
+    url = f"{environment.host}/r1/{SERVICE_IDS[TRACKING]}"
+    while True:
+        response = requests.post(
+            url, json=cursor_query(TRACKED_FROM.highest), headers=_headers(environment), timeout=60
+        )
+        response.raise_for_status()
+        answer = response.json()
+        TRACKED_FROM.saw(answer)
+        if answer["complete"]:
+            log.info("VNPost tracking starts after order id %d", TRACKED_FROM.highest)
+            return
 
 
 @events.request.add_listener  # type: ignore[untyped-decorator]
