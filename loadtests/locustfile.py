@@ -24,7 +24,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.mix import available
 from loadtests.recorder import DIRECT_PREFIX, RequestRecorder, fault_type
-from loadtests.scenarios.base import Check, Draw, Scenario, Sent, Step, play, user_tag
+from loadtests.scenarios.base import Check, Draw, Scenario, Sent, Share, Step, play, user_tag
 from loadtests.scenarios.vnpost import SEND_BY_POST, TRACKED_FROM, TRACKING, cursor_query
 from loadtests.schedules import SHAPES
 from loadtests.shapes import ScheduledShape
@@ -53,6 +53,12 @@ def _options(parser: Any) -> None:
     group.add_argument("--lgsp-client", default="VN/GOV/HPG/LOADTEST", help="X-Road client id")
     group.add_argument("--lgsp-key", default="loadtest-demo-key", help="the client's API key")
     group.add_argument("--lgsp-seed", type=int, default=2023, help="seed of the users' draws")
+    group.add_argument(
+        "--lgsp-workers",
+        type=int,
+        default=0,
+        help="Locust workers sharing out the people to marry (default: the master's --expect-workers)",
+    )
     group.add_argument("--lgsp-raw", default="", help="write every request to this CSV at the end")
     group.add_argument(
         "--lgsp-until-slo-breaks", action="store_true", help="end the run at the first stage missing the SLO"
@@ -79,6 +85,23 @@ def options_of(environment: Environment) -> Any:
     options = environment.parsed_options
     assert options is not None
     return options
+
+
+@events.init.add_listener  # type: ignore[untyped-decorator]
+def _count_workers(environment: Environment, **_: Any) -> None:
+    """On the master, the worker count defaults to --expect-workers; the master relays it to each worker
+    with its other LGSP options."""
+    if isinstance(environment.runner, MasterRunner) and environment.parsed_options is not None:
+        options = environment.parsed_options
+        options.lgsp_workers = options.lgsp_workers or options.expect_workers
+
+
+def population_share(environment: Environment) -> Share:
+    """This process's share of the people a run may marry: a worker's index of the worker count; all of
+    them when running alone."""
+    if isinstance(environment.runner, WorkerRunner):
+        return Share(environment.runner.worker_index, options_of(environment).lgsp_workers or 1)
+    return Share()
 
 
 def _headers(environment: Environment) -> dict[str, str]:
@@ -209,7 +232,9 @@ class LgspUser(FastHttpUser):
         """Seed this user's draws from the run seed and its own number, so runs repeat."""
         options = options_of(self.environment)
         tag = user_tag("u", getattr(self.environment.runner, "worker_index", 0))
-        self.draw = Draw(random.Random(f"{options.lgsp_seed}-{tag}"), POPULATION, tag)
+        self.draw = Draw(
+            random.Random(f"{options.lgsp_seed}-{tag}"), POPULATION, tag, population_share(self.environment)
+        )
         # Officers (MaCanBo) have quotas at the population database: spread the load over a desk of them.
         officer = f"HPG-CB{self.draw.rng.randint(1, OFFICERS):04d}"
         self.headers = _headers(self.environment) | {"X-Road-UserId": officer}
