@@ -87,20 +87,12 @@ def options_of(environment: Environment) -> Any:
     return options
 
 
-@events.init.add_listener  # type: ignore[untyped-decorator]
-def _count_workers(environment: Environment, **_: Any) -> None:
-    """On the master, the worker count defaults to --expect-workers; the master relays it to each worker
-    with its other LGSP options."""
-    if isinstance(environment.runner, MasterRunner) and environment.parsed_options is not None:
-        options = environment.parsed_options
-        options.lgsp_workers = options.lgsp_workers or options.expect_workers
-
-
 def population_share(environment: Environment) -> Share:
-    """This process's share of the people a run may marry: a worker's index of the worker count; all of
-    them when running alone."""
+    """This process's share of the people a run may marry: a worker's index of the worker count (the
+    master relays its --lgsp-workers and --expect-workers); all of them when running alone."""
     if isinstance(environment.runner, WorkerRunner):
-        return Share(environment.runner.worker_index, options_of(environment).lgsp_workers or 1)
+        options = options_of(environment)
+        return Share(environment.runner.worker_index, options.lgsp_workers or options.expect_workers)
     return Share()
 
 
@@ -126,12 +118,17 @@ def _discover(environment: Environment, **_: Any) -> None:
     SERVICE_IDS.update(by_code)
     for reason in skipped:
         log.warning(reason)
-    if SEND_BY_POST in ACTIVE:
-        _move_tracking_cursor_to_the_end(environment)
     if not ACTIVE:
         log.error("no scenario can run: the catalog offers none of their services")
         if environment.runner is not None:
             environment.runner.quit()
+        return
+    if isinstance(environment.runner, MasterRunner):
+        return  # the master sends no scenario
+    if SEND_BY_POST in ACTIVE:
+        _move_tracking_cursor_to_the_end(environment)
+    share = population_share(environment)
+    log.info("people to marry: share %d of %d of the population", share.index, share.count)
 
 
 def _move_tracking_cursor_to_the_end(environment: Environment) -> None:
