@@ -38,7 +38,10 @@ class LgspCommands(LazySubcommands):
         "bench": ("loadtests.cli:bench_app", "Micro-benchmark of the bus path and its raw hops."),
         "adapter": ("lgsp.adapter_cli:adapter_app", "Write (template), check and list adapters."),
         "config": ("lgsp.config_report:config_app", "The configuration in effect, secrets masked."),
-        "journey": ("lgsp.journey_cli:journey_app", "Start, show and list citizens' journeys."),
+        "journey": (
+            "lgsp.journey_cli:journey_app",
+            "Start, show and list citizens' journeys, refused feed entries.",
+        ),
     }
 
 
@@ -146,7 +149,7 @@ def _portal_traffic(option: str | None, *, mocks: bool, processes: int) -> dict[
             {"rates_per_minute": {k.strip(): float(v) for k, v in pairs.items()}}
         )
     except (ValueError, ValidationError) as error:
-        raise typer.BadParameter(f"PROCEDURE=PER_MINUTE,… with birth, death or dossier: {error}",
+        raise typer.BadParameter(f"PROCEDURE=PER_MINUTE,… with birth, death, dossier or lltp: {error}",
                                  param_hint="--portal-traffic") from None  # fmt: skip
     problem = check_rates(rates, PortalSettings())
     if problem is not None:
@@ -174,7 +177,7 @@ def run(
         str | None,
         typer.Option(
             help="citizens filing on the portal mock, dossiers per minute by procedure, e.g. "
-            "birth=2,death=1,dossier=20 (off by default; also LGSP_PORTAL_TRAFFIC_RATES_PER_MINUTE)"
+            "birth=2,death=1,dossier=20,lltp=1 (off by default; also LGSP_PORTAL_TRAFFIC_RATES_PER_MINUTE)"
         ),
     ] = None,
 ) -> None:
@@ -435,12 +438,13 @@ def mock(
         raise typer.Exit(2)
     from services.citizens import Population
 
-    served = spec.build(population=Population(), latency=latency)
+    served_port = port or spec.port
+    served = spec.build(population=Population(), latency=latency, own_url=f"http://{host}:{served_port}")
     freeze_startup_heap()
     uvicorn.run(
         served,
         host=host,
-        port=port or spec.port,
+        port=served_port,
         log_level="warning",
     )
 

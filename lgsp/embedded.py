@@ -178,16 +178,13 @@ def mock_apps(
     served = []
     for name in names:
         spec = MOCKS[name]
-        served.append(
-            Served(
-                name,
-                spec.build(
-                    population=population, latency=latency, gateway_url=gateway_url, time_scale=time_scale
-                ),
-                host,
-                (ports or {}).get(name, spec.port),
-            )
-        )
+        port = (ports or {}).get(name, spec.port)
+        own_url = f"http://{host}:{port}"  # the payer page's link follows a moved port (`--mock-port`)
+        app = spec.build(
+            population=population, latency=latency, gateway_url=gateway_url, time_scale=time_scale,
+            own_url=own_url,
+        )  # fmt: skip
+        served.append(Served(name, app, host, port))
     return served
 
 

@@ -1,4 +1,5 @@
-"""`lgsp journey …`: start a citizen's journey on a running bus, show its timeline, list journeys.
+"""`lgsp journey …`: start a citizen's journey on a running bus, show its timeline, list journeys, list
+the feed entries no journey was started for (`refused`).
 
 `start birth` and `start death` build the dossier from the seeded population (a real mother, a real
 deceased person with a relative), as the one-stop's pre-filled form would; `start dossier --from-portal`
@@ -25,7 +26,9 @@ from rich.table import Table
 
 from loadtests.whole_tables import print_whole
 
-journey_app = typer.Typer(help="Start, show and list citizens' journeys.", no_args_is_help=True)
+journey_app = typer.Typer(
+    help="Start, show and list citizens' journeys, refused feed entries.", no_args_is_help=True
+)
 console = Console()
 errors = Console(stderr=True)
 
@@ -258,4 +261,29 @@ def list_journeys(
             _time(record["received_at"]), _time(record["due_at"]), _time(record["finished_at"]),
             (record["verdict"] or "-") + (" (late)" if record["late"] else ""),
         )  # fmt: skip
+    print_whole(console, table)
+
+
+@journey_app.command("refused")
+def refused_entries(
+    kind: Annotated[str, typer.Argument(help="the kind a feed starts, e.g. death-feed")],
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="the refusals as the gateway answers them")] = False,
+    gateway: GatewayOption = DEFAULT_GATEWAY,
+    client: ClientOption = DEFAULT_CLIENT,
+    key: KeyOption = DEFAULT_KEY,
+) -> None:
+    """Entries of the feed that starts KIND no journey was started for, with why, newest first."""
+    url = f"{gateway.rstrip('/')}/journeys/feeds/{kind}/refused"
+    found = _answer(_request("GET", url, client, key, params={"limit": limit}))["refused"]
+    if as_json:
+        console.print_json(data=found)
+        return
+    table = Table(title=f"{len(found)} refused feed entr{'y' if len(found) == 1 else 'ies'} of {kind}")
+    for column in ("position", "cursor", "refused", "reason", "entry"):
+        table.add_column(column, overflow="fold")
+    for refusal in found:
+        position = "-" if refusal["position"] is None else str(refusal["position"])
+        entry = json.dumps(refusal["entry"], ensure_ascii=False)
+        table.add_row(position, str(refusal["after"]), _time(refusal["refused_at"]), refusal["reason"], entry)
     print_whole(console, table)

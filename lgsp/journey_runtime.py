@@ -34,6 +34,7 @@ from bus.flows import (
     WorkingCalendar,
     build_calendar,
     build_clock,
+    feed_refusals,
 )
 from bus.gateway.access import AccessControl
 from bus.gateway.journeys_router import journeys_router
@@ -53,7 +54,7 @@ from lgsp.journeys.input_checks import check_inputs
 
 log = logging.getLogger(__name__)
 # The mocks with a simulated clock (`/_control/clock`): they follow the bus's.
-CLOCKED_MOCKS = ("residence", "insurance", "social", "lltp", "motcua", "vnpost", "portal")
+CLOCKED_MOCKS = ("population", "residence", "insurance", "social", "lltp", "motcua", "vnpost", "portal")
 STOP_SECONDS = 5.0  # how long stopping the mock clock follower waits for a round in progress
 
 
@@ -166,7 +167,7 @@ class JourneyRuntime:
 
     def router(self) -> APIRouter:
         """`/journeys`, authenticated and authorised as `/r1` is."""
-        return journeys_router(self.journeys, self.access)
+        return journeys_router(self.journeys, self.access, feed_refusals(self.store, self.settings))
 
     async def start(self) -> None:
         """Start the engines."""

@@ -23,7 +23,7 @@ from loadtests.journey_figures import JourneyFigures, journey_figures
 from loadtests.journey_mix import JourneyCalibration
 from loadtests.journey_recorder import JOURNEY_COLUMNS, read_journeys
 from loadtests.report import write_report
-from loadtests.scenarios.journeys import runnable
+from loadtests.scenarios.journeys import drawn
 from loadtests.schedules import STEP_LEVELS, Stage, build, stage_at
 from loadtests.slo import Slo, StageFigures, Verdict
 from loadtests.stack import Stack, StackPlan, free_port, locust_command
@@ -169,7 +169,7 @@ class CapacityRun:
         assert self.journeys is not None
         calendar = build_calendar(CalendarSettings())
         calibration = JourneyCalibration(self.journeys)
-        kinds = tuple(runnable(self.journeys)[0])
+        kinds = tuple(drawn(self.journeys))
         rates = sorted({stage.rate for stage in stages if stage.measured})
         multiples = ", ".join(f"{r:g}/s = ×{calibration.multiple(r, kinds):,.1f}" for r in rates)
         line = f"{calibration.line(kinds)}; this run: {multiples} that peak"

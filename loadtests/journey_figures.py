@@ -2,6 +2,11 @@
 in working time (the engine's working-day clock, not wall seconds) and the on-time rate (Decision 766
 verdicts: early and on time count as on time, late does not).
 
+A parked journey returned no result: Decision 766 counts it as not finished, judged against its
+appointment, not by when it parked. One whose appointment had passed by the latest simulated time the
+run saw is "open and already late" (among the judged, never on time); one not yet due is open within its
+time and left out of the rate, counted apart.
+
 Pure arithmetic over the journey rows, unit-tested. A journey belongs to the stage it was started in;
 a stage's rate is its completed journeys over its wall length. Durations are of completed journeys,
 from their reception to their finish, in working hours of `calendar`.
@@ -39,12 +44,14 @@ class JourneyStage(BaseModel):
     p50_working_hours: float | None
     p99_working_hours: float | None
     on_time: int
-    judged: int
+    judged: int  # finished with a verdict, and parked past their appointment (open and already late)
+    parked_late: int = 0  # parked, their appointment passed: among the judged, not on time
+    parked_open: int = 0  # parked, not yet due: open, not judged
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def on_time_rate(self) -> float | None:
-        """Early or on time among the journeys with a verdict (None: none had one)."""
+        """Early or on time among the judged journeys (None: none was)."""
         return self.on_time / self.judged if self.judged else None
 
 
@@ -78,6 +85,8 @@ def describe(stage: JourneyStage) -> str:
     p99 = "-" if stage.p99_working_hours is None else f"{stage.p99_working_hours:.2f}"
     rate = stage.on_time_rate
     on_time = "-" if rate is None else f"{100 * rate:.1f} % ({stage.on_time}/{stage.judged})"
+    if stage.parked:
+        on_time += f" (parked: {stage.parked_late} past due counted late, {stage.parked_open} not yet due)"
     return (
         f"{stage.completed_per_hour:,.1f} journeys/h completed, p99 duration {p99} working hours, "
         f"on time {on_time}; started {stage.started}: completed {stage.completed}, refused {stage.refused}, "
@@ -90,16 +99,24 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 def journey_stage(
-    label: str, seconds: float, rows: list[JourneyRow], working_hours: WorkingHours
+    label: str,
+    seconds: float,
+    rows: list[JourneyRow],
+    working_hours: WorkingHours,
+    seen_until: datetime | None = None,
 ) -> JourneyStage:
-    """The figures of `rows` (journeys started within `seconds` of wall time)."""
+    """The figures of `rows` (journeys started within `seconds` of wall time); a parked journey is judged
+    against its appointment at `seen_until` (default: the latest simulated time among `rows`)."""
     ends = Counter(row.status for row in rows)
     durations = [
         working_hours(datetime.fromisoformat(row.received_at), datetime.fromisoformat(row.finished_at))
         for row in rows
         if row.status == "completed" and row.received_at and row.finished_at
     ]
-    judged = [row for row in rows if row.ended_t is not None and row.verdict]
+    until = seen_until if seen_until is not None else latest_seen(rows)
+    finished = [row for row in rows if row.ended_t is not None and row.verdict and row.status != "parked"]
+    parked = [row for row in rows if row.status == "parked"]
+    parked_late = sum(1 for row in parked if _past_due(row, until))
     completed = ends["completed"]
     return JourneyStage(
         label=label,
@@ -112,9 +129,25 @@ def journey_stage(
         completed_per_hour=round(3600 * completed / seconds, 1) if seconds > 0 else 0.0,
         p50_working_hours=_pct(durations, 50),
         p99_working_hours=_pct(durations, 99),
-        on_time=sum(1 for row in judged if row.verdict in ON_TIME),
-        judged=len(judged),
+        on_time=sum(1 for row in finished if row.verdict in ON_TIME),
+        judged=len(finished) + parked_late,
+        parked_late=parked_late,
+        parked_open=len(parked) - parked_late,
     )
+
+
+def latest_seen(rows: list[JourneyRow]) -> datetime | None:
+    """The latest simulated time the run saw a journey at (None: no row says)."""
+    seen = [datetime.fromisoformat(row.as_of) for row in rows if row.as_of]
+    return max(seen, default=None)
+
+
+def _past_due(row: JourneyRow, until: datetime | None) -> bool:
+    """Whether parked `row`'s appointment had passed at `until` (without a time seen: at its parking)."""
+    if not row.due_at:
+        return False
+    at = until or (datetime.fromisoformat(row.finished_at) if row.finished_at else None)
+    return at is not None and at > datetime.fromisoformat(row.due_at)
 
 
 def journey_figures(
@@ -129,20 +162,22 @@ def journey_figures(
     """Every measured stage's journey figures, the run's, and those of the stage meeting the requests'
     SLO (and on time at least `min_on_time` of its journeys) with the most journeys completed per hour."""
     measured = [stage for stage in stages if stage.measured]
+    until = latest_seen(rows)  # the run's end on the bus's clock, as near as the rows tell
     per_stage = [
         journey_stage(
             stage.label,
             stage.end - stage.start,
             [row for row in rows if stage.start <= row.started_t < stage.end],
             working_hours,
+            until,
         )
         for stage in measured
     ]
     inside = [row for row in rows if any(s.start <= row.started_t < s.end for s in measured)]
     seconds = sum(s.end - s.start for s in measured)
-    overall = journey_stage("all", seconds, inside, working_hours)
+    overall = journey_stage("all", seconds, inside, working_hours, until)
     kinds = {
-        kind: journey_stage(kind, seconds, [row for row in inside if row.kind == kind], working_hours)
+        kind: journey_stage(kind, seconds, [row for row in inside if row.kind == kind], working_hours, until)
         for kind in sorted({row.kind for row in inside})
     }
     meeting = {figures.label for figures in request_stages if figures.meets(slo)}

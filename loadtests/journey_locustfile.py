@@ -30,7 +30,7 @@ from loadtests import locustfile as common
 from loadtests.journey_mix import parse_split
 from loadtests.journey_recorder import JourneyRecorder, JourneyRow
 from loadtests.scenarios.base import Check, Draw, expect_keys, user_tag
-from loadtests.scenarios.journeys import ENDED, JOURNEY_SCENARIOS, PORTAL_FILE, runnable
+from loadtests.scenarios.journeys import ENDED, JOURNEY_SCENARIOS, PORTAL_FILE, drawn
 from loadtests.shapes import ScheduledShape
 
 __all__ = ["JourneyUser", "ScheduledShape"]
@@ -43,17 +43,11 @@ WEIGHTS: dict[str, float] = {}
 
 @events.test_start.add_listener  # type: ignore[untyped-decorator]
 def _split(environment: Environment, **_: Any) -> None:
-    """The kinds to start, by weight, from --lgsp-journeys; say which are left out and why."""
+    """The kinds to start, by weight, from --lgsp-journeys."""
     options = common.options_of(environment)
-    kept, skipped = runnable(parse_split(options.lgsp_journeys or "birth=1"))
-    for reason in skipped:
-        log.warning(reason)
     WEIGHTS.clear()
-    WEIGHTS.update(kept)
+    WEIGHTS.update(drawn(parse_split(options.lgsp_journeys or "birth=1")))
     JOURNEYS.restart()
-    if not WEIGHTS and environment.runner is not None:
-        log.error("no journey can run: the split gives no share to a kind the load test can start")
-        environment.runner.quit()
 
 
 @events.test_stop.add_listener  # type: ignore[untyped-decorator]

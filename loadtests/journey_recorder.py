@@ -27,6 +27,8 @@ class JourneyRow:
     received_at: str = ""
     finished_at: str = ""
     reason: str = ""
+    due_at: str = ""  # the appointment (simulated time)
+    as_of: str = ""  # the bus's simulated time when last seen
 
     def end(self, t: float, record: dict[str, Any]) -> None:
         """The journey as last seen (`GET /journeys/{id}`) at `t`: ended when it is no longer running."""
@@ -35,6 +37,8 @@ class JourneyRow:
         self.received_at = str(record.get("received_at") or "")
         self.finished_at = str(record.get("finished_at") or "")
         self.reason = str(record.get("reason") or "")[:200]
+        self.due_at = str(record.get("due_at") or "")
+        self.as_of = str(record.get("as_of") or "")
         if self.finished_at:
             self.ended_t = t
 
@@ -86,4 +90,5 @@ def _row(r: dict[str, str]) -> JourneyRow:
         kind=r["kind"], journey_id=r["journey_id"], started_t=float(r["started_t"]), ended_t=ended,
         status=r["status"], verdict=r["verdict"], received_at=r["received_at"],
         finished_at=r["finished_at"], reason=r["reason"],
+        due_at=r.get("due_at", ""), as_of=r.get("as_of", ""),  # absent from an older run's file
     )  # fmt: skip

@@ -1,6 +1,7 @@
 """A journey's inputs built from the seeded population, as the one-stop's pre-filled form would be:
 the birth of a real mother's child, the death of a real person with a relative declaring it, an ordinary
-dossier with a fee filed by a real adult and its result returned to their permanent address. Used by
+dossier with a fee filed by a real adult and its result returned to their permanent address, a real
+adult's judicial-record certificate (no. 1 or 2, by post or at the counter). Used by
 `lgsp journey start` and by the load tests' journey scenarios (which draw their own mothers and
 deceased with `is_mother` and `insured_elder`).
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from pydantic import JsonValue
 
@@ -28,6 +29,7 @@ from services.citizens import Citizen, Population
 from services.clock import SimulatedClock
 from services.insurance.fund import SocialInsuranceFund
 from services.insurance.settings import InsuranceSettings
+from vn_calendar import WorkingCalendar
 from vn_calendar import age_on as years_on
 
 BIRTH_LEGS = ("residence", "insurance")
@@ -45,6 +47,11 @@ OFFICE = "UBND phường Lê Chân"
 ONE_STOP = {"name": "Bộ phận một cửa Sở Tư pháp", "address": "1 Lạch Tray, Hải Phòng", "phone": "02253842645"}
 DELIVERIES = ("post", "counter")
 SIGNER = {"signer_name": "Nguyễn Văn Hùng", "signer_title": "Chủ tịch", "officer_name": "Trần Thị Mai"}
+# Working days to a judicial-record certificate: 10, 15 when the person lived in several provinces
+# (Law on Judicial Records, art. 48).
+CERTIFICATE_DAYS = {False: 10, True: 15}
+ID_CARD_ISSUER = "Cục Cảnh sát quản lý hành chính về trật tự xã hội"
+ID_CARD_AGE = 14  # a citizen identity card is issued from 14
 
 
 class JourneyRequestError(ValueError):
@@ -276,7 +283,84 @@ def dossier_inputs(
         raise ValueError(f"received_at {received_at} has no UTC offset")
     if delivery not in DELIVERIES:
         raise IneligibleRequest(f"delivery {delivery!r}: choose among {list(DELIVERIES)}")
-    today = received_at.date()
+    person = _adult(population, received_at.date(), citizen_id)
+    return {
+        "citizen": {"id_number": person.id_number, "full_name": person.full_name},
+        "procedure": {
+            "code": procedure.code,
+            "name": procedure.name,
+            "field_code": procedure.field_code,
+            "field_name": procedure.field_name,
+            "service_code": procedure.service_code,
+        },
+        **_fee_and_delivery(person, received_at, fee, delivery),
+    }
+
+
+def certificate_inputs(
+    population: Population,
+    *,
+    received_at: datetime,
+    fee: DossierFee,
+    citizen_id: str | None = None,
+    certificate_type: int = 1,
+    delivery: str = "post",
+    purpose: str = "Bổ sung hồ sơ xin việc",
+) -> dict[str, JsonValue]:
+    """The judicial-record certificate journey's inputs: `citizen_id` (default: the first adult of the
+    population) asks at the one-stop, at `received_at` (with its offset), for certificate no. 1 or 2 for
+    `purpose`, returned by post to the permanent address or at the counter. A person registered at birth
+    in another province than the one they live in lived in several: 15 working days, not 10."""
+    if received_at.tzinfo is None:
+        raise ValueError(f"received_at {received_at} has no UTC offset")
+    if certificate_type not in (1, 2):
+        raise IneligibleRequest(f"certificate no. {certificate_type}: there are no. 1 and no. 2")
+    if delivery not in DELIVERIES:
+        raise IneligibleRequest(f"delivery {delivery!r}: choose among {list(DELIVERIES)}")
+    person = _adult(population, received_at.date(), citizen_id)
+    home, born = person.permanent_address, person.birth_registration
+    several_places = born.province != home.province
+    appointment = WorkingCalendar().add_working_days(received_at, CERTIFICATE_DAYS[several_places])
+    card_age = _birthday(person.birth_date, ID_CARD_AGE)
+    grown = _birthday(person.birth_date, 18)
+    history: list[JsonValue] = [{"from_month": f"{card_age:%Y-%m}", "place": home.detail or "Hải Phòng"}]
+    if several_places:
+        history = [
+            {"from_month": f"{person.birth_date:%Y-%m}", "to_month": f"{grown:%Y-%m}", "place": born.detail},
+            {"from_month": f"{grown:%Y-%m}", "place": home.detail or "Hải Phòng"},
+        ]
+    request: dict[str, JsonValue] = {
+        "certificate_type": certificate_type,
+        "purpose": purpose,
+        "applicant": {
+            "full_name": person.full_name,
+            "sex": "female" if person.sex == "F" else "male",
+            "birth_date": person.birth_date.isoformat(),
+            "birth_place": born.detail or "Hải Phòng",
+            "id_number": person.id_number,
+            "id_issued_on": max(
+                card_age, date(2021, 1, 1) + timedelta(days=int(person.id_number[-3:]))
+            ).isoformat(),
+            "id_issued_by": ID_CARD_ISSUER,
+            "permanent_address": home.detail or "Hải Phòng",
+            "phone": contact_phone(person),
+        },
+        "residence_history": history,
+        "appointment_date": appointment.date().isoformat(),
+    }
+    return {
+        "request": request,
+        "several_places": several_places,
+        **_fee_and_delivery(person, received_at, fee, delivery),
+    }
+
+
+def _birthday(born: date, years: int) -> date:
+    """The day `born` turns `years` (29 February: the 28th)."""
+    return date(born.year + years, born.month, 28 if (born.month, born.day) == (2, 29) else born.day)
+
+
+def _adult(population: Population, today: date, citizen_id: str | None) -> Citizen:
     person = (
         first_fitting(population, lambda p: is_adult(p, today), "adult")
         if citizen_id is None
@@ -286,17 +370,17 @@ def dossier_inputs(
         raise IneligibleRequest(
             f"{person.id_number} ({person.full_name}) is a minor: no dossier of their own"
         )
+    return person
+
+
+def _fee_and_delivery(
+    person: Citizen, received_at: datetime, fee: DossierFee, delivery: str
+) -> dict[str, JsonValue]:
+    """The reception time, the fee and how the result goes back (by post: the parcel to the person's
+    permanent address)."""
     home = person.permanent_address
     inputs: dict[str, JsonValue] = {
-        "citizen": {"id_number": person.id_number, "full_name": person.full_name},
         "received_at": received_at.isoformat(),
-        "procedure": {
-            "code": procedure.code,
-            "name": procedure.name,
-            "field_code": procedure.field_code,
-            "field_name": procedure.field_name,
-            "service_code": procedure.service_code,
-        },
         "fee": {
             "code": fee.code,
             "name": fee.name,

@@ -24,15 +24,20 @@ DEFAULT_GATEWAY_URL = "http://127.0.0.1:8000"
 # The portal's credentials in the default catalog (client VN/GOV/DVCQG/PORTAL).
 PORTAL_DEMO_KEY = "portal-demo-key"
 
-Wiring = Callable[[str, float], dict[str, Any]]
+# (the gateway's URL, the time scale, the mock's own URL as it is served) → the factory's arguments.
+Wiring = Callable[[str, float, str], dict[str, Any]]
 
 
-def _payment_wiring(gateway_url: str, time_scale: float) -> dict[str, Any]:
+def _payment_wiring(gateway_url: str, time_scale: float, own_url: str) -> dict[str, Any]:
+    from pydantic import HttpUrl
+
     from services.payment.settings import PaymentSettings
 
     settings = PaymentSettings()
     if "time_scale" not in settings.model_fields_set:
         settings = settings.model_copy(update={"time_scale": time_scale})
+    if "public_url" not in settings.model_fields_set:  # the payer page's link: where it is served
+        settings = settings.model_copy(update={"public_url": HttpUrl(own_url)})
     partners = {
         code: partner
         if partner.callback_url
@@ -42,7 +47,7 @@ def _payment_wiring(gateway_url: str, time_scale: float) -> dict[str, Any]:
     return {"settings": settings.model_copy(update={"partners": partners})}
 
 
-def _vnpost_wiring(gateway_url: str, time_scale: float) -> dict[str, Any]:
+def _vnpost_wiring(gateway_url: str, time_scale: float, own_url: str) -> dict[str, Any]:
     from services.vnpost.settings import VnpostSettings
 
     settings = VnpostSettings()
@@ -51,7 +56,7 @@ def _vnpost_wiring(gateway_url: str, time_scale: float) -> dict[str, Any]:
     return {"settings": settings}
 
 
-def _portal_wiring(gateway_url: str, time_scale: float) -> dict[str, Any]:
+def _portal_wiring(gateway_url: str, time_scale: float, own_url: str) -> dict[str, Any]:
     from services.portal.settings import PortalSettings
 
     settings = PortalSettings()
@@ -60,7 +65,7 @@ def _portal_wiring(gateway_url: str, time_scale: float) -> dict[str, Any]:
     return {"settings": settings}
 
 
-def _motcua_wiring(gateway_url: str, time_scale: float) -> dict[str, Any]:
+def _motcua_wiring(gateway_url: str, time_scale: float, own_url: str) -> dict[str, Any]:
     from services.motcua.settings import MotcuaSettings
 
     settings = MotcuaSettings()
@@ -93,10 +98,14 @@ class MockSpec:
         latency: bool,
         gateway_url: str = DEFAULT_GATEWAY_URL,
         time_scale: float = 1.0,
+        own_url: str | None = None,
     ) -> FastAPI:
         """The mock as the LGSP runs it: wired to the gateway, sharing `population` with the other
-        mocks that hold citizens, instant when `latency` is off, its real-time waits × `time_scale`."""
-        kwargs = self.wiring(gateway_url, time_scale) if self.wiring else {}
+        mocks that hold citizens, instant when `latency` is off, its real-time waits × `time_scale`;
+        `own_url` (default: 127.0.0.1 on its default port) is where it is served, for the links it hands
+        out (the payer page's)."""
+        own = own_url if own_url is not None else f"http://127.0.0.1:{self.port}"
+        kwargs = self.wiring(gateway_url, time_scale, own) if self.wiring else {}
         if self.takes_population:
             kwargs["population"] = population
         app = self.create(**kwargs)

@@ -3,20 +3,22 @@ services): read in order after a position, as agencies that act on a death (the 
 removal, from 2026-03-15) must.
 
     canonical {after: 0, limit: 100}  →  GET /api/v1/biendong/khaitu?sau=0&soLuong=100
-    {BienDong: [{ThuTu, SoDinhDanh, HoVaTen, NgayMat yyyymmdd}], ThuTuCuoi}
-    →  {deaths: [{position, id_number, full_name, death_date}], last_position}
+    {BienDong: [{ThuTu, SoDinhDanh, HoVaTen, NgayMat yyyymmdd, ThoiGianGhiNhan yyyyMMddHHmmss}], ThuTuCuoi}
+    →  {deaths: [{position, id_number, full_name, death_date, recorded_at (ISO 8601, +07:00)}],
+        last_position}
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from adapters.population.models import IdNumber
 
 FEED_PATH = "/api/v1/biendong/khaitu"
+VIETNAM = timezone(timedelta(hours=7))  # the feed's times are local
 MAX_PAGE = 1000
 
 
@@ -38,6 +40,7 @@ class RecordedDeath(_Canonical):
     id_number: IdNumber
     full_name: str
     death_date: date
+    recorded_at: AwareDatetime = Field(description="when the database recorded the death")
 
 
 class DeathFeedPage(_Canonical):
@@ -54,11 +57,19 @@ class _WireDeath(BaseModel):
     SoDinhDanh: str
     HoVaTen: str
     NgayMat: date
+    ThoiGianGhiNhan: AwareDatetime
 
     @field_validator("NgayMat", mode="before")
     @classmethod
     def _yyyymmdd(cls, value: object) -> object:
         return datetime.strptime(value, "%Y%m%d").date() if isinstance(value, str) else value
+
+    @field_validator("ThoiGianGhiNhan", mode="before")
+    @classmethod
+    def _vietnam_time(cls, value: object) -> object:
+        if isinstance(value, str):  # yyyyMMddHHmmss, Vietnam time
+            return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=VIETNAM)
+        return value
 
 
 class WireFeedPage(BaseModel):
@@ -79,7 +90,13 @@ def to_page(wire: WireFeedPage) -> DeathFeedPage:
     """A page in canonical form."""
     return DeathFeedPage(
         deaths=[
-            RecordedDeath(position=d.ThuTu, id_number=d.SoDinhDanh, full_name=d.HoVaTen, death_date=d.NgayMat)
+            RecordedDeath(
+                position=d.ThuTu,
+                id_number=d.SoDinhDanh,
+                full_name=d.HoVaTen,
+                death_date=d.NgayMat,
+                recorded_at=d.ThoiGianGhiNhan,
+            )
             for d in wire.BienDong
         ],
         last_position=wire.ThuTuCuoi,

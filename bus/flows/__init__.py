@@ -3,8 +3,9 @@ engine (definitions as data, durable execution from the Store, the Journeys API)
 
 from bus.flows.clock import Clock, RealClock, ScheduledCall
 from bus.flows.compressed_clock import CompressedClock, Pace, UniformPace, WorkingDayPace
+from bus.flows.feed_refusals import FeedRefusals, RefusedFeedEntry
 from bus.flows.journey_engine import JourneyEngine
-from bus.flows.journey_feeds import FeedFollower
+from bus.flows.journey_feeds import FeedFollower, feed_refusals
 from bus.flows.journey_model import (
     CallStep,
     DuplicateStep,
@@ -65,6 +66,7 @@ __all__ = [
     "DuplicateStep",
     "EventMatch",
     "FeedFollower",
+    "FeedRefusals",
     "FeedTrigger",
     "IneligibleStart",
     "InputCheck",
@@ -85,6 +87,7 @@ __all__ = [
     "PollStep",
     "ProcedureTally",
     "RealClock",
+    "RefusedFeedEntry",
     "ScheduledCall",
     "ServiceCall",
     "ServiceCallSpec",
@@ -106,6 +109,7 @@ __all__ = [
     "build_calendar",
     "build_clock",
     "derived_ids",
+    "feed_refusals",
     "judge",
     "load_journey",
     "require_aware",

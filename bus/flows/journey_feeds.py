@@ -1,12 +1,14 @@
 """Journeys the bus starts on an event: it polls the feed a definition declares (`feed:`) and starts one
-journey per new entry, its dossier code derived from the entry.
+journey per new entry, its dossier code derived from the entry, its deadline counted from the entry's own
+time when the definition names it (`received_at`: when the event happened, not when the bus read it).
 
 Once per entry, across polls, engines and restarts: the position of the last entry handled is kept in
 the Store and written after each start, and a start is idempotent by dossier code, so an entry read
 again (a crash between the start and the write, two engines polling at once) answers the journey it
 started. One engine polls a feed at a time (a lease in the Store); a failed poll is tried at the next
-interval. An entry the journey refuses to start (bad inputs) is logged and passed over, so that one bad
-entry cannot stop the feed.
+interval. An entry no journey can be started for (no position after the cursor, bad inputs, a bad time)
+is kept as a `RefusedFeedEntry` (feed_refusals) before the cursor moves past it, and the feed goes on:
+one bad entry cannot stop it, and none is lost.
 """
 
 from __future__ import annotations
@@ -14,19 +16,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 
 from pydantic import JsonValue
 
 from bus.envelope import new_id
+from bus.flows.feed_refusals import FeedRefusals, RefusedFeedEntry, kept
 from bus.flows.journey_model import FeedTrigger, JourneyDefinition
 from bus.flows.journey_paths import MissingValue, lookup, render, render_text, resolve
 from bus.flows.journey_settings import JourneySettings
-from bus.flows.journeys import JourneyError, Journeys
+from bus.flows.journeys import InvalidStart, JourneyError, Journeys
 from bus.flows.service_calls import ServiceCall, ServiceCaller, derived_ids
 from bus.store.base import Store
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 30.0
+
+
+def feed_refusals(store: Store, settings: JourneySettings) -> FeedRefusals:
+    """Where the followers of journeys with `settings` keep the feed entries they refused."""
+    return FeedRefusals(store, prefix=f"{settings.store_prefix}feed:")
 
 
 class FeedFollower:
@@ -47,6 +56,7 @@ class FeedFollower:
         self.caller = caller
         self.store = store
         self.prefix = f"{settings.store_prefix}feed:"
+        self.refusals = feed_refusals(store, settings)
         self.holder = holder
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -123,15 +133,27 @@ class FeedFollower:
         for entry in entries:
             position = lookup(feed.position_at, entry)
             if not isinstance(position, int) or isinstance(position, bool) or position <= after:
-                log.error(
-                    "feed of %s: entry without a position after %d: %.200r", definition.kind, after, entry
-                )
+                reason = f"no position after {after} at {feed.position_at}"
+                await self._refuse(definition.kind, None, after, entry, reason)
                 continue
-            await self._start(definition, feed, entry)
+            refusal = await self._start(definition, feed, entry)
+            if refusal is not None:
+                await self._refuse(definition.kind, position, after, entry, refusal)
             after = position
             await self.store.set(f"{self.prefix}{definition.kind}:after", str(after).encode())
             handled += 1
         return handled
+
+    async def _refuse(
+        self, kind: str, position: int | None, after: int, entry: JsonValue, reason: str
+    ) -> None:
+        """Keep the refused entry (before the cursor moves past it) and say so in the log."""
+        refusal = RefusedFeedEntry(
+            kind=kind, position=position, after=after, reason=reason, entry=kept(entry),
+            refused_at=self.journeys.clock.now(),
+        )  # fmt: skip
+        if await self.refusals.record(refusal):
+            log.error("feed of %s: entry %.200r refused: %s", kind, entry, reason)
 
     def _call(self, definition: JourneyDefinition, feed: FeedTrigger, after: int) -> ServiceCall:
         context: JsonValue = {"feed": {"after": after}}
@@ -149,15 +171,30 @@ class FeedFollower:
             transaction_id=transaction_id,
         )
 
-    async def _start(self, definition: JourneyDefinition, feed: FeedTrigger, entry: JsonValue) -> None:
+    async def _start(self, definition: JourneyDefinition, feed: FeedTrigger, entry: JsonValue) -> str | None:
+        """Start the entry's journey; why it cannot be started, or None."""
         context: JsonValue = {"item": entry}
         try:
             code = render_text(feed.dossier_code, context)
             inputs = render(feed.inputs, context)
             if not isinstance(inputs, dict):
                 raise JourneyError(f"inputs must be a JSON object, got {type(inputs).__name__}")
-            record = await self.journeys.start(definition.kind, inputs, code)
+            received_at = (
+                None if feed.received_at is None else _moment(render_text(feed.received_at, context))
+            )
+            record = await self.journeys.start(definition.kind, inputs, code, received_at=received_at)
         except (MissingValue, JourneyError) as refused:
-            log.error("feed of %s: entry %.200r passed over: %s", definition.kind, entry, refused)
-            return
+            return str(refused)
         log.info("feed of %s: journey %s for dossier %s", definition.kind, record.journey_id, code)
+        return None
+
+
+def _moment(text: str) -> datetime:
+    """An ISO 8601 time with its UTC offset; InvalidStart otherwise."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidStart(f"received_at {text!r} is not an ISO 8601 time") from None
+    if moment.utcoffset() is None:
+        raise InvalidStart(f"received_at {text!r} has no UTC offset")
+    return moment

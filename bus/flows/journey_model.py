@@ -191,6 +191,11 @@ class FeedTrigger(_Strict):
     position_at: str = Field(description="pointer to an entry's position (an integer, increasing)")
     dossier_code: str = Field(description="template of the journey's dossier code, e.g. XT.${/item/id}")
     inputs: JsonValue = Field("${/item}", description="template of the journey's inputs")
+    received_at: str | None = Field(
+        None,
+        description="template of when the entry's event happened (ISO 8601 with offset), e.g. "
+        "${/item/recorded_at}: the journey counts its deadline from it, not from the read (default: now)",
+    )
     every_seconds: float = Field(1.0, gt=0, le=3600, description="wall seconds between polls")
 
     @model_validator(mode="after")
@@ -198,6 +203,7 @@ class FeedTrigger(_Strict):
         check_pointer(self.items_at)
         check_pointer(self.position_at)
         item_pointers = [*pointers_in(self.dossier_code), *pointers_in(self.inputs)]
+        item_pointers += [*pointers_in(self.received_at)] if self.received_at is not None else []
         for root, pointers in (("feed", self.call.pointers()), ("item", item_pointers)):
             for pointer in pointers:
                 check_pointer(pointer)

@@ -16,6 +16,9 @@ Bad starts change nothing and are answered with the taxonomy's {type, message, d
     409 Client.DossierConflict      the dossier code belongs to another journey (kind, client or inputs)
     GET  /journeys/{id}     the journey: state, each step with system, status, transactions, deadline, verdict
     GET  /journeys          ?kind=&state=&late=&limit=  the caller's journeys, newest first
+    GET  /journeys/feeds/{kind}/refused   ?limit=  the entries of the feed that starts `kind` no journey
+                            was started for, each with its reason and feed position, newest first (the
+                            definition's client only; another answers 404 as for an unknown kind)
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from bus.errors import BadRequest, ClientError
+from bus.flows.feed_refusals import FeedRefusals
 from bus.flows.journey_state import JourneyStatus
 from bus.flows.journeys import DossierCodeInUse, IneligibleStart, InvalidStart, Journeys, UnknownKind
 from bus.gateway.access import AccessControl
@@ -75,9 +79,10 @@ class JourneyStart(BaseModel):
 
 
 def journeys_router(
-    journeys: Journeys, access: AccessControl, *, max_body_bytes: int = 1_048_576
+    journeys: Journeys, access: AccessControl, refusals: FeedRefusals, *, max_body_bytes: int = 1_048_576
 ) -> APIRouter:
-    """The `/journeys` routes over `journeys`, authenticating callers with `access`."""
+    """The `/journeys` routes over `journeys` and the feed entries `refusals` keeps, authenticating
+    callers with `access`."""
     router = APIRouter(tags=["journeys"])
     limits = InputLimits()
 
@@ -108,6 +113,18 @@ def journeys_router(
             status_code=202,
             headers={"location": f"/journeys/{record.journey_id}"},
         )
+
+    @router.get("/journeys/feeds/{kind}/refused")
+    async def refused_feed_entries(
+        kind: str, request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> JSONResponse:
+        """Entries of `kind`'s feed no journey was started for, with their reasons, newest first."""
+        client = await access.authenticate(request.headers)
+        definition = journeys.definitions.get(kind)
+        if definition is None or definition.feed is None or str(definition.client) != str(client.id):
+            raise UnknownJourneyKind(f"no journey kind {kind!r} started by a feed for client {client.id}")
+        found = await refusals.newest(kind, limit)
+        return JSONResponse({"refused": [refusal.model_dump(mode="json") for refusal in found]})
 
     @router.get("/journeys/{journey_id}")
     async def journey(journey_id: str, request: Request) -> JSONResponse:

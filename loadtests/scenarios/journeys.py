@@ -2,11 +2,11 @@
 
 Each kind's inputs are the one-stop's pre-filled form (services/journey_forms.py) for a citizen drawn
 from the seeded population: a mother for a birth, an insured elder (declared by the household's head)
-for a death. An ordinary dossier starts the way a citizen's online dossier does: a citizen files it on the
-portal mock (`POST {portal}/_control/portal/traffic/file`), which draws the citizen from the same seeded
-population, records the dossier in its own book (so the province's progress reports on it are accepted)
-and hands it to the province; its answer carries the gateway's. Kinds with neither (lltp) are skipped
-with a logged reason.
+for a death. An ordinary dossier and a judicial-record certificate request (no. 1 or 2, by VNPost or at
+the counter) start the way a citizen's online dossier does: a citizen files it on the portal mock
+(`POST {portal}/_control/portal/traffic/file`), which draws the citizen from the same seeded population,
+records the dossier in its own book (so the province's progress reports on it are accepted) and hands it
+to the province; its answer carries the gateway's.
 """
 
 from __future__ import annotations
@@ -76,18 +76,12 @@ def _death(draw: Draw) -> dict[str, Any]:
 BIRTH_JOURNEY = JourneyScenario("birth", _birth)
 DEATH_JOURNEY = JourneyScenario("death", _death)
 DOSSIER_JOURNEY = JourneyScenario("dossier")  # filed on the portal
+LLTP_JOURNEY = JourneyScenario("lltp")  # filed on the portal
 JOURNEY_SCENARIOS: dict[str, JourneyScenario] = {
-    s.kind: s for s in (BIRTH_JOURNEY, DEATH_JOURNEY, DOSSIER_JOURNEY)
+    s.kind: s for s in (BIRTH_JOURNEY, DEATH_JOURNEY, DOSSIER_JOURNEY, LLTP_JOURNEY)
 }
 
 
-def runnable(split: dict[str, float]) -> tuple[dict[str, float], list[str]]:
-    """The split's kinds the load test can start (by weight), and why the others are left out."""
-    kept = {kind: share for kind, share in split.items() if share > 0 and kind in JOURNEY_SCENARIOS}
-    skipped = [
-        f"journey {kind} ({100 * share:.3g} % of the split): skipped, "
-        "the load test draws no inputs for it and the portal files none"
-        for kind, share in split.items()
-        if share > 0 and kind not in JOURNEY_SCENARIOS
-    ]
-    return kept, skipped
+def drawn(split: dict[str, float]) -> dict[str, float]:
+    """The kinds of the split the load test starts, by weight (those with a share)."""
+    return {kind: share for kind, share in split.items() if share > 0}

@@ -8,7 +8,7 @@ the national population database, and carries the date of death (`DeceasedCitize
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from services.citizens import models as m
 
@@ -21,9 +21,11 @@ class DeceasedCitizen(m.Citizen):
 
 @dataclass
 class CivilStatusChanges:
-    """Stored civil-status changes by ID number: date of death, marital status, spouse (None: no spouse)."""
+    """Stored civil-status changes by ID number: date of death and when it was recorded, marital status,
+    spouse (None: no spouse)."""
 
     deaths: dict[str, date] = field(default_factory=dict)
+    recorded: dict[str, datetime] = field(default_factory=dict)
     marital: dict[str, str] = field(default_factory=dict)
     spouses: dict[str, m.Relative | None] = field(default_factory=dict)
 
@@ -41,9 +43,11 @@ class CivilStatusChanges:
             return changed
         return DeceasedCitizen(**dict(changed), death_date=died)
 
-    def record_death(self, deceased: m.Citizen, day: date) -> None:
-        """Store a death; a living spouse named by ID number becomes widowed (no spouse)."""
+    def record_death(self, deceased: m.Citizen, day: date, recorded_at: datetime) -> None:
+        """Store a death recorded at `recorded_at`; a living spouse named by ID number becomes widowed
+        (no spouse)."""
         self.deaths[deceased.id_number] = day
+        self.recorded[deceased.id_number] = recorded_at
         spouse = deceased.spouse
         if deceased.marital_status == m.MARITAL_MARRIED and spouse is not None and spouse.id_number:
             if spouse.id_number not in self.deaths:

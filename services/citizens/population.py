@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from itertools import islice
 from math import ceil
@@ -40,6 +40,7 @@ from services.citizens.id_numbers import (
 from services.citizens.names import draw_family_name, draw_given_name, draw_middle_name
 from services.citizens.newborns import NewbornRequest, newborn_record
 from services.citizens.permutation import FeistelPermutation, derive_key
+from services.clock import SimulatedClock
 
 CHUNK_PEOPLE = 20
 CHUNK_HOUSEHOLDS = 6
@@ -56,12 +57,20 @@ DERIVED_MEMO_SIZE = 1024
 class Population:
     """Deterministic synthetic citizens of a Hải Phòng-like province; look-ups are O(1) time and memory."""
 
-    def __init__(self, seed: int = 2023, size: int = 2_000_000, province_code: str = "031") -> None:
+    def __init__(
+        self,
+        seed: int = 2023,
+        size: int = 2_000_000,
+        province_code: str = "031",
+        *,
+        clock: SimulatedClock | None = None,
+    ) -> None:
         if not 1 <= size <= MAX_SIZE:
             raise ValueError(f"population size must be within 1-{MAX_SIZE}, got {size}")
         if province_code not in PROVINCE_NAMES:
             raise ValueError(f"unknown province code {province_code!r}")
         self.seed, self.size, self.province_code = seed, size, province_code
+        self.clock = clock if clock is not None else SimulatedClock()  # when a change is recorded
         self._chunks = ceil(size / CHUNK_PEOPLE)
         self._serials: dict[tuple[str, int, int], FeistelPermutation] = {}
         self._old_ids = FeistelPermutation(_OLD_ID_SPACE, derive_key(seed, "cmnd"))
@@ -105,24 +114,30 @@ class Population:
         found = self._find(parts.province_code, parts.sex, parts.birth_year, parts.serial)
         return None if found is None else self._citizen(*found)
 
-    def record_death(self, id_number: str, day: date) -> m.Citizen:
-        """Record a registered death: `citizen()` then answers a DeceasedCitizen, a spouse is widowed.
+    def record_death(self, id_number: str, day: date, *, recorded_at: datetime | None = None) -> m.Citizen:
+        """Record a registered death at `recorded_at` (default: now on the population's clock):
+        `citizen()` then answers a DeceasedCitizen, a spouse is widowed.
 
-        ValueError, changing nothing, for an unknown or already deceased person or a death before birth.
+        ValueError, changing nothing, for an unknown or already deceased person, a death before birth or
+        a recording time without its UTC offset.
         """
+        if recorded_at is not None and recorded_at.utcoffset() is None:
+            raise ValueError(f"recorded_at {recorded_at} has no UTC offset")
+        recorded = recorded_at if recorded_at is not None else self.clock.now_datetime()
         with self._lock:
             person = self._living(id_number, "id_number")
             if day < person.birth_date:
                 raise ValueError(
                     f"date of death {day} is before the birth of {id_number} ({person.birth_date})"
                 )
-            self._changes.record_death(person, day)
+            self._changes.record_death(person, day, recorded)
         return self._changes.apply(person)
 
-    def deaths_after(self, position: int, limit: int) -> list[tuple[int, str, date]]:
+    def deaths_after(self, position: int, limit: int) -> list[tuple[int, str, date, datetime]]:
         """Deaths recorded after the first `position` ones, in recording order, at most `limit`:
-        (position from 1, ID number, date of death). Recorded deaths are never removed, so a position
-        names the same death for ever: a reader keeps the last one it saw as its cursor."""
+        (position from 1, ID number, date of death, when it was recorded). Recorded deaths are never
+        removed, so a position names the same death for ever: a reader keeps the last one it saw as its
+        cursor."""
         if position < 0 or limit < 0:
             raise ValueError(f"position and limit must not be negative, got {position} and {limit}")
         with self._lock:
@@ -130,7 +145,11 @@ class Population:
             if position >= len(deaths):
                 return []
             recorded = list(islice(deaths.items(), position, min(position + limit, len(deaths))))
-        return [(position + offset + 1, number, day) for offset, (number, day) in enumerate(recorded)]
+            when = [self._changes.recorded[number] for number, _ in recorded]
+        return [
+            (position + offset + 1, number, day, at)
+            for offset, ((number, day), at) in enumerate(zip(recorded, when, strict=True))
+        ]
 
     def record_marriage(self, id_a: str, id_b: str, day: date) -> tuple[m.Citizen, m.Citizen]:
         """Record a registered marriage: both become married (status "2"), each the other's spouse.

@@ -7,7 +7,8 @@ SOAPAction header, when sent, must name the same operation. GET /?wsdl serves th
 SoDinhDanh) or soap:Server (our own failure). Result codes and the data-mismatch answer: operations.py.
 Latency and injected failures come from services.faults (/_control/faults). The civil registry has
 newborns' numbers issued at POST /api/v1/dinhdanh/capso (REST/JSON, issuing.py); other agencies read
-the deaths recorded, in order, at GET /api/v1/biendong/khaitu (death_feed.py).
+the deaths recorded, in order, at GET /api/v1/biendong/khaitu (death_feed.py), each with the time it
+was recorded on the mock's simulated clock (/_control/clock, which a compressed bus leads).
 
     lgsp mock population          # or: uvicorn --factory services.population.app:create_app --port 8101
     curl -s localhost:8101/ -H 'Content-Type: text/xml; charset=utf-8' --data-binary \
@@ -27,6 +28,7 @@ from importlib.resources import files
 from fastapi import FastAPI, Request, Response
 from lxml import etree
 
+from services.casework.control import clock_router
 from services.citizens import Population
 from services.faults import FaultProfile, Latency, install_faults
 from services.population.death_feed import death_feed_router
@@ -125,6 +127,7 @@ def create_app(population: Population | None = None, *, latency: bool = True) ->
         app.add_route(path, wsdl, methods=["GET"], include_in_schema=False)
     install_issuing(app, people)
     app.include_router(death_feed_router(people))
+    app.include_router(clock_router(people.clock))  # deaths are recorded on it: the bus's clock leads it
     # After the SOAP routes, so that a SOAP call is matched first, not after every control route.
     install_faults(app, "population", default_faults(latency))
     return app

@@ -3,9 +3,12 @@ khai tử): since 2026-03-15 the residence database must remove a deceased perso
 working day of the population database receiving the death, on this event, not on a request.
 
     GET /api/v1/biendong/khaitu?sau=0&soLuong=100
-    → {"BienDong": [{"ThuTu": 1, "SoDinhDanh": "…", "HoVaTen": "…", "NgayMat": "yyyymmdd"}], "ThuTuCuoi": 1}
+    → {"BienDong": [{"ThuTu": 1, "SoDinhDanh": "…", "HoVaTen": "…", "NgayMat": "yyyymmdd",
+                     "ThoiGianGhiNhan": "yyyyMMddHHmmss"}], "ThuTuCuoi": 1}
 
-A reader keeps the last `ThuTu` it handled and asks for the ones after it (`sau`).
+A reader keeps the last `ThuTu` it handled and asks for the ones after it (`sau`). `ThoiGianGhiNhan` is
+when the database recorded the death (Vietnam time, on the mock's clock: `/_control/clock`): the residence
+agency's one working day runs from it, however late a reader comes.
 
 The civil registry of another process reports the deaths it registers (the shared population records
 them directly when both run in one process):
@@ -22,9 +25,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.citizens import Population
+from services.clock import VIETNAM_TIME
 
 MAX_PAGE = 1000
 
@@ -36,6 +40,7 @@ class BienDongKhaiTu(BaseModel):
     SoDinhDanh: str
     HoVaTen: str
     NgayMat: str
+    ThoiGianGhiNhan: str = Field(description="when the death was recorded, yyyyMMddHHmmss (Vietnam time)")
 
 
 class DanhSachBienDong(BaseModel):
@@ -103,11 +108,17 @@ def death_feed_router(population: Population) -> APIRouter:
     ) -> DanhSachBienDong:
         """Deaths recorded after position `sau`, oldest first, at most `soLuong`."""
         page = []
-        for position, number, day in population.deaths_after(sau, soLuong):
+        for position, number, day, recorded in population.deaths_after(sau, soLuong):
             person = population.citizen(number)
             name = person.full_name if person is not None else ""
             page.append(
-                BienDongKhaiTu(ThuTu=position, SoDinhDanh=number, HoVaTen=name, NgayMat=f"{day:%Y%m%d}")
+                BienDongKhaiTu(
+                    ThuTu=position,
+                    SoDinhDanh=number,
+                    HoVaTen=name,
+                    NgayMat=f"{day:%Y%m%d}",
+                    ThoiGianGhiNhan=f"{recorded.astimezone(VIETNAM_TIME):%Y%m%d%H%M%S}",
+                )
             )
         return DanhSachBienDong(BienDong=page, ThuTuCuoi=page[-1].ThuTu if page else sau)
 

@@ -16,7 +16,9 @@
     curl -s -X POST localhost:8105/_control/portal/traffic/file -H 'content-type: application/json' \
          -d '{"procedure": "dossier"}'     # one citizen files one now: {dossier_code, status_code, answer}
     curl -s localhost:8105/_control/portal/payments   # fee links shown (status 6 + UrlThanhToan), paid how
-    # citizens pay in simulated working time: /_control/clock (GET, POST {speed}, /jump {now}, /advance)
+    curl -s localhost:8105/_control/clock   # when ordinary dossiers and certificate requests are received
+    # and citizens pay, in simulated working time: a compressed bus leads it (POST {speed}, /jump {now},
+    # /advance)
 
 Errors are `{error_code, message, field}`; error_code "0" means success.
 """

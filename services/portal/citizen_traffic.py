@@ -1,7 +1,7 @@
 """Citizens filing interconnected dossiers on the portal, which hands each to the province as it is filed:
 `POST {gateway}/journeys/{procedure}` as the portal's client, at a rate per procedure. An ordinary dossier
-(`dossier`) is first filed in the portal's own book (status 1, its fee listed), so the province's progress
-reports on it are accepted there.
+(`dossier`) or a judicial-record certificate request (`lltp`) is first filed in the portal's own book
+(status 1, its fee listed), so the province's progress reports on it are accepted there.
 
     traffic = CitizenTraffic(settings, draws)
     await traffic.start({"birth": 2, "dossier": 20})   # dossiers per minute; again to change the rates
@@ -89,8 +89,9 @@ class CitizenTraffic:
         now: Callable[[], datetime] = lambda: datetime.now(VIETNAM),
         book: DossierBook | None = None,
     ) -> None:
-        """`today` dates births and deaths (the civil registry's real day); `now` receives an ordinary
-        dossier (the portal's simulated time when it follows the bus's clock)."""
+        """`today`: the filing day of a birth or a death (the civil registry's, the real one); `now`: when
+        an ordinary dossier or a certificate request is received (the simulated time the bus leads, so
+        that its appointment is not already past for the agencies following the same clock)."""
         self.settings = settings
         self.draws = draws
         self.book = book if book is not None else DossierBook(settings.max_dossiers)
@@ -201,10 +202,12 @@ class CitizenTraffic:
         return await self._hand_in(procedure, code, inputs)
 
     def _form(self, procedure: Procedure, code: str) -> dict[str, JsonValue]:
-        """The journey inputs of dossier `code`; an ordinary dossier is filed in the portal's book first."""
-        if procedure != "dossier":
+        """The journey inputs of dossier `code`; an ordinary dossier or a certificate request is filed in
+        the portal's book first (the province reports its progress there)."""
+        if procedure == "birth" or procedure == "death":
             return self.draws.form(procedure, self._today())
-        record, inputs = self.draws.dossier(code, self._now(), self.settings.agency_code)
+        filed = self.draws.dossier if procedure == "dossier" else self.draws.certificate
+        record, inputs = filed(code, self._now(), self.settings.agency_code)
         self.book.add(record)
         return inputs
 

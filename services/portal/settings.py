@@ -8,9 +8,9 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The procedures citizens file on the portal and the province runs as journeys (their kinds): the two
-# interconnected ones, and ordinary dossiers with a fee.
-Procedure = Literal["birth", "death", "dossier"]
-PROCEDURES: tuple[Procedure, ...] = ("birth", "death", "dossier")
+# interconnected ones, ordinary dossiers with a fee, and judicial-record certificates.
+Procedure = Literal["birth", "death", "dossier", "lltp"]
+PROCEDURES: tuple[Procedure, ...] = ("birth", "death", "dossier", "lltp")
 
 
 class PortalSettings(BaseSettings):

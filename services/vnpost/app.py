@@ -171,24 +171,23 @@ def create_app(settings: VnpostSettings | None = None) -> FastAPI:
         service.clock.set_speed((await _read(request, ClockSpeed)).speed)
         return service.clock_state()
 
-    @app.post(
-        "/_control/clock/jump", response_model=ClockState, responses={409: {"description": "a past time"}}
-    )
-    async def jump_clock(jump: ClockJump) -> ClockState | JSONResponse:
-        """Jump forward to a given time, to follow another simulated clock; webhooks for the changes
-        passed are queued at once."""
-        try:
-            service.clock.jump_to(jump.now.timestamp())
-        except ValueError as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=409)
-        if service.webhooks is not None:
-            service.webhooks.scan()
-        return service.clock_state()
-
     @app.post("/_control/clock/advance", response_model=ClockState)
     async def advance_clock(request: Request) -> ClockState:
         """Fast-forward the simulated clock; webhooks for the changes passed are queued at once."""
         service.clock.advance((await _read(request, ClockAdvance)).hours)
+        if service.webhooks is not None:
+            service.webhooks.scan()
+        return service.clock_state()
+
+    @app.post("/_control/clock/jump", response_model=ClockState, responses={409: {"description": "the past"}})
+    async def jump_clock(request: Request) -> ClockState | JSONResponse:
+        """Jump forward to a given time, to follow another simulated clock, never backwards (409); webhooks
+        for the changes passed are queued at once."""
+        jump = await _read(request, ClockJump)
+        try:
+            service.clock.jump_to(jump.now.timestamp())
+        except ValueError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=409)
         if service.webhooks is not None:
             service.webhooks.scan()
         return service.clock_state()

@@ -27,7 +27,7 @@ from bus.catalog import Catalog, hash_api_key
 from bus.envelope import Envelope
 from bus.errors import BusError, ProviderRejected, ProviderUnavailable
 from bus.events import BusEvent, TransportEventPublisher, event_queue
-from bus.flows import VIETNAM_TZ, Clock, ManualClock, WorkingCalendar
+from bus.flows import VIETNAM_TZ, Clock, ManualClock, WorkingCalendar, feed_refusals
 from bus.flows.journey_engine import JourneyEngine
 from bus.flows.journey_model import JourneyDefinition, load_journey
 from bus.flows.journey_records import JourneyRecord
@@ -258,9 +258,8 @@ async def journeys_http(stack: JourneyStack) -> httpx.AsyncClient:
     """The gateway's `/journeys` routes over the stack's journeys (started now), as an HTTP client."""
     journeys = await stack.start()
     app = FastAPI()
-    app.include_router(
-        journeys_router(journeys, AccessControl.build(stack.catalog, stack.store, AuthSettings()))
-    )
+    access = AccessControl.build(stack.catalog, stack.store, AuthSettings())
+    app.include_router(journeys_router(journeys, access, feed_refusals(stack.store, stack.settings)))
 
     @app.exception_handler(BusError)
     async def _bus_error(request: Request, error: BusError) -> JSONResponse:

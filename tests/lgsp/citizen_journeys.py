@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from adapters.civil import CivilAdapter, CivilConfig
 from adapters.insurance import InsuranceAdapter, InsuranceConfig
+from adapters.lltp import LltpAdapter, LltpConfig
 from adapters.motcua import MotcuaAdapter, MotcuaConfig
 from adapters.payment.adapter import PaymentAdapter, PaymentConfig
 from adapters.population import PopulationAdapter, PopulationConfig
@@ -55,6 +56,8 @@ from services.civil.app import create_app as civil_app
 from services.faults import Latency
 from services.insurance.app import create_app as insurance_app
 from services.insurance.settings import InsuranceSettings
+from services.lltp.app import create_app as lltp_app
+from services.lltp.settings import LltpSettings
 from services.motcua.app import create_app as motcua_app
 from services.motcua.settings import MotcuaSettings
 from services.payment.app import create_app as payment_app
@@ -78,9 +81,12 @@ ADAPTERS = (
     "insurance",
     "social",
     "payment",
+    "lltp",
     "motcua",
     "vnpost",
 )
+# The mocks that follow the bus's clock.
+CLOCKED = ("population", "residence", "insurance", "social", "lltp", "motcua", "vnpost", "portal")
 DAY_SECONDS = 1.0  # wall seconds per working day: a simulated hour is 125 ms, room for a loaded machine
 POPULATION_SIZE = 3000
 
@@ -100,6 +106,7 @@ def renamed(text: str, token: str) -> str:
     """Service ids `A/B/C/D/Svc/v1` of the national systems with their subsystem made unique."""
     for prefix in ("VN/GOV/BTP/HOTICH", "VN/GOV/DVCQG/PORTAL", "VN/GOV/BCA/CSDLCT", "VN/GOV/BHXH/VSS",
                    "VN/GOV/BLDTBXH/BTXH", "VN/GOV/BCA/CSDLDC", "VN/GOV/NAPAS/PAYGOV", "VN/GOV/HPG/MOTCUA",
+                   "VN/GOV/BTP/LLTP",
                    "VN/COM/VNPOST/BCCP"):  # fmt: skip
         text = text.replace(prefix + "/", f"{prefix}{token}/")
     return text
@@ -168,11 +175,12 @@ def national_mocks(
     portal: PortalSettings | None = None,
 ) -> Mocks:
     """The mocks the journeys reach, latency off: the six of the birth and death journeys (the
-    population database for its feed of deaths, which drives the residence removal), and for an
-    ordinary dossier the payment platform, the one-stop system's officers and VNPost. Legs take a working
-    day less than their deadline and none is late (polls every 2 simulated hours would otherwise find a
-    dossier finished at its appointment hour after it: counted late, as it would be). The portal's
-    citizens pay on the payment platform's page, in process."""
+    population database for its feed of deaths, which drives the residence removal), the payment
+    platform an ordinary dossier's or a certificate's fee is paid on, the one-stop system's officers, the
+    judicial-records system and VNPost. Legs take a working day less than their deadline and none is late
+    (polls every 2 simulated hours would otherwise find a dossier finished at its appointment hour after
+    it: counted late, as it would be). The portal's citizens pay on the payment platform's page, in
+    process."""
     mocks = Mocks(population)
     mocks.apps["population"] = population_app(population, latency=False)
     mocks.apps["civil"] = civil_app(population, latency=False)
@@ -190,6 +198,10 @@ def national_mocks(
     )
     mocks.apps["portal"] = portal_app(portal, population=population, transport=paying)
     mocks.apps["motcua"] = motcua_app(motcua or MotcuaSettings(gateway_url=None, latency=Latency()))
+    # Judicial records for certificates: issued in 2 working days (3 for several provinces), none
+    # refused, none late. VNPost: parcels delivered, none returned.
+    records = LltpSettings(certificate_days=2, several_places_days=3, refusal_rate=0.0, late_rate=0.0)
+    mocks.apps["lltp"] = lltp_app(population, settings=records, latency=False)
     vnpost = VnpostSettings(latency=Latency(), seed=7, failed_attempt_rate=0, return_rate=0)
     mocks.apps["vnpost"] = vnpost_app(vnpost)
     return mocks
@@ -205,6 +217,7 @@ def adapters_over(mocks: Mocks) -> Mapping[str, Adapter]:
         "insurance": InsuranceAdapter(InsuranceConfig(), transport=mocks.transport("insurance")),
         "social": SocialAdapter(SocialConfig(), transport=mocks.transport("social")),
         "payment": PaymentAdapter(PaymentConfig(), transport=mocks.transport("payment")),
+        "lltp": LltpAdapter(LltpConfig(), transport=mocks.transport("lltp")),
         "motcua": MotcuaAdapter(MotcuaConfig(), transport=mocks.transport("motcua")),
         "vnpost": VnpostAdapter(VnpostConfig(), transport=mocks.transport("vnpost")),
     }
@@ -287,8 +300,7 @@ async def start_citizen_journeys(
         settings=quick_journey_settings(f"lgsp-test.journeys.{token}", busy_retry_seconds=0.05),
     )  # fmt: skip
     await runtime.start()
-    followed = ("residence", "insurance", "social", "motcua", "portal", "vnpost")
-    follower = MockClockFollower(clock, [mocks.client(name) for name in followed], interval=0.05)
+    follower = MockClockFollower(clock, [mocks.client(name) for name in CLOCKED], interval=0.05)
     await follower.start()
     mocks.apps["portal"].state.payments.start(0.05)  # its lifespan's task: ASGITransport runs no lifespan
     return CitizenJourneys(runtime, mocks, worker, follower, sink, clock)

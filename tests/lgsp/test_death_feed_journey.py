@@ -1,12 +1,17 @@
 """The residence removal on the population database's event (lgsp/journeys/death_feed.yaml): the bus
-follows the feed of recorded deaths and removes each deceased person's residence within one working day,
-once per death across polls and restarts; on memory and on RabbitMQ + Redis, on a compressed clock."""
+follows the feed of recorded deaths and removes each deceased person's residence within one working day
+of the recording, once per death across polls and restarts; a removal that never comes parks the
+journeys at their poll limits; on memory and on RabbitMQ + Redis, on a compressed clock."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
 from bus.flows import FeedFollower
+from services.journey_forms import death_inputs
+from services.residence.settings import ResidenceSettings
 from tests.lgsp.citizen_journeys import CitizenJourneys
 
 pytestmark = pytest.mark.slow
@@ -55,3 +60,45 @@ async def test_each_recorded_death_removes_the_residence_within_a_working_day_on
     assert await restarted.poll(death_feed) == 2
     assert len(await stack.runtime.journeys.list(kind="death-feed")) == 2
     assert await removals(stack) == 2
+
+
+async def test_a_death_read_late_is_judged_against_the_working_day_from_its_recording(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    """The bus reads a death a week after the population database recorded it (an outage, a backlog):
+    the journey's working day ran from the recording, so it is late, whatever the read."""
+    stack = citizen_journeys
+    number = stack.mocks.population.id_at(42)
+    recorded = (stack.clock.now() - timedelta(days=7)).replace(microsecond=0)
+    stack.mocks.population.record_death(number, recorded.date(), recorded_at=recorded)
+
+    started = await stack.until_found(f"XT.{number}")
+    record = await stack.finished(started.journey_id)
+    assert record.status == "completed", record.model_dump_json(indent=1)
+    assert record.received_at == recorded
+    assert record.due_at == stack.runtime.calendar.add_working_days(recorded, 1)
+    assert record.verdict == "late" and record.late
+
+
+@pytest.mark.parametrize(
+    "residence_settings",
+    [ResidenceSettings(registration_days=1, removal_days=30, verification_rate=0.0, late_rate=0.0)],
+)
+async def test_a_removal_that_never_comes_parks_the_journeys_at_their_poll_limits(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    """The residence agency does not remove the record within the polls the journeys declare (the
+    feed's removal: 120 hourly polls; the interconnected death's residence leg: 60 two-hourly): each
+    journey is parked with its reason, for an officer, instead of polling for ever."""
+    stack = citizen_journeys
+    inputs = death_inputs(stack.mocks.population, today=stack.today, legs=["residence"])
+    deceased = str(inputs["deceased"]["id_number"])  # type: ignore[index,call-overload]
+    started = await stack.start("death", inputs)
+
+    death = await stack.finished(started.journey_id, timeout=60.0)
+    assert death.status == "parked", death.model_dump_json(indent=1)
+    assert death.reason == "step residence_done: no result after 60 polls"
+    removal = await stack.finished((await stack.until_found(f"XT.{deceased}")).journey_id, timeout=60.0)
+    assert removal.status == "parked", removal.model_dump_json(indent=1)
+    assert removal.reason == "step removed: no result after 120 polls"
+    assert await removals(stack) == 1  # asked once, never again

@@ -269,9 +269,8 @@ async def test_real_journeys_reconcile_after_engines_and_workers_die_and_systems
     catalog = journeys_catalog(citizen_token(backend), timeout=SERVICE_TIMEOUT)
     bus = ChaosBus(backend, catalog, mocks, clock)
     backend.queues += [bus.settings.queue, *(s.id.queue_name for s in catalog.services)]
-    follower = MockClockFollower(
-        clock, [mocks.client(name) for name in ("residence", "insurance", "social")], interval=0.05
-    )
+    clocked = ("population", "residence", "insurance", "social")
+    follower = MockClockFollower(clock, [mocks.client(name) for name in clocked], interval=0.05)
     await follower.start()
     journeys = await bus.start()
     draw = random.Random(13)

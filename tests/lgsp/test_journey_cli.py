@@ -18,7 +18,15 @@ from typer.testing import CliRunner, Result
 from bus.auth.settings import AuthSettings
 from bus.catalog import load_catalog
 from bus.errors import BusError
-from bus.flows import VIETNAM_TZ, Journeys, JourneySettings, ManualClock, WorkingCalendar
+from bus.flows import (
+    VIETNAM_TZ,
+    Journeys,
+    JourneySettings,
+    ManualClock,
+    RefusedFeedEntry,
+    WorkingCalendar,
+    feed_refusals,
+)
 from bus.gateway.access import AccessControl
 from bus.gateway.journeys_router import journeys_router
 from bus.gateway.routing import error_response
@@ -31,6 +39,7 @@ from lgsp.journeys import load_definitions
 from lgsp.journeys.input_checks import check_inputs
 from services.citizens import Population
 from services.journey_forms import birth_inputs
+from services.registry import PORTAL_DEMO_KEY
 from tests.flows.citizen_stack import dossier_inputs
 from tests.services.agency_people import family
 
@@ -204,7 +213,8 @@ def gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Journey
         calendar=WorkingCalendar(), settings=JourneySettings(queue=queue), check=check_inputs,
     )  # fmt: skip
     app = FastAPI()
-    app.include_router(journeys_router(journeys, AccessControl.build(catalog, store, AuthSettings())))
+    access = AccessControl.build(catalog, store, AuthSettings())
+    app.include_router(journeys_router(journeys, access, feed_refusals(store, journeys.settings)))
     app.add_exception_handler(BusError, lambda request, error: error_response(error, None))
     monkeypatch.setattr(journey_cli, "transport", lambda: httpx.ASGITransport(app=app))
     monkeypatch.chdir(tmp_path)
@@ -249,3 +259,29 @@ def test_a_repeated_start_prints_the_same_journey_and_other_inputs_under_its_cod
     assert journey.journey_id in first.output and journey.journey_id in again.output
     assert conflict.exit_code == 2 and "Client.DossierConflict" in conflict.output
     assert journey.inputs == json.loads(json.dumps(dossier_inputs(people)))
+
+
+def test_refused_feed_entries_are_listed_to_the_feeds_client_only(gateway: Journeys) -> None:
+    refusals = feed_refusals(gateway.book.store, gateway.settings)
+    garbled = {"position": 7, "id_number": "0310", "recorded_at": "2026-12-07T09:00:00+07:00"}
+    refusal = RefusedFeedEntry(
+        kind="death-feed", position=7, after=6, entry=garbled, refused_at=NOW,
+        reason="journey 'death-feed' needs inputs ['/inputs/full_name']",
+    )  # fmt: skip
+    assert asyncio.run(refusals.record(refusal))
+
+    def listing(*arguments: str) -> Result:
+        return CliRunner().invoke(app, ["journey", "refused", *arguments], env={"COLUMNS": "300"})
+
+    table = listing("death-feed")
+    assert table.exit_code == 0, table.output
+    row = next(line for line in table.output.splitlines() if "needs inputs" in line)
+    assert "7" in row and "6" in row and "/inputs/full_name" in row and "0310" in row
+    as_json = listing("death-feed", "--json")
+    assert json.loads(as_json.output) == [json.loads(refusal.model_dump_json())]
+    for arguments in (
+        ("birth",),
+        ("death-feed", "--client", "VN/GOV/DVCQG/PORTAL", "--key", PORTAL_DEMO_KEY),
+    ):
+        hidden = listing(*arguments)
+        assert hidden.exit_code == 2 and "Client.UnknownJourneyKind" in hidden.output, hidden.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from lgsp.embedded import mock_apps
 from lgsp.journey_runtime import wall_seconds_per_simulated_second
 from services.registry import MOCKS
 
@@ -30,3 +31,21 @@ def test_the_payment_platform_scales_its_waits_unless_its_own_setting_names_a_sc
     monkeypatch.setenv("LGSP_PAYMENT_TIME_SCALE", "0.5")
     app = MOCKS["payment"].build(population=None, latency=False, time_scale=0.001)
     assert app.state.platform.settings.time_scale == 0.5
+
+
+def test_the_payment_pages_link_follows_the_port_lgsp_run_serves_the_platform_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A load run moves every mock to a free port (`--mock-port`): the link the platform hands out, which
+    the portal's citizens pay on, must name that port, not the platform's default 8103 (nobody paid)."""
+    monkeypatch.delenv("LGSP_PAYMENT_PUBLIC_URL", raising=False)
+    (served,) = mock_apps(["payment"], "127.0.0.1", 8000, False, {"payment": 18321})
+    assert (served.port, str(served.app.state.platform.settings.public_url)) == (
+        18321,
+        "http://127.0.0.1:18321/",
+    )
+    default = MOCKS["payment"].build(population=None, latency=False)
+    assert str(default.state.platform.settings.public_url) == "http://127.0.0.1:8103/"
+    monkeypatch.setenv("LGSP_PAYMENT_PUBLIC_URL", "https://pay.example.vn")  # its own setting wins
+    (named,) = mock_apps(["payment"], "127.0.0.1", 8000, False, {"payment": 18321})
+    assert str(named.app.state.platform.settings.public_url) == "https://pay.example.vn/"

@@ -52,7 +52,7 @@ async def test_dossiers_the_portals_citizens_file_run_to_their_end_as_the_one_st
     await traffic.pump(60.0)  # a minute's worth: two births and a death
     await traffic.close()
     status = traffic.status()
-    assert status.answers == {"birth": {"202": 2}, "death": {"202": 1}, "dossier": {}}, status
+    assert status.answers == {"birth": {"202": 2}, "death": {"202": 1}, "dossier": {}, "lltp": {}}, status
 
     for code in status.dossiers:
         started = await stack.runtime.journeys.find(code)
@@ -189,3 +189,40 @@ async def test_a_citizen_whose_payment_fails_twice_has_the_dossier_refused_unpai
     assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 6]
     assert (await effects(stack, "portal", "/_control/portal/payments"))["paid"] == {"failed": 2}
     assert (await effects(stack, "motcua"))["dossiers_received"] == 0
+
+
+async def test_certificate_requests_the_portal_files_run_to_their_result_returned(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    """Judicial-record certificates asked for on the portal: recorded in its book, handed to the province,
+    paid by the citizen from the link the portal shows with status 6 (nothing paid by hand), requested
+    from the judicial-records system, polled until issued and returned by VNPost or at the counter, the
+    portal hearing every status (1 received … 10 result returned)."""
+    stack = citizen_journeys
+    portal_app = stack.mocks.apps["portal"]
+    traffic = CitizenTraffic(
+        portal_app.state.traffic.settings, CitizenDraws(stack.mocks.population, seed=3),
+        transport=gateway_over(stack), book=portal_app.state.dossiers,
+    )  # fmt: skip
+    filed = [await traffic.file_one("lltp") for _ in range(2)]
+    await traffic.close()
+    journeys = []
+    for one in filed:
+        assert one is not None and one.status_code == 202, one
+        journey = await stack.until_found(one.dossier_code)
+        assert (journey.client, journey.submitter) == ("VN/GOV/HPG/MOTCUA", "VN/GOV/DVCQG/PORTAL")
+        journeys.append(journey)
+
+    for journey in journeys:
+        record = await stack.finished(journey.journey_id, timeout=60.0)
+        assert record.status == "completed", record.model_dump_json(indent=1)
+        inputs = record.inputs
+        assert isinstance(inputs, dict)
+        polled = step(record, "result_long" if inputs["several_places"] else "result").result
+        assert isinstance(polled, dict) and polled["case"]["status"] == "issued"  # type: ignore[index,call-overload]
+        posted = step(record, "parcel").status
+        assert posted == (StepStatus.DONE if inputs["delivery"] == "post" else StepStatus.SKIPPED)
+        assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 4, 9, 10]
+    assert (await effects(stack, "portal", "/_control/portal/payments"))["paid"] == {"on_time": 2}
+    paid = await effects(stack, "payment")
+    assert paid["payments_created"] == 2 and paid["payments_succeeded"] == 2

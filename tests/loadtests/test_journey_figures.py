@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bus.flows import WorkingCalendar
-from loadtests.journey_figures import journey_figures, journey_stage
+from loadtests.journey_figures import describe, journey_figures, journey_stage
 from loadtests.journey_recorder import JourneyRecorder, JourneyRow, read_journeys
 from loadtests.schedules import Stage
 from loadtests.slo import Slo, StageFigures
@@ -22,14 +22,22 @@ def working_hours(received: datetime, finished: datetime) -> float:
 
 
 def row(
-    t: float, status: str = "completed", verdict: str = "early", hours: float = 8.0, kind: str = "birth"
+    t: float,
+    status: str = "completed",
+    verdict: str = "early",
+    hours: float = 8.0,
+    kind: str = "birth",
+    due_hours: float = 40.0,
 ) -> JourneyRow:
-    """A journey started at wall second `t`, received Monday 08:00, finished `hours` office hours later."""
+    """A journey started at wall second `t`, received Monday 08:00, finished `hours` office hours later
+    (and seen then), due `due_hours` office hours after its reception."""
     finished = CALENDAR.add_working_time(MONDAY, timedelta(hours=hours))
+    due = CALENDAR.add_working_time(MONDAY, timedelta(hours=due_hours))
     ended = status != "running"
     return JourneyRow(
         kind, f"j{t}", t, t + 10 if ended else None, status, verdict if ended else "",
-        MONDAY.isoformat(), finished.isoformat() if ended else "", "",
+        MONDAY.isoformat(), finished.isoformat() if ended else "", "", due.isoformat(),
+        finished.isoformat(),
     )  # fmt: skip
 
 
@@ -44,7 +52,8 @@ def test_a_stage_counts_its_ends_rate_durations_in_working_time_and_on_time_shar
     rows = [
         row(1, hours=8), row(2, hours=16), row(3, hours=24, verdict="on_time"),
         row(4, hours=40, verdict="late"),
-        row(5, "refused", verdict="early", hours=2), row(6, "parked", verdict="late"), row(7, "running"),
+        row(5, "refused", verdict="early", hours=2), row(6, "parked", verdict="late", due_hours=4),
+        row(7, "running"),
     ]  # fmt: skip
     stage = journey_stage("s", 36.0, rows, working_hours)
     assert (stage.started, stage.completed, stage.refused, stage.parked, stage.unfinished) == (7, 4, 1, 1, 1)
@@ -52,9 +61,29 @@ def test_a_stage_counts_its_ends_rate_durations_in_working_time_and_on_time_shar
     # Durations of the completed only: 8, 16, 24, 40 working hours (a Monday 08:00 start crosses nights).
     assert stage.p50_working_hours == pytest.approx(20.0)
     assert stage.p99_working_hours == pytest.approx(24 + 0.97 * 16)  # numpy's linear interpolation
-    # Verdicts of the six that ended: early, early, on time, late, early (refused), late (parked).
-    assert (stage.on_time, stage.judged) == (4, 6)
+    # Verdicts of the six that ended: early, early, on time, late, early (refused), and the parked one
+    # open past its appointment (due after 4 office hours, the run saw 40): late.
+    assert (stage.on_time, stage.judged, stage.parked_late, stage.parked_open) == (4, 6, 1, 0)
     assert stage.on_time_rate == pytest.approx(4 / 6)
+
+
+def test_parked_journeys_are_never_on_time_past_due_they_count_late_not_yet_due_they_stay_open() -> None:
+    """A parked journey returned no result (Decision 766: not finished), whatever verdict the engine
+    gave it when it parked: judged against its appointment at the latest time the run saw."""
+    rows = [
+        row(1, hours=8),  # completed early, seen at 8 office hours
+        row(2, "parked", verdict="early", hours=4, due_hours=16),  # parked early; due by 30: late
+        row(3, "parked", verdict="early", hours=4, due_hours=40),  # parked early; not yet due at 30
+        row(4, hours=30, verdict="early"),  # the latest seen: 30 office hours after Monday 08:00
+    ]
+    stage = journey_stage("s", 10.0, rows, working_hours)
+    assert (stage.parked, stage.parked_late, stage.parked_open) == (2, 1, 1)
+    assert (stage.on_time, stage.judged) == (2, 3)  # not "4/4": the parked are not on time
+    assert "1 past due counted late, 1 not yet due" in describe(stage)
+
+    seen_later = CALENDAR.add_working_time(MONDAY, timedelta(hours=48))
+    later = journey_stage("s", 10.0, rows, working_hours, seen_later)
+    assert (later.parked_late, later.parked_open, later.on_time, later.judged) == (2, 0, 2, 4)
 
 
 def test_a_stage_without_ended_journeys_has_no_duration_or_rate() -> None:

@@ -17,7 +17,7 @@ from loadtests.journey_mix import (
     parse_split,
 )
 from loadtests.scenarios.base import Draw
-from loadtests.scenarios.journeys import DECEASED, JOURNEY_SCENARIOS, runnable
+from loadtests.scenarios.journeys import DECEASED, JOURNEY_SCENARIOS, drawn
 from loadtests.sizing import Assumptions
 from services.citizens import Population
 
@@ -73,11 +73,17 @@ def test_format_split_names_only_kinds_with_a_share() -> None:
     assert format_split({"dossier": 0.0, "birth": 0.75, "death": 0.25}) == "birth 75 %, death 25 %"
 
 
-def test_ordinary_dossiers_are_filed_on_the_portal_and_kinds_without_inputs_are_skipped() -> None:
-    kept, skipped = runnable(HAI_PHONG_SPLIT)
-    assert kept == {kind: HAI_PHONG_SPLIT[kind] for kind in ("dossier", "birth", "death")}
-    assert len(skipped) == 1 and skipped[0].startswith("journey lltp") and "draws no inputs" in skipped[0]
-    assert runnable({"birth": 0.0, "death": 1.0})[0] == {"death": 1.0}
+def test_every_procedure_is_drawn_at_its_share_ordinary_dossiers_and_certificates_filed_on_the_portal() -> (
+    None
+):
+    assert drawn(HAI_PHONG_SPLIT) == HAI_PHONG_SPLIT == {"dossier": 0.915, "lltp": 0.04, "birth": 0.03,
+                                                          "death": 0.015}  # fmt: skip
+    assert drawn({"birth": 0.0, "death": 1.0}) == {"death": 1.0}
+    on_portal = {kind for kind, scenario in JOURNEY_SCENARIOS.items() if scenario.inputs is None}
+    assert on_portal == {"dossier", "lltp"} and set(JOURNEY_SCENARIOS) == set(HAI_PHONG_SPLIT)
+    # Judicial-record certificates: 4 % of 956 k a year, over 250 days × 9 h carrying 90 %: ≈ 15.3/h.
+    line = JourneyCalibration(HAI_PHONG_SPLIT).line(("lltp",))
+    assert "lltp 4 %" in line and f"{956_000 * 0.04 / 250 * 0.9 / 9:,.1f} journeys/h" in line
 
 
 def test_the_drawn_forms_name_real_people_and_nobody_dies_twice() -> None:

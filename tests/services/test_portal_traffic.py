@@ -1,21 +1,26 @@
-"""Citizens filing interconnected dossiers on the portal: handed to the province as journeys
-(`POST /journeys/{kind}` with the portal's credentials) at a rate per procedure, drawn from the seeded
-population, started, changed and stopped through the portal's control API."""
+"""Citizens filing interconnected dossiers, ordinary dossiers and judicial-record certificate requests on
+the portal: handed to the province as journeys (`POST /journeys/{kind}` with the portal's credentials) at
+a rate per procedure, drawn from the seeded population, started, changed and stopped through the portal's
+control API."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
 
+from lgsp.journeys.input_checks import check_inputs
 from services.citizens import Population
+from services.clock import VIETNAM_TIME
+from services.journey_forms import age_on
 from services.portal.app import create_app
 from services.portal.citizen_draws import CitizenDraws
 from services.portal.citizen_traffic import CitizenTraffic
 from services.portal.settings import PortalSettings
+from vn_calendar import WorkingCalendar
 
 SETTINGS = PortalSettings(gateway_url="http://lgsp.test:8000", api_key="k-portal", traffic_tick_seconds=0.01)
 TODAY = date(2026, 12, 7)
@@ -55,8 +60,8 @@ async def test_the_generator_files_what_its_rates_earn_over_an_interval(populati
         await traffic.pump(elapsed)
     await traffic.stop()
     status = traffic.status()
-    assert status.filed == {"birth": 9, "death": 2, "dossier": 0}
-    assert status.answers == {"birth": {"202": 9}, "death": {"202": 2}, "dossier": {}}
+    assert status.filed == {"birth": 9, "death": 2, "dossier": 0, "lltp": 0}
+    assert status.answers == {"birth": {"202": 9}, "death": {"202": 2}, "dossier": {}, "lltp": {}}
     assert sorted(path for path, _, _ in gateway.started) == ["/journeys/birth"] * 9 + ["/journeys/death"] * 2
     for _, body, headers in gateway.started:
         assert headers["x-road-client"] == "VN/GOV/DVCQG/PORTAL" and headers["x-api-key"] == "k-portal"
@@ -66,7 +71,7 @@ async def test_the_generator_files_what_its_rates_earn_over_an_interval(populati
     await traffic.start({"death": 1.5}, loop=False)
     await traffic.pump(30.0)
     await traffic.close()
-    assert traffic.status().filed == {"birth": 9, "death": 3, "dossier": 0}
+    assert traffic.status().filed == {"birth": 9, "death": 3, "dossier": 0, "lltp": 0}
 
 
 async def test_the_same_seed_draws_the_same_citizens_and_nobody_dies_twice(population: Population) -> None:
@@ -96,7 +101,7 @@ async def test_traffic_is_started_changed_and_stopped_through_the_control_api(po
     app = create_app(SETTINGS, population=population, transport=gateway.transport())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as portal:
         idle = (await portal.get("/_control/portal/traffic")).json()
-        assert idle["running"] is False and idle["filed"] == {"birth": 0, "death": 0, "dossier": 0}
+        assert idle["running"] is False and idle["filed"] == {"birth": 0, "death": 0, "dossier": 0, "lltp": 0}
 
         unknown = await portal.put("/_control/portal/traffic", json={"rates_per_minute": {"marriage": 1}})
         assert unknown.status_code == 422 and unknown.json()["field"].startswith("rates_per_minute")
@@ -180,3 +185,69 @@ async def test_one_citizen_files_a_dossier_now_through_the_control_api(populatio
         status = (await portal.get("/_control/portal/traffic")).json()
         assert status["running"] is False and status["filed"]["dossier"] == 1
     await app.state.traffic.close()
+
+
+async def test_certificate_requests_are_filed_in_the_portals_book_no_1_or_2_by_post_or_at_the_counter(
+    population: Population,
+) -> None:
+    gateway = FakeGateway()
+    app = create_app(SETTINGS, population=population, transport=gateway.transport())
+    traffic: CitizenTraffic = app.state.traffic
+    await traffic.start({"lltp": 12.0}, loop=False)
+    await traffic.pump(60.0)
+    await traffic.close()
+    assert traffic.status().answers["lltp"] == {"202": 12}
+    assert [path for path, _, _ in gateway.started] == ["/journeys/lltp"] * 12
+    kinds, deliveries, calendar = set(), set(), WorkingCalendar()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as portal:
+        for _, body, _ in gateway.started:
+            inputs = body["inputs"]
+            assert isinstance(inputs, dict)
+            received = datetime.fromisoformat(inputs["received_at"])
+            check_inputs("lltp", inputs, received)  # what the province's bus accepts
+            request, applicant = inputs["request"], inputs["request"]["applicant"]
+            person = population.citizen(applicant["id_number"])
+            assert person is not None and person.full_name == applicant["full_name"]
+            assert age_on(person, received.date()) >= 18
+            several = person.birth_registration.province != person.permanent_address.province
+            assert inputs["several_places"] == several
+            due = calendar.add_working_days(received, 15 if several else 10)
+            assert request["appointment_date"] == due.date().isoformat()
+            assert ("parcel" in inputs) == (inputs["delivery"] == "post")
+            kinds.add(request["certificate_type"])
+            deliveries.add(inputs["delivery"])
+            # The portal's own record: the certificate procedure, its 200,000 VND fee, the same citizen.
+            code = str(body["dossier_code"])
+            record = (await portal.get("/api/TraCuuHoSo", params={"MaHoSo": code})).json()["HoSo"]
+            assert record["MaTTHC"] == inputs["fee"]["procedure_code"] == "1.004227"
+            assert record["LePhi"][0]["Gia"] == inputs["fee"]["amount_vnd"] == 200_000
+            assert record["ChuHoSo"] == {"HoVaTen": person.full_name, "SoDinhDanh": person.id_number}
+    assert kinds == {1, 2} and deliveries == {"post", "counter"}
+
+
+async def test_certificate_requests_are_received_at_the_portals_clock_which_the_bus_leads(
+    population: Population,
+) -> None:
+    """A compressed bus runs its simulated time ahead of the wall clock and the agencies follow it: a
+    request received at the wall's time would have an appointment already past for them."""
+    gateway = FakeGateway()
+    app = create_app(SETTINGS, population=population, transport=gateway.transport())
+    ahead = (datetime.now(VIETNAM_TIME) + timedelta(days=90)).replace(microsecond=0)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as portal:
+        jumped = await portal.post("/_control/clock/jump", json={"now": ahead.isoformat()})
+        assert jumped.status_code == 200, jumped.text
+        filed = (await portal.post("/_control/portal/traffic/file", json={"procedure": "lltp"})).json()
+        record = (await portal.get("/api/TraCuuHoSo", params={"MaHoSo": filed["dossier_code"]})).json()[
+            "HoSo"
+        ]
+    await app.state.traffic.close()
+    inputs = gateway.started[0][1]["inputs"]
+    assert isinstance(inputs, dict)
+    received = datetime.fromisoformat(inputs["received_at"])
+    assert timedelta(0) <= received - ahead < timedelta(minutes=1)
+    assert record["NgayTiepNhan"] == f"{received:%Y%m%d%H%M%S}"
+    days = 15 if inputs["several_places"] else 10
+    due = WorkingCalendar().add_working_days(received, days).date()
+    assert (
+        inputs["request"]["appointment_date"] == due.isoformat() and due > (ahead + timedelta(days=13)).date()
+    )

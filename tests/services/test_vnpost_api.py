@@ -7,6 +7,7 @@ import base64
 import itertools
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -395,3 +396,25 @@ async def test_fault_controls_change_what_a_caller_sees_and_reset_restores_it(
     assert during.status_code == 503
     assert after.status_code == 200
     assert (await effects(vnpost))["orders_posted"] == 1
+
+
+async def test_the_clock_jumps_forward_to_follow_another_and_never_back(vnpost: httpx.AsyncClient) -> None:
+    auth = await bearer(vnpost)
+    await vnpost.post("/api/v1/postOrder", json=order(), headers=auth)
+    now = datetime.fromisoformat((await vnpost.get("/_control/clock")).json()["now"])
+
+    ahead = (now + timedelta(days=10)).isoformat()
+    jumped = await vnpost.post("/_control/clock/jump", json={"now": ahead})
+    assert jumped.status_code == 200 and datetime.fromisoformat(jumped.json()["now"]) >= now + timedelta(
+        days=10
+    )
+    item = (await tracking(vnpost, auth))["_embedded"][0]
+    assert item["StatusCode"] == TrackingStatus.DELIVERED
+
+    back = await vnpost.post("/_control/clock/jump", json={"now": now.isoformat()})
+    assert back.status_code == 409 and "never runs backwards" in back.json()["detail"]
+    assert datetime.fromisoformat((await vnpost.get("/_control/clock")).json()["now"]) >= now + timedelta(
+        days=10
+    )
+    naive = await vnpost.post("/_control/clock/jump", json={"now": "2026-12-07T09:00:00"})
+    assert naive.status_code == 400
