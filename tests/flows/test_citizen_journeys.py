@@ -126,7 +126,8 @@ async def test_a_refused_certificate_refunds_the_fee_cancels_the_e_receipt_and_p
     assert step(record, "pay") == StepStatus.COMPENSATED
     assert (await stack.mock("vnpost").effects())["orders_posted"] == 0
     assert step(record, "parcel") == StepStatus.CANCELLED
-    assert portal(stack) == [2, 6, 4]
+    assert portal(stack) == [2, 6, 4, 8]  # the portal, told "processing", hears the dossier stopped
+    assert step(record, "processing") == StepStatus.COMPENSATED
 
 
 async def test_a_failed_payment_is_initiated_again_and_the_second_is_confirmed(stack: CitizenStack) -> None:
