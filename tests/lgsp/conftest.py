@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from services.faults import Latency
+from services.lltp.settings import LltpSettings
 from services.motcua.settings import MotcuaSettings
 from services.portal.settings import PortalSettings
 from services.registry import PORTAL_DEMO_KEY
@@ -43,6 +44,13 @@ def motcua_settings() -> MotcuaSettings:
 
 
 @pytest.fixture
+def lltp_settings() -> LltpSettings:
+    """The judicial-records system's settings: certificates issued in 2 working days (3 for several
+    provinces), none refused, none late (unless a test says otherwise)."""
+    return LltpSettings(certificate_days=2, several_places_days=3, refusal_rate=0.0, late_rate=0.0)
+
+
+@pytest.fixture
 def portal_settings() -> PortalSettings:
     """The portal's settings: citizens who pay their fees promptly (unless a test says otherwise)."""
     return PortalSettings(
@@ -57,12 +65,14 @@ async def citizen_journeys(
     residence_settings: ResidenceSettings,
     motcua_settings: MotcuaSettings,
     portal_settings: PortalSettings,
+    lltp_settings: LltpSettings,
 ) -> AsyncIterator[CitizenJourneys]:
     """Started; stopped (its queues and keys removed by `backend`) afterwards."""
     token = citizen_token(backend)
     stack = await start_citizen_journeys(
         await backend.transport(), await backend.transport(), backend.store, token=token,
         residence=residence_settings, motcua=motcua_settings, portal=portal_settings,
+        lltp=lltp_settings,
     )  # fmt: skip
     services = journeys_catalog(token).services
     backend.queues += [stack.runtime.settings.queue, *(s.id.queue_name for s in services)]
