@@ -24,7 +24,8 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests.mix import available
 from loadtests.recorder import DIRECT_PREFIX, RequestRecorder, fault_type
-from loadtests.scenarios.base import Check, Draw, Scenario, Step, user_tag
+from loadtests.scenarios.base import Check, Draw, Scenario, Sent, Share, Step, play, user_tag
+from loadtests.scenarios.vnpost import SEND_BY_POST, TRACKED_FROM, TRACKING, cursor_query
 from loadtests.schedules import SHAPES
 from loadtests.shapes import ScheduledShape
 from services.citizens import Population
@@ -52,6 +53,13 @@ def _options(parser: Any) -> None:
     group.add_argument("--lgsp-client", default="VN/GOV/HPG/LOADTEST", help="X-Road client id")
     group.add_argument("--lgsp-key", default="loadtest-demo-key", help="the client's API key")
     group.add_argument("--lgsp-seed", type=int, default=2023, help="seed of the users' draws")
+    group.add_argument(
+        "--lgsp-workers",
+        type=int,
+        default=0,
+        help="Locust workers sharing out the people to marry or register dead (default: the master's "
+        "--expect-workers)",
+    )
     group.add_argument("--lgsp-raw", default="", help="write every request to this CSV at the end")
     group.add_argument(
         "--lgsp-until-slo-breaks", action="store_true", help="end the run at the first stage missing the SLO"
@@ -80,6 +88,23 @@ def options_of(environment: Environment) -> Any:
     return options
 
 
+def population_share(environment: Environment) -> Share:
+    """This process's share of the people a run may marry or register dead: a worker's index of the worker
+    count (the master relays its --lgsp-workers and --expect-workers); all of them when running alone."""
+    if isinstance(environment.runner, WorkerRunner):
+        options = options_of(environment)
+        return Share(environment.runner.worker_index, options.lgsp_workers or options.expect_workers)
+    return Share()
+
+
+def user_draw(environment: Environment, letter: str) -> Draw:
+    """A new simulated user's draws, seeded from the run seed and the user's tag (so runs repeat), taking
+    the people a run may change only once from this process's share of the population."""
+    tag = user_tag(letter, getattr(environment.runner, "worker_index", 0))
+    seed = f"{options_of(environment).lgsp_seed}-{tag}"
+    return Draw(random.Random(seed), POPULATION, tag, population_share(environment))
+
+
 def _headers(environment: Environment) -> dict[str, str]:
     options = options_of(environment)
     return {"X-Road-Client": options.lgsp_client, "X-Api-Key": options.lgsp_key}
@@ -106,6 +131,33 @@ def _discover(environment: Environment, **_: Any) -> None:
         log.error("no scenario can run: the catalog offers none of their services")
         if environment.runner is not None:
             environment.runner.quit()
+        return
+    if isinstance(environment.runner, MasterRunner):
+        return  # the master sends no scenario
+    if SEND_BY_POST in ACTIVE:
+        _move_tracking_cursor_to_the_end(environment)
+    log_share(environment)
+
+
+def log_share(environment: Environment) -> None:
+    """Say which share of the population this process marries and registers dead."""
+    share = population_share(environment)
+    log.info("people to marry or register dead: share %d of %d of the population", share.index, share.count)
+
+
+def _move_tracking_cursor_to_the_end(environment: Environment) -> None:
+    """Start the VNPost scenario's tracking after the orders of earlier runs (a mock keeps them)."""
+    url = f"{environment.host}/r1/{SERVICE_IDS[TRACKING]}"
+    while True:
+        response = requests.post(
+            url, json=cursor_query(TRACKED_FROM.highest), headers=_headers(environment), timeout=60
+        )
+        response.raise_for_status()
+        answer = response.json()
+        TRACKED_FROM.saw(answer)
+        if answer["complete"]:
+            log.info("VNPost tracking starts after order id %d", TRACKED_FROM.highest)
+            return
 
 
 @events.request.add_listener  # type: ignore[untyped-decorator]
@@ -151,25 +203,31 @@ def write_rows(environment: Environment, path: Path, write: Callable[[Path], Non
 def judge_answer(response: Any, check: Check) -> Any:
     """The decoded JSON answer of a `catch_response` request, marked a success; None, marked a failure
     named by its taxonomy type, when there was no answer, not JSON, an HTTP error or a failed check."""
+    return judge(response, check)[1]
+
+
+def judge(response: Any, check: Check) -> Sent:
+    """Mark a `catch_response` request a success or a failure named by its taxonomy type (no answer, not
+    JSON, an HTTP error or a failed check); say which, with the decoded JSON answer when it succeeded."""
     if response.status_code == 0:  # no HTTP answer at all: refused, reset or timed out
         response.failure(f"Transport.{type(response.error).__name__}: {response.error}"[:300])
-        return None
+        return False, None
     try:
         answer = json.loads(response.content or b"null")
     except ValueError:
         response.failure(f"Check.NotJson: HTTP {response.status_code}")
-        return None
+        return False, None
     if response.status_code >= 400:
         kind = answer.get("type", f"HTTP{response.status_code}") if isinstance(answer, dict) else "Unknown"
         message = answer.get("message", "") if isinstance(answer, dict) else ""
         response.failure(f"{kind}: {message}"[:300])
-        return None
+        return False, None
     problem = check(answer)
     if problem:
         response.failure(f"Check.Content: {problem}"[:300])
-        return None
+        return False, None
     response.success()
-    return answer
+    return True, answer
 
 
 class LgspUser(FastHttpUser):
@@ -183,9 +241,7 @@ class LgspUser(FastHttpUser):
 
     def on_start(self) -> None:
         """Seed this user's draws from the run seed and its own number, so runs repeat."""
-        options = options_of(self.environment)
-        tag = user_tag("u", getattr(self.environment.runner, "worker_index", 0))
-        self.draw = Draw(random.Random(f"{options.lgsp_seed}-{tag}"), POPULATION, tag)
+        self.draw = user_draw(self.environment, "u")
         # Officers (MaCanBo) have quotas at the population database: spread the load over a desk of them.
         officer = f"HPG-CB{self.draw.rng.randint(1, OFFICERS):04d}"
         self.headers = _headers(self.environment) | {"X-Road-UserId": officer}
@@ -198,16 +254,10 @@ class LgspUser(FastHttpUser):
 
         began = time.monotonic()
         scenario = self.draw.rng.choices(list(ACTIVE), weights=list(ACTIVE.values()))[0]
-        steps = scenario.run(self.draw)
-        try:
-            step = next(steps)
-            while True:
-                step = steps.send(self._send(step))
-        except StopIteration:
-            pass
+        play(scenario, self.draw, self._send)
         self._spent = time.monotonic() - began
 
-    def _send(self, step: Step) -> Any:
+    def _send(self, step: Step) -> Sent:
         if step.direct_url is not None:
             return self._send_form(step)
         service_id = SERVICE_IDS[step.service_code]
@@ -220,9 +270,9 @@ class LgspUser(FastHttpUser):
             name=step.service_code,
             catch_response=True,
         ) as response:
-            return judge_answer(response, step.check)
+            return judge(response, step.check)
 
-    def _send_form(self, step: Step) -> Any:
+    def _send_form(self, step: Step) -> Sent:
         with self.client.request(
             "POST",
             step.direct_url or "",
@@ -232,13 +282,13 @@ class LgspUser(FastHttpUser):
         ) as response:
             if response.status_code == 0:
                 response.failure(f"Transport.{type(response.error).__name__}: {response.error}"[:300])
-                return None
+                return False, None
             if response.status_code >= 400:
                 response.failure(f"Server.Provider.PaymentPage: HTTP {response.status_code}")
-                return None
+                return False, None
             problem = step.check(response.text)
             if problem:
                 response.failure(f"Check.Content: {problem}")
-                return None
+                return False, None
             response.success()
-            return response.text
+            return True, response.text

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from bus.group_commit import GroupCommit
 from bus.monitoring.labels import HealthSample
 from bus.monitoring.records import DurationStats, OperationalRecord, ServiceHealth
 from bus.monitoring.state import MonitoringState, check_positive, check_query, matches
@@ -12,34 +14,41 @@ from bus.redis_client import LazyRedis
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FAULT_FIELD = "fault:"
 
-# One script, so a record and its aggregate land together and min/max/last never race between replicas.
-# KEYS: records list, services set, service hash.
-# ARGV: record JSON, records kept, service, succeeded (1/0), duration ms, request-in µs, fault type.
+# One script, so a record and its aggregate land together and min/max/last never race between replicas;
+# it takes every record a process gathered meanwhile (group commit), so concurrent calls share one trip.
+# KEYS: records list, services set, then each record's service hash.
+# ARGV: records kept; then per record (6 each): record JSON, service, succeeded (1/0), duration ms,
+# request-in µs, fault type.
 _ADD = """
-redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-redis.call('SADD', KEYS[2], ARGV[3])
-local h = KEYS[3]
-local function keep_if(field, value, better)
-    local old = redis.call('HGET', h, field)
-    if not old or better(tonumber(value), tonumber(old)) then
-        redis.call('HSET', h, field, value)
-    end
-end
 local function greater(a, b) return a > b end
 local function smaller(a, b) return a < b end
-redis.call('HINCRBY', h, 'count', 1)
-if ARGV[4] == '1' then
-    redis.call('HINCRBYFLOAT', h, 'duration_sum', ARGV[5])
-    keep_if('duration_min', ARGV[5], smaller)
-    keep_if('duration_max', ARGV[5], greater)
-    keep_if('last_success', ARGV[6], greater)
-else
-    redis.call('HINCRBY', h, 'failures', 1)
-    redis.call('HINCRBY', h, 'fault:' .. ARGV[7], 1)
-    keep_if('last_failure', ARGV[6], greater)
+for i = 0, #KEYS - 3 do
+    local at = 2 + 6 * i
+    local h = KEYS[3 + i]
+    local function keep_if(field, value, better)
+        local old = redis.call('HGET', h, field)
+        if not old or better(tonumber(value), tonumber(old)) then
+            redis.call('HSET', h, field, value)
+        end
+    end
+    redis.call('LPUSH', KEYS[1], ARGV[at])
+    redis.call('SADD', KEYS[2], ARGV[at + 1])
+    redis.call('HINCRBY', h, 'count', 1)
+    if ARGV[at + 2] == '1' then
+        redis.call('HINCRBYFLOAT', h, 'duration_sum', ARGV[at + 3])
+        keep_if('duration_min', ARGV[at + 3], smaller)
+        keep_if('duration_max', ARGV[at + 3], greater)
+        keep_if('last_success', ARGV[at + 4], greater)
+    else
+        redis.call('HINCRBY', h, 'failures', 1)
+        redis.call('HINCRBY', h, 'fault:' .. ARGV[at + 5], 1)
+        keep_if('last_failure', ARGV[at + 4], greater)
+    end
 end
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 """
+# Records written in one script call at most.
+ADD_BATCH = 64
 
 
 def _microseconds(moment: datetime) -> int:
@@ -91,6 +100,9 @@ class RedisMonitoringState(MonitoringState):
         self._records_kept = check_positive(records_kept, "records kept")
         self._prefix = prefix
         self._redis = LazyRedis(url, max_connections=max_connections, pool_timeout=pool_timeout)
+        self._adds: GroupCommit[tuple[OperationalRecord, HealthSample], None] = GroupCommit(
+            self._add_batch, max_batch=ADD_BATCH
+        )
 
     @property
     def records_key(self) -> str:
@@ -111,23 +123,31 @@ class RedisMonitoringState(MonitoringState):
         await self._redis.ping()
 
     async def close(self) -> None:
-        """Close the pool; a later operation opens a fresh one."""
+        """Finish the writes under way, close the pool; a later operation opens a fresh one."""
+        await self._adds.drain()
         await self._redis.close()
 
     async def add(self, record: OperationalRecord, sample: HealthSample) -> None:
-        """Push `record` onto the capped list and fold `sample` into its service's hash, atomically."""
-        await self._redis.script(_ADD)(
-            keys=[self.records_key, self.services_key, self.health_key(sample.service)],
-            args=[
+        """Push `record` onto the capped list and fold `sample` into its service's hash, atomically
+        (with the records other calls of this process add meanwhile)."""
+        await self._adds.submit((record, sample))
+
+    async def _add_batch(self, batch: Sequence[tuple[OperationalRecord, HealthSample]]) -> list[None]:
+        args: list[str | int] = [self._records_kept]
+        for record, sample in batch:
+            args += [
                 record.model_dump_json(),
-                self._records_kept,
                 sample.service,
                 1 if sample.succeeded else 0,
                 repr(sample.duration_ms),
                 _microseconds(sample.request_in),
                 sample.fault_type,
-            ],
+            ]
+        await self._redis.script(_ADD)(
+            keys=[self.records_key, self.services_key, *(self.health_key(s.service) for _, s in batch)],
+            args=args,
         )
+        return [None] * len(batch)
 
     async def health(self) -> list[ServiceHealth]:
         """Health of every service any replica has seen, ordered by service id."""

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
+from bus.group_commit import GroupCommit
 from bus.redis_client import LazyRedis, redis_outage_as_unavailable
 from bus.store.base import Store
 from bus.store.memory import check_entry
+
+# Keys read in one MGET at most.
+READ_BATCH = 128
 
 # INCRBY and the expiry must be one step, or two racing creators could both (or neither) set the ttl.
 _INCR_WITH_TTL = """
@@ -49,6 +54,10 @@ class RedisStore(Store):
     ) -> None:
         self._prefix = prefix
         self._redis = LazyRedis(url, max_connections=max_connections, pool_timeout=pool_timeout)
+        # Reads of concurrent calls share round trips: one MGET for those asked while one is under way.
+        self._reads: GroupCommit[str, bytes | str | None] = GroupCommit(
+            self._read_batch, max_batch=READ_BATCH
+        )
 
     @property
     def prefix(self) -> str:
@@ -61,16 +70,26 @@ class RedisStore(Store):
             await self._redis.ping()
 
     async def close(self) -> None:
-        """Close the pool; idempotent, and a later operation opens a fresh one."""
+        """Finish the reads under way, close the pool; idempotent, and a later operation opens a fresh one."""
+        await self._reads.drain()
         await self._redis.close()
 
     async def get(self, key: str) -> bytes | None:
-        """The value, or None when absent or expired."""
+        """The value, or None when absent or expired, as read after this call began (with the reads
+        other tasks ask for meanwhile, in one MGET)."""
         check_entry(key, None)
         with redis_outage_as_unavailable(f"reading {key!r}"):
-            value = await self._redis.client().get(self._prefix + key)
+            value = await self._reads.submit(self._prefix + key)
         # A URL may ask for decode_responses; the contract is bytes either way.
         return value.encode() if isinstance(value, str) else value
+
+    @property
+    def read_calls(self) -> int:
+        """Round trips `get` made so far: gets / read_calls is the sharing achieved."""
+        return self._reads.batches
+
+    async def _read_batch(self, keys: Sequence[str]) -> list[bytes | str | None]:
+        return await self._redis.client().mget(keys)
 
     async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
         """Write `value`, replacing any previous one and its expiry."""

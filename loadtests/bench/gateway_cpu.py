@@ -1,11 +1,14 @@
 """CPU per call of the assembled gateway, driven in-process through ASGI (no sockets, no HTTP server).
 
-The gateway is `assemble_gateway` as `lgsp gateway` builds it (both sinks, in-memory store, every
-middleware) over a transport that answers each request at once with one pre-encoded echo reply, so
-the figure is the gateway's own work: middleware, routing, auth, envelope, sinks. Calls run
-`concurrency` at a time; each round's `time.process_time` is divided by its calls, best of `rounds`.
+The gateway is `assemble_gateway` as `lgsp gateway` builds it (both sinks, every middleware; stores
+in memory, or in Redis with `--redis-url`) over a transport that answers each request at once with one
+pre-encoded echo reply, so the figure is the gateway's own work: middleware, routing, auth, envelope,
+sinks. Calls run `concurrency` at a time; each round's `time.process_time` is divided by its calls,
+best of `rounds`. With Redis, each round also reports the commands per call the server counted (INFO
+commandstats) and, for a server on this machine whose pid is given, its CPU per call.
 
     python -m loadtests.bench.gateway_cpu [--calls 2000] [--rounds 5] [--concurrency 32]
+        [--redis-url redis://127.0.0.1:6390/0 [--redis-pid PID]]
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
+import redis
 import uvloop
 from fastapi import FastAPI
 
@@ -26,6 +31,7 @@ from bus.gateway.assembly import assemble_gateway
 from bus.settings import BusSettings
 from bus.transport.base import Delivery, Handler, Message, Subscription
 from loadtests.bench.cases import CLIENT_HEADERS, ECHO_BODY
+from loadtests.bench.cpu import cpu_seconds
 from loadtests.stack import DEFAULT_CATALOG
 
 ECHO_PATH = "/r1/VN/GOV/HPG/LGSP/Echo/v1"
@@ -134,16 +140,56 @@ async def measure(app: FastAPI, calls: int, concurrency: int, one: Callable[[], 
     return 1e6 * spent / calls
 
 
-async def run(calls: int, rounds: int, concurrency: int) -> list[float]:
-    """Every round's CPU-µs per call, after one warm-up round."""
-    catalog = load_catalog(DEFAULT_CATALOG)
-    app = assemble_gateway(catalog, InstantEchoTransport(), BusSettings(redis_url=None, amqp_url=None))
+@dataclass(frozen=True)
+class RedisWatch:
+    """The Redis a round runs against: its command counts, and its CPU when its pid is known."""
+
+    url: str
+    pid: int | None
+
+    def commands(self) -> dict[str, int]:
+        """Calls per command so far, as the server counts them."""
+        with redis.Redis.from_url(self.url) as client:
+            stats: dict[str, dict[str, Any]] = client.info("commandstats")
+        return {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
+
+    def cpu_seconds(self) -> float:
+        """The server's CPU seconds so far (0 without a pid)."""
+        return 0.0 if self.pid is None else cpu_seconds(self.pid)
+
+
+@dataclass(frozen=True)
+class Round:
+    """One measured round: the gateway's CPU per call and, with Redis, what the server did per call."""
+
+    gateway_us: float
+    redis_us: float = 0.0
+    commands: dict[str, float] | None = None
+
+
+async def measure_round(app: FastAPI, calls: int, concurrency: int, watch: RedisWatch | None) -> Round:
+    """One round of `calls` echo calls."""
     body = ECHO_BODY.encode()
+    if watch is None:
+        return Round(await measure(app, calls, concurrency, lambda: call(app, ECHO_PATH, body)))
+    before, cpu_before = watch.commands(), watch.cpu_seconds()
+    gateway_us = await measure(app, calls, concurrency, lambda: call(app, ECHO_PATH, body))
+    after, cpu_after = watch.commands(), watch.cpu_seconds()
+    per_call = {k: (n - before.get(k, 0)) / calls for k, n in after.items() if n - before.get(k, 0) > 0}
+    per_call.pop("info", None)
+    return Round(gateway_us, 1e6 * (cpu_after - cpu_before) / calls, per_call)
+
+
+async def run(calls: int, rounds: int, concurrency: int, watch: RedisWatch | None) -> list[Round]:
+    """Every round's figures, after one warm-up round."""
+    catalog = load_catalog(DEFAULT_CATALOG)
+    settings = BusSettings(redis_url=None if watch is None else watch.url, amqp_url=None)
+    app = assemble_gateway(catalog, InstantEchoTransport(), settings)
     figures = []
     async with app.router.lifespan_context(app):
-        await measure(app, calls // 4, concurrency, lambda: call(app, ECHO_PATH, body))
+        await measure_round(app, calls // 4, concurrency, None)
         for _ in range(rounds):
-            figures.append(await measure(app, calls, concurrency, lambda: call(app, ECHO_PATH, body)))
+            figures.append(await measure_round(app, calls, concurrency, watch))
     return figures
 
 
@@ -153,10 +199,23 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--redis-url", help="stores in this Redis (a private one: its counts are read)")
+    parser.add_argument("--redis-pid", type=int, help="that Redis server's pid, to add its CPU")
     args = parser.parse_args()
-    figures = uvloop.run(run(args.calls, args.rounds, args.concurrency))  # as uvicorn runs the gateway
-    rounds = " ".join(f"{f:.0f}" for f in figures)
-    print(f"gateway in-process: best {min(figures):.1f} CPU-µs/call (rounds: {rounds})")
+    watch = None if args.redis_url is None else RedisWatch(args.redis_url, args.redis_pid)
+    figures = uvloop.run(run(args.calls, args.rounds, args.concurrency, watch))  # as uvicorn runs the gateway
+    rounds = " ".join(f"{f.gateway_us:.0f}" for f in figures)
+    best = min(figures, key=lambda f: f.gateway_us + f.redis_us)
+    print(f"gateway in-process: best {best.gateway_us:.1f} CPU-µs/call (rounds: {rounds})")
+    if watch is not None and best.commands is not None:
+        print(
+            f"redis-server: {best.redis_us:.1f} CPU-µs/call in that round (rounds: "
+            + " ".join(f"{f.redis_us:.0f}" for f in figures)
+            + ")"
+        )
+        total = sum(best.commands.values())
+        listed = ", ".join(f"{k} {v:.2f}" for k, v in sorted(best.commands.items(), key=lambda kv: -kv[1]))
+        print(f"redis commands per call: {total:.2f} ({listed})")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """What a scenario is: a generator of HTTP steps against the gateway, each with its content check.
 
 A scenario yields `Step`s; the locustfile sends each and sends the decoded JSON answer back into the
-generator, so a later step (a payment's status query) can use an earlier answer.
+generator, so a later step (a payment's status query) can use an earlier answer. A failed step ends the
+iteration (`play`): the refusal is counted once, not again by a step that needed its answer.
 """
 
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from itertools import count
@@ -38,25 +40,94 @@ Steps = Generator[Step, Any, None]
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named user action (one or more steps) and the service codes it needs in the catalog."""
+    """A named user action (one or more steps) and the service codes it needs in the catalog; with
+    `goes_on_after_failure` its later steps are sent after a failed one, which gets None back."""
 
     name: str
     services: tuple[str, ...]
     run: Callable[[Draw], Steps]
+    goes_on_after_failure: bool = False
+
+
+# How a runner sent a step: whether it succeeded (answered and passed its check), and the answer.
+Sent = tuple[bool, Any]
+
+
+def play(scenario: Scenario, draw: Draw, send: Callable[[Step], Sent]) -> None:
+    """One iteration of `scenario`: send each step and hand its answer back to the scenario. A failed
+    step ends the iteration unless the scenario goes on after failures (it is then handed None)."""
+    steps = scenario.run(draw)
+    step = next(steps, None)
+    while step is not None:
+        succeeded, answer = send(step)
+        if not succeeded and not scenario.goes_on_after_failure:
+            steps.close()
+            return
+        try:
+            step = steps.send(answer if succeeded else None)
+        except StopIteration:
+            return
+
+
+@dataclass(frozen=True)
+class Share:
+    """This Locust process's share of the population for people a run may change only once (a marriage, a
+    death): share `index` of `count`, disjoint from every other process's (the worker's index of the
+    master's worker count; 0 of 1 when alone)."""
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise ValueError(
+                f"share {self.index} is outside the {self.count} shares of the population: a Locust "
+                "worker's index must be below the worker count (--lgsp-workers, by default the master's "
+                "--expect-workers)"
+            )
+
+    def holds(self, id_number: str) -> bool:
+        """Whether the person with this ID number is in this share."""
+        return zlib.crc32(id_number.encode()) % self.count == self.index
+
+
+# ID numbers some user of this process has drawn for a change that may happen once in a run.
+_CLAIMED_IN_THIS_PROCESS: set[str] = set()
 
 
 @dataclass
 class Draw:
-    """Deterministic randomness for one simulated user: its rng, the shared population, unique numbers."""
+    """Deterministic randomness for one simulated user: its rng, the shared population, unique numbers;
+    the people it and the other users of its process claimed, and its process's share of the population."""
 
     rng: random.Random
     population: Population
     user_tag: str
+    share: Share = Share()
+    claimed: set[str] = field(default_factory=lambda: _CLAIMED_IN_THIS_PROCESS)
     _serial: count[int] = field(default_factory=lambda: count(1))
 
     def citizen(self, accept: Callable[[Citizen], bool] = lambda _: True, tries: int = 400) -> Citizen:
         """A citizen of the seeded population that `accept` likes (the mocks know every one of them)."""
+        return self._citizen(accept, tries, lambda _: True)
+
+    def unclaimed_citizen(self, accept: Callable[[Citizen], bool], tries: int = 400) -> Citizen:
+        """A citizen `accept` likes whom no user of the run drew here before, e.g. to marry or to die: one
+        of this process's share of the population, not claimed by a user of this process; claimed now (for
+        good, whatever becomes of the request: a timed-out one may have been registered)."""
+        person = self._citizen(
+            accept, tries * self.share.count, lambda i: i not in self.claimed and self.share.holds(i)
+        )
+        self.claimed.add(person.id_number)
+        return person
+
+    def _citizen(
+        self, accept: Callable[[Citizen], bool], tries: int, among: Callable[[str], bool]
+    ) -> Citizen:
+        tries = min(tries, len(self.population))
         for id_number in self.population.sample_ids(tries, self.rng):
+            if not among(id_number):
+                continue
             person = self.population.citizen(id_number)
             if person is not None and accept(person):
                 return person

@@ -73,9 +73,8 @@ def _birth(draw: Draw) -> Steps:
             "id_document_number": mother.id_number,
         },
     }
-    record = yield Step(BIRTH, body, _record_check("birth", "KS."))
-    if isinstance(record, dict) and "record_id" in record:
-        yield Step(LOOKUP, {"record_id": record["record_id"]}, _found_record(record["record_id"]))
+    record = yield Step(BIRTH, body, _record_check("birth", "KS."))  # a refusal ends the scenario (`play`)
+    yield Step(LOOKUP, {"record_id": record["record_id"]}, _found_record(record["record_id"]))
 
 
 def _found_record(record_id: str) -> Any:
@@ -92,10 +91,13 @@ def _found_record(record_id: str) -> Any:
 
 def _marriage(draw: Draw) -> Steps:
     today = date.today()
-    husband = draw.citizen(
+    # Unclaimed: no user of the run marries one of them again (the registry refuses the married).
+    husband = draw.unclaimed_citizen(
         lambda c: c.sex == "M" and 20 <= _age(c, today) <= 40 and c.marital_status == SINGLE
     )
-    wife = draw.citizen(lambda c: c.sex == "F" and 18 <= _age(c, today) <= 40 and c.marital_status == SINGLE)
+    wife = draw.unclaimed_citizen(
+        lambda c: c.sex == "F" and 18 <= _age(c, today) <= 40 and c.marital_status == SINGLE
+    )
     body = {
         "dossier_number": draw.unique("KH"),
         "register_entry": _register_entry(draw, today),

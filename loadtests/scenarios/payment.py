@@ -42,9 +42,7 @@ def _pay(draw: Draw) -> Steps:
             return f"initiation of {reference} answered {str(answer)[:120]}"
         return None
 
-    started = yield Step(INITIATE, body, initiated)
-    if not isinstance(started, dict) or "payment_url" not in started:
-        return
+    started = yield Step(INITIATE, body, initiated)  # a refusal ends the scenario (`play`)
     page_check = _page_says_paid(reference)
     yield Step("", None, page_check, direct_url=started["payment_url"], form={"outcome": "success"})
 

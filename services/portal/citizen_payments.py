@@ -6,7 +6,9 @@ Each link's payer is drawn from (seed, dossier number, how many links that dossi
 repeatable: most pay within 5 minutes to 3 working hours; `late_rate` pay one to two working days later
 (after the province stopped waiting for the confirmation: it reconciles by query); `failed_rate` see
 their payment fail and `abandoned_rate` cancel it (the province asks again with a new link, which is
-drawn afresh).
+drawn afresh). A citizen whose page fails to answer (no answer, or a 5xx) submits it again
+`RETRY_AFTER` of working time later, `TRIES` times in all (the platform refuses to complete a payment
+twice, so a retry after a page that acted but failed to say so captures nothing more).
 
     payments = CitizenPayments(clock, seed=2023, rates=PayerRates(late=0.08, failed=0.05, abandoned=0.02))
     payments.owe("H31.29-20261207-0001", "http://127.0.0.1:8103/pay/3f…")
@@ -22,7 +24,7 @@ import itertools
 import logging
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -38,6 +40,8 @@ Behaviour = Literal["on_time", "late", "failed", "abandoned"]
 OUTCOMES: dict[Behaviour, str] = {"on_time": "success", "late": "success", "failed": "fail",
                                   "abandoned": "abandon"}  # fmt: skip
 _CALENDAR = WorkingCalendar()
+RETRY_AFTER = timedelta(minutes=15)
+TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Payer:
     url: str
     behaviour: Behaviour
     at: float
+    tries: int = 1  # how many times the page will have been submitted, this one included
 
 
 class PaymentsStatus(BaseModel):
@@ -152,12 +157,23 @@ class CitizenPayments:
         except httpx.HTTPError as error:
             self._answers[f"error:{type(error).__name__}"] += 1
             log.warning("portal citizens: paying %s failed: %s", payer.dossier, error)
+            self._try_again(payer)
             return
         self._answers[str(answer.status_code)] += 1
         if answer.status_code == 200:
             self._paid[payer.behaviour] += 1
-        else:
-            log.warning("portal citizens: the page of %s answered %s", payer.dossier, answer.status_code)
+            return
+        log.warning("portal citizens: the page of %s answered %s", payer.dossier, answer.status_code)
+        if answer.status_code >= 500:
+            self._try_again(payer)
+
+    def _try_again(self, payer: Payer) -> None:
+        """The citizen submits the page again `RETRY_AFTER` later, unless that was the last try."""
+        if payer.tries >= TRIES:
+            return
+        at = _CALENDAR.add_working_time(datetime.fromtimestamp(self.clock.now(), VIETNAM_TIME), RETRY_AFTER)
+        again = replace(payer, at=at.timestamp(), tries=payer.tries + 1)
+        heapq.heappush(self._waiting, (again.at, next(self._order), again))
 
     def start(self, tick_s: float) -> None:
         """Pay what comes due every `tick_s` real seconds."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -15,6 +16,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from adapters.vnpost import OrderBook, VnpostAdapter, VnpostConfig, create_adapter
+from adapters.vnpost.models import PostOrderRequest
+from adapters.vnpost.wire import order_fields
 from bus.envelope import Envelope
 from bus.errors import (
     BadRequest,
@@ -26,14 +29,27 @@ from bus.errors import (
     ProviderUnavailable,
 )
 from bus.store import MemoryStore
+from loadtests.scenarios.base import Draw
+from loadtests.scenarios.vnpost import (
+    PAGE_SIZE,
+    PAGES_PER_CALL,
+    POST_ORDER,
+    TRACKING,
+    TrackingCursor,
+    cursor_query,
+    send_by_post,
+)
+from services.citizens import Population
 from services.faults import FaultControlClient, Latency
 from services.vnpost import VnpostSettings, create_app
+from services.vnpost.models import PostOrderRequest as MockPostOrderRequest
 from services.vnpost.oauth import TokenIssuer
 
 POST = "VN/COM/VNPOST/BCCP/postOrder/v1"
 CANCEL = "VN/COM/VNPOST/BCCP/cancelOrder/v1"
 TRACK = "VN/COM/VNPOST/BCCP/getOrderTracking/v1"
 CUSTOMER = "HPG_STP"
+PEOPLE = Population()
 
 
 @dataclass
@@ -271,6 +287,58 @@ async def test_every_order_answered_posted_is_tracked_while_others_are_posted_co
     ):
         assert complete is True
         assert [(item["order_number"], item["item_code"]) for item in items] == [(number, item_code)]
+
+
+async def _play_send_by_post(adapter: VnpostAdapter, cursor: TrackingCursor, seed: int) -> int:
+    """The load test's VNPost scenario, its steps answered by the adapter: how many tracking calls it
+    took; AssertionError when a check fails."""
+    services = {POST_ORDER: POST, TRACKING: TRACK}
+    steps = send_by_post(cursor).run(Draw(random.Random(seed), PEOPLE, f"t{seed}"))
+    step, calls = next(steps), 0
+    while True:
+        answer = await adapter.handle(envelope(services[step.service_code], step.body))
+        assert step.check(answer) is None, step.check(answer)
+        calls += step.service_code == TRACKING
+        try:
+            step = steps.send(answer)
+        except StopIteration:
+            return calls
+
+
+def _earlier_orders(mock: Mock, prefix: str, count: int) -> None:
+    """`count` orders of the customer straight into the mock's book (posting each through the adapter
+    would take seconds)."""
+    service = mock.app.state.vnpost
+    for i in range(count):
+        canonical = PostOrderRequest.model_validate(order(f"{prefix}-{i}"))
+        wire = MockPostOrderRequest.model_validate(order_fields(canonical, CUSTOMER))
+        service.orders.post(wire, service.clock.now())
+
+
+async def test_load_test_tracking_finds_its_order_behind_more_than_500_others(
+    mock: Mock, adapter: VnpostAdapter
+) -> None:
+    """However many orders the customer has (a long run), the scenario's tracking finds the new one; once
+    its cursor has seen one order, the next is found in one call."""
+    _earlier_orders(mock, "HS-EARLIER", 620)
+    cursor = TrackingCursor()
+    calls = await _play_send_by_post(adapter, cursor, 1)
+    assert (calls, cursor.highest) == (2, 621)
+    _earlier_orders(mock, "HS-MEANWHILE", 30)
+    calls = await _play_send_by_post(adapter, cursor, 2)
+    assert (calls, cursor.highest) == (1, 652)
+
+
+async def test_load_test_tracking_cursor_moves_past_the_orders_of_earlier_runs(
+    mock: Mock, adapter: VnpostAdapter
+) -> None:
+    """The locustfile's start: the cursor ends within one call's pages of the last order, so a run
+    against a mock that kept an earlier run's orders tracks from there."""
+    _earlier_orders(mock, "HS-OLD", 1_234)
+    cursor = TrackingCursor()
+    while not (answer := await track(adapter, **cursor_query(cursor.highest)))["complete"]:
+        cursor.saw(answer)
+    assert answer["items"] == [] and 1_234 - PAGE_SIZE * PAGES_PER_CALL < cursor.highest <= 1_234
 
 
 async def test_cancelled_order_shows_cancelled_in_tracking(adapter: VnpostAdapter) -> None:

@@ -126,7 +126,25 @@ async def test_a_refused_certificate_refunds_the_fee_cancels_the_e_receipt_and_p
     assert step(record, "pay") == StepStatus.COMPENSATED
     assert (await stack.mock("vnpost").effects())["orders_posted"] == 0
     assert step(record, "parcel") == StepStatus.CANCELLED
-    assert portal(stack) == [2, 6, 4]
+    assert portal(stack) == [2, 6, 4, 8]  # the portal, told "processing", hears the dossier stopped
+    assert step(record, "accepted") == StepStatus.COMPENSATED
+
+
+async def test_a_certificate_request_the_records_reject_refunds_the_fee_and_tells_the_portal(
+    stack: CitizenStack,
+) -> None:
+    """Rejected at filing (before the portal heard "processing"): the portal still hears it stopped."""
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0004"
+    inputs = certificate_inputs(stack.people, appointment_date="2020-01-02")  # before the reception day
+    record = await ended(stack, await paid(stack, journeys, "lltp", code, inputs))
+
+    assert record.status == JourneyStatus.REFUSED and "request" in (record.reason or ""), record.reason
+    payments = await stack.mock("payment").effects()
+    assert payments["refunds"] == 1 and payments["receipts_cancelled"] == 1
+    assert step(record, "accepted") == StepStatus.COMPENSATED
+    assert portal(stack) == [2, 6, 8]
 
 
 async def test_a_failed_payment_is_initiated_again_and_the_second_is_confirmed(stack: CitizenStack) -> None:

@@ -199,8 +199,8 @@ def national_mocks(
     )
     mocks.apps["portal"] = portal_app(portal, population=population, transport=paying)
     mocks.apps["motcua"] = motcua_app(motcua or MotcuaSettings(gateway_url=None, latency=Latency()))
-    # Judicial records for certificates: by default issued in 2 working days (3 for several provinces),
-    # none refused, none late. VNPost: parcels delivered, none returned.
+    # Judicial records for certificates (unless `lltp` says otherwise): issued in 2 working days (3 for
+    # several provinces), none refused, none late. VNPost: parcels delivered, none returned.
     records = lltp or LltpSettings(certificate_days=2, several_places_days=3, refusal_rate=0.0, late_rate=0.0)
     mocks.apps["lltp"] = lltp_app(population, settings=records, latency=False)
     vnpost = VnpostSettings(latency=Latency(), seed=7, failed_attempt_rate=0, return_rate=0)
@@ -208,8 +208,10 @@ def national_mocks(
     return mocks
 
 
-def adapters_over(mocks: Mocks) -> Mapping[str, Adapter]:
-    """The real adapters, each calling its mock in process."""
+def adapters_over(mocks: Mocks, store: Store | None = None) -> Mapping[str, Adapter]:
+    """The real adapters, each calling its mock in process; the payments and parcels initiated through
+    the bus recorded in `store` (the bus's shared store: what one worker initiated, another finds), else
+    in each adapter's own."""
     return {
         "population": PopulationAdapter(PopulationConfig(), transport=mocks.transport("population")),
         "civil": CivilAdapter(CivilConfig(), transport=mocks.transport("civil")),
@@ -217,10 +219,10 @@ def adapters_over(mocks: Mocks) -> Mapping[str, Adapter]:
         "residence": ResidenceAdapter(ResidenceConfig(), transport=mocks.transport("residence")),
         "insurance": InsuranceAdapter(InsuranceConfig(), transport=mocks.transport("insurance")),
         "social": SocialAdapter(SocialConfig(), transport=mocks.transport("social")),
-        "payment": PaymentAdapter(PaymentConfig(), transport=mocks.transport("payment")),
+        "payment": PaymentAdapter(PaymentConfig(), store=store, transport=mocks.transport("payment")),
         "lltp": LltpAdapter(LltpConfig(), transport=mocks.transport("lltp")),
         "motcua": MotcuaAdapter(MotcuaConfig(), transport=mocks.transport("motcua")),
-        "vnpost": VnpostAdapter(VnpostConfig(), transport=mocks.transport("vnpost")),
+        "vnpost": VnpostAdapter(VnpostConfig(), store=store, transport=mocks.transport("vnpost")),
     }
 
 
@@ -293,7 +295,7 @@ async def start_citizen_journeys(
     # Simulated time starts now: the civil registry refuses registration dates after its (real) today,
     # and the other mocks' clocks only jump forward.
     clock = CompressedClock(pace, sim_epoch=datetime.now(VIETNAM_TZ), wall_epoch=time.time())
-    worker = Worker(catalog, worker_transport, adapters_over(mocks), name=f"w-{token}", store=store)
+    worker = Worker(catalog, worker_transport, adapters_over(mocks, store), name=f"w-{token}", store=store)
     await worker.start()
     sink = RecordingSink()
     runtime = JourneyRuntime(

@@ -44,6 +44,13 @@ def motcua_settings() -> MotcuaSettings:
 
 
 @pytest.fixture
+def lltp_settings() -> LltpSettings:
+    """The judicial-records system's settings: certificates issued in 2 working days (3 for several
+    provinces), none refused, none late (unless a test says otherwise)."""
+    return LltpSettings(certificate_days=2, several_places_days=3, refusal_rate=0.0, late_rate=0.0)
+
+
+@pytest.fixture
 def portal_settings() -> PortalSettings:
     """The portal's settings: citizens who pay their fees promptly (unless a test says otherwise)."""
     return PortalSettings(
@@ -53,24 +60,19 @@ def portal_settings() -> PortalSettings:
 
 
 @pytest.fixture
-def lltp_settings() -> LltpSettings | None:
-    """The judicial-records mock's settings (None: the stack's quick certificates, 2-3 working days)."""
-    return None
-
-
-@pytest.fixture
 async def citizen_journeys(
     backend: Backend,
     residence_settings: ResidenceSettings,
     motcua_settings: MotcuaSettings,
     portal_settings: PortalSettings,
-    lltp_settings: LltpSettings | None,
+    lltp_settings: LltpSettings,
 ) -> AsyncIterator[CitizenJourneys]:
     """Started; stopped (its queues and keys removed by `backend`) afterwards."""
     token = citizen_token(backend)
     stack = await start_citizen_journeys(
         await backend.transport(), await backend.transport(), backend.store, token=token,
-        residence=residence_settings, motcua=motcua_settings, portal=portal_settings, lltp=lltp_settings,
+        residence=residence_settings, motcua=motcua_settings, portal=portal_settings,
+        lltp=lltp_settings,
     )  # fmt: skip
     services = journeys_catalog(token).services
     backend.queues += [stack.runtime.settings.queue, *(s.id.queue_name for s in services)]

@@ -1,10 +1,16 @@
-"""The province's real journeys (lgsp/journeys birth and death, and the residence removals the
-population's death feed starts, over the real adapters and mocks, time compressed) under chaos: journey
-engines and bus workers killed mid-journey, the national systems failing, hanging past the bus's time-out
-and garbling answers after acting. Afterwards a reconciliation: every started journey ended completed,
-refused with its compensations done, or parked with a reason; no system counted an effect more often
-than the journeys' steps that took it (GET /_control/effects); the portal's history of each dossier is its
-statuses once each. On memory and on RabbitMQ + Redis.
+"""The province's real journeys (lgsp/journeys birth and death, the residence removals the population's
+death feed starts, ordinary dossiers with a fee and postal return, and judicial-record certificates, over
+the real adapters and mocks, time compressed) under chaos: journey engines and bus workers killed
+mid-journey, the national systems (the payment platform, the one-stop's officers, the judicial records
+and VNPost among them) failing, hanging past the bus's time-out and garbling answers after acting.
+Dossiers and certificates are filed in the portal's book as its citizens file them, and paid by its
+citizens on the payment platform's page from the link the portal shows. Afterwards a reconciliation:
+every started journey ended completed, refused with its compensations done (fee refunded with its
+e-receipt cancelled, parcel cancelled, the portal told), or parked with a reason; no system counted an
+effect (a payment, a refund, a hand-over, a request, a parcel) more often than the journeys' steps that
+took it (GET /_control/effects; a step a journey parked on after a time-out may have taken it: counted
+in doubt), no payment was captured twice; the portal's history of each dossier is
+its statuses once each, in order. On memory and on RabbitMQ + Redis.
 """
 
 from __future__ import annotations
@@ -38,9 +44,16 @@ from bus.transport.base import Transport
 from bus.worker import Worker
 from lgsp.journey_runtime import MockClockFollower
 from services.citizens import Population
+from services.faults import Latency
 from services.journey_forms import IneligibleRequest, age_on, birth_inputs, death_inputs, is_mother
+from services.lltp.settings import LltpSettings
+from services.motcua.settings import MotcuaSettings
+from services.portal.citizen_draws import CitizenDraws
+from services.portal.settings import PortalSettings
+from services.registry import PORTAL_DEMO_KEY
 from tests.backends import Backend, quick_journey_settings
 from tests.lgsp.citizen_journeys import (
+    CLOCKED,
     DAY_SECONDS,
     POPULATION_SIZE,
     Mocks,
@@ -56,20 +69,51 @@ pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
 BIRTHS = 6
 DEATHS = 4
+DOSSIERS = 4  # ordinary dossiers with a fee, the officers refusing half
+CERTIFICATES = 4  # judicial-record certificates, the records refusing half
 SERVICE_TIMEOUT = 1.0  # s: a hang (2 s) outlasts it, so the bus gives up not knowing whether it acted
 FAULTS = {"error_rate": 0.2, "timeout_rate": 0.08, "hang_seconds": 2.0, "malformed_rate": 0.05}
-FAULTED = ("civil", "portal", "residence", "insurance", "social")
+FAULTED = ("civil", "portal", "residence", "insurance", "social", "payment", "motcua", "lltp", "vnpost")
 PORTAL_STATUSES = [1, 3, 7, 4, 7, 4, 5]  # received, accepted, sent, result, sent on, result, returned
+# An ordinary dossier's or a certificate's statuses on the portal: received, accepted, fee asked (again
+# when the first payment failed), processing, then issued and returned; or stopped (8) at any point
+# after its acceptance.
+PAID_STATUSES = ([1, 2, 6, 4], [1, 2, 6, 6, 4])
+ISSUED, STOPPED = [9, 10], [8]
 ENDED = ("completed", "refused", "parked")
-# Each system's effect counter and the journey step (by kind) whose success takes that effect.
-EFFECTS: dict[str, dict[str, tuple[str, str]]] = {
-    "civil": {"khaisinh": ("birth", "registered"), "khaitu": ("death", "register")},
+PAYMENTS = (("dossier", "pay"), ("dossier", "repay"), ("lltp", "pay"), ("lltp", "repay"))
+PARCELS = (("dossier", "parcel"), ("lltp", "parcel"))
+# Each system's effect counter and the journey steps (by kind) whose success takes that effect.
+EFFECTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    "civil": {"khaisinh": (("birth", "registered"),), "khaitu": (("death", "register"),)},
     "residence": {
-        "dang_ky_thuong_tru": ("birth", "residence"), "xoa_dang_ky_thuong_tru": ("death-feed", "remove"),
+        "dang_ky_thuong_tru": (("birth", "residence"),),
+        "xoa_dang_ky_thuong_tru": (("death-feed", "remove"),),
     },
-    "insurance": {"the_bhyt_tre_em": ("birth", "card"), "tu_tuat": ("death", "survivor")},
-    "social": {"ho_tro_mai_tang": ("death", "funeral")},
+    "insurance": {"the_bhyt_tre_em": (("birth", "card"),), "tu_tuat": (("death", "survivor"),)},
+    "social": {"ho_tro_mai_tang": (("death", "funeral"),)},
+    "payment": {"payments_created": PAYMENTS},
+    "motcua": {"dossiers_received": (("dossier", "handover"),)},
+    "lltp": {"dang_ky": (("lltp", "request"),)},
+    "vnpost": {"orders_posted": PARCELS},
 }  # fmt: skip
+# Each system's undoing counter and the steps whose compensation takes it: exactly (a parcel cancelled
+# per parcel compensated) or at most (a payment compensated may have needed nothing undone: never paid).
+UNDONE_EXACTLY = {"vnpost": {"orders_cancelled": PARCELS}}
+UNDONE_AT_MOST = {"payment": {"refunds": PAYMENTS, "payments_cancelled": PAYMENTS}}
+
+# Citizens who pay promptly on the portal's link (a fault may still fail their payment); officers and
+# judicial records who refuse about half the dossiers and certificates.
+PAYING_CITIZENS = PortalSettings(
+    gateway_url="http://gateway", api_key=PORTAL_DEMO_KEY, late_payment_rate=0.0, failed_payment_rate=0.0,
+    abandoned_payment_rate=0.0,
+)  # fmt: skip
+HALF_REFUSING_OFFICERS = MotcuaSettings(
+    gateway_url=None, latency=Latency(), refusal_rate=0.5, supplement_rate=0.0
+)
+HALF_REFUSING_RECORDS = LltpSettings(
+    certificate_days=2, several_places_days=3, refusal_rate=0.5, late_rate=0.0
+)
 
 
 @dataclass
@@ -112,7 +156,7 @@ class ChaosBus:
 
     async def add_worker(self) -> Worker:
         worker = Worker(
-            self.catalog, await self.backend.transport(), adapters_over(self.mocks),
+            self.catalog, await self.backend.transport(), adapters_over(self.mocks, self.backend.store),
             name=f"w-{len(self.workers)}", store=self.backend.store,
         )  # fmt: skip
         await worker.start()
@@ -164,10 +208,28 @@ class ChaosBus:
             counts: dict[str, int] = (await control.get("/_control/effects")).json()
         return counts
 
-    async def portal_history(self, code: str) -> list[int]:
+    async def portal_history(self, record: JourneyRecord) -> list[int]:
+        """The statuses the portal recorded for the journey's dossier, in order: an interconnected birth
+        or death in its interconnected book, an ordinary dossier or a certificate in its own."""
         async with self.mocks.client("portal") as portal:
-            answer = await portal.get("/api/lienthong/TraCuu", params={"maHoSo": code})
-        return [entry["trangThai"] for entry in answer.json()["lichSu"]] if answer.status_code == 200 else []
+            if record.kind in ("dossier", "lltp"):
+                answer = await portal.get("/api/TraCuuHoSo", params={"MaHoSo": record.dossier_code})
+                history, status = "LichSuXuLy", "TrangThaiHoSo"
+            else:
+                answer = await portal.get("/api/lienthong/TraCuu", params={"maHoSo": record.dossier_code})
+                history, status = "lichSu", "trangThai"
+        return [entry[status] for entry in answer.json()[history]] if answer.status_code == 200 else []
+
+    async def file_on_portal(self, draws: CitizenDraws, kind: str, code: str) -> JourneyRecord:
+        """A citizen's dossier (`dossier`) or certificate request (`lltp`) filed in the portal's book as
+        its citizens file them (services.portal.citizen_traffic), and handed to the province."""
+        assert self.journeys is not None
+        filed = draws.dossier if kind == "dossier" else draws.certificate
+        # Received now on the bus's clock, which the mocks follow (a certificate's appointment counts
+        # from it, and the judicial records refuse one before their reception day).
+        record, inputs = filed(code, self.clock.now().astimezone(VIETNAM_TZ), "H31")
+        self.mocks.apps["portal"].state.dossiers.add(record)
+        return await self.journeys.start(kind, inputs, code)
 
 
 def dossiers(population: Population, today: date) -> list[tuple[str, dict[str, Any]]]:
@@ -212,6 +274,16 @@ async def until_ended(journeys: Journeys, journey_id: str, deadline: float) -> J
     return current
 
 
+def portal_history_in_order(record: JourneyRecord, told: list[int]) -> bool:
+    """Whether the portal heard the journey's statuses once each, in order, as it ended."""
+    if record.kind not in ("dossier", "lltp"):
+        return record.status != "completed" or told == PORTAL_STATUSES
+    if record.status == "completed":
+        return any(told == paid + ISSUED for paid in PAID_STATUSES)
+    stopped = [paid[:n] + STOPPED for paid in PAID_STATUSES for n in range(2, len(paid) + 1)]
+    return record.status == "refused" and (told in stopped or told == [1])  # [1]: refused unaccepted
+
+
 def reconcile(bus: ChaosBus, records: list[JourneyRecord], histories: dict[str, list[int]],
               effects: dict[str, dict[str, int]]) -> dict[str, int]:  # fmt: skip
     """The reconciliation table's counts (see the module's docstring)."""
@@ -224,25 +296,50 @@ def reconcile(bus: ChaosBus, records: list[JourneyRecord], histories: dict[str, 
         if record.status == "refused":
             undone = [s for s in record.steps if s.step in compensable[record.kind] and s.status == "done"]
             told = histories.get(record.dossier_code, [])  # empty when refused before the portal heard
-            missing += len(undone) + (bool(told) and told[-1:] != [6])
-    taken = Counter(
-        (record.kind, step.step) for record in records for step in record.steps if step.status == "done"
-    )
-    doubled = sum(
-        max(0, effects[system][counter] - taken[kind_step])
-        for system, counters in EFFECTS.items()
-        for counter, kind_step in counters.items()
-    )
-    short = sum(
-        max(0, taken[kind_step] - effects[system][counter])
-        for system, counters in EFFECTS.items()
-        for counter, kind_step in counters.items()
-    )
-    portal_off = sum(
-        histories[record.dossier_code] != PORTAL_STATUSES
+            unheard = told[-1:] != ([6] if record.kind in ("birth", "death") else STOPPED)
+            missing += len(undone) + (bool(told) and unheard)
+    payment = effects["payment"]
+    missing += payment["refunds"] - payment["receipts_cancelled"]  # every refund cancels its e-receipt
+    taken = Counter(  # a step compensated had taken its effect first
+        (record.kind, step.step)
         for record in records
-        if record.status == "completed" and record.dossier_code in histories
+        for step in record.steps
+        if step.status in ("done", "compensating", "compensated")
     )
+    compensated = Counter(
+        (record.kind, step.step)
+        for record in records
+        for step in record.steps
+        if step.status == "compensated"
+    )
+    # A step a journey parked on (a call timed out: the system may have acted) took its effect or not.
+    in_doubt = Counter(
+        (record.kind, step.step)
+        for record in records
+        if record.status == "parked"
+        for step in record.steps
+        if step.status == "failed"
+    )
+
+    def by_steps(counts: Counter[tuple[str, str]], steps: tuple[tuple[str, str], ...]) -> int:
+        return sum(counts[step] for step in steps)
+
+    exact = [  # (counted, steps that took it, steps that may have)
+        (effects[system][counter], by_steps(taken, steps), by_steps(in_doubt, steps))
+        for system, counters in EFFECTS.items()
+        for counter, steps in counters.items()
+    ]
+    exact += [
+        (effects[system][counter], by_steps(compensated, steps), 0)
+        for system, counters in UNDONE_EXACTLY.items()
+        for counter, steps in counters.items()
+    ]
+    at_most = [
+        (sum(effects[system][counter] for counter in counters), by_steps(compensated, steps), 0)
+        for system, counters in UNDONE_AT_MOST.items()
+        for steps in {*counters.values()}
+    ]
+    at_most.append((payment["payments_succeeded"], payment["payments_created"], 0))  # none captured twice
     return {
         "started": len(records),
         "completed": ends["completed"],
@@ -250,10 +347,15 @@ def reconcile(bus: ChaosBus, records: list[JourneyRecord], histories: dict[str, 
         "parked": ends["parked"],
         "parked without a reason": sum(1 for r in records if r.status == "parked" and not r.reason),
         "lost": sum(ends[status] for status in ends if status not in ENDED),
-        "doubled": doubled,
+        "doubled": sum(max(0, counted - steps - doubt) for counted, steps, doubt in exact + at_most),
         "missing compensations": missing,
-        "effects short": short,
-        "portal history off": portal_off,
+        "effects short": sum(max(0, steps - counted) for counted, steps, _ in exact),
+        "effects in doubt": sum(min(doubt, max(0, counted - steps)) for counted, steps, doubt in exact),
+        "portal history off": sum(
+            not portal_history_in_order(record, histories[record.dossier_code])
+            for record in records
+            if record.dossier_code in histories and record.status != "parked"
+        ),
     }  # fmt: skip
 
 
@@ -261,7 +363,9 @@ async def test_real_journeys_reconcile_after_engines_and_workers_die_and_systems
     backend: Backend,
 ) -> None:
     population = Population(seed=2023, size=POPULATION_SIZE)
-    mocks = national_mocks(population)
+    mocks = national_mocks(
+        population, portal=PAYING_CITIZENS, motcua=HALF_REFUSING_OFFICERS, lltp=HALF_REFUSING_RECORDS
+    )
     clock = CompressedClock(
         WorkingDayPace(WorkingCalendar(), DAY_SECONDS, 0.05), sim_epoch=datetime.now(VIETNAM_TZ),
         wall_epoch=time.time(),
@@ -269,9 +373,10 @@ async def test_real_journeys_reconcile_after_engines_and_workers_die_and_systems
     catalog = journeys_catalog(citizen_token(backend), timeout=SERVICE_TIMEOUT)
     bus = ChaosBus(backend, catalog, mocks, clock)
     backend.queues += [bus.settings.queue, *(s.id.queue_name for s in catalog.services)]
-    clocked = ("population", "residence", "insurance", "social")
-    follower = MockClockFollower(clock, [mocks.client(name) for name in clocked], interval=0.05)
+    follower = MockClockFollower(clock, [mocks.client(name) for name in CLOCKED], interval=0.05)
     await follower.start()
+    payers = mocks.apps["portal"].state.payments
+    payers.start(0.05)  # the portal's citizens paying on the links (its lifespan's task)
     journeys = await bus.start()
     draw = random.Random(13)
     try:
@@ -279,6 +384,12 @@ async def test_real_journeys_reconcile_after_engines_and_workers_die_and_systems
         started = []
         for n, (kind, inputs) in enumerate(dossiers(population, datetime.now(VIETNAM_TZ).date())):
             started.append(await journeys.start(kind, inputs, f"H31.CHAOS{citizen_token(backend)}-{n:02d}"))
+        draws = CitizenDraws(population, seed=5)
+        for kind, label, count in (("dossier", "TTHC", DOSSIERS), ("lltp", "LLTP", CERTIFICATES)):
+            # Codes fixed across runs, so are the seeded decisions on them: two approved, two refused.
+            started += [
+                await bus.file_on_portal(draws, kind, f"H31.LT-CHAOS{label}-{n:06d}") for n in range(count)
+            ]
         for _ in range(2):  # mid-journey: an engine and a worker die, fresh ones take over
             await asyncio.sleep(0.6)
             await bus.engines.pop(draw.randrange(len(bus.engines))).transport.close()
@@ -294,21 +405,29 @@ async def test_real_journeys_reconcile_after_engines_and_workers_die_and_systems
             await until_ended(journeys, r.journey_id, deadline)
             for r in await journeys.list(kind="death-feed")
         ]
-        histories = {r.dossier_code: await bus.portal_history(r.dossier_code) for r in records}
+        histories = {r.dossier_code: await bus.portal_history(r) for r in records}
         effects = {name: await bus.effects(name) for name in EFFECTS}
     finally:
+        await payers.close()
         await follower.stop()
         await bus.stop()
     table = reconcile(bus, records + removals, histories, effects)
     print(f"\njourney chaos reconciliation ({backend.kind}); faults injected: {dict(injected)}")
     for name, count in table.items():
-        print(f"  {name:<24} {count}")
+        print(f"  {name:<25} {count}")
     for record in records + removals:
         print(f"  {record.kind:<6} {record.dossier_code}: {record.status.value}"
               f"{' (' + record.reason + ')' if record.reason else ''}")  # fmt: skip
     assert injected["error"] > 0 and injected["hang"] > 0  # the chaos happened
-    assert len(records) == BIRTHS + DEATHS and removals  # deaths registered fed removals
+    assert len(records) == BIRTHS + DEATHS + DOSSIERS + CERTIFICATES
+    assert removals  # deaths registered fed removals
     assert table["lost"] == 0 and table["parked without a reason"] == 0
     assert table["doubled"] == 0 and table["missing compensations"] == 0
     assert table["effects short"] == 0 and table["portal history off"] == 0
     assert table["refused"] >= 2  # the mismatched mother and the funeral allowance nobody is owed
+    for kind in ("dossier", "lltp"):  # some refused after paying (the seeded decisions): fees refunded
+        refunded = [r for r in records if r.kind == kind and any(
+            s.step == "pay" and s.status == "compensated" for s in r.steps
+        )]  # fmt: skip
+        assert refunded, kind
+    assert any(r.status == "completed" for r in records if r.kind in ("dossier", "lltp"))

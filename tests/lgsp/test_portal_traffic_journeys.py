@@ -223,6 +223,33 @@ async def test_a_citizen_whose_payment_fails_twice_has_the_dossier_refused_unpai
     assert (await effects(stack, "motcua"))["dossiers_received"] == 0
 
 
+REFUSING_RECORDS = LltpSettings(certificate_days=2, several_places_days=3, refusal_rate=1.0, late_rate=0.0)
+
+
+@pytest.mark.parametrize("lltp_settings", [REFUSING_RECORDS])
+async def test_a_certificate_the_records_refuse_is_stopped_at_the_portal_and_its_fee_refunded(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    """The portal had heard "processing" (4): it hears the dossier stopped (8), not nothing."""
+    stack = citizen_journeys
+    portal_app = stack.mocks.apps["portal"]
+    traffic = CitizenTraffic(
+        portal_app.state.traffic.settings, CitizenDraws(stack.mocks.population, seed=3),
+        transport=gateway_over(stack), book=portal_app.state.dossiers,
+    )  # fmt: skip
+    filed = await traffic.file_one("lltp")
+    await traffic.close()
+    assert filed is not None and filed.status_code == 202, filed
+    journey = await stack.until_found(filed.dossier_code)
+    record = await stack.finished(journey.journey_id, timeout=60.0)
+
+    assert record.status == "refused", record.model_dump_json(indent=1)
+    assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 4, 8]
+    refunded = await effects(stack, "payment")
+    assert refunded["refunds"] == 1 and refunded["receipts_cancelled"] == 1
+    assert (await effects(stack, "vnpost"))["orders_posted"] == 0
+
+
 async def test_certificate_requests_the_portal_files_run_to_their_result_returned(
     citizen_journeys: CitizenJourneys,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -94,6 +95,32 @@ async def test_ring_keeps_only_the_latest_records_newest_first(make_state: MakeS
 
     assert [r.transaction_id for r in kept] == [r.transaction_id for r in reversed(sent[2:])]
     assert (await _health_of(sink, ECHO)).request_count == 5  # aggregates outlive the ring
+
+
+async def test_records_arriving_at_once_are_each_counted_and_kept_in_order(make_state: MakeState) -> None:
+    sink = MonitoringSink(make_state(records_kept=10))
+    sent = [
+        transaction(
+            service=(ECHO, LOOKUP)[i % 2],
+            start=T0 + timedelta(seconds=i),
+            duration_ms=float(i + 1),
+            fault_type="Server.Provider.Timeout" if i % 3 == 0 else None,
+        )
+        for i in range(30)
+    ]
+    await asyncio.wait_for(asyncio.gather(*(sink.record(record) for record in sent)), 10)
+
+    kept = await sink.latest(limit=30)
+    assert [r.transaction_id for r in kept] == [r.transaction_id for r in reversed(sent[20:])]
+    for parity, service in enumerate((ECHO, LOOKUP)):
+        mine = [i for i in range(30) if i % 2 == parity]
+        ok = [i + 1.0 for i in mine if i % 3 != 0]
+        health = await _health_of(sink, service)
+        assert (health.request_count, health.failure_count) == (15, 15 - len(ok))
+        assert health.faults == {"Server.Provider.Timeout": 15 - len(ok)}
+        assert health.successful_duration_ms is not None
+        assert (health.successful_duration_ms.min, health.successful_duration_ms.max) == (min(ok), max(ok))
+        assert health.last_success == T0 + timedelta(seconds=max(ok) - 1)
 
 
 async def test_latest_filters_by_service_and_since_and_stops_at_limit(make_state: MakeState) -> None:

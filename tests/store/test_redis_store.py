@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -31,6 +32,24 @@ async def test_counter_ttl_is_set_on_creation_in_redis(
     await store.incr("plain")
     assert 0 < await raw_redis.pttl(unique_prefix + "rate") <= 60_000
     assert await raw_redis.pttl(unique_prefix + "plain") == -1  # exists, no expiry
+
+
+@pytest.mark.redis
+async def test_reads_made_at_once_share_round_trips(make_redis_store: Callable[[str], RedisStore]) -> None:
+    store = make_redis_store("")
+    await store.set("k", b"v")
+    before = store.read_calls
+    found = await asyncio.gather(*(store.get("k" if n % 2 else f"absent{n}") for n in range(50)))
+    assert found == [b"v" if n % 2 else None for n in range(50)]
+    assert 1 <= store.read_calls - before <= 3  # one MGET, and whatever arrived while it was out
+
+
+async def test_reads_made_at_once_of_an_unreachable_server_each_fail_as_unavailable() -> None:
+    store = RedisStore("redis://127.0.0.1:1/0?socket_connect_timeout=1")
+    outcomes = await asyncio.gather(*(store.get(f"key{n}") for n in range(3)), return_exceptions=True)
+    assert [type(o) for o in outcomes] == [BusUnavailable] * 3
+    assert [str(o).count(f"'key{n}'") for n, o in enumerate(outcomes)] == [1, 1, 1]
+    await store.close()
 
 
 async def test_connect_to_unreachable_server_raises_bus_unavailable() -> None:

@@ -37,6 +37,24 @@ async def test_keys_are_independent(store: Store) -> None:
     assert await store.get("b") == b"2"
 
 
+async def test_reads_made_at_once_each_get_their_own_key_s_value(store: Store) -> None:
+    for n in range(0, 60, 2):
+        await store.set(f"k{n}", f"value {n}".encode())
+    found = await asyncio.gather(*(store.get(f"k{n}") for n in range(60)))
+    assert found == [f"value {n}".encode() if n % 2 == 0 else None for n in range(60)]
+
+
+async def test_a_read_begun_after_a_write_ended_sees_it_while_other_reads_are_under_way(store: Store) -> None:
+    await store.set("moving", b"old")
+
+    async def write_then_read() -> bytes | None:
+        await store.set("moving", b"new")
+        return await store.get("moving")
+
+    outcomes = await asyncio.gather(*(store.get(f"other{n}") for n in range(20)), write_then_read())
+    assert outcomes[-1] == b"new"
+
+
 @pytest.mark.parametrize(
     "value",
     [bytes(range(256)), b"", b"\x00\xff\x00", "Hải Phòng – Sở Tư pháp".encode(), b'{"json": true}'],

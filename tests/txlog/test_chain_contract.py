@@ -294,6 +294,29 @@ async def test_four_concurrent_appenders_keep_one_valid_chain(under_test: LogUnd
     assert report.checked == 100
 
 
+async def test_appends_made_at_once_by_one_handle_chain_each_record_once(under_test: LogUnderTest) -> None:
+    records = [make_record(n) for n in range(40)]
+    entries = await asyncio.wait_for(asyncio.gather(*(under_test.log.append(r) for r in records)), 20)
+    assert sorted(e.sequence for e in entries) == list(range(1, 41))
+    assert [e.transaction_id for e in entries] == [r.transaction_id for r in records]
+    stored = [e async for e in under_test.log.entries()]
+    assert [e.entry_hash for e in stored] == [e.entry_hash for e in sorted(entries, key=lambda e: e.sequence)]
+    report = await under_test.log.verify()
+    assert report.ok, report.findings
+    assert report.checked == 40
+
+
+async def test_retention_holds_when_many_appends_arrive_at_once(make_log: MakeLog) -> None:
+    retained = await make_log(max_entries=5, trim_batch=2)
+    await asyncio.wait_for(asyncio.gather(*(retained.log.append(make_record(n)) for n in range(30))), 20)
+    report = await retained.log.verify()
+    assert report.ok, report.findings
+    assert report.last_sequence == 30
+    assert 5 <= report.checked <= 7  # every batch trims what passes the retention by the trim batch
+    accesses = await retained.log.by_subject(CITIZEN_A)
+    assert [a.sequence for a in accesses] == list(range(report.first_sequence, 31))
+
+
 async def test_sink_appends_every_record_it_is_given(under_test: LogUnderTest) -> None:
     sink = TransactionLogSink(under_test.log)
     assert isinstance(sink, TransactionSink)

@@ -76,6 +76,28 @@ async def test_append_on_a_stale_head_retries_on_the_current_one(redis_log: LogU
 
 
 @pytest.mark.redis
+async def test_appends_made_at_once_share_script_calls_and_race_another_handle_safely(
+    redis_log: LogUnderTest,
+) -> None:
+    first, second = redis_log.log, redis_log.open_another()
+    assert isinstance(first, RedisTransactionLog) and isinstance(second, RedisTransactionLog)
+    await first.append(make_record(0))
+    await second.append(make_record(1))  # first's head is stale: its first batch conflicts and retries
+    entries = await asyncio.wait_for(
+        asyncio.gather(
+            *(first.append(make_record(n)) for n in range(100, 130)),
+            *(second.append(make_record(n)) for n in range(200, 230)),
+        ),
+        timeout=20,
+    )
+    assert sorted(e.sequence for e in entries) == list(range(3, 63))
+    assert first.append_calls + second.append_calls < 30  # 60 appends in a few round trips
+    assert first.conflicts >= 1
+    report = await first.verify()
+    assert report.ok and report.checked == 62
+
+
+@pytest.mark.redis
 async def test_append_is_refused_when_the_head_key_was_deleted(redis_log: LogUnderTest) -> None:
     log = redis_log.log
     assert isinstance(log, RedisTransactionLog)
