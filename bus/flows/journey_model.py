@@ -222,6 +222,11 @@ class JourneyDefinition(_Strict):
         (), description="other clients that may hand a dossier of this kind in: it still acts as `client`"
     )
     deadline_days: int | None = Field(None, ge=0, le=365, description="working days: the appointment date")
+    due_from: str | None = Field(
+        None,
+        description="pointer to an input holding the appointment date (ISO date, e.g. "
+        "/inputs/appointment_date) when the inputs set it; instead of deadline_days",
+    )
     required_inputs: tuple[str, ...] = Field((), description="pointers into the inputs that must be given")
     steps: tuple[Step, ...] = Field(min_length=1)
     feed: FeedTrigger | None = Field(None, description="started by the bus, one journey per feed entry")
@@ -230,6 +235,24 @@ class JourneyDefinition(_Strict):
     @classmethod
     def _input_pointers(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(check_pointer(value) for value in values)
+
+    @model_validator(mode="after")
+    def _one_due_date(self) -> Self:
+        if self.due_from is None:
+            return self
+        try:
+            parts = pointer_parts(check_pointer(self.due_from))
+        except ValueError:
+            parts = []
+        if parts[:1] != ["inputs"] or len(parts) < 2:
+            raise JourneyDefinitionError(
+                f"journey {self.kind!r}: due_from {self.due_from!r} must name an input (/inputs/...)"
+            )
+        if self.deadline_days is not None:
+            raise JourneyDefinitionError(
+                f"journey {self.kind!r}: due_from and deadline_days both set its due date; keep one"
+            )
+        return self
 
     @model_validator(mode="after")
     def _a_graph_that_runs(self) -> Self:

@@ -19,7 +19,7 @@ Inputs are checked before anything is stored: the required inputs, then the comp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
@@ -155,6 +155,7 @@ class Journeys:
                 require_aware(received_at, "received_at")
             except ValueError as exc:
                 raise InvalidStart(str(exc)) from None
+        appointment(definition, inputs)
 
     def _new_state(
         self,
@@ -172,6 +173,9 @@ class Journeys:
         due = None
         if definition.deadline_days is not None:
             due = self.calendar.add_working_days(received, definition.deadline_days)
+        appointed = appointment(definition, inputs)
+        if appointed is not None:  # that day, when results are due (as add_working_days counts)
+            due = datetime.combine(appointed, self.calendar.results_due_at, tzinfo=self.calendar.tz)
         steps = {
             spec.id: StepState(
                 step=spec.id,
@@ -250,6 +254,24 @@ class Journeys:
         if stored is None:
             raise UnknownJourney(f"no journey {journey_id!r}")
         return stored
+
+
+def appointment(definition: JourneyDefinition, inputs: dict[str, JsonValue]) -> date | None:
+    """The appointment date the inputs set at the definition's `due_from` (None without `due_from`);
+    InvalidStart naming the journey when the input is missing or not an ISO date."""
+    if definition.due_from is None:
+        return None
+    where = f"journey {definition.kind!r} takes its due date from {definition.due_from}"
+    value = lookup(definition.due_from, {"inputs": inputs})
+    if not found(value):
+        raise InvalidStart(f"{where}: it is missing")
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise InvalidStart(f"{where}: {value!r} is not a date (YYYY-MM-DD)")
+    return day
 
 
 def _same_request(

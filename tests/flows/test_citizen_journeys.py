@@ -5,7 +5,7 @@ behind its real adapter, the other systems scripted; a manual clock. On memory a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from bus.txlog import (
 from tests.backends import MEMORY
 from tests.flows.citizen_stack import CitizenStack, NationalSystems, certificate_inputs, dossier_inputs
 from tests.store.conftest import bounded
+from vn_calendar import VIETNAM_TZ, WorkingCalendar
 
 ENDED = (JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED)
 
@@ -344,6 +345,31 @@ async def test_a_person_who_lived_in_several_provinces_gets_fifteen_working_days
     case: dict[str, Any] = long_leg.result["case"]  # type: ignore[index,call-overload,assignment]
     allowed = datetime.fromisoformat(case["deadline"]) - datetime.fromisoformat(case["received_at"])
     assert allowed.days >= 20  # the records system counts 15 working days too (10 would be 14 days)
+
+
+async def test_a_fifteen_day_certificate_finished_on_working_day_12_is_on_time(stack: CitizenStack) -> None:
+    # The records mock refuses an appointment before its own (real) day: the bus's clock follows it there.
+    days = WorkingCalendar()
+    received = datetime.combine(days.working_days_after(date.today(), 1), time(9), VIETNAM_TZ)
+    await clock(stack).advance_to(received)
+    appointment = days.add_working_days(received, 15).date()
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0014"
+    inputs = certificate_inputs(stack.people, appointment_date=appointment.isoformat())
+    inputs |= {"several_places": True, "received_at": received.isoformat()}
+    journey = await paid(stack, journeys, "lltp", code, inputs)
+    await stack.until(journey, at("result_long", StepStatus.WAITING))
+    await stack.advance_mock("lltp", 24 * 30)
+    await clock(stack).advance_to(days.add_working_days(received, 12))  # polled: issued, parcel posted
+    record = await delivered(stack, journey)
+
+    assert record.status == JourneyStatus.COMPLETED, record.reason
+    assert record.due_at is not None and record.due_at.date() == appointment
+    assert record.finished_at is not None
+    finished = record.finished_at.astimezone(VIETNAM_TZ).date()
+    assert days.add_working_days(received, 10).date() < finished < appointment  # late by 10 days, not 15
+    assert record.verdict == Verdict.EARLY and record.late is False
 
 
 def verdict(record: JourneyRecord, name: str) -> Verdict | None:

@@ -80,6 +80,16 @@ def test_a_definition_that_cannot_run_gets_its_typed_error(
         load_journey(changed(change))
 
 
+def test_a_due_date_is_taken_from_one_input_or_counted_in_working_days_not_both() -> None:
+    appointed = load_journey(BASE | {"due_from": "/inputs/appointment_date"})
+    assert appointed.due_from == "/inputs/appointment_date" and appointed.deadline_days is None
+    for due_from in ("/steps/register/result/date", "/inputs", "inputs.appointment_date"):
+        with pytest.raises(JourneyDefinitionError, match=r"journey 'birth': due_from .* must name an input"):
+            load_journey(BASE | {"due_from": due_from})
+    with pytest.raises(JourneyDefinitionError, match="journey 'birth': due_from and deadline_days"):
+        load_journey(BASE | {"due_from": "/inputs/appointment_date", "deadline_days": 10})
+
+
 def test_a_compensation_may_read_its_own_steps_result() -> None:
     def undo(steps: list[dict[str, Any]]) -> None:
         steps[0]["compensation"] = {"service": SERVICE, "path": "cancel/${/steps/register/result/reference}"}

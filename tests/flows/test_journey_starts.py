@@ -14,7 +14,7 @@ from bus.flows.journey_state import JourneyStatus, StepStatus
 from lgsp.journeys import load_definitions
 from lgsp.journeys.input_checks import check_inputs
 from services.journey_forms import birth_inputs
-from tests.flows.citizen_stack import CitizenStack, NationalSystems, dossier_inputs
+from tests.flows.citizen_stack import CitizenStack, NationalSystems, certificate_inputs, dossier_inputs
 from tests.flows.journey_stack import CLIENT, START, journeys_http
 
 HEADERS = {"x-road-client": CLIENT, "x-api-key": f"{CLIENT}-key"}
@@ -25,6 +25,7 @@ async def gateway(stack: CitizenStack) -> httpx.AsyncClient:
     """The `/journeys` routes over the stack's journeys, checked as lgsp's runtime checks them."""
     stack.check = check_inputs
     stack.load("dossier")
+    stack.load("lltp")
     # The birth definition as declared (its services are not this stack's: no birth starts here).
     stack.definitions.append(next(d for d in load_definitions() if d.kind == "birth"))
     return await journeys_http(stack)
@@ -42,6 +43,15 @@ def birth(stack: CitizenStack, born: date, legs: list[str]) -> dict[str, Any]:
     )
     child: dict[str, Any] = inputs["child"]  # type: ignore[assignment]
     return inputs | {"legs": legs, "child": child | {"birth_date": born.isoformat()}}
+
+
+def appointed(stack: CitizenStack, appointment_date: str | None) -> dict[str, Any]:
+    """A certificate request whose appointment date (the journey's due date) is `appointment_date`
+    (None: not given)."""
+    inputs = certificate_inputs(stack.people, appointment_date=appointment_date)
+    if appointment_date is None:
+        del inputs["request"]["appointment_date"]
+    return inputs
 
 
 def national(stack: CitizenStack) -> NationalSystems:
@@ -62,6 +72,10 @@ async def test_bad_starts_get_typed_errors_and_change_nothing(citizen_stack: Cit
              | {"guardian": {"id_number": "12"}}}, 400, "Client.BadRequest", "guardian/id_number"),
             ("birth", {"dossier_code": "HS-4", "inputs": birth(stack, date(2019, 5, 1), ["insurance"])}, 422,
              "Client.IneligibleRequest", "six or over"),
+            ("lltp", {"dossier_code": "HS-5", "inputs": appointed(stack, None)}, 400, "Client.BadRequest",
+             "journey 'lltp' takes its due date from /inputs/request/appointment_date: it is missing"),
+            ("lltp", {"dossier_code": "HS-6", "inputs": appointed(stack, "23/03/2026")}, 400,
+             "Client.BadRequest", "'23/03/2026' is not a date"),
         ]  # fmt: skip
         for kind, body, status, error_type, named in cases:
             answer = await http.post(f"/journeys/{kind}", json=body, headers=HEADERS)
@@ -70,7 +84,7 @@ async def test_bad_starts_get_typed_errors_and_change_nothing(citizen_stack: Cit
             assert "location" not in answer.headers
 
         assert (await http.get("/journeys", headers=HEADERS)).json() == {"journeys": []}
-        for code in ("HS-1", "HS-2", "HS-3", "HS-4"):
+        for code in ("HS-1", "HS-2", "HS-3", "HS-4", "HS-5", "HS-6"):
             assert await stack._journeys.find(code) is None  # type: ignore[union-attr]
         assert sum(national(stack).asked.values()) == 0
         assert (await stack.mock("payment").effects())["payments_created"] == 0
