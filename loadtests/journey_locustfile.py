@@ -9,6 +9,9 @@ schedule and the request recording are loadtests/locustfile.py's. Example:
         --lgsp-journeys birth=3,death=1.5 --lgsp-shape steady --lgsp-rate 0.5 --lgsp-seconds 60 \
         --lgsp-raw raw.csv --lgsp-journeys-raw journeys.csv
 
+In distributed mode each worker draws the people whose death it registers from its own share of the
+population (loadtests/locustfile.py's `population_share`), so no one dies twice in a run.
+
 A follower polls in a greenlet of its own, so a user keeps starting journeys at its pace; after the
 schedule ends the followers are given --lgsp-journey-drain seconds to see their journeys end.
 """
@@ -16,7 +19,6 @@ schedule ends the followers are given --lgsp-journey-drain seconds to see their 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from pathlib import Path
 from typing import Any
@@ -25,11 +27,12 @@ import gevent
 from gevent.pool import Group
 from locust import FastHttpUser, events, task
 from locust.env import Environment
+from locust.runners import MasterRunner
 
 from loadtests import locustfile as common
 from loadtests.journey_mix import parse_split
 from loadtests.journey_recorder import JourneyRecorder, JourneyRow
-from loadtests.scenarios.base import Check, Draw, expect_keys, user_tag
+from loadtests.scenarios.base import Check, expect_keys
 from loadtests.scenarios.journeys import ENDED, JOURNEY_SCENARIOS, PORTAL_FILE, drawn
 from loadtests.shapes import ScheduledShape
 
@@ -48,6 +51,8 @@ def _split(environment: Environment, **_: Any) -> None:
     WEIGHTS.clear()
     WEIGHTS.update(drawn(parse_split(options.lgsp_journeys or "birth=1")))
     JOURNEYS.restart()
+    if not isinstance(environment.runner, MasterRunner):  # the master starts no journey
+        common.log_share(environment)
 
 
 @events.test_stop.add_listener  # type: ignore[untyped-decorator]
@@ -112,9 +117,8 @@ class JourneyUser(FastHttpUser):
 
     def on_start(self) -> None:
         """Seed this user's draws from the run seed and its own number, so runs repeat."""
+        self.draw = common.user_draw(self.environment, "j")
         options = common.options_of(self.environment)
-        tag = user_tag("j", getattr(self.environment.runner, "worker_index", 0))
-        self.draw = Draw(random.Random(f"{options.lgsp_seed}-{tag}"), common.POPULATION, tag)
         self.headers = {"X-Road-Client": options.lgsp_journey_client, "X-Api-Key": options.lgsp_journey_key}
 
     @task

@@ -57,7 +57,8 @@ def _options(parser: Any) -> None:
         "--lgsp-workers",
         type=int,
         default=0,
-        help="Locust workers sharing out the people to marry (default: the master's --expect-workers)",
+        help="Locust workers sharing out the people to marry or register dead (default: the master's "
+        "--expect-workers)",
     )
     group.add_argument("--lgsp-raw", default="", help="write every request to this CSV at the end")
     group.add_argument(
@@ -88,12 +89,20 @@ def options_of(environment: Environment) -> Any:
 
 
 def population_share(environment: Environment) -> Share:
-    """This process's share of the people a run may marry: a worker's index of the worker count (the
-    master relays its --lgsp-workers and --expect-workers); all of them when running alone."""
+    """This process's share of the people a run may marry or register dead: a worker's index of the worker
+    count (the master relays its --lgsp-workers and --expect-workers); all of them when running alone."""
     if isinstance(environment.runner, WorkerRunner):
         options = options_of(environment)
         return Share(environment.runner.worker_index, options.lgsp_workers or options.expect_workers)
     return Share()
+
+
+def user_draw(environment: Environment, letter: str) -> Draw:
+    """A new simulated user's draws, seeded from the run seed and the user's tag (so runs repeat), taking
+    the people a run may change only once from this process's share of the population."""
+    tag = user_tag(letter, getattr(environment.runner, "worker_index", 0))
+    seed = f"{options_of(environment).lgsp_seed}-{tag}"
+    return Draw(random.Random(seed), POPULATION, tag, population_share(environment))
 
 
 def _headers(environment: Environment) -> dict[str, str]:
@@ -127,8 +136,13 @@ def _discover(environment: Environment, **_: Any) -> None:
         return  # the master sends no scenario
     if SEND_BY_POST in ACTIVE:
         _move_tracking_cursor_to_the_end(environment)
+    log_share(environment)
+
+
+def log_share(environment: Environment) -> None:
+    """Say which share of the population this process marries and registers dead."""
     share = population_share(environment)
-    log.info("people to marry: share %d of %d of the population", share.index, share.count)
+    log.info("people to marry or register dead: share %d of %d of the population", share.index, share.count)
 
 
 def _move_tracking_cursor_to_the_end(environment: Environment) -> None:
@@ -227,11 +241,7 @@ class LgspUser(FastHttpUser):
 
     def on_start(self) -> None:
         """Seed this user's draws from the run seed and its own number, so runs repeat."""
-        options = options_of(self.environment)
-        tag = user_tag("u", getattr(self.environment.runner, "worker_index", 0))
-        self.draw = Draw(
-            random.Random(f"{options.lgsp_seed}-{tag}"), POPULATION, tag, population_share(self.environment)
-        )
+        self.draw = user_draw(self.environment, "u")
         # Officers (MaCanBo) have quotas at the population database: spread the load over a desk of them.
         officer = f"HPG-CB{self.draw.rng.randint(1, OFFICERS):04d}"
         self.headers = _headers(self.environment) | {"X-Road-UserId": officer}

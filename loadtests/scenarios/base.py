@@ -71,9 +71,9 @@ def play(scenario: Scenario, draw: Draw, send: Callable[[Step], Sent]) -> None:
 
 @dataclass(frozen=True)
 class Share:
-    """This Locust process's share of the population for people a run may change only once (a marriage):
-    share `index` of `count`, disjoint from every other process's (the worker's index of the master's
-    worker count; 0 of 1 when alone)."""
+    """This Locust process's share of the population for people a run may change only once (a marriage, a
+    death): share `index` of `count`, disjoint from every other process's (the worker's index of the
+    master's worker count; 0 of 1 when alone)."""
 
     index: int = 0
     count: int = 1
@@ -112,9 +112,9 @@ class Draw:
         return self._citizen(accept, tries, lambda _: True)
 
     def unclaimed_citizen(self, accept: Callable[[Citizen], bool], tries: int = 400) -> Citizen:
-        """A citizen `accept` likes whom no user of the run drew here before, e.g. to marry: one of this
-        process's share of the population, not claimed by a user of this process; claimed now (for good,
-        whatever becomes of the request: a timed-out one may have been registered)."""
+        """A citizen `accept` likes whom no user of the run drew here before, e.g. to marry or to die: one
+        of this process's share of the population, not claimed by a user of this process; claimed now (for
+        good, whatever becomes of the request: a timed-out one may have been registered)."""
         person = self._citizen(
             accept, tries * self.share.count, lambda i: i not in self.claimed and self.share.holds(i)
         )

@@ -29,9 +29,6 @@ from services.journey_forms import (
 
 ENDED = ("completed", "refused", "parked")
 ELDER_DRAWS = 4000  # insured elders not heading their household are ≈ 1 in 1,000 of the population
-# Nobody dies twice: ≈ 2,000 insured elders make a repeat likely within a hundred deaths (the registry
-# would rightly refuse it). One set per Locust process.
-DECEASED: set[str] = set()
 
 
 PORTAL_FILE = "/_control/portal/traffic/file"  # the portal mock's route: one citizen files one dossier now
@@ -53,6 +50,7 @@ def today() -> date:
 
 def _birth(draw: Draw) -> dict[str, Any]:
     day = today()
+    # A mother may be drawn again, by any user: each birth registers a new child (a new ID number).
     mother = draw.citizen(lambda person: is_mother(person, day))
     legs = draw.rng.choice([BIRTH_LEGS, ("residence",), ("insurance",)])
     return birth_inputs(
@@ -64,8 +62,9 @@ def _birth(draw: Draw) -> dict[str, Any]:
 def _death(draw: Draw) -> dict[str, Any]:
     day = today()
     fits = insured_elder(draw.population, day)
-    deceased = draw.citizen(lambda person: person.id_number not in DECEASED and fits(person), ELDER_DRAWS)
-    DECEASED.add(deceased.id_number)
+    # Unclaimed: nobody dies twice in a run, whichever worker drew them (the registry refuses a second
+    # death; ≈ 2,000 insured elders make a repeat likely within a hundred deaths).
+    deceased = draw.unclaimed_citizen(fits, ELDER_DRAWS)
     legs = draw.rng.choice([DEATH_LEGS, ("residence",), ("residence", "funeral")])
     return death_inputs(
         draw.population, today=day, legs=legs, deceased_id=deceased.id_number,

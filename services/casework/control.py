@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -45,9 +46,15 @@ class ClockAdvance(BaseModel):
     hours: float = Field(gt=0, le=MAX_ADVANCE_HOURS)
 
 
-def clock_router(clock: SimulatedClock) -> APIRouter:
-    """Routes that show, speed up and fast-forward `clock`."""
+def clock_router(clock: SimulatedClock, on_change: Callable[[], None] | None = None) -> APIRouter:
+    """Routes that show, speed up and fast-forward `clock`; `on_change` runs after a jump or an advance
+    (a mock that reports what the time passed changed, at once)."""
     router = APIRouter(prefix="/_control/clock", tags=["control"])
+
+    def changed() -> ClockState:
+        if on_change is not None:
+            on_change()
+        return state()
 
     def state() -> ClockState:
         return ClockState(now=clock.now_datetime().isoformat(timespec="seconds"), speed=clock.speed)
@@ -70,13 +77,13 @@ def clock_router(clock: SimulatedClock) -> APIRouter:
             clock.jump_to(jump.now.timestamp())
         except ValueError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=409)
-        return state()
+        return changed()
 
     @router.post("/advance")
     async def advance_clock(advance: ClockAdvance) -> ClockState:
         """Fast-forward the simulated clock; cases move on as their steps' times pass."""
         clock.advance(advance.hours)
-        return state()
+        return changed()
 
     return router
 

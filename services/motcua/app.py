@@ -39,7 +39,7 @@ from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from services.casework.control import ClockAdvance, ClockJump, ClockSpeed, ClockState
+from services.casework.control import clock_router
 from services.clock import SimulatedClock
 from services.faults import FaultProfile, install_faults
 from services.motcua.book import DossierBook, DossierConflict, DossierUnknown
@@ -74,9 +74,10 @@ class MotcuaService:
         self.effects = Effects()
         self.reporter: ProgressReporter | None = None
 
-    def clock_state(self) -> ClockState:
-        """The clock as the control API shows it."""
-        return ClockState(now=self.clock.now_datetime().isoformat(timespec="seconds"), speed=self.clock.speed)
+    def report_now(self) -> None:
+        """Report at once the progress the simulated time passed has made (after a jump or an advance)."""
+        if self.reporter is not None:
+            self.reporter.scan()
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
@@ -114,6 +115,7 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(_dossier_routes(service))
     app.include_router(_control_routes(service))
+    app.include_router(clock_router(service.clock, on_change=service.report_now))
     return app
 
 
@@ -172,35 +174,5 @@ def _control_routes(service: MotcuaService) -> APIRouter:
     async def effects() -> Effects:
         """Counters of what the mock has done since it started (a replayed dossier counts once)."""
         return service.effects
-
-    @router.get("/clock")
-    async def show_clock() -> ClockState:
-        """The simulated time and speed."""
-        return service.clock_state()
-
-    @router.post("/clock")
-    async def set_clock_speed(speed: ClockSpeed) -> ClockState:
-        """Run the simulated clock at `speed` × real time from now on."""
-        service.clock.set_speed(speed.speed)
-        return service.clock_state()
-
-    @router.post("/clock/jump", response_model=ClockState, responses={409: {"description": "a past time"}})
-    async def jump_clock(jump: ClockJump) -> ClockState | JSONResponse:
-        """Jump forward to a given time, to follow another simulated clock (the bus's); never back (409)."""
-        try:
-            service.clock.jump_to(jump.now.timestamp())
-        except ValueError as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=409)
-        if service.reporter is not None:
-            service.reporter.scan()
-        return service.clock_state()
-
-    @router.post("/clock/advance")
-    async def advance_clock(advance: ClockAdvance) -> ClockState:
-        """Fast-forward the simulated clock; the steps passed are reported at once."""
-        service.clock.advance(advance.hours)
-        if service.reporter is not None:
-            service.reporter.scan()
-        return service.clock_state()
 
     return router

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 from services.clock import VIETNAM_TIME
 from services.vnpost.codes import VnpostCode, VnpostError
@@ -81,7 +83,7 @@ class OrderBook:
         self._failed_attempt_rate = failed_attempt_rate
         self._return_rate = return_rate
         self._orders: dict[tuple[str, str], Order] = {}
-        self._by_customer: dict[str, list[Order]] = {}
+        self._by_customer: dict[str, list[Order]] = {}  # each in posting order: ids grow
 
     def post(self, request: PostOrderRequest, now: float) -> tuple[Order, bool]:
         """The order for this OrderNumber, and whether it was created now; same number, other content → 02."""
@@ -123,7 +125,8 @@ class OrderBook:
         return order, True
 
     def page(self, customer: str, page_size: int, last_id: int) -> tuple[list[Order], int]:
-        """Up to `page_size` of the customer's orders with an id above `last_id`, and their total count."""
+        """Up to `page_size` of the customer's orders with an id above `last_id`, and their total count.
+        The orders are in posting order, so their ids grow: the page starts where bisection puts `last_id`."""
         orders = self._by_customer.get(customer, [])
-        after = [order for order in orders if order.id > last_id]
-        return after[:page_size], len(orders)
+        start = bisect_right(orders, last_id, key=attrgetter("id"))
+        return orders[start : start + page_size], len(orders)

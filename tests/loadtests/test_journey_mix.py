@@ -17,7 +17,7 @@ from loadtests.journey_mix import (
     parse_split,
 )
 from loadtests.scenarios.base import Draw
-from loadtests.scenarios.journeys import DECEASED, JOURNEY_SCENARIOS, drawn
+from loadtests.scenarios.journeys import JOURNEY_SCENARIOS, drawn
 from loadtests.sizing import Assumptions
 from services.citizens import Population
 
@@ -88,7 +88,7 @@ def test_every_procedure_is_drawn_at_its_share_ordinary_dossiers_and_certificate
 
 def test_the_drawn_forms_name_real_people_and_nobody_dies_twice() -> None:
     population = Population()
-    draw = Draw(random.Random(7), population, "t")
+    draw = Draw(random.Random(7), population, "t", claimed=set())
     births = [JOURNEY_SCENARIOS["birth"].inputs(draw) for _ in range(3)]
     for inputs in births:
         mother = population.citizen(inputs["mother"]["id_document_number"])
@@ -96,7 +96,7 @@ def test_the_drawn_forms_name_real_people_and_nobody_dies_twice() -> None:
         assert set(inputs["legs"]) <= {"residence", "insurance"} and inputs["legs"]
     deaths = [JOURNEY_SCENARIOS["death"].inputs(draw) for _ in range(3)]
     deceased = [inputs["deceased"]["id_number"] for inputs in deaths]
-    assert len(set(deceased)) == 3 and set(deceased) <= DECEASED
+    assert len(set(deceased)) == 3 and set(deceased) <= draw.claimed
     assert all(population.citizen(number) is not None for number in deceased)
 
 
