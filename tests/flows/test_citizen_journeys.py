@@ -230,9 +230,32 @@ async def test_a_payment_failed_twice_refuses_the_dossier(stack: CitizenStack) -
     await stack.publish("failed", {"reference": f"{code}-R", "status": "failed"})
     record = await ended(stack, started.journey_id)
 
-    assert record.status == JourneyStatus.REFUSED and "repaid" in (record.reason or ""), record.reason
-    assert step(record, "repaid") == StepStatus.REFUSED and step(record, "processing") == StepStatus.CANCELLED
-    assert portal(stack) == [2, 6, 6]  # the second link shown too
+    assert record.status == JourneyStatus.REFUSED and "unpaid_stopped" in (record.reason or ""), record.reason
+    assert step(record, "repaid") == StepStatus.DONE and step(record, "processing") == StepStatus.CANCELLED
+    assert portal(stack) == [2, 6, 6, 8]  # the second link shown too, then the dossier stopped, once
+
+
+async def test_a_second_payment_the_query_finds_failed_stops_the_dossier_at_the_portal(
+    stack: CitizenStack,
+) -> None:
+    """The second failure's event lost: the status query learns it, and the portal hears the stop once."""
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0016"
+    started = await journeys.start("dossier", dossier_inputs(stack.people), code)
+    await stack.until(started.journey_id, at("paid", StepStatus.WAITING))
+    await stack.pay(code, "fail")
+    await stack.publish("failed", {"reference": code, "status": "failed"})
+    await stack.until(started.journey_id, at("repaid", StepStatus.WAITING))
+    await stack.pay(f"{code}-R", "fail")  # no event: only the query tells
+    await clock(stack).advance(timedelta(days=1, hours=9))
+    await stack.until(started.journey_id, at("rereconcile", StepStatus.WAITING, StepStatus.DONE))
+    await clock(stack).advance(timedelta(minutes=60))
+    record = await ended(stack, started.journey_id)
+
+    assert record.status == JourneyStatus.REFUSED and "unpaid_stopped" in (record.reason or ""), record.reason
+    assert step(record, "repaid") == StepStatus.SKIPPED and step(record, "rereconcile") == StepStatus.DONE
+    assert portal(stack) == [2, 6, 6, 8]
 
 
 async def test_a_pending_payment_is_reconciled_by_a_status_query(stack: CitizenStack) -> None:
@@ -287,6 +310,7 @@ async def test_a_withdrawn_dossier_ends_early_and_its_fee_is_refunded(stack: Cit
     assert payments["refunds"] == 1 and payments["receipts_cancelled"] == 1
     assert (await stack.mock("vnpost").effects())["orders_posted"] == 0
     assert step(record, "issued") == StepStatus.CANCELLED
+    assert portal(stack) == [2, 6, 4, 7]  # the withdrawal, once: no stop (8) after it
 
 
 async def test_processing_past_its_deadline_is_counted_late(stack: CitizenStack) -> None:

@@ -188,6 +188,27 @@ async def test_papers_the_officers_ask_for_are_mirrored_to_the_portal_and_the_do
     assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 4, 5, 4, 9, 10]
 
 
+ABANDONED = MotcuaSettings(
+    gateway_url=None, latency=Latency(), refusal_rate=0.0, supplement_rate=1.0, abandon_rate=1.0
+)
+
+
+@pytest.mark.parametrize("motcua_settings", [ABANDONED])
+async def test_a_dossier_whose_papers_never_come_is_stopped_at_the_portal_once_and_its_fee_refunded(
+    citizen_journeys: CitizenJourneys,
+) -> None:
+    """The officers ask for papers (5) the citizen never brings: after 7 working days the one-stop
+    stops the dossier (8), which the portal hears once; the fee is refunded."""
+    stack = citizen_journeys
+    record = await file_dossier(stack)
+
+    assert record.status == "refused", record.model_dump_json(indent=1)
+    assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 4, 5, 8]
+    refunded = await effects(stack, "payment")
+    assert refunded["refunds"] == 1 and refunded["receipts_cancelled"] == 1
+    assert (await effects(stack, "vnpost"))["orders_posted"] == 0
+
+
 def citizens(**rates: float) -> PortalSettings:
     """The portal's settings with citizens paying as `rates` say."""
     return PortalSettings(
@@ -218,7 +239,7 @@ async def test_a_citizen_whose_payment_fails_twice_has_the_dossier_refused_unpai
     record = await file_dossier(stack)
 
     assert record.status == "refused", record.model_dump_json(indent=1)
-    assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 6]
+    assert await portal_statuses(stack, record.dossier_code) == [1, 2, 6, 6, 8]  # stopped, once
     assert (await effects(stack, "portal", "/_control/portal/payments"))["paid"] == {"failed": 2}
     assert (await effects(stack, "motcua"))["dossiers_received"] == 0
 
