@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import shutil
 import signal
 import socket
@@ -35,12 +36,31 @@ from services.registry import MOCKS
 DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "lgsp" / "default_catalog.yaml"
 
 
+LOWEST_LISTEN_PORT = 20000
+
+
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
+    """A TCP port nobody listens on right now, drawn below the kernel's ephemeral range: a port the
+    kernel hands out (bind to 0) can be taken by an outgoing connection between this pick and the
+    server's own bind (seen in CI: a mock exited with 'address already in use')."""
+    highest = max(_ephemeral_start(), LOWEST_LISTEN_PORT + 1)
+    for _ in range(1000):
+        port = random.randrange(LOWEST_LISTEN_PORT, highest)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
         return port
+    raise RuntimeError(f"no free TCP port between {LOWEST_LISTEN_PORT} and {highest}")
+
+
+def _ephemeral_start() -> int:
+    """The first port of the kernel's range for outgoing connections (32768 when it cannot be read)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def lgsp_command() -> list[str]:
