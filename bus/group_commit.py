@@ -62,9 +62,7 @@ class GroupCommit(Generic[Item, Result]):
             try:
                 results = await self._write([waiting.item for waiting in batch])
             except Exception as exc:
-                for waiting in batch:
-                    if not waiting.result.done():
-                        waiting.result.set_exception(exc)
+                _fail(batch, exc)
                 continue
             except BaseException:
                 # The writer itself is cancelled (shutdown): nobody may wait forever.
@@ -73,11 +71,16 @@ class GroupCommit(Generic[Item, Result]):
                 self._queue = []
                 raise
             if len(results) != len(batch):
-                error = RuntimeError(f"a batch write returned {len(results)} results for {len(batch)} items")
-                for waiting in batch:
-                    if not waiting.result.done():
-                        waiting.result.set_exception(error)
+                miscount = f"a batch write returned {len(results)} results for {len(batch)} items"
+                _fail(batch, RuntimeError(miscount))
                 continue
             for waiting, result in zip(batch, results, strict=True):
                 if not waiting.result.done():
                     waiting.result.set_result(result)
+
+
+def _fail(batch: Sequence[_Waiting[Item, Result]], error: Exception) -> None:
+    """Give `error` to every caller of `batch` still waiting."""
+    for waiting in batch:
+        if not waiting.result.done():
+            waiting.result.set_exception(error)
