@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from bus.transaction import TransactionRecord
@@ -87,8 +88,16 @@ _RECORD_FIELD_SET = set(RECORD_FIELDS)
 
 
 def canonical_json(content: dict[str, Any]) -> bytes:
-    """The one serialisation the hash is taken over: sorted keys, no whitespace, UTF-8."""
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """The one serialisation the hash is taken over: sorted keys, no whitespace, UTF-8.
+
+    Written by orjson, whose output for an entry's values (text, integers, booleans, null, lists and
+    objects with ASCII keys; an entry has no float field) is byte for byte `json.dumps(sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)` in UTF-8, what entries were always hashed over, at a
+    tenth of its cost. An integer past 64 bits, which orjson refuses, takes json.dumps itself."""
+    try:
+        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def hash_content(content: dict[str, Any]) -> str:
