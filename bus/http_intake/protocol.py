@@ -51,10 +51,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # One timer at a time, re-armed lazily: a request moves `_deadline` (None: no clock running)
-        # instead of cancelling and scheduling a timer at each of its three stages.
         self._read_timer: asyncio.TimerHandle | None = None
-        self._deadline: float | None = None
         self._reading = HEADER_TIMEOUT  # what the armed clock waits for, named as INTAKE_CLOSES counts it
         self._tls: dict[str, Any] | None = None
 
@@ -77,15 +74,12 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         """Stop the clock with the connection."""
         self._disarm()
-        if self._read_timer is not None:
-            self._read_timer.cancel()
-            self._read_timer = None
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         """A request's first byte: its headers must be complete within `header_timeout`."""
         super().on_message_begin()
-        if self._deadline is None:
+        if self._read_timer is None:
             self._arm(self.header_timeout, HEADER_TIMEOUT)
         if self._tls is not None:
             self.scope["extensions"] = {"tls": self._tls}  # type: ignore[dict-item]  # ASGI TLS extension
@@ -101,26 +95,17 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def _arm(self, seconds: float, reading: str) -> None:
+        self._disarm()
         self._reading = reading
-        self._deadline = self.loop.time() + seconds
-        if self._read_timer is None:
-            self._read_timer = self.loop.call_at(self._deadline, self._check_deadline)
+        self._read_timer = self.loop.call_later(seconds, self._read_timed_out)
 
     def _disarm(self) -> None:
-        self._deadline = None
-
-    def _check_deadline(self) -> None:
-        """The timer fired: close the connection if its deadline passed, else wait for the new one."""
-        self._read_timer = None
-        if self._deadline is None:
-            return
-        if self.loop.time() < self._deadline:
-            self._read_timer = self.loop.call_at(self._deadline, self._check_deadline)
-            return
-        self._deadline = None
-        self._read_timed_out()
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
 
     def _read_timed_out(self) -> None:
+        self._read_timer = None
         if not self.transport.is_closing():
             # INFO: under a slowloris attack this is one line per connection; a cut-off body is also
             # a transaction (Client.RequestIncomplete), recorded, counted and logged as a warning.
