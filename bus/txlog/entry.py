@@ -117,6 +117,12 @@ def build_entry(
         request_body=StoredBody.of(bodies.request).model_dump() if bodies else None,
         response_body=StoredBody.of(bodies.response).model_dump() if bodies else None,
     )
-    # The entry is validated from the very JSON view that is hashed, so a reader parsing the stored
-    # form gets back what the hash covers (one dump, one hash, one validation).
-    return LogEntry.model_validate({**content, "entry_hash": hash_content(content)})
+    # Validated from the record's own (already typed) values, which its JSON view above reads back as
+    # (a test holds to it): half the cost of parsing that view's timestamps again.
+    typed = (
+        record.__dict__
+        if type(record) is TransactionRecord
+        else {k: getattr(record, k) for k in RECORD_FIELDS}
+    )
+    extras = {key: content[key] for key in ("sequence", "prev_hash", "request_body", "response_body")}
+    return LogEntry.model_validate({**typed, **extras, "entry_hash": hash_content(content)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
@@ -53,6 +54,15 @@ def test_canonical_json_is_the_standard_librarys_bytes(text: str) -> None:
 def test_an_entry_has_no_float_field() -> None:
     # orjson and json.dumps write some floats differently (1e+16 / 1e16): the canonical form relies on this.
     assert not [name for name, field in LogEntry.model_fields.items() if "float" in str(field.annotation)]
+
+
+@pytest.mark.parametrize("moment", [datetime(2026, 12, 6, 10, 0, 0, 123456, UTC), datetime(2026, 12, 6, 17, 0, 0, 7, timezone(timedelta(hours=7))), datetime(2026, 12, 6, 10, 0)])  # fmt: skip
+def test_an_entry_is_what_its_stored_form_reads_back_as(moment: datetime) -> None:
+    # Built from the record's typed values, hashed over its JSON view: the two must say the same.
+    entry = build_entry(make_record(1, at=moment), 3, "c" * 64, TransactionBodies(b"{}", b"\xff"))
+    again = LogEntry.from_json(entry.to_json())
+    assert again == entry and again.model_dump() == entry.model_dump()
+    assert again.computed_hash() == entry.entry_hash == entry.computed_hash()
 
 
 def test_entry_hash_covers_the_link_to_the_previous_entry() -> None:
