@@ -148,6 +148,44 @@ async def test_a_certificate_request_the_records_reject_refunds_the_fee_and_tell
     assert portal(stack) == [2, 6, 8]
 
 
+async def test_a_certificate_request_whose_applicant_the_population_database_does_not_know_is_not_accepted(
+    stack: CitizenStack,
+) -> None:
+    """The portal, which filed the request (1), hears it not accepted (3); no fee is asked."""
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0020"
+    inputs = certificate_inputs(stack.people)
+    inputs["request"]["applicant"]["full_name"] = "Người Không Có"
+    record = await ended(stack, (await journeys.start("lltp", inputs, code)).journey_id)
+
+    assert record.status == JourneyStatus.REFUSED and "not_accepted" in (record.reason or ""), record.reason
+    assert [s.step for s in record.steps if s.transaction_ids] == ["citizen", "not_accepted"]
+    assert portal(stack) == [3]
+    assert (await stack.mock("payment").effects())["payments_created"] == 0
+
+
+async def test_a_certificate_whose_payment_fails_twice_is_stopped_at_the_portal_once_and_nothing_refunded(
+    stack: CitizenStack,
+) -> None:
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0021"
+    started = await journeys.start("lltp", certificate_inputs(stack.people), code)
+    await stack.until(started.journey_id, at("paid", StepStatus.WAITING))
+    await stack.pay(code, "fail")
+    await stack.publish("failed", {"reference": code, "status": "failed"})
+    await stack.until(started.journey_id, at("repaid", StepStatus.WAITING))
+    await stack.pay(f"{code}-R", "fail")
+    await stack.publish("failed", {"reference": f"{code}-R", "status": "failed"})
+    record = await ended(stack, started.journey_id)
+
+    assert record.status == JourneyStatus.REFUSED and "repaid" in (record.reason or ""), record.reason
+    assert step(record, "accepted") == StepStatus.COMPENSATED
+    assert (await stack.mock("payment").effects())["refunds"] == 0  # nothing was paid
+    assert portal(stack) == [2, 6, 6, 8]
+
+
 async def test_a_failed_payment_is_initiated_again_and_the_second_is_confirmed(stack: CitizenStack) -> None:
     stack.load("dossier")
     journeys = await stack.start()

@@ -78,8 +78,7 @@ FAULTED = ("civil", "portal", "residence", "insurance", "social", "payment", "mo
 PORTAL_STATUSES = [1, 3, 7, 4, 7, 4, 5]  # received, accepted, sent, result, sent on, result, returned
 # An ordinary dossier's or a certificate's statuses on the portal: received, accepted, fee asked (again
 # when the first payment failed), processing, then issued and returned; or stopped (8) at any point
-# after its acceptance; or, an ordinary dossier whose citizen the population database does not know, not
-# accepted (3).
+# after its acceptance; or, one whose citizen the population database does not know, not accepted (3).
 PAID_STATUSES = ([1, 2, 6, 4], [1, 2, 6, 6, 4])
 ISSUED, STOPPED, NOT_ACCEPTED = [9, 10], [8], [1, 3]
 ENDED = ("completed", "refused", "parked")
