@@ -56,7 +56,14 @@ def test_an_entry_has_no_float_field() -> None:
     assert not [name for name, field in LogEntry.model_fields.items() if "float" in str(field.annotation)]
 
 
-@pytest.mark.parametrize("moment", [datetime(2026, 12, 6, 10, 0, 0, 123456, UTC), datetime(2026, 12, 6, 17, 0, 0, 7, timezone(timedelta(hours=7))), datetime(2026, 12, 6, 10, 0)])  # fmt: skip
+MOMENTS = [
+    datetime(2026, 12, 6, 10, 0, 0, 123456, UTC),
+    datetime(2026, 12, 6, 17, 0, 0, 7, timezone(timedelta(hours=7))),
+    datetime(2026, 12, 6, 10, 0),  # naive
+]
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
 def test_an_entry_is_what_its_stored_form_reads_back_as(moment: datetime) -> None:
     # Built from the record's typed values, hashed over its JSON view: the two must say the same.
     entry = build_entry(make_record(1, at=moment), 3, "c" * 64, TransactionBodies(b"{}", b"\xff"))
