@@ -50,7 +50,7 @@ def test_locust_smoke_run_checks_answers_and_passes(stack: Stack, tmp_path: Path
     assert done.returncode == 0, done.stderr[-2000:]
     with raw.open() as source:
         rows = list(csv.DictReader(source))
-    assert {r["name"] for r in rows} >= {"XacThucThongTinCongDan", "XacMinhThongTinNhanThan"}
+    assert {r["name"] for r in rows} >= {"XacThucThongTinCongDan", "XacMinhThongTinNhanThan", "DongBoHoSoMC"}
     assert len(rows) >= 20 and all(r["ok"] == "1" for r in rows)
 
 

@@ -1,0 +1,55 @@
+"""CPU of a started stack's processes, stage by stage of a capacity run: which component a climb
+saturates, what each costs per transaction, and how loaded the machine was meanwhile."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from loadtests.bench.cpu import snapshot
+from loadtests.schedules import Stage
+
+
+@dataclass
+class CpuTimeline:
+    """CPU seconds of named processes and the 1-minute load average, sampled as a run goes."""
+
+    pids: dict[str, int]
+    samples: list[tuple[float, float, dict[str, float]]] = field(default_factory=list)
+
+    def sample(self, elapsed: float) -> None:
+        """Record every process's CPU seconds so far and the load average, `elapsed` s into the run."""
+        self.samples.append((elapsed, os.getloadavg()[0], snapshot(self.pids)))
+
+    def stage(self, stage: Stage, tx_s: float) -> dict[str, Any] | None:
+        """Over the stage's judged window: each process's share of one core and CPU-µs per bus transaction
+        (at `tx_s`), the components' total, the highest load average; None with fewer than two samples."""
+        inside = [s for s in self.samples if stage.judged_from <= s[0] <= stage.end]
+        if len(inside) < 2:
+            return None
+        (began, _, first), (ended, _, last) = inside[0], inside[-1]
+        seconds = ended - began
+        shares = {name: (last[name] - first.get(name, 0.0)) / seconds for name in last}
+        shares = {name: share for name, share in sorted(shares.items(), key=lambda kv: -kv[1]) if share > 0}
+        per_tx = {name: round(share / tx_s * 1e6) for name, share in shares.items()} if tx_s > 0 else {}
+        return {
+            "label": stage.label,
+            "seconds": round(seconds, 1),
+            "load_average": max(s[1] for s in inside),
+            "core_share": {name: round(share, 3) for name, share in shares.items()},
+            "cpu_us_per_tx": per_tx,
+            "total_cpu_us_per_tx": sum(per_tx.values()),
+        }
+
+
+def cpu_line(figures: dict[str, Any]) -> str:
+    """One stage's figures as a line: its load average, then each process's CPU share and µs/tx."""
+    parts = ", ".join(
+        f"{name} {100 * share:.0f} % ({figures['cpu_us_per_tx'].get(name, 0):,} µs/tx)"
+        for name, share in figures["core_share"].items()
+    )
+    return (
+        f"stack CPU at stage {figures['label']} (load average ≤ {figures['load_average']:.1f}): {parts}; "
+        f"total {figures['total_cpu_us_per_tx']:,} CPU-µs/tx"
+    )
