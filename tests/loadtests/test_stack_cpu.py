@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from loadtests.capacity import record_stack_cpu
 from loadtests.schedules import Stage
-from loadtests.stack_cpu import CpuTimeline, cpu_line
+from loadtests.stack_cpu import CpuTimeline, cpu_line, run_queue_wait
 
 STAGE = Stage(10.0, 30.0, 100.0, "100 tx/s")  # judged from 15 s
 
@@ -15,10 +16,10 @@ STAGE = Stage(10.0, 30.0, 100.0, "100 tx/s")  # judged from 15 s
 def timeline() -> CpuTimeline:
     series = CpuTimeline({})
     series.samples = [
-        (12.0, 9.0, {"gateway": 0.0, "worker-1": 0.0}),  # before the judged window: ignored
-        (15.0, 2.0, {"gateway": 1.0, "worker-1": 2.0}),
-        (25.0, 3.5, {"gateway": 4.0, "worker-1": 8.0}),
-        (31.0, 9.0, {"gateway": 9.0, "worker-1": 9.0}),  # after the stage: ignored
+        (12.0, 9.0, {"gateway": 0.0, "worker-1": 0.0}, {}),  # before the judged window: ignored
+        (15.0, 2.0, {"gateway": 1.0, "worker-1": 2.0}, {"gateway": 1.0, "worker-1": 1.0}),
+        (25.0, 3.5, {"gateway": 4.0, "worker-1": 8.0}, {"gateway": 5.0, "worker-1": 2.0}),
+        (31.0, 9.0, {"gateway": 9.0, "worker-1": 9.0}, {}),  # after the stage: ignored
     ]
     return series
 
@@ -29,8 +30,16 @@ def test_a_stage_shows_each_process_share_and_cost_per_transaction() -> None:
     assert figures["core_share"] == {"worker-1": 0.6, "gateway": 0.3}
     assert figures["cpu_us_per_tx"] == {"worker-1": 3000, "gateway": 1500}
     assert (figures["total_cpu_us_per_tx"], figures["load_average"]) == (4500, 3.5)
+    assert figures["run_queue_wait"] == {"worker-1": 0.1, "gateway": 0.4}
     line = cpu_line(figures)
-    assert "load average ≤ 3.5" in line and "worker-1 60 % (3,000 µs/tx)" in line and "total 4,500" in line
+    assert "load average ≤ 3.5" in line and "total 4,500" in line
+    assert "worker-1 60 % (3,000 µs/tx, waited 10 %), gateway 30 % (1,500 µs/tx, waited 40 %)" in line
+
+
+def test_the_run_queue_wait_of_a_process_is_read_and_grows_only() -> None:
+    before = run_queue_wait(os.getpid())
+    assert 0 <= before <= run_queue_wait(os.getpid())
+    assert run_queue_wait(2**22 + 1) == 0  # beyond the kernel's highest pid: no such process
 
 
 def test_a_stage_with_fewer_than_two_samples_has_no_figures() -> None:
@@ -41,8 +50,8 @@ def test_figures_json_gets_every_stage_and_the_verdict_the_best_and_the_breaking
     broken = Stage(30.0, 50.0, 200.0, "200 tx/s")
     series = timeline()
     series.samples += [
-        (35.0, 4.0, {"gateway": 10.0, "worker-1": 10.0}),
-        (50.0, 4.0, {"gateway": 22.0, "worker-1": 11.0}),
+        (35.0, 4.0, {"gateway": 10.0, "worker-1": 10.0}, {}),
+        (50.0, 4.0, {"gateway": 22.0, "worker-1": 11.0}, {}),
     ]
     path = tmp_path / "figures.json"
     stages = [
