@@ -29,7 +29,7 @@ from loadtests.scenarios.journeys import drawn
 from loadtests.schedules import STEP_LEVELS, Stage, build, stage_at
 from loadtests.slo import Slo, StageFigures, Verdict
 from loadtests.stack import Stack, StackPlan, free_port, locust_command
-from loadtests.stack_cpu import CpuTimeline, cpu_line
+from loadtests.stack_cpu import CpuTimeline, bound_line, cpu_line
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 JOURNEY_LOCUSTFILE = Path(__file__).with_name("journey_locustfile.py")
@@ -328,7 +328,8 @@ def record_stack_cpu(figures_json: Path, stages: list[Stage], timeline: CpuTimel
     shown = [max(met, key=lambda cpu: achieved[cpu["label"]])] if met else []
     if measured and not measured[-1][0]["meets_slo"] and measured[-1][1] is not None:
         shown.append(measured[-1][1])
-    return [cpu_line(cpu) for cpu in shown]
+    cores = os.cpu_count() or 1
+    return [line for cpu in shown for line in (cpu_line(cpu), bound_line(cpu, cores))]
 
 
 def ceiling_line(figures_json: Path, cap: float) -> str:

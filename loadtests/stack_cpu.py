@@ -61,6 +61,19 @@ class CpuTimeline:
         }
 
 
+def bound_line(figures: dict[str, Any], cores: int) -> str:
+    """Whether a stage was short of CPU: bound by the stack's own work (it ran most of the machine's
+    cores), starved by the machine's other load (it ran little and waited for a core longer), or neither."""
+    ran = sum(figures["core_share"].values())
+    waited = sum(figures["run_queue_wait"].values())
+    summary = f"stage {figures['label']}: the stack's processes ran {ran:.2f} of the {cores} cores"
+    if ran >= 0.75 * cores:
+        return f"{summary}: bound by CPU, its own work"
+    if waited > ran:
+        return f"{summary} and waited {waited:.2f} for one: starved by the machine's other load"
+    return f"{summary}: not short of CPU"
+
+
 def cpu_line(figures: dict[str, Any]) -> str:
     """One stage's figures as a line: its load average, then each process's CPU share, µs/tx and
     run-queue wait (the share of the time it waited for a core) for processes above 1 % of a core."""

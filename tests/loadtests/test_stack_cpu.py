@@ -6,9 +6,11 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from loadtests.capacity import record_stack_cpu
 from loadtests.schedules import Stage
-from loadtests.stack_cpu import CpuTimeline, cpu_line, run_queue_wait
+from loadtests.stack_cpu import CpuTimeline, bound_line, cpu_line, run_queue_wait
 
 STAGE = Stage(10.0, 30.0, 100.0, "100 tx/s")  # judged from 15 s
 
@@ -60,8 +62,23 @@ def test_figures_json_gets_every_stage_and_the_verdict_the_best_and_the_breaking
     ]
     path.write_text(json.dumps({"stages": stages}))
     lines = record_stack_cpu(path, [STAGE, broken], series)
-    assert [line.split(" (")[0] for line in lines] == [
+    assert [line.split(" (")[0] for line in lines[::2]] == [
         "stack CPU at stage 100 tx/s",
         "stack CPU at stage 200 tx/s",
     ]
+    assert [line.split(":")[0] for line in lines[1::2]] == ["stage 100 tx/s", "stage 200 tx/s"]
     assert [cpu["label"] for cpu in json.loads(path.read_text())["stack_cpu"]] == ["100 tx/s", "200 tx/s"]
+
+
+@pytest.mark.parametrize(
+    ("ran", "waited", "verdict"),
+    [(1.6, 0.5, ": bound by CPU, its own work"),
+     (0.8, 1.4, " and waited 1.40 for one: starved by the machine's other load"),
+     (0.4, 0.1, ": not short of CPU")],
+)  # fmt: skip
+def test_a_stage_is_named_bound_by_the_stack_starved_by_others_or_neither(
+    ran: float, waited: float, verdict: str
+) -> None:
+    figures = {"label": "200 tx/s", "core_share": {"gateway": ran}, "run_queue_wait": {"gateway": waited}}
+    line = bound_line(figures, cores=2)
+    assert line == f"stage 200 tx/s: the stack's processes ran {ran:.2f} of the 2 cores{verdict}"
