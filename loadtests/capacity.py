@@ -165,7 +165,8 @@ class CapacityRun:
         ]
         if self.until_slo_breaks:
             notes.append(ceiling_line(self.out / "figures.json", self.levels[-1]))
-        notes += record_stack_cpu(self.out / "figures.json", stages, timeline)
+        if stack is not None:  # a stack at --host is not on this machine to be sampled
+            notes += record_stack_cpu(self.out / "figures.json", stages, timeline)
         with (self.out / "verdict.txt").open("a", encoding="utf-8") as verdict_file:
             verdict_file.write("\n".join(notes) + "\n")
         for line in (self.out / "verdict.txt").read_text(encoding="utf-8").splitlines()[1:]:
