@@ -15,7 +15,7 @@ from typing import Any, Self
 
 import httpx
 
-from adapters.sdk.aiohttp_transport import AiohttpTransport
+from adapters.sdk.aiohttp_transport import AiohttpTransport, BodyTooLarge, loaded_response
 from adapters.sdk.provider_errors import error_from_transport, json_body, raise_for_status
 from bus.envelope import Envelope
 from bus.errors import BadResponse, ProviderTimeout
@@ -149,7 +149,19 @@ class ProviderClient:
         return target
 
     async def _send(self, outbound: httpx.Request) -> httpx.Response:
-        response = await self._transport.handle_async_request(outbound)
+        if isinstance(self._transport, AiohttpTransport):
+            try:
+                response = await self._transport.fetch(outbound, self.max_body_bytes)
+            except BodyTooLarge:
+                raise BadResponse(f"{self.provider} answered more than {self.max_body_bytes} bytes") from None
+            if response.is_stream_consumed:
+                return response
+        else:
+            response = await self._transport.handle_async_request(outbound)
+        return await self._read_limited(response, outbound)
+
+    async def _read_limited(self, response: httpx.Response, outbound: httpx.Request) -> httpx.Response:
+        """The streamed `response` read (decoded) within the size limit, as a read response."""
         try:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -165,10 +177,4 @@ class ProviderClient:
         headers = response.headers  # the streamed response is discarded: its headers are reused
         headers.pop("Content-Encoding", None)
         headers["Content-Length"] = str(len(body))
-        return httpx.Response(
-            response.status_code,
-            headers=headers,
-            content=bytes(body),
-            request=outbound,
-            extensions=response.extensions,
-        )
+        return loaded_response(response.status_code, headers, bytes(body), outbound, response.extensions)
