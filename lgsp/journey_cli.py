@@ -255,7 +255,8 @@ def resume(
     parked, unknown or held prints the gateway's typed error and exits 2, changing nothing."""
     url = f"{gateway.rstrip('/')}/journeys/{journey_id}/resume"
     record = _answer(_request("POST", url, "", "", admin_key=admin_key, json={"reason": reason}))
-    retried = ", ".join(record["interventions"][-1]["steps"]) or "-"
+    actions = record.get("interventions") or [{"steps": []}]
+    retried = ", ".join(actions[-1]["steps"]) or "-"
     console.print(f"journey [bold]{record['journey_id']}[/bold] ({record['kind']}, dossier "
                   f"{record['dossier_code']}): {record['status']}, retrying {retried}")  # fmt: skip
 

@@ -250,3 +250,44 @@ async def test_resume_over_http_is_forbidden_without_a_configured_admin_key(
     async with await journeys_http(stack) as http:
         denied = await http.post("/journeys/any/resume", json={"reason": "x"}, headers={"x-admin-key": "k"})
     assert denied.status_code == 403, denied.text
+
+
+async def test_a_wait_parked_by_its_time_out_takes_the_event_that_came_meanwhile_or_waits_afresh(
+    journey_stack: JourneyStack,
+) -> None:
+    stack = journey_stack
+    stack.define(
+        {
+            "kind": "await",
+            "steps": [
+                {"kind": "wait", "id": "supplement", "event": stack.event_type("supplemented"),
+                 "match": {"at": "/dossier", "equals": "${/journey/dossier_code}"},
+                 "timeout_days": 1, "on_timeout": "park"},
+                {"kind": "call", "id": "finish", "call": call(stack, "Registry", {"step": "finish"})},
+            ],
+        }
+    )  # fmt: skip
+    journeys = await stack.start()
+    came = (await journeys.start("await", {}, "HS-CAME")).journey_id
+    afresh = (await journeys.start("await", {}, "HS-AFRESH")).journey_id
+    for journey in (came, afresh):
+        await stack.until(journey, lambda r: step(r, "supplement") == StepStatus.WAITING)
+    await manual(stack).advance(timedelta(days=1, hours=9))  # Tuesday 18:00: a working day passed
+    for journey in (came, afresh):
+        assert (await stack.until(journey, ended)).status == JourneyStatus.PARKED
+    await stack.publish("supplemented", {"dossier": "HS-CAME"})  # while parked: kept, not taken
+    await asyncio.sleep(0.3)
+    assert step(await journeys.get(came), "supplement") == StepStatus.FAILED
+
+    await journeys.resume(came, by=ADMIN, reason="the citizen supplemented at the counter")
+    await journeys.resume(afresh, by=ADMIN, reason="the citizen was given another day")
+    completed = await stack.until(came, ended)
+    await asyncio.sleep(0.3)
+    waiting = await journeys.get(afresh)  # its time-out runs from the resume: not parked again at once
+    await manual(stack).advance(timedelta(days=2))  # Thursday 18:00: a working day after the resume
+    parked_again = await stack.until(afresh, ended)
+
+    assert completed.status == JourneyStatus.COMPLETED and stack.systems.effects[f"{came}.finish"] == 1
+    assert waiting.status == JourneyStatus.RUNNING and step(waiting, "supplement") == StepStatus.WAITING
+    assert parked_again.status == JourneyStatus.PARKED and "1 working days" in (parked_again.reason or "")
+    assert len(parked_again.interventions) == 1
