@@ -291,3 +291,43 @@ async def test_a_wait_parked_by_its_time_out_takes_the_event_that_came_meanwhile
     assert waiting.status == JourneyStatus.RUNNING and step(waiting, "supplement") == StepStatus.WAITING
     assert parked_again.status == JourneyStatus.PARKED and "1 working days" in (parked_again.reason or "")
     assert len(parked_again.interventions) == 1
+
+
+async def test_a_journey_parked_while_a_branch_is_still_out_is_resumed_once_that_call_settles(
+    journey_stack: JourneyStack,
+) -> None:
+    """Parked by one branch while another's call is out: the run still holds the journey (busy, 409,
+    nothing changed); resumed after, the call out is asked again with its ids and takes effect once."""
+    stack = journey_stack
+    stack.define(
+        {
+            "kind": "settle",
+            "steps": [
+                {"kind": "call", "id": "go", "call": call(stack, "Payment", {"step": "go"})},
+                {"kind": "call", "id": "slow", "after": ["go"],
+                 "call": call(stack, "Residence", {"step": "slow", "block": True})},
+                {"kind": "call", "id": "push", "after": ["go"],
+                 "call": call(stack, "Registry", {"step": "push"}, "flaky"), "retry": {"attempts": 1}},
+            ],
+        }
+    )  # fmt: skip
+    journeys = await stack.start()
+    started = await journeys.start("settle", {}, "HS-SETTLE")
+    stack.systems.failures[f"{started.journey_id}.push"] = 1
+    await asyncio.wait_for(stack.systems.entered.wait(), 5)
+    parked = await stack.until(started.journey_id, ended)
+    assert "push" in (parked.reason or ""), parked.reason
+    with pytest.raises(JourneyBusy):
+        await journeys.resume(started.journey_id, by=ADMIN, reason="too soon")
+    stack.systems.gate.set()
+    await stack.until(started.journey_id, lambda r: all(c.outcome for c in r.steps[1].calls))
+    await asyncio.sleep(0.3)  # the run gives the journey up
+
+    await journeys.resume(started.journey_id, by=ADMIN, reason="the registry is back")
+    record = await stack.until(started.journey_id, ended)
+
+    assert record.status == JourneyStatus.COMPLETED, record.reason
+    assert stack.systems.effects[f"{started.journey_id}.slow"] == 1
+    assert [c.attempt for c in record.steps[1].calls] == [1]  # asked again with the same ids
+    assert stack.systems.effects[f"{started.journey_id}.push"] == 1
+    assert len(record.interventions) == 1
