@@ -452,6 +452,65 @@ async def test_a_parcel_vnpost_rejects_after_the_result_is_issued_parks_the_doss
     assert [r.journey_id for r in await journeys.list(status=JourneyStatus.PARKED)] == [journey]
 
 
+async def test_an_operator_resumes_the_dossier_vnpost_refused_once_fixed_and_the_parcel_is_posted_once(
+    stack: CitizenStack,
+) -> None:
+    """VNPost refuses the parcel (422) after the result is issued: parked; VNPost fixes its side, the
+    operator resumes the journey, which posts the parcel (once), follows it and completes, no refund."""
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0024"
+    scripted(stack).dossier_statuses[code] = [9]
+    vnpost = stack.mock("vnpost").control
+    refusing = await vnpost.patch("/_control/faults", json={"error_rate": 1.0, "error_status": 422})
+    assert refusing.status_code == 200, refusing.text
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    await stack.until(journey, at("review", StepStatus.WAITING, StepStatus.DONE))
+    await clock(stack).advance(timedelta(hours=2))
+    parked = await ended(stack, journey)
+    assert parked.status == JourneyStatus.PARKED and "parcel" in (parked.reason or ""), parked.reason
+    assert "Rejected" in (parked.reason or "")
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 0
+
+    assert (await vnpost.post("/_control/faults/reset")).status_code == 200  # VNPost fixed its side
+    resumed = await journeys.resume(journey, by="admin:operator", reason="VNPost fixed its order intake")
+    assert resumed.status == JourneyStatus.RUNNING
+    record = await delivered(stack, journey)
+
+    assert record.status == JourneyStatus.COMPLETED, record.reason
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 1
+    parcel = next(s for s in record.steps if s.step == "parcel")
+    assert [call.outcome for call in parcel.calls] == ["failed", "succeeded"]
+    assert portal(stack) == [2, 6, 4, 9, 10]
+    payments = await stack.mock("payment").effects()
+    assert payments["refunds"] == 0 and payments["receipts_cancelled"] == 0
+    assert [(a.action, a.steps) for a in record.interventions] == [("resume", ["parcel"])]
+
+
+async def test_an_operator_resumes_the_certificate_whose_returned_status_the_portal_rejected(
+    stack: CitizenStack,
+) -> None:
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0025"
+    journey = await paid(stack, journeys, "lltp", code, certificate_inputs(stack.people))
+    await stack.until(journey, at("result", StepStatus.WAITING))
+    await stack.advance_mock("lltp", 24 * 20)
+    await clock(stack).advance(timedelta(hours=4))
+    await stack.until(journey, at("delivered", StepStatus.WAITING))
+    scripted(stack).failures["CapNhatTienDoHoSoMC"] = [ProviderRejected("the portal refuses the update")]
+    parked = await delivered(stack, journey)
+    assert parked.status == JourneyStatus.PARKED and portal(stack) == [2, 6, 4, 9]
+
+    await journeys.resume(journey, by="admin:operator", reason="the portal accepts updates again")
+    record = await ended(stack, journey)
+
+    assert record.status == JourneyStatus.COMPLETED, record.reason
+    assert portal(stack) == [2, 6, 4, 9, 10]
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 1
+    assert (await stack.mock("payment").effects())["refunds"] == 0
+
+
 async def test_a_status_the_portal_rejects_after_the_certificate_is_issued_parks_it_and_refunds_nothing(
     stack: CitizenStack,
 ) -> None:
