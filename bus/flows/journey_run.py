@@ -109,14 +109,13 @@ class JourneyRun:
         self.state = written.state.model_copy(deep=True)
 
     async def release(self) -> None:
-        """Give the lease up (best effort: it expires anyway)."""
-        self.state.lease_holder = None
-        self.state.lease_until = 0.0
-        await self.commit_without_lease()
-
-    async def commit_without_lease(self) -> None:
-        """Write the state as it is (the lease fields untouched)."""
-        written = await self.s.book.replace(self.stored, self.state)
+        """Give the lease up on the state last written (best effort: it expires anyway). Changes not
+        written yet are dropped, as with a worker that died: a commit that failed halfway (a timer's
+        tick refused by the broker) must not leave a timer recorded that no tick fires."""
+        state = self.stored.state.model_copy(deep=True)
+        state.lease_holder = None
+        state.lease_until = 0.0
+        written = await self.s.book.replace(self.stored, state)
         if written is not None:
             self.stored = written
 

@@ -4,16 +4,18 @@ Run on the memory store and on Redis (the `store` fixture)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
+from bus.errors import ErrorBody, Overloaded
 from bus.flows import ManualClock, WorkingCalendar
 from bus.flows.journey_book import JourneyBook
 from bus.flows.journey_engine import JourneyEngine
 from bus.flows.journey_model import load_journey
 from bus.flows.journey_run import JourneyRun, LostJourney, Services
 from bus.flows.journey_settings import JourneySettings
-from bus.flows.journey_state import JourneyState, StepState
+from bus.flows.journey_state import JourneyState, JourneyStatus, StepState
 from bus.flows.journey_ticks import JourneyTick, TickPublisher
 from bus.flows.service_calls import CallResult, ServiceCall
 from bus.store import Store
@@ -96,3 +98,54 @@ async def test_a_tick_for_a_journey_held_by_a_live_lease_is_put_back_untouched(s
     )
     ((again, after),) = put_back
     assert again == tick and after == 0.1  # looked at again soon: the holder usually ends in milliseconds
+
+
+class FailsThenSucceeds:
+    """A caller whose first call fails (retryable: the step arms a retry timer) and later ones succeed."""
+
+    def __init__(self) -> None:
+        self.calls: list[ServiceCall] = []
+
+    async def call(self, call: ServiceCall) -> CallResult:
+        self.calls.append(call)
+        if len(self.calls) == 1:
+            error = ErrorBody(type="Server.Provider.Unavailable", message="down for a moment")
+            return CallResult(
+                outcome="failed", transaction_id=call.transaction_id, status=503, error=error, retryable=True
+            )
+        return CallResult(outcome="succeeded", transaction_id=call.transaction_id, status=200, payload={})
+
+
+async def test_a_run_whose_timer_tick_the_broker_refused_leaves_the_journey_as_last_written(
+    store: Store,  # noqa: F811
+) -> None:
+    """The retry timer's tick refused (a full or leaderless retry queue): the run fails before writing
+    the timer, and gives the lease up on the state it last wrote, so the tick's redelivery calls the
+    step again. Writing the unwritten changes with the lease (the timer, holding the step) would leave
+    a timer no tick fires: the journey would never move again."""
+    book = JourneyBook(store)
+    assert await book.create(new_state()) is not None
+    caller = FailsThenSucceeds()
+    engine = JourneyEngine(
+        [DEFINITION], store=store, transport=MemoryTransport(), caller=caller, clock=ManualClock(START),
+        calendar=WorkingCalendar(), settings=JourneySettings(queue="q"),
+    )  # fmt: skip
+    refusals = [Overloaded("queue 'q.retry.500' refused the message")]
+
+    class Refusing(TickPublisher):
+        async def after(self, tick: JourneyTick, seconds: float) -> None:
+            if refusals:
+                raise refusals.pop()
+
+    engine.services = replace(
+        engine.services, ticks=Refusing(engine.transport, "q", engine.services.clock, recheck_seconds=0.1)
+    )
+    tick = JourneyTick(journey_id="j1")
+    with pytest.raises(Overloaded):
+        await engine.advance(tick)
+    stored = await book.load("j1")
+    assert stored is not None and not stored.state.leased(time.time()) and not stored.state.timers
+    await engine.advance(tick)  # the broker redelivers the tick the failed run did not ack
+    stored = await book.load("j1")
+    assert stored is not None and stored.state.status == JourneyStatus.COMPLETED
+    assert [call.message_id for call in caller.calls] == [caller.calls[0].message_id] * 2  # same ids
