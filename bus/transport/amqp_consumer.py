@@ -24,7 +24,7 @@ BROKER_ANSWER_SECONDS = 5.0
 
 
 class AckBatch:
-    """The acks of one consumer channel's deliveries, gathered for a loop turn and sent together.
+    """The acks of one consumer channel's deliveries, gathered over a loop turn and sent together.
 
     Handlers that settle in the same turn (a read brings several deliveries) share one basic.ack with
     multiple=True, which acks every delivery of the channel up to its tag still unacked: so it covers
@@ -37,29 +37,32 @@ class AckBatch:
         self.channel = channel
         self._held: set[int] = set()
         self._acked: list[int] = []
-        self._gathering = False
+        self._sender: asyncio.Future[None] | None = None
         self._sending = asyncio.Lock()
 
     def delivered(self, tag: int) -> None:
         """`tag` was delivered on the channel: held until settled."""
         self._held.add(tag)
 
-    async def ack(self, tag: int) -> None:
-        """Ack `tag` with the others of this turn. The first ack of a turn waits out the turn and sends
-        them (its caller hears of a lost channel); the others return at once."""
+    def ack(self, tag: int) -> None:
+        """Ack `tag` with the others of this turn, sent by a task that runs after them."""
         self._held.discard(tag)
         self._acked.append(tag)
-        if self._gathering:
-            return
-        self._gathering = True
+        if self._sender is None:
+            self._sender = asyncio.ensure_future(self._send())
+
+    async def _send(self) -> None:
         try:
-            await asyncio.sleep(0)  # the other handlers of this turn ack meanwhile
+            while self._acked:  # also the acks that came while a nack held the channel
+                await self.flush()
+        except CHANNEL_GONE as error:
+            self._acked.clear()
+            log.warning("acks lost with their channel (%s); the broker will redeliver them", error)
         finally:
-            self._gathering = False
-        await self.flush()
+            self._sender = None
 
     async def flush(self) -> None:
-        """Send the acks gathered so far (also what a cancelled first ack left behind)."""
+        """Send the acks gathered so far, after the batches before them."""
         async with self._sending:
             if not self._acked:
                 return
@@ -143,7 +146,7 @@ class AmqpDelivery:
         self._settle()
         try:
             if self._batch is not None:
-                await self._batch.ack(self._delivery_tag)
+                self._batch.ack(self._delivery_tag)
             else:
                 # An ack has no answer: queue its frame without waiting for the socket to drain.
                 await self._channel.basic_ack(self._delivery_tag, wait=False)
