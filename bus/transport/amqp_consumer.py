@@ -23,97 +23,27 @@ log = logging.getLogger(__name__)
 BROKER_ANSWER_SECONDS = 5.0
 
 
-class AckBatch:
-    """The acks of one consumer channel's deliveries, gathered over a loop turn and sent together.
-
-    Handlers that settle in the same turn (a read brings several deliveries) share one basic.ack with
-    multiple=True, which acks every delivery of the channel up to its tag still unacked: so it covers
-    only tags below the lowest delivery still held by a handler; acks above it go one by one. A nack is
-    sent at once and stays held until its frame is queued, so no multiple ack covers it first. One
-    batch's frames are queued before the next batch looks at what is held. Fewer frames, and the broker
-    settles a batch in one step (a quorum queue: one log entry instead of one per message)."""
-
-    def __init__(self, channel: aiormq.abc.AbstractChannel) -> None:
-        self.channel = channel
-        self._held: set[int] = set()
-        self._acked: list[int] = []
-        self._sender: asyncio.Future[None] | None = None
-        self._sending = asyncio.Lock()
-
-    def delivered(self, tag: int) -> None:
-        """`tag` was delivered on the channel: held until settled."""
-        self._held.add(tag)
-
-    def ack(self, tag: int) -> None:
-        """Ack `tag` with the others of this turn, sent by a task that runs after them."""
-        self._held.discard(tag)
-        self._acked.append(tag)
-        if self._sender is None:
-            self._sender = asyncio.ensure_future(self._send())
-
-    async def _send(self) -> None:
-        try:
-            while self._acked:  # also the acks that came while a nack held the channel
-                await self.flush()
-        except CHANNEL_GONE as error:
-            self._acked.clear()
-            log.warning("acks lost with their channel (%s); the broker will redeliver them", error)
-        finally:
-            self._sender = None
-
-    async def flush(self) -> None:
-        """Send the acks gathered so far, after the batches before them."""
-        async with self._sending:
-            if not self._acked:
-                return
-            acked, self._acked = sorted(self._acked), []
-            lowest_held = min(self._held, default=acked[-1] + 1)
-            below = [t for t in acked if t < lowest_held]
-            if below:
-                await self.channel.basic_ack(below[-1], multiple=len(below) > 1, wait=False)
-            for tag in acked[len(below) :]:
-                await self.channel.basic_ack(tag, wait=False)
-
-    async def nack(self, tag: int, requeue: bool) -> None:
-        """Nack `tag` now; it leaves the held set once its frame is queued."""
-        try:
-            async with self._sending:
-                await self.channel.basic_nack(tag, requeue=requeue)
-        finally:
-            self._held.discard(tag)
-
-
 class AmqpDelivery:
     """A message received from RabbitMQ, unacked until the handler settles it."""
 
     def __init__(
-        self,
-        message: Message,
-        delivery_count: int,
-        delivery_tag: int,
-        channel: aiormq.abc.AbstractChannel,
-        batch: AckBatch | None = None,
+        self, message: Message, delivery_count: int, delivery_tag: int, channel: aiormq.abc.AbstractChannel
     ) -> None:
         self._message = message
         self._delivery_count = delivery_count
         self._delivery_tag = delivery_tag
         self._channel = channel
-        self._batch = batch
         self._settled = False
 
     @classmethod
-    def delivered(cls, delivered: DeliveredMessage, batch: AckBatch | None = None) -> AmqpDelivery:
-        """A delivery as aiormq hands it over (basic.deliver); acked through `batch` when given."""
+    def delivered(cls, delivered: DeliveredMessage) -> AmqpDelivery:
+        """A delivery as aiormq hands it over (basic.deliver)."""
         properties = delivered.header.properties
-        tag = delivered.delivery_tag or 0
-        if batch is not None:
-            batch.delivered(tag)
         return cls(
             from_amqp(delivered.body, properties),
             delivery_count(properties.headers),
-            tag,
+            delivered.delivery_tag or 0,
             delivered.channel,
-            batch,
         )
 
     @classmethod
@@ -145,11 +75,8 @@ class AmqpDelivery:
         """The work is done: remove the message for good."""
         self._settle()
         try:
-            if self._batch is not None:
-                self._batch.ack(self._delivery_tag)
-            else:
-                # An ack has no answer: queue its frame without waiting for the socket to drain.
-                await self._channel.basic_ack(self._delivery_tag, wait=False)
+            # An ack has no answer: queue its frame without waiting for the socket to drain.
+            await self._channel.basic_ack(self._delivery_tag, wait=False)
             log.debug("trace acked %s", self._message.message_id)
         except CHANNEL_GONE as error:
             log.warning("ack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)
@@ -158,10 +85,7 @@ class AmqpDelivery:
         """Redeliver the message (counting towards the limit), or dead-letter it at once."""
         self._settle()
         try:
-            if self._batch is not None:
-                await self._batch.nack(self._delivery_tag, requeue)
-            else:
-                await self._channel.basic_nack(self._delivery_tag, requeue=requeue)
+            await self._channel.basic_nack(self._delivery_tag, requeue=requeue)
         except CHANNEL_GONE as error:
             log.warning("nack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)
 
@@ -179,7 +103,6 @@ class AmqpSubscription:
         self._queue = queue
         self._handler = handler
         self._consumer: RawConsumer | None = None
-        self._batch: AckBatch | None = None  # of the current aiormq channel (a new one after a reconnect)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cancelled = False
 
@@ -194,10 +117,7 @@ class AmqpSubscription:
         # those when the channel is lost, and the work must not stop there (cut after the provider acted
         # and before the worker recorded it, the redelivery would call the provider again). Its ack is
         # then lost and the broker's redelivery is answered from the record. Only `cancel` stops it.
-        batch = self._batch
-        if batch is None or batch.channel is not delivered.channel:
-            batch = self._batch = AckBatch(delivered.channel)
-        work = asyncio.ensure_future(self._work(AmqpDelivery.delivered(delivered, batch)))
+        work = asyncio.ensure_future(self._work(AmqpDelivery.delivered(delivered)))
         self._tasks.add(work)
         work.add_done_callback(self._tasks.discard)
 
@@ -264,8 +184,6 @@ class AmqpSubscription:
         await asyncio.gather(*running, return_exceptions=True)
         try:
             async with asyncio.timeout(BROKER_ANSWER_SECONDS):
-                if self._batch is not None:
-                    await self._batch.flush()  # acks of finished handlers, before the close requeues
                 await self._channel.close()
         except CHANNEL_GONE as error:
             log.info("closing consumer channel of %s: %s", self._queue.name, error)
