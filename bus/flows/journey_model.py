@@ -4,9 +4,10 @@ Steps form a graph by `after` (the step's predecessors; by default the step list
 steps after one step run in parallel (fan-out), a step after several waits for all of them (fan-in).
 Each step may carry `when` conditions (skipped unless they hold), a deadline in working days counted
 from its start, and (a call) the compensation that undoes it, run in reverse order when the journey is
-refused. Pointers name the journey's context (see journey_paths); a step may only read the results of
-steps that surely finished before it starts (its ancestors). Errors in a definition are
-`JourneyDefinitionError`s, raised when it is built (pydantic wraps them in its ValidationError).
+refused (only if its own `when` conditions hold then). Pointers name the journey's context (see
+journey_paths); a step may only read the results of steps that surely finished before it starts (its
+ancestors). Errors in a definition are `JourneyDefinitionError`s, raised when it is built (pydantic wraps
+them in its ValidationError).
 
     JourneyDefinitionError (ValueError)
     ├── DuplicateStep         two steps with one id
@@ -78,6 +79,14 @@ class ServiceCallSpec(_Strict):
         return [*pointers_in(self.path), *pointers_in(dict(self.query)), *pointers_in(self.payload)]
 
 
+class Compensation(ServiceCallSpec):
+    """The call that undoes a step, made only if its `when` conditions hold on the context as its turn
+    comes (they may read any step: one that did not answer has nothing there, so `exists: false` tells
+    it did not run); e.g. the portal told a dossier is stopped unless a later step already told it."""
+
+    when: tuple[Condition, ...] = Field((), description="undo only if all hold (pointers into the context)")
+
+
 class StepRetry(_Strict):
     """How often a failed call is tried again by the journey, after the bus's own retries gave up."""
 
@@ -119,7 +128,7 @@ class CallStep(_Step):
     park_if: Condition | None = Field(None, description="on the answer: the journey is parked")
     on_rejected: Outcome = Field("refuse", description="when the provider rejects the request (422)")
     retry: StepRetry = StepRetry()
-    compensation: ServiceCallSpec | None = Field(None, description="undoes this step when refused later")
+    compensation: Compensation | None = Field(None, description="undoes this step when refused later")
 
     def pointers(self) -> list[str]:
         """Context pointers the step reads before it runs (its compensation's are checked apart)."""
@@ -275,6 +284,7 @@ class JourneyDefinition(_Strict):
             self._check_reads(step.id, step.pointers(), self.ancestors(step.id))
             if isinstance(step, CallStep) and step.compensation is not None:
                 self._check_reads(step.id, step.compensation.pointers(), self.ancestors(step.id) | {step.id})
+                self._check_reads(step.id, [c.at for c in step.compensation.when], seen)
         return self
 
     def _check_reads(self, step_id: str, pointers: list[str], readable: set[str]) -> None:

@@ -21,6 +21,7 @@ from bus.flows.journey_book import EventWait, JourneyBook, Stored
 from bus.flows.journey_calls import Outgoing, build_call, note_answer, note_sent
 from bus.flows.journey_model import (
     CallStep,
+    Compensation,
     JourneyDefinition,
     Outcome,
     PollStep,
@@ -282,10 +283,15 @@ class JourneyRun:
                 self._send(self.definition.step(step.step), step, outgoing)
         if unresolved:
             return
+        context = self.state.context()
         undo = [
             step
             for step in self.state.steps.values()
-            if step.status in (StepStatus.DONE, StepStatus.COMPENSATING) and self._compensation(step.step)
+            if (compensation := self._compensation(step.step)) is not None
+            and (
+                step.status == StepStatus.COMPENSATING
+                or (step.status == StepStatus.DONE and all(c.holds(context) for c in compensation.when))
+            )
         ]
         if not undo:
             self.state.finish(JourneyStatus.REFUSED, self.s.clock.now())
@@ -298,7 +304,7 @@ class JourneyRun:
         if step.held_by is None and step.step not in busy:
             self._send_compensation(step, outgoing)
 
-    def _compensation(self, step_id: str) -> ServiceCallSpec | None:
+    def _compensation(self, step_id: str) -> Compensation | None:
         spec = self.definition.step(step_id)
         return spec.compensation if isinstance(spec, CallStep) else None
 

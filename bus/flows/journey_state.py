@@ -57,6 +57,9 @@ STEP_MOVES: dict[StepStatus, frozenset[StepStatus]] = {
     _S.COMPENSATING: frozenset({_S.COMPENSATED, _S.FAILED}),
 }
 FINISHED = frozenset({_S.DONE, _S.SKIPPED})  # a successor may start
+# In the context: steps done, and those whose answer refused the journey (what they answered, e.g. a
+# status pushed before the refusal, is for the compensations to read; a rejected call has a null result).
+ANSWERED = frozenset({_S.DONE, _S.COMPENSATING, _S.COMPENSATED, _S.REFUSED})
 CallPurpose = Literal["call", "poll", "compensate"]
 TimerPurpose = Literal["poll", "retry", "recheck", "wait_timeout", "deadline"]
 
@@ -174,7 +177,7 @@ class JourneyState(BaseModel):
                 name: {"result": step.result, "status": step.status.value}
                 | ({} if step.event_type is None else {"event": step.event_type})
                 for name, step in self.steps.items()
-                if step.status in (StepStatus.DONE, StepStatus.COMPENSATING, StepStatus.COMPENSATED)
+                if step.status in ANSWERED
             },
         }
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bus.errors import ProviderTimeout, ProviderUnavailable
+from bus.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
 from bus.flows import ManualClock
 from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_state import JourneyStatus, StepStatus
@@ -311,6 +311,57 @@ async def test_a_withdrawn_dossier_ends_early_and_its_fee_is_refunded(stack: Cit
     assert (await stack.mock("vnpost").effects())["orders_posted"] == 0
     assert step(record, "issued") == StepStatus.CANCELLED
     assert portal(stack) == [2, 6, 4, 7]  # the withdrawal, once: no stop (8) after it
+
+
+async def test_a_dossier_the_officers_refuse_is_stopped_at_the_portal_once(stack: CitizenStack) -> None:
+    """`stopped` tells the portal 8 itself: the acceptance's compensation does not tell it again."""
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0017"
+    scripted(stack).dossier_statuses[code] = [4, 8]
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    await stack.until(journey, at("review", StepStatus.WAITING))
+    await clock(stack).advance(timedelta(hours=2))
+    record = await ended(stack, journey)
+
+    assert record.status == JourneyStatus.REFUSED and "stopped" in (record.reason or ""), record.reason
+    assert (await stack.mock("payment").effects())["refunds"] == 1
+    assert step(record, "accepted") == StepStatus.DONE and step(record, "pay") == StepStatus.COMPENSATED
+    assert portal(stack) == [2, 6, 4, 8]
+
+
+async def test_a_dossier_a_system_rejects_once_accepted_is_stopped_at_the_portal_and_its_fee_refunded(
+    stack: CitizenStack,
+) -> None:
+    """The one-stop system rejects the hand-over (422): the fee is refunded, then the portal, told
+    "processing", hears the dossier stopped (8), once."""
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0018"
+    scripted(stack).failures["ChuyenXuLyHoSo"] = [ProviderRejected("the procedure is not handled here")]
+    record = await ended(stack, await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people)))
+
+    assert record.status == JourneyStatus.REFUSED and "handover" in (record.reason or ""), record.reason
+    payments = await stack.mock("payment").effects()
+    assert payments["refunds"] == 1 and payments["receipts_cancelled"] == 1
+    assert step(record, "accepted") == StepStatus.COMPENSATED
+    assert portal(stack) == [2, 6, 4, 8]
+
+
+async def test_a_dossier_the_portal_never_heard_of_is_refused_at_its_first_push_and_told_nothing(
+    stack: CitizenStack,
+) -> None:
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0019"
+    unknown = ProviderRejected(f"no dossier {code!r} was sent by this portal")  # the portal's 404
+    scripted(stack).failures["CapNhatTienDoHoSoMC"] = [unknown]
+    started = await journeys.start("dossier", dossier_inputs(stack.people), code)
+    record = await ended(stack, started.journey_id)
+
+    assert record.status == JourneyStatus.REFUSED and "accepted" in (record.reason or ""), record.reason
+    assert scripted(stack).asked["CapNhatTienDoHoSoMC"] == 1 and portal(stack) == []  # no 8 after it
+    assert (await stack.mock("payment").effects())["payments_created"] == 0
 
 
 async def test_processing_past_its_deadline_is_counted_late(stack: CitizenStack) -> None:

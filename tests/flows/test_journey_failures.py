@@ -76,6 +76,51 @@ async def test_a_refusal_runs_the_compensations_in_reverse_order_and_stops_what_
     assert record.steps[0].calls[1].purpose == "compensate"
 
 
+async def test_a_compensation_runs_only_if_its_conditions_hold_when_the_journey_is_refused(
+    journey_stack: JourneyStack,
+) -> None:
+    """`told` is undone (the portal told the dossier is stopped) unless `stop` told it already before
+    refusing: once on every way to a refusal, never twice."""
+    stack = journey_stack
+    stack.define(
+        {
+            "kind": "notify",
+            "steps": [
+                {
+                    "kind": "call",
+                    "id": "told",
+                    "call": call(stack, "Registry", {"step": "told"}),
+                    "compensation": call(stack, "Registry", {"step": "told"}, "undo")
+                    | {"when": [{"at": "/steps/stop/result/status", "exists": False}]},
+                },
+                {
+                    "kind": "call",
+                    "id": "stop",  # tells "stopped" itself, then refuses
+                    "when": [{"at": "/inputs/way", "equals": "stop"}],
+                    "call": call(stack, "Registry", {"step": "stop", "answer": "8"}),
+                    "refuse_if": {"at": "/status", "equals": "8"},
+                },
+                {"kind": "call", "id": "check", "call": call(stack, "Insurance", {}, "reject")},
+            ],
+        }
+    )
+    journeys = await stack.start()
+    stopped = await journeys.start("notify", {"way": "stop"}, "HS-STOP")
+    rejected = await journeys.start("notify", {"way": "reject"}, "HS-REJ")
+    stopped_record = await stack.until(stopped.journey_id, ended)
+    rejected_record = await stack.until(rejected.journey_id, ended)
+
+    assert stopped_record.status == rejected_record.status == JourneyStatus.REFUSED
+    assert [step.status for step in stopped_record.steps] == [
+        StepStatus.DONE, StepStatus.REFUSED, StepStatus.CANCELLED,
+    ]  # fmt: skip
+    assert [step.status for step in rejected_record.steps] == [
+        StepStatus.COMPENSATED, StepStatus.SKIPPED, StepStatus.REFUSED,
+    ]  # fmt: skip
+    assert stack.systems.undone == ["told"]  # the rejected one's only
+    assert stack.systems.effects[f"{rejected.journey_id}.told.undo"] == 1
+
+
 async def test_a_provider_rejection_refuses_and_a_missing_right_parks(journey_stack: JourneyStack) -> None:
     stack = journey_stack
     stack.define(

@@ -13,6 +13,7 @@ import yaml
 from pydantic import JsonValue
 
 from bus.flows.journey_model import (
+    CallStep,
     DuplicateStep,
     JourneyDefinitionError,
     StepCycle,
@@ -95,6 +96,22 @@ def test_a_compensation_may_read_its_own_steps_result() -> None:
         steps[0]["compensation"] = {"service": SERVICE, "path": "cancel/${/steps/register/result/reference}"}
 
     assert load_journey(changed(undo)).steps[0].compensation is not None  # type: ignore[union-attr]
+
+
+def test_a_compensations_conditions_may_read_any_step_but_not_an_unknown_one() -> None:
+    def undo_unless(at: str) -> Callable[[list[dict[str, Any]]], None]:
+        def change(steps: list[dict[str, Any]]) -> None:
+            steps[0]["compensation"] = {"service": SERVICE, "when": [{"at": at, "exists": False}]}
+
+        return change
+
+    later = load_journey(changed(undo_unless("/steps/notify/result/status"))).steps[0]
+    assert isinstance(later, CallStep) and later.compensation is not None
+    assert [condition.at for condition in later.compensation.when] == ["/steps/notify/result/status"]
+    with pytest.raises(UnknownStepReference, match="ghost"):
+        load_journey(changed(undo_unless("/steps/ghost/result")))
+    with pytest.raises(JourneyDefinitionError, match="pointers start with"):
+        load_journey(changed(undo_unless("/secrets/key")))
 
 
 def test_a_malformed_definition_is_a_definition_error_naming_the_field() -> None:

@@ -119,9 +119,10 @@ async def test_a_repeated_dossier_code_answers_its_journey_and_other_inputs_unde
         assert national(stack).asked["XacThucThongTinCongDan"] == 1  # one journey, looked up once
 
 
-async def test_a_citizen_the_population_database_does_not_know_is_refused_before_any_effect(
+async def test_a_citizen_the_population_database_does_not_know_is_not_accepted_and_nothing_else_done(
     citizen_stack: CitizenStack,
 ) -> None:
+    """The portal, which filed the dossier, hears it not accepted (3); no fee is asked."""
     stack = citizen_stack
     async with await gateway(stack) as http:
         nobody = dossier_inputs(stack.people, citizen=("Người Không Có", "031099999999"))  # well-formed
@@ -130,9 +131,8 @@ async def test_a_citizen_the_population_database_does_not_know_is_refused_before
         assert started.status_code == 202, started.text
         record = await stack.until(started.json()["journey_id"], lambda r: r.status in ENDED)
 
-        assert record.status == JourneyStatus.REFUSED and "citizen" in (record.reason or "")
-        assert [s.step for s in record.steps if s.transaction_ids] == ["citizen"]
-        assert (
-            national(stack).portal == [] and (await stack.mock("payment").effects())["payments_created"] == 0
-        )
-        assert [r.service for r in stack.sink.records] == [record.steps[0].service]
+        assert record.status == JourneyStatus.REFUSED and "not_accepted" in (record.reason or "")
+        assert [s.step for s in record.steps if s.transaction_ids] == ["citizen", "not_accepted"]
+        assert national(stack).portal == [("HS-NOBODY", 3)]
+        assert (await stack.mock("payment").effects())["payments_created"] == 0
+        assert [r.service for r in stack.sink.records] == [s.service for s in record.steps[:2]]

@@ -37,6 +37,7 @@ from bus.flows import (
     WorkingCalendar,
     WorkingDayPace,
 )
+from bus.flows.journey_model import CallStep
 from bus.gateway.access import AccessControl
 from bus.gateway.ratelimit import MemoryRateLimiter
 from bus.gateway.service_caller import BusServiceCaller
@@ -77,9 +78,10 @@ FAULTED = ("civil", "portal", "residence", "insurance", "social", "payment", "mo
 PORTAL_STATUSES = [1, 3, 7, 4, 7, 4, 5]  # received, accepted, sent, result, sent on, result, returned
 # An ordinary dossier's or a certificate's statuses on the portal: received, accepted, fee asked (again
 # when the first payment failed), processing, then issued and returned; or stopped (8) at any point
-# after its acceptance.
+# after its acceptance; or, an ordinary dossier whose citizen the population database does not know, not
+# accepted (3).
 PAID_STATUSES = ([1, 2, 6, 4], [1, 2, 6, 6, 4])
-ISSUED, STOPPED = [9, 10], [8]
+ISSUED, STOPPED, NOT_ACCEPTED = [9, 10], [8], [1, 3]
 ENDED = ("completed", "refused", "parked")
 PAYMENTS = (("dossier", "pay"), ("dossier", "repay"), ("lltp", "pay"), ("lltp", "repay"))
 PARCELS = (("dossier", "parcel"), ("lltp", "parcel"))
@@ -281,22 +283,29 @@ def portal_history_in_order(record: JourneyRecord, told: list[int]) -> bool:
     if record.status == "completed":
         return any(told == paid + ISSUED for paid in PAID_STATUSES)
     stopped = [paid[:n] + STOPPED for paid in PAID_STATUSES for n in range(2, len(paid) + 1)]
-    return record.status == "refused" and (told in stopped or told == [1])  # [1]: refused unaccepted
+    unaccepted = ([1], NOT_ACCEPTED)  # [1]: refused at its first push
+    return record.status == "refused" and (told in stopped or told in unaccepted)
 
 
 def reconcile(bus: ChaosBus, records: list[JourneyRecord], histories: dict[str, list[int]],
               effects: dict[str, dict[str, int]]) -> dict[str, int]:  # fmt: skip
     """The reconciliation table's counts (see the module's docstring)."""
     ends = Counter(record.status.value for record in records)
+    # A compensation with conditions (the dossier's acceptance: the portal told 8 unless a step told it)
+    # may rightly not run; the portal's last status below tells whether it was heard.
     compensable = {
-        d.kind: {step.id for step in d.steps if getattr(step, "compensation", None)} for d in bus.definitions
-    }
+        d.kind: {step.id for step in d.steps if isinstance(step, CallStep) and step.compensation
+                 and not step.compensation.when}
+        for d in bus.definitions
+    }  # fmt: skip
     missing = 0
     for record in records:
         if record.status == "refused":
             undone = [s for s in record.steps if s.step in compensable[record.kind] and s.status == "done"]
             told = histories.get(record.dossier_code, [])  # empty when refused before the portal heard
-            unheard = told[-1:] != ([6] if record.kind in ("birth", "death") else STOPPED)
+            unheard = (
+                told[-1:] != ([6] if record.kind in ("birth", "death") else STOPPED) and told != NOT_ACCEPTED
+            )
             missing += len(undone) + (bool(told) and unheard)
     payment = effects["payment"]
     missing += payment["refunds"] - payment["receipts_cancelled"]  # every refund cancels its e-receipt

@@ -131,6 +131,8 @@ def test_distributed_locust_climb_stops_at_the_first_stage_missing_the_slo(
     assert "ceiling: stage 4 tx/s broke the SLO; no stage met it" in notes
     assert "3 Locust processes used" in notes
     assert not verdict.passed and verdict.sustained_tx_s == 0
+    log = (run.out / "locust.log").read_text()
+    assert "no request was made" not in log  # the workers leave the verdict to the master, which judges
 
 
 def test_a_journey_run_follows_each_journey_to_its_end_and_reports_journey_figures(tmp_path: Path) -> None:
