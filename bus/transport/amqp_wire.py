@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import aio_pika
 import aiormq
-import pamqp.encode
 
 from bus.envelope import new_id
 from bus.transport.base import (
@@ -77,7 +75,7 @@ def amqp_properties(message: Message) -> aiormq.spec.Basic.Properties:
 
     The default content type and empty headers are left out (`from_amqp` restores them): fewer fields
     to encode and decode per message."""
-    return WireProperties(
+    return aiormq.spec.Basic.Properties(
         message_id=message.message_id,
         correlation_id=message.correlation_id,
         reply_to=message.reply_to,
@@ -86,86 +84,6 @@ def amqp_properties(message: Message) -> aiormq.spec.Basic.Properties:
         content_type=None if message.content_type == DEFAULT_CONTENT_TYPE else message.content_type,
         delivery_mode=PERSISTENT,
     )
-
-
-class WireProperties(aiormq.spec.Basic.Properties):
-    """Basic.Properties that marshal the fields a bus message uses in one pass, to the same bytes as
-    pamqp's generic marshal (which encodes each of the 14 fields through a type lookup: about half the
-    cost of framing a publish). Anything else set falls back to pamqp's marshal."""
-
-    def marshal(self) -> bytes:
-        """The property flags and values, as the content header carries them."""
-        if (
-            self.content_encoding is not None
-            or self.priority is not None
-            or self.expiration is not None
-            or self.timestamp is not None
-            or self.message_type is not None
-            or self.user_id is not None
-            or self.app_id is not None
-            or self.cluster_id is not None
-        ):
-            return super().marshal()
-        flags = 0
-        parts: list[bytes] = []
-        try:
-            if self.content_type:
-                flags |= 0x8000
-                parts.append(_short_string(self.content_type))
-            if self.headers is not None:
-                flags |= 0x2000
-                parts.append(_table(self.headers))
-            if self.delivery_mode is not None:
-                flags |= 0x1000
-                parts.append(_OCTET.pack(self.delivery_mode))
-            if self.correlation_id:
-                flags |= 0x0400
-                parts.append(_short_string(self.correlation_id))
-            if self.reply_to:
-                flags |= 0x0200
-                parts.append(_short_string(self.reply_to))
-            if self.message_id:
-                flags |= 0x0080
-                parts.append(_short_string(self.message_id))
-        except _Unusual:
-            return super().marshal()
-        return _SHORT.pack(flags) + b"".join(parts)
-
-
-_OCTET = struct.Struct(">B")
-_SHORT = struct.Struct(">H")
-_LONG = struct.Struct(">I")
-
-
-class _Unusual(Exception):
-    """A value the fast marshal leaves to pamqp (its errors and truncations included)."""
-
-
-def _short_string(value: str) -> bytes:
-    if type(value) is not str:
-        raise _Unusual
-    encoded = value.encode()
-    if len(encoded) > 255:
-        raise _Unusual
-    return _OCTET.pack(len(encoded)) + encoded
-
-
-def _table(table: Mapping[str, Any]) -> bytes:
-    if type(table) is not dict:
-        raise _Unusual
-    parts = []
-    for key, value in sorted(table.items()):
-        encoded_key = key.encode() if type(key) is str else b""
-        if not 0 < len(encoded_key) <= 128:
-            raise _Unusual  # pamqp truncates a longer key (and refuses a key that is no text)
-        parts.append(_OCTET.pack(len(encoded_key)) + encoded_key)
-        if type(value) is str:
-            encoded = value.encode()
-            parts.append(b"S" + _LONG.pack(len(encoded)) + encoded)
-        else:
-            parts.append(pamqp.encode.encode_table_value(value))
-    joined = b"".join(parts)
-    return _LONG.pack(len(joined)) + joined
 
 
 class AmqpProperties(Protocol):
