@@ -425,6 +425,9 @@ def mock(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="default: the mock's own port")] = None,
     latency: Annotated[bool, typer.Option(help="realistic latencies")] = True,
+    gateway_url: Annotated[
+        str | None, typer.Option(help="the gateway its callbacks and pushes reach (default: port 8000)")
+    ] = None,
 ) -> None:
     """Run one mock national system alone."""
     import uvicorn
@@ -439,7 +442,10 @@ def mock(
     from services.citizens import Population
 
     served_port = port or spec.port
-    served = spec.build(population=Population(), latency=latency, own_url=f"http://{host}:{served_port}")
+    wired = {} if gateway_url is None else {"gateway_url": gateway_url}
+    served = spec.build(
+        population=Population(), latency=latency, own_url=f"http://{host}:{served_port}", **wired
+    )
     freeze_startup_heap()
     uvicorn.run(
         served,

@@ -1,5 +1,5 @@
 """`lgsp journey …`: start a citizen's journey on a running bus, show its timeline, list journeys, list
-the feed entries no journey was started for (`refused`).
+the feed entries no journey was started for (`refused`), resume a parked journey (with the admin key).
 
 `start birth` and `start death` build the dossier from the seeded population (a real mother, a real
 deceased person with a relative), as the one-stop's pre-filled form would; `start dossier --from-portal`
@@ -27,7 +27,7 @@ from rich.table import Table
 from loadtests.whole_tables import print_whole
 
 journey_app = typer.Typer(
-    help="Start, show and list citizens' journeys, refused feed entries.", no_args_is_help=True
+    help="Start, show, list and resume citizens' journeys; refused feed entries.", no_args_is_help=True
 )
 console = Console()
 errors = Console(stderr=True)
@@ -49,9 +49,11 @@ def transport() -> httpx.AsyncBaseTransport | None:
     return None
 
 
-def _request(method: str, url: str, client: str, key: str, **kwargs: Any) -> httpx.Response:
+def _request(
+    method: str, url: str, client: str, key: str, *, admin_key: str | None = None, **kwargs: Any
+) -> httpx.Response:
     async def send() -> httpx.Response:
-        headers = {"X-Road-Client": client, "X-Api-Key": key}
+        headers = {"X-Admin-Key": admin_key} if admin_key else {"X-Road-Client": client, "X-Api-Key": key}
         async with httpx.AsyncClient(transport=transport(), timeout=10.0) as http:
             return await http.request(method, url, headers=headers, **kwargs)
 
@@ -216,6 +218,11 @@ def _timeline(record: dict[str, Any]) -> None:
             step["verdict"] or "-",
         )  # fmt: skip
     print_whole(console, table)
+    for action in record.get("interventions", []):
+        parked = action["parked_reason"] or "-"
+        when = _time(action["at"])
+        line = f"{action['action']} by {action['by']} at {when} (parked: {parked}): {action['reason']}"
+        console.print(line, soft_wrap=True, markup=False)
 
 
 @journey_app.command("show")
@@ -232,6 +239,26 @@ def show(
         console.print_json(data=record)
         return
     _timeline(record)
+
+
+@journey_app.command("resume")
+def resume(
+    journey_id: Annotated[str, typer.Argument(help="the parked journey's id")],
+    reason: Annotated[str, typer.Option(help="what was fixed: kept in the journey's history")],
+    admin_key: Annotated[
+        str, typer.Option("--admin-key", help="the admin key (X-Admin-Key)", envvar="LGSP_ADMIN_KEY")
+    ],
+    gateway: GatewayOption = DEFAULT_GATEWAY,
+) -> None:
+    """Resume a parked journey once its cause is fixed: the step that parked it is tried again and the
+    journey carries on; the action is kept with the admin key's identity and the reason. A journey not
+    parked, unknown or held prints the gateway's typed error and exits 2, changing nothing."""
+    url = f"{gateway.rstrip('/')}/journeys/{journey_id}/resume"
+    record = _answer(_request("POST", url, "", "", admin_key=admin_key, json={"reason": reason}))
+    actions = record.get("interventions") or [{"steps": []}]
+    retried = ", ".join(actions[-1]["steps"]) or "-"
+    console.print(f"journey [bold]{record['journey_id']}[/bold] ({record['kind']}, dossier "
+                  f"{record['dossier_code']}): {record['status']}, retrying {retried}")  # fmt: skip
 
 
 @journey_app.command("list")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import httpx
 from fastapi import APIRouter, FastAPI
 
+from bus.admin.credential import AdminCredential
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog
 from bus.envelope import new_id
@@ -165,9 +166,11 @@ class JourneyRuntime:
         """What follows the feeds that start journeys (None until started, or without engines)."""
         return self._feeds
 
-    def router(self) -> APIRouter:
-        """`/journeys`, authenticated and authorised as `/r1` is."""
-        return journeys_router(self.journeys, self.access, feed_refusals(self.store, self.settings))
+    def router(self, admin: AdminCredential | None = None) -> APIRouter:
+        """`/journeys`, authenticated and authorised as `/r1` is; operators' actions with `admin`."""
+        return journeys_router(
+            self.journeys, self.access, feed_refusals(self.store, self.settings), admin=admin
+        )
 
     async def start(self) -> None:
         """Start the engines."""
@@ -221,7 +224,7 @@ def gateway_journeys(
         sinks=route.sinks, rate_limiter=route.rate_limiter, engines=engines,
         name=f"{settings.worker_name}-journeys",
     )  # fmt: skip
-    app.include_router(runtime.router())
+    app.include_router(runtime.router(app.state.admin_credential))
     return runtime
 
 

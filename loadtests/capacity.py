@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from loadtests.bench.cpu import broker_pids, redis_pids
 from loadtests.generator_share import GeneratorShare
 from loadtests.journey_figures import JourneyFigures, journey_figures
 from loadtests.journey_mix import JourneyCalibration
@@ -27,6 +29,7 @@ from loadtests.scenarios.journeys import drawn
 from loadtests.schedules import STEP_LEVELS, Stage, build, stage_at
 from loadtests.slo import Slo, StageFigures, Verdict
 from loadtests.stack import Stack, StackPlan, free_port, locust_command
+from loadtests.stack_cpu import CpuTimeline, bound_line, cpu_line
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 JOURNEY_LOCUSTFILE = Path(__file__).with_name("journey_locustfile.py")
@@ -56,6 +59,8 @@ class CapacityRun:
     faults: dict[str, dict[str, Any]] = field(default_factory=dict)  # mock name → fault profile changes
     working_day_seconds: float | None = None  # the started stack's compressed working day
     min_on_time: float = 0.0  # a journey stage at SLO is also on time at least this often (0: not judged)
+    workers: int = 1  # worker processes of the started stack (RabbitMQ)
+    gateway_processes: int = 1  # `lgsp gateway --processes N` of the started stack (RabbitMQ + Redis)
 
     def stages(self) -> list[Stage]:
         """The schedule Locust will follow."""
@@ -117,8 +122,8 @@ class CapacityRun:
             clock = {} if day is None else {"LGSP_CLOCK_WORKING_DAY_SECONDS": f"{day:g}"}
             plan = StackPlan(
                 self.out / "stack", amqp_url=self.amqp_url, latency=self.latency, redis_url=self.redis_url,
-                embedded_mocks=self.journeys is not None,
-                env=clock,
+                embedded_mocks=self.journeys is not None, worker_processes=self.workers,
+                gateway_processes=self.gateway_processes, env=clock,
             )  # fmt: skip
             stack = plan.start()
             host = stack.gateway_url
@@ -128,7 +133,10 @@ class CapacityRun:
                 inject_faults(stack, self.faults, console)
             console.print(f"driving {host} with the {self.shape} shape")
             portal = stack.mock_ports.get("portal") if stack is not None else None
-            generator = self._drive(host, console, None if portal is None else f"http://127.0.0.1:{portal}")
+            timeline = CpuTimeline(self._stack_pids(stack))
+            generator = self._drive(
+                host, console, None if portal is None else f"http://127.0.0.1:{portal}", timeline
+            )
             if stack is not None and self.faults:
                 injected = fault_counts(stack, list(self.faults))
         finally:
@@ -144,6 +152,7 @@ class CapacityRun:
             "generator": generator.as_dict() | {"line": generator.line()},
             "journeys": self.journeys, "faults": self.faults, "faults_injected": injected,
             "working_day_seconds": self.working_day_seconds,
+            "workers": self.workers, "gateway_processes": self.gateway_processes,
         }  # fmt: skip
         journeys = self._journey_figures(stages) if self.journeys else None
         verdict = write_report(
@@ -156,6 +165,8 @@ class CapacityRun:
         ]
         if self.until_slo_breaks:
             notes.append(ceiling_line(self.out / "figures.json", self.levels[-1]))
+        if stack is not None:  # a stack at --host is not on this machine to be sampled
+            notes += record_stack_cpu(self.out / "figures.json", stages, timeline)
         with (self.out / "verdict.txt").open("a", encoding="utf-8") as verdict_file:
             verdict_file.write("\n".join(notes) + "\n")
         for line in (self.out / "verdict.txt").read_text(encoding="utf-8").splitlines()[1:]:
@@ -192,7 +203,21 @@ class CapacityRun:
         ran = [s for s in stages if s.end <= last + LATE_TICK]
         return ran or stages[:2]
 
-    def _drive(self, host: str, console: Console, portal_url: str | None) -> GeneratorShare:
+    def _stack_pids(self, stack: Stack | None) -> dict[str, int]:
+        """The started stack's processes, with the broker and Redis when they listen on this machine
+        (a shared broker's CPU includes its other users' traffic)."""
+        if stack is None:
+            return {}
+        pids = stack.pids()
+        if self.amqp_url is not None:
+            pids |= broker_pids([urlparse(self.amqp_url.split(",")[0]).port or 5672])
+        if self.redis_url is not None:
+            pids |= redis_pids([urlparse(self.redis_url).port or 6379])
+        return pids
+
+    def _drive(
+        self, host: str, console: Console, portal_url: str | None, timeline: CpuTimeline
+    ) -> GeneratorShare:
         stages = self.stages()
         total = stages[-1].end
         master_port = free_port() if self.locust_workers else None
@@ -207,11 +232,14 @@ class CapacityRun:
                 for _ in range(self.locust_workers)
                 if master_port is not None
             ]
+            timeline.pids["locust"] = locust.pid
+            timeline.pids |= {f"locust-worker-{i}": w.pid for i, w in enumerate(workers, start=1)}
             columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
             with Progress(*columns, console=console, transient=False) as progress:
                 task = progress.add_task("warming up", total=total)
                 while locust.poll() is None:
                     elapsed = time.monotonic() - began
+                    timeline.sample(elapsed)
                     stage = stage_at(stages, elapsed)
                     label = stage.label if stage else "finishing"
                     progress.update(
@@ -282,6 +310,27 @@ def merge_raw(parts: list[Path], target: Path, time_column: int = 0) -> None:
         writer = csv.writer(out)
         writer.writerow(header)
         writer.writerows(rows)
+
+
+def record_stack_cpu(figures_json: Path, stages: list[Stage], timeline: CpuTimeline) -> list[str]:
+    """Add each judged stage's CPU by process to figures.json (`stack_cpu`); lines for the verdict: the
+    best stage meeting the SLO and the last stage run, when it missed it."""
+    figures = json.loads(figures_json.read_text(encoding="utf-8"))
+    by_label = {stage.label: stage for stage in stages}
+    measured = [
+        (judged, timeline.stage(by_label[judged["label"]], judged["achieved_tx_s"]))
+        for judged in figures["stages"]
+        if judged["label"] in by_label
+    ]
+    figures["stack_cpu"] = [cpu for _, cpu in measured if cpu is not None]
+    figures_json.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+    met = [cpu for judged, cpu in measured if judged["meets_slo"] and cpu is not None]
+    achieved = {judged["label"]: judged["achieved_tx_s"] for judged in figures["stages"]}
+    shown = [max(met, key=lambda cpu: achieved[cpu["label"]])] if met else []
+    if measured and not measured[-1][0]["meets_slo"] and measured[-1][1] is not None:
+        shown.append(measured[-1][1])
+    cores = os.cpu_count() or 1
+    return [line for cpu in shown for line in (cpu_line(cpu), bound_line(cpu, cores))]
 
 
 def ceiling_line(figures_json: Path, cap: float) -> str:

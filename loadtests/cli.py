@@ -62,6 +62,10 @@ def capacity(
     working_day_seconds: Annotated[
         float | None, typer.Option(min=0.5, help="wall seconds of a working day on the started stack's clock")
     ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="worker processes of the started stack")] = 1,
+    gateway_processes: Annotated[
+        int, typer.Option(min=1, max=32, help="gateway processes of the started stack (RabbitMQ + Redis)")
+    ] = 1,
 ) -> None:
     """Run Locust headless with a shape; write the report and verdict; exit 1 when the SLO is missed."""
     if ctx.invoked_subcommand is not None:
@@ -91,10 +95,15 @@ def capacity(
         latency=latency, amqp_url=amqp_url, user_rate=user_rate, redis_url=redis_url,
         locust_workers=locust_workers, until_slo_breaks=until_slo_breaks,
         journeys=_journey_split(journeys), faults=_faults(fault or []),
-        working_day_seconds=working_day_seconds, min_on_time=min_on_time,
+        working_day_seconds=working_day_seconds, min_on_time=min_on_time, workers=workers,
+        gateway_processes=gateway_processes,
     )  # fmt: skip
     if run.journeys is not None and amqp_url is not None:
         raise typer.BadParameter("journey runs start the embedded stack (memory)", param_hint="--journeys")
+    if (workers > 1 or gateway_processes > 1) and (amqp_url is None or host is not None):
+        raise typer.BadParameter("more processes need a started stack on RabbitMQ", param_hint="--workers")
+    if gateway_processes > 1 and redis_url is None:
+        raise typer.BadParameter("gateway processes share their state in Redis", param_hint="--redis-url")
     if run.faults and host is not None:
         raise typer.BadParameter("faults go into the mocks of a stack this run starts", param_hint="--fault")
     verdict = run.execute(console)

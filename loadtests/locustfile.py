@@ -8,6 +8,7 @@ HTTP only (Locust runs on gevent: nothing from bus/ or asyncio is imported here)
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -18,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from locust import FastHttpUser, events, task
+from locust import FastHttpUser, argument_parser, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests.mix import available
+from loadtests.callers import DEFAULT_CALLERS, Caller, offer, parse_callers
 from loadtests.recorder import DIRECT_PREFIX, RequestRecorder, fault_type
 from loadtests.scenarios.base import Check, Draw, Scenario, Sent, Share, Step, play, user_tag
 from loadtests.scenarios.vnpost import SEND_BY_POST, TRACKED_FROM, TRACKING, cursor_query
@@ -36,8 +37,14 @@ log = logging.getLogger("lgsp.loadtest")
 POPULATION = Population()  # same seed and size as the mocks', so every drawn id exists there
 RECORDER = RequestRecorder()
 ACTIVE: dict[Scenario, int] = {}
+CALLERS: dict[Scenario, tuple[Caller, ...]] = {}
 SERVICE_IDS: dict[str, str] = {}
 OFFICERS = 200
+
+# Locust's worker rebuilds its whole default argument parser once per option on every spawn message
+# (runners.py: `k not in argument_parser.default_args_dict()` inside a comprehension): a quarter of a
+# worker's CPU in a stepped run (py-spy). Those defaults are fixed for a process and only read.
+argument_parser.default_args_dict = functools.cache(argument_parser.default_args_dict)
 
 
 @events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
@@ -50,8 +57,11 @@ def _options(parser: Any) -> None:
     )
     group.add_argument("--lgsp-levels", default="", help="step levels, e.g. 1,5,10,50 (default up to 1000)")
     group.add_argument("--lgsp-user-rate", type=float, default=1.0, help="scenarios per second per user")
-    group.add_argument("--lgsp-client", default="VN/GOV/HPG/LOADTEST", help="X-Road client id")
-    group.add_argument("--lgsp-key", default="loadtest-demo-key", help="the client's API key")
+    group.add_argument(
+        "--lgsp-clients",
+        default=DEFAULT_CALLERS,
+        help="client identities calling, CLIENT=KEY,…; each scenario goes out as one of those allowed it",
+    )
     group.add_argument("--lgsp-seed", type=int, default=2023, help="seed of the users' draws")
     group.add_argument(
         "--lgsp-workers",
@@ -105,27 +115,34 @@ def user_draw(environment: Environment, letter: str) -> Draw:
     return Draw(random.Random(seed), POPULATION, tag, population_share(environment))
 
 
-def _headers(environment: Environment) -> dict[str, str]:
-    options = options_of(environment)
-    return {"X-Road-Client": options.lgsp_client, "X-Api-Key": options.lgsp_key}
+def _catalog(environment: Environment, caller: Caller) -> list[str]:
+    """The service ids the gateway's catalog offers `caller`; none, said in the log, when the gateway
+    does not know the caller or its key (another catalog than the default one)."""
+    answer = requests.get(f"{environment.host}/catalog", headers=caller.headers(), timeout=10)
+    if answer.status_code in (401, 403):
+        log.warning("caller %s left out: the gateway answered %d", caller.client, answer.status_code)
+        return []
+    answer.raise_for_status()
+    return [service["id"] for service in answer.json()["services"]]
 
 
 @events.test_start.add_listener  # type: ignore[untyped-decorator]
 def _discover(environment: Environment, **_: Any) -> None:
-    """Keep the scenarios whose services the catalog offers this client; say which are skipped and why.
-    A journey run (--lgsp-journeys) calls no /r1 service: journey_locustfile.py sets itself up."""
+    """Keep the scenarios whose services the catalog offers one of the callers, with the callers allowed
+    each; say which are skipped and why. A journey run (--lgsp-journeys) calls no /r1 service:
+    journey_locustfile.py sets itself up."""
     RECORDER.restart()
     if options_of(environment).lgsp_journeys:
         return
-    answer = requests.get(f"{environment.host}/catalog", headers=_headers(environment), timeout=10)
-    answer.raise_for_status()
-    ids = [service["id"] for service in answer.json()["services"]]
-    kept, by_code, skipped = available(ids)
+    callers = parse_callers(options_of(environment).lgsp_clients)
+    offered = offer({caller: _catalog(environment, caller) for caller in callers})
     ACTIVE.clear()
-    ACTIVE.update(kept)
+    ACTIVE.update(offered.weights)
+    CALLERS.clear()
+    CALLERS.update(offered.callers)
     SERVICE_IDS.clear()
-    SERVICE_IDS.update(by_code)
-    for reason in skipped:
+    SERVICE_IDS.update(offered.service_ids)
+    for reason in offered.skipped:
         log.warning(reason)
     if not ACTIVE:
         log.error("no scenario can run: the catalog offers none of their services")
@@ -148,10 +165,9 @@ def log_share(environment: Environment) -> None:
 def _move_tracking_cursor_to_the_end(environment: Environment) -> None:
     """Start the VNPost scenario's tracking after the orders of earlier runs (a mock keeps them)."""
     url = f"{environment.host}/r1/{SERVICE_IDS[TRACKING]}"
+    headers = CALLERS[SEND_BY_POST][0].headers()
     while True:
-        response = requests.post(
-            url, json=cursor_query(TRACKED_FROM.highest), headers=_headers(environment), timeout=60
-        )
+        response = requests.post(url, json=cursor_query(TRACKED_FROM.highest), headers=headers, timeout=60)
         response.raise_for_status()
         answer = response.json()
         TRACKED_FROM.saw(answer)
@@ -247,8 +263,8 @@ class LgspUser(FastHttpUser):
         """Seed this user's draws from the run seed and its own number, so runs repeat."""
         self.draw = user_draw(self.environment, "u")
         # Officers (MaCanBo) have quotas at the population database: spread the load over a desk of them.
-        officer = f"HPG-CB{self.draw.rng.randint(1, OFFICERS):04d}"
-        self.headers = _headers(self.environment) | {"X-Road-UserId": officer}
+        self.officer = {"X-Road-UserId": f"HPG-CB{self.draw.rng.randint(1, OFFICERS):04d}"}
+        self.headers = self.officer
 
     @task
     def run_scenario(self) -> None:
@@ -258,6 +274,7 @@ class LgspUser(FastHttpUser):
 
         began = time.monotonic()
         scenario = self.draw.rng.choices(list(ACTIVE), weights=list(ACTIVE.values()))[0]
+        self.headers = self.draw.rng.choice(CALLERS[scenario]).headers() | self.officer
         play(scenario, self.draw, self._send)
         self._spent = time.monotonic() - began
 

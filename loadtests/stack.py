@@ -159,7 +159,10 @@ class StackPlan:
                 for name, port in ports.items():
                     # Mocks that put their own address in answers (PayGov's UrlThanhToan) must know the port.
                     public = {f"LGSP_{name.upper()}_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-                    self._spawn(stack, f"mock-{name}", ["mock", name, "--port", str(port), latency], public)
+                    # Callbacks and pushes (PayGov's confirmations, VNPost's webhooks) reach this stack's
+                    # gateway, not whatever listens on the default port.
+                    args = ["mock", name, "--port", str(port), latency, "--gateway-url", stack.gateway_url]
+                    self._spawn(stack, f"mock-{name}", args, public)
                     _wait_port(port, ready_timeout, stack.processes[f"mock-{name}"])
             if self.amqp_url is None:
                 inside = [f"--mock-port={name}={port}" for name, port in ports.items()]

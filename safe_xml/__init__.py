@@ -8,6 +8,8 @@ its own terms.
 
 from __future__ import annotations
 
+import threading
+
 from lxml import etree
 
 
@@ -36,10 +38,20 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
+class _ThreadParser(threading.local):
+    """One safe parser per thread, reused for every document (lxml parsers are not thread-safe)."""
+
+    def __init__(self) -> None:
+        self.parser = safe_parser()
+
+
+_parsers = _ThreadParser()
+
+
 def parse_untrusted(data: bytes) -> etree._Element:
     """The root element of `data`; MalformedXml or XmlWithDtd when it is refused."""
     try:
-        root = etree.fromstring(data, parser=safe_parser())
+        root = etree.fromstring(data, parser=_parsers.parser)
     except etree.XMLSyntaxError as exc:
         raise MalformedXml(str(exc)) from exc
     docinfo = root.getroottree().docinfo

@@ -13,6 +13,7 @@ import ssl
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
@@ -59,6 +60,28 @@ def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
         raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
 
 
+class BodyTooLarge(Exception):
+    """The answer's body grew past the reader's limit while it was read."""
+
+
+def loaded_response(
+    status: int, headers: httpx.Headers, body: bytes, request: httpx.Request, extensions: dict[str, Any]
+) -> httpx.Response:
+    """A response whose (already decoded) body is read: `.content`, `.text` and `.json()` work at once.
+
+    httpx's `Response(content=...)` runs the body through its decoder and chunker machinery again, a
+    cost per call as large as the rest of the response; setting the read content is what its own
+    `read()` ends with.
+    """
+    response = httpx.Response(
+        status, headers=headers, stream=httpx.ByteStream(body), request=request, extensions=extensions
+    )
+    response._content = body  # what Response.read() stores
+    response.is_stream_consumed = True
+    response.is_closed = True
+    return response
+
+
 class _AiohttpBody(httpx.AsyncByteStream):
     """The response body, read from aiohttp as it arrives; closing releases the connection."""
 
@@ -73,6 +96,10 @@ class _AiohttpBody(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self._response.release()
+
+
+def _extensions(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    return {"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()}
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -112,24 +139,61 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request` on a pooled connection; the response's body streams from it."""
+        response = await self._send(request)
+        return self._streamed(response, request)
+
+    async def fetch(self, request: httpx.Request, max_body_bytes: int) -> httpx.Response:
+        """Send `request` and, when its answer is not compressed, read the body whole (BodyTooLarge past
+        `max_body_bytes`) without httpx's stream decoding; else (or when the declared length is over the
+        limit) the response streams as `handle_async_request`'s does, for the caller to read and decode.
+        """
+        response = await self._send(request)
+        encoding = response.headers.get("Content-Encoding")
+        declared = response.content_length
+        if (encoding and encoding != "identity") or (declared is not None and declared > max_body_bytes):
+            return self._streamed(response, request)
+        try:
+            with _as_httpx_errors(request):
+                body = await self._read(response, max_body_bytes)
+        finally:
+            response.release()
+        headers = httpx.Headers(response.raw_headers)
+        headers["Content-Length"] = str(len(body))
+        return loaded_response(response.status, headers, body, request, _extensions(response))
+
+    async def _send(self, request: httpx.Request) -> aiohttp.ClientResponse:
         if self._session is None:
             self._session = self._open_session()
         body = await request.aread()
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
         with _as_httpx_errors(request):
-            response = await self._session.request(
+            return await self._session.request(
                 request.method,
                 self._url(str(request.url)),
                 headers=headers,
                 data=body or None,
                 allow_redirects=False,
             )
+
+    @staticmethod
+    async def _read(response: aiohttp.ClientResponse, max_body_bytes: int) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await response.content.readany():
+            size += len(chunk)
+            if size > max_body_bytes:
+                raise BodyTooLarge
+            chunks.append(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    @staticmethod
+    def _streamed(response: aiohttp.ClientResponse, request: httpx.Request) -> httpx.Response:
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
             stream=_AiohttpBody(response, request),
             request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()},
+            extensions=_extensions(response),
         )
 
     def _url(self, url: str) -> URL:

@@ -44,12 +44,12 @@ class SoapFault(BaseModel):
 
 def local_name(element: Any) -> str:
     """An element's tag without its namespace."""
-    return str(etree.QName(element).localname)
+    return str(element.tag).rpartition("}")[2]
 
 
 def find_by_local_name(element: Any, name: str) -> Any | None:
     """The element itself or its first descendant named `name` (any namespace), or None."""
-    return next((found for found in element.iter(tag=etree.Element) if local_name(found) == name), None)
+    return next(element.iter(f"{{*}}{name}"), None)
 
 
 def _append(parent: Any, namespace: str, name: str, value: Any) -> None:

@@ -11,6 +11,7 @@ from bus.catalog import hash_api_key
 from bus.errors import AccessDenied, Unauthenticated
 
 ADMIN_KEY_HEADER = "x-admin-key"
+IDENTITY_CHARS = 12  # of the key's SHA-256 digest naming the admin who acted (LGSP_AUTH_ADMIN_KEY_SHA256)
 
 log = logging.getLogger(__name__)
 
@@ -28,22 +29,31 @@ class AdminCredential:
 
     def matches(self, key: str) -> bool:
         """Constant-time check of `key` against every admin digest."""
-        presented = hash_api_key(key)
-        matched = False
-        for digest in self._digests:
-            matched |= hmac.compare_digest(presented, digest)
-        return matched
+        return self.identify(key) is not None
 
-    async def __call__(self, request: Request) -> None:
-        """Raise Unauthenticated (no or wrong key) or AccessDenied (no admin key configured)."""
+    def identify(self, key: str) -> str | None:
+        """Which admin key `key` is, `admin:` and the start of its configured digest (an operator's
+        action is recorded under it); None when it is none of them. Constant-time."""
+        presented = hash_api_key(key)
+        found = None
+        for digest in self._digests:
+            if hmac.compare_digest(presented, digest):
+                found = digest
+        return None if found is None else f"admin:{found[:IDENTITY_CHARS]}"
+
+    async def __call__(self, request: Request) -> str:
+        """The admin's identity (see `identify`); Unauthenticated (no or wrong key) or AccessDenied (no
+        admin key configured)."""
         if not self._digests:
             log.warning("admin refused: reason=admin API disabled path=%s", request.url.path[:128])
             raise AccessDenied(
                 "the admin API is disabled: no admin key is configured (LGSP_AUTH_ADMIN_KEY_SHA256)"
             )
         key = request.headers.get(ADMIN_KEY_HEADER)
-        if not key or not self.matches(key):
+        identity = self.identify(key) if key else None
+        if identity is None:
             log.warning(
                 "admin refused: reason=%s path=%s", "no key" if not key else "bad key", request.url.path[:128]
             )
             raise Unauthenticated(f"send a valid admin key in {ADMIN_KEY_HEADER!r}")
+        return identity

@@ -38,6 +38,10 @@ class RotatedKey(BaseModel):
     previous_keys_valid_until: AwareDatetime
 
 
+# What `_load` answers for a client never rotated (most calls): one shared value, never altered.
+_NEVER_ROTATED = RotatedKeys()
+
+
 class KeyRing:
     """Checks presented API keys against the catalog and the Store; rotates keys at run time."""
 
@@ -85,7 +89,7 @@ class KeyRing:
     async def _load(self, client: ClientSpec) -> RotatedKeys:
         raw = await self._store.get(KEYS_PREFIX + str(client.id))
         if raw is None:
-            return RotatedKeys()
+            return _NEVER_ROTATED
         try:
             return RotatedKeys.model_validate_json(raw)
         except ValidationError as exc:

@@ -24,14 +24,18 @@ from bus.flows.journey_model import (
 )
 from bus.flows.journey_paths import Condition, MissingValue
 from bus.flows.journey_records import JourneyRecord, StepRecord
+from bus.flows.journey_resume import NotResumable
 from bus.flows.journey_settings import JourneySettings
-from bus.flows.journey_state import CallRecord, JourneyStatus, StepStatus
+from bus.flows.journey_state import CallRecord, Intervention, JourneyStatus, StepStatus
 from bus.flows.journeys import (
     DossierCodeInUse,
     IneligibleStart,
     InputCheck,
+    InvalidAction,
     InvalidStart,
+    JourneyBusy,
     JourneyError,
+    JourneyNotParked,
     Journeys,
     UnknownJourney,
     UnknownKind,
@@ -70,11 +74,15 @@ __all__ = [
     "FeedTrigger",
     "IneligibleStart",
     "InputCheck",
+    "Intervention",
+    "InvalidAction",
     "InvalidStart",
+    "JourneyBusy",
     "JourneyDefinition",
     "JourneyDefinitionError",
     "JourneyEngine",
     "JourneyError",
+    "JourneyNotParked",
     "JourneyRecord",
     "JourneySettings",
     "JourneyStatus",
@@ -82,6 +90,7 @@ __all__ = [
     "ManualClock",
     "MissingValue",
     "NaiveDatetimeError",
+    "NotResumable",
     "OfficeWindow",
     "Pace",
     "PollStep",

@@ -50,7 +50,7 @@ def judge_answer(
     if spec.park_if is not None and spec.park_if.holds(result.payload):
         return Decision("park", f"step {step.step} answered {spec.park_if.at}: parked")
     if isinstance(spec, PollStep) and not spec.until.holds(result.payload):
-        if spec.max_polls is not None and step.polls >= spec.max_polls:
+        if spec.max_polls is not None and step.polls - step.poll_base >= spec.max_polls:
             return Decision("park", f"step {step.step}: no result after {step.polls} polls")
         return Decision("poll_again")
     return Decision("done")
@@ -88,7 +88,7 @@ def _again(
         if step.deferrals >= settings.max_deferrals:
             return None
         return Decision("defer", delay=max(settings.deferral_seconds, result.retry_after or 0.0))
-    used = attempt - step.deferrals
+    used = attempt - step.deferrals - step.attempt_base  # an operator's resume gives a fresh budget
     if used >= retry.attempts:
         return None
     return Decision("retry", delay=max(retry.delay_seconds * 2 ** (used - 1), result.retry_after or 0.0))

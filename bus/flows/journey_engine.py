@@ -135,8 +135,8 @@ class JourneyEngine:
             log.warning("tick for unknown journey %s dropped", tick.journey_id)
             return
         state = stored.state
-        if state.terminal:
-            return
+        if state.terminal and not state.leased(time.time()):
+            return  # a parked journey an operator is resuming is held: its tick waits for the resume
         if tick.timer is not None:
             timer = state.timers.get(tick.timer)
             if timer is not None and not is_due(timer, self.services.clock):

@@ -8,7 +8,14 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, JsonValue
 
-from bus.flows.journey_state import CallRecord, JourneyState, JourneyStatus, StepState, StepStatus
+from bus.flows.journey_state import (
+    CallRecord,
+    Intervention,
+    JourneyState,
+    JourneyStatus,
+    StepState,
+    StepStatus,
+)
 from bus.flows.timeliness import Verdict, judge
 
 LATE_VERDICTS = frozenset({Verdict.LATE, Verdict.OPEN_LATE})
@@ -32,6 +39,7 @@ class StepRecord(BaseModel):
     result: JsonValue
     event: str | None = None  # a wait: the type of the event that ended it
     reason: str | None
+    resumed_at: AwareDatetime | None = None  # when an operator last resumed it
 
 
 class JourneyRecord(BaseModel):
@@ -51,6 +59,7 @@ class JourneyRecord(BaseModel):
     verdict: Verdict | None
     late: bool
     steps: list[StepRecord]
+    interventions: list[Intervention] = []  # operators' actions (resumes), oldest first
     as_of: AwareDatetime
 
 
@@ -83,6 +92,7 @@ def _step_record(step: StepState, seen_at: datetime) -> StepRecord:
         result=step.result,
         event=step.event_type,
         reason=step.reason,
+        resumed_at=step.resumed_at,
     )
 
 
@@ -108,5 +118,6 @@ def describe(state: JourneyState, now: datetime) -> JourneyRecord:
         verdict=verdict,
         late=late,
         steps=steps,
+        interventions=state.interventions,
         as_of=now,
     )

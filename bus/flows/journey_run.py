@@ -125,6 +125,8 @@ class JourneyRun:
     async def _take(self, tick: JourneyTick) -> None:
         if self.state.terminal:
             return
+        if self.state.rearm:
+            await self._rearm()
         if tick.timer is not None:
             timer = self.state.timers.get(tick.timer)
             if timer is None:
@@ -168,13 +170,49 @@ class JourneyRun:
         if timer.purpose == "poll":
             step.move(StepStatus.RUNNING)
             step.polls += 1
-            step.attempt = 1
+            step.attempt, step.attempt_base = 1, 0
         elif timer.purpose == "retry":
             if step.status == StepStatus.COMPENSATING:
                 step.compensation_attempt += 1
             else:
                 step.attempt += 1
         # "recheck": the same call again, same ids, to learn its outcome
+
+    async def _rearm(self) -> None:
+        """After an operator's resume: restore what parking dropped, each open step's timers (deadlines
+        as they were: the time parked counts) and the events its waits missed while parked."""
+        self.state.rearm = False
+        for step in list(self.state.steps.values()):
+            if self.state.terminal:
+                return
+            spec = self.definition.step(step.step)
+            if step.status in (StepStatus.RUNNING, StepStatus.COMPENSATING):
+                step.held_by = None  # its retry or recheck went with the parking: call at once
+            if step.status not in OPEN or step.status == StepStatus.PENDING:
+                continue
+            if step.due_at is not None and step.overdue_at is None:
+                self._arm(step, "deadline", due_at=step.due_at)
+            if isinstance(spec, PollStep) and step.status == StepStatus.WAITING:
+                answered = [call.answered_at for call in step.calls if call.answered_at is not None]
+                last = max(answered, default=self.s.clock.now())
+                due = last + timedelta(minutes=spec.interval_minutes)
+                step.held_by = self._arm(step, "poll", due_at=due)
+            elif isinstance(spec, WaitStep) and step.status == StepStatus.WAITING:
+                await self._rewait(spec, step)
+
+    async def _rewait(self, spec: WaitStep, step: StepState) -> None:
+        """A wait carries on: an event that came meanwhile ends it, else its time-out is armed again
+        (counted from its start, or from the operator's resume of the wait itself)."""
+        assert step.wait_key is not None
+        key = step.wait_key
+        came = [event for event_type in spec.event if (event := await self.s.book.arrived(event_type, key))]
+        if came:
+            self._event_arrived(step, min(came, key=lambda event: event.occurred_at.timestamp()))
+        elif spec.timeout_days is not None:
+            began = step.resumed_at or step.started_at
+            assert began is not None
+            until = self.s.calendar.add_working_days(began, spec.timeout_days)
+            self._arm(step, "wait_timeout", due_at=until)
 
     def _event_arrived(self, step: StepState, event: BusEvent) -> None:
         spec = self.definition.step(step.step)
@@ -300,7 +338,7 @@ class JourneyRun:
         if step.status == StepStatus.DONE:
             step.move(StepStatus.COMPENSATING)
             step.compensation_attempt = 1
-            step.deferrals = 0  # counted again for the compensation's attempts
+            step.deferrals = step.attempt_base = 0  # counted again for the compensation's attempts
         if step.held_by is None and step.step not in busy:
             self._send_compensation(step, outgoing)
 

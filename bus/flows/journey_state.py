@@ -1,8 +1,10 @@
 """A journey's state as stored after every step transition (JSON in the Store), and its legal moves.
 
-Journey: running → completed | compensating → refused; any open state → parked (with a reason).
+Journey: running → completed | compensating → refused; any open state → parked (with a reason); parked
+→ running | compensating (an operator's resume, see journey_resume).
 Step: pending → running ⇄ waiting → done | refused | failed | skipped | cancelled; done → compensating →
-compensated. A move outside `STEP_MOVES` raises IllegalTransition: a bug, never a journey's fate.
+compensated | failed; failed → running | waiting | compensating (resumed). A move outside `STEP_MOVES`
+raises IllegalTransition: a bug, never a journey's fate.
 A step that is `running` with no call out (after a worker died) is sent again with the same ids.
 
 No state-machine library: the state is a pydantic document read from the Store, changed, and written
@@ -55,6 +57,7 @@ STEP_MOVES: dict[StepStatus, frozenset[StepStatus]] = {
     _S.WAITING: frozenset({_S.RUNNING, _S.DONE, _S.REFUSED, _S.FAILED, _S.SKIPPED, _S.CANCELLED}),
     _S.DONE: frozenset({_S.COMPENSATING}),
     _S.COMPENSATING: frozenset({_S.COMPENSATED, _S.FAILED}),
+    _S.FAILED: frozenset({_S.RUNNING, _S.WAITING, _S.COMPENSATING}),  # an operator's resume
 }
 FINISHED = frozenset({_S.DONE, _S.SKIPPED})  # a successor may start
 # In the context: steps done, and those whose answer refused the journey (what they answered, e.g. a
@@ -110,6 +113,11 @@ class StepState(BaseModel):
     rechecks: int = 0
     deferrals: int = Field(0, description="calls the bus turned away (circuit open, quota): no attempt used")
     compensation_attempt: int = 0
+    attempt_base: int = Field(
+        0, description="attempts (of the call or compensation under way) made before an operator's resume"
+    )
+    poll_base: int = Field(0, description="polls made before an operator's resume")
+    resumed_at: AwareDatetime | None = Field(None, description="when an operator last resumed it")
     held_by: str | None = Field(None, description="a timer that must fire before the next call")
     wait_key: str | None = None
     event_type: str | None = Field(None, description="a wait: the type of the event that ended it")
@@ -123,6 +131,17 @@ class StepState(BaseModel):
         if to not in STEP_MOVES.get(self.status, frozenset()):
             raise IllegalTransition(f"step {self.step!r} cannot go from {self.status} to {to}")
         self.status = to
+
+
+class Intervention(BaseModel):
+    """An operator's action on a parked journey: who (the admin credential), why, on what."""
+
+    action: Literal["resume"]
+    by: str
+    reason: str
+    at: AwareDatetime = Field(description="simulated time (the journey's clock)")
+    parked_reason: str | None = Field(None, description="why the journey was parked")
+    steps: list[str] = Field(default_factory=list, description="the steps retried")
 
 
 class JourneyState(BaseModel):
@@ -147,10 +166,18 @@ class JourneyState(BaseModel):
     transitions: int = Field(0, description="state writes so far")
     lease_holder: str | None = None
     lease_until: float = 0.0
+    interventions: list[Intervention] = Field(default_factory=list)
+    rearm: bool = Field(
+        False, description="resumed: the next run re-arms the timers and takes the events parking dropped"
+    )
 
     def concerns(self, client: str) -> bool:
         """Whether `client` acts in the journey or handed its dossier in (it may see it)."""
         return client in (self.client, self.submitter)
+
+    def leased(self, now: float) -> bool:
+        """Whether a holder has the journey at wall instant `now` (an unexpired lease)."""
+        return self.lease_holder is not None and self.lease_until > now
 
     @property
     def terminal(self) -> bool:

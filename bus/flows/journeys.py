@@ -13,11 +13,20 @@ Inputs are checked before anything is stored: the required inputs, then the comp
     ├── UnknownKind         no definition of that kind
     ├── InvalidStart        inputs or dossier code refused (a required input missing, …)
     │   └── IneligibleStart well-formed, but the procedure does not allow it (a child's card past 6)
-    └── DossierCodeInUse    the code belongs to another journey: another kind, client or inputs
+    ├── DossierCodeInUse    the code belongs to another journey: another kind, client or inputs
+    ├── InvalidAction       an operator's action without a reason (or who took it)
+    ├── JourneyNotParked    only a parked journey is resumed
+    └── JourneyBusy         a run (or another operator's resume) holds the journey just now
+
+An operator's `resume` takes the journey's lease by compare-and-set first (of two operators resuming at
+once, one wins: the other finds it held or no longer parked), then publishes the tick that carries it
+on (held, the tick waits for the resume), then writes it resumed and free: a resume lost half-way
+leaves it parked, the lease expiring.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
@@ -30,6 +39,7 @@ from bus.flows.journey_engine import definitions_by_kind
 from bus.flows.journey_model import CallStep, JourneyDefinition, PollStep
 from bus.flows.journey_paths import found, lookup
 from bus.flows.journey_records import JourneyRecord, describe
+from bus.flows.journey_resume import resumed
 from bus.flows.journey_settings import JourneySettings
 from bus.flows.journey_state import JourneyState, JourneyStatus, StepState
 from bus.flows.journey_ticks import JourneyTick, TickPublisher
@@ -65,6 +75,20 @@ class IneligibleStart(InvalidStart):
 class DossierCodeInUse(JourneyError):
     """The dossier code already belongs to another journey (another kind, client or inputs)."""
 
+
+class InvalidAction(JourneyError):
+    """An operator's action without a reason, or without who took it."""
+
+
+class JourneyNotParked(JourneyError):
+    """The journey is not parked: there is nothing to resume."""
+
+
+class JourneyBusy(JourneyError):
+    """A run, or another operator's resume, holds the journey just now."""
+
+
+MAX_REASON = 1000
 
 # Checks a journey's inputs before it starts: (kind, inputs, received at) → None, or raises
 # InvalidStart / IneligibleStart. The province's rules live in the composition root (lgsp).
@@ -249,11 +273,47 @@ class Journeys:
                 break
         return records
 
+    async def resume(self, journey_id: str, *, by: str, reason: str) -> JourneyRecord:
+        """Resume the parked journey `journey_id`: the step that parked it is tried again and the journey
+        carries on; the action is kept in its interventions with `by` and `reason`. UnknownJourney,
+        InvalidAction, JourneyNotParked, JourneyBusy or NotResumable change nothing."""
+        if not reason.strip() or len(reason) > MAX_REASON or not by.strip():
+            raise InvalidAction(f"a resume needs who and why (a reason of 1 to {MAX_REASON} characters)")
+        stored = await self._load(journey_id)
+        _resumable(stored.state)
+        state = stored.state
+        # Checked before the lease is taken: a step that cannot be retried leaves the journey as it is.
+        after = resumed(state, by=by, reason=reason.strip(), now=self.clock.now())
+        held = state.model_copy(deep=True)
+        held.lease_holder = f"resume/{new_id()}"
+        held.lease_until = time.time() + self.settings.lease_seconds
+        claimed = await self.book.replace(stored, held)
+        if claimed is None:  # another request got there first
+            current = await self._load(journey_id)
+            _resumable(current.state)
+            raise JourneyBusy(f"journey {journey_id} changed meanwhile; look again")
+        await self.ticks.now(JourneyTick(journey_id=journey_id))
+        written = await self.book.replace(claimed, after)
+        if written is None:  # the lease ran out before the write: whoever wrote has the journey
+            raise JourneyBusy(f"journey {journey_id} was taken over during the resume; look again")
+        return describe(written.state, self.clock.now())
+
     async def _load(self, journey_id: str) -> Stored:
         stored = await self.book.load(journey_id)
         if stored is None:
             raise UnknownJourney(f"no journey {journey_id!r}")
         return stored
+
+
+def _resumable(state: JourneyState) -> None:
+    """Nothing, when `state` is parked and free; JourneyNotParked or JourneyBusy otherwise."""
+    if state.status != JourneyStatus.PARKED:
+        raise JourneyNotParked(f"journey {state.journey_id} is {state.status.value}, not parked")
+    if state.leased(time.time()):
+        raise JourneyBusy(
+            f"journey {state.journey_id} is held by {state.lease_holder} (its last calls settling, or "
+            "another resume): try again in a moment"
+        )
 
 
 def appointment(definition: JourneyDefinition, inputs: dict[str, JsonValue]) -> date | None:

@@ -19,23 +19,46 @@ Bad starts change nothing and are answered with the taxonomy's {type, message, d
     GET  /journeys/feeds/{kind}/refused   ?limit=  the entries of the feed that starts `kind` no journey
                             was started for, each with its reason and feed position, newest first (the
                             definition's client only; another answers 404 as for an unknown kind)
+    POST /journeys/{id}/resume   {"reason": "..."}, the admin credential (X-Admin-Key) → 200 the journey,
+                            running again: the step that parked it is tried afresh; the action is kept
+                            in the journey's interventions under the admin key's identity, with the reason
+                            401/403 no or a wrong admin key (none configured: 403); 400 no reason;
+                            404 no such journey; 409 Client.JourneyNotParked (not parked),
+                            Client.JourneyBusy (held: its last calls settling, or another resume),
+                            Client.JourneyNotResumable (a step that cannot be tried again)
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
+from bus.admin.credential import AdminCredential
 from bus.errors import BadRequest, ClientError
 from bus.flows.feed_refusals import FeedRefusals
+from bus.flows.journey_resume import NotResumable
 from bus.flows.journey_state import JourneyStatus
-from bus.flows.journeys import DossierCodeInUse, IneligibleStart, InvalidStart, Journeys, UnknownKind
+from bus.flows.journeys import (
+    MAX_REASON,
+    DossierCodeInUse,
+    IneligibleStart,
+    InvalidAction,
+    InvalidStart,
+    JourneyBusy,
+    JourneyNotParked,
+    Journeys,
+    UnknownJourney,
+    UnknownKind,
+)
 from bus.gateway.access import AccessControl
 from bus.gateway.limits import InputLimits, check_json_depth
 from bus.gateway.requests import read_body
+
+log = logging.getLogger(__name__)
 
 
 class UnknownJourneyKind(ClientError):
@@ -66,6 +89,35 @@ class IneligibleRequest(ClientError):
     status = 422
 
 
+class NotParked(ClientError):
+    """Only a parked journey is resumed."""
+
+    type = "Client.JourneyNotParked"
+    status = 409
+
+
+class Busy(ClientError):
+    """The journey is held just now (a run settling its calls, or another operator's resume)."""
+
+    type = "Client.JourneyBusy"
+    status = 409
+
+
+class CannotResume(ClientError):
+    """A step of the parked journey cannot be tried again."""
+
+    type = "Client.JourneyNotResumable"
+    status = 409
+
+
+class ResumeRequest(BaseModel):
+    """The body of `POST /journeys/{id}/resume`: why the operator resumes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=MAX_REASON, pattern=r"\S", description="what was fixed")
+
+
 class JourneyStart(BaseModel):
     """The body of `POST /journeys/{kind}`."""
 
@@ -79,12 +131,45 @@ class JourneyStart(BaseModel):
 
 
 def journeys_router(
-    journeys: Journeys, access: AccessControl, refusals: FeedRefusals, *, max_body_bytes: int = 1_048_576
+    journeys: Journeys,
+    access: AccessControl,
+    refusals: FeedRefusals,
+    *,
+    admin: AdminCredential | None = None,
+    max_body_bytes: int = 1_048_576,
 ) -> APIRouter:
     """The `/journeys` routes over `journeys` and the feed entries `refusals` keeps, authenticating
-    callers with `access`."""
+    callers with `access`, operators with `admin` (None: no operator action is allowed, 403)."""
     router = APIRouter(tags=["journeys"])
     limits = InputLimits()
+    operator = AdminCredential(()) if admin is None else admin
+
+    @router.post("/journeys/{journey_id}/resume")
+    async def resume_journey(journey_id: str, request: Request) -> JSONResponse:
+        """Resume a parked journey (admin): its failed step is tried again, the reason recorded."""
+        by = await operator(request)
+        body = await read_body(request, request.headers, max_body_bytes)
+        try:
+            wanted = ResumeRequest.model_validate_json(body or b"{}")
+        except ValidationError as invalid:
+            raise BadRequest(f"resume: {invalid.errors(include_url=False)}") from None
+        try:
+            record = await journeys.resume(journey_id, by=by, reason=wanted.reason)
+        except UnknownJourney as error:
+            raise UnknownJourneyId(str(error)) from None
+        except JourneyNotParked as error:
+            raise NotParked(str(error)) from None
+        except JourneyBusy as error:
+            raise Busy(str(error)) from None
+        except NotResumable as error:
+            raise CannotResume(str(error)) from None
+        except InvalidAction as error:
+            raise BadRequest(str(error)) from None
+        log.info(
+            "journey %s resumed by %s: %s", journey_id, by, wanted.reason[:200],
+            extra={"event": "journey_resumed"},
+        )  # fmt: skip
+        return JSONResponse(record.model_dump(mode="json"))
 
     @router.post("/journeys/{kind}", status_code=202)
     async def start_journey(kind: str, request: Request) -> JSONResponse:

@@ -143,7 +143,8 @@ def build_envelope(
         service=service.id,
         method=request.method,
         path=path,
-        query=dict(request.query_params),
+        # Most calls carry no query string: Starlette's parse of an empty one costs ≈ 2 µs.
+        query=dict(request.query_params) if request.scope.get("query_string") else {},
         user_id=header(headers, USER_HEADER),
         issue=header(headers, ISSUE_HEADER),
         idempotency_key=header(headers, IDEMPOTENCY_HEADER),

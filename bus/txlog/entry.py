@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from bus.transaction import TransactionRecord
@@ -87,8 +88,16 @@ _RECORD_FIELD_SET = set(RECORD_FIELDS)
 
 
 def canonical_json(content: dict[str, Any]) -> bytes:
-    """The one serialisation the hash is taken over: sorted keys, no whitespace, UTF-8."""
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """The one serialisation the hash is taken over: sorted keys, no whitespace, UTF-8.
+
+    Written by orjson, whose output for an entry's values (text, integers, booleans, null, lists and
+    objects with ASCII keys; an entry has no float field) is byte for byte `json.dumps(sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)` in UTF-8, what entries were always hashed over, at a
+    tenth of its cost. An integer past 64 bits, which orjson refuses, takes json.dumps itself."""
+    try:
+        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def hash_content(content: dict[str, Any]) -> str:
@@ -108,6 +117,12 @@ def build_entry(
         request_body=StoredBody.of(bodies.request).model_dump() if bodies else None,
         response_body=StoredBody.of(bodies.response).model_dump() if bodies else None,
     )
-    # The entry is validated from the very JSON view that is hashed, so a reader parsing the stored
-    # form gets back what the hash covers (one dump, one hash, one validation).
-    return LogEntry.model_validate({**content, "entry_hash": hash_content(content)})
+    # Validated from the record's own (already typed) values, which its JSON view above reads back as
+    # (a test holds to it): half the cost of parsing that view's timestamps again.
+    typed = (
+        record.__dict__
+        if type(record) is TransactionRecord
+        else {k: getattr(record, k) for k in RECORD_FIELDS}
+    )
+    extras = {key: content[key] for key in ("sequence", "prev_hash", "request_body", "response_body")}
+    return LogEntry.model_validate({**typed, **extras, "entry_hash": hash_content(content)})

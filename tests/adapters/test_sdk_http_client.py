@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from adapters.sdk import REQUEST_ID_HEADER, ProviderClient
 from adapters.sdk.aiohttp_transport import AiohttpTransport
+from adapters.sdk.http_client import bytes_request
 from bus.envelope import Envelope, TraceContext
 from bus.errors import (
     BadResponse,
@@ -330,3 +331,27 @@ async def test_check_status_off_returns_the_error_response(client: ProviderClien
 def test_non_positive_timeout_cap_is_refused() -> None:
     with pytest.raises(ValueError, match="timeout_cap"):
         ProviderClient("http://127.0.0.1:1", provider="p", timeout_cap=0)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "GET", "DELETE"])
+@pytest.mark.parametrize("content", [b"<x/>", "Nguyễn", b"", None])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Accept": "*/*", "X-Request-Id": "t-1"},
+        {"host": "other", "content-length": "4"},
+        {"Transfer-Encoding": "chunked"},
+    ],
+)
+def test_a_bytes_request_is_the_one_httpx_builds(
+    method: str, content: bytes | str | None, headers: dict[str, str]
+) -> None:
+    url = httpx.URL("http://[::1]:8101/soap?wsdl")
+    built = bytes_request(method, url, headers, content)
+    expected = httpx.Request(method, url, content=content, headers=headers)
+    assert (built.method, built.url, built.headers.raw) == (
+        expected.method,
+        expected.url,
+        expected.headers.raw,
+    )
+    assert built.read() == expected.read()

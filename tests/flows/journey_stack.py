@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import JsonValue
 
+from bus.admin.credential import AdminCredential
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, hash_api_key
 from bus.envelope import Envelope
@@ -254,12 +255,14 @@ class JourneyStack:
         self.backend.queues.extend(self.queues())
 
 
-async def journeys_http(stack: JourneyStack) -> httpx.AsyncClient:
-    """The gateway's `/journeys` routes over the stack's journeys (started now), as an HTTP client."""
+async def journeys_http(stack: JourneyStack, admin: AdminCredential | None = None) -> httpx.AsyncClient:
+    """The gateway's `/journeys` routes over the stack's journeys (started now), as an HTTP client;
+    operators' actions with `admin`."""
     journeys = await stack.start()
     app = FastAPI()
     access = AccessControl.build(stack.catalog, stack.store, AuthSettings())
-    app.include_router(journeys_router(journeys, access, feed_refusals(stack.store, stack.settings)))
+    refusals = feed_refusals(stack.store, stack.settings)
+    app.include_router(journeys_router(journeys, access, refusals, admin=admin))
 
     @app.exception_handler(BusError)
     async def _bus_error(request: Request, error: BusError) -> JSONResponse:

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from adapters.vnpost.adapter import DEFAULT_CLIENT_ID as VNPOST_CLIENT
+from adapters.vnpost.adapter import DEFAULT_CLIENT_SECRET as VNPOST_SECRET
 from bus.errors import ProviderRejected, ProviderTimeout, ProviderUnavailable
 from bus.flows import ManualClock
 from bus.flows.journey_records import JourneyRecord
@@ -146,6 +148,44 @@ async def test_a_certificate_request_the_records_reject_refunds_the_fee_and_tell
     assert payments["refunds"] == 1 and payments["receipts_cancelled"] == 1
     assert step(record, "accepted") == StepStatus.COMPENSATED
     assert portal(stack) == [2, 6, 8]
+
+
+async def test_a_certificate_request_whose_applicant_the_population_database_does_not_know_is_not_accepted(
+    stack: CitizenStack,
+) -> None:
+    """The portal, which filed the request (1), hears it not accepted (3); no fee is asked."""
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0020"
+    inputs = certificate_inputs(stack.people)
+    inputs["request"]["applicant"]["full_name"] = "Người Không Có"
+    record = await ended(stack, (await journeys.start("lltp", inputs, code)).journey_id)
+
+    assert record.status == JourneyStatus.REFUSED and "not_accepted" in (record.reason or ""), record.reason
+    assert [s.step for s in record.steps if s.transaction_ids] == ["citizen", "not_accepted"]
+    assert portal(stack) == [3]
+    assert (await stack.mock("payment").effects())["payments_created"] == 0
+
+
+async def test_a_certificate_whose_payment_fails_twice_is_stopped_at_the_portal_once_and_nothing_refunded(
+    stack: CitizenStack,
+) -> None:
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0021"
+    started = await journeys.start("lltp", certificate_inputs(stack.people), code)
+    await stack.until(started.journey_id, at("paid", StepStatus.WAITING))
+    await stack.pay(code, "fail")
+    await stack.publish("failed", {"reference": code, "status": "failed"})
+    await stack.until(started.journey_id, at("repaid", StepStatus.WAITING))
+    await stack.pay(f"{code}-R", "fail")
+    await stack.publish("failed", {"reference": f"{code}-R", "status": "failed"})
+    record = await ended(stack, started.journey_id)
+
+    assert record.status == JourneyStatus.REFUSED and "repaid" in (record.reason or ""), record.reason
+    assert step(record, "accepted") == StepStatus.COMPENSATED
+    assert (await stack.mock("payment").effects())["refunds"] == 0  # nothing was paid
+    assert portal(stack) == [2, 6, 6, 8]
 
 
 async def test_a_failed_payment_is_initiated_again_and_the_second_is_confirmed(stack: CitizenStack) -> None:
@@ -362,6 +402,137 @@ async def test_a_dossier_the_portal_never_heard_of_is_refused_at_its_first_push_
     assert record.status == JourneyStatus.REFUSED and "accepted" in (record.reason or ""), record.reason
     assert scripted(stack).asked["CapNhatTienDoHoSoMC"] == 1 and portal(stack) == []  # no 8 after it
     assert (await stack.mock("payment").effects())["payments_created"] == 0
+
+
+async def vnpost_order_taken(stack: CitizenStack, number: str) -> None:
+    """Another parcel posted at VNPost under `number` (the dossier code): the journey's own, with other
+    content, is refused (Status 02, the bus's 422)."""
+    control = stack.mock("vnpost").control
+    token = await control.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(VNPOST_CLIENT, VNPOST_SECRET)
+    )
+    party = {
+        "Province": "31",
+        "District": "303",
+        "Address": "1 Lạch Tray",
+        "Name": "Người khác",
+        "Tel": "0912345678",
+    }
+    order = {"CustomerCode": "HPG_STP", "OrderNumber": number, "CODAmount": 0, "Description": "Bưu phẩm khác"}
+    order |= {f"{side}{name}": value for side in ("Sender", "Receiver") for name, value in party.items()}
+    bearer = {"authorization": f"Bearer {token.json()['access_token']}"}
+    posted = await control.post("/api/v1/postOrder", json=order, headers=bearer)
+    assert posted.status_code == 200 and posted.json()["Status"] == "00", posted.text
+
+
+async def test_a_parcel_vnpost_rejects_after_the_result_is_issued_parks_the_dossier_and_refunds_nothing(
+    stack: CitizenStack,
+) -> None:
+    """Once issued (9) the fee is earned: VNPost's refusal to post the result needs an operator, not a
+    refund; the portal hears no stop (8 cannot follow 9)."""
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0022"
+    scripted(stack).dossier_statuses[code] = [9]
+    await vnpost_order_taken(stack, code)
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    await stack.until(journey, at("review", StepStatus.WAITING, StepStatus.DONE))
+    await clock(stack).advance(timedelta(hours=2))
+    record = await ended(stack, journey)
+
+    assert record.status == JourneyStatus.PARKED and "parcel" in (record.reason or ""), record.reason
+    assert "Rejected" in (record.reason or "")
+    assert step(record, "issued") == StepStatus.DONE and step(record, "parcel") == StepStatus.FAILED
+    assert step(record, "pay") == step(record, "accepted") == StepStatus.DONE  # nothing undone
+    payments = await stack.mock("payment").effects()
+    assert payments["refunds"] == 0 and payments["receipts_cancelled"] == 0
+    assert (await stack.mock("vnpost").effects())["orders_cancelled"] == 0
+    assert portal(stack) == [2, 6, 4, 9]
+    # The operator's view: the parked journeys, each with its reason.
+    assert [r.journey_id for r in await journeys.list(status=JourneyStatus.PARKED)] == [journey]
+
+
+async def test_an_operator_resumes_the_dossier_vnpost_refused_once_fixed_and_the_parcel_is_posted_once(
+    stack: CitizenStack,
+) -> None:
+    """VNPost refuses the parcel (422) after the result is issued: parked; VNPost fixes its side, the
+    operator resumes the journey, which posts the parcel (once), follows it and completes, no refund."""
+    stack.load("dossier")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0024"
+    scripted(stack).dossier_statuses[code] = [9]
+    vnpost = stack.mock("vnpost").control
+    refusing = await vnpost.patch("/_control/faults", json={"error_rate": 1.0, "error_status": 422})
+    assert refusing.status_code == 200, refusing.text
+    journey = await paid(stack, journeys, "dossier", code, dossier_inputs(stack.people))
+    await stack.until(journey, at("review", StepStatus.WAITING, StepStatus.DONE))
+    await clock(stack).advance(timedelta(hours=2))
+    parked = await ended(stack, journey)
+    assert parked.status == JourneyStatus.PARKED and "parcel" in (parked.reason or ""), parked.reason
+    assert "Rejected" in (parked.reason or "")
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 0
+
+    assert (await vnpost.post("/_control/faults/reset")).status_code == 200  # VNPost fixed its side
+    resumed = await journeys.resume(journey, by="admin:operator", reason="VNPost fixed its order intake")
+    assert resumed.status == JourneyStatus.RUNNING
+    record = await delivered(stack, journey)
+
+    assert record.status == JourneyStatus.COMPLETED, record.reason
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 1
+    parcel = next(s for s in record.steps if s.step == "parcel")
+    assert [call.outcome for call in parcel.calls] == ["failed", "succeeded"]
+    assert portal(stack) == [2, 6, 4, 9, 10]
+    payments = await stack.mock("payment").effects()
+    assert payments["refunds"] == 0 and payments["receipts_cancelled"] == 0
+    assert [(a.action, a.steps) for a in record.interventions] == [("resume", ["parcel"])]
+
+
+async def test_an_operator_resumes_the_certificate_whose_returned_status_the_portal_rejected(
+    stack: CitizenStack,
+) -> None:
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0025"
+    journey = await paid(stack, journeys, "lltp", code, certificate_inputs(stack.people))
+    await stack.until(journey, at("result", StepStatus.WAITING))
+    await stack.advance_mock("lltp", 24 * 20)
+    await clock(stack).advance(timedelta(hours=4))
+    await stack.until(journey, at("delivered", StepStatus.WAITING))
+    scripted(stack).failures["CapNhatTienDoHoSoMC"] = [ProviderRejected("the portal refuses the update")]
+    parked = await delivered(stack, journey)
+    assert parked.status == JourneyStatus.PARKED and portal(stack) == [2, 6, 4, 9]
+
+    await journeys.resume(journey, by="admin:operator", reason="the portal accepts updates again")
+    record = await ended(stack, journey)
+
+    assert record.status == JourneyStatus.COMPLETED, record.reason
+    assert portal(stack) == [2, 6, 4, 9, 10]
+    assert (await stack.mock("vnpost").effects())["orders_posted"] == 1
+    assert (await stack.mock("payment").effects())["refunds"] == 0
+
+
+async def test_a_status_the_portal_rejects_after_the_certificate_is_issued_parks_it_and_refunds_nothing(
+    stack: CitizenStack,
+) -> None:
+    """The portal rejects "returned" (10) after the certificate was issued and delivered: parked for an
+    operator, the fee kept, the portal told no stop (8)."""
+    stack.load("lltp")
+    journeys = await stack.start()
+    code = "H31.29-20260302-0023"
+    journey = await paid(stack, journeys, "lltp", code, certificate_inputs(stack.people))
+    await stack.until(journey, at("result", StepStatus.WAITING))
+    await stack.advance_mock("lltp", 24 * 20)
+    await clock(stack).advance(timedelta(hours=4))
+    await stack.until(journey, at("delivered", StepStatus.WAITING))
+    scripted(stack).failures["CapNhatTienDoHoSoMC"] = [ProviderRejected("the portal refuses the update")]
+    record = await delivered(stack, journey)
+
+    assert record.status == JourneyStatus.PARKED and "returned" in (record.reason or ""), record.reason
+    assert step(record, "returned") == StepStatus.FAILED and step(record, "pay") == StepStatus.DONE
+    payments = await stack.mock("payment").effects()
+    assert payments["refunds"] == 0 and payments["receipts_cancelled"] == 0
+    assert (await stack.mock("vnpost").effects())["orders_cancelled"] == 0
+    assert portal(stack) == [2, 6, 4, 9]
 
 
 async def test_processing_past_its_deadline_is_counted_late(stack: CitizenStack) -> None:

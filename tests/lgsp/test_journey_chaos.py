@@ -6,7 +6,8 @@ and VNPost among them) failing, hanging past the bus's time-out and garbling ans
 Dossiers and certificates are filed in the portal's book as its citizens file them, and paid by its
 citizens on the payment platform's page from the link the portal shows. Afterwards a reconciliation:
 every started journey ended completed, refused with its compensations done (fee refunded with its
-e-receipt cancelled, parcel cancelled, the portal told), or parked with a reason; no system counted an
+e-receipt cancelled, the portal told), or parked with a reason; none refused once its result was issued
+(a rejection then parks it: the fee is earned, the parcel kept); no system counted an
 effect (a payment, a refund, a hand-over, a request, a parcel) more often than the journeys' steps that
 took it (GET /_control/effects; a step a journey parked on after a time-out may have taken it: counted
 in doubt), no payment was captured twice; the portal's history of each dossier is
@@ -78,11 +79,12 @@ FAULTED = ("civil", "portal", "residence", "insurance", "social", "payment", "mo
 PORTAL_STATUSES = [1, 3, 7, 4, 7, 4, 5]  # received, accepted, sent, result, sent on, result, returned
 # An ordinary dossier's or a certificate's statuses on the portal: received, accepted, fee asked (again
 # when the first payment failed), processing, then issued and returned; or stopped (8) at any point
-# after its acceptance; or, an ordinary dossier whose citizen the population database does not know, not
-# accepted (3).
+# after its acceptance; or, one whose citizen the population database does not know, not accepted (3).
 PAID_STATUSES = ([1, 2, 6, 4], [1, 2, 6, 6, 4])
 ISSUED, STOPPED, NOT_ACCEPTED = [9, 10], [8], [1, 3]
 ENDED = ("completed", "refused", "parked")
+# The `issued` step of a dossier or certificate once it told the portal 9, or the portal rejected it.
+ISSUING = ("done", "refused", "compensating", "compensated")
 PAYMENTS = (("dossier", "pay"), ("dossier", "repay"), ("lltp", "pay"), ("lltp", "repay"))
 PARCELS = (("dossier", "parcel"), ("lltp", "parcel"))
 # Each system's effect counter and the journey steps (by kind) whose success takes that effect.
@@ -99,9 +101,10 @@ EFFECTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
     "lltp": {"dang_ky": (("lltp", "request"),)},
     "vnpost": {"orders_posted": PARCELS},
 }  # fmt: skip
-# Each system's undoing counter and the steps whose compensation takes it: exactly (a parcel cancelled
-# per parcel compensated) or at most (a payment compensated may have needed nothing undone: never paid).
-UNDONE_EXACTLY = {"vnpost": {"orders_cancelled": PARCELS}}
+# Each system's undoing counter and the steps whose compensation takes it: exactly (no parcel is ever
+# cancelled: it is posted once the result is issued, when nothing refuses a journey) or at most (a
+# payment compensated may have needed nothing undone: never paid).
+UNDONE_EXACTLY: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {"vnpost": {"orders_cancelled": ()}}
 UNDONE_AT_MOST = {"payment": {"refunds": PAYMENTS, "payments_cancelled": PAYMENTS}}
 
 # Citizens who pay promptly on the portal's link (a fault may still fail their payment); officers and
@@ -355,6 +358,11 @@ def reconcile(bus: ChaosBus, records: list[JourneyRecord], histories: dict[str, 
         "refused": ends["refused"],
         "parked": ends["parked"],
         "parked without a reason": sum(1 for r in records if r.status == "parked" and not r.reason),
+        "refused once issued": sum(  # the fee earned: a failure after the result parks, never refuses
+            1
+            for r in records
+            if r.status == "refused" and any(s.step == "issued" and s.status in ISSUING for s in r.steps)
+        ),
         "lost": sum(ends[status] for status in ends if status not in ENDED),
         "doubled": sum(max(0, counted - steps - doubt) for counted, steps, doubt in exact + at_most),
         "missing compensations": missing,
@@ -430,7 +438,7 @@ async def test_real_journeys_reconcile_after_engines_and_workers_die_and_systems
     assert injected["error"] > 0 and injected["hang"] > 0  # the chaos happened
     assert len(records) == BIRTHS + DEATHS + DOSSIERS + CERTIFICATES
     assert removals  # deaths registered fed removals
-    assert table["lost"] == 0 and table["parked without a reason"] == 0
+    assert table["lost"] == 0 and table["parked without a reason"] == 0 and table["refused once issued"] == 0
     assert table["doubled"] == 0 and table["missing compensations"] == 0
     assert table["effects short"] == 0 and table["portal history off"] == 0
     assert table["refused"] >= 2  # the mismatched mother and the funeral allowance nobody is owed

@@ -15,8 +15,9 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner, Result
 
+from bus.admin.credential import AdminCredential
 from bus.auth.settings import AuthSettings
-from bus.catalog import load_catalog
+from bus.catalog import hash_api_key, load_catalog
 from bus.errors import BusError
 from bus.flows import (
     VIETNAM_TZ,
@@ -47,6 +48,7 @@ MOTHER = "030190745721"  # Nguyễn Thị Hương, seed 2023
 A_MAN = "031045375407"
 NOBODY = "031199999999"
 NOW = datetime.now(VIETNAM_TZ)
+ADMIN_KEY = "cli-test-admin-key"
 RECORD = {
     "journey_id": "j" * 32, "kind": "birth", "dossier_code": "H31.29-20261206-0001",
     "client": "VN/GOV/HPG/MOTCUA",
@@ -214,7 +216,9 @@ def gateway(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Journey
     )  # fmt: skip
     app = FastAPI()
     access = AccessControl.build(catalog, store, AuthSettings())
-    app.include_router(journeys_router(journeys, access, feed_refusals(store, journeys.settings)))
+    admin = AdminCredential((hash_api_key(ADMIN_KEY),))
+    refusals = feed_refusals(store, journeys.settings)
+    app.include_router(journeys_router(journeys, access, refusals, admin=admin))
     app.add_exception_handler(BusError, lambda request, error: error_response(error, None))
     monkeypatch.setattr(journey_cli, "transport", lambda: httpx.ASGITransport(app=app))
     monkeypatch.chdir(tmp_path)
@@ -285,3 +289,50 @@ def test_refused_feed_entries_are_listed_to_the_feeds_client_only(gateway: Journ
     ):
         hidden = listing(*arguments)
         assert hidden.exit_code == 2 and "Client.UnknownJourneyKind" in hidden.output, hidden.output
+
+
+def test_resume_sends_the_reason_with_the_admin_key_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    resumed = RECORD | {"status": "running", "interventions": [{"action": "resume", "by": "admin:0123",
+                        "reason": "fixed", "at": "2026-12-09T10:00:00+07:00", "parked_reason": "x",
+                        "steps": ["register"]}]}  # fmt: skip
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json=resumed)
+
+    monkeypatch.setattr(journey_cli, "transport", lambda: httpx.MockTransport(answer))
+    result = CliRunner().invoke(
+        app, ["journey", "resume", "j" * 32, "--reason", "VNPost fixed it", "--admin-key", "k"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "running" in result.output and "retrying register" in result.output
+    (request,) = sent
+    assert (request.method, request.url.path) == ("POST", f"/journeys/{'j' * 32}/resume")
+    assert request.headers["x-admin-key"] == "k" and "x-api-key" not in request.headers
+    assert json.loads(request.content) == {"reason": "VNPost fixed it"}
+    missing = CliRunner().invoke(app, ["journey", "resume", "j" * 32, "--admin-key", "k"])
+    assert missing.exit_code == 2 and len(sent) == 1  # no reason: refused before sending
+
+
+def test_resume_of_an_unknown_or_running_journey_prints_the_typed_error_and_changes_nothing(
+    gateway: Journeys,
+) -> None:
+    started = _start("dossier", "--dossier-code", "HS-C9", inputs=dossier_inputs(family()))
+    assert started.exit_code == 0, started.output
+    (journey,) = asyncio.run(gateway.list())
+    before = asyncio.run(gateway.get(journey.journey_id))
+
+    def resume(journey_id: str, key: str = ADMIN_KEY) -> Result:
+        arguments = ["journey", "resume", journey_id, "--reason", "fixed", "--admin-key", key]
+        return CliRunner().invoke(app, arguments, env={"COLUMNS": "300"})
+
+    for result, named in (
+        (resume("no-such-journey"), "Client.UnknownJourney"),
+        (resume(journey.journey_id), "Client.JourneyNotParked"),
+        (resume(journey.journey_id, key="a-guess"), "Client.Unauthenticated"),
+    ):
+        assert result.exit_code == 2, result.output
+        assert named in result.output
+    after = asyncio.run(gateway.get(journey.journey_id))
+    assert after.model_dump(exclude={"as_of"}) == before.model_dump(exclude={"as_of"})

@@ -157,19 +157,26 @@ async def test_an_ordinary_dossier_the_portal_files_runs_to_its_end_on_the_real_
     assert step(record, "delivered").status == StepStatus.DONE
 
 
+@pytest.mark.parametrize("kind", ["dossier", "lltp"])
 async def test_a_dossier_whose_citizen_the_population_database_does_not_know_is_not_accepted_at_the_portal(
-    citizen_journeys: CitizenJourneys,
+    citizen_journeys: CitizenJourneys, kind: str
 ) -> None:
-    """Filed in the portal's book (1) with a name the population database does not hold for that ID
-    number: the portal hears the dossier not accepted (3), and no fee is asked."""
+    """An ordinary dossier or a certificate request filed in the portal's book (1) with a name the
+    population database does not hold for that ID number: the portal hears it not accepted (3), and no
+    fee is asked."""
     stack = citizen_journeys
-    code = "H31.LT-NOTACCEPTED-000001"
-    record, inputs = CitizenDraws(stack.mocks.population, seed=5).dossier(code, stack.clock.now(), "H31")
+    code = f"H31.LT-NOTACCEPTED-{kind.upper()}"
+    draws = CitizenDraws(stack.mocks.population, seed=5)
+    record, inputs = (draws.dossier if kind == "dossier" else draws.certificate)(
+        code, stack.clock.now(), "H31"
+    )
     stack.mocks.apps["portal"].state.dossiers.add(record)
-    citizen = inputs["citizen"]
-    assert isinstance(citizen, dict)
-    inputs["citizen"] = citizen | {"full_name": "Người Không Có"}
-    ended = await stack.finished((await stack.start("dossier", inputs, code)).journey_id)
+    holder = inputs if kind == "dossier" else inputs["request"]
+    assert isinstance(holder, dict)
+    person = holder["citizen" if kind == "dossier" else "applicant"]
+    assert isinstance(person, dict)
+    person["full_name"] = "Người Không Có"
+    ended = await stack.finished((await stack.start(kind, inputs, code)).journey_id)
 
     assert ended.status == "refused" and "not_accepted" in (ended.reason or ""), ended.reason
     assert await portal_statuses(stack, code) == [1, 3]

@@ -47,6 +47,13 @@ def test_too_deep_json_is_bad_request_before_any_parsing() -> None:
         check_json_depth(b"[" * 100_000, 32)
 
 
+def test_many_brackets_that_do_not_nest_deep_are_accepted() -> None:
+    # More brackets than the limit (so the text is walked), but shallow or inside strings.
+    check_json_depth(b"[" + b"[1]," * 40 + b'"[[[[{{{{"]', 2)
+    with pytest.raises(BadRequest):
+        check_json_depth(b'["[[[", [[[1]]]]', 3)
+
+
 def test_header_list_limits_count_and_total_size() -> None:
     limits = InputLimits(max_header_count=3, max_header_bytes=300)
     check_header_list([(b"a", b"1")] * 3, limits)

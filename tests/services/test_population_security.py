@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from lxml import etree
 
-from safe_xml import safe_parser
+from safe_xml import XmlWithDtd, parse_untrusted, safe_parser
 from services.citizens import Population
 from services.population import create_app
 from services.population.soap import MAX_BODY_BYTES, SoapFault, parse_request
@@ -84,6 +85,22 @@ def test_safe_parser_does_not_read_external_entities() -> None:
     # Past the DTD guard, the parser options themselves must fetch nothing.
     root = etree.fromstring(XXE, parser=safe_parser())
     assert "root:" not in etree.tostring(root, encoding="unicode")
+
+
+def test_the_reused_parser_refuses_a_dtd_after_good_documents_in_every_thread() -> None:
+    # parse_untrusted keeps one parser per thread: earlier documents must not change what it accepts.
+    good = f'<s:Envelope xmlns:s="{SOAP}"><s:Body/></s:Envelope>'.encode()
+
+    def refuses_after_good() -> bool:
+        parse_untrusted(good)
+        try:
+            parse_untrusted(XXE)
+        except XmlWithDtd:
+            return parse_untrusted(good).tag == f"{{{SOAP}}}Envelope"
+        return False
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert refuses_after_good() and all(pool.map(lambda _: refuses_after_good(), range(4)))
 
 
 async def test_a_body_over_256_kib_is_a_client_fault(client: httpx.AsyncClient) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
 from bus.transaction import TransactionRecord
 from bus.txlog import GENESIS_HASH, LogEntry, StoredBody, TransactionBodies, TxLogSettings, build_entry
-from bus.txlog.entry import RECORD_FIELDS
+from bus.txlog.entry import RECORD_FIELDS, canonical_json
 from tests.txlog.conftest import make_record
 
 
@@ -26,6 +27,49 @@ def test_entry_hash_is_sha256_of_sorted_compact_json_without_the_hash() -> None:
     canonical = json.dumps(exported, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert hashlib.sha256(canonical.encode("utf-8")).hexdigest() == claimed
     assert LogEntry.from_json(entry.to_json()).computed_hash() == claimed
+
+
+TRICKY_TEXT = [
+    "",
+    "plain",
+    'quote " backslash \\ slash /',
+    "".join(chr(c) for c in range(0x20)) + "\x7f",  # every control character, and DEL
+    "Nguyễn Thị Ánh Tuyết",
+    "\u2028\u2029 \ufeff \U0001f600 \u00e9\u0301",
+    "</script> & <",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXT)
+def test_canonical_json_is_the_standard_librarys_bytes(text: str) -> None:
+    # Entries hashed before orjson wrote the canonical form must still verify: same bytes for the same
+    # content, whatever the text holds.
+    content = {"z": text, "a": [text, None, True, False, 0, -1, 2**63 - 1], "m": {"k": text, "b": None}}
+    # 2**70 is past orjson's integers: the standard library writes that content
+    for value in (content, {**content, "sequence": 2**70}):
+        expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        assert canonical_json(value) == expected
+
+
+def test_an_entry_has_no_float_field() -> None:
+    # orjson and json.dumps write some floats differently (1e+16 / 1e16): the canonical form relies on this.
+    assert not [name for name, field in LogEntry.model_fields.items() if "float" in str(field.annotation)]
+
+
+MOMENTS = [
+    datetime(2026, 12, 6, 10, 0, 0, 123456, UTC),
+    datetime(2026, 12, 6, 17, 0, 0, 7, timezone(timedelta(hours=7))),
+    datetime(2026, 12, 6, 10, 0),  # naive
+]
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_an_entry_is_what_its_stored_form_reads_back_as(moment: datetime) -> None:
+    # Built from the record's typed values, hashed over its JSON view: the two must say the same.
+    entry = build_entry(make_record(1, at=moment), 3, "c" * 64, TransactionBodies(b"{}", b"\xff"))
+    again = LogEntry.from_json(entry.to_json())
+    assert again == entry and again.model_dump() == entry.model_dump()
+    assert again.computed_hash() == entry.entry_hash == entry.computed_hash()
 
 
 def test_entry_hash_covers_the_link_to_the_previous_entry() -> None:
