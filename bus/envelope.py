@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from bus.errors import ErrorBody
 from bus.identifiers import ClientId, ServiceId
@@ -55,9 +56,16 @@ class TraceContext(BaseModel):
     def child(self) -> TraceContext:
         """The context for the next hop: same trace, new span id."""
         version, trace_id, _, flags = self.traceparent.split("-")
-        return TraceContext(
+        # Unvalidated: every part comes from this valid context, and the span id is 16 fresh hex digits.
+        return TraceContext.model_construct(
             traceparent=f"{version}-{trace_id}-{secrets.token_hex(8)}-{flags}", tracestate=self.tracestate
         )
+
+
+# The ids a worker decodes are few (the catalog's clients and services): each text is parsed once.
+# A text that does not parse raises every time (lru_cache keeps no exception).
+_client_id = lru_cache(maxsize=1024)(ClientId.parse)
+_service_id = lru_cache(maxsize=1024)(ServiceId.parse)
 
 
 class Envelope(BaseModel):
@@ -78,6 +86,16 @@ class Envelope(BaseModel):
     idempotency_key: str | None = None
     trace: TraceContext = Field(default_factory=TraceContext.start)
     payload: JsonValue = None
+
+    @field_validator("client", mode="before")
+    @classmethod
+    def _parsed_client(cls, value: object) -> object:
+        return _client_id(value) if type(value) is str else value
+
+    @field_validator("service", mode="before")
+    @classmethod
+    def _parsed_service(cls, value: object) -> object:
+        return _service_id(value) if type(value) is str else value
 
     @property
     def request_code(self) -> str:

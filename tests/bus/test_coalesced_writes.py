@@ -1,4 +1,5 @@
-"""CoalescingTransport: the writes of one loop turn reach the real transport as one write, in order."""
+"""CoalescingTransport: the writes of a loop turn (or of two) reach the real transport as one write, in
+order."""
 
 from __future__ import annotations
 
@@ -48,6 +49,25 @@ async def test_writes_of_one_turn_leave_in_one_write_at_the_next_turn_in_order()
     coalescing.write(b"next")
     await asyncio.sleep(0)
     assert real.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}", b"next"]
+
+
+async def test_with_two_turns_the_writes_of_a_turn_and_the_next_leave_in_one_write_in_order() -> None:
+    real = RecordingTransport()
+    coalescing = CoalescingTransport(real, asyncio.get_running_loop(), turns=2)
+    coalescing.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    coalescing.writelines([b"{", b"}"])
+    coalescing.write(b"")
+    assert real.writes == []
+    assert coalescing.get_write_buffer_size() == 7 + 21
+    await asyncio.sleep(0)
+    assert real.writes == []  # the next turn still gathers
+    coalescing.write(b"more")
+    await asyncio.sleep(0)
+    assert real.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}more"]
+    coalescing.write(b"next")
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert real.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}more", b"next"]
 
 
 async def test_a_mutable_buffer_is_copied_when_written() -> None:
