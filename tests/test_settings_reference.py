@@ -6,6 +6,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -55,8 +56,26 @@ def _named_variables(text: str) -> set[str]:
     return set(re.findall(r"\bLGSP_[A-Z0-9_]*[A-Z0-9]", text))
 
 
+def _cli_variables() -> set[str]:
+    """The variables the CLI's own options read (a client's keys, not the components' settings)."""
+    import typer.main
+
+    from lgsp.cli import app
+
+    def commands(command: Any) -> Iterator[Any]:
+        yield command
+        if hasattr(command, "list_commands"):  # a group: its lazy sub-groups load when resolved by name
+            context = command.context_class(command)
+            for name in command.list_commands(context):
+                yield from commands(command.resolve_command(context, [name])[1])
+
+    return {
+        p.envvar for c in commands(typer.main.get_command(app)) for p in c.params if isinstance(p.envvar, str)
+    }
+
+
 def test_every_variable_the_deployment_files_and_readme_name_is_a_real_setting(classes: list[type]) -> None:
-    known = {name for cls in classes for doc in describe(cls) for name in doc.variables}
+    known = {name for cls in classes for doc in describe(cls) for name in doc.variables} | _cli_variables()
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     named = set(compose["x-lgsp"]["environment"])
     for document in ("Dockerfile", "README.md"):
