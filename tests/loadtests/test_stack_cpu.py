@@ -18,10 +18,10 @@ STAGE = Stage(10.0, 30.0, 100.0, "100 tx/s")  # judged from 15 s
 def timeline() -> CpuTimeline:
     series = CpuTimeline({})
     series.samples = [
-        (12.0, 9.0, {"gateway": 0.0, "worker-1": 0.0}, {}),  # before the judged window: ignored
-        (15.0, 2.0, {"gateway": 1.0, "worker-1": 2.0}, {"gateway": 1.0, "worker-1": 1.0}),
-        (25.0, 3.5, {"gateway": 4.0, "worker-1": 8.0}, {"gateway": 5.0, "worker-1": 2.0}),
-        (31.0, 9.0, {"gateway": 9.0, "worker-1": 9.0}, {}),  # after the stage: ignored
+        (12.0, 9.0, {"gateway": 0.0, "worker-1": 0.0}, {}, 0.0),  # before the judged window: ignored
+        (15.0, 2.0, {"gateway": 1.0, "worker-1": 2.0}, {"gateway": 1.0, "worker-1": 1.0}, 100.0),
+        (25.0, 3.5, {"gateway": 4.0, "worker-1": 8.0}, {"gateway": 5.0, "worker-1": 2.0}, 115.0),
+        (31.0, 9.0, {"gateway": 9.0, "worker-1": 9.0}, {}, 200.0),  # after the stage: ignored
     ]
     return series
 
@@ -33,6 +33,7 @@ def test_a_stage_shows_each_process_share_and_cost_per_transaction() -> None:
     assert figures["cpu_us_per_tx"] == {"worker-1": 3000, "gateway": 1500}
     assert (figures["total_cpu_us_per_tx"], figures["load_average"]) == (4500, 3.5)
     assert figures["run_queue_wait"] == {"worker-1": 0.1, "gateway": 0.4}
+    assert figures["machine_cores_busy"] == 1.5
     line = cpu_line(figures)
     assert "load average ≤ 3.5" in line and "total 4,500" in line
     assert "worker-1 60 % (3,000 µs/tx, waited 10 %), gateway 30 % (1,500 µs/tx, waited 40 %)" in line
@@ -52,8 +53,8 @@ def test_figures_json_gets_every_stage_and_the_verdict_the_best_and_the_breaking
     broken = Stage(30.0, 50.0, 200.0, "200 tx/s")
     series = timeline()
     series.samples += [
-        (35.0, 4.0, {"gateway": 10.0, "worker-1": 10.0}, {}),
-        (50.0, 4.0, {"gateway": 22.0, "worker-1": 11.0}, {}),
+        (35.0, 4.0, {"gateway": 10.0, "worker-1": 10.0}, {}, 210.0),
+        (50.0, 4.0, {"gateway": 22.0, "worker-1": 11.0}, {}, 240.0),
     ]
     path = tmp_path / "figures.json"
     stages = [
@@ -71,14 +72,22 @@ def test_figures_json_gets_every_stage_and_the_verdict_the_best_and_the_breaking
 
 
 @pytest.mark.parametrize(
-    ("ran", "waited", "verdict"),
-    [(1.6, 0.5, ": bound by CPU, its own work"),
-     (0.8, 1.4, " and waited 1.40 for one: starved by the machine's other load"),
-     (0.4, 0.1, ": not short of CPU")],
+    ("ran", "waited", "busy", "verdict"),
+    [(1.6, 0.5, 1.9, ": bound by CPU, its own work"),
+     (0.8, 1.4, 1.8, " and waited 1.40 for one while other processes ran 1.00:"
+                     " starved by the machine's other load"),
+     (1.4, 2.5, 1.5, " and waited 2.50 for one while other processes ran 0.10:"
+                     " its processes queued behind each other (bursts), the machine near its own limit"),
+     (0.4, 0.1, 1.9, ": not short of CPU")],
 )  # fmt: skip
-def test_a_stage_is_named_bound_by_the_stack_starved_by_others_or_neither(
-    ran: float, waited: float, verdict: str
+def test_a_stage_is_named_bound_by_the_stack_starved_by_others_queued_behind_itself_or_neither(
+    ran: float, waited: float, busy: float, verdict: str
 ) -> None:
-    figures = {"label": "200 tx/s", "core_share": {"gateway": ran}, "run_queue_wait": {"gateway": waited}}
+    figures = {
+        "label": "200 tx/s",
+        "core_share": {"gateway": ran},
+        "run_queue_wait": {"gateway": waited},
+        "machine_cores_busy": busy,
+    }
     line = bound_line(figures, cores=2)
     assert line == f"stage 200 tx/s: the stack's processes ran {ran:.2f} of the 2 cores{verdict}"
