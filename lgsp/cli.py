@@ -191,6 +191,7 @@ def run(
     import uvloop
     from rich.table import Table
 
+    from bus.admin.credential import admin_hint
     from bus.gateway.settings import bind_address
     from bus.heap import freeze_startup_heap
     from bus.loop_watchdog import start_loop_watchdog
@@ -204,6 +205,7 @@ def run(
     _logging(settings.log_level)
     traffic = _portal_traffic(portal_traffic, mocks=mocks, processes=processes)
     if processes > 1:
+        from bus.admin.credential import new_admin_key
         from bus.auth.settings import AuthSettings
         from bus.catalog import hash_api_key
         from bus.monitoring.access import new_monitoring_token
@@ -211,11 +213,15 @@ def run(
 
         command = ["run", "--no-mocks", "--host", host, "--port", str(port), "--workers", str(workers)]
         group = _process_group(command, processes, settings, catalog, debug)
-        # One monitoring token for the whole group (each member alone would make its own).
-        token = new_monitoring_token()
-        digests = [*AuthSettings().monitoring_token_sha256, hash_api_key(token)]
+        # One monitoring token and admin key for the whole group (each member alone would make its own).
+        token, admin_key, auth = new_monitoring_token(), new_admin_key(), AuthSettings()
+        digests = [*auth.monitoring_token_sha256, hash_api_key(token)]
         group.settings["LGSP_AUTH_MONITORING_TOKEN_SHA256"] = json.dumps(digests)
+        group.settings["LGSP_AUTH_ADMIN_KEY_SHA256"] = json.dumps(
+            [*auth.admin_key_sha256, hash_api_key(admin_key)]
+        )
         console.print(monitoring_hint(f"http://{host}:{port}", token), soft_wrap=True)
+        console.print(admin_hint(admin_key), soft_wrap=True)
         served = MOCKS if mocks else {}
         raise typer.Exit(uvloop.run(serve_mocks_beside(group, list(served), host, port, latency)))
     stack = EmbeddedStack(
@@ -244,6 +250,7 @@ def run(
         console.print(table)
         console.print(f"API docs: http://{host}:{port}/docs   stop with Ctrl+C")
         console.print(monitoring_hint(f"http://{host}:{port}", stack.monitoring_token), soft_wrap=True)
+        console.print(admin_hint(stack.admin_key), soft_wrap=True)
         # The link signs its first visitor in as the demo's operator, once; keep it to yourself.
         console.print(f"Dashboard: {stack.dashboard_link}", soft_wrap=True)
         stopped = asyncio.Event()

@@ -11,6 +11,7 @@ from ipaddress import ip_network
 from fastapi import FastAPI
 
 from bus.adapter_registry import build_adapters
+from bus.admin.credential import new_admin_key
 from bus.catalog import Catalog
 from bus.dashboard import Dashboard, EngineJourneys
 from bus.event_recorder import EventRecorder
@@ -65,6 +66,8 @@ class EmbeddedStack:
     log_level: str = "warning"
     # Monitoring needs a credential; this run's own token (printed by `lgsp run`) opens it.
     monitoring_token: str = field(default_factory=new_monitoring_token)
+    # The admin API (journey resume, fault controls) opens to this run's own key too (printed by `lgsp run`).
+    admin_key: str = field(default_factory=new_admin_key)
     reuse_port: bool = False  # a member of `lgsp run --processes N`: the port is shared
     _group: ServerGroup | None = None
     _workers: list[Worker] = field(default_factory=list)
@@ -88,6 +91,7 @@ class EmbeddedStack:
             manage_transport=False,
             gateway_settings=embedded_gateway_settings(),
             monitoring_token=self.monitoring_token,
+            admin_key=self.admin_key,
         )
         # Journeys run here with the gateway's access control and sinks, on a compressed clock unless
         # LGSP_CLOCK_MODE says otherwise; the mocks' clocks follow it.

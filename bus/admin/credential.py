@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 
 from fastapi import Request
 
@@ -14,6 +15,19 @@ ADMIN_KEY_HEADER = "x-admin-key"
 IDENTITY_CHARS = 12  # of the key's SHA-256 digest naming the admin who acted (LGSP_AUTH_ADMIN_KEY_SHA256)
 
 log = logging.getLogger(__name__)
+
+
+def new_admin_key() -> str:
+    """A random admin key for one run of the embedded stack (`lgsp run` prints it to its operator)."""
+    return secrets.token_urlsafe(24)
+
+
+def admin_hint(key: str) -> str:
+    """How to act as this run's operator, as `lgsp run` prints it."""
+    return (
+        f"operator: export LGSP_ADMIN_KEY={key}  (this run's admin key, sent as X-Admin-Key: "
+        "lgsp journey resume, the admin API, fault controls)"
+    )
 
 
 class AdminCredential:

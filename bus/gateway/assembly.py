@@ -36,10 +36,12 @@ def assemble_gateway(
     manage_transport: bool = True,
     gateway_settings: GatewaySettings | None = None,
     monitoring_token: str | None = None,
+    admin_key: str | None = None,
 ) -> FastAPI:
     """The full gateway; state is shared through Redis when `settings` name it, else held in this
     process (the embedded stack's memory store, shared with its adapters). Monitoring opens to the
-    configured monitoring tokens and admin keys, and to `monitoring_token` (the embedded stack's)."""
+    configured monitoring tokens and admin keys, and to `monitoring_token` (the embedded stack's); the admin
+    API to the configured admin keys and `admin_key` (the embedded stack's own)."""
     store = make_store(settings.store_url)
     monitoring = make_monitoring_sink(settings.redis_url, catalog=catalog)
     txlog_settings = TxLogSettings(redis_url=settings.redis_url)
@@ -69,7 +71,7 @@ def assemble_gateway(
         client_ids=HttpIntakeSettings().tls_client_ids,
     )
     app.include_router(token_router(access.catalog, access.keyring, access.tokens))
-    admin = AdminCredential(auth.admin_key_sha256)
+    admin = AdminCredential(auth.admin_key_sha256 + ((hash_api_key(admin_key),) if admin_key else ()))
     tokens = auth.monitoring_token_sha256 + ((hash_api_key(monitoring_token),) if monitoring_token else ())
     monitoring_credential = MonitoringCredential(tokens, admin)
     monitored = [Depends(monitoring_credential)]

@@ -74,3 +74,17 @@ async def test_calls_are_logged_verifiable_and_searchable_by_citizen(
     health = (await client.get("/monitoring/health", headers=MONITOR)).json()["services"]
     echo = next(h for h in health if h["service"] == "VN/GOV/HPG/LGSP/Echo/v1")
     assert echo["request_count"] == 4 and echo["failure_count"] == 1
+
+
+async def test_the_admin_api_opens_to_the_run_s_own_admin_key_and_to_no_other() -> None:
+    catalog = load_catalog(DEFAULT_CATALOG)
+    transport = make_transport(None)
+    api = assemble_gateway(
+        catalog, transport, BusSettings(), manage_transport=False, admin_key="this-run-s-key"
+    )
+    async with api.router.lifespan_context(api):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://gw") as client:
+            listed = await client.get("/admin/clients", headers={"X-Admin-Key": "this-run-s-key"})
+            wrong = await client.get("/admin/clients", headers={"X-Admin-Key": "another-key"})
+    assert listed.status_code == 200 and {"VN/GOV/HPG/STP"} <= {c["id"] for c in listed.json()}
+    assert wrong.status_code == 401
