@@ -167,20 +167,28 @@ async def test_a_certificate_request_whose_applicant_the_population_database_doe
     assert (await stack.mock("payment").effects())["payments_created"] == 0
 
 
-async def test_a_certificate_whose_payment_fails_twice_is_stopped_at_the_portal_once_and_nothing_refunded(
-    stack: CitizenStack,
-) -> None:
-    stack.load("lltp")
+async def both_payments_failed(
+    stack: CitizenStack, kind: str, inputs: dict[str, Any], code: str
+) -> JourneyRecord:
+    """Start a `kind` journey, have the citizen's payment and its second link both fail; its end."""
+    stack.load(kind)
     journeys = await stack.start()
-    code = "H31.29-20260302-0021"
-    started = await journeys.start("lltp", certificate_inputs(stack.people), code)
+    started = await journeys.start(kind, inputs, code)
     await stack.until(started.journey_id, at("paid", StepStatus.WAITING))
     await stack.pay(code, "fail")
     await stack.publish("failed", {"reference": code, "status": "failed"})
     await stack.until(started.journey_id, at("repaid", StepStatus.WAITING))
     await stack.pay(f"{code}-R", "fail")
     await stack.publish("failed", {"reference": f"{code}-R", "status": "failed"})
-    record = await ended(stack, started.journey_id)
+    return await ended(stack, started.journey_id)
+
+
+async def test_a_certificate_whose_payment_fails_twice_is_stopped_at_the_portal_once_and_nothing_refunded(
+    stack: CitizenStack,
+) -> None:
+    record = await both_payments_failed(
+        stack, "lltp", certificate_inputs(stack.people), "H31.29-20260302-0021"
+    )
 
     assert record.status == JourneyStatus.REFUSED and "repaid" in (record.reason or ""), record.reason
     assert step(record, "accepted") == StepStatus.COMPENSATED
@@ -258,17 +266,9 @@ async def test_a_payment_the_platform_reports_failed_is_initiated_again_at_once(
 
 
 async def test_a_payment_failed_twice_refuses_the_dossier(stack: CitizenStack) -> None:
-    stack.load("dossier")
-    journeys = await stack.start()
-    code = "H31.29-20260302-0015"
-    started = await journeys.start("dossier", dossier_inputs(stack.people), code)
-    await stack.until(started.journey_id, at("paid", StepStatus.WAITING))
-    await stack.pay(code, "fail")
-    await stack.publish("failed", {"reference": code, "status": "failed"})
-    await stack.until(started.journey_id, at("repaid", StepStatus.WAITING))
-    await stack.pay(f"{code}-R", "fail")
-    await stack.publish("failed", {"reference": f"{code}-R", "status": "failed"})
-    record = await ended(stack, started.journey_id)
+    record = await both_payments_failed(
+        stack, "dossier", dossier_inputs(stack.people), "H31.29-20260302-0015"
+    )
 
     assert record.status == JourneyStatus.REFUSED and "unpaid_stopped" in (record.reason or ""), record.reason
     assert step(record, "repaid") == StepStatus.DONE and step(record, "processing") == StepStatus.CANCELLED
