@@ -6,6 +6,11 @@ or an event or ends; then give the lease up and ack. A worker killed mid-run lea
 (the broker redelivers it) and its lease to expire; the next worker resumes from the last state written
 and sends any call that was out again with the same ids, which the bus's workers answer from their
 record: the step's effect happens once. Several engines may consume the same queue.
+
+A tick whose run fails for want of the engine's own infrastructure (the broker or the Store refusing:
+BusUnavailable, Overloaded) is published again after a back-off and acked, as a worker defers a
+service message: a short outage must not use up the tick's deliveries and leave its journey stalled
+in the dead-letter queue. Any other failure (a bug) is redelivered and dead-lettered at the limit.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import replace
 from pydantic import ValidationError
 
 from bus.envelope import new_id
+from bus.errors import BusUnavailable, Overloaded
 from bus.events import decode_event, event_queue
 from bus.flows.clock import Clock
 from bus.flows.journey_book import JourneyBook
@@ -33,6 +39,15 @@ from bus.transport.base import Delivery, Subscription, Transport
 from vn_calendar import WorkingCalendar
 
 log = logging.getLogger(__name__)
+
+# How many times a tick has been put back for the engine's infrastructure troubles (its back-off grows).
+DEFERRALS_HEADER = "x-lgsp-tick-deferrals"
+
+
+def trouble_delay(deferrals: int, settings: JourneySettings) -> float:
+    """Seconds before a tick deferred `deferrals` times already is looked at again: `busy_retry_seconds`
+    doubled each time, capped at `deferral_seconds`."""
+    return min(settings.deferral_seconds, settings.busy_retry_seconds * 2.0 ** min(deferrals, 30))
 
 
 class JourneyKindNotServed(LookupError):
@@ -115,7 +130,29 @@ class JourneyEngine:
             log.error("unreadable journey tick %s parked in the DLQ: %s", delivery.message.message_id, exc)
             await delivery.nack(requeue=False)
             return
-        await self.advance(tick)
+        try:
+            await self.advance(tick)
+        except (BusUnavailable, Overloaded) as trouble:
+            await self._defer(delivery, trouble)
+            return
+        await delivery.ack()
+
+    async def _defer(self, delivery: Delivery, trouble: BusUnavailable | Overloaded) -> None:
+        """Publish the tick again after a back-off, then ack it: its deliveries stay unspent. Should the
+        publish fail too (the broker is gone), that error requeues the tick as any failure does."""
+        message = delivery.message
+        deferrals = message.headers.get(DEFERRALS_HEADER)
+        count = deferrals if isinstance(deferrals, int) else 0
+        delay = trouble_delay(count, self.settings)
+        log.warning(
+            "journey tick %s deferred %.2f s (%s: %s)",
+            message.message_id,
+            delay,
+            type(trouble).__name__,
+            trouble,
+        )
+        headers = {**message.headers, DEFERRALS_HEADER: count + 1}
+        await self.transport.publish_delayed(self.settings.queue, replace(message, headers=headers), delay)
         await delivery.ack()
 
     async def _on_event(self, delivery: Delivery) -> None:

@@ -18,7 +18,13 @@ class JourneySettings(BaseSettings):
         60.0, gt=0, le=3600, description="a worker's hold on a journey; longer than any service's time-out"
     )
     busy_retry_seconds: float = Field(
-        0.2, gt=0, le=60, description="a tick for a held journey comes back after"
+        0.2,
+        gt=0,
+        le=60,
+        description=(
+            "a tick for a held journey comes back after"
+            " (the first back-off of one deferred for broker or Store trouble)"
+        ),
     )
     timer_recheck_seconds: float = Field(
         0.2,
@@ -31,7 +37,13 @@ class JourneySettings(BaseSettings):
     )
     max_rechecks: int = Field(8, ge=0, le=30, description="unanswered calls asked again before parking")
     deferral_seconds: float = Field(
-        5.0, gt=0, le=3600, description="before calling again a provider the bus turned the call away from"
+        5.0,
+        gt=0,
+        le=3600,
+        description=(
+            "before calling again a provider the bus turned the call away from"
+            " (the longest back-off of a tick deferred for broker or Store trouble)"
+        ),
     )
     max_deferrals: int = Field(60, ge=0, le=10_000, description="calls turned away before parking")
     event_retention_seconds: float = Field(

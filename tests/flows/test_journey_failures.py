@@ -3,12 +3,17 @@ missed deadlines. Run on memory and on RabbitMQ + Redis."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+from bus.errors import BusUnavailable
 from bus.flows import ManualClock
+from bus.flows.journey_book import Stored
+from bus.flows.journey_engine import JourneyEngine
 from bus.flows.journey_records import JourneyRecord
 from bus.flows.journey_state import JourneyStatus, StepStatus
 from bus.flows.timeliness import Verdict
+from bus.transport.base import dead_letter_queue
 from tests.flows.journey_stack import JourneyStack
 
 DONE = JourneyStatus.COMPLETED
@@ -396,3 +401,63 @@ async def test_a_call_made_on_a_timer_tick_survives_its_engine_dying(journey_sta
     assert record.status == DONE, record.reason
     assert stack.systems.effects[f"{started.journey_id}.push"] == 1
     assert [c.outcome for c in record.steps[0].calls] == ["failed", "succeeded"]
+
+
+def failing_loads(engine: JourneyEngine, error: Exception, times: int) -> list[str]:
+    """Make the engine's reads of journeys fail with `error` `times` times (all if negative); the
+    journey ids the failed reads were for."""
+    failed: list[str] = []
+    load = engine.book.load
+
+    async def flaky_load(journey_id: str) -> Stored | None:
+        if times < 0 or len(failed) < times:
+            failed.append(journey_id)
+            raise error
+        return await load(journey_id)
+
+    engine.book.load = flaky_load  # type: ignore[method-assign]
+    return failed
+
+
+async def test_a_tick_whose_engine_cannot_reach_its_store_is_deferred_past_the_delivery_limit(
+    journey_stack: JourneyStack,
+) -> None:
+    """Redis or the broker away for longer than a tick's deliveries (5): the tick is put back with a
+    back-off rather than dead-lettered, and the journey carries on once the trouble clears."""
+    stack = journey_stack
+    stack.settings = stack.settings.model_copy(update={"busy_retry_seconds": 0.02, "deferral_seconds": 0.05})
+    stack.define(
+        {"kind": "outage", "steps": [{"kind": "call", "id": "a", "call": call(stack, "Registry", {})}]}
+    )
+    journeys = await stack.start()
+    failed = failing_loads(stack.engines[0], BusUnavailable("store unreachable"), times=8)
+    started = await journeys.start("outage", {}, "HS-OUTAGE")
+    record = await stack.until(started.journey_id, ended)
+
+    assert record.status == DONE, record.reason
+    assert failed == [started.journey_id] * 8
+    assert await stack.engines[0].transport.get(dead_letter_queue(stack.settings.queue)) is None
+
+
+async def test_a_tick_whose_run_fails_for_a_bug_is_dead_lettered_at_its_delivery_limit(
+    journey_stack: JourneyStack,
+) -> None:
+    stack = journey_stack
+    stack.define(
+        {"kind": "buggy", "steps": [{"kind": "call", "id": "a", "call": call(stack, "Registry", {})}]}
+    )
+    journeys = await stack.start()
+    engine = stack.engines[0]
+    failed = failing_loads(engine, RuntimeError("a bug"), times=-1)
+    started = await journeys.start("buggy", {}, "HS-BUGGY")
+    dead = None
+    for _ in range(250):
+        dead = await engine.transport.get(dead_letter_queue(stack.settings.queue))
+        if dead is not None:
+            break
+        await asyncio.sleep(0.02)
+
+    assert dead is not None and dead.message.correlation_id == started.journey_id
+    await dead.ack()
+    assert failed == [started.journey_id] * 5  # the delivery limit
+    assert (await journeys.get(started.journey_id)).status == JourneyStatus.RUNNING

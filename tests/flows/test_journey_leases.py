@@ -11,7 +11,7 @@ import pytest
 from bus.errors import ErrorBody, Overloaded
 from bus.flows import ManualClock, WorkingCalendar
 from bus.flows.journey_book import JourneyBook
-from bus.flows.journey_engine import JourneyEngine
+from bus.flows.journey_engine import JourneyEngine, trouble_delay
 from bus.flows.journey_model import load_journey
 from bus.flows.journey_run import JourneyRun, LostJourney, Services
 from bus.flows.journey_settings import JourneySettings
@@ -149,3 +149,9 @@ async def test_a_run_whose_timer_tick_the_broker_refused_leaves_the_journey_as_l
     stored = await book.load("j1")
     assert stored is not None and stored.state.status == JourneyStatus.COMPLETED
     assert [call.message_id for call in caller.calls] == [caller.calls[0].message_id] * 2  # same ids
+
+
+def test_a_tick_deferred_for_troubles_backs_off_doubling_up_to_the_deferral_time() -> None:
+    settings = JourneySettings(busy_retry_seconds=0.2, deferral_seconds=5.0)
+    delays = [trouble_delay(n, settings) for n in (0, 1, 2, 4, 5, 10_000)]
+    assert delays == [0.2, 0.4, 0.8, 3.2, 5.0, 5.0]
