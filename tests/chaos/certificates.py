@@ -83,12 +83,15 @@ async def send(
     requests: Sequence[CertificateRequest],
     *,
     retry: bool,
+    spread_over: float = 0.0,
 ) -> None:
     """POST each request, CONCURRENCY at a time, recording its outcome as the first try or the retry
-    (a 202 is followed at its Location to the outcome)."""
+    (a 202 is followed at its Location to the outcome); with `spread_over`, the n-th request leaves no
+    sooner than n/len × that many seconds from the start (so the load lasts at least that long)."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def one(request: CertificateRequest) -> None:
+    async def one(index: int, request: CertificateRequest) -> None:
+        await asyncio.sleep(index * spread_over / len(requests))
         async with gate:
             sent = {**headers, "Idempotency-Key": request.key, "content-type": "application/json"}
             try:
@@ -105,7 +108,7 @@ async def send(
             else:
                 request.first = outcome
 
-    await asyncio.gather(*(one(request) for request in requests))
+    await asyncio.gather(*(one(index, request) for index, request in enumerate(requests)))
 
 
 async def followed(

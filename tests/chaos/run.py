@@ -90,7 +90,14 @@ async def run_certificate_chaos(stack: ChaosStack, mock: CivilMock, people: int)
         stop = asyncio.Event()
         faulting = asyncio.create_task(schedule.run(stop))
         try:
-            await send(stack.gateway, stack.url, stack.headers, requests, retry=False)
+            # The load lasts until every fault has had two turns, however fast the bus answers (a quick
+            # run once ended before the second worker kill).
+            turns = max(
+                (f.first_after if f.first_after is not None else f.every) + f.every for f in stack.faults
+            )
+            await send(
+                stack.gateway, stack.url, stack.headers, requests, retry=False, spread_over=turns + 0.5
+            )
         finally:
             stop.set()
             await faulting
