@@ -34,6 +34,7 @@ from bus.flows.journey_run import JourneyRun, LostJourney, Services
 from bus.flows.journey_settings import JourneySettings
 from bus.flows.journey_ticks import JourneyTick, TickPublisher, decode_tick, is_due
 from bus.flows.service_calls import ServiceCaller
+from bus.reliability.backoff import doubled_delay
 from bus.store.base import Store
 from bus.transport.base import Delivery, Subscription, Transport
 from vn_calendar import WorkingCalendar
@@ -47,7 +48,7 @@ DEFERRALS_HEADER = "x-lgsp-tick-deferrals"
 def trouble_delay(deferrals: int, settings: JourneySettings) -> float:
     """Seconds before a tick deferred `deferrals` times already is looked at again: `busy_retry_seconds`
     doubled each time, capped at `deferral_seconds`."""
-    return min(settings.deferral_seconds, settings.busy_retry_seconds * 2.0 ** min(deferrals, 30))
+    return doubled_delay(settings.busy_retry_seconds, settings.deferral_seconds, deferrals + 1)
 
 
 class JourneyKindNotServed(LookupError):

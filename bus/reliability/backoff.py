@@ -26,12 +26,17 @@ def bucketed_hold(delay: float) -> float:
     return delay if index == 0 else DELAY_BUCKETS_MS[index - 1] / 1000.0
 
 
-def backoff_ceiling(policy: RetryPolicy, attempt: int) -> float:
-    """The largest delay after failed attempt `attempt` (1-based): base * 2^(attempt-1), capped."""
+def doubled_delay(base: float, cap: float, attempt: int) -> float:
+    """`base` doubled for each attempt after the first (`attempt` is 1-based), capped at `cap`."""
     if attempt < 1:
         raise ValueError(f"attempt counts from 1, got {attempt}")
     exponent = min(attempt - 1, 62)  # past this the cap applies anyway; avoids float overflow
-    return min(policy.max_delay, policy.base_delay * 2.0**exponent)
+    return min(cap, base * 2.0**exponent)
+
+
+def backoff_ceiling(policy: RetryPolicy, attempt: int) -> float:
+    """The largest delay after failed attempt `attempt` (1-based): base * 2^(attempt-1), capped."""
+    return doubled_delay(policy.base_delay, policy.max_delay, attempt)
 
 
 def retry_delay(
