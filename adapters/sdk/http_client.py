@@ -177,12 +177,15 @@ class ProviderClient:
             try:
                 response = await self._transport.fetch(outbound, self.max_body_bytes)
             except BodyTooLarge:
-                raise BadResponse(f"{self.provider} answered more than {self.max_body_bytes} bytes") from None
+                raise self._too_large() from None
             if response.is_stream_consumed:
                 return response
         else:
             response = await self._transport.handle_async_request(outbound)
         return await self._read_limited(response, outbound)
+
+    def _too_large(self) -> BadResponse:
+        return BadResponse(f"{self.provider} answered more than {self.max_body_bytes} bytes")
 
     async def _read_limited(self, response: httpx.Response, outbound: httpx.Request) -> httpx.Response:
         """The streamed `response` read (decoded) within the size limit, as a read response."""
@@ -194,7 +197,7 @@ class ProviderClient:
             async for chunk in response.aiter_bytes():
                 body.extend(chunk)
                 if len(body) > self.max_body_bytes:
-                    raise BadResponse(f"{self.provider} answered more than {self.max_body_bytes} bytes")
+                    raise self._too_large()
         finally:
             await response.aclose()
         # The body is already decoded (gzip bombs count against the limit): say so in the headers.
