@@ -30,9 +30,11 @@ def resumed(state: JourneyState, *, by: str, reason: str, now: datetime) -> Jour
     for step in failed:
         _retry(step, now)
     after.interventions.append(
-        Intervention(action="resume", by=by, reason=reason, at=now, parked_reason=state.reason)
-    )
-    after.interventions[-1].steps = [step.step for step in failed]
+        Intervention(
+            action="resume", by=by, reason=reason, at=now, parked_reason=state.reason,
+            steps=[step.step for step in failed],
+        )
+    )  # fmt: skip
     after.status = JourneyStatus.COMPENSATING if refused else JourneyStatus.RUNNING
     after.reason = refused[0].reason if refused else None
     after.finished_at = None
