@@ -70,6 +70,15 @@ async def test_dossiers_the_portals_citizens_file_run_to_their_end_as_the_one_st
         assert received == sorted(received)
 
 
+def portal_citizens(stack: CitizenJourneys, seed: int) -> CitizenTraffic:
+    """The portal mock's citizens (its settings, its dossier book), filing through the stack's gateway."""
+    portal = stack.mocks.apps["portal"]
+    return CitizenTraffic(
+        portal.state.traffic.settings, CitizenDraws(stack.mocks.population, seed=seed),
+        transport=gateway_over(stack), book=portal.state.dossiers,
+    )  # fmt: skip
+
+
 def step(record: JourneyRecord, name: str) -> StepRecord:
     """The journey's step `name`."""
     return next(s for s in record.steps if s.step == name)
@@ -79,11 +88,7 @@ async def file_dossier(stack: CitizenJourneys) -> JourneyRecord:
     """A citizen files an ordinary dossier on the portal, which records it and hands it to the province;
     nothing else is driven by hand: the citizen pays from the portal's link, the officers decide in the
     one-stop system, VNPost returns the result, all on the compressed clock. The journey once ended."""
-    portal = stack.mocks.apps["portal"]
-    traffic = CitizenTraffic(
-        portal.state.traffic.settings, CitizenDraws(stack.mocks.population, seed=5),
-        transport=gateway_over(stack), book=portal.state.dossiers,
-    )  # fmt: skip
+    traffic = portal_citizens(stack, seed=5)
     filed = await traffic.file_one("dossier")
     await traffic.close()
     assert filed is not None and filed.status_code == 202, filed
@@ -279,11 +284,7 @@ async def test_a_certificate_the_records_refuse_is_stopped_at_the_portal_and_its
 ) -> None:
     """The portal had heard "processing" (4): it hears the dossier stopped (8), not nothing."""
     stack = citizen_journeys
-    portal_app = stack.mocks.apps["portal"]
-    traffic = CitizenTraffic(
-        portal_app.state.traffic.settings, CitizenDraws(stack.mocks.population, seed=3),
-        transport=gateway_over(stack), book=portal_app.state.dossiers,
-    )  # fmt: skip
+    traffic = portal_citizens(stack, seed=3)
     filed = await traffic.file_one("lltp")
     await traffic.close()
     assert filed is not None and filed.status_code == 202, filed
@@ -305,11 +306,7 @@ async def test_certificate_requests_the_portal_files_run_to_their_result_returne
     from the judicial-records system, polled until issued and returned by VNPost or at the counter, the
     portal hearing every status (1 received … 10 result returned)."""
     stack = citizen_journeys
-    portal_app = stack.mocks.apps["portal"]
-    traffic = CitizenTraffic(
-        portal_app.state.traffic.settings, CitizenDraws(stack.mocks.population, seed=3),
-        transport=gateway_over(stack), book=portal_app.state.dossiers,
-    )  # fmt: skip
+    traffic = portal_citizens(stack, seed=3)
     filed = [await traffic.file_one("lltp") for _ in range(2)]
     await traffic.close()
     journeys = []
@@ -347,11 +344,7 @@ async def test_a_certificate_the_records_office_issues_on_time_is_returned_by_po
     """A certificate for a person who lived in one province (10 working days), filed on the portal, paid,
     verified over the mock's working days, posted: the journey is judged early or on time."""
     stack = citizen_journeys
-    portal_app = stack.mocks.apps["portal"]
-    traffic = CitizenTraffic(
-        portal_app.state.traffic.settings, CitizenDraws(stack.mocks.population, seed=3),
-        transport=gateway_over(stack), book=portal_app.state.dossiers,
-    )  # fmt: skip
+    traffic = portal_citizens(stack, seed=3)
     record = None
     for _ in range(6):  # the portal's citizens: the first who lived in one province and asked by post
         filed = await traffic.file_one("lltp")
