@@ -314,6 +314,8 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
         # deadlines in the calendar's zone (08:00 UTC is 15:00 in Hải Phòng), as working time counts them
         assert all("3:00:00 PM GMT+7" in row.split("\t")[5] for row in table), table
         assert "100.0%" in page.inner_text("#journeys")
+        axis = page.inner_text("#journey-timeline .axis")  # the bars span: first start to last end
+        assert "3/2/2026, 3:00:00 PM GMT+7 to 3/2/2026, 3:07:00 PM GMT+7" in axis, axis
         assert "3/2/2026, 3:00:00 PM GMT+7" in page.inner_text("#journey-list")  # started, in that zone
         page.screenshot(path=str(SCREENSHOTS / "journeys-test-data.png"))
     finally:

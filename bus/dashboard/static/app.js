@@ -281,7 +281,9 @@ async function showTimeline(id) {
   }).join("") + "</div>").join("");
   const rows = steps.map((s) => `<tr><td>${esc(s.step)}</td><td>${esc(s.system)}</td><td>${esc(s.transaction_id)}</td><td>${esc(s.took)}</td>` +
     `<td>${esc(s.status)}</td><td>${zoned(s.deadline)}</td><td>${s.on_time == null ? "" : s.on_time ? "on time" : "late"}</td></tr>`).join("");
-  $("#journey-timeline").innerHTML = `<h2>${esc(journey.procedure)} ${esc(journey.dossier || "")}: ${esc(journey.status)}</h2><div class="lanes">${html}</div>` +
+  // The bars are in clock time (nights and weekends included), the table's "took" in working time.
+  const axis = `<p class="axis hint">Bars in clock time, ${zoned(start)} to ${zoned(start + span)}; "took" counts working time.</p>`;
+  $("#journey-timeline").innerHTML = `<h2>${esc(journey.procedure)} ${esc(journey.dossier || "")}: ${esc(journey.status)}</h2><div class="lanes">${html}</div>${axis}` +
     `<table id="journey-steps"><tr><th>step</th><th>system</th><th>transaction</th><th title="office time on the working calendar, as deadlines count">took (working time)</th><th>status</th><th>deadline</th><th>verdict</th></tr>${rows}</table>`;
 }
 
