@@ -179,7 +179,7 @@ def reconcile(requests: Sequence[CertificateRequest], mock: CivilMock) -> dict[s
         "still failing": len(final_failed),
         "still failing, told not effected": len(told_not_done),
         "still failing, told outcome open": len(told_open),
-        "failed first, effect had happened": sum(1 for r in failed_first if effects[r.key] > 0),
+        "failed first, effected by now": sum(1 for r in failed_first if effects[r.key] > 0),
         "effect exactly once": sum(1 for count in effects.values() if count == 1),
         "effect doubled": sum(1 for count in effects.values() if count > 1),
         "reported failed, but effected": sum(1 for r in told_not_done if effects[r.key] > 0),
