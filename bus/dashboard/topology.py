@@ -171,8 +171,8 @@ def measure_edges(
         service = record.service or ""
         if service not in outbound:
             adapter = adapters.get(service)
-            edge = f"{LGSP_NODE}>{provider_node(adapter)}" if adapter is not None else None
-            outbound[service] = by_edge.setdefault(edge, _Tally()) if edge is not None else None
+            out_edge = f"{LGSP_NODE}>{provider_node(adapter)}" if adapter is not None else None
+            outbound[service] = by_edge.setdefault(out_edge, _Tally()) if out_edge is not None else None
         if (provider := outbound[service]) is not None:
             provider.durations.append(duration)
             provider.failures += failed
