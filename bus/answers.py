@@ -21,9 +21,10 @@ class HttpAnswer(BaseModel):
     body: str
 
 
-def reply_headers(reply: Reply) -> dict[str, str]:
-    """The transaction id, the worker that answered and the trace context of `reply`."""
-    headers = {TRANSACTION_HEADER: reply.correlation_id}
+def reply_headers(reply: Reply, transaction_id: str) -> dict[str, str]:
+    """The caller's transaction id (its X-Road-Id), the worker that answered and the trace context of
+    `reply` (whose correlation id is the bus's, not the caller's)."""
+    headers = {TRANSACTION_HEADER: transaction_id}
     if reply.worker:
         headers[WORKER_HEADER] = reply.worker
     if reply.trace is not None:
@@ -31,15 +32,15 @@ def reply_headers(reply: Reply) -> dict[str, str]:
     return headers
 
 
-def reply_body(reply: Reply) -> bytes:
-    """The payload, or the taxonomy error `{type, message, detail: <transaction id>}`, as compact JSON."""
+def reply_body(reply: Reply, transaction_id: str) -> bytes:
+    """The payload, or the taxonomy error `{type, message, detail: <transaction_id>}`, as compact JSON."""
     if not reply.ok and reply.error is not None:
-        return to_json(reply.error.model_copy(update={"detail": reply.correlation_id}))
+        return to_json(reply.error.model_copy(update={"detail": transaction_id}))
     # pydantic-core's encoder: compact UTF-8 JSON, ~8× cheaper than json.dumps on a typical answer.
     return to_json(reply.payload)
 
 
-def http_answer(reply: Reply) -> HttpAnswer:
-    """`reply` as the gateway answers it."""
-    headers = {**reply_headers(reply), "content-type": JSON}
-    return HttpAnswer(status=reply.status, headers=headers, body=reply_body(reply).decode())
+def http_answer(reply: Reply, transaction_id: str) -> HttpAnswer:
+    """`reply` as the gateway answers it to the caller whose X-Road-Id is `transaction_id`."""
+    headers = {**reply_headers(reply, transaction_id), "content-type": JSON}
+    return HttpAnswer(status=reply.status, headers=headers, body=reply_body(reply, transaction_id).decode())

@@ -20,6 +20,15 @@ def new_id() -> str:
     return secrets.token_hex(16)
 
 
+def scoped_transaction_id(client: str, caller_id: str) -> str:
+    """The bus's transaction id (32 hex digits) for the call `client` made under its X-Road-Id `caller_id`.
+
+    A caller's X-Road-Id is unique only among that caller's own calls (X-Road's rule); pending replies,
+    provider request codes, dead letters and worker logs go by this id, so two clients choosing the
+    same X-Road-Id never meet, and neither can aim at the other's id."""
+    return hashlib.sha256(f"{client}\n{caller_id}".encode()).hexdigest()[:32]
+
+
 def utc_now() -> datetime:
     """The current time, timezone-aware."""
     return datetime.now(UTC)
@@ -72,7 +81,11 @@ class Envelope(BaseModel):
     """A request on its way from a client to a service's adapter."""
 
     message_id: str = Field(default_factory=new_id)
-    correlation_id: str = Field(default_factory=new_id, description="the transaction id")
+    correlation_id: str = Field(default_factory=new_id, description="the bus's transaction id")
+    caller_transaction_id: str | None = Field(
+        None,
+        description="the caller's X-Road-Id, echoed to it (correlation_id is scoped_transaction_id of it)",
+    )
     client: ClientId
     service: ServiceId
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
@@ -103,8 +116,9 @@ class Envelope(BaseModel):
         take a dossier code, payment reference, order number or MaYeuCau from when the payload has none.
 
         Derived from the Idempotency-Key (scoped to client and service) when the caller sent one, else
-        it is the transaction id; either way it is the same on every attempt of the request: the bus's
-        retries, a redelivery after a crash, a DLQ replay, and, with a key, the client's own retries.
+        it is the bus's transaction id (scoped to the client, so never another caller's); either way it
+        is the same on every attempt of the request: the bus's retries, a redelivery after a crash, a
+        DLQ replay, and, with a key, the client's own retries.
         So the provider's de-duplication on its code makes the effect happen once.
         """
         if self.idempotency_key is None:

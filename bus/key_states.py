@@ -142,11 +142,13 @@ class KeyBook:
 
         return await self._change(location, owner, settled)
 
-    async def settle_reply(self, location: str, owner: str, reply: Reply) -> bool:
-        """Record a worker's final reply: the answer when definitive, else unknown (run again next time)."""
+    async def settle_reply(self, location: str, owner: str, reply: Reply, transaction_id: str) -> bool:
+        """Record a worker's final reply to the caller whose X-Road-Id is `transaction_id`: the answer when
+        definitive, else unknown (run again next time)."""
         error_type = reply.error.type if reply.error is not None else None
         if reply.ok or is_definitive(error_type):
-            return await self.settle(location, owner, "completed", answer=http_answer(reply))
+            answer = http_answer(reply, transaction_id)
+            return await self.settle(location, owner, "completed", answer=answer)
         return await self.settle(location, owner, "unknown", reason=error_type)
 
     async def _change(self, location: str, owner: str, change: Callable[[KeyRecord], KeyRecord]) -> bool:

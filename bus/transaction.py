@@ -18,8 +18,13 @@ class TransactionFacts(BaseModel):
     Neither the citizens it is about nor its bodies' hashes: operational monitoring keeps only these.
     """
 
-    transaction_id: str
-    message_id: str | None = None
+    transaction_id: str = Field(
+        description="the caller's X-Road-Id (or one the gateway made), unique per client; the bus's own id "
+        "for the call, in worker logs and dead letters, is scoped_transaction_id(client, transaction_id)"
+    )
+    message_id: str | None = Field(
+        None, description="the request envelope's message id, as the worker saw it"
+    )
     client: str | None = Field(None, description="client id, when the caller identified itself")
     service: str | None = Field(None, description="service id, when it parsed")
     method: str = "POST"

@@ -209,7 +209,8 @@ class Worker:
         key_location = envelope_key_location(envelope)
         if key_location is not None:
             # Before the answer: a client retry that finds the key settled gets this outcome.
-            await self.keys.settle_reply(key_location, envelope.message_id, reply)
+            caller_id = envelope.caller_transaction_id or envelope.correlation_id
+            await self.keys.settle_reply(key_location, envelope.message_id, reply, caller_id)
         await self._send_answer(delivery, answer)
         if dead_lettered:
             # A replay from the DLQ clears the record and must be able to take the lease at once.

@@ -243,13 +243,24 @@ class CrashingAdapter:
         raise ZeroDivisionError("bug")
 
 
+class CodeEchoAdapter:
+    """Answers after `delay` seconds with the caller, its payload and the provider request code."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    async def handle(self, request: Envelope) -> JsonValue:
+        await asyncio.sleep(self.delay)
+        return {"client": str(request.client), "echo": request.payload, "request_code": request.request_code}
+
+
 def echo_catalog(subsystem: str) -> Catalog:
-    """Two clients, five services of a unique subsystem (so parallel runs never share queues)."""
+    """Two clients, six services of a unique subsystem (so parallel runs never share queues)."""
     base = f"VN/GOV/HPG/{subsystem}"
     stp_only = ["VN/GOV/HPG/STP"]
     return Catalog.model_validate(
         {
-            "adapters": {"echo": {}, "slow": {}, "failing": {}, "crashing": {}},
+            "adapters": {"echo": {}, "slow": {}, "failing": {}, "crashing": {}, "codes": {}},
             "clients": [
                 {"id": "VN/GOV/HPG/STP", "groups": ["province"], "api_key_sha256": [hash_api_key(KEY)]},
                 {"id": "VN/GOV/HPG/OTHER", "api_key_sha256": [hash_api_key(OTHER_KEY)]},
@@ -260,14 +271,21 @@ def echo_catalog(subsystem: str) -> Catalog:
                 {"id": f"{base}/Failing/v1", "adapter": "failing", "allow": stp_only},
                 {"id": f"{base}/Crashing/v1", "adapter": "crashing", "allow": stp_only},
                 {"id": f"{base}/Orphan/v1", "adapter": "echo", "timeout": 0.3, "allow": stp_only},
+                {
+                    "id": f"{base}/Shared/v1",
+                    "adapter": "codes",
+                    "allow": ["VN/GOV/HPG/STP", "VN/GOV/HPG/OTHER"],
+                },
             ],
         }
     )
 
 
 def echo_adapters() -> Mapping[str, Adapter]:
-    """The adapters of `echo_catalog`: echo, a 3 s echo, a failing and a crashing one."""
+    """The adapters of `echo_catalog`: echo, a 3 s echo, a failing and a crashing one, and Shared's
+    echo of the caller and request code after 0.5 s."""
     return {
+        "codes": CodeEchoAdapter(0.5),
         "echo": EchoAdapter({}),
         "slow": EchoAdapter({"delay": 3.0}),
         "failing": FailingAdapter(),

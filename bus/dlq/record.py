@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from bus.codec import decode_envelope
 from bus.dlq.effect import EFFECT_HEADER, Effect, effect_from_header, effect_of_failure
@@ -51,7 +51,9 @@ class DeadLetter(BaseModel):
     """One dead letter as `lgsp dlq` shows it; fields the broker did not set are None."""
 
     message_id: str
-    correlation_id: str
+    correlation_id: str  # the bus's transaction id, scoped to the client (see scoped_transaction_id)
+    client: str | None = None
+    caller_transaction_id: str | None = Field(None, description="the caller's X-Road-Id, as in its records")
     queue: str | None
     reason: str | None
     error_type: str | None
@@ -68,10 +70,11 @@ class DeadLetter(BaseModel):
     def of(cls, message: Message) -> DeadLetter:
         """Read a dead-lettered message (parsing its envelope when it is one)."""
         headers = message.headers
-        service = issue = None
+        service = issue = client = caller_id = None
         try:
             envelope = decode_envelope(message)
             service, issue = str(envelope.service), envelope.issue
+            client, caller_id = str(envelope.client), envelope.caller_transaction_id
         except ValidationError:
             service = _text(headers.get("x-service"))
         attempts = headers.get(ATTEMPTS_HEADER)
@@ -79,6 +82,8 @@ class DeadLetter(BaseModel):
         return cls(
             message_id=message.message_id,
             correlation_id=message.correlation_id,
+            client=client,
+            caller_transaction_id=caller_id,
             queue=_text(headers.get(ORIGINAL_QUEUE_HEADER)),
             reason=_text(headers.get(DEATH_REASON_HEADER)),
             error_type=_text(headers.get(ERROR_TYPE_HEADER)),

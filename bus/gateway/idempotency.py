@@ -120,11 +120,11 @@ class IdempotencyKeys:
                 )
             await asyncio.sleep(min(self.poll_seconds, left))
 
-    async def answered(self, lease: Lease, reply: Reply, service: ServiceSpec) -> None:
-        """A worker's reply reached the caller: store it if final and definitive, else keep the key
-        in flight while the bus carries on (the worker then records the outcome)."""
+    async def answered(self, lease: Lease, reply: Reply, service: ServiceSpec, transaction_id: str) -> None:
+        """A worker's reply reached the caller (X-Road-Id `transaction_id`): store it if final and
+        definitive, else keep the key in flight while the bus carries on (the worker then records it)."""
         if reply.settled:
-            await self.book.settle_reply(lease.location, lease.owner, reply)
+            await self.book.settle_reply(lease.location, lease.owner, reply, transaction_id)
         else:
             await self.book.extend(lease.location, lease.owner, time.time() + work_horizon(service))
 

@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect
 
 from bus.answers import TRANSACTION_HEADER as TRANSACTION_HEADER  # the gateway's name for it
 from bus.catalog import ClientSpec, ServiceSpec
-from bus.envelope import Envelope, TraceContext, utc_now
+from bus.envelope import Envelope, TraceContext, scoped_transaction_id, utc_now
 from bus.errors import BadRequest, PayloadTooLarge, RequestIncomplete, UnsupportedMediaType
 
 log = logging.getLogger(__name__)
@@ -135,10 +135,12 @@ def build_envelope(
     path: str,
     payload: JsonValue,
 ) -> Envelope:
-    """The envelope for this call, with the service's deadline and the caller's trace continued."""
+    """The envelope for this call, with the service's deadline and the caller's trace continued; its
+    correlation id is the bus's id for the caller's `transaction_id` (its X-Road-Id), scoped to the client."""
     # Built once with its deadline: a second model (with_deadline's copy) per call is measurable.
     return Envelope(
-        correlation_id=transaction_id,
+        correlation_id=scoped_transaction_id(str(client.id), transaction_id),
+        caller_transaction_id=transaction_id,
         client=client.id,
         service=service.id,
         method=request.method,

@@ -17,7 +17,15 @@ from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog, ServiceSpec
 from bus.codec import decode_reply, envelope_message
 from bus.envelope import Envelope, new_id, utc_now
-from bus.errors import BadRequest, BusError, BusTimeout, BusUnavailable, ErrorBody, InternalError
+from bus.errors import (
+    BadRequest,
+    BusError,
+    BusTimeout,
+    BusUnavailable,
+    DuplicateRequest,
+    ErrorBody,
+    InternalError,
+)
 from bus.gateway.access import CLIENT_HEADER, AccessControl
 from bus.gateway.async_requests import (
     CALLBACK_HEADER,
@@ -223,7 +231,8 @@ class ServiceRouter:
             await self.settlements.settle(lambda: self.idempotency.followed_late(first, service), what)
         elif facts.reply is not None:
             reply = facts.reply
-            await self.settlements.settle(lambda: self.idempotency.answered(first, reply, service), what)
+            answered = self.idempotency.answered
+            await self.settlements.settle(lambda: answered(first, reply, service, facts.transaction_id), what)
         return response
 
     def _split(self, service_path: str) -> tuple[ServiceId, str]:
@@ -302,6 +311,10 @@ class ServiceRouter:
                     envelope_message(envelope),
                     timeout=service.timeout + REPLY_GRACE_SECONDS,
                 )
+            except DuplicateRequest:
+                # The transport names the bus's id (scoped to the client); the caller knows its own.
+                message = f"a call with transaction id {facts.transaction_id!r} is still being served"
+                raise DuplicateRequest(message) from None
             except PublishUnconfirmed as unconfirmed:
                 if not facts.handed_off:
                     raise
@@ -310,10 +323,13 @@ class ServiceRouter:
         try:
             reply = decode_reply(answer)
         except ValidationError as exc:
-            log.error("malformed reply for %s: %s", envelope.correlation_id, exc)
+            log.error("malformed reply for %s: %s", facts.transaction_id, exc)
             raise InternalError("the worker's reply could not be read") from exc
         facts.worker = reply.worker
         facts.reply = reply
         return Response(
-            reply_body(reply), status_code=reply.status, media_type=JSON, headers=reply_headers(reply)
+            reply_body(reply, facts.transaction_id),
+            status_code=reply.status,
+            media_type=JSON,
+            headers=reply_headers(reply, facts.transaction_id),
         )

@@ -313,7 +313,8 @@ class AmqpTransport:
             raise ValueError(f"timeout must be positive, got {timeout}")
         correlation_id = message.correlation_id
         if correlation_id in self._pending:
-            # Two calls under one caller-chosen X-Road-Id: the second is the caller's mistake (409).
+            # One client's two calls under one X-Road-Id (the bus's id is scoped to the client): the
+            # second is the caller's mistake (409).
             raise DuplicateRequest(f"a call with transaction id {correlation_id!r} is still being served")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
+import httpx
 import pytest
 
 from bus.transaction import TransactionRecord
@@ -48,6 +50,49 @@ async def test_get_without_body_reaches_the_adapter(stack: Stack) -> None:
 async def test_caller_transaction_id_is_kept(stack: Stack) -> None:
     response = await stack.client.post(stack.url("Echo"), json={}, headers={**STP, "X-Road-Id": "tx-123"})
     assert response.headers["x-road-id"] == "tx-123"
+
+
+OTHER = {"X-Road-Client": "VN/GOV/HPG/OTHER", "X-Api-Key": OTHER_KEY}
+
+
+async def sent_then(stack: Stack, call: Awaitable[httpx.Response]) -> asyncio.Task[httpx.Response]:
+    """`call` started and on the bus (still waiting for its answer)."""
+    before = len(stack.transport.sent)
+    task = asyncio.ensure_future(call)
+    async with asyncio.timeout(5):
+        while len(stack.transport.sent) == before:  # noqa: ASYNC110 - it has reached the bus
+            await asyncio.sleep(0.005)
+    return task
+
+
+async def test_two_clients_using_one_x_road_id_at_once_are_served_apart(stack: Stack) -> None:
+    url, shared = stack.url("Shared"), {"X-Road-Id": "shared-id-1"}
+    first = await sent_then(stack, stack.client.post(url, json={"n": 1}, headers={**STP, **shared}))
+    theirs = await stack.client.post(url, json={"n": 2}, headers={**OTHER, **shared})
+    mine = await first
+    assert (mine.status_code, theirs.status_code) == (200, 200), (mine.text, theirs.text)
+    assert mine.headers["x-road-id"] == theirs.headers["x-road-id"] == "shared-id-1"
+    assert (mine.json()["client"], mine.json()["echo"]) == ("VN/GOV/HPG/STP", {"n": 1})
+    assert (theirs.json()["client"], theirs.json()["echo"]) == ("VN/GOV/HPG/OTHER", {"n": 2})
+    # No Idempotency-Key: the provider's request code comes from the transaction id, the caller's own.
+    assert mine.json()["request_code"] != theirs.json()["request_code"]
+
+
+async def test_one_client_reusing_its_x_road_id_in_flight_gets_409_naming_its_id(stack: Stack) -> None:
+    url, headers = stack.url("Shared"), {**STP, "X-Road-Id": "mine-1"}
+    first = await sent_then(stack, stack.client.post(url, json={"n": 1}, headers=headers))
+    again = await stack.client.post(url, json={"n": 2}, headers=headers)
+    assert (again.status_code, again.json()["type"]) == (409, "Client.DuplicateRequest")
+    assert "'mine-1' is still being served" in again.json()["message"]
+    assert again.headers["x-road-id"] == again.json()["detail"] == "mine-1"
+    assert (await first).json()["echo"] == {"n": 1}
+
+
+async def test_a_client_reusing_its_x_road_id_later_keeps_its_request_code(stack: Stack) -> None:
+    url, headers = stack.url("Shared"), {**STP, "X-Road-Id": "again-1"}
+    codes = [(await stack.client.post(url, json={}, headers=headers)).json()["request_code"] for _ in "ab"]
+    other = (await stack.client.post(url, json={}, headers={**OTHER, "X-Road-Id": "again-1"})).json()
+    assert codes[0] == codes[1] != other["request_code"]
 
 
 @pytest.mark.parametrize(
@@ -145,11 +190,9 @@ async def test_service_without_any_queue_gives_no_route(stack: Stack) -> None:
 
 async def test_catalog_lists_only_the_services_a_client_may_call(stack: Stack) -> None:
     mine = await stack.client.get("/catalog", headers=STP)
-    other = await stack.client.get(
-        "/catalog", headers={"X-Road-Client": "VN/GOV/HPG/OTHER", "X-Api-Key": OTHER_KEY}
-    )
-    assert len(mine.json()["services"]) == 5
-    assert other.json()["services"] == []
+    other = await stack.client.get("/catalog", headers=OTHER)
+    assert len(mine.json()["services"]) == 6
+    assert [s["id"] for s in other.json()["services"]] == [str(stack.service("Shared").id)]
     assert (await stack.client.get("/catalog")).status_code == 401
 
 

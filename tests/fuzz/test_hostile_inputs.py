@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bus.errors import ERRORS_BY_TYPE
+from bus.gateway.requests import TRANSACTION_ID
 from tests.fuzz.apps import GATEWAY_HEADERS, gateway_app
 from tests.fuzz.test_openapi_fuzz import TALLY, write_report
 
@@ -130,6 +131,9 @@ def test_hostile_input_gets_a_typed_json_answer_never_a_server_error(
         tally[f"{answer.status_code // 100}xx"] += 1
         assert answer.status_code < 500, f"{answer.status_code} for {method} {path[:80]}: {answer.text[:300]}"
         assert answer.headers["content-type"] == "application/json", answer.text[:200]
+        if transaction_id is not None and TRANSACTION_ID.fullmatch(transaction_id):
+            # The caller's own id comes back, never the bus's (which is scoped to the client).
+            assert answer.headers.get("x-road-id") == transaction_id, answer.headers
         if answer.status_code >= 400 and method != "HEAD":  # a HEAD answer has no body
             error = answer.json()
             assert error["type"] in ERRORS_BY_TYPE and error["type"].startswith("Client."), error

@@ -69,7 +69,8 @@ class Attack:
     """A case: `run` returns what was observed; `open_gap` marks a defence that is built but not wired.
 
     `prepare` runs before the side effects are measured: the genuine message a replay repeats.
-    `survives` marks an attack the bus absorbs instead of refusing (its answer is not an error).
+    `survives` marks an attack the bus absorbs instead of refusing (its answer is not an error);
+    `sends` is how many of its calls rightly reach the bus (a survived attack's own genuine call).
     """
 
     case: str
@@ -79,6 +80,7 @@ class Attack:
     open_gap: bool = False
     prepare: Callable[[SecuredStack], Awaitable[None]] | None = None
     survives: bool = False
+    sends: int = 0
 
 
 def http_outcome(response: httpx.Response) -> str:

@@ -11,10 +11,13 @@ import httpx
 
 from tests.in_process_stack import SECURED_SLOW_SECONDS, SecuredStack
 from tests.security.attacks import ECHO_URL, STP_AUTH, UNAUTH, Attack, gateway, http_outcome
-from tests.security.conftest import MONITORING_TOKEN
+from tests.security.conftest import MONITORING_TOKEN, READER_KEY
 
 SLOW_URL = "/r1/VN/GOV/HPG/SEC/Slow/v1"
 REUSED_ID = "reused-transaction-id"
+SHARED_ID = "predictable-transaction-id"
+RECORDS_URL = "/r1/VN/GOV/HPG/SEC/Records/v1/records"
+READER_AUTH = {"x-road-client": "VN/GOV/HPG/READER", "x-api-key": READER_KEY}
 BAD = "400 Client.BadRequest"
 UNSUPPORTED = "415 Client.UnsupportedMediaType"
 Run = Callable[[SecuredStack, httpx.AsyncClient], Awaitable[str]]
@@ -58,15 +61,34 @@ def reused_id() -> Run:
     return run
 
 
-async def hold_the_id(stack: SecuredStack) -> None:
+def other_clients_id() -> Run:
+    """Another client's call under the X-Road-Id STP holds in flight (started by `holding(SHARED_ID)`):
+    it used to get STP's 409 (telling it STP had a call in flight); each client's ids are its own."""
+
+    async def run(stack: SecuredStack, _: httpx.AsyncClient) -> str:
+        headers = {**READER_AUTH, "x-road-id": SHARED_ID}
+        answer = await stack.http.get(RECORDS_URL, params={"who": "reader"}, headers=headers)
+        mine = answer.headers.get("x-road-id") == SHARED_ID and answer.json().get("query") == {
+            "who": "reader"
+        }
+        return http_outcome(answer) + (" (its own answer)" if mine else " (not its own answer)")
+
+    return run
+
+
+def holding(transaction_id: str) -> Callable[[SecuredStack], Awaitable[None]]:
     """The genuine call whose id the attack reuses: sent, and still waiting for its slow answer."""
-    before = len(stack.transport.sent)
-    headers = {**STP_AUTH, "x-road-id": REUSED_ID}
-    first = asyncio.create_task(stack.http.post(SLOW_URL, json={}, headers=headers))
-    async with asyncio.timeout(SECURED_SLOW_SECONDS):
-        while len(stack.transport.sent) == before:  # noqa: ASYNC110 - it has reached the bus
-            await asyncio.sleep(0.005)
-    _HELD.append(first)
+
+    async def hold(stack: SecuredStack) -> None:
+        before = len(stack.transport.sent)
+        headers = {**STP_AUTH, "x-road-id": transaction_id}
+        first = asyncio.create_task(stack.http.post(SLOW_URL, json={}, headers=headers))
+        async with asyncio.timeout(SECURED_SLOW_SECONDS):
+            while len(stack.transport.sent) == before:  # noqa: ASYNC110 - it has reached the bus
+                await asyncio.sleep(0.005)
+        _HELD.append(first)
+
+    return hold
 
 
 _HELD: list[asyncio.Task[httpx.Response]] = []
@@ -167,14 +189,25 @@ INPUT_ATTACKS: list[Attack] = [
 ]
 
 
-# Last of the table: the genuine call it holds answers (a worker reply sent) after the rows are measured.
-REUSED_ID_ATTACK = Attack(
-    "49 calls reusing an in-flight X-Road-Id",
-    "gateway /r1 (transaction id)",
-    "49 x 409 Client.DuplicateRequest",
-    reused_id(),
-    prepare=hold_the_id,
-)
+# Last of the table: the genuine calls they hold answer (a worker reply sent) after the rows are measured.
+HELD_ID_ATTACKS = [
+    Attack(
+        "49 calls reusing an in-flight X-Road-Id",
+        "gateway /r1 (transaction id)",
+        "49 x 409 Client.DuplicateRequest",
+        reused_id(),
+        prepare=holding(REUSED_ID),
+    ),
+    Attack(
+        "another client's call under an X-Road-Id in flight",
+        "gateway /r1 (transaction id per client)",
+        "200 (its own answer)",
+        other_clients_id(),
+        prepare=holding(SHARED_ID),
+        survives=True,
+        sends=1,  # the other client's own call, served
+    ),
+]
 
 
 async def held_calls() -> list[httpx.Response]:

@@ -53,7 +53,7 @@ async def test_only_one_of_racing_claims_holds_the_key(store: Store) -> None:
 async def test_a_definitive_reply_completes_the_key_and_it_is_never_taken_over(store: Store) -> None:
     book = book_on(store)
     await claim(book, "a-1")
-    assert await book.settle_reply(WHERE, "a-1", reply_to("a-1")) is True
+    assert await book.settle_reply(WHERE, "a-1", reply_to("a-1"), "tx-a-1") is True
     assert await claim(book, "a-2") == "completed:a-1"
     record = await book.read(WHERE)
     assert record is not None and record.answer is not None and record.answer.status == 200
@@ -63,7 +63,10 @@ async def test_a_definitive_reply_completes_the_key_and_it_is_never_taken_over(s
 async def test_a_transient_failure_leaves_the_key_unknown_for_the_next_attempt_to_claim(store: Store) -> None:
     book = book_on(store)
     await claim(book, "a-1")
-    assert await book.settle_reply(WHERE, "a-1", reply_to("a-1", error=ProviderTimeout("hung"))) is True
+    assert (
+        await book.settle_reply(WHERE, "a-1", reply_to("a-1", error=ProviderTimeout("hung")), "tx-a-1")
+        is True
+    )
     record = await book.read(WHERE)
     assert record is not None and (record.state, record.reason) == ("unknown", "Server.Provider.Timeout")
     assert await claim(book, "a-2") == "a-2"
@@ -82,7 +85,7 @@ async def test_a_refused_attempt_leaves_the_key_not_done_unless_an_earlier_one_m
     await book.settle(WHERE, "a-2", "not_done", reason="Server.Bus.Unavailable")
     second = await book.read(WHERE)
     await claim(book, "a-3")  # this one reached the bus and failed transiently
-    await book.settle_reply(WHERE, "a-3", reply_to("a-3", error=ProviderTimeout("hung")))
+    await book.settle_reply(WHERE, "a-3", reply_to("a-3", error=ProviderTimeout("hung")), "tx-a-3")
     await claim(book, "a-4")  # a refused retry of a request that may have had its effect
     await book.settle(WHERE, "a-4", "not_done", reason="Server.Bus.Unavailable")
     fourth = await book.read(WHERE)
@@ -104,8 +107,8 @@ async def test_only_the_holder_settles_and_a_completed_key_stays_completed(store
     await asyncio.sleep(0.2)
     await claim(book, "a-2")
     # The first attempt's worker finishes late: the key is the second attempt's now.
-    assert await book.settle_reply(WHERE, "a-1", reply_to("a-1")) is False
-    assert await book.settle_reply(WHERE, "a-2", reply_to("a-2")) is True
+    assert await book.settle_reply(WHERE, "a-1", reply_to("a-1"), "tx-a-1") is False
+    assert await book.settle_reply(WHERE, "a-2", reply_to("a-2"), "tx-a-2") is True
     assert await book.settle(WHERE, "a-2", "unknown", reason="Server.Bus.Timeout") is False
     assert await book.extend(WHERE, "a-2", time.time() + 60) is False
     record = await book.read(WHERE)
@@ -115,7 +118,7 @@ async def test_only_the_holder_settles_and_a_completed_key_stays_completed(store
 async def test_a_key_claimed_for_another_request_is_not_taken_over(store: Store) -> None:
     book = book_on(store)
     await claim(book, "a-1")
-    await book.settle_reply(WHERE, "a-1", reply_to("a-1", error=ProviderTimeout("hung")))
+    await book.settle_reply(WHERE, "a-1", reply_to("a-1", error=ProviderTimeout("hung")), "tx-a-1")
     assert await claim(book, "a-2", print_="another-body") == "unknown:a-1"
 
 
