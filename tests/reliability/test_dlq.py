@@ -7,6 +7,7 @@ import asyncio
 from bus.codec import envelope_message
 from bus.dlq.inspect import DeadLetterQueues, LetterFilter
 from bus.dlq.record import REASON_RETRIES_EXHAUSTED
+from bus.envelope import scoped_transaction_id
 from bus.errors import ProviderError
 from bus.store import MemoryStore
 from bus.transport import dead_letter_queue
@@ -40,6 +41,18 @@ async def test_list_and_show_read_dead_letters_without_removing_them() -> None:
         found = await queues.show(ids[1])
         assert found is not None and found[0].message_id == ids[1]
         assert served.transport.broker.depth(dead_letter_queue(served.queue)) == 3  # all given back
+
+
+async def test_a_dead_letter_names_its_client_and_both_transaction_ids() -> None:
+    adapter = ScriptedAdapter([ProviderError("down")])
+    async with serving(adapter, retry=ONE_SHOT) as served:
+        sent = served.envelope({})
+        bus_id = scoped_transaction_id(str(sent.client), "caller-7")
+        sent = sent.model_copy(update={"correlation_id": bus_id, "caller_transaction_id": "caller-7"})
+        assert not (await served.call(sent)).ok
+        [letter] = await DeadLetterQueues(served.transport, MemoryStore(), [served.queue]).letters()
+    assert (letter.client, letter.caller_transaction_id) == (str(sent.client), "caller-7")
+    assert letter.correlation_id == bus_id != "caller-7"
 
 
 async def test_replay_republishes_once_and_the_worker_completes_it() -> None:
