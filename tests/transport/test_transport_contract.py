@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bus.errors import BusTimeout, InternalError, NoRoute
+from bus.errors import BusTimeout, DuplicateRequest, InternalError, NoRoute
 from bus.transport import (
     DEATH_REASON_HEADER,
     ORIGINAL_QUEUE_HEADER,
@@ -178,6 +178,24 @@ async def test_200_concurrent_requests_each_get_their_own_reply(
         *(caller.request(queue_name, Message(body=body), timeout=WAIT) for body in bodies)
     )
     assert [reply.body for reply in replies] == [b"re:" + body for body in bodies]
+
+
+async def test_a_request_under_a_correlation_id_still_waiting_is_refused_unsent_and_the_first_answered(
+    transport: Transport, queue_name: str
+) -> None:
+    held = Inbox(ack=False)
+    await transport.consume(queue_name, held)
+    first = asyncio.ensure_future(
+        transport.request(queue_name, Message(body=b"1", correlation_id="c-1"), WAIT)
+    )
+    got = await held.next()
+    with pytest.raises(DuplicateRequest, match="'c-1'"):
+        await transport.request(queue_name, Message(body=b"2", correlation_id="c-1"), timeout=WAIT)
+    assert await held.nothing_more()  # the second was never published
+    assert got.message.reply_to is not None
+    await transport.reply(got.message.reply_to, Message(body=b"re:1", correlation_id="c-1"))
+    await got.ack()
+    assert (await asyncio.wait_for(first, WAIT)).body == b"re:1"
 
 
 async def test_prefetch_caps_unacked_deliveries_per_consumer(transport: Transport, queue_name: str) -> None:
