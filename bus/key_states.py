@@ -5,6 +5,9 @@
                                            └──transient failure, dead letter──▶ unknown  (may have happened)
     not_done, unknown, or in_flight past its `until` ──the next attempt claims it──▶ in_flight
 
+A refusal says nothing of earlier attempts: a key whose earlier attempt may have acted (unknown, or in
+flight past its `until`) stays unknown when the attempt that took it over is refused.
+
 Only definitive outcomes are answers: a success, `Client.*` (but RateLimited), `Server.Provider.Rejected`.
 Any other outcome lets the next attempt run again with the same provider request code
 (`Envelope.request_code`), so the provider's own de-duplication keeps the effect single. An in-flight
@@ -44,6 +47,8 @@ class KeyRecord(BaseModel):
     attempts: int = 1
     answer: HttpAnswer | None = None
     reason: str | None = None  # the error type of a not_done or unknown outcome
+    # The state the holder took the key over from (None: it claimed an absent key).
+    earlier: KeyStateName | None = None
 
 
 def key_location(client: str, service: str, key: str) -> str:
@@ -106,6 +111,7 @@ class KeyBook:
             if record.fingerprint != fingerprint or record.state == "completed" or busy:
                 return record
             mine.attempts = record.attempts + 1
+            mine.earlier = record.state
             if await self.store.replace_if(location, raw, _encode(mine), ttl=self.ttl):
                 return mine
         raise RuntimeError(f"key record {location!r} kept changing; try again")
@@ -124,9 +130,17 @@ class KeyBook:
         reason: str | None = None,
     ) -> bool:
         """Record `owner`'s outcome (the answer of a completed key, the error type of another);
-        False when another attempt holds the key or it is already completed."""
-        update = {"state": state, "until": self.clock(), "answer": answer, "reason": reason}
-        return await self._change(location, owner, lambda record: record.model_copy(update=update))
+        False when another attempt holds the key or it is already completed. `not_done` is recorded as
+        unknown when an earlier attempt may have acted."""
+
+        def settled(record: KeyRecord) -> KeyRecord:
+            may_have_acted = record.earlier not in (None, "not_done")
+            final = "unknown" if state == "not_done" and may_have_acted else state
+            return record.model_copy(
+                update={"state": final, "until": self.clock(), "answer": answer, "reason": reason}
+            )
+
+        return await self._change(location, owner, settled)
 
     async def settle_reply(self, location: str, owner: str, reply: Reply) -> bool:
         """Record a worker's final reply: the answer when definitive, else unknown (run again next time)."""

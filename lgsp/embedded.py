@@ -69,7 +69,7 @@ class EmbeddedStack:
     # The admin API (journey resume, fault controls) opens to this run's own key too (printed by `lgsp run`).
     admin_key: str = field(default_factory=new_admin_key)
     reuse_port: bool = False  # a member of `lgsp run --processes N`: the port is shared
-    _group: ServerGroup | None = None
+    _groups: list[ServerGroup] = field(default_factory=list)  # the mocks', then the gateway's
     _workers: list[Worker] = field(default_factory=list)
     _events: EventRecorder | None = None
     mock_ports: dict[str, int] = field(default_factory=dict)  # by mock name; default: each mock's own
@@ -82,7 +82,7 @@ class EmbeddedStack:
     _portal: FastAPI | None = None
 
     async def start(self) -> list[Served]:
-        """Start mocks first (adapters call them), then workers, then the gateway."""
+        """Start the mocks first (adapters call them), then workers, journeys, and the gateway."""
         served = self._mock_apps()
         gateway = assemble_gateway(
             self.catalog,
@@ -104,13 +104,11 @@ class EmbeddedStack:
         self.dashboard, self.dashboard_link = wire_dashboard(
             gateway, self.catalog, gateway_url, served, journeys=EngineJourneys(journeys.journeys)
         )
-        served.append(Served("gateway", gateway, self.host, self.port, reuse_port=self.reuse_port))
         await self.transport.connect()
-        await journeys.start()
-        self._group = ServerGroup(served, log_level=self.log_level)
-        await self._group.start()
-        self._events = EventRecorder(self.transport, self.catalog.events, listeners=[journeys.deliver_event])
-        await self._events.start()
+        self._groups.append(ServerGroup(served, log_level=self.log_level))
+        await self._groups[-1].start()
+        # Workers before journeys: a journey's feed polls a service on start, and before a worker has
+        # declared that service's queue the call fails as NoRoute (a red row on every fresh dashboard).
         for index in range(self.workers):
             adapters = build_adapters(
                 self.catalog,
@@ -127,6 +125,13 @@ class EmbeddedStack:
             )
             await worker.start()
             self._workers.append(worker)
+        await journeys.start()
+        self._events = EventRecorder(self.transport, self.catalog.events, listeners=[journeys.deliver_event])
+        await self._events.start()
+        gateway_served = Served("gateway", gateway, self.host, self.port, reuse_port=self.reuse_port)
+        self._groups.append(ServerGroup([gateway_served], log_level=self.log_level))
+        await self._groups[-1].start()
+        served.append(gateway_served)
         ports = {name: self.mock_ports.get(name, MOCKS[name].port) for name in self.mocks}
         self._clocks = mock_clock_follower(journeys.clock, self.host, ports)
         await self._clocks.start()
@@ -152,8 +157,8 @@ class EmbeddedStack:
             await self._events.stop()
         if self.dashboard is not None:
             await self.dashboard.close()  # open pages' streams would hold the server's shutdown
-        if self._group is not None:
-            await self._group.stop()
+        for group in reversed(self._groups):
+            await group.stop()
         await self.transport.close()
 
     def _mock_apps(self) -> list[Served]:

@@ -132,6 +132,28 @@ class MockClockFollower:
             await client.aclose()
 
 
+def feeds_the_catalog_serves(
+    definitions: Sequence[JourneyDefinition], catalog: Catalog
+) -> list[JourneyDefinition]:
+    """The definitions whose feed the catalog can be read through (its client and service are listed);
+    each other feed is logged once as not followed: a catalog without the province's systems (an
+    outside adapter's, say) would otherwise have its poll refused, and a warning logged, every round."""
+    served = []
+    for definition in definitions:
+        if definition.feed is None:
+            continue
+        service = definition.feed.call.service
+        lacking = [f"client {definition.client}"] if catalog.client(definition.client) is None else []
+        lacking += [f"service {service}"] if catalog.service(service) is None else []
+        if lacking:
+            log.info(
+                "feed of %s not followed: the catalog has no %s", definition.kind, " and no ".join(lacking)
+            )
+        else:
+            served.append(definition)
+    return served
+
+
 @dataclass
 class JourneyRuntime:
     """Journeys and their engines on one bus process. Start it before serving its router (engines
@@ -187,7 +209,8 @@ class JourneyRuntime:
             self._engines.append(engine)
         if self.engines:  # the processes that run journeys follow the feeds that start them
             self._feeds = FeedFollower(
-                self.definitions, journeys=self.journeys, caller=caller, store=self.store,
+                feeds_the_catalog_serves(self.definitions, self.catalog), journeys=self.journeys,
+                caller=caller, store=self.store,
                 settings=self.settings, holder=f"{self.name}-feeds-{new_id()}",
             )  # fmt: skip
             await self._feeds.start()

@@ -1,7 +1,8 @@
 """How many journeys a second stand for Hải Phòng's dossiers, and their split by procedure.
 
-Pure arithmetic, unit-tested, no Locust. Hải Phòng received 956,000 online dossiers in 2023
-(/work/shared/JOURNEYS.md, "Volumes"). The split by procedure is an ASSUMPTION, not a published figure:
+Pure arithmetic, unit-tested, no Locust. Hải Phòng received 956,000 online dossiers in 2023 (90.7 % of
+all its dossiers, the city's published figure). The split by procedure is an ASSUMPTION, not a published
+figure:
 
 - birth (interconnected): Hải Phòng's ≈ 2.1 M people × a crude birth rate of ≈ 14 ‰ (GSO, 2023)
   ≈ 29 k births a year, all assumed filed online through the interconnected service: ≈ 3 %;

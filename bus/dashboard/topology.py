@@ -171,8 +171,11 @@ def measure_edges(
         service = record.service or ""
         if service not in outbound:
             adapter = adapters.get(service)
-            edge = f"{LGSP_NODE}>{provider_node(adapter)}" if adapter is not None else None
-            outbound[service] = by_edge.setdefault(edge, _Tally()) if edge is not None else None
+            outbound[service] = (
+                None
+                if adapter is None
+                else by_edge.setdefault(f"{LGSP_NODE}>{provider_node(adapter)}", _Tally())
+            )
         if (provider := outbound[service]) is not None:
             provider.durations.append(duration)
             provider.failures += failed

@@ -55,11 +55,6 @@ class OpenedTransaction(BaseModel):
     entry: LogEntry
     checks: list[LinkCheck]
 
-    @property
-    def intact(self) -> bool:
-        """No check failed."""
-        return all(check.ok is not False for check in self.checks)
-
 
 async def latest_transactions(
     monitoring: MonitoringSink, wanted: TransactionFilter, *, limit: int, scan: int

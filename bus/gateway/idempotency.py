@@ -128,6 +128,12 @@ class IdempotencyKeys:
         else:
             await self.book.extend(lease.location, lease.owner, time.time() + work_horizon(service))
 
+    async def followed_late(self, lease: Lease, service: ServiceSpec) -> None:
+        """The caller was answered 202 because the request's publish was unconfirmed: the bus may still
+        run it, and its worker records the outcome under the key; the key stays in flight meanwhile (a
+        publish the broker refused frees it when that time is up)."""
+        await self.book.extend(lease.location, lease.owner, time.time() + work_horizon(service))
+
     async def complete(self, lease: Lease, response: Response) -> None:
         """Store `response` as the key's answer (an async call's 202: its transaction tells the rest)."""
         await self.book.settle(lease.location, lease.owner, "completed", answer=stored_answer(response))

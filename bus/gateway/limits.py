@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -41,11 +40,6 @@ def check_header_list(headers: Iterable[tuple[bytes, bytes]], limits: InputLimit
             raise BadRequest(f"more than {limits.max_header_count} headers")
         if size > limits.max_header_bytes:
             raise BadRequest(f"headers larger than {limits.max_header_bytes} bytes")
-
-
-def check_headers(request: Request, limits: InputLimits) -> None:
-    """`check_header_list` on a FastAPI request."""
-    check_header_list(request.scope.get("headers", ()), limits)
 
 
 def json_depth(body: bytes) -> int:

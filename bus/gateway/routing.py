@@ -217,8 +217,10 @@ class ServiceRouter:
             raise
         # The call had its effect: its answer is the caller's even if the store is out right now.
         what = f"{facts.transaction_id} (Idempotency-Key {key!r})"
-        if choice.respond_async or facts.handed_off:  # 202: async, or a publish followed late
+        if choice.respond_async:  # the 202 is the answer asked for; its transaction tells the rest
             await self.settlements.settle(lambda: self.idempotency.complete(first, response), what)
+        elif facts.handed_off:  # 202 for a publish followed late: the worker's outcome is the key's
+            await self.settlements.settle(lambda: self.idempotency.followed_late(first, service), what)
         elif facts.reply is not None:
             reply = facts.reply
             await self.settlements.settle(lambda: self.idempotency.answered(first, reply, service), what)

@@ -89,6 +89,15 @@ class AmqpDelivery:
         except CHANNEL_GONE as error:
             log.warning("nack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)
 
+    async def requeue_after_loss(self) -> None:
+        """Give the message back after its handler was cut short by a connection loss, already reported:
+        the nack is most likely lost with the channel, and the broker redelivers it anyway."""
+        self._settle()
+        try:
+            await self._channel.basic_nack(self._delivery_tag, requeue=True)
+        except CHANNEL_GONE as error:
+            log.debug("nack of %s lost with its channel (%s)", self._message.message_id, error)
+
     def _settle(self) -> None:
         if self._settled:
             raise RuntimeError(f"delivery of {self._message.message_id} was already acked or nacked")
@@ -132,7 +141,7 @@ class AmqpSubscription:
                 type(lost).__name__,
             )
             if not delivery.settled:
-                await delivery.nack(requeue=True)
+                await delivery.requeue_after_loss()
             return
         except Overloaded as full:
             # A bounded queue (a retry queue, say) is full: back-pressure to wait out, not a bug.

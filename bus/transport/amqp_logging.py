@@ -91,12 +91,18 @@ def report_connection_losses(
     connection: AbstractRobustConnection, name: str, reconnect_interval: float
 ) -> None:
     """Log one WARNING when `connection` is lost and one INFO when it is back; silence the libraries'
-    own records of the loss (see `silence_library_loss_records`)."""
+    own records of the loss (see `silence_library_loss_records`). A reconnect attempt that fails before
+    the connection is back is not another loss: aio-pika logs each such attempt in one line."""
     silence_library_loss_records()
+    up = True
 
     def lost(_: object, cause: BaseException | None) -> None:
+        nonlocal up
         if cause is None or connection.close_called:
             return  # closed on purpose by its owner
+        if not up:
+            return  # a failed reconnect attempt of the loss already reported
+        up = False
         log.warning(
             "broker connection %s lost (%s: %s); reconnecting (to the next node, if any), then every %.1f s",
             name,
@@ -106,6 +112,8 @@ def report_connection_losses(
         )
 
     def back(_: object) -> None:
+        nonlocal up
+        up = True
         log.info("broker connection %s restored to %s", name, connection)  # the node, password masked
 
     connection.close_callbacks.add(lost)

@@ -69,6 +69,25 @@ async def test_redelivered_registration_takes_effect_once(
     assert (await control.get("/_control/effects")).json()["khaisinh"] == 1
 
 
+async def test_a_clients_retry_with_its_idempotency_key_is_one_certificate_at_the_registry(
+    registry: tuple[CivilAdapter, httpx.AsyncClient],
+) -> None:
+    adapter, control = registry
+    payload = _payload("XacNhanTinhTrangHonNhan")
+    keyed = _envelope("XacNhanTinhTrangHonNhan", payload, issue=None).model_copy(
+        update={"idempotency_key": "k-certificate"}
+    )
+    # The client's retry is a new transaction (new transaction and message ids), under the same key.
+    retry = _envelope("XacNhanTinhTrangHonNhan", payload, issue=None).model_copy(
+        update={"idempotency_key": "k-certificate"}
+    )
+    first, again = await adapter.handle(keyed), await adapter.handle(retry)
+    assert keyed.correlation_id != retry.correlation_id and keyed.request_code == retry.request_code
+    assert first == again  # the registry answered the retry with the first certificate
+    assert isinstance(first, dict) and first["dossier_number"] == keyed.request_code
+    assert (await control.get("/_control/effects")).json()["xacnhantthn"] == 1
+
+
 async def test_every_service_answers_its_sample_in_canonical_form(
     registry: tuple[CivilAdapter, httpx.AsyncClient],
 ) -> None:

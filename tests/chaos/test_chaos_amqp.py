@@ -4,7 +4,8 @@ connection is closed by the broker every CUT_EVERY s, and the civil-registry moc
 garbles answers. Every connection of the gateway and the workers to RabbitMQ and to Redis goes through
 a fault proxy (the machine's services keep running), which cuts the broker every BROKER_CUT_EVERY s and
 Redis every REDIS_CUT_EVERY s, each for OUTAGE_SECONDS. Then every failed request is retried once with
-its key, and the dead letters are replayed. Reconciled per request against the registry (the faults
+its key (after the faults are cleared, or while they go on), the dead letters are replayed, and every
+request is asked once more with its key. Reconciled per request against the registry (the faults
 table counts the cuts and the connections they reset); worker logs must show each connection loss as
 one WARNING, no ERROR and no traceback.
 """
@@ -54,7 +55,7 @@ class WorkerFleet:
     def __init__(self, args: list[str], logs: Path) -> None:
         self.args = args  # AMQP_URL REDIS_URL CATALOG, then the store prefix after the name
         self.logs = logs
-        self.processes: list[subprocess.Popen[str]] = []
+        self.processes: list[tuple[str, subprocess.Popen[str]]] = []
         self.started = 0
 
     def start(self) -> None:
@@ -62,20 +63,30 @@ class WorkerFleet:
         name = f"w{self.started}"
         log = (self.logs / f"worker-{name}.log").open("w")
         argv = [sys.executable, "-m", "tests.chaos.worker_process", *self.args[:3], name, *self.args[3:]]
-        self.processes.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, text=True))
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, text=True)
+        self.processes.append((name, process))
+
+    def ready(self, name: str) -> bool:
+        """Whether worker `name` has started serving (its log says so)."""
+        return f"worker {name} ready" in (self.logs / f"worker-{name}.log").read_text()
 
     async def kill_one(self) -> int:
-        """SIGKILL the longest-running worker (the likeliest to hold work) and start another."""
-        victim = self.processes.pop(0)
+        """SIGKILL the longest-serving worker (the likeliest to hold work) and start another; none while
+        no worker serves yet (on a busy machine a restart takes seconds, and killing workers before they
+        serve would leave the load without any)."""
+        serving = [index for index, (name, _) in enumerate(self.processes) if self.ready(name)]
+        if not serving:
+            return 0
+        _, victim = self.processes.pop(serving[0])
         victim.kill()
         await asyncio.to_thread(victim.wait, 10)
         self.start()
         return 1
 
     def stop_all(self) -> None:
-        for process in self.processes:
+        for _, process in self.processes:
             process.terminate()
-        for process in self.processes:
+        for _, process in self.processes:
             try:
                 process.wait(15)
             except subprocess.TimeoutExpired:
@@ -137,19 +148,26 @@ async def settled(amqp_url: str, catalog: Catalog, provider_url: str) -> None:
     raise AssertionError("the bus did not settle")
 
 
+@pytest.mark.parametrize("faults_cleared", [True, False], ids=["faults-cleared", "retries-under-faults"])
 async def test_chaos_on_rabbitmq_and_redis_every_request_ends_with_exactly_one_effect(
-    amqp_url: str, redis_url: str, tmp_path: Path
+    amqp_url: str, redis_url: str, tmp_path: Path, faults_cleared: bool
 ) -> None:
     async with (
         serving_civil_mock() as mock,
         proxy_to(amqp_url, 5672) as broker,
         proxy_to(redis_url, 6379) as redis,
     ):
-        await run_on_rabbitmq(mock, amqp_url, redis_url, tmp_path, broker, redis)
+        await run_on_rabbitmq(mock, amqp_url, redis_url, tmp_path, broker, redis, faults_cleared)
 
 
 async def run_on_rabbitmq(
-    mock: CivilMock, amqp_url: str, redis_url: str, logs: Path, broker: FaultProxy, redis: FaultProxy
+    mock: CivilMock,
+    amqp_url: str,
+    redis_url: str,
+    logs: Path,
+    broker: FaultProxy,
+    redis: FaultProxy,
+    faults_cleared: bool,
 ) -> None:
     catalog_path = write_catalog(
         logs,
@@ -196,7 +214,7 @@ async def run_on_rabbitmq(
                 store=store,
                 horizon=work_horizon(service),
             )
-            report = await run_certificate_chaos(stack, mock, PEOPLE)
+            report = await run_certificate_chaos(stack, mock, PEOPLE, faults_cleared=faults_cleared)
     finally:
         fleet.stop_all()
         await gateway_transport.close()
@@ -208,8 +226,9 @@ async def run_on_rabbitmq(
     errors = [line for line in lines if " ERROR " in line or "Traceback" in line]
     print("\n" + report.text("RabbitMQ + Redis"))
     print(f"worker log: {len(losses)} connection-loss warnings, {len(errors)} ERROR/traceback lines")
-    print(f"report: {report.save('chaos-amqp')}  (worker logs in {logs})")
-    assert report.faults["workers_killed"] >= 2 and report.faults["connection_cuts_hit"] >= 1
+    name = "chaos-amqp-" + ("cleared" if faults_cleared else "faulted")
+    print(f"report: {report.save(name)}  (worker logs in {logs})")
+    assert report.faults["workers_killed_hit"] >= 2 and report.faults["connection_cuts_hit"] >= 1
     assert report.faults["broker_cuts_hit"] >= 1 and report.faults["redis_cuts_hit"] >= 1
     assert {"error", "hang", "malformed"} <= set(report.injected)
     assert_exactly_once(report, PEOPLE)

@@ -1,7 +1,9 @@
 """Chaos on the embedded stack (memory transport, memory store): issue 12's run, scaled down. Workers are
 killed mid-work every KILL_EVERY s (their unacked deliveries go back, their work leases are left behind)
 while the civil-registry mock fails, hangs and garbles answers; then every failed request is retried
-once with its key, and the dead letters are replayed. Reconciled per request against the registry.
+once with its key (after the faults are cleared, or while they go on), the dead letters are replayed,
+and every request is asked once more with its key. Reconciled per request against the registry. (The
+memory transport has no connections to cut: a kill closes the worker's transport.)
 """
 
 from __future__ import annotations
@@ -109,12 +111,13 @@ async def settled(fleet: MemoryFleet) -> None:
     raise AssertionError("the bus did not settle within 60 s")
 
 
-async def test_chaos_on_memory_every_request_ends_with_exactly_one_effect() -> None:
+@pytest.mark.parametrize("faults_cleared", [True, False], ids=["faults-cleared", "retries-under-faults"])
+async def test_chaos_on_memory_every_request_ends_with_exactly_one_effect(faults_cleared: bool) -> None:
     async with serving_civil_mock() as mock:
-        await run_on_memory(mock)
+        await run_on_memory(mock, faults_cleared)
 
 
-async def run_on_memory(mock: CivilMock) -> None:
+async def run_on_memory(mock: CivilMock, faults_cleared: bool) -> None:
     catalog = chaos_catalog(mock.url)
     service = catalog.services[0]
     broker, store = MemoryBroker(), MemoryStore()
@@ -136,12 +139,12 @@ async def run_on_memory(mock: CivilMock) -> None:
                 store=store,
                 horizon=work_horizon(service),
             )
-            report = await run_certificate_chaos(stack, mock, PEOPLE)
+            report = await run_certificate_chaos(stack, mock, PEOPLE, faults_cleared=faults_cleared)
     finally:
         await fleet.stop()
         await gateway_transport.close()
     print("\n" + report.text("memory transport + memory store"))
-    print(f"report: {report.save('chaos-memory')}")
+    print(f"report: {report.save('chaos-memory-' + ('cleared' if faults_cleared else 'faulted'))}")
     assert report.faults["workers_killed"] >= 2
     assert {"error", "hang", "malformed"} <= set(report.injected)
     assert_exactly_once(report, PEOPLE)

@@ -161,6 +161,54 @@ def test_an_outage_injected_from_the_page_fails_the_provider_and_clearing_it_rec
     assert seen.console_errors == [] and seen.outside_requests == []
 
 
+# Where the drawing is illegible: an edge's straight line through a system it does not join (its node
+# or its label, group labels included), or two systems' labels over each other. Model coordinates.
+CLUTTER = """(figures) => {
+  const cy = window.lgspDashboard.cy;
+  const systems = cy.nodes().not('.group');
+  // the widest figures on every caller and provider at once, as under a load that reaches them all
+  systems.not('.bus').forEach((n) => n.data('label', `${n.data('name')}\\n${figures}`));
+  const box = (n) => n.boundingBox({ includeLabels: true, includeOverlays: false });
+  const label = (g) => g.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true });
+  const inside = (p, b) => p.x > b.x1 && p.x < b.x2 && p.y > b.y1 && p.y < b.y2;
+  const meet = (a, b) => a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+  const found = [];
+  cy.edges().forEach((edge) => {
+    const from = edge.sourceEndpoint(), to = edge.targetEndpoint();
+    const others = [...systems.difference(edge.connectedNodes()).map((n) => [n.id(), box(n)]),
+                    ...cy.nodes('.group').map((g) => [g.id() + ' label', label(g)])];
+    for (const [id, b] of others) {
+      for (let i = 1; i < 100; i++) {
+        const p = { x: from.x + ((to.x - from.x) * i) / 100, y: from.y + ((to.y - from.y) * i) / 100 };
+        if (inside(p, b)) { found.push(`${edge.id()} crosses ${id}`); break; }
+      }
+    }
+  });
+  systems.forEach((a) => systems.forEach((b) => {
+    if (a.id() < b.id() && meet(box(a), box(b))) found.push(`${a.id()} overlaps ${b.id()}`);
+  }));
+  return found;
+}"""
+
+
+def test_the_topology_stays_legible_with_every_edge_labelled(
+    session: tuple[Any, PageWatch], live_stack: LiveStack
+) -> None:
+    """A call's figures are written beside the system its edge reaches; with the widest figures on every
+    system at once, no edge runs through a system it does not join and no two systems' labels overlap."""
+    page, seen = session
+    show(page, "topology")
+    answer = httpx.post(f"{live_stack.gateway}/r1/{ECHO}", json={}, headers=STP)
+    assert answer.status_code == 200
+    page.wait_for_function(
+        "window.lgspDashboard.cy.$id('provider:echo').data('label').includes('% err · p95')", timeout=3_000
+    )
+    echo = page.evaluate("window.lgspDashboard.cy.$id('provider:echo').data('label')")
+    assert echo.startswith("echo\n") and "/s · 0% err · p95 " in echo, echo
+    assert page.evaluate(CLUTTER, "88.8/s · 100% err · p95 8888 ms") == []
+    assert seen.console_errors == [] and seen.outside_requests == []
+
+
 def test_the_journeys_and_load_views_render_without_inventing_data(session: tuple[Any, PageWatch]) -> None:
     page, seen = session
     show(page, "journeys")
@@ -169,8 +217,34 @@ def test_the_journeys_and_load_views_render_without_inventing_data(session: tupl
     show(page, "load")
     assert page.locator("#load-controls button[data-profile]").count() == 3
     assert "50 M" in page.inner_text("#view-load")
-    page.wait_for_timeout(300)
+    assert seen.console_errors == [] and seen.outside_requests == []
+
+
+def test_a_load_profile_started_from_the_page_drives_the_bus_until_stopped(
+    session: tuple[Any, PageWatch],
+) -> None:
+    """The steady profile (lgsp capacity against this gateway, in its own process) shows on the charts,
+    the yearly figure and the load-test client's edge; Stop ends it."""
+    page, seen = session
+    show(page, "load")
+    page.click("#load-controls button[data-profile='steady']")
+    page.wait_for_function("document.querySelector('#load-controls').textContent.includes('running')")
+    loadtest = "window.lgspDashboard.cy.$id('caller:VN/GOV/HPG/LOADTEST').data('label')"
+    page.wait_for_function(f"{loadtest}.includes('/s · ')", timeout=30_000)
+    page.wait_for_timeout(8_000)  # a few seconds of the profile on the charts
+    driven = page.evaluate("window.lgspDashboard.snapshot.edges['caller:VN/GOV/HPG/LOADTEST>lgsp'].rate")
+    assert driven > 1, driven  # only the profile calls as the load-test client
+    charted = page.evaluate("window.lgspDashboard.charts.rate.data[1].slice(-5)")
+    assert max(charted) > driven / 2, charted  # the throughput chart carries it
+    assert page.inner_text("#per-year").endswith(" M")
     page.screenshot(path=str(SCREENSHOTS / "load.png"))
+    show(page, "topology")
+    page.screenshot(path=str(SCREENSHOTS / "topology-load.png"))
+    show(page, "load")
+    page.click("#load-stop")
+    page.wait_for_function(
+        "document.querySelector('#load-controls').textContent.includes('ended')", timeout=15_000
+    )
     assert seen.console_errors == [] and seen.outside_requests == []
 
 
@@ -240,6 +314,8 @@ def test_the_journeys_view_draws_one_lane_per_system_from_the_documented_shape(
         # deadlines in the calendar's zone (08:00 UTC is 15:00 in Hải Phòng), as working time counts them
         assert all("3:00:00 PM GMT+7" in row.split("\t")[5] for row in table), table
         assert "100.0%" in page.inner_text("#journeys")
+        axis = page.inner_text("#journey-timeline .axis")  # the bars span: first start to last end
+        assert "3/2/2026, 3:00:00 PM GMT+7 to 3/2/2026, 3:07:00 PM GMT+7" in axis, axis
         assert "3/2/2026, 3:00:00 PM GMT+7" in page.inner_text("#journey-list")  # started, in that zone
         page.screenshot(path=str(SCREENSHOTS / "journeys-test-data.png"))
     finally:

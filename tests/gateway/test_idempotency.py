@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
+from bus.errors import BusTimeout
 from bus.gateway.idempotency import fingerprint
-from bus.transport.base import Delivery
+from bus.transport.base import Delivery, Message
+from bus.transport.unconfirmed import PublishUnconfirmed
 from bus.worker import Worker
 from tests.gateway.conftest import OTHER, STP, CountedBus, CountingAdapter
-from tests.in_process_stack import Backend, running_gateway
+from tests.in_process_stack import Backend, RecordingTransport, running_gateway
 
 BODY = b'{"SoDinhDanh": "031190000001"}'
 
@@ -186,6 +189,43 @@ async def test_work_accepted_after_the_caller_timed_out_is_recorded_and_returned
     assert retried.status_code == 200 and retried.headers["idempotent-replayed"] == "true"
     assert retried.headers["x-road-id"] == timed_out.headers["x-road-id"]
     assert late.calls == 1
+
+
+class LatePublish(RecordingTransport):
+    """Every request's publish is unconfirmed at its deadline (raises PublishUnconfirmed); the message
+    reaches the queue only after the late wait for its reply has ended, so its worker runs it unseen."""
+
+    async def request(self, queue: str, message: Message, timeout: float) -> Message:
+        async def outcome() -> Message:
+            await asyncio.sleep(0.1)
+            await self.inner.publish(queue, dataclasses.replace(message, reply_to=None))
+            raise BusTimeout("accepted late and not answered in time")
+
+        raise PublishUnconfirmed("publish unconfirmed", asyncio.ensure_future(outcome()))
+
+
+async def test_a_keyed_call_answered_202_for_a_late_publish_gets_the_workers_outcome_on_retry(
+    bus: CountedBus, backend: Backend
+) -> None:
+    late = dataclasses.replace(bus, transport=LatePublish(bus.transport.inner))
+    async with running_gateway(late, backend) as gateway:
+        first = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed("k-unconfirmed"))
+        assert first.status_code == 202, first.text
+        state: dict[str, object] = {}
+        for _ in range(100):
+            state = (await gateway.client.get(first.headers["location"], headers=STP)).json()
+            if state["state"] == "done":
+                break
+            await asyncio.sleep(0.05)
+        for _ in range(100):
+            if bus.count.calls:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # the worker records its outcome under the key
+        retried = await gateway.client.post(bus.url("Count"), content=BODY, headers=keyed("k-unconfirmed"))
+    assert state["state"] == "done" and state["status"] == 504  # the caller saw an open outcome ...
+    assert retried.status_code == 200, retried.text  # ... and its retry gets what the bus did
+    assert retried.headers["idempotent-replayed"] == "true" and bus.count.calls == 1
 
 
 async def _unused(delivery: Delivery) -> None:

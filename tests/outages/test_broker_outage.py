@@ -4,13 +4,14 @@ and gateway and worker reconnect on their own once the broker is back (RabbitMQ 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.outages.stack import RECONNECT_GRACE, OutageStack, outage_stack
+from tests.outages.stack import RECONNECT_GRACE, RECONNECT_INTERVAL, OutageStack, outage_stack
 from tests.support.fault_proxy import FaultProxy
 
 pytestmark = [pytest.mark.amqp, pytest.mark.slow]
@@ -102,3 +103,33 @@ async def test_calls_in_flight_when_the_broker_blinks_are_answered_and_none_runs
         assert stack.count.doubled() == []
         assert set(stack.count.payloads) - {repr({"n": 1})} == accepted
         assert (await _until_ok(stack, within=20)).status_code == 200
+
+
+async def test_a_cut_is_one_warning_per_connection_naming_cause_and_reconnect_delay_and_no_traceback(
+    amqp_url: str, broker_proxy: FaultProxy, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with outage_stack(broker_proxy.url(amqp_url), amqp_url, restore=[broker_proxy]) as stack:
+        assert (await stack.call()).status_code == 200
+        calls = [asyncio.ensure_future(stack.call({"i": i})) for i in range(10)]
+        await asyncio.sleep(0.05)  # some are in the worker's hands when the connections go
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            broker_proxy.cut()  # both connections reset; reconnect attempts refused for a while
+            await asyncio.sleep(1.0)
+            broker_proxy.restore()
+            await asyncio.gather(*calls)
+            after = await _until_ok(stack, within=20)
+            await _settled(stack)
+    assert after.status_code == 200, after.text
+    said = [(r.levelno, r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING]
+    losses = [m for _, name, m in said if name == "bus.transport.amqp" and " lost (" in m]
+    names = {stack.worker_transport.connection_name, stack.gateway_transport.connection_name}
+    # One per connection, naming the cause and the reconnect delay ...
+    assert sorted(m.split()[2] for m in losses) == sorted(names), losses
+    assert all(f"then every {RECONNECT_INTERVAL:.1f} s" in m and " lost (AMQP" in m for m in losses)
+    # ... besides one line per refused reconnect attempt and per message cut short; no second line
+    # about a message's lost nack, no ERROR, no traceback.
+    others = [m for _, name, m in said if m not in losses]
+    expected = ("Connection attempt to ", "handler on ")
+    assert [m for m in others if not m.startswith(expected)] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []

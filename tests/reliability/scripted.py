@@ -17,8 +17,9 @@ from bus.envelope import Envelope, Reply
 from bus.errors import BusError
 from bus.store.base import Store
 from bus.store.memory import MemoryStore
-from bus.transport import MemoryBroker, MemoryTransport
+from bus.transport import MemoryBroker, MemoryTransport, Transport
 from bus.worker import Worker
+from tests.backends import Backend
 
 SERVICE_ID = "VN/GOV/HPG/RELTEST/Scripted/v1"
 CLIENT_ID = "VN/GOV/HPG/STP"
@@ -48,13 +49,13 @@ class ScriptedAdapter:
         return {"answer": request.payload, "attempt": request.attempt}
 
 
-def scripted_catalog(**service: Any) -> Catalog:
+def scripted_catalog(service_id: str = SERVICE_ID, **service: Any) -> Catalog:
     """One client and one service on the `scripted` adapter, with the given service fields."""
     return Catalog.model_validate(
         {
             "adapters": {"scripted": {}},
             "clients": [{"id": CLIENT_ID, "api_key_sha256": [hash_api_key("k")]}],
-            "services": [{"id": SERVICE_ID, "adapter": "scripted", "allow": [CLIENT_ID], **service}],
+            "services": [{"id": service_id, "adapter": "scripted", "allow": [CLIENT_ID], **service}],
         }
     )
 
@@ -63,7 +64,7 @@ def scripted_catalog(**service: Any) -> Catalog:
 class Served:
     """What a test drives: the transport, the worker(s), the adapter and the service."""
 
-    transport: MemoryTransport
+    transport: Transport
     workers: list[Worker]
     adapter: ScriptedAdapter
     service: ServiceSpec
@@ -73,7 +74,7 @@ class Served:
         return self.service.id.queue_name
 
     def envelope(self, payload: JsonValue = None, *, timeout: float | None = None) -> Envelope:
-        envelope = Envelope(client=CLIENT_ID, service=SERVICE_ID, payload=payload)  # type: ignore[arg-type]
+        envelope = Envelope(client=CLIENT_ID, service=self.service.id, payload=payload)
         return envelope.with_deadline(timeout if timeout is not None else self.service.timeout)
 
     async def call(self, envelope: Envelope, *, wait: float = WAIT) -> Reply:
@@ -83,18 +84,34 @@ class Served:
 
 @asynccontextmanager
 async def serving(
-    adapter: ScriptedAdapter, *, workers: int = 1, store: Store | None = None, **service: Any
+    adapter: ScriptedAdapter,
+    *,
+    workers: int = 1,
+    store: Store | None = None,
+    backend: Backend | None = None,
+    **service: Any,
 ) -> AsyncIterator[Served]:
-    """`workers` workers sharing one memory broker and one store, serving the scripted service."""
-    catalog = scripted_catalog(**service)
-    shared = store if store is not None else MemoryStore()
-    broker = MemoryBroker()
-    caller = MemoryTransport(broker)
-    await caller.connect()
+    """`workers` workers sharing one broker and one store, serving the scripted service: on one memory
+    broker, or on `backend` (its transports and store, under a service id of the test's own)."""
+    if backend is None:
+        catalog = scripted_catalog(**service)
+        shared = store if store is not None else MemoryStore()
+        broker = MemoryBroker()
+
+        async def connected() -> Transport:
+            transport = MemoryTransport(broker)
+            await transport.connect()
+            return transport
+    else:
+        catalog = scripted_catalog(f"VN/GOV/HPG/REL{backend.token.upper()}/Scripted/v1", **service)
+        shared = backend.store
+        backend.queues.append(catalog.services[0].id.queue_name)
+        connected = backend.transport
+    caller = await connected()
     started = []
     for index in range(workers):
         worker = Worker(
-            catalog, MemoryTransport(broker), {"scripted": adapter}, name=f"w{index + 1}", store=shared,
+            catalog, await connected(), {"scripted": adapter}, name=f"w{index + 1}", store=shared,
             drain_seconds=1,
         )  # fmt: skip
         await worker.start()

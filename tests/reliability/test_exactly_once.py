@@ -1,11 +1,13 @@
 """One business request, one effect: fresh attempt deadlines, prompt redelivery after a worker dies,
-key outcomes recorded by the worker, breaker and retries in agreement (memory transport and store)."""
+key outcomes recorded by the worker, breaker and retries in agreement (memory; RabbitMQ + Redis)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 
+import pytest
 from pydantic import JsonValue
 
 from bus.codec import envelope_message
@@ -15,7 +17,14 @@ from bus.errors import ProviderError, ProviderTimeout
 from bus.key_states import KeyBook, envelope_key_location
 from bus.reliability.dedupe import WORK_LEASE_SECONDS
 from bus.worker import DUPLICATE_RECHECK_SECONDS
+from tests.backends import BACKENDS, Backend, open_backend
 from tests.reliability.scripted import WAIT, ScriptedAdapter, Served, serving
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    async with open_backend(request) as opened:
+        yield opened
 
 
 async def eventually(check: object, *, within: float = WAIT) -> None:
@@ -47,10 +56,12 @@ async def claim_as_gateway(served: Served, envelope: Envelope) -> tuple[KeyBook,
     return book, location
 
 
-async def test_every_attempt_after_the_callers_deadline_reaches_the_provider_with_a_fresh_deadline() -> None:
+async def test_every_attempt_after_the_callers_deadline_reaches_the_provider_with_a_fresh_deadline(
+    backend: Backend,
+) -> None:
     adapter = ScriptedAdapter([ProviderTimeout("hung"), ProviderError("down")])
     retry = {"max_attempts": 3, "base_delay": 0.05, "max_delay": 0.05}
-    async with serving(adapter, retry=retry, timeout=2.0) as served:
+    async with serving(adapter, backend=backend, retry=retry, timeout=2.0) as served:
         late = served.envelope(timeout=0.01)
         await asyncio.sleep(0.05)  # its caller's deadline passed while it sat in a queue
         await served.transport.publish(served.queue, envelope_message(late))
@@ -60,7 +71,7 @@ async def test_every_attempt_after_the_callers_deadline_reaches_the_provider_wit
     assert len(set(adapter.codes)) == 1 and adapter.codes[0] == late.correlation_id
 
 
-async def test_a_killed_workers_message_is_taken_up_by_another_within_seconds() -> None:
+async def test_a_killed_workers_message_is_taken_up_by_another_within_seconds(backend: Backend) -> None:
     class HangsFirst(ScriptedAdapter):
         async def handle(self, request: Envelope) -> JsonValue:
             first = not self.calls
@@ -70,7 +81,7 @@ async def test_a_killed_workers_message_is_taken_up_by_another_within_seconds() 
             return answer
 
     adapter = HangsFirst()
-    async with serving(adapter, workers=2, timeout=30.0) as served:
+    async with serving(adapter, backend=backend, workers=2, timeout=30.0) as served:
         sent = served.envelope(timeout=30.0)
         await served.transport.publish(served.queue, envelope_message(sent))
         await eventually(lambda: len(adapter.calls) == 1)
@@ -83,10 +94,12 @@ async def test_a_killed_workers_message_is_taken_up_by_another_within_seconds() 
     assert adapter.codes[0] == adapter.codes[1]
 
 
-async def test_a_dead_lettered_keyed_request_leaves_its_key_unknown_and_its_replay_completes_it() -> None:
+async def test_a_dead_lettered_keyed_request_leaves_its_key_unknown_and_its_replay_completes_it(
+    backend: Backend,
+) -> None:
     adapter = ScriptedAdapter([ProviderError("down")] * 2)
     retry = {"max_attempts": 2, "base_delay": 0.05, "max_delay": 0.05}
-    async with serving(adapter, retry=retry) as served:
+    async with serving(adapter, backend=backend, retry=retry) as served:
         sent = keyed(served, "k-replay", timeout=0.5)
         book, location = await claim_as_gateway(served, sent)
         reply = await served.call(sent)
@@ -108,10 +121,12 @@ async def _state(book: KeyBook, location: str, wanted: str) -> bool:
     return record is not None and record.state == wanted
 
 
-async def test_a_keyed_request_whose_caller_stopped_waiting_is_completed_under_its_key() -> None:
+async def test_a_keyed_request_whose_caller_stopped_waiting_is_completed_under_its_key(
+    backend: Backend,
+) -> None:
     adapter = ScriptedAdapter([ProviderError("down for a moment")])
     slow_retry = {"max_attempts": 3, "base_delay": 0.5, "max_delay": 0.5, "jitter": False}
-    async with serving(adapter, retry=slow_retry, timeout=0.3) as served:
+    async with serving(adapter, backend=backend, retry=slow_retry, timeout=0.3) as served:
         sent = keyed(served, "k-late")
         book, location = await claim_as_gateway(served, sent)
         early = await served.call(sent)
@@ -121,7 +136,9 @@ async def test_a_keyed_request_whose_caller_stopped_waiting_is_completed_under_i
     assert record is not None and record.answer is not None and record.answer.status == 200
 
 
-async def test_failures_that_never_reached_the_provider_do_not_count_against_its_breaker() -> None:
+async def test_failures_that_never_reached_the_provider_do_not_count_against_its_breaker(
+    backend: Backend,
+) -> None:
     def expired() -> ProviderTimeout:
         error = ProviderTimeout("deadline passed before scripted was called")
         error.provider_called = False
@@ -129,18 +146,20 @@ async def test_failures_that_never_reached_the_provider_do_not_count_against_its
 
     adapter = ScriptedAdapter([expired() for _ in range(6)])
     breaker = {"failure_ratio": 0.5, "window": 10, "min_calls": 2, "open_seconds": 5}
-    async with serving(adapter, retry={"max_attempts": 1}, breaker=breaker) as served:
+    async with serving(adapter, backend=backend, retry={"max_attempts": 1}, breaker=breaker) as served:
         for _ in range(6):
             assert not (await served.call(served.envelope())).ok
         state = await served.workers[0].breakers["scripted"].state()
     assert (state.state, state.calls, state.failures) == ("closed", 0, 0)
 
 
-async def test_a_retry_refused_by_an_open_circuit_comes_back_after_its_half_open_time() -> None:
+async def test_a_retry_refused_by_an_open_circuit_comes_back_after_its_half_open_time(
+    backend: Backend,
+) -> None:
     adapter = ScriptedAdapter([ProviderError("down")])
     breaker = {"failure_ratio": 1.0, "window": 10, "min_calls": 1, "open_seconds": 1.0}
     retry = {"max_attempts": 3, "base_delay": 0.05, "max_delay": 0.05}
-    async with serving(adapter, retry=retry, breaker=breaker) as served:
+    async with serving(adapter, backend=backend, retry=retry, breaker=breaker) as served:
         reply = await served.call(served.envelope())
     # Attempt 1 failed and opened the circuit; attempt 2 was refused without a call and scheduled
     # after the open period, so attempt 3 was the half-open probe, which succeeded.
@@ -149,9 +168,11 @@ async def test_a_retry_refused_by_an_open_circuit_comes_back_after_its_half_open
     assert adapter.calls[1][1] - adapter.calls[0][1] >= 1.0
 
 
-async def test_a_call_longer_than_the_work_lease_keeps_it_so_a_duplicate_never_calls_twice() -> None:
+async def test_a_call_longer_than_the_work_lease_keeps_it_so_a_duplicate_never_calls_twice(
+    backend: Backend,
+) -> None:
     adapter = ScriptedAdapter(delay=WORK_LEASE_SECONDS + 1.0)
-    async with serving(adapter, workers=2, timeout=30.0) as served:
+    async with serving(adapter, backend=backend, workers=2, timeout=30.0) as served:
         sent = served.envelope(timeout=30.0)
         await served.transport.publish(served.queue, envelope_message(sent))
         await eventually(lambda: len(adapter.calls) == 1)

@@ -71,6 +71,26 @@ async def test_a_transient_failure_leaves_the_key_unknown_for_the_next_attempt_t
     assert record is not None and record.attempts == 2
 
 
+async def test_a_refused_attempt_leaves_the_key_not_done_unless_an_earlier_one_may_have_acted(
+    store: Store,
+) -> None:
+    book = book_on(store)
+    await claim(book, "a-1")
+    assert await book.settle(WHERE, "a-1", "not_done", reason="Server.Bus.Unavailable") is True
+    first = await book.read(WHERE)
+    await claim(book, "a-2")  # taken over from not_done, refused again: still nothing done
+    await book.settle(WHERE, "a-2", "not_done", reason="Server.Bus.Unavailable")
+    second = await book.read(WHERE)
+    await claim(book, "a-3")  # this one reached the bus and failed transiently
+    await book.settle_reply(WHERE, "a-3", reply_to("a-3", error=ProviderTimeout("hung")))
+    await claim(book, "a-4")  # a refused retry of a request that may have had its effect
+    await book.settle(WHERE, "a-4", "not_done", reason="Server.Bus.Unavailable")
+    fourth = await book.read(WHERE)
+    assert first is not None and first.state == "not_done"
+    assert second is not None and second.state == "not_done"
+    assert fourth is not None and (fourth.state, fourth.reason) == ("unknown", "Server.Bus.Unavailable")
+
+
 async def test_an_in_flight_key_past_its_hold_is_taken_over(store: Store) -> None:
     book = book_on(store)
     await claim(book, "dead", hold=0.1)

@@ -6,8 +6,14 @@ import logging
 from types import SimpleNamespace
 
 import aiormq
+import pytest
 
-from bus.transport.amqp_logging import ConnectionLossFilter, LateReturnFilter, RetriedReconnectFilter
+from bus.transport.amqp_logging import (
+    ConnectionLossFilter,
+    LateReturnFilter,
+    RetriedReconnectFilter,
+    report_connection_losses,
+)
 
 
 def record(
@@ -77,3 +83,48 @@ def test_a_failed_reconnect_attempt_the_connection_retries_is_a_warning() -> Non
     assert RetriedReconnectFilter().filter(failed) and RetriedReconnectFilter().filter(other)
     assert failed.levelname == "WARNING" and "Retrying after 0.5 seconds" in failed.getMessage()
     assert other.levelno == logging.ERROR
+
+
+class Callbacks(list):  # type: ignore[type-arg]
+    """A list with the `add` of aio-pika's callback collections."""
+
+    def add(self, callback: object) -> None:
+        self.append(callback)
+
+
+class FakeConnection:
+    """What `report_connection_losses` uses of a robust connection: its two callback collections."""
+
+    def __init__(self) -> None:
+        self.close_called = False
+        self.close_callbacks = Callbacks()
+        self.reconnect_callbacks = Callbacks()
+
+    def closed(self, cause: BaseException | None) -> None:
+        for callback in self.close_callbacks:
+            callback(self, cause)
+
+    def reconnected(self) -> None:
+        for callback in self.reconnect_callbacks:
+            callback(self)
+
+
+def test_a_loss_is_one_warning_however_many_reconnect_attempts_fail_until_it_is_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    connection = FakeConnection()
+    report_connection_losses(connection, "w-1", 0.5)  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="bus.transport.amqp"):
+        for _ in range(3):  # the loss, then two attempts refused while the broker is away
+            connection.closed(ConnectionResetError("reset by peer"))
+        connection.reconnected()
+        connection.closed(ConnectionResetError("reset again"))
+        connection.close_called = True
+        connection.closed(None)  # closed by its owner: nothing to report
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "broker connection w-1 lost (ConnectionResetError: reset by peer); "
+        "reconnecting (to the next node, if any), then every 0.5 s",
+        "broker connection w-1 lost (ConnectionResetError: reset again); "
+        "reconnecting (to the next node, if any), then every 0.5 s",
+    ]

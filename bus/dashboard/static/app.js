@@ -43,21 +43,23 @@ function showSignIn() {
 const COLORS = { ok: "#2e9e5b", idle: "#9aa5b1", failing: "#e8a33c", recovering: "#4d8fd6", failed: "#d64545" };
 
 function layout(topology) {
-  // Callers on the left, the LGSP in the middle, providers on the right stacked by owning member;
-  // past six providers the groups share two columns, so the map stays legible at fit-to-screen.
+  // Callers on the left, the LGSP in the middle, every provider in one column on the right, stacked
+  // by owning member: an edge from the LGSP meets that column only at its own provider, so no edge
+  // crosses another system. Labels sit beside the nodes (left of callers, right of providers), which
+  // lets the column stay tight; each label carries its system's one edge's figures.
   const positions = {};
   const callers = topology.nodes.filter((n) => n.kind === "caller");
   const providers = topology.nodes.filter((n) => n.kind === "provider");
-  callers.forEach((n, i) => (positions[n.id] = { x: 0, y: i * 90 }));
-  const columns = providers.length > 6 ? [{ x: 480, y: 0 }, { x: 680, y: 45 }] : [{ x: 520, y: 0 }];
+  callers.forEach((n, i) => (positions[n.id] = { x: 0, y: i * 80 }));
+  let y = 0;
   for (const group of topology.groups) {
-    const members = providers.filter((p) => p.group === group.id);
-    const column = columns.reduce((a, b) => (b.y < a.y ? b : a));
-    for (const n of members) { positions[n.id] = { x: column.x, y: column.y }; column.y += 75; }
-    column.y += 45;
+    for (const n of providers.filter((p) => p.group === group.id)) { positions[n.id] = { x: 420, y }; y += 44; }
+    y += 34; // the next member's box and its label above it
   }
-  const bottom = Math.max(...columns.map((c) => c.y)) - 120;
-  positions.lgsp = { x: 260, y: Math.max((callers.length - 1) * 90, bottom) / 2 };
+  for (const n of providers.filter((p) => !p.group)) { positions[n.id] = { x: 420, y }; y += 44; }
+  positions.lgsp = { x: 210, y: Math.max((callers.length - 1) * 80, y - 78) / 2 };
+  const shift = (positions.lgsp.y * 2 - (callers.length - 1) * 80) / 2; // callers centred on the LGSP
+  for (const n of callers) positions[n.id].y += shift;
   return positions;
 }
 
@@ -66,27 +68,25 @@ function drawTopology(topology) {
   const elements = [
     ...topology.groups.map((g) => ({ data: { id: g.id, label: g.label }, classes: "group" })),
     ...topology.nodes.map((n) => ({
-      data: { id: n.id, label: n.label, parent: n.group || undefined, kind: n.kind, state: "idle" },
+      data: { id: n.id, name: n.label, label: n.label, parent: n.group || undefined, kind: n.kind, state: "idle" },
       position: positions[n.id], classes: n.kind,
     })),
-    ...topology.edges.map((e) => ({ data: { id: e.id, source: e.source, target: e.target, label: "", width: 1 } })),
+    ...topology.edges.map((e) => ({ data: { id: e.id, source: e.source, target: e.target, width: 1 } })),
   ];
   state.cy = cytoscape({
     container: $("#graph"), elements, layout: { name: "preset", padding: 30 },
     style: [
-      { selector: "node", style: { label: "data(label)", "font-size": 11, "text-valign": "bottom", "text-margin-y": 4,
-        width: 34, height: 34, "background-color": (n) => COLORS[n.data("state")] || COLORS.idle, "border-width": 2, "border-color": "#fff" } },
-      { selector: "node.bus", style: { shape: "round-rectangle", width: 70, height: 50, "font-weight": "bold", "text-valign": "center", color: "#fff" } },
-      { selector: "node.caller", style: { shape: "round-tag" } },
+      { selector: "node", style: { label: "data(label)", "font-size": 11, "text-wrap": "wrap", "text-valign": "center",
+        "text-halign": "right", "text-margin-x": 6, width: 30, height: 30, "background-color": (n) => COLORS[n.data("state")] || COLORS.idle,
+        "border-width": 2, "border-color": "#fff", "text-background-color": "#fff", "text-background-opacity": 0.85 } },
+      { selector: "node.bus", style: { shape: "round-rectangle", width: 70, height: 50, "font-weight": "bold", "text-halign": "center",
+        "text-margin-x": 0, color: "#fff", "text-background-opacity": 0 } },
+      { selector: "node.caller", style: { shape: "round-tag", "text-halign": "left", "text-margin-x": -6, "text-justification": "right" } },
       { selector: "node.group", style: { "background-color": "#f0f4f8", "border-color": "#bcccdc", "border-width": 1,
-        label: "data(label)", "text-valign": "top", "font-size": 10, color: "#627d98", padding: 12 } },
-      { selector: "edge", style: { width: "data(width)", "curve-style": "bezier", "target-arrow-shape": "triangle",
-        "line-color": "#bcccdc", "target-arrow-color": "#bcccdc", label: "data(label)", "font-size": 9,
-        "text-background-color": "#fff", "text-background-opacity": 0.8, "line-style": "dashed", "line-dash-pattern": [6, 4] } },
-      // Labels of the LGSP's outgoing edges sit near their provider, along the edge, clear of the
-      // first column's nodes that the edges to the second column pass.
-      { selector: "edge[source = 'lgsp']", style: { label: "", "target-label": "data(label)", "target-text-offset": 95,
-        "text-rotation": "autorotate", "target-text-margin-y": -7 } },
+        label: "data(label)", "text-valign": "top", "text-halign": "right", "text-margin-x": 0, "font-size": 10, color: "#627d98",
+        padding: 6, "text-background-opacity": 0 } },
+      { selector: "edge", style: { width: "data(width)", "curve-style": "straight", "target-arrow-shape": "triangle",
+        "line-color": "#bcccdc", "target-arrow-color": "#bcccdc", "line-style": "dashed", "line-dash-pattern": [6, 4] } },
       { selector: "edge.busy", style: { "line-color": "#4d8fd6", "target-arrow-color": "#4d8fd6" } },
       { selector: "edge.erring", style: { "line-color": "#d64545", "target-arrow-color": "#d64545" } },
     ],
@@ -106,7 +106,11 @@ function updateTopology(snapshot) {
       const traffic = snapshot.edges[edge.id()];
       const calls = traffic ? traffic.calls : 0;
       edge.data("width", calls ? Math.min(8, 1.5 + Math.log2(1 + traffic.rate) * 1.5) : 1);
-      edge.data("label", calls ? `${fmt(traffic.rate, 1)}/s · ${fmt(traffic.error_share * 100)}% err · p95 ${fmt(traffic.p95_ms)} ms` : "");
+      // Each caller and provider has one edge: its figures are written beside that system, where
+      // they stay legible, rather than along the edge, where labels of neighbouring edges collide.
+      const end = edge.source().id() === "lgsp" ? edge.target() : edge.source();
+      const figures = calls ? `${fmt(traffic.rate, 1)}/s · ${fmt(traffic.error_share * 100)}% err · p95 ${fmt(traffic.p95_ms)} ms` : "";
+      end.data("label", figures ? `${end.data("name")}\n${figures}` : end.data("name"));
       edge.toggleClass("busy", calls > 0 && traffic.error_share < 0.5);
       edge.toggleClass("erring", calls > 0 && traffic.error_share >= 0.5);
     });
@@ -277,7 +281,9 @@ async function showTimeline(id) {
   }).join("") + "</div>").join("");
   const rows = steps.map((s) => `<tr><td>${esc(s.step)}</td><td>${esc(s.system)}</td><td>${esc(s.transaction_id)}</td><td>${esc(s.took)}</td>` +
     `<td>${esc(s.status)}</td><td>${zoned(s.deadline)}</td><td>${s.on_time == null ? "" : s.on_time ? "on time" : "late"}</td></tr>`).join("");
-  $("#journey-timeline").innerHTML = `<h2>${esc(journey.procedure)} ${esc(journey.dossier || "")}: ${esc(journey.status)}</h2><div class="lanes">${html}</div>` +
+  // The bars are in clock time (nights and weekends included), the table's "took" in working time.
+  const axis = `<p class="axis hint">Bars in clock time, ${zoned(start)} to ${zoned(start + span)}; "took" counts working time.</p>`;
+  $("#journey-timeline").innerHTML = `<h2>${esc(journey.procedure)} ${esc(journey.dossier || "")}: ${esc(journey.status)}</h2><div class="lanes">${html}</div>${axis}` +
     `<table id="journey-steps"><tr><th>step</th><th>system</th><th>transaction</th><th title="office time on the working calendar, as deadlines count">took (working time)</th><th>status</th><th>deadline</th><th>verdict</th></tr>${rows}</table>`;
 }
 
