@@ -54,8 +54,11 @@ def mock_defaults(app: FastAPI) -> dict[str, Any]:
     return injector.defaults.model_dump(mode="json")
 
 
-def load_profiles(gateway_url: str, out: Path) -> list[LoadProfile]:
-    """The load profiles: `lgsp capacity` against `gateway_url` with each shape, reports under `out`."""
+def load_profiles(gateway_url: str, out: Path, portal_url: str | None = None) -> list[LoadProfile]:
+    """The load profiles: `lgsp capacity` against `gateway_url` with each shape, reports under `out`;
+    `portal_url`: the running portal mock, where the load's dossiers are filed before being synchronised
+    (the one-stop system reports their progress there)."""
+    portal = ["--portal-url", portal_url] if portal_url else []
     return [
         LoadProfile(
             name=name,
@@ -77,6 +80,7 @@ def load_profiles(gateway_url: str, out: Path) -> list[LoadProfile]:
                 "0",
                 "--out",
                 str(out / name),
+                *portal,
             ],
         )
         for name, title, shape, rate, seconds in PROFILES
@@ -98,12 +102,13 @@ def wire_dashboard(
     targets = {mock.name: mock.url for mock in chosen}
     normal = {mock.name: mock_defaults(mock.app) for mock in chosen}
     token = secrets.token_urlsafe(24)
+    portal = next((mock.url for mock in mocks if mock.name == "portal"), None)
     dashboard = install_dashboard(
         gateway,
         fault_targets=targets,
         normal_faults=normal,
         scenarios=[s for s in SCENARIOS if s.target in targets],
-        load_profiles=load_profiles(gateway_url, Path(tempfile.gettempdir()) / "lgsp-dashboard-load"),
+        load_profiles=load_profiles(gateway_url, Path(tempfile.gettempdir()) / "lgsp-dashboard-load", portal),
         launch_token=token,
         journeys=journeys,
     )

@@ -61,6 +61,7 @@ class CapacityRun:
     min_on_time: float = 0.0  # a journey stage at SLO is also on time at least this often (0: not judged)
     workers: int = 1  # worker processes of the started stack (RabbitMQ)
     gateway_processes: int = 1  # `lgsp gateway --processes N` of the started stack (RabbitMQ + Redis)
+    portal_url: str | None = None  # with `host`: its portal mock (default: Locust's, the usual port)
 
     def stages(self) -> list[Stage]:
         """The schedule Locust will follow."""
@@ -72,7 +73,7 @@ class CapacityRun:
         self, host: str, master_port: int | None = None, portal_url: str | None = None
     ) -> list[str]:
         """The headless Locust command line (of the master, when `master_port` is given); `portal_url`:
-        the started stack's portal mock, where citizens file ordinary dossiers."""
+        the portal mock where citizens file dossiers (journeys) and the dossier sync files its own."""
         distributed = (
             ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
              "--expect-workers", str(self.locust_workers)]
@@ -81,14 +82,13 @@ class CapacityRun:
         journeys = (
             ["--lgsp-journeys", ",".join(f"{k}={v:g}" for k, v in self.journeys.items()),
              "--lgsp-journeys-raw", str(self.out / "journeys.csv"),
-             "--lgsp-journey-drain", f"{JOURNEY_DRAIN:g}",
-             *(["--lgsp-portal-url", portal_url] if portal_url else [])]
+             "--lgsp-journey-drain", f"{JOURNEY_DRAIN:g}"]
             if self.journeys else []
         )  # fmt: skip
         return [
             *locust_command(),
             "-f", str(self.locustfile), "--headless", "--host", host, "--only-summary", *distributed,
-            *journeys,
+            *journeys, *(["--lgsp-portal-url", portal_url] if portal_url else []),
             "--csv", str(self.out / "locust"), "--html", str(self.out / "locust.html"),
             "--lgsp-shape", self.shape, "--lgsp-rate", str(self.rate), "--lgsp-seconds", str(self.seconds),
             "--lgsp-levels", ",".join(f"{x:g}" for x in self.levels), "--lgsp-user-rate", str(self.user_rate),
@@ -134,9 +134,8 @@ class CapacityRun:
             console.print(f"driving {host} with the {self.shape} shape")
             portal = stack.mock_ports.get("portal") if stack is not None else None
             timeline = CpuTimeline(self._stack_pids(stack))
-            generator = self._drive(
-                host, console, None if portal is None else f"http://127.0.0.1:{portal}", timeline
-            )
+            portal_url = self.portal_url if portal is None else f"http://127.0.0.1:{portal}"
+            generator = self._drive(host, console, portal_url, timeline)
             if stack is not None and self.faults:
                 injected = fault_counts(stack, list(self.faults))
         finally:

@@ -29,6 +29,10 @@ def capacity(
     max_errors: Annotated[float, typer.Option(min=0, max=1, help="SLO: error ratio bound")] = 0.001,
     require: Annotated[float, typer.Option(min=0, help="tx/s the stack must sustain to pass")] = 7.0,
     host: Annotated[str | None, typer.Option(help="target this gateway instead of starting a stack")] = None,
+    portal_url: Annotated[
+        str | None,
+        typer.Option(help="with --host: its portal mock, where dossiers are filed (default :8105)"),
+    ] = None,
     latency: Annotated[bool, typer.Option(help="realistic provider latencies in the started mocks")] = False,
     amqp_url: Annotated[
         str | None, typer.Option("--amqp-url", help="run the started stack on RabbitMQ")
@@ -96,7 +100,7 @@ def capacity(
         locust_workers=locust_workers, until_slo_breaks=until_slo_breaks,
         journeys=_journey_split(journeys), faults=_faults(fault or []),
         working_day_seconds=working_day_seconds, min_on_time=min_on_time, workers=workers,
-        gateway_processes=gateway_processes,
+        gateway_processes=gateway_processes, portal_url=portal_url,
     )  # fmt: skip
     if run.journeys is not None and amqp_url is not None:
         raise typer.BadParameter("journey runs start the embedded stack (memory)", param_hint="--journeys")
@@ -104,6 +108,8 @@ def capacity(
         raise typer.BadParameter("more processes need a started stack on RabbitMQ", param_hint="--workers")
     if gateway_processes > 1 and redis_url is None:
         raise typer.BadParameter("gateway processes share their state in Redis", param_hint="--redis-url")
+    if portal_url is not None and host is None:
+        raise typer.BadParameter("a started stack files on its own portal mock", param_hint="--portal-url")
     if run.faults and host is not None:
         raise typer.BadParameter("faults go into the mocks of a stack this run starts", param_hint="--fault")
     verdict = run.execute(console)

@@ -26,6 +26,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from loadtests.callers import DEFAULT_CALLERS, Caller, offer, parse_callers
 from loadtests.recorder import DIRECT_PREFIX, RequestRecorder, fault_type
 from loadtests.scenarios.base import Check, Draw, Scenario, Sent, Share, Step, play, user_tag
+from loadtests.scenarios.portal import PORTAL_DOSSIERS
 from loadtests.scenarios.vnpost import SEND_BY_POST, TRACKED_FROM, TRACKING, cursor_query
 from loadtests.schedules import SHAPES
 from loadtests.shapes import ScheduledShape
@@ -81,7 +82,9 @@ def _options(parser: Any) -> None:
     group.add_argument("--lgsp-journey-client", default="VN/GOV/HPG/MOTCUA", help="client starting journeys")
     group.add_argument("--lgsp-journey-key", default="motcua-demo-key", help="that client's API key")
     group.add_argument(
-        "--lgsp-portal-url", default="http://127.0.0.1:8105", help="portal mock citizens file dossiers on"
+        "--lgsp-portal-url",
+        default="http://127.0.0.1:8105",
+        help="portal mock citizens file dossiers on (journeys; the dossier sync, before sending each)",
     )
     group.add_argument("--lgsp-journey-poll", type=float, default=1.0, help="seconds between journey polls")
     group.add_argument(
@@ -144,6 +147,11 @@ def _discover(environment: Environment, **_: Any) -> None:
     SERVICE_IDS.update(offered.service_ids)
     for reason in offered.skipped:
         log.warning(reason)
+    for scenario in [s for s in ACTIVE if s.needs_portal]:
+        problem = _portal_problem(options_of(environment).lgsp_portal_url)
+        if problem:
+            log.warning("%s: skipped, %s", scenario.name, problem)
+            del ACTIVE[scenario]
     if not ACTIVE:
         log.error("no scenario can run: the catalog offers none of their services")
         if environment.runner is not None:
@@ -154,6 +162,20 @@ def _discover(environment: Environment, **_: Any) -> None:
     if SEND_BY_POST in ACTIVE:
         _move_tracking_cursor_to_the_end(environment)
     log_share(environment)
+
+
+def _portal_problem(portal_url: str) -> str | None:
+    """Why the portal mock cannot take the run's dossiers (its progress reports on dossiers it does not
+    know are refused), or None when it answers."""
+    url = f"{portal_url.rstrip('/')}{PORTAL_DOSSIERS}"
+    try:
+        answer = requests.get(url, timeout=10)
+        answer.raise_for_status()
+        if "dossiers" in answer.json():
+            return None
+    except (requests.RequestException, ValueError) as error:
+        return f"the portal mock does not answer at {url} ({error}); give --lgsp-portal-url"
+    return f"{url} is not the portal mock's dossier count; give --lgsp-portal-url"
 
 
 def log_share(environment: Environment) -> None:
@@ -281,6 +303,8 @@ class LgspUser(FastHttpUser):
     def _send(self, step: Step) -> Sent:
         if step.direct_url is not None:
             return self._send_form(step)
+        if step.portal_path is not None:
+            return self._send_to_portal(step)
         service_id = SERVICE_IDS[step.service_code]
         url = f"/r1/{service_id}" + (f"/{step.path}" if step.path else "")
         with self.client.request(
@@ -290,6 +314,13 @@ class LgspUser(FastHttpUser):
             headers=self.headers,
             name=step.service_code,
             catch_response=True,
+        ) as response:
+            return judge(response, step.check)
+
+    def _send_to_portal(self, step: Step) -> Sent:
+        url = options_of(self.environment).lgsp_portal_url.rstrip("/") + (step.portal_path or "")
+        with self.client.request(
+            "POST", url, json=step.body, name=f"{DIRECT_PREFIX}portal {step.portal_path}", catch_response=True
         ) as response:
             return judge(response, step.check)
 

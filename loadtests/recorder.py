@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 RAW_COLUMNS = ("t", "name", "ms", "ok", "fault")
-# Requests named so went straight to a provider (a payer's browser), not through the bus.
+# Requests named so went straight to a provider (a payer's browser) or the portal mock, not through the bus.
 DIRECT_PREFIX = "direct: "
 
 

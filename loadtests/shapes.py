@@ -46,7 +46,7 @@ class ScheduledShape(LoadTestShape):
         return self._ceiling
 
     def _counters(self) -> Counters:
-        """Bus requests so far (the payer's direct calls left out), as the master has merged them."""
+        """Bus requests so far (direct calls left out), as the master has merged them."""
         assert self.runner is not None
         requests = failures = 0
         histogram: dict[int, int] = {}

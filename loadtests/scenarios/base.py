@@ -23,8 +23,9 @@ _USERS_OF_THIS_PROCESS = count(1)
 
 @dataclass(frozen=True)
 class Step:
-    """One call through the gateway (`/r1/<service>/<path>`, JSON) or, with `direct_url`, a form post to a
-    provider's page; and how to judge the answer (decoded JSON, or text for a page)."""
+    """One call through the gateway (`/r1/<service>/<path>`, JSON); with `direct_url`, a form post to a
+    provider's page; with `portal_path`, a JSON post to the portal mock's own API (not the bus); and how
+    to judge the answer (decoded JSON, or text for a page)."""
 
     service_code: str
     body: dict[str, Any] | None
@@ -33,6 +34,7 @@ class Step:
     path: str = ""
     direct_url: str | None = None  # the payer's browser calling a provider page, not the bus
     form: dict[str, str] | None = None
+    portal_path: str | None = None  # on the portal mock the run plays the sending side of
 
 
 Steps = Generator[Step, Any, None]
@@ -41,12 +43,14 @@ Steps = Generator[Step, Any, None]
 @dataclass(frozen=True)
 class Scenario:
     """A named user action (one or more steps) and the service codes it needs in the catalog; with
-    `goes_on_after_failure` its later steps are sent after a failed one, which gets None back."""
+    `goes_on_after_failure` its later steps are sent after a failed one, which gets None back; with
+    `needs_portal` it also calls the portal mock (a step with `portal_path`)."""
 
     name: str
     services: tuple[str, ...]
     run: Callable[[Draw], Steps]
     goes_on_after_failure: bool = False
+    needs_portal: bool = False
 
 
 # How a runner sent a step: whether it succeeded (answered and passed its check), and the answer.

@@ -16,6 +16,8 @@
     curl -s -X POST localhost:8105/_control/portal/traffic/file -H 'content-type: application/json' \
          -d '{"procedure": "dossier"}'     # one citizen files one now: {dossier_code, status_code, answer}
     curl -s localhost:8105/_control/portal/payments   # fee links shown (status 6 + UrlThanhToan), paid how
+    # a load test playing the portal's sending side files each dossier here, then sends it to the LGSP:
+    curl -s -X POST localhost:8105/_control/portal/dossiers -H 'content-type: application/json' -d @hoso.json
     curl -s localhost:8105/_control/clock   # when ordinary dossiers and certificate requests are received
     # and citizens pay, in simulated working time: a compressed bus leads it (POST {speed}, /jump {now},
     # /advance)
@@ -49,7 +51,7 @@ from services.portal.citizen_traffic import (
     TrafficStatus,
     check_rates,
 )
-from services.portal.dossiers import DossierFactory
+from services.portal.dossiers import DossierFactory, HoSoMC
 from services.portal.interconnected import InterconnectedBook, interconnected_router
 from services.portal.progress import CapNhatTienDo, DossierBook, HoSoTraCuu, ProgressRejected, TienDo
 from services.portal.sender import DossierSender, SendRequest, SendSummary, check_bounds
@@ -70,6 +72,20 @@ class CapNhatKetQua(BaseModel):
     error_code: str = "0"
     message: str
     TienDo: TienDo
+
+
+class HoSoDaNop(BaseModel):
+    """The answer to a dossier filed for a sender outside the portal."""
+
+    error_code: str = "0"
+    message: str
+    MaHoSo: str
+
+
+class SoHoSo(BaseModel):
+    """How many dossiers the portal remembers."""
+
+    dossiers: int
 
 
 ERROR_CODES = {404: "HOSO_KHONG_TON_TAI", 409: "CHUYEN_TRANG_THAI_KHONG_HOP_LE", 422: "DU_LIEU_KHONG_HOP_LE"}
@@ -117,7 +133,7 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(_portal_routes(book, payments))
     app.include_router(interconnected_router(InterconnectedBook(settings.max_dossiers)))
-    app.include_router(_control_routes(sender, settings))
+    app.include_router(_control_routes(sender, book, settings))
     app.include_router(_traffic_routes(traffic, settings))
     app.include_router(_payments_routes(payments))
     app.include_router(clock_router(clock))
@@ -166,8 +182,25 @@ def _portal_routes(book: DossierBook, payments: CitizenPayments) -> APIRouter:
     return router
 
 
-def _control_routes(sender: DossierSender, settings: PortalSettings) -> APIRouter:
+def _control_routes(sender: DossierSender, book: DossierBook, settings: PortalSettings) -> APIRouter:
     router = APIRouter(prefix="/_control/portal", tags=["control"])
+
+    @router.post(
+        "/dossiers", status_code=201, response_model=HoSoDaNop, responses={200: {"model": HoSoDaNop}}
+    )
+    async def file_dossier(dossier: HoSoMC) -> HoSoDaNop | JSONResponse:
+        """File a dossier that the caller sends to the province itself (a load test playing the portal's
+        sending side), so the province's progress reports on it are accepted here: 201 new, 200 the same
+        dossier again, 409 another dossier under a known number (nothing changes)."""
+        if book.add_new(dossier):
+            return HoSoDaNop(message="Hồ sơ đã được ghi nhận", MaHoSo=dossier.MaHoSo)
+        again = HoSoDaNop(message="Hồ sơ đã được ghi nhận trước đó", MaHoSo=dossier.MaHoSo)
+        return JSONResponse(again.model_dump(), status_code=200)
+
+    @router.get("/dossiers")
+    async def dossiers() -> SoHoSo:
+        """How many dossiers the portal remembers (sent, filed, or filed from outside)."""
+        return SoHoSo(dossiers=len(book))
 
     @router.post("/send", response_model=SendSummary)
     async def send(run: SendRequest) -> SendSummary | JSONResponse:

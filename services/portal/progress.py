@@ -118,6 +118,19 @@ class DossierBook:
             oldest = next(iter(self._dossiers))
             del self._dossiers[oldest], self._history[oldest]
 
+    def add_new(self, dossier: HoSoMC) -> bool:
+        """Remember a dossier filed from outside the portal's own sender (a load test playing its sending
+        side); True when new. The same dossier again changes nothing; another under a known number is
+        refused (409) and changes nothing either: a known dossier's history is never started again."""
+        known = self._dossiers.get(dossier.MaHoSo)
+        if known is None:
+            self.add(dossier)
+            return True
+        if known != dossier:
+            message = f"dossier {dossier.MaHoSo} was already filed with other content"
+            raise ProgressRejected(409, "MaHoSo", message, "TRUNG_MA_HO_SO")
+        return False
+
     def apply(self, update: CapNhatTienDo) -> tuple[TienDo, bool]:
         """Record an update; returns (entry, replayed). A repeat of the last update is accepted once."""
         history = self._history.get(update.MaHoSo)

@@ -2,11 +2,14 @@
 
 portal mock ─DongBoHoSoMC→ gateway → worker → motcua adapter → motcua mock
 motcua mock ─CapNhatTienDoHoSoMC→ gateway → worker → portal adapter → portal mock
+
+and the load test's dossier sync playing the portal's sending side in the same loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -22,6 +25,8 @@ from bus.gateway.app import create_gateway
 from bus.serving import Served, ServerGroup
 from bus.transport import make_transport
 from bus.worker import Worker
+from loadtests.scenarios.base import Draw, Sent, Step, play
+from loadtests.scenarios.portal import SYNC_DOSSIER
 from services.citizens import Population
 from services.faults import Latency
 from services.motcua import MotcuaSettings
@@ -221,3 +226,51 @@ async def test_duplicate_dossiers_and_duplicate_reports_have_no_second_effect() 
         refused = await loop.gateway.post(f"/r1/{PROGRESS}", json=backwards, headers=as_motcua("backwards"))
         assert refused.status_code == 422 and refused.json()["type"] == "Server.Provider.Rejected"
         assert "field 'status'" in refused.json()["message"]
+
+
+def portal_sending_side(loop: Loop, synced: list[str]) -> Callable[[Step], Sent]:
+    """Sends a load scenario's steps as the locustfile does: to the portal mock's own API, or through
+    the gateway as the portal; `synced` collects the dossiers the gateway took."""
+    portal_url, gateway_url = str(loop.portal.base_url).rstrip("/"), str(loop.gateway.base_url).rstrip("/")
+
+    def send(step: Step) -> Sent:
+        if step.portal_path is not None:
+            response = httpx.post(portal_url + step.portal_path, json=step.body, timeout=15)
+        else:
+            assert step.service_code == "DongBoHoSoMC" and step.body is not None
+            headers = {"X-Road-Client": PORTAL, "X-Api-Key": PORTAL_KEY}
+            response = httpx.post(f"{gateway_url}/r1/{SYNC}", json=step.body, headers=headers, timeout=15)
+            if response.is_success:
+                synced.append(step.body["MaHoSo"])
+        answer = response.json()
+        return response.is_success and step.check(answer) is None, answer
+
+    return send
+
+
+async def test_progress_on_the_load_tests_synchronised_dossiers_is_accepted_by_the_portal() -> None:
+    """The load scenario plays the portal's sending side: the one-stop system's reports on its dossiers
+    reach the portal mock, which must know them (no report refused as on a dossier it never sent)."""
+    async with asyncio.timeout(90), running_loop() as loop:
+        draw = Draw(random.Random(9), Population(seed=2023, size=3000), "t")
+        synced: list[str] = []
+        send = portal_sending_side(loop, synced)
+        for _ in range(DOSSIERS):
+            await asyncio.to_thread(play, SYNC_DOSSIER, draw, send)
+        assert len(synced) == DOSSIERS
+
+        await loop.motcua.post("/_control/clock/advance", json={"hours": 24 * 10})
+        histories = {n: (await loop.motcua.get(f"/api/v1/hoso/{n}")).json()["lichSu"] for n in synced}
+        expected_reports = sum(len(h) - 1 for h in histories.values())
+
+        async def all_answered() -> bool:
+            done = await effects(loop)
+            return done["reports_sent"] + done["reports_rejected"] == expected_reports
+
+        await wait_for(all_answered)
+        done = await effects(loop)
+        assert (done["reports_rejected"], done["reports_sent"]) == (0, expected_reports)
+        for number, history in histories.items():
+            portal_view = (await loop.portal.get("/api/TraCuuHoSo", params={"MaHoSo": number})).json()
+            statuses = [entry["TrangThaiHoSo"] for entry in portal_view["LichSuXuLy"]]
+            assert statuses == [step["trangThai"] for step in history], number

@@ -72,8 +72,23 @@ def test_service_code_is_the_second_last_part() -> None:
     assert service_code("VN/GOV/BTP/HOTICH/DangKyKhaiSinh/v1") == "DangKyKhaiSinh"
 
 
+def test_dossier_sync_files_the_dossier_on_the_portal_before_sending_it() -> None:
+    steps = portal_scenarios.SYNC_DOSSIER.run(Draw(random.Random(3), PEOPLE, "t"))
+    filing = next(steps)
+    assert filing.portal_path == portal_scenarios.PORTAL_DOSSIERS and filing.body is not None
+    number = filing.body["MaHoSo"]
+    assert filing.check({"error_code": "0", "MaHoSo": number}) is None
+    assert filing.check({"error_code": "0", "MaHoSo": "H31-other"}) is not None
+    sync = steps.send({"error_code": "0", "MaHoSo": number})
+    assert (sync.service_code, sync.portal_path, sync.body) == ("DongBoHoSoMC", None, filing.body)
+    assert portal_scenarios.SYNC_DOSSIER.needs_portal
+
+
 def test_dossier_sync_check_wants_the_receipt_of_this_dossier() -> None:
-    step = next(portal_scenarios.SYNC_DOSSIER.run(Draw(random.Random(3), PEOPLE, "t")))
+    steps = portal_scenarios.SYNC_DOSSIER.run(Draw(random.Random(3), PEOPLE, "t"))
+    filing = next(steps)
+    assert filing.body is not None
+    step = steps.send({"MaHoSo": filing.body["MaHoSo"]})
     assert step.body is not None
     receipt = {"dossier_number": step.body["MaHoSo"], "system_id": "MC.031.1", "received_at": "2026-12-04"}
     assert step.check(receipt) is None

@@ -41,28 +41,52 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running.stop()
 
 
-def test_locust_smoke_run_checks_answers_and_passes(stack: Stack, tmp_path: Path) -> None:
-    """The default callers (the portal among them) run every scenario; a caller the gateway does not
-    know is left out, said in the log, and the run goes on."""
-    raw = tmp_path / "raw.csv"
+def portal_url(stack: Stack) -> str:
+    """The stack's portal mock, where the dossier sync files its dossiers."""
+    return f"http://127.0.0.1:{stack.mock_ports['portal']}"
+
+
+def smoke_run(stack: Stack, raw: Path, portal: str, clients: str = DEFAULT_CALLERS) -> str:
+    """A 4 s steady Locust run that must end (whatever its verdict); its log."""
     args = [
         *locust_command(), "-f", str(LOCUSTFILE), "--headless", "--host", stack.gateway_url, "--only-summary",
         "--lgsp-shape", "steady", "--lgsp-rate", "8", "--lgsp-seconds", "4", "--lgsp-raw", str(raw),
-        "--lgsp-clients", f"{DEFAULT_CALLERS},VN/GOV/HPG/NOBODY=not-a-key",
+        "--lgsp-clients", clients, "--lgsp-portal-url", portal,
     ]  # fmt: skip
-    done = subprocess.run(args, capture_output=True, text=True, timeout=90)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "caller VN/GOV/HPG/NOBODY left out: the gateway answered 401" in done.stderr
+    return subprocess.run(args, capture_output=True, text=True, timeout=90).stderr
+
+
+def test_locust_smoke_run_checks_answers_and_passes(stack: Stack, tmp_path: Path) -> None:
+    """The default callers (the portal among them) run every scenario, each synchronised dossier filed on
+    the portal mock first; a caller the gateway does not know is left out, said in the log, and the run
+    goes on."""
+    raw = tmp_path / "raw.csv"
+    log = smoke_run(stack, raw, portal_url(stack), f"{DEFAULT_CALLERS},VN/GOV/HPG/NOBODY=not-a-key")
+    assert "PASS:" in log, log[-2000:]
+    assert "caller VN/GOV/HPG/NOBODY left out: the gateway answered 401" in log
     with raw.open() as source:
         rows = list(csv.DictReader(source))
-    assert {r["name"] for r in rows} >= {"XacThucThongTinCongDan", "XacMinhThongTinNhanThan", "DongBoHoSoMC"}
+    filed = "direct: portal /_control/portal/dossiers"
+    assert {r["name"] for r in rows} >= {"XacThucThongTinCongDan", "XacMinhThongTinNhanThan", filed}
     assert len(rows) >= 20 and all(r["ok"] == "1" for r in rows)
+    synced = sum(r["name"] == "DongBoHoSoMC" for r in rows)
+    assert sum(r["name"] == filed for r in rows) >= synced > 0  # a run may end between the two
+
+
+def test_without_the_portal_mock_the_dossier_sync_is_left_out_and_said(stack: Stack, tmp_path: Path) -> None:
+    """Dossiers the portal mock never saw would have every progress report on them refused: no sync."""
+    raw = tmp_path / "raw.csv"
+    log = smoke_run(stack, raw, "http://127.0.0.1:1")
+    assert "portal dossier sync: skipped, the portal mock does not answer at http://127.0.0.1:1/" in log
+    with raw.open() as source:
+        names = {r["name"] for r in csv.DictReader(source)}
+    assert "DongBoHoSoMC" not in names and "XacThucThongTinCongDan" in names
 
 
 def test_capacity_run_writes_the_report_folder_and_a_verdict(stack: Stack, tmp_path: Path) -> None:
     run = CapacityRun(
         out=tmp_path / "report", shape="step", levels=(2.0, 6.0), seconds=4, host=stack.gateway_url,
-        slo=Slo(p99_ms=5000), required_tx_s=1.0,
+        slo=Slo(p99_ms=5000), required_tx_s=1.0, portal_url=portal_url(stack),
     )  # fmt: skip
     verdict = run.execute(Console(quiet=True))
     for name in ("index.html", "throughput.png", "latency.png", "errors.png", "services.png",
@@ -123,6 +147,7 @@ def test_distributed_locust_climb_stops_at_the_first_stage_missing_the_slo(
     run = CapacityRun(
         out=tmp_path / "report", shape="step", levels=(4.0, 6.0), seconds=4, host=stack.gateway_url,
         slo=Slo(p99_ms=0.001), required_tx_s=1.0, locust_workers=2, until_slo_breaks=True,
+        portal_url=portal_url(stack),
     )  # fmt: skip
     verdict = run.execute(Console(quiet=True))
     assert len(list(run.out.glob("raw.csv.worker-*"))) == 2  # both workers sent load and wrote rows

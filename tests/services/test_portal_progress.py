@@ -10,6 +10,7 @@ import pytest
 
 from services.citizens import Population
 from services.portal.app import create_app
+from services.portal.dossiers import DossierFactory
 from services.portal.settings import PortalSettings
 
 UPDATE = "/api/CapNhatTienDoHoSoMC"
@@ -190,3 +191,42 @@ async def test_a_payment_link_with_any_status_but_6_is_refused_and_changes_nothi
     assert (await portal.post(UPDATE, json=not_a_link)).status_code == 422
     assert await history(portal, ma_ho_so) == [1]
     assert (await portal.get("/_control/portal/payments")).json()["owed"] == 0
+
+
+FILE = "/_control/portal/dossiers"
+
+
+def filed_elsewhere(population: Population) -> dict[str, Any]:
+    """A dossier the portal never sent itself (a load test's), as DongBoHoSoMC carries it."""
+    dossier = DossierFactory(population, seed=77).next_dossier().model_dump()
+    return dossier | {"MaHoSo": "H31-t-000001"}
+
+
+async def test_a_dossier_filed_from_outside_takes_progress_and_a_repeat_changes_nothing(
+    portal: httpx.AsyncClient, population: Population
+) -> None:
+    dossier = filed_elsewhere(population)
+    assert (await portal.post(UPDATE, json=update(dossier["MaHoSo"], 2))).status_code == 404  # not yet filed
+    first = await portal.post(FILE, json=dossier)
+    assert first.status_code == 201, first.text
+    assert first.json()["MaHoSo"] == dossier["MaHoSo"]
+    assert (await portal.post(UPDATE, json=update(dossier["MaHoSo"], 2))).status_code == 200
+    again = await portal.post(FILE, json=dossier)
+    assert again.status_code == 200, again.text
+    assert await history(portal, dossier["MaHoSo"]) == [1, 2]  # its history was not started again
+    assert (await portal.get(FILE)).json() == {"dossiers": 1}
+
+
+async def test_another_dossier_under_a_filed_number_is_409_and_changes_nothing(
+    portal: httpx.AsyncClient, population: Population
+) -> None:
+    dossier = filed_elsewhere(population)
+    await portal.post(FILE, json=dossier)
+    other = await portal.post(FILE, json=dossier | {"TrichYeuHoSo": "another dossier"})
+    assert other.status_code == 409
+    assert other.json()["error_code"] == "TRUNG_MA_HO_SO" and other.json()["field"] == "MaHoSo"
+    found = (await portal.get(LOOKUP, params={"MaHoSo": dossier["MaHoSo"]})).json()
+    assert found["HoSo"]["TrichYeuHoSo"] == dossier["TrichYeuHoSo"]
+    malformed = await portal.post(FILE, json=dossier | {"MaHoSo": "H31-t-2", "KenhThucHien": 9})
+    assert malformed.status_code == 422 and malformed.json()["field"] == "KenhThucHien"
+    assert (await portal.get(FILE)).json() == {"dossiers": 1}
