@@ -195,7 +195,7 @@ async def test_outage_chaos_loses_nothing_doubles_nothing_and_logs_everything(
             await delete_queues(amqp_url, catalog)
             await delete_prefixed(redis_url, prefix)
 
-    parked_ids = {letter.correlation_id for letter in parked}  # the transaction id, X-Road-Id
+    parked_ids = {letter.caller_transaction_id for letter in parked}  # the caller's X-Road-Id
     statuses = Counter(
         f"{a.status_code} {a.json().get('type', '') if a.status_code >= 400 else ''}".strip()
         for a in answers.values()
