@@ -150,10 +150,14 @@ def dashboard_router(dashboard: Dashboard) -> APIRouter:
         return {"transactions": [record_row(record) for record in found]}
 
     @router.get("/api/transactions/{transaction_id}", dependencies=viewer)
-    async def transaction(transaction_id: str, at: AwareDatetime) -> OpenedTransaction:
+    async def transaction(
+        transaction_id: str,
+        at: AwareDatetime,
+        client: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> OpenedTransaction:
         if len(transaction_id) > 128:
             raise BadRequest("a transaction id has at most 128 characters")
-        opened = await open_transaction(dashboard.log, transaction_id, at)
+        opened = await open_transaction(dashboard.log, transaction_id, at, client)
         if opened is None:
             raise HTTPException(
                 404, f"transaction {transaction_id} is not in the log around {at.isoformat()}"

@@ -65,12 +65,15 @@ async def latest_transactions(
 
 
 async def open_transaction(
-    log: TransactionLog, transaction_id: str, request_in: datetime
+    log: TransactionLog, transaction_id: str, request_in: datetime, client: str | None = None
 ) -> OpenedTransaction | None:
-    """The entry of `transaction_id` (requested at `request_in`) with its chain checks; None if absent."""
+    """The entry of `transaction_id` (requested at `request_in`, by `client` when given: callers' ids are
+    their own, so two clients' entries may share one) with its chain checks; None if absent."""
     nearby = [e async for e in log.entries(request_in - NEIGHBOUR_WINDOW, request_in + NEIGHBOUR_WINDOW)]
     by_sequence = {entry.sequence: entry for entry in nearby}
-    entry = next((e for e in nearby if e.transaction_id == transaction_id), None)
+    entry = next(
+        (e for e in nearby if e.transaction_id == transaction_id and client in (None, e.client)), None
+    )
     if entry is None:
         return None
     return OpenedTransaction(entry=entry, checks=chain_checks(entry, by_sequence))

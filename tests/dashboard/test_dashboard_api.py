@@ -32,11 +32,13 @@ MONITOR = {"Authorization": f"Bearer {MONITORING_TOKEN}"}
 ECHO = "VN/GOV/HPG/LGSP/Echo/v1"
 
 
-def record(transaction_id: str, *, ok: bool = True, issue: str | None = None) -> TransactionRecord:
+def record(
+    transaction_id: str, *, ok: bool = True, issue: str | None = None, client: str = "VN/GOV/HPG/STP"
+) -> TransactionRecord:
     now = datetime.now(UTC)
     return TransactionRecord(
         transaction_id=transaction_id,
-        client="VN/GOV/HPG/STP",
+        client=client,
         service=ECHO,
         issue=issue,
         request_in=now - timedelta(milliseconds=5),
@@ -170,6 +172,26 @@ async def test_a_log_entry_opens_with_its_chain_checks_and_a_tampered_one_is_nam
         "/ui/api/transactions/nope", params={"at": middle.request_in.isoformat()}, headers=ADMIN
     )
     assert missing.status_code == 404
+
+
+async def test_two_clients_entries_under_one_caller_id_each_open_as_that_clients_own(
+    gateway: tuple[FastAPI, httpx.AsyncClient, str],
+) -> None:
+    """Callers' X-Road-Ids are their own, so the log may hold one id twice: the row's client picks."""
+    app, client, _ = gateway
+    clients = ("VN/GOV/HPG/STP", "VN/GOV/HPG/MOTCUA")
+    entries = [await app.state.transaction_log.append(record("same-id", client=c)) for c in clients]
+    for entry in reversed(entries):
+        opened = await client.get(
+            "/ui/api/transactions/same-id",
+            params={"at": entry.request_in.isoformat(), "client": entry.client},
+            headers=ADMIN,
+        )
+        assert opened.status_code == 200
+        assert (opened.json()["entry"]["client"], opened.json()["entry"]["sequence"]) == (
+            entry.client,
+            entry.sequence,
+        )
 
 
 async def test_a_load_profile_runs_as_a_subprocess_and_stop_ends_it(

@@ -214,7 +214,7 @@ async function refreshFaults() {
 // --- transactions --------------------------------------------------------------------------------
 function showTransactions(rows) {
   $("#transactions tbody").innerHTML = rows.map((t) =>
-    `<tr class="clickable ${t.ok ? "" : "bad"}" data-id="${esc(t.id)}" data-at="${esc(t.at)}"><td>${new Date(t.at).toLocaleTimeString()}</td>` +
+    `<tr class="clickable ${t.ok ? "" : "bad"}" data-id="${esc(t.id)}" data-at="${esc(t.at)}" data-client="${esc(t.client)}"><td>${new Date(t.at).toLocaleTimeString()}</td>` +
     `<td>${esc(t.client)}</td><td>${esc(t.service)}</td><td>${esc(t.issue)}</td><td>${t.status}${t.fault ? " " + esc(t.fault) : ""}</td><td>${fmt(t.ms, 1)}</td></tr>`).join("");
 }
 
@@ -222,7 +222,7 @@ async function openTransaction(row) {
   const detail = $("#tx-detail");
   detail.innerHTML = "<p class='hint'>reading the log…</p>";
   try {
-    const opened = await api(`/ui/api/transactions/${encodeURIComponent(row.dataset.id)}?at=${encodeURIComponent(row.dataset.at)}`);
+    const opened = await api(`/ui/api/transactions/${encodeURIComponent(row.dataset.id)}?at=${encodeURIComponent(row.dataset.at)}&client=${encodeURIComponent(row.dataset.client)}`);
     const checks = opened.checks.map((c) =>
       `<tr><td>${esc(c.name)}</td><td class="${c.ok === false ? "failed" : c.ok ? "ok" : "idle"}">${c.ok === false ? "BROKEN" : c.ok ? "intact" : "not checked here"}</td><td class="wrap">${esc(c.detail)}</td></tr>`).join("");
     const verify = state.role === "admin" ? `<button id="verify-chain">Verify the whole chain</button> <span id="verify-result"></span>` : "";
