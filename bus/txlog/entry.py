@@ -85,6 +85,8 @@ RECORD_FIELDS = frozenset(LogEntry.model_fields) - {
     "response_body",
 }
 _RECORD_FIELD_SET = set(RECORD_FIELDS)
+# Sorted keys, and "Z" for UTC as pydantic writes it in an entry's JSON view.
+_TYPED_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
 
 
 def canonical_json(content: dict[str, Any]) -> bytes:
@@ -110,19 +112,23 @@ def build_entry(
 ) -> LogEntry:
     """The entry for `record` at `sequence`, chained on `prev_hash`, with its entry_hash computed."""
     # Only the fields the entry knows; a test keeps LogEntry in step with TransactionRecord.
-    content = record.model_dump(mode="json", include=_RECORD_FIELD_SET)
-    content.update(
-        sequence=sequence,
-        prev_hash=prev_hash,
-        request_body=StoredBody.of(bodies.request).model_dump() if bodies else None,
-        response_body=StoredBody.of(bodies.response).model_dump() if bodies else None,
-    )
-    # Validated from the record's own (already typed) values, which its JSON view above reads back as
-    # (a test holds to it): half the cost of parsing that view's timestamps again.
     typed = (
         record.__dict__
         if type(record) is TransactionRecord
         else {k: getattr(record, k) for k in RECORD_FIELDS}
     )
-    extras = {key: content[key] for key in ("sequence", "prev_hash", "request_body", "response_body")}
-    return LogEntry.model_validate({**typed, **extras, "entry_hash": hash_content(content)})
+    extras = {
+        "sequence": sequence,
+        "prev_hash": prev_hash,
+        "request_body": StoredBody.of(bodies.request).model_dump() if bodies else None,
+        "response_body": StoredBody.of(bodies.response).model_dump() if bodies else None,
+    }
+    content = {**typed, **extras}
+    try:
+        # The typed values written as they stand: orjson writes a datetime as the entry's JSON view
+        # does (tests hold the two hashes equal), so no JSON view is built (≈ 40 % of an append).
+        canonical = orjson.dumps(content, option=_TYPED_CANONICAL)
+    except orjson.JSONEncodeError:  # e.g. an integer past 64 bits: from the JSON view, as it always was
+        canonical = canonical_json({**record.model_dump(mode="json", include=_RECORD_FIELD_SET), **extras})
+    # Validated from the record's own (already typed) values: half the cost of parsing their JSON view.
+    return LogEntry.model_validate({**content, "entry_hash": hashlib.sha256(canonical).hexdigest()})

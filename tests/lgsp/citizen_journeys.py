@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -242,6 +242,25 @@ class CitizenJourneys:
         """The day a dossier is filed: the civil registry's (real) today, which registration dates may
         not pass; simulated time runs on from there."""
         return datetime.now(VIETNAM_TZ).date()
+
+    async def just_after_the_cutoff(self) -> datetime:
+        """The simulated now, waited for until just past the next 15:00 cut-off of a working day.
+
+        What happens then counts from the next working day, and so does an agency's reception of what the
+        bus asks about it, whenever that comes within the next working day: an agency's same-day
+        appointment then falls a working day before a one-day deadline of the journey, however long the
+        bus took to ask (the death feed is read every 0.5 wall s: 4 working hours here). Before the
+        cut-off, a reception after it moves that appointment to the journey's own due day, and the verdict
+        turns on the bus's next poll coming within the day's last hour or two: on the machine's speed."""
+        calendar = self.runtime.calendar
+        now = calendar.local(self.clock.now())
+        day = now.date()
+        if not calendar.is_working_day(day) or now.time() >= calendar.cutoff:
+            day = calendar.next_working_day(day)
+        await self.clock.sleep_until(
+            datetime.combine(day, calendar.cutoff, calendar.tz) + timedelta(minutes=1)
+        )
+        return self.clock.now()
 
     async def start(self, kind: str, inputs: dict[str, Any], code: str | None = None) -> JourneyRecord:
         """Start a journey as the one-stop system."""

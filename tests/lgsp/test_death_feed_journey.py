@@ -29,15 +29,22 @@ async def test_each_recorded_death_removes_the_residence_within_a_working_day_on
     stack = citizen_journeys
     population = stack.mocks.population
     # Deaths recorded by the population database (registered at a civil registry the bus never saw).
+    # Recorded just after a cut-off (see `just_after_the_cutoff`): the residence agency's own appointment
+    # (0 working days from its reception) then falls a working day before the journey's deadline.
     dead = [population.id_at(index) for index in (40, 41)]
+    recorded = (await stack.just_after_the_cutoff()).replace(microsecond=0)
     for number in dead:
-        population.record_death(number, stack.today)
+        population.record_death(number, stack.today, recorded_at=recorded)
 
     for number in dead:
         started = await stack.until_found(f"XT.{number}")
         record = await stack.finished(started.journey_id)
         assert record.status == "completed", record.model_dump_json(indent=1)
-        assert record.kind == "death-feed" and record.verdict in ("early", "on_time")
+        assert record.received_at == recorded
+        assert record.due_at == stack.runtime.calendar.add_working_days(recorded, 1)
+        assert record.kind == "death-feed" and record.verdict in ("early", "on_time"), record.model_dump_json(
+            indent=1
+        )
         removed = next(s for s in record.steps if s.step == "removed")
         assert removed.result["dossier"]["outcome"]["residence_status"] == "removed"  # type: ignore[index]
         async with stack.mocks.client("residence") as residence:

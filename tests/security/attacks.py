@@ -55,11 +55,13 @@ class Row:
     observed: str
     side_effect_free: bool
     open_gap: bool = False
+    outcome: str = "rejected"  # or "survived": absorbed (a share cut off, a replay answered), not refused
+    control: int | None = None  # status of a genuine client's call made right after the attack
 
     @property
     def ok(self) -> bool:
-        """Rejected as expected and nothing changed."""
-        return self.observed == self.expected and self.side_effect_free
+        """Answered as expected, nothing changed, and the genuine call after it served."""
+        return self.observed == self.expected and self.side_effect_free and self.control == 200
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Attack:
     """A case: `run` returns what was observed; `open_gap` marks a defence that is built but not wired.
 
     `prepare` runs before the side effects are measured: the genuine message a replay repeats.
+    `survives` marks an attack the bus absorbs instead of refusing (its answer is not an error).
     """
 
     case: str
@@ -75,6 +78,7 @@ class Attack:
     run: Callable[[SecuredStack, httpx.AsyncClient], Awaitable[str]]
     open_gap: bool = False
     prepare: Callable[[SecuredStack], Awaitable[None]] | None = None
+    survives: bool = False
 
 
 def http_outcome(response: httpx.Response) -> str:
@@ -377,9 +381,15 @@ def write_table(rows: list[Row], path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([asdict(r) | {"ok": r.ok} for r in rows], indent=2, ensure_ascii=False) + "\n")
     width = max(len(r.case) for r in rows)
-    lines = [f"{'case':<{width}}  {'target':<32} {'expected':<30} observed", "-" * (width + 100)]
+    lines = [
+        f"{'case':<{width}}  {'target':<32} {'bus':<9} {'control':<8} {'expected':<30} observed",
+        "-" * (width + 120),
+    ]
     for r in rows:
         verdict = "ok" if r.ok else ("OPEN" if r.open_gap else "FAIL")
         effect = "" if r.side_effect_free else " (side effect!)"
-        lines.append(f"{r.case:<{width}}  {r.target:<32} {r.expected:<30} {r.observed}{effect}  [{verdict}]")
+        lines.append(
+            f"{r.case:<{width}}  {r.target:<32} {r.outcome:<9} {r.control!s:<8} {r.expected:<30} "
+            f"{r.observed}{effect}  [{verdict}]"
+        )
     return "\n".join(lines)

@@ -3,8 +3,8 @@ one valid key, each sending its headers and 10 of 1,000 body bytes, while anothe
 
 What it proves does not hang on the machine's speed: how many connections are refused with 429 and
 how many are cut off at the body time-out varies with how fast the gateway takes them in (slots freed
-by cut-off connections are taken by later ones), so the result carries the attacker's peak share of
-in-flight slots, seen by a spy on the gateway's own slots, and each connection's own fate and time."""
+by cut-off connections are taken by later ones), so the tests check the attacker's peak share of
+in-flight slots (`share_peaks`, a spy on the gateway's own slots) and each connection's own fate and time."""
 
 from __future__ import annotations
 
@@ -19,20 +19,18 @@ from unittest import mock
 import httpx
 
 from bus.gateway.backpressure import Slot
-from bus.http_intake import HttpIntakeSettings
-from tests.security.served import AGENCY, ATTACKER, ECHO, head, served_gateway
+from tests.security.served import AGENCY, ATTACKER, ECHO, ServedGateway, head
 
-CONNECTIONS = 260
 SHARE = 256 // 2  # the default per-client share of the default 256 in-flight slots
 
 
 @dataclass
 class SlowAttack:
-    """What the attack saw: each connection's answer (b"" if closed unanswered) and seconds to it."""
+    """What the attack saw: each attacker connection's answer (b"" if closed unanswered) and seconds
+    from its bytes sent to its close, the agency's statuses, the attacker's transaction faults."""
 
     answers: list[bytes]
     seconds: list[float]
-    peak_share: int
     agency: list[int]
     faults: Counter[str | None]
 
@@ -77,45 +75,41 @@ def share_peaks() -> Iterator[Counter[str]]:
 
 
 async def _fate(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, started: float
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sent_at: float
 ) -> tuple[bytes, float]:
     try:
-        answer = await asyncio.wait_for(reader.read(), 10)
+        answer = await asyncio.wait_for(reader.read(), 30)
     except ConnectionResetError:
         # Closed by the server with bytes of ours unread (a time-out that fired before the loop got to
-        # them): reset instead of a FIN, but cut off all the same.
+        # them): a reset instead of a FIN, but cut off all the same.
         answer = b""
     finally:
         writer.close()
-    return answer, time.monotonic() - started
+    return answer, time.monotonic() - sent_at
 
 
-async def slow_connections(intake: HttpIntakeSettings, agency_calls: int) -> SlowAttack:
-    """Mount the attack on a served gateway with `intake`'s time-outs; the agency calls meanwhile."""
-    with share_peaks() as peaks:
-        async with served_gateway(intake) as gateway:
-            fates: list[asyncio.Task[tuple[bytes, float]]] = []
-            for _ in range(CONNECTIONS):
-                reader, writer = await asyncio.open_connection(gateway.host, gateway.port)
-                started = time.monotonic()
-                # Sent as soon as connected: the header clock starts at accept, not once all 260 are open.
-                writer.write(head(ATTACKER, 1000) + b'{"a": "xx')
-                fates.append(asyncio.create_task(_fate(reader, writer, started)))
-            await asyncio.sleep(0.2)  # the gateway has admitted what it admits
-            async with httpx.AsyncClient(base_url=gateway.url) as agency:
-                served = [
-                    (await agency.post(ECHO, json={}, headers=AGENCY)).status_code
-                    for _ in range(agency_calls)
-                ]
-            results = await asyncio.gather(*fates)
-            await asyncio.sleep(0.1)  # the app's answer to the last disconnects is recorded
-            faults: Counter[str | None] = Counter(
-                r.fault_type for r in gateway.records if r.client == ATTACKER["x-road-client"]
-            )
+async def slow_connection_attack(
+    gateway: ServedGateway, connections: int = 260, agency_calls: int = 10
+) -> SlowAttack:
+    """`connections` sockets with the attacker's valid key, each sending its headers and 10 of 1,000 body
+    bytes as soon as it is open, then silence; while they wait, the agency calls the same service
+    `agency_calls` times. Run inside `share_peaks` to learn the attacker's peak share."""
+    fates: list[asyncio.Task[tuple[bytes, float]]] = []
+    for _ in range(connections):
+        reader, writer = await asyncio.open_connection(gateway.host, gateway.port)
+        # Sent at once: the header clock starts at accept, not once every socket is open.
+        writer.write(head(ATTACKER, 1000) + b'{"a": "xx')
+        fates.append(asyncio.create_task(_fate(reader, writer, time.monotonic())))
+    await asyncio.sleep(0.2)  # the gateway has admitted what it admits
+    async with httpx.AsyncClient(base_url=gateway.url) as agency:
+        served = [
+            (await agency.post(ECHO, json={"n": n}, headers=AGENCY)).status_code for n in range(agency_calls)
+        ]
+    ended = await asyncio.gather(*fates)
+    await asyncio.sleep(0.1)  # the app's answer to the last disconnects is recorded
     return SlowAttack(
-        answers=[a for a, _ in results],
-        seconds=[s for _, s in results],
-        peak_share=peaks[ATTACKER["x-road-client"]],
+        answers=[answer for answer, _ in ended],
+        seconds=[seconds for _, seconds in ended],
         agency=served,
-        faults=faults,
+        faults=Counter(r.fault_type for r in gateway.records if r.client == ATTACKER["x-road-client"]),
     )

@@ -15,7 +15,7 @@ from bus.store import MemoryStore, Store
 from services.citizens import Population
 from services.population import create_app
 from tests.in_process_stack import SecuredStack, secured_stack
-from tests.security.attacks import ATTACKS, Attack, Row, write_table
+from tests.security.attacks import ATTACKS, ECHO_URL, STP_AUTH, Attack, Row, write_table
 from tests.security.callback_attacks import (
     CALLBACK_ATTACKS,
     ITEM_CODE,
@@ -72,7 +72,19 @@ async def attempt(attack: Attack, stack: SecuredStack, mock: httpx.AsyncClient) 
     except Exception as exc:
         observed = f"unhandled {type(exc).__name__} (HTTP 500)"
     unchanged = len(stack.transport.sent) == before_sent and await snapshot(stack.store) == before_state
-    return Row(attack.case, attack.target, attack.expected, observed, unchanged, attack.open_gap)
+    # The control: a genuine client's call right after the attack is still served.
+    control = await stack.http.post(ECHO_URL, json={}, headers=STP_AUTH)
+    outcome = "survived" if attack.survives else "rejected"
+    return Row(
+        attack.case,
+        attack.target,
+        attack.expected,
+        observed,
+        unchanged,
+        attack.open_gap,
+        outcome,
+        control.status_code,
+    )
 
 
 async def test_every_attack_is_rejected_with_its_error_and_no_side_effect(

@@ -12,14 +12,24 @@ import pytest
 
 from bus.http_intake import HttpIntakeSettings
 from bus.monitoring import BusMetrics
-from tests.security.served import AGENCY, ATTACKER, closed_after, head, served_gateway
-from tests.security.slow_attack import SHARE, slow_connections
+from tests.security.served import (
+    AGENCY,
+    ATTACKER,
+    closed_after,
+    head,
+    served_gateway,
+)
+from tests.security.slow_attack import SHARE, share_peaks, slow_connection_attack
 
 HEADER_TIMEOUT = 0.5
 BODY_TIMEOUT = 1.0
 # How late a close may come after its time-out (a loaded 2-core machine, 260 sockets).
 SLACK = 1.0
 INTAKE = HttpIntakeSettings(header_timeout=HEADER_TIMEOUT, body_timeout=BODY_TIMEOUT, keep_alive_timeout=1)
+# Long enough for a loaded machine to read all 260 requests' headers before the first share is cut off
+# (cut sooner, freed slots admit later arrivals and fewer are refused).
+ATTACK_BODY_TIMEOUT = 3.0
+ATTACK_INTAKE = HttpIntakeSettings(header_timeout=ATTACK_BODY_TIMEOUT, body_timeout=ATTACK_BODY_TIMEOUT)
 
 
 def closes(reason: str) -> float:
@@ -75,16 +85,20 @@ async def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_time
 async def test_260_slow_connections_with_one_key_leave_another_agency_served() -> None:
     """Issue 14's attack: 260 connections holding one valid key, each sending its headers and part of
     a body. Before: all 256 in-flight slots held, every other agency 503 until they closed (>100 s)."""
-    attack = await slow_connections(INTAKE, agency_calls=20)
+    with share_peaks() as peaks:
+        async with served_gateway(ATTACK_INTAKE) as gateway:
+            attack = await slow_connection_attack(gateway, agency_calls=20)
+    peak = peaks[ATTACKER["x-road-client"]]
     print(
         f"\n260 slow connections: {attack.refused} x 429, {attack.cut_off} cut off, "
-        f"slowest {max(attack.seconds):.2f} s, attacker's peak share {attack.peak_share}"
+        f"slowest {max(attack.seconds):.2f} s after it was sent, attacker's peak share {peak}"
     )
     assert attack.agency == [200] * 20
-    # The attacker reached its share of in-flight slots (half of 256) and never held more; how many of
-    # its connections were refused at once and how many waited to be cut off depends on the machine.
-    assert attack.peak_share == SHARE
+    # The attacker reached its share of in-flight slots (half of 256) and never held more. How many of
+    # its connections were refused at once and how many waited to be cut off depends on the machine's
+    # speed (a slot freed by a cut-off admits a later arrival): 132 and 128 when all arrive in time.
+    assert peak == SHARE
     assert attack.refused + attack.cut_off == 260, "a connection was answered other than 429"
-    assert attack.late(BODY_TIMEOUT + SLACK) == [], "a connection was not refused or cut off in time"
+    assert attack.late(ATTACK_BODY_TIMEOUT + SLACK) == [], "a connection was not refused or cut off in time"
     assert set(attack.faults) <= {"Client.RateLimited", "Client.RequestIncomplete"}
     assert attack.faults["Client.RateLimited"] == attack.refused

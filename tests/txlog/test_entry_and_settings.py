@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -60,6 +61,9 @@ MOMENTS = [
     datetime(2026, 12, 6, 10, 0, 0, 123456, UTC),
     datetime(2026, 12, 6, 17, 0, 0, 7, timezone(timedelta(hours=7))),
     datetime(2026, 12, 6, 10, 0),  # naive
+    datetime(2026, 12, 6, 10, 0, 0, 0, UTC),  # no fraction of a second
+    datetime(2026, 12, 6, 17, 0, 0, 500000, ZoneInfo("Asia/Ho_Chi_Minh")),
+    datetime(2026, 12, 6, 10, 0, 0, 1, timezone(timedelta(0))),  # UTC by offset, not by name
 ]
 
 
@@ -70,6 +74,13 @@ def test_an_entry_is_what_its_stored_form_reads_back_as(moment: datetime) -> Non
     again = LogEntry.from_json(entry.to_json())
     assert again == entry and again.model_dump() == entry.model_dump()
     assert again.computed_hash() == entry.entry_hash == entry.computed_hash()
+
+
+def test_an_integer_past_64_bits_is_hashed_over_the_json_view_too() -> None:
+    record = make_record(1).model_copy(update={"request_size": 2**70})
+    entry = build_entry(record, 1, GENESIS_HASH)
+    assert entry.request_size == 2**70
+    assert entry.computed_hash() == entry.entry_hash
 
 
 def test_entry_hash_covers_the_link_to_the_previous_entry() -> None:
