@@ -153,10 +153,8 @@ class JourneyRun:
         step = self.state.steps[timer.step]
         spec = self.definition.step(timer.step)
         if timer.purpose == "deadline":
-            if step.status in OPEN and step.overdue_at is None:
-                step.overdue_at = timer.due_at
-                if spec.on_deadline != "continue":
-                    self._conclude(step, spec.on_deadline, f"step {step.step} missed its deadline")
+            if step.status in OPEN and step.overdue_at is None and timer.due_at is not None:
+                self._overdue(step, timer.due_at)
             return
         if timer.purpose == "wait_timeout":
             if step.status == StepStatus.WAITING and isinstance(spec, WaitStep):
@@ -190,7 +188,14 @@ class JourneyRun:
             if step.status not in OPEN or step.status == StepStatus.PENDING:
                 continue
             if step.due_at is not None and step.overdue_at is None:
-                self._arm(step, "deadline", due_at=step.due_at)
+                # Passed while parked: overdue now, not when a tick comes (a poll's tick, also due,
+                # could finish the step first and drop the deadline unrecorded).
+                if step.due_at <= self.s.clock.now():
+                    self._overdue(step, step.due_at)
+                    if step.status not in OPEN:
+                        continue
+                else:
+                    self._arm(step, "deadline", due_at=step.due_at)
             if isinstance(spec, PollStep) and step.status == StepStatus.WAITING:
                 answered = [call.answered_at for call in step.calls if call.answered_at is not None]
                 last = max(answered, default=self.s.clock.now())
@@ -212,6 +217,13 @@ class JourneyRun:
             assert began is not None
             until = self.s.calendar.add_working_days(began, spec.timeout_days)
             self._arm(step, "wait_timeout", due_at=until)
+
+    def _overdue(self, step: StepState, due_at: datetime) -> None:
+        """An open step's deadline has passed: recorded, and its `on_deadline` applied."""
+        step.overdue_at = due_at
+        spec = self.definition.step(step.step)
+        if spec.on_deadline != "continue":
+            self._conclude(step, spec.on_deadline, f"step {step.step} missed its deadline")
 
     def _event_arrived(self, step: StepState, event: BusEvent) -> None:
         spec = self.definition.step(step.step)

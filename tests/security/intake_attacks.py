@@ -21,8 +21,8 @@ from tests.security.served import (
     closed_after,
     head,
     served_gateway,
-    slow_connection_attack,
 )
+from tests.security.slow_attack import SHARE, share_peaks, slow_connection_attack
 
 HEADER_TIMEOUT = 0.3
 BODY_TIMEOUT = 0.6
@@ -53,18 +53,19 @@ def cut_off(sent: bytes, timeout: float) -> Run:
 
 
 async def slow_connections(_: SecuredStack, __: httpx.AsyncClient) -> str:
-    """260 connections with one valid key, headers and 10 of 1,000 body bytes each; another agency calls."""
-    async with served_gateway(ATTACK_INTAKE) as gateway:
-        attack = await slow_connection_attack(gateway)
-    timing = (
-        "in time"
-        if attack.latest_close <= ATTACK_BODY_TIMEOUT + SLACK
-        else f"after {attack.latest_close:.1f} s"
-    )
-    return (
-        f"{attack.answered['429']} x 429, {attack.cut_off} cut off {timing}; "
-        f"agency {attack.agency.count(200)}/{len(attack.agency)} x 200"
-    )
+    """260 connections with one valid key, headers and 10 of 1,000 body bytes each; another agency calls.
+
+    Which of them are refused and which cut off varies with the machine's speed: the row says whether
+    each was one or the other in time, and whether the attacker ever held more than its share."""
+    with share_peaks() as peaks:
+        async with served_gateway(ATTACK_INTAKE) as gateway:
+            attack = await slow_connection_attack(gateway)
+    others = len(attack.answers) - attack.refused - attack.cut_off
+    late = attack.late(ATTACK_BODY_TIMEOUT + SLACK)
+    fates = f"{others} answered otherwise" if others else "each 429 or cut off"
+    timing = f"{len(late)} late" if late else "in time"
+    share = f"attacker's peak {peaks[ATTACKER['x-road-client']]}/{SHARE}"
+    return f"{fates} {timing}; {share}; agency {attack.agency.count(200)}/{len(attack.agency)} x 200"
 
 
 async def borrowed_certificate(_: SecuredStack, __: httpx.AsyncClient) -> str:
@@ -104,7 +105,7 @@ INTAKE_ATTACKS: list[Attack] = [
     Attack(
         "260 slow connections holding one key",
         "gateway in-flight bound (per client)",
-        "132 x 429, 128 cut off in time; agency 10/10 x 200",
+        f"each 429 or cut off in time; attacker's peak {SHARE}/{SHARE}; agency 10/10 x 200",
         slow_connections,
         survives=True,
     ),

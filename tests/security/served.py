@@ -6,12 +6,10 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import httpx
 import uvicorn
 
 from adapters.echo import EchoAdapter
@@ -130,46 +128,3 @@ async def closed_after(gateway: ServedGateway, sent: bytes, limit: float) -> tup
     answer = await asyncio.wait_for(reader.read(), limit)
     writer.close()
     return time.monotonic() - started, answer
-
-
-@dataclass
-class SlowAttack:
-    """What issue 14's slow-connection attack saw: the attackers' answers and closes, the agency's calls."""
-
-    answered: Counter[str]  # status code of the attackers' connections answered at once → how many
-    cut_off: int  # attackers' connections closed with no answer (their share, cut at the body time-out)
-    latest_close: float  # s from the last attacker's byte sent to the last connection's close
-    agency: list[int]  # the other agency's statuses, called while the attack held its share
-
-
-async def slow_connection_attack(
-    gateway: ServedGateway, connections: int = 260, agency_calls: int = 10
-) -> SlowAttack:
-    """`connections` sockets with the attacker's valid key, each sending its headers and 10 of 1,000 body
-    bytes, then silence; while they wait, the agency calls the same service `agency_calls` times."""
-    attackers = [await asyncio.open_connection(gateway.host, gateway.port) for _ in range(connections)]
-    for _, writer in attackers:
-        writer.write(head(ATTACKER, 1000) + b'{"a": "xx')
-    await asyncio.gather(*(writer.drain() for _, writer in attackers))
-    sent_at = time.monotonic()
-
-    async def until_closed(reader: asyncio.StreamReader) -> tuple[bytes, float]:
-        answer = await asyncio.wait_for(reader.read(), 30)
-        return answer, time.monotonic()
-
-    # Watched from the moment they are sent, so a close is timed when it happens.
-    closes = [asyncio.create_task(until_closed(reader)) for reader, _ in attackers]
-    await asyncio.sleep(0.2)  # the gateway has admitted what it admits
-    async with httpx.AsyncClient(base_url=gateway.url) as agency:
-        served = [
-            (await agency.post(ECHO, json={"n": n}, headers=AGENCY)).status_code for n in range(agency_calls)
-        ]
-    ended = await asyncio.gather(*closes)
-    for _, writer in attackers:
-        writer.close()
-    return SlowAttack(
-        answered=Counter(answer.split(b" ", 2)[1].decode() for answer, _ in ended if answer),
-        cut_off=sum(1 for answer, _ in ended if not answer),
-        latest_close=max(at for _, at in ended) - sent_at,
-        agency=served,
-    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 
 import pytest
 
@@ -19,8 +18,8 @@ from tests.security.served import (
     closed_after,
     head,
     served_gateway,
-    slow_connection_attack,
 )
+from tests.security.slow_attack import SHARE, share_peaks, slow_connection_attack
 
 HEADER_TIMEOUT = 0.5
 BODY_TIMEOUT = 1.0
@@ -86,16 +85,20 @@ async def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_time
 async def test_260_slow_connections_with_one_key_leave_another_agency_served() -> None:
     """Issue 14's attack: 260 connections holding one valid key, each sending its headers and part of
     a body. Before: all 256 in-flight slots held, every other agency 503 until they closed (>100 s)."""
-    async with served_gateway(ATTACK_INTAKE) as gateway:
-        attack = await slow_connection_attack(gateway, agency_calls=20)
+    with share_peaks() as peaks:
+        async with served_gateway(ATTACK_INTAKE) as gateway:
+            attack = await slow_connection_attack(gateway, agency_calls=20)
+    peak = peaks[ATTACKER["x-road-client"]]
     print(
-        f"\n260 slow connections: {dict(attack.answered)} answered at once, {attack.cut_off} cut off, "
-        f"the last closed {attack.latest_close:.2f} s after they were sent"
+        f"\n260 slow connections: {attack.refused} x 429, {attack.cut_off} cut off, "
+        f"slowest {max(attack.seconds):.2f} s after it was sent, attacker's peak share {peak}"
     )
     assert attack.agency == [200] * 20
-    # The attacker's share (half of 256) waited on its bodies and was cut off at the read time-out;
-    # past its share it was refused at once with 429.
-    assert attack.answered == {"429": 260 - 128} and attack.cut_off == 128
-    assert attack.latest_close <= ATTACK_BODY_TIMEOUT + SLACK
-    faults = Counter(r.fault_type for r in gateway.records if r.client == ATTACKER["x-road-client"])
-    assert faults == {"Client.RateLimited": 132, "Client.RequestIncomplete": 128}
+    # The attacker reached its share of in-flight slots (half of 256) and never held more. How many of
+    # its connections were refused at once and how many waited to be cut off depends on the machine's
+    # speed (a slot freed by a cut-off admits a later arrival): 132 and 128 when all arrive in time.
+    assert peak == SHARE
+    assert attack.refused + attack.cut_off == 260, "a connection was answered other than 429"
+    assert attack.late(ATTACK_BODY_TIMEOUT + SLACK) == [], "a connection was not refused or cut off in time"
+    assert set(attack.faults) <= {"Client.RateLimited", "Client.RequestIncomplete"}
+    assert attack.faults["Client.RateLimited"] == attack.refused
