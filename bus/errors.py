@@ -19,6 +19,7 @@
     │   ├── CircuitOpen           Server.Bus.CircuitOpen     503
     │   ├── BusUnavailable        Server.Bus.Unavailable     503  (broker or shared store unreachable)
     │   └── BusTimeout            Server.Bus.Timeout         504
+    │       └── OutcomeUnknown    Server.Bus.OutcomeUnknown  504  (a 202 with no record past its horizon)
     └── ProviderFault         Server.Provider.* the national system failed or answered garbage
         ├── ProviderRejected      Server.Provider.Rejected   422
         ├── ProviderError         Server.Provider.InternalError 502
@@ -194,6 +195,13 @@ class BusTimeout(BusFault):
     type = "Server.Bus.Timeout"
     status = 504
     retryable = True
+
+
+class OutcomeUnknown(BusTimeout):
+    """An accepted request (a 202) left no record of its outcome by the end of its work horizon: it may
+    have run or not, and the bus cannot tell. A retry with the same Idempotency-Key is safe."""
+
+    type = "Server.Bus.OutcomeUnknown"
 
 
 class ProviderFault(BusError):

@@ -32,7 +32,9 @@ from pydantic import BaseModel, HttpUrl, JsonValue, TypeAdapter, ValidationError
 from bus.envelope import utc_now
 from bus.errors import BadRequest, ClientError, ErrorBody, InternalError
 from bus.gateway.access import AccessControl
+from bus.gateway.durable_outcome import done_from, resolved
 from bus.gateway.pinned import pinned_target
+from bus.reliability.dedupe import CompletedWork
 from bus.store import Store
 
 log = logging.getLogger(__name__)
@@ -45,17 +47,22 @@ _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 
 
 class TransactionState(BaseModel):
-    """What `GET /transactions/{id}` and a callback receive."""
+    """What `GET /transactions/{id}` and a callback receive.
+
+    `message_id` and `resolve_by` let any gateway resolve the state from the bus's own records when the
+    gateway that accepted the call is gone (durable_outcome.py); "unknown" is read, never stored."""
 
     transaction_id: str
     client: str
     service: str
-    state: Literal["pending", "done"]
+    state: Literal["pending", "done", "unknown"]
     status: int | None = None
     result: JsonValue = None
     error: ErrorBody | None = None
     accepted_at: datetime
     finished_at: datetime | None = None
+    message_id: str | None = None
+    resolve_by: datetime | None = None
 
 
 class UnknownTransaction(ClientError):
@@ -179,6 +186,7 @@ class AsyncCalls:
         callbacks: CallbackPolicy | None = None,
     ) -> None:
         self.store = store
+        self.completed = CompletedWork(store)
         self.callbacks = CallbackPolicy() if callbacks is None else callbacks
         self.ttl = ttl
         self.callback_attempts = callback_attempts
@@ -236,6 +244,10 @@ class AsyncCalls:
             status, result, error = failure.status, None, failure.body(state.transaction_id)
         outcome = {"status": status, "result": result, "error": error, "finished_at": utc_now()}
         done = state.model_copy(update={"state": "done", **outcome})
+        if error is not None and state.message_id is not None:
+            # No reply reached this gateway, yet the worker may have recorded one: that is the outcome.
+            recorded = await self.completed.reply_for(state.message_id)
+            done = done if recorded is None else done_from(state, recorded)
         key = state_key(done.client, done.transaction_id)
         await self.store.set(key, done.model_dump_json().encode(), ttl=self.ttl)
         if callback is not None:
@@ -266,12 +278,18 @@ class AsyncCalls:
         log.error("callback %s for %s given up after %d attempts", url, state.transaction_id, attempt)
 
     async def state(self, client: str, transaction_id: str) -> TransactionState | None:
-        """The transaction's state, if it belongs to `client` and is still kept."""
+        """The transaction's state, if it belongs to `client` and is still kept; a pending one as the
+        bus's records tell it when its gateway no longer follows it (durable_outcome.py)."""
         raw = await self.store.get(state_key(client, transaction_id))
-        return None if raw is None else TransactionState.model_validate_json(raw)
+        if raw is None:
+            return None
+        return await resolved(TransactionState.model_validate_json(raw), self.completed)
 
     async def drain(self, timeout: float) -> int:
-        """Wait up to `timeout` s for background calls, cancel the rest; how many were cancelled."""
+        """Wait up to `timeout` s for background calls, cancel the rest; how many were cancelled.
+
+        A cancelled call's Location is not lost: it resolves from the worker's record, or as outcome
+        unknown past its horizon, on any gateway sharing the store."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
         left = list(self._tasks)
@@ -279,6 +297,11 @@ class AsyncCalls:
             task.cancel()
         if left:
             await asyncio.wait(left)
+            log.warning(
+                "%d accepted call(s) left unfinished at shutdown: their Location resolves from the "
+                "worker's record, or as outcome unknown past its horizon",
+                len(left),
+            )
         if self._owns_http:
             await self._http.aclose()
         return len(left)

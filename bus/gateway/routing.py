@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 import httpx
 from fastapi import Request
@@ -30,7 +31,7 @@ from bus.gateway.async_requests import (
 )
 from bus.gateway.backpressure import InFlightLimit, Slot
 from bus.gateway.call_facts import CallFacts, mark_recorded
-from bus.gateway.idempotency import STILL_WORKING, IdempotencyKeys, fingerprint
+from bus.gateway.idempotency import STILL_WORKING, IdempotencyKeys, fingerprint, work_horizon
 from bus.gateway.limits import InputLimits, check_json_depth
 from bus.gateway.ratelimit import MemoryRateLimiter, RateLimiter, enforce, quotas_for
 from bus.gateway.requests import (
@@ -247,12 +248,17 @@ class ServiceRouter:
             except PublishUnconfirmed as late:
                 # It may still be delivered: not a time-out but 202, its outcome stored at Location.
                 facts.late_outcome = late.outcome
+        accepted_at = utc_now()
+        # Past this, with no record of the work, its Location says "outcome unknown" (durable_outcome.py).
+        horizon = work_horizon(service) + self.settings.idempotency_lease_margin
         state = TransactionState(
             transaction_id=facts.transaction_id,
             client=str(envelope.client),
             service=str(envelope.service),
             state="pending",
-            accepted_at=utc_now(),
+            accepted_at=accepted_at,
+            message_id=envelope.message_id,
+            resolve_by=accepted_at + timedelta(seconds=horizon),
         )
         if facts.late_outcome is None:
             await self.async_calls.accept(state)

@@ -58,6 +58,10 @@ class CompletedWork:
                 log.warning("renewing the work lease of %s failed: %r", message_id, error)
             await asyncio.sleep(every)
 
+    async def in_progress(self, message_id: str) -> bool:
+        """Whether a worker holds the work lease on `message_id` now (the work is running)."""
+        return await self.store.get(LEASE_PREFIX + message_id) is not None
+
     async def release(self, message_id: str) -> None:
         """Give the lease up (the work is recorded, or failed and will be retried)."""
         await self.store.delete(LEASE_PREFIX + message_id)

@@ -4,7 +4,8 @@ unseen. The transport raises `PublishUnconfirmed` instead, carrying the request'
 follows the publish to its end and resolves with the reply (accepted and answered), or raises why not:
 the broker's refusal (not accepted: no effect) or BusTimeout (accepted, no reply in time: see the DLQ and
 the worker's records). The gateway turns it into `202 Accepted` with the transaction's Location, and
-stores the outcome there once known. Callers that do not know it see an ordinary BusTimeout.
+stores the outcome there once known (or, if the gateway stops first, the Location resolves from the
+worker's record: bus/gateway/durable_outcome.py). Callers that do not know it see an ordinary BusTimeout.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def follow_unconfirmed(
 def _log_outcome(what: str) -> Callable[[asyncio.Task[Message]], None]:
     def report(task: asyncio.Task[Message]) -> None:
         if task.cancelled():
-            log.error("outcome of late publish %s not followed to its end (cancelled)", what)
+            # Its process is stopping: the caller resolves the outcome from the bus's records instead.
+            log.info("outcome of late publish %s no longer followed here (cancelled)", what)
         elif (error := task.exception()) is not None:
             log.warning("late publish %s ended without a reply: %s", what, error)
         else:

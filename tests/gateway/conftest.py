@@ -100,6 +100,14 @@ def gateway_catalog(subsystem: str) -> Catalog:
                 {"id": f"{base}/Unserved/v1", "adapter": "count", "timeout": 0.3, "allow": everyone},
                 # Served only once a test starts its worker: its requests wait in the queue meanwhile.
                 {"id": f"{base}/Late/v1", "adapter": "late", "timeout": 0.3, "allow": everyone},
+                # A short work horizon (0.3 + 0.2 + 0.3 s): for the tests of a 202 past its horizon.
+                {
+                    "id": f"{base}/Brief/v1",
+                    "adapter": "count",
+                    "timeout": 0.3,
+                    "retry": {"base_delay": 0.1, "max_delay": 0.2},
+                    "allow": everyone,
+                },
             ],
         }
     )
