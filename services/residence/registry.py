@@ -1,6 +1,6 @@
 """The residence database's rules: a newborn joins a household, a deceased person is removed; each
 dossier runs its course on the simulated clock to its appointment date (2 working days, 5 with
-verification, 1 for a removal).
+verification, 1 for a removal); the `removal_stall_rate` share of removals never leaves processing.
 
 Refusals (maLoi):
     HO_KHONG_TON_TAI           404  no household with this book number headed by this person
@@ -18,6 +18,7 @@ Refusals (maLoi):
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ from services.casework import (
     AgencyError,
     Case,
     CaseUnknown,
+    Step,
     plan_steps,
     same_name,
 )
@@ -190,6 +192,9 @@ class ResidenceDatabase(CaseDesk[Request]):
         middle = [(TIEP_NHAN, "Tiếp nhận thông tin khai tử"), (DANG_XU_LY, "Xóa đăng ký thường trú")]
         final = (HOAN_THANH, "Đã xóa đăng ký thường trú (lý do: chết)")
         case = self._open(req, rng, "XT", self.settings.removal_days, middle, final)
+        # Drawn after the timeline's draws, which stay as seeded; a stalled removal's end is never reached.
+        if rng.random() < self.settings.removal_stall_rate:
+            case.steps = (*case.steps[:-1], Step(final[0], math.inf, final[1]))
         case.result = {
             "soDinhDanh": person.id_number,
             "hoTen": person.full_name,

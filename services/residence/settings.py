@@ -19,6 +19,9 @@ class ResidenceSettings(AgencyMockSettings, BaseSettings):
     removal_days: int = Field(1, ge=0, le=30, description="working days to remove a deceased person")
     verification_rate: float = Field(0.1, ge=0, le=1, description="registrations needing verification")
     late_rate: float = Field(0.02, ge=0, le=1, description="dossiers finished after their appointment")
+    removal_stall_rate: float = Field(
+        0.0, ge=0, le=1, description="removals left in processing for ever (a dossier the office lost)"
+    )
     max_dossiers: int = Field(200_000, ge=1, description="dossiers kept; the oldest are forgotten first")
     latency: Latency = Field(
         default_factory=lambda: Latency.lognormal(250, 2000),

@@ -89,14 +89,15 @@ async def test_a_death_read_late_is_judged_against_the_working_day_from_its_reco
 
 @pytest.mark.parametrize(
     "residence_settings",
-    [ResidenceSettings(registration_days=1, removal_days=30, verification_rate=0.0, late_rate=0.0)],
+    [ResidenceSettings(registration_days=1, removal_stall_rate=1.0, verification_rate=0.0, late_rate=0.0)],
 )
 async def test_a_removal_that_never_comes_parks_the_journeys_at_their_poll_limits(
     citizen_journeys: CitizenJourneys,
 ) -> None:
-    """The residence agency does not remove the record within the polls the journeys declare (the
-    feed's removal: 120 hourly polls; the interconnected death's residence leg: 60 two-hourly): each
-    journey is parked with its reason, for an officer, instead of polling for ever."""
+    """The residence agency never removes the record (its dossier stalls in processing), so the polls the
+    journeys declare run out (the feed's removal: 120 hourly polls; the interconnected death's residence
+    leg: 60 two-hourly), however long each poll takes: each journey is parked with its reason, for an
+    officer, instead of polling for ever."""
     stack = citizen_journeys
     inputs = death_inputs(stack.mocks.population, today=stack.today, legs=["residence"])
     deceased = str(inputs["deceased"]["id_number"])  # type: ignore[index,call-overload]

@@ -221,6 +221,20 @@ async def test_a_deceased_persons_residence_is_removed_within_one_working_day_an
     assert (await effects(residence))["xoa_dang_ky_thuong_tru"] == 1
 
 
+async def test_a_stalled_removal_stays_in_processing_and_the_person_resident_for_ever(people: Family) -> None:
+    async with await client_for(people, removal_stall_rate=1.0, late_rate=0.0) as residence:
+        answer = await residence.post(f"{API}/xoadangkythuongtru", json=removal(people))
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["ngayHenTra"] == due_after(answer.json()["ngayTiepNhan"], 1)
+        await advance(residence, 24 * 365)
+        dossier = (await residence.get(f"{API}/hoso/H31.29-20261207-0009")).json()
+        assert [s["trangThai"] for s in dossier["lichSu"]] == [1, 3]
+        assert dossier["ngayHoanThanh"] is None and dossier["ketQua"] is None
+        status = (await residence.get(f"{API}/congdan/{people.elder.id_number}")).json()
+        assert status["tinhTrangCuTru"] == "THUONG_TRU"
+        assert (await effects(residence))["xoa_dang_ky_thuong_tru"] == 1
+
+
 async def test_an_event_driven_removal_needs_no_extract_but_the_population_databases_record_of_the_death(
     residence: httpx.AsyncClient, people: Family
 ) -> None:
