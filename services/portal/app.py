@@ -51,9 +51,16 @@ from services.portal.citizen_traffic import (
     TrafficStatus,
     check_rates,
 )
-from services.portal.dossiers import DossierFactory, HoSoMC
+from services.portal.dossiers import DossierFactory
 from services.portal.interconnected import InterconnectedBook, interconnected_router
-from services.portal.progress import CapNhatTienDo, DossierBook, HoSoTraCuu, ProgressRejected, TienDo
+from services.portal.progress import (
+    CapNhatTienDo,
+    DossierBook,
+    HoSoNgoai,
+    HoSoTraCuu,
+    ProgressRejected,
+    TienDo,
+)
 from services.portal.sender import DossierSender, SendRequest, SendSummary, check_bounds
 from services.portal.settings import PortalSettings
 
@@ -188,7 +195,7 @@ def _control_routes(sender: DossierSender, book: DossierBook, settings: PortalSe
     @router.post(
         "/dossiers", status_code=201, response_model=HoSoDaNop, responses={200: {"model": HoSoDaNop}}
     )
-    async def file_dossier(dossier: HoSoMC) -> HoSoDaNop | JSONResponse:
+    async def file_dossier(dossier: HoSoNgoai) -> HoSoDaNop | JSONResponse:
         """File a dossier that the caller sends to the province itself (a load test playing the portal's
         sending side), so the province's progress reports on it are accepted here: 201 new, 200 the same
         dossier again, 409 another dossier under a known number (nothing changes)."""

@@ -30,12 +30,31 @@ NEXT_STATES: dict[int, frozenset[int]] = {
 }
 
 
+DossierNumber = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+def real_time(value: str | None) -> str | None:
+    """`value` unchanged when it is a real time in the portal's format; ValueError naming the bad part."""
+    if value is not None:
+        datetime.strptime(value, TIME_FORMAT)
+    return value
+
+
+class HoSoNgoai(HoSoMC):
+    """A dossier filed from outside the portal's own sender: its number and times are checked as the
+    progress it will take is (the portal's own dossiers are generated, so they are right by construction)."""
+
+    MaHoSo: DossierNumber
+
+    _real_times = field_validator("NgayTiepNhan", "NgayHenTra")(real_time)
+
+
 class CapNhatTienDo(BaseModel):
     """A progress update from the province (`CapNhatTienDoHoSoMC`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    MaHoSo: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    MaHoSo: DossierNumber
     TrangThaiHoSo: int = Field(ge=1, le=10, description="1-10, see STATUS_NAMES")
     NgayCapNhat: PortalTime
     NoiDung: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -55,12 +74,7 @@ class CapNhatTienDo(BaseModel):
             raise ValueError("UrlThanhToan: a payment link goes with status 6 (the fee requested) only")
         return self
 
-    @field_validator("NgayCapNhat", "NgayHenTra")
-    @classmethod
-    def _is_a_real_time(cls, value: str | None) -> str | None:
-        if value is not None:
-            datetime.strptime(value, TIME_FORMAT)  # ValueError names the bad part
-        return value
+    _real_times = field_validator("NgayCapNhat", "NgayHenTra")(real_time)
 
 
 class TienDo(CapNhatTienDo):

@@ -229,4 +229,7 @@ async def test_another_dossier_under_a_filed_number_is_409_and_changes_nothing(
     assert found["HoSo"]["TrichYeuHoSo"] == dossier["TrichYeuHoSo"]
     malformed = await portal.post(FILE, json=dossier | {"MaHoSo": "H31-t-2", "KenhThucHien": 9})
     assert malformed.status_code == 422 and malformed.json()["field"] == "KenhThucHien"
+    for field, bad in (("MaHoSo", ""), ("NgayTiepNhan", "00000000000000"), ("NgayHenTra", "20261332000000")):
+        refused = await portal.post(FILE, json=dossier | {"MaHoSo": "H31-t-3", field: bad})
+        assert refused.status_code == 422 and refused.json()["field"] == field, refused.text
     assert (await portal.get(FILE)).json() == {"dossiers": 1}
