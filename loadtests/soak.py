@@ -153,6 +153,16 @@ async def delete_isolated_queues(amqp_url: str, catalog: Path) -> None:
                     pass  # never declared
 
 
+def steady_load_on(stack: Stack, out: Path, rate: float, minutes: float) -> CapacityRun:
+    """The capacity run holding `rate` on a started stack, filing synchronised dossiers on its own portal
+    mock (else Locust skips the portal's sync and the soak's mix lacks it)."""
+    portal = stack.mock_ports.get("portal")
+    portal_url = f"http://127.0.0.1:{portal}" if portal is not None else None
+    return CapacityRun(
+        out, shape="steady", rate=rate, seconds=minutes * 60, host=stack.gateway_url, portal_url=portal_url
+    )
+
+
 def growth(samples: list[Sample], warmup: float) -> dict[str, dict[str, float]]:
     """Per process: mean RSS and fds (and fds of each kind) of the first and the last tenth of the run
     after `warmup` s."""
@@ -225,10 +235,7 @@ def main(
     sampler = Sampler(stack, out / "soak.csv", sample_seconds)
     sampler.start()
     try:
-        run = CapacityRun(
-            out / "load", shape="steady", rate=rate, seconds=minutes * 60, host=stack.gateway_url
-        )
-        verdict = run.execute(console)
+        verdict = steady_load_on(stack, out / "load", rate, minutes).execute(console)
     finally:
         try:
             sampler.stop()

@@ -9,6 +9,8 @@ from typer.testing import CliRunner
 from lgsp.cli import app
 from lgsp.dashboard_wiring import load_profiles
 from loadtests.capacity import CapacityRun
+from loadtests.soak import steady_load_on
+from loadtests.stack import Stack
 
 PORTAL = "http://127.0.0.1:18105"
 
@@ -36,3 +38,9 @@ def test_a_portal_url_without_a_host_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "own portal mock" in " ".join(result.output.split())
     assert not (tmp_path / "report").exists()
+
+
+def test_a_soak_files_on_the_portal_mock_of_the_stack_it_started(tmp_path: Path) -> None:
+    stack = Stack(gateway_url="http://127.0.0.1:18000", mock_ports={"portal": 18105, "civil": 18102})
+    run = steady_load_on(stack, tmp_path, rate=50, minutes=1)
+    assert (run.host, run.portal_url, run.seconds) == ("http://127.0.0.1:18000", PORTAL, 60)
