@@ -83,20 +83,20 @@ class AmqpDelivery:
 
     async def nack(self, requeue: bool = True) -> None:
         """Redeliver the message (counting towards the limit), or dead-letter it at once."""
+        await self._nack(requeue, logging.WARNING)
+
+    async def requeue_after_loss(self) -> None:
+        """Give the message back after its handler was cut short by a connection loss, already reported:
+        the nack is most likely lost with the channel (said at DEBUG), and the broker redelivers it anyway."""
+        await self._nack(True, logging.DEBUG)
+
+    async def _nack(self, requeue: bool, lost_level: int) -> None:
         self._settle()
         try:
             await self._channel.basic_nack(self._delivery_tag, requeue=requeue)
         except CHANNEL_GONE as error:
-            log.warning("nack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)
-
-    async def requeue_after_loss(self) -> None:
-        """Give the message back after its handler was cut short by a connection loss, already reported:
-        the nack is most likely lost with the channel, and the broker redelivers it anyway."""
-        self._settle()
-        try:
-            await self._channel.basic_nack(self._delivery_tag, requeue=True)
-        except CHANNEL_GONE as error:
-            log.debug("nack of %s lost with its channel (%s)", self._message.message_id, error)
+            message_id = self._message.message_id
+            log.log(lost_level, "nack of %s lost (%s); the broker will redeliver it", message_id, error)
 
     def _settle(self) -> None:
         if self._settled:
