@@ -132,9 +132,8 @@ class CapacityRun:
             if self.faults:
                 inject_faults(stack, self.faults, console)
             console.print(f"driving {host} with the {self.shape} shape")
-            portal = stack.mock_ports.get("portal") if stack is not None else None
             timeline = CpuTimeline(self._stack_pids(stack))
-            portal_url = self.portal_url if portal is None else f"http://127.0.0.1:{portal}"
+            portal_url = (stack.mock_url("portal") if stack is not None else None) or self.portal_url
             generator = self._drive(host, console, portal_url, timeline)
             if stack is not None and self.faults:
                 injected = fault_counts(stack, list(self.faults))

@@ -156,8 +156,7 @@ async def delete_isolated_queues(amqp_url: str, catalog: Path) -> None:
 def steady_load_on(stack: Stack, out: Path, rate: float, minutes: float) -> CapacityRun:
     """The capacity run holding `rate` on a started stack, filing synchronised dossiers on its own portal
     mock (else Locust skips the portal's sync and the soak's mix lacks it)."""
-    portal = stack.mock_ports.get("portal")
-    portal_url = f"http://127.0.0.1:{portal}" if portal is not None else None
+    portal_url = stack.mock_url("portal")
     return CapacityRun(
         out, shape="steady", rate=rate, seconds=minutes * 60, host=stack.gateway_url, portal_url=portal_url
     )

@@ -98,6 +98,11 @@ class Stack:
     mock_ports: dict[str, int] = field(default_factory=dict)  # by mock name
     logs: list[IO[bytes]] = field(default_factory=list)
 
+    def mock_url(self, name: str) -> str | None:
+        """Where this stack's mock `name` listens, or None when it runs none."""
+        port = self.mock_ports.get(name)
+        return None if port is None else f"http://127.0.0.1:{port}"
+
     def pids(self) -> dict[str, int]:
         """Process ids by component name, with the members a process group started (`gateway.1`, …)."""
         found = {}
