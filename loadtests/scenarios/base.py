@@ -113,7 +113,7 @@ class Draw:
 
     def citizen(self, accept: Callable[[Citizen], bool] = lambda _: True, tries: int = 400) -> Citizen:
         """A citizen of the seeded population that `accept` likes (the mocks know every one of them)."""
-        return self._citizen(accept, tries, lambda _: True)
+        return self._citizen(accept, tries, None)
 
     def unclaimed_citizen(self, accept: Callable[[Citizen], bool], tries: int = 400) -> Citizen:
         """A citizen `accept` likes whom no user of the run drew here before, e.g. to marry or to die: one
@@ -126,14 +126,22 @@ class Draw:
         return person
 
     def _citizen(
-        self, accept: Callable[[Citizen], bool], tries: int, among: Callable[[str], bool]
+        self, accept: Callable[[Citizen], bool], tries: int, among: Callable[[str], bool] | None
     ) -> Citizen:
-        tries = min(tries, len(self.population))
-        for id_number in self.population.sample_ids(tries, self.rng):
-            if not among(id_number):
+        # Up to `tries` distinct people, drawn one at a time (a draw pays only for the candidates it looks
+        # at) and each derived once; `among` sees a candidate's ID number before it is derived whole.
+        size = len(self.population)
+        tries = min(tries, size)
+        seen: set[int] = set()
+        for _ in range(tries):
+            index = self.rng.randrange(size)
+            while index in seen:
+                index = self.rng.randrange(size)
+            seen.add(index)
+            if among is not None and not among(self.population.id_at(index)):
                 continue
-            person = self.population.citizen(id_number)
-            if person is not None and accept(person):
+            person = self.population.citizen_at(index)
+            if accept(person):
                 return person
         raise LookupError(f"no citizen met the condition in {tries} draws")
 

@@ -88,16 +88,12 @@ class Population:
 
     def id_at(self, index: int) -> str:
         """The ID number of the person at `index` in [0, len)."""
-        if not 0 <= index < self.size:
-            raise IndexError(f"person index {index} is outside [0, {self.size})")
-        chunk, offset = divmod(index, CHUNK_PEOPLE)
-        for slot, size in enumerate(self._chunk_sizes(chunk)):
-            if offset < size:
-                household = chunk * CHUNK_HOUSEHOLDS + slot
-                draft = self._household(household, size)
-                return self._id_of(household, draft.members[offset])
-            offset -= size
-        raise AssertionError("chunk sizes always add up to the chunk's people")
+        household, _, draft, position = self._locate(index)
+        return self._id_of(household, draft.members[position])
+
+    def citizen_at(self, index: int) -> m.Citizen:
+        """The person at `index` in [0, len), as `citizen(id_at(index))` answers, deriving it only once."""
+        return self._changes.apply(self._citizen(*self._locate(index)))
 
     def citizen(self, id_number: str) -> m.Citizen | None:
         """The person with this ID number, or None; ValueError when it is not a well-formed ID number."""
@@ -256,6 +252,20 @@ class Population:
         return parent
 
     # Derivation
+
+    def _locate(self, index: int) -> tuple[int, int, HouseholdDraft, int]:
+        # The household of the person at `index`, its first member's index, its draft, the person's position.
+        if not 0 <= index < self.size:
+            raise IndexError(f"person index {index} is outside [0, {self.size})")
+        chunk, offset = divmod(index, CHUNK_PEOPLE)
+        first = chunk * CHUNK_PEOPLE
+        for slot, size in enumerate(self._chunk_sizes(chunk)):
+            if offset < size:
+                household = chunk * CHUNK_HOUSEHOLDS + slot
+                return household, first, self._household(household, size), offset
+            offset -= size
+            first += size
+        raise AssertionError("chunk sizes always add up to the chunk's people")
 
     def _chunk_sizes(self, chunk: int) -> list[int]:
         people = min(CHUNK_PEOPLE, self.size - chunk * CHUNK_PEOPLE)

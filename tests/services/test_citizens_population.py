@@ -55,6 +55,23 @@ def test_every_person_of_a_small_population_has_a_distinct_id_that_leads_back_to
         assert citizen is not None and citizen.id_number == number
 
 
+@pytest.mark.parametrize("size", [23, 1_001, SMALL])
+def test_the_person_at_an_index_is_the_one_its_id_number_leads_to(size: int) -> None:
+    people = Population(seed=5, size=size)
+    for index in [*range(min(size, 60)), *random.Random(size).sample(range(size), min(size, 200))]:
+        assert people.citizen_at(index) == people.citizen(people.id_at(index))
+    with pytest.raises(IndexError, match="outside"):
+        people.citizen_at(size)
+
+
+def test_the_person_at_an_index_carries_the_changes_registered_since() -> None:
+    people = Population(seed=2023, size=SMALL)
+    index = next(i for i in range(SMALL) if people.citizen_at(i).birth_date.year < 2000)
+    people.record_death(people.id_at(index), date(2024, 1, 2))
+    assert people.citizen_at(index) == people.citizen(people.id_at(index))
+    assert people.citizen_at(index).model_dump().get("death_date") is not None
+
+
 @pytest.mark.slow
 def test_ids_are_unique_over_a_large_sample_of_the_default_population(population: Population) -> None:
     ids = list(population.sample_ids(40_000, random.Random(3)))
