@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from loadtests.scenarios.base import Draw, Scenario, Step, Steps, expect_keys
-from services.citizens import Citizen
+from services.citizens import Citizen, IdParts
 
 BIRTH = "DangKyKhaiSinh"
 MARRIAGE = "DangKyKetHon"
@@ -89,15 +90,32 @@ def _found_record(record_id: str) -> Any:
     return check
 
 
+def may_marry(
+    sex: str, youngest: int, today: date, oldest: int = 40
+) -> tuple[Callable[[Citizen], bool], Callable[[IdParts], bool]]:
+    """Who may be drawn to marry (single, of `sex`, aged `youngest` to `oldest`), and the pre-check of a
+    candidate's ID number that lets all of them through (the sex, a birth year with a year's margin)."""
+
+    def accept(person: Citizen) -> bool:
+        return (
+            person.sex == sex
+            and youngest <= _age(person, today) <= oldest
+            and person.marital_status == SINGLE
+        )
+
+    def likely(parts: IdParts) -> bool:
+        return parts.sex == sex and today.year - oldest - 2 <= parts.birth_year <= today.year - youngest + 1
+
+    return accept, likely
+
+
 def _marriage(draw: Draw) -> Steps:
     today = date.today()
     # Unclaimed: no user of the run marries one of them again (the registry refuses the married).
-    husband = draw.unclaimed_citizen(
-        lambda c: c.sex == "M" and 20 <= _age(c, today) <= 40 and c.marital_status == SINGLE
-    )
-    wife = draw.unclaimed_citizen(
-        lambda c: c.sex == "F" and 18 <= _age(c, today) <= 40 and c.marital_status == SINGLE
-    )
+    accept, likely = may_marry("M", 20, today)
+    husband = draw.unclaimed_citizen(accept, likely=likely)
+    accept, likely = may_marry("F", 18, today)
+    wife = draw.unclaimed_citizen(accept, likely=likely)
     body = {
         "dossier_number": draw.unique("KH"),
         "register_entry": _register_entry(draw, today),

@@ -4,12 +4,13 @@ users of two workers (each draws from its own share of the population)."""
 from __future__ import annotations
 
 import random
+from datetime import date
 
 import pytest
 
 from loadtests.scenarios.base import Draw, Share, user_tag
-from loadtests.scenarios.civil import REGISTER_MARRIAGE
-from services.citizens import Population
+from loadtests.scenarios.civil import REGISTER_MARRIAGE, may_marry
+from services.citizens import Population, parse_id_number
 
 SMALL_TOWN = Population(size=4_000)  # ~300 who may marry each way: repeats are certain if allowed
 
@@ -56,3 +57,23 @@ def test_a_share_beyond_the_worker_count_is_refused() -> None:
     with pytest.raises(ValueError, match="--lgsp-workers"):
         Share(2, 2)
     assert {Share(i, 3).holds("031090001234") for i in range(3)} == {True, False}
+
+
+@pytest.mark.parametrize("sex, youngest", [("M", 20), ("F", 18)])
+def test_the_id_number_pre_check_lets_through_everyone_who_may_marry(sex: str, youngest: int) -> None:
+    people = [SMALL_TOWN.citizen_at(index) for index in range(len(SMALL_TOWN))]
+    # Days near a year's ends, where ages counted in days straddle two birth years.
+    for today in (date(2026, 1, 1), date(2026, 6, 15), date(2026, 12, 31)):
+        accept, likely = may_marry(sex, youngest, today)
+        taken = [person for person in people if accept(person)]
+        assert len(taken) > 50
+        assert all(likely(parse_id_number(person.id_number)) for person in taken)
+        ruled_out = sum(not likely(parse_id_number(person.id_number)) for person in people)
+        assert ruled_out > len(people) / 2  # the pre-check saves most derivations
+
+
+def test_the_id_number_pre_check_changes_no_draw() -> None:
+    accept, likely = may_marry("F", 18, date(2026, 6, 15))
+    plain, checked = (Draw(random.Random(9), SMALL_TOWN, "u1", Share(0, 2), set()) for _ in range(2))
+    drawn = [plain.unclaimed_citizen(accept).id_number for _ in range(40)]
+    assert [checked.unclaimed_citizen(accept, likely=likely).id_number for _ in range(40)] == drawn
