@@ -7,6 +7,7 @@ a SOAP or JSON mock can serialise them field by field.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
@@ -57,6 +58,16 @@ class HouseholdLink(BaseModel):
     head_old_id_number: str | None
     head_name: str
     book_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What a check of someone's data compares: their name, date of birth and old ID number, as their
+    `Citizen` record has them."""
+
+    full_name: str
+    birth_date: date
+    old_id_number: str | None
 
 
 class Citizen(BaseModel):

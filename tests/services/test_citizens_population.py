@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 
-from services.citizens import Citizen, Population, make_id_number, parse_id_number
+from services.citizens import Citizen, Identity, Population, make_id_number, parse_id_number
 from services.citizens.households import REFERENCE_DATE
 
 SMALL = 5_000
@@ -359,3 +359,31 @@ def test_the_package_docstring_example_runs() -> None:
 
     result = doctest.testmod(services.citizens)
     assert result.attempted > 0 and result.failed == 0
+
+
+def _identity_of(citizen: Citizen | None) -> Identity | None:
+    return None if citizen is None else Identity(citizen.full_name, citizen.birth_date, citizen.old_id_number)
+
+
+def test_identity_is_the_records_name_birth_date_and_old_number() -> None:
+    people = Population(seed=11, size=30_000)
+    numbers = [people.id_at(index) for index in random.Random(3).sample(range(len(people)), 400)]
+    numbers += ["031199000000", "031299999999"]  # well-formed, most likely nobody
+    for number in numbers:
+        assert people.identity(number) == _identity_of(people.citizen(number))
+    with pytest.raises(ValueError, match="12 digits"):
+        people.identity("12")
+
+
+def test_identity_follows_registered_births_deaths_and_marriages() -> None:
+    people = Population(seed=6, size=50_000)
+    father, mother = _parents(people)
+    number = people.issue_id("031", "F", 2024)
+    assert people.identity(number) is None  # remembered as nobody, until registered
+    people.register_newborn(
+        family_name="Lê", middle_name="Thu", given_name="Hà", sex="F", birth_date=date(2024, 5, 2),
+        mother_id=mother.id_number, id_number=number,
+    )  # fmt: skip
+    assert people.identity(number) == Identity("Lê Thu Hà", date(2024, 5, 2), None)
+    people.record_death(father.id_number, date(2025, 1, 2))
+    assert people.identity(father.id_number) == _identity_of(people.citizen(father.id_number))
