@@ -62,12 +62,15 @@ class HouseholdLink(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """What a check of someone's data compares: their name, date of birth and old ID number, as their
-    `Citizen` record has them."""
+    """A person as their `Citizen` record has them, registered changes included, less their relatives
+    and addresses: what a check of someone's data or civil status reads."""
 
     full_name: str
     birth_date: date
     old_id_number: str | None
+    sex: Sex
+    marital_status: str
+    death_date: date | None = None
 
 
 class Citizen(BaseModel):
