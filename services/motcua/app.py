@@ -51,6 +51,7 @@ from services.motcua.models import (
 )
 from services.motcua.reporter import ProgressReporter
 from services.motcua.settings import MotcuaSettings
+from services.telemetry import NO_TELEMETRY
 
 DossierPath = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -109,7 +110,12 @@ def create_app(
                 await reporter.aclose()
                 service.reporter = None
 
-    app = FastAPI(title="One-stop dossier system (một cửa điện tử) mock", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="One-stop dossier system (một cửa điện tử) mock",
+        version="1",
+        lifespan=lifespan,
+        telemetry=NO_TELEMETRY,
+    )
     app.state.motcua = service
     install_faults(app, "motcua", FaultProfile(latency=settings.latency))
     _install_error_handlers(app)

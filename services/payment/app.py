@@ -43,6 +43,7 @@ from services.payment.payer_page import error_page, payment_page, result_page
 from services.payment.refunds import REFUND_FIELDS, RefundAnswer, RefundRequest, refund, refund_answer
 from services.payment.settings import PaymentSettings
 from services.request_body import Message, read_body
+from services.telemetry import NO_TELEMETRY
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -145,7 +146,9 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
                 await platform.confirmations.aclose()
                 platform.confirmations = None
 
-    app = FastAPI(title="Payment platform mock (PayGov-like, protocol 1.0.6)", lifespan=lifespan)
+    app = FastAPI(
+        title="Payment platform mock (PayGov-like, protocol 1.0.6)", lifespan=lifespan, telemetry=NO_TELEMETRY
+    )
     app.state.platform = platform
     faults = install_faults(
         app,

@@ -63,6 +63,7 @@ from services.portal.progress import (
 )
 from services.portal.sender import DossierSender, SendRequest, SendSummary, check_bounds
 from services.portal.settings import PortalSettings
+from services.telemetry import NO_TELEMETRY
 
 
 class PortalError(BaseModel):
@@ -132,7 +133,12 @@ def create_app(
             await traffic.close()
             await payments.close()
 
-    app = FastAPI(title="National Public Service Portal (DVCQG) mock", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="National Public Service Portal (DVCQG) mock",
+        version="1",
+        lifespan=lifespan,
+        telemetry=NO_TELEMETRY,
+    )
     app.state.dossiers = book
     app.state.traffic = traffic
     app.state.payments = payments
