@@ -115,11 +115,11 @@ def create_app(
     )
     app.state.registry = registry
     install_error_handlers(app)
-    profile = FaultProfile(latency=DEFAULT_LATENCY if latency else Latency())
-    install_faults(app, "civil", profile)
     app.state.death_notices = notices
     app.include_router(_registration_routes(registry, notices))
     app.include_router(_control_routes(registry, notices))
+    # Last, so that a call is matched against the app's own routes before the control routes.
+    install_faults(app, "civil", FaultProfile(latency=DEFAULT_LATENCY if latency else Latency()))
     return app
 
 

@@ -117,11 +117,12 @@ def create_app(
         telemetry=NO_TELEMETRY,
     )
     app.state.motcua = service
-    install_faults(app, "motcua", FaultProfile(latency=settings.latency))
     _install_error_handlers(app)
     app.include_router(_dossier_routes(service))
     app.include_router(_control_routes(service))
     app.include_router(clock_router(service.clock, on_change=service.report_now))
+    # Last, so that a call is matched against the app's own routes before the control routes.
+    install_faults(app, "motcua", FaultProfile(latency=settings.latency))
     return app
 
 

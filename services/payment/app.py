@@ -150,11 +150,6 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         title="Payment platform mock (PayGov-like, protocol 1.0.6)", lifespan=lifespan, telemetry=NO_TELEMETRY
     )
     app.state.platform = platform
-    faults = install_faults(
-        app,
-        "payment",
-        FaultProfile(latency=settings.latency, lost_callback_rate=settings.lost_callback_rate),
-    )
 
     @app.exception_handler(PaymentError)
     async def refuse(request: Request, exc: PaymentError) -> JSONResponse:
@@ -211,4 +206,10 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         """Counters of what the platform has done since it started."""
         return platform.effects
 
+    # Last, so that a call is matched against the app's own routes before the control routes.
+    faults = install_faults(
+        app,
+        "payment",
+        FaultProfile(latency=settings.latency, lost_callback_rate=settings.lost_callback_rate),
+    )
     return app

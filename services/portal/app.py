@@ -142,7 +142,6 @@ def create_app(
     app.state.dossiers = book
     app.state.traffic = traffic
     app.state.payments = payments
-    install_faults(app, "portal")
     _install_error_handlers(app)
     app.include_router(_portal_routes(book, payments))
     app.include_router(interconnected_router(InterconnectedBook(settings.max_dossiers)))
@@ -150,6 +149,8 @@ def create_app(
     app.include_router(_traffic_routes(traffic, settings))
     app.include_router(_payments_routes(payments))
     app.include_router(clock_router(clock))
+    # Last, so that a call is matched against the app's own routes before the control routes.
+    install_faults(app, "portal")
     return app
 
 

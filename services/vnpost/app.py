@@ -96,7 +96,6 @@ def create_app(settings: VnpostSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="VNPost mock (OAuth2, orders, tracking)", lifespan=lifespan, telemetry=NO_TELEMETRY)
     app.state.vnpost = service
-    install_faults(app, "vnpost", FaultProfile(latency=settings.latency))
 
     @app.exception_handler(VnpostError)
     async def refuse(request: Request, exc: VnpostError) -> JSONResponse:
@@ -198,4 +197,6 @@ def create_app(settings: VnpostSettings | None = None) -> FastAPI:
         """Counters of what the mock has done since it started."""
         return service.effects
 
+    # Last, so that a call is matched against the app's own routes before the control routes.
+    install_faults(app, "vnpost", FaultProfile(latency=settings.latency))
     return app
