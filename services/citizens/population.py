@@ -52,6 +52,8 @@ _ISSUE_ATTEMPTS = 10_000
 # Deriving a person is most of a look-up's cost and callers ask for the same people again and again;
 # bounded well below what would make memory grow with the population (test_citizens_population).
 DERIVED_MEMO_SIZE = 1024
+# A draw of a load test (`sample_ids`, then `citizen`) draws each household twice, in a row.
+HOUSEHOLD_MEMO_SIZE = 16
 
 
 class Population:
@@ -82,6 +84,8 @@ class Population:
         self._lock = threading.Lock()
         self._derived: Callable[[str], m.Citizen | None] = lru_cache(DERIVED_MEMO_SIZE)(self._derive)
         self._identities: Callable[[str], m.Identity | None] = lru_cache(DERIVED_MEMO_SIZE)(self._identify)
+        self._sizes: Callable[[int], tuple[int, ...]] = lru_cache(HOUSEHOLD_MEMO_SIZE)(self._chunk_sizes)
+        self._drafts: Callable[[int, int], HouseholdDraft] = lru_cache(HOUSEHOLD_MEMO_SIZE)(self._household)
 
     def __len__(self) -> int:
         """How many people the seed generates (newborns registered later are not counted)."""
@@ -92,10 +96,10 @@ class Population:
         if not 0 <= index < self.size:
             raise IndexError(f"person index {index} is outside [0, {self.size})")
         chunk, offset = divmod(index, CHUNK_PEOPLE)
-        for slot, size in enumerate(self._chunk_sizes(chunk)):
+        for slot, size in enumerate(self._sizes(chunk)):
             if offset < size:
                 household = chunk * CHUNK_HOUSEHOLDS + slot
-                draft = self._household(household, size)
+                draft = self._drafts(household, size)
                 return self._id_of(household, draft.members[offset])
             offset -= size
         raise AssertionError("chunk sizes always add up to the chunk's people")
@@ -280,15 +284,16 @@ class Population:
 
     # Derivation
 
-    def _chunk_sizes(self, chunk: int) -> list[int]:
+    def _chunk_sizes(self, chunk: int) -> tuple[int, ...]:
         people = min(CHUNK_PEOPLE, self.size - chunk * CHUNK_PEOPLE)
         households = CHUNK_HOUSEHOLDS
         if people < CHUNK_PEOPLE:  # the last, partial chunk keeps the same average household size
             households = max(ceil(people / 6), min(people, round(people * CHUNK_HOUSEHOLDS / CHUNK_PEOPLE)))
         rng = random.Random(derive_key(self.seed, "chunk", chunk))
-        return household_sizes(rng, people, households)
+        return tuple(household_sizes(rng, people, households))
 
     def _household(self, household: int, size: int) -> HouseholdDraft:
+        # Read only once drawn: the memo hands the same draft to every caller.
         rng = random.Random(derive_key(self.seed, "household", household))
         return draw_household(rng, size, self.province_code)
 
@@ -312,10 +317,10 @@ class Population:
         chunk, slot = divmod(household, CHUNK_HOUSEHOLDS)
         if chunk >= self._chunks:
             return None
-        sizes = self._chunk_sizes(chunk)
+        sizes = self._sizes(chunk)
         if slot >= len(sizes):
             return None
-        draft = self._household(household, sizes[slot])
+        draft = self._drafts(household, sizes[slot])
         for position, member in enumerate(draft.members):
             if (member.birth_province, member.sex, member.birth_date.year) == (province, sex, year):
                 return household, chunk * CHUNK_PEOPLE + sum(sizes[:slot]), draft, position

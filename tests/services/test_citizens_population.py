@@ -411,3 +411,10 @@ def test_identity_follows_registered_births_deaths_and_marriages() -> None:
         assert changed == _identity_of(people.citizen(person.id_number))
     assert people.identity(father.id_number).death_date == date(2025, 1, 3)  # type: ignore[union-attr]
     assert people.identity(man.id_number).marital_status == "2"  # type: ignore[union-attr]
+
+
+def test_a_household_kept_from_a_draw_gives_the_same_people_as_a_fresh_one() -> None:
+    drawn, fresh = Population(seed=12, size=40_000), Population(seed=12, size=40_000)
+    for number in drawn.sample_ids(300, random.Random(5)):  # each household drawn by id_at, then kept
+        assert drawn.citizen(number) == fresh.citizen(number)
+        assert drawn.identity(number) == fresh.identity(number)
