@@ -141,8 +141,9 @@ class Draw:
     def _citizen(
         self, accept: Callable[[Citizen], bool], tries: int, among: Callable[[str], bool] | None
     ) -> Citizen:
-        # Up to `tries` distinct people, drawn one at a time (a draw pays only for the candidates it looks
-        # at) and each derived once; `among` sees a candidate's ID number before it is derived whole.
+        # Up to `tries` distinct people, drawn one at a time: a draw pays only for the candidates it looks
+        # at, not for 400 indices drawn first. `among` sees a candidate's ID number before its whole record
+        # is derived (the population keeps the households last drawn: `citizen` after `id_at` reuses it).
         size = len(self.population)
         tries = min(tries, size)
         seen: set[int] = set()
@@ -151,10 +152,11 @@ class Draw:
             while index in seen:
                 index = self.rng.randrange(size)
             seen.add(index)
-            if among is not None and not among(self.population.id_at(index)):
+            number = self.population.id_at(index)
+            if among is not None and not among(number):
                 continue
-            person = self.population.citizen_at(index)
-            if accept(person):
+            person = self.population.citizen(number)
+            if person is not None and accept(person):
                 return person
         raise LookupError(f"no citizen met the condition in {tries} draws")
 

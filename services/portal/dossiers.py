@@ -180,9 +180,8 @@ class DossierFactory:
     def _owner(self, rng: random.Random) -> ChuHoSo:
         """An adult of the population: children do not file dossiers (a few draws, deterministic)."""
         today = self._now().date()
-        # The people `population.sample_ids(OWNER_DRAWS, rng)` names, each derived once from its index.
-        for index in rng.sample(range(len(self.population)), OWNER_DRAWS):
-            citizen = self.population.citizen_at(index)
-            if (today - citizen.birth_date).days >= ADULT_DAYS:
-                return ChuHoSo(HoVaTen=citizen.full_name, SoDinhDanh=citizen.id_number)
+        for id_number in self.population.sample_ids(OWNER_DRAWS, rng):
+            person = self.population.identity(id_number)  # a name and an age: not the whole record
+            if person is not None and (today - person.birth_date).days >= ADULT_DAYS:
+                return ChuHoSo(HoVaTen=person.full_name, SoDinhDanh=id_number)
         raise RuntimeError(f"no adult among {OWNER_DRAWS} sampled citizens; is the population this small?")

@@ -61,7 +61,7 @@ def test_a_share_beyond_the_worker_count_is_refused() -> None:
 
 @pytest.mark.parametrize("sex, youngest", [("M", 20), ("F", 18)])
 def test_the_id_number_pre_check_lets_through_everyone_who_may_marry(sex: str, youngest: int) -> None:
-    people = [SMALL_TOWN.citizen_at(index) for index in range(len(SMALL_TOWN))]
+    people = [SMALL_TOWN.citizen(SMALL_TOWN.id_at(index)) for index in range(len(SMALL_TOWN))]
     # Days near a year's ends, where ages counted in days straddle two birth years.
     for today in (date(2026, 1, 1), date(2026, 6, 15), date(2026, 12, 31)):
         accept, likely = may_marry(sex, youngest, today)
