@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from geventhttpclient.client import HTTPClientPool
 from locust import FastHttpUser, argument_parser, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
@@ -42,17 +41,6 @@ ACTIVE: dict[Scenario, int] = {}
 CALLERS: dict[Scenario, tuple[Caller, ...]] = {}
 SERVICE_IDS: dict[str, str] = {}
 OFFICERS = 200
-# The users of a process share its kept-alive connections, one pool per host: a user calls the portal or
-# the payment page every 5-10 s, past the servers' keep-alive (5 s), so with its own connections most of
-# those calls opened a new one (a resolver thread hop and a connect, ≈ 10 % of a worker's CPU) and some
-# met a connection the server was closing (Transport.HTTPConnectionClosed). Each connection carries one
-# request at a time; the bound only has to exceed the requests a process ever has in flight.
-CONNECTIONS = HTTPClientPool(
-    concurrency=100_000,
-    network_timeout=FastHttpUser.network_timeout,
-    connection_timeout=FastHttpUser.connection_timeout,
-    insecure=FastHttpUser.insecure,
-)
 
 # Locust's worker rebuilds its whole default argument parser once per option on every spawn message
 # (runners.py: `k not in argument_parser.default_args_dict()` inside a comprehension): a quarter of a
@@ -286,8 +274,6 @@ def judge(response: Any, check: Check) -> Sent:
 
 class LgspUser(FastHttpUser):
     """A province system calling the LGSP: runs scenarios drawn by weight, checking every answer."""
-
-    client_pool = CONNECTIONS
 
     def wait_time(self) -> float:
         """Pace each user to --lgsp-user-rate scenarios per second (constant throughput)."""
