@@ -57,7 +57,9 @@ def bytes_request(
         last["Content-Length"] = str(len(body))
     elif not body and method in _BODY_METHODS and not {"content-length", "transfer-encoding"} & given:
         first["Content-Length"] = "0"
-    return httpx.Request(method, url, headers={**first, **headers, **last}, stream=httpx.ByteStream(body))
+    request = httpx.Request(method, url, headers={**first, **headers, **last}, stream=httpx.ByteStream(body))
+    request.read()  # loaded as httpx loads `content=`: sending it reads no stream
+    return request
 
 
 class ProviderClient:
