@@ -181,6 +181,7 @@ async def test_outbound_call_carries_child_traceparent_and_transaction_id(client
     version, trace_id, span_id, flags = sent["traceparent"].split("-")
     assert (version, trace_id, flags) == ("00", "a" * 32, "01")
     assert span_id != "b" * 16  # a new span for this hop
+    assert TraceContext(traceparent=sent["traceparent"]).trace_id == "a" * 32  # a valid header
     assert sent["tracestate"] == "lgsp=1"
     assert sent[REQUEST_ID_HEADER.lower()] == envelope.correlation_id
 
