@@ -7,8 +7,10 @@ The plain functions `authenticate`/`authorize` check the catalog alone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bus.auth.keyring import KeyRing
@@ -20,6 +22,7 @@ from bus.errors import AccessDenied, BadRequest, MethodNotAllowed, Unauthenticat
 from bus.identifiers import ClientId, IdentifierError, ServiceId
 from bus.store.base import Store
 from bus.store.last_known import LastKnownStore
+from bus.store.memory import MemoryStore
 
 CLIENT_HEADER = "x-road-client"
 API_KEY_HEADER = "x-api-key"
@@ -95,14 +98,49 @@ def authorize(catalog: Catalog, client: ClientSpec, service_id: ServiceId) -> Se
     return service
 
 
-class AccessControl:
-    """Authenticates a caller by API key (catalog or rotated) or bearer token, and checks its rights."""
+def _retrieve(task: asyncio.Task[bool]) -> None:
+    # An early check whose answer nobody took (the caller was refused first) must not log its error.
+    if not task.cancelled():
+        task.exception()
 
-    def __init__(self, catalog: Catalog, keyring: KeyRing, tokens: TokenIssuer, rights: RightsBook) -> None:
+
+@dataclass(frozen=True)
+class RightsCheck:
+    """A right checked while its caller is still being authenticated, so that the rights' store read goes
+    out with the key's (one round trip, not two); it counts only for exactly that client, service, method
+    and path."""
+
+    client: ClientSpec
+    service: ServiceSpec
+    method: str
+    path: str
+    permitted: asyncio.Task[bool]
+
+    def discard(self) -> None:
+        """Stop it if nobody took its answer."""
+        self.permitted.cancel()
+
+
+class AccessControl:
+    """Authenticates a caller by API key (catalog or rotated) or bearer token, and checks its rights.
+
+    `read_ahead`: whether a right may be checked while the caller is being authenticated (`check_ahead`);
+    worth it only when the store's reads wait for a server."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        keyring: KeyRing,
+        tokens: TokenIssuer,
+        rights: RightsBook,
+        *,
+        read_ahead: bool = False,
+    ) -> None:
         self.catalog = catalog
         self.keyring = keyring
         self.tokens = tokens
         self.rights = rights
+        self.read_ahead = read_ahead
         # The catalog is fixed for the life of this object: a header's client parsed and looked up once.
         self._client_ids: dict[str, tuple[ClientId, ClientSpec | None]] = {}
 
@@ -110,9 +148,14 @@ class AccessControl:
     def build(cls, catalog: Catalog, store: Store, settings: AuthSettings) -> AccessControl:
         """The access control of a gateway whose run-time rights and keys live in `store`."""
         overlap = timedelta(seconds=settings.key_overlap_seconds)
+        read_ahead = not isinstance(store, MemoryStore)
         store = LastKnownStore(store)  # a store outage serves the keys and rights last read, for a while
         return cls(
-            catalog, KeyRing(store, overlap=overlap), TokenIssuer(settings), RightsBook(catalog, store)
+            catalog,
+            KeyRing(store, overlap=overlap),
+            TokenIssuer(settings),
+            RightsBook(catalog, store),
+            read_ahead=read_ahead,
         )
 
     async def authenticate(self, headers: Mapping[str, str]) -> ClientSpec:
@@ -160,14 +203,53 @@ class AccessControl:
             raise Unauthenticated(f"the token was issued to another client than {CLIENT_HEADER!r} names")
         return client
 
+    def check_ahead(
+        self, headers: Mapping[str, str], service_id: ServiceId, method: str, path: str
+    ) -> RightsCheck | None:
+        """Start checking the right of the client an API-key request names (before its key is checked),
+        for `authorize` to take; None for a bearer token, an unknown client or service, or without
+        `read_ahead`. Refusals are still decided and logged by `authenticate` and `authorize`, in order."""
+        if not self.read_ahead or not headers.get(API_KEY_HEADER):
+            return None
+        authorization = headers.get(AUTHORIZATION_HEADER)
+        raw_client = headers.get(CLIENT_HEADER)
+        if not raw_client or (authorization and authorization[:7].lower() == "bearer "):
+            return None
+        try:
+            _, client = self._client(raw_client)
+        except BadRequest:
+            return None
+        service = self.catalog.service(service_id)
+        if client is None or service is None:
+            return None
+        permitted = asyncio.ensure_future(self.rights.permits(client, service, method, path))
+        permitted.add_done_callback(_retrieve)
+        return RightsCheck(client, service, method, path, permitted)
+
     async def authorize(
-        self, client: ClientSpec, service_id: ServiceId, method: str, path: str
+        self,
+        client: ClientSpec,
+        service_id: ServiceId,
+        method: str,
+        path: str,
+        *,
+        ahead: RightsCheck | None = None,
     ) -> ServiceSpec:
-        """The service, if it exists and some right lets `client` call `method` on `path` of it."""
+        """The service, if it exists and some right lets `client` call `method` on `path` of it (the
+        answer of `ahead` when it checked exactly that)."""
         service = self.catalog.service(service_id)
         if service is None:
             raise UnknownService(f"service {service_id} is not in the catalog")
-        if not await self.rights.permits(client, service, method, path):
+        if (
+            ahead is not None
+            and ahead.client is client
+            and ahead.service is service
+            and (ahead.method, ahead.path) == (method, path)
+        ):
+            permitted = await ahead.permitted
+        else:
+            permitted = await self.rights.permits(client, service, method, path)
+        if not permitted:
             reason = f"no right to {method.upper()} /{path.strip('/')}"
             log_denial(str(client.id), str(service_id), reason[:MAX_LOGGED_CHARS])
             raise AccessDenied(f"client {client.id} has no access right to {method.upper()} on {service_id}")
