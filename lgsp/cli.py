@@ -459,6 +459,7 @@ def mock(
         host=host,
         port=served_port,
         log_level="warning",
+        access_log=False,  # silenced at "warning" anyway; off, no line is built per response
     )
 
 

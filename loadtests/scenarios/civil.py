@@ -7,6 +7,7 @@ from typing import Any
 
 from loadtests.scenarios.base import Draw, Scenario, Step, Steps, expect_keys
 from services.citizens import Citizen
+from vn_calendar import vietnam_today
 
 BIRTH = "DangKyKhaiSinh"
 MARRIAGE = "DangKyKetHon"
@@ -54,7 +55,7 @@ def _record_check(kind: str, prefix: str) -> Any:
 
 
 def _birth(draw: Draw) -> Steps:
-    today = date.today()
+    today = vietnam_today()
     mother = draw.citizen(lambda c: c.sex == "F" and 18 <= _age(c, today) <= 45)
     body = {
         "dossier_number": draw.unique("KS"),
@@ -90,7 +91,7 @@ def _found_record(record_id: str) -> Any:
 
 
 def _marriage(draw: Draw) -> Steps:
-    today = date.today()
+    today = vietnam_today()
     # Unclaimed: no user of the run marries one of them again (the registry refuses the married).
     husband = draw.unclaimed_citizen(
         lambda c: c.sex == "M" and 20 <= _age(c, today) <= 40 and c.marital_status == SINGLE
@@ -108,7 +109,7 @@ def _marriage(draw: Draw) -> Steps:
 
 
 def _marital_status(draw: Draw) -> Steps:
-    today = date.today()
+    today = vietnam_today()
     person = draw.citizen(lambda c: _age(c, today) >= 18)
     body = {
         "dossier_number": draw.unique("XN"),

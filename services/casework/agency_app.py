@@ -21,6 +21,7 @@ from services.casework.settings import AgencyMockSettings
 from services.citizens import Population
 from services.clock import SimulatedClock
 from services.faults import FaultProfile, Latency, install_faults
+from services.telemetry import NO_TELEMETRY
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def agency_app(
         yield
         await close_directory(people)
 
-    app = FastAPI(title=title, version="1", lifespan=lifespan)
+    app = FastAPI(title=title, version="1", lifespan=lifespan, telemetry=NO_TELEMETRY)
     install_faults(app, name, FaultProfile(latency=latency))
     install_agency_errors(
         app,

@@ -9,7 +9,7 @@ Free of FastAPI and asyncio, and cheap to construct, so load tests can import it
 """
 
 from services.citizens.id_numbers import PROVINCE_NAMES, IdParts, Sex, make_id_number, parse_id_number
-from services.citizens.models import Address, Citizen, CongDan, HouseholdLink, Relative
+from services.citizens.models import Address, Citizen, CongDan, HouseholdLink, Identity, Relative
 from services.citizens.population import Population
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "CongDan",
     "HouseholdLink",
     "IdParts",
+    "Identity",
     "Population",
     "Relative",
     "Sex",

@@ -7,7 +7,7 @@ the national population database, and carries the date of death (`DeceasedCitize
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from services.citizens import models as m
@@ -42,6 +42,17 @@ class CivilStatusChanges:
         if died is None:
             return changed
         return DeceasedCitizen(**dict(changed), death_date=died)
+
+    def apply_to_identity(self, number: str, identity: m.Identity) -> m.Identity:
+        """`identity` of the person with ID number `number`, with the registered changes (as `apply`)."""
+        marital, died = self.marital.get(number), self.deaths.get(number)
+        if marital is None and died is None:
+            return identity
+        return replace(
+            identity,
+            marital_status=marital if marital is not None else identity.marital_status,
+            death_date=died if died is not None else identity.death_date,
+        )
 
     def record_death(self, deceased: m.Citizen, day: date, recorded_at: datetime) -> None:
         """Store a death recorded at `recorded_at`; a living spouse named by ID number becomes widowed

@@ -7,6 +7,7 @@ a SOAP or JSON mock can serialise them field by field.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
@@ -57,6 +58,19 @@ class HouseholdLink(BaseModel):
     head_old_id_number: str | None
     head_name: str
     book_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A person as their `Citizen` record has them, registered changes included, less their relatives
+    and addresses: what a check of someone's data or civil status reads."""
+
+    full_name: str
+    birth_date: date
+    old_id_number: str | None
+    sex: Sex
+    marital_status: str
+    death_date: date | None = None
 
 
 class Citizen(BaseModel):

@@ -52,6 +52,8 @@ _ISSUE_ATTEMPTS = 10_000
 # Deriving a person is most of a look-up's cost and callers ask for the same people again and again;
 # bounded well below what would make memory grow with the population (test_citizens_population).
 DERIVED_MEMO_SIZE = 1024
+# A draw of a load test (`sample_ids`, then `citizen`) draws each household twice, in a row.
+HOUSEHOLD_MEMO_SIZE = 16
 
 
 class Population:
@@ -81,6 +83,9 @@ class Population:
         self._issue_rng = random.Random(derive_key(seed, "issue"))
         self._lock = threading.Lock()
         self._derived: Callable[[str], m.Citizen | None] = lru_cache(DERIVED_MEMO_SIZE)(self._derive)
+        self._identities: Callable[[str], m.Identity | None] = lru_cache(DERIVED_MEMO_SIZE)(self._identify)
+        self._sizes: Callable[[int], tuple[int, ...]] = lru_cache(HOUSEHOLD_MEMO_SIZE)(self._chunk_sizes)
+        self._drafts: Callable[[int, int], HouseholdDraft] = lru_cache(HOUSEHOLD_MEMO_SIZE)(self._household)
 
     def __len__(self) -> int:
         """How many people the seed generates (newborns registered later are not counted)."""
@@ -91,10 +96,10 @@ class Population:
         if not 0 <= index < self.size:
             raise IndexError(f"person index {index} is outside [0, {self.size})")
         chunk, offset = divmod(index, CHUNK_PEOPLE)
-        for slot, size in enumerate(self._chunk_sizes(chunk)):
+        for slot, size in enumerate(self._sizes(chunk)):
             if offset < size:
                 household = chunk * CHUNK_HOUSEHOLDS + slot
-                draft = self._household(household, size)
+                draft = self._drafts(household, size)
                 return self._id_of(household, draft.members[offset])
             offset -= size
         raise AssertionError("chunk sizes always add up to the chunk's people")
@@ -107,6 +112,28 @@ class Population:
             if citizen is None:
                 return None
         return self._changes.apply(citizen)
+
+    def identity(self, id_number: str) -> m.Identity | None:
+        """What `citizen()` gives for this ID number less relatives and addresses, or None; ValueError
+        when it is not a well-formed ID number. The person's household is drawn, but neither their
+        relatives nor their addresses are derived: about half of a record's cost."""
+        citizen = self._registered.get(id_number)
+        if citizen is not None:
+            return self._changes.apply_to_identity(id_number, identity_of(citizen))
+        found = self._identities(id_number)  # memoised: the registered changes are applied below
+        return None if found is None else self._changes.apply_to_identity(id_number, found)
+
+    def _identify(self, id_number: str) -> m.Identity | None:
+        # The seed's person's identity, as `_derive` would give it; ValueError when malformed.
+        parts = parse_id_number(id_number)
+        found = self._find(parts.province_code, parts.sex, parts.birth_year, parts.serial)
+        if found is None:
+            return None
+        _, first_index, draft, position = found
+        me = draft.members[position]
+        name = " ".join(part for part in (me.family_name, me.middle_name, me.given_name) if part)
+        old_id = self._old_id(first_index + position, me)
+        return m.Identity(name, me.birth_date, old_id, me.sex, me.marital_status)
 
     def _derive(self, id_number: str) -> m.Citizen | None:
         # The seed's person as generated, before any registered change; ValueError when malformed.
@@ -257,15 +284,16 @@ class Population:
 
     # Derivation
 
-    def _chunk_sizes(self, chunk: int) -> list[int]:
+    def _chunk_sizes(self, chunk: int) -> tuple[int, ...]:
         people = min(CHUNK_PEOPLE, self.size - chunk * CHUNK_PEOPLE)
         households = CHUNK_HOUSEHOLDS
         if people < CHUNK_PEOPLE:  # the last, partial chunk keeps the same average household size
             households = max(ceil(people / 6), min(people, round(people * CHUNK_HOUSEHOLDS / CHUNK_PEOPLE)))
         rng = random.Random(derive_key(self.seed, "chunk", chunk))
-        return household_sizes(rng, people, households)
+        return tuple(household_sizes(rng, people, households))
 
     def _household(self, household: int, size: int) -> HouseholdDraft:
+        # Read only once drawn: the memo hands the same draft to every caller.
         rng = random.Random(derive_key(self.seed, "household", household))
         return draw_household(rng, size, self.province_code)
 
@@ -289,10 +317,10 @@ class Population:
         chunk, slot = divmod(household, CHUNK_HOUSEHOLDS)
         if chunk >= self._chunks:
             return None
-        sizes = self._chunk_sizes(chunk)
+        sizes = self._sizes(chunk)
         if slot >= len(sizes):
             return None
-        draft = self._household(household, sizes[slot])
+        draft = self._drafts(household, sizes[slot])
         for position, member in enumerate(draft.members):
             if (member.birth_province, member.sex, member.birth_date.year) == (province, sex, year):
                 return household, chunk * CHUNK_PEOPLE + sum(sizes[:slot]), draft, position
@@ -412,6 +440,19 @@ class Population:
         province_name, district, district_name, ward = OTHER_PROVINCE_UNITS[member.birth_province]
         detail = f"{district_name}, {province_name}"
         return m.Address(province=member.birth_province[1:], district=district, ward=ward, detail=detail)
+
+
+def identity_of(citizen: m.Citizen) -> m.Identity:
+    """A record's identity (its date of death when it is a DeceasedCitizen)."""
+    died = citizen.death_date if isinstance(citizen, DeceasedCitizen) else None
+    return m.Identity(
+        citizen.full_name,
+        citizen.birth_date,
+        citizen.old_id_number,
+        citizen.sex,
+        citizen.marital_status,
+        died,
+    )
 
 
 def _parents_of_children(by_relation: dict[str, int]) -> list[int]:

@@ -52,6 +52,7 @@ from services.civil.models import (
 from services.civil.registry import CivilRegistry, Kind
 from services.civil.settings import CivilSettings
 from services.faults import FaultProfile, Latency, install_faults
+from services.telemetry import NO_TELEMETRY
 
 Req = TypeVar("Req", bound=BaseModel)
 RecordId = Path(pattern=r"^[A-Z]{2}\.[0-9]{3}\.[0-9]{8}$", description="record id, e.g. KS.031.00000001")
@@ -109,14 +110,16 @@ def create_app(
             if client is not None:
                 await client.aclose()
 
-    app = FastAPI(title="Civil registry (hộ tịch) mock", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="Civil registry (hộ tịch) mock", version="1", lifespan=lifespan, telemetry=NO_TELEMETRY
+    )
     app.state.registry = registry
     install_error_handlers(app)
-    profile = FaultProfile(latency=DEFAULT_LATENCY if latency else Latency())
-    install_faults(app, "civil", profile)
     app.state.death_notices = notices
     app.include_router(_registration_routes(registry, notices))
     app.include_router(_control_routes(registry, notices))
+    # Last, so that a call is matched against the app's own routes before the control routes.
+    install_faults(app, "civil", FaultProfile(latency=DEFAULT_LATENCY if latency else Latency()))
     return app
 
 

@@ -10,8 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from services.citizens import Citizen, Population
-from services.citizens.civil_status import DeceasedCitizen
+from services.citizens import Population
 from services.civil.models import TinhTrangHonNhan
 from vn_calendar import age_on as years_on
 
@@ -54,22 +53,22 @@ class CivilStatusBook:
 
     def person(self, so_dinh_danh: str) -> Person | None:
         """The person with this ID number, or None when unknown; ValueError when it is no valid ID number."""
-        citizen = self.population.citizen(so_dinh_danh)
-        if citizen is None:
+        found = self.population.identity(so_dinh_danh)  # what the registry judges: not the whole record
+        if found is None:
             return None
         return Person(
             so_dinh_danh=so_dinh_danh,
-            ho_ten=citizen.full_name,
-            ngay_sinh=citizen.birth_date,
-            sex=citizen.sex,
-            tinh_trang_hon_nhan=_marital_status(citizen),
-            ngay_mat=citizen.death_date if isinstance(citizen, DeceasedCitizen) else None,
+            ho_ten=found.full_name,
+            ngay_sinh=found.birth_date,
+            sex=found.sex,
+            tinh_trang_hon_nhan=_marital_status(found.marital_status),
+            ngay_mat=found.death_date,
         )
 
 
-def _marital_status(citizen: Citizen) -> TinhTrangHonNhan:
+def _marital_status(code: str) -> TinhTrangHonNhan:
     # The population database codes marital status "1".."4" in the same order as the registry.
     try:
-        return TinhTrangHonNhan(int(citizen.marital_status))
+        return TinhTrangHonNhan(int(code))
     except ValueError:
         return TinhTrangHonNhan.CHUA_KET_HON

@@ -51,6 +51,7 @@ from services.motcua.models import (
 )
 from services.motcua.reporter import ProgressReporter
 from services.motcua.settings import MotcuaSettings
+from services.telemetry import NO_TELEMETRY
 
 DossierPath = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -109,13 +110,19 @@ def create_app(
                 await reporter.aclose()
                 service.reporter = None
 
-    app = FastAPI(title="One-stop dossier system (một cửa điện tử) mock", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="One-stop dossier system (một cửa điện tử) mock",
+        version="1",
+        lifespan=lifespan,
+        telemetry=NO_TELEMETRY,
+    )
     app.state.motcua = service
-    install_faults(app, "motcua", FaultProfile(latency=settings.latency))
     _install_error_handlers(app)
     app.include_router(_dossier_routes(service))
     app.include_router(_control_routes(service))
     app.include_router(clock_router(service.clock, on_change=service.report_now))
+    # Last, so that a call is matched against the app's own routes before the control routes.
+    install_faults(app, "motcua", FaultProfile(latency=settings.latency))
     return app
 
 

@@ -43,6 +43,7 @@ from services.payment.payer_page import error_page, payment_page, result_page
 from services.payment.refunds import REFUND_FIELDS, RefundAnswer, RefundRequest, refund, refund_answer
 from services.payment.settings import PaymentSettings
 from services.request_body import Message, read_body
+from services.telemetry import NO_TELEMETRY
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -145,13 +146,10 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
                 await platform.confirmations.aclose()
                 platform.confirmations = None
 
-    app = FastAPI(title="Payment platform mock (PayGov-like, protocol 1.0.6)", lifespan=lifespan)
-    app.state.platform = platform
-    faults = install_faults(
-        app,
-        "payment",
-        FaultProfile(latency=settings.latency, lost_callback_rate=settings.lost_callback_rate),
+    app = FastAPI(
+        title="Payment platform mock (PayGov-like, protocol 1.0.6)", lifespan=lifespan, telemetry=NO_TELEMETRY
     )
+    app.state.platform = platform
 
     @app.exception_handler(PaymentError)
     async def refuse(request: Request, exc: PaymentError) -> JSONResponse:
@@ -208,4 +206,10 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
         """Counters of what the platform has done since it started."""
         return platform.effects
 
+    # Last, so that a call is matched against the app's own routes before the control routes.
+    faults = install_faults(
+        app,
+        "payment",
+        FaultProfile(latency=settings.latency, lost_callback_rate=settings.lost_callback_rate),
+    )
     return app

@@ -43,6 +43,7 @@ from services.population.soap import (
     serialize_answer,
     serialize_fault,
 )
+from services.telemetry import NO_TELEMETRY
 
 PATHS = ("/", "/CSDLDC")
 _WSDL = files("services.population").joinpath("population.wsdl").read_text(encoding="utf-8")
@@ -97,8 +98,7 @@ def create_app(population: Population | None = None, *, latency: bool = True) ->
         title="CSDL quốc gia về dân cư (mock)",
         docs_url=None,
         redoc_url=None,
-        # Unused here; FastAPI's native OpenTelemetry looked its providers up on every request.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
+        telemetry=NO_TELEMETRY,
     )
     app.state.population = people
 

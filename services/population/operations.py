@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
-from services.citizens import Citizen, Population, parse_id_number
+from services.citizens import Citizen, Identity, Population, parse_id_number
 from services.citizens.civil_status import DeceasedCitizen
 from services.population.soap import SoapFault
 from services.population.wire import congdan_element
@@ -114,28 +114,28 @@ def _normalised(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
-def mismatches(query: CitizenQuery, citizen: Citizen) -> list[str]:
+def mismatches(query: CitizenQuery, person: Citizen | Identity) -> list[str]:
     """The fields given in the query that differ from the record."""
     wrong = []
-    if query.HoVaTen is not None and _normalised(query.HoVaTen) != _normalised(citizen.full_name):
+    if query.HoVaTen is not None and _normalised(query.HoVaTen) != _normalised(person.full_name):
         wrong.append("HoVaTen")
     if query.NgayThangNamSinh is not None:
-        birth = citizen.birth_date.strftime("%Y%m%d")
+        birth = person.birth_date.strftime("%Y%m%d")
         if birth[: len(query.NgayThangNamSinh)] != query.NgayThangNamSinh:
             wrong.append("NgayThangNamSinh")
-    if query.SoCMND is not None and query.SoCMND != citizen.old_id_number:
+    if query.SoCMND is not None and query.SoCMND != person.old_id_number:
         wrong.append("SoCMND")
     return wrong
 
 
-def _judge(query: CitizenQuery, population: Population) -> tuple[Citizen | None, str, str]:
-    citizen = population.citizen(query.SoDinhDanh)
-    if citizen is None:
-        return None, RESULT_NOT_FOUND, _DESCRIPTIONS[RESULT_NOT_FOUND]
-    wrong = mismatches(query, citizen)
+def _judge(query: CitizenQuery, person: Citizen | Identity | None) -> tuple[str, str]:
+    """The result code and its description for `person`, the one the query's SoDinhDanh names."""
+    if person is None:
+        return RESULT_NOT_FOUND, _DESCRIPTIONS[RESULT_NOT_FOUND]
+    wrong = mismatches(query, person)
     if wrong:
-        return None, RESULT_MISMATCH, "Sai lệch thông tin: " + ", ".join(wrong)
-    return citizen, RESULT_MATCH, _DESCRIPTIONS[RESULT_MATCH]
+        return RESULT_MISMATCH, "Sai lệch thông tin: " + ", ".join(wrong)
+    return RESULT_MATCH, _DESCRIPTIONS[RESULT_MATCH]
 
 
 def _add(parent: etree._Element, namespace: str, name: str, text: str) -> None:
@@ -144,9 +144,10 @@ def _add(parent: etree._Element, namespace: str, name: str, text: str) -> None:
 
 def verify(query: CitizenQuery, population: Population) -> etree._Element:
     """XacThucThongTinCongDan: KetQuaXacThucResponse{TonTai, MaKetQua, MoTaKetQua}."""
-    citizen, code, description = _judge(query, population)
+    # The check compares name, birth date and old number only: the whole record is not derived.
+    code, description = _judge(query, population.identity(query.SoDinhDanh))
     answer = etree.Element(f"{{{VERIFY_NS}}}KetQuaXacThucResponse", nsmap={"dc": VERIFY_NS})
-    _add(answer, VERIFY_NS, "TonTai", "true" if citizen is not None else "false")
+    _add(answer, VERIFY_NS, "TonTai", "true" if code == RESULT_MATCH else "false")
     _add(answer, VERIFY_NS, "MaKetQua", code)
     _add(answer, VERIFY_NS, "MoTaKetQua", description)
     return answer
@@ -154,11 +155,12 @@ def verify(query: CitizenQuery, population: Population) -> etree._Element:
 
 def look_up(query: CitizenQuery, population: Population) -> etree._Element:
     """XacMinhThongTinNhanThan: CongdanCollection{MaKetQua, MoTaKetQua, CongDan*}."""
-    citizen, code, description = _judge(query, population)
+    citizen = population.citizen(query.SoDinhDanh)
+    code, description = _judge(query, citizen)
     answer = etree.Element(f"{{{LOOKUP_NS}}}CongdanCollection", nsmap={"dc": LOOKUP_NS})
     _add(answer, LOOKUP_NS, "MaKetQua", code)
     _add(answer, LOOKUP_NS, "MoTaKetQua", description)
-    if citizen is not None:
+    if citizen is not None and code == RESULT_MATCH:
         record = congdan_element(citizen.to_congdan(), LOOKUP_NS)
         if isinstance(citizen, DeceasedCitizen):
             _add(record, LOOKUP_NS, "NgayMat", citizen.death_date.strftime("%Y%m%d"))

@@ -63,6 +63,7 @@ from services.portal.progress import (
 )
 from services.portal.sender import DossierSender, SendRequest, SendSummary, check_bounds
 from services.portal.settings import PortalSettings
+from services.telemetry import NO_TELEMETRY
 
 
 class PortalError(BaseModel):
@@ -132,11 +133,15 @@ def create_app(
             await traffic.close()
             await payments.close()
 
-    app = FastAPI(title="National Public Service Portal (DVCQG) mock", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="National Public Service Portal (DVCQG) mock",
+        version="1",
+        lifespan=lifespan,
+        telemetry=NO_TELEMETRY,
+    )
     app.state.dossiers = book
     app.state.traffic = traffic
     app.state.payments = payments
-    install_faults(app, "portal")
     _install_error_handlers(app)
     app.include_router(_portal_routes(book, payments))
     app.include_router(interconnected_router(InterconnectedBook(settings.max_dossiers)))
@@ -144,6 +149,8 @@ def create_app(
     app.include_router(_traffic_routes(traffic, settings))
     app.include_router(_payments_routes(payments))
     app.include_router(clock_router(clock))
+    # Last, so that a call is matched against the app's own routes before the control routes.
+    install_faults(app, "portal")
     return app
 
 

@@ -181,7 +181,7 @@ class DossierFactory:
         """An adult of the population: children do not file dossiers (a few draws, deterministic)."""
         today = self._now().date()
         for id_number in self.population.sample_ids(OWNER_DRAWS, rng):
-            citizen = self.population.citizen(id_number)
-            if citizen is not None and (today - citizen.birth_date).days >= ADULT_DAYS:
-                return ChuHoSo(HoVaTen=citizen.full_name, SoDinhDanh=id_number)
+            person = self.population.identity(id_number)  # a name and an age: not the whole record
+            if person is not None and (today - person.birth_date).days >= ADULT_DAYS:
+                return ChuHoSo(HoVaTen=person.full_name, SoDinhDanh=id_number)
         raise RuntimeError(f"no adult among {OWNER_DRAWS} sampled citizens; is the population this small?")

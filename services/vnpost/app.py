@@ -26,6 +26,7 @@ from services.casework.control import ClockJump
 from services.clock import SimulatedClock
 from services.faults import FaultProfile, install_faults
 from services.request_body import Message, describe_problems, read_body
+from services.telemetry import NO_TELEMETRY
 from services.vnpost.codes import VnpostCode, VnpostError
 from services.vnpost.models import (
     CancelOrderRequest,
@@ -93,9 +94,8 @@ def create_app(settings: VnpostSettings | None = None) -> FastAPI:
                 await notifier.aclose()
                 service.webhooks = None
 
-    app = FastAPI(title="VNPost mock (OAuth2, orders, tracking)", lifespan=lifespan)
+    app = FastAPI(title="VNPost mock (OAuth2, orders, tracking)", lifespan=lifespan, telemetry=NO_TELEMETRY)
     app.state.vnpost = service
-    install_faults(app, "vnpost", FaultProfile(latency=settings.latency))
 
     @app.exception_handler(VnpostError)
     async def refuse(request: Request, exc: VnpostError) -> JSONResponse:
@@ -197,4 +197,6 @@ def create_app(settings: VnpostSettings | None = None) -> FastAPI:
         """Counters of what the mock has done since it started."""
         return service.effects
 
+    # Last, so that a call is matched against the app's own routes before the control routes.
+    install_faults(app, "vnpost", FaultProfile(latency=settings.latency))
     return app

@@ -14,8 +14,9 @@ from datetime import date
 
 import pytest
 
-from services.citizens import Citizen, Population, make_id_number, parse_id_number
+from services.citizens import Citizen, Identity, Population, make_id_number, parse_id_number
 from services.citizens.households import REFERENCE_DATE
+from services.citizens.population import identity_of
 
 SMALL = 5_000
 
@@ -359,3 +360,61 @@ def test_the_package_docstring_example_runs() -> None:
 
     result = doctest.testmod(services.citizens)
     assert result.attempted > 0 and result.failed == 0
+
+
+def _identity_of(citizen: Citizen | None) -> Identity | None:
+    return None if citizen is None else identity_of(citizen)
+
+
+def test_identity_is_the_record_less_relatives_and_addresses() -> None:
+    people = Population(seed=11, size=30_000)
+    numbers = [people.id_at(index) for index in random.Random(3).sample(range(len(people)), 400)]
+    numbers += ["031199000000", "031299999999"]  # well-formed, most likely nobody
+    for number in numbers:
+        assert people.identity(number) == _identity_of(people.citizen(number))
+    person = people.citizen(numbers[0])
+    assert person is not None
+    assert people.identity(numbers[0]) == Identity(
+        person.full_name, person.birth_date, person.old_id_number, person.sex, person.marital_status
+    )
+    with pytest.raises(ValueError, match="12 digits"):
+        people.identity("12")
+
+
+def test_identity_follows_registered_births_deaths_and_marriages() -> None:
+    people = Population(seed=6, size=50_000)
+    father, mother = _parents(people)
+    number = people.issue_id("031", "F", 2024)
+    assert people.identity(number) is None  # remembered as nobody, until registered
+    people.register_newborn(
+        family_name="Lê", middle_name="Thu", given_name="Hà", sex="F", birth_date=date(2024, 5, 2),
+        mother_id=mother.id_number, id_number=number,
+    )  # fmt: skip
+    assert people.identity(number) == Identity("Lê Thu Hà", date(2024, 5, 2), None, "F", "1")
+    people.record_death(number, date(2025, 1, 2))
+    assert people.identity(number) == Identity(
+        "Lê Thu Hà", date(2024, 5, 2), None, "F", "1", date(2025, 1, 2)
+    )
+    single = [people.citizen(people.id_at(index)) for index in range(2_000)]
+    man = next(
+        p for p in single if p and p.sex == "M" and p.marital_status == "1" and p.birth_date.year < 1995
+    )
+    woman = next(
+        p for p in single if p and p.sex == "F" and p.marital_status == "1" and p.birth_date.year < 1995
+    )
+    for person in (father, mother, man, woman):
+        people.identity(person.id_number)  # memoised before the changes
+    people.record_death(father.id_number, date(2025, 1, 3))
+    people.record_marriage(man.id_number, woman.id_number, date(2025, 1, 4))
+    for person in (father, mother, man, woman):
+        changed = people.identity(person.id_number)
+        assert changed == _identity_of(people.citizen(person.id_number))
+    assert people.identity(father.id_number).death_date == date(2025, 1, 3)  # type: ignore[union-attr]
+    assert people.identity(man.id_number).marital_status == "2"  # type: ignore[union-attr]
+
+
+def test_a_household_kept_from_a_draw_gives_the_same_people_as_a_fresh_one() -> None:
+    drawn, fresh = Population(seed=12, size=40_000), Population(seed=12, size=40_000)
+    for number in drawn.sample_ids(300, random.Random(5)):  # each household drawn by id_at, then kept
+        assert drawn.citizen(number) == fresh.citizen(number)
+        assert drawn.identity(number) == fresh.identity(number)

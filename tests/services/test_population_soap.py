@@ -318,7 +318,8 @@ async def test_internal_failure_is_a_soap_server_fault(
         raise RuntimeError("disk on fire")
 
     app = create_app(population, latency=False)
-    monkeypatch.setattr(app.state.population, "citizen", broken)
+    for read in ("citizen", "identity"):  # a check reads the identity only, a look-up the whole record
+        monkeypatch.setattr(app.state.population, read, broken)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p.test") as http:
         code, text = fault_of(await post(http, verify_body(SoDinhDanh="031094411047")))
     assert code == "soap:Server"
