@@ -80,9 +80,10 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
 def _inputs(kind: str, citizen: str | None, legs: str | None, born: str | None, sex: str) -> dict[str, Any]:
     from services.citizens import Population
     from services.journey_forms import BIRTH_LEGS, DEATH_LEGS, JourneyRequestError, birth_inputs, death_inputs
+    from vn_calendar import vietnam_today
 
     chosen = None if legs is None else [leg.strip() for leg in legs.split(",") if leg.strip()]
-    today = date.today()
+    today = vietnam_today()
     try:
         born_on = date.fromisoformat(born) if born else None
         if kind == "birth":

@@ -40,6 +40,7 @@ from bus.flows import (
 from bus.gateway.access import AccessControl
 from bus.gateway.journeys_router import journeys_router
 from bus.gateway.ratelimit import RateLimiter, make_rate_limiter
+from bus.gateway.record_sink import record_sinks
 from bus.gateway.service_caller import BusServiceCaller
 from bus.monitoring import make_monitoring_sink
 from bus.settings import BusSettings
@@ -255,10 +256,10 @@ def worker_journeys(catalog: Catalog, transport: Transport, settings: BusSetting
     """The engines of an `lgsp worker`: their calls recorded in the shared transaction log and
     monitoring (Redis), checked against the shared rights and quotas."""
     store = make_store(settings.store_url)
-    sinks = [
+    sinks = record_sinks(
         TransactionLogSink(make_transaction_log(TxLogSettings(redis_url=settings.redis_url))),
         make_monitoring_sink(settings.redis_url, catalog=catalog),
-    ]
+    )
     clock, calendar = journey_time(compressed_by_default=False)
     return JourneyRuntime(
         catalog, transport, store, AccessControl.build(catalog, store, AuthSettings()), clock, calendar,

@@ -11,6 +11,7 @@ from vn_calendar.calendar import (
     OfficeWindow,
     WorkingCalendar,
     require_aware,
+    vietnam_today,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "age_on",
     "anniversary",
     "require_aware",
+    "vietnam_today",
 ]

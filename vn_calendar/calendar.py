@@ -30,6 +30,13 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 VIETNAM_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
+
+def vietnam_today() -> date:
+    """Today's date in Vietnam: an agency's "today" (seven hours ahead of UTC, so from 17:00 UTC it is
+    already the next day there)."""
+    return datetime.now(VIETNAM_TZ).date()
+
+
 # Far enough for any configuration that is not absurd; a bound keeps a bad one from looping forever.
 _SEARCH_LIMIT_DAYS = 3660
 

@@ -7,7 +7,9 @@ both work. Text stays `str` throughout, so Vietnamese diacritics survive unchang
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -52,33 +54,78 @@ def find_by_local_name(element: Any, name: str) -> Any | None:
     return next(element.iter(f"{{*}}{name}"), None)
 
 
-def _append(parent: Any, namespace: str, name: str, value: Any) -> None:
+# What lxml refuses in text (its ValueError, same message); it escapes these four when writing text.
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))  # "&" first
+_MARK = "lgsp-soap-body"
+
+
+@lru_cache(maxsize=256)
+def _frame(operation: str, namespace: str, prefix: str) -> tuple[str, str, str]:
+    """What lxml writes around the operation's element (before it, after it) and the prefix it gives
+    the namespace's elements; the names are checked by lxml here (ValueError as it raises)."""
+    envelope = etree.Element(f"{{{SOAP_ENV_NS}}}Envelope", nsmap={"soapenv": SOAP_ENV_NS, prefix: namespace})
+    soap_body = etree.SubElement(envelope, f"{{{SOAP_ENV_NS}}}Body")
+    content = etree.SubElement(soap_body, f"{{{namespace}}}{operation}")
+    content.text = _MARK
+    written = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8").decode()
+    tag = f"{content.prefix}:{operation}" if content.prefix else operation
+    before, _, after = written.partition(f"<{tag}>{_MARK}</{tag}>")
+    return before, after, content.prefix or ""
+
+
+@lru_cache(maxsize=1024)
+def _tag(namespace: str, name: str, prefix: str) -> str:
+    """`name` qualified by `prefix`, once lxml has accepted it as a tag name (its ValueError if not)."""
+    etree.Element(f"{{{namespace}}}{name}")
+    return f"{prefix}:{name}" if prefix else name
+
+
+def _text(value: object) -> str:
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    if _NOT_XML_TEXT.search(text):
+        raise ValueError(
+            "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters"
+        )
+    for special, escaped in _TEXT_ESCAPES:
+        if special in text:  # rare: a test is cheaper than a replace (or a translate) per text
+            text = text.replace(special, escaped)
+    return text
+
+
+def _write(out: list[str], namespace: str, prefix: str, name: str, value: Any) -> None:
     if value is None:
         return
     if isinstance(value, list | tuple):
         for item in value:
-            _append(parent, namespace, name, item)
+            _write(out, namespace, prefix, name, item)
         return
-    child = etree.SubElement(parent, f"{{{namespace}}}{name}")
+    tag = _tag(namespace, name, prefix)
     if isinstance(value, Mapping):
+        start = len(out)
+        out.append(f"<{tag}>")
         for key, item in value.items():
-            _append(child, namespace, str(key), item)
-    elif isinstance(value, bool):
-        child.text = "true" if value else "false"
+            _write(out, namespace, prefix, str(key), item)
+        if len(out) == start + 1:  # no child written: an empty element, as lxml writes it
+            out[start] = f"<{tag}/>"
+        else:
+            out.append(f"</{tag}>")
     else:
-        child.text = str(value)
+        out.append(f"<{tag}>{_text(value)}</{tag}>")
 
 
 def build_envelope(operation: str, namespace: str, body: Mapping[str, Any], *, prefix: str = "ns") -> bytes:
     """A UTF-8 SOAP 1.1 envelope whose Body holds `<operation>` with `body` as (nested) child elements.
 
     Mappings become nested elements, lists repeat their element, None is left out, bools are
-    `true`/`false`; every element is qualified by `namespace`.
+    `true`/`false`; every element is qualified by `namespace`. The bytes are those lxml writes for
+    that tree (its frame is lxml's, its elements written as lxml writes them, without a tree per call).
     """
-    envelope = etree.Element(f"{{{SOAP_ENV_NS}}}Envelope", nsmap={"soapenv": SOAP_ENV_NS, prefix: namespace})
-    soap_body = etree.SubElement(envelope, f"{{{SOAP_ENV_NS}}}Body")
-    _append(soap_body, namespace, operation, dict(body))
-    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
+    before, after, qualifier = _frame(operation, namespace, prefix)
+    out = [before]
+    _write(out, namespace, qualifier, operation, dict(body))
+    out.append(after)
+    return "".join(out).encode()
 
 
 def parse_xml(data: bytes, *, provider: str = "provider", max_bytes: int = DEFAULT_MAX_BYTES) -> Any:

@@ -17,6 +17,7 @@ from bus.gateway.app import create_gateway
 from bus.gateway.callbacks import callbacks_router
 from bus.gateway.operations import operations_router
 from bus.gateway.ratelimit import make_rate_limiter
+from bus.gateway.record_sink import record_sinks
 from bus.gateway.settings import GatewaySettings
 from bus.http_intake import HttpIntakeSettings
 from bus.inbound import InboundContext, InboundSettings
@@ -59,7 +60,7 @@ def assemble_gateway(
     app = create_gateway(
         catalog,
         transport,
-        sinks=[txlog, monitoring],
+        sinks=record_sinks(txlog, monitoring),
         resources=[store, txlog, monitoring],
         store=store,
         rate_limiter=make_rate_limiter(settings.redis_url),

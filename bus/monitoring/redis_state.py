@@ -99,6 +99,7 @@ class RedisMonitoringState(MonitoringState):
     ) -> None:
         self._records_kept = check_positive(records_kept, "records kept")
         self._prefix = prefix
+        self.url = url
         self._redis = LazyRedis(url, max_connections=max_connections, pool_timeout=pool_timeout)
         self._adds: GroupCommit[tuple[OperationalRecord, HealthSample], None] = GroupCommit(
             self._add_batch, max_batch=ADD_BATCH
@@ -132,7 +133,16 @@ class RedisMonitoringState(MonitoringState):
         (with the records other calls of this process add meanwhile)."""
         await self._adds.submit((record, sample))
 
-    async def _add_batch(self, batch: Sequence[tuple[OperationalRecord, HealthSample]]) -> list[None]:
+    @property
+    def script(self) -> str:
+        """The Lua that `add` runs, over `keys_and_args` of its records: what another component's script
+        (the transaction log's append) may run for them, so that they leave with its own writes."""
+        return _ADD
+
+    def keys_and_args(
+        self, batch: Sequence[tuple[OperationalRecord, HealthSample]]
+    ) -> tuple[list[str], list[str | int]]:
+        """The KEYS and ARGV of `script` adding `batch`'s records, in order."""
         args: list[str | int] = [self._records_kept]
         for record, sample in batch:
             args += [
@@ -143,10 +153,11 @@ class RedisMonitoringState(MonitoringState):
                 _microseconds(sample.request_in),
                 sample.fault_type,
             ]
-        await self._redis.script(_ADD)(
-            keys=[self.records_key, self.services_key, *(self.health_key(s.service) for _, s in batch)],
-            args=args,
-        )
+        return [self.records_key, self.services_key, *(self.health_key(s.service) for _, s in batch)], args
+
+    async def _add_batch(self, batch: Sequence[tuple[OperationalRecord, HealthSample]]) -> list[None]:
+        keys, args = self.keys_and_args(batch)
+        await self._redis.script(_ADD)(keys=keys, args=args)
         return [None] * len(batch)
 
     async def health(self) -> list[ServiceHealth]:

@@ -49,6 +49,10 @@ class MonitoringSink(TransactionSink):
         """Observe one finished transaction; never fails or stalls the call it describes."""
         operational = OperationalRecord.from_transaction(record)
         self.metrics.observe(operational, self.labeller)
+        await self.keep(operational)
+
+    async def keep(self, operational: OperationalRecord) -> None:
+        """Add an observed record to the state; never fails, and gives up after the write time-out."""
         try:
             # The in-process state's `add` never awaits, so cannot stall: no timer for it (one timer
             # per call was ≈ 8 µs of the gateway's CPU). Its subclasses may await, and stay timed.
@@ -59,8 +63,15 @@ class MonitoringSink(TransactionSink):
                 await self.state.add(operational, self.labeller.sample(operational))
         except Exception:
             # The caller already has its answer; losing one monitoring record must not turn it into a 500.
-            self.metrics.monitoring_write_failures.inc()
-            log.warning("monitoring record of %s not kept", record.transaction_id, exc_info=True)
+            self.lost(operational.transaction_id)
+
+    def lost(self, transaction_id: str, why: str | None = None) -> None:
+        """Count and log a record the state did not keep (`why` when it is not the exception at hand)."""
+        self.metrics.monitoring_write_failures.inc()
+        if why is None:
+            log.warning("monitoring record of %s not kept", transaction_id, exc_info=True)
+        else:
+            log.warning("monitoring record of %s not kept: %s", transaction_id, why)
 
     async def health(self) -> list[ServiceHealth]:
         """Health of every service seen (by every replica, when the state is shared)."""

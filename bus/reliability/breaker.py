@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
 from pydantic import BaseModel
 
 from bus.errors import CircuitOpen
+from bus.group_commit import GroupCommit
 from bus.reliability.policy import BreakerPolicy
 from bus.store.base import Store
 
@@ -64,6 +66,10 @@ class CircuitBreaker:
         self.policy = policy
         self.clock = clock  # wall clock: shared by processes on different hosts' synced clocks
         self._key = f"{KEY_PREFIX}{provider}"
+        # Calls counted while another call's count is on its way go out together: one `incr` by their
+        # number per counter. A call counted with none on its way writes its own (no task, no batch).
+        self._calls: GroupCommit[str, None] = GroupCommit(self._count_calls)
+        self._counting = False
 
     async def allow(self) -> bool:
         """Let a call through, or raise CircuitOpen. True when this call is the half-open probe."""
@@ -95,11 +101,10 @@ class CircuitBreaker:
             return
         generation = await self._generation()
         slot = self._slot()
-        ttl = self.policy.window * 2
-        await self.store.incr(self._counter("calls", generation, slot), ttl=ttl)
+        await self._count_call(self._counter("calls", generation, slot))
         if ok:
             return
-        await self.store.incr(self._counter("failures", generation, slot), ttl=ttl)
+        await self.store.incr(self._counter("failures", generation, slot), ttl=self._counter_ttl)
         calls, failures = await self._window(generation)
         if calls >= self.policy.min_calls and failures / calls >= self.policy.failure_ratio:
             await self._open(replace=False)
@@ -134,6 +139,26 @@ class CircuitBreaker:
     async def _generation(self) -> int:
         raw = await self.store.get(f"{self._key}:generation")
         return int(raw) if raw is not None else 0
+
+    @property
+    def _counter_ttl(self) -> float:
+        return self.policy.window * 2
+
+    async def _count_call(self, counter: str) -> None:
+        if self._counting:
+            await self._calls.submit(counter)
+            return
+        self._counting = True
+        try:
+            await self.store.incr(counter, ttl=self._counter_ttl)
+        finally:
+            self._counting = False
+
+    async def _count_calls(self, counters: Sequence[str]) -> list[None]:
+        """Add each counter's share of `counters` (one item per call) to it in the store."""
+        for counter, calls in Counter(counters).items():
+            await self.store.incr(counter, calls, ttl=self._counter_ttl)
+        return [None] * len(counters)
 
     def _slot(self) -> int:
         return math.floor(self.clock() / (self.policy.window / SLOTS))

@@ -13,6 +13,10 @@ connection-bound WATCH state, and no way for two processes to chain on the same 
 
 Records a process's tasks append while one append is on its way go together in the next (group commit,
 up to `APPEND_BATCH`): one script call chains them all, so concurrent calls share one round trip.
+
+A record may carry a ride (`append_riding`): another component's writes (the call's monitoring record)
+that travel in the same script and run only once the entries are chained, so a record the log refuses
+(a moved head is retried, a missing head refused) never has them written; one round trip for both.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from pydantic import ValidationError
@@ -106,6 +111,52 @@ return {1, tostring(seq), id}
 """
 
 
+# The append with a rider: KEYS are the log's three, then the rider's; ARGV[1] the log's argument count,
+# then the log's arguments, then the rider's. The rider runs only on a chained append, in a protected call:
+# its failure leaves the entries chained and comes back as a fourth reply field ('' when it ran).
+_RIDING = """
+local done = append({KEYS[1], KEYS[2], KEYS[3]}, {unpack(ARGV, 2, 1 + tonumber(ARGV[1]))})
+if done[1] == 1 then
+    local ok, err = pcall(ride, {unpack(KEYS, 4)}, {unpack(ARGV, 2 + tonumber(ARGV[1]))})
+    done[4] = ok and '' or (type(err) == 'table' and err.err) or tostring(err)
+end
+return done
+"""
+
+
+class Rider(Protocol):
+    """Writes that ride in the log's append script, run only once the entries are chained."""
+
+    @property
+    def script(self) -> str:
+        """A Lua chunk over its own KEYS and ARGV (run as a function's body; its reply is ignored)."""
+        ...
+
+    def keys_and_args(self, rides: Sequence[Any]) -> tuple[list[str], list[Any]]:
+        """The KEYS and ARGV the chunk takes for these rides, in order."""
+        ...
+
+
+@dataclass(frozen=True)
+class Ridden:
+    """An append's entry, and why its ride failed (None when the rider's writes ran)."""
+
+    entry: LogEntry
+    failure: str | None
+
+
+def _riding_script(rider: Rider) -> str:
+    """The append and `rider`'s chunk as one script."""
+    return (
+        f"local function append(KEYS, ARGV)\n{_APPEND}\nend\n"
+        f"local function ride(KEYS, ARGV)\n{rider.script}\nend\n{_RIDING}"
+    )
+
+
+# What the group commit takes: a record, its bodies kept, and its ride (its rider, and what it writes).
+_Append = tuple[TransactionRecord, TransactionBodies | None, tuple[Rider, Any] | None]
+
+
 class TransactionLogDamaged(RuntimeError):
     """The log's own bookkeeping is gone (head key deleted); appending would hide the damage."""
 
@@ -137,13 +188,11 @@ class RedisTransactionLog:
         self.subject_prefix = f"{key}:subject:"
         self.issue_prefix = f"{key}:issue:"
         self._client: aioredis.Redis | None = None
-        self._script: AsyncScript | None = None
+        self._scripts: dict[str, AsyncScript] = {}
         self._head: ChainMark | None = None
         self.conflicts = 0  # appends that found another process had moved the head: a contention gauge
         # Tasks of one process never race each other: their records are chained in batches, one at a time.
-        self._appends: GroupCommit[tuple[TransactionRecord, TransactionBodies | None], LogEntry] = (
-            GroupCommit(self._append_batch, max_batch=APPEND_BATCH)
-        )
+        self._appends: GroupCommit[_Append, Ridden] = GroupCommit(self._append_batch, max_batch=APPEND_BATCH)
 
     @property
     def append_calls(self) -> int:
@@ -153,20 +202,37 @@ class RedisTransactionLog:
     async def append(self, record: TransactionRecord, bodies: TransactionBodies | None = None) -> LogEntry:
         """Chain `record` onto the log; bodies are kept only for the configured body services."""
         kept = bodies if self.settings.logs_bodies_of(record.service) else None
-        return await self._appends.submit((record, kept))
+        return (await self._appends.submit((record, kept, None))).entry
 
-    async def _append_batch(
-        self, batch: Sequence[tuple[TransactionRecord, TransactionBodies | None]]
-    ) -> list[LogEntry]:
-        """Chain every record of `batch`, in order, in one script call (again on a moved head)."""
+    async def append_riding(self, record: TransactionRecord, rider: Rider, ride: Any) -> Ridden:
+        """Chain `record` (no bodies) and, in the same script once it is chained, `rider`'s writes for
+        `ride`; refused or failed like `append`, and then the rider's writes are not made."""
+        return await self._appends.submit((record, None, (rider, ride)))
+
+    async def _append_batch(self, batch: Sequence[_Append]) -> list[Ridden]:
+        """Chain every record of `batch`, in order, in one script call (again on a moved head), with the
+        rides some carry."""
+        rides = [ride for _, _, ride in batch if ride is not None]
+        riders = {id(rider) for rider, _ in rides}
+        if len(riders) > 1:
+            raise ValueError("the records of one log carry rides of one rider only")
+        keys = [self.stream_key, self.head_key, self.anchor_key]
+        ride_args: list[Any] = []
+        if rides:
+            rider = rides[0][0]
+            ride_keys, ride_args = rider.keys_and_args([ride for _, ride in rides])
+            keys += ride_keys
+            script = self._script(_riding_script(rider))
+        else:
+            script = self._script(_APPEND)
         head = self._head or await self._read_head()
         for attempt in range(self.settings.max_append_attempts):
             entries = self._chain(head, batch)
+            args = self._script_args(head, entries)
+            if rides:
+                args = [len(args), *args, *ride_args]
             try:
-                done, seq, other = await self._append_script()(
-                    keys=[self.stream_key, self.head_key, self.anchor_key],
-                    args=self._script_args(head, entries),
-                )
+                done, seq, other, *failure = await script(keys=keys, args=args)
             except ResponseError as exc:
                 if "LGSP_TXLOG_NO_HEAD" in str(exc):
                     raise TransactionLogDamaged(f"{self.head_key} is missing; run `lgsp log verify`") from exc
@@ -176,25 +242,27 @@ class RedisTransactionLog:
                 raise
             if int(done) == 1:
                 self._head = ChainMark(entries[-1].sequence, entries[-1].entry_hash)
-                return entries
+                failed = failure[0] or None if failure else None
+                return [
+                    Ridden(entry, failed if ride is not None else None)
+                    for entry, (_, _, ride) in zip(entries, batch, strict=True)
+                ]
             self.conflicts += 1
             head = ChainMark(int(seq), str(other))
             if attempt >= 2:
                 # Several processes keep colliding: spread them out a little.
                 await asyncio.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
         self._head = None
-        ids = ", ".join(record.transaction_id for record, _ in batch)
+        ids = ", ".join(record.transaction_id for record, _, _ in batch)
         raise TransactionLogBusy(
             f"could not append transaction(s) {ids} in {self.settings.max_append_attempts} attempts"
         )
 
     @staticmethod
-    def _chain(
-        head: ChainMark, batch: Sequence[tuple[TransactionRecord, TransactionBodies | None]]
-    ) -> list[LogEntry]:
+    def _chain(head: ChainMark, batch: Sequence[_Append]) -> list[LogEntry]:
         entries: list[LogEntry] = []
         last = head
-        for record, kept in batch:
+        for record, kept, _ in batch:
             entries.append(build_entry(record, last.sequence + 1, last.hash, kept))
             last = ChainMark(entries[-1].sequence, entries[-1].entry_hash)
         return entries
@@ -291,7 +359,8 @@ class RedisTransactionLog:
         """Finish the appends under way, close the connection pool; idempotent, and a later call opens
         a fresh one."""
         await self._appends.drain()
-        client, self._client, self._script = self._client, None, None
+        client, self._client = self._client, None
+        self._scripts.clear()
         if client is not None:
             await client.aclose()
 
@@ -361,7 +430,8 @@ class RedisTransactionLog:
             )
         return self._client
 
-    def _append_script(self) -> AsyncScript:
-        if self._script is None:
-            self._script = self._redis().register_script(_APPEND)
-        return self._script
+    def _script(self, source: str) -> AsyncScript:
+        """The Lua `source` registered once on the current client."""
+        if source not in self._scripts:
+            self._scripts[source] = self._redis().register_script(source)
+        return self._scripts[source]

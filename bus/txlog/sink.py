@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 from bus.errors import BusUnavailable, InternalError
 from bus.redis_client import REDIS_OUTAGE
 from bus.transaction import TransactionRecord
 from bus.txlog.base import TransactionLog
 from bus.txlog.entry import LogEntry, TransactionBodies
+from bus.txlog.redis import RedisTransactionLog, Ridden, Rider
 from bus.txlog.spool import RecordSpool
 
 log = logging.getLogger(__name__)
@@ -54,10 +56,22 @@ class TransactionLogSink:
 
     async def record(self, record: TransactionRecord, bodies: TransactionBodies | None = None) -> None:
         """Append `record` (with its bodies, which the log keeps only for its body services), or spool it."""
+        await self._record(record, bodies, None)
+
+    async def record_riding(self, record: TransactionRecord, rider: Rider, ride: Any) -> Ridden | None:
+        """Like `record` (no bodies), `rider`'s writes for `ride` made in the append's own script once the
+        record is chained (the log must be a `RedisTransactionLog`); None when the record was spooled
+        instead, and the ride never left."""
+        if not isinstance(self.log, RedisTransactionLog):
+            raise TypeError(f"a ride needs a RedisTransactionLog, not {type(self.log).__name__}")
+        return await self._record(record, None, (rider, ride))
+
+    async def _record(
+        self, record: TransactionRecord, bodies: TransactionBodies | None, ride: tuple[Rider, Any] | None
+    ) -> Ridden | None:
         if not len(self.spool):
             try:
-                await self.append(record, bodies)
-                return
+                return await self._append(record, bodies, ride)
             except LOG_OUTAGE as exc:
                 log.warning("transaction log unreachable (%s); spooling records", type(exc).__name__)
             except Exception as exc:
@@ -68,10 +82,20 @@ class TransactionLogSink:
             raise InternalError(f"{full} was not recorded")
         self.spool.push(record, bodies)
         self._start_flusher()
+        return None
 
     async def append(self, record: TransactionRecord, bodies: TransactionBodies | None = None) -> LogEntry:
         """Append and return the chained entry."""
         return await self.log.append(record, bodies)
+
+    async def _append(
+        self, record: TransactionRecord, bodies: TransactionBodies | None, ride: tuple[Rider, Any] | None
+    ) -> Ridden | None:
+        if ride is None:
+            await self.append(record, bodies)
+            return None
+        assert isinstance(self.log, RedisTransactionLog)  # record_riding made sure
+        return await self.log.append_riding(record, *ride)
 
     def _start_flusher(self) -> None:
         if self._flusher is None or self._flusher.done():

@@ -20,6 +20,7 @@ from services import insurance, lltp, residence, social
 from services.citizens import Citizen, Population
 from services.lltp.models import DangKyCapPhieuRequest
 from services.registry import without_latency
+from vn_calendar import vietnam_today
 
 POPULATION_SEED, POPULATION_SIZE = 2023, 3000
 ISSUED = "LLTP-CONF-DA-CAP"  # a certificate request filed and issued before the kit starts
@@ -53,7 +54,7 @@ def _first(population: Population, fits: Callable[[Citizen], bool], taken: set[s
 def people() -> People:
     """A fresh population and its people: the same every call (the seed decides the newborn's number)."""
     population = Population(seed=POPULATION_SEED, size=POPULATION_SIZE)
-    today = date.today()
+    today = vietnam_today()
     mother = _first(
         population,
         lambda c: c.sex == "F" and 20 <= _age(c, today) <= 40 and c.household.relation == "CH02",
@@ -89,7 +90,7 @@ def residence_profile() -> ConformanceProfile:
     """Register the newborn into its mother's household, remove a deceased elder, look up a dossier."""
     prefix = "VN/GOV/BCA/CSDLCT"
     who = people()
-    today = date.today().isoformat()
+    today = vietnam_today().isoformat()
     newborn = {
         "dossier_number": "CT-CONF-0001",
         "child": _child(who),
@@ -126,7 +127,7 @@ def insurance_profile() -> ConformanceProfile:
     card = {"dossier_number": "BHXH-CONF-0001", "child": _child(who), "guardian": _mother(who)}
     survivor = {
         "dossier_number": "BHXH-CONF-0002",
-        "deceased": _person(who.head) | {"death_date": date.today().isoformat()},
+        "deceased": _person(who.head) | {"death_date": vietnam_today().isoformat()},
         "recipient": _person(who.mother) | {"relationship": "Vợ"},
     }
 
@@ -151,7 +152,7 @@ def social_profile() -> ConformanceProfile:
     who = people()
     claim = {
         "dossier_number": "BTXH-CONF-0001",
-        "deceased": _person(who.elder) | {"death_date": date.today().isoformat()},
+        "deceased": _person(who.elder) | {"death_date": vietnam_today().isoformat()},
         "organiser": _person(who.adult) | {"relationship": "Con", "address": "Số 12 Lạch Tray, Ngô Quyền"},
     }
 
@@ -186,7 +187,7 @@ def _certificate_request(who: People, number: str) -> dict[str, Any]:
         },
         "residence_history": [{"from_month": "2004-08", "place": "Lạch Tray, Ngô Quyền, Hải Phòng"}],
         # after the provider's clock was moved on 30 days for the certificate issued beforehand
-        "appointment_date": (date.today() + timedelta(days=60)).isoformat(),
+        "appointment_date": (vietnam_today() + timedelta(days=60)).isoformat(),
     }
 
 
@@ -197,7 +198,7 @@ def lltp_profile() -> ConformanceProfile:
     revocation = {
         "dossier_number": ISSUED,
         "decision_number": "12/QĐ-STP",
-        "decision_date": (date.today() + timedelta(days=30)).isoformat(),
+        "decision_date": (vietnam_today() + timedelta(days=30)).isoformat(),
         "reason": "Cấp sai đối tượng",
         "signer": "Lê Văn An",
     }
@@ -215,7 +216,7 @@ def lltp_profile() -> ConformanceProfile:
                 "soGiayTo": who.mother.id_number, "ngayCapGiayTo": "10/05/2021", "noiCapGiayTo": "Cục C06",
                 "noiThuongTru": who.mother.permanent_address.detail,
                 "quaTrinhCuTru": [{"tuNgay": "08/2004", "noiCuTru": "Lạch Tray, Ngô Quyền, Hải Phòng"}],
-                "ngayHenTra": (date.today() + timedelta(days=21)).strftime("%d/%m/%Y"),
+                "ngayHenTra": (vietnam_today() + timedelta(days=21)).strftime("%d/%m/%Y"),
             },
         }  # fmt: skip
         office.request(DangKyCapPhieuRequest.model_validate(wire))

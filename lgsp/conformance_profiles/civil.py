@@ -13,6 +13,7 @@ from adapters.conformance.profile import ConformanceProfile, Sample
 from lgsp.mock_provider import mock_provider
 from services.citizens import Citizen, Population
 from services.civil import CivilSettings
+from vn_calendar import vietnam_today
 
 SERVICE_PREFIX = "VN/GOV/BTP/HOTICH"
 POPULATION_SEED = 2023
@@ -149,7 +150,7 @@ def large_sample(birth: Sample) -> Sample:
 def conformance_profile() -> ConformanceProfile:
     """The civil-registry mock (no pending births, no latency) and one sample per service."""
     population = Population(seed=POPULATION_SEED, size=POPULATION_SIZE)
-    today = date.today()
+    today = vietnam_today()
     people = pick_people(population, today)
     settings = CivilSettings(pending_rate=0.0)
     declared = samples(people, today)

@@ -8,6 +8,7 @@ from typing import Any
 
 from loadtests.scenarios.base import Draw, Scenario, Step, Steps, expect_keys
 from services.citizens import Citizen, IdParts
+from vn_calendar import vietnam_today
 
 BIRTH = "DangKyKhaiSinh"
 MARRIAGE = "DangKyKetHon"
@@ -55,7 +56,7 @@ def _record_check(kind: str, prefix: str) -> Any:
 
 
 def _birth(draw: Draw) -> Steps:
-    today = date.today()
+    today = vietnam_today()
     mother = draw.citizen(lambda c: c.sex == "F" and 18 <= _age(c, today) <= 45)
     body = {
         "dossier_number": draw.unique("KS"),
@@ -110,7 +111,7 @@ def may_marry(
 
 
 def _marriage(draw: Draw) -> Steps:
-    today = date.today()
+    today = vietnam_today()
     # Unclaimed: no user of the run marries one of them again (the registry refuses the married).
     accept, likely = may_marry("M", 20, today)
     husband = draw.unclaimed_citizen(accept, likely=likely)
@@ -126,7 +127,7 @@ def _marriage(draw: Draw) -> Steps:
 
 
 def _marital_status(draw: Draw) -> Steps:
-    today = date.today()
+    today = vietnam_today()
     person = draw.citizen(lambda c: _age(c, today) >= 18)
     body = {
         "dossier_number": draw.unique("XN"),

@@ -41,6 +41,7 @@ from services.civil.models import (
     XacNhanTTHNRequest,
 )
 from services.civil.people import CivilStatusBook, Person, same_name
+from vn_calendar import vietnam_today
 
 Kind = Literal["khaisinh", "khaitu", "kethon", "xacnhantthn"]
 Req = TypeVar("Req", bound=Registration)
@@ -64,7 +65,7 @@ class CivilRegistry:
         province_code: str = "031",
         pending_rate: float = 0.02,
         seed: int = 2023,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date] = vietnam_today,
         issuer: ChildIdIssuer | None = None,
     ) -> None:
         self.people = CivilStatusBook(population)

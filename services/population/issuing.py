@@ -11,7 +11,7 @@ REST/JSON beside the SOAP look-ups: POST /api/v1/dinhdanh/capso
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, FastAPI, Request
@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from services.citizens import Population
+from vn_calendar import vietnam_today
 
 RESULT_ISSUED, RESULT_REFUSED, RESULT_CONFLICT = "00", "03", "04"
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)]
@@ -89,7 +90,7 @@ class NewbornNumbers:
             born = datetime.strptime(req.NgayThangNamSinh, "%Y%m%d").date()
         except ValueError:
             raise IssuingRefused(422, RESULT_REFUSED, "not a date yyyymmdd", "NgayThangNamSinh") from None
-        if born > date.today():
+        if born > vietnam_today():
             raise IssuingRefused(
                 422, RESULT_REFUSED, "the date of birth is in the future", "NgayThangNamSinh"
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from lgsp.default_catalog import DEFAULT_CATALOG
 from services import insurance, lltp, residence, social
 from tests.adapters.agency_harness import child_card_request
 from tests.services.agency_people import Family, family
+from vn_calendar import vietnam_today
 
 AGENCIES = ("residence", "insurance", "social", "lltp")
 STP = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": "stp-demo-key"}
@@ -117,7 +118,7 @@ async def test_only_the_department_of_justice_may_revoke_a_certificate(bus: Bus)
     decision = {
         "dossier_number": "H31.29-20261207-0003",
         "decision_number": "12/QĐ-STP",
-        "decision_date": (date.today() + timedelta(days=30)).isoformat(),
+        "decision_date": (vietnam_today() + timedelta(days=30)).isoformat(),
         "reason": "Cấp sai đối tượng",
         "signer": "Lê Văn An",
     }

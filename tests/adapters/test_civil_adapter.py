@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import httpx
@@ -16,9 +15,10 @@ from lgsp.conformance_profiles.civil import pick_people, samples
 from lgsp.mock_provider import mock_provider
 from services.citizens import Population
 from services.civil import CivilSettings
+from vn_calendar import vietnam_today
 
 POPULATION = Population(seed=2023, size=3000)
-TODAY = date.today()
+TODAY = vietnam_today()
 SAMPLES = {sample.service.split("/")[4]: sample for sample in samples(pick_people(POPULATION, TODAY), TODAY)}
 
 

@@ -4,7 +4,6 @@ redelivery, refusals in canonical field names, the dossier look-up."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import httpx
@@ -16,6 +15,7 @@ from services.casework import sixth_birthday_eve
 from services.insurance import InsuranceSettings, create_app
 from tests.adapters.agency_harness import advance, child_card_request, effects, envelope, served
 from tests.services.agency_people import Family, family
+from vn_calendar import vietnam_today
 
 PREFIX = "VN/GOV/BHXH/VSS"
 
@@ -80,7 +80,7 @@ async def test_a_survivor_benefit_is_claimed_and_a_bad_insurance_number_refused(
         "deceased": {
             "id_number": people.head.id_number,
             "full_name": people.head.full_name,
-            "death_date": date.today().isoformat(),
+            "death_date": vietnam_today().isoformat(),
         },
         "recipient": {
             "id_number": people.mother.id_number,

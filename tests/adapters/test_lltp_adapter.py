@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +15,7 @@ from bus.errors import ProviderRejected
 from services.lltp import LltpSettings, create_app
 from tests.adapters.agency_harness import advance, effects, envelope, served
 from tests.services.agency_people import Family, family
+from vn_calendar import vietnam_today
 
 PREFIX = "VN/GOV/BTP/LLTP"
 CODE = "H31.29-20261207-0001"
@@ -49,7 +50,7 @@ def certificate_request(people: Family, **changes: Any) -> dict[str, Any]:
             "permanent_address": person.permanent_address.detail,
         },
         "residence_history": [{"from_month": "2004-08", "place": "Lạch Tray, Ngô Quyền, Hải Phòng"}],
-        "appointment_date": (date.today() + timedelta(days=21)).isoformat(),
+        "appointment_date": (vietnam_today() + timedelta(days=21)).isoformat(),
     } | changes
 
 

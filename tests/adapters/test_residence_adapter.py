@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import httpx
@@ -21,6 +20,7 @@ from tests.adapters.agency_harness import (
     served,
 )
 from tests.services.agency_people import Family, family
+from vn_calendar import vietnam_today
 
 PREFIX = "VN/GOV/BCA/CSDLCT"
 
@@ -89,7 +89,7 @@ async def test_a_removal_of_the_deceased_is_converted_and_a_second_one_refused(
     system: tuple[ResidenceAdapter, httpx.AsyncClient], people: Family
 ) -> None:
     adapter, _ = system
-    today = date.today().isoformat()
+    today = vietnam_today().isoformat()
     removal = {
         "person": {"id_number": people.elder.id_number, "full_name": people.elder.full_name},
         "death_date": today,

@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from adapters.sdk import REQUEST_ID_HEADER, ProviderClient
-from adapters.sdk.aiohttp_transport import AiohttpTransport
+from adapters.sdk.aiohttp_transport import AiohttpTransport, with_length
 from adapters.sdk.http_client import bytes_request
 from bus.envelope import Envelope, TraceContext
 from bus.errors import (
@@ -181,6 +181,7 @@ async def test_outbound_call_carries_child_traceparent_and_transaction_id(client
     version, trace_id, span_id, flags = sent["traceparent"].split("-")
     assert (version, trace_id, flags) == ("00", "a" * 32, "01")
     assert span_id != "b" * 16  # a new span for this hop
+    assert TraceContext(traceparent=sent["traceparent"]).trace_id == "a" * 32  # a valid header
     assert sent["tracestate"] == "lgsp=1"
     assert sent[REQUEST_ID_HEADER.lower()] == envelope.correlation_id
 
@@ -354,4 +355,19 @@ def test_a_bytes_request_is_the_one_httpx_builds(
         expected.url,
         expected.headers.raw,
     )
-    assert built.read() == expected.read()
+    assert built.content == expected.content  # loaded as httpx's is: no stream left to read
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [(b"date", b"x"), (b"content-length", b"420"), (b"content-type", b"text/xml")],
+        [(b"Content-Length", b"9"), (b"server", b"s"), (b"content-length", b"9")],
+        [(b"server", b"s")],
+        [],
+    ],
+)
+def test_with_length_leaves_the_headers_httpx_would(raw: list[tuple[bytes, bytes]]) -> None:
+    expected = httpx.Headers(raw)
+    expected["Content-Length"] = "420"
+    assert httpx.Headers(with_length(raw, 420)).raw == expected.raw

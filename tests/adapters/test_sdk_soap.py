@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from adapters.sdk import (
@@ -46,6 +51,72 @@ def test_built_envelope_is_utf8_soap11_with_namespaced_fields_in_order() -> None
     operation = root.find(f"{{{SOAP_ENV_NS}}}Body")[0]
     assert operation.tag == f"{{{NS}}}XacThucThongTinCongDanRequest"
     assert [child.tag for child in operation] == [f"{{{NS}}}MaYeuCau", f"{{{NS}}}HoVaTen"]  # None left out
+
+
+def _lxml_envelope(operation: str, namespace: str, body: Mapping[str, Any], prefix: str = "ns") -> bytes:
+    """The envelope as lxml writes the tree (what build_envelope's bytes must equal)."""
+
+    def append(parent: Any, name: str, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, list | tuple):
+            for item in value:
+                append(parent, name, item)
+            return
+        child = etree.SubElement(parent, f"{{{namespace}}}{name}")
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                append(child, str(key), item)
+        else:
+            child.text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+    envelope = etree.Element(f"{{{SOAP_ENV_NS}}}Envelope", nsmap={"soapenv": SOAP_ENV_NS, prefix: namespace})
+    append(etree.SubElement(envelope, f"{{{SOAP_ENV_NS}}}Body"), operation, dict(body))
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
+
+
+_names = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_.-]{0,8}\Z")
+_leaves = st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+_values = st.recursive(
+    _leaves,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_names, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.dictionaries(_names, _values, max_size=4), prefix=st.sampled_from(["ns", "p", "soapenv"]))
+def test_built_envelope_is_byte_for_byte_what_lxml_writes(body: dict[str, Any], prefix: str) -> None:
+    try:
+        expected: bytes | type[ValueError] = _lxml_envelope("Op", NS, body, prefix)
+    except ValueError:  # text lxml refuses (control characters, surrogates)
+        expected = ValueError
+    if expected is ValueError:
+        with pytest.raises(ValueError):
+            build_envelope("Op", NS, body, prefix=prefix)
+    else:
+        assert build_envelope("Op", NS, body, prefix=prefix) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"A": "x&<>\"'\r\n\t", "B": {}, "C": {"D": None}, "E": [1, True, "", None], "F": ""},
+        {"Ho": "Trần", "Nested": {"Deep": {"Deeper": ["a", {"b": False}]}}, "K7": 1.5},
+        {},
+    ],
+)
+def test_built_envelope_of_edge_values_is_what_lxml_writes(body: dict[Any, Any]) -> None:
+    assert build_envelope("XacThuc", NS, body) == _lxml_envelope("XacThuc", NS, body)
+    assert build_envelope("Op", SOAP_ENV_NS, body, prefix="s") == _lxml_envelope("Op", SOAP_ENV_NS, body, "s")
+
+
+@pytest.mark.parametrize(("name", "text"), [("a b", "x"), ("1a", "x"), ("ok", "\x00"), ("ok", "\ufffe")])
+def test_built_envelope_refuses_what_lxml_refuses(name: str, text: str) -> None:
+    with pytest.raises(ValueError):
+        _lxml_envelope("Op", NS, {name: text})
+    with pytest.raises(ValueError):
+        build_envelope("Op", NS, {name: text})
 
 
 def test_nested_mappings_lists_and_bools_round_trip_through_element_to_dict() -> None:

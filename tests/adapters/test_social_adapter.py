@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import httpx
@@ -15,6 +14,7 @@ from services.citizens import Citizen
 from services.social import SocialSettings, create_app
 from tests.adapters.agency_harness import advance, effects, envelope, served
 from tests.services.agency_people import Family, family
+from vn_calendar import vietnam_today
 
 PREFIX = "VN/GOV/BLDTBXH/BTXH"
 
@@ -38,7 +38,7 @@ def claim(people: Family, deceased: Citizen) -> dict[str, Any]:
         "deceased": {
             "id_number": deceased.id_number,
             "full_name": deceased.full_name,
-            "death_date": date.today().isoformat(),
+            "death_date": vietnam_today().isoformat(),
         },
         "organiser": {
             "id_number": people.adult.id_number,

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from bus.store import Store
 from tests.chaos.certificates import PROVIDER_FAULTS, certificate_requests, reconcile, send, table_text
 from tests.chaos.civil_mock import CivilMock
 from tests.chaos.faults import Fault, FaultSchedule
+from vn_calendar import vietnam_today
 
 REPORTS = Path(__file__).resolve().parents[2] / "reports" / "chaos"
 LETTERS_LIMIT = 10_000
@@ -91,7 +92,7 @@ async def run_certificate_chaos(
     """The four phases; returns the report (the test asserts on it). `faults_cleared`: the client's
     retries come after the faults are cleared, else while they go on."""
     started = time.monotonic()
-    requests = certificate_requests(mock.adults(people, date.today()), date.today())
+    requests = certificate_requests(mock.adults(people, vietnam_today()), vietnam_today())
     async with httpx.AsyncClient(base_url=mock.url) as provider:
         patched = await provider.patch("/_control/faults", json={**PROVIDER_FAULTS, "hang_seconds": 3.0})
         assert patched.status_code == 200, patched.text

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from services.payment import PaymentSettings
 from services.vnpost import VnpostSettings
 from tests.flows.journey_stack import CLIENT, JourneyStack
 from tests.services.agency_people import Family, family
+from vn_calendar import vietnam_today
 
 JOURNEYS = Path(lgsp.__file__).parent / "journeys"
 SERVICE_ID = re.compile(r"VN/[A-Z]+/[A-Za-z]+/[A-Za-z]+/[A-Za-z]+/v1")
@@ -252,7 +253,7 @@ def certificate_inputs(people: Family, **request_changes: Any) -> dict[str, Any]
             "permanent_address": person.permanent_address.detail,
         },
         "residence_history": [{"from_month": "2004-08", "place": "Lạch Tray, Ngô Quyền, Hải Phòng"}],
-        "appointment_date": (date.today() + timedelta(days=21)).isoformat(),
+        "appointment_date": (vietnam_today() + timedelta(days=21)).isoformat(),
     } | request_changes
     return {"request": request, "several_places": False, **common_inputs(person.full_name, person.id_number)}
 

@@ -5,7 +5,7 @@ behind its real adapter, the other systems scripted; a manual clock. On memory a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -29,7 +29,7 @@ from bus.txlog import (
 from tests.backends import MEMORY
 from tests.flows.citizen_stack import CitizenStack, NationalSystems, certificate_inputs, dossier_inputs
 from tests.store.conftest import bounded
-from vn_calendar import VIETNAM_TZ, WorkingCalendar
+from vn_calendar import VIETNAM_TZ, WorkingCalendar, vietnam_today
 
 ENDED = (JourneyStatus.COMPLETED, JourneyStatus.REFUSED, JourneyStatus.PARKED)
 
@@ -596,7 +596,7 @@ async def test_a_person_who_lived_in_several_provinces_gets_fifteen_working_days
 async def test_a_fifteen_day_certificate_finished_on_working_day_12_is_on_time(stack: CitizenStack) -> None:
     # The records mock refuses an appointment before its own (real) day: the bus's clock follows it there.
     days = WorkingCalendar()
-    received = datetime.combine(days.working_days_after(date.today(), 1), time(9), VIETNAM_TZ)
+    received = datetime.combine(days.working_days_after(vietnam_today(), 1), time(9), VIETNAM_TZ)
     await clock(stack).advance_to(received)
     appointment = days.add_working_days(received, 15).date()
     stack.load("lltp")

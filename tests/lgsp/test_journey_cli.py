@@ -7,7 +7,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -43,6 +43,7 @@ from services.journey_forms import birth_inputs
 from services.registry import PORTAL_DEMO_KEY
 from tests.flows.citizen_stack import dossier_inputs
 from tests.services.agency_people import family
+from vn_calendar import vietnam_today
 
 MOTHER = "030190745721"  # Nguyễn Thị Hương, seed 2023
 A_MAN = "031045375407"
@@ -123,7 +124,7 @@ def test_start_posts_the_dossier_built_from_the_population_as_the_one_stop_syste
     body = json.loads(request.content)
     assert body["dossier_code"] == "H31.29-X-1"
     assert body["inputs"]["legs"] == ["residence"] and body["inputs"]["guardian"]["id_number"] == MOTHER
-    assert body["inputs"]["child"]["birth_date"] < date.today().isoformat()
+    assert body["inputs"]["child"]["birth_date"] < vietnam_today().isoformat()
 
 
 def test_a_dossier_from_the_portal_is_filed_by_a_citizen_there_and_its_journey_followed(

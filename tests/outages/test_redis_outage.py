@@ -6,7 +6,7 @@
 - workers wait for the store instead of failing (no redelivery storm into the DLQ, no second call);
 - rate limits fall back to per-gateway buckets (still enforced, never a 500);
 - the transaction log spools records and appends them after the outage (none lost);
-- monitoring drops its records (counted) rather than fail a call.
+- monitoring drops its records (counted) rather than fail a call, also when they ride in the log's append.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pydantic import JsonValue
 from bus.envelope import Envelope
 from bus.errors import BusUnavailable
 from bus.gateway.ratelimit import RedisRateLimiter
+from bus.gateway.record_sink import record_sinks
 from bus.gateway.settings import GatewaySettings
 from bus.monitoring import make_monitoring_sink
 from bus.monitoring.settings import MonitoringSettings
@@ -242,3 +243,35 @@ async def test_monitoring_drops_and_counts_its_records_while_redis_is_out_and_ca
         answer = await client.post(bus.url("Count"), json={}, headers=STP)
     assert answer.status_code == 200
     assert failures._value.get() == before + 1
+
+
+async def test_log_and_monitoring_on_one_redis_spool_and_count_the_lost_records_while_it_is_out(
+    redis_url: str, redis_proxy: FaultProxy, prefix: str, cleanup: None
+) -> None:
+    url = quick(redis_proxy.url(redis_url))
+    txlog = TransactionLogSink(RedisTransactionLog(TxLogSettings(redis_url=url, stream_key=f"{prefix}txlog")))
+    monitoring = make_monitoring_sink(url, settings=MonitoringSettings(key_prefix=f"{prefix}mon:"))
+    sinks = record_sinks(txlog, monitoring)
+    assert len(sinks) == 1  # the monitoring record rides in the log's append
+    failures = monitoring.metrics.monitoring_write_failures
+    before = failures._value.get()
+    async with counted_bus() as bus, gateway(bus, MemoryStore(), sinks=sinks) as client:
+        assert (await client.post(bus.url("Count"), json={"n": 0}, headers=STP)).status_code == 200
+        redis_proxy.cut()
+        during = [await client.post(bus.url("Count"), json={"n": n}, headers=STP) for n in range(1, 3)]
+        assert [a.status_code for a in during] == [200, 200]
+        assert len(txlog.spool) == 2
+        # The ride never left: monitoring tried on its own, and counted each record it could not keep.
+        assert failures._value.get() == before + 2
+        redis_proxy.restore()
+        for _ in range(50):
+            if not len(txlog.spool):
+                break
+            await asyncio.sleep(0.1)
+    assert len(txlog.spool) == 0
+    entries = [entry async for entry in txlog.log.entries()]
+    assert [e.sequence for e in entries] == [1, 2, 3] and (await txlog.log.verify()).ok
+    (health,) = await monitoring.health()
+    assert health.request_count == 1
+    await txlog.close()
+    await monitoring.close()

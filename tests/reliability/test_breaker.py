@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -124,6 +125,32 @@ async def test_client_side_failures_do_not_open_the_circuit(store: Store) -> Non
     for _ in range(10):
         await breaker.record(ok=True)  # what the worker records for Client.* and Provider.Rejected
     assert (await breaker.state()).state == "closed"
+
+
+class CountingIncr(MemoryStore):
+    """A memory store that counts its `incr` calls, each of which waits a loop turn as a remote one does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.incrs = 0
+
+    async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
+        self.incrs += 1
+        await asyncio.sleep(0)
+        return await super().incr(key, amount, ttl=ttl)
+
+
+async def test_concurrent_calls_are_all_counted_in_fewer_store_writes() -> None:
+    store = CountingIncr()
+    clock = Clock()
+    breaker = CircuitBreaker(store, "population", POLICY, clock=clock)
+    await asyncio.gather(*(breaker.record(ok=True) for _ in range(20)))
+    assert (await breaker.state()).calls == 20
+    assert store.incrs < 20  # one write for the calls that waited together
+    clock.now += POLICY.window / 5  # the next slot of the same window
+    await asyncio.gather(*(breaker.record(ok=False) for _ in range(20)))
+    state = await breaker.state()
+    assert (state.calls, state.failures, state.state) == (40, 20, "open")
 
 
 def test_bad_breaker_policy_is_refused() -> None:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from services.citizens import Citizen, Population
+from vn_calendar import vietnam_today
 
 SIZE = 3000
 
@@ -64,7 +65,7 @@ def _known(population: Population, id_number: str) -> Citizen:
 def family(today: date | None = None, days_old: int = 3) -> Family:
     """A fresh population (seed 2023) with a newborn registered into it."""
     population = Population(seed=2023, size=SIZE)
-    today = today or date.today()
+    today = today or vietnam_today()
     mother_id, elder_id, adult_id, school_child_id = _chosen(today)
     mother = _known(population, mother_id)
     head = population.citizen(mother.household.head_id_number)

@@ -4,7 +4,7 @@ residence database and social insurance too."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 
@@ -20,6 +20,7 @@ from services.residence import ResidenceSettings
 from services.residence import create_app as residence_app
 from tests.services.agency_people import SIZE, age, first
 from tests.services.test_civil_population_issuing import birth
+from vn_calendar import vietnam_today
 
 LOOKUP_NS = "http://www.mic.gov.vn/dancu/1.0"
 
@@ -43,11 +44,11 @@ async def test_a_newborn_issued_in_the_population_process_is_found_by_residence_
         settings=CivilSettings(population_url="http://population", pending_rate=0.0),
         population_transport=to_population,
     )
-    mother = first(civil_population, lambda c: c.sex == "F" and 20 <= age(c, date.today()) <= 40)
+    mother = first(civil_population, lambda c: c.sex == "F" and 20 <= age(c, vietnam_today()) <= 40)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=civil), base_url="http://civil") as client:
         registered = await client.post("/api/v1/hotich/khaisinh", json=birth(mother))
     child_id = registered.json()["nksSoDinhDanh"]
-    born = (date.today() - timedelta(days=3)).isoformat()
+    born = (vietnam_today() - timedelta(days=3)).isoformat()
 
     residence = residence_app(
         Population(seed=2023, size=SIZE),
@@ -79,7 +80,7 @@ async def test_a_newborn_issued_in_the_population_process_is_found_by_residence_
         "maHoSo": "H31.29-20261207-0001",
         "soDinhDanh": child_id,
         "hoTen": "Lê Minh Khôi",
-        "ngaySinh": (date.today() - timedelta(days=3)).strftime("%d/%m/%Y"),
+        "ngaySinh": (vietnam_today() - timedelta(days=3)).strftime("%d/%m/%Y"),
         "gioiTinh": 1,
         "nguoiGiamHo": {"hoTen": mother.full_name, "soDinhDanh": mother.id_number, "quanHe": "Mẹ"},
     }
@@ -93,7 +94,7 @@ async def test_a_newborn_issued_in_the_population_process_is_found_by_residence_
 async def test_without_the_population_database_a_newborn_of_another_process_is_not_found() -> None:
     residence = residence_app(Population(seed=2023, size=SIZE), latency=False)
     mother = first(
-        Population(seed=2023, size=SIZE), lambda c: c.sex == "F" and 20 <= age(c, date.today()) <= 40
+        Population(seed=2023, size=SIZE), lambda c: c.sex == "F" and 20 <= age(c, vietnam_today()) <= 40
     )
     unknown_child = "031226000001"
     body = {

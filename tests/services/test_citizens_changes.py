@@ -4,7 +4,7 @@ population database's SOAP answer (TinhTrangHonNhan, VoChong, NgayMat)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -17,8 +17,9 @@ from services.population import create_app as create_population
 from tests.services.test_civil_births import find_citizen
 from tests.services.test_civil_status import death_body, marriage_body, single
 from tests.services.test_population_soap import MIC, content_of, lookup_body, post
+from vn_calendar import vietnam_today
 
-TODAY = date.today()
+TODAY = vietnam_today()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator, Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -13,6 +13,8 @@ import pytest
 from services.citizens import Citizen, Population, parse_id_number
 from services.civil.app import create_app
 from services.civil.settings import CivilSettings
+from tests.support.vietnam_clock import clock_at
+from vn_calendar import vietnam_today
 
 KHAI_SINH = "/api/v1/hotich/khaisinh"
 BOOK_FIELDS = (
@@ -73,7 +75,7 @@ def parent(citizen: Citizen) -> dict[str, Any]:
 
 
 def birth_body(mother: Citizen, father: Citizen | None, ma_ho_so: str, **changes: Any) -> dict[str, Any]:
-    today = date.today()
+    today = vietnam_today()
     body: dict[str, Any] = {
         "maHoSo": ma_ho_so,
         "so": "125",
@@ -113,12 +115,12 @@ def population() -> Population:
 
 @pytest.fixture(scope="module")
 def mother(population: Population) -> Citizen:
-    return find_citizen(population, lambda c: c.sex == "F" and 20 <= age(c, date.today()) <= 40)
+    return find_citizen(population, lambda c: c.sex == "F" and 20 <= age(c, vietnam_today()) <= 40)
 
 
 @pytest.fixture(scope="module")
 def father(population: Population) -> Citizen:
-    return find_citizen(population, lambda c: c.sex == "M" and 22 <= age(c, date.today()) <= 45)
+    return find_citizen(population, lambda c: c.sex == "M" and 22 <= age(c, vietnam_today()) <= 45)
 
 
 def client_for(population: Population, pending_rate: float = 0.0) -> httpx.AsyncClient:
@@ -261,7 +263,7 @@ async def test_a_man_cannot_be_registered_as_the_mother(civil: httpx.AsyncClient
 async def test_on_time_registration_after_sixty_days_is_rejected_naming_loaidangky(
     civil: httpx.AsyncClient, mother: Citizen
 ) -> None:
-    born = (date.today() - timedelta(days=90)).isoformat()
+    born = (vietnam_today() - timedelta(days=90)).isoformat()
     late = await civil.post(
         KHAI_SINH, json=birth_body(mother, None, "H31.29-20240315-0010", nksNgaySinh=born)
     )
@@ -274,7 +276,7 @@ async def test_on_time_registration_after_sixty_days_is_rejected_naming_loaidang
 async def test_birth_after_the_registration_date_is_rejected(
     civil: httpx.AsyncClient, mother: Citizen
 ) -> None:
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (vietnam_today() + timedelta(days=1)).isoformat()
     answer = await civil.post(
         KHAI_SINH, json=birth_body(mother, None, "H31.29-20240315-0012", nksNgaySinh=tomorrow)
     )
@@ -376,3 +378,14 @@ async def test_bad_supplement_is_refused_and_changes_nothing(
         assert answer.status_code == status
         assert answer.json()["maLoi"] in ("DU_LIEU_KHONG_HOP_LE", "KHONG_TIM_THAY")
         assert (await effects(civil))["khaisinh_cho_cap_so"] == 1
+
+
+async def test_a_birth_registered_on_vietnams_today_is_accepted_while_utc_is_still_on_yesterday(
+    civil: httpx.AsyncClient, mother: Citizen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From 17:00 UTC it is the next day in Vietnam: the registry's today is Vietnam's, not the machine's."""
+    utc_evening = datetime.combine(datetime.now(UTC).date(), time(18), UTC)
+    clock_at(monkeypatch, utc_evening)
+    assert vietnam_today() == utc_evening.date() + timedelta(days=1)
+    answer = await civil.post(KHAI_SINH, json=birth_body(mother, None, "H31.29-20240315-0099"))
+    assert answer.status_code == 201, answer.text

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from services.civil.app import create_app as civil_app
 from services.civil.settings import CivilSettings
 from services.population.app import create_app as population_app
 from tests.services.agency_people import SIZE, age, first
+from vn_calendar import vietnam_today
 
 KHAI_SINH = "/api/v1/hotich/khaisinh"
 CAP_SO = "/api/v1/dinhdanh/capso"
@@ -43,7 +44,7 @@ async def pair() -> AsyncIterator[Pair]:
     civil = civil_app(
         local, latency=False, settings=settings, population_transport=httpx.ASGITransport(national)
     )
-    mother = first(local, lambda c: c.sex == "F" and 20 <= age(c, date.today()) <= 40)
+    mother = first(local, lambda c: c.sex == "F" and 20 <= age(c, vietnam_today()) <= 40)
     async with (
         httpx.AsyncClient(transport=httpx.ASGITransport(civil), base_url="http://civil") as civil_client,
         httpx.AsyncClient(
@@ -54,7 +55,7 @@ async def pair() -> AsyncIterator[Pair]:
 
 
 def birth(mother: Citizen, code: str = "H31.29-20261207-0001") -> dict[str, Any]:
-    today = date.today()
+    today = vietnam_today()
     return {
         "maHoSo": code, "so": "12", "quyenSo": "01/2026", "trangSo": "3", "ngayDangKy": today.isoformat(),
         "loaiDangKy": 1, "noiDangKy": "UBND phường Lạch Tray", "nguoiKy": "Nguyễn Văn Hùng",
@@ -112,7 +113,7 @@ async def test_the_issuing_endpoint_is_idempotent_on_the_request_code_and_refuse
 ) -> None:
     request = {
         "MaYeuCau": "KS-2026-0001", "HoVaTen": {"Ho": "Lê", "ChuDem": "Minh", "Ten": "Khôi"}, "GioiTinh": 1,
-        "NgayThangNamSinh": (date.today() - timedelta(days=2)).strftime("%Y%m%d"), "MaTinhKhaiSinh": "031",
+        "NgayThangNamSinh": (vietnam_today() - timedelta(days=2)).strftime("%Y%m%d"), "MaTinhKhaiSinh": "031",
         "SoDinhDanhMe": pair.mother.id_number,
     }  # fmt: skip
     first_answer = await pair.population.post(CAP_SO, json=request)
@@ -141,7 +142,7 @@ async def test_a_refusal_by_the_population_database_refuses_the_registration(pai
 
 
 def death(person: Citizen, code: str) -> dict[str, Any]:
-    today = date.today().isoformat()
+    today = vietnam_today().isoformat()
     return {
         "maHoSo": code, "so": "7", "quyenSo": "01/2026", "trangSo": "2", "ngayDangKy": today,
         "noiDangKy": "UBND phường Lạch Tray", "nguoiKy": "Nguyễn Văn Hùng", "chucVuNguoiKy": "Chủ tịch",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,8 +13,9 @@ from services.citizens import Citizen, Population
 from services.civil.app import create_app
 from services.civil.settings import CivilSettings
 from tests.services.test_civil_births import age, effects, find_citizen, parent
+from vn_calendar import vietnam_today
 
-TODAY = date.today()
+TODAY = vietnam_today()
 BOOK = {
     "so": "17",
     "quyenSo": "02/2024",

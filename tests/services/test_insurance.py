@@ -14,7 +14,7 @@ from services.casework import sixth_birthday_eve
 from services.clock import VIETNAM_TIME
 from services.insurance import InsuranceSettings, create_app
 from tests.services.agency_people import Family, family
-from vn_calendar import WorkingCalendar
+from vn_calendar import WorkingCalendar, vietnam_today
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def survivor_request(people: Family, code: str = "H31.29-20261207-0005") -> dict
         "nguoiChet": {
             "soDinhDanh": people.head.id_number,
             "hoTen": people.head.full_name,
-            "ngayChet": date.today().strftime("%d/%m/%Y"),
+            "ngayChet": vietnam_today().strftime("%d/%m/%Y"),
         },
         "nguoiNhan": {
             "hoTen": people.mother.full_name,

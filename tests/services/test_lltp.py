@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,7 +17,7 @@ from services.citizens import Citizen
 from services.clock import VIETNAM_TIME
 from services.lltp import LltpSettings, create_app
 from tests.services.agency_people import Family, family
-from vn_calendar import WorkingCalendar
+from vn_calendar import WorkingCalendar, vietnam_today
 
 CODE = "H31.29-20261207-0003"
 
@@ -56,7 +56,7 @@ def form(person: Citizen, code: str = CODE, kind: int = 1, **changes: Any) -> di
         "noiCapGiayTo": "Cục Cảnh sát QLHC về TTXH",
         "noiThuongTru": person.permanent_address.detail,
         "quaTrinhCuTru": [{"tuNgay": "08/2004", "noiCuTru": "Lạch Tray, Ngô Quyền, Hải Phòng"}],
-        "ngayHenTra": (date.today() + timedelta(days=21)).strftime("%d/%m/%Y"),
+        "ngayHenTra": (vietnam_today() + timedelta(days=21)).strftime("%d/%m/%Y"),
     } | changes
     return {"maTinh": "31", "maHoSoMCDT": code, "nguonDangKy": 3, "toKhai": toKhai}
 

@@ -3,7 +3,7 @@ database removes the deceased on that event (nguonYeuCau 2) within one working d
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import httpx
 import pytest
@@ -12,13 +12,13 @@ from services.civil.app import create_app as civil_app
 from services.population.app import create_app as population_app
 from services.residence import create_app as residence_app
 from tests.services.agency_people import family
-from vn_calendar import WorkingCalendar
+from vn_calendar import WorkingCalendar, vietnam_today
 
 FEED = "/api/v1/biendong/khaitu"
 
 
 def death(person_id: str, name: str, code: str) -> dict[str, object]:
-    today = date.today().isoformat()
+    today = vietnam_today().isoformat()
     return {
         "maHoSo": code, "so": "7", "quyenSo": "01/2026", "trangSo": "2", "ngayDangKy": today,
         "noiDangKy": "UBND phường Lạch Tray", "nguoiKy": "Nguyễn Văn Hùng", "chucVuNguoiKy": "Chủ tịch",

@@ -8,7 +8,7 @@ import random
 import re
 import socket
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 
 import httpx
 import pytest
@@ -19,6 +19,7 @@ from services.citizens import Population
 from services.portal.app import create_app
 from services.portal.dossiers import DossierFactory
 from services.portal.settings import PortalSettings
+from vn_calendar import vietnam_today
 
 SERVICE_PATH = "/r1/VN/GOV/HPG/MOTCUA/DongBoHoSoMC/v1"
 MA_HO_SO = re.compile(r"^H31\.[0-9]{2}-[0-9]{8}-[0-9]{4}$")
@@ -96,7 +97,7 @@ async def test_sent_dossier_has_dvcqg_field_names_and_an_owner_from_population(
         owner = population.citizen(dossier["ChuHoSo"]["SoDinhDanh"])
         assert owner is not None
         assert owner.full_name == dossier["ChuHoSo"]["HoVaTen"]
-        assert (date.today() - owner.birth_date).days >= 18 * 365
+        assert (vietnam_today() - owner.birth_date).days >= 18 * 365
 
 
 async def test_summary_counts_the_gateways_answers_by_status(population: Population) -> None:

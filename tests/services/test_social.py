@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import httpx
@@ -12,6 +11,7 @@ import pytest
 from services.citizens import Citizen
 from services.social import SocialSettings, create_app
 from tests.services.agency_people import Family, family
+from vn_calendar import vietnam_today
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def claim(people: Family, deceased: Citizen, code: str = "H31.29-20261207-0007")
         "nguoiMat": {
             "soDinhDanh": deceased.id_number,
             "hoTen": deceased.full_name,
-            "ngayMat": date.today().strftime("%d/%m/%Y"),
+            "ngayMat": vietnam_today().strftime("%d/%m/%Y"),
         },
         "nguoiLoMaiTang": {
             "hoTen": people.adult.full_name,

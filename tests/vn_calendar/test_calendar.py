@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from tests.support.vietnam_clock import clock_at
 from vn_calendar import (
     VIETNAM_TZ,
     CalendarError,
     NaiveDatetimeError,
     OfficeWindow,
     WorkingCalendar,
+    vietnam_today,
 )
 
 
@@ -242,3 +244,18 @@ def test_adding_working_time_walks_office_windows_and_inverts_working_time_betwe
 def test_negative_working_time_is_refused(calendar: WorkingCalendar) -> None:
     with pytest.raises(CalendarError, match="not negative"):
         calendar.add_working_time(at(2026, 12, 4, 16), timedelta(hours=-1))
+
+
+@pytest.mark.parametrize(
+    ("utc", "day_in_vietnam"),
+    [
+        (datetime(2026, 3, 2, 16, 59, tzinfo=UTC), date(2026, 3, 2)),
+        (datetime(2026, 3, 2, 17, 0, tzinfo=UTC), date(2026, 3, 3)),
+        (datetime(2026, 12, 31, 23, 30, tzinfo=UTC), date(2027, 1, 1)),
+    ],
+)
+def test_vietnam_today_is_the_date_in_vietnam_not_in_utc(
+    monkeypatch: pytest.MonkeyPatch, utc: datetime, day_in_vietnam: date
+) -> None:
+    clock_at(monkeypatch, utc)
+    assert vietnam_today() == day_in_vietnam
