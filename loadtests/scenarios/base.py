@@ -8,6 +8,8 @@ iteration (`play`): the refusal is counted once, not again by a step that needed
 from __future__ import annotations
 
 import random
+import string
+import time
 import zlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -19,6 +21,20 @@ from services.citizens import Citizen, IdParts, Population, parse_id_number
 # A check returns None when the answer is right, else what is wrong with it.
 Check = Callable[[Any], str | None]
 _USERS_OF_THIS_PROCESS = count(1)
+
+
+def _started_token(now: float) -> str:
+    """`now` in tenths of a second, in six base-36 digits (they cycle every 6.9 years)."""
+    digits, tenths = "", int(now * 10)
+    for _ in range(6):
+        tenths, digit = divmod(tenths, 36)
+        digits = (string.digits + string.ascii_lowercase)[digit] + digits
+    return digits
+
+
+# When this process started its run: in every `Draw.unique` number, so a second run against the same stack
+# (whose mocks keep the first run's dossiers, payments and orders) never sends a number the first one used.
+RUN_TOKEN = _started_token(time.time())
 
 
 @dataclass(frozen=True)
@@ -161,8 +177,9 @@ class Draw:
         raise LookupError(f"no citizen met the condition in {tries} draws")
 
     def unique(self, prefix: str) -> str:
-        """A number unique to this user and run, e.g. for dossier numbers and payment references."""
-        return f"{prefix}-{self.user_tag}-{next(self._serial):06d}"
+        """A number unique to this user and run, and to this run among the runs against one stack, e.g. for
+        dossier numbers and payment references."""
+        return f"{prefix}-{RUN_TOKEN}{self.user_tag}-{next(self._serial):06d}"
 
 
 def user_tag(letter: str, worker_index: int) -> str:

@@ -7,7 +7,7 @@ import random
 import re
 from typing import Any
 
-from loadtests.scenarios.base import Draw, Sent, Step, Steps, play, user_tag
+from loadtests.scenarios.base import RUN_TOKEN, Draw, Sent, Step, Steps, _started_token, play, user_tag
 from loadtests.scenarios.vnpost import (
     MAX_TRACKING_CALLS,
     POST_ORDER,
@@ -94,3 +94,13 @@ def test_user_tags_differ_across_locust_workers_and_users_so_order_numbers_do() 
     numbers = {Draw(random.Random(0), PEOPLE, tag).unique("VNP") for tag in tags}
     assert len(numbers) == len(tags)
     assert all(re.fullmatch(r"[A-Za-z0-9_.\-]{1,50}", number) for number in numbers)
+
+
+def test_a_later_run_against_the_same_stack_sends_other_numbers() -> None:
+    """The mocks keep a run's dossiers, payments and orders: the next run's numbers must not repeat them,
+    though its users' draws do (same seed, same tags)."""
+    tokens = [_started_token(1_765_000_000.0 + tenth / 10) for tenth in range(0, 20_000, 7)]
+    assert len(set(tokens)) == len(tokens)
+    assert all(re.fullmatch(r"[0-9a-z]{6}", token) for token in tokens)
+    draw = Draw(random.Random(0), PEOPLE, "u00001w0")
+    assert draw.unique("H31") == f"H31-{RUN_TOKEN}u00001w0-000001"
