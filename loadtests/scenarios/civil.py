@@ -8,7 +8,7 @@ from typing import Any
 
 from loadtests.scenarios.base import Draw, Scenario, Step, Steps, expect_keys
 from services.citizens import Citizen, IdParts
-from vn_calendar import vietnam_today
+from vn_calendar import age_on, vietnam_today
 
 BIRTH = "DangKyKhaiSinh"
 MARRIAGE = "DangKyKetHon"
@@ -18,7 +18,9 @@ SINGLE = "1"  # the population database's marital status code for "never married
 
 
 def _age(person: Citizen, today: date) -> int:
-    return (today - person.birth_date).days // 365
+    """Full years on `today` by the law's rule, as the civil registry counts them (days // 365 counted a
+    person of 20 up to five days before the birthday, whom the registry refuses to marry)."""
+    return age_on(person.birth_date, today)
 
 
 def _relative(person: Citizen) -> dict[str, Any]:

@@ -4,13 +4,14 @@ users of two workers (each draws from its own share of the population)."""
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from loadtests.scenarios.base import Draw, Share, user_tag
-from loadtests.scenarios.civil import REGISTER_MARRIAGE, may_marry
+from loadtests.scenarios.civil import REGISTER_MARRIAGE, SINGLE, may_marry
 from services.citizens import Population, parse_id_number
+from vn_calendar import anniversary
 
 SMALL_TOWN = Population(size=4_000)  # ~300 who may marry each way: repeats are certain if allowed
 
@@ -77,3 +78,18 @@ def test_the_id_number_pre_check_changes_no_draw() -> None:
     plain, checked = (Draw(random.Random(9), SMALL_TOWN, "u1", Share(0, 2), set()) for _ in range(2))
     drawn = [plain.unclaimed_citizen(accept).id_number for _ in range(40)]
     assert [checked.unclaimed_citizen(accept, likely=likely).id_number for _ in range(40)] == drawn
+
+
+@pytest.mark.parametrize("sex, youngest", [("M", 20), ("F", 18)])
+def test_whom_a_draw_may_marry_is_of_age_as_the_civil_registry_counts_it(sex: str, youngest: int) -> None:
+    """Near a birthday an age counted in days of 365 runs ahead of the law's: such a spouse was refused."""
+    people = [SMALL_TOWN.citizen(SMALL_TOWN.id_at(index)) for index in range(len(SMALL_TOWN))]
+    of_sex = [person for person in people if person.sex == sex and person.marital_status == SINGLE]
+    for person in of_sex[:40]:
+        birthday = anniversary(person.birth_date, youngest)
+        on_the_eve, on_the_day = (
+            may_marry(sex, youngest, birthday - timedelta(days=1)),
+            may_marry(sex, youngest, birthday),
+        )
+        assert not on_the_eve[0](person)
+        assert on_the_day[0](person)
