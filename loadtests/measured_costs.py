@@ -29,13 +29,13 @@ class MeasuredCosts:
     source: str
 
 
-# The last figures on record: loadtests/PERFORMANCE.md, "Where it stands on 2026-12-04 (third pass)",
-# "per process after", population verify on RabbitMQ with one worker (a quiet 2-core machine, memory
-# stores: Redis was not in that run, so its cost is unknown there).
+# The last figures on record: loadtests/PERFORMANCE.md, "Where issue 16 stands, 2026-12-06 18:34–18:51",
+# the whole transaction mix on RabbitMQ + Redis (`lgsp capacity`, main, 350 scenarios/s, 418.6 tx/s at the
+# SLO; two worker processes, their costs added), a quiet 2-core machine.
 RECORDED = MeasuredCosts(
-    {"gateway": 2146.0, "worker": 2367.0, "broker": 1060.0, "redis": None},
-    "loadtests/PERFORMANCE.md, 2026-12-04 third pass: population verify on RabbitMQ, 1 worker, per process "
-    "(gateway 2,146, worker 2,367, broker 1,060 µs/tx; Redis not measured in that run)",
+    {"gateway": 916.0, "worker": 1509.0, "broker": 473.0, "redis": 141.0},
+    "loadtests/PERFORMANCE.md, 2026-12-06 18:34–18:51: the whole mix on RabbitMQ + Redis at 418.6 tx/s "
+    "(gateway 916, two workers 758 + 751, broker 473, Redis 141 µs/tx)",
 )
 
 
