@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from loadtests.scenarios.base import Draw
-from services.clock import VIETNAM_TIME
 from services.journey_forms import (
     BIRTH_LEGS,
     DEATH_LEGS,
@@ -26,6 +24,7 @@ from services.journey_forms import (
     insured_elder,
     is_mother,
 )
+from vn_calendar import vietnam_today
 
 ENDED = ("completed", "refused", "parked")
 ELDER_DRAWS = 4000  # insured elders not heading their household are ≈ 1 in 1,000 of the population
@@ -43,13 +42,8 @@ class JourneyScenario:
     inputs: Callable[[Draw], dict[str, Any]] | None = None
 
 
-def today() -> date:
-    """The filing day in Vietnam (the civil registry refuses registration dates after its today)."""
-    return datetime.now(VIETNAM_TIME).date()
-
-
 def _birth(draw: Draw) -> dict[str, Any]:
-    day = today()
+    day = vietnam_today()
     # A mother may be drawn again, by any user: each birth registers a new child (a new ID number).
     mother = draw.citizen(lambda person: is_mother(person, day))
     legs = draw.rng.choice([BIRTH_LEGS, ("residence",), ("insurance",)])
@@ -60,7 +54,7 @@ def _birth(draw: Draw) -> dict[str, Any]:
 
 
 def _death(draw: Draw) -> dict[str, Any]:
-    day = today()
+    day = vietnam_today()
     fits = insured_elder(draw.population, day)
     # Unclaimed: nobody dies twice in a run, whichever worker drew them (the registry refuses a second
     # death; ≈ 2,000 insured elders make a repeat likely within a hundred deaths).

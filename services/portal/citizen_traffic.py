@@ -30,6 +30,7 @@ from services.portal.citizen_draws import CitizenDraws, NoFittingCitizen
 from services.portal.interconnected import VIETNAM
 from services.portal.progress import DossierBook
 from services.portal.settings import PROCEDURES, PortalSettings, Procedure
+from vn_calendar import vietnam_today
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class CitizenTraffic:
         draws: CitizenDraws,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        today: Callable[[], date] = lambda: datetime.now(VIETNAM).date(),
+        today: Callable[[], date] = vietnam_today,
         now: Callable[[], datetime] = lambda: datetime.now(VIETNAM),
         book: DossierBook | None = None,
     ) -> None:

@@ -72,6 +72,7 @@ from services.social.settings import SocialSettings
 from services.vnpost.app import create_app as vnpost_app
 from services.vnpost.settings import VnpostSettings
 from tests.backends import Backend, quick_journey_settings
+from vn_calendar import vietnam_today
 
 ADAPTERS = (
     "population",
@@ -241,7 +242,7 @@ class CitizenJourneys:
     def today(self) -> date:
         """The day a dossier is filed: the civil registry's (real) today, which registration dates may
         not pass; simulated time runs on from there."""
-        return datetime.now(VIETNAM_TZ).date()
+        return vietnam_today()
 
     async def just_after_the_cutoff(self) -> datetime:
         """The simulated now, waited for until just past the next 15:00 cut-off of a working day.

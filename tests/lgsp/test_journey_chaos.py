@@ -66,6 +66,7 @@ from tests.lgsp.citizen_journeys import (
     journeys_catalog,
     national_mocks,
 )
+from vn_calendar import vietnam_today
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
@@ -431,7 +432,7 @@ async def test_real_journeys_reconcile_after_engines_and_workers_die_and_systems
     try:
         await bus.faults(FAULTS)  # failing and hanging from the first step on
         started = []
-        for n, (kind, inputs) in enumerate(dossiers(population, datetime.now(VIETNAM_TZ).date())):
+        for n, (kind, inputs) in enumerate(dossiers(population, vietnam_today())):
             started.append(await journeys.start(kind, inputs, f"H31.CHAOS{citizen_token(backend)}-{n:02d}"))
         draws = CitizenDraws(population, seed=5)
         for kind, label, count in (("dossier", "TTHC", DOSSIERS), ("lltp", "LLTP", CERTIFICATES)):
