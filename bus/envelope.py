@@ -62,13 +62,15 @@ class TraceContext(BaseModel):
         """The 32-hex trace id shared by every hop of one transaction."""
         return self.traceparent.split("-")[1]
 
+    def child_traceparent(self) -> str:
+        """The next hop's `traceparent`: same trace, a new span id (16 fresh hex digits)."""
+        version, trace_id, _, flags = self.traceparent.split("-")
+        return f"{version}-{trace_id}-{secrets.token_hex(8)}-{flags}"
+
     def child(self) -> TraceContext:
         """The context for the next hop: same trace, new span id."""
-        version, trace_id, _, flags = self.traceparent.split("-")
-        # Unvalidated: every part comes from this valid context, and the span id is 16 fresh hex digits.
-        return TraceContext.model_construct(
-            traceparent=f"{version}-{trace_id}-{secrets.token_hex(8)}-{flags}", tracestate=self.tracestate
-        )
+        # Unvalidated: every part comes from this valid context.
+        return TraceContext.model_construct(traceparent=self.child_traceparent(), tracestate=self.tracestate)
 
 
 # The ids a worker decodes are few (the catalog's clients and services): each text is parsed once.
