@@ -312,3 +312,23 @@ async def test_on_redis_a_silent_tracking_connection_counts_as_lost(redis_url: s
 
 async def _equal(value: Awaitable[bytes | None], expected: bytes) -> bool:
     return await value == expected
+
+
+@pytest.mark.redis
+async def test_on_redis_tracking_refused_by_the_server_leaves_every_read_to_redis(
+    redis_url: str, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = bounded(redis_url)
+    # Redis refuses overlapping BCAST prefixes, as a server without tracking refuses the command.
+    listener = TrackingListener(url, [prefix + "auth:", prefix + "auth:keys:"])
+    reads = TrackedReads(
+        RedisStore(url, prefix=prefix), listener, prefixes=TRACKED_PREFIXES, server_prefix=prefix
+    )
+    await reads.connect()
+    try:
+        await eventually(lambda: "not started" in caplog.text, "the refusal logged")
+        for _ in range(3):
+            assert await reads.get(RIGHTS) is None
+        assert not reads.tracking and reads.hits == 0
+    finally:
+        await reads.close()
