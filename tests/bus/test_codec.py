@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
+from pydantic import ValidationError
+
 from bus.codec import decode_envelope, decode_reply, envelope_message, reply_message
 from bus.envelope import Envelope, Reply, TraceContext
 from bus.errors import ErrorBody
 from bus.identifiers import ClientId, ServiceId
+from bus.transport.base import Message
 
 TRACEPARENT = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-01$")
 
@@ -67,3 +71,11 @@ def test_a_child_context_keeps_the_trace_and_state_with_a_new_span_as_a_validate
     assert child.traceparent.split("-")[2] != "b" * 16
     assert child == TraceContext.model_validate(child.model_dump())
     assert child.model_fields_set == {"traceparent", "tracestate"}
+
+
+def test_a_body_that_is_no_envelope_or_reply_raises_a_validation_error() -> None:
+    for body in (b"{}", b"not json", b'{"correlation_id": 1}'):
+        with pytest.raises(ValidationError):
+            decode_envelope(Message(body))
+        with pytest.raises(ValidationError):
+            decode_reply(Message(body))
