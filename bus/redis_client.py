@@ -3,12 +3,14 @@ what an unreachable Redis becomes: `BusUnavailable` (503 Server.Bus.Unavailable)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bus.errors import BusUnavailable
@@ -30,6 +32,19 @@ def redis_outage_as_unavailable(what: str) -> Iterator[None]:
         raise BusUnavailable(
             f"{what}: the shared store (Redis) is unreachable ({type(exc).__name__})"
         ) from exc
+
+
+async def run_script(
+    client: aioredis.Redis, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]
+) -> Any:
+    """`script`'s reply, run by EVALSHA (loaded again if the server lost it). Calling the script object
+    does the same after checking, on every call, whether the client is a pipeline: two imports and a
+    Protocol isinstance, ≈ 5 µs, and this client never is one."""
+    try:
+        return await client.evalsha(script.sha, len(keys), *keys, *args)
+    except NoScriptError:
+        script.sha = await client.script_load(script.script)
+        return await client.evalsha(script.sha, len(keys), *keys, *args)
 
 
 class LazyRedis:

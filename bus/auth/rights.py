@@ -64,7 +64,8 @@ class RightsIndex:
 class RightsBook:
     """Who may call which service and endpoint: catalog rights plus run-time changes from the Store.
 
-    The Store is read on every check (another replica may have revoked a right a moment ago); only
+    The Store is read on every check (another replica may have revoked a right a moment ago; on Redis the
+    gateway answers that read from memory while Redis tracks the key, `bus.auth.tracked_reads`); only
     parsing and indexing are skipped while the stored changes stay byte-for-byte the same.
     """
 

@@ -22,7 +22,6 @@ from bus.errors import AccessDenied, BadRequest, MethodNotAllowed, Unauthenticat
 from bus.identifiers import ClientId, IdentifierError, ServiceId
 from bus.store.base import Store
 from bus.store.last_known import LastKnownStore
-from bus.store.memory import MemoryStore
 
 CLIENT_HEADER = "x-road-client"
 API_KEY_HEADER = "x-api-key"
@@ -125,7 +124,7 @@ class AccessControl:
     """Authenticates a caller by API key (catalog or rotated) or bearer token, and checks its rights.
 
     `read_ahead`: whether a right may be checked while the caller is being authenticated (`check_ahead`);
-    worth it only when the store's reads wait for a server."""
+    worth it only when the store's reads wait for a server (`build` asks the store)."""
 
     def __init__(
         self,
@@ -148,14 +147,13 @@ class AccessControl:
     def build(cls, catalog: Catalog, store: Store, settings: AuthSettings) -> AccessControl:
         """The access control of a gateway whose run-time rights and keys live in `store`."""
         overlap = timedelta(seconds=settings.key_overlap_seconds)
-        read_ahead = not isinstance(store, MemoryStore)
         store = LastKnownStore(store)  # a store outage serves the keys and rights last read, for a while
         return cls(
             catalog,
             KeyRing(store, overlap=overlap),
             TokenIssuer(settings),
             RightsBook(catalog, store),
-            read_ahead=read_ahead,
+            read_ahead=not store.reads_are_local,
         )
 
     async def authenticate(self, headers: Mapping[str, str]) -> ClientSpec:

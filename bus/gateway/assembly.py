@@ -9,6 +9,7 @@ from bus.adapter_registry import build_adapters
 from bus.admin import AdminCredential, admin_router
 from bus.auth.oauth import token_router
 from bus.auth.settings import AuthSettings
+from bus.auth.tracked_reads import tracked_auth_reads
 from bus.catalog import Catalog, hash_api_key
 from bus.dashboard.offline_docs import serve_offline_docs
 from bus.events import TransportEventPublisher
@@ -56,12 +57,15 @@ def assemble_gateway(
         overrides=settings.adapter_overrides,
     )
     auth = AuthSettings()
-    access = AccessControl.build(catalog, store, auth)
+    # On Redis, the keys and rights read on every call are kept here while Redis tracks them; as a
+    # resource, this wrapper opens and closes the store too.
+    auth_store = tracked_auth_reads(store, settings.store_url)
+    access = AccessControl.build(catalog, auth_store, auth)
     app = create_gateway(
         catalog,
         transport,
         sinks=record_sinks(txlog, monitoring),
-        resources=[store, txlog, monitoring],
+        resources=[auth_store, txlog, monitoring],
         store=store,
         rate_limiter=make_rate_limiter(settings.redis_url),
         gateway_settings=GatewaySettings() if gateway_settings is None else gateway_settings,

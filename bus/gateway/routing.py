@@ -247,10 +247,8 @@ class ServiceRouter:
         return response
 
     def _check_ahead(self, headers: Mapping[str, str], service_path: str, method: str) -> RightsCheck | None:
-        """The right checked while the caller is authenticated (its store read shares the key's round
-        trip); a malformed path is refused later, in its turn."""
-        if not self.access.read_ahead:
-            return None
+        """The right checked while the caller is authenticated, when the access control reads ahead (its
+        store read shares the key's round trip); a malformed path is refused later, in its turn."""
         try:
             service_id, path = self._split(service_path)
         except BadRequest:

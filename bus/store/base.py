@@ -13,6 +13,11 @@ from typing import Protocol, runtime_checkable
 class Store(Protocol):
     """Keys are text, values bytes; `ttl` is in seconds (None = no expiry)."""
 
+    @property
+    def reads_are_local(self) -> bool:
+        """Whether a read is (normally) answered in this process, with no wait on a server."""
+        ...
+
     async def connect(self) -> None:
         """Open connections; idempotent."""
         ...

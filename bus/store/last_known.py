@@ -30,6 +30,11 @@ class LastKnownStore(Store):
         self._last: dict[str, tuple[float, bytes | None]] = {}
         self.stale_reads = 0  # reads answered from memory during an outage
 
+    @property
+    def reads_are_local(self) -> bool:
+        """As the store's."""
+        return self.store.reads_are_local
+
     async def connect(self) -> None:
         """Open the wrapped store."""
         await self.store.connect()

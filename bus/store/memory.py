@@ -32,6 +32,11 @@ class MemoryStore(Store):
         # (deadline, key) for every ttl ever set; stale entries are skipped when popped.
         self._deadlines: list[tuple[float, str]] = []
 
+    @property
+    def reads_are_local(self) -> bool:
+        """True: the dict is in this process."""
+        return True
+
     async def connect(self) -> None:
         """Nothing to open; present for the contract."""
 

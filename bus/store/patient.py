@@ -33,6 +33,11 @@ class PatientStore(Store):
         self.patience = patience
         self.waits = 0  # operations that had to wait for the store, for tests and metrics
 
+    @property
+    def reads_are_local(self) -> bool:
+        """As the store's."""
+        return self.store.reads_are_local
+
     async def connect(self) -> None:
         """Open the wrapped store (waiting for it as any operation)."""
         await self._patiently(self.store.connect)

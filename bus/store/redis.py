@@ -88,6 +88,11 @@ class RedisStore(Store):
         )
 
     @property
+    def reads_are_local(self) -> bool:
+        """False: every read waits on the server."""
+        return False
+
+    @property
     def prefix(self) -> str:
         """The text put before every key."""
         return self._prefix

@@ -41,6 +41,11 @@ class WriteBehindStore(Store):
         """Writes waiting for the store to come back."""
         return len(self._held)
 
+    @property
+    def reads_are_local(self) -> bool:
+        """As the store's."""
+        return self.store.reads_are_local
+
     async def connect(self) -> None:
         """Open the wrapped store."""
         await self.store.connect()

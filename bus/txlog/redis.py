@@ -35,7 +35,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
 from bus.group_commit import GroupCommit
-from bus.redis_client import CONNECT_TIMEOUT, SOCKET_TIMEOUT
+from bus.redis_client import CONNECT_TIMEOUT, SOCKET_TIMEOUT, run_script
 from bus.transaction import TransactionRecord
 from bus.txlog.base import Bound, SubjectAccess, VerifyReport, check_bounds, within
 from bus.txlog.entry import GENESIS_HASH, LogEntry, TransactionBodies, build_entry
@@ -232,7 +232,7 @@ class RedisTransactionLog:
             if rides:
                 args = [len(args), *args, *ride_args]
             try:
-                done, seq, other, *failure = await script(keys=keys, args=args)
+                done, seq, other, *failure = await run_script(self._redis(), script, keys, args)
             except ResponseError as exc:
                 if "LGSP_TXLOG_NO_HEAD" in str(exc):
                     raise TransactionLogDamaged(f"{self.head_key} is missing; run `lgsp log verify`") from exc

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bus.errors import BusUnavailable, InternalError
 from bus.redis_client import REDIS_OUTAGE
@@ -16,6 +18,8 @@ from bus.txlog.redis import RedisTransactionLog, Ridden, Rider
 from bus.txlog.spool import RecordSpool
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # What means "the log cannot be reached now" rather than "the log refused this record".
 LOG_OUTAGE = (*REDIS_OUTAGE, BusUnavailable)
@@ -56,22 +60,24 @@ class TransactionLogSink:
 
     async def record(self, record: TransactionRecord, bodies: TransactionBodies | None = None) -> None:
         """Append `record` (with its bodies, which the log keeps only for its body services), or spool it."""
-        await self._record(record, bodies, None)
+        await self._record(record, bodies, partial(self.append, record, bodies))
 
     async def record_riding(self, record: TransactionRecord, rider: Rider, ride: Any) -> Ridden | None:
         """Like `record` (no bodies), `rider`'s writes for `ride` made in the append's own script once the
         record is chained (the log must be a `RedisTransactionLog`); None when the record was spooled
         instead, and the ride never left."""
-        if not isinstance(self.log, RedisTransactionLog):
-            raise TypeError(f"a ride needs a RedisTransactionLog, not {type(self.log).__name__}")
-        return await self._record(record, None, (rider, ride))
+        redis_log = self.log
+        if not isinstance(redis_log, RedisTransactionLog):
+            raise TypeError(f"a ride needs a RedisTransactionLog, not {type(redis_log).__name__}")
+        return await self._record(record, None, partial(redis_log.append_riding, record, rider, ride))
 
     async def _record(
-        self, record: TransactionRecord, bodies: TransactionBodies | None, ride: tuple[Rider, Any] | None
-    ) -> Ridden | None:
+        self, record: TransactionRecord, bodies: TransactionBodies | None, append: Callable[[], Awaitable[T]]
+    ) -> T | None:
+        """`append()`'s answer, or None when `record` (with `bodies`) was spooled instead."""
         if not len(self.spool):
             try:
-                return await self._append(record, bodies, ride)
+                return await append()
             except LOG_OUTAGE as exc:
                 log.warning("transaction log unreachable (%s); spooling records", type(exc).__name__)
             except Exception as exc:
@@ -87,15 +93,6 @@ class TransactionLogSink:
     async def append(self, record: TransactionRecord, bodies: TransactionBodies | None = None) -> LogEntry:
         """Append and return the chained entry."""
         return await self.log.append(record, bodies)
-
-    async def _append(
-        self, record: TransactionRecord, bodies: TransactionBodies | None, ride: tuple[Rider, Any] | None
-    ) -> Ridden | None:
-        if ride is None:
-            await self.append(record, bodies)
-            return None
-        assert isinstance(self.log, RedisTransactionLog)  # record_riding made sure
-        return await self.log.append_riding(record, *ride)
 
     def _start_flusher(self) -> None:
         if self._flusher is None or self._flusher.done():

@@ -88,3 +88,59 @@ async def test_the_admin_api_opens_to_the_run_s_own_admin_key_and_to_no_other() 
             wrong = await client.get("/admin/clients", headers={"X-Admin-Key": "another-key"})
     assert listed.status_code == 200 and {"VN/GOV/HPG/STP"} <= {c["id"] for c in listed.json()}
     assert wrong.status_code == 401
+
+
+async def test_a_key_rotated_on_one_replica_is_refused_on_another_that_kept_it(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LGSP_AUTH_KEY_OVERLAP_SECONDS", "0")  # the replaced key stops at once
+    prefix = f"lgsp-test-{secrets.token_hex(4)}"
+    monkeypatch.setenv("LGSP_TXLOG_STREAM_KEY", f"{prefix}:txlog")
+    monkeypatch.setenv("LGSP_MONITORING_KEY_PREFIX", f"{prefix}:monitoring:")
+    catalog = load_catalog(DEFAULT_CATALOG)
+    transport = make_transport(None)
+    await transport.connect()
+    echo_only = [str(s.id) for s in catalog.services if s.adapter == "echo"]
+    worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="w", only=echo_only)
+    await worker.start()
+    settings = BusSettings(redis_url=redis_url)
+    replicas = [
+        assemble_gateway(catalog, transport, settings, manage_transport=False, admin_key="admin-of-this-test")
+        for _ in range(2)
+    ]
+    echo = "/r1/VN/GOV/HPG/LGSP/Echo/v1"
+    try:
+        async with (
+            replicas[0].router.lifespan_context(replicas[0]),
+            replicas[1].router.lifespan_context(replicas[1]),
+        ):
+            here, there = (
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://gw")
+                for api in replicas
+            )
+            for _ in range(3):  # the key and the right now kept in the first replica
+                assert (await here.post(echo, json={}, headers=STP)).status_code == 200
+            rotated = await there.post(
+                "/admin/keys/rotate",
+                json={"client": STP["X-Road-Client"]},
+                headers={"X-Admin-Key": "admin-of-this-test"},
+            )
+            assert rotated.status_code == 201
+            new_key = rotated.json()["api_key"]
+            statuses: list[int] = []
+            for _ in range(500):  # until Redis's announcement reaches the first replica (bounded wait)
+                statuses.append((await here.post(echo, json={}, headers=STP)).status_code)
+                if statuses[-1] == 401:
+                    break
+                await asyncio.sleep(0.01)
+            assert statuses[-1] == 401
+            assert (await here.post(echo, json={}, headers={**STP, "X-Api-Key": new_key})).status_code == 200
+            await here.aclose()
+            await there.aclose()
+    finally:
+        await worker.stop()
+        await transport.close()
+        connection = redis.from_url(redis_url)
+        keys = [key async for key in connection.scan_iter(f"{prefix}*")]
+        await connection.delete("lgsp:auth:keys:VN/GOV/HPG/STP", *keys)  # the demo key as it was
+        await connection.aclose()

@@ -14,6 +14,9 @@ from bus.errors import AccessDenied, MethodNotAllowed, Unauthenticated
 from bus.gateway.access import API_KEY_HEADER, AUTHORIZATION_HEADER, CLIENT_HEADER, AccessControl
 from bus.identifiers import ServiceId
 from bus.store import MemoryStore, RedisStore, Store
+from bus.store.last_known import LastKnownStore
+from bus.store.patient import PatientStore
+from bus.store.write_behind import WriteBehindStore
 from tests.security.conftest import OTHER_KEY, READER_KEY, STP_KEY, auth_settings, security_catalog
 from tests.store.conftest import bounded, delete_prefixed
 
@@ -48,6 +51,14 @@ def test_a_memory_store_reads_nothing_ahead() -> None:
     access = AccessControl.build(security_catalog(), MemoryStore(), auth_settings())
     assert not access.read_ahead
     assert access.check_ahead(STP, ECHO, "POST", "") is None
+
+
+def test_a_store_wrapper_reads_locally_as_the_store_it_wraps() -> None:
+    remote = RedisStore("redis://127.0.0.1:1/0")  # never connected
+    for wrap in (LastKnownStore, PatientStore, WriteBehindStore):
+        assert wrap(MemoryStore()).reads_are_local
+        assert not wrap(remote).reads_are_local
+    assert AccessControl.build(security_catalog(), LastKnownStore(remote), auth_settings()).read_ahead
 
 
 async def test_only_an_api_key_call_of_a_known_client_and_service_is_checked_ahead(store: Store) -> None:

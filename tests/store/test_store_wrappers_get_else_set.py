@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bus.auth.tracked_reads import TrackedReads
 from bus.errors import BusUnavailable
+from bus.redis_tracking import TrackingListener, TrackingTarget
 from bus.store import MemoryStore, Store
 from bus.store.last_known import LastKnownStore
 from bus.store.patient import PatientStore
@@ -48,6 +50,27 @@ async def test_a_wrapper_returns_the_found_value_or_writes_the_absent_key(wrap: 
     await inner.set("done", b"reply")
     assert await store.get_else_set_if_absent("done", "lease", b"you") == (b"reply", False)
     assert await inner.get("lease") == b"me"
+
+
+class HandDriven(TrackingListener):
+    """A tracking listener that never connects: the test says when tracking is on."""
+
+    def __init__(self) -> None:
+        super().__init__("redis://127.0.0.1:1/0", ["x"])
+
+    def start(self, target: TrackingTarget) -> None:
+        """Nothing to start."""
+
+
+async def test_tracked_reads_forget_a_kept_key_the_step_writes() -> None:
+    inner = MemoryStore()
+    store = TrackedReads(inner, HandDriven(), prefixes=("lease",), server_prefix="lgsp:")
+    store.tracking_started()
+    assert await store.get("lease") is None  # kept: absent
+    assert await store.get_else_set_if_absent("done", "lease", b"me") == (None, True)
+    assert await store.get("lease") == b"me"
+    await inner.set("done", b"reply")
+    assert await store.get_else_set_if_absent("done", "lease", b"you") == (b"reply", False)
 
 
 @pytest.mark.parametrize("lose_reply", [False, True], ids=["refused", "reply-lost"])
