@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
-from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
 from bus.group_commit import GroupCommit
-from bus.redis_client import LazyRedis, redis_outage_as_unavailable
+from bus.redis_client import LazyRedis, redis_outage_as_unavailable, run_script
 from bus.store.base import Store
 from bus.store.memory import check_entry
 
@@ -147,7 +147,7 @@ class RedisStore(Store):
         expiry = _milliseconds(ttl)
         args = [expected, value, "" if expiry is None else expiry]
         with redis_outage_as_unavailable(f"writing {key!r}"):
-            written = await self._redis.script(_REPLACE_IF)(keys=[self._prefix + key], args=args)
+            written = await self._run(_REPLACE_IF, [self._prefix + key], args)
         return bool(written)
 
     async def get_else_set_if_absent(
@@ -168,8 +168,7 @@ class RedisStore(Store):
     async def _claim_batch(self, claims: Sequence[_Claim]) -> list[bytes | str | int]:
         keys = [name for found_key, key, _, _ in claims for name in (found_key, key)]
         args = [arg for _, _, value, expiry in claims for arg in (value, expiry)]
-        script = self._redis.script(_GET_ELSE_SET_IF_ABSENT)
-        answers: list[bytes | str | int] = await script(keys=keys, args=args)
+        answers: list[bytes | str | int] = await self._run(_GET_ELSE_SET_IF_ABSENT, keys, args)
         return answers
 
     async def delete(self, key: str) -> bool:
@@ -188,12 +187,13 @@ class RedisStore(Store):
         args = [amount, "" if expiry is None else expiry]
         try:
             with redis_outage_as_unavailable(f"counting {key!r}"):
-                total = await self._incr_with_ttl()(keys=[self._prefix + key], args=args)
+                total = await self._run(_INCR_WITH_TTL, [self._prefix + key], args)
         except ResponseError as error:
             if "not an integer" in str(error):
                 raise ValueError(f"value at {key!r} is not an integer") from None
             raise
         return int(total)
 
-    def _incr_with_ttl(self) -> AsyncScript:
-        return self._redis.script(_INCR_WITH_TTL)
+    async def _run(self, source: str, keys: Sequence[str], args: Sequence[object]) -> Any:
+        """The Lua `source`'s reply, by EVALSHA straight on the client (`run_script`)."""
+        return await run_script(self._redis.client(), self._redis.script(source), keys, args)
