@@ -435,6 +435,14 @@ def mock(
     gateway_url: Annotated[
         str | None, typer.Option(help="the gateway its callbacks and pushes reach (default: port 8000)")
     ] = None,
+    keep_alive: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="s an idle kept-alive connection stays open: longer than its callers keep one idle (the "
+            "adapters' provider client 30 s), so they close first and never send on one it is closing",
+        ),
+    ] = 75,
 ) -> None:
     """Run one mock national system alone."""
     import uvicorn
@@ -458,6 +466,7 @@ def mock(
         served,
         host=host,
         port=served_port,
+        timeout_keep_alive=keep_alive,
         log_level="warning",
         access_log=False,  # silenced at "warning" anyway; off, no line is built per response
     )

@@ -275,6 +275,12 @@ def judge(response: Any, check: Check) -> Sent:
 class LgspUser(FastHttpUser):
     """A province system calling the LGSP: runs scenarios drawn by weight, checking every answer."""
 
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        # No cookie jar: nothing the run calls sets a cookie, and http.cookiejar's work on every request
+        # and answer was 5-10 % of Locust's CPU per request (in process, against a local server).
+        self.client.client.cookiejar = None
+
     def wait_time(self) -> float:
         """Pace each user to --lgsp-user-rate scenarios per second (constant throughput)."""
         pace = 1.0 / float(options_of(self.environment).lgsp_user_rate)

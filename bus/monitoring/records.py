@@ -19,9 +19,10 @@ class OperationalRecord(TransactionFacts):
     @classmethod
     def from_transaction(cls, record: TransactionRecord) -> OperationalRecord:
         """The monitoring view of a gateway's record (drops subjects and body hashes)."""
-        # Read by pydantic-core from the record's attributes: 9.0 -> 4.2 µs against model_construct,
-        # whose Python loop costs more than validating these already-typed values in Rust.
-        return cls.model_validate(record, from_attributes=True)
+        # Validated by pydantic-core from the record's field values (its subjects and hashes ignored):
+        # cheaper than model_construct's Python loop, and than reading them as attributes
+        # (from_attributes: 36.6k → 26.1k instructions under callgrind).
+        return cls.model_validate(record.__dict__)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

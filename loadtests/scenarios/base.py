@@ -13,10 +13,11 @@ import time
 import zlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import count
-from typing import Any
+from typing import Any, Protocol
 
-from services.citizens import Citizen, IdParts, Population, parse_id_number
+from services.citizens import Citizen, Identity, IdParts, Population, parse_id_number
 
 # A check returns None when the answer is right, else what is wrong with it.
 Check = Callable[[Any], str | None]
@@ -35,6 +36,19 @@ def _started_token(now: float) -> str:
 # When this process started its run: in every `Draw.unique` number, so a second run against the same stack
 # (whose mocks keep the first run's dossiers, payments and orders) never sends a number the first one used.
 RUN_TOKEN = _started_token(time.time())
+
+
+class Person(Protocol):
+    """What a draw's condition reads of someone: a `Citizen` and an `Identity` both have it."""
+
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def birth_date(self) -> date: ...
+    @property
+    def sex(self) -> str: ...
+    @property
+    def marital_status(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -129,7 +143,20 @@ class Draw:
 
     def citizen(self, accept: Callable[[Citizen], bool] = lambda _: True, tries: int = 400) -> Citizen:
         """A citizen of the seeded population that `accept` likes (the mocks know every one of them)."""
-        return self._citizen(accept, tries, None)
+        return self._whole(self._drawn(self._record_fits(accept), tries, None))
+
+    def citizen_by_identity(self, accept: Callable[[Identity], bool], tries: int = 400) -> Citizen:
+        """As `citizen`, with `accept` judging identities: the whole record is derived for the one taken
+        only, for a condition that reads no more than an identity (see `identity`)."""
+        return self._whole(self._drawn(self._identity_fits(accept), tries, None))
+
+    def identity(
+        self, accept: Callable[[Identity], bool] = lambda _: True, tries: int = 400
+    ) -> tuple[str, Identity]:
+        """The ID number and identity of a citizen that `accept` likes, for a scenario that reads no more
+        of them (no relatives, addresses or household): each candidate costs half a whole record."""
+        number = self._drawn(self._identity_fits(accept), tries, None)
+        return number, self._identity(number)
 
     def unclaimed_citizen(
         self,
@@ -140,9 +167,23 @@ class Draw:
         """A citizen `accept` likes whom no user of the run drew here before, e.g. to marry or to die: one
         of this process's share of the population, not claimed by a user of this process; claimed now (for
         good, whatever becomes of the request: a timed-out one may have been registered). `likely` rules a
-        candidate out from its ID number (birth province, sex and year) before it is derived whole: it must
+        candidate out from its ID number (birth province, sex and year) before it is derived: it must
         let through everyone `accept` would take, so the draw is the same, only cheaper."""
+        return self._whole(self._claimed(self._record_fits(accept), tries, likely))
 
+    def unclaimed_identity(
+        self,
+        accept: Callable[[Identity], bool],
+        tries: int = 400,
+        likely: Callable[[IdParts], bool] | None = None,
+    ) -> tuple[str, Identity]:
+        """As `unclaimed_citizen`, judged and answered on the identity (see `identity`)."""
+        number = self._claimed(self._identity_fits(accept), tries, likely)
+        return number, self._identity(number)
+
+    def _claimed(
+        self, fits: Callable[[str], bool], tries: int, likely: Callable[[IdParts], bool] | None
+    ) -> str:
         def among(number: str) -> bool:
             return (
                 number not in self.claimed
@@ -150,16 +191,14 @@ class Draw:
                 and (likely is None or likely(parse_id_number(number)))
             )
 
-        person = self._citizen(accept, tries * self.share.count, among)
-        self.claimed.add(person.id_number)
-        return person
+        number = self._drawn(fits, tries * self.share.count, among)
+        self.claimed.add(number)
+        return number
 
-    def _citizen(
-        self, accept: Callable[[Citizen], bool], tries: int, among: Callable[[str], bool] | None
-    ) -> Citizen:
+    def _drawn(self, fits: Callable[[str], bool], tries: int, among: Callable[[str], bool] | None) -> str:
         # Up to `tries` distinct people, drawn one at a time: a draw pays only for the candidates it looks
-        # at, not for 400 indices drawn first. `among` sees a candidate's ID number before its whole record
-        # is derived (the population keeps the households last drawn: `citizen` after `id_at` reuses it).
+        # at, not for 400 indices drawn first. `among` sees a candidate's ID number before `fits` derives
+        # anything (the population keeps the households last drawn: deriving after `id_at` reuses it).
         size = len(self.population)
         tries = min(tries, size)
         seen: set[int] = set()
@@ -169,12 +208,34 @@ class Draw:
                 index = self.rng.randrange(size)
             seen.add(index)
             number = self.population.id_at(index)
-            if among is not None and not among(number):
-                continue
-            person = self.population.citizen(number)
-            if person is not None and accept(person):
-                return person
+            if (among is None or among(number)) and fits(number):
+                return number
         raise LookupError(f"no citizen met the condition in {tries} draws")
+
+    def _record_fits(self, accept: Callable[[Citizen], bool]) -> Callable[[str], bool]:
+        def fits(number: str) -> bool:
+            person = self.population.citizen(number)
+            return person is not None and accept(person)
+
+        return fits
+
+    def _identity_fits(self, accept: Callable[[Identity], bool]) -> Callable[[str], bool]:
+        def fits(number: str) -> bool:
+            person = self.population.identity(number)
+            return person is not None and accept(person)
+
+        return fits
+
+    def _whole(self, number: str) -> Citizen:
+        # Drawn from the population, so there (and memoised since `fits` derived it).
+        person = self.population.citizen(number)
+        assert person is not None
+        return person
+
+    def _identity(self, number: str) -> Identity:
+        person = self.population.identity(number)
+        assert person is not None
+        return person
 
     def unique(self, prefix: str) -> str:
         """A number unique to this user and run, and to this run among the runs against one stack, e.g. for

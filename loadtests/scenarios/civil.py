@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from loadtests.scenarios.base import Draw, Scenario, Step, Steps, expect_keys
-from services.citizens import Citizen, IdParts
+from loadtests.scenarios.base import Draw, Person, Scenario, Step, Steps, expect_keys
+from services.citizens import IdParts
 from vn_calendar import age_on, vietnam_today
 
 BIRTH = "DangKyKhaiSinh"
@@ -17,18 +17,18 @@ LOOKUP = "TraCuuHoTich"
 SINGLE = "1"  # the population database's marital status code for "never married"
 
 
-def _age(person: Citizen, today: date) -> int:
+def _age(person: Person, today: date) -> int:
     """Full years on `today` by the law's rule, as the civil registry counts them (days // 365 counted a
     person of 20 up to five days before the birthday, whom the registry refuses to marry)."""
     return age_on(person.birth_date, today)
 
 
-def _relative(person: Citizen) -> dict[str, Any]:
+def _relative(id_number: str, person: Person) -> dict[str, Any]:
     return {
         "full_name": person.full_name,
         "birth_date": person.birth_date.isoformat(),
         "residence": "Hải Phòng",
-        "id_document_number": person.id_number,
+        "id_document_number": id_number,
     }
 
 
@@ -59,7 +59,7 @@ def _record_check(kind: str, prefix: str) -> Any:
 
 def _birth(draw: Draw) -> Steps:
     today = vietnam_today()
-    mother = draw.citizen(lambda c: c.sex == "F" and 18 <= _age(c, today) <= 45)
+    mother = draw.citizen_by_identity(lambda c: c.sex == "F" and 18 <= _age(c, today) <= 45)
     body = {
         "dossier_number": draw.unique("KS"),
         "register_entry": _register_entry(draw, today),
@@ -70,7 +70,7 @@ def _birth(draw: Draw) -> Steps:
             "birth_place": "Bệnh viện Phụ sản Hải Phòng",
             "hometown": "Hải Phòng",
         },
-        "mother": _relative(mother),
+        "mother": _relative(mother.id_number, mother),
         "requester": {
             "full_name": mother.full_name,
             "relationship": "Mẹ",
@@ -95,11 +95,11 @@ def _found_record(record_id: str) -> Any:
 
 def may_marry(
     sex: str, youngest: int, today: date, oldest: int = 40
-) -> tuple[Callable[[Citizen], bool], Callable[[IdParts], bool]]:
+) -> tuple[Callable[[Person], bool], Callable[[IdParts], bool]]:
     """Who may be drawn to marry (single, of `sex`, aged `youngest` to `oldest`), and the pre-check of a
     candidate's ID number that lets all of them through (the sex, a birth year with a year's margin)."""
 
-    def accept(person: Citizen) -> bool:
+    def accept(person: Person) -> bool:
         return (
             person.sex == sex
             and youngest <= _age(person, today) <= oldest
@@ -116,24 +116,24 @@ def _marriage(draw: Draw) -> Steps:
     today = vietnam_today()
     # Unclaimed: no user of the run marries one of them again (the registry refuses the married).
     accept, likely = may_marry("M", 20, today)
-    husband = draw.unclaimed_citizen(accept, likely=likely)
+    husband = draw.unclaimed_identity(accept, likely=likely)
     accept, likely = may_marry("F", 18, today)
-    wife = draw.unclaimed_citizen(accept, likely=likely)
+    wife = draw.unclaimed_identity(accept, likely=likely)
     body = {
         "dossier_number": draw.unique("KH"),
         "register_entry": _register_entry(draw, today),
-        "husband": _relative(husband),
-        "wife": _relative(wife),
+        "husband": _relative(*husband),
+        "wife": _relative(*wife),
     }
     yield Step(MARRIAGE, body, _record_check("marriage", "KH."))
 
 
 def _marital_status(draw: Draw) -> Steps:
     today = vietnam_today()
-    person = draw.citizen(lambda c: _age(c, today) >= 18)
+    number, person = draw.identity(lambda c: _age(c, today) >= 18)
     body = {
         "dossier_number": draw.unique("XN"),
-        "id_number": person.id_number,
+        "id_number": number,
         "full_name": person.full_name,
         "purpose": "Đăng ký kết hôn",
         "registration_date": today.isoformat(),
@@ -143,24 +143,24 @@ def _marital_status(draw: Draw) -> Steps:
         "requester": {
             "full_name": person.full_name,
             "relationship": "Bản thân",
-            "id_document_number": person.id_number,
+            "id_document_number": number,
         },
     }
     yield Step(MARITAL_STATUS, body, _record_check("marital_status_certificate", "XN."))
 
 
 def _person_status(draw: Draw) -> Steps:
-    person = draw.citizen()
+    number, _ = draw.identity()
 
     def check(answer: Any) -> str | None:
         problem = expect_keys(answer, "found")
         if problem:
             return problem
-        if answer["found"] and (answer.get("person") or {}).get("id_number") != person.id_number:
-            return f"civil status of {person.id_number} named someone else: {str(answer)[:120]}"
+        if answer["found"] and (answer.get("person") or {}).get("id_number") != number:
+            return f"civil status of {number} named someone else: {str(answer)[:120]}"
         return None
 
-    yield Step(LOOKUP, {"person_id": person.id_number}, check)
+    yield Step(LOOKUP, {"person_id": number}, check)
 
 
 REGISTER_BIRTH = Scenario("birth registration", (BIRTH, LOOKUP), _birth)

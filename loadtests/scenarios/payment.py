@@ -16,7 +16,7 @@ FEES = (("fee", "PHI-KS", "Phí cấp bản sao trích lục", 8_000), ("charge"
 
 
 def _pay(draw: Draw) -> Steps:
-    payer = draw.citizen(lambda c: c.birth_date.year <= 2005)
+    payer_id, payer = draw.identity(lambda c: c.birth_date.year <= 2005)
     reference = draw.unique("PAY")
     fees = [{"kind": k, "code": c, "name": n, "amount_vnd": a} for k, c, n, a in FEES]
     body = {
@@ -29,7 +29,7 @@ def _pay(draw: Draw) -> Steps:
             "agency_code": "H31",
             "dossier_number": reference,
             "payer_name": payer.full_name,
-            "payer_id_number": payer.id_number,
+            "payer_id_number": payer_id,
             "fees": fees,
         },
     }

@@ -11,7 +11,7 @@ LOOKUP = "XacMinhThongTinNhanThan"
 
 
 def _verify(draw: Draw) -> Steps:
-    person = draw.citizen()
+    number, person = draw.identity()
 
     def check(answer: Any) -> str | None:
         problem = expect_keys(answer, "exists")
@@ -19,14 +19,14 @@ def _verify(draw: Draw) -> Steps:
             return problem
         # The provider's ~1 % "data mismatch" is a real answer, not a bus failure.
         if answer["exists"] is not True and answer.get("outcome") != "data_mismatch":
-            return f"citizen {person.id_number} of the seeded population was not verified: {answer}"
+            return f"citizen {number} of the seeded population was not verified: {answer}"
         return None
 
-    yield Step(VERIFY, {"id_number": person.id_number, "full_name": person.full_name}, check)
+    yield Step(VERIFY, {"id_number": number, "full_name": person.full_name}, check)
 
 
 def _lookup(draw: Draw) -> Steps:
-    person = draw.citizen()
+    number, person = draw.identity()
 
     def check(answer: Any) -> str | None:
         problem = expect_keys(answer, "found")
@@ -35,13 +35,13 @@ def _lookup(draw: Draw) -> Steps:
         if answer.get("outcome") == "data_mismatch":
             return None
         citizen = answer.get("citizen") or {}
-        if answer["found"] is not True or citizen.get("id_number") != person.id_number:
-            return f"look-up of {person.id_number} answered {str(answer)[:120]}"
+        if answer["found"] is not True or citizen.get("id_number") != number:
+            return f"look-up of {number} answered {str(answer)[:120]}"
         if citizen.get("name", {}).get("full_name") != person.full_name:
-            return f"look-up of {person.id_number} named {citizen.get('name')}, expected {person.full_name}"
+            return f"look-up of {number} named {citizen.get('name')}, expected {person.full_name}"
         return None
 
-    yield Step(LOOKUP, {"id_number": person.id_number}, check)
+    yield Step(LOOKUP, {"id_number": number}, check)
 
 
 VERIFY_CITIZEN = Scenario("citizen verification", (VERIFY,), _verify)

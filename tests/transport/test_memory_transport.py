@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import fields, replace
 
 import pytest
 
@@ -127,3 +128,26 @@ async def test_unconnected_transport_refuses_to_publish() -> None:
 def test_delivery_limit_below_one_is_refused() -> None:
     with pytest.raises(ValueError):
         MemoryTransport(delivery_limit=0)
+
+
+async def test_a_request_reaches_its_queue_unchanged_but_for_the_transports_reply_address(
+    transport: MemoryTransport,
+) -> None:
+    # Message's fields, each kept by the copy that carries the reply address: a new field must be too.
+    assert [f.name for f in fields(Message)] == [
+        "body", "message_id", "correlation_id", "reply_to", "headers", "content_type",
+    ]  # fmt: skip
+    seen: list[Message] = []
+
+    async def answer(delivery: Delivery) -> None:
+        seen.append(delivery.message)
+        await transport.reply(delivery.message.reply_to or "", Message(b"ok", correlation_id="c-1"))
+        await delivery.ack()
+
+    await transport.consume("svc.addressed", answer)
+    sent = Message(b"q", message_id="m-1", correlation_id="c-1", reply_to="ignored",
+                   headers={"x-service": "s"}, content_type="text/plain")  # fmt: skip
+    assert (await transport.request("svc.addressed", sent, timeout=WAIT)).body == b"ok"
+    (received,) = seen
+    assert received.reply_to is not None and received.reply_to.startswith("lgsp.reply.")
+    assert received == replace(sent, reply_to=received.reply_to)
