@@ -91,6 +91,26 @@ class PatientStore(Store):
             return await self._patiently(lambda: self.store.get(key)) == value
         return written
 
+    async def get_else_set_if_absent(
+        self, found_key: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> tuple[bytes | None, bool]:
+        """As the store's, waiting out an outage; a retried step whose first try wrote `key` (reply
+        lost) finds `value` in place and counts as written, as for `set_if_absent`."""
+        interrupted = False
+
+        async def attempt() -> tuple[bytes | None, bool]:
+            nonlocal interrupted
+            try:
+                return await self.store.get_else_set_if_absent(found_key, key, value, ttl=ttl)
+            except BusUnavailable:
+                interrupted = True
+                raise
+
+        found, written = await self._patiently(attempt)
+        if found is None and not written and interrupted:
+            return None, await self._patiently(lambda: self.store.get(key)) == value
+        return found, written
+
     async def delete(self, key: str) -> bool:
         """As the store's, waiting out an outage."""
         return await self._patiently(lambda: self.store.delete(key))
