@@ -41,10 +41,6 @@ class CompletedWork:
         """Remember that `message_id` completed with `encoded_reply` (the Reply's JSON, as sent)."""
         await self.store.set(DONE_PREFIX + message_id, encoded_reply, ttl=self.ttl)
 
-    async def lease(self, message_id: str, holder: str, *, seconds: float) -> bool:
-        """Take the work lease on `message_id` for `seconds`; False when another holder has it."""
-        return await self.store.set_if_absent(LEASE_PREFIX + message_id, holder.encode(), ttl=seconds)
-
     async def reply_or_lease(
         self, message_id: str, holder: str, *, seconds: float
     ) -> tuple[Reply | None, bool]:
