@@ -166,9 +166,13 @@ class Worker:
             await delivery.ack()
             return
         _trace("received", envelope, delivery)
-        if await self._answered_from_record(envelope, delivery):
+        recorded, leased = await self.completed.reply_or_lease(
+            envelope.message_id, self._holder, seconds=WORK_LEASE_SECONDS
+        )
+        if recorded is not None:
+            await self._answer_from_record(envelope, delivery, recorded)
             return
-        if not await self.completed.lease(envelope.message_id, self._holder, seconds=WORK_LEASE_SECONDS):
+        if not leased:
             # Another worker is on this very message: look again once it has had time to finish.
             self.stats["in_flight_duplicates"] += 1
             queue = service.id.queue_name
@@ -222,16 +226,12 @@ class Worker:
         await delivery.ack()
         self.handled += 1
 
-    async def _answered_from_record(self, envelope: Envelope, delivery: Delivery) -> bool:
-        recorded = await self.completed.reply_for(envelope.message_id)
-        if recorded is None:
-            return False
+    async def _answer_from_record(self, envelope: Envelope, delivery: Delivery, recorded: Reply) -> None:
         self.stats["answered_from_record"] += 1
         _trace("from-record", envelope, delivery)
         log.info("message %s already completed; answering from its record", envelope.message_id)
         await self._answer(delivery, recorded)
         await delivery.ack()
-        return True
 
     async def _guarded_call(
         self, service: ServiceSpec, adapter: Adapter, envelope: Envelope, received_at: datetime

@@ -101,6 +101,15 @@ class TrackedReads(Store):
         finally:
             self._forget(key)
 
+    async def get_else_set_if_absent(
+        self, found_key: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> tuple[bytes | None, bool]:
+        """As the store's; the key written forgotten."""
+        try:
+            return await self.store.get_else_set_if_absent(found_key, key, value, ttl=ttl)
+        finally:
+            self._forget(key)
+
     async def delete(self, key: str) -> bool:
         """As the store's; the key forgotten."""
         try:

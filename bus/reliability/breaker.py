@@ -27,6 +27,9 @@ SLOTS = 5  # slots per window: coarse enough to read in a few calls, fine enough
 KEY_PREFIX = "breaker:"
 # While a half-open probe runs, others are told to come back after about one call's time.
 PROBE_SECONDS = 1.0
+# A success is counted under the generation this breaker read at most this long ago (one store read
+# per call saved); a failure always reads it afresh, so a stale window never re-opens a closed circuit.
+GENERATION_MEMO_SECONDS = 1.0
 
 BreakerStateName = Literal["closed", "open", "half-open"]
 
@@ -70,6 +73,7 @@ class CircuitBreaker:
         # number per counter. A call counted with none on its way writes its own (no task, no batch).
         self._calls: GroupCommit[str, None] = GroupCommit(self._count_calls)
         self._counting = False
+        self._generation_read: tuple[float, int] | None = None  # (when, generation) last read
 
     async def allow(self) -> bool:
         """Let a call through, or raise CircuitOpen. True when this call is the half-open probe."""
@@ -99,7 +103,7 @@ class CircuitBreaker:
                 await self._open(replace=True)
             await self.store.delete(f"{self._key}:probe")
             return
-        generation = await self._generation()
+        generation = await self._generation(recent=ok)
         slot = self._slot()
         await self._count_call(self._counter("calls", generation, slot))
         if ok:
@@ -129,16 +133,24 @@ class CircuitBreaker:
             await self.store.set_if_absent(f"{self._key}:open", value)
 
     async def _close(self) -> None:
-        await self.store.incr(f"{self._key}:generation")
+        generation = await self.store.incr(f"{self._key}:generation")
+        self._generation_read = (self.clock(), generation)
         await self.store.delete(f"{self._key}:open")
 
     async def _open_circuit(self) -> OpenCircuit | None:
         raw = await self.store.get(f"{self._key}:open")
         return OpenCircuit.model_validate_json(raw) if raw is not None else None
 
-    async def _generation(self) -> int:
+    async def _generation(self, *, recent: bool = False) -> int:
+        """The circuit's generation; with `recent`, the one read within GENERATION_MEMO_SECONDS will do."""
+        now = self.clock()
+        memo = self._generation_read
+        if recent and memo is not None and 0 <= now - memo[0] < GENERATION_MEMO_SECONDS:
+            return memo[1]
         raw = await self.store.get(f"{self._key}:generation")
-        return int(raw) if raw is not None else 0
+        generation = int(raw) if raw is not None else 0
+        self._generation_read = (now, generation)
+        return generation
 
     @property
     def _counter_ttl(self) -> float:

@@ -41,9 +41,15 @@ class CompletedWork:
         """Remember that `message_id` completed with `encoded_reply` (the Reply's JSON, as sent)."""
         await self.store.set(DONE_PREFIX + message_id, encoded_reply, ttl=self.ttl)
 
-    async def lease(self, message_id: str, holder: str, *, seconds: float) -> bool:
-        """Take the work lease on `message_id` for `seconds`; False when another holder has it."""
-        return await self.store.set_if_absent(LEASE_PREFIX + message_id, holder.encode(), ttl=seconds)
+    async def reply_or_lease(
+        self, message_id: str, holder: str, *, seconds: float
+    ) -> tuple[Reply | None, bool]:
+        """`message_id`'s recorded reply if its work completed (no lease taken); else None and whether
+        `holder` took the work lease for `seconds` (False: another holder has it). One store step."""
+        raw, leased = await self.store.get_else_set_if_absent(
+            DONE_PREFIX + message_id, LEASE_PREFIX + message_id, holder.encode(), ttl=seconds
+        )
+        return (Reply.model_validate_json(raw) if raw is not None else None), leased
 
     async def renew(self, message_id: str, holder: str, *, seconds: float, every: float) -> None:
         """Renew `holder`'s lease for `seconds` now and every `every` seconds until cancelled; stop

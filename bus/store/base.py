@@ -42,6 +42,13 @@ class Store(Protocol):
         """Write `value` only when the key holds exactly `expected`; True when this call wrote it (atomic)."""
         ...
 
+    async def get_else_set_if_absent(
+        self, found_key: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> tuple[bytes | None, bool]:
+        """`found_key`'s value and False when it has one (nothing written); else None and whether
+        `set_if_absent(key, value)` wrote (atomic: no write of `found_key` falls between the two)."""
+        ...
+
     async def delete(self, key: str) -> bool:
         """Remove the key; True when it existed."""
         ...

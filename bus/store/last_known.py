@@ -65,6 +65,12 @@ class LastKnownStore(Store):
         """As the store's."""
         return await self.store.set_if_absent(key, value, ttl=ttl)
 
+    async def get_else_set_if_absent(
+        self, found_key: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> tuple[bytes | None, bool]:
+        """As the store's (a write: no stale answer during an outage)."""
+        return await self.store.get_else_set_if_absent(found_key, key, value, ttl=ttl)
+
     async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
         """As the store's."""
         self._last.pop(key, None)

@@ -73,6 +73,21 @@ class MemoryStore(Store):
         self._write(key, value, ttl)
         return True
 
+    async def get_else_set_if_absent(
+        self, found_key: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> tuple[bytes | None, bool]:
+        """`found_key`'s value and False when it has one; else None and whether `key` was written."""
+        check_entry(found_key, None)
+        check_entry(key, ttl, value)
+        self._purge()
+        found = self._values.get(found_key)
+        if found is not None:
+            return found, False
+        if key in self._values:
+            return None, False
+        self._write(key, value, ttl)
+        return None, True
+
     async def delete(self, key: str) -> bool:
         """Remove the key; True when it existed (and had not expired)."""
         check_entry(key, None)

@@ -58,38 +58,34 @@ class PatientStore(Store):
         """As the store's, waiting out an outage. A SET NX cut by the outage may have been applied with its
         reply lost: when a retry then finds the key holding exactly `value`, that write was this call's
         (exact when values are unique per caller, as leases' holders and markers' owners are)."""
-        interrupted = False
-
-        async def attempt() -> bool:
-            nonlocal interrupted
-            try:
-                return await self.store.set_if_absent(key, value, ttl=ttl)
-            except BusUnavailable:
-                interrupted = True
-                raise
-
-        written = await self._patiently(attempt)
+        written, interrupted = await self._noting_interruption(
+            lambda: self.store.set_if_absent(key, value, ttl=ttl)
+        )
         if not written and interrupted:
-            return await self._patiently(lambda: self.store.get(key)) == value
+            return await self._holds(key, value)
         return written
 
     async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
         """As the store's, waiting out an outage; a retried write whose first try landed (reply lost)
         finds `value` in place and counts as written, as for `set_if_absent`."""
-        interrupted = False
-
-        async def attempt() -> bool:
-            nonlocal interrupted
-            try:
-                return await self.store.replace_if(key, expected, value, ttl=ttl)
-            except BusUnavailable:
-                interrupted = True
-                raise
-
-        written = await self._patiently(attempt)
+        written, interrupted = await self._noting_interruption(
+            lambda: self.store.replace_if(key, expected, value, ttl=ttl)
+        )
         if not written and interrupted:
-            return await self._patiently(lambda: self.store.get(key)) == value
+            return await self._holds(key, value)
         return written
+
+    async def get_else_set_if_absent(
+        self, found_key: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> tuple[bytes | None, bool]:
+        """As the store's, waiting out an outage; a retried step whose first try wrote `key` (reply
+        lost) finds `value` in place and counts as written, as for `set_if_absent`."""
+        (found, written), interrupted = await self._noting_interruption(
+            lambda: self.store.get_else_set_if_absent(found_key, key, value, ttl=ttl)
+        )
+        if found is None and not written and interrupted:
+            return None, await self._holds(key, value)
+        return found, written
 
     async def delete(self, key: str) -> bool:
         """As the store's, waiting out an outage."""
@@ -98,6 +94,25 @@ class PatientStore(Store):
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         """As the store's, waiting out an outage (a retried INCR whose reply was lost counts twice)."""
         return await self._patiently(lambda: self.store.incr(key, amount, ttl=ttl))
+
+    async def _noting_interruption(self, operation: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
+        """`operation`'s result, waiting out an outage, and whether an outage cut a try (whose write may
+        then have landed with its reply lost)."""
+        interrupted = False
+
+        async def attempt() -> T:
+            nonlocal interrupted
+            try:
+                return await operation()
+            except BusUnavailable:
+                interrupted = True
+                raise
+
+        return await self._patiently(attempt), interrupted
+
+    async def _holds(self, key: str, value: bytes) -> bool:
+        """Whether `key` holds exactly `value`: this caller's write, where values are unique per caller."""
+        return await self._patiently(lambda: self.store.get(key)) == value
 
     async def _patiently(self, operation: Callable[[], Awaitable[T]]) -> T:
         def waiting(refusal: BusUnavailable) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
-from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
 from bus.group_commit import GroupCommit
-from bus.redis_client import LazyRedis, redis_outage_as_unavailable
+from bus.redis_client import LazyRedis, redis_outage_as_unavailable, run_script
 from bus.store.base import Store
 from bus.store.memory import check_entry
 
@@ -39,6 +39,30 @@ end
 return 1
 """
 
+# Pairs of keys (found_key, key), ARGV pairs (value, px or ''): for each, the found value, else 1 or 0
+# for whether SET NX wrote. Many callers' pairs in one call: one round trip for the lot.
+_GET_ELSE_SET_IF_ABSENT = """
+local answers = {}
+for i = 1, #KEYS, 2 do
+    local found = redis.call('GET', KEYS[i])
+    if found then
+        answers[#answers + 1] = found
+    else
+        local written
+        if ARGV[i + 1] == '' then
+            written = redis.call('SET', KEYS[i + 1], ARGV[i], 'NX')
+        else
+            written = redis.call('SET', KEYS[i + 1], ARGV[i], 'PX', ARGV[i + 1], 'NX')
+        end
+        answers[#answers + 1] = written and 1 or 0
+    end
+end
+return answers
+"""
+
+# A get_else_set_if_absent waiting for its round trip: found_key, key, value, px or ''.
+_Claim = tuple[str, str, bytes, int | str]
+
 
 def _milliseconds(ttl: float | None) -> int | None:
     # Redis counts expiry in whole milliseconds; round up so a tiny ttl never becomes "no expiry".
@@ -57,6 +81,10 @@ class RedisStore(Store):
         # Reads of concurrent calls share round trips: one MGET for those asked while one is under way.
         self._reads: GroupCommit[str, bytes | str | None] = GroupCommit(
             self._read_batch, max_batch=READ_BATCH
+        )
+        # Likewise the get-else-set-if-absent steps: one script call for those asked meanwhile.
+        self._claims: GroupCommit[_Claim, bytes | str | int] = GroupCommit(
+            self._claim_batch, max_batch=READ_BATCH
         )
 
     @property
@@ -77,6 +105,7 @@ class RedisStore(Store):
     async def close(self) -> None:
         """Finish the reads under way, close the pool; idempotent, and a later operation opens a fresh one."""
         await self._reads.drain()
+        await self._claims.drain()
         await self._redis.close()
 
     async def get(self, key: str) -> bytes | None:
@@ -118,8 +147,29 @@ class RedisStore(Store):
         expiry = _milliseconds(ttl)
         args = [expected, value, "" if expiry is None else expiry]
         with redis_outage_as_unavailable(f"writing {key!r}"):
-            written = await self._redis.script(_REPLACE_IF)(keys=[self._prefix + key], args=args)
+            written = await self._run(_REPLACE_IF, [self._prefix + key], args)
         return bool(written)
+
+    async def get_else_set_if_absent(
+        self, found_key: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> tuple[bytes | None, bool]:
+        """`found_key`'s value and False when it has one; else None and whether SET NX wrote `key` (one
+        Lua step, with the steps other tasks ask for meanwhile in the same call)."""
+        check_entry(found_key, None)
+        check_entry(key, ttl, value)
+        expiry = _milliseconds(ttl)
+        claim = (self._prefix + found_key, self._prefix + key, value, "" if expiry is None else expiry)
+        with redis_outage_as_unavailable(f"reading {found_key!r} else writing {key!r}"):
+            answer = await self._claims.submit(claim)
+        if isinstance(answer, int):
+            return None, answer == 1
+        return (answer.encode() if isinstance(answer, str) else answer), False
+
+    async def _claim_batch(self, claims: Sequence[_Claim]) -> list[bytes | str | int]:
+        keys = [name for found_key, key, _, _ in claims for name in (found_key, key)]
+        args = [arg for _, _, value, expiry in claims for arg in (value, expiry)]
+        answers: list[bytes | str | int] = await self._run(_GET_ELSE_SET_IF_ABSENT, keys, args)
+        return answers
 
     async def delete(self, key: str) -> bool:
         """Remove the key; True when it existed."""
@@ -137,12 +187,13 @@ class RedisStore(Store):
         args = [amount, "" if expiry is None else expiry]
         try:
             with redis_outage_as_unavailable(f"counting {key!r}"):
-                total = await self._incr_with_ttl()(keys=[self._prefix + key], args=args)
+                total = await self._run(_INCR_WITH_TTL, [self._prefix + key], args)
         except ResponseError as error:
             if "not an integer" in str(error):
                 raise ValueError(f"value at {key!r} is not an integer") from None
             raise
         return int(total)
 
-    def _incr_with_ttl(self) -> AsyncScript:
-        return self._redis.script(_INCR_WITH_TTL)
+    async def _run(self, source: str, keys: Sequence[str], args: Sequence[object]) -> Any:
+        """The Lua `source`'s reply, by EVALSHA straight on the client (`run_script`)."""
+        return await run_script(self._redis.client(), self._redis.script(source), keys, args)

@@ -91,6 +91,18 @@ class WriteBehindStore(Store):
             return False
         return await self.store.set_if_absent(key, value, ttl=ttl)
 
+    async def get_else_set_if_absent(
+        self, found_key: str, key: str, value: bytes, *, ttl: float | None = None
+    ) -> tuple[bytes | None, bool]:
+        """As the store's (fails fast during an outage); a held write of `found_key` is its value, and a
+        key with a held write is not absent."""
+        held = self._held.get(found_key)
+        if held is not None:
+            return held[0], False
+        if key in self._held:
+            return await self.store.get(found_key), False
+        return await self.store.get_else_set_if_absent(found_key, key, value, ttl=ttl)
+
     async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
         """As the store's (fails fast during an outage); against a held write of `key`, compared and
         replaced in what is held."""

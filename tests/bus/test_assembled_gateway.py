@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -12,10 +13,11 @@ import redis.asyncio as redis
 from typer.testing import CliRunner
 
 from adapters.echo import EchoAdapter
-from bus.catalog import load_catalog
+from bus.catalog import Catalog, load_catalog
 from bus.gateway.assembly import assemble_gateway
 from bus.settings import BusSettings
 from bus.transport import make_transport
+from bus.transport.base import Transport
 from bus.worker import Worker
 from lgsp.cli import app as lgsp
 from lgsp.default_catalog import DEFAULT_CATALOG
@@ -27,10 +29,12 @@ TOKEN = "monitoring-token-of-this-test"
 MONITOR = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture
-async def gateway(
-    redis_url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+@asynccontextmanager
+async def echo_bus(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch, *, restore: tuple[str, ...] = ()
+) -> AsyncIterator[tuple[Catalog, Transport, str]]:
+    """The catalog, a memory transport with an echo worker, and the key prefix of this test's own under
+    which the log and monitoring write; those keys (and the `restore` keys) deleted afterwards."""
     prefix = f"lgsp-test-{secrets.token_hex(4)}"
     monkeypatch.setenv("LGSP_TXLOG_STREAM_KEY", f"{prefix}:txlog")
     monkeypatch.setenv("LGSP_MONITORING_KEY_PREFIX", f"{prefix}:monitoring:")
@@ -40,19 +44,35 @@ async def gateway(
     echo_only = [str(s.id) for s in catalog.services if s.adapter == "echo"]
     worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="w", only=echo_only)
     await worker.start()
-    api = assemble_gateway(
-        catalog, transport, BusSettings(redis_url=redis_url), manage_transport=False, monitoring_token=TOKEN
-    )
-    async with api.router.lifespan_context(api):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://gw") as client:
-            yield client, prefix
-    await worker.stop()
-    await transport.close()
-    connection = redis.from_url(redis_url)
-    keys = [key async for key in connection.scan_iter(f"{prefix}*")]
-    if keys:
-        await connection.delete(*keys)
-    await connection.aclose()
+    try:
+        yield catalog, transport, prefix
+    finally:
+        await worker.stop()
+        await transport.close()
+        connection = redis.from_url(redis_url)
+        keys = [key async for key in connection.scan_iter(f"{prefix}*")]
+        if keys or restore:
+            await connection.delete(*restore, *keys)
+        await connection.aclose()
+
+
+@pytest.fixture
+async def gateway(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    async with echo_bus(redis_url, monkeypatch) as (catalog, transport, prefix):
+        api = assemble_gateway(
+            catalog,
+            transport,
+            BusSettings(redis_url=redis_url),
+            manage_transport=False,
+            monitoring_token=TOKEN,
+        )
+        async with api.router.lifespan_context(api):
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=api), base_url="http://gw"
+            ) as client:
+                yield client, prefix
 
 
 async def test_calls_are_logged_verifiable_and_searchable_by_citizen(
@@ -94,30 +114,22 @@ async def test_a_key_rotated_on_one_replica_is_refused_on_another_that_kept_it(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LGSP_AUTH_KEY_OVERLAP_SECONDS", "0")  # the replaced key stops at once
-    prefix = f"lgsp-test-{secrets.token_hex(4)}"
-    monkeypatch.setenv("LGSP_TXLOG_STREAM_KEY", f"{prefix}:txlog")
-    monkeypatch.setenv("LGSP_MONITORING_KEY_PREFIX", f"{prefix}:monitoring:")
-    catalog = load_catalog(DEFAULT_CATALOG)
-    transport = make_transport(None)
-    await transport.connect()
-    echo_only = [str(s.id) for s in catalog.services if s.adapter == "echo"]
-    worker = Worker(catalog, transport, {"echo": EchoAdapter({})}, name="w", only=echo_only)
-    await worker.start()
-    settings = BusSettings(redis_url=redis_url)
-    replicas = [
-        assemble_gateway(catalog, transport, settings, manage_transport=False, admin_key="admin-of-this-test")
-        for _ in range(2)
-    ]
-    echo = "/r1/VN/GOV/HPG/LGSP/Echo/v1"
-    try:
+    demo_key = "lgsp:auth:keys:VN/GOV/HPG/STP"  # deleted afterwards: the demo key as it was
+    async with echo_bus(redis_url, monkeypatch, restore=(demo_key,)) as (catalog, transport, _):
+        settings = BusSettings(redis_url=redis_url)
+        replicas = [
+            assemble_gateway(
+                catalog, transport, settings, manage_transport=False, admin_key="admin-of-this-test"
+            )
+            for _ in range(2)
+        ]
+        echo = "/r1/VN/GOV/HPG/LGSP/Echo/v1"
         async with (
             replicas[0].router.lifespan_context(replicas[0]),
             replicas[1].router.lifespan_context(replicas[1]),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=replicas[0]), base_url="http://gw") as here,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=replicas[1]), base_url="http://gw") as there,
         ):
-            here, there = (
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://gw")
-                for api in replicas
-            )
             for _ in range(3):  # the key and the right now kept in the first replica
                 assert (await here.post(echo, json={}, headers=STP)).status_code == 200
             rotated = await there.post(
@@ -135,12 +147,3 @@ async def test_a_key_rotated_on_one_replica_is_refused_on_another_that_kept_it(
                 await asyncio.sleep(0.01)
             assert statuses[-1] == 401
             assert (await here.post(echo, json={}, headers={**STP, "X-Api-Key": new_key})).status_code == 200
-            await here.aclose()
-            await there.aclose()
-    finally:
-        await worker.stop()
-        await transport.close()
-        connection = redis.from_url(redis_url)
-        keys = [key async for key in connection.scan_iter(f"{prefix}*")]
-        await connection.delete("lgsp:auth:keys:VN/GOV/HPG/STP", *keys)  # the demo key as it was
-        await connection.aclose()

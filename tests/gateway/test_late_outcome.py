@@ -120,10 +120,12 @@ async def test_a_202_past_its_horizon_stays_pending_while_a_worker_holds_its_mes
     location = accepted.headers["location"]
     async with running_gateway(bus, backend) as second:
         pending = (await second.client.get(location, headers=STP)).json()
-        leased = await CompletedWork(backend.store()).lease(pending["message_id"], "busy", seconds=30)
+        recorded, leased = await CompletedWork(backend.store()).reply_or_lease(
+            pending["message_id"], "busy", seconds=30
+        )
         await _sleep_until(pending["resolve_by"])
         still = (await second.client.get(location, headers=STP)).json()
-    assert leased
+    assert recorded is None and leased
     assert still["state"] == "pending", still
 
 

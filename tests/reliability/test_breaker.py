@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as redis
 
 from bus.errors import CircuitOpen, ProviderError
-from bus.reliability.breaker import PROBE_SECONDS, CircuitBreaker, breaker_states
+from bus.reliability.breaker import GENERATION_MEMO_SECONDS, PROBE_SECONDS, CircuitBreaker, breaker_states
 from bus.reliability.policy import BreakerPolicy
 from bus.store import MemoryStore, RedisStore, Store
 from tests.reliability.scripted import ScriptedAdapter, serving
@@ -158,3 +158,47 @@ def test_bad_breaker_policy_is_refused() -> None:
         BreakerPolicy(failure_ratio=0)
     with pytest.raises(ValueError, match="provider"):
         CircuitBreaker(MemoryStore(), "", POLICY)
+
+
+class CountingGets(MemoryStore):
+    """A memory store that counts its reads of each key."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: dict[str, int] = {}
+
+    async def get(self, key: str) -> bytes | None:
+        self.reads[key] = self.reads.get(key, 0) + 1
+        return await super().get(key)
+
+
+async def test_successes_within_a_second_read_the_generation_once_and_failures_read_it_afresh() -> None:
+    store = CountingGets()
+    clock = Clock()
+    breaker = CircuitBreaker(store, "population", POLICY, clock=clock)
+    for _ in range(5):
+        await breaker.record(ok=True)
+    assert store.reads["breaker:population:generation"] == 1
+    clock.now += GENERATION_MEMO_SECONDS
+    await breaker.record(ok=True)
+    assert store.reads["breaker:population:generation"] == 2
+    await breaker.record(ok=False)
+    assert store.reads["breaker:population:generation"] == 3
+
+
+async def test_a_failure_after_another_worker_closed_the_circuit_counts_in_the_fresh_window(
+    store: Store,
+) -> None:
+    clock = Clock()
+    first, second = (CircuitBreaker(store, "population", POLICY, clock=clock) for _ in range(2))
+    for _ in range(4):
+        await second.record(ok=False)  # opened
+    clock.now += POLICY.open_seconds
+    for breaker in (first, second):
+        await breaker.record(ok=True)  # calls admitted before the circuit opened: generation 0 read
+    assert await second.allow() is True
+    await second.record(ok=True, probe=True)  # closed: generation 1, a fresh window
+    await second.record(ok=True)  # the closing worker knows the new generation
+    await first.record(ok=False)  # within a second: counted in the fresh window, not generation 0's
+    state = await first.state()
+    assert (state.state, state.calls, state.failures) == ("closed", 2, 1)

@@ -101,6 +101,40 @@ async def test_set_if_absent_succeeds_again_after_expiry(store: Store) -> None:
     assert await store.get("k") == b"second"
 
 
+async def test_get_else_set_if_absent_returns_the_found_value_and_writes_nothing(store: Store) -> None:
+    await store.set("done", b"the reply")
+    assert await store.get_else_set_if_absent("done", "lease", b"me") == (b"the reply", False)
+    assert await store.get("lease") is None
+
+
+async def test_get_else_set_if_absent_writes_the_absent_key_once(store: Store) -> None:
+    assert await store.get_else_set_if_absent("done", "lease", b"me", ttl=SHORT_TTL) == (None, True)
+    assert await store.get_else_set_if_absent("done", "lease", b"you") == (None, False)
+    assert await store.get("lease") == b"me"
+    await asyncio.sleep(PAST_SHORT_TTL)
+    assert await store.get_else_set_if_absent("done", "lease", b"you") == (None, True)
+
+
+async def test_get_else_set_if_absent_has_one_winner_and_each_caller_its_own_keys(store: Store) -> None:
+    await store.set("done-1", b"")  # message 1 completed (an empty record still counts)
+    callers = [n % 3 for n in range(60)]  # three messages, twenty concurrent callers each
+    outcomes = await asyncio.gather(
+        *(
+            store.get_else_set_if_absent(f"done-{m}", f"lease-{m}", f"caller-{n}".encode())
+            for n, m in enumerate(callers)
+        )
+    )
+    by_message: dict[int, list[tuple[int, tuple[bytes | None, bool]]]] = {0: [], 1: [], 2: []}
+    for n, (m, outcome) in enumerate(zip(callers, outcomes, strict=True)):
+        by_message[m].append((n, outcome))
+    assert {outcome for _, outcome in by_message[1]} == {(b"", False)}
+    assert await store.get("lease-1") is None
+    for m in (0, 2):
+        winners = [n for n, (found, written) in by_message[m] if written]
+        assert len(winners) == 1 and all(found is None for _, (found, _) in by_message[m])
+        assert await store.get(f"lease-{m}") == f"caller-{winners[0]}".encode()
+
+
 async def test_incr_creates_counter_and_adds_amounts(store: Store) -> None:
     assert await store.incr("n") == 1
     assert await store.incr("n", 5) == 6
@@ -156,6 +190,8 @@ async def test_non_positive_ttl_is_rejected_and_writes_nothing(store: Store, ttl
         await store.set_if_absent("k", b"v", ttl=ttl)
     with pytest.raises(ValueError, match="ttl"):
         await store.incr("k", ttl=ttl)
+    with pytest.raises(ValueError, match="ttl"):
+        await store.get_else_set_if_absent("other", "k", b"v", ttl=ttl)
     assert await store.get("k") is None
 
 
@@ -164,6 +200,8 @@ async def test_non_bytes_value_is_rejected_and_writes_nothing(store: Store) -> N
         await store.set("k", "text")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="bytes"):
         await store.set_if_absent("k", 42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="bytes"):
+        await store.get_else_set_if_absent("other", "k", "text")  # type: ignore[arg-type]
     assert await store.get("k") is None
 
 
