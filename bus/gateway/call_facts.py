@@ -16,6 +16,9 @@ from bus.transport.base import Message
 # Set in the ASGI scope's state by whatever records the call (the ServiceRouter), so the gateway's
 # outermost recorder knows a call it saw answered needs no record of its own.
 _RECORDED = "lgsp.call_recorded"
+# The record's validator called on its values without the model's Python `__init__` layer, which adds
+# half again to pydantic-core's own work (38.4k → 25.1k instructions under callgrind).
+_RECORD_READER = TransactionRecord.__pydantic_validator__
 
 
 def mark_recorded(scope: MutableMapping[str, Any]) -> None:
@@ -53,30 +56,33 @@ class CallFacts:
         """The record of this call answered with `status` and `body`."""
         envelope = self.envelope
         fault_type = fault_type_of(status, body)
-        return TransactionRecord(
-            transaction_id=self.transaction_id,
-            message_id=envelope.message_id if envelope else None,
-            client=self.client,
-            service=self.service,
-            method=self.method,
-            path=envelope.path if envelope else "",
-            user_id=envelope.user_id if envelope else None,
-            issue=envelope.issue if envelope else None,
-            subjects=self.subjects,
-            trace_id=envelope.trace.trace_id if envelope else None,
-            worker=self.worker,
-            request_in=self.request_in,
-            request_out=self.request_out,
-            response_in=self.response_in,
-            response_out=utc_now(),
-            status=status,
-            succeeded=fault_type is None,
-            fault_type=fault_type,
-            request_size=len(self.body),
-            response_size=len(body),
-            request_sha256=hashlib.sha256(self.body).hexdigest(),
-            response_sha256=hashlib.sha256(body).hexdigest(),
+        record: TransactionRecord = _RECORD_READER.validate_python(
+            {
+                "transaction_id": self.transaction_id,
+                "message_id": envelope.message_id if envelope else None,
+                "client": self.client,
+                "service": self.service,
+                "method": self.method,
+                "path": envelope.path if envelope else "",
+                "user_id": envelope.user_id if envelope else None,
+                "issue": envelope.issue if envelope else None,
+                "subjects": self.subjects,
+                "trace_id": envelope.trace.trace_id if envelope else None,
+                "worker": self.worker,
+                "request_in": self.request_in,
+                "request_out": self.request_out,
+                "response_in": self.response_in,
+                "response_out": utc_now(),
+                "status": status,
+                "succeeded": fault_type is None,
+                "fault_type": fault_type,
+                "request_size": len(self.body),
+                "response_size": len(body),
+                "request_sha256": hashlib.sha256(self.body).hexdigest(),
+                "response_sha256": hashlib.sha256(body).hexdigest(),
+            }
         )
+        return record
 
 
 def fault_type_of(status: int, body: bytes) -> str | None:

@@ -29,11 +29,11 @@ class LoggedMonitoringSink(TransactionSink):
         """Log `record` and keep its monitoring record (counted only once the log took it)."""
         monitoring = self.monitoring
         operational = OperationalRecord.from_transaction(record)
-        ride = (operational, monitoring.labeller.sample(operational))
-        ridden = await self.txlog.record_riding(record, self._state, ride)
-        monitoring.metrics.observe(operational, monitoring.labeller)
+        sample = monitoring.labeller.sample(operational)
+        ridden = await self.txlog.record_riding(record, self._state, (operational, sample))
+        monitoring.metrics.observe(operational, sample, monitoring.labeller.client(operational))
         if ridden is None:
-            await monitoring.keep(operational)
+            await monitoring.keep(operational, sample)
         elif ridden.failure is not None:
             monitoring.lost(record.transaction_id, ridden.failure)
 

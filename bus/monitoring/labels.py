@@ -6,8 +6,8 @@ under those raw strings would let anyone grow Redis and Prometheus without bound
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from bus.catalog import Catalog
 from bus.errors import ERRORS_BY_TYPE
@@ -21,9 +21,10 @@ OTHER_FAULT = "other"
 MEMO_SIZE = 1024
 
 
-@dataclass(frozen=True)
-class HealthSample:
-    """What one transaction adds to its service's health figures."""
+class HealthSample(NamedTuple):
+    """What one transaction adds to its service's health figures.
+
+    A named tuple: as immutable as a frozen dataclass, made in half its time (one per transaction)."""
 
     service: str
     succeeded: bool

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary
 
 from bus.monitoring.intake import INTAKE_CLOSES
-from bus.monitoring.labels import Labeller
+from bus.monitoring.labels import HealthSample
 from bus.monitoring.records import OperationalRecord
 
 # From a 1 ms cache hit to a 30 s national-system time-out.
@@ -72,10 +72,11 @@ class BusMetrics:
         self._counters: dict[tuple[str, str, int, str], Counter] = {}
         self._series: dict[str, _ServiceSeries] = {}
 
-    def observe(self, record: OperationalRecord, labeller: Labeller) -> None:
-        """Count one transaction and its durations and sizes."""
-        service = labeller.service(record)
-        key = (service, labeller.client(record), record.status, labeller.fault(record))
+    def observe(self, record: OperationalRecord, sample: HealthSample, client: str) -> None:
+        """Count one transaction and its durations and sizes, labelled by its health `sample`'s service and
+        fault type (the labels and duration worked out once per record) and by its `client` label."""
+        service = sample.service
+        key = (service, client, record.status, sample.fault_type)
         counter = self._counters.get(key)
         if counter is None:
             counter = self._counters[key] = self.requests.labels(
@@ -90,7 +91,7 @@ class BusMetrics:
                 self.request_size.labels(service=service),
                 self.response_size.labels(service=service),
             )
-        series.request_duration.observe(record.duration_ms / 1000)
+        series.request_duration.observe(sample.duration_ms / 1000)
         bus_ms = record.bus_duration_ms  # a computed field: worked out on each read
         if bus_ms is not None:
             series.bus_duration.observe(bus_ms / 1000)

@@ -19,10 +19,11 @@ class OperationalRecord(TransactionFacts):
     @classmethod
     def from_transaction(cls, record: TransactionRecord) -> OperationalRecord:
         """The monitoring view of a gateway's record (drops subjects and body hashes)."""
-        # Validated by pydantic-core from the record's field values (its subjects and hashes ignored):
-        # cheaper than model_construct's Python loop, and than reading them as attributes
-        # (from_attributes: 36.6k → 26.1k instructions under callgrind).
-        return cls.model_validate(record.__dict__)
+        # Validated by pydantic-core from the record's field values (its subjects and hashes ignored),
+        # without model_validate's Python layer: cheaper than model_construct's Python loop, and than
+        # reading them as attributes (from_attributes 36.6k → 26.1k → 22.3k instructions, callgrind).
+        operational: OperationalRecord = cls.__pydantic_validator__.validate_python(record.__dict__)
+        return operational
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 
 from bus.catalog import Catalog
-from bus.monitoring.labels import Labeller
+from bus.monitoring.labels import HealthSample, Labeller
 from bus.monitoring.metrics import BusMetrics
 from bus.monitoring.records import OperationalRecord, ServiceHealth
 from bus.monitoring.state import MemoryMonitoringState, MonitoringState
@@ -48,19 +48,21 @@ class MonitoringSink(TransactionSink):
     async def record(self, record: TransactionRecord) -> None:
         """Observe one finished transaction; never fails or stalls the call it describes."""
         operational = OperationalRecord.from_transaction(record)
-        self.metrics.observe(operational, self.labeller)
-        await self.keep(operational)
+        sample = self.labeller.sample(operational)
+        self.metrics.observe(operational, sample, self.labeller.client(operational))
+        await self.keep(operational, sample)
 
-    async def keep(self, operational: OperationalRecord) -> None:
-        """Add an observed record to the state; never fails, and gives up after the write time-out."""
+    async def keep(self, operational: OperationalRecord, sample: HealthSample) -> None:
+        """Add an observed record and its health sample to the state; never fails, and gives up after the
+        write time-out."""
         try:
             # The in-process state's `add` never awaits, so cannot stall: no timer for it (one timer
             # per call was ≈ 8 µs of the gateway's CPU). Its subclasses may await, and stay timed.
             if type(self.state) is not MemoryMonitoringState:
                 async with asyncio.timeout(self._write_timeout):
-                    await self.state.add(operational, self.labeller.sample(operational))
+                    await self.state.add(operational, sample)
             else:
-                await self.state.add(operational, self.labeller.sample(operational))
+                await self.state.add(operational, sample)
         except Exception:
             # The caller already has its answer; losing one monitoring record must not turn it into a 500.
             self.lost(operational.transaction_id)

@@ -132,7 +132,10 @@ class MemoryMonitoringState(MonitoringState):
     async def add(self, record: OperationalRecord, sample: HealthSample) -> None:
         """Append to the ring (the oldest falls out) and update the service's aggregate."""
         self._records.append(record)
-        self._aggregates.setdefault(sample.service, _Aggregate()).fold(sample)
+        aggregate = self._aggregates.get(sample.service)
+        if aggregate is None:  # not an _Aggregate made and dropped per call, as setdefault would
+            aggregate = self._aggregates[sample.service] = _Aggregate()
+        aggregate.fold(sample)
 
     async def health(self) -> list[ServiceHealth]:
         """Health of every service seen so far, ordered by service id."""
