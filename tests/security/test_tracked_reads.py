@@ -8,6 +8,7 @@ import asyncio
 import inspect
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -165,12 +166,23 @@ async def eventually(check: Callable[[], bool | Awaitable[bool]], what: str) -> 
     raise AssertionError(f"never happened: {what}")
 
 
-def tracked(url: str, prefix: str, *, listener_url: str | None = None, ping: float = 1.0) -> TrackedReads:
+@asynccontextmanager
+async def tracking(
+    url: str, prefix: str, *, listener_url: str | None = None, ping: float = 1.0
+) -> AsyncIterator[TrackedReads]:
+    """Reads of a Redis store under `prefix`, tracked (through `listener_url` if given) and started;
+    closed afterwards."""
     store = RedisStore(url, prefix=prefix)
     listener = TrackingListener(
         listener_url or url, [prefix + p for p in TRACKED_PREFIXES], ping_seconds=ping
     )
-    return TrackedReads(store, listener, prefixes=TRACKED_PREFIXES, server_prefix=prefix)
+    reads = TrackedReads(store, listener, prefixes=TRACKED_PREFIXES, server_prefix=prefix)
+    await reads.connect()
+    try:
+        await started(reads)
+        yield reads
+    finally:
+        await reads.close()
 
 
 async def started(reads: TrackedReads) -> None:
@@ -195,10 +207,8 @@ async def test_on_redis_a_call_reads_nothing_from_redis_once_its_key_and_right_a
     redis_url: str, prefix: str
 ) -> None:
     url = bounded(redis_url)
-    reads = tracked(url, prefix, listener_url=f"{url}&protocol=3")  # the listener speaks RESP2 anyway
-    await reads.connect()
-    try:
-        await started(reads)
+    # The listener speaks RESP2 whatever the URL asks.
+    async with tracking(url, prefix, listener_url=f"{url}&protocol=3") as reads:
         access = AccessControl.build(security_catalog(), reads, auth_settings())
         assert not access.read_ahead  # reads are answered here: nothing to read ahead
         await admit(access, STP)
@@ -208,8 +218,6 @@ async def test_on_redis_a_call_reads_nothing_from_redis_once_its_key_and_right_a
         for _ in range(3):
             await admit(access, STP)
         assert store.read_calls == before
-    finally:
-        await reads.close()
 
 
 @pytest.mark.redis
@@ -217,27 +225,24 @@ async def test_on_redis_a_right_revoked_or_a_key_retired_by_another_gateway_is_r
     redis_url: str, prefix: str
 ) -> None:
     url = bounded(redis_url)
-    reads = tracked(url, prefix)
     elsewhere = RedisStore(url, prefix=prefix)  # another gateway's admin path, on the same Redis
-    await reads.connect()
     try:
-        await started(reads)
-        here = AccessControl.build(security_catalog(), reads, auth_settings(key_overlap_seconds=0))
-        there = AccessControl.build(security_catalog(), elsewhere, auth_settings(key_overlap_seconds=0))
-        grant = EndpointGrant.model_validate({"to": "VN/GOV/HPG/OTHER", "service": str(ECHO)})
-        assert await there.rights.grant(grant)
-        await eventually(lambda: _not(refused(here, OTHER, [AccessDenied])), "the grant seen here")
-        await admit(here, OTHER)  # now kept
-        assert await there.rights.revoke(grant)
-        await eventually(lambda: refused(here, OTHER, [AccessDenied]), "the revocation seen here")
+        async with tracking(url, prefix) as reads:
+            here = AccessControl.build(security_catalog(), reads, auth_settings(key_overlap_seconds=0))
+            there = AccessControl.build(security_catalog(), elsewhere, auth_settings(key_overlap_seconds=0))
+            grant = EndpointGrant.model_validate({"to": "VN/GOV/HPG/OTHER", "service": str(ECHO)})
+            assert await there.rights.grant(grant)
+            await eventually(lambda: _not(refused(here, OTHER, [AccessDenied])), "the grant seen here")
+            await admit(here, OTHER)  # now kept
+            assert await there.rights.revoke(grant)
+            await eventually(lambda: refused(here, OTHER, [AccessDenied]), "the revocation seen here")
 
-        await admit(here, STP)  # the key kept
-        client = here.catalog.client(ClientId.parse(STP[CLIENT_HEADER]))
-        assert client is not None
-        await there.keyring.rotate(client)  # no overlap: the catalog key stops now
-        await eventually(lambda: refused(here, STP, [Unauthenticated]), "the retired key refused here")
+            await admit(here, STP)  # the key kept
+            client = here.catalog.client(ClientId.parse(STP[CLIENT_HEADER]))
+            assert client is not None
+            await there.keyring.rotate(client)  # no overlap: the catalog key stops now
+            await eventually(lambda: refused(here, STP, [Unauthenticated]), "the retired key refused here")
     finally:
-        await reads.close()
         await elsewhere.close()
 
 
@@ -249,10 +254,7 @@ async def _not(check: Awaitable[bool]) -> bool:
 async def test_on_redis_a_revocation_through_this_gateway_holds_for_its_next_call(
     redis_url: str, prefix: str
 ) -> None:
-    reads = tracked(bounded(redis_url), prefix)
-    await reads.connect()
-    try:
-        await started(reads)
+    async with tracking(bounded(redis_url), prefix) as reads:
         access = AccessControl.build(security_catalog(), reads, auth_settings())
         grant = EndpointGrant.model_validate({"to": "VN/GOV/HPG/OTHER", "service": str(ECHO)})
         assert await access.rights.grant(grant)
@@ -261,8 +263,6 @@ async def test_on_redis_a_revocation_through_this_gateway_holds_for_its_next_cal
         assert await access.rights.revoke(grant)
         with pytest.raises(AccessDenied):
             await admit(access, OTHER)
-    finally:
-        await reads.close()
 
 
 @pytest.mark.redis
@@ -270,12 +270,9 @@ async def test_on_redis_a_lost_tracking_connection_forgets_everything_until_it_i
     redis_url: str, prefix: str
 ) -> None:
     url = bounded(redis_url)
-    async with proxy_to(url, 6379) as proxy:
-        reads = tracked(url, prefix, listener_url=proxy.url(url))
-        writer = RedisStore(url, prefix=prefix)
-        await reads.connect()
-        try:
-            await started(reads)
+    writer = RedisStore(url, prefix=prefix)
+    try:
+        async with proxy_to(url, 6379) as proxy, tracking(url, prefix, listener_url=proxy.url(url)) as reads:
             await writer.set(RIGHTS, b"v1")
             await eventually(lambda: _equal(reads.get(RIGHTS), b"v1"), "v1 read")
             proxy.cut()
@@ -289,25 +286,21 @@ async def test_on_redis_a_lost_tracking_connection_forgets_everything_until_it_i
             await started(reads)
             await reads.get(RIGHTS)
             assert await reads.get(RIGHTS) == b"v2" and reads.hits == hits + 1
-        finally:
-            await reads.close()
-            await writer.close()
+    finally:
+        await writer.close()
 
 
 @pytest.mark.redis
 async def test_on_redis_a_silent_tracking_connection_counts_as_lost(redis_url: str, prefix: str) -> None:
     url = bounded(redis_url)
-    async with proxy_to(url, 6379) as proxy:
-        reads = tracked(url, prefix, listener_url=proxy.url(url), ping=0.05)
-        await reads.connect()
-        try:
-            await started(reads)
-            await reads.get(RIGHTS)
-            proxy.black_hole()  # packets dropped, no reset: only the unanswered ping tells
-            await eventually(lambda: not reads.tracking, "tracking lost")
-            assert await reads.get(RIGHTS) is None and reads.hits == 0
-        finally:
-            await reads.close()
+    async with (
+        proxy_to(url, 6379) as proxy,
+        tracking(url, prefix, listener_url=proxy.url(url), ping=0.05) as reads,
+    ):
+        await reads.get(RIGHTS)
+        proxy.black_hole()  # packets dropped, no reset: only the unanswered ping tells
+        await eventually(lambda: not reads.tracking, "tracking lost")
+        assert await reads.get(RIGHTS) is None and reads.hits == 0
 
 
 async def _equal(value: Awaitable[bytes | None], expected: bytes) -> bool:
