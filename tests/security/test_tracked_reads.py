@@ -59,7 +59,7 @@ def kept(store: HeldStore) -> TrackedReads:
     return TrackedReads(store, IdleListener(), prefixes=TRACKED_PREFIXES, server_prefix="lgsp:")
 
 
-async def read_while(reads: TrackedReads, store: HeldStore, event: Callable[[], None]) -> None:
+async def read_while(reads: TrackedReads, store: HeldStore, event: Callable[[], object]) -> None:
     """Read the rights key with `event` happening while the read is under way."""
     store.hold = asyncio.Event()
     read = asyncio.ensure_future(reads.get(RIGHTS))
