@@ -10,7 +10,7 @@ unreachable (its records spooled) monitoring writes on its own, as it does besid
 
 from __future__ import annotations
 
-from bus.monitoring import MonitoringSink, OperationalRecord, RedisMonitoringState
+from bus.monitoring import MonitoringSink, RedisMonitoringState
 from bus.transaction import TransactionRecord, TransactionSink
 from bus.txlog import RedisTransactionLog, TransactionLogSink
 
@@ -28,10 +28,9 @@ class LoggedMonitoringSink(TransactionSink):
     async def record(self, record: TransactionRecord) -> None:
         """Log `record` and keep its monitoring record (counted only once the log took it)."""
         monitoring = self.monitoring
-        operational = OperationalRecord.from_transaction(record)
-        sample = monitoring.labeller.sample(operational)
+        operational, sample = monitoring.sampled(record)
         ridden = await self.txlog.record_riding(record, self._state, (operational, sample))
-        monitoring.metrics.observe(operational, sample, monitoring.labeller.client(operational))
+        monitoring.count(operational, sample)
         if ridden is None:
             await monitoring.keep(operational, sample)
         elif ridden.failure is not None:

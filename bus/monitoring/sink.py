@@ -47,10 +47,18 @@ class MonitoringSink(TransactionSink):
 
     async def record(self, record: TransactionRecord) -> None:
         """Observe one finished transaction; never fails or stalls the call it describes."""
-        operational = OperationalRecord.from_transaction(record)
-        sample = self.labeller.sample(operational)
-        self.metrics.observe(operational, sample, self.labeller.client(operational))
+        operational, sample = self.sampled(record)
+        self.count(operational, sample)
         await self.keep(operational, sample)
+
+    def sampled(self, record: TransactionRecord) -> tuple[OperationalRecord, HealthSample]:
+        """The monitoring view of `record` and its health sample (labels and duration, worked out once)."""
+        operational = OperationalRecord.from_transaction(record)
+        return operational, self.labeller.sample(operational)
+
+    def count(self, operational: OperationalRecord, sample: HealthSample) -> None:
+        """Add an observed record to the Prometheus metrics."""
+        self.metrics.observe(operational, sample, self.labeller.client(operational))
 
     async def keep(self, operational: OperationalRecord, sample: HealthSample) -> None:
         """Add an observed record and its health sample to the state; never fails, and gives up after the
