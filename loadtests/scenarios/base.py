@@ -15,13 +15,14 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import count
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from services.citizens import Citizen, Identity, IdParts, Population, parse_id_number
 
 # A check returns None when the answer is right, else what is wrong with it.
 Check = Callable[[Any], str | None]
 _USERS_OF_THIS_PROCESS = count(1)
+P = TypeVar("P")
 
 
 def _started_token(now: float) -> str:
@@ -143,20 +144,24 @@ class Draw:
 
     def citizen(self, accept: Callable[[Citizen], bool] = lambda _: True, tries: int = 400) -> Citizen:
         """A citizen of the seeded population that `accept` likes (the mocks know every one of them)."""
-        return self._whole(self._drawn(self._record_fits(accept), tries, None))
+        return _drawn_one(
+            self.population.citizen, self._drawn(_fits(self.population.citizen, accept), tries, None)
+        )
 
     def citizen_by_identity(self, accept: Callable[[Identity], bool], tries: int = 400) -> Citizen:
         """As `citizen`, with `accept` judging identities: the whole record is derived for the one taken
         only, for a condition that reads no more than an identity (see `identity`)."""
-        return self._whole(self._drawn(self._identity_fits(accept), tries, None))
+        return _drawn_one(
+            self.population.citizen, self._drawn(_fits(self.population.identity, accept), tries, None)
+        )
 
     def identity(
         self, accept: Callable[[Identity], bool] = lambda _: True, tries: int = 400
     ) -> tuple[str, Identity]:
         """The ID number and identity of a citizen that `accept` likes, for a scenario that reads no more
         of them (no relatives, addresses or household): each candidate costs half a whole record."""
-        number = self._drawn(self._identity_fits(accept), tries, None)
-        return number, self._identity(number)
+        number = self._drawn(_fits(self.population.identity, accept), tries, None)
+        return number, _drawn_one(self.population.identity, number)
 
     def unclaimed_citizen(
         self,
@@ -169,7 +174,9 @@ class Draw:
         good, whatever becomes of the request: a timed-out one may have been registered). `likely` rules a
         candidate out from its ID number (birth province, sex and year) before it is derived: it must
         let through everyone `accept` would take, so the draw is the same, only cheaper."""
-        return self._whole(self._claimed(self._record_fits(accept), tries, likely))
+        return _drawn_one(
+            self.population.citizen, self._claimed(_fits(self.population.citizen, accept), tries, likely)
+        )
 
     def unclaimed_identity(
         self,
@@ -178,8 +185,8 @@ class Draw:
         likely: Callable[[IdParts], bool] | None = None,
     ) -> tuple[str, Identity]:
         """As `unclaimed_citizen`, judged and answered on the identity (see `identity`)."""
-        number = self._claimed(self._identity_fits(accept), tries, likely)
-        return number, self._identity(number)
+        number = self._claimed(_fits(self.population.identity, accept), tries, likely)
+        return number, _drawn_one(self.population.identity, number)
 
     def _claimed(
         self, fits: Callable[[str], bool], tries: int, likely: Callable[[IdParts], bool] | None
@@ -212,35 +219,27 @@ class Draw:
                 return number
         raise LookupError(f"no citizen met the condition in {tries} draws")
 
-    def _record_fits(self, accept: Callable[[Citizen], bool]) -> Callable[[str], bool]:
-        def fits(number: str) -> bool:
-            person = self.population.citizen(number)
-            return person is not None and accept(person)
-
-        return fits
-
-    def _identity_fits(self, accept: Callable[[Identity], bool]) -> Callable[[str], bool]:
-        def fits(number: str) -> bool:
-            person = self.population.identity(number)
-            return person is not None and accept(person)
-
-        return fits
-
-    def _whole(self, number: str) -> Citizen:
-        # Drawn from the population, so there (and memoised since `fits` derived it).
-        person = self.population.citizen(number)
-        assert person is not None
-        return person
-
-    def _identity(self, number: str) -> Identity:
-        person = self.population.identity(number)
-        assert person is not None
-        return person
-
     def unique(self, prefix: str) -> str:
         """A number unique to this user and run, and to this run among the runs against one stack, e.g. for
         dossier numbers and payment references."""
         return f"{prefix}-{RUN_TOKEN}{self.user_tag}-{next(self._serial):06d}"
+
+
+def _fits(derive: Callable[[str], P | None], accept: Callable[[P], bool]) -> Callable[[str], bool]:
+    """Whether the person (as `derive` gives them) of an ID number is someone `accept` likes."""
+
+    def fits(number: str) -> bool:
+        person = derive(number)
+        return person is not None and accept(person)
+
+    return fits
+
+
+def _drawn_one(derive: Callable[[str], P | None], number: str) -> P:
+    """The person of an ID number drawn from the population, so there (memoised since `fits` derived it)."""
+    person = derive(number)
+    assert person is not None
+    return person
 
 
 def user_tag(letter: str, worker_index: int) -> str:
