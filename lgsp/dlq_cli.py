@@ -150,10 +150,13 @@ def replay(
     chosen = LetterFilter(message_id=message_id, older_than=older_than, error_type=error_type, reason=reason)
     outcome = _run(amqp_url, redis_url, service, lambda q: q.replay(chosen, limit=limit))
     console.print(
-        f"replayed {len(outcome.replayed)}; already replayed before: {len(outcome.already_replayed)}"
+        f"replayed {len(outcome.replayed)}; already replayed before: {len(outcome.already_replayed)}; "
+        f"second copies removed: {len(outcome.duplicates_removed)}"
     )
     for ident in outcome.already_replayed:
         console.print(f"  left alone (replayed before): {ident}")
+    for ident in outcome.duplicates_removed:
+        console.print(f"  second copy removed (replayed above): {ident}")
 
 
 @dlq_app.command()

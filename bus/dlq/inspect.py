@@ -76,10 +76,13 @@ class LetterFilter:
 
 
 class ReplayOutcome(BaseModel):
-    """What a replay did: ids republished, and ids left alone because they were replayed before."""
+    """What a replay did: ids republished; ids left alone because an earlier replay republished them; and
+    ids of further copies of a message republished in this same replay, removed (a publish retried
+    after a broker cut can put one message in a queue twice, and both copies may die)."""
 
     replayed: list[str] = []
     already_replayed: list[str] = []
+    duplicates_removed: list[str] = []
 
 
 class DeadLetterQueues:
@@ -117,11 +120,18 @@ class DeadLetterQueues:
         return letter
 
     async def replay(self, chosen: LetterFilter, *, limit: int = DEFAULT_LIMIT) -> ReplayOutcome:
-        """Republish matching letters to their service queue (attempt 1, death headers removed), once each."""
+        """Republish matching letters to their service queue (attempt 1, death headers removed), once each;
+        a second copy of a message republished by this replay is removed."""
         outcome = ReplayOutcome()
+        republished: set[str] = set()
         for queue in self.service_queues:
             async with self._browse(queue, limit) as held:
                 for letter, delivery in self._matching(held, chosen):
+                    if letter.message_id in republished:
+                        await delivery.ack()
+                        held.remove(delivery)
+                        outcome.duplicates_removed.append(letter.message_id)
+                        continue
                     marker = REPLAYED_PREFIX + letter.message_id
                     if not await self.store.set_if_absent(marker, b"1", ttl=REPLAY_MEMORY_SECONDS):
                         outcome.already_replayed.append(letter.message_id)
@@ -134,6 +144,7 @@ class DeadLetterQueues:
                         raise
                     await delivery.ack()
                     held.remove(delivery)
+                    republished.add(letter.message_id)
                     outcome.replayed.append(letter.message_id)
         return outcome
 

@@ -156,6 +156,7 @@ async def run_certificate_chaos(
             # "none": no attempt reached the provider (a deadline that passed first would show here).
             "by effect": dict(Counter(letter.effect for letter in letters)),
             "replayed": len(replay.replayed),
+            "second copies removed": len(replay.duplicates_removed),
             "replays answered ok": sum(1 for reply in replies if reply is not None and reply.ok),
             "left after replay": len(left),
         },

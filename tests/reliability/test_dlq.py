@@ -81,6 +81,26 @@ async def test_replay_republishes_once_and_the_worker_completes_it() -> None:
         assert [letter.message_id for letter in await queues.letters()] == [buried]  # left in place
 
 
+async def test_two_copies_of_one_dead_message_are_replayed_once_and_the_second_removed() -> None:
+    adapter = ScriptedAdapter([ProviderError("down")])
+    async with serving(adapter, retry=ONE_SHOT) as served:
+        [buried] = await bury(served, 1)
+        # A publish retried after a broker cut can queue one message twice; both copies may die.
+        copy = served.envelope().model_copy(update={"message_id": buried})
+        await served.transport.publish(dead_letter_queue(served.queue), envelope_message(copy))
+        queues = DeadLetterQueues(served.transport, served.workers[0].store, [served.queue])
+        outcome = await queues.replay(LetterFilter())
+        assert (outcome.replayed, outcome.duplicates_removed) == ([buried], [buried])
+        assert outcome.already_replayed == []
+        for _ in range(int(WAIT / 0.05)):
+            if len(adapter.calls) == 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
+        assert len(adapter.calls) == 2  # the first try and one replay, not two
+        assert await queues.letters() == []
+
+
 async def test_purge_removes_only_the_matching_letters() -> None:
     adapter = ScriptedAdapter([ProviderError("down")] * 2)
     async with serving(adapter, retry=ONE_SHOT) as served:
