@@ -82,7 +82,9 @@ _service_id = lru_cache(maxsize=1024)(ServiceId.parse)
 
 
 class Envelope(BaseModel):
-    """A request on its way from a client to a service's adapter."""
+    """A request on its way from a client to a service's adapter (frozen: change it by `model_copy`)."""
+
+    model_config = ConfigDict(frozen=True)
 
     message_id: str = Field(default_factory=new_id)
     correlation_id: str = Field(default_factory=new_id, description="the bus's transaction id")
@@ -142,7 +144,9 @@ class Envelope(BaseModel):
 
 
 class Reply(BaseModel):
-    """The answer to an Envelope: a payload, or an error of the taxonomy."""
+    """The answer to an Envelope: a payload or an error of the taxonomy (frozen: change by `model_copy`)."""
+
+    model_config = ConfigDict(frozen=True)
 
     correlation_id: str
     message_id: str = Field(default_factory=new_id)

@@ -38,6 +38,10 @@ class Message:
     reply_to: str | None = None
     headers: Mapping[str, HeaderValue] = field(default_factory=dict)
     content_type: str = "application/json"
+    # The model `body` was written from, paired with that very body: an in-process transport hands the
+    # message over as it is, so its reader takes the model instead of parsing the bytes again
+    # (bus.codec). Never on a wire; a copy with another body no longer matches it.
+    written_from: tuple[bytes, object] | None = field(default=None, compare=False, repr=False)
 
 
 class Delivery(Protocol):

@@ -455,6 +455,7 @@ def _addressed(message: Message, reply_to: str) -> Message:
         reply_to,
         message.headers,
         message.content_type,
+        message.written_from,
     )
 
 

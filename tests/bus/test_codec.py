@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -40,7 +41,7 @@ def test_an_envelope_message_carries_the_envelopes_json_and_decodes_to_an_equal_
         "lgsp.reply.x",
     )
     assert message.headers == {"traceparent": sent.trace.traceparent, "x-service": str(sent.service)}
-    assert decode_envelope(message) == sent
+    assert decode_envelope(Message(message.body)) == sent  # read from the bytes alone, as off a wire
 
 
 def test_a_reply_message_carries_the_replys_json_and_decodes_to_an_equal_reply() -> None:
@@ -52,7 +53,31 @@ def test_a_reply_message_carries_the_replys_json_and_decodes_to_an_equal_reply()
         message = reply_message(sent)
         assert message.body == sent.model_dump_json().encode()
         assert (message.message_id, message.correlation_id) == (sent.message_id, sent.correlation_id)
-        assert decode_reply(message) == sent
+        assert decode_reply(Message(message.body)) == sent
+
+
+def test_a_message_handed_over_as_sent_is_read_as_the_model_it_was_written_from() -> None:
+    sent = envelope()
+    reply = Reply.success(sent, {"echo": sent.payload})
+    assert decode_envelope(envelope_message(sent)) is sent
+    assert decode_reply(reply_message(reply)) is reply
+
+
+def test_a_copy_with_another_body_is_read_from_that_body() -> None:
+    first, second = envelope(), envelope().model_copy(update={"attempt": 2})
+    copied = replace(envelope_message(first), body=envelope_message(second).body)
+    assert copied.written_from is not None and decode_envelope(copied) == second != first
+    reply = Reply.success(first, {"n": 1})
+    other = reply.model_copy(update={"settled": False})
+    assert decode_reply(replace(reply_message(reply), body=reply_message(other).body)) == other
+
+
+def test_envelopes_and_replies_cannot_be_changed_in_place() -> None:
+    sent = envelope()
+    with pytest.raises(ValidationError):
+        sent.attempt = 2  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        Reply.success(sent, None).status = 500  # type: ignore[misc]
 
 
 def test_a_new_trace_has_a_valid_traceparent_and_its_own_trace_and_span_ids() -> None:

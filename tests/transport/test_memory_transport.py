@@ -135,7 +135,7 @@ async def test_a_request_reaches_its_queue_unchanged_but_for_the_transports_repl
 ) -> None:
     # Message's fields, each kept by the copy that carries the reply address: a new field must be too.
     assert [f.name for f in fields(Message)] == [
-        "body", "message_id", "correlation_id", "reply_to", "headers", "content_type",
+        "body", "message_id", "correlation_id", "reply_to", "headers", "content_type", "written_from",
     ]  # fmt: skip
     seen: list[Message] = []
 
@@ -146,8 +146,10 @@ async def test_a_request_reaches_its_queue_unchanged_but_for_the_transports_repl
 
     await transport.consume("svc.addressed", answer)
     sent = Message(b"q", message_id="m-1", correlation_id="c-1", reply_to="ignored",
-                   headers={"x-service": "s"}, content_type="text/plain")  # fmt: skip
+                   headers={"x-service": "s"}, content_type="text/plain",
+                   written_from=(b"q", "model"))  # fmt: skip
     assert (await transport.request("svc.addressed", sent, timeout=WAIT)).body == b"ok"
     (received,) = seen
     assert received.reply_to is not None and received.reply_to.startswith("lgsp.reply.")
     assert received == replace(sent, reply_to=received.reply_to)
+    assert received.written_from == (b"q", "model")
