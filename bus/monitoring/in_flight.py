@@ -24,7 +24,6 @@ class InFlightMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(SERVICE_PREFIX):
             await self.app(scope, receive, send)
             return
-        # What track_inprogress() does, without its context-manager object per call.
         gauge = self.metrics.in_flight
         gauge.inc()
         try:
