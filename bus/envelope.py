@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from os import urandom
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
@@ -17,8 +17,9 @@ from bus.trusted_models import builder
 
 def new_id() -> str:
     """A fresh message or transaction id: 128 random bits as 32 hex digits."""
-    # Same shape as uuid4().hex at a third of the cost; nothing reads a UUID version out of it.
-    return secrets.token_hex(16)
+    # Same shape as uuid4().hex at a third of the cost; nothing reads a UUID version out of it. What
+    # secrets.token_hex(16) returns, without its three Python calls down to os.urandom.
+    return urandom(16).hex()
 
 
 def scoped_transaction_id(client: str, caller_id: str) -> str:
@@ -46,7 +47,7 @@ class TraceContext(BaseModel):
     @classmethod
     def start(cls) -> TraceContext:
         """A new trace with a new root span."""
-        ids = secrets.token_hex(24)  # the trace id and the span id from one read of the system's randomness
+        ids = urandom(24).hex()  # the trace id and the span id from one read of the system's randomness
         # Well-formed by construction: built without checking the pattern (as validation would have made it).
         return _build_trace(
             {"traceparent": f"00-{ids[:32]}-{ids[32:]}-01", "tracestate": None}, _TRACE_STARTED
@@ -65,12 +66,12 @@ class TraceContext(BaseModel):
     @property
     def trace_id(self) -> str:
         """The 32-hex trace id shared by every hop of one transaction."""
-        return self.traceparent.split("-")[1]
+        return self.traceparent[3:35]  # the pattern fixes every part's place: vv-<trace id>-<span id>-ff
 
     def child_traceparent(self) -> str:
         """The next hop's `traceparent`: same trace, a new span id (16 fresh hex digits)."""
-        version, trace_id, _, flags = self.traceparent.split("-")
-        return f"{version}-{trace_id}-{secrets.token_hex(8)}-{flags}"
+        parent = self.traceparent
+        return f"{parent[:36]}{urandom(8).hex()}{parent[52:]}"
 
     def child(self) -> TraceContext:
         """The context for the next hop: same trace, new span id."""

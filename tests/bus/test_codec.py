@@ -98,6 +98,13 @@ def test_a_child_context_keeps_the_trace_and_state_with_a_new_span_as_a_validate
     assert child.model_fields_set == {"traceparent", "tracestate"}
 
 
+def test_a_child_keeps_its_parents_version_trace_id_and_flags() -> None:
+    parent = TraceContext.from_header("00-" + "0123456789abcdef" * 2 + "-" + "b" * 16 + "-00")
+    version, trace_id, span_id, flags = parent.child().traceparent.split("-")
+    assert (version, trace_id, flags) == ("00", "0123456789abcdef" * 2, "00") and trace_id == parent.trace_id
+    assert re.fullmatch("[0-9a-f]{16}", span_id) and span_id != "b" * 16
+
+
 def test_a_body_that_is_no_envelope_or_reply_raises_a_validation_error() -> None:
     for body in (b"{}", b"not json", b'{"correlation_id": 1}'):
         with pytest.raises(ValidationError):
