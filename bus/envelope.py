@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from bus.errors import ErrorBody
 from bus.identifiers import ClientId, ServiceId
-from bus.trusted_models import builder
 
 
 def new_id() -> str:
@@ -48,10 +47,7 @@ class TraceContext(BaseModel):
     def start(cls) -> TraceContext:
         """A new trace with a new root span."""
         ids = urandom(24).hex()  # the trace id and the span id from one read of the system's randomness
-        # Well-formed by construction: built without checking the pattern (as validation would have made it).
-        return _build_trace(
-            {"traceparent": f"00-{ids[:32]}-{ids[32:]}-01", "tracestate": None}, _TRACE_STARTED
-        )
+        return cls(traceparent=f"00-{ids[:32]}-{ids[32:]}-01")
 
     @classmethod
     def from_header(cls, traceparent: str | None, tracestate: str | None = None) -> TraceContext:
@@ -75,12 +71,10 @@ class TraceContext(BaseModel):
 
     def child(self) -> TraceContext:
         """The context for the next hop: same trace, new span id."""
-        # Every part comes from this valid context or fresh hex digits: built without checking the pattern.
-        return _build_trace({"traceparent": self.child_traceparent(), "tracestate": self.tracestate}, None)
-
-
-_build_trace = builder(TraceContext)
-_TRACE_STARTED = frozenset({"traceparent"})  # as `TraceContext(traceparent=…)` counts them
+        # Validated, though every part comes from this valid context: pydantic-core checks two strings
+        # in less time than model_construct's Python loop over the fields, and about what building it
+        # unchecked in Python costs (bus.trusted_models: 19.3k → 18.3k instructions, not kept).
+        return TraceContext(traceparent=self.child_traceparent(), tracestate=self.tracestate)
 
 
 # The ids a worker decodes are few (the catalog's clients and services): each text is parsed once.

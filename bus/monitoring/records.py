@@ -11,7 +11,6 @@ from datetime import datetime
 from pydantic import BaseModel, Field, computed_field
 
 from bus.transaction import TransactionFacts, TransactionRecord
-from bus.trusted_models import builder
 
 
 class OperationalRecord(TransactionFacts):
@@ -20,10 +19,12 @@ class OperationalRecord(TransactionFacts):
     @classmethod
     def from_transaction(cls, record: TransactionRecord) -> OperationalRecord:
         """The monitoring view of a gateway's record (drops subjects and body hashes)."""
-        # The record's own values, already validated as the same fields' types: taken as they are, not
-        # validated again (22.3k instructions under callgrind; tests hold the two equal).
-        values = record.__dict__
-        return _build_operational({name: values[name] for name in _FIELDS})
+        # Validated by pydantic-core from the record's field values (its subjects and hashes ignored),
+        # without model_validate's Python layer: cheaper than model_construct's Python loop, than
+        # reading them as attributes (from_attributes 36.6k → 26.1k → 22.3k instructions, callgrind), and
+        # than building it from them unchecked in Python (bus.trusted_models: 26.6k).
+        operational: OperationalRecord = cls.__pydantic_validator__.validate_python(record.__dict__)
+        return operational
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -38,10 +39,6 @@ class OperationalRecord(TransactionFacts):
         if self.request_out is None or self.response_in is None:
             return None
         return (self.response_in - self.request_out).total_seconds() * 1000
-
-
-_FIELDS = tuple(TransactionFacts.model_fields)
-_build_operational = builder(OperationalRecord)
 
 
 class DurationStats(BaseModel):

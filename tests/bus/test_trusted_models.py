@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from bus.envelope import TraceContext
 from bus.gateway.call_facts import CallFacts
-from bus.monitoring.records import OperationalRecord
 from bus.transaction import TransactionRecord
 from bus.trusted_models import builder
 from bus.txlog.entry import GENESIS_HASH, LogEntry, TransactionBodies, build_entry
@@ -51,21 +49,6 @@ def records() -> list[TransactionRecord]:
         refused.record(401, b'{"type": "Client.Unauthenticated", "message": "no key"}'),
         served.record(504, b'{"type": "Server.Provider.Timeout", "message": "slow"}'),
     ]
-
-
-def test_a_started_trace_and_its_child_are_what_validation_makes() -> None:
-    started = TraceContext.start()
-    assert_as_validated(started, {"traceparent": started.traceparent})
-    assert_as_validated(started.child())
-    continued = TraceContext.from_header("00-" + "a" * 32 + "-" + "b" * 16 + "-01", "vendor=1")
-    assert_as_validated(continued.child())
-    assert continued.child().tracestate == "vendor=1"
-
-
-@pytest.mark.parametrize("index", range(3))
-def test_a_monitoring_record_is_what_validating_the_transaction_record_makes(index: int) -> None:
-    record = records()[index]
-    assert_as_validated(OperationalRecord.from_transaction(record), record.__dict__)
 
 
 @pytest.mark.parametrize("index", range(3))
