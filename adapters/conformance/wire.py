@@ -1,5 +1,7 @@
 """An adapter's answer as the bus carries it: through the worker's own `Reply.success` and
-`reply_message` (the very calls `bus.worker` makes), then decoded as the gateway decodes it.
+`reply_message` (the very calls `bus.worker` makes), then decoded from its bytes alone, as the gateway
+decodes what arrives over a broker (in process it takes the reply itself, and writes its payload to the
+caller as JSON: the caller receives the same).
 
 An answer that cannot make that trip is a 500 on every real call, whatever the adapter meant; one that
 arrives changed (NaN and infinities become null) is a silent data change. Either fails the kit.
@@ -17,6 +19,7 @@ from pydantic_core import ErrorDetails, PydanticSerializationError
 
 from bus.codec import decode_reply, reply_message
 from bus.envelope import Envelope, Reply
+from bus.transport.base import Message
 
 _CONVERT = (
     "answers must be JSON values (dict with str keys, list, str, int, float, bool, None): convert it "
@@ -40,7 +43,7 @@ def answer_on_the_wire(request: Envelope, answer: object) -> JsonValue:
         raise AnswerNotJson(_describe(exc.errors())) from exc
     except PydanticSerializationError as exc:
         raise AnswerNotJson(f"the answer cannot be encoded as JSON ({exc}); {_CONVERT}") from exc
-    received = decode_reply(sent).payload
+    received = decode_reply(Message(sent.body)).payload
     if received != answer:
         change = _first_change(answer, received, "answer")
         if change is not None:
