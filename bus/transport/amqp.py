@@ -61,6 +61,12 @@ CONNECTION_LOST = (
 )
 
 
+def _is_cut(error: BaseException) -> bool:
+    """Whether `error` says the connection was lost. aiormq fails the RPCs in flight on a connection or
+    channel closed without a reason (a cut while channels are being opened) with a bare `Exception`."""
+    return isinstance(error, (*CONNECTION_LOST, OSError)) or type(error) is Exception
+
+
 def _unreachable(cause: BaseException) -> BusUnavailable:
     """Refused, reset or cut while connecting: nothing is connected, the caller may wait and retry."""
     return BusUnavailable(f"broker unreachable ({type(cause).__name__}: {cause})"[:300])
@@ -153,11 +159,10 @@ class AmqpTransport:
                 reply_queue_name, exclusive=True, auto_delete=True
             )
             await RawConsumer(reply_channel, reply_queue.name, self._on_reply, no_ack=True).start()
-        except (*CONNECTION_LOST, OSError) as cut:
+        except BaseException as failure:
             await connection.close()
-            raise _unreachable(cut) from cut
-        except BaseException:
-            await connection.close()
+            if _is_cut(failure):
+                raise _unreachable(failure) from failure
             raise
         report_connection_losses(connection, self.connection_name, self.reconnect_interval)
         self._connection = connection
@@ -174,6 +179,9 @@ class AmqpTransport:
         for future in pending.values():
             if not future.done():
                 future.set_exception(InternalError("transport closed while waiting for a reply"))
+                # Retrieved here: a late publish's follower may never come to wait for it (its publish
+                # failed first), and asyncio would log the never-awaited failure as an ERROR.
+                future.exception()
         connection, self._connection = self._connection, None
         self._answer_channel = None
         publisher, self._publisher = self._publisher, None
