@@ -34,6 +34,7 @@ from bus.errors import BusTimeout, BusUnavailable, DuplicateRequest, InternalErr
 from bus.reliability.backoff import delay_bucket_ms
 from bus.transport.amqp_consumer import BROKER_ANSWER_SECONDS, AmqpDelivery, AmqpSubscription
 from bus.transport.amqp_failover import connect_failover
+from bus.transport.amqp_frames import publish as publish_frames
 from bus.transport.amqp_logging import report_connection_losses, silence_library_loss_records
 from bus.transport.amqp_publisher import Publisher, restored_underlay
 from bus.transport.amqp_raw_consumer import RawConsumer
@@ -209,11 +210,10 @@ class AmqpTransport:
                     raise  # nothing the broker may have was sent: a plain refusal
                 raise PublishInDoubt(f"{unavailable.message} after a send the broker may have") from None
             try:
-                # Straight to aiormq, without an aio_pika.Message per publish. wait=False frees the
-                # channel's lock once the frame is queued instead of after the socket drained, so
-                # concurrent publishes pipeline; the broker's confirm is still awaited for each.
-                await underlay.basic_publish(
-                    message.body, routing_key=queue, properties=properties, mandatory=True, wait=False
+                # Straight to aiormq's channel, without an aio_pika.Message per publish, its frames queued
+                # in one step (amqp_frames); the broker's confirm is still awaited for each.
+                await publish_frames(
+                    underlay, message.body, routing_key=queue, properties=properties, mandatory=True
                 )
                 return
             except aiormq.exceptions.PublishError:
@@ -246,8 +246,8 @@ class AmqpTransport:
             raise InternalError("amqp transport is not connected")
         try:
             underlay = await restored_underlay(channel, self.reconnect_grace)
-            await underlay.basic_publish(
-                message.body, routing_key=address, properties=amqp_properties(message), wait=False
+            await publish_frames(
+                underlay, message.body, routing_key=address, properties=amqp_properties(message)
             )
         except CHANNEL_GONE as error:
             raise BusUnavailable(f"broker connection lost while answering: {error}") from None
