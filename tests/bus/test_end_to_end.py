@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tests.reliability.processes import delete_queues
 
 pytestmark = pytest.mark.amqp
 KEY = "e2e-key"
+WORKER_START_SECONDS = 60.0
 
 
 @pytest.fixture
@@ -78,7 +80,10 @@ async def test_request_crosses_rabbitmq_to_a_worker_process_and_back(
     url = f"/r1/{service.id}"
     headers = {"X-Road-Client": "VN/GOV/HPG/STP", "X-Api-Key": KEY}
     response = None
-    for _ in range(100):  # until the worker process has declared its queue and is consuming
+    # Until the worker process has declared its queue and is consuming: a Python process's start-up
+    # takes seconds, and over ten on a loaded 2-core machine (once 13 s under CI beside other work).
+    started_by = time.monotonic() + WORKER_START_SECONDS
+    while time.monotonic() < started_by:
         response = await gateway.post(url, json={"HoVaTen": "Trần Văn Bình"}, headers=headers)
         if response.status_code == 200:
             break
