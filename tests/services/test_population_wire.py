@@ -29,7 +29,7 @@ def _appended_field_by_field(parent: etree._Element, model: BaseModel, namespace
 def _built_field_by_field(record: CongDan, namespace: str) -> bytes:
     element = etree.Element(f"{{{namespace}}}CongDan", nsmap={"dc": namespace})
     _appended_field_by_field(element, record, namespace)
-    return etree.tostring(element, encoding="UTF-8")
+    return bytes(etree.tostring(element, encoding="UTF-8"))
 
 
 def test_records_of_random_people_are_written_as_element_by_element() -> None:
