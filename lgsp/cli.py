@@ -366,6 +366,7 @@ def worker(
     from bus.event_recorder import EventRecorder
     from bus.heap import freeze_startup_heap
     from bus.loop_watchdog import start_loop_watchdog
+    from bus.reliability.breaker_reads import tracked_breaker_reads
     from bus.store import make_store
     from bus.transport import make_transport
     from bus.worker import Worker
@@ -392,7 +393,11 @@ def worker(
             {},
             name=settings.worker_name,
             only=service,
-            store=make_store(settings.store_url),
+            store=tracked_breaker_reads(
+                make_store(settings.store_url),
+                settings.store_url,
+                {s.adapter for s in the_catalog.services},
+            ),
         )
         hosted.adapters = build_adapters(
             the_catalog,

@@ -18,6 +18,7 @@ from bus.event_recorder import EventRecorder
 from bus.gateway.assembly import assemble_gateway
 from bus.gateway.settings import GatewaySettings
 from bus.monitoring.access import new_monitoring_token
+from bus.reliability.breaker_reads import tracked_breaker_reads
 from bus.serving import Served, ServerGroup
 from bus.settings import BusSettings
 from bus.store import make_store
@@ -121,7 +122,11 @@ class EmbeddedStack:
                 self.transport,
                 adapters,
                 name=f"{self.worker_name}-{index + 1}",
-                store=make_store(self.settings.store_url),
+                store=tracked_breaker_reads(
+                    make_store(self.settings.store_url),
+                    self.settings.store_url,
+                    {s.adapter for s in self.catalog.services},
+                ),
             )
             await worker.start()
             self._workers.append(worker)

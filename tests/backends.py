@@ -22,6 +22,7 @@ from tests.transport.conftest import delete_queues
 
 MEMORY = "memory"
 BACKENDS = [MEMORY, pytest.param("rabbitmq+redis", marks=[pytest.mark.amqp, pytest.mark.redis])]
+CONNECT_SECONDS = 60.0
 
 
 @dataclass
@@ -47,7 +48,9 @@ class Backend:
                 self.amqp_url, connection_name=f"lgsp-test-{self.token}", reconnect_interval=0.5
             )
         )
-        await asyncio.wait_for(transport.connect(), 10)
+        # Bounded so that a wedged broker fails the test, generously: a connection and its three channels
+        # once took over 10 s on a 2-core machine at load 20.
+        await asyncio.wait_for(transport.connect(), CONNECT_SECONDS)
         self._made.append(transport)
         return transport
 

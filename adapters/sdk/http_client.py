@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from json import dumps as json_dumps
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -25,6 +26,7 @@ DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 # What httpx's own client would send; bodies are decoded by httpx whichever transport fetched them.
 _URL_MEMO_LIMIT = 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # httpx sends Content-Length: 0 when they have none
+JSON_TYPE = "application/json"
 DEFAULT_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate", "User-Agent": "lgsp-bus"}
 
 
@@ -41,22 +43,35 @@ def outbound_headers(request: Envelope) -> dict[str, str]:
     return headers
 
 
+def json_bytes(value: Any) -> bytes:
+    """`value` as httpx's `json=` encodes it (compact, UTF-8, no NaN)."""
+    return json_dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
 def bytes_request(
-    method: str, url: httpx.URL, headers: Mapping[str, str], content: bytes | str | None
+    method: str,
+    url: httpx.URL,
+    headers: Mapping[str, str],
+    content: bytes | str | None,
+    *,
+    content_type: str | None = None,
 ) -> httpx.Request:
     """The request `httpx.Request(method, url, content=content, headers=headers)` makes, with the `Host`
     and `Content-Length` it would add, built without its content-encoding step (a quarter of a call's
-    own cost in the client): there is nothing to encode in bytes.
+    own cost in the client): there is nothing to encode in bytes. With `content_type` (and a body), its
+    `Content-Type` too, where httpx's `json=` puts it when the caller gives none.
     """
     body = content.encode() if isinstance(content, str) else content or b""
     given = {name.lower() for name in headers}
     first = {} if "host" in given else {"Host": url.netloc.decode("ascii")}
     last = {}
-    # In httpx's order: a body's length after the caller's headers, the empty one before them.
+    # In httpx's order: a body's length (and type) after the caller's headers, the empty one before them.
     if body and "content-length" not in given:
         last["Content-Length"] = str(len(body))
     elif not body and method in _BODY_METHODS and not {"content-length", "transfer-encoding"} & given:
         first["Content-Length"] = "0"
+    if body and content_type is not None and "content-type" not in given:
+        last["Content-Type"] = content_type
     request = httpx.Request(method, url, headers={**first, **headers, **last}, stream=httpx.ByteStream(body))
     request.read()  # loaded as httpx loads `content=`: sending it reads no stream
     return request
@@ -133,6 +148,10 @@ class ProviderClient:
         all_headers = {**self._headers, **outbound_headers(request), **(headers or {})}
         if json is None and data is None and params is None:
             outbound = bytes_request(method, self._url(url), all_headers, content)
+        elif content is None and data is None and params is None:
+            # What httpx's `json=` sends, at a third of its cost (its request building is generic).
+            body = json_bytes(json)
+            outbound = bytes_request(method, self._url(url), all_headers, body, content_type=JSON_TYPE)
         else:
             outbound = httpx.Request(
                 method,

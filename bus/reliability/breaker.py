@@ -34,6 +34,16 @@ GENERATION_MEMO_SECONDS = 1.0
 BreakerStateName = Literal["closed", "open", "half-open"]
 
 
+def open_key(provider: str) -> str:
+    """The store key that holds `provider`'s circuit while it is open (`OpenCircuit`)."""
+    return f"{KEY_PREFIX}{provider}:open"
+
+
+def generation_key(provider: str) -> str:
+    """The store key of `provider`'s circuit generation (moved by each close)."""
+    return f"{KEY_PREFIX}{provider}:generation"
+
+
 class OpenCircuit(BaseModel):
     """What the store holds while a circuit is open."""
 
@@ -69,6 +79,8 @@ class CircuitBreaker:
         self.policy = policy
         self.clock = clock  # wall clock: shared by processes on different hosts' synced clocks
         self._key = f"{KEY_PREFIX}{provider}"
+        self._open_key = open_key(provider)
+        self._generation_key = generation_key(provider)
         # Calls counted while another call's count is on its way go out together: one `incr` by their
         # number per counter. A call counted with none on its way writes its own (no task, no batch).
         self._calls: GroupCommit[str, None] = GroupCommit(self._count_calls)
@@ -128,17 +140,17 @@ class CircuitBreaker:
         now = self.clock()
         value = OpenCircuit(opened_at=now, until=now + self.policy.open_seconds).model_dump_json().encode()
         if replace:
-            await self.store.set(f"{self._key}:open", value)
+            await self.store.set(self._open_key, value)
         else:  # many workers may see the threshold crossed at once; the first one opens it
-            await self.store.set_if_absent(f"{self._key}:open", value)
+            await self.store.set_if_absent(self._open_key, value)
 
     async def _close(self) -> None:
-        generation = await self.store.incr(f"{self._key}:generation")
+        generation = await self.store.incr(self._generation_key)
         self._generation_read = (self.clock(), generation)
-        await self.store.delete(f"{self._key}:open")
+        await self.store.delete(self._open_key)
 
     async def _open_circuit(self) -> OpenCircuit | None:
-        raw = await self.store.get(f"{self._key}:open")
+        raw = await self.store.get(self._open_key)
         return OpenCircuit.model_validate_json(raw) if raw is not None else None
 
     async def _generation(self, *, recent: bool = False) -> int:
@@ -147,7 +159,7 @@ class CircuitBreaker:
         memo = self._generation_read
         if recent and memo is not None and 0 <= now - memo[0] < GENERATION_MEMO_SECONDS:
             return memo[1]
-        raw = await self.store.get(f"{self._key}:generation")
+        raw = await self.store.get(self._generation_key)
         generation = int(raw) if raw is not None else 0
         self._generation_read = (now, generation)
         return generation

@@ -34,6 +34,7 @@ from bus.errors import BusTimeout, BusUnavailable, DuplicateRequest, InternalErr
 from bus.reliability.backoff import delay_bucket_ms
 from bus.transport.amqp_consumer import BROKER_ANSWER_SECONDS, AmqpDelivery, AmqpSubscription
 from bus.transport.amqp_failover import connect_failover
+from bus.transport.amqp_frames import publish as publish_frames
 from bus.transport.amqp_logging import report_connection_losses, silence_library_loss_records
 from bus.transport.amqp_publisher import Publisher, restored_underlay
 from bus.transport.amqp_raw_consumer import RawConsumer
@@ -58,6 +59,12 @@ CONNECTION_LOST = (
     aiormq.exceptions.ChannelInvalidStateError,
     RuntimeError,
 )
+
+
+def _is_cut(error: BaseException) -> bool:
+    """Whether `error` says the connection was lost. aiormq fails the RPCs in flight on a connection or
+    channel closed without a reason (a cut while channels are being opened) with a bare `Exception`."""
+    return isinstance(error, (*CONNECTION_LOST, OSError)) or type(error) is Exception
 
 
 def _unreachable(cause: BaseException) -> BusUnavailable:
@@ -152,11 +159,10 @@ class AmqpTransport:
                 reply_queue_name, exclusive=True, auto_delete=True
             )
             await RawConsumer(reply_channel, reply_queue.name, self._on_reply, no_ack=True).start()
-        except (*CONNECTION_LOST, OSError) as cut:
+        except BaseException as failure:
             await connection.close()
-            raise _unreachable(cut) from cut
-        except BaseException:
-            await connection.close()
+            if _is_cut(failure):
+                raise _unreachable(failure) from failure
             raise
         report_connection_losses(connection, self.connection_name, self.reconnect_interval)
         self._connection = connection
@@ -173,6 +179,9 @@ class AmqpTransport:
         for future in pending.values():
             if not future.done():
                 future.set_exception(InternalError("transport closed while waiting for a reply"))
+                # Retrieved here: a late publish's follower may never come to wait for it (its publish
+                # failed first), and asyncio would log the never-awaited failure as an ERROR.
+                future.exception()
         connection, self._connection = self._connection, None
         self._answer_channel = None
         publisher, self._publisher = self._publisher, None
@@ -209,11 +218,10 @@ class AmqpTransport:
                     raise  # nothing the broker may have was sent: a plain refusal
                 raise PublishInDoubt(f"{unavailable.message} after a send the broker may have") from None
             try:
-                # Straight to aiormq, without an aio_pika.Message per publish. wait=False frees the
-                # channel's lock once the frame is queued instead of after the socket drained, so
-                # concurrent publishes pipeline; the broker's confirm is still awaited for each.
-                await underlay.basic_publish(
-                    message.body, routing_key=queue, properties=properties, mandatory=True, wait=False
+                # Straight to aiormq's channel, without an aio_pika.Message per publish, its frames queued
+                # in one step (amqp_frames); the broker's confirm is still awaited for each.
+                await publish_frames(
+                    underlay, message.body, routing_key=queue, properties=properties, mandatory=True
                 )
                 return
             except aiormq.exceptions.PublishError:
@@ -246,8 +254,8 @@ class AmqpTransport:
             raise InternalError("amqp transport is not connected")
         try:
             underlay = await restored_underlay(channel, self.reconnect_grace)
-            await underlay.basic_publish(
-                message.body, routing_key=address, properties=amqp_properties(message), wait=False
+            await publish_frames(
+                underlay, message.body, routing_key=address, properties=amqp_properties(message)
             )
         except CHANNEL_GONE as error:
             raise BusUnavailable(f"broker connection lost while answering: {error}") from None

@@ -11,6 +11,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from aiormq.abc import DeliveredMessage
 
 from bus.errors import BusUnavailable, Overloaded
+from bus.transport.amqp_frames import ack as ack_frame
 from bus.transport.amqp_raw_consumer import RawConsumer
 from bus.transport.amqp_wire import CHANNEL_GONE, delivery_count, from_amqp
 from bus.transport.base import Handler, Message
@@ -76,7 +77,7 @@ class AmqpDelivery:
         self._settle()
         try:
             # An ack has no answer: queue its frame without waiting for the socket to drain.
-            await self._channel.basic_ack(self._delivery_tag, wait=False)
+            await ack_frame(self._channel, self._delivery_tag)
             log.debug("trace acked %s", self._message.message_id)
         except CHANNEL_GONE as error:
             log.warning("ack of %s lost (%s); the broker will redeliver it", self._message.message_id, error)

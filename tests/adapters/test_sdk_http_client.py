@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from adapters.sdk import REQUEST_ID_HEADER, ProviderClient
 from adapters.sdk.aiohttp_transport import AiohttpTransport, with_length
-from adapters.sdk.http_client import bytes_request
+from adapters.sdk.http_client import JSON_TYPE, bytes_request, json_bytes
 from bus.envelope import Envelope, TraceContext
 from bus.errors import (
     BadResponse,
@@ -356,6 +356,51 @@ def test_a_bytes_request_is_the_one_httpx_builds(
         expected.headers.raw,
     )
     assert built.content == expected.content  # loaded as httpx's is: no stream left to read
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "GET"])
+@pytest.mark.parametrize(
+    "value", [{"HoTen": "Nguyễn Văn An", "so": [1, 2.5, None, True]}, [], "x", 0, {"a": {"b": "\u2028<&>"}}]
+)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Accept": "*/*", "X-Request-Id": "t-1"},
+        {"content-type": "application/vnd.x+json", "content-length": "4"},
+        {"Transfer-Encoding": "chunked", "Host": "other"},
+    ],
+)
+def test_a_json_request_is_the_one_httpx_builds(method: str, value: object, headers: dict[str, str]) -> None:
+    url = httpx.URL("http://127.0.0.1:8102/api/v1/hotich?x=1")
+    built = bytes_request(method, url, headers, json_bytes(value), content_type=JSON_TYPE)
+    expected = httpx.Request(method, url, json=value, headers=headers)
+    assert (built.method, built.url, built.headers.raw) == (
+        expected.method,
+        expected.url,
+        expected.headers.raw,
+    )
+    assert built.content == expected.content
+
+
+async def test_a_json_call_sends_what_httpx_would() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+    client = ProviderClient("http://provider.test/api", provider="p", transport=httpx.MockTransport(answer))
+    async with client:
+        await client.request(_envelope(deadline=5), "POST", "hoso", json={"MaHoSo": "Hồ sơ 1"})
+    expected = httpx.Request(
+        "POST",
+        "http://provider.test/api/hoso",
+        json={"MaHoSo": "Hồ sơ 1"},
+        headers={**seen[0].headers},
+    )
+    assert seen[0].content == expected.content == '{"MaHoSo":"Hồ sơ 1"}'.encode()
+    assert seen[0].headers["Content-Type"] == "application/json"
+    assert list(seen[0].headers.keys())[-2:] == ["content-length", "content-type"]
 
 
 @pytest.mark.parametrize(

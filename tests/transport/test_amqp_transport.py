@@ -12,8 +12,9 @@ import aio_pika
 import aiormq
 import pytest
 
-from bus.errors import BusTimeout, NoRoute, Overloaded
+from bus.errors import BusTimeout, BusUnavailable, InternalError, NoRoute, Overloaded
 from bus.transport import AmqpTransport, Delivery, Message, dead_letter_queue
+from bus.transport.amqp_publisher import Publisher
 
 pytestmark = pytest.mark.amqp
 
@@ -308,6 +309,31 @@ async def test_queue_declared_earlier_with_other_arguments_is_used_as_it_is_with
         await transport.close()
         await channel.queue_delete(queue)
         await channel.queue_delete(dead_letter_queue(queue))
+
+
+async def test_a_cut_while_connecting_is_unavailable_and_leaves_nothing_connected(
+    amqp_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiormq fails a channel's opening with a bare `Exception` when the connection closes under it
+    without a reason (seen: a chaos run's worker, starting during a broker cut, died of it). The
+    transport says BusUnavailable, which callers wait out, and connects on the next try."""
+    transport = AmqpTransport(amqp_url, connection_name="lgsp-test-connect-cut")
+    real_open = Publisher.open
+
+    async def cut_under_the_first_open(publisher: Publisher) -> Any:
+        monkeypatch.setattr(Publisher, "open", real_open)
+        raise Exception
+
+    monkeypatch.setattr(Publisher, "open", cut_under_the_first_open)
+    with pytest.raises(BusUnavailable):
+        await transport.connect()
+    with pytest.raises(InternalError):
+        transport.connection  # noqa: B018 — nothing was kept
+    await transport.connect()
+    try:
+        assert not transport.connection.is_closed
+    finally:
+        await transport.close()
 
 
 async def test_consume_is_retried_when_the_broker_drops_the_connection_under_it(
