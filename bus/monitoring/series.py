@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 from prometheus_client import metrics as prometheus_metrics
 from prometheus_client.metrics_core import Metric
@@ -76,8 +77,16 @@ class SummarySeries:
         self.sum += amount
 
 
-class _Family(Collector):
-    """A metric family whose labelled series are made on first use and kept in that order."""
+class _Series(Protocol):
+    created: float
+
+
+S = TypeVar("S", bound=_Series)
+
+
+class _Family(Collector, Generic[S]):
+    """A metric family whose labelled series are made on first use and kept in that order; each collects
+    its kind's samples, then `_created`."""
 
     kind = ""
 
@@ -85,44 +94,50 @@ class _Family(Collector):
         self.name = name
         self.documentation = documentation
         self.labelnames = tuple(labelnames)
+        self._series: dict[tuple[str, ...], S] = {}
+
+    def labels(self, *values: str) -> S:
+        """The series of these label values (in `labelnames` order), made on first use."""
+        series = self._series.get(values)
+        if series is None:
+            series = self._series[values] = self._new_series()
+        return series
 
     def describe(self) -> Iterable[Metric]:
         """The family without samples (what the registry checks names against)."""
         return [Metric(self.name, self.documentation, self.kind)]
-
-    def _labels(self, values: tuple[str, ...]) -> dict[str, str]:
-        return dict(zip(self.labelnames, values, strict=True))
-
-
-class CounterFamily(_Family):
-    """A labelled counter family (`<name>_total`, `<name>_created`)."""
-
-    kind = "counter"
-
-    def __init__(self, name: str, documentation: str, labelnames: Sequence[str]) -> None:
-        super().__init__(name, documentation, labelnames)
-        self._series: dict[tuple[str, ...], CounterSeries] = {}
-
-    def labels(self, *values: str) -> CounterSeries:
-        """The series of these label values (in `labelnames` order), made on first use."""
-        series = self._series.get(values)
-        if series is None:
-            series = self._series[values] = CounterSeries()
-        return series
 
     def collect(self) -> Iterable[Metric]:
         """The family with every series' samples."""
         metric = Metric(self.name, self.documentation, self.kind)
         created = _created_series()
         for values, series in list(self._series.items()):
-            labels = self._labels(values)
-            metric.add_sample(self.name + "_total", labels, series.value)
+            labels = dict(zip(self.labelnames, values, strict=True))
+            self._add_samples(metric, labels, series)
             if created:
                 metric.add_sample(self.name + "_created", dict(labels), series.created)
         return [metric]
 
+    def _new_series(self) -> S:
+        raise NotImplementedError
 
-class HistogramFamily(_Family):
+    def _add_samples(self, metric: Metric, labels: dict[str, str], series: S) -> None:
+        raise NotImplementedError
+
+
+class CounterFamily(_Family[CounterSeries]):
+    """A labelled counter family (`<name>_total`, `<name>_created`)."""
+
+    kind = "counter"
+
+    def _new_series(self) -> CounterSeries:
+        return CounterSeries()
+
+    def _add_samples(self, metric: Metric, labels: dict[str, str], series: CounterSeries) -> None:
+        metric.add_sample(self.name + "_total", labels, series.value)
+
+
+class HistogramFamily(_Family[HistogramSeries]):
     """A labelled histogram family (`_bucket` cumulated, `_count`, `_sum`, `_created`)."""
 
     kind = "histogram"
@@ -137,61 +152,32 @@ class HistogramFamily(_Family):
         if bounds[-1] != INF:
             bounds.append(INF)
         self.bounds = tuple(bounds)
-        self._le = [floatToGoString(bound) for bound in self.bounds]
-        self._series: dict[tuple[str, ...], HistogramSeries] = {}
+        self._le = [floatToGoString(bound) for bound in self.bounds]  # type: ignore[no-untyped-call]  # prometheus_client
 
-    def labels(self, *values: str) -> HistogramSeries:
-        """The series of these label values (in `labelnames` order), made on first use."""
-        series = self._series.get(values)
-        if series is None:
-            series = self._series[values] = HistogramSeries(self.bounds)
-        return series
+    def _new_series(self) -> HistogramSeries:
+        return HistogramSeries(self.bounds)
 
-    def collect(self) -> Iterable[Metric]:
-        """The family with every series' samples."""
-        metric = Metric(self.name, self.documentation, self.kind)
-        created = _created_series()
-        for values, series in list(self._series.items()):
-            labels = self._labels(values)
-            total = 0.0
-            for le, count in zip(self._le, series.counts, strict=True):
-                total += count
-                metric.add_sample(self.name + "_bucket", {**labels, "le": le}, total)
-            metric.add_sample(self.name + "_count", dict(labels), total)
-            if self.bounds[0] >= 0:  # a sum with negative observations is no counter
-                metric.add_sample(self.name + "_sum", dict(labels), series.sum)
-            if created:
-                metric.add_sample(self.name + "_created", dict(labels), series.created)
-        return [metric]
+    def _add_samples(self, metric: Metric, labels: dict[str, str], series: HistogramSeries) -> None:
+        total = 0.0
+        for le, count in zip(self._le, series.counts, strict=True):
+            total += count
+            metric.add_sample(self.name + "_bucket", {**labels, "le": le}, total)
+        metric.add_sample(self.name + "_count", dict(labels), total)
+        if self.bounds[0] >= 0:  # a sum with negative observations is no counter
+            metric.add_sample(self.name + "_sum", dict(labels), series.sum)
 
 
-class SummaryFamily(_Family):
+class SummaryFamily(_Family[SummarySeries]):
     """A labelled summary family without quantiles (`_count`, `_sum`, `_created`)."""
 
     kind = "summary"
 
-    def __init__(self, name: str, documentation: str, labelnames: Sequence[str]) -> None:
-        super().__init__(name, documentation, labelnames)
-        self._series: dict[tuple[str, ...], SummarySeries] = {}
+    def _new_series(self) -> SummarySeries:
+        return SummarySeries()
 
-    def labels(self, *values: str) -> SummarySeries:
-        """The series of these label values (in `labelnames` order), made on first use."""
-        series = self._series.get(values)
-        if series is None:
-            series = self._series[values] = SummarySeries()
-        return series
-
-    def collect(self) -> Iterable[Metric]:
-        """The family with every series' samples."""
-        metric = Metric(self.name, self.documentation, self.kind)
-        created = _created_series()
-        for values, series in list(self._series.items()):
-            labels = self._labels(values)
-            metric.add_sample(self.name + "_count", labels, series.count)
-            metric.add_sample(self.name + "_sum", dict(labels), series.sum)
-            if created:
-                metric.add_sample(self.name + "_created", dict(labels), series.created)
-        return [metric]
+    def _add_samples(self, metric: Metric, labels: dict[str, str], series: SummarySeries) -> None:
+        metric.add_sample(self.name + "_count", labels, series.count)
+        metric.add_sample(self.name + "_sum", dict(labels), series.sum)
 
 
 class Gauge(Collector):
