@@ -453,7 +453,7 @@ def mock(
     import uvicorn
 
     from bus.heap import freeze_startup_heap
-    from services.registry import MOCKS
+    from services.registry import DEFAULT_GATEWAY_URL, MOCKS
 
     spec = MOCKS.get(name)
     if spec is None:
@@ -462,9 +462,11 @@ def mock(
     from services.citizens import Population
 
     served_port = port or spec.port
-    wired = {} if gateway_url is None else {"gateway_url": gateway_url}
     served = spec.build(
-        population=Population(), latency=latency, own_url=f"http://{host}:{served_port}", **wired
+        population=Population(),
+        latency=latency,
+        gateway_url=DEFAULT_GATEWAY_URL if gateway_url is None else gateway_url,
+        own_url=f"http://{host}:{served_port}",
     )
     freeze_startup_heap()
     uvicorn.run(

@@ -137,7 +137,7 @@ def build_entry(
     if type(record) is TransactionRecord and bodies is None:
         # A gateway's record (validated when it was made) and the log's own place, previous hash and hash:
         # taken as they are, not validated again (≈ 38k instructions; tests hold the two equal).
-        return _build_entry(content)
+        return _build_entry(content, None)
     # Validated from the record's own (already typed) values, half the cost of parsing their JSON view,
     # by the model's validator without model_validate's Python layer (LogEntry 43k → 38k instructions).
     entry: LogEntry = _ENTRY_READER.validate_python(content)
