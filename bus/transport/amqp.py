@@ -267,7 +267,12 @@ class AmqpTransport:
         bucket = delay_bucket_ms(delay)
         name = retry_queue_name(queue, bucket)
         if name not in self._retry_queues:
-            await self._declare_retry_queue(queue, bucket)
+            try:
+                await self._declare_retry_queue(queue, bucket)
+            except Exception as error:
+                if not _is_cut(error):
+                    raise
+                raise BusUnavailable(f"broker connection lost declaring {name!r} ({error!r})") from error
             self._retry_queues.add(name)
         await self.publish(name, message)
 
@@ -289,7 +294,9 @@ class AmqpTransport:
         """A channel without confirms; BusUnavailable while the connection is being restored."""
         try:
             return await self.connection.channel(publisher_confirms=False)
-        except CONNECTION_LOST as lost:
+        except Exception as lost:
+            if not _is_cut(lost):
+                raise
             raise BusUnavailable(f"broker connection unavailable ({type(lost).__name__})") from None
 
     async def get(self, queue: str) -> AmqpDelivery | None:
@@ -402,7 +409,9 @@ class AmqpTransport:
             try:
                 subscription = await self._subscribe(queue, handler, prefetch, max_length)
                 break
-            except CONNECTION_LOST as error:
+            except Exception as error:
+                if not _is_cut(error):
+                    raise
                 # RabbitMQ 3.10 closes the whole connection (INTERNAL_ERROR, noproc in its log) when a
                 # consumer arrives on a quorum queue that another worker declared an instant before,
                 # while its Raft leader is still starting: wait for the reconnection and try again.

@@ -13,8 +13,10 @@ import aiormq
 import pytest
 
 from bus.errors import BusTimeout, BusUnavailable, InternalError, NoRoute, Overloaded
+from bus.reliability.backoff import delay_bucket_ms
 from bus.transport import AmqpTransport, Delivery, Message, dead_letter_queue
 from bus.transport.amqp_publisher import Publisher
+from bus.transport.amqp_wire import retry_queue_name
 
 pytestmark = pytest.mark.amqp
 
@@ -334,6 +336,36 @@ async def test_a_cut_while_connecting_is_unavailable_and_leaves_nothing_connecte
         assert not transport.connection.is_closed
     finally:
         await transport.close()
+
+
+async def test_a_cut_while_declaring_a_retry_queue_is_unavailable_and_the_next_delay_declares_it(
+    amqp_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same reasonless close under a retry's channel (seen: a chaos run's worker logged the handler
+    failing with a traceback): BusUnavailable, which the worker answers by requeueing the delivery."""
+    transport = AmqpTransport(amqp_url, connection_name="lgsp-test-retry-cut")
+    await transport.connect()
+    queue = f"lgsp-test.retry-cut.{uuid.uuid4().hex[:8]}"
+    connection = transport.connection
+    real_channel = connection.channel
+
+    def cut_under_the_first_channel(**kwargs: Any) -> Any:
+        monkeypatch.setattr(connection, "channel", real_channel)
+        raise Exception
+
+    try:
+        await transport.consume(queue, lambda delivery: delivery.ack())
+        monkeypatch.setattr(connection, "channel", cut_under_the_first_channel)
+        with pytest.raises(BusUnavailable):
+            await transport.publish_delayed(queue, Message(body=b"later"), 0.1)
+        await transport.publish_delayed(queue, Message(body=b"later"), 0.1)
+    finally:
+        await transport.close()
+        cleanup = await aio_pika.connect(amqp_url, timeout=5)
+        async with cleanup:
+            cleanup_channel = await cleanup.channel()
+            for name in (queue, dead_letter_queue(queue), retry_queue_name(queue, delay_bucket_ms(0.1))):
+                await cleanup_channel.queue_delete(name)
 
 
 async def test_consume_is_retried_when_the_broker_drops_the_connection_under_it(
