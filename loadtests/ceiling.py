@@ -56,6 +56,9 @@ class CeilingWatch:
         self.max_error_ratio = max_error_ratio
         self._stage: Stage | None = None
         self._start: Counters | None = None
+        # The counters when the stage was entered: its window when no tick came between its judged_from
+        # and its end (a master late by seconds), so that no measured stage passes unjudged.
+        self._entered: Counters | None = None
         self.broken: str | None = None  # the label of the stage that broke the SLO, once one has
 
     def should_stop(self, stage: Stage | None, elapsed: float, counters: Callable[[], Counters]) -> bool:
@@ -63,10 +66,12 @@ class CeilingWatch:
         if self.broken is not None:
             return True
         if stage is not self._stage:
-            if self._stage is not None and self._start is not None and self._missed(self._start, counters()):
+            start = self._start if self._start is not None else self._entered
+            if self._stage is not None and start is not None and self._missed(start, counters()):
                 self.broken = self._stage.label
                 return True
             self._stage, self._start = stage, None
+            self._entered = counters() if stage is not None and stage.measured else None
         if stage is not None and stage.measured and self._start is None and elapsed >= stage.judged_from:
             self._start = counters()
         return False

@@ -48,6 +48,15 @@ def test_the_watch_stops_at_the_end_of_the_first_stage_missing_the_slo() -> None
     assert stopped == 30 and watch.broken == "2 tx/s"
 
 
+def test_a_stage_whose_judged_window_no_tick_caught_is_judged_from_its_start() -> None:
+    stages = step((1, 2), hold=4, warmup=2)  # the 1 tx/s stage: 2-6 s, judged from 3 s
+    watch = CeilingWatch(p99_ms=1000, max_error_ratio=0.01)
+    slow = Counters(40, 0, {2000: 40})
+    # The master's ticks came at 2 s and then only at 6 s: none inside the judged window.
+    assert not watch.should_stop(stages[1], 2, lambda: Counters(0, 0, {}))
+    assert watch.should_stop(stages[2], 6, lambda: slow) and watch.broken == "1 tx/s"
+
+
 def test_the_watch_lets_a_run_that_meets_the_slo_finish() -> None:
     stages = step((1, 2), hold=10, warmup=10)
     counters = {s: Counters(10 * s, 0, {20: 10 * s}) for s in range(40)}
