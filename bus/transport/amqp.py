@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -65,6 +66,18 @@ def _is_cut(error: BaseException) -> bool:
     """Whether `error` says the connection was lost. aiormq fails the RPCs in flight on a connection or
     channel closed without a reason (a cut while channels are being opened) with a bare `Exception`."""
     return isinstance(error, (*CONNECTION_LOST, OSError)) or type(error) is Exception
+
+
+@contextlib.contextmanager
+def _cut_is_unavailable(doing: str) -> Iterator[None]:
+    """Turn a connection cut under the block into BusUnavailable (the caller may wait and retry)."""
+    try:
+        yield
+    except Exception as error:
+        if not _is_cut(error):
+            raise
+        cause = f"{type(error).__name__}: {error}"
+        raise BusUnavailable(f"broker connection lost {doing} ({cause})"[:300]) from error
 
 
 def _unreachable(cause: BaseException) -> BusUnavailable:
@@ -267,12 +280,8 @@ class AmqpTransport:
         bucket = delay_bucket_ms(delay)
         name = retry_queue_name(queue, bucket)
         if name not in self._retry_queues:
-            try:
+            with _cut_is_unavailable(f"declaring {name!r}"):
                 await self._declare_retry_queue(queue, bucket)
-            except Exception as error:
-                if not _is_cut(error):
-                    raise
-                raise BusUnavailable(f"broker connection lost declaring {name!r} ({error!r})") from error
             self._retry_queues.add(name)
         await self.publish(name, message)
 
@@ -292,12 +301,8 @@ class AmqpTransport:
 
     async def _new_channel(self) -> AbstractChannel:
         """A channel without confirms; BusUnavailable while the connection is being restored."""
-        try:
+        with _cut_is_unavailable("opening a channel"):
             return await self.connection.channel(publisher_confirms=False)
-        except Exception as lost:
-            if not _is_cut(lost):
-                raise
-            raise BusUnavailable(f"broker connection unavailable ({type(lost).__name__})") from None
 
     async def get(self, queue: str) -> AmqpDelivery | None:
         """basic.get without ack on a channel kept for it; None when `queue` is empty."""
