@@ -40,7 +40,6 @@ from services.population.soap import (
     MAX_BODY_BYTES,
     SoapFault,
     parse_request,
-    serialize_answer,
     serialize_fault,
 )
 from services.telemetry import NO_TELEMETRY
@@ -85,7 +84,7 @@ def answer_soap(body: bytes, headers: Mapping[str, str], population: Population)
     if soap_action is not None and not operation.accepts_action(soap_action):
         raise SoapFault("Client", f"SOAPAction {soap_action} does not name operation {operation.name}")
     query = read_query(element, operation)
-    return serialize_answer(operation.handler(query, population))
+    return operation.handler(query, population)
 
 
 def create_app(population: Population | None = None, *, latency: bool = True) -> FastAPI:
