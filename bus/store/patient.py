@@ -46,80 +46,98 @@ class PatientStore(Store):
         """Close the wrapped store."""
         await self.store.close()
 
+    # Each operation tries the store once directly and only on a refusal builds the retry (a closure
+    # over its arguments) and waits: the worker's four store steps per message pay no retry machinery
+    # while the store answers. The patience runs from before that first try, as it always did.
+
     async def get(self, key: str) -> bytes | None:
         """As the store's, waiting out an outage."""
-        return await self._patiently(lambda: self.store.get(key))
+        give_up = self._give_up()
+        try:
+            return await self.store.get(key)
+        except BusUnavailable as refusal:
+            return await self._wait_out(lambda: self.store.get(key), refusal, give_up)
 
     async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
         """As the store's, waiting out an outage."""
-        await self._patiently(lambda: self.store.set(key, value, ttl=ttl))
+        give_up = self._give_up()
+        try:
+            await self.store.set(key, value, ttl=ttl)
+        except BusUnavailable as refusal:
+            await self._wait_out(lambda: self.store.set(key, value, ttl=ttl), refusal, give_up)
 
     async def set_if_absent(self, key: str, value: bytes, *, ttl: float | None = None) -> bool:
         """As the store's, waiting out an outage. A SET NX cut by the outage may have been applied with its
         reply lost: when a retry then finds the key holding exactly `value`, that write was this call's
         (exact when values are unique per caller, as leases' holders and markers' owners are)."""
-        written, interrupted = await self._noting_interruption(
-            lambda: self.store.set_if_absent(key, value, ttl=ttl)
-        )
-        if not written and interrupted:
-            return await self._holds(key, value)
-        return written
+        give_up = self._give_up()
+        try:
+            return await self.store.set_if_absent(key, value, ttl=ttl)
+        except BusUnavailable as refusal:
+            retry = lambda: self.store.set_if_absent(key, value, ttl=ttl)  # noqa: E731
+            written = await self._wait_out(retry, refusal, give_up)
+        return written or await self._holds(key, value)
 
     async def replace_if(self, key: str, expected: bytes, value: bytes, *, ttl: float | None = None) -> bool:
         """As the store's, waiting out an outage; a retried write whose first try landed (reply lost)
         finds `value` in place and counts as written, as for `set_if_absent`."""
-        written, interrupted = await self._noting_interruption(
-            lambda: self.store.replace_if(key, expected, value, ttl=ttl)
-        )
-        if not written and interrupted:
-            return await self._holds(key, value)
-        return written
+        give_up = self._give_up()
+        try:
+            return await self.store.replace_if(key, expected, value, ttl=ttl)
+        except BusUnavailable as refusal:
+            retry = lambda: self.store.replace_if(key, expected, value, ttl=ttl)  # noqa: E731
+            written = await self._wait_out(retry, refusal, give_up)
+        return written or await self._holds(key, value)
 
     async def get_else_set_if_absent(
         self, found_key: str, key: str, value: bytes, *, ttl: float | None = None
     ) -> tuple[bytes | None, bool]:
         """As the store's, waiting out an outage; a retried step whose first try wrote `key` (reply
         lost) finds `value` in place and counts as written, as for `set_if_absent`."""
-        (found, written), interrupted = await self._noting_interruption(
-            lambda: self.store.get_else_set_if_absent(found_key, key, value, ttl=ttl)
-        )
-        if found is None and not written and interrupted:
+        give_up = self._give_up()
+        try:
+            return await self.store.get_else_set_if_absent(found_key, key, value, ttl=ttl)
+        except BusUnavailable as refusal:
+            retry = lambda: self.store.get_else_set_if_absent(found_key, key, value, ttl=ttl)  # noqa: E731
+            found, written = await self._wait_out(retry, refusal, give_up)
+        if found is None and not written:
             return None, await self._holds(key, value)
         return found, written
 
     async def delete(self, key: str) -> bool:
         """As the store's, waiting out an outage."""
-        return await self._patiently(lambda: self.store.delete(key))
+        give_up = self._give_up()
+        try:
+            return await self.store.delete(key)
+        except BusUnavailable as refusal:
+            return await self._wait_out(lambda: self.store.delete(key), refusal, give_up)
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         """As the store's, waiting out an outage (a retried INCR whose reply was lost counts twice)."""
-        return await self._patiently(lambda: self.store.incr(key, amount, ttl=ttl))
-
-    async def _noting_interruption(self, operation: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
-        """`operation`'s result, waiting out an outage, and whether an outage cut a try (whose write may
-        then have landed with its reply lost)."""
-        interrupted = False
-
-        async def attempt() -> T:
-            nonlocal interrupted
-            try:
-                return await operation()
-            except BusUnavailable:
-                interrupted = True
-                raise
-
-        return await self._patiently(attempt), interrupted
+        give_up = self._give_up()
+        try:
+            return await self.store.incr(key, amount, ttl=ttl)
+        except BusUnavailable as refusal:
+            return await self._wait_out(lambda: self.store.incr(key, amount, ttl=ttl), refusal, give_up)
 
     async def _holds(self, key: str, value: bytes) -> bool:
         """Whether `key` holds exactly `value`: this caller's write, where values are unique per caller."""
         return await self._patiently(lambda: self.store.get(key)) == value
 
-    async def _patiently(self, operation: Callable[[], Awaitable[T]]) -> T:
-        def waiting(refusal: BusUnavailable) -> None:
-            self.waits += 1
-            log.warning("store unreachable (%s); waiting up to %.0f s for it", refusal, self.patience)
+    def _give_up(self) -> float:
+        return asyncio.get_running_loop().time() + self.patience
 
-        return await patiently(operation, self.patience, waiting)
+    def _waiting(self, refusal: BusUnavailable) -> None:
+        self.waits += 1
+        log.warning("store unreachable (%s); waiting up to %.0f s for it", refusal, self.patience)
+
+    async def _patiently(self, operation: Callable[[], Awaitable[T]]) -> T:
+        return await patiently(operation, self.patience, self._waiting)
+
+    async def _wait_out(
+        self, operation: Callable[[], Awaitable[T]], refusal: BusUnavailable, give_up: float
+    ) -> T:
+        return await wait_out(operation, refusal, give_up, self._waiting)
 
 
 async def patiently(
@@ -127,18 +145,33 @@ async def patiently(
 ) -> T:
     """`operation`'s result, retried through BusUnavailable (pauses doubling from 0.1 s to 2 s) for up to
     `patience` seconds, then its BusUnavailable; `waiting` is told of the first refusal, once."""
+    give_up = asyncio.get_running_loop().time() + patience
+    try:
+        return await operation()
+    except BusUnavailable as refusal:
+        return await wait_out(operation, refusal, give_up, waiting)
+
+
+async def wait_out(
+    operation: Callable[[], Awaitable[T]],
+    refusal: BusUnavailable,
+    give_up: float,
+    waiting: Callable[[BusUnavailable], None],
+) -> T:
+    """After `operation`'s first try was refused with `refusal`: `operation` retried (pauses doubling
+    from 0.1 s to 2 s) until it answers, or until the next pause would pass the loop time `give_up`,
+    when the last refusal is raised; `waiting` is told of the first refusal, once."""
     loop = asyncio.get_running_loop()
-    give_up = loop.time() + patience
     pause = FIRST_PAUSE_SECONDS
-    waited = False
+    if loop.time() + pause > give_up:
+        raise refusal
+    waiting(refusal)
     while True:
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, MAX_PAUSE_SECONDS)
         try:
             return await operation()
-        except BusUnavailable as refusal:
+        except BusUnavailable as again:
             if loop.time() + pause > give_up:
                 raise
-            if not waited:
-                waited = True
-                waiting(refusal)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, MAX_PAUSE_SECONDS)
+            refusal = again
