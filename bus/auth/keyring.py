@@ -54,10 +54,10 @@ class KeyRing:
         """Whether `key` is one of `client`'s keys valid now (constant time over all candidates)."""
         now = self._clock()
         rotated = await self._load(client)
-        catalog_ok = client.key_matches(key, at=now) and (
+        presented = hash_api_key(key)  # hashed once for the catalog's digests and the rotated ones
+        catalog_ok = client.digest_matches(presented, at=now) and (
             rotated.catalog_keys_until is None or now < rotated.catalog_keys_until
         )
-        presented = hash_api_key(key)
         rotated_ok = False
         for window in rotated.keys:
             same = hmac.compare_digest(presented, window.sha256)

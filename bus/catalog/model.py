@@ -115,7 +115,10 @@ class ClientSpec(_Strict):
 
     def key_matches(self, key: str, at: datetime | None = None) -> bool:
         """Constant-time check of a presented API key against every digest valid `at` (default: now)."""
-        presented = hash_api_key(key)
+        return self.digest_matches(hash_api_key(key), at)
+
+    def digest_matches(self, presented: str, at: datetime | None = None) -> bool:
+        """`key_matches` for a key already hashed (`hash_api_key`): `presented` is its digest."""
         moment = at or datetime.now(UTC)
         windows = {w.sha256: w for w in self.key_windows}
         matched = False
