@@ -49,15 +49,18 @@ class RightsIndex:
         revoked = set(runtime.revoked)
         self.catalog = [g for g in catalog_grants if g not in revoked]
         self.runtime = list(runtime.granted)
-        self._by_party: dict[tuple[str, ServiceId], list[EndpointGrant]] = {}
+        # Keyed by the service id's text: a probe keyed by a ServiceId hashes and compares a pydantic
+        # model (its Python `__eq__` on every hit).
+        self._by_party: dict[tuple[str, str], list[EndpointGrant]] = {}
         for grant in (*self.catalog, *self.runtime):
-            self._by_party.setdefault((grant.to, grant.service), []).append(grant)
+            self._by_party.setdefault((grant.to, str(grant.service)), []).append(grant)
 
     def grants(self, names: frozenset[str], service: ServiceId) -> list[EndpointGrant]:
         """The grants held by any of `names` on `service`."""
         found: list[EndpointGrant] = []
+        text = str(service)
         for name in names:
-            found += self._by_party.get((name, service), ())
+            found += self._by_party.get((name, text), ())
         return found
 
 
