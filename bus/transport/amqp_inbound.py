@@ -26,7 +26,8 @@ import aiormq.connection
 from aiormq.abc import DeliveredMessage
 from pamqp import commands as spec
 from pamqp import constants
-from pamqp.header import ContentHeader
+
+from bus.transport.amqp_content_header import decode_content_header
 
 _FRAME_HEADER = struct.Struct(">BHI")
 _HEAD = _FRAME_HEADER.size
@@ -191,8 +192,7 @@ def _deliver(channel: aiormq.Channel, buffer: bytes, at: int, following: int, en
         return _SLOW
     try:
         deliver = decode_deliver(buffer, at + _METHOD_INDEX.size, following - 1)
-        header = ContentHeader()
-        header.unmarshal(buffer[header_at + _HEAD : body_at - 1])
+        header = decode_content_header(buffer[header_at + _HEAD : body_at - 1])
     except (ValueError, IndexError, struct.error):
         return _SLOW
     consumer = channel.consumers.get(deliver.consumer_tag) if deliver.consumer_tag else None
