@@ -5,13 +5,14 @@ aiormq reads each frame in its connection's reader task (three awaited `readexac
 takes it off again: a delivery's three frames pass through both tasks before the consumer's task
 starts, a confirm's one likewise. `InboundFrames` sits in the socket's protocol, where the bytes
 arrive, and splits them into whole frames. A basic.deliver whose content header and single body frame
-came with it, for a consumer of an open channel, becomes aiormq's `DeliveredMessage` and starts the
-consumer's task as aiormq starts it; a basic.ack of a confirm the channel awaits is settled by the
-channel's own `_confirm_delivery`, as aiormq settles it. Only while aiormq has read all it was given
-and the channel's queue is empty, so that no frame overtakes an earlier one of its channel. Every other
-frame, and these in any unusual case (a nack, an ack of a tag not awaited, an unknown consumer tag, an
-empty body or one of several frames, a decoding error, aiormq's frame log at DEBUG, the connection not
-bound yet), goes to aiormq's reader as it came, and so does everything after it in the same read.
+came with it, for a consumer of an open channel, becomes aiormq's `DeliveredMessage` (its header decoded
+by amqp_content_header) and starts the consumer's task as aiormq starts it; a basic.ack of a confirm the
+channel awaits is settled by the channel's own `_confirm_delivery`, as aiormq settles it. Only while
+aiormq has read all it was given and the channel's queue is empty, so that no frame overtakes an earlier
+one of its channel. Every other frame, and these in any unusual case (a nack, an ack of a tag not
+awaited, an unknown consumer tag, an empty body or one of several frames, a decoding error, aiormq's
+frame log at DEBUG, the connection not bound yet), goes to aiormq's reader as it came, and so does
+everything after it in the same read.
 """
 
 from __future__ import annotations
