@@ -120,6 +120,23 @@ class PatientStore(Store):
         except BusUnavailable as refusal:
             return await self._wait_out(lambda: self.store.incr(key, amount, ttl=ttl), refusal, give_up)
 
+    async def set_and_incr(
+        self,
+        key: str,
+        value: bytes,
+        counter: str,
+        *,
+        ttl: float | None = None,
+        counter_ttl: float | None = None,
+    ) -> int:
+        """As the store's, waiting out an outage (a retried step whose reply was lost counts twice)."""
+        give_up = self._give_up()
+        try:
+            return await self.store.set_and_incr(key, value, counter, ttl=ttl, counter_ttl=counter_ttl)
+        except BusUnavailable as refusal:
+            retry = lambda: self.store.set_and_incr(key, value, counter, ttl=ttl, counter_ttl=counter_ttl)  # noqa: E731
+            return await self._wait_out(retry, refusal, give_up)
+
     async def _holds(self, key: str, value: bytes) -> bool:
         """Whether `key` holds exactly `value`: this caller's write, where values are unique per caller."""
         return await self._patiently(lambda: self.store.get(key)) == value
