@@ -9,6 +9,7 @@ Both parse from and serialise to their slash-separated text, so on the wire they
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
@@ -48,7 +49,9 @@ def _split(text: str, kind: str, expected: int, shape: str) -> list[str]:
 
 
 class _SlashId(BaseModel):
-    """Shared behaviour: frozen, hashable, parsed from and dumped as slash-separated text."""
+    """Shared behaviour: frozen, hashable, parsed from and dumped as slash-separated text, which is
+    worked out once per id (so an id is never copied with other field values: `model_copy(update=…)`
+    would keep the text of the original)."""
 
     model_config = ConfigDict(frozen=True)
     _kind: ClassVar[str]
@@ -71,7 +74,15 @@ class _SlashId(BaseModel):
 
     @model_serializer
     def _to_text(self) -> str:
-        return str(self)
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The slash-separated form (each id class works it out once per id: `cached_property`)."""
+        raise NotImplementedError
 
 
 class ClientId(_SlashId):
@@ -94,7 +105,9 @@ class ClientId(_SlashId):
             "subsystem": subsystem,
         }
 
-    def __str__(self) -> str:
+    @cached_property
+    def text(self) -> str:
+        """The slash-separated form: `VN/GOV/HPG/STP`."""
         return f"{self.instance}/{self.member_class}/{self.member_code}/{self.subsystem}"
 
 
@@ -134,12 +147,14 @@ class ServiceId(_SlashId):
             subsystem=self.subsystem,
         )
 
-    @property
+    @cached_property
     def queue_name(self) -> str:
         """The bus queue that carries requests for this service."""
-        return "lgsp.svc." + str(self).replace("/", ".")
+        return "lgsp.svc." + self.text.replace("/", ".")
 
-    def __str__(self) -> str:
+    @cached_property
+    def text(self) -> str:
+        """The slash-separated form: `VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v1`."""
         return (
             f"{self.instance}/{self.member_class}/{self.member_code}/{self.subsystem}"
             f"/{self.service_code}/{self.version}"
