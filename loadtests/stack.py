@@ -37,20 +37,27 @@ DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "lgsp" / "default_catalo
 
 
 LOWEST_LISTEN_PORT = 20000
+# Ports this process has handed out: a stack picks all its ports before its servers bind them, so a
+# probe alone could give one port twice (to a mock and to the gateway, or to two stacks in a row).
+_handed_out: set[int] = set()
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now, drawn below the kernel's ephemeral range: a port the
-    kernel hands out (bind to 0) can be taken by an outgoing connection between this pick and the
-    server's own bind (seen in CI: a mock exited with 'address already in use')."""
+    """A TCP port nobody listens on right now and never handed out before by this process, drawn below
+    the kernel's ephemeral range: a port the kernel hands out (bind to 0) can be taken by an outgoing
+    connection between this pick and the server's own bind (seen in CI: a mock exited with 'address
+    already in use')."""
     highest = max(_ephemeral_start(), LOWEST_LISTEN_PORT + 1)
     for _ in range(1000):
         port = random.randrange(LOWEST_LISTEN_PORT, highest)
+        if port in _handed_out:
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
+        _handed_out.add(port)
         return port
     raise RuntimeError(f"no free TCP port between {LOWEST_LISTEN_PORT} and {highest}")
 

@@ -22,11 +22,13 @@ was recorded on the mock's simulated clock (/_control/clock, which a compressed 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from importlib.resources import files
 
 from fastapi import FastAPI, Request, Response
 from lxml import etree
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.casework.control import clock_router
 from services.citizens import Population
@@ -40,7 +42,6 @@ from services.population.soap import (
     MAX_BODY_BYTES,
     SoapFault,
     parse_request,
-    serialize_answer,
     serialize_fault,
 )
 from services.telemetry import NO_TELEMETRY
@@ -55,12 +56,32 @@ def default_faults(latency: bool) -> FaultProfile:
     return FaultProfile(latency=Latency.lognormal(300, 3000) if latency else Latency(), soap_fault=True)
 
 
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+# The headers a SOAP call is judged by (ASGI servers hand names over in lower case).
+_SOAP_HEADERS = (b"content-length", b"content-type", b"soapaction")
+
+
+def soap_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The SOAP call's own headers from the raw ASGI list, in one pass: the first of a repeated one,
+    as Starlette's `Headers` answers (which scans the whole list again for each header asked)."""
+    found: dict[bytes, bytes] = {}
+    for name, value in raw:
+        if name in _SOAP_HEADERS and name not in found:
+            found[name] = value
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in found.items()}
+
+
+async def _read_body(declared: str | None, receive: Receive) -> bytes:
+    """The request's body, read as Starlette's `Request.stream` reads it (ClientDisconnect when the
+    client goes), refused as soon as it is over the limit."""
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise SoapFault("Client", f"request body exceeds {MAX_BODY_BYTES} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():  # stop reading as soon as the limit is passed
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        more = message.get("more_body", False)
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise SoapFault("Client", f"request body exceeds {MAX_BODY_BYTES} bytes")
@@ -85,7 +106,32 @@ def answer_soap(body: bytes, headers: Mapping[str, str], population: Population)
     if soap_action is not None and not operation.accepts_action(soap_action):
         raise SoapFault("Client", f"SOAPAction {soap_action} does not name operation {operation.name}")
     query = read_query(element, operation)
-    return serialize_answer(operation.handler(query, population))
+    return operation.handler(query, population)
+
+
+class SoapShortcut:
+    """Pure ASGI middleware, the app's innermost: a SOAP call (POST to one of PATHS) goes to `answer`
+    directly, past FastAPI's exception and exit-stack layers, the router's scan and the
+    request/response wrapper, none of which it uses (it answers every failure itself, as a fault);
+    anything else (other paths or methods, a mounted app's root_path) goes on to `app`. The fault
+    injector and the server-error handler still wrap every call."""
+
+    def __init__(self, app: ASGIApp, *, answer: Callable[[Scope, Receive], Awaitable[Response]]) -> None:
+        self.app = app
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a SOAP call, or pass anything else on unchanged."""
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] not in PATHS
+            or scope.get("root_path")
+        ):
+            await self.app(scope, receive, send)
+            return
+        response = await self.answer(scope, receive)
+        await response(scope, receive, send)
 
 
 def create_app(population: Population | None = None, *, latency: bool = True) -> FastAPI:
@@ -102,10 +148,11 @@ def create_app(population: Population | None = None, *, latency: bool = True) ->
     )
     app.state.population = people
 
-    async def soap(request: Request) -> Response:
+    async def answer(scope: Scope, receive: Receive) -> Response:
         try:
-            body = await _read_body(request)
-            answer = answer_soap(body, request.headers, people)
+            headers = soap_headers(scope["headers"])
+            body = await _read_body(headers.get("content-length"), receive)
+            answer = answer_soap(body, headers, people)
         except SoapFault as fault:
             return Response(serialize_fault(fault), status_code=500, media_type=CONTENT_TYPE)
         except Exception:
@@ -113,6 +160,9 @@ def create_app(population: Population | None = None, *, latency: bool = True) ->
             internal = SoapFault("Server", "internal error of the population database")
             return Response(serialize_fault(internal), status_code=500, media_type=CONTENT_TYPE)
         return Response(answer, media_type=CONTENT_TYPE)
+
+    async def soap(request: Request) -> Response:
+        return await answer(request.scope, request.receive)
 
     async def wsdl(request: Request) -> Response:
         if "wsdl" not in {key.lower() for key in request.query_params}:
@@ -122,12 +172,14 @@ def create_app(population: Population | None = None, *, latency: bool = True) ->
 
     for path in PATHS:
         # Plain Starlette routes: the handlers take the Request as it is, so FastAPI's per-call
-        # dependency solving and response wrapping would be pure overhead on every SOAP call.
+        # dependency solving and response wrapping would be pure overhead on every SOAP call. A SOAP
+        # call reaches the route only in a mounted app: SoapShortcut answers it before the router.
         app.add_route(path, soap, methods=["POST"], include_in_schema=False)
         app.add_route(path, wsdl, methods=["GET"], include_in_schema=False)
     install_issuing(app, people)
     app.include_router(death_feed_router(people))
     app.include_router(clock_router(people.clock))  # deaths are recorded on it: the bus's clock leads it
+    app.add_middleware(SoapShortcut, answer=answer)  # before the faults' middleware, so inside it
     # After the SOAP routes, so that a SOAP call is matched first, not after every control route.
     install_faults(app, "population", default_faults(latency))
     return app

@@ -18,13 +18,14 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
 from services.citizens import Citizen, Identity, Population, parse_id_number
 from services.citizens.civil_status import DeceasedCitizen
-from services.population.soap import SoapFault
+from services.population.soap import SoapFault, serialize_answer
 from services.population.wire import congdan_element
 
 VERIFY_NS = "http://dancuquocgia.bca"
@@ -49,12 +50,13 @@ class CitizenQuery(BaseModel):
 
 @dataclass(frozen=True)
 class Operation:
-    """An operation: its request element, its SOAPAction, the fields it accepts and its handler."""
+    """An operation: its request element, its SOAPAction, the fields it accepts and its handler (the
+    whole SOAP answer)."""
 
     name: str
     namespace: str
     fields: frozenset[str]
-    handler: Callable[[CitizenQuery, Population], etree._Element]
+    handler: Callable[[CitizenQuery, Population], bytes]
 
     @property
     def request_tag(self) -> str:
@@ -68,9 +70,14 @@ class Operation:
 
     def accepts_action(self, action: str) -> bool:
         """Whether a SOAPAction header names this operation (URI, bare name or request element name)."""
-        action = action.strip().strip('"')
-        last = re.split(r"[/#]", action)[-1]
-        return action in ("", self.soap_action) or last in (self.name, f"{self.name}Request")
+        return _accepts_action(self.name, self.soap_action, action)
+
+
+@lru_cache(maxsize=256)  # callers send the same few headers: judged once each
+def _accepts_action(name: str, soap_action: str, action: str) -> bool:
+    action = action.strip().strip('"')
+    last = re.split(r"[/#]", action)[-1]
+    return action in ("", soap_action) or last in (name, f"{name}Request")
 
 
 def read_query(element: etree._Element, operation: Operation) -> CitizenQuery:
@@ -142,18 +149,23 @@ def _add(parent: etree._Element, namespace: str, name: str, text: str) -> None:
     etree.SubElement(parent, f"{{{namespace}}}{name}").text = text
 
 
-def verify(query: CitizenQuery, population: Population) -> etree._Element:
+def verify(query: CitizenQuery, population: Population) -> bytes:
     """XacThucThongTinCongDan: KetQuaXacThucResponse{TonTai, MaKetQua, MoTaKetQua}."""
     # The check compares name, birth date and old number only: the whole record is not derived.
-    code, description = _judge(query, population.identity(query.SoDinhDanh))
+    return _verification(*_judge(query, population.identity(query.SoDinhDanh)))
+
+
+@lru_cache(maxsize=16)  # a verdict is one of 9 (found, not found, 7 sets of fields that differ)
+def _verification(code: str, description: str) -> bytes:
+    """The SOAP answer to a verification with this verdict, written by lxml once per verdict."""
     answer = etree.Element(f"{{{VERIFY_NS}}}KetQuaXacThucResponse", nsmap={"dc": VERIFY_NS})
     _add(answer, VERIFY_NS, "TonTai", "true" if code == RESULT_MATCH else "false")
     _add(answer, VERIFY_NS, "MaKetQua", code)
     _add(answer, VERIFY_NS, "MoTaKetQua", description)
-    return answer
+    return serialize_answer(answer)
 
 
-def look_up(query: CitizenQuery, population: Population) -> etree._Element:
+def look_up(query: CitizenQuery, population: Population) -> bytes:
     """XacMinhThongTinNhanThan: CongdanCollection{MaKetQua, MoTaKetQua, CongDan*}."""
     citizen = population.citizen(query.SoDinhDanh)
     code, description = _judge(query, citizen)
@@ -165,7 +177,7 @@ def look_up(query: CitizenQuery, population: Population) -> etree._Element:
         if isinstance(citizen, DeceasedCitizen):
             _add(record, LOOKUP_NS, "NgayMat", citizen.death_date.strftime("%Y%m%d"))
         answer.append(record)
-    return answer
+    return serialize_answer(answer)
 
 
 VERIFY = Operation(

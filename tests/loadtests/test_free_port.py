@@ -29,3 +29,9 @@ def test_a_port_someone_listens_on_is_never_given() -> None:
     finally:
         for sock in listening:
             sock.close()
+
+
+def test_a_port_is_never_given_twice_even_before_anyone_binds_it() -> None:
+    """A stack picks all its ports before its servers start: two picks must differ without a bind."""
+    picked = [free_port() for _ in range(2000)]
+    assert len(set(picked)) == len(picked)
