@@ -3,11 +3,13 @@ what an unreachable Redis becomes: `BusUnavailable` (503 Server.Bus.Unavailable)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection, UnixDomainSocketConnection
 from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
@@ -47,6 +49,67 @@ async def run_script(
         return await client.evalsha(script.sha, len(keys), *keys, *args)
 
 
+async def _send_within_timeout(
+    connection: AbstractConnection,
+    send: Callable[[Any, bool], Awaitable[None]],
+    command: Any,
+    check_health: bool,
+) -> None:
+    """`send` (redis-py's own) bounded by the connection's socket time-out through `asyncio.timeout`: redis-py
+    bounds it by `asyncio.wait_for`, which on Python 3.11 runs the write as a task of its own, one more
+    loop turn per command. A write past the time-out fails as redis-py's does (the connection dropped,
+    its TimeoutError)."""
+    timeout = connection.socket_timeout
+    if not timeout:
+        await send(command, check_health)
+        return
+    connection.socket_timeout = None  # for this write only: no wait_for inside; read time-outs are untouched
+    try:
+        async with asyncio.timeout(timeout):
+            await send(command, check_health)
+    except TimeoutError:
+        raise RedisTimeoutError("Timeout writing to socket") from None
+    finally:
+        connection.socket_timeout = timeout
+
+
+class PromptConnection(Connection):
+    """redis-py's TCP connection whose command writes cost no task (`_send_within_timeout`)."""
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        """As redis-py's, within the socket time-out."""
+        await _send_within_timeout(self, super().send_packed_command, command, check_health)
+
+
+class PromptSSLConnection(SSLConnection):
+    """redis-py's TLS connection whose command writes cost no task (`_send_within_timeout`)."""
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        """As redis-py's, within the socket time-out."""
+        await _send_within_timeout(self, super().send_packed_command, command, check_health)
+
+
+class PromptUnixConnection(UnixDomainSocketConnection):
+    """redis-py's Unix-socket connection whose command writes cost no task (`_send_within_timeout`)."""
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        """As redis-py's, within the socket time-out."""
+        await _send_within_timeout(self, super().send_packed_command, command, check_health)
+
+
+_PROMPT: dict[type[AbstractConnection], type[AbstractConnection]] = {
+    Connection: PromptConnection,
+    SSLConnection: PromptSSLConnection,
+    UnixDomainSocketConnection: PromptUnixConnection,
+}
+
+
+def prompt_writes(pool: aioredis.ConnectionPool) -> aioredis.ConnectionPool:
+    """`pool` making the prompt variant of the connection class its URL chose (another class is kept)."""
+    pool.connection_class = _PROMPT.get(pool.connection_class, pool.connection_class)
+    return pool
+
+
 class LazyRedis:
     """One client over a blocking pool, made on first use; closing drops it and its registered scripts,
     and a later use opens a fresh one."""
@@ -69,7 +132,7 @@ class LazyRedis:
                 socket_timeout=SOCKET_TIMEOUT,
                 socket_connect_timeout=CONNECT_TIMEOUT,
             )
-            self._client = aioredis.Redis.from_pool(pool)
+            self._client = aioredis.Redis.from_pool(prompt_writes(pool))
         return self._client
 
     def script(self, source: str) -> AsyncScript:

@@ -38,7 +38,7 @@ from bus.errors import (
 )
 from bus.key_states import KeyBook, envelope_key_location
 from bus.reliability.backoff import retry_delay
-from bus.reliability.breaker import CircuitBreaker
+from bus.reliability.breaker import CallCount, CircuitBreaker
 from bus.reliability.dedupe import WORK_LEASE_SECONDS, CompletedWork, LeaseRenewal
 from bus.store.base import Store
 from bus.store.memory import MemoryStore
@@ -198,7 +198,7 @@ class Worker:
         attempt = envelope.attempt + delivery.delivery_count - 1  # a redelivery may have called too
         if attempt != envelope.attempt:
             envelope = envelope.model_copy(update={"attempt": attempt})
-        reply, error = await self._guarded_call(service, adapter, envelope, received_at)
+        reply, error, count = await self._guarded_call(service, adapter, envelope, received_at)
         dead_lettered = False
         if error is not None and error.retryable:
             if attempt < service.retry.max_attempts:
@@ -209,7 +209,7 @@ class Worker:
             dead_lettered = True
         # Encoded once: the same bytes are the record and the answer.
         answer = reply_message(reply)
-        await self.completed.record(envelope.message_id, answer.body)
+        await self.completed.record(envelope.message_id, answer.body, count=count)
         key_location = envelope_key_location(envelope)
         if key_location is not None:
             # Before the answer: a client retry that finds the key settled gets this outcome.
@@ -235,7 +235,9 @@ class Worker:
 
     async def _guarded_call(
         self, service: ServiceSpec, adapter: Adapter, envelope: Envelope, received_at: datetime
-    ) -> tuple[Reply, BusError | None]:
+    ) -> tuple[Reply, BusError | None, CallCount | None]:
+        """The call's reply and error, through its provider's circuit breaker; and where to count the call
+        when it is a success whose record will count it (one store step for both), else None."""
         breaker = self.breakers[service.adapter]
         stamp = {"worker": self.name, "received_at": received_at}
         try:
@@ -243,14 +245,17 @@ class Worker:
         except BusError as refused:  # CircuitOpen: the provider is not called at all
             self.stats["circuit_open"] += 1
             body = refused.body(envelope.correlation_id)
-            return Reply.failure(envelope, body, refused.status, **stamp), refused
+            return Reply.failure(envelope, body, refused.status, **stamp), refused, None
         async with self._limits[service.id]:
             timeout = self._attempt_seconds(service, envelope)
             reply, error = await self._call(adapter, envelope, timeout, stamp)
         reached = error is None or error.provider_called
+        if reached and not probe and (error is None or not error.retryable):
+            # A success for the breaker that will be recorded, neither retried nor dead-lettered.
+            return reply, error, await breaker.success_count()
         if reached or probe:  # a probe that never reached the provider proves nothing: open again
             await breaker.record(ok=reached and not counts_against_provider(error), probe=probe)
-        return reply, error
+        return reply, error, None
 
     @staticmethod
     def _attempt_seconds(service: ServiceSpec, envelope: Envelope) -> float:

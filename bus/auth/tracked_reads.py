@@ -124,6 +124,22 @@ class TrackedReads(Store):
         finally:
             self._forget(key)
 
+    async def set_and_incr(
+        self,
+        key: str,
+        value: bytes,
+        counter: str,
+        *,
+        ttl: float | None = None,
+        counter_ttl: float | None = None,
+    ) -> int:
+        """As the store's; both keys forgotten."""
+        try:
+            return await self.store.set_and_incr(key, value, counter, ttl=ttl, counter_ttl=counter_ttl)
+        finally:
+            self._forget(key)
+            self._forget(counter)
+
     def tracking_started(self) -> None:
         """From now on reads may be kept."""
         self._forget_all()

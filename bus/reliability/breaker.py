@@ -14,6 +14,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel
@@ -49,6 +50,14 @@ class OpenCircuit(BaseModel):
 
     opened_at: float
     until: float
+
+
+@dataclass(frozen=True)
+class CallCount:
+    """Where a breaker counts one call: the store counter to add one to, and its expiry."""
+
+    counter: str
+    ttl: float
 
 
 class BreakerState(BaseModel):
@@ -124,6 +133,12 @@ class CircuitBreaker:
         calls, failures = await self._window(generation)
         if calls >= self.policy.min_calls and failures / calls >= self.policy.failure_ratio:
             await self._open(replace=False)
+
+    async def success_count(self) -> CallCount:
+        """Where one successful call (not a probe) is counted, for a caller that adds it with a store step
+        of its own (`Store.set_and_incr`) instead of `record(ok=True)`."""
+        generation = await self._generation(recent=True)
+        return CallCount(self._counter("calls", generation, self._slot()), self._counter_ttl)
 
     async def state(self) -> BreakerState:
         """The circuit now: closed, open, or half-open (open period over, awaiting or running a probe)."""

@@ -11,6 +11,7 @@ import asyncio
 import logging
 
 from bus.envelope import Reply
+from bus.reliability.breaker import CallCount
 from bus.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,14 @@ class CompletedWork:
         raw = await self.store.get(DONE_PREFIX + message_id)
         return Reply.model_validate_json(raw) if raw is not None else None
 
-    async def record(self, message_id: str, encoded_reply: bytes) -> None:
-        """Remember that `message_id` completed with `encoded_reply` (the Reply's JSON, as sent)."""
-        await self.store.set(DONE_PREFIX + message_id, encoded_reply, ttl=self.ttl)
+    async def record(self, message_id: str, encoded_reply: bytes, *, count: CallCount | None = None) -> None:
+        """Remember that `message_id` completed with `encoded_reply` (the Reply's JSON, as sent); with
+        `count`, add its call to that breaker counter in the same store step."""
+        key = DONE_PREFIX + message_id
+        if count is None:
+            await self.store.set(key, encoded_reply, ttl=self.ttl)
+            return
+        await self.store.set_and_incr(key, encoded_reply, count.counter, ttl=self.ttl, counter_ttl=count.ttl)
 
     async def reply_or_lease(
         self, message_id: str, holder: str, *, seconds: float

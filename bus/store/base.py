@@ -56,3 +56,17 @@ class Store(Protocol):
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         """Add `amount` atomically and return the new value; `ttl` is set when the key is created."""
         ...
+
+    async def set_and_incr(
+        self,
+        key: str,
+        value: bytes,
+        counter: str,
+        *,
+        ttl: float | None = None,
+        counter_ttl: float | None = None,
+    ) -> int:
+        """`incr(counter, ttl=counter_ttl)`'s new value, having also done `set(key, value, ttl=ttl)`: one
+        step where the store can (one round trip on Redis); a counter that is not an integer raises
+        ValueError with nothing written."""
+        ...

@@ -84,3 +84,17 @@ class LastKnownStore(Store):
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         """As the store's."""
         return await self.store.incr(key, amount, ttl=ttl)
+
+    async def set_and_incr(
+        self,
+        key: str,
+        value: bytes,
+        counter: str,
+        *,
+        ttl: float | None = None,
+        counter_ttl: float | None = None,
+    ) -> int:
+        """As the store's."""
+        total = await self.store.set_and_incr(key, value, counter, ttl=ttl, counter_ttl=counter_ttl)
+        self._last.pop(key, None)
+        return total

@@ -101,6 +101,31 @@ class MemoryStore(Store):
         if isinstance(amount, bool) or not isinstance(amount, int):
             raise TypeError(f"incr amount must be an int, got {amount!r}")
         self._purge()
+        return self._add(key, amount, ttl)
+
+    async def set_and_incr(
+        self,
+        key: str,
+        value: bytes,
+        counter: str,
+        *,
+        ttl: float | None = None,
+        counter_ttl: float | None = None,
+    ) -> int:
+        """`incr(counter)` by one, then `set`, as one step; nothing written when either is refused."""
+        check_entry(key, ttl, value)
+        check_entry(counter, counter_ttl)
+        self._purge()
+        total = self._add(counter, 1, counter_ttl)
+        self._write(key, value, ttl)
+        return total
+
+    def __len__(self) -> int:
+        """Live keys held, after purging the expired ones."""
+        self._purge()
+        return len(self._values)
+
+    def _add(self, key: str, amount: int, ttl: float | None) -> int:
         current = self._values.get(key)
         if current is None:
             self._write(key, str(amount).encode(), ttl)
@@ -111,11 +136,6 @@ class MemoryStore(Store):
             raise ValueError(f"value at {key!r} is not an integer") from None
         self._values[key] = str(total).encode()  # keeps the expiry, as Redis INCRBY does
         return total
-
-    def __len__(self) -> int:
-        """Live keys held, after purging the expired ones."""
-        self._purge()
-        return len(self._values)
 
     def _write(self, key: str, value: bytes, ttl: float | None) -> None:
         self._values[key] = value

@@ -95,6 +95,20 @@ class PatientStore(Store):
         """As the store's, waiting out an outage (a retried INCR whose reply was lost counts twice)."""
         return await self._patiently(lambda: self.store.incr(key, amount, ttl=ttl))
 
+    async def set_and_incr(
+        self,
+        key: str,
+        value: bytes,
+        counter: str,
+        *,
+        ttl: float | None = None,
+        counter_ttl: float | None = None,
+    ) -> int:
+        """As the store's, waiting out an outage (a retried step whose reply was lost counts twice)."""
+        return await self._patiently(
+            lambda: self.store.set_and_incr(key, value, counter, ttl=ttl, counter_ttl=counter_ttl)
+        )
+
     async def _noting_interruption(self, operation: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """`operation`'s result, waiting out an outage, and whether an outage cut a try (whose write may
         then have landed with its reply lost)."""

@@ -26,6 +26,22 @@ end
 return value
 """
 
+# The counter's INCRBY (and its expiry, as _INCR_WITH_TTL) before the SET: a counter that is not an
+# integer fails the script with nothing written. KEYS: counter, key; ARGV: counter px or '', value, px or ''.
+_INCR_AND_SET = """
+local created = redis.call('EXISTS', KEYS[1]) == 0
+local total = redis.call('INCRBY', KEYS[1], 1)
+if created and ARGV[1] ~= '' then
+    redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+if ARGV[3] == '' then
+    redis.call('SET', KEYS[2], ARGV[2])
+else
+    redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+end
+return total
+"""
+
 # Compare and write in one step: a check-then-set from the client could overwrite a rival's write.
 _REPLACE_IF = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -191,6 +207,31 @@ class RedisStore(Store):
         except ResponseError as error:
             if "not an integer" in str(error):
                 raise ValueError(f"value at {key!r} is not an integer") from None
+            raise
+        return int(total)
+
+    async def set_and_incr(
+        self,
+        key: str,
+        value: bytes,
+        counter: str,
+        *,
+        ttl: float | None = None,
+        counter_ttl: float | None = None,
+    ) -> int:
+        """`incr(counter, ttl=counter_ttl)` by one and `set(key, value, ttl=ttl)` in one Lua step; the new
+        count."""
+        check_entry(key, ttl, value)
+        check_entry(counter, counter_ttl)
+        expiry, counter_expiry = _milliseconds(ttl), _milliseconds(counter_ttl)
+        keys = [self._prefix + counter, self._prefix + key]
+        args = ["" if counter_expiry is None else counter_expiry, value, "" if expiry is None else expiry]
+        try:
+            with redis_outage_as_unavailable(f"writing {key!r} and counting {counter!r}"):
+                total = await self._run(_INCR_AND_SET, keys, args)
+        except ResponseError as error:
+            if "not an integer" in str(error):
+                raise ValueError(f"value at {counter!r} is not an integer") from None
             raise
         return int(total)
 

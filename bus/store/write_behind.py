@@ -123,6 +123,26 @@ class WriteBehindStore(Store):
         """As the store's."""
         return await self.store.incr(key, amount, ttl=ttl)
 
+    async def set_and_incr(
+        self,
+        key: str,
+        value: bytes,
+        counter: str,
+        *,
+        ttl: float | None = None,
+        counter_ttl: float | None = None,
+    ) -> int:
+        """The write as `set` (held through an outage), the count as `incr` (fails fast: its refusal is
+        raised once the write is held)."""
+        if key in self._held:
+            await self.set(key, value, ttl=ttl)
+            return await self.store.incr(counter, ttl=counter_ttl)
+        try:
+            return await self.store.set_and_incr(key, value, counter, ttl=ttl, counter_ttl=counter_ttl)
+        except BusUnavailable:
+            await self.set(key, value, ttl=ttl)
+            raise
+
     async def _flush(self) -> None:
         pause = FIRST_RETRY_SECONDS
         while self._held:

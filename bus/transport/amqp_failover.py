@@ -6,8 +6,9 @@ the next node in that callback, so each loss or failed attempt tries the next no
 attempt after a loss is immediate, later ones `reconnect_interval` apart. Its robust channels then
 restore what they declared (exchanges, queues, bindings, consumers) on the node reached: durable quorum
 queues live on every node of the cluster, the exclusive reply queue is declared again under its name.
-With one URL it is aio-pika's RobustConnection but for its writes, which go through a
-CoalescingTransportFactory (amqp_connection) on every (re)connect.
+With one URL it is aio-pika's RobustConnection but for its socket, opened by a CoalescingTransportFactory
+(amqp_connection) on every (re)connect: writes coalesced, the hot inbound frames dispatched as they are
+read once each new aiormq connection is bound to its socket's frames, before its channels are restored.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+import aiormq
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from aio_pika.robust_connection import RobustConnection
 from yarl import URL
@@ -37,7 +39,15 @@ class FailoverConnection(RobustConnection):
         self._current = 0
         super().__init__(self.nodes[0], **kwargs)
         # aio-pika turns unknown keyword arguments into URL query parameters, so the factory is set here.
-        self.kwargs["transport_factory"] = CoalescingTransportFactory()
+        self._transport_factory = CoalescingTransportFactory()
+        self.kwargs["transport_factory"] = self._transport_factory
+
+    async def _on_connected(self) -> None:
+        # Called after each (re)connect, before the robust channels are restored on it.
+        frames = self._transport_factory.take_frames()
+        if frames is not None and self.transport is not None:
+            frames.bind(cast(aiormq.Connection, self.transport.connection))
+        await super()._on_connected()
 
     async def _on_connection_close(self, closing: asyncio.Future[Any]) -> None:
         if not self.close_called:

@@ -182,6 +182,40 @@ async def test_incr_on_non_integer_value_raises_and_keeps_value(store: Store) ->
     assert await store.get("k") == b"not a number"
 
 
+async def test_set_and_incr_writes_the_key_and_counts_from_one(store: Store) -> None:
+    assert await store.set_and_incr("done", b"reply", "calls") == 1
+    assert await store.get("done") == b"reply"
+    assert await store.set_and_incr("done2", b"other", "calls") == 2
+    assert await store.get("calls") == b"2"
+
+
+async def test_set_and_incr_expires_the_key_and_sets_the_counter_s_ttl_only_when_it_creates_it(
+    store: Store,
+) -> None:
+    await store.set_and_incr("done", b"reply", "window", ttl=SHORT_TTL, counter_ttl=0.3)
+    await asyncio.sleep(0.15)
+    # A counter ttl re-applied here would keep the counter alive until 0.45 s after creation.
+    assert await store.set_and_incr("kept", b"reply", "window", counter_ttl=0.3) == 2
+    await asyncio.sleep(0.2)
+    assert await store.get("done") is None
+    assert await store.get("window") is None
+    assert await store.get("kept") == b"reply"
+
+
+async def test_set_and_incr_is_atomic_for_the_counter_under_100_concurrent_steps(store: Store) -> None:
+    totals = await asyncio.gather(*(store.set_and_incr(f"k{n}", b"v", "hits") for n in range(100)))
+    assert sorted(totals) == list(range(1, 101))
+    assert [await store.get(f"k{n}") for n in range(100)] == [b"v"] * 100
+
+
+async def test_set_and_incr_on_a_non_integer_counter_raises_and_writes_nothing(store: Store) -> None:
+    await store.set("calls", b"not a number")
+    with pytest.raises(ValueError, match="not an integer"):
+        await store.set_and_incr("done", b"reply", "calls")
+    assert await store.get("done") is None
+    assert await store.get("calls") == b"not a number"
+
+
 @pytest.mark.parametrize("ttl", [0, -1.0])
 async def test_non_positive_ttl_is_rejected_and_writes_nothing(store: Store, ttl: float) -> None:
     with pytest.raises(ValueError, match="ttl"):
@@ -192,7 +226,12 @@ async def test_non_positive_ttl_is_rejected_and_writes_nothing(store: Store, ttl
         await store.incr("k", ttl=ttl)
     with pytest.raises(ValueError, match="ttl"):
         await store.get_else_set_if_absent("other", "k", b"v", ttl=ttl)
+    with pytest.raises(ValueError, match="ttl"):
+        await store.set_and_incr("k", b"v", "n", ttl=ttl)
+    with pytest.raises(ValueError, match="ttl"):
+        await store.set_and_incr("k", b"v", "n", counter_ttl=ttl)
     assert await store.get("k") is None
+    assert await store.get("n") is None
 
 
 async def test_non_bytes_value_is_rejected_and_writes_nothing(store: Store) -> None:
@@ -202,7 +241,10 @@ async def test_non_bytes_value_is_rejected_and_writes_nothing(store: Store) -> N
         await store.set_if_absent("k", 42)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="bytes"):
         await store.get_else_set_if_absent("other", "k", "text")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="bytes"):
+        await store.set_and_incr("k", "text", "n")  # type: ignore[arg-type]
     assert await store.get("k") is None
+    assert await store.get("n") is None
 
 
 async def test_empty_key_is_rejected(store: Store) -> None:
