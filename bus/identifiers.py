@@ -9,6 +9,7 @@ Both parse from and serialise to their slash-separated text, so on the wire they
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, ClassVar, Self
 
@@ -48,10 +49,13 @@ def _split(text: str, kind: str, expected: int, shape: str) -> list[str]:
     return parts
 
 
+# What an id works out once from its fields (cached_property), dropped from a copy.
+_DERIVED = ("text", "queue_name")
+
+
 class _SlashId(BaseModel):
     """Shared behaviour: frozen, hashable, parsed from and dumped as slash-separated text, which is
-    worked out once per id (so an id is never copied with other field values: `model_copy(update=…)`
-    would keep the text of the original)."""
+    worked out once per id (a copy with other field values works it out again)."""
 
     model_config = ConfigDict(frozen=True)
     _kind: ClassVar[str]
@@ -78,6 +82,13 @@ class _SlashId(BaseModel):
 
     def __str__(self) -> str:
         return self.text
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """pydantic's copy, without the text (and queue name) worked out for the original's fields."""
+        copied = super().model_copy(update=update, deep=deep)
+        for derived in _DERIVED:
+            copied.__dict__.pop(derived, None)
+        return copied
 
     @property
     def text(self) -> str:

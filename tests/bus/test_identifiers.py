@@ -35,3 +35,13 @@ def test_an_id_round_trips_through_its_text() -> None:
     service = ServiceId.parse(SERVICE)
     assert ServiceId.model_validate(service.model_dump()) == service
     assert ServiceId.model_validate_json(service.model_dump_json()).text == SERVICE
+
+
+def test_a_copy_with_other_fields_has_their_text_and_queue_name() -> None:
+    service = ServiceId.parse("VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v1")
+    assert service.queue_name.endswith(".v1")  # worked out for the original first
+    copied = service.model_copy(update={"version": "v2"})
+    assert str(copied) == "VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v2"
+    assert copied.queue_name == "lgsp.svc.VN.GOV.BCA.CSDLDC.XacMinhThongTinNhanThan.v2"
+    assert copied == ServiceId.parse("VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v2")
+    assert str(service) == "VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v1"
