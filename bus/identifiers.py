@@ -9,6 +9,8 @@ Both parse from and serialise to their slash-separated text, so on the wire they
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
@@ -47,8 +49,13 @@ def _split(text: str, kind: str, expected: int, shape: str) -> list[str]:
     return parts
 
 
+# What an id works out once from its fields (cached_property), dropped from a copy.
+_DERIVED = ("text", "queue_name")
+
+
 class _SlashId(BaseModel):
-    """Shared behaviour: frozen, hashable, parsed from and dumped as slash-separated text."""
+    """Shared behaviour: frozen, hashable, parsed from and dumped as slash-separated text, which is
+    worked out once per id (a copy with other field values works it out again)."""
 
     model_config = ConfigDict(frozen=True)
     _kind: ClassVar[str]
@@ -71,7 +78,22 @@ class _SlashId(BaseModel):
 
     @model_serializer
     def _to_text(self) -> str:
-        return str(self)
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """pydantic's copy, without the text (and queue name) worked out for the original's fields."""
+        copied = super().model_copy(update=update, deep=deep)
+        for derived in _DERIVED:
+            copied.__dict__.pop(derived, None)
+        return copied
+
+    @property
+    def text(self) -> str:
+        """The slash-separated form (each id class works it out once per id: `cached_property`)."""
+        raise NotImplementedError
 
 
 class ClientId(_SlashId):
@@ -94,7 +116,9 @@ class ClientId(_SlashId):
             "subsystem": subsystem,
         }
 
-    def __str__(self) -> str:
+    @cached_property
+    def text(self) -> str:
+        """The slash-separated form: `VN/GOV/HPG/STP`."""
         return f"{self.instance}/{self.member_class}/{self.member_code}/{self.subsystem}"
 
 
@@ -134,12 +158,14 @@ class ServiceId(_SlashId):
             subsystem=self.subsystem,
         )
 
-    @property
+    @cached_property
     def queue_name(self) -> str:
         """The bus queue that carries requests for this service."""
-        return "lgsp.svc." + str(self).replace("/", ".")
+        return "lgsp.svc." + self.text.replace("/", ".")
 
-    def __str__(self) -> str:
+    @cached_property
+    def text(self) -> str:
+        """The slash-separated form: `VN/GOV/BCA/CSDLDC/XacMinhThongTinNhanThan/v1`."""
         return (
             f"{self.instance}/{self.member_class}/{self.member_code}/{self.subsystem}"
             f"/{self.service_code}/{self.version}"

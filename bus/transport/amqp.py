@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import aio_pika
@@ -218,7 +217,10 @@ class AmqpTransport:
         A nacked one is sent once more on a new channel (see amqp_publisher). BusUnavailable when nothing
         could be sent; PublishInDoubt when a send was cut and the retry failed too (the broker may have
         the first)."""
-        properties = amqp_properties(message)
+        await self._publish(queue, message, amqp_properties(message))
+
+    async def _publish(self, queue: str, message: Message, properties: aiormq.spec.Basic.Properties) -> None:
+        """`publish` of `message` with these `properties` (a request's carry its reply queue)."""
         publisher = self._publisher
         if publisher is None:
             raise InternalError("amqp transport is not connected")
@@ -342,9 +344,10 @@ class AmqpTransport:
         self._pending[correlation_id] = future
         followed = False
         try:
-            outgoing = replace(message, reply_to=self._reply_queue_name)
+            # The reply queue goes straight into the properties: no copy of the message to carry it.
+            properties = amqp_properties(message, reply_to=self._reply_queue_name)
             try:
-                publishing = await self._accepted(queue, outgoing, timeout)
+                publishing = await self._accepted(queue, message, properties, timeout)
             except PublishInDoubt as doubt:
                 publishing = loop.create_future()  # it may have landed: follow it as a late publish
                 publishing.set_exception(doubt)
@@ -373,7 +376,9 @@ class AmqpTransport:
             if not followed:
                 self._pending.pop(correlation_id, None)
 
-    async def _accepted(self, queue: str, message: Message, timeout: float) -> asyncio.Future[None] | None:
+    async def _accepted(
+        self, queue: str, message: Message, properties: aiormq.spec.Basic.Properties, timeout: float
+    ) -> asyncio.Future[None] | None:
         """Publish `message` and return None once the broker confirmed it; raise its refusal if it refused;
         return the publish itself when it is still unconfirmed past the grace (see unconfirmed.py).
 
@@ -382,7 +387,7 @@ class AmqpTransport:
         caller would be told "accepted, no reply in time" (Server.Bus.Timeout), a silent loss. A publish
         still unconfirmed at the request's deadline gets `confirm_timeout` more seconds; the task still
         finishes in the background."""
-        publishing = asyncio.ensure_future(self.publish(queue, message))
+        publishing = asyncio.ensure_future(self._publish(queue, message, properties))
         self._publishing.add(publishing)
         publishing.add_done_callback(self._publishing.discard)
         try:

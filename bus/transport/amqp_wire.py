@@ -70,15 +70,17 @@ def retry_queue_arguments(queue: str, bucket_ms: int) -> dict[str, Any]:
     }
 
 
-def amqp_properties(message: Message) -> aiormq.spec.Basic.Properties:
+def amqp_properties(message: Message, *, reply_to: str | None = None) -> aiormq.spec.Basic.Properties:
     """The AMQP properties carrying `message`'s metadata (persistent); the body travels as it is.
+    `reply_to`, when given, is the reply address instead of the message's own (a request's reply
+    queue), so a request needs no copy of its message to carry it.
 
     The default content type and empty headers are left out (`from_amqp` restores them): fewer fields
     to encode and decode per message."""
     return aiormq.spec.Basic.Properties(
         message_id=message.message_id,
         correlation_id=message.correlation_id,
-        reply_to=message.reply_to,
+        reply_to=message.reply_to if reply_to is None else reply_to,
         # A plain dict is passed as it is: pamqp only reads it while marshalling the frame.
         headers=(message.headers if type(message.headers) is dict else dict(message.headers)) or None,
         content_type=None if message.content_type == DEFAULT_CONTENT_TYPE else message.content_type,
