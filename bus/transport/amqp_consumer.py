@@ -15,6 +15,7 @@ from bus.transport.amqp_frames import ack as ack_frame
 from bus.transport.amqp_raw_consumer import RawConsumer
 from bus.transport.amqp_wire import CHANNEL_GONE, delivery_count, from_amqp
 from bus.transport.base import Handler, Message
+from bus.transport.unconfirmed import PublishInDoubt
 
 log = logging.getLogger(__name__)
 # How long stopping a consumer waits for the broker's answer to its basic.cancel and channel.close: a
@@ -134,8 +135,10 @@ class AmqpSubscription:
     async def _work(self, delivery: AmqpDelivery) -> None:
         try:
             await self._handler(delivery)
-        except (*CHANNEL_GONE, BusUnavailable) as lost:
-            # The broker went away under the handler (an outage, not a bug): one line, no traceback.
+        except (*CHANNEL_GONE, BusUnavailable, PublishInDoubt) as lost:
+            # The broker went away under the handler (an outage, not a bug): one line, no traceback. A
+            # publish of its own (a retry, a dead letter) cut twice is in doubt; the redelivery's copy of
+            # it is absorbed by the record and the idempotency keys, as after any cut.
             log.warning(
                 "handler on %s interrupted by the broker connection (%s); it is redelivered",
                 delivery.message.message_id,

@@ -17,6 +17,7 @@ from bus.reliability.backoff import delay_bucket_ms
 from bus.transport import AmqpTransport, Delivery, Message, dead_letter_queue
 from bus.transport.amqp_publisher import Publisher
 from bus.transport.amqp_wire import retry_queue_name
+from bus.transport.unconfirmed import PublishInDoubt
 
 pytestmark = pytest.mark.amqp
 
@@ -406,3 +407,39 @@ async def test_consume_is_retried_when_the_broker_drops_the_connection_under_it(
             cleanup_channel = await cleanup.channel()
             await cleanup_channel.queue_delete(queue)
             await cleanup_channel.queue_delete(dead_letter_queue(queue))
+
+
+async def test_a_handler_whose_own_publish_is_in_doubt_is_redelivered_with_one_warning_and_no_traceback(
+    amqp_url: str, channel: aio_pika.abc.AbstractChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker's retry publish cut twice raises PublishInDoubt (seen in a chaos run's worker log as a
+    traceback): an interruption by the broker like a lost channel, so the delivery is given back and
+    said in one line."""
+    transport = AmqpTransport(amqp_url, connection_name="lgsp-test-in-doubt")
+    await transport.connect()
+    queue = f"lgsp-test.in-doubt.{uuid.uuid4().hex[:8]}"
+    calls: list[int] = []
+    done = asyncio.Event()
+
+    async def in_doubt_once(delivery: Delivery) -> None:
+        calls.append(delivery.delivery_count)
+        if len(calls) == 1:
+            raise PublishInDoubt("broker connection lost while publishing again")
+        await delivery.ack()
+        done.set()
+
+    try:
+        await transport.consume(queue, in_doubt_once)
+        with caplog.at_level("WARNING", logger="bus.transport.amqp_consumer"):
+            await transport.publish(queue, Message(body=b"work"))
+            async with asyncio.timeout(WAIT):
+                await done.wait()
+        assert len(calls) == 2
+        records = [r for r in caplog.records if r.name == "bus.transport.amqp_consumer"]
+        assert [r.levelname for r in records] == ["WARNING"]
+        assert "interrupted by the broker connection (PublishInDoubt)" in records[0].getMessage()
+        assert records[0].exc_info is None
+    finally:
+        await transport.close()
+        await channel.queue_delete(queue)
+        await channel.queue_delete(dead_letter_queue(queue))
