@@ -9,11 +9,12 @@ Both parse from and serialise to their slash-separated text, so on the wire they
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
+from pydantic import ConfigDict, model_serializer, model_validator
+
+from bus.derived_once import DerivedOnce
 
 _INSTANCE = re.compile(r"^[A-Z][A-Z0-9-]{0,15}$")
 _MEMBER_CLASS = re.compile(r"^[A-Z]{2,10}$")
@@ -49,11 +50,7 @@ def _split(text: str, kind: str, expected: int, shape: str) -> list[str]:
     return parts
 
 
-# What an id works out once from its fields (cached_property), dropped from a copy.
-_DERIVED = ("text", "queue_name")
-
-
-class _SlashId(BaseModel):
+class _SlashId(DerivedOnce):
     """Shared behaviour: frozen, hashable, parsed from and dumped as slash-separated text, which is
     worked out once per id (a copy with other field values works it out again)."""
 
@@ -82,13 +79,6 @@ class _SlashId(BaseModel):
 
     def __str__(self) -> str:
         return self.text
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """pydantic's copy, without the text (and queue name) worked out for the original's fields."""
-        copied = super().model_copy(update=update, deep=deep)
-        for derived in _DERIVED:
-            copied.__dict__.pop(derived, None)
-        return copied
 
     @property
     def text(self) -> str:

@@ -10,13 +10,13 @@ from typing import Any, Literal
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
+from bus.derived_once import DerivedOnce
 from bus.identifiers import ClientId, ServiceId
 from bus.reliability.policy import BreakerPolicy, RetryPolicy
 
@@ -28,7 +28,7 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class _Strict(BaseModel):
+class _Strict(DerivedOnce):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -182,7 +182,8 @@ class Catalog(_Strict):
     # Indexed by the ids' text: a dict probe with a ClientId/ServiceId key hashes and compares pydantic
     # models (3-6 µs a call, on every request's path). Cached properties, not private attributes: reading
     # one of those goes through pydantic's `__getattr__` (≈ 3 µs, a caught AttributeError inside) on
-    # every lookup. The catalog is frozen and its clients and services are tuples, so they never change.
+    # every lookup. The catalog is frozen and its clients and services are tuples, so they never change
+    # (a copy with other ones works its indexes out again: DerivedOnce).
     @cached_property
     def _client_index(self) -> dict[str, ClientSpec]:
         return {str(c.id): c for c in self.clients}

@@ -101,3 +101,13 @@ def test_catalog_check_reports_adapters_that_are_not_installed(tmp_path: Path) -
     result = CliRunner().invoke(app, ["catalog", "check", str(path)])
     assert result.exit_code == 1
     assert "not-installed" in result.output
+
+
+def test_a_copy_with_other_services_finds_them_after_the_original_was_looked_up() -> None:
+    catalog = load_catalog(DEFAULT_CATALOG)
+    first = catalog.services[0]
+    assert catalog.service(first.id) is first  # the original's index worked out
+    extra = catalog.services[1].model_copy(update={"id": ServiceId.parse("VN/GOV/HPG/LGSP/Extra/v9")})
+    grown = catalog.model_copy(update={"services": (*catalog.services, extra)})
+    assert grown.service(extra.id) is extra
+    assert catalog.service(extra.id) is None
