@@ -13,6 +13,7 @@ SUBJECT_KEYS = frozenset(
 _ID_NUMBER = re.compile(r"^[0-9]{12}$")
 _MAX_DEPTH = 4
 _MAX_SUBJECTS = 16
+_CONTAINERS = (dict, list)
 
 
 def find_subjects(payload: JsonValue) -> tuple[str, ...]:
@@ -23,14 +24,16 @@ def find_subjects(payload: JsonValue) -> tuple[str, ...]:
 
 
 def _walk(value: JsonValue, depth: int, found: list[str]) -> None:
+    # Only containers are walked into: a scalar holds no subject, and a call for each was most of the cost.
     if depth > _MAX_DEPTH or len(found) >= _MAX_SUBJECTS:
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if key in SUBJECT_KEYS and isinstance(item, str) and _ID_NUMBER.match(item):
                 found.append(item)
-            else:
+            elif isinstance(item, _CONTAINERS):
                 _walk(item, depth + 1, found)
     elif isinstance(value, list):
         for item in value[:64]:
-            _walk(item, depth + 1, found)
+            if isinstance(item, _CONTAINERS):
+                _walk(item, depth + 1, found)
