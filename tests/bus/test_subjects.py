@@ -5,13 +5,15 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from pydantic import JsonValue
+
 from bus.subjects import SUBJECT_KEYS, find_subjects
 
 A, B, C = "031190000001", "031190000002", "031190000003"
 
 
 def test_subjects_in_order_unique_under_any_subject_key() -> None:
-    payload = {
+    payload: JsonValue = {
         "id_number": A,
         "ChuHoSo": {"SoDinhDanh": B},
         "people": [{"citizen_id": A}, {"so_dinh_danh": C}],
@@ -21,7 +23,7 @@ def test_subjects_in_order_unique_under_any_subject_key() -> None:
 
 
 def test_values_that_are_not_id_numbers_are_not_subjects() -> None:
-    payload = {"id_number": "12345", "subject_id": 31190000001, "payer_id_number": A, "note": A}
+    payload: JsonValue = {"id_number": "12345", "subject_id": 31190000001, "payer_id_number": A, "note": A}
 
     assert find_subjects(payload) == ()
 
@@ -38,7 +40,7 @@ def test_depth_and_list_bounds() -> None:
 
     assert find_subjects(deep) == (A,)  # four levels down
     assert find_subjects(deeper) == ()  # five
-    listed = [{"id_number": f"0311900{i:05d}"} for i in range(70)]
+    listed: JsonValue = [{"id_number": f"0311900{i:05d}"} for i in range(70)]
     assert len(find_subjects(listed)) == 16
     assert find_subjects([{}] * 64 + [{"id_number": A}]) == ()  # past the first 64 items
 
