@@ -110,15 +110,33 @@ def test_lookup_answers_with_values_to_escape_or_empty_are_the_bytes_lxml_writes
     assert found_answer(record) == _answer_built_by_lxml(record)
 
 
-@pytest.mark.parametrize("value", ["bell \x07", "nul \x00", "not a character \ufffe", "lone \ud800"])
-def test_a_record_lxml_cannot_write_fails_as_the_element_path_does(value: str) -> None:
+def _with_given_name(value: str) -> CongDan:
     population = Population()
     citizen = population.citizen(population.id_at(7))
     assert citizen is not None
     record = citizen.to_congdan()
-    record = record.model_copy(update={"HoVaTen": record.HoVaTen.model_copy(update={"Ten": value})})
+    return record.model_copy(update={"HoVaTen": record.HoVaTen.model_copy(update={"Ten": value})})
+
+
+@pytest.mark.parametrize("value", ["bell \x07", "nul \x00", "not a character \ufffe", "lone \ud800"])
+def test_a_record_lxml_cannot_write_fails_as_the_element_path_does(value: str) -> None:
+    record = _with_given_name(value)
     assert congdan_xml(record) is None
     with pytest.raises((etree.XMLSyntaxError, ValueError)) as raised:
         found_answer(record)
     with pytest.raises(type(raised.value)):
         congdan_element(record, LOOKUP_NS)
+
+
+def test_the_text_writer_refuses_exactly_the_characters_lxml_refuses() -> None:
+    # Every C0 control and the edges of XML's character ranges, against lxml's own verdict.
+    edges = [*range(0x20), 0x7F, 0x80, 0xD7FF, 0xD800, 0xDFFF, 0xE000, 0xFFFD, 0xFFFE, 0xFFFF, 0x10000]
+    for code in [*edges, 0x10FFFF]:
+        record = _with_given_name(f"x{chr(code)}y")
+        try:
+            congdan_element(record, LOOKUP_NS)
+        except (etree.XMLSyntaxError, ValueError):
+            refused = True
+        else:
+            refused = False
+        assert (congdan_xml(record) is None) is refused, hex(code)
