@@ -23,6 +23,8 @@ from yarl import URL
 
 _READ_CHUNK = 64 * 1024
 _URL_MEMO_LIMIT = 1024
+# aiohttp adds its own User-Agent to a request without one; this transport sends none instead.
+_NO_AUTO_USER_AGENT = ("User-Agent",)
 
 
 class NewestFirstConnector(aiohttp.TCPConnector):
@@ -151,7 +153,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
             timeout=aiohttp.ClientTimeout(total=None),  # the caller bounds each call by its deadline
-            skip_auto_headers=("User-Agent",),
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -181,7 +182,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is None:
             self._session = self._open_session()
         body = await request.aread()
-        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
+        raw = request.headers.raw
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+        # A session-wide skip list costs aiohttp two header copies per request; only a request without
+        # a User-Agent of its own needs it (the provider client's always carry one).
+        has_agent = any(name.lower() == b"user-agent" for name, _ in raw)
         with _as_httpx_errors(request):
             return await self._session.request(
                 request.method,
@@ -189,6 +194,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=headers,
                 data=body or None,
                 allow_redirects=False,
+                skip_auto_headers=None if has_agent else _NO_AUTO_USER_AGENT,
             )
 
     @staticmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import socket
 import threading
 import time
@@ -39,6 +40,10 @@ def _provider_app() -> FastAPI:
     @app.get("/headers")
     async def headers(request: Request) -> dict[str, object]:
         return {"headers": dict(request.headers), "client_port": request.client.port if request.client else 0}
+
+    @app.get("/raw-headers")
+    async def raw_headers(request: Request) -> list[list[str]]:
+        return [[name.decode("latin-1"), value.decode("latin-1")] for name, value in request.headers.raw]
 
     @app.get("/slow")
     async def slow() -> dict[str, str]:
@@ -416,3 +421,33 @@ def test_with_length_leaves_the_headers_httpx_would(raw: list[tuple[bytes, bytes
     expected = httpx.Headers(raw)
     expected["Content-Length"] = "420"
     assert httpx.Headers(with_length(raw, 420)).raw == expected.raw
+
+
+async def test_the_aiohttp_pool_sends_the_clients_agent_and_accept_headers_once(provider_url: str) -> None:
+    async with ProviderClient(provider_url, provider="p", transport=AiohttpTransport()) as pooled:
+        answer = await pooled.request_json(_envelope(deadline=5), "GET", "/raw-headers")
+    assert isinstance(answer, list)
+    sent = [(str(name).lower(), value) for name, value in answer]
+    for name in ("user-agent", "accept", "accept-encoding", "host"):
+        assert [value for key, value in sent if key == name] == [
+            {"user-agent": "lgsp-bus", "accept": "*/*", "accept-encoding": "gzip, deflate"}.get(
+                name, provider_url.removeprefix("http://")
+            )
+        ]
+
+
+@pytest.mark.parametrize("agent", [None, "conformance-kit/1"])
+async def test_the_aiohttp_pool_sends_a_requests_own_user_agent_or_none(
+    provider_url: str, agent: str | None
+) -> None:
+    transport = AiohttpTransport()
+    headers = {} if agent is None else {"User-Agent": agent}
+    try:
+        response = await transport.handle_async_request(
+            httpx.Request("GET", f"{provider_url}/raw-headers", headers=headers)
+        )
+        answer = json.loads(await response.aread())
+    finally:
+        await transport.aclose()
+    agents = [value for name, value in answer if name.lower() == "user-agent"]
+    assert agents == ([] if agent is None else [agent])  # never aiohttp's own
