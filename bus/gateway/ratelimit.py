@@ -19,7 +19,7 @@ from redis.commands.core import AsyncScript
 
 from bus.catalog import ClientSpec, ServiceSpec
 from bus.errors import RateLimited
-from bus.redis_client import CONNECT_TIMEOUT, REDIS_OUTAGE, SOCKET_TIMEOUT
+from bus.redis_client import CONNECT_TIMEOUT, REDIS_OUTAGE, SOCKET_TIMEOUT, prompt_writes, run_script
 
 log = logging.getLogger(__name__)
 
@@ -145,20 +145,22 @@ class RedisRateLimiter(RateLimiter):
 
     async def acquire(self, quotas: Sequence[Quota]) -> float:
         """One atomic script run: refill, check all, take from all or none."""
-        if self._script is None:
+        client, script = self._client, self._script
+        if client is None or script is None:
             pool = aioredis.BlockingConnectionPool.from_url(
                 self._url,
                 max_connections=self._max_connections,
                 socket_timeout=SOCKET_TIMEOUT,
                 socket_connect_timeout=CONNECT_TIMEOUT,
             )
-            self._client = aioredis.Redis.from_pool(pool)
-            self._script = self._client.register_script(_TAKE_ALL)
+            # Writes without a task of their own (prompt_writes); the script by EVALSHA (run_script).
+            client = self._client = aioredis.Redis.from_pool(prompt_writes(pool))
+            script = self._script = client.register_script(_TAKE_ALL)
         args: list[float | int] = []
         for quota in quotas:
             args.extend((quota.rate, quota.burst))
         try:
-            answer = await self._script(keys=[self._prefix + q.key for q in quotas], args=args)
+            answer = await run_script(client, script, [self._prefix + q.key for q in quotas], args)
         except REDIS_OUTAGE as exc:
             if self.local_decisions % 1000 == 0:
                 log.warning("rate limits enforced per gateway: Redis unreachable (%s)", type(exc).__name__)

@@ -35,7 +35,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
 from bus.group_commit import GroupCommit
-from bus.redis_client import CONNECT_TIMEOUT, SOCKET_TIMEOUT, run_script
+from bus.redis_client import CONNECT_TIMEOUT, SOCKET_TIMEOUT, prompt_writes, run_script
 from bus.transaction import TransactionRecord
 from bus.txlog.base import Bound, SubjectAccess, VerifyReport, check_bounds, within
 from bus.txlog.entry import GENESIS_HASH, LogEntry, TransactionBodies, build_entry
@@ -422,12 +422,14 @@ class RedisTransactionLog:
         if self._client is None:
             assert self.settings.redis_url is not None
             # Replies are str; redis-py annotates them bytes | str, hence the ignores on reads above.
-            self._client = aioredis.Redis.from_url(
+            client = aioredis.Redis.from_url(
                 self.settings.redis_url,
                 decode_responses=True,
                 socket_timeout=SOCKET_TIMEOUT,
                 socket_connect_timeout=CONNECT_TIMEOUT,
             )
+            prompt_writes(client.connection_pool)  # each append's write without a task of its own
+            self._client = client
         return self._client
 
     def _script(self, source: str) -> AsyncScript:

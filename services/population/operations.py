@@ -23,10 +23,10 @@ from functools import lru_cache
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
-from services.citizens import Citizen, Identity, Population, parse_id_number
+from services.citizens import Citizen, CongDan, Identity, Population, parse_id_number
 from services.citizens.civil_status import DeceasedCitizen
 from services.population.soap import SoapFault, serialize_answer
-from services.population.wire import congdan_element
+from services.population.wire import congdan_element, congdan_xml
 
 VERIFY_NS = "http://dancuquocgia.bca"
 LOOKUP_NS = "http://www.mic.gov.vn/dancu/1.0"
@@ -169,13 +169,46 @@ def look_up(query: CitizenQuery, population: Population) -> bytes:
     """XacMinhThongTinNhanThan: CongdanCollection{MaKetQua, MoTaKetQua, CongDan*}."""
     citizen = population.citizen(query.SoDinhDanh)
     code, description = _judge(query, citizen)
+    if citizen is None or code != RESULT_MATCH:
+        return _collection(code, description)
+    died = citizen.death_date.strftime("%Y%m%d") if isinstance(citizen, DeceasedCitizen) else None
+    return found_answer(citizen.to_congdan(), died)
+
+
+def found_answer(record: CongDan, died: str | None = None) -> bytes:
+    """The look-up's answer holding `record` (and NgayMat `died`, yyyymmdd): the record written as text
+    into lxml's own bytes of the rest of the answer; a record lxml would refuse goes the element way,
+    which fails on it as before."""
+    extra = (("NgayMat", died),) if died is not None else ()
+    text = congdan_xml(record, extra)
+    if text is None:
+        element = congdan_element(record, LOOKUP_NS)
+        for name, value in extra:
+            _add(element, LOOKUP_NS, name, value)
+        return _collection(RESULT_MATCH, _DESCRIPTIONS[RESULT_MATCH], element)
+    head, tail = _found_frame()
+    return head + text.encode() + tail
+
+
+_MARK = "record"
+
+
+@lru_cache(maxsize=1)
+def _found_frame() -> tuple[bytes, bytes]:
+    """lxml's bytes of a matched look-up's answer before and after its CongDan, written once."""
+    record = etree.Element(f"{{{LOOKUP_NS}}}CongDan")
+    record.text = _MARK
+    answer = _collection(RESULT_MATCH, _DESCRIPTIONS[RESULT_MATCH], record)
+    head, tail = answer.split(f"<dc:CongDan>{_MARK}</dc:CongDan>".encode())
+    return head, tail
+
+
+def _collection(code: str, description: str, record: etree._Element | None = None) -> bytes:
+    """A CongdanCollection answer written by lxml, with `record` as its CongDan when given."""
     answer = etree.Element(f"{{{LOOKUP_NS}}}CongdanCollection", nsmap={"dc": LOOKUP_NS})
     _add(answer, LOOKUP_NS, "MaKetQua", code)
     _add(answer, LOOKUP_NS, "MoTaKetQua", description)
-    if citizen is not None and code == RESULT_MATCH:
-        record = congdan_element(citizen.to_congdan(), LOOKUP_NS)
-        if isinstance(citizen, DeceasedCitizen):
-            _add(record, LOOKUP_NS, "NgayMat", citizen.death_date.strftime("%Y%m%d"))
+    if record is not None:
         answer.append(record)
     return serialize_answer(answer)
 

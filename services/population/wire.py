@@ -1,8 +1,10 @@
 """A CongDan record as XML: the pydantic wire model written out field by field, in declaration order.
 
-The record is written as text and parsed once: lxml's `SubElement` resolves the namespace of each of a
-record's ≈ 60 elements on its own, which cost more than the rest of a look-up's answer. The element is
-the one `SubElement` would build, down to an empty value's empty text (`<dc:ChuDem></dc:ChuDem>`).
+The record is written as text: lxml's `SubElement` resolves the namespace of each of a record's ≈ 60
+elements on its own, which cost more than the rest of a look-up's answer. `congdan_xml` is that text as
+lxml writes the element inside a parent that declares `dc` (a look-up's answer takes it as it is);
+`congdan_element` parses it once into the element `SubElement` would build, down to an empty value's
+empty text (`<dc:ChuDem></dc:ChuDem>`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ PREFIX = "dc"
 # What lxml escapes in text content when it writes it out, so the parsed text is the value unchanged.
 _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _TO_ESCAPE = re.compile("[&<>\r]")
+# Characters XML 1.0 text may not hold: lxml refuses to write them (and to parse them).
+_NOT_XML = re.compile("[^\t\n\r -\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Our own text: no DTD, nothing to resolve, nothing to fetch.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
 
@@ -29,8 +33,8 @@ def _escaped(text: str) -> str:
 class _RecordText:
     """The record's elements as text, in document order, and which of them hold an empty value."""
 
-    def __init__(self, namespace: str) -> None:
-        self.parts = [f'<{PREFIX}:CongDan xmlns:{PREFIX}="{namespace}">']
+    def __init__(self, root: str) -> None:
+        self.parts = [root]
         self.written = 1  # elements so far, the root included: an element's position in `iter()`
         self.empty: list[int] = []
 
@@ -50,9 +54,21 @@ class _RecordText:
             self.parts.append(f"<{PREFIX}:{name}>{_escaped(text)}</{PREFIX}:{name}>")
 
 
+def congdan_xml(record: CongDan, extra: tuple[tuple[str, str], ...] = ()) -> str | None:
+    """`<dc:CongDan>` with every field of the record that has a value, then the `extra` (name, value)
+    elements, as lxml writes it inside an element that declares the `dc` prefix; None when a value holds
+    a character XML text may not (lxml would refuse it)."""
+    text = _RecordText(f"<{PREFIX}:CongDan>")
+    text.write(record)
+    text.parts.extend(f"<{PREFIX}:{name}>{_escaped(value)}</{PREFIX}:{name}>" for name, value in extra)
+    text.parts.append(f"</{PREFIX}:CongDan>")
+    written = "".join(text.parts)
+    return None if _NOT_XML.search(written) else written
+
+
 def congdan_element(record: CongDan, namespace: str) -> etree._Element:
     """`<CongDan>` in `namespace` with every field of the record that has a value."""
-    text = _RecordText(namespace)
+    text = _RecordText(f'<{PREFIX}:CongDan xmlns:{PREFIX}="{namespace}">')
     text.write(record)
     text.parts.append(f"</{PREFIX}:CongDan>")
     element = etree.fromstring("".join(text.parts).encode(), _PARSER)

@@ -77,14 +77,16 @@ class TwoNodes:
         """The transport's URL list: the first node, then the second."""
         return f"{self.first.url(self.upstream)},{self.second.url(self.upstream)}"
 
-    async def fail_over(self, transport: AmqpTransport) -> None:
-        """Cut the first node under `transport`, wait until it is restored on the second, open the first
-        node again (for the next transport made)."""
-        restored = asyncio.Event()
-        transport.connection.reconnect_callbacks.add(lambda _: restored.set())
+    async def fail_over(self, *transports: AmqpTransport) -> None:
+        """Cut the first node under all `transports` at once, wait until each is restored on the second,
+        open the first node again (for the next transport made). One cut for all: a transport already
+        moved to the second node by an earlier cut would never see a second one."""
+        restored = [asyncio.Event() for _ in transports]
+        for transport, event in zip(transports, restored, strict=True):
+            transport.connection.reconnect_callbacks.add(lambda _, event=event: event.set())
         self.first.cut()
-        await asyncio.wait_for(restored.wait(), 10)
-        assert transport.connection.url.port == self.second.port
+        await asyncio.wait_for(asyncio.gather(*(event.wait() for event in restored)), 10)
+        assert all(t.connection.url.port == self.second.port for t in transports)
         self.first.restore()
 
 

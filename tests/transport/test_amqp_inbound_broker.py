@@ -67,8 +67,7 @@ async def test_deliveries_are_dispatched_as_read_before_and_after_a_failover(
             assert set(dispatched_on) == {_current(responder), _current(requester)}, round_
             if round_ == "first connections":
                 before = {_current(responder), _current(requester)}
-                for transport in transports:
-                    await nodes.fail_over(transport)
+                await nodes.fail_over(*transports)
                 assert not before & {_current(responder), _current(requester)}
     finally:
         for transport in transports:
