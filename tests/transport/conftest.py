@@ -112,10 +112,15 @@ def queue_name(queue_names: Callable[[], str]) -> str:
 
 
 @pytest.fixture
-async def new_transport(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[TransportFactory]:
+async def new_transport(
+    backend: str, queue_names: Callable[[], str], request: pytest.FixtureRequest
+) -> AsyncIterator[TransportFactory]:
     """Builds connected transports on one shared backend (like separate processes on one broker).
 
-    All are closed at the end of the test; closing one earlier is how a test kills a consumer."""
+    All are closed at the end of the test; closing one earlier is how a test kills a consumer. The test's
+    queues are deleted after that: deleted under a live consumer, a queue would be declared again by its
+    robust channel (the consumer, cancelled by the broker, consumes it again) and left on the broker:
+    hence `queue_names` here, set up before this fixture and so torn down after it."""
     made: list[Transport] = []
     broker = MemoryBroker()
     url = request.getfixturevalue("amqp_url") if backend != "memory" else ""

@@ -14,7 +14,6 @@ from bus.transport import (
     ORIGINAL_QUEUE_HEADER,
     REASON_DELIVERY_LIMIT,
     REASON_REJECTED,
-    AmqpTransport,
     Delivery,
     Handler,
     Message,
@@ -88,7 +87,7 @@ async def test_request_gets_the_reply_published_to_its_reply_address(
 
 
 async def test_request_without_reply_raises_bus_timeout_and_a_late_reply_is_dropped(
-    transport: Transport, queue_name: str
+    transport: Transport, queue_name: str, queue_names: Callable[[], str]
 ) -> None:
     held = Inbox(ack=False)
     await transport.consume(queue_name, held)
@@ -101,12 +100,9 @@ async def test_request_without_reply_raises_bus_timeout_and_a_late_reply_is_drop
     )
     await late.ack()
     # The transport is unharmed: the next request on the same reply address still works.
-    second_queue = f"{queue_name}-echo"
+    second_queue = queue_names()
     await transport.consume(second_queue, echo_replier(transport))
-    try:
-        assert (await transport.request(second_queue, Message(body=b"x"), timeout=WAIT)).body == b"re:x"
-    finally:
-        await _forget(transport, second_queue)
+    assert (await transport.request(second_queue, Message(body=b"x"), timeout=WAIT)).body == b"re:x"
 
 
 async def test_publish_to_an_undeclared_queue_raises_no_route(transport: Transport, queue_name: str) -> None:
@@ -328,19 +324,17 @@ async def test_reply_to_a_caller_that_went_away_raises_no_route_and_the_consumer
 
 
 async def test_an_answer_to_a_caller_that_went_away_is_dropped_and_the_consumer_carries_on(
-    new_transport: TransportFactory, queue_name: str
+    new_transport: TransportFactory, queue_name: str, queue_names: Callable[[], str]
 ) -> None:
     service, _, first = await request_from_a_caller_that_goes_away(new_transport, queue_name)
     await service.reply(first.message.reply_to, Message(body=b"answer", correlation_id="x"))
     await first.ack()
     # Nothing broke on the answering side: its next request and answer go through.
     second_caller = await new_transport()
-    await service.consume(f"{queue_name}-echo", echo_replier(service))
-    try:
-        answer = await second_caller.request(f"{queue_name}-echo", Message(body=b"2"), timeout=WAIT)
-        assert answer.body == b"re:2"
-    finally:
-        await _forget(service, f"{queue_name}-echo")
+    echo_queue = queue_names()
+    await service.consume(echo_queue, echo_replier(service))
+    answer = await second_caller.request(echo_queue, Message(body=b"2"), timeout=WAIT)
+    assert answer.body == b"re:2"
 
 
 async def test_settling_a_delivery_twice_is_refused(transport: Transport, queue_name: str) -> None:
@@ -360,12 +354,3 @@ async def test_bad_arguments_are_refused_and_change_nothing(transport: Transport
         await transport.publish(queue_name, Message(body=b"x"))
     with pytest.raises(ValueError):
         await transport.request(queue_name, Message(body=b"x"), timeout=0)
-
-
-async def _forget(transport: Transport, queue: str) -> None:
-    """Delete a queue made under a derived name (RabbitMQ only: memory brokers die with the test)."""
-    if isinstance(transport, AmqpTransport):
-        channel = await transport.connection.channel()
-        await channel.queue_delete(queue)
-        await channel.queue_delete(dead_letter_queue(queue))
-        await channel.close()
