@@ -11,7 +11,7 @@ from datetime import datetime
 from bus.auth.settings import AuthSettings
 from bus.catalog import Catalog
 from bus.event_recorder import EventRecorder
-from bus.events import BusEvent, TransportEventPublisher
+from bus.events import BusEvent, TransportEventPublisher, event_queue
 from bus.flows import VIETNAM_TZ, ManualClock, WorkingCalendar, load_journey
 from bus.flows.journey_state import StepStatus
 from bus.gateway.access import AccessControl
@@ -38,7 +38,7 @@ async def test_events_the_recorder_consumes_end_the_runtimes_waits_every_one(bac
     catalog = Catalog.model_validate({"clients": [{"id": "VN/GOV/HPG/MOTCUA", "api_key_sha256": ["0" * 64]}]})
     transport = await backend.transport()
     settings = quick_journey_settings(f"lgsp-test.journeys.{backend.token}")
-    backend.queues.append(settings.queue)
+    backend.queues.extend([settings.queue, event_queue(paid)])  # removed with the backend
     runtime = JourneyRuntime(
         catalog, transport, backend.store, AccessControl.build(catalog, backend.store, AuthSettings()),
         ManualClock(datetime(2026, 12, 7, 9, tzinfo=VIETNAM_TZ)), WorkingCalendar(), definitions=[definition],
