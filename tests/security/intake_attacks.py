@@ -22,16 +22,19 @@ from tests.security.served import (
     head,
     served_gateway,
 )
-from tests.security.slow_attack import SHARE, share_peaks, slow_connection_attack
+from tests.security.slow_attack import (
+    ATTACK_BODY_TIMEOUT,
+    ATTACK_INTAKE,
+    ATTACK_SLACK,
+    SHARE,
+    share_peaks,
+    slow_connection_attack,
+)
 
 HEADER_TIMEOUT = 0.3
 BODY_TIMEOUT = 0.6
 SLACK = 1.0  # how late a close may come on a loaded 2-core machine
 INTAKE = HttpIntakeSettings(header_timeout=HEADER_TIMEOUT, body_timeout=BODY_TIMEOUT)
-# The 260-connection attack: long enough for a loaded machine to read every request's headers before
-# the first share is cut off (cut sooner, freed slots admit later arrivals and fewer are refused).
-ATTACK_BODY_TIMEOUT = 3.0
-ATTACK_INTAKE = HttpIntakeSettings(header_timeout=ATTACK_BODY_TIMEOUT, body_timeout=ATTACK_BODY_TIMEOUT)
 CLOSED_IN_TIME = "closed within the read time-out"
 
 
@@ -61,7 +64,7 @@ async def slow_connections(_: SecuredStack, __: httpx.AsyncClient) -> str:
         async with served_gateway(ATTACK_INTAKE) as gateway:
             attack = await slow_connection_attack(gateway)
     others = len(attack.answers) - attack.refused - attack.cut_off
-    late = attack.late(ATTACK_BODY_TIMEOUT + SLACK)
+    late = attack.late(ATTACK_BODY_TIMEOUT + ATTACK_SLACK)
     fates = f"{others} answered otherwise" if others else "each 429 or cut off"
     timing = f"{len(late)} late" if late else "in time"
     share = f"attacker's peak {peaks[ATTACKER['x-road-client']]}/{SHARE}"

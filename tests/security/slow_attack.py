@@ -19,9 +19,17 @@ from unittest import mock
 import httpx
 
 from bus.gateway.backpressure import Slot
+from bus.http_intake import HttpIntakeSettings
 from tests.security.served import AGENCY, ATTACKER, ECHO, ServedGateway, head
 
 SHARE = 256 // 2  # the default per-client share of the default 256 in-flight slots
+# Long enough for a loaded machine to read all 260 requests' headers before the first share is cut off
+# (cut sooner, freed slots admit later arrivals and fewer are refused).
+ATTACK_BODY_TIMEOUT = 3.0
+ATTACK_INTAKE = HttpIntakeSettings(header_timeout=ATTACK_BODY_TIMEOUT, body_timeout=ATTACK_BODY_TIMEOUT)
+# How late a cut-off may come: the attack's 128 cut-offs fall due together, in the process that also reads
+# all 260 sockets (on a slow 2-core machine the last came 1.10 s late). Without the time-outs: > 100 s.
+ATTACK_SLACK = 2.0
 
 
 @dataclass
