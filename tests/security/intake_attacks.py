@@ -19,6 +19,7 @@ from tests.security.served import (
     ATTACKER,
     ECHO,
     closed_after,
+    closed_in_time,
     head,
     served_gateway,
 )
@@ -33,7 +34,6 @@ from tests.security.slow_attack import (
 
 HEADER_TIMEOUT = 0.3
 BODY_TIMEOUT = 0.6
-SLACK = 1.0  # how late a close may come on a loaded 2-core machine
 INTAKE = HttpIntakeSettings(header_timeout=HEADER_TIMEOUT, body_timeout=BODY_TIMEOUT)
 CLOSED_IN_TIME = "closed within the read time-out"
 
@@ -49,7 +49,7 @@ def cut_off(sent: bytes, timeout: float) -> Run:
         if answer:
             return f"answered {answer.split(b' ', 2)[1].decode()}"
         # Not before its time-out either: a close for another reason would prove nothing.
-        timing = CLOSED_IN_TIME if timeout - 0.05 <= took <= timeout + SLACK else f"closed after {took:.2f} s"
+        timing = CLOSED_IN_TIME if closed_in_time(took, timeout) else f"closed after {took:.2f} s"
         return f"{timing}; agency {served}"
 
     return run

@@ -26,6 +26,14 @@ AGENCY_KEY = "another-agency-key"
 ECHO = "/r1/VN/GOV/HPG/INTAKE/Echo/v1"
 ATTACKER = {"x-road-client": "VN/GOV/HPG/ATTACKER", "x-api-key": ATTACKER_KEY}
 AGENCY = {"x-road-client": "VN/GOV/HPG/AGENCY", "x-api-key": AGENCY_KEY}
+# How late a connection's close may come after its time-out (a loaded 2-core machine).
+CLOSE_SLACK = 1.0
+
+
+def closed_in_time(took: float, timeout: float) -> bool:
+    """Whether a close `took` seconds after its bytes were sent came at its `timeout`, not before it and
+    at most `CLOSE_SLACK` after it."""
+    return timeout - 0.05 <= took <= timeout + CLOSE_SLACK
 
 
 def intake_catalog() -> Catalog:
